@@ -1,0 +1,326 @@
+"""The topology model: immutable records, no I/O.
+
+Every value read from a file keeps its `Location`, so a finding can point at the line to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A place in a file: 1-based line and column (0 when unknown)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        if not self.column:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line or None, "column": self.column or None}
+
+
+NOWHERE = Location("<unknown>")
+
+
+class Exposure(str, Enum):
+    """Who may reach a port: anyone, the internal network, or this host only."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    LOCAL = "local"
+
+
+class Status(str, Enum):
+    ACTIVE = "active"
+    PLANNED = "planned"
+    RESERVED = "reserved"
+    DEPRECATED = "deprecated"
+
+
+WILDCARD_ADDRESSES = frozenset({"0.0.0.0", "::", "*", ""})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PortRange:
+    """An inclusive range of port numbers; a single port is a range of one."""
+
+    start: int
+    end: int
+
+    def __contains__(self, port: object) -> bool:
+        return isinstance(port, int) and self.start <= port <= self.end
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.start, self.end + 1))
+
+    def __len__(self) -> int:
+        return self.end - self.start + 1
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+    def overlaps(self, other: PortRange) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    def contains_range(self, other: PortRange) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """Latency budget in milliseconds: over target is a warning, over max an error."""
+
+    target_ms: float | None = None
+    max_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """Throughput budget in requests per second."""
+
+    target_rps: float | None = None
+    max_rps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """How to tell that a port is healthy: an HTTP request, a TCP connect or gRPC health."""
+
+    kind: str  # "http" | "tcp" | "grpc"
+    path: str | None = None
+    status: int | None = None  # expected HTTP status; None means any 2xx
+    expect: Mapping[str, Any] | None = None  # JSON subset the body must contain
+    grpc_service: str = ""
+    timeout_ms: float = 2000.0
+    latency: Latency | None = None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """A named port of a service."""
+
+    name: str
+    number: int
+    protocol: str = "tcp"
+    kind: str = "tcp"  # http, grpc, ws, metrics, postgresql, ... (defaults from the name)
+    address: str | None = None  # bind address; None = not stated
+    exposure: Exposure | None = None  # None = inherit from the service
+    env: str | None = None
+    health: Health | None = None
+    metrics_path: str | None = None
+    throughput: Throughput | None = None
+    description: str | None = None
+    location: Location = NOWHERE
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.address is None or self.address in WILDCARD_ADDRESSES
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    cpu: float | None = None  # cores
+    memory_mb: float | None = None
+    storage_gb: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """A variable in a service's environment, with where it was written."""
+
+    name: str
+    value: str | None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    name: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    host: str = "default"
+    system: str | None = None
+    aliases: tuple[str, ...] = ()
+    purpose: str | None = None
+    category: str | None = None
+    status: Status = Status.ACTIVE
+    phase: str | None = None
+    technology: str | None = None
+    image: str | None = None
+    zone: str | None = None
+    exposure: Exposure = Exposure.INTERNAL
+    networks: tuple[str, ...] = ()
+    ports: tuple[Port, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    environment: tuple[EnvVar, ...] = ()
+    resources: Resources | None = None
+    throughput: Throughput | None = None
+    location: Location = NOWHERE
+
+    def port(self, name: str) -> Port | None:
+        return next((p for p in self.ports if p.name == name), None)
+
+    def exposure_of(self, port: Port) -> Exposure:
+        return port.exposure or self.exposure
+
+
+@dataclass(frozen=True, slots=True)
+class RangePolicy:
+    """Where ports of a category and/or kind may live."""
+
+    name: str
+    ports: PortRange
+    category: str | None = None
+    kind: str | None = None
+    host: str | None = None
+    description: str | None = None
+    location: Location = NOWHERE
+
+    def applies_to(self, service: Service, port: Port) -> bool:
+        if self.category is not None and service.category != self.category:
+            return False
+        if self.kind is not None and port.kind != self.kind:
+            return False
+        if self.host is not None and service.host != self.host:
+            return False
+        return self.category is not None or self.kind is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Ports nobody may take (reserved) or kept free for the future (future)."""
+
+    ports: PortRange
+    reason: str = ""
+    host: str | None = None
+    future: bool = False
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A network zone: the widest exposure a port inside it may have."""
+
+    name: str
+    exposure: Exposure
+    networks: tuple[str, ...] = ()
+    description: str | None = None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    subnet: str | None = None
+    zone: str | None = None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    name: str
+    address: str | None = None
+    description: str | None = None
+    ephemeral: PortRange | None = None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """(host, address, protocol, port) owned by (service, port name): what can conflict."""
+
+    host: str
+    address: str | None
+    protocol: str
+    port: int
+    service: str
+    port_name: str
+    location: Location
+
+    def overlaps(self, other: Binding) -> bool:
+        """Two bindings clash when host, protocol and port agree and the addresses meet."""
+        if (self.host, self.protocol, self.port) != (other.host, other.protocol, other.port):
+            return False
+        return addresses_overlap(self.address, other.address)
+
+
+def addresses_overlap(a: str | None, b: str | None) -> bool:
+    """A wildcard address overlaps every address of its family; 0.0.0.0 and :: overlap too."""
+    if a is None or b is None or a in WILDCARD_ADDRESSES or b in WILDCARD_ADDRESSES:
+        return True
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return a == b
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """A whole plan: services with their ports, and the policies they are held to."""
+
+    source: str
+    system: str | None = None
+    description: str | None = None
+    hosts: Mapping[str, Host] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    ranges: tuple[RangePolicy, ...] = ()
+    reserved: tuple[Reservation, ...] = ()
+    zones: Mapping[str, Zone] = field(default_factory=dict)
+    networks: Mapping[str, Network] = field(default_factory=dict)
+    ephemeral: PortRange | None = None  # declared for every host; else read from the OS
+    includes: tuple[str, ...] = ()
+
+    def bindings(self) -> Iterator[Binding]:
+        for service in self.services.values():
+            if service.status in (Status.RESERVED, Status.DEPRECATED):
+                continue
+            for port in service.ports:
+                yield Binding(
+                    host=service.host,
+                    address=port.address,
+                    protocol=port.protocol,
+                    port=port.number,
+                    service=service.name,
+                    port_name=port.name,
+                    location=port.location,
+                )
+
+    def port_count(self) -> int:
+        return sum(len(s.ports) for s in self.services.values())
+
+    def host_names(self) -> set[str]:
+        return {s.host for s in self.services.values()} | set(self.hosts)
+
+    def resolve(self, name: str) -> Service | None:
+        """A service by name or alias, case- and separator-insensitive."""
+        if name in self.services:
+            return self.services[name]
+        key = normalize_name(name)
+        for service in self.services.values():
+            if normalize_name(service.name) == key:
+                return service
+            if any(normalize_name(a) == key for a in service.aliases):
+                return service
+        return None
+
+
+def normalize_name(name: str) -> str:
+    """'Token Engine', 'token-engine', 'TOKEN_ENGINE' -> 'tokenengine'."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())

@@ -1,0 +1,111 @@
+"""Observations: what one file says about services, ports, dependencies and policies.
+
+Every source module turns a file into a `SourceResult`; `reconcile` compares them.
+An observation names a service as the source wrote it ("Token Engine", "TOKEN_ENGINE");
+matching names across sources is reconcile's job, not the source's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portplan.model import Exposure, Location, PortRange
+
+
+@dataclass(frozen=True, slots=True)
+class PortObservation:
+    """'file F, line L says service S, port K = P / protocol / address / exposure'."""
+
+    service: str
+    number: int
+    location: Location
+    source: str  # compose, dotenv, kubernetes, markdown-table, markdown-code, mermaid, prose, ...
+    port_name: str | None = None  # http, grpc, ws, metrics... when the source says so
+    protocol: str = "tcp"
+    address: str | None = None  # host address the port is bound/published on, when stated
+    published: bool | None = None  # compose/k8s: published on the host (True) or not (False)
+    target: int | None = None  # the container port behind a published one
+    exposure: Exposure | None = None
+    variable: str | None = None  # the variable that carries it (HTTP_PORT, TOKEN_ENGINE_URL)
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyObservation:
+    """'S depends on T', and how the source says it (depends_on, env-url, mermaid-edge, tree)."""
+
+    service: str
+    target: str
+    location: Location
+    source: str
+    via: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariableObservation:
+    """'S reads (or sets) variable V'; the value is never shown when `secret`."""
+
+    service: str | None
+    name: str
+    location: Location
+    source: str
+    value: str | None = None
+    secret: bool = False
+    sets: bool = True  # False: the service reads it (e.g. ${VAR} in compose) but nothing set it
+
+
+@dataclass(frozen=True, slots=True)
+class RangeObservation:
+    """A range the source states: a policy ('8011-8016: AI/ML') or a reservation."""
+
+    ports: PortRange
+    location: Location
+    source: str
+    label: str = ""
+    reserved: bool = False
+    future: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceObservation:
+    """'S exists' (with whatever the source says of it: status, purpose, exposure...)."""
+
+    service: str
+    location: Location
+    source: str
+    status: str | None = None
+    purpose: str | None = None
+    technology: str | None = None
+    exposure: Exposure | None = None
+    networks: tuple[str, ...] = ()
+    health_path: str | None = None
+    health_expect: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    """A file that could not be read or parsed: one finding, and the rest goes on."""
+
+    location: Location
+    message: str
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """Everything one file says."""
+
+    file: str
+    kind: str
+    services: list[ServiceObservation] = field(default_factory=list)
+    ports: list[PortObservation] = field(default_factory=list)
+    dependencies: list[DependencyObservation] = field(default_factory=list)
+    variables: list[VariableObservation] = field(default_factory=list)
+    ranges: list[RangeObservation] = field(default_factory=list)
+    errors: list[SourceError] = field(default_factory=list)
+
+    def extend(self, other: SourceResult) -> None:
+        self.services.extend(other.services)
+        self.ports.extend(other.ports)
+        self.dependencies.extend(other.dependencies)
+        self.variables.extend(other.variables)
+        self.ranges.extend(other.ranges)
+        self.errors.extend(other.errors)
