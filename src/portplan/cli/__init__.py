@@ -1,0 +1,80 @@
+"""The `portplan` command: a thin shell over the library.
+
+Commands are loaded lazily from a table, so `portplan check` never imports the code of
+`portplan status` (start-up time is part of the speed budget).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from portplan import __version__
+from portplan.cli._errors import run_guarded
+
+# command name -> module under portplan.cli that defines `command`
+COMMANDS: dict[str, str] = {
+    "check": "check",
+    "allocate": "allocate",
+    "free": "free",
+    "ls": "ls",
+    "schema": "schema",
+    "reconcile": "reconcile",
+    "import": "import_",
+    "generate": "generate",
+    "ports": "ports",
+    "who": "who",
+    "kill": "kill",
+    "status": "status",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when they run (or when help lists them)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if _find_spec(name))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None or not _find_spec(cmd_name):
+            return None
+        module = importlib.import_module(f"portplan.cli.{module_name}")
+        command: click.Command = module.command
+        return command
+
+
+def _find_spec(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(f"portplan.cli.{COMMANDS[name]}") is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="portplan")
+def cli() -> None:
+    """portplan: one source of truth for a system's ports and topology.
+
+    \b
+    Exit codes: 0 clean, 1 findings at or above --fail-on (or a stale/down result),
+    2 unusable input or usage, 130 interrupted.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising SystemExit."""
+    args: list[str] = list(sys.argv[1:] if argv is None else argv)
+    return run_guarded(lambda: _invoke(args))
+
+
+def _invoke(args: list[str]) -> Any:
+    return cli.main(args=args, prog_name="portplan", standalone_mode=False)
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""One error handler at the edge: expected errors become a line and an exit code.
+
+Anything unexpected becomes a short message plus a log file holding the traceback
+(pre-commit's error_handler), never a traceback on the terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from portplan.errors import EXIT_INPUT, EXIT_INTERRUPTED, PortplanError
+
+EXIT_CRASH = 3
+
+
+def run_guarded(func: Callable[[], Any]) -> int:
+    try:
+        result = func()
+    except PortplanError as exc:
+        _say(f"portplan: error: {exc}")
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        _say("Aborted!")
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT if exc.exit_code == 2 else int(exc.exit_code)
+    except KeyboardInterrupt:
+        _say("portplan: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        log = _write_crash_log()
+        _say(f"portplan: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})")
+        return EXIT_CRASH
+    return result if isinstance(result, int) else 0
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _write_crash_log() -> str:
+    directory = os.environ.get("PORTPLAN_LOG_DIR") or tempfile.gettempdir()
+    fd, path = tempfile.mkstemp(prefix="portplan-crash-", suffix=".log", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(traceback.format_exc())
+    return path
