@@ -1,0 +1,235 @@
+"""Which process holds a socket, and what that process is (Linux, from /proc).
+
+The kernel's socket tables name a socket by its inode; only /proc/PID/fd links lead back
+to the process. Scanning them is the main cost at scale, so `find_owners` stops as soon as
+every wanted inode is found (unless every holder is asked for, as `kill` needs).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+PROC = "/proc"
+_SOCKET_PREFIX = "socket:["
+_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY
+
+
+class Access(StrEnum):
+    """What is known of a socket's owner."""
+
+    KNOWN = "known"  # the holding process was found
+    DENIED = "denied"  # some process could not be inspected (permissions): maybe that one
+    UNKNOWN = "unknown"  # no process holds it that we can see (another namespace, gone)
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """Facts about one process; fields that could not be read are None or empty."""
+
+    pid: int
+    name: str
+    cmdline: tuple[str, ...] = ()
+    uid: int | None = None
+    user: str | None = None
+    started: float | None = None  # Unix time
+
+    @property
+    def command(self) -> str:
+        """The command line as one string, or the name in brackets (kernel threads)."""
+        return " ".join(self.cmdline) if self.cmdline else f"[{self.name}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "pid": self.pid,
+            "name": self.name,
+            "cmdline": list(self.cmdline),
+            "uid": self.uid,
+            "user": self.user,
+            "started": self.started,
+        }
+
+
+@dataclass(slots=True)
+class OwnerMap:
+    """inode -> PIDs holding it (ascending); `denied` lists PIDs we could not inspect."""
+
+    holders: dict[int, list[int]] = field(default_factory=dict)
+    denied: list[int] = field(default_factory=list)
+
+    def access(self, inode: int) -> Access:
+        if inode in self.holders:
+            return Access.KNOWN
+        return Access.DENIED if self.denied else Access.UNKNOWN
+
+
+def find_owners(inodes: Collection[int], *, complete: bool = False) -> OwnerMap:
+    """Map socket inodes to the PIDs holding them by scanning /proc/*/fd.
+
+    With `complete=False` the scan stops once each inode has one holder (the lowest PID,
+    usually the parent of forked workers); `complete=True` finds every holder.
+    """
+    wanted = set(inodes)
+    result = OwnerMap()
+    missing = len(wanted)
+    if not missing:
+        return result
+    for pid in _pids():
+        found = _scan_fds(pid, wanted, result)
+        if found < 0:
+            result.denied.append(pid)
+            continue
+        missing -= found
+        if missing <= 0 and not complete:
+            break
+    return result
+
+
+def _pids() -> list[int]:
+    return sorted(int(name) for name in os.listdir(PROC) if name.isdigit())
+
+
+def _scan_fds(pid: int, wanted: set[int], result: OwnerMap) -> int:
+    """Record pid as a holder of the wanted inodes it has open; return how many were new.
+
+    Returns -1 when the process's descriptors cannot be read (permissions).
+    """
+    try:
+        directory = os.open(f"{PROC}/{pid}/fd", _OPEN_DIR)
+    except PermissionError:
+        return -1
+    except OSError:  # gone, or a kernel thread without descriptors
+        return 0
+    try:
+        return _scan_dir(directory, pid, wanted, result)
+    except PermissionError:
+        return -1
+    finally:
+        os.close(directory)
+
+
+def _scan_dir(directory: int, pid: int, wanted: set[int], result: OwnerMap) -> int:
+    new = 0
+    readlink = os.readlink
+    holders = result.holders
+    for fd in os.listdir(directory):
+        try:
+            link = readlink(fd, dir_fd=directory)
+        except PermissionError:
+            raise
+        except OSError:  # closed while we looked
+            continue
+        if link[:8] != _SOCKET_PREFIX:
+            continue
+        inode = int(link[8:-1])
+        if inode not in wanted:
+            continue
+        pids = holders.setdefault(inode, [])
+        if not pids:
+            new += 1
+        if not pids or pids[-1] != pid:
+            pids.append(pid)
+    return new
+
+
+# ---------------------------------------------------------------------------
+# Process facts
+
+
+def process_info(pid: int) -> Process | None:
+    """Facts about a process, or None when it no longer exists (or is a zombie)."""
+    stat = _read(f"{PROC}/{pid}/stat")
+    if stat is None:
+        return None
+    name, state, started = _parse_stat(stat)
+    if state == "Z":
+        return None
+    uid = _real_uid(pid)
+    return Process(
+        pid=pid,
+        name=name,
+        cmdline=_cmdline(pid),
+        uid=uid,
+        user=user_name(uid),
+        started=started,
+    )
+
+
+def is_running(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    stat = _read(f"{PROC}/{pid}/stat")
+    return stat is not None and _parse_stat(stat)[1] != "Z"
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def _parse_stat(stat: str) -> tuple[str, str, float | None]:
+    """(name, state, start time) from /proc/PID/stat; the name may contain ')' itself."""
+    left, right = stat.find("("), stat.rfind(")")
+    fields = stat[right + 2 :].split()
+    ticks = int(fields[19]) if len(fields) > 19 else None
+    return stat[left + 1 : right], fields[0] if fields else "?", _start_time(ticks)
+
+
+def _start_time(ticks: int | None) -> float | None:
+    boot = boot_time()
+    if ticks is None or boot is None:
+        return None
+    return boot + ticks / _CLOCK_TICKS
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_BOOT: list[float | None] = []
+
+
+def boot_time() -> float | None:
+    """The machine's boot time (Unix time) from /proc/stat, read once."""
+    if not _BOOT:
+        text = _read(f"{PROC}/stat") or ""
+        line = next((ln for ln in text.splitlines() if ln.startswith("btime ")), None)
+        _BOOT.append(float(line.split()[1]) if line else None)
+    return _BOOT[0]
+
+
+def _cmdline(pid: int) -> tuple[str, ...]:
+    text = _read(f"{PROC}/{pid}/cmdline") or ""
+    return tuple(text.rstrip("\0").split("\0")) if text else ()
+
+
+def _real_uid(pid: int) -> int | None:
+    text = _read(f"{PROC}/{pid}/status") or ""
+    start = text.find("\nUid:")
+    if start < 0:
+        return None
+    return int(text[start + 5 :].split(None, 1)[0])
+
+
+_USERS: dict[int, str] = {}
+
+
+def user_name(uid: int | None) -> str | None:
+    """The login name of a uid (its number when it has none); cached."""
+    if uid is None:
+        return None
+    name = _USERS.get(uid)
+    if name is None:
+        name = _USERS[uid] = _lookup_user(uid)
+    return name
+
+
+def _lookup_user(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
