@@ -9,6 +9,7 @@ import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 
@@ -271,7 +272,7 @@ def addresses_overlap(a: str | None, b: str | None) -> bool:
         return a == b
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Topology:
     """A whole plan: services with their ports, and the policies they are held to."""
 
@@ -310,15 +311,18 @@ class Topology:
 
     def resolve(self, name: str) -> Service | None:
         """A service by name or alias, case- and separator-insensitive."""
-        if name in self.services:
-            return self.services[name]
-        key = normalize_name(name)
+        found = self.services.get(name)
+        return found if found is not None else self._names.get(normalize_name(name))
+
+    @cached_property
+    def _names(self) -> dict[str, Service]:
+        index: dict[str, Service] = {}
         for service in self.services.values():
-            if normalize_name(service.name) == key:
-                return service
-            if any(normalize_name(a) == key for a in service.aliases):
-                return service
-        return None
+            for alias in service.aliases:
+                index.setdefault(normalize_name(alias), service)
+        for service in self.services.values():
+            index[normalize_name(service.name)] = service
+        return index
 
 
 def normalize_name(name: str) -> str:

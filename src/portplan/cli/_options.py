@@ -1,0 +1,44 @@
+"""Options shared by several commands, so each is spelled and documented once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REPORT_FORMATS = ("text", "json", "sarif", "github")
+
+
+def file_option(func: F) -> F:
+    return click.option(
+        "-f",
+        "--file",
+        "file",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="The topology file (default: portplan.yaml here or in the nearest parent).",
+    )(func)
+
+
+def format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(REPORT_FORMATS),
+        default="text",
+        show_default=True,
+        help="Report format: text, json, sarif (2.1.0) or github (workflow annotations).",
+    )(func)
+
+
+def fail_on_option(func: F) -> F:
+    return click.option(
+        "--fail-on",
+        type=click.Choice(("error", "warning", "info")),
+        default="error",
+        show_default=True,
+        help="Exit 1 when a finding is at this level or above.",
+    )(func)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import click
+
+from portplan.cli._options import fail_on_option, file_option, format_option
+
+
+@click.command("check")
+@file_option
+@format_option
+@fail_on_option
+def command(file: str | None, fmt: str, fail_on: str) -> int:
+    """Validate the topology: conflicts, ranges, reserved ports, exposure, dependencies, secrets.
+
+    \b
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
+    """
+    from portplan.check import check_file
+    from portplan.findings import Level
+    from portplan.report import exit_code, render
+
+    result = check_file(file)
+    click.echo(render(result.report(), fmt), nl=False)
+    return exit_code(result.findings, Level.parse(fail_on))

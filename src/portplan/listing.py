@@ -1,0 +1,73 @@
+"""The port matrix by category (service, ports, status, purpose, phase), as seed 001 tables it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+
+from portplan.model import Service, Topology
+
+
+@dataclass(frozen=True)
+class Row:
+    category: str
+    service: str
+    host: str
+    ports: str
+    status: str
+    purpose: str
+    phase: str
+    exposure: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "category": self.category,
+            "service": self.service,
+            "host": self.host,
+            "ports": self.ports,
+            "status": self.status,
+            "purpose": self.purpose,
+            "phase": self.phase,
+            "exposure": self.exposure,
+        }
+
+
+def rows(topology: Topology) -> list[Row]:
+    """One row per service, grouped by category, each group in port order."""
+    services = sorted(topology.services.values(), key=_order)
+    return [_row(s) for s in services]
+
+
+def grouped(topology: Topology) -> list[tuple[str, list[Row]]]:
+    return [(cat, list(group)) for cat, group in groupby(rows(topology), key=lambda r: r.category)]
+
+
+def _order(service: Service) -> tuple[str, int, str]:
+    first = min((p.number for p in service.ports), default=0)
+    return (service.category or "~uncategorized", first, service.name)
+
+
+def _row(service: Service) -> Row:
+    ports = ", ".join(
+        f"{p.number}{'' if p.protocol == 'tcp' else '/' + p.protocol} ({p.name})"
+        for p in service.ports
+    )
+    return Row(
+        category=service.category or "uncategorized",
+        service=service.name,
+        host=service.host,
+        ports=ports or "-",
+        status=service.status.value,
+        purpose=service.purpose or "",
+        phase=service.phase or "",
+        exposure=service.exposure.value,
+    )
+
+
+def table(headers: list[str], body: list[list[str]]) -> list[str]:
+    """A plain aligned text table (no colours, so it pipes cleanly)."""
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()]
+    lines.extend(fmt.format(*row).rstrip() for row in body)
+    return lines

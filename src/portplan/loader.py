@@ -1,0 +1,441 @@
+"""Find and read `portplan.yaml` (with its includes) into a `Topology`.
+
+Two stages, as pre-commit does: `schema.validate` checks shapes and names (stage 1);
+this module turns the checked document into model records that keep their locations.
+Semantic problems (conflicts, ranges...) are the rules' business, not the loader's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from portplan import schema, yamlload
+from portplan.errors import InputError, NotFoundError
+from portplan.model import (
+    Dependency,
+    EnvVar,
+    Exposure,
+    Health,
+    Host,
+    Latency,
+    Location,
+    Network,
+    Port,
+    PortRange,
+    RangePolicy,
+    Reservation,
+    Resources,
+    Service,
+    Status,
+    Throughput,
+    Topology,
+    Zone,
+)
+from portplan.yamlload import Mark, YMap, YSeq
+
+FILENAMES = ("portplan.yaml", "portplan.yml")
+MAX_INCLUDE_DEPTH = 16
+
+# A port's kind defaults from its name; unknown names are their own kind.
+KIND_BY_NAME = {
+    "web": "http",
+    "api": "http",
+    "websocket": "ws",
+    "wss": "ws",
+    "postgres": "postgresql",
+    "pg": "postgresql",
+    "prom": "metrics",
+    "prometheus": "metrics",
+}
+
+
+def discover(start: Path | None = None) -> Path | None:
+    """`portplan.yaml` in `start` (default: the current folder) or its nearest parent."""
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        for name in FILENAMES:
+            path = candidate / name
+            if path.is_file():
+                return path
+    return None
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Topology:
+    """Read a topology file and everything it includes; discover it when `path` is None."""
+    found = Path(path) if path is not None else discover()
+    if found is None:
+        raise NotFoundError(
+            "no portplan.yaml in this folder or any parent; give one with -f FILE"
+        )
+    return _Loader().load(found)
+
+
+def load_text(text: str, file: str = "portplan.yaml") -> Topology:
+    """Read a topology from text (no includes are followed)."""
+    return _build(_parse(text, file), file, ())
+
+
+def _parse(data: str | bytes, file: str) -> YMap:
+    document = yamlload.load(data, file)
+    if document is None:
+        raise InputError(file, 1, 1, "the file is empty; expected a mapping with 'services'")
+    schema.validate(document, file)
+    assert isinstance(document, YMap)
+    return document
+
+
+@dataclass
+class _Loader:
+    """Follows includes depth-first, refusing cycles."""
+
+    def load(self, path: Path) -> Topology:
+        return self._load(path, ())
+
+    def _load(self, path: Path, stack: tuple[Path, ...]) -> Topology:
+        resolved = path.resolve()
+        shown = _display(path)
+        if resolved in stack:
+            raise InputError(shown, None, None, "includes itself (an include cycle)")
+        if len(stack) > MAX_INCLUDE_DEPTH:
+            raise InputError(shown, None, None, f"includes nest deeper than {MAX_INCLUDE_DEPTH}")
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"{shown}: no such file") from None
+        except OSError as exc:
+            raise InputError(shown, None, None, f"cannot read: {exc.strerror}") from None
+        document = _parse(data, shown)
+        included = [
+            self._load(_include_path(path, name, mark, shown), (*stack, resolved))
+            for name, mark in _items(document, "include")
+        ]
+        return _merge(_build(document, shown, tuple(n for n, _ in _items(document, "include"))),
+                      included)
+
+
+def _include_path(path: Path, name: str, mark: Mark, shown: str) -> Path:
+    target = (path.parent / name)
+    if not target.is_file():
+        raise InputError(shown, mark.line, mark.column, f"include: no such file {name!r}")
+    return target
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _merge(main: Topology, included: list[Topology]) -> Topology:
+    if not included:
+        return main
+    services = dict(main.services)
+    for other in included:
+        for key, service in other.services.items():
+            unique = key if key not in services else f"{other.system or other.source}/{key}"
+            services[unique] = service
+    return replace(
+        main,
+        services=services,
+        hosts={**_union(o.hosts for o in included), **main.hosts},
+        zones={**_union(o.zones for o in included), **main.zones},
+        networks={**_union(o.networks for o in included), **main.networks},
+        ranges=main.ranges + tuple(r for o in included for r in o.ranges),
+        reserved=main.reserved + tuple(r for o in included for r in o.reserved),
+    )
+
+
+def _union(mappings: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for mapping in mappings:
+        merged.update(mapping)
+    return merged
+
+
+# ---------------------------------------------------------------------------
+# Building model records from a checked document.
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    file: str
+    host: str
+    exposure: Exposure
+    protocol: str
+    system: str | None
+    zones: Mapping[str, Zone]
+
+    def loc(self, mark: Mark | None) -> Location:
+        return Location(self.file, mark.line, mark.column) if mark else Location(self.file)
+
+
+def _build(doc: YMap, file: str, includes: tuple[str, ...]) -> Topology:
+    defaults_doc = doc.get("defaults") or {}
+    zones = {name: _zone(name, value, loc) for name, value, loc in _entries(doc, "zones", file)}
+    defaults = _Defaults(
+        file=file,
+        host=defaults_doc.get("host", "default"),
+        exposure=Exposure(defaults_doc.get("exposure", "internal")),
+        protocol=defaults_doc.get("protocol", "tcp"),
+        system=doc.get("system"),
+        zones=zones,
+    )
+    services = {
+        name: _service(name, value, loc, defaults)
+        for name, value, loc in _entries(doc, "services", file)
+    }
+    return Topology(
+        source=file,
+        system=doc.get("system"),
+        description=_text(doc.get("description")),
+        hosts={n: _host(n, v, loc) for n, v, loc in _entries(doc, "hosts", file)},
+        services=services,
+        ranges=tuple(_range_policy(n, v, loc) for n, v, loc in _entries(doc, "ranges", file)),
+        reserved=tuple(_reservation(v, defaults.loc(m)) for v, m in _seq(doc, "reserved")),
+        zones=zones,
+        networks={n: _network(n, v, loc) for n, v, loc in _entries(doc, "networks", file)},
+        ephemeral=_range(doc["ephemeral"]) if "ephemeral" in doc else None,
+        includes=includes,
+    )
+
+
+def _entries(doc: YMap, key: str, file: str) -> Iterable[tuple[str, Any, Location]]:
+    section = doc.get(key)
+    if not isinstance(section, dict):
+        return ()
+    marks = section.key_marks if isinstance(section, YMap) else {}
+    return [
+        (name, value if value is not None else {}, _loc(file, marks.get(name)))
+        for name, value in section.items()
+    ]
+
+
+def _seq(doc: YMap, key: str) -> list[tuple[Any, Mark | None]]:
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [(value, doc.value_marks.get(key))]
+    marks = value.item_marks if isinstance(value, YSeq) else []
+    return [(item, marks[i] if i < len(marks) else None) for i, item in enumerate(value)]
+
+
+def _items(doc: YMap, key: str) -> list[tuple[str, Mark]]:
+    return [(str(v), m or doc.mark) for v, m in _seq(doc, key)]
+
+
+def _loc(file: str, mark: Mark | None) -> Location:
+    return Location(file, mark.line, mark.column) if mark else Location(file)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _range(value: object) -> PortRange:
+    return PortRange(*schema.parse_range(value))
+
+
+def _names(value: YMap, key: str, defaults: _Defaults) -> tuple[Dependency, ...]:
+    return tuple(Dependency(str(v), defaults.loc(m)) for v, m in _seq(value, key))
+
+
+def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> Service:
+    zone = doc.get("zone")
+    exposure = doc.get("exposure") or (
+        defaults.zones[zone].exposure.value if zone in defaults.zones else None
+    )
+    ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _entries(doc, "ports", defaults.file))
+    return Service(
+        name=name,
+        host=doc.get("host", defaults.host),
+        system=defaults.system,
+        aliases=tuple(str(a) for a, _ in _seq(doc, "aliases")),
+        purpose=_text(doc.get("purpose", doc.get("description"))),
+        category=doc.get("category"),
+        status=Status(str(doc.get("status", "active")).lower()),
+        phase=_text(doc.get("phase")),
+        technology=_text(doc.get("technology")),
+        image=doc.get("image"),
+        zone=zone,
+        exposure=Exposure(exposure.lower()) if exposure else defaults.exposure,
+        networks=tuple(str(n) for n, _ in _seq(doc, "networks")),
+        ports=_with_service_latency(ports, doc),
+        depends_on=_names(doc, "depends_on", defaults),
+        environment=_environment(doc, defaults),
+        resources=_resources(doc.get("resources")),
+        throughput=_throughput(doc.get("throughput")),
+        location=location,
+    )
+
+
+def _with_service_latency(ports: tuple[Port, ...], doc: YMap) -> tuple[Port, ...]:
+    """A service-level latency budget belongs to its first port's health check."""
+    latency = _latency(doc.get("latency"))
+    if latency is None or not ports:
+        return ports
+    first = ports[0]
+    health = first.health or Health(kind="tcp", location=first.location)
+    if health.latency is None:
+        first = replace(first, health=replace(health, latency=latency))
+    return (first, *ports[1:])
+
+
+def _port(name: str, value: object, location: Location, defaults: _Defaults) -> Port:
+    kind = KIND_BY_NAME.get(name.lower(), name.lower())
+    if not isinstance(value, dict):
+        number, protocol = schema.parse_short_port(value)
+        return Port(name=name, number=number, protocol=protocol, kind=kind, location=location)
+    doc: YMap = value  # type: ignore[assignment]
+    port_loc = defaults.loc(doc.value_marks.get("port")) if isinstance(doc, YMap) else location
+    health = _health(doc.get("health"), defaults.loc(_mark(doc, "health")))
+    latency = _latency(doc.get("latency"))
+    if latency is not None:
+        health = replace(health or Health(kind="tcp", location=port_loc), latency=latency)
+    exposure = doc.get("exposure")
+    return Port(
+        name=name,
+        number=doc["port"],
+        protocol=doc.get("protocol", defaults.protocol),
+        kind=str(doc.get("kind", kind)).lower(),
+        address=doc.get("address"),
+        exposure=Exposure(exposure.lower()) if exposure else None,
+        env=doc.get("env"),
+        health=health,
+        metrics_path=doc.get("metrics"),
+        throughput=_throughput(doc.get("throughput")),
+        description=_text(doc.get("description")),
+        location=port_loc,
+    )
+
+
+def _mark(doc: Any, key: str) -> Mark | None:
+    return doc.value_marks.get(key) if isinstance(doc, YMap) else None
+
+
+def _health(value: object, location: Location) -> Health | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Health(kind="http", path=value, location=location)
+    assert isinstance(value, dict)
+    timeout = schema.parse_duration_ms(value["timeout"]) if "timeout" in value else 2000.0
+    common: dict[str, Any] = {
+        "timeout_ms": timeout,
+        "latency": _latency(value.get("latency")),
+        "location": location,
+    }
+    if value.get("grpc"):
+        service = value["grpc"] if isinstance(value["grpc"], str) else ""
+        return Health(kind="grpc", grpc_service=service, **common)
+    path = value.get("path", value.get("http"))
+    if path is None and value.get("tcp"):
+        return Health(kind="tcp", **common)
+    return Health(
+        kind="http",
+        path=path or "/",
+        status=value.get("status"),
+        expect=value.get("expect"),
+        **common,
+    )
+
+
+def _latency(value: object) -> Latency | None:
+    if not isinstance(value, dict):
+        return None
+    return Latency(
+        target_ms=schema.parse_duration_ms(value["target"]) if "target" in value else None,
+        max_ms=schema.parse_duration_ms(value["max"]) if "max" in value else None,
+    )
+
+
+def _throughput(value: object) -> Throughput | None:
+    if not isinstance(value, dict):
+        return None
+    return Throughput(
+        target_rps=schema.parse_rate(value["target"]) if "target" in value else None,
+        max_rps=schema.parse_rate(value["max"]) if "max" in value else None,
+    )
+
+
+def _resources(value: object) -> Resources | None:
+    if not isinstance(value, dict):
+        return None
+    return Resources(
+        cpu=schema.parse_cpu(value["cpu"]) if "cpu" in value else None,
+        memory_mb=schema.parse_size_mb(value["memory"]) if "memory" in value else None,
+        storage_gb=schema.parse_size_mb(value["storage"]) / 1024 if "storage" in value else None,
+    )
+
+
+def _environment(doc: YMap, defaults: _Defaults) -> tuple[EnvVar, ...]:
+    env = doc.get("environment")
+    if isinstance(env, YMap):
+        return tuple(
+            EnvVar(k, None if v is None else _scalar_text(v), defaults.loc(env.value_marks.get(k)))
+            for k, v in env.items()
+        )
+    result = []
+    for item, mark in _seq(doc, "environment"):
+        name, sep, text = str(item).partition("=")
+        result.append(EnvVar(name, text if sep else None, defaults.loc(mark)))
+    return tuple(result)
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _host(name: str, doc: YMap, location: Location) -> Host:
+    return Host(
+        name=name,
+        address=doc.get("address"),
+        description=_text(doc.get("description")),
+        ephemeral=_range(doc["ephemeral"]) if "ephemeral" in doc else None,
+        location=location,
+    )
+
+
+def _zone(name: str, doc: YMap, location: Location) -> Zone:
+    return Zone(
+        name=name,
+        exposure=Exposure(doc["exposure"].lower()),
+        networks=tuple(str(n) for n, _ in _seq(doc, "networks")),
+        description=_text(doc.get("description")),
+        location=location,
+    )
+
+
+def _network(name: str, doc: YMap, location: Location) -> Network:
+    return Network(name=name, subnet=doc.get("subnet"), zone=doc.get("zone"), location=location)
+
+
+def _range_policy(name: str, doc: YMap, location: Location) -> RangePolicy:
+    return RangePolicy(
+        name=name,
+        ports=_range(doc["ports"]),
+        category=doc.get("category"),
+        kind=doc.get("kind"),
+        host=doc.get("host"),
+        description=_text(doc.get("description")),
+        location=location,
+    )
+
+
+def _reservation(value: object, location: Location) -> Reservation:
+    if not isinstance(value, dict):
+        return Reservation(ports=_range(value), location=location)
+    return Reservation(
+        ports=_range(value["ports"]),
+        reason=_text(value.get("reason")) or "",
+        host=value.get("host"),
+        future=bool(value.get("future", False)),
+        location=location,
+    )

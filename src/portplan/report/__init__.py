@@ -1,0 +1,79 @@
+"""Turn findings into text, JSON, SARIF or GitHub annotations. Nothing here prints."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from portplan.findings import Finding, Level, count_by_level
+
+# format name -> module under portplan.report defining `render(report) -> str`
+FORMATS: dict[str, str] = {
+    "text": "text",
+    "json": "json_",
+    "sarif": "sarif",
+    "github": "github",
+}
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a report may say about a rule (SARIF lists them)."""
+
+    id: str
+    name: str
+    level: Level
+    summary: str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Findings plus what they are about (`subject`, e.g. '31 ports in 27 services')."""
+
+    findings: Sequence[Finding]
+    subject: str
+    tool_command: str = "check"
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    rules: Mapping[str, RuleInfo] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[Level, int]:
+        return count_by_level(self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.counts
+        return {
+            **self.facts,
+            "errors": counts[Level.ERROR],
+            "warnings": counts[Level.WARNING],
+            "infos": counts[Level.INFO],
+        }
+
+    def headline(self) -> str:
+        counts = self.counts
+        parts = [_plural(counts[Level.ERROR], "error"), _plural(counts[Level.WARNING], "warning")]
+        if counts[Level.INFO]:
+            parts.append(_plural(counts[Level.INFO], "info"))
+        return f"{self.subject}: {', '.join(parts)}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+class _Renderer(Protocol):
+    def render(self, report: Report) -> str: ...
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report in a format of FORMATS."""
+    module: _Renderer = importlib.import_module(f"portplan.report.{FORMATS[fmt]}")  # type: ignore[assignment]
+    return module.render(report)
+
+
+def exit_code(findings: Sequence[Finding], fail_on: Level) -> int:
+    """0 when nothing reaches `fail_on`, else 1."""
+    return 1 if any(f.level >= fail_on for f in findings) else 0

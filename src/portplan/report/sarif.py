@@ -1,0 +1,79 @@
+"""SARIF 2.1.0, for code-scanning uploads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from portplan import __version__
+from portplan.findings import Finding, Level
+from portplan.model import Location
+from portplan.report import Report, RuleInfo
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
+
+
+def render(report: Report) -> str:
+    rules = _rules(report)
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    run = {
+        "tool": {
+            "driver": {
+                "name": "portplan",
+                "version": __version__,
+                "informationUri": "https://github.com/portplan/portplan",
+                "rules": rules,
+            }
+        },
+        "results": [_result(f, index) for f in sorted(report.findings, key=Finding.sort_key)],
+        "columnKind": "unicodeCodePoints",
+    }
+    document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rules(report: Report) -> list[dict[str, Any]]:
+    known = dict(report.rules)
+    for finding in report.findings:
+        known.setdefault(
+            finding.rule, RuleInfo(finding.rule, finding.name, finding.level, finding.name)
+        )
+    return [_rule(info) for _, info in sorted(known.items())]
+
+
+def _rule(info: RuleInfo) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": info.id,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "defaultConfiguration": {"level": _LEVEL[info.level]},
+    }
+    if info.doc:
+        rule["fullDescription"] = {"text": info.doc}
+    return rule
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": index[finding.rule],
+        "level": _LEVEL[finding.level],
+        "message": {"text": finding.message},
+        "locations": [_location(loc) for loc in finding.locations[:1]],
+    }
+    if len(finding.locations) > 1:
+        result["relatedLocations"] = [
+            {"id": i, **_location(loc)} for i, loc in enumerate(finding.locations[1:], 1)
+        ]
+    return result
+
+
+def _location(loc: Location) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": loc.file}}
+    if loc.line:
+        region: dict[str, int] = {"startLine": loc.line}
+        if loc.column:
+            region["startColumn"] = loc.column
+        physical["region"] = region
+    return {"physicalLocation": physical}

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from portplan.findings import Finding, Level
+from portplan.model import Topology
+from portplan.rules._base import Context, rule
+
+
+@rule("PP102", "port-outside-range", Level.ERROR, "a port outside its category's or kind's range")
+def check(topology: Topology, context: Context) -> Iterator[Finding]:
+    """A port lies outside every range that applies to it.
+
+    A range applies to a port by the service's category and/or the port's kind (and host,
+    when the range names one). When several ranges apply, the port must lie in one of them.
+
+    PASS: ranges {core: {ports: 8000-8009, category: core}}; api {category: core, ports: {http: 8000}}
+    FAIL: ranges {core: {ports: 8000-8009, category: core}}; api {category: core, ports: {http: 8020}}
+    """
+    for service in topology.services.values():
+        for port in service.ports:
+            policies = [r for r in topology.ranges if r.applies_to(service, port)]
+            if policies and not any(port.number in r.ports for r in policies):
+                names = ", ".join(f"{r.name} ({r.ports})" for r in policies)
+                yield check.finding(
+                    f"{service.name}.{port.name} is {port.number}, outside its range {names}",
+                    [port.location, *(r.location for r in policies)],
+                    service=service.name,
+                    port_name=port.name,
+                    port=port.number,
+                    host=service.host,
+                    ranges=[r.name for r in policies],
+                )
+
+
+RULE = check

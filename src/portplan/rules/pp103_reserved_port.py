@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from portplan.findings import Finding, Level
+from portplan.model import Status, Topology
+from portplan.rules._base import Context, rule
+
+
+@rule("PP103", "reserved-port", Level.ERROR, "a port inside a reserved range")
+def check(topology: Topology, context: Context) -> Iterator[Finding]:
+    """A service takes a port that is reserved (or kept free for the future).
+
+    A service whose status is `reserved` is the reservation itself and is not reported.
+
+    PASS: reserved [{ports: 8004-8006, reason: future expansion}]; api {http: 8003}
+    FAIL: reserved [{ports: 8004-8006, reason: future expansion}]; api {http: 8005}
+    """
+    if not topology.reserved:
+        return
+    for service in topology.services.values():
+        if service.status is Status.RESERVED:
+            continue
+        for port in service.ports:
+            for reservation in topology.reserved:
+                if port.number not in reservation.ports:
+                    continue
+                if reservation.host is not None and reservation.host != service.host:
+                    continue
+                reason = f" ({reservation.reason})" if reservation.reason else ""
+                yield check.finding(
+                    f"{service.name}.{port.name} takes {port.number}, "
+                    f"reserved {reservation.ports}{reason}",
+                    [port.location, reservation.location],
+                    service=service.name,
+                    port_name=port.name,
+                    port=port.number,
+                    host=service.host,
+                    reserved=str(reservation.ports),
+                )
+
+
+RULE = check

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from portplan.findings import Finding, Level
+from portplan.model import Topology
+from portplan.rules._base import Context, rule
+
+FIRST_UNPRIVILEGED = 1024
+
+
+@rule("PP108", "privileged-port", Level.WARNING, "a port below 1024 needs root or a capability")
+def check(topology: Topology, context: Context) -> Iterator[Finding]:
+    """A port below 1024 can only be bound by root or with CAP_NET_BIND_SERVICE.
+
+    PASS: web {http: 8080}
+    FAIL: web {http: 80}
+    """
+    for service in topology.services.values():
+        for port in service.ports:
+            if port.number < FIRST_UNPRIVILEGED:
+                yield check.finding(
+                    f"{service.name}.{port.name} is {port.number}, a privileged port (< 1024): "
+                    "binding it needs root or CAP_NET_BIND_SERVICE",
+                    [port.location],
+                    service=service.name,
+                    port_name=port.name,
+                    port=port.number,
+                    host=service.host,
+                )
+
+
+RULE = check

@@ -1,0 +1,588 @@
+"""The shape of `portplan.yaml`, stated once.
+
+The same specs validate a loaded file (stage 1: types, unknown keys with "did you mean",
+bad values, each with a breadcrumb and a location) and produce the published JSON Schema
+(`portplan schema`), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from portplan.errors import InputError
+from portplan.yamlload import Mark, YMap, YSeq
+
+Json = dict[str, Any]
+
+
+class SchemaError(InputError):
+    """A value of the wrong type or shape, at a breadcrumb path."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """Where a value is: the file, its breadcrumb path and its mark."""
+
+    file: str
+    path: str
+    mark: Mark | None
+
+    def child(self, key: str | int, mark: Mark | None) -> Ctx:
+        path = f"{self.path}[{key}]" if isinstance(key, int) else _join(self.path, key)
+        return Ctx(self.file, path, mark or self.mark)
+
+    def fail(self, expected: str, value: object) -> SchemaError:
+        line = self.mark.line if self.mark else None
+        column = self.mark.column if self.mark else None
+        where = f"{self.path}: " if self.path else ""
+        return SchemaError(self.file, line, column, f"{where}expected {expected}, got {_show(value)}")
+
+
+def _join(path: str, key: str) -> str:
+    if not path:
+        return key
+    return f"{path}.{key}" if re.fullmatch(r"[\w.-]+", key) else f"{path}[{key!r}]"
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f'"{shown}"'
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+class Spec:
+    """A node of the schema: it validates a value and describes itself as JSON Schema."""
+
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        raise NotImplementedError
+
+    def json_schema(self) -> Json:
+        raise NotImplementedError
+
+    def _with_description(self, schema: Json) -> Json:
+        if self.description:
+            schema["description"] = self.description
+        return schema
+
+
+@dataclass
+class Str(Spec):
+    description: str = ""
+    pattern: str | None = None
+    expected: str = "a string"
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if not isinstance(value, str) or (
+            self.pattern is not None and not re.fullmatch(self.pattern, value)
+        ):
+            raise ctx.fail(self.expected, value)
+
+    def json_schema(self) -> Json:
+        schema: Json = {"type": "string"}
+        if self.pattern:
+            schema["pattern"] = f"^(?:{self.pattern})$"
+        return self._with_description(schema)
+
+
+@dataclass
+class Text(Spec):
+    """Free text: a string, or a number/boolean read as text ('Phase 2', 2)."""
+
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ctx.fail("text", value)
+
+    def json_schema(self) -> Json:
+        return self._with_description({"type": ["string", "number"]})
+
+
+@dataclass
+class Bool(Spec):
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if not isinstance(value, bool):
+            raise ctx.fail("true or false", value)
+
+    def json_schema(self) -> Json:
+        return self._with_description({"type": "boolean"})
+
+
+@dataclass
+class Int(Spec):
+    minimum: int
+    maximum: int
+    description: str = ""
+    expected: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok or not self.minimum <= value <= self.maximum:  # type: ignore[operator]
+            raise ctx.fail(self.expected or f"an integer {self.minimum}-{self.maximum}", value)
+
+    def json_schema(self) -> Json:
+        return self._with_description(
+            {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
+        )
+
+
+@dataclass
+class Enum(Spec):
+    values: tuple[str, ...]
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if not isinstance(value, str) or value.lower() not in self.values:
+            raise ctx.fail("one of " + ", ".join(self.values), value)
+
+    def json_schema(self) -> Json:
+        return self._with_description({"type": "string", "enum": list(self.values)})
+
+
+@dataclass
+class Pattern(Spec):
+    """A scalar (string or number) that a parser function accepts (durations, sizes...)."""
+
+    parse: Callable[[object], object]
+    expected: str
+    json: Json
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        try:
+            self.parse(value)
+        except ValueError:
+            raise ctx.fail(self.expected, value) from None
+
+    def json_schema(self) -> Json:
+        return self._with_description(dict(self.json))
+
+
+@dataclass
+class AnyValue(Spec):
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        return None
+
+    def json_schema(self) -> Json:
+        return self._with_description({})
+
+
+@dataclass
+class ListOf(Spec):
+    item: Spec
+    description: str = ""
+    allow_single: bool = False  # `depends_on: db` as well as `depends_on: [db]`
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if self.allow_single and not isinstance(value, list):
+            self.item.check(value, ctx)
+            return
+        if not isinstance(value, list):
+            raise ctx.fail("a list", value)
+        marks = value.item_marks if isinstance(value, YSeq) else []
+        for index, item in enumerate(value):
+            self.item.check(item, ctx.child(index, marks[index] if index < len(marks) else None))
+
+    def json_schema(self) -> Json:
+        schema: Json = {"type": "array", "items": self.item.json_schema()}
+        if self.allow_single:
+            schema = {"anyOf": [schema, self.item.json_schema()]}
+        return self._with_description(schema)
+
+
+@dataclass
+class MapOf(Spec):
+    """A mapping with names chosen by the user (services, ports, ranges...)."""
+
+    value: Spec
+    description: str = ""
+    key_pattern: str = r"[A-Za-z0-9][\w .\-/]*"
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if not isinstance(value, dict):
+            raise ctx.fail("a mapping", value)
+        for key, item in value.items():
+            key_ctx = ctx.child(key, _key_mark(value, key))
+            if not re.fullmatch(self.key_pattern, key):
+                raise key_ctx.fail("a name of letters, digits, '-', '_', '.' or spaces", key)
+            self.value.check(item, ctx.child(key, _value_mark(value, key)))
+
+    def json_schema(self) -> Json:
+        return self._with_description(
+            {
+                "type": "object",
+                "propertyNames": {"pattern": f"^(?:{self.key_pattern})$"},
+                "additionalProperties": self.value.json_schema(),
+            }
+        )
+
+
+@dataclass
+class Obj(Spec):
+    """A mapping with known keys; unknown keys get a "did you mean"."""
+
+    fields: Mapping[str, Spec]
+    description: str = ""
+    required: tuple[str, ...] = ()
+    title: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        if not isinstance(value, dict):
+            raise ctx.fail(f"a mapping{f' ({self.title})' if self.title else ''}", value)
+        for key, item in value.items():
+            spec = self.fields.get(key)
+            if spec is None:
+                raise self._unknown(key, ctx.child(key, _key_mark(value, key)))
+            spec.check(item, ctx.child(key, _value_mark(value, key)))
+        for key in self.required:
+            if key not in value:
+                raise ctx.fail(f"a mapping with the key '{key}'", value)
+
+    def _unknown(self, key: str, ctx: Ctx) -> SchemaError:
+        near = difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.6)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        known = ", ".join(sorted(self.fields))
+        line = ctx.mark.line if ctx.mark else None
+        column = ctx.mark.column if ctx.mark else None
+        return SchemaError(
+            ctx.file, line, column, f"{ctx.path}: unknown key '{key}'{hint}; expected one of {known}"
+        )
+
+    def json_schema(self) -> Json:
+        schema: Json = {
+            "type": "object",
+            "properties": {k: v.json_schema() for k, v in self.fields.items()},
+            "additionalProperties": False,
+        }
+        if self.required:
+            schema["required"] = list(self.required)
+        return self._with_description(schema)
+
+
+@dataclass
+class OneOf(Spec):
+    """A short form or a long form: chosen by the value's type."""
+
+    choices: tuple[tuple[type | tuple[type, ...], Spec], ...]
+    expected: str
+    description: str = ""
+
+    def check(self, value: object, ctx: Ctx) -> None:
+        for types, spec in self.choices:
+            if isinstance(value, types) and not (isinstance(value, bool) and bool not in _flat(types)):
+                spec.check(value, ctx)
+                return
+        raise ctx.fail(self.expected, value)
+
+    def json_schema(self) -> Json:
+        return self._with_description({"anyOf": [spec.json_schema() for _, spec in self.choices]})
+
+
+def _flat(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _key_mark(value: dict[str, Any], key: str) -> Mark | None:
+    return value.key_marks.get(key) if isinstance(value, YMap) else None
+
+
+def _value_mark(value: dict[str, Any], key: str) -> Mark | None:
+    return value.value_marks.get(key) if isinstance(value, YMap) else None
+
+
+# ---------------------------------------------------------------------------
+# Scalar parsers shared by the schema and the loader.
+
+_RANGE_RE = re.compile(r"\s*(\d+)\s*(?:(-|\.\.|–)\s*(\d+)|(\+))?\s*")
+_DURATION_RE = re.compile(r"\s*[<>≤]?=?\s*(\d+(?:\.\d+)?)\s*(ms|s|us|µs|m)?\s*")
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*", re.IGNORECASE)
+_CPU_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(cores?|cpus?|m)?\s*", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"\s*[<>≤]?=?\s*(\d+(?:\.\d+)?)\s*(rps|req/s|/s)?\s*", re.IGNORECASE)
+_UNIT_MS = {None: 1.0, "ms": 1.0, "s": 1000.0, "us": 0.001, "µs": 0.001, "m": 60000.0}
+_SIZE_MB = {"b": 1 / 2**20, "k": 1 / 1024, "m": 1.0, "g": 1024.0, "t": 1024.0**2}
+
+
+def parse_port(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValueError(value)
+    return value
+
+
+def parse_range(value: object) -> tuple[int, int]:
+    """8080, "8080", "8000-8009", "8020+" (open upwards) -> (start, end)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return parse_port(value), value
+    if not isinstance(value, str):
+        raise ValueError(value)
+    match = _RANGE_RE.fullmatch(value)
+    if not match:
+        raise ValueError(value)
+    start = parse_port(int(match.group(1)))
+    end = 65535 if match.group(4) else start if match.group(3) is None else int(match.group(3))
+    if not start <= parse_port(end):
+        raise ValueError(value)
+    return start, end
+
+
+def parse_duration_ms(value: object) -> float:
+    """10 (ms), "10ms", "<10ms", "0.5s" -> milliseconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _DURATION_RE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(value)
+    return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def parse_size_mb(value: object) -> float:
+    """512 (MB), "512MB", "1GB", "100Gi" -> megabytes."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _SIZE_RE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(value)
+    unit = (match.group(2) or "M")[0].lower()
+    return float(match.group(1)) * _SIZE_MB[unit]
+
+
+def parse_cpu(value: object) -> float:
+    """0.5, "0.5 cores", "500m" -> cores."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _CPU_RE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(value)
+    number = float(match.group(1))
+    return number / 1000 if (match.group(2) or "").lower() == "m" else number
+
+
+def parse_rate(value: object) -> float:
+    """1000, "1000 RPS", ">1000" -> requests per second."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    match = _NUMBER_RE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(value)
+    return float(match.group(1))
+
+
+# ---------------------------------------------------------------------------
+# The topology file.
+
+EXPOSURES = ("public", "internal", "local")
+STATUSES = ("active", "planned", "reserved", "deprecated")
+PROTOCOLS = ("tcp", "udp", "sctp")
+
+PORT_NUMBER = Int(1, 65535, description="A port number, 1-65535.")
+RANGE = Pattern(
+    parse_range,
+    'a port or a port range such as 8000-8009 or "8020+"',
+    {"type": ["integer", "string"], "pattern": r"^\s*\d+\s*((-|\.\.)\s*\d+|\+)?\s*$"},
+    description="A port (8080) or an inclusive range (8000-8009); '8020+' runs to 65535.",
+)
+DURATION = Pattern(
+    parse_duration_ms,
+    'a duration such as 10ms, "<50ms" or 0.5s',
+    {"type": ["number", "string"]},
+    description="Milliseconds as a number, or a string with a unit (10ms, 0.5s, <50ms).",
+)
+RATE = Pattern(
+    parse_rate,
+    'a rate such as 1000 or "1000 RPS"',
+    {"type": ["number", "string"]},
+    description="Requests per second.",
+)
+LATENCY = Obj(
+    {"target": DURATION, "max": DURATION},
+    description="Latency budget: over target is a warning, over max an error.",
+)
+THROUGHPUT = Obj({"target": RATE, "max": RATE}, description="Throughput budget (requests/s).")
+NAMES = ListOf(Str(), allow_single=True)
+
+HEALTH_LONG = Obj(
+    {
+        "path": Str(pattern=r"/\S*", expected="an HTTP path starting with /"),
+        "http": Str(pattern=r"/\S*", expected="an HTTP path starting with /"),
+        "status": Int(100, 599, expected="an HTTP status code 100-599"),
+        "expect": AnyValue(description="A JSON subset the response body must contain."),
+        "tcp": Bool(description="Healthy when a TCP connect succeeds."),
+        "grpc": OneOf(
+            ((bool, Bool()), (str, Str())),
+            "true or a gRPC service name",
+            description="Use the gRPC health-checking protocol (true, or a service name).",
+        ),
+        "timeout": DURATION,
+        "latency": LATENCY,
+    },
+    title="a health check",
+    description="How to tell the port is healthy.",
+)
+HEALTH = OneOf(
+    ((str, Str(pattern=r"/\S*", expected="an HTTP path starting with /")), (dict, HEALTH_LONG)),
+    "an HTTP path such as /health, or a mapping",
+)
+PORT_LONG = Obj(
+    {
+        "port": PORT_NUMBER,
+        "protocol": Enum(PROTOCOLS),
+        "kind": Str(description="http, grpc, ws, metrics, postgresql...; defaults from the name."),
+        "address": Str(description="Bind address (0.0.0.0 = every interface, 127.0.0.1...)."),
+        "exposure": Enum(EXPOSURES),
+        "env": Str(pattern=r"[A-Za-z_][A-Za-z0-9_]*", expected="an environment variable name"),
+        "health": HEALTH,
+        "metrics": Str(pattern=r"/\S*", expected="a metrics path starting with /"),
+        "latency": LATENCY,
+        "throughput": THROUGHPUT,
+        "description": Text(),
+    },
+    required=("port",),
+    title="a port",
+)
+PORT_SHORT = Pattern(
+    lambda v: _parse_short_port(v),
+    "an integer 1-65535",
+    {"type": ["integer", "string"], "pattern": r"^\d+(/(tcp|udp|sctp))?$"},
+    description="Short form: 8080, or '5353/udp'.",
+)
+PORT = OneOf(((int, PORT_SHORT), (str, PORT_SHORT), (dict, PORT_LONG)), "an integer 1-65535")
+
+_SHORT_PORT_RE = re.compile(r"(\d+)(?:/(tcp|udp|sctp))?")
+
+
+def _parse_short_port(value: object) -> tuple[int, str]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return parse_port(value), "tcp"
+    match = _SHORT_PORT_RE.fullmatch(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(value)
+    return parse_port(int(match.group(1))), match.group(2) or "tcp"
+
+
+parse_short_port = _parse_short_port
+
+ENVIRONMENT = OneOf(
+    (
+        (dict, MapOf(AnyValue(), key_pattern=r"[A-Za-z_][A-Za-z0-9_.\-]*")),
+        (list, ListOf(Str())),
+    ),
+    "a mapping of variables or a list of KEY=value",
+    description="The service's environment; literal secret values are reported by check.",
+)
+SERVICE = Obj(
+    {
+        "aliases": NAMES,
+        "purpose": Text(),
+        "description": Text(),
+        "category": Str(),
+        "status": Enum(STATUSES),
+        "phase": Text(),
+        "technology": Text(),
+        "image": Str(),
+        "host": Str(),
+        "zone": Str(),
+        "exposure": Enum(EXPOSURES),
+        "networks": NAMES,
+        "ports": MapOf(PORT, description="Named ports: http, grpc, ws, metrics, or any name."),
+        "depends_on": NAMES,
+        "environment": ENVIRONMENT,
+        "resources": Obj(
+            {
+                "cpu": Pattern(parse_cpu, 'a CPU amount such as 0.5 or "500m"', {}),
+                "memory": Pattern(parse_size_mb, 'a size such as 512MB or "1GB"', {}),
+                "storage": Pattern(parse_size_mb, 'a size such as 10GB', {}),
+            }
+        ),
+        "latency": LATENCY,
+        "throughput": THROUGHPUT,
+    },
+    title="a service",
+)
+RANGE_POLICY = Obj(
+    {
+        "ports": RANGE,
+        "category": Str(),
+        "kind": Str(),
+        "host": Str(),
+        "description": Text(),
+    },
+    required=("ports",),
+    title="a range policy",
+)
+RESERVATION_LONG = Obj(
+    {"ports": RANGE, "reason": Text(), "host": Str(), "future": Bool()},
+    required=("ports",),
+    title="a reservation",
+)
+RESERVATION = OneOf(
+    ((int, RANGE), (str, RANGE), (dict, RESERVATION_LONG)), "a port, a range or a mapping"
+)
+
+TOPOLOGY = Obj(
+    {
+        "version": Int(1, 1, expected="1"),
+        "system": Str(),
+        "description": Text(),
+        "include": NAMES,
+        "defaults": Obj(
+            {"host": Str(), "exposure": Enum(EXPOSURES), "protocol": Enum(PROTOCOLS)},
+            title="defaults",
+        ),
+        "hosts": MapOf(
+            Obj({"address": Str(), "description": Text(), "ephemeral": RANGE}, title="a host")
+        ),
+        "networks": MapOf(
+            Obj({"subnet": Str(), "zone": Str(), "description": Text()}, title="a network")
+        ),
+        "zones": MapOf(
+            Obj(
+                {"exposure": Enum(EXPOSURES), "networks": NAMES, "description": Text()},
+                required=("exposure",),
+                title="a zone",
+            )
+        ),
+        "ephemeral": RANGE,
+        "ranges": MapOf(RANGE_POLICY),
+        "reserved": ListOf(RESERVATION),
+        "services": MapOf(SERVICE),
+    },
+    title="a portplan topology",
+    description="portplan.yaml: one source of truth for a system's ports and topology.",
+)
+
+
+def json_schema() -> Json:
+    """The JSON Schema (draft 2020-12) of portplan.yaml, for editors and CI."""
+    schema = TOPOLOGY.json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://portplan.dev/schema/portplan.schema.json",
+        "title": "portplan topology",
+        **schema,
+    }
+
+
+def validate(document: object, file: str) -> None:
+    """Stage 1: raise SchemaError at the first value of the wrong shape."""
+    mark = document.mark if isinstance(document, YMap | YSeq) else Mark(1, 1)
+    TOPOLOGY.check(document, Ctx(file, "", mark))

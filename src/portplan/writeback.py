@@ -1,0 +1,192 @@
+"""Edit a topology file's text in place, guided by the parser's marks.
+
+Only the lines that carry the new value are added; every other byte of the file stays as it
+was (comments, key order, quoting, flow style, line breaks). The result is parsed again and
+checked before anything is written, and writing is atomic (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from portplan import yamlload
+from portplan.errors import PortplanError
+from portplan.yamlload import Mark, YMap
+
+_CONTENT = re.compile(r"^(\s*)(\S)")
+
+
+class WriteBackError(PortplanError):
+    """The edit could not be made safely; nothing was written."""
+
+
+def add_port(text: str, file: str, service: str, port_name: str, port: int | str) -> str:
+    """`text` with `services.<service>.ports.<port_name>: <port>` added."""
+    document = yamlload.load(text, file)
+    if not isinstance(document, YMap):
+        raise WriteBackError(f"{file}: expected a mapping at the top level")
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    entry = f"{port_name}: {port}"
+    _edit(lines, document, service, port_name, entry)
+    result = "".join(lines)
+    _verify(result, file, service, port_name, port)
+    return result
+
+
+def _edit(lines: list[str], document: YMap, service: str, port_name: str, entry: str) -> None:
+    services = document.get("services")
+    if not isinstance(services, YMap) or not services:
+        _insert_block(lines, document, "services", f"{service}:\n  ports:\n    {entry}")
+        return
+    body = services.get(service)
+    if not isinstance(body, YMap) or not body:
+        if service in services and body is not None:
+            raise WriteBackError(f"services.{service} is not a mapping")
+        if service in services:
+            _fill_empty(lines, services, service, f"ports:\n  {entry}")
+        else:
+            _insert_block(lines, document, "services", f"{service}:\n  ports:\n    {entry}",
+                          sibling=services)
+        return
+    ports = body.get("ports")
+    if isinstance(ports, YMap) and ports:
+        _add_to_mapping(lines, body, "ports", ports, entry)
+    elif "ports" in body:
+        _fill_empty(lines, body, "ports", entry)
+    else:
+        _add_key(lines, services, service, body, f"ports:\n  {entry}")
+
+
+def _add_to_mapping(lines: list[str], parent: YMap, key: str, mapping: YMap, entry: str) -> None:
+    start = parent.value_marks[key]
+    if _char_at(lines, start) == "{":
+        _insert_in_flow(lines, start, entry)
+        return
+    first_key = next(iter(mapping.key_marks.values()))
+    last_key = list(mapping.key_marks.values())[-1]
+    end = _block_end(lines, last_key.line, first_key.column)
+    lines.insert(end, _indent(entry, first_key.column - 1))
+
+
+def _add_key(lines: list[str], parent: YMap, key: str, body: YMap, entry: str) -> None:
+    start = parent.value_marks[key]
+    if _char_at(lines, start) == "{":
+        flow_entry = entry.replace("\n  ", " {", 1) + "}"
+        _insert_in_flow(lines, start, flow_entry.replace("\n", " "))
+        return
+    first_key = next(iter(body.key_marks.values()))
+    last_key = list(body.key_marks.values())[-1]
+    end = _block_end(lines, last_key.line, first_key.column)
+    lines.insert(end, _indent(entry, first_key.column - 1))
+
+
+def _fill_empty(lines: list[str], parent: YMap, key: str, entry: str) -> None:
+    """`key:` with no value (or `{}`) gets its first entry on the following lines."""
+    mark = parent.key_marks[key]
+    row = lines[mark.line - 1]
+    value_at = parent.value_marks.get(key)
+    if value_at is not None and _char_at(lines, value_at) == "{":
+        close = row.index("}", value_at.column - 1)
+        lines[mark.line - 1] = row[: value_at.column - 1] + row[close + 1 :]
+    end = _block_end(lines, mark.line, mark.column)
+    lines.insert(end, _indent(entry, mark.column + 1))
+
+
+def _insert_block(
+    lines: list[str], document: YMap, key: str, entry: str, sibling: YMap | None = None
+) -> None:
+    if sibling is not None:
+        first = next(iter(sibling.key_marks.values()))
+        last = list(sibling.key_marks.values())[-1]
+        end = _block_end(lines, last.line, first.column)
+        lines.insert(end, _indent(entry, first.column - 1))
+        return
+    if key in document:
+        _fill_empty(lines, document, key, entry)
+        return
+    lines.append(f"{key}:\n" + _indent(entry, 2))
+
+
+def _block_end(lines: list[str], line: int, column: int) -> int:
+    """Index after the last line that belongs to the entry starting at `line` (1-based)."""
+    end = line
+    for index in range(line, len(lines)):
+        match = _CONTENT.match(lines[index])
+        if match is None:
+            continue
+        if len(match.group(1)) < column or lines[index].startswith(("---", "...")):
+            break
+        end = index + 1
+    return end
+
+
+def _insert_in_flow(lines: list[str], start: Mark, entry: str) -> None:
+    """Insert `, entry` before the brace that closes the flow mapping opened at `start`."""
+    row, col = _closing_brace(lines, start)
+    text = lines[row]
+    before = text[:col].rstrip()
+    separator = "" if before.endswith("{") else ", "
+    lines[row] = text[: len(before)] + separator + entry + text[len(before) :]
+
+
+def _closing_brace(lines: list[str], start: Mark) -> tuple[int, int]:
+    depth = 0
+    quote = ""
+    row, col = start.line - 1, start.column - 1
+    while row < len(lines):
+        text = lines[row]
+        while col < len(text):
+            char = text[col]
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "\"'":
+                quote = char
+            elif char in "{[":
+                depth += 1
+            elif char in "}]":
+                depth -= 1
+                if depth == 0:
+                    return row, col
+            col += 1
+        row, col = row + 1, 0
+    raise WriteBackError("unbalanced flow mapping")
+
+
+def _char_at(lines: list[str], mark: Mark) -> str:
+    text = lines[mark.line - 1] if mark.line - 1 < len(lines) else ""
+    return text[mark.column - 1] if mark.column - 1 < len(text) else ""
+
+
+def _indent(entry: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "".join(f"{pad}{line}\n" for line in entry.split("\n"))
+
+
+def _verify(text: str, file: str, service: str, port_name: str, port: int | str) -> None:
+    try:
+        document = yamlload.load(text, file)
+        value = document["services"][service]["ports"][port_name]
+    except (PortplanError, KeyError, TypeError):
+        raise WriteBackError(f"{file}: could not add the port safely; nothing was written") from None
+    if value != port and not (isinstance(value, dict) and value.get("port") == port):
+        raise WriteBackError(f"{file}: could not add the port safely; nothing was written")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file in the same folder and a rename."""
+    folder = path.parent
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
