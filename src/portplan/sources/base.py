@@ -63,6 +63,7 @@ class RangeObservation:
     label: str = ""
     reserved: bool = False
     future: bool = False
+    exposure: Exposure | None = None  # "8001-8019: internal only", "9001-9004 (local only)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ class ServiceObservation:
     networks: tuple[str, ...] = ()
     health_path: str | None = None
     health_expect: str | None = None
+    phase: str | None = None  # "Phase 2", "Post-Launch"
+    aliases: tuple[str, ...] = ()  # other names the source gives it ("Data Bridge -> data-bridge")
 
 
 @dataclass(frozen=True, slots=True)
