@@ -52,8 +52,8 @@ def choose(
             "name another port to allocate a new one"
         )
     policy = _pick_range(topology, service, service_name, port_name, range_name)
-    host = service.host if service else _default_host(topology)
-    port = next(free_ports(topology, policy.ports, host, protocol, busy), None)
+    hosts = {service.host if service else topology.default_host}
+    port = next(free_ports(topology, policy.ports, hosts, protocol, busy), None)
     if port is None:
         raise UsageError(f"range {policy.name} ({policy.ports}) has no free port left")
     return Allocation(
@@ -93,22 +93,17 @@ def _names(ranges: dict[str, RangePolicy]) -> str:
     return ", ".join(sorted(ranges)) or "none declared"
 
 
-def _default_host(topology: Topology) -> str:
-    hosts = {s.host for s in topology.services.values()}
-    return next(iter(hosts)) if len(hosts) == 1 else "default"
-
-
-def taken(topology: Topology, host: str, protocol: str) -> set[int]:
-    """Ports assigned on `host` (any service) or reserved there."""
+def taken(topology: Topology, hosts: set[str], protocol: str) -> set[int]:
+    """Ports assigned on any of `hosts` or reserved there."""
     used = {
         p.number
         for s in topology.services.values()
-        if s.host == host
+        if s.host in hosts
         for p in s.ports
         if p.protocol == protocol
     }
     for reservation in topology.reserved:
-        if reservation.host in (None, host):
+        if reservation.host is None or reservation.host in hosts:
             used.update(reservation.ports)
     return used
 
@@ -116,12 +111,12 @@ def taken(topology: Topology, host: str, protocol: str) -> set[int]:
 def free_ports(
     topology: Topology,
     ports: PortRange,
-    host: str,
+    hosts: set[str],
     protocol: str = "tcp",
     busy: Busy | None = None,
 ) -> Iterable[int]:
-    """Ports of `ports` that are neither assigned nor reserved on `host`, nor busy now."""
-    used = taken(topology, host, protocol)
+    """Ports of `ports` that are neither assigned nor reserved on `hosts`, nor busy now."""
+    used = taken(topology, hosts, protocol)
     for port in ports:
         if port not in used and not (busy and busy(port, protocol)):
             yield port
@@ -132,7 +127,7 @@ class RangeUsage:
     """How much of a range is taken, and what is left (as compact sub-ranges)."""
 
     range: RangePolicy
-    host: str
+    hosts: tuple[str, ...]
     used: tuple[int, ...]
     free: tuple[PortRange, ...]
 
@@ -153,10 +148,21 @@ def usage(topology: Topology, range_name: str | None = None) -> list[RangeUsage]
 
 
 def _usage(topology: Topology, policy: RangePolicy) -> RangeUsage:
-    host = policy.host or _default_host(topology)
-    used = taken(topology, host, "tcp")
+    hosts = _hosts_of(topology, policy)
+    used = taken(topology, hosts, "tcp")
     inside = tuple(sorted(p for p in used if p in policy.ports))
-    return RangeUsage(policy, host, inside, tuple(compact(free_ports(topology, policy.ports, host))))
+    free = tuple(compact(free_ports(topology, policy.ports, hosts)))
+    return RangeUsage(policy, tuple(sorted(hosts)), inside, free)
+
+
+def _hosts_of(topology: Topology, policy: RangePolicy) -> set[str]:
+    """The range's host, else the hosts of the services it governs, else the default host."""
+    if policy.host is not None:
+        return {policy.host}
+    governed = {
+        s.host for s in topology.services.values() if any(policy.applies_to(s, p) for p in s.ports)
+    }
+    return governed or {topology.default_host}
 
 
 def compact(ports: Iterable[int]) -> Iterable[PortRange]:

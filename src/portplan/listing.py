@@ -34,7 +34,10 @@ class Row:
 
 def rows(topology: Topology) -> list[Row]:
     """One row per service, grouped by category, each group in port order."""
-    services = sorted(topology.services.values(), key=_order)
+    first_seen: dict[str, int] = {}
+    for service in topology.services.values():
+        first_seen.setdefault(service.category or "", len(first_seen))
+    services = sorted(topology.services.values(), key=lambda s: _order(s, first_seen))
     return [_row(s) for s in services]
 
 
@@ -42,9 +45,9 @@ def grouped(topology: Topology) -> list[tuple[str, list[Row]]]:
     return [(cat, list(group)) for cat, group in groupby(rows(topology), key=lambda r: r.category)]
 
 
-def _order(service: Service) -> tuple[str, int, str]:
+def _order(service: Service, first_seen: dict[str, int]) -> tuple[int, int, str]:
     first = min((p.number for p in service.ports), default=0)
-    return (service.category or "~uncategorized", first, service.name)
+    return (first_seen[service.category or ""], first, service.name)
 
 
 def _row(service: Service) -> Row:

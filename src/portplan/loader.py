@@ -125,10 +125,8 @@ def _include_path(path: Path, name: str, mark: Mark, shown: str) -> Path:
 
 
 def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    """The path as the user gave it (includes: joined to the including file's folder)."""
+    return str(path)
 
 
 def _merge(main: Topology, included: list[Topology]) -> Topology:
@@ -201,6 +199,7 @@ def _build(doc: YMap, file: str, includes: tuple[str, ...]) -> Topology:
         networks={n: _network(n, v, loc) for n, v, loc in _entries(doc, "networks", file)},
         ephemeral=_range(doc["ephemeral"]) if "ephemeral" in doc else None,
         includes=includes,
+        default_host=defaults.host,
     )
 
 
@@ -250,7 +249,7 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
     exposure = doc.get("exposure") or (
         defaults.zones[zone].exposure.value if zone in defaults.zones else None
     )
-    ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _entries(doc, "ports", defaults.file))
+    ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _port_entries(doc, defaults))
     return Service(
         name=name,
         host=doc.get("host", defaults.host),
@@ -272,6 +271,14 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
         throughput=_throughput(doc.get("throughput")),
         location=location,
     )
+
+
+def _port_entries(doc: YMap, defaults: _Defaults) -> list[tuple[str, Any, Location]]:
+    """Ports with the location of their number (short form) or mapping (long form)."""
+    section = doc.get("ports")
+    if not isinstance(section, YMap):
+        return []
+    return [(n, v, defaults.loc(section.value_marks.get(n))) for n, v in section.items()]
 
 
 def _with_service_latency(ports: tuple[Port, ...], doc: YMap) -> tuple[Port, ...]:

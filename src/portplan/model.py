@@ -287,6 +287,7 @@ class Topology:
     networks: Mapping[str, Network] = field(default_factory=dict)
     ephemeral: PortRange | None = None  # declared for every host; else read from the OS
     includes: tuple[str, ...] = ()
+    default_host: str = "default"
 
     def bindings(self) -> Iterator[Binding]:
         for service in self.services.values():

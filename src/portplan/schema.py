@@ -253,7 +253,7 @@ class Obj(Spec):
         for key, item in value.items():
             spec = self.fields.get(key)
             if spec is None:
-                raise self._unknown(key, ctx.child(key, _key_mark(value, key)))
+                raise self._unknown(key, Ctx(ctx.file, ctx.path, _key_mark(value, key)))
             spec.check(item, ctx.child(key, _value_mark(value, key)))
         for key in self.required:
             if key not in value:
@@ -265,8 +265,9 @@ class Obj(Spec):
         known = ", ".join(sorted(self.fields))
         line = ctx.mark.line if ctx.mark else None
         column = ctx.mark.column if ctx.mark else None
+        where = f"{ctx.path}: " if ctx.path else ""
         return SchemaError(
-            ctx.file, line, column, f"{ctx.path}: unknown key '{key}'{hint}; expected one of {known}"
+            ctx.file, line, column, f"{where}unknown key '{key}'{hint}; expected one of {known}"
         )
 
     def json_schema(self) -> Json:

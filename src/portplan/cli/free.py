@@ -23,7 +23,7 @@ def command(range_name: str | None, file: str | None, fmt: str) -> int:
                 {
                     "range": u.range.name,
                     "ports": str(u.range.ports),
-                    "host": u.host,
+                    "hosts": list(u.hosts),
                     "used": list(u.used),
                     "free": [str(r) for r in u.free],
                     "free_count": u.free_count,

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+RESOURCES = Path(__file__).resolve().parent / "resources"
+
+
+def shared_dir() -> Path:
+    """../shared beside the repository (CI clones next to it), else /work/shared."""
+    env = os.environ.get("PORTPLAN_SHARED")
+    candidates = [Path(env)] if env else []
+    candidates += [p / "shared" for p in ROOT.parents] + [Path("/work/shared")]
+    for candidate in candidates:
+        if (candidate / "seeds").is_dir():
+            return candidate
+    raise AssertionError("shared/ (seeds, conformance) not found beside the repository")
+
+
+@pytest.fixture
+def shared() -> Path:
+    return shared_dir()
