@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from itertools import combinations
 
 from portplan.findings import Finding, Level
-from portplan.model import RangePolicy, Topology
+from portplan.model import PortRange, RangePolicy, Topology
 from portplan.rules._base import Context, rule
 
 
@@ -21,15 +21,15 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     claims = [r for r in topology.ranges if r.category is not None or r.kind is not None]
     for first, second in combinations(claims, 2):
         if _same_host(first, second) and first.ports.overlaps(second.ports):
-            shared = f"{max(first.ports.start, second.ports.start)}-" + str(
-                min(first.ports.end, second.ports.end)
+            shared = PortRange(
+                max(first.ports.start, second.ports.start), min(first.ports.end, second.ports.end)
             )
             yield check.finding(
                 f"range {second.name} ({second.ports}) overlaps range {first.name} "
                 f"({first.ports}) on {shared}",
                 [second.location, first.location],
                 ranges=[first.name, second.name],
-                ports=[min(first.ports.end, second.ports.end)],
+                overlap=str(shared),
             )
 
 
