@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -53,12 +53,14 @@ class Process:
         }
 
 
-@dataclass(slots=True)
 class OwnerMap:
     """inode -> PIDs holding it (ascending); `denied` lists PIDs we could not inspect."""
 
-    holders: dict[int, list[int]] = field(default_factory=dict)
-    denied: list[int] = field(default_factory=list)
+    __slots__ = ("denied", "holders")
+
+    def __init__(self) -> None:
+        self.holders: dict[int, list[int]] = {}
+        self.denied: list[int] = []
 
     def access(self, inode: int) -> Access:
         if inode in self.holders:

@@ -13,7 +13,7 @@ import socket
 import struct
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from portplan.errors import UsageError
@@ -35,13 +35,14 @@ class RawSocket(NamedTuple):
     uid: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Listener:
+class Listener(NamedTuple):
     """A listening socket and, when it could be found, the process holding it.
 
     `access` says why `process` may be None: DENIED (a process could not be inspected,
     e.g. another user's without root) or UNKNOWN (no visible process holds it).
     `pids` lists every holder found (forked workers share a socket).
+    An immutable tuple rather than a dataclass: thousands are built per listing, and a
+    frozen dataclass costs ten times as much to construct.
     """
 
     protocol: str
@@ -119,11 +120,10 @@ def listeners(
     if name not in BACKENDS:
         raise UsageError(f"unknown socket backend '{name}'; expected one of {', '.join(BACKENDS)}")
     found = BACKENDS[name](wanted, owners, complete)
-    return sorted(found, key=_sort_key)
+    return sorted(found, key=_SORT_KEY)
 
 
-def _sort_key(listener: Listener) -> tuple[Any, ...]:
-    return (listener.protocol, listener.port, ":" in listener.address, listener.address)
+_SORT_KEY = itemgetter(0, 2, 1)  # protocol, port, address
 
 
 def _check_protocols(protocols: Iterable[str]) -> tuple[str, ...]:
@@ -157,19 +157,18 @@ def with_owners(
         return [Listener(*sock) for sock in raw]
     owner_map = find_owners([sock.inode for sock in raw if sock.inode], complete=complete)
     cache: dict[int, Process | None] = {}
+    holders, unowned = owner_map.holders, owner_map.access(-1)
+    make = Listener._make
     result = []
     for sock in raw:
-        pids = owner_map.holders.get(sock.inode, ())
-        process = _cached_process(pids[0], cache) if pids else None
-        access = _access(process, pids, owner_map.access(sock.inode))
-        result.append(Listener(*sock, access=access, process=process, pids=tuple(pids)))
+        pids = holders.get(sock[3])
+        if pids is None:
+            result.append(make((*sock, unowned, None, ())))
+            continue
+        process = cache[pids[0]] if pids[0] in cache else _cached_process(pids[0], cache)
+        access = Access.KNOWN if process else Access.UNKNOWN  # UNKNOWN: exited since the scan
+        result.append(make((*sock, access, process, tuple(pids))))
     return result
-
-
-def _access(process: Process | None, pids: Sequence[int], found: Access) -> Access:
-    if process:
-        return Access.KNOWN
-    return Access.UNKNOWN if pids else found  # a holder that exited since the scan
 
 
 def _cached_process(pid: int, cache: dict[int, Process | None]) -> Process | None:
@@ -186,7 +185,7 @@ _NLMSG_ERROR, _NLMSG_DONE = 2, 3
 _NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
 _DIAG_REQUEST = struct.Struct("=BBBxI48x")  # family, protocol, extensions, states, sockid
 _DIAG_MESSAGE = struct.Struct("=BBBBHH16s16sI8xIIIII")  # inet_diag_msg
-_ADDRESS_BYTES = {socket.AF_INET: 4, socket.AF_INET6: 16}
+_ADDRESS_BYTES: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
 
 
 def read_netlink(protocols: Sequence[str]) -> list[RawSocket]:
@@ -195,7 +194,7 @@ def read_netlink(protocols: Sequence[str]) -> list[RawSocket]:
         result: list[RawSocket] = []
         for sequence, (protocol, family) in enumerate(_queries(protocols), start=1):
             _send_query(nl, protocol, family, sequence)
-            result.extend(_receive(nl, protocol))
+            _receive(nl, protocol, family, result)
         return result
 
 
@@ -208,33 +207,78 @@ def _queries(protocols: Sequence[str]) -> Iterator[tuple[str, int]]:
 def _send_query(nl: socket.socket, protocol: str, family: int, sequence: int) -> None:
     body = _DIAG_REQUEST.pack(family, _IPPROTO[protocol], 0, 1 << _STATE[protocol])
     flags = _NLM_F_REQUEST | _NLM_F_DUMP
-    header = _NLMSG_HEADER.pack(
-        _NLMSG_HEADER.size + len(body), _SOCK_DIAG_BY_FAMILY, flags, sequence, 0
-    )
+    size = _NLMSG_HEADER.size + len(body)
+    header = _NLMSG_HEADER.pack(size, _SOCK_DIAG_BY_FAMILY, flags, sequence, 0)
     nl.sendto(header + body, (0, 0))
 
 
-def _receive(nl: socket.socket, protocol: str) -> Iterator[RawSocket]:
+def _receive(nl: socket.socket, protocol: str, family: int, into: list[RawSocket]) -> None:
+    """Read the answers to one dump query until NLMSG_DONE."""
+    names: dict[bytes, str] = {}  # most sockets share a few addresses
     while True:
         data = nl.recv(1 << 20)
-        offset = 0
-        while offset + _NLMSG_HEADER.size <= len(data):
-            length, kind = _NLMSG_HEADER.unpack_from(data, offset)[:2]
-            if kind == _NLMSG_DONE:
-                return
-            if kind == _NLMSG_ERROR:
-                raise OSError("netlink sock_diag refused the query")
-            yield _parse_diag(data, offset + _NLMSG_HEADER.size, protocol)
-            offset += (length + 3) & ~3
         if not data:
+            return
+        records = _uniform_records(data)
+        if records is not None:
+            _add_records(records, protocol, family, names, into)
+        elif _add_messages(data, protocol, family, names, into):
             return
 
 
-def _parse_diag(data: bytes, offset: int, protocol: str) -> RawSocket:
-    fields = _DIAG_MESSAGE.unpack_from(data, offset)
-    family, port, source = fields[0], socket.ntohs(fields[4]), fields[6]
-    address = socket.inet_ntop(family, source[: _ADDRESS_BYTES[family]])
-    return RawSocket(protocol, address, port, fields[13], fields[12])
+def _uniform_records(data: bytes) -> list[tuple[Any, ...]] | None:
+    """The buffer's messages unpacked in one C loop, when all are socket records of one
+    size (the usual case: a buffer holds a few hundred); else None."""
+    length, kind = _NLMSG_HEADER.unpack_from(data)[:2]
+    step = (length + 3) & ~3
+    if kind != _SOCK_DIAG_BY_FAMILY or length < _RECORD_MIN or len(data) % step:
+        return None
+    layout = _RECORDS.get(step)
+    if layout is None:
+        layout = _RECORDS[step] = struct.Struct(f"{_RECORD_FORMAT}{step - _RECORD_MIN}x")
+    records = list(layout.iter_unpack(data))
+    if any(r[0] != length or r[1] != _SOCK_DIAG_BY_FAMILY for r in records):
+        return None
+    return records
+
+
+# netlink header + inet_diag_msg, then the attributes skipped as padding
+_RECORD_FORMAT = "=IHHIIBBBBHH16s16sI8xIIIII"
+_RECORD_MIN = struct.calcsize(_RECORD_FORMAT)
+_RECORDS: dict[int, struct.Struct] = {}
+
+
+def _add_records(
+    records: list[tuple[Any, ...]],
+    protocol: str,
+    family: int,
+    names: dict[bytes, str],
+    into: list[RawSocket],
+) -> None:
+    width, ntohs = _ADDRESS_BYTES[family], socket.ntohs
+    for record in records:
+        source = record[11]
+        address = names.get(source)
+        if address is None:
+            address = names[source] = socket.inet_ntop(family, source[:width])
+        into.append(RawSocket(protocol, address, ntohs(record[9]), record[18], record[17]))
+
+
+def _add_messages(
+    data: bytes, protocol: str, family: int, names: dict[bytes, str], into: list[RawSocket]
+) -> bool:
+    """Walk a buffer message by message; True at NLMSG_DONE."""
+    offset, end = 0, len(data)
+    while offset < end:
+        length, kind = _NLMSG_HEADER.unpack_from(data, offset)[:2]
+        if kind == _NLMSG_DONE:
+            return True
+        if kind == _NLMSG_ERROR:
+            raise OSError("netlink sock_diag refused the query")
+        fields = _DIAG_MESSAGE.unpack_from(data, offset + _NLMSG_HEADER.size)
+        _add_records([(0,) * 5 + fields], protocol, family, names, into)
+        offset += (length + 3) & ~3
+    return False
 
 
 def read_procnet(protocols: Sequence[str]) -> list[RawSocket]:

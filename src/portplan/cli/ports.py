@@ -1,0 +1,42 @@
+"""`portplan ports`: every listening socket on this machine, with its owner."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("ports")
+@click.option("--json", "as_json", is_flag=True, help="One JSON record per socket.")
+@click.option("--udp", is_flag=True, help="Include UDP sockets (bound, unconnected).")
+@click.option(
+    "--all-addresses",
+    is_flag=True,
+    help="One row per socket, instead of one per owner and port (0.0.0.0 and :: together).",
+)
+@click.option(
+    "-f",
+    "--file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The registry (default: portplan.yaml here or in the nearest parent, if any).",
+)
+def command(as_json: bool, udp: bool, all_addresses: bool, file: str | None) -> int:
+    """List every listening socket: address, port, protocol, PID, user, start time, command,
+    and the service it belongs to when a registry is found.
+
+    \b
+    A socket whose owner cannot be inspected (another user's, without root) is shown with
+    PID '-' and '(permission denied)'.
+    Exit codes: 0, or 2 when the registry cannot be read.
+    """
+    from portplan.live import render
+    from portplan.live.registry import DeclaredIndex, optional_registry
+    from portplan.live.sockets import listeners
+
+    index = DeclaredIndex(optional_registry(file))
+    found = listeners(("tcp", "udp") if udp else ("tcp",))
+    if as_json:
+        click.echo(render.ports_json(found, index), nl=False)
+    else:
+        click.echo(render.ports_text(found, index, all_addresses=all_addresses), nl=False)
+    return 0

@@ -1,0 +1,280 @@
+"""Concurrent health probes: HTTP/1.1, TCP connect and the gRPC health-checking protocol.
+
+The HTTP client is a few lines on asyncio streams: one request per connection, no pool.
+General-purpose clients are far slower with thousands of queued requests (see
+shared/BASELINES.md). grpcio is imported only when a gRPC check runs.
+
+Latency is the time from the start of the connect to the last byte of the answer, as the
+prober sees it; with many probes in flight it includes some waiting on this process's
+event loop, so `concurrency` trades speed for precision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from portplan.model import Health
+
+DEFAULT_CONCURRENCY = 100
+_MAX_HEADER = 64 * 1024
+_MAX_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where to send one health check."""
+
+    host: str
+    port: int
+    health: Health
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """The outcome of one health check.
+
+    `detail` says what was seen ("200", "SERVING", "connected") or what went wrong
+    ("connection refused", "status 500, expected 2xx"). `latency_ms` is None when no
+    answer came.
+    """
+
+    kind: str
+    healthy: bool
+    detail: str
+    latency_ms: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        latency = None if self.latency_ms is None else round(self.latency_ms, 3)
+        return {
+            "kind": self.kind,
+            "healthy": self.healthy,
+            "detail": self.detail,
+            "latency_ms": latency,
+        }
+
+
+class _Unhealthy(Exception):
+    """An answer came, but not the expected one."""
+
+
+def probe_all(
+    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY
+) -> list[ProbeResult]:
+    """Run every check, at most `concurrency` at a time; results in the order of targets."""
+    if not targets:
+        return []
+    return asyncio.run(gather_probes(targets, concurrency=concurrency))
+
+
+async def gather_probes(
+    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY
+) -> list[ProbeResult]:
+    """The coroutine behind `probe_all`, for callers that already run an event loop."""
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def gated(target: Target) -> ProbeResult:
+        async with gate:
+            return await probe(target)
+
+    return list(await asyncio.gather(*(gated(t) for t in targets)))
+
+
+async def probe(target: Target) -> ProbeResult:
+    """One check, within its timeout; never raises for a failed check."""
+    health = target.health
+    check = PROBES.get(health.kind)
+    if check is None:
+        return ProbeResult(health.kind, False, f"unknown health check kind '{health.kind}'")
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(health.timeout_ms / 1000):
+            detail = await check(target)
+    except _Unhealthy as exc:
+        return ProbeResult(health.kind, False, str(exc), _since(started))
+    except TimeoutError:
+        return ProbeResult(health.kind, False, f"no answer within {health.timeout_ms:g} ms")
+    except OSError as exc:
+        return ProbeResult(health.kind, False, _os_error(exc))
+    return ProbeResult(health.kind, True, detail, _since(started))
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _os_error(exc: OSError) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset"
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+# ---------------------------------------------------------------------------
+# TCP
+
+
+async def _probe_tcp(target: Target) -> str:
+    _, writer = await asyncio.open_connection(target.host, target.port)
+    writer.close()
+    return "connected"
+
+
+# ---------------------------------------------------------------------------
+# HTTP/1.1
+
+
+async def _probe_http(target: Target) -> str:
+    health = target.health
+    status, body = await http_get(target.host, target.port, health.path or "/")
+    _check_status(status, health.status)
+    if health.expect is not None:
+        _check_body(body, health.expect)
+    return str(status)
+
+
+async def http_get(host: str, port: int, path: str) -> tuple[int, bytes]:
+    """GET path over one fresh connection; (status, body)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(_request(host, port, path))
+        head = await reader.readuntil(b"\r\n\r\n")
+        status, headers = _parse_head(head)
+        return status, await _read_body(reader, headers)
+    except asyncio.IncompleteReadError:
+        raise _Unhealthy("connection closed before a full answer") from None
+    except asyncio.LimitOverrunError:
+        raise _Unhealthy("answer headers too long") from None
+    finally:
+        writer.close()
+
+
+def _request(host: str, port: int, path: str) -> bytes:
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: portplan\r\n"
+        "Accept: application/json\r\nConnection: close\r\n\r\n"
+    ).encode("latin-1")
+
+
+def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+        raise _Unhealthy(f"not an HTTP answer: {lines[0][:60]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if value:
+            headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return await _read_chunked(reader)
+    length = headers.get("content-length")
+    if length is not None and length.isdigit():
+        return await reader.readexactly(min(int(length), _MAX_BODY))
+    return await reader.read(_MAX_BODY)
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    body = bytearray()
+    while len(body) < _MAX_BODY:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        body += await reader.readexactly(size)
+        await reader.readexactly(2)
+    return bytes(body)
+
+
+def _check_status(status: int, expected: int | None) -> None:
+    if expected is None and not 200 <= status < 300:
+        raise _Unhealthy(f"status {status}, expected 2xx")
+    if expected is not None and status != expected:
+        raise _Unhealthy(f"status {status}, expected {expected}")
+
+
+def _check_body(body: bytes, expected: Mapping[str, Any]) -> None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise _Unhealthy(f"body is not JSON: {_short(body.decode('utf-8', 'replace'))}") from None
+    if not contains(document, expected):
+        raise _Unhealthy(f"body {_short(_dump(document))} does not contain {_dump(expected)}")
+
+
+def contains(actual: object, expected: object) -> bool:
+    """True when `expected` is a JSON subset of `actual`: objects recursively, the rest equal."""
+    if isinstance(expected, Mapping):
+        return isinstance(actual, Mapping) and all(
+            key in actual and contains(actual[key], value) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(contains(a, e) for a, e in zip(actual, expected, strict=True))
+        )
+    return type(actual) is type(expected) and actual == expected
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------------------
+# gRPC health checking (grpc.health.v1.Health/Check), imported on first use
+
+
+async def _probe_grpc(target: Target) -> str:
+    grpc, health_pb2, health_pb2_grpc = _grpc_modules()
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    async with grpc.aio.insecure_channel(f"{host}:{target.port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        request = health_pb2.HealthCheckRequest(service=target.health.grpc_service)
+        try:
+            response = await stub.Check(request)
+        except grpc.aio.AioRpcError as exc:
+            raise _Unhealthy(_rpc_error(exc)) from None
+    status: str = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    if status != "SERVING":
+        raise _Unhealthy(f"{status}, expected SERVING")
+    return status
+
+
+def _rpc_error(exc: Any) -> str:
+    code = exc.code().name
+    details = exc.details() or ""
+    return f"{code}: {details}" if details else str(code)
+
+
+def _grpc_modules() -> tuple[Any, Any, Any]:
+    try:
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+    except ImportError:
+        raise _Unhealthy(
+            "gRPC checks need grpcio and grpcio-health-checking: pip install 'portplan[grpc]'"
+        ) from None
+    return grpc, health_pb2, health_pb2_grpc
+
+
+PROBES: dict[str, Callable[[Target], Awaitable[str]]] = {
+    "http": _probe_http,
+    "tcp": _probe_tcp,
+    "grpc": _probe_grpc,
+}

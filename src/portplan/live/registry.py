@@ -1,0 +1,149 @@
+"""The registry as the live commands see it: found if present, and indexed by port.
+
+`ports` and `who` work without a registry; with one they name the service and port each
+listener belongs to. Loading the registry is the costly part, so it is skipped (and the
+loader not even imported) when no file is there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from portplan.errors import UsageError
+
+if TYPE_CHECKING:  # the model is imported only when there is a registry to read
+    from portplan.live.sockets import Listener
+    from portplan.model import Service, Topology
+
+# kept in step with portplan.loader.FILENAMES (a test checks); importing the loader to
+# learn them would cost more than the rest of `portplan ports`
+FILENAMES = ("portplan.yaml", "portplan.yml")
+
+
+def find_file(start: str | None = None) -> str | None:
+    """portplan.yaml in `start` (default: the current folder) or its nearest parent.
+
+    os.path rather than pathlib: importing pathlib alone costs more than this search.
+    """
+    folder = os.path.abspath(start or os.getcwd())
+    while True:
+        for name in FILENAMES:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                return path
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def optional_registry(file: str | os.PathLike[str] | None = None) -> Topology | None:
+    """The registry given, or the one discovered, or None when there is none."""
+    path = os.fspath(file) if file is not None else find_file()
+    if path is None:
+        return None
+    from portplan.loader import load
+
+    return load(path)
+
+
+def this_host(topology: Topology, requested: str | None = None) -> str:
+    """The registry's name for this machine: as asked, the only host, or the hostname."""
+    names = topology.host_names()
+    if requested is not None:
+        if requested not in names:
+            raise UsageError(f"no host '{requested}' in the registry; hosts: {_listing(names)}")
+        return requested
+    if len(names) <= 1:
+        return next(iter(names), "default")
+    for candidate in _local_names():
+        if candidate in names:
+            return candidate
+    raise UsageError(
+        f"the registry names several hosts ({_listing(names)}); choose one with --host"
+    )
+
+
+def _listing(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
+
+
+def _local_names() -> tuple[str, ...]:
+    import socket
+
+    full = socket.gethostname()
+    return (full, full.split(".")[0], "localhost", "default")
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """A port the registry declares: service.port_name = protocol/port on address."""
+
+    service: str
+    port_name: str
+    protocol: str
+    port: int
+    address: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.service}.{self.port_name}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "port_name": self.port_name,
+            "protocol": self.protocol,
+            "port": self.port,
+            "address": self.address,
+        }
+
+
+class DeclaredIndex:
+    """The registry's ports on this machine, looked up by port number or by listener."""
+
+    def __init__(self, topology: Topology | None, host: str | None = None) -> None:
+        self._by_port: dict[int, list[Declared]] = defaultdict(list)
+        for service in _local_services(topology, host):
+            for port in service.ports:
+                declared = Declared(
+                    service.name, port.name, port.protocol, port.number, port.address
+                )
+                self._by_port[port.number].append(declared)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_port)
+
+    def on(self, port: int) -> list[Declared]:
+        """Every declaration of `port`, whatever its protocol."""
+        return self._by_port.get(port, [])
+
+    def of(self, listener: Listener) -> Declared | None:
+        """The declaration a listener fulfils: same protocol and port, meeting addresses."""
+        from portplan.model import addresses_overlap
+
+        return next(
+            (
+                d
+                for d in self._by_port.get(listener.port, ())
+                if d.protocol == listener.protocol
+                and addresses_overlap(d.address, listener.address)
+            ),
+            None,
+        )
+
+
+def _local_services(topology: Topology | None, host: str | None) -> Sequence[Service]:
+    if topology is None:
+        return ()
+    try:
+        chosen = this_host(topology, host)
+    except UsageError:
+        if host is not None:
+            raise
+        return list(topology.services.values())  # several hosts, none this one: match any
+    return [s for s in topology.services.values() if s.host == chosen]

@@ -1,0 +1,284 @@
+"""Text tables and JSON documents for `ports`, `who` and `status`. Nothing here prints.
+
+Tables pad every column but the last (the command line, which may be long). JSON lists
+one record per line, encoded by the C encoder: `ports --json` with thousands of
+listeners must stay fast, and `json.dumps(indent=...)` falls back to pure Python.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from portplan.live.owners import Access
+
+if TYPE_CHECKING:  # not imported at run time: `ports` must not pay for status and asyncio
+    from portplan.findings import Finding
+    from portplan.live.registry import Declared, DeclaredIndex
+    from portplan.live.sockets import Listener
+    from portplan.live.status import PortStatus, StatusReport
+
+NOTHING = "-"
+_NO_PROCESS = {Access.DENIED: "(permission denied)", Access.UNKNOWN: "(no visible process)"}
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Columns padded to their widest cell, two spaces apart; the last is not padded."""
+    body = [header, *rows]
+    widths = [max(map(len, column)) for column in zip(*body, strict=True)][:-1]
+    line = "  ".join([*(f"{{:<{width}}}" for width in widths), "{}"])
+    return "\n".join([line.format(*row).rstrip() for row in body]) + "\n"
+
+
+def json_document(head: Mapping[str, Any], key: str, items: Iterable[Mapping[str, Any]]) -> str:
+    """{**head, key: [items...]} with one item per line."""
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    return _json_lines(encode, head, key, map(encode, items))
+
+
+def _json_lines(
+    encode: Callable[[Any], str], head: Mapping[str, Any], key: str, lines: Iterable[str]
+) -> str:
+    listing = ",\n    ".join(lines)
+    listing = f"[\n    {listing}\n  ]" if listing else "[]"
+    fields = [f"  {encode(k)}: {encode(v)}" for k, v in head.items()]
+    return "{\n" + ",\n".join([*fields, f"  {encode(key)}: {listing}"]) + "\n}\n"
+
+
+# ---------------------------------------------------------------------------
+# ports
+
+
+def group_addresses(listeners: Sequence[Listener]) -> list[tuple[Listener, list[str]]]:
+    """Fold the sockets one owner holds on one port (0.0.0.0 and ::, say) into one row.
+
+    Listeners come sorted by protocol and port, so one port's sockets are neighbours.
+    """
+    groups: list[tuple[Listener, list[str]]] = []
+    run = 0  # where the current port's groups start
+    for listener in listeners:
+        if groups and groups[run][0][2] == listener[2] and groups[run][0][0] == listener[0]:
+            same = _same_owner(groups, run, listener)
+            if same is not None:
+                if listener.address not in same:
+                    same.append(listener.address)
+                continue
+        else:
+            run = len(groups)
+        groups.append((listener, [listener.address]))
+    return groups
+
+
+def _same_owner(
+    groups: list[tuple[Listener, list[str]]], start: int, listener: Listener
+) -> list[str] | None:
+    key = listener.pid or -listener.inode
+    return next((a for li, a in groups[start:] if (li.pid or -li.inode) == key), None)
+
+
+def ports_text(
+    listeners: Sequence[Listener], index: DeclaredIndex, *, all_addresses: bool = False
+) -> str:
+    """The `portplan ports` table."""
+    groups = (
+        [(li, [li.address]) for li in listeners] if all_addresses else group_addresses(listeners)
+    )
+    header = ["PROTO", "ADDRESS", "PORT", *(["SERVICE"] if index else [])]
+    owner = _OwnerCells(with_since=True)
+    rows = []
+    for listener, addresses in groups:
+        cells = [listener.protocol, ",".join(addresses), str(listener.port)]
+        if index:
+            cells.append(_label(index.of(listener)))
+        rows.append((cells, owner(listener)))
+    return shared_tail_table(header, ["PID", "USER", "SINCE", "NAME", "COMMAND"], rows)
+
+
+def shared_tail_table(
+    head: list[str], tail: list[str], rows: Sequence[tuple[list[str], list[str]]]
+) -> str:
+    """`table(head + tail, ...)` for rows whose tail cells are shared lists (one per owner):
+    each distinct tail is padded once, which matters with thousands of rows per owner."""
+    tails = {id(t): t for _, t in rows}
+    tails[id(tail)] = tail
+    tail_widths = _widths(tails.values())
+    head_widths = _widths([head, *(cells for cells, _ in rows)], last=False)
+    padded = {key: _pad(cells, tail_widths) for key, cells in tails.items()}
+    line = "".join(f"{{:<{width}}}  " for width in head_widths) + "{}"
+    lines = [line.format(*cells, padded[id(t)]).rstrip() for cells, t in [(head, tail), *rows]]
+    return "\n".join(lines) + "\n"
+
+
+def _widths(rows: Iterable[Sequence[str]], *, last: bool = True) -> list[int]:
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    return widths[:-1] if last else widths
+
+
+def _pad(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return "  ".join([*(c.ljust(w) for c, w in zip(cells, widths, strict=False)), cells[-1]])
+
+
+class _OwnerCells:
+    """PID, USER, [SINCE,] NAME, COMMAND of a listener's owner, built once per owner."""
+
+    def __init__(self, *, with_since: bool = False) -> None:
+        self._with_since = with_since
+        self._seen: dict[tuple[int | None, int | None, Access], list[str]] = {}
+
+    def __call__(self, listener: Listener) -> list[str]:
+        key = (listener.pid, listener.uid, listener.access)
+        cells = self._seen.get(key)
+        if cells is None:
+            cells = self._seen[key] = self._cells(listener)
+        return cells
+
+    def _cells(self, listener: Listener) -> list[str]:
+        process, user = listener.process, listener.user or NOTHING
+        if process is None:
+            cells = [NOTHING, user, NOTHING, "?", _NO_PROCESS.get(listener.access, "?")]
+        else:
+            started = _since(process.started)
+            cells = [str(process.pid), user, started, process.name, process.command]
+        return cells if self._with_since else cells[:2] + cells[3:]
+
+
+def _since(started: float | None) -> str:
+    if started is None:
+        return NOTHING
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started))
+
+
+def _label(declared: Declared | None) -> str:
+    return declared.label if declared else NOTHING
+
+
+def ports_json(listeners: Sequence[Listener], index: DeclaredIndex) -> str:
+    """`portplan ports --json`: every socket (`Listener.as_dict()`), with the service and
+    port name it belongs to. Owner and service parts are encoded once each and the rest
+    written by hand (protocols and IP addresses need no escaping): thousands of sockets
+    would otherwise take longer to encode than to find."""
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    counts = {"listeners": len(listeners), "tcp": 0, "udp": 0}
+    owners: dict[tuple[Any, ...], str] = {}
+    services: dict[Declared | None, str] = {}
+    lines = []
+    for li in listeners:
+        counts[li.protocol] += 1
+        owner = owners.get((li.pid, li.pids, li.uid, li.access))
+        if owner is None:
+            owner = owners[li.pid, li.pids, li.uid, li.access] = encode(_owner_dict(li))[1:-1]
+        declared = index.of(li) if index else None
+        service = services.get(declared)
+        if service is None:
+            service = services[declared] = encode(_service_dict(declared))[1:-1]
+        lines.append(
+            f'{{"protocol": "{li.protocol}", "address": "{li.address}", "port": {li.port}, '
+            f'"inode": {li.inode}, {owner}, {service}}}'
+        )
+    head = {"version": 1, "command": "ports", "summary": counts}
+    return _json_lines(encode, head, "listeners", lines)
+
+
+_SOCKET_KEYS = frozenset({"protocol", "address", "port", "inode"})
+
+
+def _owner_dict(listener: Listener) -> dict[str, Any]:
+    return {k: v for k, v in listener.as_dict().items() if k not in _SOCKET_KEYS}
+
+
+def _service_dict(declared: Declared | None) -> dict[str, Any]:
+    return {
+        "service": declared.service if declared else None,
+        "port_name": declared.port_name if declared else None,
+    }
+
+
+# ---------------------------------------------------------------------------
+# who
+
+
+def who_text(ports: Sequence[int], listeners: Sequence[Listener], index: DeclaredIndex) -> str:
+    """The `portplan who` table: one row per holder, or one saying nothing listens."""
+    header = ["PORT", "PROTO", "ADDRESS", *(["SERVICE"] if index else [])]
+    header += ["PID", "USER", "NAME", "COMMAND"]
+    owner = _OwnerCells()
+    rows = []
+    for port in ports:
+        groups = group_addresses([li for li in listeners if li.port == port])
+        if not groups:
+            rows.append(_with_service(_free_row(port), port, index))
+        for listener, addresses in groups:
+            cells = [str(port), listener.protocol, ",".join(addresses), *owner(listener)]
+            rows.append(_with_service(cells, port, index))
+    return table(header, rows)
+
+
+def _free_row(port: int) -> list[str]:
+    return [str(port), NOTHING, NOTHING, NOTHING, NOTHING, NOTHING, "(nothing listens)"]
+
+
+def _with_service(cells: list[str], port: int, index: DeclaredIndex) -> list[str]:
+    if index:
+        cells.insert(3, ",".join(d.label for d in index.on(port)) or NOTHING)
+    return cells
+
+
+def who_json(ports: Sequence[int], listeners: Sequence[Listener], index: DeclaredIndex) -> str:
+    items = (
+        {
+            "port": port,
+            "listeners": [li.as_dict() for li in listeners if li.port == port],
+            "declared": [d.as_dict() for d in index.on(port)],
+        }
+        for port in ports
+    )
+    return json_document({"version": 1, "command": "who"}, "ports", items)
+
+
+# ---------------------------------------------------------------------------
+# status
+
+
+def status_text(report: StatusReport) -> str:
+    """The status table, then one line per finding, then the headline."""
+    header = ["PORT", "PROTO", "NUMBER", "STATE", "PID", "PROCESS", "LATENCY", "HEALTH"]
+    lines = [table(header, (_status_row(row) for row in report.ports)).rstrip("\n")]
+    if report.findings:
+        lines += ["", *(finding_line(f) for f in report.findings)]
+    lines += ["", report.headline()]
+    return "\n".join(lines) + "\n"
+
+
+def _status_row(row: PortStatus) -> list[str]:
+    owner = row.owner
+    pid, name = NOTHING, NOTHING
+    if owner is not None:
+        pid = str(owner.pid) if owner.pid else NOTHING
+        name = owner.name or _NO_PROCESS.get(owner.access, "?")
+    return [row.label, row.protocol, str(row.port), row.state.value, pid, name, *_health_cells(row)]
+
+
+def _health_cells(row: PortStatus) -> list[str]:
+    result = row.probe
+    if result is None:
+        return [NOTHING, NOTHING]
+    latency = NOTHING if result.latency_ms is None else f"{result.latency_ms:.1f} ms"
+    detail = result.detail if result.healthy else f"unhealthy: {result.detail}"
+    return [latency, detail]
+
+
+def finding_line(finding: Finding) -> str:
+    """'portplan.yaml:12:7: error: message [PP501 port-down]'."""
+    where = f"{finding.location}: " if finding.location else ""
+    return f"{where}{finding.level}: {finding.message} [{finding.rule} {finding.name}]"
+
+
+def status_json(report: StatusReport) -> str:
+    document = report.as_dict()
+    rows = document.pop("ports")
+    return json_document(document, "ports", rows)

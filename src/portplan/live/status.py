@@ -1,0 +1,443 @@
+"""Hold a topology against this machine: which declared ports are up, down or squatted,
+which listeners in managed ranges nobody declared, and how healthy and fast each port is.
+
+`check_status` returns data (a `StatusReport` of `PortStatus` rows and `Finding`s); the
+CLI formats it. Who holds a port is told by name: a process whose name or command line
+mentions a service's name, an alias or its image belongs to that service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from portplan.findings import Finding, Level, count_by_level, sorted_findings
+from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
+from portplan.live.registry import this_host
+from portplan.live.sockets import Listener
+from portplan.model import (
+    Health,
+    Location,
+    Port,
+    PortRange,
+    Service,
+    Status,
+    Topology,
+    addresses_overlap,
+    normalize_name,
+)
+
+# rule id -> (name, level): the findings of the live machine
+RULES: dict[str, tuple[str, Level]] = {
+    "PP501": ("port-down", Level.ERROR),
+    "PP502": ("port-squatted", Level.ERROR),
+    "PP503": ("unexpected-listener", Level.WARNING),
+    "PP504": ("unhealthy", Level.ERROR),
+    "PP505": ("latency-over-target", Level.WARNING),
+    "PP506": ("latency-over-max", Level.ERROR),
+}
+_MIN_TOKEN = 4  # shorter names ("db", "api") match too many command lines to tell owners
+_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1", "": "127.0.0.1"}
+
+
+class State(StrEnum):
+    UP = "up"  # something listens, and nothing says it is another service's
+    DOWN = "down"  # nothing listens
+    SQUATTED = "squatted"  # another service's process holds it
+    UNEXPECTED = "unexpected"  # a listener in a managed range that no service declares
+
+
+@dataclass(frozen=True, slots=True)
+class PortStatus:
+    """One row of `portplan status`: a declared port, or an unexpected listener."""
+
+    state: State
+    protocol: str
+    port: int
+    service: str | None = None
+    port_name: str | None = None
+    address: str | None = None  # declared bind address
+    listeners: tuple[Listener, ...] = ()
+    holder: str | None = None  # the service whose process holds it, when told by name
+    health: Health | None = None  # the declared check
+    probe: ProbeResult | None = None
+    range_name: str | None = None  # for unexpected listeners: the managed range
+    location: Location = field(default=Location("<unknown>"))
+
+    @property
+    def label(self) -> str:
+        """service.port, or protocol/port for an unexpected listener."""
+        if self.service is None:
+            return f"{self.protocol}/{self.port}"
+        return f"{self.service}.{self.port_name}"
+
+    @property
+    def owner(self) -> Listener | None:
+        return self.listeners[0] if self.listeners else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "port_name": self.port_name,
+            "protocol": self.protocol,
+            "port": self.port,
+            "address": self.address,
+            "state": self.state.value,
+            "holder": self.holder,
+            "range": self.range_name,
+            "listeners": [listener.as_dict() for listener in self.listeners],
+            "health": self.probe.as_dict() if self.probe else None,
+            "location": self.location.as_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """Every declared port and unexpected listener, and the findings among them."""
+
+    host: str
+    ports: tuple[PortStatus, ...]
+    findings: tuple[Finding, ...]
+    checked_at: float = 0.0  # Unix time
+
+    @property
+    def failed(self) -> bool:
+        """True when something declared is down, squatted, unhealthy or over its maximum."""
+        return any(finding.level >= Level.ERROR for finding in self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts of states, health results and findings, as `portplan check` counts them."""
+        states = {state.value: 0 for state in State}
+        for row in self.ports:
+            states[row.state.value] += 1
+        probed = [row.probe for row in self.ports if row.probe]
+        healthy = sum(1 for result in probed if result.healthy)
+        counts = count_by_level(self.findings)
+        return {
+            **states,
+            "healthy": healthy,
+            "unhealthy": len(probed) - healthy,
+            "errors": counts[Level.ERROR],
+            "warnings": counts[Level.WARNING],
+            "infos": counts[Level.INFO],
+            "headline": self.headline(),
+        }
+
+    def headline(self) -> str:
+        """'5 ports on host default: 2 up, 1 down, ...; 1 error, 0 warnings'."""
+        summary = {state.value: 0 for state in State}
+        for row in self.ports:
+            summary[row.state.value] += 1
+        states = ", ".join(f"{n} {name}" for name, n in summary.items())
+        counts = count_by_level(self.findings)
+        levels = (
+            f"{_plural(counts[Level.ERROR], 'error')}, {_plural(counts[Level.WARNING], 'warning')}"
+        )
+        declared = sum(1 for row in self.ports if row.service is not None)
+        return f"{_plural(declared, 'port')} on host {self.host}: {states}; {levels}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document: `portplan check`'s findings and summary, plus every row."""
+        return {
+            "version": 1,
+            "command": "status",
+            "findings": [finding.as_dict() for finding in self.findings],
+            "summary": self.summary(),
+            "host": self.host,
+            "checked_at": self.checked_at,
+            "ports": [row.as_dict() for row in self.ports],
+        }
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def check_status(
+    topology: Topology,
+    *,
+    host: str | None = None,
+    listeners: Sequence[Listener] | None = None,
+    probes: bool = True,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> StatusReport:
+    """Compare the topology's ports on this machine with what listens, and probe health.
+
+    `host` names the registry's host that is this machine (guessed when omitted);
+    `listeners` defaults to the machine's own (read here).
+    """
+    chosen = this_host(topology, host)
+    services = [s for s in topology.services.values() if s.host == chosen]
+    if listeners is None:
+        listeners = _read_listeners(services)
+    rows = declared_rows(services, listeners) + unexpected_rows(
+        topology, chosen, services, listeners
+    )
+    if probes:
+        rows = _probe_rows(rows, concurrency)
+    findings = sorted_findings(f for row in rows for f in findings_of(row, topology))
+    return StatusReport(chosen, tuple(rows), tuple(findings), time.time())
+
+
+def watch(topology: Topology, *, interval: float = 2.0, **options: Any) -> Iterator[StatusReport]:
+    """A fresh report every `interval` seconds, forever (stop iterating to end)."""
+    while True:
+        started = time.monotonic()
+        yield check_status(topology, **options)
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _read_listeners(services: Sequence[Service]) -> list[Listener]:
+    from portplan.live.sockets import listeners
+
+    protocols = {"tcp"} | {p.protocol for s in services for p in s.ports if p.protocol == "udp"}
+    return listeners(sorted(protocols))
+
+
+# ---------------------------------------------------------------------------
+# Declared ports
+
+
+def _expected(service: Service) -> bool:
+    return service.status is Status.ACTIVE
+
+
+def declared_rows(services: Sequence[Service], listeners: Sequence[Listener]) -> list[PortStatus]:
+    """One row per port of every active service: up, down or squatted."""
+    index = _index(listeners)
+    owners = _Owners(services)
+    rows = []
+    for service in services:
+        if not _expected(service):
+            continue
+        for port in service.ports:
+            held = [li for li in index.get((port.protocol, port.number), ()) if _meets(port, li)]
+            rows.append(_declared_row(service, port, held, owners))
+    return rows
+
+
+def _index(listeners: Iterable[Listener]) -> dict[tuple[str, int], list[Listener]]:
+    index: dict[tuple[str, int], list[Listener]] = defaultdict(list)
+    for listener in listeners:
+        index[listener.protocol, listener.port].append(listener)
+    return index
+
+
+def _meets(port: Port, listener: Listener) -> bool:
+    return addresses_overlap(port.address, listener.address)
+
+
+def _declared_row(
+    service: Service, port: Port, held: list[Listener], owners: _Owners
+) -> PortStatus:
+    row = PortStatus(
+        state=State.DOWN,
+        protocol=port.protocol,
+        port=port.number,
+        service=service.name,
+        port_name=port.name,
+        address=port.address,
+        listeners=tuple(held),
+        health=port.health,
+        location=port.location,
+    )
+    if not held:
+        return row
+    holders = {owners.service_of(listener) for listener in held} - {None}
+    if not holders or service.name in holders:
+        return replace(row, state=State.UP, holder=service.name if holders else None)
+    return replace(row, state=State.SQUATTED, holder=sorted(h for h in holders if h)[0])
+
+
+class _Owners:
+    """Tells which service a process belongs to, by the names in its command line."""
+
+    def __init__(self, services: Iterable[Service]) -> None:
+        tokens: dict[str, str] = {}
+        for service in services:
+            for token in _tokens(service):
+                tokens.setdefault(token, service.name)
+        # longest first, so "token-engine-admin" wins over "token-engine"
+        self._tokens = sorted(tokens.items(), key=lambda item: -len(item[0]))
+
+    def service_of(self, listener: Listener) -> str | None:
+        if listener.process is None:
+            return None
+        text = normalize_name(" ".join((listener.process.name, *listener.process.cmdline)))
+        return next((name for token, name in self._tokens if token in text), None)
+
+
+def _tokens(service: Service) -> set[str]:
+    names = [service.name, *service.aliases]
+    if service.image:
+        names.append(service.image.rsplit("/", 1)[-1].split(":")[0])
+    return {key for key in map(normalize_name, names) if len(key) >= _MIN_TOKEN}
+
+
+# ---------------------------------------------------------------------------
+# Unexpected listeners
+
+
+def unexpected_rows(
+    topology: Topology, host: str, services: Sequence[Service], listeners: Sequence[Listener]
+) -> list[PortStatus]:
+    """Listeners inside a managed range (a range policy or a reservation) nobody declares."""
+    managed = _managed_ranges(topology, host)
+    if not managed:
+        return []
+    declared = {(p.protocol, p.number) for s in services for p in s.ports}
+    rows = []
+    for (protocol, number), held in _index(listeners).items():
+        where = _range_of(number, managed)
+        if where is not None and (protocol, number) not in declared:
+            rows.append(_unexpected_row(protocol, number, held, where))
+    return rows
+
+
+def _managed_ranges(topology: Topology, host: str) -> list[tuple[str, PortRange, Location]]:
+    ranges = [(r.name, r.ports, r.location) for r in topology.ranges if r.host in (None, host)]
+    for res in topology.reserved:
+        if res.host in (None, host):
+            ranges.append((f"reserved {res.ports}", res.ports, res.location))
+    return ranges
+
+
+def _range_of(
+    number: int, managed: Sequence[tuple[str, PortRange, Location]]
+) -> tuple[str, Location] | None:
+    return next(((name, loc) for name, ports, loc in managed if number in ports), None)
+
+
+def _unexpected_row(
+    protocol: str, number: int, held: list[Listener], where: tuple[str, Location]
+) -> PortStatus:
+    return PortStatus(
+        state=State.UNEXPECTED,
+        protocol=protocol,
+        port=number,
+        listeners=tuple(held),
+        range_name=where[0],
+        location=where[1],
+    )
+
+
+# ---------------------------------------------------------------------------
+# Health and latency
+
+
+def _probe_rows(rows: list[PortStatus], concurrency: int) -> list[PortStatus]:
+    wanted = [(i, target) for i, row in enumerate(rows) if (target := _target(row)) is not None]
+    if not wanted:
+        return rows
+    from portplan.live.probe import probe_all
+
+    results = probe_all([target for _, target in wanted], concurrency=concurrency)
+    probed = list(rows)
+    for (index, _), result in zip(wanted, results, strict=True):
+        probed[index] = replace(rows[index], probe=result)
+    return probed
+
+
+def _target(row: PortStatus) -> Target | None:
+    if row.health is None or row.state is not State.UP or row.owner is None:
+        return None
+    address = _LOOPBACK.get(row.owner.address, row.owner.address)
+    return Target(address, row.port, row.health)
+
+
+# ---------------------------------------------------------------------------
+# Findings
+
+
+def findings_of(row: PortStatus, topology: Topology) -> list[Finding]:
+    """The problems one row shows, as findings PP501-PP506."""
+    return [finding for check in _ROW_CHECKS if (finding := check(row, topology)) is not None]
+
+
+def _finding(rule: str, message: str, row: PortStatus, **facts: Any) -> Finding:
+    name, level = RULES[rule]
+    base = {
+        "service": row.service,
+        "port_name": row.port_name,
+        "protocol": row.protocol,
+        "port": row.port,
+        "state": row.state.value,
+    }
+    return Finding(rule, name, level, message, (row.location,), {**base, **facts})
+
+
+def _down(row: PortStatus, topology: Topology) -> Finding | None:
+    if row.state is not State.DOWN:
+        return None
+    return _finding(
+        "PP501", f"{row.label} ({row.protocol} {row.port}) is down: nothing listens", row
+    )
+
+
+def _squatted(row: PortStatus, topology: Topology) -> Finding | None:
+    if row.state is not State.SQUATTED or row.owner is None:
+        return None
+    message = (
+        f"{row.label} ({row.protocol} {row.port}) is held by {row.holder}: {describe(row.owner)}"
+    )
+    return _finding("PP502", message, row, holder=row.holder, pid=row.owner.pid)
+
+
+def _unexpected(row: PortStatus, topology: Topology) -> Finding | None:
+    if row.state is not State.UNEXPECTED or row.owner is None:
+        return None
+    message = (
+        f"{row.owner.protocol} {row.owner.endpoint} is inside {row.range_name} but no service "
+        f"declares it; held by {describe(row.owner)}"
+    )
+    return _finding("PP503", message, row, range=row.range_name, pid=row.owner.pid)
+
+
+def _unhealthy(row: PortStatus, topology: Topology) -> Finding | None:
+    if row.probe is None or row.probe.healthy:
+        return None
+    message = f"{row.label} ({row.protocol} {row.port}) is unhealthy: {row.probe.detail}"
+    return _finding("PP504", message, row, check=row.probe.kind, detail=row.probe.detail)
+
+
+def _latency(row: PortStatus, topology: Topology) -> Finding | None:
+    result = row.probe
+    if result is None or not result.healthy or result.latency_ms is None or row.health is None:
+        return None
+    budget = row.health.latency
+    if budget is None:
+        return None
+    for rule, limit, what in (
+        ("PP506", budget.max_ms, "maximum"),
+        ("PP505", budget.target_ms, "target"),
+    ):
+        if limit is not None and result.latency_ms > limit:
+            message = (
+                f"{row.label} answered in {result.latency_ms:.1f} ms, "
+                f"over its {what} of {limit:g} ms"
+            )
+            return _finding(
+                rule, message, row, latency_ms=round(result.latency_ms, 3), limit_ms=limit
+            )
+    return None
+
+
+_ROW_CHECKS = (_down, _squatted, _unexpected, _unhealthy, _latency)
+
+
+def describe(listener: Listener) -> str:
+    """'process 1234 (python3 -m http.server, user alice)' or why the owner is not known."""
+    process = listener.process
+    if process is None:
+        return _NO_OWNER.get(listener.access.value, "an unknown process")
+    return f"process {process.pid} ({process.command}, user {listener.user})"
+
+
+_NO_OWNER: Mapping[str, str] = {
+    "denied": "a process that cannot be inspected (permission denied)",
+    "unknown": "no visible process",
+}
