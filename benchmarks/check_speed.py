@@ -76,8 +76,12 @@ def main() -> None:
             path.write_text(generate(size))
             check = median_ms([python, "-m", "portplan", "check", "-f", str(path)], args.runs)
             load = median_ms(
-                [python, "-c", "import sys, yaml; yaml.load(open(sys.argv[1]), "
-                 "Loader=yaml.CSafeLoader)", str(path)],
+                [
+                    python,
+                    "-c",
+                    "import sys, yaml; yaml.load(open(sys.argv[1]), Loader=yaml.CSafeLoader)",
+                    str(path),
+                ],
                 args.runs,
             )
             kib = path.stat().st_size / 1024

@@ -61,7 +61,12 @@ def added_lines(before: str, after: str) -> list[str]:
     ("service", "port_name", "expected_port", "expected_lines"),
     [
         ("api-gateway", "metrics", 8003, ["      metrics: 8003"]),
-        ("engine", "grpc", 8003, ["  engine:", "    category: core", "    ports: {http: 8002, grpc: 8003}"]),
+        (
+            "engine",
+            "grpc",
+            8003,
+            ["  engine:", "    category: core", "    ports: {http: 8002, grpc: 8003}"],
+        ),
         ("ml", "http", 8011, ["    ports:", "      http: 8011"]),
     ],
 )
@@ -74,7 +79,9 @@ def test_allocate_writes_only_the_new_port(
     after = writeback.add_port(plan.read_text(), str(plan), service, port_name, choice.port)
     if service == "engine":
         assert "    ports: {http: 8002, grpc: 8003}\n" in after
-        assert after.replace("    ports: {http: 8002, grpc: 8003}", "    ports: {http: 8002}") == PLAN
+        assert (
+            after.replace("    ports: {http: 8002, grpc: 8003}", "    ports: {http: 8002}") == PLAN
+        )
     else:
         assert added_lines(PLAN, after) == expected_lines
     reloaded = loader.load_text(after)
@@ -125,8 +132,10 @@ def test_cli_dry_run_prints_diff_and_writes_nothing(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["api-gateway", "http"], "api-gateway.http already has port 8000; name another port to "
-         "allocate a new one"),
+        (
+            ["api-gateway", "http"],
+            "api-gateway.http already has port 8000; name another port to allocate a new one",
+        ),
         (["newsvc"], "no range applies to newsvc.http; choose one with --range (known: ai, core)"),
         (["ml", "--range", "nope"], "no range named 'nope' (known: ai, core)"),
     ],
@@ -140,8 +149,10 @@ def test_cli_allocate_refusals(
 
 
 def test_full_range(tmp_path: Path) -> None:
-    topology = loader.load_text("ranges: {one: {ports: 9000, category: x}}\n"
-                                "services: {a: {category: x, ports: {http: 9000}}}\n")
+    topology = loader.load_text(
+        "ranges: {one: {ports: 9000, category: x}}\n"
+        "services: {a: {category: x, ports: {http: 9000}}}\n"
+    )
     with pytest.raises(UsageError, match=r"^range one \(9000\) has no free port left$"):
         allocate.choose(topology, "a", "grpc")
 

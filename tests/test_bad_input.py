@@ -9,47 +9,87 @@ import pytest
 from portplan.cli import main
 
 CASES = [
-    ("malformed", "services:\n  api: {ports: [8000\n",
-     None),
+    ("malformed", "services:\n  api: {ports: [8000\n", None),
     ("tabs", "services:\n\tapi: {}\n", None),
-    ("wrong type", "services:\n  api:\n    ports:\n      http: true\n",
-     "bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got a boolean (true)"),
-    ("unknown key", "services:\n  api:\n    prots: {http: 8000}\n",
-     "bad.yaml:3:5: services.api: unknown key 'prots' (did you mean 'ports'?); expected one of "
-     "aliases, category, depends_on, description, environment, exposure, host, image, latency, "
-     "networks, phase, ports, purpose, resources, status, technology, throughput, zone"),
-    ("unknown top key", "servcies: {}\n",
-     "bad.yaml:1:1: unknown key 'servcies' (did you mean 'services'?); expected one of defaults, "
-     "description, ephemeral, hosts, include, networks, ranges, reserved, services, system, "
-     "version, zones"),
-    ("port too big", "services:\n  api: {ports: {http: 70000}}\n",
-     "bad.yaml:2:23: services.api.ports.http: expected an integer 1-65535, got 70000"),
-    ("port zero", "services:\n  api: {ports: {http: {port: 0}}}\n",
-     "bad.yaml:2:30: services.api.ports.http.port: expected an integer 1-65535, got 0"),
-    ("port 80a", "services:\n  api:\n    ports:\n      http: 80a\n",
-     'bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got "80a"'),
-    ("grpc 5oo51", "services:\n  token-engine:\n    ports:\n      grpc: {port: 5oo51}\n",
-     'bad.yaml:4:20: services.token-engine.ports.grpc.port: expected an integer 1-65535, '
-     'got "5oo51"'),
+    (
+        "wrong type",
+        "services:\n  api:\n    ports:\n      http: true\n",
+        "bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got a boolean (true)",
+    ),
+    (
+        "unknown key",
+        "services:\n  api:\n    prots: {http: 8000}\n",
+        "bad.yaml:3:5: services.api: unknown key 'prots' (did you mean 'ports'?); expected one of "
+        "aliases, category, depends_on, description, environment, exposure, host, image, latency, "
+        "networks, phase, ports, purpose, resources, status, technology, throughput, zone",
+    ),
+    (
+        "unknown top key",
+        "servcies: {}\n",
+        "bad.yaml:1:1: unknown key 'servcies' (did you mean 'services'?); expected one of defaults, "
+        "description, ephemeral, hosts, include, networks, ranges, reserved, services, system, "
+        "version, zones",
+    ),
+    (
+        "port too big",
+        "services:\n  api: {ports: {http: 70000}}\n",
+        "bad.yaml:2:23: services.api.ports.http: expected an integer 1-65535, got 70000",
+    ),
+    (
+        "port zero",
+        "services:\n  api: {ports: {http: {port: 0}}}\n",
+        "bad.yaml:2:30: services.api.ports.http.port: expected an integer 1-65535, got 0",
+    ),
+    (
+        "port 80a",
+        "services:\n  api:\n    ports:\n      http: 80a\n",
+        'bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got "80a"',
+    ),
+    (
+        "grpc 5oo51",
+        "services:\n  token-engine:\n    ports:\n      grpc: {port: 5oo51}\n",
+        "bad.yaml:4:20: services.token-engine.ports.grpc.port: expected an integer 1-65535, "
+        'got "5oo51"',
+    ),
     ("empty", "", "bad.yaml:1:1: the file is empty; expected a mapping with 'services'"),
-    ("list for mapping", "services:\n  - api\n  - web\n",
-     "bad.yaml:2:3: services: expected a mapping, got a list"),
-    ("top-level list", "- a\n", "bad.yaml:1:1: expected a mapping (a portplan topology), got a list"),
-    ("bad status", "services:\n  api: {status: running}\n",
-     'bad.yaml:2:17: services.api.status: expected one of active, planned, reserved, '
-     'deprecated, got "running"'),
-    ("bad range", "ranges:\n  core: {ports: 8009-8000, category: core}\n",
-     'bad.yaml:2:17: ranges.core.ports: expected a port or a port range such as 8000-8009 or '
-     '"8020+", got "8009-8000"'),
-    ("bad duration", "services:\n  api: {latency: {target: fast}}\n",
-     'bad.yaml:2:27: services.api.latency.target: expected a duration such as 10ms, "<50ms" '
-     'or 0.5s, got "fast"'),
+    (
+        "list for mapping",
+        "services:\n  - api\n  - web\n",
+        "bad.yaml:2:3: services: expected a mapping, got a list",
+    ),
+    (
+        "top-level list",
+        "- a\n",
+        "bad.yaml:1:1: expected a mapping (a portplan topology), got a list",
+    ),
+    (
+        "bad status",
+        "services:\n  api: {status: running}\n",
+        "bad.yaml:2:17: services.api.status: expected one of active, planned, reserved, "
+        'deprecated, got "running"',
+    ),
+    (
+        "bad range",
+        "ranges:\n  core: {ports: 8009-8000, category: core}\n",
+        "bad.yaml:2:17: ranges.core.ports: expected a port or a port range such as 8000-8009 or "
+        '"8020+", got "8009-8000"',
+    ),
+    (
+        "bad duration",
+        "services:\n  api: {latency: {target: fast}}\n",
+        'bad.yaml:2:27: services.api.latency.target: expected a duration such as 10ms, "<50ms" '
+        'or 0.5s, got "fast"',
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "text", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_file(
-    name: str, text: str, message: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    text: str,
+    message: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -68,13 +108,16 @@ def test_bad_file(
     ("name", "data"),
     [
         ("binary", b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00" + bytes(range(256))),
-        ("alias bomb", (
-            b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-            + b"".join(
-                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n".encode()
-                for i in range(8)
-            )
-        )),
+        (
+            "alias bomb",
+            (
+                b'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+                + b"".join(
+                    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n".encode()
+                    for i in range(8)
+                )
+            ),
+        ),
         ("deep nesting", b"services: " + b"[" * 5000 + b"]" * 5000 + b"\n"),
         ("duplicate key", b"services:\n  api: {}\n  api: {}\n"),
     ],

@@ -13,15 +13,15 @@ from portplan import schema
 from portplan.cli import main
 from tests.conftest import EXAMPLES
 
-DELTRAN_SECRET = "  {}   error    {} sets DATABASE_URL to a password inside a URL; use a reference such as ${{DATABASE_URL}} or a secret store  [PP111 hardcoded-secret]"  # noqa: E501
-EPHEMERAL = "  {}   warning  {}.grpc is {}, inside the ephemeral range 32768-60999 (this machine's): an outgoing connection may take it first  [PP109 ephemeral-port]"  # noqa: E501
+DELTRAN_SECRET = "  {}   error    {} sets DATABASE_URL to a password inside a URL; use a reference such as ${{DATABASE_URL}} or a secret store  [PP111 hardcoded-secret]"
+EPHEMERAL = "  {}   warning  {}.grpc is {}, inside the ephemeral range 32768-60999 (this machine's): an outgoing connection may take it first  [PP109 ephemeral-port]"
 
 DELTRAN_TEXT = "\n".join(
     [
         "examples/deltran/portplan.yaml",
-        "  20:3     warning  range websocket (8090-8099) overlaps range http (8080-8099) on 8090-8099  [PP104 overlapping-ranges]",  # noqa: E501
+        "  20:3     warning  range websocket (8090-8099) overlaps range http (8080-8099) on 8090-8099  [PP104 overlapping-ranges]",
         "           also: examples/deltran/portplan.yaml:10:3",
-        "  72:19    error    gateway sets JWT_SECRET to a literal secret value; use a reference such as ${JWT_SECRET} or a secret store  [PP111 hardcoded-secret]",  # noqa: E501
+        "  72:19    error    gateway sets JWT_SECRET to a literal secret value; use a reference such as ${JWT_SECRET} or a secret store  [PP111 hardcoded-secret]",
         EPHEMERAL.format("85:20 ", "token-engine", 50051),
         DELTRAN_SECRET.format("90:21 ", "token-engine"),
         EPHEMERAL.format("105:20", "obligation-engine", 50052),
@@ -105,7 +105,10 @@ def test_secrets_never_printed(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_github_annotations(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", "-f", "examples/ai-trading-platform/portplan.yaml", "--format", "github"]) == 0
+    assert (
+        main(["check", "-f", "examples/ai-trading-platform/portplan.yaml", "--format", "github"])
+        == 0
+    )
     assert capsys.readouterr().out == (
         "::warning file=examples/ai-trading-platform/portplan.yaml,line=81,col=19,"
         "title=PP110 well-known-port::performance.http is 9100, the well-known port of "

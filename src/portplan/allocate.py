@@ -6,7 +6,7 @@ at the place the parser located, so comments, key order and formatting stay as t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from portplan.errors import UsageError
@@ -27,7 +27,9 @@ class Allocation:
     new_port: bool
 
 
-def applicable_ranges(topology: Topology, service: Service | None, port_name: str) -> list[RangePolicy]:
+def applicable_ranges(
+    topology: Topology, service: Service | None, port_name: str
+) -> list[RangePolicy]:
     """The ranges whose category and kind fit the service and port (policy ranges first)."""
     probe_service = service or Service(name="?")
     probe_port = Port(name=port_name, number=1, kind=KIND_BY_NAME.get(port_name, port_name))
@@ -114,7 +116,7 @@ def free_ports(
     hosts: set[str],
     protocol: str = "tcp",
     busy: Busy | None = None,
-) -> Iterable[int]:
+) -> Iterator[int]:
     """Ports of `ports` that are neither assigned nor reserved on `hosts`, nor busy now."""
     used = taken(topology, hosts, protocol)
     for port in ports:
@@ -165,7 +167,7 @@ def _hosts_of(topology: Topology, policy: RangePolicy) -> set[str]:
     return governed or {topology.default_host}
 
 
-def compact(ports: Iterable[int]) -> Iterable[PortRange]:
+def compact(ports: Iterable[int]) -> Iterator[PortRange]:
     """Sorted ports -> maximal runs: 1,2,3,7 -> 1-3, 7."""
     start = end = None
     for port in ports:

@@ -11,6 +11,7 @@ from portplan.allocate import Allocation, Busy, choose
 from portplan.errors import NotFoundError
 from portplan.model import Topology
 
+
 @dataclass(frozen=True)
 class FileAllocation:
     path: Path

@@ -69,7 +69,9 @@ def _row(service: Service) -> Row:
 
 def table(headers: list[str], body: list[list[str]]) -> list[str]:
     """A plain aligned text table (no colours, so it pipes cleanly)."""
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(headers)
+    ]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*headers).rstrip(), fmt.format(*("-" * w for w in widths)).rstrip()]
     lines.extend(fmt.format(*row).rstrip() for row in body)

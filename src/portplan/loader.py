@@ -68,9 +68,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Topology:
     """Read a topology file and everything it includes; discover it when `path` is None."""
     found = Path(path) if path is not None else discover()
     if found is None:
-        raise NotFoundError(
-            "no portplan.yaml in this folder or any parent; give one with -f FILE"
-        )
+        raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
     return _Loader().load(found)
 
 
@@ -113,12 +111,13 @@ class _Loader:
             self._load(_include_path(path, name, mark, shown), (*stack, resolved))
             for name, mark in _items(document, "include")
         ]
-        return _merge(_build(document, shown, tuple(n for n, _ in _items(document, "include"))),
-                      included)
+        return _merge(
+            _build(document, shown, tuple(n for n, _ in _items(document, "include"))), included
+        )
 
 
 def _include_path(path: Path, name: str, mark: Mark, shown: str) -> Path:
-    target = (path.parent / name)
+    target = path.parent / name
     if not target.is_file():
         raise InputError(shown, mark.line, mark.column, f"include: no such file {name!r}")
     return target
@@ -245,10 +244,9 @@ def _names(value: YMap, key: str, defaults: _Defaults) -> tuple[Dependency, ...]
 
 
 def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> Service:
-    zone = doc.get("zone")
-    exposure = doc.get("exposure") or (
-        defaults.zones[zone].exposure.value if zone in defaults.zones else None
-    )
+    zone: str | None = doc.get("zone")
+    declared = defaults.zones.get(zone) if zone else None
+    exposure = doc.get("exposure") or (declared.exposure.value if declared else None)
     ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _port_entries(doc, defaults))
     return Service(
         name=name,

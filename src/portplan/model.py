@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
@@ -35,7 +35,7 @@ class Location:
 NOWHERE = Location("<unknown>")
 
 
-class Exposure(str, Enum):
+class Exposure(StrEnum):
     """Who may reach a port: anyone, the internal network, or this host only."""
 
     PUBLIC = "public"
@@ -43,7 +43,7 @@ class Exposure(str, Enum):
     LOCAL = "local"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     ACTIVE = "active"
     PLANNED = "planned"
     RESERVED = "reserved"

@@ -39,7 +39,9 @@ class Ctx:
         line = self.mark.line if self.mark else None
         column = self.mark.column if self.mark else None
         where = f"{self.path}: " if self.path else ""
-        return SchemaError(self.file, line, column, f"{where}expected {expected}, got {_show(value)}")
+        return SchemaError(
+            self.file, line, column, f"{where}expected {expected}, got {_show(value)}"
+        )
 
 
 def _join(path: str, key: str) -> str:
@@ -291,7 +293,9 @@ class OneOf(Spec):
 
     def check(self, value: object, ctx: Ctx) -> None:
         for types, spec in self.choices:
-            if isinstance(value, types) and not (isinstance(value, bool) and bool not in _flat(types)):
+            if isinstance(value, types) and not (
+                isinstance(value, bool) and bool not in _flat(types)
+            ):
                 spec.check(value, ctx)
                 return
         raise ctx.fail(self.expected, value)
@@ -511,7 +515,7 @@ SERVICE = Obj(
             {
                 "cpu": Pattern(parse_cpu, 'a CPU amount such as 0.5 or "500m"', {}),
                 "memory": Pattern(parse_size_mb, 'a size such as 512MB or "1GB"', {}),
-                "storage": Pattern(parse_size_mb, 'a size such as 10GB', {}),
+                "storage": Pattern(parse_size_mb, "a size such as 10GB", {}),
             }
         ),
         "latency": LATENCY,

@@ -50,8 +50,9 @@ def _edit(lines: list[str], document: YMap, service: str, port_name: str, entry:
         if service in services:
             _fill_empty(lines, services, service, f"ports:\n  {entry}")
         else:
-            _insert_block(lines, document, "services", f"{service}:\n  ports:\n    {entry}",
-                          sibling=services)
+            _insert_block(
+                lines, document, "services", f"{service}:\n  ports:\n    {entry}", sibling=services
+            )
         return
     ports = body.get("ports")
     if isinstance(ports, YMap) and ports:
@@ -172,7 +173,9 @@ def _verify(text: str, file: str, service: str, port_name: str, port: int | str)
         document = yamlload.load(text, file)
         value = document["services"][service]["ports"][port_name]
     except (PortplanError, KeyError, TypeError):
-        raise WriteBackError(f"{file}: could not add the port safely; nothing was written") from None
+        raise WriteBackError(
+            f"{file}: could not add the port safely; nothing was written"
+        ) from None
     if value != port and not (isinstance(value, dict) and value.get("port") == port):
         raise WriteBackError(f"{file}: could not add the port safely; nothing was written")
 

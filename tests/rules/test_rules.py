@@ -23,102 +23,171 @@ def findings(text: str, rule: str) -> list[tuple[int, int, str]]:
 
 CASES = [
     # PP101 duplicate-binding
-    ("PP101", """
+    (
+        "PP101",
+        """
         services:
           api: {ports: {http: 8000}}
           web: {ports: {http: 8000}}
-        """, [(4, 23, "port 8000/tcp on host default is bound by both api.http and web.http")]),
-    ("PP101", """
+        """,
+        [(4, 23, "port 8000/tcp on host default is bound by both api.http and web.http")],
+    ),
+    (
+        "PP101",
+        """
         services:
           api: {ports: {http: 8000}}
           dns: {ports: {http: {port: 8000, protocol: udp}}}
-        """, []),
-    ("PP101", """
+        """,
+        [],
+    ),
+    (
+        "PP101",
+        """
         services:
           a: {ports: {http: {port: 40040, address: 127.0.0.1}}}
           b: {ports: {http: {port: 40040, address: 127.0.0.2}}}
-        """, []),
-    ("PP101", """
+        """,
+        [],
+    ),
+    (
+        "PP101",
+        """
         services:
           a: {ports: {http: {port: 40040, address: 127.0.0.1}}}
           b: {ports: {http: {port: 40040, address: 0.0.0.0}}}
-        """, [(4, 28, "port 40040/tcp on host default is bound by both a.http on 127.0.0.1 "
-                      "and b.http on 0.0.0.0")]),
-    ("PP101", """
+        """,
+        [
+            (
+                4,
+                28,
+                "port 40040/tcp on host default is bound by both a.http on 127.0.0.1 "
+                "and b.http on 0.0.0.0",
+            )
+        ],
+    ),
+    (
+        "PP101",
+        """
         services:
           a: {host: pc, ports: {http: 9001}}
           b: {host: server, ports: {http: 9001}}
-        """, []),
-    ("PP101", """
+        """,
+        [],
+    ),
+    (
+        "PP101",
+        """
         services:
           a: {ports: {http: 8000, admin: 8000}}
-        """, [(3, 34, "port 8000/tcp on host default is bound by both a.http and a.admin")]),
+        """,
+        [(3, 34, "port 8000/tcp on host default is bound by both a.http and a.admin")],
+    ),
     # PP102 port-outside-range
-    ("PP102", """
+    (
+        "PP102",
+        """
         ranges:
           core: {ports: 8000-8009, category: core}
         services:
           api: {category: core, ports: {http: 8020}}
-        """, [(5, 39, "api.http is 8020, outside its range core (8000-8009)")]),
-    ("PP102", """
+        """,
+        [(5, 39, "api.http is 8020, outside its range core (8000-8009)")],
+    ),
+    (
+        "PP102",
+        """
         ranges:
           core: {ports: 8000-8009, category: core}
           grpc: {ports: 50051-50070, kind: grpc}
         services:
           api: {category: core, ports: {http: 8001, grpc: 50051}}
           db: {ports: {postgresql: 5432}}
-        """, []),
+        """,
+        [],
+    ),
     # PP103 reserved-port
-    ("PP103", """
+    (
+        "PP103",
+        """
         reserved:
           - {ports: 8004-8006, reason: future expansion}
         services:
           api: {ports: {http: 8005}}
-        """, [(5, 23, "api.http takes 8005, reserved 8004-8006 (future expansion)")]),
-    ("PP103", """
+        """,
+        [(5, 23, "api.http takes 8005, reserved 8004-8006 (future expansion)")],
+    ),
+    (
+        "PP103",
+        """
         reserved: [8010]
         services:
           later: {status: reserved, ports: {http: 8010}}
           api: {ports: {http: 8011}}
-        """, []),
+        """,
+        [],
+    ),
     # PP104 overlapping-ranges
-    ("PP104", """
+    (
+        "PP104",
+        """
         ranges:
           http: {ports: 8080-8099, kind: http}
           ws: {ports: 8090-8099, kind: ws}
           pool: {ports: 8000-9000}
-        """, [(4, 3, "range ws (8090-8099) overlaps range http (8080-8099) on 8090-8099")]),
+        """,
+        [(4, 3, "range ws (8090-8099) overlaps range http (8080-8099) on 8090-8099")],
+    ),
     # PP105 unknown-dependency
-    ("PP105", """
+    (
+        "PP105",
+        """
         services:
           api:
             depends_on: [token engine, dbb]
           token-engine: {}
-        """, [(4, 32, "api depends on dbb, which is not a service of this plan")]),
+        """,
+        [(4, 32, "api depends on dbb, which is not a service of this plan")],
+    ),
     # PP106 dependency-cycle
-    ("PP106", """
+    (
+        "PP106",
+        """
         services:
           a: {depends_on: [b]}
           b: {depends_on: [c]}
           c: {depends_on: [a]}
           d: {depends_on: [d]}
-        """, [(5, 20, "dependency cycle: a -> b -> c -> a"),
-              (6, 20, "dependency cycle: d -> d")]),
-    ("PP106", """
+        """,
+        [(5, 20, "dependency cycle: a -> b -> c -> a"), (6, 20, "dependency cycle: d -> d")],
+    ),
+    (
+        "PP106",
+        """
         services:
           a: {depends_on: [b, c]}
           b: {depends_on: [c]}
           c: {}
-        """, []),
+        """,
+        [],
+    ),
     # PP107 exposure-violation
-    ("PP107", """
+    (
+        "PP107",
+        """
         services:
           db: {exposure: internal, ports: {postgresql: {port: 5432, address: 0.0.0.0}}}
           ui: {exposure: local, ports: {http: {port: 3000, address: 10.0.0.5}}}
           ok: {exposure: local, ports: {http: {port: 3001, address: 127.0.0.1}}}
-        """, [(3, 55, "db.postgresql (5432) is internal but bound to every interface (0.0.0.0)"),
-              (4, 46, "ui.http (3000) is local but bound to 10.0.0.5, not a loopback address")]),
-    ("PP107", """
+        """,
+        [
+            (3, 55, "db.postgresql (5432) is internal but bound to every interface (0.0.0.0)"),
+            (4, 46, "ui.http (3000) is local but bound to 10.0.0.5, not a loopback address"),
+        ],
+    ),
+    (
+        "PP107",
+        """
         zones:
           internal: {exposure: internal}
         networks:
@@ -126,42 +195,88 @@ CASES = [
         services:
           api: {zone: internal, exposure: public, ports: {http: 8000}}
           web: {networks: [backend], ports: {http: {port: 80, exposure: public}}}
-        """, [(7, 57, "api.http (8000) is public but its zone internal allows at most internal"),
-              (8, 51, "web.http (80) is public but its zone internal allows at most internal")]),
+        """,
+        [
+            (7, 57, "api.http (8000) is public but its zone internal allows at most internal"),
+            (8, 51, "web.http (80) is public but its zone internal allows at most internal"),
+        ],
+    ),
     # PP108 privileged-port
-    ("PP108", """
+    (
+        "PP108",
+        """
         services:
           web: {ports: {http: 80, alt: 8080}}
-        """, [(3, 23, "web.http is 80, a privileged port (< 1024): binding it needs root or "
-                      "CAP_NET_BIND_SERVICE")]),
+        """,
+        [
+            (
+                3,
+                23,
+                "web.http is 80, a privileged port (< 1024): binding it needs root or "
+                "CAP_NET_BIND_SERVICE",
+            )
+        ],
+    ),
     # PP109 ephemeral-port
-    ("PP109", """
+    (
+        "PP109",
+        """
         services:
           api: {ports: {grpc: 50051, http: 8080}}
-        """, [(3, 23, "api.grpc is 50051, inside the ephemeral range 32768-60999 (this "
-                      "machine's): an outgoing connection may take it first")]),
-    ("PP109", """
+        """,
+        [
+            (
+                3,
+                23,
+                "api.grpc is 50051, inside the ephemeral range 32768-60999 (this "
+                "machine's): an outgoing connection may take it first",
+            )
+        ],
+    ),
+    (
+        "PP109",
+        """
         ephemeral: 49152-65535
         hosts:
           edge: {ephemeral: 40000-40100}
         services:
           api: {ports: {grpc: 50051}}
           gw: {host: edge, ports: {http: 40001}}
-        """, [(6, 23, "api.grpc is 50051, inside the ephemeral range 49152-65535 (declared): an "
-                      "outgoing connection may take it first"),
-              (7, 34, "gw.http is 40001, inside the ephemeral range 40000-40100 (host edge): an "
-                      "outgoing connection may take it first")]),
+        """,
+        [
+            (
+                6,
+                23,
+                "api.grpc is 50051, inside the ephemeral range 49152-65535 (declared): an "
+                "outgoing connection may take it first",
+            ),
+            (
+                7,
+                34,
+                "gw.http is 40001, inside the ephemeral range 40000-40100 (host edge): an "
+                "outgoing connection may take it first",
+            ),
+        ],
+    ),
     # PP110 well-known-port
-    ("PP110", """
+    (
+        "PP110",
+        """
         services:
           billing: {ports: {http: 5432}}
           postgres: {ports: {postgresql: 5432}}
           cache: {technology: Redis, ports: {redis: 6379}}
           perf: {ports: {http: 9100}}
-        """, [(3, 27, "billing.http is 5432, the well-known port of PostgreSQL"),
-              (6, 24, "perf.http is 9100, the well-known port of Prometheus node exporter")]),
+        """,
+        [
+            (3, 27, "billing.http is 5432, the well-known port of PostgreSQL"),
+            (6, 24, "perf.http is 9100, the well-known port of Prometheus node exporter"),
+        ],
+    ),
     # PP111 hardcoded-secret
-    ("PP111", """
+    (
+        "PP111",
+        """
         services:
           api:
             environment:
@@ -172,22 +287,44 @@ CASES = [
               USE_TOKEN: "true"
           worker:
             environment: ["DB_PASSWORD=swordfish", "REDIS_PASSWORD="]
-        """, [(5, 19, "api sets JWT_SECRET to a literal secret value; use a reference such as "
-                      "${JWT_SECRET} or a secret store"),
-              (7, 21, "api sets DATABASE_URL to a password inside a URL; use a reference such "
-                      "as ${DATABASE_URL} or a secret store"),
-              (11, 19, "worker sets DB_PASSWORD to a literal secret value; use a reference "
-                       "such as ${DB_PASSWORD} or a secret store")]),
+        """,
+        [
+            (
+                5,
+                19,
+                "api sets JWT_SECRET to a literal secret value; use a reference such as "
+                "${JWT_SECRET} or a secret store",
+            ),
+            (
+                7,
+                21,
+                "api sets DATABASE_URL to a password inside a URL; use a reference such "
+                "as ${DATABASE_URL} or a secret store",
+            ),
+            (
+                11,
+                19,
+                "worker sets DB_PASSWORD to a literal secret value; use a reference "
+                "such as ${DB_PASSWORD} or a secret store",
+            ),
+        ],
+    ),
     # PP112 unknown-reference
-    ("PP112", """
+    (
+        "PP112",
+        """
         zones:
           dmz: {exposure: public}
         networks:
           front: {}
         services:
           web: {zone: dmx, networks: [front, back]}
-        """, [(7, 3, "web names network 'back', which is not declared (known: front)"),
-              (7, 3, "web names zone 'dmx', which is not declared (known: dmz)")]),
+        """,
+        [
+            (7, 3, "web names network 'back', which is not declared (known: front)"),
+            (7, 3, "web names zone 'dmx', which is not declared (known: dmz)"),
+        ],
+    ),
 ]
 
 

@@ -39,7 +39,7 @@ def run_guarded(func: Callable[[], Any]) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:
         log = _write_crash_log()
         _say(f"portplan: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})")
         return EXIT_CRASH

@@ -9,10 +9,14 @@ from portplan.cli._options import file_option
 @click.argument("service")
 @click.argument("port_name", required=False, default="http")
 @file_option
-@click.option("--range", "range_name", help="Allocate from this range (default: the one that applies).")
+@click.option(
+    "--range", "range_name", help="Allocate from this range (default: the one that applies)."
+)
 @click.option("--protocol", type=click.Choice(("tcp", "udp")), default="tcp", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Print the change as a diff; write nothing.")
-@click.option("--offline", is_flag=True, help="Do not skip ports that are listening on this machine.")
+@click.option(
+    "--offline", is_flag=True, help="Do not skip ports that are listening on this machine."
+)
 def command(
     service: str,
     port_name: str,

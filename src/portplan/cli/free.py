@@ -8,7 +8,9 @@ from portplan.cli._options import file_option
 @click.command("free")
 @click.argument("range_name", required=False)
 @file_option
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 def command(range_name: str | None, file: str | None, fmt: str) -> int:
     """Show the free ports of each range (or of RANGE_NAME)."""
     from portplan import allocate, listing, loader
@@ -34,8 +36,13 @@ def command(range_name: str | None, file: str | None, fmt: str) -> int:
         click.echo(json.dumps(document, indent=2))
         return 0
     body = [
-        [u.range.name, str(u.range.ports), str(len(u.used)), str(u.free_count),
-         _shorten(", ".join(str(r) for r in u.free) or "-")]
+        [
+            u.range.name,
+            str(u.range.ports),
+            str(len(u.used)),
+            str(u.free_count),
+            _shorten(", ".join(str(r) for r in u.free) or "-"),
+        ]
         for u in usages
     ]
     click.echo("\n".join(listing.table(["RANGE", "PORTS", "USED", "FREE", "FREE PORTS"], body)))

@@ -7,7 +7,9 @@ from portplan.cli._options import file_option
 
 @click.command("ls")
 @file_option
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 def command(file: str | None, fmt: str) -> int:
     """List the port matrix by category: service, ports, status, purpose, phase."""
     from portplan import listing, loader
@@ -26,8 +28,15 @@ def command(file: str | None, fmt: str) -> int:
     blocks = []
     for category, rows in listing.grouped(topology):
         body = [
-            [r.service, *([r.host] if multi_host else []), r.ports, r.status, r.exposure,
-             r.purpose, r.phase]
+            [
+                r.service,
+                *([r.host] if multi_host else []),
+                r.ports,
+                r.status,
+                r.exposure,
+                r.purpose,
+                r.phase,
+            ]
             for r in rows
         ]
         blocks.append("\n".join([f"{category}:", *listing.table(headers, body)]))

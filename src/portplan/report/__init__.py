@@ -70,7 +70,7 @@ class _Renderer(Protocol):
 
 def render(report: Report, fmt: str) -> str:
     """The report in a format of FORMATS."""
-    module: _Renderer = importlib.import_module(f"portplan.report.{FORMATS[fmt]}")  # type: ignore[assignment]
+    module: _Renderer = importlib.import_module(f"portplan.report.{FORMATS[fmt]}")
     return module.render(report)
 
 

@@ -60,13 +60,12 @@ class Rule:
         self,
         message: str,
         locations: Iterable[Location],
-        level: Level | None = None,
         **facts: Any,
     ) -> Finding:
         return Finding(
             rule=self.id,
             name=self.name,
-            level=level or self.level,
+            level=self.level,
             message=message,
             locations=tuple(locations),
             facts=facts,

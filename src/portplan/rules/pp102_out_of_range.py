@@ -14,8 +14,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     A range applies to a port by the service's category and/or the port's kind (and host,
     when the range names one). When several ranges apply, the port must lie in one of them.
 
-    PASS: ranges {core: {ports: 8000-8009, category: core}}; api {category: core, ports: {http: 8000}}
-    FAIL: ranges {core: {ports: 8000-8009, category: core}}; api {category: core, ports: {http: 8020}}
+    PASS: core {ports: 8000-8009, category: core}; api {category: core, ports: {http: 8000}}
+    FAIL: core {ports: 8000-8009, category: core}; api {category: core, ports: {http: 8020}}
     """
     for service in topology.services.values():
         for port in service.ports:

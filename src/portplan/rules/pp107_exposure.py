@@ -34,7 +34,9 @@ def _binding_problems(service: Service, port: Port) -> Iterator[Finding]:
     if address is None or exposure is Exposure.PUBLIC:
         return
     if address in WILDCARD_ADDRESSES:
-        yield _finding(service, port, f"is {exposure.value} but bound to every interface ({address})")
+        yield _finding(
+            service, port, f"is {exposure.value} but bound to every interface ({address})"
+        )
     elif exposure is Exposure.LOCAL and not _is_loopback(address):
         yield _finding(service, port, f"is local but bound to {address}, not a loopback address")
 
@@ -43,12 +45,9 @@ def _zone_problems(service: Service, port: Port, zones: list[Zone]) -> Iterator[
     exposure = service.exposure_of(port)
     for zone in zones:
         if _RANK[exposure] > _RANK[zone.exposure]:
-            yield _finding(
-                service,
-                port,
-                f"is {exposure.value} but its zone {zone.name} allows at most {zone.exposure.value}",
-                zone=zone.name,
-            )
+            widest = zone.exposure.value
+            what = f"is {exposure.value} but its zone {zone.name} allows at most {widest}"
+            yield _finding(service, port, what, zone=zone.name)
 
 
 def _zones_of(topology: Topology, service: Service) -> list[Zone]:

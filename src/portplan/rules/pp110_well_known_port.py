@@ -26,7 +26,9 @@ def table() -> dict[tuple[int, str], WellKnown]:
     text = resources.files("portplan").joinpath("data/well_known_ports.csv").read_text()
     rows = csv.reader(line for line in text.splitlines() if line and not line.startswith("#"))
     entries = (
-        WellKnown(int(port), proto, product, tuple(normalize_name(n) for n in names.split(";")), iana)
+        WellKnown(
+            int(port), proto, product, tuple(normalize_name(n) for n in names.split(";")), iana
+        )
         for port, proto, product, names, iana in rows
     )
     return {(e.port, e.protocol): e for e in entries}

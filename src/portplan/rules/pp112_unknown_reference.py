@@ -19,16 +19,23 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     """
     for service in topology.services.values():
         if service.zone and service.zone not in topology.zones:
-            yield _finding(service.name, "zone", service.zone, sorted(topology.zones),
-                           service.location)
+            yield _finding(
+                service.name, "zone", service.zone, sorted(topology.zones), service.location
+            )
         if topology.networks:
             for network in service.networks:
                 if network not in topology.networks:
-                    yield _finding(service.name, "network", network, sorted(topology.networks),
-                                   service.location)
+                    yield _finding(
+                        service.name,
+                        "network",
+                        network,
+                        sorted(topology.networks),
+                        service.location,
+                    )
         if topology.hosts and service.host not in topology.hosts:
-            yield _finding(service.name, "host", service.host, sorted(topology.hosts),
-                           service.location)
+            yield _finding(
+                service.name, "host", service.host, sorted(topology.hosts), service.location
+            )
 
 
 def _finding(service: str, what: str, name: str, known: list[str], where: Location) -> Finding:
