@@ -60,4 +60,18 @@ def run(
     return sorted_findings(f for rule in selected for f in rule.check(topology, context))
 
 
-__all__ = ["RULES", "Context", "Rule", "get", "run"]
+__all__ = ["RULES", "Context", "Rule", "get", "markdown", "run"]
+
+
+def markdown() -> str:
+    """docs/rules.md: every rule with its id, level and docstring (a test keeps it current)."""
+    parts = [
+        "# Rules of `portplan check`\n",
+        "Generated from the rules' docstrings (`python -m portplan.rules > docs/rules.md`).\n",
+        "| id | name | default level | what it finds |",
+        "|---|---|---|---|",
+    ]
+    parts += [f"| {r.id} | {r.name} | {r.level} | {r.summary} |" for r in RULES.values()]
+    for rule in RULES.values():
+        parts += ["", f"## {rule.id} {rule.name} ({rule.level})", "", rule.doc]
+    return "\n".join(parts) + "\n"
