@@ -77,7 +77,8 @@ def _collect(
 
 def _hidden(port: int, listener: Listener) -> str:
     if listener.access is Access.DENIED:
-        return f"the holder of port {port} cannot be inspected (permission denied); try as root"
+        hint = "" if os.getuid() == 0 else "; try as root"
+        return f"the holder of port {port} cannot be inspected (permission denied){hint}"
     return f"no visible process holds port {port} (another namespace or container?)"
 
 

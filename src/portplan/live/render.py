@@ -42,10 +42,20 @@ def json_document(head: Mapping[str, Any], key: str, items: Iterable[Mapping[str
 def _json_lines(
     encode: Callable[[Any], str], head: Mapping[str, Any], key: str, lines: Iterable[str]
 ) -> str:
+    """Each field of `head` on a line (lists one item per line), then `key` and `lines`."""
+    fields = [_json_field(encode, k, v) for k, v in head.items()]
+    fields.append(f"  {encode(key)}: {_json_list(lines)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
+def _json_field(encode: Callable[[Any], str], key: str, value: Any) -> str:
+    shown = _json_list(map(encode, value)) if isinstance(value, list) else encode(value)
+    return f"  {encode(key)}: {shown}"
+
+
+def _json_list(lines: Iterable[str]) -> str:
     listing = ",\n    ".join(lines)
-    listing = f"[\n    {listing}\n  ]" if listing else "[]"
-    fields = [f"  {encode(k)}: {encode(v)}" for k, v in head.items()]
-    return "{\n" + ",\n".join([*fields, f"  {encode(key)}: {listing}"]) + "\n}\n"
+    return f"[\n    {listing}\n  ]" if listing else "[]"
 
 
 # ---------------------------------------------------------------------------
@@ -141,8 +151,16 @@ class _OwnerCells:
             cells = [NOTHING, user, NOTHING, "?", _NO_PROCESS.get(listener.access, "?")]
         else:
             started = _since(process.started)
-            cells = [str(process.pid), user, started, process.name, process.command]
+            cells = [str(process.pid), user, started, process.name, printable(process.command)]
         return cells if self._with_since else cells[:2] + cells[3:]
+
+
+def printable(text: str) -> str:
+    """Control characters (a newline in a `python -c` script) shown escaped, one line."""
+    return text.translate(_CONTROL) if not text.isprintable() else text
+
+
+_CONTROL = {code: f"\\x{code:02x}" for code in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r"}
 
 
 def _since(started: float | None) -> str:

@@ -157,37 +157,46 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+@dataclass(frozen=True, slots=True)
+class StatusOptions:
+    """How to check: `host` is the registry's name for this machine (guessed when None);
+    `probes=False` skips health checks; `concurrency` bounds the checks in flight."""
+
+    host: str | None = None
+    probes: bool = True
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
 def check_status(
     topology: Topology,
+    options: StatusOptions | None = None,
     *,
-    host: str | None = None,
     listeners: Sequence[Listener] | None = None,
-    probes: bool = True,
-    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> StatusReport:
     """Compare the topology's ports on this machine with what listens, and probe health.
 
-    `host` names the registry's host that is this machine (guessed when omitted);
     `listeners` defaults to the machine's own (read here).
     """
-    chosen = this_host(topology, host)
+    options = options or StatusOptions()
+    chosen = this_host(topology, options.host)
     services = [s for s in topology.services.values() if s.host == chosen]
     if listeners is None:
         listeners = _read_listeners(services)
-    rows = declared_rows(services, listeners) + unexpected_rows(
-        topology, chosen, services, listeners
-    )
-    if probes:
-        rows = _probe_rows(rows, concurrency)
+    rows = declared_rows(services, listeners)
+    rows += unexpected_rows(topology, chosen, services, listeners)
+    if options.probes:
+        rows = _probe_rows(rows, options.concurrency)
     findings = sorted_findings(f for row in rows for f in findings_of(row, topology))
     return StatusReport(chosen, tuple(rows), tuple(findings), time.time())
 
 
-def watch(topology: Topology, *, interval: float = 2.0, **options: Any) -> Iterator[StatusReport]:
+def watch(
+    topology: Topology, options: StatusOptions | None = None, *, interval: float = 2.0
+) -> Iterator[StatusReport]:
     """A fresh report every `interval` seconds, forever (stop iterating to end)."""
     while True:
         started = time.monotonic()
-        yield check_status(topology, **options)
+        yield check_status(topology, options)
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
@@ -299,10 +308,16 @@ def unexpected_rows(
 
 
 def _managed_ranges(topology: Topology, host: str) -> list[tuple[str, PortRange, Location]]:
-    ranges = [(r.name, r.ports, r.location) for r in topology.ranges if r.host in (None, host)]
+    """(label, ports, location) of every range policy and reservation on this host."""
+    ranges = [
+        (f"range {r.name} ({r.ports})", r.ports, r.location)
+        for r in topology.ranges
+        if r.host in (None, host)
+    ]
     for res in topology.reserved:
         if res.host in (None, host):
-            ranges.append((f"reserved {res.ports}", res.ports, res.location))
+            reason = f" ({res.reason})" if res.reason else ""
+            ranges.append((f"reserved ports {res.ports}{reason}", res.ports, res.location))
     return ranges
 
 

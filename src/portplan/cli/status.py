@@ -1,0 +1,101 @@
+"""`portplan status`: every port of the registry against this machine, with health."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from portplan.live.status import StatusOptions, StatusReport
+    from portplan.model import Topology
+
+_CLEAR = "\x1b[H\x1b[2J"  # cursor home, clear screen
+EXIT_INTERRUPTED = 130
+
+
+@click.command("status")
+@click.option(
+    "-f",
+    "--file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The topology file (default: portplan.yaml here or in the nearest parent).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--watch", is_flag=True, help="Redraw every --interval seconds until ^C.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between redraws with --watch.",
+)
+@click.option("--host", default=None, help="The registry's name for this machine.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Health checks in flight at once.",
+)
+@click.option("--no-health", is_flag=True, help="Only look at listeners; run no health checks.")
+def command(
+    file: str | None,
+    as_json: bool,
+    watch: bool,
+    interval: float,
+    host: str | None,
+    concurrency: int,
+    no_health: bool,
+) -> int:
+    """Hold every port of the registry against this machine: up (with its owner), down,
+    squatted (another service's process holds it), and unexpected listeners inside managed
+    ranges; health checks (HTTP, TCP, gRPC) with latency against the declared budgets.
+
+    \b
+    Exit codes: 0 all well, 1 something declared is down, squatted, unhealthy or over its
+    latency maximum, 2 unusable input, 130 interrupted (--watch ends with ^C).
+    """
+    from portplan.live.status import StatusOptions, check_status
+    from portplan.loader import load
+
+    topology = load(file)
+    options = StatusOptions(host=host, probes=not no_health, concurrency=concurrency)
+    if watch:
+        return _watch(topology, interval, as_json, options)
+    report = check_status(topology, options)
+    click.echo(_render(report, as_json), nl=False)
+    return 1 if report.failed else 0
+
+
+def _render(report: StatusReport, as_json: bool) -> str:
+    from portplan.live import render
+
+    return render.status_json(report) if as_json else render.status_text(report)
+
+
+def _watch(topology: Topology, interval: float, as_json: bool, options: StatusOptions) -> int:
+    """Redraw until interrupted; --json writes one compact document per refresh."""
+    from portplan.live.status import watch
+
+    tty = sys.stdout.isatty()
+    try:
+        for report in watch(topology, options, interval=interval):
+            click.echo(_frame(report, interval, as_json, tty), nl=False)
+    except KeyboardInterrupt:
+        click.echo("")
+        return EXIT_INTERRUPTED
+    return 0  # pragma: no cover - watch() never ends by itself
+
+
+def _frame(report: StatusReport, interval: float, as_json: bool, tty: bool) -> str:
+    if as_json:
+        import json
+
+        return json.dumps(report.as_dict(), ensure_ascii=False) + "\n"
+    clock = time.strftime("%H:%M:%S", time.localtime(report.checked_at))
+    title = f"portplan status: host {report.host}, every {interval:g}s, {clock} (^C to stop)\n\n"
+    return (_CLEAR if tty else "\n") + title + _render(report, False)
