@@ -1,0 +1,122 @@
+"""Loading: short and long forms, defaults, includes, locations, names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portplan import loader
+from portplan.errors import InputError
+from portplan.model import Exposure, Health, Latency, Location, PortRange, Status
+
+
+def test_short_and_long_forms() -> None:
+    topology = loader.load_text(
+        "defaults: {host: srv, exposure: local}\n"
+        "zones: {dmz: {exposure: public}}\n"
+        "services:\n"
+        "  api:\n"
+        "    zone: dmz\n"
+        "    status: Planned\n"
+        "    ports:\n"
+        "      http: 8080\n"
+        "      dns: 5353/udp\n"
+        "      websocket: {port: 8090, address: 127.0.0.1, env: WS_PORT, health: /ws/health}\n"
+        "    environment: [A=1, B]\n"
+        "    latency: {target: 10ms, max: 0.5s}\n"
+        "  db: {ports: {pg: 5432}}\n",
+        "p.yaml",
+    )
+    api = topology.services["api"]
+    assert (api.host, api.exposure, api.status) == ("srv", Exposure.PUBLIC, Status.PLANNED)
+    assert [(p.name, p.number, p.protocol, p.kind, p.address, p.env) for p in api.ports] == [
+        ("http", 8080, "tcp", "http", None, None),
+        ("dns", 5353, "udp", "dns", None, None),
+        ("websocket", 8090, "tcp", "ws", "127.0.0.1", "WS_PORT"),
+    ]
+    assert api.ports[0].location == Location("p.yaml", 8, 13)
+    assert api.ports[0].health == Health(
+        kind="tcp", latency=Latency(10.0, 500.0), location=Location("p.yaml", 8, 13)
+    )
+    assert api.ports[2].health == Health(
+        kind="http", path="/ws/health", location=Location("p.yaml", 10, 73)
+    )
+    assert [(e.name, e.value) for e in api.environment] == [("A", "1"), ("B", None)]
+    db = topology.services["db"]
+    assert (db.host, db.exposure, db.ports[0].kind) == ("srv", Exposure.LOCAL, "postgresql")
+
+
+def test_health_forms() -> None:
+    topology = loader.load_text(
+        "services:\n"
+        "  a:\n"
+        "    ports:\n"
+        "      grpc: {port: 50051, health: {grpc: token.v1.Token, timeout: 500ms}}\n"
+        "      http: {port: 8081, health: {path: /health, status: 200, expect: {status: ok},\n"
+        "                                  latency: {target: 5, max: 20ms}}}\n"
+        "      raw: {port: 9000, health: {tcp: true}}\n"
+    )
+    grpc, http, raw = (p.health for p in topology.services["a"].ports)
+    assert grpc is not None and (grpc.kind, grpc.grpc_service, grpc.timeout_ms) == (
+        "grpc",
+        "token.v1.Token",
+        500.0,
+    )
+    assert http is not None and (
+        http.kind,
+        http.path,
+        http.status,
+        dict(http.expect or {}),
+        http.latency,
+    ) == ("http", "/health", 200, {"status": "ok"}, Latency(5.0, 20.0))
+    assert raw is not None and raw.kind == "tcp"
+
+
+def test_ranges_reserved_and_aliases() -> None:
+    topology = loader.load_text(
+        "ranges: {future: {ports: 8020+}, core: {ports: 8000-8009, category: core}}\n"
+        "reserved: [8010, {ports: 8004-8006, reason: later, host: srv}]\n"
+        "services:\n  token-engine: {aliases: [Token]}\n"
+    )
+    assert [(r.name, r.ports) for r in topology.ranges] == [
+        ("future", PortRange(8020, 65535)),
+        ("core", PortRange(8000, 8009)),
+    ]
+    assert [(r.ports, r.reason, r.host) for r in topology.reserved] == [
+        (PortRange(8010, 8010), "", None),
+        (PortRange(8004, 8006), "later", "srv"),
+    ]
+    engine = topology.services["token-engine"]
+    for name in ("Token Engine", "TOKEN_ENGINE", "token", "token-engine"):
+        assert topology.resolve(name) is engine
+    assert topology.resolve("Token Engines") is None
+
+
+def test_includes_are_checked_together(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "portplan.yaml").write_text(
+        "system: infra\nreserved: [9999]\nservices:\n  postgres: {ports: {postgresql: 5432}}\n"
+        "  api: {ports: {http: 7000}}\n"
+    )
+    (tmp_path / "portplan.yaml").write_text(
+        "system: app\ninclude: [infra/portplan.yaml]\nservices:\n  api: {ports: {http: 5432}}\n"
+    )
+    topology = loader.load(tmp_path / "portplan.yaml")
+    assert sorted(topology.services) == ["api", "infra/api", "postgres"]
+    assert topology.services["postgres"].system == "infra"
+    assert topology.reserved[0].ports == PortRange(9999, 9999)
+    assert topology.includes == ("infra/portplan.yaml",)
+
+
+def test_missing_include(tmp_path: Path) -> None:
+    (tmp_path / "portplan.yaml").write_text("include:\n  - nope.yaml\n")
+    with pytest.raises(InputError) as error:
+        loader.load(tmp_path / "portplan.yaml")
+    assert str(error.value) == f"{tmp_path}/portplan.yaml:2:5: include: no such file 'nope.yaml'"
+
+
+def test_discover(tmp_path: Path) -> None:
+    (tmp_path / "portplan.yml").write_text("services: {}\n")
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert loader.discover(tmp_path / "a" / "b") == (tmp_path / "portplan.yml").resolve()
