@@ -1,0 +1,165 @@
+"""Flow collections (`{port: 8080, env: HTTP_PORT}`, `[a, b]`) for the fast parser.
+
+One loop over regex tokens with an explicit stack, on purpose: topology files hold tens of
+thousands of these, and a token list plus recursive descent cost twice as much. Anything
+unusual (tags, escapes, empty values, complex keys, merge keys) hands the file over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Final
+
+from portplan._yaml_tree import (
+    MAX_DEPTH,
+    Mark,
+    YMap,
+    key_text,
+    new_map,
+    new_seq,
+    resolve_plain,
+)
+
+Alias = Callable[[str, Mark], Any]
+
+
+class HandOver(Exception):
+    """This file needs the complete parser."""
+
+
+MAX_KEY: Final = 1000  # libyaml refuses implicit keys of 1,024 characters or more
+
+# One token and the spaces before it: an indicator, ':', a quoted scalar without escapes,
+# a plain scalar, an alias, or the end of the line (maybe after a comment). `findall` gives
+# (spaces, token) pairs for a whole line in one call; the first character of a token tells
+# its kind, and the lengths add up to the line's length unless something did not match.
+_TOKENS: Final = re.compile(
+    r"""([ ]*)(
+      [\[\]{},]
+    | :(?=[ ]|$)
+    | "[^"\\]*"
+    | '(?:[^']|'')*'
+    | (?:[^\s,\[\]{}\#&*!|>'"%@`?:-]|-(?=[^\s,\[\]{}]))
+      (?:[^\s,\[\]{}:]|:(?=[^\s,\[\]{}])|[ ]+(?=[^\s,\[\]{}:\#]|:(?=[^\s,\[\]{}])))*
+    | \*[A-Za-z0-9_-]+(?=[ ,\]}]|$)
+    | (?:\#.*)?$
+    )""",
+    re.VERBOSE,
+)
+_NOT_PLAIN: Final = frozenset("[]{},:\"'*#")
+# What the innermost collection expects next.
+_ITEM, _KEY, _AFTER_KEY, _VALUE, _SEPARATOR = range(5)
+
+
+def parse_flow(
+    lines: list[str], row: int, column: int, depth: int, indent: int, alias: Alias
+) -> tuple[Any, int]:
+    """The flow collection opening at (row, column), and the row after its last line.
+
+    `depth` is its nesting depth; its continuation lines must be indented past `indent`;
+    `alias` gives the value of an alias (or hands over).
+    """
+    findall = _TOKENS.findall
+    stack: list[tuple[Any, int, str, int, Mark | None]] = []
+    container: Any = None
+    state = _ITEM
+    key = ""
+    key_row = -1
+    key_mark: Mark | None = None
+    while True:
+        line = lines[row]
+        position = column
+        for spaces, token in findall(line, column):
+            start = position + len(spaces)
+            position = start + len(token)
+            first = token[:1]
+            if first not in _NOT_PLAIN and first:
+                value: Any = resolve_plain(token)
+                mark = Mark(row + 1, start + 1)
+            elif first == '"':
+                value = token[1:-1]
+                mark = Mark(row + 1, start + 1)
+            elif first == "'":
+                value = token[1:-1].replace("''", "'")
+                mark = Mark(row + 1, start + 1)
+            elif first == "*":
+                if state == _KEY:
+                    raise HandOver  # an alias as a key
+                mark = Mark(row + 1, start + 1)
+                value = alias(token[1:], mark)
+            elif first == ",":
+                if state != _SEPARATOR:
+                    raise HandOver
+                state = _KEY if type(container) is YMap else _ITEM
+                continue
+            elif first == ":":
+                if state != _AFTER_KEY or row != key_row:
+                    raise HandOver
+                state = _VALUE
+                continue
+            elif first == "[" or first == "{":
+                level = depth + len(stack) + (container is not None)
+                if (state != _ITEM and state != _VALUE) or level > MAX_DEPTH:
+                    raise HandOver  # a collection as a key, or too deep
+                if container is not None:
+                    stack.append((container, state, key, key_row, key_mark))
+                mark = Mark(row + 1, start + 1)
+                container = new_map(mark) if first == "{" else new_seq(mark)
+                state = _KEY if first == "{" else _ITEM
+                continue
+            elif first == "]" or first == "}":
+                if (first == "}") != (type(container) is YMap) or _AFTER_KEY <= state <= _VALUE:
+                    raise HandOver  # a mismatched bracket, or a key without a value
+                if not stack:
+                    _expect_end(line, position)
+                    return container, row + 1
+                value = container
+                mark = value.mark
+                container, state, key, key_row, key_mark = stack.pop()
+            else:  # the end of the line, maybe after a comment
+                if first == "#" and start > 0 and line[start - 1] != " ":
+                    raise HandOver  # `#` glued to a token
+                break
+            # Place the scalar, alias or finished collection in its parent.
+            if state == _ITEM:
+                container.append(value)
+                container.item_marks.append(mark)
+                state = _SEPARATOR
+            elif state == _VALUE:
+                container[key] = value
+                container.key_marks[key] = key_mark
+                container.value_marks[key] = mark
+                state = _SEPARATOR
+            elif state == _KEY:
+                key = key_text(value)
+                if key in container.key_marks or key == "<<" or len(key) > MAX_KEY:
+                    raise HandOver  # a duplicate, a merge, or too long
+                key_row = row
+                key_mark = mark
+                state = _AFTER_KEY
+            else:
+                raise HandOver
+        if position != len(line):
+            raise HandOver  # something no token matched
+        row = _next_line(lines, row, indent)
+        column = 0
+
+
+def _next_line(lines: list[str], row: int, indent: int) -> int:
+    row += 1
+    if row >= len(lines):
+        raise HandOver  # unclosed
+    line = lines[row]
+    content = line.lstrip(" ")
+    if content and content[0] != "#" and len(line) - len(content) <= indent:
+        raise HandOver  # not indented enough
+    if line[:3] in ("---", "..."):
+        raise HandOver  # a document marker
+    return row
+
+
+def _expect_end(line: str, index: int) -> None:
+    rest = line[index:]
+    if rest and (rest[0] != " " or rest.lstrip(" ")[:1] not in ("", "#")):
+        raise HandOver

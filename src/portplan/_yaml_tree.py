@@ -1,0 +1,238 @@
+"""The located tree both YAML parsers build, and the rules they share.
+
+Kept free of heavy imports: the fast parser and the public module import it at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from portplan.errors import InputError
+
+MAX_DEPTH: Final = 64
+"""Deepest nesting of mappings and sequences accepted."""
+
+ALIAS_NODES_FLOOR: Final = 100_000
+"""Nodes that aliases may produce in any document, however small."""
+
+ALIAS_NODES_PER_CHAR: Final = 1
+"""Beyond the floor, aliases may produce one node per character of the file: YAML averages
+about ten characters a node, so this is about ten times the file's own nodes (and unlike a
+node count it is known before parsing, the same for both parsers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A position in a file: 1-based line and column (columns count characters)."""
+
+    line: int
+    column: int
+
+
+class YMap(dict[str, Any]):
+    """A YAML mapping with the location of itself, of each key and of each value."""
+
+    __slots__ = ("key_marks", "mark", "value_marks")
+
+    mark: Mark
+    key_marks: dict[str, Mark]
+    value_marks: dict[str, Mark]
+
+
+class YSeq(list[Any]):
+    """A YAML sequence with the location of itself and of each item."""
+
+    __slots__ = ("item_marks", "mark")
+
+    mark: Mark
+    item_marks: list[Mark]
+
+
+class YAMLInputError(InputError):
+    """A YAML file that cannot be read: bad bytes, bad syntax, or a refused structure."""
+
+
+def new_map(mark: Mark) -> YMap:
+    """An empty located mapping."""
+    ymap = YMap()
+    ymap.mark = mark
+    ymap.key_marks = {}
+    ymap.value_marks = {}
+    return ymap
+
+
+def new_seq(mark: Mark) -> YSeq:
+    """An empty located sequence."""
+    yseq = YSeq()
+    yseq.mark = mark
+    yseq.item_marks = []
+    return yseq
+
+
+# --- YAML 1.2 core schema -------------------------------------------------------------
+
+_NOT_FOUND: Final = object()
+_INF: Final = float("inf")
+_WORDS: Final[dict[str, Any]] = {
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+    ".inf": _INF,
+    ".Inf": _INF,
+    ".INF": _INF,
+    "+.inf": _INF,
+    "+.Inf": _INF,
+    "+.INF": _INF,
+    "-.inf": -_INF,
+    "-.Inf": -_INF,
+    "-.INF": -_INF,
+    ".nan": float("nan"),
+    ".NaN": float("nan"),
+    ".NAN": float("nan"),
+}
+_NUMBER_START: Final = frozenset("0123456789+-.")
+_WORD_START: Final = frozenset("~nNtTfF")
+_INT: Final = re.compile(r"[-+]?[0-9]+")
+_OCT: Final = re.compile(r"0o[0-7]+")
+_HEX: Final = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT: Final = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_MAX_DIGITS: Final = 4000  # int() refuses longer decimal strings (CVE-2020-10735 guard)
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of an untagged plain scalar under the YAML 1.2 core schema."""
+    if not text:
+        return None
+    first = text[0]
+    if first in _NUMBER_START:
+        return _resolve_number(text)
+    if first in _WORD_START:
+        value = _WORDS.get(text, _NOT_FOUND)
+        return text if value is _NOT_FOUND else value
+    return text
+
+
+def _resolve_number(text: str) -> Any:
+    value = _WORDS.get(text, _NOT_FOUND)
+    if value is not _NOT_FOUND:
+        return value
+    if len(text) > _MAX_DIGITS:
+        return text
+    if _INT.fullmatch(text):
+        return int(text)
+    if _OCT.fullmatch(text):
+        return int(text[2:], 8)
+    if _HEX.fullmatch(text):
+        return int(text[2:], 16)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    return text
+
+
+def key_text(value: Any) -> str:
+    """A scalar key as the str that indexes a YMap (YAML 1.2 core: `80` -> "80")."""
+    return value if isinstance(value, str) else str(value)
+
+
+# --- refusals shared by both parsers --------------------------------------------------
+
+
+def fail(filename: str, mark: Mark, what: str) -> YAMLInputError:
+    """The error to raise for `what` at `mark`."""
+    return YAMLInputError(filename, mark.line, mark.column, what)
+
+
+def duplicate_key(filename: str, key: str, mark: Mark, first: Mark) -> YAMLInputError:
+    """The error for a key written twice in one mapping."""
+    return fail(filename, mark, f"duplicate key {key!r} (first at line {first.line})")
+
+
+def too_deep(filename: str, mark: Mark) -> YAMLInputError:
+    """The error for a collection nested deeper than MAX_DEPTH."""
+    return fail(filename, mark, f"nesting is deeper than {MAX_DEPTH} levels")
+
+
+class AliasBudget:
+    """Counts the nodes that aliases produce, to refuse alias bombs ("billion laughs").
+
+    Aliased values are shared, not copied, so memory stays bounded; the count is of the
+    nodes a consumer walking the tree would meet.
+    """
+
+    __slots__ = ("filename", "limit", "produced")
+
+    def __init__(self, filename: str, text_length: int) -> None:
+        self.filename = filename
+        self.limit = max(ALIAS_NODES_FLOOR, ALIAS_NODES_PER_CHAR * text_length)
+        self.produced = 0
+
+    def spend(self, size: int, name: str, mark: Mark) -> None:
+        """Account for an alias to a value of `size` nodes; refuse past the limit."""
+        self.produced += size
+        limit = self.limit
+        if self.produced > limit:
+            what = (
+                f"alias '*{name}' makes the document expand past {limit:,} nodes; "
+                "refusing a possible alias bomb"
+            )
+            raise fail(self.filename, mark, what)
+
+
+def node_size(value: Any, memo: dict[int, int]) -> int:
+    """Nodes in `value` with aliases expanded; `memo` keeps shared values counted once."""
+    if not isinstance(value, (YMap, YSeq)):
+        return 1
+    known = memo.get(id(value))
+    if known is not None:
+        return known
+    children = value.values() if isinstance(value, YMap) else value
+    size = 1 + sum(node_size(child, memo) for child in children)
+    memo[id(value)] = size
+    return size
+
+
+_KIND_NAMES: Final = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+
+
+def describe(value: Any) -> str:
+    """A noun phrase for the kind of `value`, for messages."""
+    if isinstance(value, YMap):
+        return "a mapping"
+    if isinstance(value, YSeq):
+        return "a list"
+    if value is None:
+        return "null"
+    return _KIND_NAMES.get(type(value), type(value).__name__)
+
+
+def apply_merges(filename: str, target: YMap, sources: list[tuple[Any, Mark]]) -> None:
+    """Fill `target` from `<<` merge values: its own keys win, then earlier sources."""
+    for value, mark in sources:
+        if isinstance(value, YMap):
+            _merge_one(target, value)
+        elif isinstance(value, YSeq) and all(isinstance(item, YMap) for item in value):
+            for item in value:
+                _merge_one(target, item)
+        else:
+            what = f"merge key '<<' expects a mapping or a list of mappings, got {describe(value)}"
+            raise fail(filename, mark, what)
+
+
+def _merge_one(target: YMap, source: YMap) -> None:
+    key_marks = target.key_marks
+    value_marks = target.value_marks
+    for key, value in source.items():
+        if key not in target:
+            target[key] = value
+            key_marks[key] = source.key_marks[key]
+            value_marks[key] = source.value_marks[key]

@@ -1,0 +1,129 @@
+"""Load YAML fast, keeping the file position of every mapping, key, value and item.
+
+Scalars follow the YAML 1.2 core schema, as Go's yaml.v3 (compose-go, kubectl) reads them:
+`yes`/`no`/`on`/`off` and `80:80` are strings, `0o17` and `0x1F` are integers, `~`/`null`/empty
+are None. Quoted scalars are always strings. Anchors, aliases and `<<` merge keys work.
+
+Two parsers share the work (see benchmarks/README.md, "YAML loaders"): a pure-Python
+line parser for the block-and-flow subset that configuration files are written in, and
+libyaml's event stream (through PyYAML) for everything else and for every error message.
+The fast parser never reports a problem itself: it hands the file over, and the complete
+parser, the single reference, reads it or says what is wrong.
+
+Every problem raises YAMLInputError, whose message is one line:
+`file:line:column: what was expected`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gc
+import os
+import re
+from typing import Any, Final
+
+from portplan import _yaml_fast
+from portplan._yaml_tree import Mark, YAMLInputError, YMap, YSeq
+
+__all__ = ["Mark", "YAMLInputError", "YMap", "YSeq", "load", "load_all", "load_file"]
+
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+# YAML's c-printable, negated (tab, line feed and carriage return are allowed).
+_NOT_PRINTABLE: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def load(data: str | bytes, filename: str) -> Any:
+    """The single document in `data`: a YMap, a YSeq, a scalar, or None when empty.
+
+    `filename` only names the file in error messages. Raises YAMLInputError.
+    """
+    documents = _parse(data, filename, single=True)
+    return documents[0] if documents else None
+
+
+def load_all(data: str | bytes, filename: str) -> list[Any]:
+    """Every document in `data` (a Kubernetes manifest), empty ones as None."""
+    return _parse(data, filename, single=False)
+
+
+def load_file(path: str | os.PathLike[str]) -> Any:
+    """The single document in the file at `path` (see load)."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise YAMLInputError(name, None, None, f"cannot read the file: {exc.strerror}") from None
+    return load(data, name)
+
+
+def _parse(data: str | bytes, filename: str, single: bool) -> list[Any]:
+    text = decode(data, filename) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    _check_printable(text, filename)
+    # The parsers allocate hundreds of thousands of objects and free none of them: letting
+    # the cyclic collector scan them repeatedly triples the time of a large file.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        documents = _yaml_fast.parse(text, filename, single)
+        if documents is None:
+            from portplan._yaml_events import parse_documents  # imports yaml: lazily
+
+            documents = parse_documents(text, filename, single)
+    finally:
+        if collecting:
+            gc.enable()
+    return documents
+
+
+def decode(data: bytes, filename: str) -> str:
+    """The text of a YAML file: UTF-8, or UTF-8/16/32 behind a byte-order mark."""
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            return _decode(data[len(bom) :], codec, label, filename)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line, column = _byte_position(data, nul)
+        raise YAMLInputError(filename, line, column, "is a binary file, not YAML (NUL byte)")
+    return _decode(data, "utf-8", "UTF-8", filename)
+
+
+def _decode(data: bytes, codec: str, label: str, filename: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line, column = _byte_position(data, exc.start) if label == "UTF-8" else (None, None)
+        byte = data[exc.start]
+        what = f"cannot decode byte 0x{byte:02x}: expected {label} text"
+        raise YAMLInputError(filename, line, column, what) from None
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def _check_printable(text: str, filename: str) -> None:
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:
+        return
+    index = found.start()
+    line_start = text.rfind("\n", 0, index) + 1
+    line, column = text.count("\n", 0, index) + 1, index - line_start + 1
+    char = found.group()
+    if char == "\0":
+        what = "is a binary file, not YAML (NUL character)"
+    else:
+        what = f"found the control character U+{ord(char):04X}, which YAML does not allow"
+    raise YAMLInputError(filename, line, column, what)
