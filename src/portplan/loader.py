@@ -64,17 +64,23 @@ def discover(start: Path | None = None) -> Path | None:
     return None
 
 
-def load(path: str | os.PathLike[str] | None = None) -> Topology:
-    """Read a topology file and everything it includes; discover it when `path` is None."""
+def load(path: str | os.PathLike[str] | None = None, env: str | None = None) -> Topology:
+    """Read a topology file and everything it includes; discover it when `path` is None.
+
+    `env` names an overlay of its `environments:` section (dev, staging, prod...) to apply.
+    """
     found = Path(path) if path is not None else discover()
     if found is None:
         raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
-    return _Loader().load(found)
+    return _Loader(env).load(found)
 
 
-def load_text(text: str, file: str = "portplan.yaml") -> Topology:
-    """Read a topology from text (no includes are followed)."""
-    return _build(_parse(text, file), file, ())
+def load_text(text: str, file: str = "portplan.yaml", env: str | None = None) -> Topology:
+    """Read a topology from text (no includes are followed); `env` as for `load`."""
+    document = _parse(text, file)
+    if env is not None:
+        document = apply_environment(document, env, file)
+    return _build(document, file, ())
 
 
 def _parse(data: str | bytes, file: str) -> YMap:
@@ -89,6 +95,8 @@ def _parse(data: str | bytes, file: str) -> YMap:
 @dataclass
 class _Loader:
     """Follows includes depth-first, refusing cycles."""
+
+    env: str | None = None
 
     def load(self, path: Path) -> Topology:
         return self._load(path, ())
@@ -107,6 +115,8 @@ class _Loader:
         except OSError as exc:
             raise InputError(shown, None, None, f"cannot read: {exc.strerror}") from None
         document = _parse(data, shown)
+        if self.env is not None and (not stack or self.env in _environments(document)):
+            document = apply_environment(document, self.env, shown)
         included = [
             self._load(_include_path(path, name, mark, shown), (*stack, resolved))
             for name, mark in _items(document, "include")
@@ -114,6 +124,73 @@ class _Loader:
         return _merge(
             _build(document, shown, tuple(n for n, _ in _items(document, "include"))), included
         )
+
+
+def _environments(document: YMap) -> dict[str, Any]:
+    section = document.get("environments")
+    return section if isinstance(section, dict) else {}
+
+
+def apply_environment(document: YMap, name: str, file: str) -> YMap:
+    """`document` with the overlay `environments.<name>` merged over it, checked again.
+
+    Mappings merge key by key (a service's ports, hosts, defaults); other values replace
+    (lists such as depends_on included). A port's short form overlays its number only.
+    """
+    overlays = _environments(document)
+    if name not in overlays:
+        known = ", ".join(sorted(overlays)) or "none are declared"
+        raise NotFoundError(f"{file}: no environment {name!r} (environments: {known})")
+    overlay = overlays[name] or {}
+    merged = _merge_map(document, {k: v for k, v in overlay.items() if k != "description"})
+    schema.validate(merged, file)
+    return merged
+
+
+def _merge_map(base: YMap, over: Mapping[str, Any], path: tuple[str, ...] = ()) -> YMap:
+    result = _copy_map(base)
+    marks = over.value_marks if isinstance(over, YMap) else {}
+    for key, value in over.items():
+        if key in result:
+            found = (marks.get(key), result.value_marks.get(key))
+            value = _merge_value(result[key], value, (*path, key), found)
+        result[key] = value
+        if key in marks:
+            result.value_marks[key] = marks[key]
+        if isinstance(over, YMap) and key in over.key_marks:
+            result.key_marks.setdefault(key, over.key_marks[key])
+    return result
+
+
+def _merge_value(
+    base: Any, over: Any, path: tuple[str, ...], marks: tuple[Mark | None, Mark | None]
+) -> Any:
+    is_port = len(path) == 4 and path[0] == "services" and path[2] == "ports"
+    if is_port and isinstance(base, dict) and not isinstance(over, dict):
+        over = _as_ymap({"port": over}, marks[0])
+    elif is_port and isinstance(over, dict) and not isinstance(base, dict):
+        number, protocol = schema.parse_short_port(base)
+        base = _as_ymap({"port": number, "protocol": protocol}, marks[1])
+    if isinstance(base, dict) and isinstance(over, dict):
+        return _merge_map(base if isinstance(base, YMap) else _as_ymap(base, None), over, path)
+    return over
+
+
+def _copy_map(base: YMap) -> YMap:
+    result = YMap(base)
+    result.mark = base.mark
+    result.key_marks = dict(base.key_marks)
+    result.value_marks = dict(base.value_marks)
+    return result
+
+
+def _as_ymap(value: Mapping[str, Any], mark: Mark | None) -> YMap:
+    """A located mapping for a value that had none; its values sit at `mark` if given."""
+    result = YMap(value)
+    result.mark = mark or Mark(0, 0)
+    result.key_marks = {}
+    result.value_marks = {key: mark for key in value} if mark else {}
+    return result
 
 
 def _include_path(path: Path, name: str, mark: Mark, shown: str) -> Path:

@@ -543,6 +543,37 @@ RESERVATION = OneOf(
     ((int, RANGE), (str, RANGE), (dict, RESERVATION_LONG)), "a port, a range or a mapping"
 )
 
+PORT_OVERLAY = OneOf(
+    (
+        (int, PORT_SHORT),
+        (str, PORT_SHORT),
+        (dict, Obj(PORT_LONG.fields, title="a port overlay")),
+    ),
+    "an integer 1-65535 or a mapping",
+    description="A new number (short form) or the fields of the port that change.",
+)
+ENVIRONMENT_OVERLAY = Obj(
+    {
+        "description": Text(),
+        "defaults": Obj(
+            {"host": Str(), "exposure": Enum(EXPOSURES), "protocol": Enum(PROTOCOLS)},
+            title="defaults",
+        ),
+        "hosts": MapOf(
+            Obj({"address": Str(), "description": Text(), "ephemeral": RANGE}, title="a host")
+        ),
+        "services": MapOf(
+            Obj(
+                {**SERVICE.fields, "ports": MapOf(PORT_OVERLAY)},
+                title="a service overlay",
+            )
+        ),
+    },
+    title="an environment",
+    description="An overlay (dev, staging, prod...) merged over the file by `--env NAME`: "
+    "mappings merge key by key, other values replace.",
+)
+
 TOPOLOGY = Obj(
     {
         "version": Int(1, 1, expected="1"),
@@ -570,6 +601,7 @@ TOPOLOGY = Obj(
         "ranges": MapOf(RANGE_POLICY),
         "reserved": ListOf(RESERVATION),
         "services": MapOf(SERVICE),
+        "environments": MapOf(ENVIRONMENT_OVERLAY, description="Overlays chosen with --env."),
     },
     title="a portplan topology",
     description="portplan.yaml: one source of truth for a system's ports and topology.",
