@@ -1,0 +1,261 @@
+"""Fenced code blocks, read by what they hold as much as by their info string.
+
+- Mermaid flowcharts (info `mermaid`, or a first line `graph TD` / `flowchart LR`);
+- `docker ps` output (a `CONTAINER ID ... PORTS ... NAMES` header), in any block;
+- compose files and fragments (info `yaml`, or an untagged block with `ports:` lines);
+  YAML that holds no service is read as text;
+- env and shell blocks: `X=..`, `export X=..`, `set X=..` (see _md_env) and
+  `name: scheme://host:port/...` lines; other commands say nothing;
+- untagged and text blocks: assignments, every line as prose, dependency trees
+  (`api-gateway (8000) ← ...` over `├── database-service (8008)` lines) and indented
+  descriptions (`Feature Engineering Service (Port 8011)` over `Purpose: ...`,
+  `Technology: ...`, `Dependencies: A, B`);
+- anything else (JavaScript, Python, JSON...) says nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final
+
+from portplan.sources._md_blocks import Fence
+from portplan.sources._md_compose import compose_block
+from portplan.sources._md_context import Collector
+from portplan.sources._md_env import parse_assignment, record
+from portplan.sources._md_mermaid import GRAPH, mermaid_block
+from portplan.sources._md_prose import clean_line, paren_hits, scan_line, scan_url_line
+from portplan.sources._md_text import clean_text, first_nonblank, valid_name
+from portplan.sources.base import PortObservation, ServiceObservation
+
+SOURCE = "markdown-code"
+DOCKER_PS = "docker-ps"
+
+SHELL: Final = frozenset(
+    {"bash", "sh", "shell", "zsh", "fish", "console", "shell-session", "terminal", "powershell"}
+    | {"ps1", "pwsh", "cmd", "bat", "batch", "env", "dotenv", "ini", "properties", "conf"}
+)
+YAML: Final = frozenset({"yaml", "yml", "docker-compose", "compose"})
+TEXT: Final = frozenset({"", "text", "txt", "plain", "plaintext", "ascii", "none", "tree"})
+
+_COMPOSE_KEY: Final = re.compile(r"^\s*(?:ports|expose|depends_on|networks|environment)\s*:")
+_PS_HEADER: Final = re.compile(r"^\s*CONTAINER ID\s{2,}")
+
+
+def fence(ctx: Collector, block: Fence) -> None:
+    """Record what a fenced code block states."""
+    _READERS[_kind(block)](ctx, block)
+
+
+def _kind(block: Fence) -> str:
+    first = next((line for line in block.lines if line.strip()), "")
+    if block.info == "mermaid" or GRAPH.match(first):
+        return "mermaid"
+    if any(_PS_HEADER.match(line) for line in block.lines):
+        return "docker-ps"
+    if block.info in YAML:
+        return "yaml"
+    if block.info in SHELL:
+        return "shell"
+    if block.info in TEXT:
+        return "yaml" if any(_COMPOSE_KEY.match(line) for line in block.lines) else "text"
+    return "other"
+
+
+def _yaml(ctx: Collector, block: Fence) -> None:
+    if not compose_block(ctx, block):
+        _text(ctx, block)
+
+
+def _shell(ctx: Collector, block: Fence) -> None:
+    owner = ctx.heading_service
+    for offset, raw in enumerate(block.lines):
+        number = block.start + offset
+        assignment = parse_assignment(raw, number)
+        if assignment is not None:
+            record(ctx, owner, assignment, SOURCE)
+        else:
+            scan_url_line(ctx, number, raw, SOURCE)
+
+
+def _text(ctx: Collector, block: Fence) -> None:
+    owner = ctx.heading_service
+    for offset, raw in enumerate(block.lines):
+        number = block.start + offset
+        assignment = parse_assignment(raw, number)
+        if assignment is not None:
+            record(ctx, owner, assignment, SOURCE)
+        else:
+            scan_line(ctx, number, raw, SOURCE, prose=False)
+    _tree(ctx, block)
+    _descriptions(ctx, block)
+
+
+def _other(ctx: Collector, block: Fence) -> None:
+    """Program source and data formats portplan does not read."""
+
+
+# --- dependency trees -----------------------------------------------------------------
+
+_BRANCH: Final = re.compile(r"^[ \t│|]*(?:├|└|\+|`|\\)[─━\-—]*[ \t]*")
+TREE = "tree"
+
+
+def _tree(ctx: Collector, block: Fence) -> None:
+    """`api-gateway (8000) ← Client requests` over `├── database-service (8008)`: the
+    root depends on each child, a child on its own children (by indentation)."""
+    stack: list[tuple[int, str]] = []
+    for offset, raw in enumerate(block.lines):
+        line = clean_line(raw, prose=False)
+        hits = paren_hits(line)
+        first = hits[0] if hits and hits[0].port is not None else None
+        branch = _BRANCH.match(line)
+        if branch is None:
+            root = first is not None and first.index == first_nonblank(line)
+            stack = [(first.index, first.name)] if first is not None and root else []
+            continue
+        if first is None or first.index != branch.end() or not stack:
+            continue
+        while stack and stack[-1][0] >= first.index:
+            stack.pop()
+        if stack:
+            ctx.dependency(
+                stack[-1][1], first.name, block.start + offset, first.index, SOURCE, TREE
+            )
+        stack.append((first.index, first.name))
+
+
+# --- indented descriptions ------------------------------------------------------------
+
+_ATTRIBUTE: Final = re.compile(
+    r"^\s*(?:-\s+)?(?P<key>[A-Za-z][A-Za-z _]{1,24}?)\s*:\s*(?P<value>.*?)\s*$"
+)
+_FIELDS: Final = {
+    "purpose": "purpose",
+    "description": "purpose",
+    "technology": "technology",
+    "tech": "technology",
+    "stack": "technology",
+    "status": "status",
+    "phase": "phase",
+    "dependencies": "depends",
+    "depends on": "depends",
+    "depends_on": "depends",
+}
+_LIST_ITEM: Final = re.compile(r"[^,]+")
+DEPENDENCIES = "dependencies"
+
+
+def _descriptions(ctx: Collector, block: Fence) -> None:
+    lines = block.lines
+    for offset, raw in enumerate(lines):
+        line = clean_line(raw, prose=False)
+        hits = paren_hits(line)
+        if hits and hits[0].port is not None and hits[0].index == first_nonblank(line):
+            _describe(ctx, block, offset, hits[0].name, hits[0].index)
+
+
+def _describe(ctx: Collector, block: Fence, offset: int, service: str, indent: int) -> None:
+    fields: dict[str, str] = {}
+    for below in range(offset + 1, len(block.lines)):
+        raw = block.lines[below]
+        if not raw.strip():
+            continue
+        if first_nonblank(raw) <= indent:
+            break
+        found = _ATTRIBUTE.match(raw)
+        key = _FIELDS.get(found.group("key").lower().strip()) if found else None
+        if found is None or key is None or not found.group("value"):
+            continue
+        if key == "depends":
+            _depends(ctx, service, block.start + below, raw, found.start("value"))
+        else:
+            fields.setdefault(key, clean_text(found.group("value")))
+    if fields:
+        location = ctx.at(block.start + offset, indent)
+        observation = ServiceObservation(
+            service, location, SOURCE,
+            status=fields.get("status"), purpose=fields.get("purpose"),
+            technology=fields.get("technology"), phase=fields.get("phase"),
+        )  # fmt: skip
+        ctx.result.services.append(observation)
+
+
+def _depends(ctx: Collector, service: str, number: int, raw: str, start: int) -> None:
+    """`Dependencies: Database Service, Data Bridge` (not `Independent - deploy first`)."""
+    for item in _LIST_ITEM.finditer(raw, start):
+        text = item.group()
+        name = clean_text(re.sub(r"\([^()]*\)", "", text))
+        if " - " in text or len(name.split()) > 4 or not valid_name(name):
+            continue
+        index = item.start() + len(text) - len(text.lstrip())
+        ctx.dependency(service, name, number, index, SOURCE, DEPENDENCIES)
+
+
+# --- docker ps ------------------------------------------------------------------------
+
+_PUBLISHED: Final = re.compile(
+    r"^(?:(?P<address>.*):)?(?P<host>\d+)(?:-(?P<host_end>\d+))?"
+    r"->(?P<target>\d+)(?:-\d+)?/(?P<proto>\w+)$"
+)
+_EXPOSED: Final = re.compile(r"^(?P<target>\d+)(?:-(?P<target_end>\d+))?/(?P<proto>\w+)$")
+_PORT_ITEM: Final = re.compile(r"[^,\s][^,]*")
+
+
+def _docker_ps(ctx: Collector, block: Fence) -> None:
+    """`docker ps` output: the PORTS column of each container, under the header's offsets."""
+    columns: tuple[int, int] | None = None
+    for offset, line in enumerate(block.lines):
+        if _PS_HEADER.match(line):
+            columns = (line.find("PORTS"), line.find("NAMES"))
+        elif not line.strip() or line.lstrip().startswith(("$", "#", ">")):
+            columns = None
+        elif columns is not None and min(columns) >= 0:
+            _container(ctx, block.start + offset, line, *columns)
+
+
+def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: int) -> None:
+    name = line[names_at:].strip()
+    if not name:
+        return
+    for item in _PORT_ITEM.finditer(line, ports_at, names_at):
+        text = item.group().strip()
+        published = _PUBLISHED.match(text)
+        if published:
+            _published(ctx, number, name, published, item.start())
+            continue
+        exposed = _EXPOSED.match(text)
+        if exposed:
+            first = int(exposed.group("target"))
+            for port in range(first, int(exposed.group("target_end") or first) + 1):
+                location = ctx.at(number, item.start())
+                ctx.port(
+                    PortObservation(
+                        name, port, location, DOCKER_PS, protocol=exposed.group("proto"),
+                        published=False, target=port,
+                    )
+                )  # fmt: skip
+
+
+def _published(ctx: Collector, number: int, name: str, found: re.Match[str], at: int) -> None:
+    host = int(found.group("host"))
+    target = int(found.group("target"))
+    address = (found.group("address") or "").strip("[]") or None
+    location = ctx.at(number, at + found.start("host"))
+    for step in range(int(found.group("host_end") or host) - host + 1):
+        ctx.port(
+            PortObservation(
+                name, host + step, location, DOCKER_PS, protocol=found.group("proto"),
+                address=address, published=True, target=target + step,
+            )
+        )  # fmt: skip
+
+
+_READERS: Final[dict[str, Callable[[Collector, Fence], None]]] = {
+    "mermaid": mermaid_block,
+    "docker-ps": _docker_ps,
+    "yaml": _yaml,
+    "shell": _shell,
+    "text": _text,
+    "other": _other,
+}

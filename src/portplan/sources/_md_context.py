@@ -1,0 +1,106 @@
+"""What the Markdown readers share while they walk a document: the result and the headings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portplan.model import Exposure, Location, PortRange
+from portplan.sources._md_text import PORT_WORD, exposure_of
+from portplan.sources.base import (
+    DependencyObservation,
+    PortObservation,
+    RangeObservation,
+    SourceError,
+    SourceResult,
+)
+
+MAX_PORT = 65535
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingContext:
+    level: int
+    text: str  # clean text
+    service: str | None  # "Gateway" for "### Gateway (Port 8080)"
+
+
+@dataclass(slots=True)
+class Collector:
+    """The result being built, and the headings above the block being read."""
+
+    file: str
+    result: SourceResult = field(init=False)
+    headings: list[HeadingContext] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.result = SourceResult(file=self.file, kind="markdown")
+
+    def at(self, line: int, index: int) -> Location:
+        """The location of 0-based `index` in document line `line`."""
+        return Location(self.file, line, index + 1)
+
+    # --- headings -------------------------------------------------------------------
+
+    def enter_heading(self, heading: HeadingContext) -> None:
+        while self.headings and self.headings[-1].level >= heading.level:
+            self.headings.pop()
+        self.headings.append(heading)
+
+    @property
+    def heading_service(self) -> str | None:
+        """The service the nearest heading names ("### Token Engine (Port 8081)")."""
+        return self.headings[-1].service if self.headings else None
+
+    @property
+    def heading_exposure(self) -> Exposure | None:
+        """The exposure the nearest heading states ("### Internal Network Only")."""
+        return exposure_of(self.headings[-1].text) if self.headings else None
+
+    @property
+    def in_port_context(self) -> bool:
+        """Whether a heading above says it is about ports ("### Port Allocation Strategy")."""
+        return any(PORT_WORD.search(h.text) for h in self.headings)
+
+    # --- observations ---------------------------------------------------------------
+
+    def port(self, observation: PortObservation) -> None:
+        self.result.ports.append(observation)
+
+    def checked_port(self, number: int, line: int, index: int, what: str) -> bool:
+        """Whether `number` is a port; if not, a SourceError says so (for explicit contexts)."""
+        if 1 <= number <= MAX_PORT:
+            return True
+        message = f"{what}: expected a port 1-{MAX_PORT}, got {number}"
+        self.result.errors.append(SourceError(self.at(line, index), message))
+        return False
+
+    def range(
+        self,
+        ports: PortRange,
+        line: int,
+        index: int,
+        source: str,
+        label: str,
+        *,
+        reserved: bool = False,
+        future: bool = False,
+        exposure: Exposure | None = None,
+    ) -> None:
+        observation = RangeObservation(
+            ports=ports,
+            location=self.at(line, index),
+            source=source,
+            label=label,
+            reserved=reserved,
+            future=future,
+            exposure=exposure,
+        )
+        self.result.ranges.append(observation)
+
+    def dependency(
+        self, service: str, target: str, line: int, index: int, source: str, via: str
+    ) -> None:
+        location = self.at(line, index)
+        self.result.dependencies.append(
+            DependencyObservation(service, target, location, source=source, via=via)
+        )

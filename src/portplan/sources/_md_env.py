@@ -1,0 +1,245 @@
+"""Variables in env and shell blocks and in compose `environment:` lists.
+
+`X_PORT=8080` is a port of the service the prefix names (or of the block's service for a
+bare `HTTP_PORT`); `X_URL=scheme://host:port/...` is a port of the service the URL
+reaches (by scheme for databases, else by host, else by the prefix) and a dependency of the
+block's service on it. Values of secret-named variables and URLs with a password are never
+recorded: the observation keeps the name, `secret=True` and `value=None`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from portplan.model import normalize_name
+from portplan.sources._md_context import Collector
+from portplan.sources._md_text import (
+    SECRET_NAME,
+    URL,
+    Url,
+    is_local_host,
+    kind_of,
+    parse_url,
+    url_port_name,
+)
+from portplan.sources.base import PortObservation, VariableObservation
+
+ENV_URL = "env-url"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """`NAME=value` at (line, index); value None for a bare `NAME` (passed through)."""
+
+    name: str
+    value: str | None
+    line: int
+    name_index: int
+    value_index: int
+
+
+_ASSIGNMENT: Final = re.compile(
+    r"^(?P<lead>\s*(?:export[ \t]+|set[ \t]+|\$env:)?)"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*=(?!=)[ \t]*(?P<value>.*?)\s*$"
+)
+_TRAILING_COMMENT: Final = re.compile(r"\s+#.*$")
+
+
+def parse_assignment(text: str, line: int, offset: int = 0) -> Assignment | None:
+    """`text` as `NAME=value` (also `export`, Windows `set`, PowerShell `$env:`), or None.
+
+    `offset` is where `text` starts in the document line."""
+    found = _ASSIGNMENT.match(text)
+    if found is None:
+        return None
+    value, start = found.group("value"), found.start("value")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value, start = value[1:-1], start + 1
+    else:
+        value = _TRAILING_COMMENT.sub("", value)
+    name_index = offset + found.start("name")
+    return Assignment(found.group("name"), value, line, name_index, offset + start)
+
+
+_REFERENCE: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+
+
+def record(ctx: Collector, owner: str | None, assignment: Assignment, source: str) -> None:
+    """The variable, and the ports and dependencies its value states."""
+    value = assignment.value
+    secret = bool(SECRET_NAME.search(assignment.name)) or _has_password(value)
+    reads = value is None or bool(_REFERENCE.fullmatch(value))
+    location = ctx.at(assignment.line, assignment.name_index)
+    shown = None if secret else value
+    observation = VariableObservation(
+        owner, assignment.name, location, source, value=shown, secret=secret, sets=not reads
+    )
+    ctx.result.variables.append(observation)
+    if value is not None and not reads:
+        _port_variable(ctx, owner, assignment, value, source)
+        _addresses(ctx, owner, assignment, value, source)
+
+
+def _has_password(value: str | None) -> bool:
+    if value is None or "@" not in value:
+        return False
+    return any((url := parse_url(m.group())) and url.has_password for m in URL.finditer(value))
+
+
+# --- X_PORT ---------------------------------------------------------------------------
+
+_PORT_VARIABLE: Final = re.compile(r"^(?:(?P<prefix>[A-Za-z0-9_]*?)_+)?PORT$", re.IGNORECASE)
+_DEFAULTED: Final = re.compile(r"^\$\{[A-Za-z_]\w*:?-(?P<n>\d+)\}$")
+
+
+def _port_variable(
+    ctx: Collector, owner: str | None, assignment: Assignment, value: str, source: str
+) -> None:
+    found = _PORT_VARIABLE.match(assignment.name)
+    if found is None:
+        return
+    index = assignment.value_index
+    defaulted = _DEFAULTED.match(value)
+    if defaulted:
+        value, index = defaulted.group("n"), index + defaulted.start("n")
+    service, kind = port_owner(found.group("prefix") or "", owner)
+    if not value.isdigit() or service is None:
+        return
+    number = int(value)
+    if ctx.checked_port(number, assignment.line, index, assignment.name):
+        location = ctx.at(assignment.line, index)
+        ctx.port(
+            PortObservation(
+                service, number, location, source, port_name=kind, variable=assignment.name
+            )
+        )
+
+
+def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
+    """(service, port name) of `<prefix>_PORT` read in `owner`'s block.
+
+    `HTTP_PORT` -> (owner, "http"); `ZOOKEEPER_CLIENT_PORT` in zookeeper -> (zookeeper,
+    "client"); `TOKEN_ENGINE_GRPC_PORT` -> ("TOKEN_ENGINE", "grpc"); `GATEWAY_PORT` ->
+    ("GATEWAY", None).
+    """
+    words = [word for word in prefix.split("_") if word]
+    if not words:
+        return owner, None
+    kind = kind_of(words[-1])
+    if len(words) == 1 and kind:
+        return owner, kind
+    if owner:
+        owned = re.findall(r"[a-z0-9]+", owner.lower())
+        if [word.lower() for word in words[: len(owned)]] == owned:
+            rest = "_".join(words[len(owned) :])
+            return owner, kind_of(rest) or rest.lower() or None
+    if kind:
+        return "_".join(words[:-1]), kind
+    return prefix.strip("_"), None
+
+
+# --- X_URL and host:port ----------------------------------------------------------------
+
+_ADDRESS_VARIABLE: Final = re.compile(
+    r"(?:^|_)(?:URL|URI|ADDR|ADDRESS|ENDPOINTS?|HOSTS?|DSN|CONN|CONNECT|CONNECTION|"
+    r"BROKERS?|SERVERS?|LISTENERS)$",
+    re.IGNORECASE,
+)
+_HOST_PORT: Final = re.compile(
+    r"(?<![\w.:/@-])(?P<host>[A-Za-z][\w.-]*):(?P<port>\d{1,5})(?![\w.:])"
+)
+SCHEME_SERVICES: Final = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "redis": "redis",
+    "rediss": "redis",
+    "nats": "nats",
+    "mysql": "mysql",
+    "mariadb": "mariadb",
+    "mongodb": "mongodb",
+    "amqp": "rabbitmq",
+    "amqps": "rabbitmq",
+    "kafka": "kafka",
+    "clickhouse": "clickhouse",
+}
+PREFIX_SERVICES: Final = {
+    "DATABASE": "postgres",
+    "DB": "postgres",
+    "POSTGRES": "postgres",
+    "POSTGRESQL": "postgres",
+    "PG": "postgres",
+    "REDIS": "redis",
+    "CACHE": "redis",
+    "NATS": "nats",
+}
+
+
+def _addresses(
+    ctx: Collector, owner: str | None, assignment: Assignment, value: str, source: str
+) -> None:
+    found_url = False
+    for match in URL.finditer(value):
+        url = parse_url(match.group())
+        if url is None:
+            continue
+        found_url = True
+        at = assignment.value_index + match.start()
+        port_at = at + url.port_offset if url.port is not None else at
+        target = url_service(url, assignment.name)
+        _reach(ctx, owner, target, url.port, url_port_name(url), assignment, (at, port_at), source)
+    if found_url or not _ADDRESS_VARIABLE.search(assignment.name):
+        return
+    for match in _HOST_PORT.finditer(value):
+        host = match.group("host")
+        target = prefix_service(assignment.name) if is_local_host(host) else host
+        at = assignment.value_index + match.start()
+        port_at = assignment.value_index + match.start("port")
+        port = int(match.group("port"))
+        _reach(ctx, owner, target, port, None, assignment, (at, port_at), source)
+
+
+def _reach(
+    ctx: Collector,
+    owner: str | None,
+    target: str | None,
+    port: int | None,
+    kind: str | None,
+    assignment: Assignment,
+    where: tuple[int, int],
+    source: str,
+) -> None:
+    """`owner` reaches `target` (on `port`), as `assignment` says."""
+    if target is None:
+        return
+    line, (at, port_at) = assignment.line, where
+    if port is not None and ctx.checked_port(port, line, port_at, assignment.name):
+        location = ctx.at(line, port_at)
+        ctx.port(
+            PortObservation(
+                target, port, location, source, port_name=kind, variable=assignment.name
+            )
+        )
+    if owner and normalize_name(owner) != normalize_name(target):
+        ctx.dependency(owner, target, line, at, source, ENV_URL)
+
+
+def url_service(url: Url, variable: str) -> str | None:
+    """The service an URL reaches: by scheme (postgresql -> postgres), else by host when
+    it is a name, else by the variable's prefix (TOKEN_ENGINE_URL -> TOKEN_ENGINE)."""
+    scheme = url.scheme.split("+")[0]
+    if scheme in SCHEME_SERVICES:
+        return SCHEME_SERVICES[scheme]
+    if not is_local_host(url.host):
+        return url.host
+    return prefix_service(variable)
+
+
+def prefix_service(variable: str) -> str | None:
+    """TOKEN_ENGINE_URL -> "TOKEN_ENGINE"; DATABASE_URL -> "postgres"; URL -> None."""
+    suffix = _ADDRESS_VARIABLE.search(variable)
+    prefix = (variable[: suffix.start()] if suffix else variable).strip("_")
+    if not prefix:
+        return None
+    return PREFIX_SERVICES.get(prefix.upper(), prefix)

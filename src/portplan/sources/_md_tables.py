@@ -1,0 +1,298 @@
+"""Pipe tables: a service column and port columns in any order, under any heading.
+
+Each header gets a role (service, port, endpoint, status, purpose...). A port column's
+header names the port ("HTTP Port" -> http, "gRPC Port" -> grpc, "WebSocket" -> ws,
+"Port" -> None). A port cell holds ports ("8080", "9200, 9300"), a range ("8000-8009",
+a RangeObservation labelled by the row) or nothing ("-", "Various"). A `**RESERVED**` row
+(or a row whose status is Reserved) reserves its ports, for the reason in its purpose
+column. An endpoint cell's URL gives a port and, with the expected-response column, the
+health check. A table without port or endpoint columns (costs, scorecards) says nothing,
+except for service cells that carry a port themselves: `api-gateway (8000)`. A table with
+From and To columns is a communication matrix: its rows are dependencies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from portplan.model import Exposure
+from portplan.sources._md_blocks import Cell, Table
+from portplan.sources._md_context import Collector
+from portplan.sources._md_prose import Spec, clean_line, paren_hits, parse_specs
+from portplan.sources._md_text import (
+    TRANSPORTS,
+    URL,
+    clean_text,
+    exposure_of,
+    first_nonblank,
+    kind_of,
+    parse_url,
+    url_port_name,
+)
+from portplan.sources.base import PortObservation, ServiceObservation
+
+SOURCE = "markdown-table"
+
+_ROLES: Final = (
+    ("from", re.compile(r"^from\b")),
+    ("to", re.compile(r"^to\b")),
+    ("port", re.compile(r"\bports?\b|\bhttps?\b|\bgrpc\b|\bwebsockets?\b|\bws\b|\bmetrics\b")),
+    ("endpoint", re.compile(r"endpoint|\burls?\b|health")),
+    ("expect", re.compile(r"expect|response")),
+    ("protocol", re.compile(r"protocol|transport")),
+    ("status", re.compile(r"status|state")),
+    ("technology", re.compile(r"tech|language|stack|framework|runtime")),
+    ("phase", re.compile(r"phase|milestone")),
+    ("exposure", re.compile(r"exposure|access|visibility")),
+    ("purpose", re.compile(r"purpose|description|role|function|notes?\b|responsibilit")),
+    ("service", re.compile(r"service|name|component|container|application|\bapp\b|\bnode\b")),
+)
+_EMPTY: Final = frozenset({"", "-", "--", "—", "–", "n/a", "na", "none", "tbd", "?"})
+_RESERVED_NAME: Final = re.compile(r"^reserved\b", re.IGNORECASE)
+_RESERVED_STATUS: Final = re.compile(r"\breserved\b", re.IGNORECASE)
+_NOTE: Final = re.compile(r"^(?P<body>.*?)\s*\((?P<note>[^()]*)\)\s*$")
+_ADDRESS_PORT: Final = re.compile(
+    r"^(?P<address>\[[0-9a-fA-F:.]*\]|[\w.-]*):(?P<n>\d{1,5})(?:/(?P<proto>tcp|udp|sctp))?$"
+)
+_NOT_A_SERVICE: Final = re.compile(r"^(?:all|any|every)\b|^\*$", re.IGNORECASE)
+
+
+def _role(header: str) -> str:
+    text = header.lower()
+    return next((role for role, pattern in _ROLES if pattern.search(text)), "other")
+
+
+def port_name_of(header: str) -> str | None:
+    """Port name from a header: "HTTP Port" -> http, "gRPC Port" -> grpc, "Port" -> None."""
+    words = re.sub(r"\bports?\b|\bnumbers?\b|\branges?\b|\bno\b|#", " ", header.lower()).split()
+    if not words:
+        return None
+    text = "-".join(re.sub(r"[^a-z0-9]+", "", word) for word in words).strip("-")
+    return kind_of(text) or text or None
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    roles: tuple[str, ...]
+    headers: tuple[str, ...]
+
+    def first(self, role: str) -> int | None:
+        return self.roles.index(role) if role in self.roles else None
+
+    def all(self, role: str) -> list[int]:
+        return [i for i, found in enumerate(self.roles) if found == role]
+
+
+@dataclass(slots=True)
+class _Row:
+    """One row being read: its cells, the service it names, what it has yielded."""
+
+    cells: tuple[Cell, ...]
+    name: str
+    name_cell: Cell
+    name_index: int
+    reserved: bool
+    yielded: int = 0
+    empty_ports: bool = True
+
+    def cell(self, index: int | None) -> Cell | None:
+        return self.cells[index] if index is not None and index < len(self.cells) else None
+
+    def text(self, index: int | None) -> str | None:
+        found = self.cell(index)
+        text = clean_text(found.text) if found else ""
+        return None if text.lower() in _EMPTY else text
+
+
+def table(ctx: Collector, block: Table) -> None:
+    headers = tuple(clean_text(cell.text) for cell in block.header)
+    columns = _Columns(tuple(_role(header) for header in headers), headers)
+    if "from" in columns.roles and "to" in columns.roles:
+        _matrix(ctx, block, columns)
+        return
+    service = columns.first("service")
+    if service is None:
+        return
+    for cells in block.rows:
+        row = _row(cells, service, columns)
+        if row is not None:
+            _read_row(ctx, row, columns)
+
+
+def _row(cells: tuple[Cell, ...], service: int, columns: _Columns) -> _Row | None:
+    if service >= len(cells):
+        return None
+    cell = cells[service]
+    line = clean_line(cell.text, prose=False)
+    hits = paren_hits(line)
+    lead = hits[0] if hits and hits[0].index == first_nonblank(line) else None
+    name = lead.name if lead else clean_text(cell.text)
+    if not name or not any(ch.isalpha() for ch in name) or name.lower() in _EMPTY:
+        return None
+    index = cell.index + (lead.index if lead else max(line.find(name.split()[0]), 0))
+    row = _Row(cells, name, cell, index, reserved=bool(_RESERVED_NAME.match(name)))
+    row.reserved = row.reserved or bool(
+        _RESERVED_STATUS.search(row.text(columns.first("status")) or "")
+    )
+    return row
+
+
+def _read_row(ctx: Collector, row: _Row, columns: _Columns) -> None:
+    _service_cell_ports(ctx, row)
+    for index in columns.all("port"):
+        _port_cell(ctx, row, columns, index)
+    for index in columns.all("endpoint"):
+        _endpoint_cell(ctx, row, columns, index)
+    about_services = bool(columns.all("port") or columns.all("endpoint"))
+    if about_services and not row.reserved and (row.yielded or row.empty_ports):
+        _service(ctx, row, columns)
+
+
+def _service_cell_ports(ctx: Collector, row: _Row) -> None:
+    """`| api-gateway (8000) | <10ms | <50ms |`: the service cell states a port."""
+    line = clean_line(row.name_cell.text, prose=False)
+    for hit in paren_hits(line):
+        for spec in hit.specs:
+            if spec.single and not row.reserved:
+                _add_port(ctx, row, spec, row.name_cell, None, "tcp", None)
+
+
+def _port_cell(ctx: Collector, row: _Row, columns: _Columns, i: int) -> None:
+    cell = row.cell(i)
+    if cell is None:
+        return
+    text = clean_line(cell.text, prose=False)
+    if text.strip().lower() in _EMPTY:
+        return
+    row.empty_ports = False
+    kind = port_name_of(columns.headers[i])
+    protocol, protocol_kind = _protocol(row, columns)
+    exposure = _exposure(row, columns)
+    for spec in _cell_specs(text):
+        if not spec.single or row.reserved:
+            _add_range(ctx, row, columns, spec, cell)
+        elif ctx.checked_port(spec.start, cell.line, cell.index + spec.index, _what(columns, i)):
+            port_kind = spec.kind or kind or protocol_kind
+            transport = protocol if spec.protocol == "tcp" else spec.protocol
+            _add_port(ctx, row, spec, cell, port_kind, transport, exposure)
+
+
+def _cell_specs(text: str) -> list[Spec]:
+    """The ports of a port cell ("8080", "9200, 9300", "8000-8009", ":8080", "8080 (HTTP)")."""
+    stripped = text.strip()
+    lead = text.find(stripped)
+    specs = parse_specs(stripped, lead)
+    if specs is not None:
+        return specs
+    noted = _NOTE.match(stripped)
+    if noted:
+        specs = parse_specs(noted.group("body"), lead)
+        if specs is not None and len(specs) == 1:
+            return [_with_kind(specs[0], kind_of(noted.group("note")))]
+    addressed = _ADDRESS_PORT.match(stripped)
+    if addressed:
+        number = int(addressed.group("n"))
+        protocol = addressed.group("proto") or "tcp"
+        return [Spec(number, number, lead + addressed.start("n"), protocol=protocol)]
+    return []
+
+
+def _with_kind(spec: Spec, kind: str | None) -> Spec:
+    return Spec(spec.start, spec.end, spec.index, spec.open_ended, kind, spec.protocol)
+
+
+def _what(columns: _Columns, index: int) -> str:
+    return f'table column "{columns.headers[index]}"'
+
+
+def _add_port(
+    ctx: Collector,
+    row: _Row,
+    spec: Spec,
+    cell: Cell,
+    kind: str | None,
+    protocol: str,
+    exposure: Exposure | None,
+) -> None:
+    location = ctx.at(cell.line, cell.index + spec.index)
+    ctx.port(
+        PortObservation(
+            row.name, spec.start, location, SOURCE,
+            port_name=kind, protocol=protocol, exposure=exposure,
+        )
+    )  # fmt: skip
+    row.yielded += 1
+
+
+def _add_range(ctx: Collector, row: _Row, columns: _Columns, spec: Spec, cell: Cell) -> None:
+    purpose = row.text(columns.first("purpose"))
+    label = (purpose or "") if _RESERVED_NAME.match(row.name) else row.name
+    ctx.range(
+        spec.ports, cell.line, cell.index + spec.index, SOURCE, label,
+        reserved=row.reserved, future=spec.open_ended, exposure=_exposure(row, columns),
+    )  # fmt: skip
+
+
+def _protocol(row: _Row, columns: _Columns) -> tuple[str, str | None]:
+    text = (row.text(columns.first("protocol")) or "").lower()
+    if text in TRANSPORTS:
+        return text, None
+    return "tcp", kind_of(text)
+
+
+def _exposure(row: _Row, columns: _Columns) -> Exposure | None:
+    text = row.text(columns.first("exposure"))
+    return exposure_of(text) if text else None
+
+
+def _endpoint_cell(ctx: Collector, row: _Row, columns: _Columns, index: int) -> None:
+    cell = row.cell(index)
+    found = URL.search(cell.text) if cell else None
+    url = parse_url(found.group()) if found else None
+    if cell is None or found is None or url is None or url.port is None or row.reserved:
+        return
+    at = found.start() + url.port_offset
+    spec = Spec(url.port, url.port, at)
+    if ctx.checked_port(url.port, cell.line, cell.index + at, _what(columns, index)):
+        _add_port(ctx, row, spec, cell, url_port_name(url), "tcp", _exposure(row, columns))
+    if url.path not in ("", "/"):
+        expect = row.text(columns.first("expect"))
+        location = ctx.at(row.name_cell.line, row.name_index)
+        observation = ServiceObservation(
+            row.name, location, SOURCE, health_path=url.path, health_expect=expect
+        )
+        ctx.result.services.append(observation)
+
+
+def _service(ctx: Collector, row: _Row, columns: _Columns) -> None:
+    if columns.all("endpoint") and not columns.all("port"):
+        return  # the endpoint reader recorded the service with its health check
+    location = ctx.at(row.name_cell.line, row.name_index)
+    observation = ServiceObservation(
+        row.name, location, SOURCE,
+        status=row.text(columns.first("status")),
+        purpose=row.text(columns.first("purpose")),
+        technology=row.text(columns.first("technology")),
+        exposure=_exposure(row, columns),
+        phase=row.text(columns.first("phase")),
+    )  # fmt: skip
+    ctx.result.services.append(observation)
+
+
+def _a_service(name: str) -> bool:
+    return bool(name) and not _NOT_A_SERVICE.match(name)
+
+
+def _matrix(ctx: Collector, block: Table, columns: _Columns) -> None:
+    """`| From Service | To Service | Protocol |`: each row is a dependency."""
+    source, target = columns.first("from"), columns.first("to")
+    for cells in block.rows:
+        if source is None or target is None or max(source, target) >= len(cells):
+            continue
+        service, depends = clean_text(cells[source].text), clean_text(cells[target].text)
+        if not _a_service(service) or not _a_service(depends):
+            continue
+        cell = cells[target]
+        ctx.dependency(service, depends, cell.line, cell.index, SOURCE, "table")

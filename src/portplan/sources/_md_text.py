@@ -1,0 +1,340 @@
+"""Text helpers of the Markdown source: repair, markup, names, exposure words, URLs.
+
+Every helper that returns a line keeps its length, so an index into the result is an index
+into the document's line (the column of an observation is that index plus one).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+from urllib.parse import SplitResult, urlsplit
+
+from portplan.model import Exposure
+
+# --- broken encodings -----------------------------------------------------------------
+
+_NON_ASCII_RUN: Final = re.compile(r"[^\x00-\x7f]+")
+# Bytes that look like UTF-8 (a lead byte, then continuation bytes), possibly truncated:
+# some single-byte codecs drop the bytes they cannot show (cp1254 has no 0x8F or 0x90).
+_UTF8_SHAPE: Final = re.compile(rb"(?:[\x00-\x7f]|[\xc2-\xf4][\x80-\xbf]+)+")
+# UTF-8 read as Windows-1252 ("âœ…"), as Mac Roman ("‚úÖ") and as Windows-1254 ("ğŸ“‹").
+_MOJIBAKE_CODECS: Final = ("cp1252", "mac_roman", "cp1254")
+
+
+@lru_cache(maxsize=4096)
+def _repair_run(run: str) -> str:
+    for codec in _MOJIBAKE_CODECS:
+        try:
+            raw = run.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        if _UTF8_SHAPE.fullmatch(raw):
+            return raw.decode("utf-8", "replace")
+    return run
+
+
+def _padded_repair(match: re.Match[str]) -> str:
+    run = match.group()
+    fixed = _repair_run(run)
+    return fixed + " " * (len(run) - len(fixed))
+
+
+def repair(line: str) -> str:
+    """`line` with UTF-8 mojibake ("â”œâ”€â”€", "‚Üí") turned back into what it was
+    ("├──", "→"), padded with spaces so that every other character keeps its column.
+
+    A run of non-ASCII characters is repaired only when its bytes in one of the usual
+    single-byte codecs are shaped like UTF-8, which real accented words never are.
+    """
+    return line if line.isascii() else _NON_ASCII_RUN.sub(_padded_repair, line)
+
+
+# --- Markdown markup ------------------------------------------------------------------
+
+_LINK: Final = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_MARKUP: Final = re.compile(
+    r"\*\*|~~|`+|<br\s*/?>|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>"
+    r"|(?<!\w)__|__(?!\w)|(?<![\w*])\*(?=[^\s*])|(?<=[^\s*])\*(?![\w*])"
+)
+_LIST_MARKER: Final = re.compile(r"^\s*(?:>\s*)*(?:(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?)?")
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _link_text(match: re.Match[str]) -> str:
+    text = match.group(1)
+    lead = match.start(1) - match.start()
+    return " " * lead + text + " " * (len(match.group()) - lead - len(text))
+
+
+def blank_markup(line: str) -> str:
+    """`line` with emphasis, code spans, HTML tags and link targets replaced by spaces."""
+    if "](" in line:
+        line = _LINK.sub(_link_text, line)
+    return _MARKUP.sub(_blank, line)
+
+
+def blank_list_marker(line: str) -> str:
+    """`line` with a leading list marker, checkbox or quote marker replaced by spaces."""
+    found = _LIST_MARKER.match(line)
+    return " " * found.end() + line[found.end() :] if found and found.end() else line
+
+
+def first_nonblank(line: str) -> int:
+    """Index of the first character that is not white space (len(line) if none)."""
+    return len(line) - len(line.lstrip())
+
+
+# --- secrets --------------------------------------------------------------------------
+
+SECRET_NAME: Final = re.compile(
+    r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|KEY|APIKEY|CREDENTIALS?)$|SECRET|PASSWORD",
+    re.IGNORECASE,
+)
+_SECRET_ASSIGNMENT: Final = re.compile(
+    r"\b(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|KEY))"
+    r"(?P<sep>\s*[=:]\s*)(?P<value>\S+)",
+    re.IGNORECASE,
+)
+_URL_PASSWORD: Final = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^/\s:@]*:)(?P<password>[^@\s/]*)@")
+
+
+def redact(text: str) -> str:
+    """`text` with the values of secret-named assignments and URL passwords masked."""
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
+    return _SECRET_ASSIGNMENT.sub(lambda m: m.group("name") + m.group("sep") + "***", text)
+
+
+# --- display text ---------------------------------------------------------------------
+
+
+def _has_alnum(word: str) -> bool:
+    return any(ch.isalnum() for ch in word)
+
+
+def clean_text(text: str) -> str:
+    """Text for a record: markup, emoji and mojibake gone, white space collapsed."""
+    words = blank_markup(repair(text)).split()
+    while words and not _has_alnum(words[0]):
+        words.pop(0)
+    while words and not _has_alnum(words[-1]):
+        words.pop()
+    return redact(" ".join(words)).strip(" :;,")
+
+
+# --- names ----------------------------------------------------------------------------
+
+_NAME_WORD: Final = re.compile(r"[\w&/+.'#-]+")
+_STOPWORDS: Final = frozenset(
+    {"a", "all", "an", "and", "are", "as", "at", "be", "been", "behind", "both", "by", "can"}
+    | {"each", "every", "for", "from", "in", "into", "is", "must", "new", "no", "not", "of"}
+    | {"on", "only", "or", "over", "per", "run", "runs", "see", "should", "than", "the"}
+    | {"then", "to", "under", "use", "uses", "using", "via", "was", "were", "will", "with"}
+    | {"within"}
+)
+_GENERIC: Final = frozenset(
+    {"port", "ports", "range", "ranges", "total", "service", "services", "server", "client"}
+)
+MAX_NAME_WORDS: Final = 6
+
+
+def _name_word(token: str) -> bool:
+    if token == "&":
+        return True
+    return bool(_NAME_WORD.fullmatch(token)) and _has_alnum(token)
+
+
+def valid_name(name: str) -> bool:
+    """A plausible service name or label: letters, not a generic word, not too long."""
+    words = name.split()
+    if not words or len(words) > MAX_NAME_WORDS or not name[0].isalpha():
+        return False
+    if name.lower() in _GENERIC or all(w.lower() in _STOPWORDS for w in words):
+        return False
+    return sum(ch.isalnum() for ch in name) >= 2
+
+
+def name_before(line: str, end: int) -> tuple[str, int] | None:
+    """The name that ends just before `end`: the words back to a delimiter (punctuation,
+    an arrow, a stopword such as "the"), and the index where it starts."""
+    spans: list[tuple[int, int]] = []
+    i = end
+    while len(spans) < MAX_NAME_WORDS:
+        j = i
+        while j > 0 and line[j - 1] in " \t":
+            j -= 1
+        k = j
+        while k > 0 and not line[k - 1].isspace():
+            k -= 1
+        token = line[k:j]
+        if not token or not _name_word(token) or token.lower() in _STOPWORDS:
+            break
+        spans.append((k, j))
+        i = k
+    while spans and not line[spans[-1][0]].isalpha():
+        spans.pop()
+    while spans and line[spans[0][0] : spans[0][1]] == "&":
+        spans.pop(0)
+    if not spans:
+        return None
+    start, stop = spans[-1][0], spans[0][1]
+    name = " ".join(line[start:stop].split())
+    return (name, start) if valid_name(name) else None
+
+
+_TOKEN: Final = re.compile(r"\S+")
+
+
+def name_after(line: str, start: int) -> tuple[str, int] | None:
+    """The name that starts at or after `start`: words up to punctuation or a parenthesis."""
+    words: list[tuple[int, int]] = []
+    for token in _TOKEN.finditer(line, start):
+        text = token.group()
+        if text.startswith("(") or len(words) == MAX_NAME_WORDS:
+            break
+        bare = text.rstrip(",:;.)")
+        if not bare or not _name_word(bare) or bare.lower() in _STOPWORDS:
+            break
+        words.append((token.start(), token.start() + len(bare)))
+        if bare != text:
+            break
+    if not words:
+        return None
+    first, last = words[0][0], words[-1][1]
+    name = " ".join(line[first:last].split())
+    return (name, first) if valid_name(name) else None
+
+
+# --- words about ports ----------------------------------------------------------------
+
+PORT_KINDS: Final = {
+    "http": "http",
+    "https": "https",
+    "grpc": "grpc",
+    "grpcs": "grpc",
+    "ws": "ws",
+    "wss": "ws",
+    "websocket": "ws",
+    "websockets": "ws",
+    "metrics": "metrics",
+    "admin": "admin",
+    "debug": "debug",
+}
+TRANSPORTS: Final = frozenset({"tcp", "udp", "sctp"})
+
+
+def kind_of(text: str) -> str | None:
+    """The port name a word gives ("gRPC" -> "grpc", "WebSocket" -> "ws"), if any."""
+    return PORT_KINDS.get(re.sub(r"[^a-z]", "", text.lower()))
+
+
+_EXPOSURE_WORDS: Final = (
+    (Exposure.LOCAL, re.compile(r"\blocal(?:\s+only|host|\s+pc)\b|\bloopback\b", re.I)),
+    (Exposure.PUBLIC, re.compile(r"\bpublic(?:ly)?\b", re.I)),
+    (Exposure.INTERNAL, re.compile(r"\binternal\b|\bisolated\b|\bprivate\b", re.I)),
+)
+
+
+def exposure_of(text: str) -> Exposure | None:
+    """The exposure a phrase states ("local only", "public", "internal network only")."""
+    for exposure, pattern in _EXPOSURE_WORDS:
+        if pattern.search(text):
+            return exposure
+    return None
+
+
+_RESERVED: Final = re.compile(r"\breserved?\b", re.I)
+_FUTURE: Final = re.compile(r"\bavailable\b", re.I)
+PORT_WORD: Final = re.compile(r"\bports?\b", re.I)
+
+
+def is_reserved(label: str) -> bool:
+    return bool(_RESERVED.search(label))
+
+
+def is_future(label: str) -> bool:
+    return bool(_FUTURE.search(label))
+
+
+def yearlike(number: int) -> bool:
+    """1900-2100: in prose such a number is a year far more often than a port."""
+    return 1900 <= number <= 2100
+
+
+# --- URLs -----------------------------------------------------------------------------
+
+URL: Final = re.compile(r"[A-Za-z][\w+.-]*://[^\s\"'`<>|,;]+")
+LOCAL_HOSTS: Final = frozenset({"localhost", "host.docker.internal", "0.0.0.0", "::", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class Url:
+    """What an URL says about a port: scheme, host, port (and where it is in the text)."""
+
+    scheme: str
+    host: str | None
+    port: int | None
+    path: str
+    port_offset: int  # index of the port's digits in the URL text, -1 without a port
+    has_password: bool
+
+
+def parse_url(text: str) -> Url | None:
+    """The URL `text`, or None when it is not one; a bad port number counts as none."""
+    parts = _lenient_split(text)
+    if parts is None or not parts.scheme or not parts.netloc:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    offset = -1
+    if port is not None:
+        at = text.find("@") + 1 if parts.password is not None else text.find("://") + 3
+        offset = text.find(f":{port}", at) + 1
+    return Url(
+        scheme=parts.scheme.lower(),
+        host=parts.hostname,
+        port=port,
+        path=parts.path,
+        port_offset=offset,
+        has_password=_has_password(parts),
+    )
+
+
+def _lenient_split(text: str) -> SplitResult | None:
+    try:
+        return urlsplit(text)
+    except ValueError:
+        return None
+
+
+def _has_password(parts: SplitResult) -> bool:
+    try:
+        return bool(parts.password)
+    except ValueError:
+        return False
+
+
+def url_port_name(url: Url) -> str | None:
+    """The port name an URL implies: "metrics" for a /metrics path, else by scheme."""
+    if url.path.rstrip("/").endswith("/metrics"):
+        return "metrics"
+    return PORT_KINDS.get(url.scheme)
+
+
+def is_local_host(host: str | None) -> bool:
+    """localhost, a loopback or wildcard address, or any IP address: not a service name."""
+    if host is None or host in LOCAL_HOSTS:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
