@@ -41,12 +41,13 @@ def command(port: int, yes: bool, force: bool, grace: float) -> int:
 
 
 def _confirm(holders: Sequence[Holder]) -> bool:
+    from portplan.live.render import printable
+
     for holder in holders:
         process = holder.process
         sockets = ", ".join(f"{li.protocol} {li.endpoint}" for li in holder.listeners)
-        click.echo(
-            f"process {process.pid} ({process.command}, user {process.user}) holds {sockets}"
-        )
+        command = printable(process.command)
+        click.echo(f"process {process.pid} ({command}, user {process.user}) holds {sockets}")
     noun = "this process" if len(holders) == 1 else f"these {len(holders)} processes"
     return click.confirm(f"Stop {noun}?", default=False)
 

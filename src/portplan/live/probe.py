@@ -249,17 +249,23 @@ async def _probe_grpc(target: Target) -> str:
         try:
             response = await stub.Check(request)
         except grpc.aio.AioRpcError as exc:
-            raise _Unhealthy(_rpc_error(exc)) from None
+            raise _Unhealthy(_rpc_error(exc, target.health.grpc_service)) from None
     status: str = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     if status != "SERVING":
         raise _Unhealthy(f"{status}, expected SERVING")
     return status
 
 
-def _rpc_error(exc: Any) -> str:
-    code = exc.code().name
-    details = exc.details() or ""
-    return f"{code}: {details}" if details else str(code)
+def _rpc_error(exc: Any, service: str) -> str:
+    code: str = exc.code().name
+    details = exc.details() or _RPC_HINTS.get(code, "").format(service=service)
+    return f"{code}: {details}" if details else code
+
+
+_RPC_HINTS = {
+    "NOT_FOUND": "the server reports no health status for service '{service}'",
+    "UNIMPLEMENTED": "the server does not implement grpc.health.v1.Health",
+}
 
 
 def _grpc_modules() -> tuple[Any, Any, Any]:

@@ -1,0 +1,315 @@
+"""The four commands in-process, with exact output, against real listeners and servers."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from portplan.cli import main
+from portplan.live.owners import is_running, process_info
+from portplan.live.render import printable
+from tests.live.conftest import Child, HttpServer, free_port, port_of
+
+Capture = pytest.CaptureFixture[str]
+
+
+def _since(pid: int) -> str:
+    info = process_info(pid)
+    assert info is not None and info.started is not None
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.started))
+
+
+def _command(pid: int) -> str:
+    info = process_info(pid)
+    assert info is not None
+    return printable(info.command)
+
+
+def _split(line: str, columns: int = 8) -> list[str]:
+    """Table cells (two spaces or more apart); the last (the command) is taken whole."""
+    import re
+
+    return re.split(r"\s{2,}", line.strip(), maxsplit=columns - 1)
+
+
+@pytest.fixture(autouse=True)
+def _no_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no portplan.yaml here or above (tmp is outside the repo)
+
+
+def test_ports_lists_the_holder(holder: Child, capsys: Capture) -> None:
+    assert main(["ports"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert _split(lines[0]) == [
+        "PROTO",
+        "ADDRESS",
+        "PORT",
+        "PID",
+        "USER",
+        "SINCE",
+        "NAME",
+        "COMMAND",
+    ]
+    mine = [_split(line) for line in lines if f"  {holder.port}  " in line]
+    info = process_info(holder.pid)
+    assert info is not None
+    assert mine == [
+        [
+            "tcp",
+            "127.0.0.1",
+            str(holder.port),
+            str(holder.pid),
+            str(info.user),
+            _since(holder.pid),
+            info.name,
+            _command(holder.pid),
+        ]
+    ]
+
+
+def test_ports_folds_addresses_unless_asked(capsys: Capture) -> None:
+    v4 = socket.socket(socket.AF_INET)
+    v4.bind(("127.0.0.1", 0))
+    v6 = socket.socket(socket.AF_INET6)
+    v6.bind(("::1", port_of(v4)))
+    for sock in (v4, v6):
+        sock.listen(1)
+    try:
+        port = str(port_of(v4))
+        main(["ports"])
+        rows = [_split(li) for li in capsys.readouterr().out.splitlines() if f"  {port}  " in li]
+        assert [row[:3] for row in rows] == [["tcp", "127.0.0.1,::1", port]]
+        main(["ports", "--all-addresses"])
+        rows = [_split(li) for li in capsys.readouterr().out.splitlines() if f"  {port}  " in li]
+        assert [row[:3] for row in rows] == [["tcp", "127.0.0.1", port], ["tcp", "::1", port]]
+    finally:
+        v4.close()
+        v6.close()
+
+
+def test_ports_udp_and_json(listeners4: dict[str, socket.socket], capsys: Capture) -> None:
+    assert main(["ports", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert list(document) == ["version", "command", "summary", "listeners"]
+    ports = {(li["protocol"], li["port"]) for li in document["listeners"]}
+    udp = ("udp", port_of(listeners4["udp4"]))
+    assert ("tcp", port_of(listeners4["tcp4"])) in ports and udp not in ports
+    assert main(["ports", "--json", "--udp"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    record = next(li for li in document["listeners"] if (li["protocol"], li["port"]) == udp)
+    assert record["pid"] == os.getpid() and record["access"] == "known"
+    assert record["service"] is None and record["port_name"] is None
+    assert document["summary"]["udp"] >= 2
+
+
+def test_ports_json_records_match_the_library(holder: Child, capsys: Capture) -> None:
+    from portplan.live.sockets import listeners
+
+    main(["ports", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    record = next(li for li in document["listeners"] if li["port"] == holder.port)
+    [listener] = [li for li in listeners() if li.port == holder.port]
+    assert record == {**listener.as_dict(), "service": None, "port_name": None}
+
+
+REGISTRY = """\
+system: demo
+ranges:
+  http: {{ports: {low}-{high}, kind: http}}
+services:
+  gateway:
+    ports:
+      http: {{port: {up}, health: {{path: /ok, expect: {{status: ok}}}}}}
+  token-engine:
+    ports:
+      http: {{port: {down}, health: /ok}}
+      metrics: {{port: {wrong}, health: {{path: /healthy, expect: {{status: ok}}}}}}
+"""
+
+
+def _registry(tmp_path: Path, http_server: HttpServer, down: int) -> Path:
+    path = tmp_path / "portplan.yaml"
+    port = http_server.port
+    text = REGISTRY.format(
+        low=min(port, down), high=max(port, down), up=port, down=down, wrong=port
+    )
+    path.write_text(text)
+    return path
+
+
+def test_status_text(tmp_path: Path, http_server: HttpServer, capsys: Capture) -> None:
+    down = free_port()
+    path = _registry(tmp_path, http_server, down)
+    assert main(["status", "-f", str(path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    pid = str(os.getpid())
+    name = process_info(os.getpid()).name  # type: ignore[union-attr]
+    table = [_split(line) for line in lines[:4]]
+    assert table[0] == ["PORT", "PROTO", "NUMBER", "STATE", "PID", "PROCESS", "LATENCY", "HEALTH"]
+    assert [row[:6] for row in table[1:]] == [
+        ["gateway.http", "tcp", str(http_server.port), "up", pid, name],
+        ["token-engine.http", "tcp", str(down), "down", "-", "-"],
+        ["token-engine.metrics", "tcp", str(http_server.port), "up", pid, name],
+    ]
+    assert table[1][6].endswith(" ms") and table[1][7] == "200"
+    assert table[2][6:] == ["-", "-"]
+    assert table[3][7] == 'unhealthy: body {"status": "healthy"} does not contain {"status": "ok"}'
+    assert lines[4:] == [
+        "",
+        f"{path}:10:20: error: token-engine.http (tcp {down}) is down: nothing listens "
+        "[PP501 port-down]",
+        f"{path}:11:23: error: token-engine.metrics (tcp {http_server.port}) is unhealthy: "
+        'body {"status": "healthy"} does not contain {"status": "ok"} [PP504 unhealthy]',
+        "",
+        "3 ports on host default: 2 up, 1 down, 0 squatted, 0 unexpected; 2 errors, 0 warnings",
+    ]
+
+
+def test_status_json_and_discovery(
+    tmp_path: Path, http_server: HttpServer, capsys: Capture
+) -> None:
+    _registry(tmp_path, http_server, free_port())
+    assert main(["status", "--json"]) == 1  # portplan.yaml found in the current folder
+    document = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in document["findings"]] == ["PP501", "PP504"]
+    assert document["summary"]["errors"] == 2 and document["summary"]["up"] == 2
+    assert [p["state"] for p in document["ports"]] == ["up", "down", "up"]
+
+
+def test_status_all_well_exits_0(tmp_path: Path, http_server: HttpServer, capsys: Capture) -> None:
+    path = tmp_path / "portplan.yaml"
+    path.write_text(
+        f"services:\n  gateway:\n    ports:\n      http: {{port: {http_server.port}, health: /ok}}\n"
+    )
+    assert main(["status", "-f", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "1 port on host default: 1 up, 0 down, 0 squatted, 0 unexpected; 0 errors, 0 warnings"
+    )
+
+
+def test_status_without_registry(capsys: Capture) -> None:
+    assert main(["status"]) == 2
+    assert capsys.readouterr().err == (
+        "portplan: error: no portplan.yaml in this folder or any parent; give one with -f FILE\n"
+    )
+
+
+def test_status_watch_ends_with_130_on_interrupt(
+    tmp_path: Path, http_server: HttpServer, capsys: Capture
+) -> None:
+    path = _registry(tmp_path, http_server, free_port())
+    timer = threading.Timer(1.0, _interrupt_main)
+    timer.start()
+    try:
+        code = main(["status", "-f", str(path), "--watch", "--interval", "0.2"])
+    finally:
+        timer.cancel()
+    assert code == 130
+    out = capsys.readouterr().out
+    assert out.count("portplan status: host default, every 0.2s, ") >= 2
+    assert out.endswith("\n") and "Traceback" not in out
+
+
+def _interrupt_main() -> None:
+    import _thread
+
+    _thread.interrupt_main()
+
+
+def test_ports_and_who_name_services(tmp_path: Path, holder: Child, capsys: Capture) -> None:
+    (tmp_path / "portplan.yaml").write_text(
+        f"services:\n  gateway:\n    ports:\n      http: {holder.port}\n"
+    )
+    main(["ports"])
+    rows = [_split(li, 9) for li in capsys.readouterr().out.splitlines()]
+    assert rows[0][:4] == ["PROTO", "ADDRESS", "PORT", "SERVICE"]
+    assert [row[3] for row in rows if row[2] == str(holder.port)] == ["gateway.http"]
+    free = free_port()
+    assert main(["who", str(holder.port), str(free)]) == 1
+    rows = [_split(li) for li in capsys.readouterr().out.splitlines()]
+    info = process_info(holder.pid)
+    assert info is not None
+    assert rows == [
+        ["PORT", "PROTO", "ADDRESS", "SERVICE", "PID", "USER", "NAME", "COMMAND"],
+        [
+            str(holder.port),
+            "tcp",
+            "127.0.0.1",
+            "gateway.http",
+            str(holder.pid),
+            str(info.user),
+            info.name,
+            _command(holder.pid),
+        ],
+        [str(free), "-", "-", "-", "-", "-", "-", "(nothing listens)"],
+    ]
+
+
+def test_who_without_registry(holder: Child, capsys: Capture) -> None:
+    assert main(["who", str(holder.port)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert _split(lines[0], 7) == ["PORT", "PROTO", "ADDRESS", "PID", "USER", "NAME", "COMMAND"]
+    assert _split(lines[1])[:4] == [str(holder.port), "tcp", "127.0.0.1", str(holder.pid)]
+
+
+def test_who_json(holder: Child, capsys: Capture) -> None:
+    free = free_port()
+    assert main(["who", "--json", str(holder.port), str(free)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert [(p["port"], [li["pid"] for li in p["listeners"]]) for p in document["ports"]] == [
+        (holder.port, [holder.pid]),
+        (free, []),
+    ]
+    assert document["ports"][0]["declared"] == []
+
+
+def test_who_rejects_bad_ports(capsys: Capture) -> None:
+    assert main(["who", "70000"]) == 2
+    assert "70000 is not in the range 1<=x<=65535" in capsys.readouterr().err
+
+
+def test_kill_with_yes(holder: Child, capsys: Capture) -> None:
+    name = _name(holder)
+    assert main(["kill", str(holder.port), "--yes"]) == 0
+    assert capsys.readouterr().out == f"stopped process {holder.pid} ({name}) with SIGTERM\n"
+    assert not is_running(holder.pid)
+
+
+def _name(child: Child) -> str:
+    info = process_info(child.pid)
+    return info.name if info else "?"
+
+
+def test_kill_asks_first(holder: Child, capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    name, command, user = _name(holder), _command(holder.pid), process_info(holder.pid).user  # type: ignore[union-attr]
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main(["kill", str(holder.port)]) == 1
+    assert capsys.readouterr().out == (
+        f"process {holder.pid} ({command}, user {user}) holds tcp 127.0.0.1:{holder.port}\n"
+        "Stop this process? [y/N]: Not stopped.\n"
+    )
+    assert is_running(holder.pid)
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main(["kill", str(holder.port)]) == 0
+    assert capsys.readouterr().out.endswith(f"stopped process {holder.pid} ({name}) with SIGTERM\n")
+
+
+def test_kill_nothing(capsys: Capture) -> None:
+    port = free_port()
+    assert main(["kill", str(port), "--yes"]) == 2
+    assert capsys.readouterr().err == f"portplan: error: nothing listens on port {port}\n"
+
+
+@pytest.mark.parametrize("name", ["ports", "who", "kill", "status"])
+def test_help_and_docs(name: str, capsys: Capture) -> None:
+    assert main([name, "--help"]) == 0
+    assert capsys.readouterr().out.startswith(f"Usage: portplan {name}")
+    docs = (Path(__file__).parents[2] / "docs" / "live.md").read_text()
+    assert f"## `portplan {name}" in docs

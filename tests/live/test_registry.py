@@ -1,0 +1,89 @@
+"""The registry as the live commands see it, and the tables they print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portplan import loader
+from portplan.live.owners import Access, Process
+from portplan.live.registry import DeclaredIndex, find_file, optional_registry
+from portplan.live.render import group_addresses, printable, shared_tail_table, table
+from portplan.live.sockets import Listener
+from portplan.model import Port, Service, Topology
+
+
+def test_file_names_follow_the_loader() -> None:
+    from portplan.live import registry
+
+    assert registry.FILENAMES == loader.FILENAMES
+
+
+def test_find_file_walks_up(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert find_file(str(deep)) is None
+    (tmp_path / "portplan.yml").write_text("services: {}\n")
+    assert find_file(str(deep)) == str(tmp_path / "portplan.yml")
+    assert find_file(str(deep)) == str(loader.discover(deep))
+
+
+def test_optional_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert optional_registry() is None
+    (tmp_path / "portplan.yaml").write_text("services:\n  web:\n    ports: {http: 8080}\n")
+    topology = optional_registry()
+    assert topology is not None and list(topology.services) == ["web"]
+
+
+def _listener(
+    port: int, address: str = "127.0.0.1", protocol: str = "tcp", pid: int = 7
+) -> Listener:
+    process = Process(pid, "srv", ("srv", "--port", str(port)), 0, "root", None)
+    return Listener(protocol, address, port, 100 + port, 0, Access.KNOWN, process, (pid,))
+
+
+def test_declared_index() -> None:
+    web = Service(
+        "web",
+        ports=(
+            Port("http", 8080),
+            Port("dns", 8053, protocol="udp"),
+            Port("admin", 9000, address="127.0.0.2"),
+        ),
+    )
+    index = DeclaredIndex(Topology("t", services={"web": web}))
+    assert bool(index) and not DeclaredIndex(None)
+    assert index.of(_listener(8080)).label == "web.http"  # type: ignore[union-attr]
+    assert index.of(_listener(8080, "::")) is not None
+    assert index.of(_listener(8053)) is None  # tcp, declared udp
+    assert index.of(_listener(8053, protocol="udp")) is not None
+    assert index.of(_listener(9000)) is None  # another address
+    assert [d.label for d in index.on(8053)] == ["web.dns"]
+
+
+def test_group_addresses_per_owner_and_port() -> None:
+    rows = [
+        _listener(80, "0.0.0.0"),
+        _listener(80, "::"),
+        _listener(80, "::1", pid=8),
+        _listener(81),
+    ]
+    grouped = [(li.port, li.pid, addresses) for li, addresses in group_addresses(rows)]
+    assert grouped == [(80, 7, ["0.0.0.0", "::"]), (80, 8, ["::1"]), (81, 7, ["127.0.0.1"])]
+
+
+def test_tables() -> None:
+    assert table(["A", "BB", "C"], [["xxx", "y", "z z"], ["1", "2", ""]]) == (
+        "A    BB  C\nxxx  y   z z\n1    2\n"
+    )
+    owner = ["7", "root", "srv --port 1"]
+    rows = [(["tcp", "80"], owner), (["udp", "8080"], owner)]
+    expected = table(["P", "PORT", "PID", "USER", "COMMAND"], [[*c, *t] for c, t in rows])
+    assert shared_tail_table(["P", "PORT"], ["PID", "USER", "COMMAND"], rows) == expected
+
+
+def test_printable() -> None:
+    assert printable("python -c \nimport x\tok") == "python -c \\nimport x\\tok"
+    assert printable("plain") == "plain"
