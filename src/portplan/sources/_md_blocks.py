@@ -134,7 +134,12 @@ def split_cells(line: str, number: int) -> tuple[Cell, ...]:
     return tuple(cells)
 
 
+_PIPE: Final = re.compile(r"\|")
+
+
 def _pipes(line: str, code_spans: bool = True) -> list[int]:
+    if "`" not in line and "\\" not in line:
+        return [m.start() for m in _PIPE.finditer(line)]
     found: list[int] = []
     in_code = False
     previous = ""

@@ -21,7 +21,7 @@ from typing import Final
 
 from portplan.sources._md_blocks import Fence
 from portplan.sources._md_compose import compose_block
-from portplan.sources._md_context import Collector
+from portplan.sources._md_context import MAX_PORT, Collector
 from portplan.sources._md_env import parse_assignment, record
 from portplan.sources._md_mermaid import GRAPH, mermaid_block
 from portplan.sources._md_prose import clean_line, paren_hits, scan_line, scan_url_line
@@ -38,7 +38,9 @@ SHELL: Final = frozenset(
 YAML: Final = frozenset({"yaml", "yml", "docker-compose", "compose"})
 TEXT: Final = frozenset({"", "text", "txt", "plain", "plaintext", "ascii", "none", "tree"})
 
-_COMPOSE_KEY: Final = re.compile(r"^\s*(?:ports|expose|depends_on|networks|environment)\s*:")
+_COMPOSE_KEY: Final = re.compile(
+    r"^\s*(?:ports|expose|depends_on|networks|environment|image|build)\s*:"
+)
 _PS_HEADER: Final = re.compile(r"^\s*CONTAINER ID\s{2,}")
 
 
@@ -63,7 +65,8 @@ def _kind(block: Fence) -> str:
 
 
 def _yaml(ctx: Collector, block: Fence) -> None:
-    if not compose_block(ctx, block):
+    compose = any(_COMPOSE_KEY.match(line) for line in block.lines)
+    if not (compose and compose_block(ctx, block)):
         _text(ctx, block)
 
 
@@ -196,9 +199,9 @@ def _depends(ctx: Collector, service: str, number: int, raw: str, start: int) ->
 
 _PUBLISHED: Final = re.compile(
     r"^(?:(?P<address>.*):)?(?P<host>\d+)(?:-(?P<host_end>\d+))?"
-    r"->(?P<target>\d+)(?:-\d+)?/(?P<proto>\w+)$"
+    r"->(?P<target>\d+)(?:-\d+)?/(?P<proto>tcp|udp|sctp)$"
 )
-_EXPOSED: Final = re.compile(r"^(?P<target>\d+)(?:-(?P<target_end>\d+))?/(?P<proto>\w+)$")
+_EXPOSED: Final = re.compile(r"^(?P<target>\d+)(?:-(?P<target_end>\d+))?/(?P<proto>tcp|udp|sctp)$")
 _PORT_ITEM: Final = re.compile(r"[^,\s][^,]*")
 
 
@@ -227,7 +230,7 @@ def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: 
         exposed = _EXPOSED.match(text)
         if exposed:
             first = int(exposed.group("target"))
-            for port in range(first, int(exposed.group("target_end") or first) + 1):
+            for port in _ports(first, int(exposed.group("target_end") or first)):
                 location = ctx.at(number, item.start())
                 ctx.port(
                     PortObservation(
@@ -242,13 +245,21 @@ def _published(ctx: Collector, number: int, name: str, found: re.Match[str], at:
     target = int(found.group("target"))
     address = (found.group("address") or "").strip("[]") or None
     location = ctx.at(number, at + found.start("host"))
-    for step in range(int(found.group("host_end") or host) - host + 1):
+    last = int(found.group("host_end") or host)
+    for step in range(len(_ports(host, last))):
+        if not 1 <= target + step <= MAX_PORT:
+            break
         ctx.port(
             PortObservation(
                 name, host + step, location, DOCKER_PS, protocol=found.group("proto"),
                 address=address, published=True, target=target + step,
             )
         )  # fmt: skip
+
+
+def _ports(first: int, last: int) -> range:
+    """The ports first..last, empty unless 1 <= first <= last <= 65535."""
+    return range(first, last + 1) if 1 <= first <= last <= MAX_PORT else range(0)
 
 
 _READERS: Final[dict[str, Callable[[Collector, Fence], None]]] = {

@@ -176,13 +176,26 @@ def _hit(line: str, paren: re.Match[str]) -> Hit | None:
     specs = parse_specs(inner[body:], offset + body)
     if not specs:
         return None
+    # "(HTTP 8080)" names a port; "(HTTP 100-199)" is status codes: ranges need "Port".
     is_strong = strong is not None or any(spec.kind for spec in specs)
-    kept = tuple(spec for spec in specs if plausible(spec, is_strong))
+    kept = tuple(s for s in specs if plausible(s, is_strong if s.single else bool(strong)))
     named = name_before(line, paren.start()) if kept else None
-    if named is None:
+    if named is None or not (is_strong or _service_like(line, paren.start(), named[0])):
         return None
     technology = strong.group("tech") if strong else None
     return Hit(named[0], named[1], kept, is_strong, technology, paren.end())
+
+
+_SERVICE_WORD: Final = re.compile(r"[A-Z]|\w[-_]\w")
+
+
+def _service_like(line: str, paren: int, name: str) -> bool:
+    """For a bare `(N)`: a name apart from its parenthesis (not a call, `alloc(16384)`)
+    that looks like a service: one word, a capital letter or a hyphenated identifier
+    (not "starts returning false (16384)")."""
+    if paren == 0 or not line[paren - 1].isspace():
+        return False
+    return " " not in name or _SERVICE_WORD.search(name) is not None
 
 
 def _emit_hits(ctx: Collector, number: int, line: str, hits: list[Hit], source: str) -> None:
@@ -266,7 +279,7 @@ _HEALTH_PATH: Final = re.compile(r"health|ready|live|status", re.IGNORECASE)
 
 def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
     """`Token Engine:       http://localhost:8081/metrics`."""
-    found = _NAME_URL.match(line)
+    found = _NAME_URL.match(line) if "://" in line else None
     if found is None or not valid_name(found.group("name")):
         return False
     url = parse_url(found.group("url"))
@@ -350,34 +363,40 @@ def _labelled(
 
 
 def _label_specs(ctx: Collector, number: int, line: str, source: str) -> bool:
-    """`Client Side: 9001-9004 (local only)`, `Server Side: 8000 (public), 8001-8019 (...)`."""
+    """`Client Side: 9001-9004 (local only)`, `Server Side: 8000 (public), 8001-8019 (...)`,
+    `Reserved: 8004-8006`: ranges, each a range or qualified by an exposure word."""
     found = _LABEL_SPECS.match(line)
-    if found is None or not valid_name(found.group("label")):
+    items = _qualified_specs(line, found.end()) if found else None
+    if found is None or items is None or not valid_name(found.group("label")):
         return False
-    items: list[re.Match[str]] = []
-    position = found.end()
-    while position < len(line):
-        item = _QUALIFIED_SPEC.match(line, position)
-        if item is None:
-            return False
-        items.append(item)
-        position = item.end()
     label = found.group("label")
+    reserved = is_reserved(label)
     qualified = [exposure_of(item.group("q") or "") for item in items]
-    context = ctx.in_port_context or bool(PORT_WORD.search(label)) or all(qualified)
     specs = [_spec(item, 0) for item in items]
-    if not context or not all(not s.single or q for s, q in zip(specs, qualified, strict=True)):
-        return False
-    if not all(plausible(spec, strong=False) for spec in specs):
+    context = ctx.in_port_context or reserved or bool(PORT_WORD.search(label)) or all(qualified)
+    spans = reserved or all(q or not s.single for s, q in zip(specs, qualified, strict=True))
+    if not (context and spans and all(plausible(spec, strong=False) for spec in specs)):
         return False
     for spec, exposure in zip(specs, qualified, strict=True):
         ctx.range(
-            spec.ports, number, spec.index, source, clean_text(label),
-            future=spec.open_ended, exposure=exposure or exposure_of(label),
+            spec.ports, number, spec.index, source, clean_text(label), reserved=reserved,
+            future=spec.open_ended or is_future(label), exposure=exposure or exposure_of(label),
         )  # fmt: skip
     return True
 
 
+def _qualified_specs(line: str, position: int) -> list[re.Match[str]] | None:
+    items: list[re.Match[str]] = []
+    while position < len(line):
+        item = _QUALIFIED_SPEC.match(line, position)
+        if item is None:
+            return None
+        items.append(item)
+        position = item.end()
+    return items
+
+
+_DIGIT: Final = re.compile(r"\d")
 _Shape = Callable[[Collector, int, str, str], bool]
 _SHAPES: Final[tuple[_Shape, ...]] = (
     _name_url,
@@ -397,9 +416,10 @@ def clean_line(raw: str, *, prose: bool) -> str:
 def scan_line(ctx: Collector, number: int, raw: str, source: str, *, prose: bool) -> list[Hit]:
     """Record what line `number` states; returns its `name (specs)` hits."""
     line = clean_line(raw, prose=prose)
-    for shape in _SHAPES:
-        if shape(ctx, number, line, source):
-            break
+    if ":" in line and _DIGIT.search(line):  # every shape has both
+        for shape in _SHAPES:
+            if shape(ctx, number, line, source):
+                break
     hits = paren_hits(line)
     _emit_hits(ctx, number, line, hits, source)
     return hits

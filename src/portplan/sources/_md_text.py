@@ -57,7 +57,7 @@ def repair(line: str) -> str:
 
 _LINK: Final = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _MARKUP: Final = re.compile(
-    r"\*\*|~~|`+|<br\s*/?>|</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?>"
+    r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>"
     r"|(?<!\w)__|__(?!\w)|(?<![\w*])\*(?=[^\s*])|(?<=[^\s*])\*(?![\w*])"
 )
 _LIST_MARKER: Final = re.compile(r"^\s*(?:>\s*)*(?:(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?)?")
@@ -77,7 +77,12 @@ def blank_markup(line: str) -> str:
     """`line` with emphasis, code spans, HTML tags and link targets replaced by spaces."""
     if "](" in line:
         line = _LINK.sub(_link_text, line)
-    return _MARKUP.sub(_blank, line)
+    for mark in ("**", "~~", "`"):
+        if mark in line:
+            line = line.replace(mark, " " * len(mark))
+    if "<" in line or "_" in line or "*" in line:
+        line = _MARKUP.sub(_blank, line)
+    return line
 
 
 def blank_list_marker(line: str) -> str:
@@ -114,8 +119,12 @@ def redact(text: str) -> str:
 # --- display text ---------------------------------------------------------------------
 
 
+_ALNUM: Final = re.compile(r"[^\W_]")
+_LETTER: Final = re.compile(r"[^\W\d_]")
+
+
 def _has_alnum(word: str) -> bool:
-    return any(ch.isalnum() for ch in word)
+    return _ALNUM.search(word) is not None
 
 
 def clean_text(text: str) -> str:
@@ -142,6 +151,8 @@ _GENERIC: Final = frozenset(
     {"port", "ports", "range", "ranges", "total", "service", "services", "server", "client"}
 )
 MAX_NAME_WORDS: Final = 6
+_NAME_WINDOW: Final = 240  # characters before a parenthesis searched for its name
+_TOKEN: Final = re.compile(r"\S+")
 
 
 def _name_word(token: str) -> bool:
@@ -163,32 +174,25 @@ def valid_name(name: str) -> bool:
 def name_before(line: str, end: int) -> tuple[str, int] | None:
     """The name that ends just before `end`: the words back to a delimiter (punctuation,
     an arrow, a stopword such as "the"), and the index where it starts."""
+    window = max(0, end - _NAME_WINDOW)
+    if window:
+        window = line.find(" ", window) + 1 or end
+    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(line, window, end)]
     spans: list[tuple[int, int]] = []
-    i = end
-    while len(spans) < MAX_NAME_WORDS:
-        j = i
-        while j > 0 and line[j - 1] in " \t":
-            j -= 1
-        k = j
-        while k > 0 and not line[k - 1].isspace():
-            k -= 1
+    for k, j in reversed(tokens[-MAX_NAME_WORDS:]):
         token = line[k:j]
-        if not token or not _name_word(token) or token.lower() in _STOPWORDS:
+        if not _name_word(token) or token.lower() in _STOPWORDS:
             break
         spans.append((k, j))
-        i = k
     while spans and not line[spans[-1][0]].isalpha():
         spans.pop()
     while spans and line[spans[0][0] : spans[0][1]] == "&":
         spans.pop(0)
-    if not spans:
+    if not spans or not _LETTER.search(line, *spans[0]):  # not "PyPy 7.3.0 (1502)"
         return None
     start, stop = spans[-1][0], spans[0][1]
     name = " ".join(line[start:stop].split())
     return (name, start) if valid_name(name) else None
-
-
-_TOKEN: Final = re.compile(r"\S+")
 
 
 def name_after(line: str, start: int) -> tuple[str, int] | None:
