@@ -1,0 +1,170 @@
+"""Plan, check and write generated artifacts: the I/O around the pure renderers.
+
+Every artifact is planned first. `--check` compares the plan with the disk and returns a
+unified diff; writing puts every changed file in a temporary file beside its target and
+renames them only when all were written, so a failure half-way leaves every existing file
+as it was.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from portplan import loader
+from portplan.errors import InputError, PortplanError
+from portplan.model import Topology
+from portplan.render import TARGETS, Artifact, Options, render
+from portplan.render.docs import document, sections
+from portplan.render.markers import refill
+
+MARKERS = "markers"
+
+
+class GenerateError(PortplanError):
+    """A generated file could not be written; no file was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """An artifact, where it goes and what is there now (None: missing)."""
+
+    path: Path
+    text: str
+    current: str | None
+
+    @property
+    def state(self) -> str:
+        if self.current is None:
+            return "missing"
+        return "fresh" if self.current == self.text else "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What to generate: targets (all when empty; `markers` alone: only the --in files)."""
+
+    file: str | None = None
+    targets: Sequence[str] = ()
+    out: str = "."
+    env: str | None = None
+    compose: str | None = None
+    markdown: Sequence[str] = ()
+
+
+def plan(request: Request) -> list[Planned]:
+    """Every artifact of the request with the current content of its file."""
+    topology = loader.load(request.file, env=request.env)
+    options = Options(
+        source=request.file or os.path.relpath(topology.source),
+        env=request.env,
+        compose_base=_read_pair(request.compose) if request.compose else None,
+    )
+    artifacts = _artifacts(topology, request, options)
+    out = Path(request.out)
+    return [_planned(out, artifact) for artifact in artifacts]
+
+
+def _artifacts(topology: Topology, request: Request, options: Options) -> list[Artifact]:
+    targets = [t for t in request.targets if t != MARKERS]
+    if request.targets and not targets:
+        artifacts: list[Artifact] = []
+    else:
+        artifacts = render(topology, targets, options)
+    if request.markdown:
+        filled = sections(topology) | {"all": document(topology, options)}
+        for name in request.markdown:
+            path, text = _read_pair(name)
+            artifacts.append(Artifact(path, refill(text, filled, name)))
+    return artifacts
+
+
+def _read_pair(name: str) -> tuple[str, str]:
+    path = Path(name).resolve()
+    try:
+        return str(path), path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(name, None, None, f"cannot read: {exc.strerror}") from None
+
+
+def _planned(out: Path, artifact: Artifact) -> Planned:
+    path = Path(artifact.path)
+    target = path if path.is_absolute() else out / path
+    return Planned(target, artifact.text, _current(target))
+
+
+def _current(path: Path) -> str | None:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def outdated(planned: Sequence[Planned]) -> list[Planned]:
+    """The artifacts whose file is missing or differs."""
+    return [p for p in planned if p.state != "fresh"]
+
+
+def diff(planned: Sequence[Planned]) -> str:
+    """A unified diff from the disk to the plan for every missing or stale file."""
+    chunks: list[str] = []
+    for item in outdated(planned):
+        before = (item.current or "").splitlines(keepends=True)
+        after = item.text.splitlines(keepends=True)
+        old = "/dev/null" if item.current is None else str(item.path)
+        chunks.extend(_ended(difflib.unified_diff(before, after, old, str(item.path))))
+    return "".join(chunks)
+
+
+def _ended(lines: Iterable[str]) -> Iterator[str]:
+    for line in lines:
+        yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+
+
+def write(planned: Sequence[Planned]) -> list[Path]:
+    """Write every missing or stale artifact atomically, all or none; return their paths."""
+    changed = outdated(planned)
+    temps: list[tuple[str, Path]] = []
+    try:
+        for item in changed:
+            temps.append((_write_temp(item), item.path))
+    except BaseException:
+        _remove(temps)
+        raise
+    try:
+        for temp, path in temps:
+            os.replace(temp, path)
+    finally:
+        _remove(temps)
+    return [item.path for item in changed]
+
+
+def _write_temp(item: Planned) -> str:
+    path = item.path
+    if path.is_dir():
+        raise GenerateError(f"{path}: is a folder; cannot write a generated file there")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise GenerateError(f"{path}: cannot write: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(item.text)
+    if path.exists():
+        os.chmod(temp, path.stat().st_mode & 0o7777)
+    return temp
+
+
+def _remove(temps: Sequence[tuple[str, Path]]) -> None:
+    for temp, _ in temps:
+        Path(temp).unlink(missing_ok=True)
+
+
+__all__ = ["MARKERS", "TARGETS", "GenerateError", "Planned", "Request", "diff", "plan", "write"]

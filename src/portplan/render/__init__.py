@@ -1,0 +1,74 @@
+"""Renderers: one module per target, each a pure function of the topology.
+
+`render(topology, options) -> list[Artifact]` never touches the disk; `portplan.generate`
+plans every artifact first and then checks or writes them all at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portplan.errors import UsageError
+from portplan.model import Topology
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A generated file: its path (relative to the output folder unless absolute) and text."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What a renderer needs besides the topology.
+
+    `source` names the registry in headers; `env` the overlay applied; `compose_base` an
+    existing compose file (path, text) to merge the port sections into instead of writing
+    an override file.
+    """
+
+    source: str = "portplan.yaml"
+    env: str | None = None
+    compose_base: tuple[str, str] | None = None
+
+    def regenerate(self, target: str) -> str:
+        """The command that regenerates a target's artifacts."""
+        env = f" --env {self.env}" if self.env else ""
+        return f"portplan generate {target} -f {self.source}{env}"
+
+
+Renderer = Callable[[Topology, Options], list[Artifact]]
+
+# target name -> module under portplan.render defining `render`
+TARGETS: dict[str, str] = {
+    "env": "env",
+    "compose": "compose",
+    "kubernetes": "kubernetes",
+    "prometheus": "prometheus",
+    "docs": "docs",
+    "graph": "graph",
+}
+
+
+def get(name: str) -> Renderer:
+    """The renderer of a target; UsageError for an unknown name."""
+    module_name = TARGETS.get(name)
+    if module_name is None:
+        known = ", ".join(TARGETS)
+        raise UsageError(f"unknown target {name!r}; expected one of {known}")
+    module = importlib.import_module(f"portplan.render.{module_name}")
+    renderer: Renderer = module.render
+    return renderer
+
+
+def render(topology: Topology, targets: list[str], options: Options) -> list[Artifact]:
+    """Every artifact of the targets (all targets when none is named), in a stable order."""
+    names = targets or list(TARGETS)
+    artifacts: list[Artifact] = []
+    for name in names:
+        artifacts.extend(get(name)(topology, options))
+    return artifacts

@@ -1,0 +1,174 @@
+"""`env`: the system-wide `service-ports.env` and one `env/<service>.env` per service.
+
+A service's file holds its own ports under the variables it reads (HTTP_PORT, GRPC_PORT...),
+a URL for each dependency with the scheme of the port kind (under the name the service
+already uses for it, such as DATABASE_URL, else `<DEPENDENCY>_URL`), then the rest of its
+declared environment. Secret values are never written: a reference (`${JWT_SECRET}`) is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Final
+from urllib.parse import urlsplit
+
+from portplan.model import EnvVar, Port, Service, Topology
+from portplan.render import Artifact, Options
+from portplan.render._common import deployed, env_name, header, port_variable, scheme, url
+from portplan.rules.pp111_secret import secret_kind
+
+TARGET = "env"
+SYSTEM_FILE = "service-ports.env"
+# Port names the dotenv reader recognises after a service prefix (TOKEN_ENGINE_GRPC_PORT).
+_KIND_NAMES: Final = frozenset({"http", "https", "grpc", "ws", "wss", "metrics", "admin", "debug"})
+_PLAIN: Final = re.compile(r"[\w.:/@${}\-+,=%?&*~\[\]]*")
+_FILE_NAME: Final = re.compile(r"[^\w.-]+")
+
+
+def render(topology: Topology, options: Options) -> list[Artifact]:
+    artifacts = [Artifact(SYSTEM_FILE, _system_file(topology, options))]
+    for service in deployed(topology):
+        if service.ports or service.depends_on or service.environment:
+            artifacts.append(
+                Artifact(service_file(service), _service_text(topology, service, options))
+            )
+    return artifacts
+
+
+def service_file(service: Service) -> str:
+    """`env/<service>.env`: the dotenv reader takes the owner from the file name."""
+    return f"env/{_FILE_NAME.sub('-', service.name)}.env"
+
+
+# --- service-ports.env ------------------------------------------------------------------
+
+
+def _system_file(topology: Topology, options: Options) -> str:
+    lines = [header(options, TARGET)]
+    for category, services in _by_category(topology).items():
+        lines.append(f"\n# {category}\n")
+        lines.extend(
+            f"{system_variable(s, p, i)}={p.number}\n"
+            for s in services
+            for i, p in enumerate(s.ports)
+        )
+    return "".join(lines)
+
+
+def _by_category(topology: Topology) -> dict[str, list[Service]]:
+    groups: dict[str, list[Service]] = {}
+    for service in deployed(topology):
+        if service.ports:
+            groups.setdefault(service.category or "services", []).append(service)
+    return groups
+
+
+def system_variable(service: Service, port: Port, index: int) -> str:
+    """TOKEN_ENGINE_HTTP_PORT, TOKEN_ENGINE_GRPC_PORT; POSTGRES_PORT for a first port whose
+    name is not a port kind; NATS_MONITORING_PORT for the others."""
+    prefix = env_name(service.name)
+    if port.name.lower() in _KIND_NAMES or index > 0:
+        return f"{prefix}_{env_name(port.name)}_PORT"
+    return f"{prefix}_PORT"
+
+
+# --- env/<service>.env --------------------------------------------------------------------
+
+
+def _service_text(topology: Topology, service: Service, options: Options) -> str:
+    lines = [header(options, TARGET), f"# {service.name}\n"]
+    lines.extend(
+        f"{name}={_quote(value)}\n" for name, value in service_variables(topology, service)
+    )
+    return "".join(lines)
+
+
+def service_variables(topology: Topology, service: Service) -> list[tuple[str, str]]:
+    """(name, value) pairs of a service's environment, no secret among the values."""
+    found: dict[str, str] = {}
+    for name, value in (
+        *_port_variables(service),
+        *_dependency_urls(topology, service),
+        *_declared(service),
+    ):
+        found.setdefault(name, value)
+    return list(found.items())
+
+
+def _port_variables(service: Service) -> Iterator[tuple[str, str]]:
+    for port in service.ports:
+        yield port_variable(port), str(port.number)
+
+
+def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str, str]]:
+    for dependency in service.depends_on:
+        target = topology.resolve(dependency.name)
+        if target is None or not target.ports:
+            continue
+        port = target.ports[0]
+        declared = _declared_url(service, target, port)
+        base = url(topology, target, port)
+        if declared is None:
+            yield f"{env_name(target.name)}_URL", base
+        else:
+            yield declared.name, _with_parts(base, declared)
+
+
+def _declared_url(service: Service, target: Service, port: Port) -> EnvVar | None:
+    """The variable the service already reaches `target` with (by port or scheme)."""
+    own = f"{env_name(target.name)}_URL"
+    for var in service.environment:
+        if var.name == own:
+            return var
+    for var in service.environment:
+        parts = _split(var.value)
+        if parts is None:
+            continue
+        same_scheme = parts[0] == scheme(port) and scheme(port) not in ("http", "grpc", "tcp")
+        if parts[1] == port.number or same_scheme:
+            return var
+    return None
+
+
+def _split(value: str | None) -> tuple[str, int | None] | None:
+    if not value or "://" not in value:
+        return None
+    try:
+        parts = urlsplit(value)
+        return parts.scheme.lower(), parts.port
+    except ValueError:
+        return None
+
+
+def _with_parts(base: str, declared: EnvVar) -> str:
+    """`base` with the declared URL's user, path and query; its password as a reference."""
+    parts = urlsplit(declared.value or "")
+    user = parts.username or ""
+    if parts.password is not None:
+        user += f":${{{_stem(declared.name)}_PASSWORD}}"
+    scheme_part, _, address = base.partition("://")
+    query = f"?{parts.query}" if parts.query else ""
+    userinfo = f"{user}@" if user else ""
+    return f"{scheme_part}://{userinfo}{address}{parts.path}{query}"
+
+
+def _stem(name: str) -> str:
+    return re.sub(r"_?(URL|URI|DSN)$", "", name, flags=re.IGNORECASE) or name
+
+
+def _declared(service: Service) -> Iterator[tuple[str, str]]:
+    for var in service.environment:
+        if var.value is None or secret_kind(var.name, var.value) is not None:
+            yield var.name, f"${{{var.name}}}"
+        else:
+            yield var.name, var.value
+
+
+def _quote(value: str) -> str:
+    if _PLAIN.fullmatch(value):
+        return value
+    if "'" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'

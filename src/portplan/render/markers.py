@@ -1,0 +1,56 @@
+"""Refill `<!-- portplan:begin SECTION -->` ... `<!-- portplan:end -->` in Markdown.
+
+Only the text between a begin and its end changes; every other byte stays as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from portplan.errors import InputError
+
+_MARKER: Final = re.compile(r"<!--\s*portplan:(begin|end)\b\s*([\w-]*)\s*-->")
+
+
+def refill(text: str, sections: Mapping[str, str], file: str) -> str:
+    """`text` with each marked block replaced by its section (InputError when malformed)."""
+    parts: list[str] = []
+    done = 0
+    open_at: re.Match[str] | None = None
+    for found in _MARKER.finditer(text):
+        if found.group(1) == "begin":
+            _check_begin(text, found, open_at, sections, file)
+            open_at = found
+            continue
+        if open_at is None:
+            raise _error(text, found, file, "portplan:end without a portplan:begin")
+        parts.append(text[done : open_at.end()])
+        parts.append("\n" + sections[open_at.group(2)].rstrip("\n") + "\n")
+        done, open_at = found.start(), None
+    if open_at is not None:
+        raise _error(text, open_at, file, "portplan:begin without a portplan:end")
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _check_begin(
+    text: str,
+    found: re.Match[str],
+    open_at: re.Match[str] | None,
+    sections: Mapping[str, str],
+    file: str,
+) -> None:
+    if open_at is not None:
+        raise _error(text, found, file, "portplan:begin inside another portplan:begin")
+    name = found.group(2)
+    if name not in sections:
+        known = ", ".join(sections)
+        raise _error(text, found, file, f"unknown section {name!r}; expected one of {known}")
+
+
+def _error(text: str, found: re.Match[str], file: str, what: str) -> InputError:
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    return InputError(file, line, column, what)
