@@ -86,9 +86,11 @@ def _artifacts(topology: Topology, request: Request, options: Options) -> list[A
 def _read_pair(name: str) -> tuple[str, str]:
     path = Path(name).resolve()
     try:
-        return str(path), path.read_text(encoding="utf-8")
+        return str(path), path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise InputError(name, None, None, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(name, None, None, "cannot read: expected UTF-8 text") from None
 
 
 def _planned(out: Path, artifact: Artifact) -> Planned:

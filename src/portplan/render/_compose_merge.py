@@ -12,9 +12,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from portplan.errors import InputError
 from portplan.model import normalize_name
+from portplan.render._common import Quoted
 
 OWNED = ("ports", "expose", "networks", "healthcheck")
 
@@ -83,4 +85,6 @@ def _commented(value: Any) -> Any:
         if all(isinstance(item, str | int) for item in value) and len(value) <= 4:
             seq.fa.set_flow_style()
         return seq
+    if isinstance(value, Quoted):
+        return DoubleQuotedScalarString(str(value))
     return value

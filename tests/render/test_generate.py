@@ -1,0 +1,202 @@
+"""Planning, --check exit codes, atomic writing, markers, examples, secrets, compose schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from portplan.cli import cli, main
+from portplan.errors import InputError
+from portplan.generate import GenerateError, Request, plan, write
+from portplan.loader import load
+from portplan.render import Options, render
+from portplan.render.docs import sections
+from portplan.render.markers import refill
+
+from .conftest import ROOT
+
+SCHEMA = json.loads((ROOT / "tests/resources/schemas/compose-spec.json").read_text())
+COMPOSE_SPEC = jsonschema.Draft7Validator(SCHEMA)
+SECRETS = ("deltran_secure_pass_2024", "deltran-secret-key-change-in-production")
+DELTRAN = ROOT / "examples/deltran/portplan.yaml"
+
+
+def _generate(*args: str) -> int:
+    return main(["generate", *args])
+
+
+def test_every_example_is_deterministic(example: Path) -> None:
+    first = render(load(example), [], Options(source="portplan.yaml"))
+    second = render(load(example), [], Options(source="portplan.yaml"))
+    assert [(a.path, a.text) for a in first] == [(a.path, a.text) for a in second]
+    assert len({a.path for a in first}) == len(first)
+
+
+def test_written_files_are_byte_identical_twice(example: Path, tmp_path: Path) -> None:
+    assert _generate("-f", str(example), "--out", str(tmp_path / "a")) == 0
+    assert _generate("-f", str(example), "--out", str(tmp_path / "b")) == 0
+    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*.*")}
+    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*.*")}
+    assert a == b and a
+
+
+def test_compose_is_valid_against_the_compose_spec(example: Path) -> None:
+    for artifact in render(load(example), ["compose"], Options()):
+        COMPOSE_SPEC.validate(yaml.safe_load(artifact.text))
+
+
+def test_kubernetes_manifests_have_the_right_shape(example: Path) -> None:
+    for artifact in render(load(example), ["kubernetes"], Options()):
+        for doc in yaml.safe_load_all(artifact.text):
+            assert {"apiVersion", "kind", "metadata", "spec"} <= set(doc)
+            assert doc["metadata"]["name"].replace("-", "").isalnum()
+            ports = (
+                doc["spec"].get("ports")
+                or doc["spec"]["template"]["spec"]["containers"][0]["ports"]
+            )
+            for port in ports:
+                assert isinstance(port.get("port", port.get("containerPort")), int)
+                assert len(port["name"]) <= 15
+
+
+def test_no_secret_value_in_any_artifact() -> None:
+    for artifact in render(load(DELTRAN), [], Options()):
+        for secret in SECRETS:
+            assert secret not in artifact.text, artifact.path
+
+
+def test_check_fresh_stale_missing(tmp_path: Path) -> None:
+    out = str(tmp_path)
+    assert _generate("env", "-f", str(DELTRAN), "--out", out, "--check") == 1  # missing
+    assert _generate("env", "-f", str(DELTRAN), "--out", out) == 0
+    assert _generate("env", "-f", str(DELTRAN), "--out", out, "--check") == 0  # fresh
+    stale = tmp_path / "env/gateway.env"
+    stale.write_text(stale.read_text().replace("8080", "8081"))
+    assert _generate("env", "-f", str(DELTRAN), "--out", out, "--check") == 1  # stale
+    (tmp_path / "service-ports.env").unlink()
+    assert _generate("env", "-f", str(DELTRAN), "--out", out, "--check") == 1  # missing
+
+
+def test_check_prints_a_unified_diff(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["generate", "graph", "-f", str(DELTRAN), "--out", str(tmp_path)]
+    runner.invoke(cli, args)
+    mmd = tmp_path / "graph/dependencies.mmd"
+    mmd.write_text(mmd.read_text().replace("gateway :8080", "gateway :9999"))
+    result = runner.invoke(cli, [*args, "--check"], standalone_mode=False)
+    assert result.return_value == 1
+    assert f"--- {mmd}\n+++ {mmd}\n" in result.output
+    assert '-    gateway["gateway :9999"]\n+    gateway["gateway :8080"]\n' in result.output
+    assert (tmp_path / "graph/dependencies.dot").exists()
+
+
+def test_writing_is_all_or_none(tmp_path: Path) -> None:
+    (tmp_path / "service-ports.env").write_text("old\n")
+    (tmp_path / "compose.ports.yaml").mkdir()  # the second target cannot be written
+    planned = plan(Request(str(DELTRAN), ["env", "compose"], str(tmp_path)))
+    with pytest.raises(GenerateError, match="is a folder"):
+        write(planned)
+    assert (tmp_path / "service-ports.env").read_text() == "old\n"
+    assert not (tmp_path / "env").exists() or not any((tmp_path / "env").iterdir())
+    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_failure_exit_code_is_2(tmp_path: Path) -> None:
+    (tmp_path / "compose.ports.yaml").mkdir()
+    assert _generate("-f", str(DELTRAN), "--out", str(tmp_path)) == 2
+
+
+def test_unknown_environment_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _generate("env", "-f", str(DELTRAN), "--env", "prod", "--check") == 2
+    assert "no environment 'prod'" in capsys.readouterr().err
+
+
+MARKED = """\
+# Our system
+
+Hand-written intro.
+<!-- portplan:begin health -->
+stale text
+<!-- portplan:end -->
+
+Footer stays\r\nbyte for byte.
+"""
+
+
+def test_markers_refill_only_between(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_bytes(MARKED.encode())
+    assert _generate("markers", "-f", str(DELTRAN), "--in", str(readme)) == 0
+    text = readme.read_bytes().decode()
+    before, _, rest = text.partition("<!-- portplan:begin health -->\n")
+    body, _, after = rest.partition("<!-- portplan:end -->")
+    assert before == "# Our system\n\nHand-written intro.\n"
+    assert after == "\n\nFooter stays\r\nbyte for byte.\n"
+    assert body.startswith("## Health Check Endpoints\n") and "stale text" not in body
+    assert _generate("markers", "-f", str(DELTRAN), "--in", str(readme), "--check") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "<!-- portplan:begin nope -->\n<!-- portplan:end -->\n",
+            "doc.md:1:1: unknown section 'nope'",
+        ),
+        (
+            "x\n<!-- portplan:begin health -->\n",
+            "doc.md:2:1: portplan:begin without a portplan:end",
+        ),
+        ("<!-- portplan:end -->\n", "doc.md:1:1: portplan:end without a portplan:begin"),
+    ],
+)
+def test_bad_markers(text: str, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        refill(text, sections(load(DELTRAN)), "doc.md")
+    assert str(info.value).startswith(message)
+
+
+COMPOSE = """\
+# our stack
+services:
+  gateway:
+    image: deltran/gateway:1.2  # pinned
+    ports:
+      - "0.0.0.0:8080:8080"
+      - "9999:9999"
+    environment:
+      LOG: debug
+  token-engine:
+    image: deltran/token
+    ports: ["8081:8081"]
+  unrelated:
+    image: busybox
+"""
+
+
+def test_compose_merge_keeps_comments_and_order(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(COMPOSE)
+    assert _generate("compose", "-f", str(DELTRAN), "--compose", str(compose)) == 0
+    text = compose.read_text()
+    assert text.startswith(
+        "# our stack\nservices:\n  gateway:\n    image: deltran/gateway:1.2  # pinned\n"
+    )
+    data = yaml.safe_load(text)
+    assert data["services"]["gateway"]["ports"] == ["8080:8080"]
+    assert data["services"]["gateway"]["environment"] == {"LOG": "debug"}
+    assert "ports" not in data["services"]["token-engine"]
+    assert data["services"]["token-engine"]["expose"] == ["8081", "50051"]
+    assert data["services"]["unrelated"] == {"image": "busybox"}
+    COMPOSE_SPEC.validate(data)
+    assert _generate("compose", "-f", str(DELTRAN), "--compose", str(compose), "--check") == 0
+
+
+def test_generate_has_help() -> None:
+    result = CliRunner().invoke(cli, ["generate", "--help"])
+    assert result.exit_code == 0 and "--check" in result.output
