@@ -1,0 +1,184 @@
+"""Sources: one module per file kind, each turning files into located observations.
+
+`SOURCES` maps a kind name to its detector (by file name and the first bytes) and its
+reader; `scan(paths)` walks directories, detects each file's kind and reads it. A file
+that cannot be read becomes a `SourceResult` holding one `SourceError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from portplan.model import Location
+from portplan.sources.base import SourceError, SourceResult
+
+SKIP_DIRS: Final = frozenset(
+    {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox",
+     ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+)  # fmt: skip
+HEAD_BYTES: Final = 4096
+_K8S_HEAD: Final = re.compile(rb"^apiVersion\s*:", re.MULTILINE)
+_K8S_KIND: Final = re.compile(rb"^kind\s*:", re.MULTILINE)
+_MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
+
+Detector = Callable[[str, bytes], bool]
+Reader = Callable[[Sequence[str]], SourceResult]
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A file kind: how to recognise it and how to read a group of its files."""
+
+    name: str
+    detect: Detector
+    read: Reader
+    needs_head: bool = False
+
+
+def _is_compose(name: str, head: bytes) -> bool:
+    from portplan.sources.compose import is_compose_name
+
+    return is_compose_name(name)
+
+
+def _is_dotenv(name: str, head: bytes) -> bool:
+    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
+
+
+def _is_kubernetes(name: str, head: bytes) -> bool:
+    if not name.lower().endswith((".yaml", ".yml")):
+        return False
+    return bool(_K8S_HEAD.search(head) and _K8S_KIND.search(head))
+
+
+def _is_markdown(name: str, head: bytes) -> bool:
+    lower = name.lower()
+    if lower.endswith((".md", ".markdown")):
+        return True
+    return lower.endswith(".txt") and bool(_MARKDOWN_HEAD.search(head))
+
+
+def _read_compose(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.compose import read_compose
+
+    return read_compose(paths)
+
+
+def _read_dotenv(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.dotenv import owner_of, read_dotenv
+
+    return read_dotenv(paths[0], owner_of(paths[0]))
+
+
+def _read_kubernetes(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.kubernetes import read_kubernetes
+
+    return read_kubernetes(paths[0])
+
+
+def _read_markdown(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.markdown import read_markdown
+
+    return read_markdown(paths[0])
+
+
+# Order matters: the first kind whose detector accepts a file reads it.
+SOURCES: Final[dict[str, SourceKind]] = {
+    "compose": SourceKind("compose", _is_compose, _read_compose),
+    "dotenv": SourceKind("dotenv", _is_dotenv, _read_dotenv),
+    "kubernetes": SourceKind("kubernetes", _is_kubernetes, _read_kubernetes, needs_head=True),
+    "markdown": SourceKind("markdown", _is_markdown, _read_markdown, needs_head=True),
+}
+
+
+def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
+    """Read every file of a known kind under `paths` (files or directories), in path order."""
+    found: dict[str, list[str]] = {}
+    results: list[SourceResult] = []
+    for item in paths:
+        path = os.fspath(item)
+        if os.path.isdir(path):
+            files = list(_walk(path))
+        elif os.path.exists(path):
+            files = [path]
+        else:
+            results.append(unreadable(path, "no such file or directory"))
+            continue
+        for file in files:
+            kind = detect(file)
+            if isinstance(kind, SourceResult):
+                results.append(kind)
+            elif kind is not None:
+                found.setdefault(kind, []).append(file)
+    for kind, files in found.items():
+        results.extend(_read_kind(SOURCES[kind], files))
+    return sorted(results, key=lambda result: (result.file, result.kind))
+
+
+def _walk(root: str) -> Iterable[str]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(
+            d for d in subdirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+        )
+        for name in sorted(files):
+            yield os.path.join(directory, name)
+
+
+def detect(path: str) -> str | SourceResult | None:
+    """The kind of the file at `path`, None when it is of no known kind, or a SourceResult
+    holding the error when it cannot be read."""
+    name = os.path.basename(path)
+    head = b""
+    for kind in SOURCES.values():
+        if kind.needs_head and not head:
+            try:
+                head = _head(path)
+            except OSError as exc:
+                return unreadable(path, exc.strerror or str(exc))
+        if kind.detect(name, head):
+            return kind.name
+    return None
+
+
+def _head(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read(HEAD_BYTES) or b"\n"
+
+
+def _read_kind(kind: SourceKind, files: list[str]) -> list[SourceResult]:
+    if kind.name != "compose":
+        return [_guarded(kind, [file]) for file in files]
+    from portplan.sources.compose import project_groups
+
+    by_dir: dict[str, list[str]] = {}
+    for file in files:
+        by_dir.setdefault(os.path.dirname(file), []).append(os.path.basename(file))
+    return [
+        _guarded(kind, [os.path.join(directory, name) for name in group])
+        for directory, names in sorted(by_dir.items())
+        for group in project_groups(names)
+    ]
+
+
+def _guarded(kind: SourceKind, files: list[str]) -> SourceResult:
+    """Read `files`; an unexpected failure of a reader is one error, never a traceback."""
+    try:
+        return kind.read(files)
+    except RecursionError:
+        return unreadable(files[0], "too deeply nested", kind.name)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return unreadable(files[0], str(exc), kind.name)
+
+
+def unreadable(path: str, why: str, kind: str = "unknown") -> SourceResult:
+    """A result that says only that `path` could not be read, and why."""
+    result = SourceResult(file=path, kind=kind)
+    result.errors.append(SourceError(Location(path), f"could not read {path}: {why}"))
+    return result
+
+
+__all__ = ["SKIP_DIRS", "SOURCES", "SourceKind", "detect", "scan", "unreadable"]

@@ -27,6 +27,7 @@ class PortObservation:
     target: int | None = None  # the container port behind a published one
     exposure: Exposure | None = None
     variable: str | None = None  # the variable that carries it (HTTP_PORT, TOKEN_ENGINE_URL)
+    range_end: int | None = None  # compose: a published range (8000-8010) ends here
 
 
 @dataclass(frozen=True, slots=True)

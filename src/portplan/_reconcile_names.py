@@ -1,0 +1,225 @@
+"""Matching service names across sources: "Token Engine", "token-engine", `TOKEN_ENGINE`.
+
+Names are compared by `normalize_name`; a few infrastructure synonyms (postgresql ->
+postgres) and suffixes ("service", "server") are folded; aliases come from the plan and
+from the sources themselves. A name matched only by similarity, or not at all, is recorded
+so that reconcile reports it: nothing is guessed silently.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from portplan.model import Location, Topology, normalize_name
+from portplan.sources.base import SourceResult
+
+SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
+SUFFIXES: Final = ("service", "server", "svc")
+MIN_PREFIX: Final = 6
+SIMILAR_TAILS: Final = frozenset({"ing", "s", "es", "enhancement"})
+SIMILAR_HEADS: Final = frozenset({"server", "client"})
+
+_Find = Callable[[str], str]
+_Union = Callable[[str, str], None]
+
+
+def base_key(name: str) -> str:
+    key = normalize_name(name)
+    return SYNONYMS.get(key, key)
+
+
+def strip_suffix(key: str) -> str:
+    for suffix in SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix) + 2:
+            return key[: -len(suffix)]
+    return key
+
+
+@dataclass
+class Names:
+    """Canonical service keys for every name the sources use."""
+
+    topology: Topology | None
+    canonical: dict[str, str] = field(default_factory=dict)  # base key -> canonical key
+    display: dict[str, str] = field(default_factory=dict)  # canonical key -> shown name
+    similar: dict[str, tuple[str, Location]] = field(default_factory=dict)  # name -> (name, at)
+    unknown: dict[str, list[Location]] = field(default_factory=dict)  # shown name -> where
+    ambiguous: dict[str, tuple[list[str], Location]] = field(default_factory=dict)
+
+    def key(self, name: str) -> str | None:
+        """The canonical key of `name`, or None when it matches no service."""
+        return self.canonical.get(base_key(name))
+
+    def show(self, key: str) -> str:
+        return self.display.get(key, key)
+
+
+def build_names(results: Iterable[SourceResult], topology: Topology | None) -> Names:
+    results = list(results)
+    names = Names(topology)
+    spelled, where = _spellings(results)
+    aliases = _source_aliases(results)
+    if topology is not None:
+        _against_plan(names, topology, spelled, where, aliases)
+    else:
+        _among_sources(names, spelled, where, aliases)
+    return names
+
+
+def _spellings(
+    results: list[SourceResult],
+) -> tuple[dict[str, Counter[str]], dict[str, list[Location]]]:
+    spelled: dict[str, Counter[str]] = {}
+    where: dict[str, list[Location]] = {}
+
+    def add(name: str | None, location: Location, weight: int = 1) -> None:
+        if not name or not base_key(name):
+            return
+        key = base_key(name)
+        spelled.setdefault(key, Counter())[name] += weight
+        where.setdefault(key, []).append(location)
+
+    for result in results:
+        for service in result.services:
+            add(service.service, service.location, 1000)
+        for port in result.ports:
+            add(port.service, port.location)
+        for dep in result.dependencies:
+            add(dep.service, dep.location)
+            add(dep.target, dep.location)
+        for variable in result.variables:
+            add(variable.service, variable.location)
+    return spelled, where
+
+
+def _source_aliases(results: list[SourceResult]) -> dict[str, str]:
+    """alias key -> key of the name the source gave it (renames: "Data Bridge" -> data-bridge)."""
+    found: dict[str, str] = {}
+    for result in results:
+        for service in result.services:
+            for alias in service.aliases:
+                found.setdefault(base_key(alias), base_key(service.service))
+    return found
+
+
+def _against_plan(
+    names: Names,
+    topology: Topology,
+    spelled: dict[str, Counter[str]],
+    where: dict[str, list[Location]],
+    aliases: dict[str, str],
+) -> None:
+    for service in topology.services.values():
+        names.canonical[base_key(service.name)] = service.name
+        names.display[service.name] = service.name
+        for alias in service.aliases:
+            names.canonical.setdefault(base_key(alias), service.name)
+    for key in sorted(spelled):
+        if key in names.canonical:
+            continue
+        found = _plan_service(topology, key, spelled[key], aliases)
+        if found is not None:
+            names.canonical[key] = found
+        else:
+            names.unknown[_shown(spelled[key])] = sorted(set(where[key]))
+
+
+def _plan_service(
+    topology: Topology, key: str, spellings: Counter[str], aliases: dict[str, str]
+) -> str | None:
+    for candidate in (key, strip_suffix(key), aliases.get(key, "")):
+        service = topology.resolve(candidate) if candidate else None
+        if service is not None:
+            return service.name
+    for name in spellings:
+        service = topology.resolve(name)
+        if service is not None:
+            return service.name
+    return None
+
+
+def _among_sources(
+    names: Names,
+    spelled: dict[str, Counter[str]],
+    where: dict[str, list[Location]],
+    aliases: dict[str, str],
+) -> None:
+    parent = {key: key for key in spelled}
+
+    def find(key: str) -> str:
+        while parent[key] != key:
+            key = parent[key]
+        return key
+
+    def union(a: str, b: str) -> None:
+        if a in parent and b in parent and find(a) != find(b):
+            parent[max(find(a), find(b))] = min(find(a), find(b))
+
+    for alias, key in aliases.items():
+        union(alias, key)
+    _fold_suffixes(spelled, union)
+    _fold_similar(names, spelled, where, find, union)
+    groups: dict[str, list[str]] = {}
+    for key in spelled:
+        groups.setdefault(find(key), []).append(key)
+    for root, keys in groups.items():
+        counts: Counter[str] = Counter()
+        for key in keys:
+            counts.update(spelled[key])
+            names.canonical[key] = root
+        names.display[root] = _shown(counts)
+
+
+def _fold_suffixes(spelled: dict[str, Counter[str]], union: _Union) -> None:
+    stripped: dict[str, list[str]] = {}
+    for key in spelled:
+        stripped.setdefault(strip_suffix(key), []).append(key)
+    for short, keys in stripped.items():
+        for key in keys:
+            union(key, short if short in spelled else keys[0])
+
+
+def _fold_similar(
+    names: Names,
+    spelled: dict[str, Counter[str]],
+    where: dict[str, list[Location]],
+    find: _Find,
+    union: _Union,
+) -> None:
+    """A service name that only extends another ("compliancemonitoring" and
+    "compliancemonitor") is matched, and the match is recorded so that it is reported."""
+    keys = sorted(spelled)
+    for key in keys:
+        short = strip_suffix(key)
+        if find(key) != key or len(short) < MIN_PREFIX:
+            continue
+        candidates = sorted(
+            {find(other) for other in keys if _extends(short, other) and find(other) != key}
+        )
+        if len(candidates) == 1:
+            names.similar[_shown(spelled[key])] = (_shown(spelled[candidates[0]]), min(where[key]))
+            union(key, candidates[0])
+        elif len(candidates) > 1:
+            names.ambiguous[_shown(spelled[key])] = (candidates, min(where[key]))
+
+
+def _extends(short: str, other: str) -> bool:
+    """Whether one name is the other with a word added: "compliancemonitoring" and
+    "compliancemonitor", "serverapigateway" and "apigateway"."""
+    other_short = strip_suffix(other)
+    if other_short == short or min(len(short), len(other_short)) < MIN_PREFIX:
+        return False
+    longer, shorter = (
+        (short, other_short) if len(short) > len(other_short) else (other_short, short)
+    )
+    if longer.startswith(shorter):
+        return longer[len(shorter) :] in SIMILAR_TAILS
+    return longer.endswith(shorter) and longer[: -len(shorter)] in SIMILAR_HEADS
+
+
+def _shown(counts: Counter[str]) -> str:
+    """The spelling used most, preferring lower-case service-like names on ties."""
+    return min(counts, key=lambda name: (-counts[name], name.isupper(), name))

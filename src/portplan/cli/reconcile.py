@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import click
+
+from portplan.cli._options import fail_on_option, file_option, format_option
+
+
+@click.command("reconcile")
+@click.argument("paths", nargs=-1, type=click.Path())
+@file_option
+@format_option
+@fail_on_option
+def command(paths: tuple[str, ...], file: str | None, fmt: str, fail_on: str) -> int:
+    """Compare compose, .env, Kubernetes and Markdown sources with the plan (-f) or, without
+    one, with each other; report every disagreement with file:line on each side.
+
+    \b
+    PATHS are files or directories (default: .); directories are scanned for every known
+    file kind. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
+    """
+    from portplan import loader
+    from portplan.findings import Level
+    from portplan.reconcile import reconcile_paths
+    from portplan.report import exit_code, render
+
+    topology = loader.load(file) if file else None
+    result = reconcile_paths(list(paths) or ["."], topology)
+    click.echo(render(result.report(), fmt), nl=False)
+    return exit_code(result.findings, Level.parse(fail_on))

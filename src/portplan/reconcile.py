@@ -1,0 +1,300 @@
+"""Reconcile: compare what every source says, with the plan when there is one.
+
+`reconcile(results, topology)` is pure: observations in, findings out. With a topology,
+every observation is held to it; without one, the sources are held to each other, within
+each *system* (the files that share service names: two unrelated systems in one tree may
+use the same port without conflict). The rules are PP201-PP213 (`portplan._reconcile_rules`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from portplan._reconcile_names import Names, build_names
+from portplan.findings import Finding, Level, sorted_findings
+from portplan.model import Location, Topology, normalize_name
+from portplan.report import Report, RuleInfo
+from portplan.sources.base import (
+    DependencyObservation,
+    PortObservation,
+    SourceResult,
+    VariableObservation,
+)
+
+REGISTRY = "registry"
+MIN_SHARED = 2  # files sharing this many services describe one system
+# Shared infrastructure says nothing about which system a file describes.
+INFRASTRUCTURE = frozenset(
+    {"postgres", "redis", "nats", "kafka", "zookeeper", "prometheus", "grafana", "jaeger",
+     "elasticsearch", "airflow", "mysql", "mongodb", "rabbitmq", "clickhouse", "gateway"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """A port observation with its service's canonical key and its file's kind."""
+
+    key: str
+    obs: PortObservation
+    kind: str
+    origin: str = ""  # the file of the result it came from
+
+    @property
+    def file(self) -> str:
+        return self.obs.location.file
+
+    def numbers(self) -> set[int]:
+        """The numbers that identify this port: published and container port."""
+        found = {self.obs.number}
+        if self.obs.target is not None:
+            found.add(self.obs.target)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    key: str
+    target: str
+    obs: DependencyObservation
+
+
+@dataclass
+class View:
+    """What the rules look at: observations under canonical names, and the plan."""
+
+    results: list[SourceResult]
+    topology: Topology | None
+    names: Names
+    ports: list[Port] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)
+    variables: list[tuple[str | None, VariableObservation]] = field(default_factory=list)
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """file -> kind of the result it belongs to (compose env_files count as compose)."""
+        found: dict[str, str] = {}
+        for result in self.results:
+            found.setdefault(result.file, result.kind)
+        return found
+
+    @cached_property
+    def systems(self) -> dict[str, int]:
+        """file -> system number (files sharing services are one system; the plan is 0)."""
+        return _systems(self)
+
+    @cached_property
+    def _published(self) -> dict[str, list[Port]]:
+        found: dict[str, list[Port]] = {}
+        for port in self.ports:
+            if port.kind == "compose" and port.obs.published and port.obs.source == "compose":
+                found.setdefault(port.origin, []).append(port)
+        return found
+
+    def compose_published(self, origin: str) -> list[Port]:
+        """The published ports of the compose project read as `origin`."""
+        return self._published.get(origin, [])
+
+    def system(self, location: Location) -> int:
+        return self.systems.get(location.file, -1) if self.topology is None else 0
+
+    def show(self, key: str) -> str:
+        return self.names.show(key)
+
+
+Check = Callable[[View], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A reconcile rule: id, name, default level, summary; the check's docstring has
+    PASS and FAIL examples."""
+
+    id: str
+    name: str
+    level: Level
+    summary: str
+    check: Check
+
+    @property
+    def doc(self) -> str:
+        import inspect
+
+        return inspect.getdoc(self.check) or ""
+
+    def finding(
+        self,
+        message: str,
+        locations: Iterable[Location],
+        level: Level | None = None,
+        **facts: Any,
+    ) -> Finding:
+        return Finding(self.id, self.name, level or self.level, message, tuple(locations), facts)
+
+
+def rule(id: str, name: str, level: Level, summary: str) -> Callable[[Check], Rule]:
+    def wrap(check: Check) -> Rule:
+        return Rule(id, name, level, summary, check)
+
+    return wrap
+
+
+def reconcile(results: Sequence[SourceResult], topology: Topology | None = None) -> list[Finding]:
+    """Every disagreement between `results` (and with `topology`), sorted by location."""
+    from portplan._reconcile_rules import RULES
+
+    view = build_view(results, topology)
+    return sorted_findings(_unique(f for r in RULES.values() for f in r.check(view)))
+
+
+def _unique(findings: Iterable[Finding]) -> Iterator[Finding]:
+    seen: set[tuple[str, str, tuple[Location, ...]]] = set()
+    for finding in findings:
+        key = (finding.rule, finding.message, finding.locations)
+        if key not in seen:
+            seen.add(key)
+            yield finding
+
+
+def build_view(results: Sequence[SourceResult], topology: Topology | None) -> View:
+    """Observations under canonical service keys, each one once."""
+    names = build_names(results, topology)
+    view = View(list(results), topology, names)
+    seen: set[tuple[object, ...]] = set()
+    # .env files first, so that a file read both alone and as a compose env_file counts
+    # as the .env it is.
+    for result in sorted(results, key=lambda r: r.kind != "dotenv"):
+        _add_ports(view, result, seen)
+        _add_dependencies(view, result, seen)
+        for variable in result.variables:
+            mark = ("v", variable.service, variable.name, variable.location, variable.sets)
+            if mark not in seen:
+                seen.add(mark)
+                owner = names.key(variable.service) if variable.service else None
+                view.variables.append((owner, variable))
+    if topology is not None:
+        view.ports.extend(registry_ports(topology))
+    return view
+
+
+def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
+    for port in result.ports:
+        key = view.names.key(port.service)
+        mark = ("p", key, port.number, port.location, port.variable, port.target, port.address)
+        if key is not None and mark not in seen:
+            seen.add(mark)
+            view.ports.append(Port(key, port, result.kind, result.file))
+
+
+def _add_dependencies(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
+    for dep in result.dependencies:
+        key, target = view.names.key(dep.service), view.names.key(dep.target)
+        mark = ("d", key, target, dep.location, dep.via)
+        if key is not None and target is not None and key != target and mark not in seen:
+            seen.add(mark)
+            view.dependencies.append(Dependency(key, target, dep))
+
+
+def registry_ports(topology: Topology) -> Iterator[Port]:
+    """The plan's ports as observations of the source "registry"."""
+    for service in topology.services.values():
+        for port in service.ports:
+            obs = PortObservation(
+                service.name,
+                port.number,
+                port.location,
+                REGISTRY,
+                port_name=port.name,
+                protocol=port.protocol,
+                address=port.address,
+                exposure=service.exposure_of(port),
+                variable=port.env,
+            )
+            yield Port(service.name, obs, REGISTRY)
+
+
+def _systems(view: View) -> dict[str, int]:
+    """Files that name the same services and mostly agree on their ports are one system."""
+    keys: dict[str, set[str]] = {}
+    numbers: dict[tuple[str, str], set[int]] = {}
+    for port in view.ports:
+        keys.setdefault(port.file, set()).add(port.key)
+        numbers.setdefault((port.file, port.key), set()).update(port.numbers())
+    for dep in view.dependencies:
+        keys.setdefault(dep.obs.location.file, set()).update((dep.key, dep.target))
+    for result in view.results:
+        keys.setdefault(result.file, set()).update(
+            key for s in result.services if (key := view.names.key(s.service))
+        )
+    files = sorted(keys)
+    parent = {file: file for file in files}
+
+    def find(file: str) -> str:
+        while parent[file] != file:
+            file = parent[file]
+        return file
+
+    for i, a in enumerate(files):
+        for b in files[i + 1 :]:
+            if _same_system(keys[a] & keys[b], a, b, numbers):
+                parent[find(b)] = find(a)
+    roots = sorted({find(file) for file in files})
+    return {file: roots.index(find(file)) + 1 for file in files}
+
+
+def _same_system(
+    shared: set[str], a: str, b: str, numbers: dict[tuple[str, str], set[int]]
+) -> bool:
+    shared = {k for k in shared if normalize_name(k) not in INFRASTRUCTURE}
+    if len(shared) < MIN_SHARED:
+        return False
+    compared = [k for k in shared if (a, k) in numbers and (b, k) in numbers]
+    agreeing = [k for k in compared if numbers[a, k] & numbers[b, k]]
+    return not compared or 2 * len(agreeing) >= len(compared)
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    results: list[SourceResult]
+    topology: Topology | None
+    findings: list[Finding]
+
+    def report(self) -> Report:
+        from portplan._reconcile_rules import RULES
+
+        files = len({r.file for r in self.results})
+        services = len({p.key for p in build_view(self.results, self.topology).ports})
+        subject = f"{_plural(files, 'file')}, {_plural(services, 'service')}"
+        if self.topology is not None:
+            subject += f" against {self.topology.source}"
+        return Report(
+            findings=self.findings,
+            subject=subject,
+            tool_command="reconcile",
+            facts={
+                "files": files,
+                "services": services,
+                "plan": self.topology.source if self.topology else None,
+            },
+            rules={r.id: RuleInfo(r.id, r.name, r.level, r.summary, r.doc) for r in RULES.values()},
+        )
+
+
+def reconcile_paths(
+    paths: Sequence[str | os.PathLike[str]], topology: Topology | None = None
+) -> ReconcileResult:
+    """Scan `paths` for sources and reconcile them (with `topology` when given)."""
+    from portplan.sources import scan
+
+    results = scan(paths)
+    return ReconcileResult(results, topology, reconcile(results, topology))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
