@@ -57,9 +57,20 @@ def env_name(name: str) -> str:
     return _NOT_NAME.sub("_", name).strip("_").upper()
 
 
-def port_variable(port: Port) -> str:
-    """The variable a service reads its port from: declared, else `<NAME>_PORT`."""
-    return port.env or f"{env_name(port.name)}_PORT"
+# Port names a dotenv reader recognises on their own (HTTP_PORT) or after a service prefix.
+KIND_NAMES: Final = frozenset({"http", "https", "grpc", "ws", "wss", "metrics", "admin", "debug"})
+
+
+def port_variable(service: Service, port: Port) -> str:
+    """The variable a service reads a port from: declared, else HTTP_PORT for a port kind,
+    POSTGRES_PORT for another first port, NATS_MONITORING_PORT for the others."""
+    if port.env:
+        return port.env
+    if port.name.lower() in KIND_NAMES:
+        return f"{env_name(port.name)}_PORT"
+    if port is service.ports[0]:
+        return f"{env_name(service.name)}_PORT"
+    return f"{env_name(service.name)}_{env_name(port.name)}_PORT"
 
 
 def scheme(port: Port) -> str:

@@ -15,13 +15,19 @@ from urllib.parse import urlsplit
 
 from portplan.model import EnvVar, Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import deployed, env_name, header, port_variable, scheme, url
+from portplan.render._common import (
+    KIND_NAMES,
+    deployed,
+    env_name,
+    header,
+    port_variable,
+    scheme,
+    url,
+)
 from portplan.rules.pp111_secret import secret_kind
 
 TARGET = "env"
 SYSTEM_FILE = "service-ports.env"
-# Port names the dotenv reader recognises after a service prefix (TOKEN_ENGINE_GRPC_PORT).
-_KIND_NAMES: Final = frozenset({"http", "https", "grpc", "ws", "wss", "metrics", "admin", "debug"})
 _PLAIN: Final = re.compile(r"[\w.:/@${}\-+,=%?&*~\[\]]*")
 _FILE_NAME: Final = re.compile(r"[^\w.-]+")
 
@@ -68,7 +74,7 @@ def system_variable(service: Service, port: Port, index: int) -> str:
     """TOKEN_ENGINE_HTTP_PORT, TOKEN_ENGINE_GRPC_PORT; POSTGRES_PORT for a first port whose
     name is not a port kind; NATS_MONITORING_PORT for the others."""
     prefix = env_name(service.name)
-    if port.name.lower() in _KIND_NAMES or index > 0:
+    if port.name.lower() in KIND_NAMES or index > 0:
         return f"{prefix}_{env_name(port.name)}_PORT"
     return f"{prefix}_PORT"
 
@@ -98,7 +104,7 @@ def service_variables(topology: Topology, service: Service) -> list[tuple[str, s
 
 def _port_variables(service: Service) -> Iterator[tuple[str, str]]:
     for port in service.ports:
-        yield port_variable(port), str(port.number)
+        yield port_variable(service, port), str(port.number)
 
 
 def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str, str]]:
