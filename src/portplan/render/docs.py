@@ -166,9 +166,10 @@ def _dependencies(topology: Topology) -> str:
     pairs = edges(topology)
     if not pairs:
         return ""
+    sources = {a.name for a, _ in pairs}
     phases: dict[str, list[Service]] = {}
     for service in deployed(topology):
-        if any(a is service for a, _ in pairs):
+        if service.name in sources:
             phases.setdefault(service.phase or "All phases", []).append(service)
     parts = ["## Service Dependencies\n"]
     for phase, services in phases.items():
