@@ -277,10 +277,15 @@ _QUALIFIED_SPEC: Final = re.compile(
 _HEALTH_PATH: Final = re.compile(r"health|ready|live|status", re.IGNORECASE)
 
 
+def _service_name(name: str) -> bool:
+    """A name before `: Port N` or `: URL`, and not "No Port 8010 Conflict"."""
+    return valid_name(name) and not PORT_WORD.search(name)
+
+
 def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
     """`Token Engine:       http://localhost:8081/metrics`."""
     found = _NAME_URL.match(line) if "://" in line else None
-    if found is None or not valid_name(found.group("name")):
+    if found is None or not _service_name(found.group("name")):
         return False
     url = parse_url(found.group("url"))
     if url is None or url.port is None:
@@ -298,7 +303,7 @@ def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
 def _name_ports(ctx: Collector, number: int, line: str, source: str) -> bool:
     """`Settlement Engine: Port 8087 (HTTP), 50056 (gRPC)`."""
     found = _NAME_PORTS.match(line)
-    if found is None or not valid_name(found.group("name")):
+    if found is None or not _service_name(found.group("name")):
         return False
     name, position = found.group("name"), found.end()
     while True:

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from portplan.model import Location, addresses_overlap, normalize_name
 from portplan.sources._md_blocks import Fence, Heading, Table, TextLine, blocks
-from portplan.sources._md_code import fence
+from portplan.sources._md_code import DOCKER_PS, fence
 from portplan.sources._md_context import Collector
 from portplan.sources._md_prose import heading, text_line
 from portplan.sources._md_tables import table
@@ -120,7 +120,9 @@ def conflicts(result: SourceResult) -> list[tuple[PortObservation, PortObservati
     "token-engine", "TOKEN_ENGINE"), when the document renames one to the other
     (`Data Bridge (Port 8001) → enhanced-data-bridge (8001)`), when one's words begin or
     end the other's ("API Gateway", "api-gateway-enhancement", "server-api-gateway"), or
-    when they are spellings of one well-known server ("postgres", "PostgreSQL"). Ports
+    when they are spellings of one well-known server ("postgres", "PostgreSQL"); a
+    container in `docker ps` output is named without its compose replica number
+    ("deltran-gateway-1" is "deltran-gateway", which ends with "gateway"). Ports
     that are not published on the host (a container's own port) and ports on different
     protocols or addresses do not conflict. One pair per two services per port, the
     earliest observation of each; pairs come in document order.
@@ -179,8 +181,8 @@ def _services(
     """The observations of one port grouped by service, groups in order of appearance."""
     groups: list[list[PortObservation]] = []
     for observation in observations:
-        name = observation.service
-        matching = [g for g in groups if any(_one(name, o.service, renamed) for o in g)]
+        name = _name(observation)
+        matching = [g for g in groups if any(_one(name, _name(o), renamed) for o in g)]
         if not matching:
             groups.append([observation])
             continue
@@ -192,6 +194,15 @@ def _services(
     for group in groups:
         group.sort(key=lambda o: o.location)
     return sorted(groups, key=lambda g: g[0].location)
+
+
+_REPLICA: Final = re.compile(r"[-_]\d+$")
+
+
+def _name(observation: PortObservation) -> str:
+    if observation.source == DOCKER_PS:
+        return _REPLICA.sub("", observation.service)
+    return observation.service
 
 
 def _one(a: str, b: str, renamed: dict[str, str]) -> bool:
