@@ -160,8 +160,10 @@ def secret(view: View) -> Iterator[Finding]:
     PASS: JWT_SECRET=${JWT_SECRET}
     FAIL: JWT_SECRET=hunter2
     """
+    references = {var.location for _, var in view.variables if not var.sets}
     for owner, var in view.variables:
-        if var.secret:
+        # A line that reads a variable (JWT_SECRET=${JWT_SECRET}) holds a reference.
+        if var.secret and var.location not in references:
             who = f"{view.show(owner)}: " if owner else ""
             yield secret.finding(
                 f"{who}{var.name} holds a literal secret (value not shown)",
