@@ -27,7 +27,7 @@ CASES = [
         "unknown top key",
         "servcies: {}\n",
         "bad.yaml:1:1: unknown key 'servcies' (did you mean 'services'?); expected one of defaults, "
-        "description, ephemeral, hosts, include, networks, ranges, reserved, services, system, "
+        "description, environments, ephemeral, hosts, include, networks, ranges, reserved, services, system, "
         "version, zones",
     ),
     (
