@@ -24,7 +24,7 @@ from portplan.sources._md_compose import compose_block
 from portplan.sources._md_context import MAX_PORT, Collector
 from portplan.sources._md_env import parse_assignment, record
 from portplan.sources._md_mermaid import GRAPH, mermaid_block
-from portplan.sources._md_prose import clean_line, paren_hits, scan_line, scan_url_line
+from portplan.sources._md_prose import Hit, scan_line, scan_url_line
 from portplan.sources._md_text import clean_text, first_nonblank, valid_name
 from portplan.sources.base import PortObservation, ServiceObservation
 
@@ -83,15 +83,17 @@ def _shell(ctx: Collector, block: Fence) -> None:
 
 def _text(ctx: Collector, block: Fence) -> None:
     owner = ctx.heading_service
+    scanned: list[tuple[str, list[Hit]]] = []
     for offset, raw in enumerate(block.lines):
         number = block.start + offset
         assignment = parse_assignment(raw, number)
         if assignment is not None:
             record(ctx, owner, assignment, SOURCE)
+            scanned.append((raw, []))
         else:
-            scan_line(ctx, number, raw, SOURCE, prose=False)
-    _tree(ctx, block)
-    _descriptions(ctx, block)
+            scanned.append(scan_line(ctx, number, raw, SOURCE, prose=False))
+    _tree(ctx, block.start, scanned)
+    _descriptions(ctx, block, scanned)
 
 
 def _other(ctx: Collector, block: Fence) -> None:
@@ -104,13 +106,11 @@ _BRANCH: Final = re.compile(r"^[ \t│|]*(?:├|└|\+|`|\\)[─━\-—]*[ \t]*
 TREE = "tree"
 
 
-def _tree(ctx: Collector, block: Fence) -> None:
+def _tree(ctx: Collector, start: int, scanned: list[tuple[str, list[Hit]]]) -> None:
     """`api-gateway (8000) ← Client requests` over `├── database-service (8008)`: the
     root depends on each child, a child on its own children (by indentation)."""
     stack: list[tuple[int, str]] = []
-    for offset, raw in enumerate(block.lines):
-        line = clean_line(raw, prose=False)
-        hits = paren_hits(line)
+    for offset, (line, hits) in enumerate(scanned):
         first = hits[0] if hits and hits[0].port is not None else None
         branch = _BRANCH.match(line)
         if branch is None:
@@ -122,9 +122,7 @@ def _tree(ctx: Collector, block: Fence) -> None:
         while stack and stack[-1][0] >= first.index:
             stack.pop()
         if stack:
-            ctx.dependency(
-                stack[-1][1], first.name, block.start + offset, first.index, SOURCE, TREE
-            )
+            ctx.dependency(stack[-1][1], first.name, start + offset, first.index, SOURCE, TREE)
         stack.append((first.index, first.name))
 
 
@@ -149,11 +147,8 @@ _LIST_ITEM: Final = re.compile(r"[^,]+")
 DEPENDENCIES = "dependencies"
 
 
-def _descriptions(ctx: Collector, block: Fence) -> None:
-    lines = block.lines
-    for offset, raw in enumerate(lines):
-        line = clean_line(raw, prose=False)
-        hits = paren_hits(line)
+def _descriptions(ctx: Collector, block: Fence, scanned: list[tuple[str, list[Hit]]]) -> None:
+    for offset, (line, hits) in enumerate(scanned):
         if hits and hits[0].port is not None and hits[0].index == first_nonblank(line):
             _describe(ctx, block, offset, hits[0].name, hits[0].index)
 

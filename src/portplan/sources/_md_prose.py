@@ -292,6 +292,8 @@ def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
         return url is not None
     name = found.group("name")
     index = found.start("url") + url.port_offset
+    if not ctx.checked_port(url.port, number, index, name):
+        return True
     kind = url_port_name(url)
     ctx.port(PortObservation(name, url.port, ctx.at(number, index), source, port_name=kind))
     if _HEALTH_PATH.search(url.path):
@@ -418,8 +420,10 @@ def clean_line(raw: str, *, prose: bool) -> str:
     return blank_list_marker(line) if prose else line
 
 
-def scan_line(ctx: Collector, number: int, raw: str, source: str, *, prose: bool) -> list[Hit]:
-    """Record what line `number` states; returns its `name (specs)` hits."""
+def scan_line(
+    ctx: Collector, number: int, raw: str, source: str, *, prose: bool
+) -> tuple[str, list[Hit]]:
+    """Record what line `number` states; returns the cleaned line and its `name (specs)`."""
     line = clean_line(raw, prose=prose)
     if ":" in line and _DIGIT.search(line):  # every shape has both
         for shape in _SHAPES:
@@ -427,7 +431,7 @@ def scan_line(ctx: Collector, number: int, raw: str, source: str, *, prose: bool
                 break
     hits = paren_hits(line)
     _emit_hits(ctx, number, line, hits, source)
-    return hits
+    return line, hits
 
 
 # --- blocks ---------------------------------------------------------------------------
@@ -437,7 +441,7 @@ def heading(ctx: Collector, block: Heading) -> None:
     """A heading states ports like any line, and names the service of the blocks below it."""
     body = block.text[block.start :].rstrip()
     body = body.rstrip("#") if body.endswith(" #") or body == "#" else body
-    hits = scan_line(ctx, block.line, " " * block.start + body, PROSE, prose=False)
+    _, hits = scan_line(ctx, block.line, " " * block.start + body, PROSE, prose=False)
     text = clean_text(body)
     service = next((hit.name for hit in hits if hit.port is not None), None)
     ctx.enter_heading(HeadingContext(block.level, text, service))
