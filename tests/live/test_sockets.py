@@ -11,7 +11,7 @@ import pytest
 
 from portplan.errors import UsageError
 from portplan.live.owners import Access
-from portplan.live.sockets import Listener, listeners, read_netlink, read_procnet
+from portplan.live.sockets import Listener, RawSocket, listeners, read_netlink, read_procnet
 from tests.live.conftest import (
     AS_NOBODY,
     SYSTEM_PYTHON,
@@ -74,7 +74,9 @@ def test_tcp_only_by_default(listeners4: dict[str, socket.socket]) -> None:
 
 @linux_only
 def test_netlink_and_procnet_agree(listeners4: dict[str, socket.socket]) -> None:
-    keys = lambda found: {(li.protocol, li.address, li.port, li.inode, li.uid) for li in found}  # noqa: E731
+    def keys(found: list[RawSocket]) -> set[tuple[object, ...]]:
+        return {(s.protocol, s.address, s.port, s.inode, s.uid) for s in found}
+
     assert keys(read_netlink(("tcp", "udp"))) == keys(read_procnet(("tcp", "udp")))
 
 

@@ -282,10 +282,9 @@ def test_watch_yields_fresh_reports(holder: Child) -> None:
 def test_describe_owners(holder: Child) -> None:
     report = check_status(_topology(Service("gateway", ports=(_port("http", holder.port, 3),))))
     listener = report.ports[0].listeners[0]
-    assert (
-        describe(listener)
-        == f"process {holder.pid} ({listener.process.command}, user {listener.user})"
-    )  # type: ignore[union-attr]
+    assert listener.process is not None
+    command = listener.process.command
+    assert describe(listener) == f"process {holder.pid} ({command}, user {listener.user})"
     assert describe(listener._replace(process=None, access=listener.access.DENIED)) == (
         "a process that cannot be inspected (permission denied)"
     )

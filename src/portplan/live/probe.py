@@ -75,13 +75,17 @@ async def gather_probes(
     targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY
 ) -> list[ProbeResult]:
     """The coroutine behind `probe_all`, for callers that already run an event loop."""
-    gate = asyncio.Semaphore(max(1, concurrency))
+    results: list[ProbeResult] = []
+    slots: dict[int, ProbeResult] = {}
+    pending = iter(enumerate(targets))
 
-    async def gated(target: Target) -> ProbeResult:
-        async with gate:
-            return await probe(target)
+    async def worker() -> None:  # workers share one queue: no semaphore to contend for
+        for index, target in pending:
+            slots[index] = await probe(target)
 
-    return list(await asyncio.gather(*(gated(t) for t in targets)))
+    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(targets))))))
+    results.extend(slots[i] for i in range(len(targets)))
+    return results
 
 
 async def probe(target: Target) -> ProbeResult:
@@ -141,18 +145,67 @@ async def _probe_http(target: Target) -> str:
 
 async def http_get(host: str, port: int, path: str) -> tuple[int, bytes]:
     """GET path over one fresh connection; (status, body)."""
-    reader, writer = await asyncio.open_connection(host, port)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[bytes] = loop.create_future()
+    request = _request(host, port, path)
+    transport, _ = await loop.create_connection(lambda: _Exchange(request, answer), host, port)
     try:
-        writer.write(_request(host, port, path))
-        head = await reader.readuntil(b"\r\n\r\n")
-        status, headers = _parse_head(head)
-        return status, await _read_body(reader, headers)
-    except asyncio.IncompleteReadError:
-        raise _Unhealthy("connection closed before a full answer") from None
-    except asyncio.LimitOverrunError:
-        raise _Unhealthy("answer headers too long") from None
+        raw = await answer
     finally:
-        writer.close()
+        transport.close()
+    return _parse_response(raw)
+
+
+class _Exchange(asyncio.Protocol):
+    """Send one request, collect the answer until it is complete or the server closes.
+
+    A protocol rather than streams: thousands of probes a second spend their time here.
+    """
+
+    def __init__(self, request: bytes, answer: asyncio.Future[bytes]) -> None:
+        self._request = request
+        self._answer = answer
+        self._buffer = bytearray()
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        transport.write(self._request)  # type: ignore[attr-defined]
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if _complete(self._buffer):
+            self._finish()
+
+    def eof_received(self) -> bool:
+        self._finish()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self._answer.done():
+            self._answer.set_exception(exc)
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._answer.done():
+            self._answer.set_result(bytes(self._buffer))
+        if self._transport is not None:
+            self._transport.close()
+
+
+def _complete(buffer: bytearray) -> bool:
+    """True once the answer in `buffer` is whole (by Content-Length or the last chunk)."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return len(buffer) > _MAX_HEADER
+    head = bytes(buffer[:end]).lower()
+    if b"\r\ntransfer-encoding:" in head and b"chunked" in head:
+        return buffer.endswith(b"0\r\n\r\n")
+    at = head.find(b"\r\ncontent-length:")
+    if at < 0:
+        return len(buffer) - end - 4 >= _MAX_BODY  # read to the end of the connection
+    length = head[at + 17 :].split(b"\r\n", 1)[0].strip()
+    return not length.isdigit() or len(buffer) - end - 4 >= min(int(length), _MAX_BODY)
 
 
 def _request(host: str, port: int, path: str) -> bytes:
@@ -161,6 +214,19 @@ def _request(host: str, port: int, path: str) -> bytes:
         f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: portplan\r\n"
         "Accept: application/json\r\nConnection: close\r\n\r\n"
     ).encode("latin-1")
+
+
+def _parse_response(raw: bytes) -> tuple[int, bytes]:
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    if not separator:
+        if not raw:
+            raise _Unhealthy("connection closed without an answer")
+        raise _Unhealthy("connection closed before a full answer")
+    status, headers = _parse_head(head)
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return status, _dechunk(body)
+    length = headers.get("content-length", "")
+    return status, body[: int(length)] if length.isdigit() else body[:_MAX_BODY]
 
 
 def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
@@ -176,24 +242,17 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     return int(parts[1]), headers
 
 
-async def _read_body(reader: asyncio.StreamReader, headers: Mapping[str, str]) -> bytes:
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        return await _read_chunked(reader)
-    length = headers.get("content-length")
-    if length is not None and length.isdigit():
-        return await reader.readexactly(min(int(length), _MAX_BODY))
-    return await reader.read(_MAX_BODY)
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    body = bytearray()
-    while len(body) < _MAX_BODY:
-        size_line = await reader.readuntil(b"\r\n")
-        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+def _dechunk(data: bytes) -> bytes:
+    body, offset = bytearray(), 0
+    while offset < len(data):
+        line_end = data.find(b"\r\n", offset)
+        if line_end < 0:
+            break
+        size = int(data[offset:line_end].split(b";")[0].strip() or b"0", 16)
         if size == 0:
             break
-        body += await reader.readexactly(size)
-        await reader.readexactly(2)
+        body += data[line_end + 2 : line_end + 2 + size]
+        offset = line_end + 2 + size + 2
     return bytes(body)
 
 

@@ -263,7 +263,9 @@ def _declared_row(
 
 
 class _Owners:
-    """Tells which service a process belongs to, by the names in its command line."""
+    """Tells which service a process belongs to, by the names in its command line.
+
+    Answers are kept per process: one server often holds many ports."""
 
     def __init__(self, services: Iterable[Service]) -> None:
         tokens: dict[str, str] = {}
@@ -272,12 +274,17 @@ class _Owners:
                 tokens.setdefault(token, service.name)
         # longest first, so "token-engine-admin" wins over "token-engine"
         self._tokens = sorted(tokens.items(), key=lambda item: -len(item[0]))
+        self._known: dict[int, str | None] = {}
 
     def service_of(self, listener: Listener) -> str | None:
-        if listener.process is None:
+        process = listener.process
+        if process is None:
             return None
-        text = normalize_name(" ".join((listener.process.name, *listener.process.cmdline)))
-        return next((name for token, name in self._tokens if token in text), None)
+        if process.pid not in self._known:
+            text = normalize_name(" ".join((process.name, *process.cmdline)))
+            match = next((name for token, name in self._tokens if token in text), None)
+            self._known[process.pid] = match
+        return self._known[process.pid]
 
 
 def _tokens(service: Service) -> set[str]:
