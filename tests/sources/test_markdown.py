@@ -536,6 +536,12 @@ def test_secret_in_prose_text_is_redacted() -> None:
     assert service.purpose == "reads JWT_SECRET=*** and postgres://u:***@db:5432/x"
 
 
+def test_secret_in_a_name_is_masked() -> None:
+    result = parse("```yaml\nweb postgres://u:pw123@db:5432/x:\n  ports: ['80:80']\n```")
+    assert [p.service for p in result.ports] == ["web postgres://u:***@db:5432/x"]
+    assert "pw123" not in repr(result)
+
+
 def test_diagrams() -> None:
     result = read_markdown(RESOURCES / "diagrams.md")
     assert ports(result) == [

@@ -112,6 +112,8 @@ _URL_PASSWORD: Final = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^/\s:@]*:)(?P<p
 
 def redact(text: str) -> str:
     """`text` with the values of secret-named assignments and URL passwords masked."""
+    if "@" not in text and "=" not in text and ":" not in text:
+        return text
     text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
     return _SECRET_ASSIGNMENT.sub(lambda m: m.group("name") + m.group("sep") + "***", text)
 

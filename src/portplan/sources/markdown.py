@@ -26,8 +26,9 @@ import codecs
 import os
 import re
 from collections.abc import Callable
+from dataclasses import fields, replace
 from itertools import combinations
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from portplan.model import Location, addresses_overlap, normalize_name
 from portplan.sources._md_blocks import Fence, Heading, Table, TextLine, blocks
@@ -35,7 +36,11 @@ from portplan.sources._md_code import DOCKER_PS, fence
 from portplan.sources._md_context import Collector
 from portplan.sources._md_prose import heading, text_line
 from portplan.sources._md_tables import table
+from portplan.sources._md_text import redact
 from portplan.sources.base import PortObservation, SourceError, SourceResult
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = ["conflicts", "decode_markdown", "parse_markdown", "read_markdown"]
 
@@ -55,7 +60,37 @@ def parse_markdown(text: str, file: str) -> SourceResult:
     lines = [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
     for block in blocks(lines):
         _READERS[type(block)](ctx, block)
-    return ctx.result
+    return _without_secrets(ctx.result)
+
+
+def _without_secrets(result: SourceResult) -> SourceResult:
+    """The result with secrets masked in every text field, wherever a reader took a name
+    or a label from (a service key can hold `DATABASE_URL=postgres://u:pw@db`)."""
+    result.services = [_masked(o) for o in result.services]
+    result.ports = [_masked(o) for o in result.ports]
+    result.dependencies = [_masked(o) for o in result.dependencies]
+    result.variables = [_masked(o) for o in result.variables]
+    result.ranges = [_masked(o) for o in result.ranges]
+    result.errors = [_masked(o) for o in result.errors]
+    return result
+
+
+_Record = TypeVar("_Record", bound="DataclassInstance")
+
+
+def _masked(record: _Record) -> _Record:
+    changes: dict[str, Any] = {}
+    for item in fields(record):
+        value = getattr(record, item.name)
+        if isinstance(value, str):
+            masked: Any = redact(value)
+        elif isinstance(value, tuple):
+            masked = tuple(redact(v) if isinstance(v, str) else v for v in value)
+        else:
+            continue
+        if masked != value:
+            changes[item.name] = masked
+    return replace(record, **changes) if changes else record
 
 
 def read_markdown(path: str | os.PathLike[str]) -> SourceResult:
