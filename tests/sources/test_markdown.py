@@ -366,6 +366,17 @@ def test_table_inside_a_list_item_and_without_outer_pipes() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gateway (8080) | notes\n---",  # a setext heading or a rule, not a delimiter row
+        "| Service | Port |\n|---|\n| gateway | 8080 |",  # delimiter row of the wrong width
+    ],
+)
+def test_not_a_table(text: str) -> None:
+    assert [p.source for p in parse(text).ports] == ["prose"] * text.count("(8080)")
+
+
 # --- code blocks ----------------------------------------------------------------------------
 
 

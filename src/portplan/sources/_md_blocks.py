@@ -78,7 +78,7 @@ def blocks(lines: list[str]) -> Iterator[Block]:
         if fence:
             code, i = _fence(lines, i, fence)
             yield code
-        elif "|" in line and i + 1 < count and _is_separator(lines[i + 1]):
+        elif "|" in line and i + 1 < count and _is_separator(line, lines[i + 1]):
             rows, i = _table(lines, i)
             yield rows
         else:
@@ -90,8 +90,11 @@ def blocks(lines: list[str]) -> Iterator[Block]:
             i += 1
 
 
-def _is_separator(line: str) -> bool:
-    return "-" in line and bool(_SEPARATOR.match(line))
+def _is_separator(header: str, line: str) -> bool:
+    """GFM: a delimiter row (`|---|:--:|`) with as many cells as the header row."""
+    if "-" not in line or "|" not in line or not _SEPARATOR.match(line):
+        return False
+    return len(split_cells(line, 0)) == len(split_cells(header, 0))
 
 
 def _fence(lines: list[str], i: int, opening: re.Match[str]) -> tuple[Fence, int]:

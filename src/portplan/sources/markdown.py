@@ -27,6 +27,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import fields, replace
+from functools import cache
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -80,8 +81,8 @@ _Record = TypeVar("_Record", bound="DataclassInstance")
 
 def _masked(record: _Record) -> _Record:
     changes: dict[str, Any] = {}
-    for item in fields(record):
-        value = getattr(record, item.name)
+    for name in _field_names(type(record)):
+        value = getattr(record, name)
         if isinstance(value, str):
             masked: Any = redact(value)
         elif isinstance(value, tuple):
@@ -89,8 +90,13 @@ def _masked(record: _Record) -> _Record:
         else:
             continue
         if masked != value:
-            changes[item.name] = masked
+            changes[name] = masked
     return replace(record, **changes) if changes else record
+
+
+@cache
+def _field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))
 
 
 def read_markdown(path: str | os.PathLike[str]) -> SourceResult:
