@@ -139,3 +139,8 @@ def test_result_as_dict() -> None:
         "detail": "200",
         "latency_ms": 1.235,
     }
+
+
+def test_a_host_name_is_resolved(http_server: HttpServer) -> None:
+    result = probe_all([Target("localhost", http_server.port, Health(kind="tcp"))])[0]
+    assert (result.healthy, result.detail) == (True, "connected")

@@ -243,23 +243,29 @@ def _meets(port: Port, listener: Listener) -> bool:
 def _declared_row(
     service: Service, port: Port, held: list[Listener], owners: _Owners
 ) -> PortStatus:
-    row = PortStatus(
-        state=State.DOWN,
+    state, holder = _holding(service, held, owners)
+    return PortStatus(
+        state=state,
         protocol=port.protocol,
         port=port.number,
         service=service.name,
         port_name=port.name,
         address=port.address,
         listeners=tuple(held),
+        holder=holder,
         health=port.health,
         location=port.location,
     )
+
+
+def _holding(service: Service, held: list[Listener], owners: _Owners) -> tuple[State, str | None]:
+    """(state, the service recognised as holding the port) for a declared port."""
     if not held:
-        return row
-    holders = {owners.service_of(listener) for listener in held} - {None}
+        return State.DOWN, None
+    holders = sorted({name for li in held if (name := owners.service_of(li)) is not None})
     if not holders or service.name in holders:
-        return replace(row, state=State.UP, holder=service.name if holders else None)
-    return replace(row, state=State.SQUATTED, holder=sorted(h for h in holders if h)[0])
+        return State.UP, service.name if holders else None
+    return State.SQUATTED, holders[0]
 
 
 class _Owners:
