@@ -252,9 +252,8 @@ def main() -> None:
     print_table(f"Listing listening sockets, {args.sockets} extra", listing, "ss -ltnpH")
     print_table(f"Status, {args.endpoints} HTTP health endpoints on loopback", status, None)
     print("\nGoals:\n" + "\n".join(f"- {line}" for line in goals(listing, status)))
-    print(
-        f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]}, hyperfine: {bool(shutil.which('hyperfine'))})"
-    )
+    tools = f"hyperfine: {'yes' if shutil.which('hyperfine') else 'no'}"
+    print(f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]}, {tools})")
 
 
 if __name__ == "__main__":

@@ -136,10 +136,11 @@ class _OwnerCells:
 
     def __init__(self, *, with_since: bool = False) -> None:
         self._with_since = with_since
-        self._seen: dict[tuple[int | None, int | None, Access], list[str]] = {}
+        self._seen: dict[tuple[int, int | None, Access], list[str]] = {}
 
     def __call__(self, listener: Listener) -> list[str]:
-        key = (listener.pid, listener.uid, listener.access)
+        # by identity: one Process object per PID is shared by all its sockets
+        key = (id(listener.process), listener.uid, listener.access)
         cells = self._seen.get(key)
         if cells is None:
             cells = self._seen[key] = self._cells(listener)

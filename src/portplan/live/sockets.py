@@ -158,16 +158,16 @@ def with_owners(
     owner_map = find_owners([sock.inode for sock in raw if sock.inode], complete=complete)
     cache: dict[int, Process | None] = {}
     holders, unowned = owner_map.holders, owner_map.access(-1)
-    make = Listener._make
-    result = []
+    new = tuple.__new__  # Listener(...) through its Python-level __new__ costs twice as much
+    result: list[Listener] = []
     for sock in raw:
         pids = holders.get(sock[3])
         if pids is None:
-            result.append(make((*sock, unowned, None, ())))
+            result.append(new(Listener, (*sock, unowned, None, ())))
             continue
         process = cache[pids[0]] if pids[0] in cache else _cached_process(pids[0], cache)
         access = Access.KNOWN if process else Access.UNKNOWN  # UNKNOWN: exited since the scan
-        result.append(make((*sock, access, process, tuple(pids))))
+        result.append(new(Listener, (*sock, access, process, tuple(pids))))
     return result
 
 
@@ -237,7 +237,7 @@ def _uniform_records(data: bytes) -> list[tuple[Any, ...]] | None:
     if layout is None:
         layout = _RECORDS[step] = struct.Struct(f"{_RECORD_FORMAT}{step - _RECORD_MIN}x")
     records = list(layout.iter_unpack(data))
-    if any(r[0] != length or r[1] != _SOCK_DIAG_BY_FAMILY for r in records):
+    if {r[:2] for r in records} != {(length, _SOCK_DIAG_BY_FAMILY)}:
         return None
     return records
 
