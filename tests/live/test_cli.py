@@ -137,9 +137,8 @@ services:
 def _registry(tmp_path: Path, http_server: HttpServer, down: int) -> Path:
     path = tmp_path / "portplan.yaml"
     port = http_server.port
-    text = REGISTRY.format(
-        low=min(port, down), high=max(port, down), up=port, down=down, wrong=port
-    )
+    # the managed range holds the server's port only: other listeners here are not ours
+    text = REGISTRY.format(low=port, high=port, up=port, down=down, wrong=port)
     path.write_text(text)
     return path
 
