@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ BAD_FILES = [
     ),
     (
         "bad_indent.yaml",
-        "4:4: bad indentation: expected a key aligned with the mapping at line 2, column 3",
+        "4:4: bad indentation or stray text: expected a key aligned with the mapping at line 2, column 3",
     ),
     ("unclosed_flow.yaml", "4:5: expected ',' or '}' in the mapping opened at line 3, column 12"),
     (
@@ -79,7 +81,7 @@ BAD_TEXTS = [
     ),
     (
         "- a\nb: 1\n",
-        "f.yaml:2:1: bad indentation: expected a '- ' item aligned with the list "
+        "f.yaml:2:1: bad indentation or stray text: expected a '- ' item aligned with the list "
         "at line 1, column 1",
     ),
     ("a: [1, 2\n", "f.yaml:2:1: expected ',' or ']' in the list opened at line 1, column 4"),
@@ -235,6 +237,33 @@ def test_load_all_reads_every_document() -> None:
 )
 def test_documents_of_every_shape(text: str, expected: Any) -> None:
     assert load(text, "f.yaml") == expected
+
+
+def test_kubernetes_manifest_with_block_scalars() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  run.sh: |\n    echo hi\n"
+        '  port: "8080"\n---\nkind: Service\nspec:\n  ports:\n  - port: 80\n'
+        "    targetPort: 8080\n"
+    )
+    config_map, service = load_all(text.encode(), "k8s.yaml")
+    assert config_map["data"] == {"run.sh": "echo hi\n", "port": "8080"}
+    assert config_map["data"].value_marks["port"] == Mark(6, 9)
+    ports = service["spec"]["ports"]
+    assert ports == [{"port": 80, "targetPort": 8080}]
+    assert ports.item_marks == [Mark(11, 5)]
+    assert ports[0].key_marks["targetPort"] == Mark(12, 5)
+
+
+def test_tabs_inside_values_are_text() -> None:
+    assert load("a: b\tc\nd: [e,\tf]\n", "f.yaml") == {"a": "b\tc", "d": ["e", "f"]}
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys; from portplan.yamlload import load; load('a: {b: [1]}', 'f'); "
+        "assert 'yaml' not in sys.modules, 'the fast path imported PyYAML'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 # --- the YAML 1.2 core schema ---------------------------------------------------------

@@ -22,12 +22,15 @@ def _unclosed_quote(char: str, problem: Mark, context: Mark | None) -> tuple[Mar
 
 
 def _block_mapping(char: str, problem: Mark, context: Mark | None) -> tuple[Mark, str]:
-    what = f"bad indentation: expected a key aligned with the mapping at {_at(context)}"
+    what = (
+        f"bad indentation or stray text: expected a key aligned with the mapping at {_at(context)}"
+    )
     return problem, what
 
 
 def _block_sequence(char: str, problem: Mark, context: Mark | None) -> tuple[Mark, str]:
-    what = f"bad indentation: expected a '- ' item aligned with the list at {_at(context)}"
+    what = "bad indentation or stray text: expected a '- ' item aligned with the list at "
+    what += _at(context)
     return problem, what
 
 

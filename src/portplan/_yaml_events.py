@@ -62,12 +62,6 @@ class _Builder:
         self.sizes: dict[int, int] = {}
         self.budget = AliasBudget(filename, text_length)
 
-    def feed(self, event: Event) -> None:
-        name = type(event).__name__
-        handler = _HANDLERS.get(name)
-        if handler is not None:
-            handler(self, event)
-
     # --- documents ----------------------------------------------------------------
 
     def document_start(self, event: Event) -> None:
@@ -84,8 +78,12 @@ class _Builder:
     # --- nodes --------------------------------------------------------------------
 
     def scalar(self, event: Any) -> None:
-        mark = _mark(event)
-        value = _scalar_value(self.filename, event, mark)
+        start = event.start_mark
+        mark = Mark(start.line + 1, start.column + 1)
+        if event.tag is None:
+            value = event.value if event.style else resolve_plain(event.value)
+        else:
+            value = _scalar_value(self.filename, event, mark)
         if event.anchor is not None:
             self.anchors[event.anchor] = value
         merge = value == "<<" and event.tag is None and not event.style
@@ -204,15 +202,15 @@ def _typed(filename: str, short: str, text: str, mark: Mark) -> Any:
     return float(typed) if short == "float" else typed
 
 
-_HANDLERS: Final[dict[str, Any]] = {
-    "ScalarEvent": _Builder.scalar,
-    "AliasEvent": _Builder.alias,
-    "MappingStartEvent": _Builder.collection_start,
-    "SequenceStartEvent": _Builder.collection_start,
-    "MappingEndEvent": _Builder.collection_end,
-    "SequenceEndEvent": _Builder.collection_end,
-    "DocumentStartEvent": _Builder.document_start,
-    "DocumentEndEvent": _Builder.document_end,
+_HANDLERS: Final = {
+    "ScalarEvent": "scalar",
+    "AliasEvent": "alias",
+    "MappingStartEvent": "collection_start",
+    "SequenceStartEvent": "collection_start",
+    "MappingEndEvent": "collection_end",
+    "SequenceEndEvent": "collection_end",
+    "DocumentStartEvent": "document_start",
+    "DocumentEndEvent": "document_end",
 }
 
 
@@ -221,11 +219,17 @@ def parse_documents(text: str, filename: str, single: bool) -> list[Any]:
     import yaml  # heavy: only files the fast parser hands over pay for it
 
     builder = _Builder(filename, len(text), single)
+    handlers = {
+        getattr(yaml.events, name): getattr(builder, method) for name, method in _HANDLERS.items()
+    }
+    ignore = handlers.get  # stream start and end have no handler
     parser = yaml.CSafeLoader(text)
     try:
         event = parser.get_event()
         while event is not None:
-            builder.feed(event)
+            handler = ignore(type(event))
+            if handler is not None:
+                handler(event)
             event = parser.get_event()
     except yaml.YAMLError as exc:
         raise translate(exc, filename, text) from None

@@ -35,6 +35,7 @@ from portplan._yaml_tree import (
 _BAD_START: Final = frozenset("#&*!|>'\"%@`[]{},?")
 _MAYBE_INDICATOR: Final = frozenset("-?:")
 _NOT_PLAIN: Final = _BAD_START | _MAYBE_INDICATOR
+_RESOLVABLE: Final = frozenset("0123456789+-.~nNtTfF<")  # keys resolve_plain may change
 _NAME: Final = re.compile(r"[A-Za-z0-9_-]+")
 _FOREIGN_BREAKS: Final = ("\x85", "\u2028", "\u2029", "\r", "\t")
 
@@ -130,9 +131,21 @@ class _Parser:
         key_marks = ymap.key_marks
         value_marks = ymap.value_marks
         merges: list[tuple[Any, Mark]] = []
+        count = self.count
         while True:
             line = lines[row]
-            key, colon = _key(line, indent)
+            colon = line.find(": ", indent)
+            if line[indent] in _NOT_PLAIN or colon < 0 or colon - indent > MAX_KEY:
+                key, colon = _key(line, indent)
+            else:  # the common plain key, inline
+                raw = line[indent:colon]
+                if " #" in raw:
+                    raise HandOver
+                if raw[-1] == " ":
+                    raw = raw.rstrip(" ")
+                key = key_text(resolve_plain(raw)) if raw[0] in _RESOLVABLE else raw
+                if raw == "<<":
+                    key = None
             content = line[colon + 1 :].lstrip(" ")
             if content and content[0] not in _NOT_PLAIN:
                 # the common `key: value`, inline
@@ -153,6 +166,13 @@ class _Parser:
                 ymap[key] = value
                 key_marks[key] = Mark(row + 1, indent + 1)
                 value_marks[key] = mark
+            row = self.row
+            if row < count:  # the common next line, inline
+                line = lines[row]
+                content = line.lstrip(" ")
+                next_indent = len(line) - len(content)
+                if next_indent == indent and content[:1] not in ("#", "") and indent:
+                    continue
             next_indent = self._skip()
             if next_indent != indent:
                 if next_indent > indent:
