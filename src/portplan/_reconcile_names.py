@@ -9,7 +9,7 @@ so that reconcile reports it: nothing is guessed silently.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -189,16 +189,18 @@ def _fold_similar(
     find: _Find,
     union: _Union,
 ) -> None:
-    """A service name that only extends another ("compliancemonitoring" and
-    "compliancemonitor") is matched, and the match is recorded so that it is reported."""
-    keys = sorted(spelled)
-    for key in keys:
+    """A service name that only adds a word to another ("compliancemonitoring" and
+    "compliancemonitor", "serverapigateway" and "apigateway") is matched, and the match is
+    recorded so that it is reported."""
+    by_short: dict[str, list[str]] = {}
+    for key in spelled:
+        by_short.setdefault(strip_suffix(key), []).append(key)
+    for key in sorted(spelled):
         short = strip_suffix(key)
         if find(key) != key or len(short) < MIN_PREFIX:
             continue
-        candidates = sorted(
-            {find(other) for other in keys if _extends(short, other) and find(other) != key}
-        )
+        others = {o for v in _variants(short) for o in by_short.get(v, ())}
+        candidates = sorted({find(o) for o in others if find(o) != key})
         if len(candidates) == 1:
             names.similar[_shown(spelled[key])] = (_shown(spelled[candidates[0]]), min(where[key]))
             union(key, candidates[0])
@@ -206,18 +208,16 @@ def _fold_similar(
             names.ambiguous[_shown(spelled[key])] = (candidates, min(where[key]))
 
 
-def _extends(short: str, other: str) -> bool:
-    """Whether one name is the other with a word added: "compliancemonitoring" and
-    "compliancemonitor", "serverapigateway" and "apigateway"."""
-    other_short = strip_suffix(other)
-    if other_short == short or min(len(short), len(other_short)) < MIN_PREFIX:
-        return False
-    longer, shorter = (
-        (short, other_short) if len(short) > len(other_short) else (other_short, short)
-    )
-    if longer.startswith(shorter):
-        return longer[len(shorter) :] in SIMILAR_TAILS
-    return longer.endswith(shorter) and longer[: -len(shorter)] in SIMILAR_HEADS
+def _variants(short: str) -> Iterator[str]:
+    """The names that differ from `short` by one word of SIMILAR_TAILS / SIMILAR_HEADS."""
+    for tail in SIMILAR_TAILS:
+        yield short + tail
+        if short.endswith(tail) and len(short) - len(tail) >= MIN_PREFIX:
+            yield short[: -len(tail)]
+    for head in SIMILAR_HEADS:
+        yield head + short
+        if short.startswith(head) and len(short) - len(head) >= MIN_PREFIX:
+            yield short[len(head) :]
 
 
 def _shown(counts: Counter[str]) -> str:

@@ -58,15 +58,17 @@ def slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         else:
             named.setdefault((port.key, view.system(port.obs.location), slot), []).append(port)
     known: dict[tuple[str, int], set[int]] = {}
-    for (key, system, _), ports in named.items():
+    slot_names: dict[tuple[str, int], set[str]] = {}
+    for (key, system, slot), ports in named.items():
         known.setdefault((key, system), set()).update(n for p in ports for n in p.numbers())
+        slot_names.setdefault((key, system), set()).add(slot)
     origins = {(p.key, p.origin) for p in view.ports if p.obs.port_name}
     for port in unnamed:
         system = view.system(port.obs.location)
         numbers = known.get((port.key, system), set())
         if port.numbers() & numbers or _another_port(port, origins):
             continue
-        have = sorted(s for (k, y, s) in named if (k, y) == (port.key, system))
+        have = sorted(slot_names.get((port.key, system), ()))
         slot = "http" if "http" in have else have[0] if len(have) == 1 else UNNAMED
         named.setdefault((port.key, system, slot), []).append(port)
     return named
@@ -216,7 +218,7 @@ def _reservation(view: View, port: Port) -> tuple[str, Location] | None:
                 return (f" ({item.reason})" if item.reason else "", item.location)
         return None
     system = view.system(port.obs.location)
-    for result in sorted(view.results, key=lambda r: r.file != port.file):
+    for result in sorted(view.with_ranges, key=lambda r: r.file != port.file):
         for found in result.ranges:
             if found.reserved and number in found.ports and view.system(found.location) == system:
                 return (f" ({found.label})" if found.label else "", found.location)
@@ -257,7 +259,7 @@ def _policy(view: View, port: Port) -> tuple[Exposure, Location] | None:
         return None
     system = view.system(port.obs.location)
     # The file's own policy first, then the other files of its system.
-    for result in sorted(view.results, key=lambda r: r.file != port.file):
+    for result in sorted(view.with_ranges, key=lambda r: r.file != port.file):
         for found in result.ranges:
             if (
                 found.exposure in narrow

@@ -87,6 +87,11 @@ class View:
         return _systems(self)
 
     @cached_property
+    def with_ranges(self) -> list[SourceResult]:
+        """The results that state ranges (policies, reservations)."""
+        return [result for result in self.results if result.ranges]
+
+    @cached_property
     def _published(self) -> dict[str, list[Port]]:
         found: dict[str, list[Port]] = {}
         for port in self.ports:
@@ -144,9 +149,13 @@ def rule(id: str, name: str, level: Level, summary: str) -> Callable[[Check], Ru
 
 def reconcile(results: Sequence[SourceResult], topology: Topology | None = None) -> list[Finding]:
     """Every disagreement between `results` (and with `topology`), sorted by location."""
+
+    return _run(build_view(results, topology))
+
+
+def _run(view: View) -> list[Finding]:
     from portplan._reconcile_rules import RULES
 
-    view = build_view(results, topology)
     return sorted_findings(_unique(f for r in RULES.values() for f in r.check(view)))
 
 
@@ -264,12 +273,13 @@ class ReconcileResult:
     results: list[SourceResult]
     topology: Topology | None
     findings: list[Finding]
+    services: int = 0  # how many services the sources name
 
     def report(self) -> Report:
         from portplan._reconcile_rules import RULES
 
         files = len({r.file for r in self.results})
-        services = len({p.key for p in build_view(self.results, self.topology).ports})
+        services = self.services
         subject = f"{_plural(files, 'file')}, {_plural(services, 'service')}"
         if self.topology is not None:
             subject += f" against {self.topology.source}"
@@ -293,7 +303,9 @@ def reconcile_paths(
     from portplan.sources import scan
 
     results = scan(paths)
-    return ReconcileResult(results, topology, reconcile(results, topology))
+    view = build_view(results, topology)
+    services = len({port.key for port in view.ports})
+    return ReconcileResult(results, topology, _run(view), services)
 
 
 def _plural(count: int, word: str) -> str:
