@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -41,6 +42,12 @@ EXIT_INTERRUPTED = 130
     show_default=True,
     help="Health checks in flight at once.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes to spread thousands of HTTP/TCP checks over (default: one per core).",
+)
 @click.option("--no-health", is_flag=True, help="Only look at listeners; run no health checks.")
 def command(
     file: str | None,
@@ -49,6 +56,7 @@ def command(
     interval: float,
     host: str | None,
     concurrency: int,
+    workers: int | None,
     no_health: bool,
 ) -> int:
     """Hold every port of the registry against this machine: up (with its owner), down,
@@ -63,7 +71,8 @@ def command(
     from portplan.loader import load
 
     topology = load(file)
-    options = StatusOptions(host=host, probes=not no_health, concurrency=concurrency)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    options = StatusOptions(host, not no_health, concurrency, workers)
     if watch:
         return _watch(topology, interval, as_json, options)
     report = check_status(topology, options)

@@ -66,11 +66,21 @@ class _Unhealthy(Exception):
 
 
 def probe_all(
-    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY
+    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY, workers: int = 1
 ) -> list[ProbeResult]:
-    """Run every check, at most `concurrency` at a time; results in the order of targets."""
+    """Run every check, at most `concurrency` at a time; results in the order of targets.
+
+    `workers` > 1 lets thousands of HTTP/TCP checks spread over forked processes (see
+    `portplan.live.workers`); gRPC checks always run here.
+    """
     if not targets:
         return []
+    if workers > 1:
+        from portplan.live import workers as spread
+
+        shares = spread.split(targets, workers)
+        if len(shares) > 1:
+            return spread.probe_in_workers(targets, shares, concurrency)
     return asyncio.run(gather_probes(targets, concurrency=concurrency))
 
 
@@ -196,15 +206,6 @@ async def _send_all(sock: socket.socket, data: bytes) -> None:
             await _ready(loop.add_writer, loop.remove_writer, sock)
 
 
-async def _receive(sock: socket.socket) -> bytes:
-    while True:
-        try:
-            return sock.recv(65536)
-        except BlockingIOError:
-            loop = asyncio.get_running_loop()
-            await _ready(loop.add_reader, loop.remove_reader, sock)
-
-
 # ---------------------------------------------------------------------------
 # HTTP/1.1
 
@@ -223,15 +224,28 @@ async def http_get(host: str, port: int, path: str) -> tuple[int, bytes]:
     sock = await connect(host, port)
     try:
         await _send_all(sock, _request(host, port, path))
+        loop = asyncio.get_running_loop()
         answer = bytearray()
         while not _complete(answer):
-            data = await _receive(sock)
+            # wait first: an answer is never there the instant the request has left
+            await _ready(loop.add_reader, loop.remove_reader, sock)
+            data = _recv_ready(sock)
             if not data:
+                if data is None:
+                    continue
                 break
             answer += data
     finally:
         sock.close()
     return _parse_response(bytes(answer))
+
+
+def _recv_ready(sock: socket.socket) -> bytes | None:
+    """What a readable socket holds (b"" at the end), or None on a spurious wake-up."""
+    try:
+        return sock.recv(65536)
+    except BlockingIOError:
+        return None
 
 
 def _complete(buffer: bytearray) -> bool:

@@ -160,11 +160,13 @@ def _plural(count: int, word: str) -> str:
 @dataclass(frozen=True, slots=True)
 class StatusOptions:
     """How to check: `host` is the registry's name for this machine (guessed when None);
-    `probes=False` skips health checks; `concurrency` bounds the checks in flight."""
+    `probes=False` skips health checks; `concurrency` bounds the checks in flight;
+    `workers` > 1 spreads thousands of checks over forked processes."""
 
     host: str | None = None
     probes: bool = True
     concurrency: int = DEFAULT_CONCURRENCY
+    workers: int = 1  # processes to spread many HTTP/TCP checks over (forked)
 
 
 def check_status(
@@ -185,7 +187,7 @@ def check_status(
     rows = declared_rows(services, listeners)
     rows += unexpected_rows(topology, chosen, services, listeners)
     if options.probes:
-        rows = _probe_rows(rows, options.concurrency)
+        rows = _probe_rows(rows, options)
     findings = sorted_findings(f for row in rows for f in findings_of(row, topology))
     return StatusReport(chosen, tuple(rows), tuple(findings), time.time())
 
@@ -357,13 +359,14 @@ def _unexpected_row(
 # Health and latency
 
 
-def _probe_rows(rows: list[PortStatus], concurrency: int) -> list[PortStatus]:
+def _probe_rows(rows: list[PortStatus], options: StatusOptions) -> list[PortStatus]:
     wanted = [(i, target) for i, row in enumerate(rows) if (target := _target(row)) is not None]
     if not wanted:
         return rows
     from portplan.live.probe import probe_all
 
-    results = probe_all([target for _, target in wanted], concurrency=concurrency)
+    targets = [target for _, target in wanted]
+    results = probe_all(targets, concurrency=options.concurrency, workers=options.workers)
     probed = list(rows)
     for (index, _), result in zip(wanted, results, strict=True):
         probed[index] = replace(rows[index], probe=result)
