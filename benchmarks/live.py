@@ -164,6 +164,7 @@ def listing_commands() -> dict[str, list[str]]:
         "python + psutil": [sys.executable, "-c", PSUTIL_LISTING],
         "portplan ports": [PORTPLAN, "ports"],
         "portplan ports --json": [PORTPLAN, "ports", "--json"],
+        "portplan --version (CLI start-up only)": [PORTPLAN, "--version"],
         "python -c pass": [sys.executable, "-c", "pass"],
     }
     return {name: argv for name, argv in commands.items() if shutil.which(argv[0])}
