@@ -181,7 +181,8 @@ class HttpServer:
 
 
 def _serve_http(address: str, family: int) -> tuple[ThreadingHTTPServer, threading.Thread]:
-    server_class = type("Server", (ThreadingHTTPServer,), {"address_family": family})
+    attributes = {"address_family": family, "request_queue_size": 256}
+    server_class = type("Server", (ThreadingHTTPServer,), attributes)
     server = server_class((address, 0), _Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

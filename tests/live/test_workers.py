@@ -20,10 +20,16 @@ def _targets(server: HttpServer, count: int, kinds: str = "http") -> list[Target
         Target(
             server.host,
             server.port,
-            Health(kinds if kinds != "mixed" else ("grpc" if i % 7 == 0 else "http"), paths[i % 3]),
+            Health(_kind(kinds, i), paths[i % 3], timeout_ms=60_000),
         )
         for i in range(count)
     ]
+
+
+def _kind(kinds: str, index: int) -> str:
+    if kinds != "mixed":
+        return kinds
+    return "grpc" if index % 7 == 0 else "http"
 
 
 @needs_fork
