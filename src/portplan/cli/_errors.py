@@ -6,10 +6,7 @@ Anything unexpected becomes a short message plus a log file holding the tracebac
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +48,10 @@ def _say(text: str) -> None:
 
 
 def _write_crash_log() -> str:
+    import os
+    import tempfile
+    import traceback
+
     directory = os.environ.get("PORTPLAN_LOG_DIR") or tempfile.gettempdir()
     fd, path = tempfile.mkstemp(prefix="portplan-crash-", suffix=".log", dir=directory)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
