@@ -3,41 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import import_module
 
 from portplan.findings import Finding, sorted_findings
 from portplan.model import Topology
-from portplan.rules import (
-    pp101_duplicate_binding,
-    pp102_out_of_range,
-    pp103_reserved_port,
-    pp104_overlapping_ranges,
-    pp105_unknown_dependency,
-    pp106_dependency_cycle,
-    pp107_exposure,
-    pp108_privileged_port,
-    pp109_ephemeral_port,
-    pp110_well_known_port,
-    pp111_secret,
-    pp112_unknown_reference,
-)
 from portplan.rules._base import Context, Rule
 
+# One module per rule; the registry is built from this list, in this order.
+MODULES = (
+    "pp101_duplicate_binding",
+    "pp102_out_of_range",
+    "pp103_reserved_port",
+    "pp104_overlapping_ranges",
+    "pp105_unknown_dependency",
+    "pp106_dependency_cycle",
+    "pp107_exposure",
+    "pp108_privileged_port",
+    "pp109_ephemeral_port",
+    "pp110_well_known_port",
+    "pp111_secret",
+    "pp112_unknown_reference",
+)
 RULES: dict[str, Rule] = {
-    module.RULE.id: module.RULE
-    for module in (
-        pp101_duplicate_binding,
-        pp102_out_of_range,
-        pp103_reserved_port,
-        pp104_overlapping_ranges,
-        pp105_unknown_dependency,
-        pp106_dependency_cycle,
-        pp107_exposure,
-        pp108_privileged_port,
-        pp109_ephemeral_port,
-        pp110_well_known_port,
-        pp111_secret,
-        pp112_unknown_reference,
-    )
+    rule.id: rule for rule in (import_module(f"portplan.rules.{name}").RULE for name in MODULES)
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -79,7 +79,3 @@ def rule(id: str, name: str, level: Level, summary: str) -> Callable[[Check], Ru
         return Rule(id=id, name=name, level=level, check=check, summary=summary)
 
     return wrap
-
-
-def port_facts(service: str, port_name: str, number: int, host: str) -> Mapping[str, Any]:
-    return {"service": service, "port_name": port_name, "port": number, "host": host}
