@@ -12,15 +12,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 REPORT_FORMATS = ("text", "json", "sarif", "github")
 
 
-def file_option(func: F) -> F:
-    return click.option(
-        "-f",
-        "--file",
-        "file",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="The topology file (default: portplan.yaml here or in the nearest parent).",
-    )(func)
+def _file(help_text: str) -> Callable[[F], F]:
+    def decorate(func: F) -> F:
+        return click.option(
+            "-f",
+            "--file",
+            "file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help=help_text,
+        )(func)
+
+    return decorate
+
+
+file_option = _file("The topology file (default: portplan.yaml here or in the nearest parent).")
+# For commands that work without a registry and only name services when one is found.
+optional_file_option = _file(
+    "The registry (default: portplan.yaml here or in the nearest parent, if any)."
+)
 
 
 def format_option(func: F) -> F:

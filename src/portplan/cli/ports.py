@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from portplan.cli._options import optional_file_option
+
 
 @click.command("ports")
 @click.option("--json", "as_json", is_flag=True, help="One JSON record per socket.")
@@ -15,13 +17,7 @@ import click
     is_flag=True,
     help="One row per socket, instead of one per owner and port (0.0.0.0 and :: together).",
 )
-@click.option(
-    "-f",
-    "--file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The registry (default: portplan.yaml here or in the nearest parent, if any).",
-)
+@optional_file_option
 def command(as_json: bool, udp: bool, all_addresses: bool, file: str | None) -> int:
     """List every listening socket: address, port, protocol, PID, user, start time, command,
     and the service it belongs to when a registry is found.

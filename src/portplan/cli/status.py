@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from portplan.cli._options import file_option
+
 if TYPE_CHECKING:
     from portplan.live.status import StatusOptions, StatusReport
     from portplan.model import Topology
@@ -18,13 +20,7 @@ EXIT_INTERRUPTED = 130
 
 
 @click.command("status")
-@click.option(
-    "-f",
-    "--file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The topology file (default: portplan.yaml here or in the nearest parent).",
-)
+@file_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--watch", is_flag=True, help="Redraw every --interval seconds until ^C.")
 @click.option(

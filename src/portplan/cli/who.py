@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import click
 
+from portplan.cli._options import optional_file_option
+
 
 @click.command("who")
 @click.argument("ports", nargs=-1, required=True, type=click.IntRange(1, 65535))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option(
-    "-f",
-    "--file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="The registry (default: portplan.yaml here or in the nearest parent, if any).",
-)
+@optional_file_option
 def command(ports: tuple[int, ...], as_json: bool, file: str | None) -> int:
     """Show who holds each PORT (TCP or UDP) and which service of the registry should.
 
