@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from portplan.findings import Finding, Level
-from portplan.model import Location, PortRange, Topology
+from portplan.model import Location, Port, PortRange, Service, Topology
 
 LINUX_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
 IANA_EPHEMERAL = PortRange(49152, 65535)
@@ -69,6 +69,26 @@ class Rule:
             message=message,
             locations=tuple(locations),
             facts=facts,
+        )
+
+    def port_finding(
+        self,
+        service: Service,
+        port: Port,
+        what: str,
+        others: Iterable[Location] = (),
+        /,
+        **facts: Any,
+    ) -> Finding:
+        """A finding about one port: '<service>.<port> <what>', with the port's facts."""
+        return self.finding(
+            f"{service.name}.{port.name} {what}",
+            [port.location, *others],
+            service=service.name,
+            port_name=port.name,
+            port=port.number,
+            host=service.host,
+            **facts,
         )
 
 

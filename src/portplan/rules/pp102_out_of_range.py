@@ -22,13 +22,11 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
             policies = [r for r in topology.ranges if r.applies_to(service, port)]
             if policies and not any(port.number in r.ports for r in policies):
                 names = ", ".join(f"{r.name} ({r.ports})" for r in policies)
-                yield check.finding(
-                    f"{service.name}.{port.name} is {port.number}, outside its range {names}",
-                    [port.location, *(r.location for r in policies)],
-                    service=service.name,
-                    port_name=port.name,
-                    port=port.number,
-                    host=service.host,
+                yield check.port_finding(
+                    service,
+                    port,
+                    f"is {port.number}, outside its range {names}",
+                    [r.location for r in policies],
                     ranges=[r.name for r in policies],
                 )
 

@@ -28,14 +28,11 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
                 if reservation.host is not None and reservation.host != service.host:
                     continue
                 reason = f" ({reservation.reason})" if reservation.reason else ""
-                yield check.finding(
-                    f"{service.name}.{port.name} takes {port.number}, "
-                    f"reserved {reservation.ports}{reason}",
-                    [port.location, reservation.location],
-                    service=service.name,
-                    port_name=port.name,
-                    port=port.number,
-                    host=service.host,
+                yield check.port_finding(
+                    service,
+                    port,
+                    f"takes {port.number}, reserved {reservation.ports}{reason}",
+                    [reservation.location],
                     reserved=str(reservation.ports),
                 )
 

@@ -61,17 +61,14 @@ def _zones_of(topology: Topology, service: Service) -> list[Zone]:
     return [topology.zones[name] for name in unique]
 
 
-def _finding(service: Service, port: Port, what: str, **facts: object) -> Finding:
-    return check.finding(
-        f"{service.name}.{port.name} ({port.number}) {what}",
-        [port.location],
-        service=service.name,
-        port_name=port.name,
-        port=port.number,
-        host=service.host,
+def _finding(service: Service, port: Port, what: str, zone: str | None = None) -> Finding:
+    return check.port_finding(
+        service,
+        port,
+        f"({port.number}) {what}",
         exposure=service.exposure_of(port).value,
         address=port.address,
-        **facts,
+        **({"zone": zone} if zone else {}),
     )
 
 

@@ -19,14 +19,11 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     for service in topology.services.values():
         for port in service.ports:
             if port.number < FIRST_UNPRIVILEGED:
-                yield check.finding(
-                    f"{service.name}.{port.name} is {port.number}, a privileged port (< 1024): "
+                yield check.port_finding(
+                    service,
+                    port,
+                    f"is {port.number}, a privileged port (< 1024): "
                     "binding it needs root or CAP_NET_BIND_SERVICE",
-                    [port.location],
-                    service=service.name,
-                    port_name=port.name,
-                    port=port.number,
-                    host=service.host,
                 )
 
 

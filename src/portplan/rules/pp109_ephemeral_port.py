@@ -22,14 +22,11 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
         ephemeral, origin = _range_for(topology, service, context)
         for port in service.ports:
             if port.number in ephemeral:
-                yield check.finding(
-                    f"{service.name}.{port.name} is {port.number}, inside the ephemeral range "
-                    f"{ephemeral} ({origin}): an outgoing connection may take it first",
-                    [port.location],
-                    service=service.name,
-                    port_name=port.name,
-                    port=port.number,
-                    host=service.host,
+                yield check.port_finding(
+                    service,
+                    port,
+                    f"is {port.number}, inside the ephemeral range {ephemeral} ({origin}): "
+                    "an outgoing connection may take it first",
                     ephemeral=str(ephemeral),
                 )
 

@@ -49,14 +49,10 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
         for port in service.ports:
             entry = known.get((port.number, port.protocol))
             if entry is not None and not _is_product(service, entry):
-                yield check.finding(
-                    f"{service.name}.{port.name} is {port.number}, the well-known port of "
-                    f"{entry.product}",
-                    [port.location],
-                    service=service.name,
-                    port_name=port.name,
-                    port=port.number,
-                    host=service.host,
+                yield check.port_finding(
+                    service,
+                    port,
+                    f"is {port.number}, the well-known port of {entry.product}",
                     product=entry.product,
                 )
 
