@@ -2,18 +2,24 @@
 
 Names are compared by `normalize_name`; a few infrastructure synonyms (postgresql ->
 postgres) and suffixes ("service", "server") are folded; aliases come from the plan and
-from the sources themselves. A name matched only by similarity, or not at all, is recorded
-so that reconcile reports it: nothing is guessed silently.
+from the sources themselves. Against a plan, two rules follow from how sources name things:
+an environment-variable prefix (ELASTICSEARCH_TRANSPORT of ELASTICSEARCH_TRANSPORT_PORT)
+names the plan service its longest leading words spell, and a product named after a URL
+scheme (postgres) is the plan's only service with a port of that kind. A name matched only
+by similarity, or not at all, is recorded so that reconcile reports it: nothing is guessed
+silently.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
+from portplan.sources._md_env import SCHEME_SERVICES
 from portplan.sources.base import SourceResult
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
@@ -117,10 +123,13 @@ def _against_plan(
         names.display[service.name] = service.name
         for alias in service.aliases:
             names.canonical.setdefault(base_key(alias), service.name)
+    planned = dict(names.canonical)
     for key in sorted(spelled):
         if key in names.canonical:
             continue
         found = _plan_service(topology, key, spelled[key], aliases)
+        if found is None:
+            found = variable_service(spelled[key], planned) or kind_service(key, topology)
         if found is not None:
             names.canonical[key] = found
         else:
@@ -139,6 +148,52 @@ def _plan_service(
         if service is not None:
             return service.name
     return None
+
+
+def _products() -> dict[str, frozenset[str]]:
+    """The services readers name after a URL scheme (postgresql:// -> postgres), each with
+    the port kinds it serves: rabbitmq -> {rabbitmq, amqp, amqps}."""
+    found: dict[str, set[str]] = {}
+    for scheme, product in SCHEME_SERVICES.items():
+        found.setdefault(base_key(product), {base_key(product)}).add(base_key(scheme))
+    return {product: frozenset(kinds) for product, kinds in found.items()}
+
+
+_PRODUCTS: Final = _products()
+_VARIABLE_PREFIX: Final = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+
+
+def variable_service(spellings: Iterable[str], known: dict[str, str]) -> str | None:
+    """The service an environment-variable prefix names, by the longest run of its leading
+    words that is a known service (`known`: base key -> service):
+    ELASTICSEARCH_TRANSPORT (from ELASTICSEARCH_TRANSPORT_PORT) -> elasticsearch,
+    ML_SERVICES_HTTP_2 -> ml-services. Only when every spelling is such a prefix: a
+    service named `token-engine-worker` in a compose file is not `token-engine`."""
+    spellings = list(spellings)
+    if not spellings or not all(_VARIABLE_PREFIX.fullmatch(s) for s in spellings):
+        return None
+    words = spellings[0].split("_")
+    for count in range(len(words) - 1, 0, -1):
+        found = known.get(base_key("".join(words[:count])))
+        if found is not None:
+            return found
+    return None
+
+
+def kind_service(key: str, topology: Topology) -> str | None:
+    """The plan's only service with a port of the kind a product name stands for: a reader
+    names the target of `postgresql://localhost:5432` "postgres" (by its scheme), and the
+    plan may call that database `db`."""
+    kinds = _PRODUCTS.get(key)
+    if kinds is None:
+        return None
+    found = {
+        service.name
+        for service in topology.services.values()
+        for port in service.ports
+        if base_key(port.kind) in kinds or base_key(port.name) in kinds
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _among_sources(

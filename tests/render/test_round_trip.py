@@ -1,27 +1,119 @@
-"""Generated docs, env and compose files read back by reconcile give zero findings."""
+"""Generated files read back by reconcile against the same registry give zero findings."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from portplan.cli import main
-from portplan.loader import load
+from portplan.loader import load, load_text
+from portplan.reconcile import reconcile_paths
+from portplan.render import Options, render
+from portplan.sources import scan
+from portplan.sources.base import SourceResult
 
-LANDED = importlib.util.find_spec("portplan.reconcile") is not None
+# What the examples do not have: a port name with a digit (http-2) or an underscore, a
+# service whose name starts with another's, other ports than the first under a name that is
+# not a port kind (TOKEN_ENGINE_WORKER_ADMIN_2_PORT), a database and a broker the readers
+# name after their URL scheme (postgres, rabbitmq) but the plan calls db and broker, a URL
+# whose password is a reference, secrets.
+PLAN = """\
+system: edge-cases
+services:
+  token-engine:
+    category: engine
+    ports:
+      http: 8081
+      http-2: 8082
+      admin_api: {port: 8083, exposure: internal}
+    depends_on: [db, broker]
+    environment:
+      DATABASE_URL: postgresql://app:hunter2@localhost:5432/app
+      SECRET_KEY_BASE: literal-value
+      JWT_SECRET: ${JWT_SECRET}
+  token-engine-worker:
+    category: worker
+    ports:
+      grpc: 50061
+      admin-2: {port: 8090, health: {path: /ready}}
+      transport: 9300
+    depends_on: [token-engine]
+  db:
+    category: infrastructure
+    ports: {postgresql: 5432}
+  broker:
+    category: infrastructure
+    ports: {amqp: 5672, management: {port: 15672, kind: http}}
+"""
 
 
-@pytest.mark.xfail(strict=False, reason="reconcile (issue 3) not landed")
-def test_round_trip_has_no_findings(example: Path, tmp_path: Path) -> None:
-    if not LANDED:
-        pytest.fail("portplan.reconcile is not there yet")
-    from portplan.reconcile import reconcile_paths
+def _round_trip(plan: Path, out: Path) -> list[tuple[str, str]]:
+    assert main(["generate", "-f", str(plan), "--out", str(out)]) == 0
+    result = reconcile_paths([out], load(plan))
+    return [(f.rule, f.message) for f in result.findings]
 
-    assert (
-        main(["generate", "env", "compose", "docs", "-f", str(example), "--out", str(tmp_path)])
-        == 0
-    )
-    result = reconcile_paths([tmp_path], load(example))
-    assert [(f.rule, f.message) for f in result.findings] == []
+
+def test_examples_round_trip_with_no_findings(example: Path, tmp_path: Path) -> None:
+    assert _round_trip(example, tmp_path) == []
+
+
+def test_edge_cases_round_trip_with_no_findings(tmp_path: Path) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(PLAN)
+    assert _round_trip(plan, tmp_path / "out") == []
+
+
+def test_reconcile_command_exits_0_on_generated_files(
+    example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "-f", str(example), "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["reconcile", str(tmp_path), "-f", str(example)]) == 0
+    assert capsys.readouterr().out.endswith(": 0 errors, 0 warnings\n")
+
+
+def _read_back(tmp_path: Path, targets: list[str]) -> list[SourceResult]:
+    for artifact in render(load_text(PLAN), targets, Options()):
+        path = tmp_path / artifact.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(artifact.text)
+    return scan([tmp_path])
+
+
+def test_port_names_of_the_docs_table_read_back(tmp_path: Path) -> None:
+    [result] = _read_back(tmp_path, ["docs"])
+    table = [p for p in result.ports if p.source == "markdown-table"]
+    assert [(p.service, p.number, p.port_name) for p in table] == [
+        ("token-engine", 8081, "http"),
+        ("token-engine", 8082, "http-2"),
+        ("token-engine", 8083, "admin_api"),
+        ("token-engine-worker", 50061, "grpc"),
+        ("token-engine-worker", 8090, "admin-2"),
+        ("token-engine-worker", 9300, "transport"),
+        ("db", 5432, "postgresql"),
+        ("broker", 5672, "amqp"),
+        ("broker", 15672, "management"),
+        ("token-engine-worker", 8090, "http"),  # the health table's endpoint URL
+    ]
+
+
+def test_references_read_back_as_no_secret(tmp_path: Path) -> None:
+    results = _read_back(tmp_path, ["env", "docs"])
+    secrets = ("DATABASE_URL", "SECRET_KEY_BASE", "JWT_SECRET")
+    found = [
+        (Path(v.location.file).name, v.name, v.secret)
+        for r in results
+        for v in r.variables
+        if v.name in secrets
+    ]
+    assert sorted(found) == [
+        ("PORTS.md", "DATABASE_URL", False),
+        ("PORTS.md", "JWT_SECRET", False),
+        ("PORTS.md", "SECRET_KEY_BASE", False),
+        ("token-engine.env", "DATABASE_URL", False),
+        ("token-engine.env", "JWT_SECRET", False),
+        ("token-engine.env", "SECRET_KEY_BASE", False),
+    ]
+    texts = "".join(p.read_text() for p in tmp_path.rglob("*.*"))
+    assert "hunter2" not in texts and "literal-value" not in texts

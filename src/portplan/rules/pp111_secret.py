@@ -9,7 +9,7 @@ from portplan.rules._base import Context, rule
 
 SECRET_NAME = re.compile(
     r"(?:^|_)(SECRET|SECRET_KEY|TOKEN|PASSWORD|PASSWD|PASS|PWD|KEY|API_KEY|PRIVATE_KEY|"
-    r"CREDENTIALS?)$",
+    r"CREDENTIALS?)$|(?:^|_)(?:SECRET|PASSWORD|PASSWD)_",  # also SECRET_KEY_BASE
     re.IGNORECASE,
 )
 URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/@:\s]*:([^/@\s]+)@", re.IGNORECASE)

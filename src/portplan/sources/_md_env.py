@@ -3,8 +3,10 @@
 `X_PORT=8080` is a port of the service the prefix names (or of the block's service for a
 bare `HTTP_PORT`); `X_URL=scheme://host:port/...` is a port of the service the URL
 reaches (by scheme for databases, else by host, else by the prefix) and a dependency of the
-block's service on it. Values of secret-named variables and URLs with a password are never
-recorded: the observation keeps the name, `secret=True` and `value=None`.
+block's service on it. Values of literal secrets (PP111's `secret_kind`: a secret-named
+variable, a URL with a password) are never recorded: the observation keeps the name,
+`secret=True` and `value=None`. A reference (`${JWT_SECRET}`, `postgres://u:${DB_PASSWORD}@db`)
+is not a secret.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from portplan.model import normalize_name
+from portplan.rules.pp111_secret import secret_kind
 from portplan.sources._md_context import Collector
 from portplan.sources._md_text import (
-    SECRET_NAME,
     URL,
     Url,
     is_local_host,
@@ -69,7 +71,7 @@ _REFERENCE: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 def record(ctx: Collector, owner: str | None, assignment: Assignment, source: str) -> None:
     """The variable, and the ports and dependencies its value states."""
     value = assignment.value
-    secret = bool(SECRET_NAME.search(assignment.name)) or _has_password(value)
+    secret = is_secret(assignment.name, value)
     reads = value is None or bool(_REFERENCE.fullmatch(value))
     location = ctx.at(assignment.line, assignment.name_index)
     shown = None if secret else value
@@ -82,10 +84,15 @@ def record(ctx: Collector, owner: str | None, assignment: Assignment, source: st
         _addresses(ctx, owner, assignment, value, source)
 
 
-def _has_password(value: str | None) -> bool:
-    if value is None or "@" not in value:
+def is_secret(name: str, value: str | None) -> bool:
+    """A literal secret by the rule of PP111 (`secret_kind`), also for a URL inside a longer
+    value (`--db postgres://u:pw@db`). A reference is not a secret: `${JWT_SECRET}`, or a URL
+    whose password is `${DB_PASSWORD}`."""
+    if value is None:
         return False
-    return any((url := parse_url(m.group())) and url.has_password for m in URL.finditer(value))
+    if secret_kind(name, value) is not None:
+        return True
+    return "@" in value and any(secret_kind("", m.group()) for m in URL.finditer(value))
 
 
 # --- X_PORT ---------------------------------------------------------------------------
@@ -127,17 +134,23 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     words = [word for word in prefix.split("_") if word]
     if not words:
         return owner, None
-    kind = kind_of(words[-1])
+    kind = name_kind(words[-1])
     if len(words) == 1 and kind:
         return owner, kind
     if owner:
         owned = re.findall(r"[a-z0-9]+", owner.lower())
         if [word.lower() for word in words[: len(owned)]] == owned:
             rest = "_".join(words[len(owned) :])
-            return owner, kind_of(rest) or rest.lower() or None
+            return owner, name_kind(rest) or rest.lower() or None
     if kind:
         return "_".join(words[:-1]), kind
     return prefix.strip("_"), None
+
+
+def name_kind(name: str) -> str | None:
+    """The port kind a port's name is ("gRPC" -> grpc, "WebSocket" -> ws), if any; a name
+    with a digit is a name of its own (`http-2`, `HTTP_2` are not the kind http)."""
+    return None if any(ch.isdigit() for ch in name) else kind_of(name)
 
 
 # --- X_URL and host:port ----------------------------------------------------------------

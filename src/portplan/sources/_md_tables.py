@@ -20,6 +20,7 @@ from typing import Final
 from portplan.model import Exposure
 from portplan.sources._md_blocks import Cell, Table
 from portplan.sources._md_context import Collector
+from portplan.sources._md_env import name_kind
 from portplan.sources._md_prose import Spec, clean_line, paren_hits, parse_specs
 from portplan.sources._md_text import (
     TRANSPORTS,
@@ -56,6 +57,7 @@ _NOTE: Final = re.compile(r"^(?P<body>.*?)\s*\((?P<note>[^()]*)\)\s*$")
 _ADDRESS_PORT: Final = re.compile(
     r"^(?P<address>\[[0-9a-fA-F:.]*\]|[\w.-]*):(?P<n>\d{1,5})(?:/(?P<proto>tcp|udp|sctp))?$"
 )
+_NAME_EDGES: Final = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$|[^\w./-]+")
 _NOT_A_SERVICE: Final = re.compile(r"^(?:all|any|every)\b|^\*$", re.IGNORECASE)
 
 
@@ -65,12 +67,15 @@ def _role(header: str) -> str:
 
 
 def port_name_of(header: str) -> str | None:
-    """Port name from a header: "HTTP Port" -> http, "gRPC Port" -> grpc, "Port" -> None."""
+    """Port name from a header: "HTTP Port" -> http, "gRPC Port" -> grpc, "Port" -> None;
+    any other name as written, so that a plan's port names read back: "http-2 Port" ->
+    http-2 (a digit makes it a name of its own, not the kind http), "admin_api Port" ->
+    admin_api."""
     words = re.sub(r"\bports?\b|\bnumbers?\b|\branges?\b|\bno\b|#", " ", header.lower()).split()
-    if not words:
+    text = "-".join(_NAME_EDGES.sub("", word) for word in words).strip("-")
+    if not text:
         return None
-    text = "-".join(re.sub(r"[^a-z0-9]+", "", word) for word in words).strip("-")
-    return kind_of(text) or text or None
+    return name_kind(text) or text
 
 
 @dataclass(frozen=True, slots=True)
