@@ -2,6 +2,6 @@ from __future__ import annotations
 
 import sys
 
-from portplan.cli import main
+from portplan._entry import main
 
 sys.exit(main())

@@ -1,20 +1,22 @@
 """The `portplan` command: a thin shell over the library.
 
 Commands are loaded lazily from a table, so `portplan check` never imports the code of
-`portplan status` (start-up time is part of the speed budget).
+`portplan status` (start-up time is part of the speed budget). click itself is imported
+only when the click group runs (portplan.cli._group): the console script
+(portplan._entry) runs `ports` and `who` with plain flags without it.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Sequence
-from typing import Any
 
-import click
-
-from portplan import __version__
 from portplan.cli._errors import run_guarded
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import click
 
 # command name -> module under portplan.cli that defines `command`
 COMMANDS: dict[str, str] = {
@@ -33,48 +35,28 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose commands are imported only when they run (or when help lists them)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if _find_spec(name))
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module_name = COMMANDS.get(cmd_name)
-        if module_name is None or not _find_spec(cmd_name):
-            return None
-        module = importlib.import_module(f"portplan.cli.{module_name}")
-        command: click.Command = module.command
-        return command
-
-
-def _find_spec(name: str) -> bool:
-    from importlib.util import find_spec
-
-    return find_spec(f"portplan.cli.{COMMANDS[name]}") is not None
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="portplan")
-def cli() -> None:
-    """portplan: one source of truth for a system's ports and topology.
-
-    \b
-    Exit codes: 0 clean, 1 findings at or above --fail-on (or a stale/down result),
-    2 unusable input or usage, 130 interrupted.
-    """
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit code instead of raising SystemExit."""
+    """Run the click CLI; return the exit code instead of raising SystemExit."""
     args: list[str] = list(sys.argv[1:] if argv is None else argv)
-    return run_guarded(lambda: _invoke(args))
+    return run_guarded(lambda: group().main(args=args, prog_name="portplan", standalone_mode=False))
 
 
-def _invoke(args: list[str]) -> Any:
-    return cli.main(args=args, prog_name="portplan", standalone_mode=False)
+def group() -> click.Group:
+    """The click group (imports click)."""
+    from portplan.cli._group import cli
+
+    return cli
+
+
+def __getattr__(name: str) -> click.Group:
+    """`portplan.cli.cli`, the click group, imported on first use."""
+    if name == "cli":
+        return group()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def entry() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point of earlier installs: the same as portplan._entry."""
+    from portplan._entry import main as entry_main
+
+    sys.exit(entry_main())

@@ -27,15 +27,8 @@ def command(as_json: bool, udp: bool, all_addresses: bool, file: str | None) -> 
     PID '-' and '(permission denied)'.
     Exit codes: 0, or 2 when the registry cannot be read.
     """
-    from portplan.live import render
-    from portplan.live.registry import DeclaredIndex, optional_registry
-    from portplan.live.sockets import listeners
+    from portplan.live.commands import ports
 
-    index = DeclaredIndex(optional_registry(file))
-    found = listeners(("tcp", "udp") if udp else ("tcp",))
-    if as_json:
-        text = render.ports_json(found, index)
-    else:
-        text = render.ports_text(found, index, all_addresses=all_addresses)
+    text, code = ports(as_json=as_json, udp=udp, all_addresses=all_addresses, file=file)
     sys.stdout.write(text)  # not click.echo: it scans thousands of lines for ANSI codes
-    return 0
+    return code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from portplan.cli._options import optional_file_option
@@ -17,13 +19,8 @@ def command(ports: tuple[int, ...], as_json: bool, file: str | None) -> int:
     \b
     Exit codes: 0 every port is held, 1 some port is free, 2 unusable input.
     """
-    from portplan.live import render
-    from portplan.live.registry import DeclaredIndex, optional_registry
-    from portplan.live.sockets import listeners
+    from portplan.live.commands import who
 
-    index = DeclaredIndex(optional_registry(file))
-    wanted = set(ports)
-    found = [li for li in listeners(("tcp", "udp")) if li.port in wanted]
-    text = render.who_json(ports, found, index) if as_json else render.who_text(ports, found, index)
-    click.echo(text, nl=False)
-    return 0 if wanted <= {li.port for li in found} else 1
+    text, code = who(ports, as_json=as_json, file=file)
+    sys.stdout.write(text)  # as the click-free path (portplan._entry) writes it
+    return code
