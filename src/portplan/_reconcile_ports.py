@@ -11,6 +11,7 @@ from typing import Final
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.reconcile import REGISTRY, Port, View, rule
+from portplan.sources.base import VariableObservation
 
 SLOT_NAMES: Final = {
     "https": "http",
@@ -22,6 +23,7 @@ SLOT_NAMES: Final = {
     "prometheus": "metrics",
 }
 UNNAMED = "port"
+MAX_PORT: Final = 65535
 
 
 def slot_of(name: str | None) -> str | None:
@@ -109,7 +111,17 @@ def port_drift(view: View) -> Iterator[Finding]:
         for side in found[1:]:
             if slot == UNNAMED and not _separate(side, agreed):
                 continue
+            if _mapped(side, agreed):
+                continue
             yield _drift(view, key, slot, side, agreed)
+
+
+def _mapped(side: Side, agreed: Side) -> bool:
+    """A mapping states both values as one port: `18080:8080` in compose, a Kubernetes
+    Service's `port: 80` with `targetPort: 8081`, a `hostPort` and its `containerPort`."""
+    return any(agreed.value in p.numbers() for p in side.ports) or any(
+        side.value in q.numbers() for q in agreed.ports
+    )
 
 
 def _separate(side: Side, agreed: Side) -> bool:
@@ -150,14 +162,19 @@ def _short(location: Location) -> str:
 def port_claimed_twice(view: View) -> Iterator[Finding]:
     """Two services of one system hold the same port (each by its agreed value).
     Ports published twice in one compose project are PP212's, ports given twice in one
-    `.env` are PP213's.
+    `.env` are PP213's. A container's own port that is not published (compose `expose`,
+    a Kubernetes Service or container port) claims nothing: every container and every
+    Service has an address of its own.
 
     PASS: gateway 8080, token-engine 8081
     FAIL: gateway 8080, reporting 8080
     """
     owners: dict[tuple[int, int, str], list[tuple[str, Side]]] = {}
     for (key, system, _), ports in slots(view).items():
-        agreed = sides(ports)[0]
+        claiming = [port for port in ports if port.obs.published is not False]
+        if not claiming:
+            continue
+        agreed = sides(claiming)[0]
         protocol = agreed.ports[0].obs.protocol
         owners.setdefault((system, agreed.value, protocol), []).append((key, agreed))
     for (_, number, protocol), claims in sorted(owners.items()):
@@ -306,7 +323,7 @@ def _duplicates(view: View, published: dict[tuple[str, int], list[Port]]) -> Ite
             yield duplicate_published_port.finding(
                 f"host port {number}/{protocol} is published twice: by {view.show(a.key)} "
                 f"({_address(a)}) and by {view.show(b.key)} ({other})",
-                [a.obs.location, b.obs.location],
+                list(dict.fromkeys(pair)),
                 port=number,
                 services=[view.show(a.key), view.show(b.key)],
             )
@@ -319,26 +336,43 @@ def _address(port: Port) -> str:
 @rule("PP213", "env-port-reused", Level.ERROR, "one .env file gives one port to two variables")
 def env_port_reused(view: View) -> Iterator[Finding]:
     """Two variables of one `.env` file hold the same port for different services or
-    different ports (an URL and the port variable of its service are one port).
+    different ports (an URL and the port variable of its service are one port). A port
+    variable whose service cannot be told (`ADMIN_PORT` in a shared `.env`) is a port of
+    its own.
 
     PASS: TOKEN_ENGINE_PORT=8081 and TOKEN_ENGINE_URL=http://localhost:8081
     FAIL: GATEWAY_PORT=8080 and ADMIN_PORT=8080
     """
-    groups: dict[tuple[str, int], list[Port]] = {}
+    groups: dict[tuple[str, int], dict[str, tuple[str, Location]]] = {}
     for port in view.ports:
-        if port.kind == "dotenv" and port.obs.variable:
-            groups.setdefault((port.file, port.obs.number), []).append(port)
-    for (_, number), ports in sorted(groups.items()):
-        port_vars = {p.obs.variable for p in ports if _is_port_variable(p)}
-        if len({p.key for p in ports}) > 1 or len(port_vars) > 1:
-            names = sorted({p.obs.variable or "" for p in ports})
+        if port.obs.source == "dotenv" and port.obs.variable:
+            group = groups.setdefault((port.file, port.obs.number), {})
+            group.setdefault(port.obs.variable, (port.key, port.obs.location))
+    for _, var in view.variables:
+        number = _unowned_port(var)
+        if number is not None:
+            group = groups.setdefault((var.location.file, number), {})
+            group.setdefault(var.name, (f"?{var.name}", var.location))
+    for (_, number), claims in sorted(groups.items()):
+        owners = {key for key, _ in claims.values()}
+        port_vars = [name for name in claims if _is_port_variable(name)]
+        if len(owners) > 1 or len(port_vars) > 1:
+            names = sorted(claims)
             yield env_port_reused.finding(
                 f"port {number} is given to {' and '.join(names)}",
-                sorted(p.obs.location for p in ports),
+                sorted(location for _, location in claims.values()),
                 port=number,
                 variables=names,
             )
 
 
-def _is_port_variable(port: Port) -> bool:
-    return (port.obs.variable or "").upper().endswith("PORT")
+def _unowned_port(var: VariableObservation) -> int | None:
+    """The port a `.env` port variable holds when no service could be told for it."""
+    value = (var.value or "").strip()
+    if var.source != "dotenv" or not _is_port_variable(var.name) or not value.isdigit():
+        return None
+    return int(value) if 0 < int(value) <= MAX_PORT else None
+
+
+def _is_port_variable(name: str) -> bool:
+    return name.upper().endswith("PORT")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from portplan._reconcile_ports import (
@@ -18,6 +19,7 @@ from portplan.model import Location, normalize_name
 from portplan.reconcile import Dependency, Rule, View, rule
 
 ENV_URL = "env-url"
+DEPENDS_ON = "depends_on"
 
 
 @rule("PP203", "service-missing", Level.WARNING, "a planned service no source mentions")
@@ -56,6 +58,7 @@ def dependency_drift(view: View) -> Iterator[Finding]:
     for dep in view.dependencies:
         group = edges.setdefault((dep.key, view.system(dep.obs.location), dep.obs.via), {})
         group.setdefault(dep.target, dep)
+    defined = _compose_defined(view)
     for (key, system, via), targets in sorted(edges.items()):
         if via != ENV_URL:
             continue
@@ -63,7 +66,25 @@ def dependency_drift(view: View) -> Iterator[Finding]:
             if (other_key, other_system) != (key, system) or other_via == via:
                 continue
             for target in sorted(set(targets) - set(others)):
-                yield _dependency_finding(view, targets[target], other_via, others)
+                if other_via != DEPENDS_ON or _definable(target, others, defined):
+                    yield _dependency_finding(view, targets[target], other_via, others)
+
+
+def _compose_defined(view: View) -> set[tuple[str, str]]:
+    """(compose project or Markdown compose block, service key) of every defined service."""
+    return {
+        (service.project, key)
+        for result in view.results
+        for service in result.services
+        if service.project is not None and (key := view.names.key(service.service))
+    }
+
+
+def _definable(target: str, others: dict[str, Dependency], defined: set[tuple[str, str]]) -> bool:
+    """Whether a depends_on list could name `target`: a service of its own compose project
+    (a database outside the project, or a service of another compose file, cannot be)."""
+    projects = {dep.obs.project for dep in others.values() if dep.obs.project is not None}
+    return any((project, target) in defined for project in projects)
 
 
 def _dependency_finding(
@@ -174,20 +195,25 @@ def secret(view: View) -> Iterator[Finding]:
 
 @rule("PP211", "unknown-dependency", Level.ERROR, "depends_on names a service not defined")
 def unknown_dependency(view: View) -> Iterator[Finding]:
-    """A compose service depends on a service the project's files do not define.
+    """A compose service depends on a service that no compose file of its directory
+    defines (the files a `-f a -f b` project can be made of). A dependency marked
+    `required: false` may be absent.
 
     PASS: gateway {depends_on: [db]}; db {image: postgres}
     FAIL: gateway {depends_on: [ledger]}; no service ledger
     """
-    for result in view.results:
-        if result.kind != "compose":
-            continue
-        defined = {s.service for s in result.services}
+    compose = [result for result in view.results if result.kind == "compose"]
+    defined: dict[str, set[str]] = {}
+    for result in compose:
+        names = defined.setdefault(os.path.dirname(result.file), set())
+        names.update(s.service for s in result.services)
+    for result in compose:
+        known = defined[os.path.dirname(result.file)]
         for dep in result.dependencies:
-            if dep.via == "depends_on" and dep.target not in defined:
+            if dep.via == "depends_on" and dep.required and dep.target not in known:
                 yield unknown_dependency.finding(
-                    f"{dep.service} depends on {dep.target}, which no file of this compose "
-                    "project defines",
+                    f"{dep.service} depends on {dep.target}, which no compose file of its "
+                    "directory defines",
                     [dep.location],
                     service=dep.service,
                     dependency=dep.target,

@@ -30,6 +30,7 @@ __all__ = [
     "PortConfig",
     "format_port",
     "new_port",
+    "number_offset",
     "parse_port",
     "parse_port_number",
     "parse_port_range",
@@ -217,6 +218,16 @@ def _parse_short(raw: str) -> list[PortConfig]:
         for i in range(end - start + 1)
     ]
     return sorted(ports, key=lambda port: f"{port.target}/{port.protocol}")
+
+
+def number_offset(raw: str) -> int:
+    """Where the published port (or, when none is published, the target) starts in a
+    short-syntax entry: 0 in `8080:80`, 10 in `127.0.0.1:8080:80`, 1 in `:80`."""
+    if ":" not in raw:
+        return 0
+    raw_ip, host_port, _ = _split_parts(raw)
+    start = len(raw_ip) + 1 if raw.count(":") >= 2 else 0
+    return start if host_port else start + 1
 
 
 def _published(host_port: str, port: int, host_end: int, single_target: bool) -> str | None:

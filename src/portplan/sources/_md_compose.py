@@ -69,6 +69,11 @@ class _Block:
     def at(self, service: _Service, mark: Mark, shift: int = 0) -> Location:
         return self.ctx.at(self.line(service, mark), self.index(service, mark) + shift)
 
+    @property
+    def project(self) -> str:
+        """The block as a compose project: its services are the ones depends_on may name."""
+        return f"{self.ctx.file}:{self.start}"
+
 
 def compose_block(ctx: Collector, fence: Fence) -> bool:
     """Record the services of a compose block; False when it holds none."""
@@ -159,7 +164,11 @@ def _read(block: _Block, service: _Service) -> None:
             reader(block, service, entry)
     mark = service.mark or service.entries[0].key_mark
     observation = ServiceObservation(
-        service.name, block.at(service, mark), SOURCE, networks=tuple(service.networks)
+        service.name,
+        block.at(service, mark),
+        SOURCE,
+        networks=tuple(service.networks),
+        project=block.project,
     )
     block.ctx.result.services.append(observation)
 
@@ -244,7 +253,9 @@ def _depends_on(block: _Block, service: _Service, entry: _Entry) -> None:
     for target, mark in targets:
         if isinstance(target, str):
             line, index = block.line(service, mark), block.index(service, mark)
-            block.ctx.dependency(service.name, target, line, index, SOURCE, "depends_on")
+            block.ctx.dependency(
+                service.name, target, line, index, SOURCE, "depends_on", block.project
+            )
 
 
 def _networks(block: _Block, service: _Service, entry: _Entry) -> None:

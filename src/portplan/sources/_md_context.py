@@ -98,9 +98,16 @@ class Collector:
         self.result.ranges.append(observation)
 
     def dependency(
-        self, service: str, target: str, line: int, index: int, source: str, via: str
+        self,
+        service: str,
+        target: str,
+        line: int,
+        index: int,
+        source: str,
+        via: str,
+        project: str | None = None,
     ) -> None:
         location = self.at(line, index)
         self.result.dependencies.append(
-            DependencyObservation(service, target, location, source=source, via=via)
+            DependencyObservation(service, target, location, source, via, project=project)
         )

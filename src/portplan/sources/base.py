@@ -7,9 +7,10 @@ matching names across sources is reconcile's job, not the source's.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
-from portplan.model import Exposure, Location, PortRange
+from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, PortRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class DependencyObservation:
     location: Location
     source: str
     via: str
+    required: bool = True  # compose `depends_on: {x: {required: false}}`: may be absent
+    project: str | None = None  # depends_on: the compose project (or block) stating it
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class ServiceObservation:
     health_expect: str | None = None
     phase: str | None = None  # "Phase 2", "Post-Launch"
     aliases: tuple[str, ...] = ()  # other names the source gives it ("Data Bridge -> data-bridge")
+    project: str | None = None  # compose: the project (or Markdown block) that defines it
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,34 @@ class SourceError:
 
     location: Location
     message: str
+
+
+def inside(at: Location, text: str | None, value: str, offset: int) -> Location:
+    """Where `value[offset]` is, for a value written at `at` on the line `text` (quoted or
+    not): when the line spells the value up to `offset` there; else `at` itself (the value
+    was interpolated, escaped or folded, so no column inside it can be trusted)."""
+    if text is None or not at.column:
+        return at
+    start = at.column - 1
+    if text[start : start + 1] in ('"', "'"):
+        start += 1
+    if text[start : start + offset] != value[:offset]:
+        return at
+    return Location(at.file, at.line, start + offset + 1)
+
+
+def published_exposure(address: str | None) -> Exposure:
+    """Who reaches a port published on the host at `address`: all interfaces -> public, a
+    loopback address -> local, a private one -> internal, any other -> public."""
+    if address is None or address in WILDCARD_ADDRESSES:
+        return Exposure.PUBLIC
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return Exposure.PUBLIC
+    if ip.is_loopback:
+        return Exposure.LOCAL
+    return Exposure.INTERNAL if ip.is_private else Exposure.PUBLIC
 
 
 @dataclass(slots=True)

@@ -1,21 +1,29 @@
 """docker compose files as observations, merged the way compose merges a project.
 
-A project is one or more files (`compose.yaml` + `compose.override.yaml`, `-f a -f b`):
-services of later files extend earlier ones (ports, expose, depends_on and networks are
-united; environment, network_mode and healthcheck are overridden key by key). Values are
-interpolated like compose does, from the process environment first and then from the
-project's `.env` (`portplan.compose.load_environment`); a `${VAR}` nothing sets becomes a
+A project is one or more files (`compose.yaml` + `compose.override.yaml`, `-f a -f b`),
+merged as the compose specification says: `ports` and `expose` of later files are added
+(an entry equal to one of an earlier file is the same entry), `env_file` is appended;
+`environment`, `depends_on`, `networks` (lists or maps) and `healthcheck` are merged key
+by key, the later file winning; `network_mode` is replaced. `!reset` removes what the
+earlier files said, `!override` replaces it. Values are interpolated as compose does, from
+the process environment first and then from the project's `.env`
+(`portplan.compose.load_environment`); a `${VAR}` nothing sets becomes a
 `VariableObservation(sets=False)`.
 
-Every port form of the compose specification is read by `portplan.compose.parse_ports`;
-each becomes a `PortObservation` at the line of its entry: published ports carry the host
-address, protocol, target and (for `8000-8010:80`) `range_end`; unpublished ones (`"80"`,
-`expose`) have `published=False` unless the service runs with `network_mode: host`.
+Every port form of the compose specification is read by `portplan.compose.parse_ports`.
+Each becomes a `PortObservation` at the column of its number (the published one when
+there is one): published ports carry the host address, protocol, target, `range_end` (for
+`8000-8010:80`) and an exposure (all interfaces: public; loopback: local; a private
+address: internal); unpublished ones (`"80"`, `expose`) are internal. With
+`network_mode: host` compose discards `ports` mappings: the container's own port is the
+one used on the host. A healthcheck that calls `http://localhost:8080/...` states port
+8080 of its service.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -29,7 +37,8 @@ from portplan.compose import (
     parse_ports,
     substitute,
 )
-from portplan.model import Location
+from portplan.compose.ports import number_offset
+from portplan.model import Exposure, Location
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -37,20 +46,32 @@ from portplan.sources.base import (
     SourceError,
     SourceResult,
     VariableObservation,
+    inside,
+    published_exposure,
 )
 from portplan.sources.dotenv import Setting, interpret, parse_dotenv_source
 from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
 
 KIND = "compose"
-_URL_WORDS: Final = ("http://", "https://")
+HEALTH_URL: Final = re.compile(
+    r"\b(?:https?|grpc)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])"
+    r"(?::(?P<port>\d{1,5}))?(?P<path>/[^\s'\"|;&]*)?"
+)
+_LIST_KEYS: Final = ("ports", "expose", "env_file")
+_KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
+_SINGLE_KEYS: Final = ("network_mode",)
+_RESET, _OVERRIDE = "!reset", "!override"
 
 
 @dataclass
 class _Entry:
-    """A value of a service's key, with the file and position it was read at."""
+    """A value of a service's key, with where it (and its key, for maps) is written."""
 
     value: Any
     location: Location
+    key_location: Location | None = None
+    node: Any = None  # the YAML node of a mapping value (its marks), when there is one
+    value_offset: int = 0  # `KEY=value` items: where the value starts after the key
 
 
 @dataclass
@@ -59,9 +80,9 @@ class _Service:
 
     name: str
     location: Location
-    lists: dict[str, list[_Entry]] = field(default_factory=dict)  # ports, expose, ...
+    lists: dict[str, list[_Entry]] = field(default_factory=dict)  # ports, expose, env_file
     keyed: dict[str, dict[str, _Entry]] = field(default_factory=dict)  # environment, ...
-    single: dict[str, _Entry] = field(default_factory=dict)  # network_mode, healthcheck
+    single: dict[str, _Entry] = field(default_factory=dict)  # network_mode
 
 
 @dataclass
@@ -70,9 +91,28 @@ class _Project:
     environ: Mapping[str, str]
     result: SourceResult
     services: dict[str, _Service] = field(default_factory=dict)
+    lines: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines
 
     def error(self, location: Location, why: str) -> None:
         self.result.errors.append(SourceError(location, f"could not read {location}: {why}"))
+
+    def text(self, location: Location) -> str | None:
+        """The line `location` is on, when the file was read."""
+        lines = self.lines.get(location.file)
+        return lines[location.line - 1] if lines and 0 < location.line <= len(lines) else None
+
+    def at(self, location: Location, value: str, offset: int = 0) -> Location:
+        """The location of `value[offset]` for a scalar written at `location`."""
+        return inside(location, self.text(location), value, offset)
+
+    def tag(self, location: Location) -> str | None:
+        """The `!reset` / `!override` tag written at `location`, if any."""
+        text = self.text(location)
+        rest = text[location.column - 1 :] if text is not None and location.column else ""
+        for tag in (_RESET, _OVERRIDE):
+            if rest.startswith(tag) and rest[len(tag) : len(tag) + 1] in ("", " ", "\t"):
+                return tag
+        return None
 
 
 def read_compose(
@@ -92,8 +132,7 @@ def read_compose(
         document = _load(path, project)
         if isinstance(document, YMap):
             _merge(document, path, project)
-    for service in project.services.values():
-        _observe(service, project)
+    _observe_all(project)
     return result
 
 
@@ -104,8 +143,7 @@ def parse_compose(text: str, file: str, environ: Mapping[str, str] | None = None
     document = _parse(text, file, project)
     if isinstance(document, YMap):
         _merge(document, file, project)
-    for service in project.services.values():
-        _observe(service, project)
+    _observe_all(project)
     return result
 
 
@@ -117,7 +155,7 @@ def _project_environment(
     try:
         with open(path, encoding="utf-8") as stream:
             text = stream.read()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return base
     try:
         return load_environment(text, base)
@@ -145,16 +183,14 @@ def _parse(data: str | bytes, path: str, project: _Project) -> Any:
     except YAMLInputError as exc:
         project.error(Location(path, exc.line or 0, exc.column or 0), exc.what)
         return None
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    project.lines[path] = text.removeprefix("\ufeff").split("\n")
     if document is not None and not isinstance(document, YMap):
-        project.error(Location(path, 1), "expected a mapping at the top level")
+        project.error(Location(path, 1, 1), "expected a mapping at the top level")
     return document
 
 
 # --- merging ------------------------------------------------------------------------------
-
-_LIST_KEYS: Final = ("ports", "expose", "depends_on", "networks", "env_file")
-_KEYED_KEYS: Final = ("environment",)
-_SINGLE_KEYS: Final = ("network_mode", "healthcheck")
 
 
 def _merge(document: YMap, path: str, project: _Project) -> None:
@@ -165,47 +201,68 @@ def _merge(document: YMap, path: str, project: _Project) -> None:
         where = _at(path, services.key_marks.get(name))
         service = project.services.setdefault(name, _Service(str(name), where))
         if isinstance(body, YMap):
-            _merge_service(service, body, path)
+            _merge_service(service, body, path, project)
 
 
-def _merge_service(service: _Service, body: YMap, path: str) -> None:
-    for key in _LIST_KEYS:
-        if key in body:
+def _merge_service(service: _Service, body: YMap, path: str, project: _Project) -> None:
+    for key in body:
+        tag = project.tag(_at(path, body.value_marks.get(key)))
+        if tag is not None:
+            service.lists.pop(key, None)
+            service.keyed.pop(key, None)
+            service.single.pop(key, None)
+            if tag == _RESET:
+                continue
+        if key in _LIST_KEYS:
             service.lists.setdefault(key, []).extend(_items(body[key], body, key, path))
-    for key in _KEYED_KEYS:
-        if key in body:
+        elif key in _KEYED_KEYS:
             service.keyed.setdefault(key, {}).update(_pairs(body[key], body, key, path))
-    for key in _SINGLE_KEYS:
-        if key in body:
+        elif key in _SINGLE_KEYS:
             service.single[key] = _Entry(body[key], _at(path, body.value_marks.get(key)))
 
 
 def _items(value: Any, parent: YMap, key: str, path: str) -> list[_Entry]:
-    """The items of a list (each at its line) or the keys of a map (depends_on, networks)."""
+    """The items of a list, each at its position (a mapping item at its `published` or
+    `target` value)."""
     if isinstance(value, YSeq):
         return [
-            _Entry(item, _at(path, mark))
+            _Entry(item, _at(path, _item_mark(item, mark)))
             for item, mark in zip(value, value.item_marks, strict=False)
         ]
-    if isinstance(value, YMap):
-        return [_Entry(k, _at(path, value.key_marks.get(k))) for k in value]
     if value is None:
         return []
     return [_Entry(value, _at(path, parent.value_marks.get(key)))]
 
 
+def _item_mark(item: Any, mark: Mark) -> Mark:
+    if isinstance(item, YMap):
+        for key in ("published", "target", "path"):
+            if key in item.value_marks:
+                return item.value_marks[key]
+    return mark
+
+
 def _pairs(value: Any, parent: YMap, key: str, path: str) -> dict[str, _Entry]:
-    """environment as a map or as a list of `KEY=value` / `KEY`."""
+    """A map (each value at its position, with its key's), or a list of `KEY=value` /
+    `KEY` / names (each at its item)."""
     if isinstance(value, YMap):
         return {
-            str(k): _Entry(v, _at(path, value.value_marks.get(k) or value.key_marks.get(k)))
+            str(k): _Entry(
+                v,
+                _at(path, value.value_marks.get(k) or value.key_marks.get(k)),
+                _at(path, value.key_marks.get(k)),
+                v if isinstance(v, YMap | YSeq) else None,
+            )
             for k, v in value.items()
         }
     pairs: dict[str, _Entry] = {}
     for entry in _items(value, parent, key, path):
-        text = str(entry.value)
-        name, sep, rest = text.partition("=")
-        pairs[name] = _Entry(rest if sep else None, entry.location)
+        name, sep, rest = str(entry.value).partition("=")
+        if key == "environment":
+            value = rest if sep else None
+            pairs[name] = _Entry(value, entry.location, entry.location, None, len(name) + 1)
+        else:
+            pairs[str(entry.value)] = _Entry(None, entry.location, entry.location)
     return pairs
 
 
@@ -216,12 +273,21 @@ def _at(path: str, mark: Mark | None) -> Location:
 # --- observations -------------------------------------------------------------------------
 
 
+def _observe_all(project: _Project) -> None:
+    for service in project.services.values():
+        _observe(service, project)
+
+
 def _observe(service: _Service, project: _Project) -> None:
-    networks = tuple(str(e.value) for e in service.lists.get("networks", ()))
-    health = _health_path(service, project)
+    networks = tuple(service.keyed.get("networks", {}))
     project.result.services.append(
         ServiceObservation(
-            service.name, service.location, KIND, networks=networks, health_path=health
+            service.name,
+            service.location,
+            KIND,
+            networks=networks,
+            health_path=_healthcheck(service, project),
+            project=project.files[0],
         )
     )
     for key, reader in _READERS.items():
@@ -237,14 +303,14 @@ def _text(value: Any, location: Location, service: str, project: _Project) -> st
         return _scalar(value)
 
     def unset(name: str) -> None:
-        project.result.variables.append(
-            VariableObservation(service, name, location, KIND, sets=False)
-        )
+        found = re.search(rf"\$\{{?{re.escape(name)}\b", value)
+        where = project.at(location, value, found.start() if found else 0)
+        project.result.variables.append(VariableObservation(service, name, where, KIND, sets=False))
 
     try:
         return substitute(value, project.environ.get, on_unset=unset)
     except InterpolationError as exc:
-        project.error(location, str(exc))
+        project.error(project.at(location, value), str(exc))
         return None
 
 
@@ -264,6 +330,7 @@ def _interpolated(value: Any, location: Location, service: str, project: _Projec
 
 def _ports(service: _Service, project: _Project) -> None:
     host_mode = _network_mode(service, project) == "host"
+    seen: dict[tuple[object, ...], str] = {}
     for entry in service.lists.get("ports", ()):
         value = _interpolated(entry.value, entry.location, service.name, project)
         if value is None:
@@ -273,22 +340,44 @@ def _ports(service: _Service, project: _Project) -> None:
         except PortSyntaxError as exc:
             project.error(entry.location, f"services.{service.name}.ports: {exc}")
             continue
+        location = _port_location(entry, project, host_mode)
         for config in configs:
-            project.result.ports.append(_port(service.name, config, entry.location, host_mode))
+            key = (config.host_ip, config.published, config.target, config.protocol)
+            if seen.setdefault(key, location.file) != location.file:
+                continue  # the same entry in a later file of the project
+            port = _port(service.name, config, location, host_mode)
+            project.result.ports.append(port)
+
+
+def _port_location(entry: _Entry, project: _Project, host_mode: bool) -> Location:
+    """Where the port's number is: the published one, or the target when nothing is
+    published or the service uses the host's network."""
+    raw = entry.value
+    if isinstance(raw, YMap) and host_mode and "target" in raw.value_marks:
+        return project.at(_at(entry.location.file, raw.value_marks["target"]), "")
+    if not isinstance(raw, str) or "$" in raw:
+        return project.at(entry.location, raw if isinstance(raw, str) else "")
+    offset = raw.rfind(":") + 1 if host_mode else number_offset(raw)
+    return project.at(entry.location, raw, offset)
 
 
 def _port(service: str, config: PortConfig, location: Location, host: bool) -> PortObservation:
+    common: dict[str, Any] = {"port_name": config.name, "protocol": config.protocol}
+    if host:  # compose discards the mapping: the container's port is the host's
+        return PortObservation(
+            service, config.target, location, KIND, published=True, target=config.target, **common
+        )
     if config.published is None:
         return PortObservation(
             service,
             config.target,
             location,
             KIND,
-            port_name=config.name,
-            protocol=config.protocol,
             address=config.host_ip,
-            published=host,
+            published=False,
             target=config.target,
+            exposure=Exposure.INTERNAL,
+            **common,
         )
     start, _, end = config.published.partition("-")
     return PortObservation(
@@ -296,21 +385,23 @@ def _port(service: str, config: PortConfig, location: Location, host: bool) -> P
         int(start),
         location,
         KIND,
-        port_name=config.name,
-        protocol=config.protocol,
         address=config.host_ip,
         published=True,
         target=config.target,
+        exposure=published_exposure(config.host_ip),
         range_end=int(end) if end and int(end) != int(start) else None,
+        **common,
     )
 
 
 def _expose(service: _Service, project: _Project) -> None:
     host_mode = _network_mode(service, project) == "host"
+    seen: set[str] = set()
     for entry in service.lists.get("expose", ()):
         text = _text(entry.value, entry.location, service.name, project)
-        if text is None:
+        if text is None or text in seen:
             continue
+        seen.add(text)
         number, _, protocol = text.partition("/")
         start, _, end = number.partition("-")
         if not start.isdigit() or not 0 < int(start) <= 65535:
@@ -320,11 +411,12 @@ def _expose(service: _Service, project: _Project) -> None:
             PortObservation(
                 service.name,
                 int(start),
-                entry.location,
+                project.at(entry.location, text if isinstance(entry.value, str) else ""),
                 KIND,
                 protocol=protocol or "tcp",
                 published=host_mode,
                 target=int(start),
+                exposure=None if host_mode else Exposure.INTERNAL,
                 range_end=int(end) if end.isdigit() and int(end) != int(start) else None,
             )
         )
@@ -336,36 +428,63 @@ def _network_mode(service: _Service, project: _Project) -> str | None:
 
 
 def _depends_on(service: _Service, project: _Project) -> None:
-    for entry in service.lists.get("depends_on", ()):
-        target = _text(entry.value, entry.location, service.name, project)
-        if target:
-            project.result.dependencies.append(
-                DependencyObservation(service.name, target, entry.location, KIND, "depends_on")
+    for name, entry in service.keyed.get("depends_on", {}).items():
+        options = entry.value if isinstance(entry.value, Mapping) else {}
+        required = options.get("required", True) is not False
+        where = entry.key_location or entry.location
+        project.result.dependencies.append(
+            DependencyObservation(
+                service.name,
+                name,
+                project.at(where, name),
+                KIND,
+                "depends_on",
+                required,
+                project.files[0],
             )
+        )
 
 
 def _service_environment(service: _Service, project: _Project) -> None:
     for name, entry in service.keyed.get("environment", {}).items():
+        template = None if entry.value is None else _scalar(entry.value)
         value = _text(entry.value, entry.location, service.name, project)
-        if value is None and entry.value is None:
+        if entry.value is None:
             value = project.environ.get(name)
-        interpret(Setting(service.name, name, value, entry.location, KIND), project.result)
+        name_at = project.at(entry.key_location or entry.location, name)
+        value_at = entry.location
+        if entry.value_offset:  # `KEY=value` in a list: the value follows the name
+            value_at = Location(name_at.file, name_at.line, name_at.column + entry.value_offset)
+        setting = Setting(
+            service.name,
+            name,
+            value,
+            value_at,
+            KIND,
+            name_location=name_at,
+            text=project.text(value_at),
+            template=template,
+        )
+        interpret(setting, project.result)
 
 
 def _env_files(service: _Service, project: _Project) -> None:
     base = os.path.dirname(project.files[0])
+    seen: set[str] = set()
     for entry in service.lists.get("env_file", ()):
         path, required = _env_file_spec(entry.value)
         text = _text(path, entry.location, service.name, project)
-        if not text:
+        if not text or text in seen:
             continue
+        seen.add(text)
         full = os.path.join(base, text)
         try:
             with open(full, encoding="utf-8") as stream:
                 content = stream.read()
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             if required:
-                project.error(entry.location, f"env_file {text}: {exc.strerror or exc}")
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                project.error(project.at(entry.location, text), f"env_file {text}: {why}")
             continue
         project.result.extend(parse_dotenv_source(content, full, owner=service.name))
 
@@ -376,21 +495,34 @@ def _env_file_spec(value: Any) -> tuple[Any, bool]:
     return value, True
 
 
-def _health_path(service: _Service, project: _Project) -> str | None:
-    entry = service.single.get("healthcheck")
-    if entry is None or not isinstance(entry.value, Mapping):
+def _healthcheck(service: _Service, project: _Project) -> str | None:
+    """The path a healthcheck's URL calls; its port becomes an observation of the service."""
+    health = service.keyed.get("healthcheck", {})
+    test, disable = health.get("test"), health.get("disable")
+    if test is None or (disable is not None and disable.value is True):
         return None
-    test = entry.value.get("test")
-    words = test if isinstance(test, list) else str(test or "").split()
-    for word in words:
-        text = str(word)
-        for scheme in _URL_WORDS:
-            at = text.find(scheme)
-            if at >= 0:
-                rest = text[at + len(scheme) :]
-                slash = rest.find("/")
-                return rest[slash:] if slash >= 0 else "/"
-    return None
+    node = test.node if isinstance(test.node, YSeq) else None
+    words = zip(node, node.item_marks, strict=False) if node is not None else [(test.value, None)]
+    path = None
+    for word, mark in words:
+        where = _at(test.location.file, mark) if mark else test.location
+        found = _health_url(service.name, _scalar(word), where, project)
+        path = path or found
+    return path
+
+
+def _health_url(service: str, word: str, where: Location, project: _Project) -> str | None:
+    found = HEALTH_URL.search(word)
+    if found is None:
+        return None
+    if found.group("port"):
+        port = int(found.group("port"))
+        if 0 < port <= 65535:
+            location = project.at(where, word, found.start("port"))
+            project.result.ports.append(
+                PortObservation(service, port, location, KIND, published=False, target=port)
+            )
+    return found.group("path") or "/"
 
 
 _READERS: Final[dict[str, Callable[[_Service, _Project], None]]] = {
@@ -410,16 +542,21 @@ def is_compose_name(name: str) -> bool:
 
 def project_groups(names: Sequence[str]) -> list[list[str]]:
     """Compose files of one directory grouped into projects: a base file and its override
-    (`compose.yaml` + `compose.override.yaml`) form one project; every other file is its own.
+    (`compose.yaml` + `compose.override.yaml` or `.yml`) form one project; every other file
+    is its own.
     """
     groups: list[list[str]] = []
     rest = sorted(names)
     for name in list(rest):
-        stem, _, ext = name.rpartition(".")
-        override = f"{stem}.override.{ext}"
-        if ".override." not in name and override in rest:
-            groups.append([name, override])
-            rest.remove(name)
-            rest.remove(override)
+        stem, _, _ = name.rpartition(".")
+        if ".override." in name or name not in rest:
+            continue
+        for ext in ("yaml", "yml"):
+            override = f"{stem}.override.{ext}"
+            if override in rest:
+                groups.append([name, override])
+                rest.remove(name)
+                rest.remove(override)
+                break
     groups.extend([name] for name in rest)
     return sorted(groups)

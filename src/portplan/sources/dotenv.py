@@ -1,69 +1,95 @@
 """`.env` files (compose dialect) as observations.
 
 Values are read with `portplan.compose.parse_dotenv` (quotes, escapes, `export`, comments,
-multi-line values, interpolation). Then each variable is interpreted by its name:
+multi-line values, interpolation from the file's own keys). Then each variable is
+interpreted by its name and value, the way the Markdown env blocks are
+(`portplan.sources._md_env`):
 
 - `<PREFIX>_PORT=8081` is a port of the service the prefix names (`TOKEN_ENGINE_PORT` ->
   "TOKEN_ENGINE"; `TOKEN_ENGINE_GRPC_PORT` -> "TOKEN_ENGINE", port "grpc"; a bare
   `HTTP_PORT` belongs to the file's owner, if it has one);
-- `<PREFIX>_URL=scheme://host:port/...` is a port of the service it reaches (the host when
-  it is a name, else the prefix) and, when the file has an owner, a dependency on it;
-- `<PREFIX>_ADDR` / `_ADDRESS` / `_HOST` holding `host:port` are read the same way.
+- an URL in any value (`scheme://host:port/...`) is a port of the service it reaches (by
+  scheme for databases, else by host when it is a name, else by the variable's prefix) and,
+  when the file has an owner, a dependency on it;
+- `<PREFIX>_ADDR` / `_ADDRESS` / `_HOST` / `_ENDPOINT`... holding `host:port` are read the
+  same way.
 
-Secret-named variables and URLs holding a password become `secret=True` observations whose
-value is never kept. `interpret` is shared with the compose source (`environment:`).
+A variable is located at its name, a port at its digits, a dependency at the value.
+Secret-named variables and URLs holding a password become `secret=True` observations
+whose value is never kept. `interpret` is shared with the compose (`environment:`) and
+Kubernetes (`env:`) sources.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 
 from portplan.compose import DotenvError, parse_dotenv
 from portplan.model import Location, normalize_name
-from portplan.rules.pp111_secret import secret_kind
+from portplan.sources._md_env import (
+    SCHEME_SERVICES,
+    is_secret,
+    port_owner,
+    prefix_service,
+    url_service,
+)
+from portplan.sources._md_text import (
+    LOCAL_HOSTS,
+    PORT_KINDS,
+    URL,
+    Url,
+    is_local_host,
+    parse_url,
+    url_port_name,
+)
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
     SourceError,
     SourceResult,
     VariableObservation,
+    inside,
 )
 
 KIND = "dotenv"
-_PORT_VAR: Final = re.compile(r"^(?P<prefix>.*?)_?PORT$", re.IGNORECASE)
+ENV_URL = "env-url"
+MAX_PORT: Final = 65535
+_PORT_VAR: Final = re.compile(r"^(?:(?P<prefix>[\w.-]*?)_+)?PORT$", re.IGNORECASE)
 _ADDRESS_VAR: Final = re.compile(
-    r"^(?P<prefix>.*?)_?(?:URL|URI|ADDR|ADDRESS|HOST|ENDPOINT|DSN)$", re.IGNORECASE
+    r"(?:^|_)(?:URL|URI|ADDR|ADDRESS|ENDPOINTS?|HOSTS?|DSN|BROKERS?|SERVERS?)$", re.IGNORECASE
 )
-_HOST_PORT: Final = re.compile(r"^\[?(?P<host>[A-Za-z0-9_.:-]*?)\]?:(?P<port>\d{1,5})$")
-PORT_KINDS: Final = frozenset({"http", "https", "grpc", "ws", "wss", "metrics", "admin", "debug"})
-# Schemes that name the service they reach, whatever the host is.
-SCHEME_SERVICES: Final = {
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "redis": "redis",
-    "rediss": "redis",
-    "nats": "nats",
-    "mysql": "mysql",
-    "mongodb": "mongodb",
-    "amqp": "rabbitmq",
-    "kafka": "kafka",
-}
-LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "::", ""})
+_HOST_PORT: Final = re.compile(
+    r"(?<![\w.:/@-])(?P<host>\[[0-9A-Fa-f:.]*\]|[\w.-]*):(?P<port>\d{1,5})(?![\w.:])"
+)
+_EXPORT: Final = re.compile(r"[ \t]*(?:export[ \t]+)?")
+_SEPARATOR: Final = re.compile(r"[ \t]*[=:][ \t]*")
 
 
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """One variable: who sets it, its name, value and where the value is."""
+    """One variable: who sets it, its name and value, and where they are written.
+
+    `location` is the value's (the name's when there is no value); `name_location` the
+    name's when it differs. `text` is the line the value starts on, so that a port can be
+    pointed at inside it; `template` the value as written, before interpolation (a
+    reference such as `${JWT_SECRET}` is not a secret, whatever it resolves to)."""
 
     owner: str | None
     name: str
     value: str | None
     location: Location
     source: str
+    name_location: Location | None = None
+    text: str | None = None
+    template: str | None = None
+
+    def at(self, offset: int) -> Location:
+        """The location of `value[offset]` (the value's own when it cannot be told)."""
+        return inside(self.location, self.text, self.value or "", offset)
 
 
 def read_dotenv(path: str, owner: str | None = None) -> SourceResult:
@@ -88,144 +114,155 @@ def parse_dotenv_source(text: str, file: str, owner: str | None = None) -> Sourc
     result = SourceResult(file=file, kind=KIND)
     try:
         parsed = parse_dotenv(text)
+        written = parse_dotenv(text, expand=False).values
     except DotenvError as exc:
         message = f"could not read {file}: {exc.what}"
         result.errors.append(SourceError(Location(file, exc.line), message))
         return result
-    lines = text.splitlines()
+    lines = text.removeprefix("\ufeff").split("\n")
     for name, value in parsed.values.items():
-        line = parsed.lines.get(name, 0)
-        column = _value_column(lines[line - 1] if 0 < line <= len(lines) else "", name)
-        interpret(Setting(owner, name, value, Location(file, line, column), KIND), result)
+        number = parsed.lines.get(name, 0)
+        line = lines[number - 1] if 0 < number <= len(lines) else ""
+        name_at, value_at = _columns(line, name)
+        setting = Setting(
+            owner,
+            name,
+            value,
+            Location(file, number, value_at),
+            KIND,
+            name_location=Location(file, number, name_at),
+            text=line,
+            template=written.get(name),
+        )
+        interpret(setting, result)
     return result
 
 
-def _value_column(line: str, name: str) -> int:
-    at = line.find(name)
-    if at < 0:
-        return 0
-    rest = line[at + len(name) :]
-    offset = len(rest) - len(rest.lstrip(" \t=:"))
-    return at + len(name) + offset + 1
+def _columns(line: str, name: str) -> tuple[int, int]:
+    """1-based columns of `name` and of the value after it in a `[export] NAME=value` line."""
+    lead = _EXPORT.match(line)
+    start = lead.end() if lead else 0
+    if not line.startswith(name, start):
+        start = max(line.find(name), 0)
+    separator = _SEPARATOR.match(line, start + len(name))
+    return start + 1, (separator.end() if separator else start + len(name)) + 1
 
 
 def interpret(setting: Setting, result: SourceResult) -> None:
-    """Add what one variable says (variable, port, dependency) to `result`."""
-    kind = secret_kind(setting.name, setting.value)
+    """Add what one variable says (variable, ports, dependencies) to `result`."""
+    written = setting.value if setting.template is None else setting.template
+    secret = is_secret(setting.name, written)
+    hidden = secret or is_secret(setting.name, setting.value)
     result.variables.append(
         VariableObservation(
             setting.owner,
             setting.name,
-            setting.location,
+            setting.name_location or setting.location,
             setting.source,
-            value=None if kind else setting.value,
-            secret=kind is not None,
+            value=None if hidden else setting.value,
+            secret=secret,
         )
     )
     if setting.value is None:
         return
-    value = setting.value.strip()
-    if _PORT_VAR.match(setting.name) and value.isdigit():
-        _port_variable(setting, int(value), result)
-    elif _ADDRESS_VAR.match(setting.name):
-        _address_variable(setting, value, result)
+    _port_variable(setting, setting.value, result)
+    _addresses(setting, setting.value, result)
 
 
-def _port_variable(setting: Setting, number: int, result: SourceResult) -> None:
-    match = _PORT_VAR.match(setting.name)
-    service, port_name = port_owner(match.group("prefix") if match else "", setting.owner)
-    if service is None or not 1 <= number <= 65535:
+def _port_variable(setting: Setting, value: str, result: SourceResult) -> None:
+    found = _PORT_VAR.match(setting.name)
+    digits = value.strip()
+    if found is None or not digits.isdigit():
         return
-    result.ports.append(
-        PortObservation(
-            service,
-            number,
-            setting.location,
-            setting.source,
-            port_name=port_name,
-            variable=setting.name,
-        )
+    service, port_name = port_owner(found.group("prefix") or "", setting.owner)
+    if service is not None:
+        offset = len(value) - len(value.lstrip())
+        _port(setting, service, int(digits), port_name, offset, result)
+
+
+def _port(
+    setting: Setting,
+    service: str,
+    number: int,
+    port_name: str | None,
+    offset: int,
+    result: SourceResult,
+) -> None:
+    location = setting.at(offset)
+    if not 1 <= number <= MAX_PORT:
+        message = f"{setting.name}: expected a port 1-{MAX_PORT}, got {number}"
+        result.errors.append(SourceError(location, message))
+        return
+    observation = PortObservation(
+        service, number, location, setting.source, port_name=port_name, variable=setting.name
+    )
+    result.ports.append(observation)
+
+
+def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
+    urls = list(_urls(value))
+    for start, url in urls:
+        target, kind = _url_target(url, setting)
+        if target is not None and url.port is not None:
+            offset = start + url.port_offset
+            _port(setting, target, url.port, url_port_name(url) or kind, offset, result)
+        _depends(setting, target, start, result)
+    if urls or not _ADDRESS_VAR.search(setting.name):
+        return
+    for match in _HOST_PORT.finditer(value):
+        host = match.group("host").strip("[]")
+        target, kind = (host, None) if host and not is_local_host(host) else _local(setting)
+        if target is not None:
+            _port(setting, target, int(match.group("port")), kind, match.start("port"), result)
+        _depends(setting, target, match.start(), result)
+
+
+def _urls(value: str) -> Iterator[tuple[int, Url]]:
+    """Every URL in `value`, with the index it starts at."""
+    for match in URL.finditer(value):
+        url = parse_url(match.group())
+        if url is not None:
+            yield match.start(), url
+
+
+def _url_target(url: Url, setting: Setting) -> tuple[str | None, str | None]:
+    """(service, port name) an URL reaches: by scheme (postgresql -> postgres), else by
+    host when it is a name, else as a local address."""
+    if url.scheme.split("+")[0] in SCHEME_SERVICES or not is_local_host(url.host):
+        return url_service(url, setting.name), None
+    return _local(setting)
+
+
+def _local(setting: Setting) -> tuple[str | None, str | None]:
+    """(service, port name) of a local address held by a variable: the service its prefix
+    names (`TOKEN_ENGINE_URL` -> TOKEN_ENGINE, `DATABASE_URL` -> postgres), or the
+    owner's own port when the prefix only names a kind (`METRICS_ADDR=:9464`) or nothing."""
+    prefix = prefix_service(setting.name)
+    if prefix is None:
+        return setting.owner, None
+    return port_owner(prefix, setting.owner)
+
+
+def _depends(setting: Setting, target: str | None, offset: int, result: SourceResult) -> None:
+    owner = setting.owner
+    if target is None or not owner or normalize_name(owner) == normalize_name(target):
+        return
+    result.dependencies.append(
+        DependencyObservation(owner, target, setting.at(offset), setting.source, via=ENV_URL)
     )
 
 
-def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
-    """(service, port name) of `<prefix>_PORT`: `TOKEN_ENGINE_GRPC` -> (TOKEN_ENGINE, grpc);
-    `HTTP` -> (owner, http); `GATEWAY` -> (GATEWAY, None); `` -> (owner, None)."""
-    words = [word for word in prefix.split("_") if word]
-    if not words:
-        return owner, None
-    last = words[-1].lower()
-    kind = last if last in PORT_KINDS else None
-    if kind and len(words) == 1:
-        return owner, kind
-    if owner and normalize_name("".join(words)).startswith(normalize_name(owner)):
-        rest = normalize_name("".join(words))[len(normalize_name(owner)) :]
-        return owner, rest or None
-    if kind:
-        return "_".join(words[:-1]), kind
-    return "_".join(words), None
-
-
-def _address_variable(setting: Setting, value: str, result: SourceResult) -> None:
-    reach = address_of(setting.name, value)
-    if reach is None:
-        return
-    target, port, port_name = reach
-    if port is not None and 1 <= port <= 65535:
-        result.ports.append(
-            PortObservation(
-                target,
-                port,
-                setting.location,
-                setting.source,
-                port_name=port_name,
-                variable=setting.name,
-            )
-        )
-    if setting.owner and normalize_name(setting.owner) != normalize_name(target):
-        result.dependencies.append(
-            DependencyObservation(
-                setting.owner, target, setting.location, setting.source, via="env-url"
-            )
-        )
-
-
 def address_of(name: str, value: str) -> tuple[str, int | None, str | None] | None:
-    """(service, port, port name) an address variable reaches, or None."""
-    prefix_match = _ADDRESS_VAR.match(name)
-    prefix = prefix_match.group("prefix").strip("_") if prefix_match else ""
-    if "://" in value:
-        return _url_target(value, prefix)
-    found = _HOST_PORT.match(value)
-    if found is None:
-        return None
-    host = found.group("host")
-    target = prefix if host.lower() in LOCAL_HOSTS or _is_ip(host) else host
-    return (target, int(found.group("port")), None) if target else None
-
-
-def _url_target(value: str, prefix: str) -> tuple[str, int | None, str | None] | None:
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.split("+")[0].lower()
-    host = (parts.hostname or "").lower()
-    if scheme in SCHEME_SERVICES:
-        target = SCHEME_SERVICES[scheme]
-    elif host and host not in LOCAL_HOSTS and not _is_ip(host):
-        target = host
-    else:
-        target = prefix
-    if not target:
-        return None
-    port_name = scheme if scheme in PORT_KINDS else None
-    return target, port, "http" if port_name == "https" else port_name
-
-
-def _is_ip(host: str) -> bool:
-    return bool(re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:]*", host))
+    """(service, port, port name) the first address in the value of `name` reaches, or None."""
+    probe = SourceResult(file="", kind=KIND)
+    _addresses(Setting(None, name, value, Location(""), KIND), value, probe)
+    if probe.ports:
+        port = probe.ports[0]
+        return port.service, port.number, port.port_name
+    match = URL.search(value)
+    url = parse_url(match.group()) if match else None
+    target = url_service(url, name) if url else None
+    return (target, None, url_port_name(url)) if url and target else None
 
 
 _GENERIC_STEMS: Final = frozenset(
@@ -242,3 +279,18 @@ def owner_of(path: str) -> str | None:
         return None
     stem = base[: -len(".env")]
     return None if stem.lower() in _GENERIC_STEMS else stem
+
+
+__all__ = [
+    "KIND",
+    "LOCAL_HOSTS",
+    "PORT_KINDS",
+    "SCHEME_SERVICES",
+    "Setting",
+    "address_of",
+    "interpret",
+    "owner_of",
+    "parse_dotenv_source",
+    "port_owner",
+    "read_dotenv",
+]
