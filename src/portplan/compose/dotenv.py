@@ -209,10 +209,10 @@ class _Parser:
         if terminator not in "=:\n":
             first_line = self.text[pos : self.text.find("\n", pos)]
             what = f"unexpected character {go_quote(terminator)} in variable name"
-            raise DotenvError(line, f"{what} {go_quote(first_line)}")
+            raise DotenvError(line, f"{what} {go_quote(first_line)}", self.column(end))
         key = self.text[pos:end].rstrip(_UNICODE_SPACE)
         if " " in key:
-            raise DotenvError(line, "key cannot contain a space")
+            raise DotenvError(line, "key cannot contain a space", self.column(pos))
         return key, terminator, self._skip_spaces(end + 1)
 
     def _value(self, pos: int, line: int) -> tuple[str, int]:
@@ -221,27 +221,31 @@ class _Parser:
             return self._quoted(pos, quote, line)
         end = self.text.find("\n", pos)
         raw = self.text[pos:end].split(" #", 1)[0].rstrip(_UNICODE_SPACE)
-        return self._expand(raw, line), end + 1
+        return self._expand(raw, line, pos), end + 1
 
     def _quoted(self, pos: int, quote: str, line: int) -> tuple[str, int]:
         match = _QUOTED[quote].match(self.text, pos)
         if match is None:
             what = self.text[pos : self.text.find("\n", pos)]
-            raise DotenvError(line, f"unterminated quoted value {what}")
+            raise DotenvError(line, f"unterminated quoted value {what}", self.column(pos))
         value = match.group(1)
         if "\\" in value:
             value = _ESCAPED_CHAR.sub(_unescape_quote(quote), value)
         if quote == '"':
-            value = self._expand(_expand_escapes(value, self.expand), line)
+            value = self._expand(_expand_escapes(value, self.expand), line, pos)
         return value, match.end()
 
-    def _expand(self, value: str, line: int) -> str:
+    def _expand(self, value: str, line: int, pos: int) -> str:
         if not self.expand or "$" not in value:
             return value
         try:
             return substitute(value, self._resolve)
         except InterpolationError as err:
-            raise DotenvError(line, str(err)) from err
+            raise DotenvError(line, str(err), self.column(pos)) from err
+
+    def column(self, pos: int) -> int:
+        """The 1-based column of `pos` in its line."""
+        return pos - self.text.rfind("\n", 0, pos)
 
     def _resolve(self, name: str) -> str | None:
         return self.resolvers.resolve(name, self.values)

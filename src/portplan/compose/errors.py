@@ -52,11 +52,13 @@ class InterpolationPathError(InterpolationError):
 
 
 class DotenvError(ComposeSyntaxError):
-    """A `.env` file could not be parsed; `line` is 1-based."""
+    """A `.env` file could not be parsed; `line` and `column` are 1-based (column 0: not
+    known)."""
 
-    def __init__(self, line: int, what: str) -> None:
+    def __init__(self, line: int, what: str, column: int = 0) -> None:
         super().__init__(f"line {line}: {what}")
         self.line = line
+        self.column = column
         self.what = what
 
 

@@ -16,12 +16,17 @@ from typing import Any, Final
 
 from portplan import yamlload
 from portplan.compose.errors import PortSyntaxError
-from portplan.compose.ports import PortConfig, parse_ports
-from portplan.model import Location
+from portplan.compose.ports import PortConfig, number_offset, parse_ports
+from portplan.model import Exposure, Location
 from portplan.sources._md_blocks import Fence
 from portplan.sources._md_context import Collector
 from portplan.sources._md_env import Assignment, record
-from portplan.sources.base import PortObservation, ServiceObservation, SourceError
+from portplan.sources.base import (
+    PortObservation,
+    ServiceObservation,
+    SourceError,
+    published_exposure,
+)
 from portplan.yamlload import Mark, YMap, YSeq
 
 SOURCE = "markdown-code"
@@ -198,26 +203,25 @@ def _ports(block: _Block, service: _Service, entry: _Entry) -> None:
 def _port(
     block: _Block, service: _Service, item: Any, mark: Mark, config: PortConfig, ports: bool
 ) -> None:
-    text = item if isinstance(item, str) else ""
+    shift = number_offset(item) if isinstance(item, str) and "$" not in item else 0
     if isinstance(item, YMap):
-        mark = item.value_marks.get("published", mark)
+        mark = item.value_marks.get("published", item.value_marks.get("target", mark))
+    location = block.at(service, mark, shift)
     if config.published is None or not ports:
-        shift = max(text.find(str(config.target)), 0)
         observation = PortObservation(
-            service.name, config.target, block.at(service, mark, shift), SOURCE,
-            protocol=config.protocol, published=False, target=config.target,
+            service.name, config.target, location, SOURCE, protocol=config.protocol,
+            published=False, target=config.target, exposure=Exposure.INTERNAL,
         )  # fmt: skip
         block.ctx.port(observation)
         return
     first, _, last = config.published.partition("-")
-    shift = max(text.find(first), 0)
-    for number in range(int(first), int(last or first) + 1):
-        observation = PortObservation(
-            service.name, number, block.at(service, mark, shift), SOURCE,
-            protocol=config.protocol, address=config.host_ip, published=True,
-            target=config.target,
-        )  # fmt: skip
-        block.ctx.port(observation)
+    observation = PortObservation(
+        service.name, int(first), location, SOURCE, protocol=config.protocol,
+        address=config.host_ip, published=True, target=config.target,
+        exposure=published_exposure(config.host_ip),
+        range_end=int(last) if last and int(last) != int(first) else None,
+    )  # fmt: skip
+    block.ctx.port(observation)
 
 
 def _environment(block: _Block, service: _Service, entry: _Entry) -> None:

@@ -99,16 +99,20 @@ class SourceError:
 
 def inside(at: Location, text: str | None, value: str, offset: int) -> Location:
     """Where `value[offset]` is, for a value written at `at` on the line `text` (quoted or
-    not): when the line spells the value up to `offset` there; else `at` itself (the value
-    was interpolated, escaped or folded, so no column inside it can be trusted)."""
+    not): when the line spells the value up to `offset` there, or ends with the rest of it
+    from `offset` on (`redis://:${PASSWORD}@redis:6379/0`); else `at` itself (the value was
+    escaped or folded, so no column inside it can be trusted)."""
     if text is None or not at.column:
         return at
     start = at.column - 1
     if text[start : start + 1] in ('"', "'"):
         start += 1
-    if text[start : start + offset] != value[:offset]:
-        return at
-    return Location(at.file, at.line, start + offset + 1)
+    if text[start : start + offset] == value[:offset]:
+        return Location(at.file, at.line, start + offset + 1)
+    rest, line = value[offset:], text.rstrip().rstrip("\"'")
+    if rest and line.endswith(rest) and len(line) - len(rest) >= start:
+        return Location(at.file, at.line, len(line) - len(rest) + 1)
+    return at
 
 
 def published_exposure(address: str | None) -> Exposure:

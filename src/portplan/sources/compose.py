@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from portplan import yamlload
 from portplan.compose import (
+    DotenvError,
     InterpolationError,
     PortConfig,
     PortSyntaxError,
@@ -159,11 +160,9 @@ def _project_environment(
         return base
     try:
         return load_environment(text, base)
-    except InterpolationError as exc:
-        result.errors.append(SourceError(Location(path), f"could not read {path}: {exc}"))
-    except ValueError as exc:  # DotenvError
-        line = getattr(exc, "line", 0)
-        result.errors.append(SourceError(Location(path, line), f"could not read {path}: {exc}"))
+    except DotenvError as exc:
+        location = Location(path, exc.line, exc.column)
+        result.errors.append(SourceError(location, f"could not read {location}: {exc.what}"))
     return base
 
 

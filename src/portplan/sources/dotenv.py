@@ -116,8 +116,8 @@ def parse_dotenv_source(text: str, file: str, owner: str | None = None) -> Sourc
         parsed = parse_dotenv(text)
         written = parse_dotenv(text, expand=False).values
     except DotenvError as exc:
-        message = f"could not read {file}: {exc.what}"
-        result.errors.append(SourceError(Location(file, exc.line), message))
+        location = Location(file, exc.line, exc.column)
+        result.errors.append(SourceError(location, f"could not read {location}: {exc.what}"))
         return result
     lines = text.removeprefix("\ufeff").split("\n")
     for name, value in parsed.values.items():

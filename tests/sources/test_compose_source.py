@@ -1,0 +1,485 @@
+"""The compose source: every form of the compose specification -> exact observations
+(service, port, protocol, address, exposure, file, line, column)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portplan.model import Exposure
+from portplan.reconcile import reconcile
+from portplan.sources import scan
+from portplan.sources.base import SourceResult
+from portplan.sources.compose import parse_compose, project_groups, read_compose
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "compose"
+PUBLIC, INTERNAL, LOCAL = Exposure.PUBLIC, Exposure.INTERNAL, Exposure.LOCAL
+COMPOSE = "compose.yaml"
+
+Row = tuple[Any, ...]
+
+
+def port_rows(result: SourceResult) -> list[Row]:
+    return [
+        (
+            p.service, p.number, p.protocol, p.address, p.exposure, p.published, p.target,
+            p.range_end, p.port_name, p.variable, Path(p.location.file).name, p.location.line,
+            p.location.column,
+        )
+        for p in result.ports
+    ]  # fmt: skip
+
+
+def published(
+    service: str,
+    number: int,
+    target: int,
+    line: int,
+    column: int,
+    *,
+    protocol: str = "tcp",
+    address: str | None = None,
+    exposure: Exposure | None = PUBLIC,
+    range_end: int | None = None,
+    name: str | None = None,
+    file: str = COMPOSE,
+) -> Row:
+    return (
+        service, number, protocol, address, exposure, True, target, range_end, name, None,
+        file, line, column,
+    )  # fmt: skip
+
+
+def unpublished(
+    service: str,
+    number: int,
+    line: int,
+    column: int,
+    *,
+    protocol: str = "tcp",
+    range_end: int | None = None,
+    exposure: Exposure | None = INTERNAL,
+    file: str = COMPOSE,
+) -> Row:
+    return (
+        service, number, protocol, None, exposure, False, number, range_end, None, None,
+        file, line, column,
+    )  # fmt: skip
+
+
+def variable(
+    service: str,
+    number: int,
+    name: str,
+    line: int,
+    column: int,
+    *,
+    port_name: str | None = None,
+    file: str = COMPOSE,
+) -> Row:
+    return (
+        service, number, "tcp", None, None, None, None, None, port_name, name, file, line,
+        column,
+    )  # fmt: skip
+
+
+def dep_rows(result: SourceResult) -> list[Row]:
+    return [
+        (d.service, d.target, d.via, d.required, Path(d.location.file).name, d.location.line,
+         d.location.column)
+        for d in result.dependencies
+    ]  # fmt: skip
+
+
+def var_rows(result: SourceResult) -> list[Row]:
+    return [
+        (v.service, v.name, v.value, v.secret, v.sets, Path(v.location.file).name,
+         v.location.line, v.location.column)
+        for v in result.variables
+    ]  # fmt: skip
+
+
+def read(folder: str, *names: str, environ: dict[str, str] | None = None) -> SourceResult:
+    return read_compose([str(RESOURCES / folder / name) for name in names], environ or {})
+
+
+# --- every form of `ports`, `expose` and `network_mode: host` ----------------------------
+
+PORT_FORMS: list[tuple[int, str, list[Row]]] = [
+    (7, '- "3000"', [unpublished("web", 3000, 7, 10)]),
+    (
+        8,
+        '- "3001-3003"',
+        [unpublished("web", n, 8, 10) for n in (3001, 3002, 3003)],
+    ),
+    (9, '- "8000:8000"', [published("web", 8000, 8000, 9, 10)]),
+    (
+        10,
+        '- "9090-9091:8080-8081"',
+        [published("web", 9090, 8080, 10, 10), published("web", 9091, 8081, 10, 10)],
+    ),
+    (11, '- "49100:22"', [published("web", 49100, 22, 11, 10)]),
+    (12, '- "8100-8110:80"', [published("web", 8100, 80, 12, 10, range_end=8110)]),
+    (
+        13,
+        '- "127.0.0.1:8001:8001"',
+        [published("web", 8001, 8001, 13, 20, address="127.0.0.1", exposure=LOCAL)],
+    ),
+    (
+        14,
+        '- "127.0.0.1:5000-5001:5000-5001"',
+        [
+            published("web", 5000, 5000, 14, 20, address="127.0.0.1", exposure=LOCAL),
+            published("web", 5001, 5001, 14, 20, address="127.0.0.1", exposure=LOCAL),
+        ],
+    ),
+    (15, '- "6060:6060/udp"', [published("web", 6060, 6060, 15, 10, protocol="udp")]),
+    (
+        16,
+        '- "[::1]:6001:6001"',
+        [published("web", 6001, 6001, 16, 16, address="::1", exposure=LOCAL)],
+    ),
+    (
+        17,
+        '- "10.0.0.5:7002:7002/sctp"',
+        [
+            published(
+                "web", 7002, 7002, 17, 19, protocol="sctp", address="10.0.0.5", exposure=INTERNAL
+            )
+        ],
+    ),
+    (18, "- 7001", [unpublished("web", 7001, 18, 9)]),
+    (19, "- 7003:7003", [published("web", 7003, 7003, 19, 9)]),
+    (
+        22,
+        'published: "8080"',
+        [published("web", 8080, 80, 22, 21, address="127.0.0.1", exposure=LOCAL, name="web")],
+    ),
+    (28, "published: 8443-8444", [published("web", 8443, 443, 28, 20, range_end=8444)]),
+    (
+        29,
+        "- {target: 53, published: 5353, protocol: udp}",
+        [published("web", 5353, 53, 29, 33, protocol="udp")],
+    ),
+    (30, "- target: 9229", [unpublished("web", 9229, 30, 17)]),
+    (32, '- "3000"', [unpublished("web", 3000, 32, 10)]),
+    (33, '- "8200-8202"', [unpublished("web", 8200, 33, 10, range_end=8202)]),
+    (34, "- 9000/udp", [unpublished("web", 9000, 34, 9, protocol="udp")]),
+    (
+        38,
+        'ports: ["9999:9100", "127.0.0.1:9998:9101"]',
+        [
+            published("monitor", 9100, 9100, 38, 19, exposure=None),
+            published("monitor", 9101, 9101, 38, 42, exposure=None),
+        ],
+    ),
+    (39, "expose: [7777]", [published("monitor", 7777, 7777, 39, 14, exposure=None)]),
+]
+
+
+@pytest.fixture(scope="module")
+def port_forms() -> tuple[list[str], list[Row]]:
+    path = RESOURCES / "ports" / COMPOSE
+    return path.read_text().split("\n"), port_rows(read("ports", COMPOSE))
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "expected"), PORT_FORMS, ids=[t for _, t, _ in PORT_FORMS]
+)
+def test_port_forms(
+    port_forms: tuple[list[str], list[Row]], line: int, text: str, expected: list[Row]
+) -> None:
+    lines, rows = port_forms
+    assert lines[line - 1].strip() == text
+    assert [row for row in rows if row[-2] == line] == expected
+
+
+def test_every_port_form_is_pinned(port_forms: tuple[list[str], list[Row]]) -> None:
+    _, rows = port_forms
+    assert rows == [row for _, _, expected in PORT_FORMS for row in expected]
+
+
+def test_port_services_and_no_errors() -> None:
+    result = read("ports", COMPOSE)
+    assert [(s.service, s.location.line, s.location.column) for s in result.services] == [
+        ("web", 4, 3),
+        ("monitor", 35, 3),
+    ]
+    assert result.errors == []
+
+
+# --- depends_on, networks, healthcheck, environment, env_file ----------------------------
+
+
+@pytest.fixture(scope="module")
+def services() -> SourceResult:
+    return read("services", COMPOSE, environ={"HOME": "/home/portplan"})
+
+
+def test_services_networks_and_health_paths(services: SourceResult) -> None:
+    assert [
+        (s.service, s.location.line, s.location.column, s.networks, s.health_path)
+        for s in services.services
+    ] == [
+        ("gateway", 2, 3, ("frontend", "backend"), "/health"),
+        ("token-engine", 19, 3, ("backend",), "/ready"),
+        ("redis", 42, 3, (), None),  # disable: true
+    ]
+
+
+def test_depends_on_list_and_map(services: SourceResult) -> None:
+    assert [row for row in dep_rows(services) if row[2] == "depends_on"] == [
+        ("gateway", "token-engine", "depends_on", True, COMPOSE, 5, 9),
+        ("gateway", "ledger", "depends_on", True, COMPOSE, 6, 9),
+        ("token-engine", "redis", "depends_on", True, COMPOSE, 22, 7),
+        ("token-engine", "audit", "depends_on", False, COMPOSE, 24, 7),
+    ]
+
+
+def test_environment_and_env_file_dependencies(services: SourceResult) -> None:
+    assert [row for row in dep_rows(services) if row[2] == "env-url"] == [
+        ("gateway", "token-engine", "env-url", True, COMPOSE, 11, 25),
+        ("token-engine", "redis", "env-url", True, COMPOSE, 32, 19),
+        ("token-engine", "postgres", "env-url", True, COMPOSE, 33, 23),
+        ("token-engine", "nats", "env-url", True, "token-engine.env", 3, 10),
+    ]
+
+
+def test_environment_healthcheck_and_env_file_ports(services: SourceResult) -> None:
+    assert port_rows(services) == [
+        unpublished("gateway", 8080, 17, 53, exposure=None),  # healthcheck test list
+        variable("token-engine", 8081, "TOKEN_ENGINE_URL", 11, 45, port_name="http"),
+        variable("gateway", 8080, "HTTP_PORT", 12, 21, port_name="http"),  # quoted key, value
+        unpublished("token-engine", 8081, 41, 40, exposure=None),  # healthcheck test string
+        variable("token-engine", 50051, "GRPC_PORT", 31, 19, port_name="grpc"),
+        variable("redis", 6379, "REDIS_URL", 32, 33),
+        variable("postgres", 5432, "DATABASE_URL", 33, 60),
+        variable("token-engine", 9464, "METRICS_ADDR", 34, 23, port_name="metrics"),
+        variable(
+            "token-engine", 8081, "HTTP_PORT", 2, 11, port_name="http", file="token-engine.env"
+        ),
+        variable("nats", 4222, "NATS_URL", 3, 22, file="token-engine.env"),
+    ]
+
+
+def test_environment_variables(services: SourceResult) -> None:
+    assert var_rows(services) == [
+        (
+            "gateway",
+            "TOKEN_ENGINE_URL",
+            "http://token-engine:8081/api",
+            False,
+            True,
+            COMPOSE,
+            11,
+            7,
+        ),
+        ("gateway", "HTTP_PORT", "8080", False, True, COMPOSE, 12, 8),
+        ("gateway", "JWT_SECRET", None, True, True, COMPOSE, 13, 7),
+        ("gateway", "API_KEY", None, False, False, COMPOSE, 14, 16),  # ${API_KEY}: read, unset
+        ("gateway", "API_KEY", "", False, True, COMPOSE, 14, 7),  # a reference, not a secret
+        ("gateway", "LOG_LEVEL", None, False, True, COMPOSE, 15, 7),
+        ("token-engine", "GRPC_PORT", "50051", False, True, COMPOSE, 31, 9),
+        ("token-engine", "REDIS_URL", "redis://redis:6379/0", False, True, COMPOSE, 32, 9),
+        ("token-engine", "DATABASE_URL", None, True, True, COMPOSE, 33, 10),
+        ("token-engine", "METRICS_ADDR", ":9464", False, True, COMPOSE, 34, 9),
+        ("token-engine", "HOME", "/home/portplan", False, True, COMPOSE, 35, 9),
+        ("token-engine", "HTTP_PORT", "8081", False, True, "token-engine.env", 2, 1),
+        ("token-engine", "NATS_URL", "nats://nats:4222", False, True, "token-engine.env", 3, 1),
+    ]
+
+
+def test_missing_env_file(services: SourceResult) -> None:
+    # optional.env is `required: false`; missing.env is required.
+    path = RESOURCES / "services" / COMPOSE
+    assert [(str(e.location), e.message) for e in services.errors] == [
+        (
+            f"{path}:44:15",
+            f"could not read {path}:44:15: env_file missing.env: No such file or directory",
+        )
+    ]
+
+
+def test_secret_values_are_not_kept(services: SourceResult) -> None:
+    assert "s3cret" not in repr(services)
+    assert "literal-not-a-reference" not in repr(services)
+
+
+# --- interpolation: process environment, then the project's .env ------------------------
+
+
+@pytest.fixture(scope="module")
+def interpolated() -> SourceResult:
+    # WEB_PORT is in .env too: the process environment wins, as in compose.
+    return read("interpolation", COMPOSE, environ={"WEB_PORT": "28081"})
+
+
+def test_interpolated_ports(interpolated: SourceResult) -> None:
+    assert port_rows(interpolated) == [
+        published("gateway", 18080, 8080, 5, 10),  # ${GATEWAY_PORT} from .env
+        published("gateway", 28081, 3000, 6, 10),  # ${WEB_PORT:-3000}: environment wins
+        published("gateway", 9000, 9000, 7, 10),  # ${ADMIN_PORT:-9000}: unset, default
+        published("gateway", 9464, 9464, 8, 10, address="127.0.0.1", exposure=LOCAL),
+        unpublished("gateway", 7000, 9, 10),  # ${UNSET_PORT}: "" -> ":7000"
+        unpublished("gateway", 5005, 10, 10),  # ${DEBUG_PORT:+5005}: unset -> ""
+        published("gateway", 4000, 4000, 11, 10),  # nested default
+        variable("token-engine", 8081, "TOKEN_ENGINE_URL", 13, 46, port_name="http"),
+    ]
+
+
+def test_interpolated_variables(interpolated: SourceResult) -> None:
+    assert var_rows(interpolated) == [
+        ("gateway", "UNSET_PORT", None, False, False, COMPOSE, 9, 10),
+        ("gateway", "TOKEN_ENGINE_URL", "http://token-engine:8081", False, True, COMPOSE, 13, 7),
+        ("gateway", "PRICE", "$5", False, True, COMPOSE, 14, 7),  # $$ escapes $
+        ("gateway", "DB_PASSWORD", None, False, False, COMPOSE, 15, 17),
+        ("gateway", "PASSWORD", "", False, True, COMPOSE, 15, 7),
+    ]
+
+
+def test_required_variable_is_one_error(interpolated: SourceResult) -> None:
+    path = RESOURCES / "interpolation" / COMPOSE
+    assert [(str(e.location), e.message) for e in interpolated.errors] == [
+        (
+            f"{path}:19:10",
+            f"could not read {path}:19:10: required variable REQUIRED_PORT is missing a "
+            "value: set REQUIRED_PORT",
+        )
+    ]
+
+
+def test_environment_overrides_dotenv_default() -> None:
+    result = read("interpolation", COMPOSE, environ={"GATEWAY_PORT": "38080"})
+    assert result.ports[0].number == 38080
+
+
+# --- several files merged --------------------------------------------------------------
+
+
+def test_override_file_is_merged() -> None:
+    result = read("merge", COMPOSE, "compose.override.yaml")
+    override = "compose.override.yaml"
+    assert port_rows(result) == [
+        published("gateway", 8080, 8080, 5, 10),  # repeated in the override: one entry
+        published("gateway", 9090, 9090, 6, 10),
+        published("gateway", 5678, 5678, 5, 20, address="127.0.0.1", exposure=LOCAL, file=override),
+        unpublished("gateway", 8081, 7, 15),
+        unpublished("gateway", 8082, 6, 23, file=override),
+        variable("gateway", 8090, "HTTP_PORT", 13, 19, port_name="http", file=override),
+    ]  # token-engine: `ports: !reset []`
+    assert dep_rows(result) == [
+        ("gateway", "token-engine", "depends_on", True, override, 8, 7),
+        ("gateway", "redis", "depends_on", True, override, 10, 7),
+    ]
+    assert [(v.name, v.value, Path(v.location.file).name) for v in result.variables] == [
+        ("LOG_LEVEL", "info", COMPOSE),
+        ("HTTP_PORT", "8090", override),  # the list of the override wins over the map
+    ]
+    assert [s.service for s in result.services] == ["gateway", "token-engine", "redis"]
+
+
+def test_explicit_file_list_with_override_tag_and_host_network() -> None:
+    result = read("merge", COMPOSE, "compose.override.yaml", "compose.prod.yaml")
+    prod, override = "compose.prod.yaml", "compose.override.yaml"
+    assert [row for row in port_rows(result) if row[9] is None] == [
+        published("gateway", 8080, 8080, 4, 13, exposure=None, file=prod),  # 80:8080, host
+        published("gateway", 8081, 8081, 7, 15, exposure=None),
+        published("gateway", 8082, 8082, 6, 23, exposure=None, file=override),
+    ]
+
+
+def test_project_groups() -> None:
+    names = ["compose.yaml", "compose.override.yml", "docker-compose.yml", "compose.prod.yaml"]
+    assert project_groups(names) == [
+        ["compose.prod.yaml"],
+        ["compose.yaml", "compose.override.yml"],
+        ["docker-compose.yml"],
+    ]
+
+
+def test_scan_reads_a_base_file_and_its_override_as_one_project() -> None:
+    results = [r for r in scan([RESOURCES / "merge"]) if r.kind == "compose"]
+    assert [Path(r.file).name for r in results] == ["compose.prod.yaml", COMPOSE]
+    assert 5678 in {p.number for p in results[1].ports}  # from compose.override.yaml
+
+
+# --- YAML anchors and merge keys --------------------------------------------------------
+
+
+def test_anchors_and_merge_keys() -> None:
+    result = read("anchors", COMPOSE)
+    assert port_rows(result) == [
+        published("ledger", 18080, 8080, 18, 20),
+        variable("nats", 4222, "NATS_URL", 6, 27),  # from the anchored environment
+        published("settlement", 18087, 8080, 27, 20),
+        variable("settlement", 8087, "HTTP_PORT", 24, 19, port_name="http"),
+        variable("nats", 4222, "NATS_URL", 6, 27),
+        published("nats", 4222, 4222, 31, 10),
+        published("nats-mirror", 4222, 4222, 31, 10),  # an alias of nats' list
+    ]
+    assert [(s.service, s.networks) for s in result.services] == [
+        ("ledger", ("backend",)),
+        ("settlement", ("backend",)),
+        ("nats", ()),
+        ("nats-mirror", ()),
+    ]
+
+
+# --- findings --------------------------------------------------------------------------
+
+
+def _findings(folder: str) -> list[tuple[str, str, str]]:
+    found = reconcile(scan([RESOURCES / folder]))
+    return [
+        (f.rule, " ".join(str(loc).split("/compose/")[-1] for loc in f.locations), f.message)
+        for f in found
+    ]
+
+
+def test_dependency_on_an_undefined_service_is_a_finding() -> None:
+    assert [f for f in _findings("services") if f[0] == "PP211"] == [
+        (
+            "PP211",
+            "services/compose.yaml:6:9",
+            "gateway depends on ledger, which no compose file of its directory defines",
+        )
+    ]  # audit is `required: false`
+
+
+def test_an_aliased_port_list_is_published_twice() -> None:
+    assert _findings("anchors") == [
+        (
+            "PP212",
+            "anchors/compose.yaml:31:10",
+            "host port 4222/tcp is published twice: by nats (all interfaces) and by "
+            "nats-mirror (all interfaces, compose.yaml:31)",
+        )
+    ]
+
+
+def test_merged_and_port_form_projects_are_clean() -> None:
+    assert _findings("merge") == []
+    assert _findings("ports") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("services: [\n", "could not read x/compose.yaml:2:1: "),
+        ("- a\n", "could not read x/compose.yaml:1:1: expected a mapping at the top level"),
+        (
+            'services:\n  a:\n    ports: ["80:80:80:80"]\n',
+            "could not read x/compose.yaml:3:13: services.a.ports: Invalid ip address: 80",
+        ),
+        (
+            "services:\n  a:\n    expose: [http]\n",
+            "could not read x/compose.yaml:3:14: services.a.expose: invalid port http",
+        ),
+    ],
+)
+def test_bad_input_is_one_error(text: str, message: str) -> None:
+    result = parse_compose(text, "x/compose.yaml")
+    assert [e.message[: len(message)] for e in result.errors] == [message]
+    assert result.ports == []
