@@ -1,0 +1,166 @@
+"""What `portplan import` says of a service besides its port numbers: exposure, health
+check, dependencies, and the secret variables it does not import."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from portplan._import_plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
+from portplan._import_vote import Claim, describe, shown, vote
+from portplan._reconcile_rules import dependency_drift
+from portplan.model import WILDCARD_ADDRESSES, Exposure, Location
+from portplan.reconcile import REGISTRY, View
+from portplan.sources.base import PortObservation, SourceResult
+
+
+def exposures(plan: Plan, view: View, before: View, results: Sequence[SourceResult]) -> None:
+    """Each service's exposure by vote: how its ports are published (all interfaces: public;
+    a loopback address: local; another address: internal), what the documents say of it, and
+    the exposure policies ("8001-8019: internal only") of its system that hold its ports.
+    `before` is the view without a plan, which knows the systems."""
+    claims: dict[str, list[Claim[Exposure]]] = {}
+    for port in view.ports:
+        if port.kind != REGISTRY:
+            for exposure in _stated(port.obs):
+                claims.setdefault(port.key, []).append(
+                    Claim(exposure, port.obs.location, port.kind)
+                )
+    for result in results:
+        for obs in result.services:
+            key = view.names.key(obs.service)
+            if key is not None and obs.exposure is not None:
+                claims.setdefault(key, []).append(Claim(obs.exposure, obs.location, result.kind))
+    _policies(plan, before, results, claims)
+    for service in plan.services:
+        sides = vote(claims.get(service.name, ()))
+        if sides:
+            service.exposure = sides[0].value.value
+            if len(sides) > 1:
+                service.exposure_comments.append(describe(sides[0], sides[1:]))
+
+
+def _stated(obs: PortObservation) -> Iterator[Exposure]:
+    """What a port observation says of exposure: the source's word, else its binding."""
+    if obs.exposure is not None:
+        yield obs.exposure
+    elif obs.published:
+        address = obs.address or ""
+        if address in WILDCARD_ADDRESSES:
+            yield Exposure.PUBLIC
+        else:
+            yield Exposure.LOCAL if _loopback(address) else Exposure.INTERNAL
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return address == "localhost"
+
+
+def _policies(
+    plan: Plan,
+    before: View,
+    results: Sequence[SourceResult],
+    claims: dict[str, list[Claim[Exposure]]],
+) -> None:
+    systems: dict[str, set[int]] = {}
+    for port in before.ports:
+        systems.setdefault(port.key, set()).add(before.system(port.obs.location))
+    numbers = [(port.number, s) for s in plan.services for port in s.ports]
+    for result in results:
+        for policy in result.ranges:
+            if policy.exposure is None or policy.reserved:
+                continue
+            system = before.system(policy.location)
+            held = {s.name: s for n, s in numbers if n in policy.ports}
+            for service in held.values():
+                if system in systems.get(service.key, ()):
+                    claims.setdefault(service.name, []).append(
+                        Claim(policy.exposure, policy.location, result.kind)
+                    )
+
+
+def health_checks(plan: Plan, view: View, results: Sequence[SourceResult]) -> None:
+    """The health path most sources state, on the service's http port (else its only or
+    first port); the expected body when a source states it as JSON."""
+    claims: dict[str, list[Claim[str]]] = {}
+    expects: dict[Location, str] = {}
+    for result in results:
+        for obs in result.services:
+            key = view.names.key(obs.service)
+            if key is not None and obs.health_path:
+                claims.setdefault(key, []).append(Claim(obs.health_path, obs.location, result.kind))
+                if obs.health_expect:
+                    expects[obs.location] = obs.health_expect
+    for service in plan.services:
+        sides = vote(claims.get(service.name, ()))
+        if not sides:
+            continue
+        port = _health_port(service)
+        if port is None:
+            where = shown(sides[0].locations)
+            service.notes.append(f"note: {where} states health {sides[0].value}; no port here")
+            continue
+        texts = [expects[c.location] for c in sides[0].claims if c.location in expects]
+        port.health = PlanHealth(sides[0].value, _expect(texts))
+        if len(sides) > 1:
+            port.health.comments.append(describe(sides[0], sides[1:]))
+
+
+def _health_port(service: PlanService) -> PlanPort | None:
+    found = service.port("http")
+    if found is None and service.ports:
+        found = service.ports[0]
+    return found
+
+
+def _expect(texts: list[str]) -> dict[str, Any] | None:
+    for text in texts:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and value:
+            return value
+    return None
+
+
+def dependencies(plan: Plan, view: View) -> None:
+    """Every dependency any source states (depends_on, `*_URL`, diagram edges, dependency
+    trees), in order of first statement; reconcile's dependency drift beside each entry."""
+    by_name = {service.name: service for service in plan.services}
+    entries: dict[tuple[str, str], PlanDependency] = {}
+    for dep in sorted(view.dependencies, key=lambda d: d.obs.location):
+        service = by_name.get(dep.key)
+        if service is not None and dep.target in by_name and (dep.key, dep.target) not in entries:
+            entry = PlanDependency(dep.target, dep.obs.location)
+            entries[dep.key, dep.target] = entry
+            service.depends_on.append(entry)
+    for finding in dependency_drift.check(view):
+        facts = finding.facts
+        found = entries.get((facts["service"], facts["dependency"]))
+        if found is not None:
+            stated, missing = (Location(x.file, x.line) for x in finding.locations[:2])
+            found.comments.append(
+                f"conflict: {stated} ({facts['stated_by']}) says so; "
+                f"{missing} ({facts['missing_from']}) leaves it out"
+            )
+
+
+def secrets(plan: Plan, view: View) -> None:
+    """A note that a secret variable exists, where it is set; never its value."""
+    by_name = {service.name: service for service in plan.services}
+    references = {var.location for _, var in view.variables if not var.sets}
+    found: dict[tuple[str | None, str], list[Location]] = {}
+    for owner, var in view.variables:
+        if var.secret and var.sets and var.location not in references:
+            found.setdefault((owner if owner in by_name else None, var.name), []).append(
+                var.location
+            )
+    for (owner, name), locations in sorted(found.items(), key=lambda item: min(item[1])):
+        note = f"note: {name} holds a secret ({shown(locations)}); its value is not imported"
+        (by_name[owner].notes if owner is not None else plan.notes).append(note)

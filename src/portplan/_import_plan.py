@@ -1,0 +1,118 @@
+"""The plan `portplan import` builds before writing it: services, ports, reservations, and
+the comments (conflicts, notes) each line carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from portplan._reconcile_ports import slot_of
+from portplan.loader import KIND_BY_NAME
+from portplan.model import Location, Port, PortRange, Reservation, Service, Topology
+
+# The file name of the plan while the sources are reconciled against it: the plan's own
+# places in a finding are told from the sources' by it (a reservation's line is its index).
+PLAN = "<portplan import>"
+
+
+@dataclass
+class PlanHealth:
+    path: str
+    expect: dict[str, Any] | None = None
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanPort:
+    name: str
+    number: int
+    first: Location  # the earliest statement of this port
+    protocol: str = "tcp"
+    address: str | None = None
+    env: str | None = None
+    health: PlanHealth | None = None
+    comments: list[str] = field(default_factory=list)
+
+    def model(self) -> Port:
+        kind = KIND_BY_NAME.get(self.name.lower(), self.name.lower())
+        return Port(
+            self.name,
+            self.number,
+            self.protocol,
+            kind,
+            self.address,
+            env=self.env,
+            location=Location(PLAN),
+        )
+
+
+@dataclass
+class PlanDependency:
+    name: str
+    first: Location
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlanService:
+    name: str
+    key: str  # its key among the sources (portplan._reconcile_names)
+    first: Location  # where the sources first name it
+    aliases: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # comment lines under the service's key
+    exposure: str | None = None
+    exposure_comments: list[str] = field(default_factory=list)
+    ports: list[PlanPort] = field(default_factory=list)
+    depends_on: list[PlanDependency] = field(default_factory=list)
+
+    def port(self, slot: str) -> PlanPort | None:
+        return next((p for p in self.ports if slot_of(p.name) == slot), None)
+
+    def model(self) -> Service:
+        ports = tuple(port.model() for port in self.ports)
+        return Service(self.name, aliases=tuple(self.aliases), ports=ports, location=Location(PLAN))
+
+
+@dataclass
+class PlanReservation:
+    ports: PortRange
+    reason: str
+    future: bool
+    first: Location  # the earliest statement of it
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """Everything `portplan import` writes."""
+
+    command: str
+    files: int
+    services: list[PlanService] = field(default_factory=list)
+    reserved: list[PlanReservation] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "could not read X: why"
+    notes: list[str] = field(default_factory=list)  # header notes (unowned secrets)
+
+    def topology(self) -> Topology:
+        """The plan as a model, for reconciling the sources against it."""
+        return Topology(
+            source=PLAN,
+            services={s.name: s.model() for s in self.services},
+            reserved=tuple(
+                Reservation(r.ports, r.reason, future=r.future, location=Location(PLAN, index))
+                for index, r in enumerate(self.reserved, 1)
+            ),
+        )
+
+    def conflicts(self) -> int:
+        """How many conflict comments the plan carries."""
+        lines = [*self.notes]
+        for service in self.services:
+            lines += service.exposure_comments
+            for port in service.ports:
+                lines += port.comments + (port.health.comments if port.health else [])
+            for dependency in service.depends_on:
+                lines += dependency.comments
+        for reservation in self.reserved:
+            lines += reservation.comments
+        return sum(1 for line in lines if line.startswith("conflict:"))

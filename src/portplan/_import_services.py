@@ -1,0 +1,239 @@
+"""The first pass of `portplan import`: services (names, aliases) and their ports, voted
+from the observations as `portplan reconcile` groups them without a plan."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Final, TypeVar
+
+from portplan._import_plan import PlanPort, PlanService
+from portplan._import_vote import Claim, vote
+from portplan._reconcile_names import _spellings
+from portplan._reconcile_ports import UNNAMED, _together, slot_of, slots
+from portplan.model import Location, Topology
+from portplan.reconcile import Port, View
+from portplan.schema import MapOf
+from portplan.sources.base import SourceResult
+
+# The port a well-known product listens on is named after its protocol.
+PRODUCTS: Final = {
+    "postgres": "postgresql",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mongo": "mongodb",
+    "redis": "redis",
+    "memcached": "memcached",
+    "nats": "nats",
+    "kafka": "kafka",
+    "zookeeper": "zookeeper",
+    "rabbitmq": "amqp",
+    "elasticsearch": "http",
+    "clickhouse": "http",
+    "prometheus": "http",
+    "grafana": "http",
+}
+# Other ports of those products, by number.
+PRODUCT_PORTS: Final = {
+    ("nats", 8222): "monitoring",
+    ("nats", 6222): "cluster",
+    ("rabbitmq", 15672): "management",
+    ("elasticsearch", 9300): "transport",
+    ("clickhouse", 9000): "native",
+}
+DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
+_NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
+_NAME: Final = re.compile(MapOf.key_pattern)  # what portplan.yaml takes as a name
+T = TypeVar("T", bound=Hashable)
+
+
+def plan_services(
+    results: Sequence[SourceResult], view: View, health: set[str]
+) -> list[PlanService]:
+    """A service for every name that some source gives a port, a dependency or a definition,
+    in order of first appearance; `health` holds the keys of services with an HTTP health
+    check."""
+    named = _named(results, view)
+    spelled, where = _spellings(list(results))
+    groups: dict[str, list[str]] = {}
+    for base in spelled:
+        key = view.names.canonical.get(base)
+        if key is not None and key in named:
+            groups.setdefault(key, []).append(base)
+    taken: set[str] = set()
+    services = []
+    for key, bases in groups.items():
+        defined = named[key]
+        name = _valid(defined) if defined else _slug(view.show(key))
+        name = _unique(name or "service", taken)
+        spellings = {s for base in bases for s in spelled[base]}
+        first = min(location for base in bases for location in where[base])
+        services.append(PlanService(name, key, first, sorted(spellings - {name})))
+    _add_ports(services, view, health)
+    _add_name_notes(services, view)
+    return sorted(services, key=lambda service: (service.first, service.name))
+
+
+def _named(results: Sequence[SourceResult], view: View) -> dict[str, str | None]:
+    """key -> the name a compose or Kubernetes file defines it by (None: no such file)."""
+    found: dict[str, str | None] = {}
+    for result in results:
+        for service in result.services:
+            key = view.names.key(service.service)
+            if key is not None and (found.get(key) is None and result.kind in DEFINING):
+                found[key] = service.service
+            elif key is not None:
+                found.setdefault(key, None)
+    for port in view.ports:
+        found.setdefault(port.key, None)
+    for dep in view.dependencies:
+        found.setdefault(dep.key, None)
+        found.setdefault(dep.target, None)
+    return found
+
+
+def _slug(name: str) -> str:
+    """'Token Engine' -> 'token-engine'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _NOT_NAME.sub("-", text.lower()).strip("-")
+
+
+def _valid(name: str) -> str:
+    """`name` when portplan.yaml takes it as a name (compose and Kubernetes names), else
+    its slug."""
+    return name if _NAME.fullmatch(name) else _slug(name)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    found, n = name, 1
+    while found in taken:
+        n += 1
+        found = f"{name}-{n}"
+    taken.add(found)
+    return found
+
+
+def _add_ports(services: list[PlanService], view: View, health: set[str]) -> None:
+    merged = _merged_slots(view)
+    by_key: dict[str, list[Port]] = {}
+    for port in view.ports:
+        by_key.setdefault(port.key, []).append(port)
+    for service in services:
+        by_slot = merged.get(service.key, {})
+        placed = {id(p) for ports in by_slot.values() for p in ports}
+        known = {n for ports in by_slot.values() for p in ports for n in p.numbers()}
+        rest = [p for p in by_key.get(service.key, []) if id(p) not in placed]
+        # Left out by reconcile: a number another slot states (support for it), or else
+        # a port a compose/Kubernetes file lists beside the ones it names.
+        support = [p for p in rest if p.numbers() & known]
+        for slot, ports in sorted(by_slot.items()):
+            if slot != UNNAMED:
+                service.ports.append(_port(slot, ports, support))
+        if UNNAMED in by_slot:
+            _unnamed(service, by_slot[UNNAMED], support, service.key in health)
+        _separate(service, [p for p in rest if not p.numbers() & known])
+        service.ports = _distinct(service.ports, by_slot)
+
+
+def _merged_slots(view: View) -> dict[str, dict[str, list[Port]]]:
+    """key -> slot -> ports, as reconcile groups them against a plan: one system for all
+    (a plan merges the systems of the sources), unnamed ports in the service's http port."""
+    merged = View(view.results, Topology("<import>"), view.names, view.ports)
+    found: dict[str, dict[str, list[Port]]] = {}
+    for (key, _, slot), ports in slots(merged).items():
+        found.setdefault(key, {})[slot] = ports
+    return found
+
+
+def _separate(service: PlanService, ports: list[Port]) -> None:
+    by_number: dict[int, list[Port]] = {}
+    for port in ports:
+        by_number.setdefault(port.obs.number, []).append(port)
+    for number, stated in sorted(by_number.items()):
+        service.ports.append(_port(_other_name(service.key, number), stated, []))
+
+
+def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[PlanPort]:
+    """One port per number and protocol (a metrics endpoint on the http port is the http
+    port): the port of the most stated slot stays; then in order of first statement."""
+
+    def weight(port: PlanPort) -> tuple[int, Location, str]:
+        stated = by_slot.get(slot_of(port.name) or "", [])
+        return (-len({p.file for p in stated}), port.first, port.name)
+
+    kept: dict[tuple[int, str], PlanPort] = {}
+    for port in sorted(ports, key=weight):
+        kept.setdefault((port.number, port.protocol), port)
+    return sorted(kept.values(), key=lambda port: (port.first, port.name))
+
+
+def _port(name: str, ports: list[Port], support: list[Port]) -> PlanPort:
+    """The port named `name` with the number most files state (counting the statements of
+    its candidate numbers in `support`), and what they say of it."""
+    candidates = {p.obs.number for p in ports}
+    stated = ports + [p for p in support if p.obs.number in candidates]
+    winner = vote(_claims(stated, lambda p: p.obs.number))[0]
+    chosen = [p for p in stated if p.obs.number == winner.value]
+    port = PlanPort(_valid(name) or UNNAMED, winner.value, winner.locations[0])
+    port.protocol = vote(_claims(chosen, lambda p: p.obs.protocol))[0].value
+    addresses = vote(_claims([p for p in chosen if p.obs.address is not None], _address))
+    port.address = addresses[0].value if addresses else None
+    env = [p for p in chosen if (p.obs.variable or "").upper().endswith("PORT")]
+    port.env = vote(_claims(env, lambda p: p.obs.variable or ""))[0].value if env else None
+    return port
+
+
+def _address(port: Port) -> str:
+    return port.obs.address or ""
+
+
+def _claims(ports: Iterable[Port], value: Callable[[Port], T]) -> list[Claim[T]]:
+    return [Claim(value(p), p.obs.location, p.kind) for p in ports]
+
+
+def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http: bool) -> None:
+    """Ports no source names: the winner is the service's main port; a value that the same
+    compose/Kubernetes file or the same line states beside it is another port of it."""
+    main = _port(UNNAMED, ports, support)
+    product = next((v for k, v in PRODUCTS.items() if service.key.startswith(k)), None)
+    name = product or ("http" if http else UNNAMED)
+    main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
+    service.ports.append(main)
+    winners = [p for p in ports if p.obs.number == main.number]
+    for number in sorted({p.obs.number for p in ports} - {main.number}):
+        own = [p for p in ports if p.obs.number == number]
+        if all(any(_together(p, q) for q in winners) for p in own):
+            service.ports.append(_port(_other_name(service.key, number), own, support))
+
+
+def _other_name(key: str, number: object) -> str:
+    for (product, known), name in PRODUCT_PORTS.items():
+        if key.startswith(product) and known == number:
+            return name
+    return f"port-{number}"
+
+
+def _add_name_notes(services: list[PlanService], view: View) -> None:
+    """Names matched only by similarity, or not matched because they could be several."""
+    by_key = {service.key: service for service in services}
+    names = view.names
+    for shown, (other, where) in sorted(names.similar.items()):
+        service = by_key.get(names.key(shown) or "")
+        if service is not None:
+            service.notes.append(
+                f'note: "{shown}" ({_line(where)}) and "{other}" are taken to be one service '
+                "(similar names)"
+            )
+    for shown, (candidates, where) in sorted(names.ambiguous.items()):
+        service = by_key.get(names.key(shown) or "")
+        others = [by_key[c].name for c in candidates if c in by_key]
+        if service is not None and others:
+            service.notes.append(
+                f"note: could be {' or '.join(others)} ({_line(where)}); "
+                "kept as a service of its own"
+            )
+
+
+def _line(location: Location) -> str:
+    return str(Location(location.file, location.line))

@@ -1,0 +1,86 @@
+"""Voting for `portplan import`: every statement of a fact is a claim; the value most files
+state wins.
+
+Ties are broken by the number of lines stating it, then by the kind of file that states it
+(compose, then Kubernetes, then `.env`, then Markdown: the registry-like files first), then
+by the earliest statement (file path, line). A conflict is described with every side's
+file:line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
+
+from portplan.model import Location
+
+# File kinds in the order their statements win ties.
+PRIORITY: Final = {"compose": 0, "kubernetes": 1, "dotenv": 2, "markdown": 3}
+T = TypeVar("T", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim(Generic[T]):
+    """One statement of a value: where, and in which kind of file."""
+
+    value: T
+    location: Location
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Side(Generic[T]):
+    """One value and every claim that states it."""
+
+    value: T
+    claims: tuple[Claim[T], ...]
+
+    @property
+    def files(self) -> int:
+        return len({claim.location.file for claim in self.claims})
+
+    @property
+    def locations(self) -> list[Location]:
+        return sorted({_line(claim.location) for claim in self.claims})
+
+    def rank(self) -> tuple[int, int, int, Location]:
+        best = min(PRIORITY.get(claim.kind, len(PRIORITY)) for claim in self.claims)
+        return (-self.files, -len(self.locations), best, self.locations[0])
+
+
+def vote(claims: Iterable[Claim[T]]) -> list[Side[T]]:
+    """The values claimed, the winner first: the most files, then the most statements (lines),
+    then the kind of file, then the earliest statement."""
+    by_value: dict[T, list[Claim[T]]] = {}
+    for claim in claims:
+        by_value.setdefault(claim.value, []).append(claim)
+    return sorted((Side(v, tuple(c)) for v, c in by_value.items()), key=Side.rank)
+
+
+def describe(winner: Side[T] | None, losers: Sequence[Side[T]]) -> str:
+    """`conflict: a.md:42 says 8011 (2 sources); compose.yaml:17 says 8012`: the winner by
+    its first statement and how many files (and lines, when more) state it, every other
+    side by all its statements."""
+    parts = []
+    if winner is not None:
+        lines = len(winner.locations)
+        counts = [f"{winner.files} sources"] if winner.files > 1 else []
+        counts += [f"{lines} lines"] if lines > winner.files else []
+        counted = f" ({', '.join(counts)})" if counts else ""
+        parts.append(f"{winner.locations[0]} says {winner.value}{counted}")
+    for side in losers:
+        where = ", ".join(str(location) for location in side.locations)
+        verb = "says" if len(side.locations) == 1 else "say"
+        counted = f" ({side.files} sources)" if side.files > 1 else ""
+        parts.append(f"{where} {verb} {side.value}{counted}")
+    return "conflict: " + "; ".join(parts)
+
+
+def _line(location: Location) -> Location:
+    return Location(location.file, location.line)
+
+
+def shown(locations: Iterable[Location]) -> str:
+    """`a.md:3, b.md:9`: file:line of each place, once, in order."""
+    return ", ".join(str(location) for location in sorted({_line(x) for x in locations}))

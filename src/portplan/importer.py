@@ -1,0 +1,159 @@
+"""`portplan import`: write a `portplan.yaml` from what exists.
+
+The sources (compose, `.env`, Kubernetes, Markdown: `portplan.sources.scan`) are read the
+way `portplan reconcile` reads them, and in two passes:
+
+1. without a plan, names are matched across sources (`portplan._reconcile_names`) and each
+   port of each service takes the number most files state (`portplan._import_vote`);
+2. the sources are then reconciled against that plan, so every disagreement reconcile would
+   report against the written file is written beside the line it concerns, naming each
+   side with file:line.
+
+Services come in order of their first mention (file path, then line). Nothing is invented:
+a port name, an exposure, a health check or a dependency is written only when a source
+states it (or a well-known product's name gives the port's protocol). Secret values are
+never written; a secret variable is at most named in a note.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from portplan import _import_conflicts as conflicts
+from portplan import _import_facts as facts
+from portplan._import_plan import Plan
+from portplan._import_services import plan_services
+from portplan._import_yaml import render
+from portplan.errors import PortplanError
+from portplan.reconcile import build_view
+from portplan.sources.base import SourceResult
+
+
+class NothingToImport(PortplanError):
+    """No source under the paths names a service."""
+
+
+class OutputExists(PortplanError):
+    """The output file exists and overwriting was not asked for."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The written text, the plan behind it and the sources it came from."""
+
+    text: str
+    plan: Plan
+    results: list[SourceResult]
+
+    @property
+    def services(self) -> int:
+        return len(self.plan.services)
+
+    @property
+    def ports(self) -> int:
+        return sum(len(service.ports) for service in self.plan.services)
+
+    @property
+    def conflicts(self) -> int:
+        return self.plan.conflicts()
+
+    def summary(self) -> str:
+        return f"{self.services} services, {self.ports} ports, {self.conflicts} conflicts"
+
+
+def command_line(paths: Sequence[str | os.PathLike[str]]) -> str:
+    """The command that imports `paths`, as a shell would take it."""
+    return "portplan import " + " ".join(shlex.quote(os.fspath(p)) for p in paths)
+
+
+def warnings(results: Sequence[SourceResult]) -> list[str]:
+    """One line per file that could not be read or parsed ("could not read X: why")."""
+    lines = []
+    for result in results:
+        for error in result.errors:
+            named = error.location.file in error.message
+            lines.append(error.message if named else f"{error.location}: {error.message}")
+    return lines
+
+
+def import_paths(paths: Sequence[str | os.PathLike[str]]) -> Imported:
+    """Scan `paths` for sources and import them."""
+    from portplan.sources import scan
+
+    return import_results(scan(paths), paths)
+
+
+def import_results(
+    results: Sequence[SourceResult], paths: Sequence[str | os.PathLike[str]]
+) -> Imported:
+    """The plan the sources read from `paths` agree on, with every conflict marked;
+    NothingToImport when no source names a service."""
+    results = list(results)
+    before = build_view(results, None)
+    with_health = {
+        key
+        for result in results
+        for obs in result.services
+        if obs.health_path and (key := before.names.key(obs.service))
+    }
+    services = plan_services(results, before, with_health)
+    if not services:
+        shown = ", ".join(os.fspath(p) for p in paths)
+        raise NothingToImport(
+            f"nothing to import: no compose, .env, Kubernetes or Markdown file in {shown} "
+            "names a service"
+        )
+    plan = Plan(command_line(paths), _files_read(results), services, skipped=warnings(results))
+    plan.reserved = conflicts.reservations(results)
+    view = build_view(results, plan.topology())
+    conflicts.port_conflicts(plan, view)
+    conflicts.claimed_twice(plan, view)
+    conflicts.reserved_in_use(plan, view)
+    facts.exposures(plan, view, before, results)
+    facts.health_checks(plan, view, results)
+    facts.dependencies(plan, view)
+    facts.secrets(plan, view)
+    return Imported(render(plan), plan, results)
+
+
+def refuse_overwrite(path: str | os.PathLike[str], force: bool = False) -> None:
+    """OutputExists when `path` exists (a file, a folder or a link) and not `force`."""
+    if os.path.lexists(path) and not force:
+        raise OutputExists(f"{os.fspath(path)} exists; use --force to overwrite it")
+
+
+def _files_read(results: Sequence[SourceResult]) -> int:
+    unread = {r.file for r in results if r.errors and not (r.services or r.ports or r.ranges)}
+    return len({result.file for result in results} - unread)
+
+
+def write(path: str | os.PathLike[str], text: str, force: bool = False) -> None:
+    """Write `text` to `path` atomically (a temporary file beside it, then a rename);
+    OutputExists when it exists and not `force`."""
+    from portplan.writeback import write_atomic
+
+    refuse_overwrite(path, force)
+    target = Path(path)
+    if target.is_dir():
+        raise PortplanError(f"cannot write {target}: is a folder")
+    try:
+        write_atomic(target, text)
+    except OSError as exc:
+        raise PortplanError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+__all__ = [
+    "Imported",
+    "NothingToImport",
+    "OutputExists",
+    "command_line",
+    "import_paths",
+    "import_results",
+    "refuse_overwrite",
+    "warnings",
+    "write",
+]

@@ -1,0 +1,304 @@
+"""import: the exact plan written from real trees, and that plan held to the sources.
+
+The trees under tests/resources/import/ are real compose, .env, Kubernetes and Markdown
+files: `conflicts` plants one disagreement of each kind, `shop` agrees with itself,
+`broken` holds a compose file that cannot be parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from portplan import loader
+from portplan._import_vote import Claim, describe, vote
+from portplan._import_yaml import scalar
+from portplan.cli import main
+from portplan.importer import NothingToImport, import_paths
+from portplan.model import Location
+from portplan.reconcile import reconcile_paths
+from tests.conftest import RESOURCES, shared_dir
+
+TREES = RESOURCES / "import"
+NAMES = ("conflicts", "shop", "broken")
+# Reconcile's findings of a disagreement between sources (or with the plan).
+DISAGREEMENTS = {"PP201", "PP202", "PP204", "PP205", "PP206"}
+_PLACE = re.compile(r"([^\s(),;]+:\d+)")
+
+
+@pytest.fixture
+def trees(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in tests/resources/import, so that the plans name the files relatively."""
+    monkeypatch.chdir(TREES)
+    return TREES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_plan_written_is_exactly_the_expected_one(trees: Path, name: str) -> None:
+    expected = (trees / f"{name}.expected.yaml").read_text()
+    assert import_paths([name]).text == expected
+
+
+def test_every_planted_conflict_is_marked(trees: Path) -> None:
+    text = import_paths(["conflicts"]).text
+    marked = [line.strip() for line in text.splitlines() if "# conflict:" in line]
+    assert marked == [
+        "- {ports: 8004-8006}  # conflict: used by audit-log (conflicts/docs/ARCHITECTURE.md:10)",
+        "exposure: internal  # conflict: conflicts/docs/ARCHITECTURE.md:8 says internal (2 sources, 5 lines); conflicts/compose.yaml:19, conflicts/compose.yaml:22 say local",
+        "port: 8081  # conflict: conflicts/compose.yaml:7 says 8081 (4 sources, 9 lines); conflicts/.env:3 says 8082",
+        "health: {path: /health}  # conflict: conflicts/compose.yaml:14 says /health; conflicts/docs/OPERATIONS.md:14 says /healthz",
+        "- redis  # conflict: conflicts/compose.yaml:25 (env-url) says so; conflicts/docs/ARCHITECTURE.md:19 (mermaid-edge) leaves it out",
+        "exposure: local  # conflict: conflicts/compose.yaml:32 says local; conflicts/docs/ARCHITECTURE.md:9 says internal",
+        "port: 8090  # conflict: conflicts/.env:4 says 8090 (2 sources); conflicts/docs/ARCHITECTURE.md:9, conflicts/docs/OPERATIONS.md:3 say 8091 (2 sources)  # conflict: 8090 is also given to metrics-agent (conflicts/docs/OPERATIONS.md:6)",
+        "http: 8005  # conflict: inside reserved 8004-8006 (conflicts/docs/ARCHITECTURE.md:12)",
+        "port: 8090  # conflict: 8090 is also given to reporting (conflicts/.env:4)",
+    ]
+    assert import_paths(["conflicts"]).conflicts == 10
+
+
+def test_secret_values_are_never_written(trees: Path) -> None:
+    text = import_paths(["conflicts"]).text
+    assert "planted" not in text
+    assert (
+        "# note: JWT_SECRET holds a secret (conflicts/compose.yaml:8); its value is not imported"
+        in text
+    )
+    assert "DATABASE_URL holds a secret (conflicts/compose.yaml:24)" in text
+
+
+def _plans() -> list[tuple[str, list[str]]]:
+    return [(name, [str(TREES / name)]) for name in NAMES] + [
+        ("seeds", [str(shared_dir() / "seeds")])
+    ]
+
+
+@pytest.mark.parametrize(("name", "paths"), _plans())
+def test_the_plan_loads_and_checks(
+    name: str, paths: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths(paths).text)
+    topology = loader.load(plan)
+    assert topology.services
+    assert main(["check", "-f", str(plan)]) in (0, 1)
+    captured = capsys.readouterr()
+    assert "services on 1 host: " in captured.out
+    assert captured.err == ""
+
+
+@pytest.mark.parametrize(("name", "paths"), _plans())
+def test_reconcile_against_the_plan_reports_only_marked_conflicts(
+    name: str, paths: list[str], tmp_path: Path
+) -> None:
+    """Every disagreement reconcile finds against the imported plan is marked: the place it
+    reports (the line a source states another value on) is named in a conflict comment, or
+    it is a line of the plan that carries one."""
+    plan = tmp_path / "portplan.yaml"
+    text = import_paths(paths).text
+    plan.write_text(text)
+    lines = text.splitlines()
+    marked = {place for line in lines if "# conflict:" in line for place in _PLACE.findall(line)}
+    found = reconcile_paths(paths, loader.load(plan)).findings
+    checked = 0
+    for finding in (f for f in found if f.rule in DISAGREEMENTS):
+        where = finding.locations[0]
+        if where.file == str(plan):
+            assert "# conflict:" in lines[where.line - 1], finding.message
+        else:
+            assert str(Location(where.file, where.line)) in marked, finding.message
+        checked += 1
+    assert checked == len([f for f in found if f.rule in DISAGREEMENTS]) > 0 or name in (
+        "shop",
+        "broken",
+    )
+
+
+def test_reconcile_against_the_plan_finds_the_planted_conflicts(
+    trees: Path, tmp_path: Path
+) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths(["conflicts"]).text)
+    found = reconcile_paths(["conflicts"], loader.load(plan)).findings
+    assert [(f.rule, f.message) for f in found if f.rule in DISAGREEMENTS] == [
+        ("PP202", "port 8090/tcp is claimed by metrics-agent and reporting"),
+        ("PP201", "token-engine: http port is 8082 here but 8081 in portplan.yaml:30 (and 6 more)"),
+        ("PP205", "token-engine depends on redis by env-url, but not by mermaid-edge"),
+        ("PP201", "reporting: http port is 8091 here but 8090 in the plan"),
+        ("PP204", "audit-log uses port 8005, which portplan.yaml:9 reserves"),
+    ]
+
+
+def test_a_clean_tree_has_no_conflict(trees: Path) -> None:
+    imported = import_paths(["shop"])
+    assert "# conflict:" not in imported.text
+    assert imported.summary() == "5 services, 6 ports, 0 conflicts"
+
+
+def test_nothing_to_import(tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("# Notes\n\nNo ports here.\n")
+    with pytest.raises(NothingToImport) as caught:
+        import_paths([tmp_path])
+    assert str(caught.value) == (
+        f"nothing to import: no compose, .env, Kubernetes or Markdown file in {tmp_path} "
+        "names a service"
+    )
+
+
+# --- voting -----------------------------------------------------------------------------
+
+
+def _claims(*specs: tuple[int, str, int, str]) -> list[Claim[int]]:
+    return [Claim(value, Location(file, line), kind) for value, file, line, kind in specs]
+
+
+@pytest.mark.parametrize(
+    ("claims", "winner"),
+    [
+        # more files win
+        (
+            _claims(
+                (1, "a.md", 1, "markdown"), (1, "b.md", 1, "markdown"), (2, "c.yaml", 1, "compose")
+            ),
+            1,
+        ),
+        # then more lines
+        (
+            _claims(
+                (1, "a.md", 1, "markdown"), (1, "a.md", 5, "markdown"), (2, "c.yaml", 1, "compose")
+            ),
+            1,
+        ),
+        # then the registry-like file: compose > kubernetes > dotenv > markdown
+        (_claims((1, "a.md", 1, "markdown"), (2, "z.yaml", 9, "compose")), 2),
+        (_claims((1, "a.env", 1, "dotenv"), (2, "k.yaml", 9, "kubernetes")), 2),
+        (_claims((1, "a.md", 1, "markdown"), (2, "b.env", 9, "dotenv")), 2),
+        # then the earliest statement
+        (_claims((2, "b.md", 1, "markdown"), (1, "a.md", 7, "markdown")), 1),
+        # a line stating a value twice is one statement
+        (
+            _claims(
+                (1, "a.md", 3, "markdown"),
+                (1, "a.md", 3, "markdown"),
+                (2, "b.md", 1, "markdown"),
+                (2, "b.md", 2, "markdown"),
+            ),
+            2,
+        ),
+    ],
+)
+def test_vote(claims: list[Claim[int]], winner: int) -> None:
+    assert vote(claims)[0].value == winner
+
+
+def test_describe_names_every_side() -> None:
+    sides = vote(
+        _claims(
+            (8011, "docs/ARCH.md", 42, "markdown"),
+            (8011, "docs/PORTS.md", 3, "markdown"),
+            (8012, "compose.yaml", 17, "compose"),
+            (8013, "a.md", 1, "markdown"),
+            (8013, "a.md", 2, "markdown"),
+        )
+    )
+    assert describe(sides[0], sides[1:]) == (
+        "conflict: docs/ARCH.md:42 says 8011 (2 sources); a.md:1, a.md:2 say 8013; "
+        "compose.yaml:17 says 8012"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("token-engine", "token-engine"),
+        ("Token Engine", "Token Engine"),
+        ("/health", "/health"),
+        ("127.0.0.1", '"127.0.0.1"'),
+        ("8080", '"8080"'),
+        ("yes", '"yes"'),
+        ("Null", '"Null"'),
+        ("a: b", '"a: b"'),
+        ("x # y", '"x # y"'),
+        ("[list]", '"[list]"'),
+        ("-dash", '"-dash"'),
+        ("trailing ", '"trailing "'),
+        ("Ã©tat\u0085\u2028", '"Ã©tat\\u0085\\u2028"'),
+        ('quote "q"', '"quote \\"q\\""'),
+    ],
+)
+def test_scalars_read_back_as_written(text: str, written: str) -> None:
+    assert scalar(text) == written
+    assert yaml.safe_load(f"key: [{written}]") == {"key": [text]}
+    topology = loader.load_text(f"services:\n  x:\n    aliases: [{written}]\n")
+    assert topology.services["x"].aliases == (text,)
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_cli_writes_to_stdout(trees: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "shop"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == (trees / "shop.expected.yaml").read_text()
+    assert captured.err == ""
+
+
+def test_cli_writes_a_file_and_refuses_to_overwrite_it(
+    trees: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "portplan.yaml"
+    assert main(["import", "shop", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}: 5 services, 6 ports, 0 conflicts\n"
+    assert out.read_text() == (trees / "shop.expected.yaml").read_text()
+    out.write_text("# mine\n")
+    assert main(["import", "conflicts", "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"portplan: error: {out} exists; use --force to overwrite it\n"
+    assert out.read_text() == "# mine\n"
+    assert main(["import", "conflicts", "-o", str(out), "--force"]) == 0
+    assert out.read_text() == (trees / "conflicts.expected.yaml").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["portplan.yaml"]
+
+
+def test_cli_reports_unreadable_files_and_goes_on(
+    trees: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "broken", "missing"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "portplan: warning: could not read broken/compose.yaml:4:1: expected ',' or ']' in "
+        "the list opened at line 3, column 12\n"
+        "portplan: warning: could not read missing: no such file or directory\n"
+    )
+    assert "  billing:\n" in captured.out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["empty"],
+            "nothing to import: no compose, .env, Kubernetes or Markdown file in empty names a service",
+        ),
+        (
+            ["shop", "-o", "no/such/folder/portplan.yaml"],
+            "cannot write no/such/folder/portplan.yaml: No such file or directory",
+        ),
+        (["shop", "-o", "shop"], "shop exists; use --force to overwrite it"),
+        (["shop", "-o", "shop", "--force"], "cannot write shop: is a folder"),
+    ],
+)
+def test_cli_unusable_requests(
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "shop").symlink_to(TREES / "shop")
+    monkeypatch.chdir(tmp_path)
+    assert main(["import", *args]) == 2
+    assert capsys.readouterr().err == f"portplan: error: {message}\n"
