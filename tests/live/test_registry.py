@@ -78,10 +78,19 @@ def test_tables() -> None:
     assert table(["A", "BB", "C"], [["xxx", "y", "z z"], ["1", "2", ""]]) == (
         "A    BB  C\nxxx  y   z z\n1    2\n"
     )
-    owner = ["7", "root", "srv --port 1"]
-    rows = [(["tcp", "80"], owner), (["udp", "8080"], owner)]
+    owner, other = ["7", "root", "srv --port 1"], ["12345", "nobody", "x "]
+    rows = [(["tcp", "80"], owner), (["udp", "8080"], other), (["tcp", "9"], owner)]
     expected = table(["P", "PORT", "PID", "USER", "COMMAND"], [[*c, *t] for c, t in rows])
-    assert shared_tail_table(["P", "PORT"], ["PID", "USER", "COMMAND"], rows) == expected
+    columns = [[c[0] for c, _ in rows], [c[1] for c, _ in rows]]
+    tails = [t for _, t in rows]
+    assert shared_tail_table(["P", "PORT"], ["PID", "USER", "COMMAND"], columns, tails) == expected
+    assert expected == (
+        "P    PORT  PID    USER    COMMAND\n"
+        "tcp  80    7      root    srv --port 1\n"
+        "udp  8080  12345  nobody  x\n"
+        "tcp  9     7      root    srv --port 1\n"
+    )
+    assert shared_tail_table(["P"], ["PID"], [[]], []) == "P  PID\n"
 
 
 def test_printable() -> None:

@@ -101,6 +101,23 @@ def test_without_owners(listeners4: dict[str, socket.socket]) -> None:
     assert all(li.process is None and li.inode for li in found.values())
 
 
+@pytest.mark.parametrize("backend", ["netlink", "procnet", "psutil"])
+def test_only_the_ports_asked_for(backend: str, listeners4: dict[str, socket.socket]) -> None:
+    if backend == "psutil":
+        pytest.importorskip("psutil")
+    elif not sys.platform.startswith("linux"):
+        pytest.skip("Linux tables")
+    tcp4, udp6 = port_of(listeners4["tcp4"]), port_of(listeners4["udp6"])
+    found = listeners(("tcp", "udp"), ports={tcp4, udp6}, backend=backend)
+    assert {li.port for li in found} == {tcp4, udp6}  # others may hold these numbers too
+    assert [(li.protocol, li.address, li.port) for li in found if li.pid == os.getpid()] == [
+        ("tcp", "127.0.0.1", tcp4),
+        ("udp", "::1", udp6),
+    ]
+    tcp_only = listeners(("tcp",), ports={udp6}, backend=backend)
+    assert [li for li in tcp_only if li.pid == os.getpid() or li.protocol != "tcp"] == []
+
+
 def test_sorted_by_protocol_port_address(listeners4: dict[str, socket.socket]) -> None:
     found = listeners(("tcp", "udp"))
     assert found == sorted(found, key=lambda li: (li.protocol, li.port, li.address))

@@ -5,7 +5,7 @@ psutil is imported here only, so Linux never pays its ~50 ms import.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from portplan.errors import UsageError
@@ -15,8 +15,11 @@ from portplan.live.sockets import Listener
 _LISTENING = {"tcp": "LISTEN", "udp": "NONE"}
 
 
-def listeners(protocols: Sequence[str], *, owners: bool = True) -> list[Listener]:
-    """Listening sockets of the given protocols, with owners when psutil may read them."""
+def listeners(
+    protocols: Sequence[str], *, ports: Collection[int] | None = None, owners: bool = True
+) -> list[Listener]:
+    """Listening sockets of the given protocols (on `ports`, when given), with owners when
+    psutil may read them."""
     psutil = _import_psutil()
     result: list[Listener] = []
     cache: dict[int, Process | None] = {}
@@ -26,7 +29,9 @@ def listeners(protocols: Sequence[str], *, owners: bool = True) -> list[Listener
         except psutil.AccessDenied:  # macOS without root
             raise UsageError("listing sockets needs root on this system") from None
         for conn in connections:
-            if conn.status == _LISTENING[protocol] and conn.laddr:
+            if conn.status != _LISTENING[protocol] or not conn.laddr:
+                continue
+            if ports is None or conn.laddr[1] in ports:
                 result.append(_listener(psutil, conn, protocol, owners, cache))
     return result
 

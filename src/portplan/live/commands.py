@@ -30,7 +30,7 @@ def who(numbers: Sequence[int], *, as_json: bool = False, file: str | None) -> t
     """Who holds each port number; exit 1 when some port is free."""
     index = DeclaredIndex(optional_registry(file))
     wanted = set(numbers)
-    found = [li for li in listeners(("tcp", "udp")) if li.port in wanted]
+    found = listeners(("tcp", "udp"), ports=wanted)
     render_who = render.who_json if as_json else render.who_text
     text = render_who(numbers, found, index)
     return text, 0 if wanted <= {li.port for li in found} else 1

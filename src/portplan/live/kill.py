@@ -60,7 +60,7 @@ def holders(port: int, listeners: Sequence[Listener] | None = None) -> list[Hold
 def _on(port: int) -> list[Listener]:
     from portplan.live.sockets import listeners
 
-    return [li for li in listeners(("tcp", "udp"), complete=True) if li.port == port]
+    return listeners(("tcp", "udp"), ports={port}, complete=True)
 
 
 def _collect(

@@ -8,26 +8,42 @@ every wanted inode is found (unless every holder is asked for, as `kill` needs).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+
+from portplan.live._record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (see _record)
+    from collections.abc import Collection
+    from typing import Any, ClassVar
 
 PROC = "/proc"
-_SOCKET_PREFIX = "socket:["
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY
 
 
-class Access(StrEnum):
-    """What is known of a socket's owner."""
+class Access(str):
+    """What is known of a socket's owner: one of the three constants below, compared by
+    identity. A str with a `value`, as an enum.StrEnum would be without the enum module,
+    whose import costs `portplan ports` 3 ms."""
 
-    KNOWN = "known"  # the holding process was found
-    DENIED = "denied"  # some process could not be inspected (permissions): maybe that one
-    UNKNOWN = "unknown"  # no process holds it that we can see (another namespace, gone)
+    __slots__ = ()
+    KNOWN: ClassVar[Access]
+    DENIED: ClassVar[Access]
+    UNKNOWN: ClassVar[Access]
+
+    @property
+    def value(self) -> str:
+        return str(self)
 
 
-@dataclass(frozen=True, slots=True)
-class Process:
+# the holding process was found
+Access.KNOWN = Access("known")
+# some process could not be inspected (permissions): maybe that one
+Access.DENIED = Access("denied")
+# no process holds it that we can see (another namespace, gone)
+Access.UNKNOWN = Access("unknown")
+
+
+class Process(Record):
     """Facts about one process; fields that could not be read are None or empty."""
 
     pid: int
@@ -74,7 +90,8 @@ def find_owners(inodes: Collection[int], *, complete: bool = False) -> OwnerMap:
     With `complete=False` the scan stops once each inode has one holder (the lowest PID,
     usually the parent of forked workers); `complete=True` finds every holder.
     """
-    wanted = set(inodes)
+    # a descriptor's link reads "socket:[INODE]": links are matched whole, not parsed
+    wanted = {f"socket:[{inode}]": inode for inode in inodes}
     result = OwnerMap()
     missing = len(wanted)
     if not missing:
@@ -94,7 +111,7 @@ def _pids() -> list[int]:
     return sorted(int(name) for name in os.listdir(PROC) if name.isdigit())
 
 
-def _scan_fds(pid: int, wanted: set[int], result: OwnerMap) -> int:
+def _scan_fds(pid: int, wanted: dict[str, int], result: OwnerMap) -> int:
     """Record pid as a holder of the wanted inodes it has open; return how many were new.
 
     Returns -1 when the process's descriptors cannot be read (permissions).
@@ -113,9 +130,9 @@ def _scan_fds(pid: int, wanted: set[int], result: OwnerMap) -> int:
         os.close(directory)
 
 
-def _scan_dir(directory: int, pid: int, wanted: set[int], result: OwnerMap) -> int:
+def _scan_dir(directory: int, pid: int, wanted: dict[str, int], result: OwnerMap) -> int:
     new = 0
-    readlink = os.readlink
+    readlink, match = os.readlink, wanted.get
     holders = result.holders
     for fd in os.listdir(directory):
         try:
@@ -124,10 +141,8 @@ def _scan_dir(directory: int, pid: int, wanted: set[int], result: OwnerMap) -> i
             raise
         except OSError:  # closed while we looked
             continue
-        if link[:8] != _SOCKET_PREFIX:
-            continue
-        inode = int(link[8:-1])
-        if inode not in wanted:
+        inode = match(link)
+        if inode is None:
             continue
         pids = holders.setdefault(inode, [])
         if not pids:

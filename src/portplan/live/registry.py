@@ -8,14 +8,15 @@ loader not even imported) when no file is there.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from portplan.errors import UsageError
+from portplan.live._record import Record
 
-if TYPE_CHECKING:  # the model is imported only when there is a registry to read
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # neither typing nor the model is imported at run time without a registry
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
     from portplan.live.sockets import Listener
     from portplan.model import Service, Topology
 
@@ -79,8 +80,7 @@ def _local_names() -> tuple[str, ...]:
     return (full, full.split(".")[0], "localhost", "default")
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
+class Declared(Record):
     """A port the registry declares: service.port_name = protocol/port on address."""
 
     service: str
@@ -107,13 +107,13 @@ class DeclaredIndex:
     """The registry's ports on this machine, looked up by port number or by listener."""
 
     def __init__(self, topology: Topology | None, host: str | None = None) -> None:
-        self._by_port: dict[int, list[Declared]] = defaultdict(list)
+        self._by_port: dict[int, list[Declared]] = {}
         for service in _local_services(topology, host):
             for port in service.ports:
                 declared = Declared(
                     service.name, port.name, port.protocol, port.number, port.address
                 )
-                self._by_port[port.number].append(declared)
+                self._by_port.setdefault(port.number, []).append(declared)
 
     def __bool__(self) -> bool:
         return bool(self._by_port)

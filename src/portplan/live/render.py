@@ -8,12 +8,14 @@ listeners must stay fast, and `json.dumps(indent=...)` falls back to pure Python
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 from portplan.live.owners import Access
 
-if TYPE_CHECKING:  # not imported at run time: `ports` must not pay for status and asyncio
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not imported at run time: `ports` must not pay for typing, status, asyncio
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from typing import Any
+
     from portplan.findings import Finding
     from portplan.live.registry import Declared, DeclaredIndex
     from portplan.live.sockets import Listener
@@ -93,38 +95,41 @@ def ports_text(
     listeners: Sequence[Listener], index: DeclaredIndex, *, all_addresses: bool = False
 ) -> str:
     """The `portplan ports` table."""
-    groups = (
-        [(li, [li.address]) for li in listeners] if all_addresses else group_addresses(listeners)
-    )
-    header = ["PROTO", "ADDRESS", "PORT", *(["SERVICE"] if index else [])]
-    owner = _OwnerCells(with_since=True)
-    rows = []
-    for listener, addresses in groups:
-        cells = [listener.protocol, ",".join(addresses), str(listener.port)]
-        if index:
-            cells.append(_label(index.of(listener)))
-        rows.append((cells, owner(listener)))
-    return shared_tail_table(header, ["PID", "USER", "SINCE", "NAME", "COMMAND"], rows)
+    if all_addresses:
+        firsts, addresses = listeners, [li.address for li in listeners]
+    else:
+        groups = group_addresses(listeners)
+        firsts = [li for li, _ in groups]
+        addresses = [",".join(group) for _, group in groups]
+    head = ["PROTO", "ADDRESS", "PORT"]
+    columns = [[li.protocol for li in firsts], addresses, [str(li.port) for li in firsts]]
+    if index:
+        head.append("SERVICE")
+        columns.append([_label(index.of(li)) for li in firsts])
+    tails = list(map(_OwnerCells(with_since=True), firsts))
+    return shared_tail_table(head, ["PID", "USER", "SINCE", "NAME", "COMMAND"], columns, tails)
 
 
 def shared_tail_table(
-    head: list[str], tail: list[str], rows: Sequence[tuple[list[str], list[str]]]
+    head: list[str], tail: list[str], columns: Sequence[list[str]], tails: Sequence[list[str]]
 ) -> str:
-    """`table(head + tail, ...)` for rows whose tail cells are shared lists (one per owner):
-    each distinct tail is padded once, which matters with thousands of rows per owner."""
-    tails = {id(t): t for _, t in rows}
-    tails[id(tail)] = tail
-    tail_widths = _widths(tails.values())
-    head_widths = _widths([head, *(cells for cells, _ in rows)], last=False)
-    padded = {key: _pad(cells, tail_widths) for key, cells in tails.items()}
-    line = "".join(f"{{:<{width}}}  " for width in head_widths) + "{}"
-    lines = [line.format(*cells, padded[id(t)]).rstrip() for cells, t in [(head, tail), *rows]]
-    return "\n".join(lines) + "\n"
+    """`table(head + tail, rows)` for rows given as columns of head cells and a tail per row
+    (the owner's cells, one shared list per owner): each distinct tail is padded once, and
+    the lines are formatted column-wise in C; thousands of rows are listed per owner."""
+    distinct = {id(t): t for t in tails}
+    distinct[id(tail)] = tail
+    tail_widths = _widths(distinct.values())
+    padded = {key: _pad(cells, tail_widths).rstrip() for key, cells in distinct.items()}
+    widths = [max(map(len, cells), default=0) for cells in columns]
+    widths = [max(width, len(name)) for width, name in zip(widths, head, strict=True)]
+    line = "".join(f"{{:<{width}}}  " for width in widths) + "{}"
+    body = map(line.format, *columns, [padded[id(t)] for t in tails])
+    return "\n".join([line.format(*head, padded[id(tail)]), *body]) + "\n"
 
 
-def _widths(rows: Iterable[Sequence[str]], *, last: bool = True) -> list[int]:
-    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
-    return widths[:-1] if last else widths
+def _widths(rows: Iterable[Sequence[str]]) -> list[int]:
+    """The width of each column but the last."""
+    return [max(map(len, column)) for column in zip(*rows, strict=True)][:-1]
 
 
 def _pad(cells: Sequence[str], widths: Sequence[int]) -> str:

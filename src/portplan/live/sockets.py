@@ -9,23 +9,28 @@ connected (state CLOSE), as `ss -lu` counts it.
 
 from __future__ import annotations
 
-import socket
+import _socket  # socket.py itself adds enums and selectors: 3 ms of start-up, unused here
 import struct
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, NamedTuple
 
 from portplan.errors import UsageError
+from portplan.live._record import Record
 from portplan.live.owners import Access, Process, find_owners, process_info, user_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (see _record)
+    from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+    from typing import Any
 
 PROTOCOLS = ("tcp", "udp")
 _LISTEN, _CLOSE = 10, 7  # kernel TCP states: LISTEN; CLOSE is an unconnected UDP socket
 _STATE = {"tcp": _LISTEN, "udp": _CLOSE}
-_IPPROTO = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
+_IPPROTO = {"tcp": _socket.IPPROTO_TCP, "udp": _socket.IPPROTO_UDP}
+_AF_INET, _AF_INET6 = _socket.AF_INET, _socket.AF_INET6
 
 
-class RawSocket(NamedTuple):
+class RawSocket(Record):
     """A socket as the kernel lists it, before its owner is known."""
 
     protocol: str
@@ -35,7 +40,7 @@ class RawSocket(NamedTuple):
     uid: int | None
 
 
-class Listener(NamedTuple):
+class Listener(Record):
     """A listening socket and, when it could be found, the process holding it.
 
     `access` says why `process` may be None: DENIED (a process could not be inspected,
@@ -106,12 +111,14 @@ class Listener(NamedTuple):
 def listeners(
     protocols: Iterable[str] = ("tcp",),
     *,
+    ports: Collection[int] | None = None,
     owners: bool = True,
     complete: bool = False,
     backend: str | None = None,
 ) -> list[Listener]:
     """The listening sockets of the given protocols, sorted by protocol, port and address.
 
+    `ports` keeps only sockets on those port numbers (before their owners are looked up);
     `owners=False` skips the (costly) owner lookup; `complete=True` finds every process
     sharing a socket, not just the first. `backend` forces "netlink", "procnet" or "psutil".
     """
@@ -119,7 +126,7 @@ def listeners(
     name = backend or default_backend()
     if name not in BACKENDS:
         raise UsageError(f"unknown socket backend '{name}'; expected one of {', '.join(BACKENDS)}")
-    found = BACKENDS[name](wanted, owners, complete)
+    found = BACKENDS[name](wanted, ports, owners, complete)
     return sorted(found, key=_SORT_KEY)
 
 
@@ -143,8 +150,13 @@ def default_backend() -> str:
 
 
 def _linux(reader: Callable[[Sequence[str]], list[RawSocket]]) -> _Backend:
-    def backend(protocols: Sequence[str], owners: bool, complete: bool) -> list[Listener]:
-        return with_owners(reader(protocols), owners=owners, complete=complete)
+    def backend(
+        protocols: Sequence[str], ports: Collection[int] | None, owners: bool, complete: bool
+    ) -> list[Listener]:
+        raw = reader(protocols)
+        if ports is not None:
+            raw = [sock for sock in raw if sock.port in ports]
+        return with_owners(raw, owners=owners, complete=complete)
 
     return backend
 
@@ -184,27 +196,36 @@ _NLM_F_REQUEST, _NLM_F_DUMP = 0x1, 0x300
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
 _NLMSG_HEADER = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
 _DIAG_REQUEST = struct.Struct("=BBBxI48x")  # family, protocol, extensions, states, sockid
-_DIAG_MESSAGE = struct.Struct("=BBBBHH16s16sI8xIIIII")  # inet_diag_msg
-_ADDRESS_BYTES: dict[int, int] = {socket.AF_INET: 4, socket.AF_INET6: 16}
+# A whole message: the netlink header's length and type (then flags, sequence and port id
+# skipped), then of inet_diag_msg only what a listing shows: the source port (big-endian),
+# the source address, uid and inode; family, state, timer, retransmits, destination,
+# interface, cookie, expiry and queues are skipped, so no Python object is made for them.
+_RECORD_FORMAT = "=IH10x4xH2x16s16x4x8x4x8xII"
+_RECORD = struct.Struct(_RECORD_FORMAT)
+_RECORDS: dict[int, struct.Struct] = {}  # message size (with attributes) -> its layout
+_ADDRESS_BYTES: dict[int, int] = {_AF_INET: 4, _AF_INET6: 16}
 
 
 def read_netlink(protocols: Sequence[str]) -> list[RawSocket]:
     """Listening sockets from netlink sock_diag: IPv4 and IPv6 for each protocol."""
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_SOCK_DIAG) as nl:
+    nl = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW, _NETLINK_SOCK_DIAG)
+    try:
         result: list[RawSocket] = []
         for sequence, (protocol, family) in enumerate(_queries(protocols), start=1):
             _send_query(nl, protocol, family, sequence)
             _receive(nl, protocol, family, result)
         return result
+    finally:
+        nl.close()
 
 
 def _queries(protocols: Sequence[str]) -> Iterator[tuple[str, int]]:
     for protocol in protocols:
-        yield protocol, socket.AF_INET
-        yield protocol, socket.AF_INET6
+        yield protocol, _AF_INET
+        yield protocol, _AF_INET6
 
 
-def _send_query(nl: socket.socket, protocol: str, family: int, sequence: int) -> None:
+def _send_query(nl: _socket.socket, protocol: str, family: int, sequence: int) -> None:
     body = _DIAG_REQUEST.pack(family, _IPPROTO[protocol], 0, 1 << _STATE[protocol])
     flags = _NLM_F_REQUEST | _NLM_F_DUMP
     size = _NLMSG_HEADER.size + len(body)
@@ -212,7 +233,7 @@ def _send_query(nl: socket.socket, protocol: str, family: int, sequence: int) ->
     nl.sendto(header + body, (0, 0))
 
 
-def _receive(nl: socket.socket, protocol: str, family: int, into: list[RawSocket]) -> None:
+def _receive(nl: _socket.socket, protocol: str, family: int, into: list[RawSocket]) -> None:
     """Read the answers to one dump query until NLMSG_DONE."""
     names: dict[bytes, str] = {}  # most sockets share a few addresses
     while True:
@@ -231,37 +252,31 @@ def _uniform_records(data: bytes) -> list[tuple[Any, ...]] | None:
     size (the usual case: a buffer holds a few hundred); else None."""
     length, kind = _NLMSG_HEADER.unpack_from(data)[:2]
     step = (length + 3) & ~3
-    if kind != _SOCK_DIAG_BY_FAMILY or length < _RECORD_MIN or len(data) % step:
+    if kind != _SOCK_DIAG_BY_FAMILY or length < _RECORD.size or len(data) % step:
         return None
     layout = _RECORDS.get(step)
     if layout is None:
-        layout = _RECORDS[step] = struct.Struct(f"{_RECORD_FORMAT}{step - _RECORD_MIN}x")
+        layout = _RECORDS[step] = struct.Struct(f"{_RECORD_FORMAT}{step - _RECORD.size}x")
     records = list(layout.iter_unpack(data))
     if {r[:2] for r in records} != {(length, _SOCK_DIAG_BY_FAMILY)}:
         return None
     return records
 
 
-# netlink header + inet_diag_msg, then the attributes skipped as padding
-_RECORD_FORMAT = "=IHHIIBBBBHH16s16sI8xIIIII"
-_RECORD_MIN = struct.calcsize(_RECORD_FORMAT)
-_RECORDS: dict[int, struct.Struct] = {}
-
-
 def _add_records(
-    records: list[tuple[Any, ...]],
+    records: Iterable[tuple[Any, ...]],
     protocol: str,
     family: int,
     names: dict[bytes, str],
     into: list[RawSocket],
 ) -> None:
-    width, ntohs = _ADDRESS_BYTES[family], socket.ntohs
-    for record in records:
-        source = record[11]
+    width, ntohs, ntop = _ADDRESS_BYTES[family], _socket.ntohs, _socket.inet_ntop
+    new = tuple.__new__  # RawSocket(...) through its Python-level __new__ costs twice as much
+    for _, _, port, source, uid, inode in records:
         address = names.get(source)
         if address is None:
-            address = names[source] = socket.inet_ntop(family, source[:width])
-        into.append(RawSocket(protocol, address, ntohs(record[9]), record[18], record[17]))
+            address = names[source] = ntop(family, source[:width])
+        into.append(new(RawSocket, (protocol, address, ntohs(port), inode, uid)))
 
 
 def _add_messages(
@@ -275,8 +290,7 @@ def _add_messages(
             return True
         if kind == _NLMSG_ERROR:
             raise OSError("netlink sock_diag refused the query")
-        fields = _DIAG_MESSAGE.unpack_from(data, offset + _NLMSG_HEADER.size)
-        _add_records([(0,) * 5 + fields], protocol, family, names, into)
+        _add_records([_RECORD.unpack_from(data, offset)], protocol, family, names, into)
         offset += (length + 3) & ~3
     return False
 
@@ -286,7 +300,7 @@ def read_procnet(protocols: Sequence[str]) -> list[RawSocket]:
     result: list[RawSocket] = []
     for protocol in protocols:
         state = f"{_STATE[protocol]:02X}"
-        for suffix, family in (("", socket.AF_INET), ("6", socket.AF_INET6)):
+        for suffix, family in (("", _AF_INET), ("6", _AF_INET6)):
             result.extend(_read_table(f"/proc/net/{protocol}{suffix}", protocol, family, state))
     return result
 
@@ -311,7 +325,7 @@ def _hex_endpoint(text: str, family: int) -> tuple[str, int]:
     hex_address, hex_port = text.split(":")
     words = [hex_address[i : i + 8] for i in range(0, len(hex_address), 8)]
     packed = b"".join(int(word, 16).to_bytes(4, sys.byteorder) for word in words)
-    return socket.inet_ntop(family, packed), int(hex_port, 16)
+    return _socket.inet_ntop(family, packed), int(hex_port, 16)
 
 
 def _netlink_or_procnet(protocols: Sequence[str]) -> list[RawSocket]:
@@ -325,13 +339,16 @@ def _netlink_or_procnet(protocols: Sequence[str]) -> list[RawSocket]:
 # Elsewhere: psutil (macOS, Windows), imported only here
 
 
-def _psutil_backend(protocols: Sequence[str], owners: bool, complete: bool) -> list[Listener]:
+def _psutil_backend(
+    protocols: Sequence[str], ports: Collection[int] | None, owners: bool, complete: bool
+) -> list[Listener]:
     from portplan.live import _portable
 
-    return _portable.listeners(protocols, owners=owners)
+    return _portable.listeners(protocols, ports=ports, owners=owners)
 
 
-_Backend = Callable[[Sequence[str], bool, bool], list[Listener]]
+if TYPE_CHECKING:
+    _Backend = Callable[[Sequence[str], Collection[int] | None, bool, bool], list[Listener]]
 
 BACKENDS: dict[str, _Backend] = {
     "netlink": _linux(_netlink_or_procnet),
