@@ -23,6 +23,12 @@ else:
                 return super().__new__(cls, name, bases, namespace)
             fields = list(namespace.get("__annotations__", ()))
             defaults = [namespace[field] for field in fields if field in namespace]
+            first_default = len(fields) - len(defaults)
+            for field in fields[first_default:]:
+                if field not in namespace:
+                    raise TypeError(
+                        f"Non-default namedtuple field {field} cannot follow default field"
+                    )
             record = namedtuple(name, fields, defaults=defaults, module=namespace["__module__"])
             for key, value in namespace.items():
                 if key not in fields and key not in _OWN:
