@@ -25,7 +25,7 @@ from tests.conftest import RESOURCES, shared_dir
 TREES = RESOURCES / "import"
 NAMES = ("conflicts", "shop", "broken")
 # Reconcile's findings of a disagreement between sources (or with the plan).
-DISAGREEMENTS = {"PP201", "PP202", "PP204", "PP205", "PP206"}
+DISAGREEMENTS = {"PP201", "PP202", "PP204", "PP205", "PP206", "PP212", "PP213"}
 _PLACE = re.compile(r"([^\s(),;]+:\d+)")
 
 
@@ -122,12 +122,17 @@ def test_reconcile_against_the_plan_finds_the_planted_conflicts(
     plan = tmp_path / "portplan.yaml"
     plan.write_text(import_paths(["conflicts"]).text)
     found = reconcile_paths(["conflicts"], loader.load(plan)).findings
-    assert [(f.rule, f.message) for f in found if f.rule in DISAGREEMENTS] == [
-        ("PP202", "port 8090/tcp is claimed by metrics-agent and reporting"),
-        ("PP201", "token-engine: http port is 8082 here but 8081 in portplan.yaml:30 (and 6 more)"),
-        ("PP205", "token-engine depends on redis by env-url, but not by mermaid-edge"),
-        ("PP201", "reporting: http port is 8091 here but 8090 in the plan"),
-        ("PP204", "audit-log uses port 8005, which portplan.yaml:9 reserves"),
+    facts = ("service", "value", "expected", "port", "services", "dependency")
+    assert sorted(
+        (f.rule, *(f.facts[k] for k in facts if k in f.facts))
+        for f in found
+        if f.rule in DISAGREEMENTS
+    ) == [
+        ("PP201", "reporting", 8091, 8090),
+        ("PP201", "token-engine", 8082, 8081),
+        ("PP202", 8090, ["metrics-agent", "reporting"]),
+        ("PP204", "audit-log", 8005),
+        ("PP205", "token-engine", "redis"),
     ]
 
 
@@ -302,3 +307,20 @@ def test_cli_unusable_requests(
     monkeypatch.chdir(tmp_path)
     assert main(["import", *args]) == 2
     assert capsys.readouterr().err == f"portplan: error: {message}\n"
+
+
+def test_the_docs_page_shows_real_output(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = (Path(__file__).parents[1] / "docs" / "import.md").read_text()
+    monkeypatch.chdir(TREES / "conflicts")
+    command, wrote = page.split("```console\n$ ", 1)[1].splitlines()[:2]
+    args = command.split()[2:]
+    out = tmp_path / "portplan.yaml"
+    assert main(["import", *args[:-1], str(out)]) == 0
+    assert capsys.readouterr().out == wrote.replace("portplan.yaml", str(out)) + "\n"
+    example = page.split("```yaml\n", 1)[1].split("```", 1)[0]
+    written = out.read_text().splitlines()
+    for line in example.splitlines():
+        if "# conflict:" in line:
+            assert line in written

@@ -12,7 +12,13 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from portplan._import_plan import PLAN, Plan, PlanPort, PlanReservation, PlanService
 from portplan._import_vote import Claim, Side, describe, shown, vote
-from portplan._reconcile_ports import port_claimed_twice, port_drift, reserved_port_in_use
+from portplan._reconcile_ports import (
+    duplicate_published_port,
+    env_port_reused,
+    port_claimed_twice,
+    port_drift,
+    reserved_port_in_use,
+)
 from portplan.findings import Finding
 from portplan.model import Location, PortRange
 from portplan.reconcile import REGISTRY, Port, View
@@ -86,6 +92,34 @@ def claimed_twice(plan: Plan, view: View) -> None:
             others = [f"{n} ({_first(p)})" for n, p in owned if n != name and p is not None]
             if port is not None and others:
                 port.comments.append(f"conflict: {number} is also given to {', '.join(others)}")
+
+
+def published_twice(plan: Plan, view: View) -> None:
+    """A host port one compose project publishes twice, or one `.env` gives to two
+    variables, beside the planned ports of that number (else in the header)."""
+    by_name = {service.name: service for service in plan.services}
+    for finding in duplicate_published_port.check(view):
+        number = finding.facts["port"]
+        text = f"conflict: host port {number} is published twice ({shown(finding.locations)})"
+        for name in dict.fromkeys(finding.facts["services"]):
+            if name in by_name:
+                _mark(by_name[name], number, text)
+    for finding in env_port_reused.check(view):
+        number, names = finding.facts["port"], " and ".join(finding.facts["variables"])
+        text = f"conflict: {names} hold {number} ({shown(finding.locations)})"
+        owners = [s for s in plan.services if _numbered(s, [number]) is not None]
+        for service in owners:
+            _mark(service, number, text)
+        if not owners:
+            plan.notes.append(text)
+
+
+def _mark(service: PlanService, number: int, text: str) -> None:
+    """`text` beside the service's port `number`, else its first port, else its name."""
+    port = _numbered(service, [number]) or next(iter(service.ports), None)
+    comments = port.comments if port is not None else service.notes
+    if text not in comments:
+        comments.append(text)
 
 
 def _first(port: PlanPort | None) -> str:

@@ -10,7 +10,7 @@ from typing import Final, TypeVar
 
 from portplan._import_plan import PlanPort, PlanService
 from portplan._import_vote import Claim, vote
-from portplan._reconcile_names import _spellings
+from portplan._reconcile_names import Names
 from portplan._reconcile_ports import UNNAMED, _together, slot_of, slots
 from portplan.model import Location, Topology
 from portplan.reconcile import Port, View
@@ -52,45 +52,61 @@ def plan_services(
     results: Sequence[SourceResult], view: View, health: set[str]
 ) -> list[PlanService]:
     """A service for every name that some source gives a port, a dependency or a definition,
-    in order of first appearance; `health` holds the keys of services with an HTTP health
+    in order of first mention; `health` holds the keys of services with an HTTP health
     check."""
-    named = _named(results, view)
-    spelled, where = _spellings(list(results))
-    groups: dict[str, list[str]] = {}
-    for base in spelled:
-        key = view.names.canonical.get(base)
-        if key is not None and key in named:
-            groups.setdefault(key, []).append(base)
+    mentions = _Mentions(view.names)
+    for result in results:
+        mentions.read(result)
     taken: set[str] = set()
     services = []
-    for key, bases in groups.items():
-        defined = named[key]
-        name = _valid(defined) if defined else _slug(view.show(key))
-        name = _unique(name or "service", taken)
-        spellings = {s for base in bases for s in spelled[base]}
-        first = min(location for base in bases for location in where[base])
-        services.append(PlanService(name, key, first, sorted(spellings - {name})))
+    for key in mentions.services:
+        defined = mentions.defined.get(key)
+        name = _unique((_valid(defined) if defined else _slug(view.show(key))) or "service", taken)
+        aliases = sorted(mentions.spellings[key] - {name})
+        services.append(PlanService(name, key, mentions.first[key], aliases))
     _add_ports(services, view, health)
     _add_name_notes(services, view)
     return sorted(services, key=lambda service: (service.first, service.name))
 
 
-def _named(results: Sequence[SourceResult], view: View) -> dict[str, str | None]:
-    """key -> the name a compose or Kubernetes file defines it by (None: no such file)."""
-    found: dict[str, str | None] = {}
-    for result in results:
-        for service in result.services:
-            key = view.names.key(service.service)
-            if key is not None and (found.get(key) is None and result.kind in DEFINING):
-                found[key] = service.service
-            elif key is not None:
-                found.setdefault(key, None)
-    for port in view.ports:
-        found.setdefault(port.key, None)
-    for dep in view.dependencies:
-        found.setdefault(dep.key, None)
-        found.setdefault(dep.target, None)
-    return found
+class _Mentions:
+    """Every name the sources give each service, where they first name it, and the name a
+    compose or Kubernetes file defines it by."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self.keys: dict[str, str | None] = {}  # name -> key, each name matched once
+        self.spellings: dict[str, set[str]] = {}
+        self.first: dict[str, Location] = {}
+        self.defined: dict[str, str] = {}
+        self.services: dict[str, None] = {}  # keys with a definition, port or dependency
+
+    def read(self, result: SourceResult) -> None:
+        for obs in result.services:
+            key = self.add(obs.service, obs.location, True)
+            if key is not None and result.kind in DEFINING:
+                self.defined.setdefault(key, obs.service)
+        for port in result.ports:
+            self.add(port.service, port.location, True)
+        for dep in result.dependencies:
+            self.add(dep.service, dep.location, True)
+            self.add(dep.target, dep.location, True)
+        for var in result.variables:
+            if var.service:
+                self.add(var.service, var.location, False)
+
+    def add(self, name: str, location: Location, service: bool) -> str | None:
+        if name not in self.keys:
+            self.keys[name] = self.names.key(name)
+        key = self.keys[name]
+        if key is None:
+            return None
+        self.spellings.setdefault(key, set()).add(name)
+        if key not in self.first or location < self.first[key]:
+            self.first[key] = location
+        if service:
+            self.services[key] = None
+        return key
 
 
 def _slug(name: str) -> str:
@@ -139,7 +155,9 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
 def _merged_slots(view: View) -> dict[str, dict[str, list[Port]]]:
     """key -> slot -> ports, as reconcile groups them against a plan: one system for all
     (a plan merges the systems of the sources), unnamed ports in the service's http port."""
-    merged = View(view.results, Topology("<import>"), view.names, view.ports)
+    merged = View(
+        results=view.results, topology=Topology("<import>"), names=view.names, ports=view.ports
+    )
     found: dict[str, dict[str, list[Port]]] = {}
     for (key, _, slot), ports in slots(merged).items():
         found.setdefault(key, {})[slot] = ports

@@ -46,7 +46,8 @@ class Side(Generic[T]):
 
     def rank(self) -> tuple[int, int, int, Location]:
         best = min(PRIORITY.get(claim.kind, len(PRIORITY)) for claim in self.claims)
-        return (-self.files, -len(self.locations), best, self.locations[0])
+        lines = self.locations
+        return (-self.files, -len(lines), best, lines[0])
 
 
 def vote(claims: Iterable[Claim[T]]) -> list[Side[T]]:
@@ -55,7 +56,8 @@ def vote(claims: Iterable[Claim[T]]) -> list[Side[T]]:
     by_value: dict[T, list[Claim[T]]] = {}
     for claim in claims:
         by_value.setdefault(claim.value, []).append(claim)
-    return sorted((Side(v, tuple(c)) for v, c in by_value.items()), key=Side.rank)
+    found = [Side(value, tuple(stated)) for value, stated in by_value.items()]
+    return sorted(found, key=Side.rank) if len(found) > 1 else found
 
 
 def describe(winner: Side[T] | None, losers: Sequence[Side[T]]) -> str:

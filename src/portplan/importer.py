@@ -112,6 +112,7 @@ def import_results(
     view = build_view(results, plan.topology())
     conflicts.port_conflicts(plan, view)
     conflicts.claimed_twice(plan, view)
+    conflicts.published_twice(plan, view)
     conflicts.reserved_in_use(plan, view)
     facts.exposures(plan, view, before, results)
     facts.health_checks(plan, view, results)
