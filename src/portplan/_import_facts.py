@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from dataclasses import replace
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -140,7 +141,8 @@ def dependencies(plan: Plan, view: View) -> None:
             entry = PlanDependency(dep.target, dep.obs.location)
             entries[dep.key, dep.target] = entry
             service.depends_on.append(entry)
-    for finding in dependency_drift.check(view):
+    # Against the plan as it will be written: with these dependencies.
+    for finding in dependency_drift.check(replace(view, topology=plan.topology())):
         facts = finding.facts
         found = entries.get((facts["service"], facts["dependency"]))
         if found is not None:

@@ -8,7 +8,15 @@ from typing import Any
 
 from portplan._reconcile_ports import slot_of
 from portplan.loader import KIND_BY_NAME
-from portplan.model import Location, Port, PortRange, Reservation, Service, Topology
+from portplan.model import (
+    Dependency,
+    Location,
+    Port,
+    PortRange,
+    Reservation,
+    Service,
+    Topology,
+)
 
 # The file name of the plan while the sources are reconciled against it: the plan's own
 # places in a finding are told from the sources' by it (a reservation's line is its index).
@@ -69,8 +77,13 @@ class PlanService:
         return next((p for p in self.ports if slot_of(p.name) == slot), None)
 
     def model(self) -> Service:
-        ports = tuple(port.model() for port in self.ports)
-        return Service(self.name, aliases=tuple(self.aliases), ports=ports, location=Location(PLAN))
+        return Service(
+            self.name,
+            aliases=tuple(self.aliases),
+            ports=tuple(port.model() for port in self.ports),
+            depends_on=tuple(Dependency(d.name, Location(PLAN)) for d in self.depends_on),
+            location=Location(PLAN),
+        )
 
 
 @dataclass
