@@ -69,6 +69,16 @@ def test_secret_values_are_never_written(trees: Path) -> None:
     assert "DATABASE_URL holds a secret (conflicts/compose.yaml:24)" in text
 
 
+def test_a_secret_in_a_file_that_cannot_be_parsed_stays_out(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text('API_TOKEN="planted-secret\nGATEWAY_PORT=8080\n')
+    (tmp_path / "compose.yaml").write_text('services:\n  gateway:\n    ports: ["8080:8080"]\n')
+    text = import_paths([tmp_path]).text
+    assert "planted" not in text
+    lines = text.splitlines()
+    assert lines[5] == f"# not read: {tmp_path}/.env:1:11 (could not be read or parsed)"
+    assert lines[6] == "version: 1"
+
+
 def _plans() -> list[tuple[str, list[str]]]:
     return [(name, [str(TREES / name)]) for name in NAMES] + [
         ("seeds", [str(shared_dir() / "seeds")])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import replace
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from portplan._import_plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService

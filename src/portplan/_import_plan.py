@@ -103,7 +103,7 @@ class Plan:
     files: int
     services: list[PlanService] = field(default_factory=list)
     reserved: list[PlanReservation] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # "could not read X: why"
+    skipped: list[str] = field(default_factory=list)  # where a file could not be read
     notes: list[str] = field(default_factory=list)  # header notes (unowned secrets)
 
     def topology(self) -> Topology:

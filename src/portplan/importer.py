@@ -72,12 +72,19 @@ def command_line(paths: Sequence[str | os.PathLike[str]]) -> str:
 
 def warnings(results: Sequence[SourceResult]) -> list[str]:
     """One line per file that could not be read or parsed ("could not read X: why")."""
-    lines = []
+    lines: dict[str, None] = {}  # a .env read alone and for its compose project fails once
     for result in results:
         for error in result.errors:
             named = error.location.file in error.message
-            lines.append(error.message if named else f"{error.location}: {error.message}")
-    return lines
+            lines[error.message if named else f"{error.location}: {error.message}"] = None
+    return list(lines)
+
+
+def _unread(results: Sequence[SourceResult]) -> list[str]:
+    """Where each file that could not be read or parsed failed, without the reason: a
+    parser's reason may quote the line, and a line may hold a secret."""
+    places = (str(error.location) for result in results for error in result.errors)
+    return list(dict.fromkeys(places))
 
 
 def import_paths(paths: Sequence[str | os.PathLike[str]]) -> Imported:
@@ -107,7 +114,7 @@ def import_results(
             f"nothing to import: no compose, .env, Kubernetes or Markdown file in {shown} "
             "names a service"
         )
-    plan = Plan(command_line(paths), _files_read(results), services, skipped=warnings(results))
+    plan = Plan(command_line(paths), _files_read(results), services, skipped=_unread(results))
     plan.reserved = conflicts.reservations(results)
     view = build_view(results, plan.topology())
     conflicts.port_conflicts(plan, view)
