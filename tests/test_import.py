@@ -334,3 +334,31 @@ def test_the_docs_page_shows_real_output(
     for line in example.splitlines():
         if "# conflict:" in line:
             assert line in written
+
+
+def test_unnamed_ports_are_named_by_product_health_check_or_not_at_all(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  postgres-db: {image: postgres:16, ports: ['5433:5432']}\n"
+        "  postgres-exporter: {image: exporter, ports: ['9187:9187']}\n"
+        "  elasticsearch: {image: elasticsearch:8, ports: ['9200:9200', '9300:9300']}\n"
+        "  app:\n"
+        "    image: app\n"
+        "    ports: ['8080:8080']\n"
+        "    healthcheck: {test: [CMD, curl, -f, 'http://localhost:8080/ready']}\n"
+        "  worker: {image: worker, ports: ['7000:7000', '7001:7001']}\n"
+    )
+    topology = loader.load_text(import_paths([tmp_path]).text)
+    ports = {
+        name: [(p.name, p.number, p.kind) for p in service.ports]
+        for name, service in topology.services.items()
+    }
+    assert ports == {
+        "postgres-db": [("postgresql", 5433, "postgresql")],
+        "postgres-exporter": [("port", 9187, "port")],
+        "elasticsearch": [("http", 9200, "http"), ("transport", 9300, "transport")],
+        "app": [("http", 8080, "http")],
+        "worker": [("port", 7000, "port"), ("port-7001", 7001, "port-7001")],
+    }
+    health = topology.services["app"].ports[0].health
+    assert health is not None and health.path == "/ready"

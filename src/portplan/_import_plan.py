@@ -121,7 +121,7 @@ class Plan:
         """How many conflict comments the plan carries."""
         lines = [*self.notes]
         for service in self.services:
-            lines += service.exposure_comments
+            lines += service.notes + service.exposure_comments
             for port in service.ports:
                 lines += port.comments + (port.health.comments if port.health else [])
             for dependency in service.depends_on:

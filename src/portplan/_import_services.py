@@ -42,6 +42,8 @@ PRODUCT_PORTS: Final = {
     ("elasticsearch", 9300): "transport",
     ("clickhouse", 9000): "native",
 }
+# A product's service may carry one of these after its name (postgres-db, redis2).
+PRODUCT_SUFFIXES: Final = frozenset({"db", "server", "cache", "primary", "replica", "broker"})
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
 _NAME: Final = re.compile(MapOf.key_pattern)  # what portplan.yaml takes as a name
@@ -183,6 +185,10 @@ def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[Pla
     kept: dict[tuple[int, str], PlanPort] = {}
     for port in sorted(ports, key=weight):
         kept.setdefault((port.number, port.protocol), port)
+    taken: set[str] = set()
+    for port in kept.values():  # the first (most stated) keeps a name two ports were given
+        port.name = port.name if port.name not in taken else f"{port.name}-{port.number}"
+        taken.add(port.name)
     return sorted(kept.values(), key=lambda port: (port.first, port.name))
 
 
@@ -214,7 +220,7 @@ def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http:
     """Ports no source names: the winner is the service's main port; a value that the same
     compose/Kubernetes file or the same line states beside it is another port of it."""
     main = _port(UNNAMED, ports, support)
-    product = next((v for k, v in PRODUCTS.items() if service.key.startswith(k)), None)
+    product = next((v for k, v in PRODUCTS.items() if _is_product(service.key, k)), None)
     name = product or ("http" if http else UNNAMED)
     main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
     service.ports.append(main)
@@ -225,9 +231,14 @@ def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http:
             service.ports.append(_port(_other_name(service.key, number), own, support))
 
 
+def _is_product(key: str, product: str) -> bool:
+    rest = key.removeprefix(product)
+    return rest != key and (not rest or rest.isdigit() or rest in PRODUCT_SUFFIXES)
+
+
 def _other_name(key: str, number: object) -> str:
     for (product, known), name in PRODUCT_PORTS.items():
-        if key.startswith(product) and known == number:
+        if _is_product(key, product) and known == number:
             return name
     return f"port-{number}"
 
