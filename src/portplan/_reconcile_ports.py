@@ -50,7 +50,15 @@ class Side:
 
 
 def slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
-    """(service key, system, slot) -> the ports stated for it."""
+    """(service key, system, slot) -> the ports stated for it. An unnamed port joins the
+    named port it has a number of (so it counts as one more statement of it), else the
+    service's http port (or its only named one); a service with no named port has one
+    unnamed slot."""
+    found: dict[tuple[str, int, str], list[Port]] = view.memo("slots", _slots)
+    return found
+
+
+def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     named: dict[tuple[str, int, str], list[Port]] = {}
     unnamed: list[Port] = []
     for port in view.ports:
@@ -59,21 +67,28 @@ def slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
             unnamed.append(port)
         else:
             named.setdefault((port.key, view.system(port.obs.location), slot), []).append(port)
-    known: dict[tuple[str, int], set[int]] = {}
-    slot_names: dict[tuple[str, int], set[str]] = {}
+    known: dict[tuple[str, int], dict[str, set[int]]] = {}
     for (key, system, slot), ports in named.items():
-        known.setdefault((key, system), set()).update(n for p in ports for n in p.numbers())
-        slot_names.setdefault((key, system), set()).add(slot)
+        numbers = known.setdefault((key, system), {}).setdefault(slot, set())
+        numbers.update(n for p in ports for n in p.numbers())
     origins = {(p.key, p.origin) for p in view.ports if p.obs.port_name}
     for port in unnamed:
         system = view.system(port.obs.location)
-        numbers = known.get((port.key, system), set())
-        if port.numbers() & numbers or _another_port(port, origins):
+        have = known.get((port.key, system), {})
+        matching = sorted(slot for slot, numbers in have.items() if port.numbers() & numbers)
+        if not matching and _another_port(port, origins):
             continue
-        have = sorted(slot_names.get((port.key, system), ()))
-        slot = "http" if "http" in have else have[0] if len(have) == 1 else UNNAMED
+        slot = _unnamed_slot(matching, sorted(have))
         named.setdefault((port.key, system, slot), []).append(port)
     return named
+
+
+def _unnamed_slot(matching: list[str], have: list[str]) -> str:
+    if "http" in (matching or have):
+        return "http"
+    if matching:
+        return matching[0]
+    return have[0] if len(have) == 1 else UNNAMED
 
 
 def _another_port(port: Port, origins: set[tuple[str, str]]) -> bool:
@@ -82,19 +97,49 @@ def _another_port(port: Port, origins: set[tuple[str, str]]) -> bool:
     return port.kind in ("compose", "kubernetes") and (port.key, port.origin) in origins
 
 
-def sides(ports: list[Port]) -> list[Side]:
+def sides(ports: list[Port], trust: dict[str, float] | None = None) -> list[Side]:
     """The values of one slot, the agreed one first: the plan's, else the one stated in
-    the most files, then by the most statements, then the earliest."""
+    the most files; between as many files, the one of the files that `trust` rates higher
+    (see `reliability`); then the one stated most often, then the earliest."""
+    found = _values(ports)
+    rating = trust or {}
+
+    def weight(side: Side) -> tuple[bool, int, float, int, Location]:
+        planned = any(p.kind == REGISTRY for p in side.ports)
+        trusted = sum(rating.get(file, 0.5) for file in side.files)
+        return (not planned, -len(side.files), -trusted, -len(side.ports), side.locations[0])
+
+    return sorted(found, key=weight)
+
+
+def _values(ports: list[Port]) -> list[Side]:
     by_value: dict[int, list[Port]] = {}
     for port in ports:
         by_value.setdefault(port.obs.number, []).append(port)
-    found = [Side(value, tuple(group)) for value, group in by_value.items()]
+    return [Side(value, tuple(group)) for value, group in by_value.items()]
 
-    def weight(side: Side) -> tuple[bool, int, int, Location]:
-        planned = any(p.kind == REGISTRY for p in side.ports)
-        return (not planned, -len(side.files), -len(side.ports), side.locations[0])
 
-    return sorted(found, key=weight)
+def reliability(view: View) -> dict[str, float]:
+    """file -> how far its values agree with the others' where most files agree on a
+    value: (right + 1) / (right + wrong + 2). A document that states a port the majority
+    contradicts is trusted less where it stands alone against another."""
+    found: dict[str, float] = view.memo("reliability", _reliability)
+    return found
+
+
+def _reliability(view: View) -> dict[str, float]:
+    right: dict[str, int] = {}
+    wrong: dict[str, int] = {}
+    for ports in slots(view).values():
+        found = sorted(_values(ports), key=lambda side: -len(side.files))
+        if len(found) < 2 or len(found[0].files) == len(found[1].files):
+            continue  # no value stated by more files than every other
+        for side in found:
+            tally = right if side is found[0] else wrong
+            for file in side.files:
+                tally[file] = tally.get(file, 0) + 1
+    files = set(right) | set(wrong)
+    return {f: (right.get(f, 0) + 1) / (right.get(f, 0) + wrong.get(f, 0) + 2) for f in files}
 
 
 @rule("PP201", "port-drift", Level.ERROR, "sources give a service's port different numbers")
@@ -106,22 +151,35 @@ def port_drift(view: View) -> Iterator[Finding]:
     FAIL: table "Reporting Engine | 8088"; mermaid Reporting[Reporting Engine :8087]
     """
     for (key, _, slot), ports in sorted(slots(view).items()):
-        found = sides(ports)
+        found = sides(ports, reliability(view))
         agreed = found[0]
+        mapped = _mapped(found)
         for side in found[1:]:
             if slot == UNNAMED and not _separate(side, agreed):
                 continue
-            if _mapped(side, agreed):
+            if side.value not in mapped:
+                yield _drift(view, key, slot, side, agreed)
+
+
+def _mapped(found: list[Side]) -> set[int]:
+    """The values that are one port with the agreed one (the first): a mapping states two
+    numbers of one port (`18080:8080` in compose, a Kubernetes Service's `port: 80` with
+    `targetPort: 8081`, a `hostPort` and its `containerPort`), and values that share a
+    number through mappings are one port."""
+    numbers = set().union(*(p.numbers() for p in found[0].ports))
+    values = {found[0].value}
+    grown = True
+    while grown:
+        grown = False
+        for side in found[1:]:
+            if side.value in values:
                 continue
-            yield _drift(view, key, slot, side, agreed)
-
-
-def _mapped(side: Side, agreed: Side) -> bool:
-    """A mapping states both values as one port: `18080:8080` in compose, a Kubernetes
-    Service's `port: 80` with `targetPort: 8081`, a `hostPort` and its `containerPort`."""
-    return any(agreed.value in p.numbers() for p in side.ports) or any(
-        side.value in q.numbers() for q in agreed.ports
-    )
+            mine = set().union(*(p.numbers() for p in side.ports))
+            if mine & numbers:
+                numbers |= mine
+                values.add(side.value)
+                grown = True
+    return values
 
 
 def _separate(side: Side, agreed: Side) -> bool:
@@ -140,13 +198,14 @@ def _together(p: Port, q: Port) -> bool:
 
 def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding:
     what = "port" if slot == UNNAMED else f"{slot} port"
-    other = agreed.locations[0]
-    where = "in the plan" if agreed.ports[0].kind == REGISTRY else f"in {_short(other)}"
-    more = len(agreed.locations) - 1
+    planned = sorted(p.obs.location for p in agreed.ports if p.kind == REGISTRY)
+    others = planned + [loc for loc in agreed.locations if loc not in planned]
+    where = "in the plan" if planned else f"in {_short(others[0])}"
+    more = len(others) - 1
     also = f" (and {more} more)" if more else ""
     return port_drift.finding(
         f"{view.show(key)}: {what} is {side.value} here but {agreed.value} {where}{also}",
-        [*side.locations, *agreed.locations],
+        [*side.locations, *others],
         service=view.show(key),
         port_name=slot,
         value=side.value,
@@ -174,7 +233,7 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
         claiming = [port for port in ports if port.obs.published is not False]
         if not claiming:
             continue
-        agreed = sides(claiming)[0]
+        agreed = sides(claiming, reliability(view))[0]
         protocol = agreed.ports[0].obs.protocol
         owners.setdefault((system, agreed.value, protocol), []).append((key, agreed))
     for (_, number, protocol), claims in sorted(owners.items()):
@@ -244,8 +303,10 @@ def _reservation(view: View, port: Port) -> tuple[str, Location] | None:
 
 @rule("PP206", "exposure-drift", Level.ERROR, "a port is published wider than policy allows")
 def exposure_drift(view: View) -> Iterator[Finding]:
-    """A compose file publishes a port on every interface while a policy (the plan, or a
-    range a source states) keeps it internal or local.
+    """A compose file publishes a port on every interface while a policy keeps it internal
+    or local: the plan (the port's or its service's exposure), or a range a source states
+    that holds the port, or the service's agreed port (a service moved out of its range
+    stays under its policy).
 
     PASS: "8001-8019: internal only"; ports: ["127.0.0.1:8011:8011"]
     FAIL: "8001-8019: internal only"; ports: ["8011:8011"]
@@ -254,12 +315,13 @@ def exposure_drift(view: View) -> Iterator[Finding]:
         obs = port.obs
         if not obs.published or (obs.address or "") not in WILDCARD_ADDRESSES:
             continue
-        policy = _policy(view, port)
+        policy = _planned(view, port) if view.topology is not None else _stated(view, port)
         if policy is not None:
-            exposure, where = policy
+            exposure, where, number = policy
+            what = "it" if number == obs.number else f"its port {number}"
             yield exposure_drift.finding(
                 f"{view.show(port.key)} publishes port {obs.number} on all interfaces, but "
-                f"{_short(where)} keeps it {exposure.value}",
+                f"{_short(where)} keeps {what} {exposure.value}",
                 [obs.location, where],
                 service=view.show(port.key),
                 port=obs.number,
@@ -267,25 +329,52 @@ def exposure_drift(view: View) -> Iterator[Finding]:
             )
 
 
-def _policy(view: View, port: Port) -> tuple[Exposure, Location] | None:
-    narrow = (Exposure.INTERNAL, Exposure.LOCAL)
-    if view.topology is not None:
-        service = view.topology.services.get(port.key)
-        if service is not None and service.exposure in narrow:
-            return service.exposure, service.location
+_NARROW: Final = (Exposure.INTERNAL, Exposure.LOCAL)
+Policy = tuple[Exposure, Location, int]
+
+
+def _planned(view: View, port: Port) -> Policy | None:
+    """The plan's exposure of the port (matched by number), else of its service."""
+    service = view.topology.services.get(port.key) if view.topology is not None else None
+    if service is None:
         return None
-    system = view.system(port.obs.location)
-    # The file's own policy first, then the other files of its system.
-    for result in sorted(view.with_ranges, key=lambda r: r.file != port.file):
-        for found in result.ranges:
-            if (
-                found.exposure in narrow
-                and port.obs.number in found.ports
-                and view.system(found.location) == system
-                and found.exposure is not None
-            ):
-                return found.exposure, found.location
+    for planned in service.ports:
+        if planned.number in port.numbers() and service.exposure_of(planned) in _NARROW:
+            return service.exposure_of(planned), planned.location, planned.number
+    if service.exposure in _NARROW:
+        return service.exposure, service.location, port.obs.number
     return None
+
+
+def _stated(view: View, port: Port) -> Policy | None:
+    """A narrow range of the port's system holding the port, or the service's agreed
+    port; the file's own ranges first."""
+    system = view.system(port.obs.location)
+    numbers = [port.obs.number, *agreed_numbers(view).get((port.key, system), ())]
+    for number in numbers:
+        for result in sorted(view.with_ranges, key=lambda r: r.file != port.file):
+            for found in result.ranges:
+                if (
+                    found.exposure is not None
+                    and found.exposure in _NARROW
+                    and number in found.ports
+                    and view.system(found.location) == system
+                ):
+                    return found.exposure, found.location, number
+    return None
+
+
+def agreed_numbers(view: View) -> dict[tuple[str, int], list[int]]:
+    """(service key, system) -> the agreed value of each of its ports."""
+    found: dict[tuple[str, int], list[int]] = view.memo("agreed", _agreed)
+    return found
+
+
+def _agreed(view: View) -> dict[tuple[str, int], list[int]]:
+    agreed: dict[tuple[str, int], list[int]] = {}
+    for (key, system, _), ports in sorted(slots(view).items()):
+        agreed.setdefault((key, system), []).append(sides(ports, reliability(view))[0].value)
+    return agreed
 
 
 @rule("PP212", "duplicate-published-port", Level.ERROR, "a host port published twice")

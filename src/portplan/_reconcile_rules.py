@@ -15,8 +15,9 @@ from portplan._reconcile_ports import (
     reserved_port_in_use,
 )
 from portplan.findings import Finding, Level
-from portplan.model import Location, normalize_name
+from portplan.model import Location, Topology, normalize_name
 from portplan.reconcile import Dependency, Rule, View, rule
+from portplan.sources.base import DependencyObservation
 
 ENV_URL = "env-url"
 DEPENDS_ON = "depends_on"
@@ -24,7 +25,8 @@ DEPENDS_ON = "depends_on"
 
 @rule("PP203", "service-missing", Level.WARNING, "a planned service no source mentions")
 def service_missing(view: View) -> Iterator[Finding]:
-    """A service of the plan appears in no source (checked only with a plan).
+    """A service of the plan appears in no source (checked only with a plan). A range a
+    source labels with the service's name ("ML Services (8021-8022)") mentions it.
 
     PASS: plan {gateway, token-engine}; compose defines both
     FAIL: plan {gateway, token-engine}; compose defines only gateway
@@ -35,6 +37,7 @@ def service_missing(view: View) -> Iterator[Finding]:
     seen |= {d.key for d in view.dependencies} | {d.target for d in view.dependencies}
     for result in view.results:
         seen.update(k for s in result.services if (k := view.names.key(s.service)))
+        seen.update(k for r in result.ranges if r.label and (k := view.names.key(r.label)))
     for name, service in sorted(view.topology.services.items()):
         if name not in seen:
             yield service_missing.finding(
@@ -47,44 +50,79 @@ def service_missing(view: View) -> Iterator[Finding]:
 @rule("PP205", "dependency-drift", Level.WARNING, "sources disagree on a service's dependencies")
 def dependency_drift(view: View) -> Iterator[Finding]:
     """A service's environment reaches another service (`*_URL`), but a list of its
-    dependencies (compose `depends_on`, a diagram's edges, a dependency tree) of the same
-    system leaves it out. Lists need not name every dependency by URL, so only the URL side
-    is held to the lists.
+    dependencies (compose `depends_on`, a diagram's edges, a dependency tree or table) of
+    the same system leaves it out. Lists need not name every dependency by URL, so only the
+    URL side is held to the lists, and a list only for what it could name: depends_on the
+    services of its own compose project (not a database outside it), a document's diagram
+    or tree the services it shows somewhere (not infrastructure it never mentions).
+
+    With a plan, a dependency any source states and the plan's `depends_on` of the service
+    leaves out is reported too, when the plan lists dependencies of that service and names
+    the target in some list (a plan silent on them says nothing against them).
 
     PASS: NATS_URL in token-engine's env; Token --> NATS in the diagram
-    FAIL: NATS_URL in token-engine's env; no Token --> NATS edge in the diagram
+    FAIL: NATS_URL in token-engine's env; no Token --> NATS edge, NATS elsewhere in it
     """
-    edges: dict[tuple[str, int, str], dict[str, Dependency]] = {}
+    if view.topology is not None:
+        yield from _unplanned_dependencies(view, view.topology)
+    lists: dict[tuple[str, int], dict[str, dict[str, Dependency]]] = {}
     for dep in view.dependencies:
-        group = edges.setdefault((dep.key, view.system(dep.obs.location), dep.obs.via), {})
-        group.setdefault(dep.target, dep)
-    defined = _compose_defined(view)
-    for (key, system, via), targets in sorted(edges.items()):
-        if via != ENV_URL:
-            continue
-        for (other_key, other_system, other_via), others in sorted(edges.items()):
-            if (other_key, other_system) != (key, system) or other_via == via:
+        by_via = lists.setdefault((dep.key, view.system(dep.obs.location)), {})
+        by_via.setdefault(dep.obs.via, {}).setdefault(dep.target, dep)
+    scope = _Scope(view)
+    for _, by_via in sorted(lists.items()):
+        urls = by_via.get(ENV_URL, {})
+        for via, others in sorted(by_via.items()):
+            if via == ENV_URL:
                 continue
-            for target in sorted(set(targets) - set(others)):
-                if other_via != DEPENDS_ON or _definable(target, others, defined):
-                    yield _dependency_finding(view, targets[target], other_via, others)
+            for target in sorted(set(urls) - set(others)):
+                if scope.could_name(target, via, others):
+                    yield _dependency_finding(view, urls[target], via, others)
 
 
-def _compose_defined(view: View) -> set[tuple[str, str]]:
-    """(compose project or Markdown compose block, service key) of every defined service."""
-    return {
-        (service.project, key)
-        for result in view.results
-        for service in result.services
-        if service.project is not None and (key := view.names.key(service.service))
-    }
+def _unplanned_dependencies(view: View, topology: Topology) -> Iterator[Finding]:
+    first: dict[tuple[str, str], Dependency] = {}
+    for dep in sorted(view.dependencies, key=lambda d: d.obs.location):
+        first.setdefault((dep.key, dep.target), dep)
+    shown = {d.name for s in topology.services.values() for d in s.depends_on}
+    for (key, target), dep in sorted(first.items()):
+        service = topology.services.get(key)
+        if service is None or not service.depends_on or target not in shown:
+            continue
+        if target in {d.name for d in service.depends_on}:
+            continue
+        yield dependency_drift.finding(
+            f"{view.show(key)} depends on {view.show(target)} by {dep.obs.via}, but not in "
+            "the plan",
+            [dep.obs.location, service.location],
+            service=view.show(key),
+            dependency=view.show(target),
+            stated_by=dep.obs.via,
+            missing_from="plan",
+        )
 
 
-def _definable(target: str, others: dict[str, Dependency], defined: set[tuple[str, str]]) -> bool:
-    """Whether a depends_on list could name `target`: a service of its own compose project
-    (a database outside the project, or a service of another compose file, cannot be)."""
-    projects = {dep.obs.project for dep in others.values() if dep.obs.project is not None}
-    return any((project, target) in defined for project in projects)
+class _Scope:
+    """What each list of dependencies could name."""
+
+    def __init__(self, view: View) -> None:
+        self.defined: set[tuple[str | None, str]] = {
+            (service.project, key)
+            for result in view.results
+            for service in result.services
+            if service.project is not None and (key := view.names.key(service.service))
+        }
+        self.shown: set[tuple[str, str, str]] = set()  # (file, via, key) a list mentions
+        for dep in view.dependencies:
+            file, via = dep.obs.location.file, dep.obs.via
+            self.shown.update(((file, via, dep.key), (file, via, dep.target)))
+
+    def could_name(self, target: str, via: str, others: dict[str, Dependency]) -> bool:
+        if via == DEPENDS_ON:
+            projects = {dep.obs.project for dep in others.values()}
+            return any((project, target) in self.defined for project in projects)
+        files = {dep.obs.location.file for dep in others.values()}
+        return any((file, via, target) in self.shown for file in files)
 
 
 def _dependency_finding(
@@ -196,8 +234,8 @@ def secret(view: View) -> Iterator[Finding]:
 @rule("PP211", "unknown-dependency", Level.ERROR, "depends_on names a service not defined")
 def unknown_dependency(view: View) -> Iterator[Finding]:
     """A compose service depends on a service that no compose file of its directory
-    defines (the files a `-f a -f b` project can be made of). A dependency marked
-    `required: false` may be absent.
+    defines (the files a `-f a -f b` project can be made of), or a compose file shown in
+    a document does not define. A dependency marked `required: false` may be absent.
 
     PASS: gateway {depends_on: [db]}; db {image: postgres}
     FAIL: gateway {depends_on: [ledger]}; no service ledger
@@ -210,14 +248,33 @@ def unknown_dependency(view: View) -> Iterator[Finding]:
     for result in compose:
         known = defined[os.path.dirname(result.file)]
         for dep in result.dependencies:
-            if dep.via == "depends_on" and dep.required and dep.target not in known:
-                yield unknown_dependency.finding(
-                    f"{dep.service} depends on {dep.target}, which no compose file of its "
-                    "directory defines",
-                    [dep.location],
-                    service=dep.service,
-                    dependency=dep.target,
-                )
+            if dep.via == DEPENDS_ON and dep.required and dep.target not in known:
+                yield _unknown(dep, "no compose file of its directory defines")
+    yield from _unknown_in_blocks(view)
+
+
+def _unknown_in_blocks(view: View) -> Iterator[Finding]:
+    """Compose files shown in Markdown (blocks listing `services:`)."""
+    for result in view.results:
+        if result.kind == "compose":
+            continue
+        blocks: dict[str, set[str]] = {}
+        for service in result.services:
+            if service.project is not None:
+                blocks.setdefault(service.project, set()).add(service.service)
+        for dep in result.dependencies:
+            known = blocks.get(dep.project or "")
+            if dep.via == DEPENDS_ON and known is not None and dep.target not in known:
+                yield _unknown(dep, "this compose file does not define")
+
+
+def _unknown(dep: DependencyObservation, why: str) -> Finding:
+    return unknown_dependency.finding(
+        f"{dep.service} depends on {dep.target}, which {why}",
+        [dep.location],
+        service=dep.service,
+        dependency=dep.target,
+    )
 
 
 RULES: dict[str, Rule] = {

@@ -72,6 +72,13 @@ class View:
     ports: list[Port] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
     variables: list[tuple[str | None, VariableObservation]] = field(default_factory=list)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, name: str, compute: Callable[[View], Any]) -> Any:
+        """`compute(self)`, computed once (rules share what they derive, e.g. slots)."""
+        if name not in self._memo:
+            self._memo[name] = compute(self)
+        return self._memo[name]
 
     @cached_property
     def kinds(self) -> dict[str, str]:

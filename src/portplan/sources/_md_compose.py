@@ -49,6 +49,7 @@ class _Service:
     mark: Mark | None  # of the name; None for the heading's service
     offset: int  # lines of the block before the chunk the marks count from
     entries: list[_Entry] = field(default_factory=list)
+    whole: bool = False  # listed under `services:`: the block is a compose file
     networks: list[str] = field(default_factory=list)
 
 
@@ -74,10 +75,10 @@ class _Block:
     def at(self, service: _Service, mark: Mark, shift: int = 0) -> Location:
         return self.ctx.at(self.line(service, mark), self.index(service, mark) + shift)
 
-    @property
-    def project(self) -> str:
-        """The block as a compose project: its services are the ones depends_on may name."""
-        return f"{self.ctx.file}:{self.start}"
+    def project(self, service: _Service) -> str | None:
+        """A block listing `services:` as a compose project (its services are the ones
+        depends_on may name); a fragment is none."""
+        return f"{self.ctx.file}:{self.start}" if service.whole else None
 
 
 def compose_block(ctx: Collector, fence: Fence) -> bool:
@@ -130,7 +131,7 @@ def _services(ctx: Collector, document: YMap, offset: int) -> list[_Service]:
     listed = document.get("services")
     if isinstance(listed, YMap):
         return [
-            _Service(name, listed.key_marks[name], offset, _entries(body))
+            _Service(name, listed.key_marks[name], offset, _entries(body), whole=True)
             for name, body in listed.items()
             if isinstance(body, YMap)
         ]
@@ -173,7 +174,7 @@ def _read(block: _Block, service: _Service) -> None:
         block.at(service, mark),
         SOURCE,
         networks=tuple(service.networks),
-        project=block.project,
+        project=block.project(service),
     )
     block.ctx.result.services.append(observation)
 
@@ -258,7 +259,7 @@ def _depends_on(block: _Block, service: _Service, entry: _Entry) -> None:
         if isinstance(target, str):
             line, index = block.line(service, mark), block.index(service, mark)
             block.ctx.dependency(
-                service.name, target, line, index, SOURCE, "depends_on", block.project
+                service.name, target, line, index, SOURCE, "depends_on", block.project(service)
             )
 
 
