@@ -1,15 +1,19 @@
 """Time the live-machine commands as whole processes, side by side with their peers.
 
-    python benchmarks/live.py [--sockets 5000] [--endpoints 2000] [--runs 20]
+    python benchmarks/live.py [--sockets 5000] [--endpoints 2000] [--runs 30]
 
 1. Listing: a helper process opens --sockets extra listening TCP sockets on 127.0.0.1; then
    `ss -ltnpH`, `lsof -nP -iTCP -sTCP:LISTEN`, a Python + psutil listing (pid, name and
    command line per socket, as `portplan ports` shows), `portplan ports` and
-   `portplan ports --json` are timed in one hyperfine run (`-N`, medians), or by repeated
-   subprocess timing when hyperfine is not installed.
+   `portplan ports --json` are timed.
 2. Status: a helper process serves --endpoints tiny HTTP health endpoints on loopback
-   (asyncio, one listening socket each); `portplan status -f <generated portplan.yaml>`
-   probes them all, timed as a whole command.
+   (one listening socket each); `portplan status -f <generated portplan.yaml>` probes them
+   all, timed as a whole command.
+
+Runs are interleaved: each round runs every command once (in an order rotated from round
+to round), so that other jobs on a shared machine weigh on all commands alike; the tables
+give medians over the rounds, and each ratio is the median of the per-round ratios. The
+machine's load average is printed before and after, and its busy share during the runs.
 
 The package is byte-compiled first: an installed portplan has its .pyc files, and this
 machine sets PYTHONDONTWRITEBYTECODE, which would otherwise recompile every run.
@@ -124,37 +128,43 @@ def stop_helper(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=30)
 
 
-def time_commands(commands: dict[str, list[str]], runs: int, cwd: str) -> dict[str, float]:
-    """Median wall time (ms) of each command, side by side in one run."""
-    if shutil.which("hyperfine"):
-        return _hyperfine(commands, runs, cwd)
-    return {name: _median_ms(command, runs, cwd) for name, command in commands.items()}
+class Timing:
+    """Wall, user and system milliseconds of each round of one command."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.user: list[float] = []
+        self.system: list[float] = []
+
+    def median(self) -> float:
+        return statistics.median(self.wall)
 
 
-def _hyperfine(commands: dict[str, list[str]], runs: int, cwd: str) -> dict[str, float]:
-    export = Path(cwd) / "hyperfine.json"
+def time_commands(commands: dict[str, list[str]], runs: int) -> dict[str, Timing]:
+    """Each command run `runs` times, interleaved (after two warm-up rounds)."""
     names = list(commands)
-    argv = ["hyperfine", "-N", "-w", "3", "-r", str(runs), "-i", "--export-json", str(export)]
-    for name in names:
-        argv += ["-n", name, " ".join(_quote(part) for part in commands[name])]
-    subprocess.run(argv, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    results = json.loads(export.read_text())["results"]
-    return {name: result["median"] * 1000 for name, result in zip(names, results, strict=True)}
+    timings = {name: Timing() for name in names}
+    with open(os.devnull, "wb") as sink:
+        for round_ in range(runs + 2):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                wall, user, system = _run_once(commands[name], sink.fileno())
+                if round_ >= 2:
+                    timings[name].wall.append(wall)
+                    timings[name].user.append(user)
+                    timings[name].system.append(system)
+    return timings
 
 
-def _quote(part: str) -> str:
-    import shlex
-
-    return shlex.quote(part)
-
-
-def _median_ms(command: list[str], runs: int, cwd: str) -> float:
-    times = []
-    for _ in range(runs + 2):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times[2:])
+def _run_once(argv: list[str], sink: int) -> tuple[float, float, float]:
+    """One run: wall, user and system ms (posix_spawn and wait4: no shell, no Python
+    subprocess machinery in the measured time)."""
+    actions = [(os.POSIX_SPAWN_DUP2, sink, 1), (os.POSIX_SPAWN_DUP2, sink, 2)]
+    start = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+    _, _, usage = os.wait4(pid, 0)
+    wall = (time.perf_counter() - start) * 1000
+    return wall, usage.ru_utime * 1000, usage.ru_stime * 1000
 
 
 def listing_commands() -> dict[str, list[str]]:
@@ -170,11 +180,11 @@ def listing_commands() -> dict[str, list[str]]:
     return {name: argv for name, argv in commands.items() if shutil.which(argv[0])}
 
 
-def bench_listing(sockets: int, runs: int, cwd: str) -> dict[str, float]:
+def bench_listing(sockets: int, runs: int) -> dict[str, Timing]:
     helper, line = start_helper(HOLD_SOCKETS, sockets)
     assert line == "ready", line
     try:
-        return time_commands(listing_commands(), runs, cwd)
+        return time_commands(listing_commands(), runs)
     finally:
         stop_helper(helper)
 
@@ -190,10 +200,10 @@ def registry_text(ports: list[int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bench_status(endpoints: int, runs: int, cwd: str) -> dict[str, float]:
+def bench_status(endpoints: int, runs: int) -> dict[str, Timing]:
     helper, line = start_helper(SERVE_HTTP, endpoints)
     try:
-        path = Path(cwd) / "portplan.yaml"
+        path = Path("portplan.yaml").resolve()
         path.write_text(registry_text(json.loads(line)))
         check = subprocess.run(
             [PORTPLAN, "status", "-f", str(path)], capture_output=True, text=True
@@ -204,31 +214,44 @@ def bench_status(endpoints: int, runs: int, cwd: str) -> dict[str, float]:
             f"portplan status ({endpoints} HTTP checks)": [PORTPLAN, "status", "-f", str(path)],
             "portplan status --no-health": [PORTPLAN, "status", "-f", str(path), "--no-health"],
         }
-        return time_commands(commands, max(3, runs // 2), cwd)
+        return time_commands(commands, max(3, runs // 2))
     finally:
+        path.unlink()
         stop_helper(helper)
 
 
-def print_table(title: str, results: dict[str, float], reference: str | None) -> None:
+def ratio(timing: Timing, reference: Timing) -> float:
+    """The median of the per-round ratios (rounds are interleaved: same load)."""
+    return statistics.median(a / b for a, b in zip(timing.wall, reference.wall, strict=True))
+
+
+def print_table(title: str, results: dict[str, Timing], reference: str | None) -> None:
     print(f"\n{title}")
-    print(f"| command | median ms | vs {reference} |" if reference else "| command | median ms |")
-    print("|---|---|---|" if reference else "|---|---|")
-    for name, ms in results.items():
-        ratio = f" {ms / results[reference]:.2f}x |" if reference else ""
-        print(f"| `{name}` | {ms:.1f} |{ratio}")
+    header = "| command | median ms | user ms | sys ms |"
+    print(f"{header} vs `{reference}` |" if reference else header)
+    print("|---|---|---|---|---|" if reference else "|---|---|---|---|")
+    for name, timing in results.items():
+        cells = [
+            f"{timing.median():.1f}",
+            f"{statistics.median(timing.user):.1f}",
+            f"{statistics.median(timing.system):.1f}",
+        ]
+        if reference:
+            cells.append(f"{ratio(timing, results[reference]):.2f}x")
+        print(f"| `{name}` | " + " | ".join(cells) + " |")
 
 
-def goals(listing: dict[str, float], status: dict[str, float]) -> list[str]:
+def goals(listing: dict[str, Timing], status: dict[str, Timing]) -> list[str]:
     ports, ss = listing.get("portplan ports"), listing.get("ss -ltnpH")
     lines = []
     if ports and ss:
-        lines.append(
-            f"portplan ports within 1.5x of ss: {ports / ss:.2f}x -> {_ok(ports <= 1.5 * ss)}"
-        )
+        times = ratio(ports, ss)
+        lines.append(f"portplan ports within 1.5x of ss: {times:.2f}x -> {_ok(times <= 1.5)}")
     for peer in ("python + psutil", "lsof -nP -iTCP -sTCP:LISTEN"):
         if ports and peer in listing:
-            lines.append(f"faster than {peer}: {_ok(ports < listing[peer])}")
-    probe = next((ms for name, ms in status.items() if "HTTP checks" in name), None)
+            times = ratio(ports, listing[peer])
+            lines.append(f"faster than {peer}: {times:.2f}x of it -> {_ok(times < 1)}")
+    probe = next((t.median() for name, t in status.items() if "HTTP checks" in name), None)
     if probe is not None:
         lines.append(f"status under 1 s: {probe:.0f} ms -> {_ok(probe < 1000)}")
     return lines
@@ -238,23 +261,64 @@ def _ok(flag: bool) -> str:
     return "met" if flag else "MISSED"
 
 
+class Load:
+    """The machine's load while a block runs: load averages, and the share of CPU time
+    spent busy (this benchmark's own work included)."""
+
+    def __enter__(self) -> Load:
+        self.before = _loadavg()
+        self._stat = _cpu_times()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        busy, total = (b - a for a, b in zip(self._stat, _cpu_times(), strict=True))
+        self.after = _loadavg()
+        self.busy = busy / total if total else 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"load average {self.before} before, {self.after} after; "
+            f"CPUs busy {self.busy:.0%} of the time (this benchmark included)"
+        )
+
+
+def _loadavg() -> str:
+    with open("/proc/loadavg") as handle:
+        return " ".join(handle.read().split()[:3])
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    with open("/proc/stat") as handle:
+        fields = [int(f) for f in handle.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sockets", type=int, default=5000)
     parser.add_argument("--endpoints", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "portplan")], check=True
     )
     with tempfile.TemporaryDirectory() as cwd:  # no portplan.yaml here: `ports` reads none
-        listing = bench_listing(args.sockets, args.runs, cwd)
-        status = bench_status(args.endpoints, args.runs, cwd)
-    print_table(f"Listing listening sockets, {args.sockets} extra", listing, "ss -ltnpH")
-    print_table(f"Status, {args.endpoints} HTTP health endpoints on loopback", status, None)
+        os.chdir(cwd)
+        with Load() as listing_load:
+            listing = bench_listing(args.sockets, args.runs)
+        with Load() as status_load:
+            status = bench_status(args.endpoints, args.runs)
+        os.chdir(ROOT)
+    title = f"Listing listening sockets, {args.sockets} extra, {args.runs} interleaved rounds"
+    print_table(title, listing, "ss -ltnpH")
+    print(f"({listing_load})")
+    title = f"Status, {args.endpoints} HTTP health endpoints on loopback"
+    print_table(f"{title}, {max(3, args.runs // 2)} interleaved rounds", status, None)
+    print(f"({status_load})")
     print("\nGoals:\n" + "\n".join(f"- {line}" for line in goals(listing, status)))
-    tools = f"hyperfine: {'yes' if shutil.which('hyperfine') else 'no'}"
-    print(f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]}, {tools})")
+    print(f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]})")
 
 
 if __name__ == "__main__":
