@@ -119,6 +119,17 @@ def _values(ports: list[Port]) -> list[Side]:
     return [Side(value, tuple(group)) for value, group in by_value.items()]
 
 
+def slot_sides(view: View) -> dict[tuple[str, int, str], list[Side]]:
+    """(service key, system, slot) -> its values, the agreed one first (see `sides`)."""
+    found: dict[tuple[str, int, str], list[Side]] = view.memo("sides", _slot_sides)
+    return found
+
+
+def _slot_sides(view: View) -> dict[tuple[str, int, str], list[Side]]:
+    trust = reliability(view)
+    return {slot: sides(ports, trust) for slot, ports in slots(view).items()}
+
+
 def reliability(view: View) -> dict[str, float]:
     """file -> how far its values agree with the others' where most files agree on a
     value: (right + 1) / (right + wrong + 2). A document that states a port the majority
@@ -150,8 +161,7 @@ def port_drift(view: View) -> Iterator[Finding]:
     PASS: table "Reporting Engine | 8088"; env REPORTING_ENGINE_URL=http://localhost:8088
     FAIL: table "Reporting Engine | 8088"; mermaid Reporting[Reporting Engine :8087]
     """
-    for (key, _, slot), ports in sorted(slots(view).items()):
-        found = sides(ports, reliability(view))
+    for (key, _, slot), found in sorted(slot_sides(view).items()):
         agreed = found[0]
         mapped = _mapped(found)
         for side in found[1:]:
@@ -229,11 +239,14 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
     FAIL: gateway 8080, reporting 8080
     """
     owners: dict[tuple[int, int, str], list[tuple[str, Side]]] = {}
-    for (key, system, _), ports in slots(view).items():
+    every = slot_sides(view)
+    for slot, ports in slots(view).items():
+        key, system, _ = slot
         claiming = [port for port in ports if port.obs.published is not False]
         if not claiming:
             continue
-        agreed = sides(claiming, reliability(view))[0]
+        same = len(claiming) == len(ports)
+        agreed = (every[slot] if same else sides(claiming, reliability(view)))[0]
         protocol = agreed.ports[0].obs.protocol
         owners.setdefault((system, agreed.value, protocol), []).append((key, agreed))
     for (_, number, protocol), claims in sorted(owners.items()):
@@ -349,6 +362,8 @@ def _planned(view: View, port: Port) -> Policy | None:
 def _stated(view: View, port: Port) -> Policy | None:
     """A narrow range of the port's system holding the port, or the service's agreed
     port; the file's own ranges first."""
+    if not view.with_ranges:
+        return None
     system = view.system(port.obs.location)
     numbers = [port.obs.number, *agreed_numbers(view).get((port.key, system), ())]
     for number in numbers:
@@ -372,8 +387,8 @@ def agreed_numbers(view: View) -> dict[tuple[str, int], list[int]]:
 
 def _agreed(view: View) -> dict[tuple[str, int], list[int]]:
     agreed: dict[tuple[str, int], list[int]] = {}
-    for (key, system, _), ports in sorted(slots(view).items()):
-        agreed.setdefault((key, system), []).append(sides(ports, reliability(view))[0].value)
+    for (key, system, _), found in sorted(slot_sides(view).items()):
+        agreed.setdefault((key, system), []).append(found[0].value)
     return agreed
 
 

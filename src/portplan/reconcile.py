@@ -73,6 +73,13 @@ class View:
     dependencies: list[Dependency] = field(default_factory=list)
     variables: list[tuple[str | None, VariableObservation]] = field(default_factory=list)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _keys: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    def key(self, name: str) -> str | None:
+        """`names.key(name)`, looked up once per name."""
+        if name not in self._keys:
+            self._keys[name] = self.names.key(name)
+        return self._keys[name]
 
     def memo(self, name: str, compute: Callable[[View], Any]) -> Any:
         """`compute(self)`, computed once (rules share what they derive, e.g. slots)."""
@@ -189,7 +196,7 @@ def build_view(results: Sequence[SourceResult], topology: Topology | None) -> Vi
             mark = ("v", variable.service, variable.name, variable.location, variable.sets)
             if mark not in seen:
                 seen.add(mark)
-                owner = names.key(variable.service) if variable.service else None
+                owner = view.key(variable.service) if variable.service else None
                 view.variables.append((owner, variable))
     if topology is not None:
         view.ports.extend(registry_ports(topology))
@@ -198,7 +205,7 @@ def build_view(results: Sequence[SourceResult], topology: Topology | None) -> Vi
 
 def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
     for port in result.ports:
-        key = view.names.key(port.service)
+        key = view.key(port.service)
         mark = ("p", key, port.number, port.location, port.variable, port.target, port.address)
         if key is not None and mark not in seen:
             seen.add(mark)
@@ -207,7 +214,7 @@ def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) 
 
 def _add_dependencies(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
     for dep in result.dependencies:
-        key, target = view.names.key(dep.service), view.names.key(dep.target)
+        key, target = view.key(dep.service), view.key(dep.target)
         mark = ("d", key, target, dep.location, dep.via)
         if key is not None and target is not None and key != target and mark not in seen:
             seen.add(mark)

@@ -61,6 +61,7 @@ HEALTH_URL: Final = re.compile(
 _LIST_KEYS: Final = ("ports", "expose", "env_file")
 _KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
 _SINGLE_KEYS: Final = ("network_mode",)
+_MERGED: Final = frozenset(_LIST_KEYS + _KEYED_KEYS + _SINGLE_KEYS)
 _RESET, _OVERRIDE = "!reset", "!override"
 
 
@@ -205,6 +206,8 @@ def _merge(document: YMap, path: str, project: _Project) -> None:
 
 def _merge_service(service: _Service, body: YMap, path: str, project: _Project) -> None:
     for key in body:
+        if key not in _MERGED:
+            continue
         tag = project.tag(_at(path, body.value_marks.get(key)))
         if tag is not None:
             service.lists.pop(key, None)

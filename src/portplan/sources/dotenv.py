@@ -152,7 +152,7 @@ def interpret(setting: Setting, result: SourceResult) -> None:
     """Add what one variable says (variable, ports, dependencies) to `result`."""
     written = setting.value if setting.template is None else setting.template
     secret = is_secret(setting.name, written)
-    hidden = secret or is_secret(setting.name, setting.value)
+    hidden = secret or (written != setting.value and is_secret(setting.name, setting.value))
     result.variables.append(
         VariableObservation(
             setting.owner,
