@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from portplan.live.probe import ProbeResult, Target, contains, probe_all
+from portplan.live import probe_loop
+from portplan.live.probe import ProbeResult, Target, contains, gather_probes, probe_all
 from portplan.model import Health
 from tests.live.conftest import SLOW_SECONDS, GrpcServer, HttpServer, free_port
 
+Engine = Callable[[list[Target]], list[ProbeResult]]
 
-def _http(server: HttpServer, path: str, **options: Any) -> ProbeResult:
+
+def _on_the_loop(targets: list[Target]) -> list[ProbeResult]:
+    assert all(probe_loop.handles(target) for target in targets)
+    return probe_loop.probe_many(targets, 8)
+
+
+def _on_asyncio(targets: list[Target]) -> list[ProbeResult]:
+    return asyncio.run(gather_probes(targets, concurrency=8))
+
+
+# HTTP and TCP checks of addresses run on the selector loop, the rest on asyncio: both
+# engines must give the same answers
+@pytest.fixture(params=[_on_the_loop, _on_asyncio], ids=["loop", "asyncio"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    chosen: Engine = request.param
+    return chosen
+
+
+def _http(server: HttpServer, path: str, engine: Engine = probe_all, **options: Any) -> ProbeResult:
     health = Health(kind="http", path=path, **options)
-    return probe_all([Target(server.host, server.port, health)])[0]
+    return engine([Target(server.host, server.port, health)])[0]
 
 
 @pytest.mark.parametrize(
@@ -39,20 +63,25 @@ def _http(server: HttpServer, path: str, **options: Any) -> ProbeResult:
     ],
 )
 def test_http(
-    http_server: HttpServer, path: str, options: dict[str, Any], healthy: bool, detail: str
+    http_server: HttpServer,
+    engine: Engine,
+    path: str,
+    options: dict[str, Any],
+    healthy: bool,
+    detail: str,
 ) -> None:
-    result = _http(http_server, path, **options)
+    result = _http(http_server, path, engine, **options)
     assert (result.kind, result.healthy, result.detail) == ("http", healthy, detail)
     assert result.latency_ms is not None and result.latency_ms > 0
 
 
-def test_http_over_ipv6(http_server6: HttpServer) -> None:
-    assert _http(http_server6, "/ok", expect={"status": "ok"}).healthy
+def test_http_over_ipv6(http_server6: HttpServer, engine: Engine) -> None:
+    assert _http(http_server6, "/ok", engine, expect={"status": "ok"}).healthy
 
 
-def test_http_timeout_gives_no_latency(http_server: HttpServer) -> None:
+def test_http_timeout_gives_no_latency(http_server: HttpServer, engine: Engine) -> None:
     timeout_ms = SLOW_SECONDS * 1000 / 5
-    result = _http(http_server, "/slow", timeout_ms=timeout_ms)
+    result = _http(http_server, "/slow", engine, timeout_ms=timeout_ms)
     assert (result.healthy, result.detail, result.latency_ms) == (
         False,
         f"no answer within {timeout_ms:g} ms",
@@ -60,30 +89,87 @@ def test_http_timeout_gives_no_latency(http_server: HttpServer) -> None:
     )
 
 
-def test_latency_is_measured(http_server: HttpServer) -> None:
-    result = _http(http_server, "/slow")
+def test_latency_is_measured(http_server: HttpServer, engine: Engine) -> None:
+    result = _http(http_server, "/slow", engine)
     assert result.healthy and result.latency_ms is not None
     assert result.latency_ms >= SLOW_SECONDS * 1000
 
 
-def test_refused_connections() -> None:
+def test_refused_connections(engine: Engine) -> None:
     port = free_port()
     for kind in ("http", "tcp"):
-        result = probe_all([Target("127.0.0.1", port, Health(kind=kind, path="/"))])[0]
-        assert (result.healthy, result.detail) == (False, "connection refused")
+        result = engine([Target("127.0.0.1", port, Health(kind=kind, path="/"))])[0]
+        assert (result.healthy, result.detail, result.latency_ms) == (
+            False,
+            "connection refused",
+            None,
+        )
 
 
-def test_tcp_connect(http_server: HttpServer) -> None:
-    result = probe_all([Target(http_server.host, http_server.port, Health(kind="tcp"))])[0]
+def test_tcp_connect(http_server: HttpServer, engine: Engine) -> None:
+    result = engine([Target(http_server.host, http_server.port, Health(kind="tcp"))])[0]
     assert (result.kind, result.healthy, result.detail) == ("tcp", True, "connected")
 
 
-def test_many_probes_keep_their_order(http_server: HttpServer) -> None:
+@pytest.fixture
+def hang_up() -> Iterator[int]:
+    """A TCP server that reads the request, then closes without a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            with conn:
+                conn.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    server.close()
+
+
+def test_an_answer_that_never_comes(hang_up: int, engine: Engine) -> None:
+    result = engine([Target("127.0.0.1", hang_up, Health(kind="http", path="/"))])[0]
+    assert (result.healthy, result.detail) == (False, "connection closed without an answer")
+    assert result.latency_ms is not None
+
+
+def test_many_probes_keep_their_order(http_server: HttpServer, engine: Engine) -> None:
     paths = ["/ok", "/fail", "/healthy"] * 40
     targets = [Target(http_server.host, http_server.port, Health("http", p)) for p in paths]
-    results = probe_all(targets, concurrency=16)
-    assert [r.healthy for r in results] == [p != "/fail" for p in paths]
+    assert [r.healthy for r in engine(targets)] == [p != "/fail" for p in paths]
+    assert [r.healthy for r in probe_all(targets, concurrency=1)] == [p != "/fail" for p in paths]
     assert probe_all([]) == []
+
+
+def test_the_loop_takes_http_and_tcp_checks_of_addresses() -> None:
+    def handles(host: str, kind: str = "http") -> bool:
+        return probe_loop.handles(Target(host, 80, Health(kind=kind)))
+
+    assert handles("127.0.0.1") and handles("::1") and handles("10.0.0.7", "tcp")
+    assert not handles("localhost")  # a name: resolved on asyncio
+    assert not handles("fe80::1%lo")  # a scoped address: resolved on asyncio
+    assert not handles("127.0.0.1", "grpc")
+
+
+def test_engines_mixed_keep_the_order(http_server: HttpServer) -> None:
+    targets = [
+        Target(http_server.host, http_server.port, Health("http", "/ok")),
+        Target("localhost", http_server.port, Health("tcp")),
+        Target("127.0.0.1", 1, Health("smtp")),
+        Target(http_server.host, http_server.port, Health("http", "/fail")),
+    ]
+    assert [(r.kind, r.healthy, r.detail) for r in probe_all(targets)] == [
+        ("http", True, "200"),
+        ("tcp", True, "connected"),
+        ("smtp", False, "unknown health check kind 'smtp'"),
+        ("http", False, "status 500, expected 2xx"),
+    ]
 
 
 def test_unknown_kind() -> None:

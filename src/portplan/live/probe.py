@@ -1,8 +1,10 @@
 """Concurrent health probes: HTTP/1.1, TCP connect and the gRPC health-checking protocol.
 
-The HTTP client is a few lines on asyncio streams: one request per connection, no pool.
-General-purpose clients are far slower with thousands of queued requests (see
-shared/BASELINES.md). grpcio is imported only when a gRPC check runs.
+HTTP and TCP checks of IP addresses run on a plain selector loop (portplan.live.probe_loop);
+gRPC checks, and those of host names, on asyncio here. Either way the HTTP client is a few
+lines: one request per connection, no pool. General-purpose clients are far slower with
+thousands of queued requests (see shared/BASELINES.md). grpcio is imported only when a gRPC
+check runs.
 
 Latency is the time from the start of the connect to the last byte of the answer, as the
 prober sees it; with many probes in flight it includes some waiting on this process's
@@ -12,7 +14,6 @@ event loop, so `concurrency` trades speed for precision.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import os
 import socket
@@ -61,7 +62,7 @@ class ProbeResult:
         }
 
 
-class _Unhealthy(Exception):
+class Unhealthy(Exception):
     """An answer came, but not the expected one."""
 
 
@@ -81,7 +82,26 @@ def probe_all(
         shares = spread.split(targets, workers)
         if len(shares) > 1:
             return spread.probe_in_workers(targets, shares, concurrency)
-    return asyncio.run(gather_probes(targets, concurrency=concurrency))
+    return probe_here(targets, concurrency=concurrency)
+
+
+def probe_here(
+    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY
+) -> list[ProbeResult]:
+    """`probe_all` in this process: HTTP and TCP checks of addresses on the selector loop,
+    then the others (gRPC, host names) on asyncio; results in the order of targets."""
+    from portplan.live import probe_loop
+
+    direct = [i for i, target in enumerate(targets) if probe_loop.handles(target)]
+    found = probe_loop.probe_many([targets[i] for i in direct], concurrency)
+    results = dict(zip(direct, found, strict=True))
+    others = [i for i in range(len(targets)) if i not in results]
+    if others:
+        rest = [targets[i] for i in others]
+        results.update(
+            zip(others, asyncio.run(gather_probes(rest, concurrency=concurrency)), strict=True)
+        )
+    return [results[i] for i in range(len(targets))]
 
 
 async def gather_probes(
@@ -111,20 +131,25 @@ async def probe(target: Target) -> ProbeResult:
     try:
         async with asyncio.timeout(health.timeout_ms / 1000):
             detail = await check(target)
-    except _Unhealthy as exc:
+    except Unhealthy as exc:
         return ProbeResult(health.kind, False, str(exc), _since(started))
     except TimeoutError:
-        return ProbeResult(health.kind, False, f"no answer within {health.timeout_ms:g} ms")
+        return timed_out(health.kind, health.timeout_ms)
     except OSError as exc:
-        return ProbeResult(health.kind, False, _os_error(exc))
+        return ProbeResult(health.kind, False, os_error(exc))
     return ProbeResult(health.kind, True, detail, _since(started))
+
+
+def timed_out(kind: str, timeout_ms: float) -> ProbeResult:
+    return ProbeResult(kind, False, f"no answer within {timeout_ms:g} ms")
 
 
 def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _os_error(exc: OSError) -> str:
+def os_error(exc: OSError) -> str:
+    """What went wrong, as a check's detail ("connection refused")."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, ConnectionResetError):
@@ -170,12 +195,13 @@ async def connect(host: str, port: int) -> socket.socket:
 async def _address(
     loop: asyncio.AbstractEventLoop, host: str, port: int
 ) -> tuple[int, tuple[Any, ...]]:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        ipaddress.ip_address(host)
-    except ValueError:  # a name: resolve it (listeners give addresses, users may not)
+        socket.inet_pton(family, host)
+    except OSError:  # a name: resolve it (listeners give addresses, users may not)
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         return infos[0][0], infos[0][4]
-    return (socket.AF_INET6, (host, port)) if ":" in host else (socket.AF_INET, (host, port))
+    return family, (host, port)
 
 
 async def _ready(
@@ -211,8 +237,13 @@ async def _send_all(sock: socket.socket, data: bytes) -> None:
 
 
 async def _probe_http(target: Target) -> str:
-    health = target.health
-    status, body = await http_get(target.host, target.port, health.path or "/")
+    answer = await _exchange(target.host, target.port, target.health.path or "/")
+    return http_verdict(target.health, answer)
+
+
+def http_verdict(health: Health, answer: bytes) -> str:
+    """The detail of a healthy answer ("200"); raises Unhealthy for any other."""
+    status, body = _parse_response(answer)
     _check_status(status, health.status)
     if health.expect is not None:
         _check_body(body, health.expect)
@@ -221,12 +252,17 @@ async def _probe_http(target: Target) -> str:
 
 async def http_get(host: str, port: int, path: str) -> tuple[int, bytes]:
     """GET path over one fresh connection; (status, body)."""
+    return _parse_response(await _exchange(host, port, path))
+
+
+async def _exchange(host: str, port: int, path: str) -> bytes:
+    """The raw answer to a GET of path over one fresh connection."""
     sock = await connect(host, port)
     try:
-        await _send_all(sock, _request(host, port, path))
+        await _send_all(sock, http_request(host, port, path))
         loop = asyncio.get_running_loop()
         answer = bytearray()
-        while not _complete(answer):
+        while not is_complete(answer):
             # wait first: an answer is never there the instant the request has left
             await _ready(loop.add_reader, loop.remove_reader, sock)
             data = _recv_ready(sock)
@@ -237,7 +273,7 @@ async def http_get(host: str, port: int, path: str) -> tuple[int, bytes]:
             answer += data
     finally:
         sock.close()
-    return _parse_response(bytes(answer))
+    return bytes(answer)
 
 
 def _recv_ready(sock: socket.socket) -> bytes | None:
@@ -248,7 +284,7 @@ def _recv_ready(sock: socket.socket) -> bytes | None:
         return None
 
 
-def _complete(buffer: bytearray) -> bool:
+def is_complete(buffer: bytearray) -> bool:
     """True once the answer in `buffer` is whole (by Content-Length or the last chunk)."""
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
@@ -263,7 +299,7 @@ def _complete(buffer: bytearray) -> bool:
     return not length.isdigit() or len(buffer) - end - 4 >= min(int(length), _MAX_BODY)
 
 
-def _request(host: str, port: int, path: str) -> bytes:
+def http_request(host: str, port: int, path: str) -> bytes:
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return (
         f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: portplan\r\n"
@@ -275,8 +311,8 @@ def _parse_response(raw: bytes) -> tuple[int, bytes]:
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
         if not raw:
-            raise _Unhealthy("connection closed without an answer")
-        raise _Unhealthy("connection closed before a full answer")
+            raise Unhealthy("connection closed without an answer")
+        raise Unhealthy("connection closed before a full answer")
     status, headers = _parse_head(head)
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return status, _dechunk(body)
@@ -288,7 +324,7 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-        raise _Unhealthy(f"not an HTTP answer: {lines[0][:60]!r}")
+        raise Unhealthy(f"not an HTTP answer: {lines[0][:60]!r}")
     headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
@@ -313,18 +349,18 @@ def _dechunk(data: bytes) -> bytes:
 
 def _check_status(status: int, expected: int | None) -> None:
     if expected is None and not 200 <= status < 300:
-        raise _Unhealthy(f"status {status}, expected 2xx")
+        raise Unhealthy(f"status {status}, expected 2xx")
     if expected is not None and status != expected:
-        raise _Unhealthy(f"status {status}, expected {expected}")
+        raise Unhealthy(f"status {status}, expected {expected}")
 
 
 def _check_body(body: bytes, expected: Mapping[str, Any]) -> None:
     try:
         document = json.loads(body)
     except ValueError:
-        raise _Unhealthy(f"body is not JSON: {_short(body.decode('utf-8', 'replace'))}") from None
+        raise Unhealthy(f"body is not JSON: {_short(body.decode('utf-8', 'replace'))}") from None
     if not contains(document, expected):
-        raise _Unhealthy(f"body {_short(_dump(document))} does not contain {_dump(expected)}")
+        raise Unhealthy(f"body {_short(_dump(document))} does not contain {_dump(expected)}")
 
 
 def contains(actual: object, expected: object) -> bool:
@@ -363,10 +399,10 @@ async def _probe_grpc(target: Target) -> str:
         try:
             response = await stub.Check(request)
         except grpc.aio.AioRpcError as exc:
-            raise _Unhealthy(_rpc_error(exc, target.health.grpc_service)) from None
+            raise Unhealthy(_rpc_error(exc, target.health.grpc_service)) from None
     status: str = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     if status != "SERVING":
-        raise _Unhealthy(f"{status}, expected SERVING")
+        raise Unhealthy(f"{status}, expected SERVING")
     return status
 
 
@@ -387,7 +423,7 @@ def _grpc_modules() -> tuple[Any, Any, Any]:
         import grpc
         from grpc_health.v1 import health_pb2, health_pb2_grpc
     except ImportError:
-        raise _Unhealthy(
+        raise Unhealthy(
             "gRPC checks need grpcio and grpcio-health-checking: pip install 'portplan[grpc]'"
         ) from None
     return grpc, health_pb2, health_pb2_grpc

@@ -9,12 +9,11 @@ share is probed again here.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import pickle
 from collections.abc import Sequence
 
-from portplan.live.probe import ProbeResult, Target, gather_probes
+from portplan.live.probe import ProbeResult, Target, probe_here
 
 MIN_PER_WORKER = 250  # below this, a fork costs more than it saves
 _FORKABLE = frozenset({"http", "tcp"})
@@ -48,13 +47,13 @@ def probe_in_workers(
 def _own_and_children(
     targets: Sequence[Target], shares: list[list[int]], children: list[tuple[int, int]], each: int
 ) -> list[list[ProbeResult]]:
-    own = asyncio.run(gather_probes([targets[i] for i in shares[0]], concurrency=each))
+    own = probe_here([targets[i] for i in shares[0]], concurrency=each)
     found = [own]
     for share, child in zip(shares[1:], children, strict=True):
         mine = [targets[i] for i in share]
         got = _collect(child)
         if got is None or len(got) != len(mine):
-            got = asyncio.run(gather_probes(mine, concurrency=each))
+            got = probe_here(mine, concurrency=each)
         found.append(got)
     return found
 
@@ -66,7 +65,7 @@ def _spawn(targets: list[Target], concurrency: int) -> tuple[int, int]:
         os.close(read)
         code = 1
         try:
-            data = pickle.dumps(asyncio.run(gather_probes(targets, concurrency=concurrency)))
+            data = pickle.dumps(probe_here(targets, concurrency=concurrency))
             with os.fdopen(write, "wb") as pipe:
                 pipe.write(data)
             code = 0
