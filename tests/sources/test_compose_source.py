@@ -477,9 +477,39 @@ def test_merged_and_port_form_projects_are_clean() -> None:
             "services:\n  a:\n    expose: [http]\n",
             "could not read x/compose.yaml:3:14: services.a.expose: invalid port http",
         ),
+        (
+            "services:\n  a:\n    expose: ['80-x']\n",
+            "could not read x/compose.yaml:3:14: services.a.expose: invalid port 80-x",
+        ),
+        (
+            "services:\n  a:\n    ports: [{target: 80, published: abc}]\n",
+            "could not read x/compose.yaml:3:37: services.a.ports: Invalid published port: abc",
+        ),
+        (
+            "services:\n  a:\n    ports: [{target: 80, published: '99999'}]\n",
+            "could not read x/compose.yaml:3:37: services.a.ports: Invalid published port: 99999",
+        ),
+        (
+            "services:\n  a:\n    ports: 8080\n",
+            "could not read x/compose.yaml:3:12: services.a.ports: expected a list",
+        ),
+        (
+            "services:\n  a:\n    depends_on: web\n    ports: ['80']\n",
+            "could not read x/compose.yaml:3:17: services.a.depends_on: expected a list or a "
+            "mapping",
+        ),
+        (
+            "services:\n  a:\n    healthcheck: 'curl http://localhost:80/'\n    ports: ['80']\n",
+            "could not read x/compose.yaml:3:19: services.a.healthcheck: expected a mapping",
+        ),
     ],
 )
 def test_bad_input_is_one_error(text: str, message: str) -> None:
     result = parse_compose(text, "x/compose.yaml")
     assert [e.message[: len(message)] for e in result.errors] == [message]
-    assert result.ports == []
+    assert [p.number for p in result.ports] == ([80] if "'80'" in text else [])
+
+
+def test_published_zero_is_any_free_port() -> None:
+    result = parse_compose('services:\n  a:\n    ports: ["0:80"]\n', "compose.yaml")
+    assert port_rows(result) == [unpublished("a", 80, 3, 14)]

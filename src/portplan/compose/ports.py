@@ -38,6 +38,7 @@ __all__ = [
     "parse_ports_list",
     "port_bindings",
     "port_defaults",
+    "published_range",
     "split_proto_port",
 ]
 
@@ -228,6 +229,18 @@ def number_offset(raw: str) -> int:
     raw_ip, host_port, _ = _split_parts(raw)
     start = len(raw_ip) + 1 if raw.count(":") >= 2 else 0
     return start if host_port else start + 1
+
+
+def published_range(port: PortConfig) -> tuple[int, int] | None:
+    """The host ports `port` publishes (first, last), None when unpublished; (0, 0) asks
+    for any free port. The long syntax keeps `published` as written; this checks it is a
+    port or a range of ports."""
+    if port.published is None:
+        return None
+    try:
+        return parse_port_range(port.published)
+    except PortSyntaxError as err:
+        raise PortSyntaxError(f"Invalid published port: {port.published}") from err
 
 
 def _published(host_port: str, port: int, host_end: int, single_target: bool) -> str | None:

@@ -38,7 +38,7 @@ from portplan.compose import (
     parse_ports,
     substitute,
 )
-from portplan.compose.ports import number_offset
+from portplan.compose.ports import number_offset, published_range
 from portplan.model import Exposure, Location
 from portplan.sources.base import (
     DependencyObservation,
@@ -62,6 +62,18 @@ _LIST_KEYS: Final = ("ports", "expose", "env_file")
 _KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
 _SINGLE_KEYS: Final = ("network_mode",)
 _MERGED: Final = frozenset(_LIST_KEYS + _KEYED_KEYS + _SINGLE_KEYS)
+# What each key may hold (the compose specification's schema); anything else is an error.
+_SHAPES: Final[dict[str, tuple[type, ...]]] = {
+    "ports": (YSeq,),
+    "expose": (YSeq,),
+    "env_file": (YSeq, str),
+    "environment": (YSeq, YMap),
+    "depends_on": (YSeq, YMap),
+    "networks": (YSeq, YMap),
+    "healthcheck": (YMap,),
+    "network_mode": (str,),
+}
+_SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}
 _RESET, _OVERRIDE = "!reset", "!override"
 
 
@@ -206,7 +218,7 @@ def _merge(document: YMap, path: str, project: _Project) -> None:
 
 def _merge_service(service: _Service, body: YMap, path: str, project: _Project) -> None:
     for key in body:
-        if key not in _MERGED:
+        if key not in _MERGED or not _shaped(service, body, key, path, project):
             continue
         tag = project.tag(_at(path, body.value_marks.get(key)))
         if tag is not None:
@@ -221,6 +233,17 @@ def _merge_service(service: _Service, body: YMap, path: str, project: _Project) 
             service.keyed.setdefault(key, {}).update(_pairs(body[key], body, key, path))
         elif key in _SINGLE_KEYS:
             service.single[key] = _Entry(body[key], _at(path, body.value_marks.get(key)))
+
+
+def _shaped(service: _Service, body: YMap, key: str, path: str, project: _Project) -> bool:
+    """Whether `key` holds what it may; if not, one error says what was expected."""
+    value, shapes = body[key], _SHAPES[key]
+    if value is None or isinstance(value, shapes):
+        return True
+    expected = " or ".join(_SHAPE_WORDS[shape] for shape in shapes)
+    location = project.at(_at(path, body.value_marks.get(key)), "")
+    project.error(location, f"services.{service.name}.{key}: expected {expected}")
+    return False
 
 
 def _items(value: Any, parent: YMap, key: str, path: str) -> list[_Entry]:
@@ -339,6 +362,8 @@ def _ports(service: _Service, project: _Project) -> None:
             continue
         try:
             configs = parse_ports(value)
+            for config in configs:
+                published_range(config)
         except PortSyntaxError as exc:
             project.error(entry.location, f"services.{service.name}.ports: {exc}")
             continue
@@ -369,7 +394,7 @@ def _port(service: str, config: PortConfig, location: Location, host: bool) -> P
         return PortObservation(
             service, config.target, location, KIND, published=True, target=config.target, **common
         )
-    if config.published is None:
+    if config.published is None or published_range(config) == (0, 0):  # 0: any free port
         return PortObservation(
             service,
             config.target,
@@ -381,17 +406,17 @@ def _port(service: str, config: PortConfig, location: Location, host: bool) -> P
             exposure=Exposure.INTERNAL,
             **common,
         )
-    start, _, end = config.published.partition("-")
+    start, end = published_range(config) or (0, 0)
     return PortObservation(
         service,
-        int(start),
+        start,
         location,
         KIND,
         address=config.host_ip,
         published=True,
         target=config.target,
         exposure=published_exposure(config.host_ip),
-        range_end=int(end) if end and int(end) != int(start) else None,
+        range_end=end if end != start else None,
         **common,
     )
 
@@ -405,8 +430,8 @@ def _expose(service: _Service, project: _Project) -> None:
             continue
         seen.add(text)
         number, _, protocol = text.partition("/")
-        start, _, end = number.partition("-")
-        if not start.isdigit() or not 0 < int(start) <= 65535:
+        start, dash, end = number.partition("-")
+        if not _port_text(start) or (dash and not _port_text(end)):
             project.error(entry.location, f"services.{service.name}.expose: invalid port {text}")
             continue
         project.result.ports.append(
@@ -422,6 +447,10 @@ def _expose(service: _Service, project: _Project) -> None:
                 range_end=int(end) if end.isdigit() and int(end) != int(start) else None,
             )
         )
+
+
+def _port_text(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 0 < int(text) <= 65535
 
 
 def _network_mode(service: _Service, project: _Project) -> str | None:
