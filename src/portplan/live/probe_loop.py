@@ -17,16 +17,8 @@ import socket
 import time
 from errno import EINPROGRESS, EWOULDBLOCK
 
-from portplan.live.probe import (
-    ProbeResult,
-    Target,
-    Unhealthy,
-    http_request,
-    http_verdict,
-    is_complete,
-    os_error,
-    timed_out,
-)
+from portplan.live import probe
+from portplan.live.probe import ProbeResult, Target
 
 _KINDS = frozenset({"http", "tcp"})
 _PENDING = (0, EINPROGRESS, EWOULDBLOCK)
@@ -130,7 +122,7 @@ class _Loop:
             expired = self.active.get(index)
             if expired is not None:
                 health = self.targets[index].health
-                self._finish(expired, timed_out(health.kind, health.timeout_ms))
+                self._finish(expired, probe.timed_out(health.kind, health.timeout_ms))
 
     def _advance(self, check: _Check) -> None:
         sock, target = check.sock, self.targets[check.index]
@@ -142,7 +134,7 @@ class _Loop:
             if target.health.kind == "tcp":
                 self._healthy(check, "connected")
                 return
-            check.outgoing = http_request(target.host, target.port, target.health.path or "/")
+            check.outgoing = probe.http_request(target.host, target.port, target.health.path or "/")
         if check.outgoing:
             try:
                 check.outgoing = check.outgoing[sock.send(check.outgoing) :]
@@ -156,11 +148,11 @@ class _Loop:
         except BlockingIOError:
             return
         check.answer += data
-        if data and not is_complete(check.answer):
+        if data and not probe.is_complete(check.answer):
             return
         try:
-            detail = http_verdict(target.health, bytes(check.answer))
-        except Unhealthy as exc:
+            detail = probe.http_verdict(target.health, bytes(check.answer))
+        except probe.Unhealthy as exc:
             self._finish(check, ProbeResult("http", False, str(exc), _since(check)))
             return
         self._healthy(check, detail)
@@ -171,7 +163,7 @@ class _Loop:
 
     def _fail(self, check: _Check, exc: OSError) -> None:
         kind = self.targets[check.index].health.kind
-        self._finish(check, ProbeResult(kind, False, os_error(exc)))
+        self._finish(check, ProbeResult(kind, False, probe.os_error(exc)))
 
     def _finish(self, check: _Check, result: ProbeResult) -> None:
         self.results[check.index] = result
