@@ -3,9 +3,10 @@
 A check is a short exchange on a fresh non-blocking socket: connect, send the request,
 read the answer to its end. Driven straight from the selector, with no tasks, futures or
 timer handles in between, a check costs half the CPU time it takes on asyncio (kernel
-time included), which matters with thousands of them (`portplan status` on 2,000 endpoints). The answer is
-judged by the same code as the asyncio checks (portplan.live.probe), which still run gRPC
-checks and those of host names (their resolution needs the event loop's resolver).
+time included), which matters with thousands of them (`portplan status` on 2,000
+endpoints). The answer is judged by the same code as the asyncio checks
+(portplan.live.probe); asyncio still runs gRPC checks and those of host names (their
+resolution needs the event loop's resolver).
 """
 
 from __future__ import annotations
