@@ -6,8 +6,6 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-import yaml
-
 from portplan.model import Health, Port, Service, Status, Topology
 from portplan.render import Options
 
@@ -94,42 +92,9 @@ def duration(ms: float) -> str:
     return f"{ms:g}ms"
 
 
-class Quoted(str):
-    """A string written in double quotes ("8080:8080"), as the compose docs advise."""
-
-    __slots__ = ()
-
-
-def _quoted(dumper: yaml.SafeDumper, value: Quoted) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Safe dumping without anchors and aliases: a shared value is written out again."""
-
-    def ignore_aliases(self, data: object) -> bool:
-        return True
-
-
-_Dumper.add_representer(Quoted, _quoted)
-
-
 def declared_health(port: Port) -> Health | None:
     """The port's health check, unless the loader made it up to carry a latency budget."""
     health = port.health
     if health is None or (health.kind == "tcp" and health.location == port.location):
         return None
     return health
-
-
-def dump_yaml(data: object) -> str:
-    """Deterministic block YAML: keys in the order given, no line folding."""
-    text: str = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        width=10_000,
-        allow_unicode=True,
-    )
-    return text

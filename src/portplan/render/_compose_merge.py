@@ -16,7 +16,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from portplan.errors import InputError
 from portplan.model import normalize_name
-from portplan.render._common import Quoted
+from portplan.render._yaml import Quoted
 
 OWNED = ("ports", "expose", "networks", "healthcheck")
 

@@ -13,7 +13,8 @@ from typing import Any, Final
 
 from portplan.model import Exposure, Health, Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import Quoted, declared_health, deployed, dump_yaml, duration, header
+from portplan.render._common import declared_health, deployed, duration, header
+from portplan.render._yaml import Quoted, dump_yaml
 
 TARGET = "compose"
 OVERRIDE_FILE = "compose.ports.yaml"

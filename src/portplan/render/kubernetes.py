@@ -10,15 +10,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Final
 
 from portplan.model import Exposure, Health, Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import declared_health, deployed, dump_yaml, header
+from portplan.render._common import declared_health, deployed, header
+from portplan.render._yaml import dump_yaml
 
 TARGET = "kubernetes"
 PERIOD_SECONDS: Final = 10
 _NOT_DNS: Final = re.compile(r"[^a-z0-9-]+")
+_LETTER: Final = re.compile(r"[a-z]")
 
 
 def render(topology: Topology, options: Options) -> list[Artifact]:
@@ -34,6 +37,7 @@ def _manifest(topology: Topology, service: Service, options: Options) -> str:
     return header(options, TARGET) + "---\n".join(dump_yaml(d) for d in documents)
 
 
+@lru_cache(maxsize=65_536)
 def dns_name(name: str) -> str:
     """A DNS-1123 label: 'Token Engine' -> 'token-engine'."""
     return _NOT_DNS.sub("-", name.lower()).strip("-")[:63] or "service"
@@ -41,8 +45,13 @@ def dns_name(name: str) -> str:
 
 def port_name(port: Port) -> str:
     """An IANA service name (15 characters at most, with a letter) for a port."""
-    name = _NOT_DNS.sub("-", port.name.lower()).strip("-")[:15].strip("-")
-    return name if re.search(r"[a-z]", name) else f"p-{port.number}"[:15]
+    return _iana_name(port.name, port.number)
+
+
+@lru_cache(maxsize=65_536)
+def _iana_name(name: str, number: int) -> str:
+    found = _NOT_DNS.sub("-", name.lower()).strip("-")[:15].strip("-")
+    return found if _LETTER.search(found) else f"p-{number}"[:15]
 
 
 def _labels(topology: Topology, service: Service) -> dict[str, str]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from portplan.model import Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import deployed, dump_yaml, header, host_address
+from portplan.render._common import deployed, header, host_address
+from portplan.render._yaml import dump_yaml
 
 TARGET = "prometheus"
 SCRAPE_FILE = "prometheus/scrape-configs.yaml"
