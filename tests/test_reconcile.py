@@ -179,3 +179,29 @@ worker:
     assert _found(_write(tmp_path, {"STACK.md": document})) == [
         ("PP211", ["STACK.md:6"], "api depends on cache, which this compose file does not define")
     ]  # the second block is a fragment: what it leaves out may be elsewhere
+
+
+def test_a_container_is_its_compose_service(tmp_path: Path) -> None:
+    compose = 'services:\n  gateway:\n    ports: ["8080:80"]\n  ledger:\n    ports: ["8090:80"]\n'
+    ps = """```console
+$ docker ps
+CONTAINER ID   IMAGE     PORTS                  NAMES
+3f2a1b0c9d8e   gw:1      0.0.0.0:8080->80/tcp   deltran-gateway-1
+4f2a1b0c9d8e   ledger:1  0.0.0.0:8090->80/tcp   deltran-ledger-1
+```
+"""
+    assert _found(_write(tmp_path, {"compose.yaml": compose, "RUNNING.md": ps})) == []
+
+
+def test_a_compose_file_in_a_document_lists_several_ports(tmp_path: Path) -> None:
+    document = """| Service | Port |
+|---|---|
+| audit-trail | 8018 |
+
+```yaml
+audit-trail:
+  ports: ["8018:8018"]
+  expose: ["9000"]
+```
+"""
+    assert _found(_write(tmp_path, {"AUDIT.md": document})) == []

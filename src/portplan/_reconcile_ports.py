@@ -201,9 +201,14 @@ def _separate(side: Side, agreed: Side) -> bool:
 def _together(p: Port, q: Port) -> bool:
     if p.origin != q.origin:
         return False
-    if p.kind in ("compose", "kubernetes"):
+    if p.kind in ("compose", "kubernetes") or (_listed(p) and _listed(q)):
         return True
     return p.obs.location.line == q.obs.location.line
+
+
+def _listed(port: Port) -> bool:
+    """A `ports` or `expose` entry of a compose file shown in a document."""
+    return port.obs.source == "markdown-code" and port.obs.published is not None
 
 
 def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from portplan.model import Exposure
+from portplan.sources._md_code import compose_service_names
 from portplan.sources._md_text import repair
 from portplan.sources.base import SourceResult
 from portplan.sources.markdown import (
@@ -590,6 +591,25 @@ def test_diagrams() -> None:
         ("api-gateway", "trading-engine", "tree", 20, 5),
     ]
     assert conflicts(result) == []
+    containers = [s for s in result.services if s.source == "docker-ps"]
+    assert [(s.service, s.aliases, s.location.line, s.location.column) for s in containers] == [
+        ("deltran-gateway-1", ("gateway",), 27, 128),
+        ("deltran-postgres-1", ("postgres",), 28, 128),
+        ("deltran-nats-1", ("nats",), 29, 128),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("container", "services"),
+    [
+        ("deltran-gateway-1", ("gateway",)),
+        ("my-app-web-12", ("app-web", "web")),
+        ("legacy_db_1", ("db",)),
+        ("gateway", ()),
+    ],
+)
+def test_compose_service_names_of_a_container(container: str, services: tuple[str, ...]) -> None:
+    assert compose_service_names(container) == services
 
 
 @pytest.mark.parametrize(

@@ -216,6 +216,9 @@ def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: 
     name = line[names_at:].strip()
     if not name:
         return
+    location = ctx.at(number, names_at + len(line[names_at:]) - len(line[names_at:].lstrip()))
+    aliases = compose_service_names(name)
+    ctx.result.services.append(ServiceObservation(name, location, DOCKER_PS, aliases=aliases))
     for item in _PORT_ITEM.finditer(line, ports_at, names_at):
         text = item.group().strip()
         published = _PUBLISHED.match(text)
@@ -233,6 +236,20 @@ def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: 
                         published=False, target=port,
                     )
                 )  # fmt: skip
+
+
+_REPLICA: Final = re.compile(r"[-_]\d+$")
+
+
+def compose_service_names(container: str) -> tuple[str, ...]:
+    """The compose services a container name may be of: compose names a container
+    `<project>-<service>-<replica>` (v1: with `_`), and a project name may hold dashes, so
+    every tail of the name without its replica number ("deltran-gateway-1": "gateway")."""
+    stem = _REPLICA.sub("", container)
+    if stem == container:
+        return ()
+    parts = re.split(r"[-_]", stem)
+    return tuple("-".join(parts[i:]) for i in range(1, len(parts)))
 
 
 def _published(ctx: Collector, number: int, name: str, found: re.Match[str], at: int) -> None:
