@@ -282,12 +282,14 @@ def _pairs(value: Any, parent: YMap, key: str, path: str) -> dict[str, _Entry]:
         }
     pairs: dict[str, _Entry] = {}
     for entry in _items(value, parent, key, path):
-        name, sep, rest = str(entry.value).partition("=")
+        if not isinstance(entry.value, str):
+            continue  # the specification allows only strings here
+        name, sep, rest = entry.value.partition("=")
         if key == "environment":
-            value = rest if sep else None
-            pairs[name] = _Entry(value, entry.location, entry.location, None, len(name) + 1)
+            text = rest if sep else None
+            pairs[name] = _Entry(text, entry.location, entry.location, None, len(name) + 1)
         else:
-            pairs[str(entry.value)] = _Entry(None, entry.location, entry.location)
+            pairs[entry.value] = _Entry(None, entry.location, entry.location)
     return pairs
 
 
