@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -94,19 +95,36 @@ def _read_pair(name: str) -> tuple[str, str]:
 
 
 def _planned(out: Path, artifact: Artifact) -> Planned:
-    path = Path(artifact.path)
-    target = path if path.is_absolute() else out / path
-    return Planned(target, artifact.text, _current(target))
+    path = os.path.join(out, artifact.path)  # an absolute artifact path stays as it is
+    return Planned(Path(path), artifact.text, _current(path))
 
 
-def _current(path: Path) -> str | None:
+def _current(path: str) -> str | None:
+    """The text of the file at `path`; None when there is none; "" when unreadable."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            return handle.read()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        fd = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return ""
+    try:
+        return _read_all(fd).decode("utf-8")
+    except IsADirectoryError:
         return None
     except (OSError, UnicodeDecodeError):
         return ""
+    finally:
+        os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks = [os.read(fd, size + 1)]
+    if len(chunks[0]) <= size:  # a regular file gives less only at its end
+        return chunks[0]
+    while chunks[-1]:
+        chunks.append(os.read(fd, 1 << 16))
+    return b"".join(chunks)
 
 
 def outdated(planned: Sequence[Planned]) -> list[Planned]:
@@ -134,9 +152,10 @@ def write(planned: Sequence[Planned]) -> list[Path]:
     """Write every missing or stale artifact atomically, all or none; return their paths."""
     changed = outdated(planned)
     temps: list[tuple[str, Path]] = []
+    folders: set[str] = set()
     try:
         for item in changed:
-            temps.append((_write_temp(item), item.path))
+            temps.append((_write_temp(item, folders), item.path))
     except BaseException:
         _remove(temps)
         raise
@@ -148,20 +167,43 @@ def write(planned: Sequence[Planned]) -> list[Path]:
     return [item.path for item in changed]
 
 
-def _write_temp(item: Planned) -> str:
-    path = item.path
-    if path.is_dir():
+def _write_temp(item: Planned, folders: set[str]) -> str:
+    """A temporary file beside the target holding the new text (with the target's mode)."""
+    path = str(item.path)
+    folder = os.path.dirname(path) or "."
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         raise GenerateError(f"{path}: is a folder; cannot write a generated file there")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    except (FileExistsError, NotADirectoryError):
+        raise GenerateError(
+            f"{path}: cannot write: a file stands where a folder is needed"
+        ) from None
     except OSError as exc:
         raise GenerateError(f"{path}: cannot write: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(item.text)
-    if path.exists():
-        os.chmod(temp, path.stat().st_mode & 0o7777)
+    try:
+        _write_all(fd, item.text.encode("utf-8"))
+        if mode is not None:
+            os.chmod(temp, stat.S_IMODE(mode))
+    except OSError as exc:
+        os.unlink(temp)
+        raise GenerateError(f"{path}: cannot write: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     return temp
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _remove(temps: Sequence[tuple[str, Path]]) -> None:

@@ -106,6 +106,32 @@ def test_writing_is_all_or_none(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("**/.*.tmp"))
 
 
+def test_a_file_where_a_folder_is_needed_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "service-ports.env").write_text("old\n")
+    (tmp_path / "env").write_text("a file\n")  # env/<service>.env cannot be written
+    assert _generate("env", "-f", str(DELTRAN), "--out", str(tmp_path)) == 2
+    assert capsys.readouterr().err == (
+        f"portplan: error: {tmp_path}/env/gateway.env: cannot write: "
+        "a file stands where a folder is needed\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["env", "service-ports.env"]
+    assert (tmp_path / "service-ports.env").read_text() == "old\n"
+
+
+def test_rewriting_keeps_the_mode_and_writes_only_what_changed(tmp_path: Path) -> None:
+    out = str(tmp_path)
+    assert _generate("env", "-f", str(DELTRAN), "--out", out) == 0
+    target = tmp_path / "env/gateway.env"
+    target.chmod(0o640)
+    target.write_text("stale\n")
+    planned = plan(Request(str(DELTRAN), ["env"], out))
+    assert write(planned) == [target]
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert write(plan(Request(str(DELTRAN), ["env"], out))) == []
+
+
 def test_failure_exit_code_is_2(tmp_path: Path) -> None:
     (tmp_path / "compose.ports.yaml").mkdir()
     assert _generate("-f", str(DELTRAN), "--out", str(tmp_path)) == 2

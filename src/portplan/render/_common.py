@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Final
 
 from portplan.model import Health, Port, Service, Status, Topology
@@ -31,6 +32,7 @@ SCHEMES: Final = {
 _NOT_NAME: Final = re.compile(r"[^A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=64)  # the same for each of thousands of files
 def header(options: Options, target: str, comment: str = "#") -> str:
     """Two comment lines naming the source file and the command that regenerates."""
     env = f" (environment: {options.env})" if options.env else ""

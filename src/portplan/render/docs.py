@@ -129,7 +129,7 @@ def _ranges(topology: Topology) -> str:
 
 
 def _free_lines(topology: Topology) -> Iterator[str]:
-    used = {b.port for b in topology.bindings()}
+    used = {p.number for s in deployed(topology) for p in s.ports}
     reserved = [r.ports for r in topology.reserved]
     for policy in topology.ranges:
         free = _free(policy.ports, used, reserved)
@@ -141,8 +141,9 @@ def _free_lines(topology: Topology) -> Iterator[str]:
 
 def _free(ports: PortRange, used: set[int], reserved: list[PortRange]) -> list[PortRange]:
     """The runs of ports in `ports` that nothing uses or reserves (linear in used ports)."""
+    low, high = ports.start, ports.end
     taken = sorted(
-        {p for p in used if p in ports}
+        {p for p in used if low <= p <= high}
         | {p for r in reserved if r.overlaps(ports) for p in _clip(r, ports)}
     )
     runs, start = [], ports.start
@@ -175,7 +176,7 @@ def _dependencies(topology: Topology) -> str:
     for phase, services in phases.items():
         trees = "\n".join(_tree(topology, s) for s in services)
         parts.append(f"\n### {phase} Dependencies\n\n```text\n{trees}```\n")
-    parts.append(f"\n```mermaid\n{mermaid(topology)}```\n")
+    parts.append(f"\n```mermaid\n{mermaid(topology, pairs)}```\n")
     return "".join(parts)
 
 

@@ -36,10 +36,12 @@ def edges(topology: Topology) -> list[tuple[Service, Service]]:
     return pairs
 
 
-def mermaid(topology: Topology) -> str:
+def mermaid(topology: Topology, pairs: list[tuple[Service, Service]] | None = None) -> str:
+    """The Mermaid graph; `pairs` are `edges(topology)` when the caller has them."""
     lines = ["graph TD\n"]
     lines.extend(f'    {_id(s)}["{label(s)}"]\n' for s in deployed(topology))
-    lines.extend(f"    {_id(a)} --> {_id(b)}\n" for a, b in edges(topology))
+    pairs = edges(topology) if pairs is None else pairs
+    lines.extend(f"    {_id(a)} --> {_id(b)}\n" for a, b in pairs)
     return "".join(lines)
 
 
