@@ -11,10 +11,11 @@ whole, so the output is always PyYAML's.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any, Final
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Final
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 _MAX_KEY: Final = 128  # PyYAML writes longer keys in the `? key` form
 _MAX_PLAIN: Final = 1000  # PyYAML folds plain scalars wider than its width
@@ -25,7 +26,15 @@ _PLAIN: Final = re.compile(
     r"(?!\.\.\.)[A-Za-z0-9_./][\w./=+@%|&-]*(?:[ :][\w./=+@%|&-]+)*", re.ASCII
 )
 _DOUBLE: Final = re.compile(r"[ -!#-\[\]-~]*")  # printable ASCII but " and \
-_RESOLVER: Final = yaml.resolver.Resolver()
+# PyYAML reads a plain scalar as something else than a string only when it starts with
+# one of these (numbers, dates, `~`, `<<`, `=`) or is one of YAML 1.1's booleans or nulls;
+# its resolver is asked about those.
+_NOT_TEXT_FIRST: Final = frozenset("-+0123456789.<~=")
+_WORDS: Final = frozenset(
+    f(word)
+    for word in ("yes", "no", "true", "false", "on", "off", "null")
+    for f in (str.lower, str.capitalize, str.upper)
+)
 _STR: Final = "tag:yaml.org,2002:str"
 
 
@@ -39,25 +48,32 @@ class _Unsupported(Exception):
     """A value this emitter does not write; PyYAML writes the whole document."""
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Safe dumping without anchors and aliases: a shared value is written out again."""
+@cache
+def _dumper() -> type[yaml.SafeDumper]:
+    """PyYAML's safe dumper (libyaml's when there), writing Quoted in double quotes and
+    no anchors or aliases: a shared value is written out again. Imported when first
+    needed: most generated files never need PyYAML."""
+    import yaml
 
-    def ignore_aliases(self, data: object) -> bool:
-        return True
+    class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+        def ignore_aliases(self, data: object) -> bool:
+            return True
 
+    def quoted(dumper: yaml.SafeDumper, value: Quoted) -> yaml.Node:
+        return dumper.represent_scalar(_STR, str(value), style='"')
 
-def _represent_quoted(dumper: yaml.SafeDumper, value: Quoted) -> yaml.Node:
-    return dumper.represent_scalar(_STR, str(value), style='"')
-
-
-_Dumper.add_representer(Quoted, _represent_quoted)
+    Dumper.add_representer(Quoted, quoted)
+    dumper: type[yaml.SafeDumper] = Dumper
+    return dumper
 
 
 def pyyaml_dump(data: object) -> str:
     """PyYAML's block YAML: keys in the order given, no line folding, no aliases."""
+    import yaml
+
     text: str = yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=_dumper(),
         sort_keys=False,
         default_flow_style=False,
         width=10_000,
@@ -167,8 +183,22 @@ def _key_text(key: str) -> str:
 
 def _is_str(value: str) -> bool:
     """A plain `value` reads back as a string (not 8080, true, null or a date)."""
-    tag: object = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-    return tag == _STR
+    if value[0] not in _NOT_TEXT_FIRST and value not in _WORDS:
+        return True
+    return _resolved(value) == _STR
+
+
+def _resolved(value: str) -> object:
+    import yaml
+
+    return _resolver().resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+
+
+@cache
+def _resolver() -> yaml.resolver.Resolver:
+    import yaml
+
+    return yaml.resolver.Resolver()
 
 
 def _by_pyyaml(value: str) -> str:
