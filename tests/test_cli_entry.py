@@ -293,6 +293,11 @@ def test_the_console_script_runs_the_entry() -> None:
         [sys.executable, "-m", "portplan", "who", "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("Usage: portplan who [OPTIONS] PORTS...")
+    # the entry point of earlier installs (portplan.cli:entry) still works
+    earlier = "import sys; from portplan.cli import entry; sys.argv[1:] = ['who', '1']; entry()"
+    done = subprocess.run([sys.executable, "-c", earlier], capture_output=True, text=True)
+    last = re.split(r"\s{2,}", done.stdout.splitlines()[-1])
+    assert (done.returncode, last) == (1, ["1", *"-" * 5, "(nothing listens)"])
 
 
 # ---------------------------------------------------------------------------
