@@ -287,6 +287,15 @@ CASES = [
               USE_TOKEN: "true"
           worker:
             environment: ["DB_PASSWORD=swordfish", "REDIS_PASSWORD="]
+          example:
+            environment:
+              API_KEY: <your-api-key>
+              STRIPE_TOKEN: your_stripe_token_here
+              ADMIN_PASSWORD: changeme
+              SESSION_SECRET: xxxxxxxx
+              MASKED_PASSWORD: "********"
+              BROKER_URL: amqp://guest:<password>@rabbit:5672/
+              DB_PASS: password
         """,
         [
             (
@@ -306,6 +315,12 @@ CASES = [
                 19,
                 "worker sets DB_PASSWORD to a literal secret value; use a reference "
                 "such as ${DB_PASSWORD} or a secret store",
+            ),
+            (
+                20,
+                16,
+                "example sets DB_PASS to a literal secret value; use a reference "
+                "such as ${DB_PASS} or a secret store",
             ),
         ],
     ),
