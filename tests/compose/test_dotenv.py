@@ -58,27 +58,70 @@ def test_line_of_key(text: str, key: str, line: int) -> None:
     assert parse_dotenv(text).lines[key] == line
 
 
+NAME_CHARS = (
+    'unexpected character in a variable name (expected letters, digits, "_", ".", "-", "[" '
+    'or "]", then "=" or ":")'
+)
+BAD_TEMPLATE = (
+    'invalid interpolation: "${" must be followed by a variable name, then "}" or an '
+    'operator (:- - :? ? :+ +); write "$$" for a "$"'
+)
+
+
 @pytest.mark.parametrize(
-    ("text", "line", "message"),
+    ("text", "where", "message", "peer"),
     [
-        ('A=1\nB="open\nC=3\n', 2, 'line 2: unterminated quoted value "open'),
-        ("A=1\n\nB='x", 3, "line 3: unterminated quoted value 'x"),
-        ("A=1\nINVALID LINE\n", 2, "line 2: key cannot contain a space"),
-        ("A=1\nUSER jdoe", 2, "line 2: key cannot contain a space"),  # no final newline
-        ("\n\nlol$wut=1", 3, 'line 3: unexpected character "$" in variable name "lol$wut=1"'),
-        ("'a'=b", 1, 'line 1: unexpected character "\'" in variable name "\'a\'=b"'),
+        (
+            'A=1\nB="open\nC=3\n',
+            (2, 3),
+            "line 2: unterminated double-quoted value (opened at column 3)",
+            'line 2: unterminated quoted value "open',
+        ),
+        (
+            "A=1\n\nB='x",
+            (3, 3),
+            "line 3: unterminated single-quoted value (opened at column 3)",
+            "line 3: unterminated quoted value 'x",
+        ),
+        ("A=1\nINVALID LINE\n", (2, 1), "line 2: key cannot contain a space", None),
+        ("A=1\nUSER jdoe", (2, 1), "line 2: key cannot contain a space", None),  # no final newline
+        (
+            "\n\nlol$wut=1",
+            (3, 4),
+            f"line 3: {NAME_CHARS}",
+            'line 3: unexpected character "$" in variable name "lol$wut=1"',
+        ),
+        (
+            "'a'=b",
+            (1, 1),
+            f"line 1: {NAME_CHARS}",
+            'line 1: unexpected character "\'" in variable name "\'a\'=b"',
+        ),
         (
             "A=${B:?B must be set}\n",
-            1,
+            (1, 3),
+            "line 1: required variable B is missing a value",
             "line 1: required variable B is missing a value: B must be set",
         ),
-        ("A=${B\n", 1, 'line 1: Invalid template: "${B"'),
+        ("A=${B\n", (1, 3), f"line 1: {BAD_TEMPLATE}", 'line 1: Invalid template: "${B"'),
+        # unquoted: at the `${`; quoted: at the opening quote (escapes shift the rest)
+        ("A=ab${B\n", (1, 5), f"line 1: {BAD_TEMPLATE}", 'line 1: Invalid template: "ab${B"'),
+        (
+            'A="a\\tb${B"\n',
+            (1, 3),
+            f"line 1: {BAD_TEMPLATE}",
+            'line 1: Invalid template: "a\\tb${B"',
+        ),
     ],
 )
-def test_errors(text: str, line: int, message: str) -> None:
+def test_errors(text: str, where: tuple[int, int], message: str, peer: str | None) -> None:
+    """portplan's message says what and where without quoting the text (it may hold a
+    secret); compose-go's wording is kept as `peer_message`."""
     with pytest.raises(DotenvError) as info:
         parse_dotenv(text)
-    assert (info.value.line, str(info.value)) == (line, message)
+    error = info.value
+    assert ((error.line, error.column), str(error)) == (where, message)
+    assert error.peer_message == (peer or message)
 
 
 @pytest.mark.parametrize(

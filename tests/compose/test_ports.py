@@ -12,6 +12,7 @@ from portplan.compose.ports import (
     parse_ports,
     parse_ports_list,
     port_bindings,
+    published_range,
 )
 
 
@@ -45,28 +46,60 @@ def test_short_syntax(entry: str | int, expected: list[PortConfig]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("entry", "message"),
+    ("entry", "message", "peer"),
     [
-        ("", "No port specified: <empty>"),
-        ("80:", "No port specified: 80:<empty>"),
-        ("80/xyz", "Invalid proto: xyz"),
-        ("70000", "Invalid containerPort: 70000"),
-        ("8o:80", "Invalid hostPort: 8o"),
+        ("", "no container port specified", "No port specified: <empty>"),
+        ("80:", "no container port specified", "No port specified: 80:<empty>"),
+        ("80/xyz", "invalid protocol: expected tcp, udp or sctp", "Invalid proto: xyz"),
+        (
+            "70000",
+            "invalid container port: the port is out of range 0-65535",
+            "Invalid containerPort: 70000",
+        ),
+        ("8o:80", "invalid host port: the port is not a number", "Invalid hostPort: 8o"),
+        (
+            "8000-80x1:80",
+            "invalid host port: the end of the range is not a number",
+            "Invalid hostPort: 8000-80x1",
+        ),
         (
             "8000-8001:80-82",
+            "the host range has 2 ports and the container range 3",
             "Invalid ranges specified for container and host Ports: 80-82 and 8000-8001",
         ),
-        ("localhost:80:80", "Invalid ip address: localhost"),
-        ("127.0.1:80:80", "Invalid ip address: 127.0.1"),
-        ("[::1:80:80", "Invalid ip address [::1: address [::1:: missing ']' in address"),
-        ("[::1]x:80:80", "Invalid ip address [::1]x: address [::1]x:: missing port in address"),
-        (True, "invalid type bool for port: True"),
+        (
+            "localhost:80:80",
+            "invalid host IP address: expected an IPv4 address or an IPv6 one in brackets",
+            "Invalid ip address: localhost",
+        ),
+        (
+            "127.0.1:80:80",
+            "invalid host IP address: expected an IPv4 address or an IPv6 one in brackets",
+            "Invalid ip address: 127.0.1",
+        ),
+        (
+            "[::1:80:80",
+            "invalid host IP address in brackets: missing ']' in address",
+            "Invalid ip address [::1: address [::1:: missing ']' in address",
+        ),
+        (
+            "[::1]x:80:80",
+            "invalid host IP address in brackets: missing port in address",
+            "Invalid ip address [::1]x: address [::1]x:: missing port in address",
+        ),
+        (
+            True,
+            "invalid port: expected a string, an integer or a mapping, got a boolean",
+            "invalid type bool for port: True",
+        ),
     ],
 )
-def test_short_syntax_errors(entry: str | bool, message: str) -> None:
+def test_short_syntax_errors(entry: str | bool, message: str, peer: str) -> None:
+    """portplan's message never quotes the entry (an interpolated value may be a secret);
+    compose-go's wording is `peer_message`."""
     with pytest.raises(PortSyntaxError) as info:
         parse_ports(entry)
-    assert str(info.value) == message
+    assert (str(info.value), info.value.peer_message) == (message, peer)
 
 
 def test_long_syntax() -> None:
@@ -91,35 +124,54 @@ def test_long_syntax() -> None:
 
 
 @pytest.mark.parametrize(
-    ("entry", "message"),
+    ("entry", "message", "peer"),
     [
-        ({"published": 80}, "missing property 'target'"),
-        ({"target": "eighty"}, "target must be an integer, got 'eighty'"),
-        ({"target": 80, "published": 1.5}, "published must be a string or an integer, got 1.5"),
-        ({"target": 80, "protcol": "udp"}, "additional properties 'protcol' not allowed"),
-        ({"target": 80, "mode": 1}, "mode must be a string, got 1"),
+        ({"published": 80}, "missing property 'target'", None),
+        (
+            {"target": "eighty"},
+            "target must be an integer, got a string that is not a number",
+            "target must be an integer, got 'eighty'",
+        ),
+        (
+            {"target": 80, "published": 1.5},
+            "published must be a string or an integer, got a number",
+            "published must be a string or an integer, got 1.5",
+        ),
+        ({"target": 80, "protcol": "udp"}, "additional properties 'protcol' not allowed", None),
+        (
+            {"target": 80, "mode": 1},
+            "mode must be a string, got an integer",
+            "mode must be a string, got 1",
+        ),
+        (
+            {"target": 80, "published": "80x"},
+            "invalid published port: the port is not a number",
+            "Invalid published port: 80x",
+        ),
     ],
 )
-def test_long_syntax_errors(entry: dict[str, object], message: str) -> None:
+def test_long_syntax_errors(entry: dict[str, object], message: str, peer: str | None) -> None:
     with pytest.raises(PortSyntaxError) as info:
-        parse_ports(entry)
-    assert str(info.value) == message
+        for port in parse_ports(entry):
+            published_range(port)
+    assert (str(info.value), info.value.peer_message) == (message, peer or message)
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("value", "message", "peer"),
     [
-        ("8080:80", "ports contains an invalid type, it should be an array"),
+        ("8080:80", "ports contains an invalid type, it should be an array", None),
         (
             ["80", 80, "80"],
+            "ports contains non-unique items: item 3 repeats item 1",
             "ports contains non-unique items, please remove duplicates from ['80', 80, '80']",
         ),
     ],
 )
-def test_ports_list_errors(value: object, message: str) -> None:
+def test_ports_list_errors(value: object, message: str, peer: str | None) -> None:
     with pytest.raises(PortSyntaxError) as info:
         parse_ports_list(value)
-    assert str(info.value) == message
+    assert (str(info.value), info.value.peer_message) == (message, peer or message)
 
 
 def test_ports_list_defers_uninterpolated_entries() -> None:
@@ -150,16 +202,20 @@ def test_port_bindings_group_by_container_port() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "message", "peer"),
     [
-        ("", "empty string specified for ports"),
-        ("80-", "invalid end port '': value is empty"),
-        ("90-80", "invalid port range: 90-80"),
-        ("1-2-3", "invalid end port '2-3': invalid syntax"),
-        ("65536", "invalid start port '65536': value out of range (0–65535)"),
+        ("", "empty string specified for ports", "empty string specified for ports"),
+        ("80-", "the end of the range is empty", "invalid end port '': value is empty"),
+        ("90-80", "invalid port range: it ends below its start", "invalid port range: 90-80"),
+        ("1-2-3", "the end of the range is not a number", "invalid end port '2-3': invalid syntax"),
+        (
+            "65536",
+            "the port is out of range 0-65535",
+            "invalid start port '65536': value out of range (0–65535)",
+        ),
     ],
 )
-def test_port_range_errors(text: str, message: str) -> None:
+def test_port_range_errors(text: str, message: str, peer: str) -> None:
     with pytest.raises(PortSyntaxError) as info:
         parse_port_range(text)
-    assert str(info.value) == message
+    assert (str(info.value), info.value.peer_message) == (message, peer)

@@ -295,27 +295,31 @@ def test_owner_of(name: str, owner: str | None) -> None:
 # --- bad input ---------------------------------------------------------------------------
 
 
+OUT_OF_RANGE = "expected a port 1-65535, got a number out of that range"
+
+
 @pytest.mark.parametrize(
     ("text", "location", "message"),
     [
         (
             'A=1\nB="open\nC=3\n',
             "x.env:2:3",
-            'could not read x.env:2:3: unterminated quoted value "open',
+            "could not read x.env:2:3: unterminated double-quoted value (opened at column 3)",
         ),
         ("A=1\nB C=2\n", "x.env:2:1", "could not read x.env:2:1: key cannot contain a space"),
         (
             "A=1\nB!=2\n",
             "x.env:2:2",
-            'could not read x.env:2:2: unexpected character "!" in variable name "B!=2"',
+            "could not read x.env:2:2: unexpected character in a variable name (expected "
+            'letters, digits, "_", ".", "-", "[" or "]", then "=" or ":")',
         ),
         (
             "A=${B:?needed}\n",
             "x.env:1:3",
-            "could not read x.env:1:3: required variable B is missing a value: needed",
+            "could not read x.env:1:3: required variable B is missing a value",
         ),
-        ("GATEWAY_PORT=70000\n", "x.env:1:14", "GATEWAY_PORT: expected a port 1-65535, got 70000"),
-        ("GATEWAY_PORT=0\n", "x.env:1:14", "GATEWAY_PORT: expected a port 1-65535, got 0"),
+        ("GATEWAY_PORT=70000\n", "x.env:1:14", f"GATEWAY_PORT: {OUT_OF_RANGE}"),
+        ("GATEWAY_PORT=0\n", "x.env:1:14", f"GATEWAY_PORT: {OUT_OF_RANGE}"),
     ],
 )
 def test_bad_input_is_one_error(text: str, location: str, message: str) -> None:
@@ -328,10 +332,7 @@ def test_undecodable_file_is_one_error(tmp_path: Path) -> None:
     path = tmp_path / ".env"
     path.write_bytes(b"A_PORT=80\xff\n")
     result = read_dotenv(str(path))
-    assert [e.message for e in result.errors] == [
-        f"could not read {path}: 'utf-8' codec can't decode byte 0xff in position 9: "
-        "invalid start byte"
-    ]
+    assert [e.message for e in result.errors] == [f"could not read {path}:1:10: not UTF-8 text"]
 
 
 # --- findings of one .env file ------------------------------------------------------------

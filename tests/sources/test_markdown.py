@@ -343,7 +343,7 @@ def test_tables_resource() -> None:
     assert [(str(e.location), e.message) for e in result.errors] == [
         (
             str(RESOURCES / "tables.md") + ":8:53",
-            'table column "HTTP Port": expected a port 1-65535, got 70000',
+            'table column "HTTP Port": expected a port 1-65535, got a number out of that range',
         )
     ]
 
@@ -413,7 +413,12 @@ def test_compose_fragments() -> None:
         ("gateway", "PASSTHROUGH", None, False, False, 13, 7),
     ]
     assert [(e.location.line, e.location.column, e.message) for e in result.errors] == [
-        (40, 6, "services.Token Engine.ports: Invalid containerPort: not-a-port")
+        (
+            40,
+            6,
+            "services.Token Engine.ports: invalid container port: the start of the range is "
+            "not a number",
+        )
     ]
     assert "jwt-value-never-shown" not in repr(result)
 
@@ -463,7 +468,7 @@ def test_env_blocks() -> None:
         ("Gateway", None, "/healthz"),
     ]
     assert [(e.location.line, e.location.column, e.message) for e in result.errors] == [
-        (11, 12, "ADMIN_PORT: expected a port 1-65535, got 70000")
+        (11, 12, "ADMIN_PORT: expected a port 1-65535, got a number out of that range")
     ]
     text = repr(result)
     assert "hunter2-pass" not in text and "tok-very-secret" not in text
@@ -753,9 +758,9 @@ def test_unreadable_files_are_source_errors(tmp_path: Path) -> None:
     missing = tmp_path / "missing.md"
     result = read_markdown(missing)
     assert [(str(e.location), e.message) for e in result.errors] == [
-        (str(missing), "cannot read the file: No such file or directory")
+        (str(missing), f"could not read {missing}: No such file or directory")
     ]
-    assert read_markdown(tmp_path).errors[0].message == "cannot read the file: Is a directory"
+    assert read_markdown(tmp_path).errors[0].message == f"could not read {tmp_path}: Is a directory"
 
 
 def test_crlf_and_bom() -> None:

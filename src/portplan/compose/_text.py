@@ -1,6 +1,9 @@
-"""Go-compatible string quoting, so error messages read exactly like compose-go's."""
+"""Go-compatible string quoting (for compose-go's messages, kept as `peer_message`) and
+the kinds of values (for portplan's own messages, which never quote a value)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 _ESCAPES = {
     '"': '\\"',
@@ -34,3 +37,23 @@ def go_quote(text: str) -> str:
     if text.isprintable() and '"' not in text and "\\" not in text:
         return f'"{text}"'
     return '"' + "".join(map(_quote_char, text)) + '"'
+
+
+def kind_of(value: object) -> str:
+    """What kind of value `value` is, for a message that must not quote it: "a boolean",
+    "an integer", "a number", "a string", "a list", "a mapping", "null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a {type(value).__name__}"

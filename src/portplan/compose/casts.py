@@ -2,8 +2,9 @@
 
 An interpolated value is always a string; compose-go converts the few fields that must
 be numbers or booleans right after substitution (`loader/interpolate.go`).  The cast
-functions copy Go's parsers (`strconv.Atoi`, `strconv.ParseBool`, ...) and their error
-wording; each raises ValueError.  `COMPOSE_CASTS` is compose-go's table, ready for
+functions copy Go's parsers (`strconv.Atoi`, `strconv.ParseBool`, ...); each raises a
+`CastError` (a ValueError) whose message names the type expected, never the value, and
+whose `peer_message` is Go's wording.  `COMPOSE_CASTS` is compose-go's table, ready for
 `interpolate_tree(tree, lookup, casts=COMPOSE_CASTS)` on a whole compose document.
 """
 
@@ -13,6 +14,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from portplan.compose.errors import CastError
 from portplan.compose.interpolate import PATH_ANY, PATH_LIST, Cast, PathPattern
 
 __all__ = [
@@ -38,10 +40,12 @@ _GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 def _go_int(value: str, func: str) -> int:
     if not _INTEGER.fullmatch(value):
-        raise ValueError(f'strconv.{func}: parsing "{value}": invalid syntax')
+        peer = f'strconv.{func}: parsing "{value}": invalid syntax'
+        raise CastError("expected an integer", peer)
     number = int(value)
     if not -_INT64_MAX - 1 <= number <= _INT64_MAX:
-        raise ValueError(f'strconv.{func}: parsing "{value}": value out of range')
+        peer = f'strconv.{func}: parsing "{value}": value out of range'
+        raise CastError("expected a 64-bit integer, got one out of range", peer)
     return number
 
 
@@ -58,7 +62,8 @@ def to_int64(value: str) -> int:
 def to_float(value: str) -> float:
     """Go `strconv.ParseFloat(value, 64)` for decimal notation, `inf` and `nan`."""
     if not _FLOAT.fullmatch(value):
-        raise ValueError(f'strconv.ParseFloat: parsing "{value}": invalid syntax')
+        peer = f'strconv.ParseFloat: parsing "{value}": invalid syntax'
+        raise CastError("expected a number", peer)
     return float(value)
 
 
@@ -69,7 +74,7 @@ def to_boolean(value: str) -> bool:
         return True
     if word in _FALSE_WORDS:
         return False
-    raise ValueError(f"invalid boolean: {value}")
+    raise CastError("expected a boolean (true or false)", f"invalid boolean: {value}")
 
 
 def parse_bool(value: str) -> bool:
@@ -78,7 +83,8 @@ def parse_bool(value: str) -> bool:
         return True
     if value in _GO_FALSE:
         return False
-    raise ValueError(f'strconv.ParseBool: parsing "{value}": invalid syntax')
+    peer = f'strconv.ParseBool: parsing "{value}": invalid syntax'
+    raise CastError("expected a boolean (true or false)", peer)
 
 
 def _service(*parts: str) -> PathPattern:

@@ -15,11 +15,14 @@ What compose-go's `dotenv` parser accepts, this accepts, with the same values:
 Interpolation resolves `${X}` from the lookup (the OS environment) first and then from
 keys defined earlier in the file, as compose-go does (`file_wins=True` reverses that).
 
-Two deliberate differences from compose-go, both about errors only:
+Three deliberate differences from compose-go, all about errors only:
 - a last line without a final newline means what it means with one (compose-go reads a
   final `KEY` or `KEY value` without newline as the value of an empty key);
 - an unterminated quote is reported at the line where the value starts (compose-go
-  reports the last line of the file).
+  reports the last line of the file);
+- no message quotes the file's text, which may hold a secret: each says what is wrong and
+  where (`unterminated double-quoted value (opened at column 9)`); compose-go's wording is
+  kept as the error's `peer_message`.
 """
 
 from __future__ import annotations
@@ -208,8 +211,14 @@ class _Parser:
         terminator = self.text[end]
         if terminator not in "=:\n":
             first_line = self.text[pos : self.text.find("\n", pos)]
-            what = f"unexpected character {go_quote(terminator)} in variable name"
-            raise DotenvError(line, f"{what} {go_quote(first_line)}", self.column(end))
+            peer = f"unexpected character {go_quote(terminator)} in variable name"
+            raise DotenvError(
+                line,
+                "unexpected character in a variable name (expected letters, digits, "
+                '"_", ".", "-", "[" or "]", then "=" or ":")',
+                self.column(end),
+                f"{peer} {go_quote(first_line)}",
+            )
         key = self.text[pos:end].rstrip(_UNICODE_SPACE)
         if " " in key:
             raise DotenvError(line, "key cannot contain a space", self.column(pos))
@@ -226,22 +235,28 @@ class _Parser:
     def _quoted(self, pos: int, quote: str, line: int) -> tuple[str, int]:
         match = _QUOTED[quote].match(self.text, pos)
         if match is None:
-            what = self.text[pos : self.text.find("\n", pos)]
-            raise DotenvError(line, f"unterminated quoted value {what}", self.column(pos))
+            column = self.column(pos)
+            kind = "double" if quote == '"' else "single"
+            what = f"unterminated {kind}-quoted value (opened at column {column})"
+            opened = self.text[pos : self.text.find("\n", pos)]
+            peer = f"unterminated quoted value {opened}"
+            raise DotenvError(line, what, column, peer)
         value = match.group(1)
         if "\\" in value:
             value = _ESCAPED_CHAR.sub(_unescape_quote(quote), value)
         if quote == '"':
-            value = self._expand(_expand_escapes(value, self.expand), line, pos)
+            value = self._expand(_expand_escapes(value, self.expand), line, pos, quoted=True)
         return value, match.end()
 
-    def _expand(self, value: str, line: int, pos: int) -> str:
+    def _expand(self, value: str, line: int, pos: int, quoted: bool = False) -> str:
         if not self.expand or "$" not in value:
             return value
         try:
             return substitute(value, self._resolve)
         except InterpolationError as err:
-            raise DotenvError(line, str(err), self.column(pos)) from err
+            # An unquoted value is the text from `pos` on; a quoted one was unescaped.
+            column = self.column(pos) if quoted else self.column(pos + err.offset)
+            raise DotenvError(line, str(err), column, err.peer_message) from err
 
     def column(self, pos: int) -> int:
         """The 1-based column of `pos` in its line."""

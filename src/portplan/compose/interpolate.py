@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from portplan.compose.errors import (
+    TEMPLATE_RULE,
+    CastError,
     InterpolationError,
     InterpolationPathError,
     InvalidTemplateError,
@@ -120,7 +122,15 @@ def substitute(template: str, lookup: Lookup, *, on_unset: OnUnset | None = None
 def _substitute(template: str, ctx: _Context) -> str:
     if "$" not in template:
         return template
-    return _PATTERN.sub(lambda match: _replace(match.group(), template, ctx), template)
+    return _PATTERN.sub(lambda match: _replace_at(match, template, ctx), template)
+
+
+def _replace_at(match: re.Match[str], template: str, ctx: _Context) -> str:
+    try:
+        return _replace(match.group(), template, ctx)
+    except InterpolationError as err:
+        err.offset = match.start()  # the outermost reference's, as the levels unwind
+        raise
 
 
 def _replace(substring: str, template: str, ctx: _Context) -> str:
@@ -232,7 +242,7 @@ def tokenize(template: str) -> list[Text | Reference]:
         _append_text(tokens, template[pos : match.start()])
         head, _ = _split_at_closing_brace(match.group())
         pos = match.start() + len(head)
-        token = _token(head, template)
+        token = _token(head, template, match.start())
         if isinstance(token, Text):
             _append_text(tokens, token.text)
         else:
@@ -241,7 +251,7 @@ def tokenize(template: str) -> list[Text | Reference]:
     return tokens
 
 
-def _token(head: str, template: str) -> Text | Reference:
+def _token(head: str, template: str, offset: int) -> Text | Reference:
     match = _PATTERN.match(head)
     assert match is not None
     if match.group("escaped"):
@@ -250,7 +260,7 @@ def _token(head: str, template: str) -> Text | Reference:
         return Reference(match.group("named"), None, "", head)
     braced = match.group("braced")
     if not braced:
-        raise InvalidTemplateError(template)
+        raise InvalidTemplateError(template, offset)
     operator = operator_choice(braced)
     if operator is None:
         return Reference(braced, None, "", head)
@@ -402,9 +412,7 @@ class _TreeWalker:
         try:
             return cast(text)
         except ValueError as err:
-            where = ".".join(path)
-            message = f"error while interpolating {where}: failed to cast to expected type: {err}"
-            raise InterpolationPathError(where, message, err) from err
+            raise _cast_error(path, err) from err
 
     def cast_for(self, path: PathPattern) -> Cast | None:
         for pattern, cast in self.casts.get(len(path), ()):
@@ -416,10 +424,22 @@ class _TreeWalker:
 def _path_error(path: Sequence[str], err: InterpolationError) -> InterpolationPathError:
     where = ".".join(path)
     if isinstance(err, InvalidTemplateError):
-        message = (
+        message = f"invalid interpolation format for {where}: {TEMPLATE_RULE}"
+        peer = (
             f"invalid interpolation format for {where}.\n"
             f"You may need to escape any $ with another $.\n{err.template}"
         )
     else:
         message = f"error while interpolating {where}: {err}"
-    return InterpolationPathError(where, message, err)
+        peer = f"error while interpolating {where}: {err.peer_message}"
+    return InterpolationPathError(where, message, err, peer)
+
+
+def _cast_error(path: Sequence[str], err: ValueError) -> InterpolationPathError:
+    """A cast's error; only a `CastError`'s own message is shown (it quotes no value)."""
+    where = ".".join(path)
+    message = f"error while interpolating {where}: failed to cast to expected type"
+    peer = f"{message}: {getattr(err, 'peer_message', err)}"
+    if isinstance(err, CastError):
+        message += f": {err}"
+    return InterpolationPathError(where, message, err, peer)

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from portplan.compose._text import kind_of
 from portplan.compose.errors import PortSyntaxError
 
 __all__ = [
@@ -52,6 +53,7 @@ _LONG_FIELDS = frozenset(
     {"target", "published", "host_ip", "protocol", "mode", "name", "app_protocol"}
 )
 _TEXT_FIELDS = ("host_ip", "protocol", "mode", "name", "app_protocol")
+_OUT_OF_RANGE = "is out of range 0-65535"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,28 +77,37 @@ class PortConfig:
 # -- numbers and ranges (go-connections helpers) ----------------------------------------
 
 
-def parse_port_number(text: str) -> int:
-    """A port number 0-65535, strictly (go-connections `parsePortNumber`)."""
+def _number_problem(text: str) -> tuple[str, str] | None:
+    """What is wrong with `text` as a port number, in portplan's words (which never quote
+    it) and go-connections'; None when it is a port number."""
     if not text:
-        raise PortSyntaxError("value is empty")
+        return "is empty", "value is empty"
     if not _INTEGER.fullmatch(text):
-        raise PortSyntaxError("invalid syntax")
+        return "is not a number", "invalid syntax"
     number = int(text)
     if not -_INT64_MAX - 1 <= number <= _INT64_MAX:
-        raise PortSyntaxError("value out of range")
+        return _OUT_OF_RANGE, "value out of range"
     if not 0 <= number <= 0xFFFF:
-        raise PortSyntaxError("value out of range (0–65535)")
-    return number
+        return _OUT_OF_RANGE, "value out of range (0–65535)"
+    return None
+
+
+def parse_port_number(text: str) -> int:
+    """A port number 0-65535, strictly (go-connections `parsePortNumber`)."""
+    problem = _number_problem(text)
+    if problem is not None:
+        raise PortSyntaxError(f"the port {problem[0]}", problem[1])
+    return int(text)
 
 
 def parse_port(text: str) -> int:
     """A port number, where "" means 0 (go-connections `ParsePort`)."""
     if not text:
         return 0
-    try:
-        return parse_port_number(text)
-    except PortSyntaxError as err:
-        raise PortSyntaxError(f"invalid port '{text}': {err}") from err
+    problem = _number_problem(text)
+    if problem is not None:
+        raise PortSyntaxError(f"the port {problem[0]}", f"invalid port '{text}': {problem[1]}")
+    return int(text)
 
 
 def parse_port_range(text: str, *, allow_empty: bool = False) -> tuple[int, int]:
@@ -109,20 +120,23 @@ def parse_port_range(text: str, *, allow_empty: bool = False) -> tuple[int, int]
             return 0, 0
         raise PortSyntaxError("empty string specified for ports")
     start_text, dash, end_text = text.partition("-")
-    start = _range_end(start_text, "start")
+    start = _range_end(start_text, "start", bool(dash))
     if not dash or start_text == end_text:
         return start, start
-    end = _range_end(end_text, "end")
+    end = _range_end(end_text, "end", True)
     if end < start:
-        raise PortSyntaxError(f"invalid port range: {text}")
+        peer = f"invalid port range: {text}"
+        raise PortSyntaxError("invalid port range: it ends below its start", peer)
     return start, end
 
 
-def _range_end(text: str, which: str) -> int:
-    try:
-        return parse_port_number(text)
-    except PortSyntaxError as err:
-        raise PortSyntaxError(f"invalid {which} port '{text}': {err}") from err
+def _range_end(text: str, which: str, ranged: bool) -> int:
+    problem = _number_problem(text)
+    if problem is not None:
+        subject = f"the {which} of the range" if ranged else "the port"
+        peer = f"invalid {which} port '{text}': {problem[1]}"
+        raise PortSyntaxError(f"{subject} {problem[0]}", peer)
+    return int(text)
 
 
 def split_proto_port(text: str) -> tuple[str, str]:
@@ -176,22 +190,28 @@ def _unbracket(raw_ip: str) -> str:
     elif "]" in address[end + 1 :]:
         why = "unexpected ']' in address"
     if why:
-        raise PortSyntaxError(f"Invalid ip address {raw_ip}: address {address}: {why}")
+        peer = f"Invalid ip address {raw_ip}: address {address}: {why}"
+        raise PortSyntaxError(f"invalid host IP address in brackets: {why}", peer)
     return address[1:end]
 
 
 def _host_ip(raw_ip: str) -> str | None:
     ip = _unbracket(raw_ip) if raw_ip.startswith("[") else raw_ip
     if ip and not _is_ip(ip):
-        raise PortSyntaxError(f"Invalid ip address: {ip}")
+        what = "invalid host IP address: expected an IPv4 address or an IPv6 one in brackets"
+        raise PortSyntaxError(what, f"Invalid ip address: {ip}")
     return ip or None
+
+
+_SPEC_WORDS = {"containerPort": "container port", "hostPort": "host port"}
 
 
 def _spec_range(text: str, what: str) -> tuple[int, int]:
     try:
         return parse_port_range(text)
     except PortSyntaxError as err:
-        raise PortSyntaxError(f"Invalid {what}: {text}") from err
+        message = f"invalid {_SPEC_WORDS[what]}: {err}"
+        raise PortSyntaxError(message, f"Invalid {what}: {text}") from err
 
 
 def _parse_short(raw: str) -> list[PortConfig]:
@@ -199,15 +219,18 @@ def _parse_short(raw: str) -> list[PortConfig]:
     container, protocol = split_proto_port(container)
     host_ip = _host_ip(raw_ip)
     if not container:
-        raise PortSyntaxError(f"No port specified: {raw}<empty>")
+        raise PortSyntaxError("no container port specified", f"No port specified: {raw}<empty>")
     start, end = _spec_range(container, "containerPort")
     host_start, host_end = _spec_range(host_port, "hostPort") if host_port else (0, 0)
     if host_port and end - start != host_end - host_start and end != start:
         raise PortSyntaxError(
-            f"Invalid ranges specified for container and host Ports: {container} and {host_port}"
+            f"the host range has {host_end - host_start + 1} ports and the container range "
+            f"{end - start + 1}",
+            f"Invalid ranges specified for container and host Ports: {container} and {host_port}",
         )
     if protocol.lower() not in PROTOCOLS:
-        raise PortSyntaxError(f"Invalid proto: {protocol}")
+        what = "invalid protocol: expected tcp, udp or sctp"
+        raise PortSyntaxError(what, f"Invalid proto: {protocol}")
     protocol = protocol.lower()
     ports = [
         PortConfig(
@@ -240,7 +263,8 @@ def published_range(port: PortConfig) -> tuple[int, int] | None:
     try:
         return parse_port_range(port.published)
     except PortSyntaxError as err:
-        raise PortSyntaxError(f"Invalid published port: {port.published}") from err
+        message = f"invalid published port: {err}"
+        raise PortSyntaxError(message, f"Invalid published port: {port.published}") from err
 
 
 def _published(host_port: str, port: int, host_end: int, single_target: bool) -> str | None:
@@ -287,7 +311,8 @@ def _optional_text(entry: Mapping[str, object], key: str) -> str | None:
     value = entry.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise PortSyntaxError(f"{key} must be a string, got {value!r}")
+    peer = f"{key} must be a string, got {value!r}"
+    raise PortSyntaxError(f"{key} must be a string, got {kind_of(value)}", peer)
 
 
 def _long_target(value: object) -> int:
@@ -297,7 +322,10 @@ def _long_target(value: object) -> int:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    raise PortSyntaxError(f"target must be an integer, got {value!r}")
+    got = "a string that is not a number" if isinstance(value, str) else kind_of(value)
+    raise PortSyntaxError(
+        f"target must be an integer, got {got}", f"target must be an integer, got {value!r}"
+    )
 
 
 def _long_published(value: object) -> str | None:
@@ -305,7 +333,8 @@ def _long_published(value: object) -> str | None:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise PortSyntaxError(f"published must be a string or an integer, got {value!r}")
+    what = "published must be a string or an integer"
+    raise PortSyntaxError(f"{what}, got {kind_of(value)}", f"{what}, got {value!r}")
 
 
 # -- entries and lists ------------------------------------------------------------------
@@ -318,14 +347,19 @@ def parse_ports(value: str | int | Mapping[str, object]) -> list[PortConfig]:
     [('8000', 80), ('8001', 81)]
     """
     if isinstance(value, bool):
-        raise PortSyntaxError(f"invalid type bool for port: {value!r}")
+        peer = f"invalid type bool for port: {value!r}"
+        raise PortSyntaxError(f"invalid port: expected {_ENTRY}, got {kind_of(value)}", peer)
     if isinstance(value, int):
         return _parse_short(str(value))
     if isinstance(value, str):
         return _parse_short(value)
     if isinstance(value, Mapping):
         return _parse_long(value)
-    raise PortSyntaxError(f"invalid type {type(value).__name__} for port: {value!r}")
+    peer = f"invalid type {type(value).__name__} for port: {value!r}"
+    raise PortSyntaxError(f"invalid port: expected {_ENTRY}, got {kind_of(value)}", peer)
+
+
+_ENTRY = "a string, an integer or a mapping"
 
 
 def parse_ports_list(
@@ -352,14 +386,15 @@ def parse_ports_list(
 
 
 def _check_unique(entries: list[object] | tuple[object, ...], where: str) -> None:
-    seen: set[object] = set()
-    for entry in entries:
+    seen: dict[object, int] = {}
+    for index, entry in enumerate(entries, 1):
         key = _freeze(entry)
         if key in seen:
             raise PortSyntaxError(
-                f"{where} contains non-unique items, please remove duplicates from {entries!r}"
+                f"{where} contains non-unique items: item {index} repeats item {seen[key]}",
+                f"{where} contains non-unique items, please remove duplicates from {entries!r}",
             )
-        seen.add(key)
+        seen[key] = index
 
 
 def _freeze(value: object) -> object:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from portplan.model import Location
-from portplan.sources.base import SourceError, SourceResult
+from portplan.sources.base import SourceResult, reason, unread
 
 SKIP_DIRS: Final = frozenset(
     {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox",
@@ -138,7 +138,7 @@ def detect(path: str) -> str | SourceResult | None:
             try:
                 head = _head(path)
             except OSError as exc:
-                return unreadable(path, exc.strerror or str(exc))
+                return unreadable(path, reason(exc))
         if kind.detect(name, head):
             return kind.name
     return None
@@ -168,16 +168,15 @@ def _guarded(kind: SourceKind, files: list[str]) -> SourceResult:
     """Read `files`; an unexpected failure of a reader is one error, never a traceback."""
     try:
         return kind.read(files)
-    except RecursionError:
-        return unreadable(files[0], "too deeply nested", kind.name)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return unreadable(files[0], str(exc), kind.name)
+    except (RecursionError, OSError, ValueError) as exc:
+        return unreadable(files[0], reason(exc), kind.name)
 
 
 def unreadable(path: str, why: str, kind: str = "unknown") -> SourceResult:
-    """A result that says only that `path` could not be read, and why."""
+    """A result that says only that `path` could not be read, and why (`why` must quote
+    nothing of the file: see `portplan.sources.base.reason`)."""
     result = SourceResult(file=path, kind=kind)
-    result.errors.append(SourceError(Location(path), f"could not read {path}: {why}"))
+    result.errors.append(unread(Location(path), why))
     return result
 
 

@@ -70,7 +70,7 @@ class Collector:
         """Whether `number` is a port; if not, a SourceError says so (for explicit contexts)."""
         if 1 <= number <= MAX_PORT:
             return True
-        message = f"{what}: expected a port 1-{MAX_PORT}, got {number}"
+        message = f"{what}: expected a port 1-{MAX_PORT}, got a number out of that range"
         self.result.errors.append(SourceError(self.at(line, index), message))
         return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from portplan.errors import PortplanError
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, PortRange
 
 
@@ -91,10 +92,45 @@ class ServiceObservation:
 
 @dataclass(frozen=True, slots=True)
 class SourceError:
-    """A file that could not be read or parsed: one finding, and the rest goes on."""
+    """A file that could not be read or parsed: one finding, and the rest goes on.
+
+    The message never quotes the file's content (it may hold a secret): it says what is
+    wrong and where."""
 
     location: Location
     message: str
+
+
+def unread(location: Location, why: str) -> SourceError:
+    """The error "could not read FILE:LINE:COL: why" for a file that failed at `location`."""
+    return SourceError(location, f"could not read {location}: {why}")
+
+
+def failed_at(path: str, exc: BaseException) -> Location:
+    """Where reading `path` failed: the line and column of the first byte that could not
+    be decoded, else the file itself."""
+    if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes):
+        data, start = exc.object, exc.start
+        line_start = data.rfind(b"\n", 0, start) + 1
+        column = len(data[line_start:start].decode(exc.encoding, "replace")) + 1
+        return Location(path, data.count(b"\n", 0, start) + 1, column)
+    return Location(path)
+
+
+def reason(exc: BaseException) -> str:
+    """Why reading failed, in words that quote nothing of the file: an OS error's text,
+    where bytes are not UTF-8, a portplan parser's own message (which quotes no value);
+    of any other error only its kind (its message may quote what it failed on)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not {exc.encoding.upper()} text"
+    if isinstance(exc, RecursionError):
+        return "too deeply nested"
+    if isinstance(exc, PortplanError):
+        what = getattr(exc, "what", None)
+        return what if isinstance(what, str) else str(exc)
+    return f"unexpected {type(exc).__name__}"
 
 
 def inside(at: Location, text: str | None, value: str, offset: int) -> Location:

@@ -44,11 +44,12 @@ from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
     ServiceObservation,
-    SourceError,
     SourceResult,
     VariableObservation,
     inside,
     published_exposure,
+    reason,
+    unread,
 )
 from portplan.sources.dotenv import Setting, interpret, parse_dotenv_source
 from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
@@ -108,7 +109,9 @@ class _Project:
     lines: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines
 
     def error(self, location: Location, why: str) -> None:
-        self.result.errors.append(SourceError(location, f"could not read {location}: {why}"))
+        """Record that the project could not be read at `location`; `why` must quote no
+        value of the file (see `portplan.sources.base.reason`)."""
+        self.result.errors.append(unread(location, why))
 
     def text(self, location: Location) -> str | None:
         """The line `location` is on, when the file was read."""
@@ -174,8 +177,7 @@ def _project_environment(
     try:
         return load_environment(text, base)
     except DotenvError as exc:
-        location = Location(path, exc.line, exc.column)
-        result.errors.append(SourceError(location, f"could not read {location}: {exc.what}"))
+        result.errors.append(unread(Location(path, exc.line, exc.column), exc.what))
     return base
 
 
@@ -184,7 +186,7 @@ def _load(path: str, project: _Project) -> Any:
         with open(path, "rb") as stream:
             data = stream.read()
     except OSError as exc:
-        project.error(Location(path), exc.strerror or str(exc))
+        project.error(Location(path), reason(exc))
         return None
     return _parse(data, path, project)
 
@@ -337,7 +339,7 @@ def _text(value: Any, location: Location, service: str, project: _Project) -> st
     try:
         return substitute(value, project.environ.get, on_unset=unset)
     except InterpolationError as exc:
-        project.error(project.at(location, value), str(exc))
+        project.error(project.at(location, value, exc.offset), str(exc))
         return None
 
 
@@ -434,7 +436,8 @@ def _expose(service: _Service, project: _Project) -> None:
         number, _, protocol = text.partition("/")
         start, dash, end = number.partition("-")
         if not _port_text(start) or (dash and not _port_text(end)):
-            project.error(entry.location, f"services.{service.name}.expose: invalid port {text}")
+            what = "expected a port 1-65535 or a range such as 8000-8010, then /tcp or /udp"
+            project.error(entry.location, f"services.{service.name}.expose: {what}")
             continue
         project.result.ports.append(
             PortObservation(
@@ -516,8 +519,7 @@ def _env_files(service: _Service, project: _Project) -> None:
                 content = stream.read()
         except (OSError, UnicodeDecodeError) as exc:
             if required:
-                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                project.error(project.at(entry.location, text), f"env_file {text}: {why}")
+                project.error(project.at(entry.location, text), f"env_file {text}: {reason(exc)}")
             continue
         project.result.extend(parse_dotenv_source(content, full, owner=service.name))
 

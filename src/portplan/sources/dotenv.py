@@ -52,7 +52,10 @@ from portplan.sources.base import (
     SourceError,
     SourceResult,
     VariableObservation,
+    failed_at,
     inside,
+    reason,
+    unread,
 )
 
 KIND = "dotenv"
@@ -95,17 +98,16 @@ class Setting:
 def read_dotenv(path: str, owner: str | None = None) -> SourceResult:
     """The observations of the `.env` file at `path`; unreadable files give a SourceError."""
     try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
+        with open(path, "rb") as stream:
+            text = stream.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return _failed(path, exc)
     return parse_dotenv_source(text, path, owner)
 
 
 def _failed(path: str, exc: Exception) -> SourceResult:
-    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     result = SourceResult(file=path, kind=KIND)
-    result.errors.append(SourceError(Location(path), f"could not read {path}: {why}"))
+    result.errors.append(unread(failed_at(path, exc), reason(exc)))
     return result
 
 
@@ -116,8 +118,7 @@ def parse_dotenv_source(text: str, file: str, owner: str | None = None) -> Sourc
         parsed = parse_dotenv(text)
         written = parse_dotenv(text, expand=False).values
     except DotenvError as exc:
-        location = Location(file, exc.line, exc.column)
-        result.errors.append(SourceError(location, f"could not read {location}: {exc.what}"))
+        result.errors.append(unread(Location(file, exc.line, exc.column), exc.what))
         return result
     lines = text.removeprefix("\ufeff").split("\n")
     for name, value in parsed.values.items():
@@ -190,7 +191,7 @@ def _port(
 ) -> None:
     location = setting.at(offset)
     if not 1 <= number <= MAX_PORT:
-        message = f"{setting.name}: expected a port 1-{MAX_PORT}, got {number}"
+        message = f"{setting.name}: expected a port 1-{MAX_PORT}, got a number out of that range"
         result.errors.append(SourceError(location, message))
         return
     observation = PortObservation(

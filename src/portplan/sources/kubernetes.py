@@ -24,10 +24,11 @@ from portplan.model import Exposure, Location
 from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
-    SourceError,
     SourceResult,
     inside,
     published_exposure,
+    reason,
+    unread,
 )
 from portplan.sources.dotenv import Setting, interpret
 from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
@@ -82,7 +83,7 @@ def read_kubernetes(path: str) -> SourceResult:
         with open(path, "rb") as stream:
             data = stream.read()
     except OSError as exc:
-        return _error(path, Location(path), exc.strerror or str(exc))
+        return _error(path, Location(path), reason(exc))
     return parse_kubernetes(data, path)
 
 
@@ -122,9 +123,7 @@ def _documents(text: str, manifest: _File) -> list[Any]:
             documents.append(yamlload.load(chunk, manifest.name))
         except YAMLInputError as exc:
             location = Location(manifest.name, exc.line or 0, exc.column or 0)
-            manifest.result.errors.append(
-                SourceError(location, f"could not read {location}: {exc.what}")
-            )
+            manifest.result.errors.append(unread(location, exc.what))
     return documents
 
 
@@ -142,7 +141,7 @@ def _resources(document: YMap) -> list[YMap]:
 
 def _error(file: str, location: Location, why: str) -> SourceResult:
     result = SourceResult(file=file, kind=KIND)
-    result.errors.append(SourceError(location, f"could not read {location}: {why}"))
+    result.errors.append(unread(location, why))
     return result
 
 

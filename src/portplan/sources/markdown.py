@@ -38,7 +38,7 @@ from portplan.sources._md_context import Collector
 from portplan.sources._md_prose import heading, text_line
 from portplan.sources._md_tables import table
 from portplan.sources._md_text import redact
-from portplan.sources.base import PortObservation, SourceError, SourceResult
+from portplan.sources.base import PortObservation, SourceResult, reason, unread
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -107,8 +107,7 @@ def read_markdown(path: str | os.PathLike[str]) -> SourceResult:
             data = stream.read()
     except OSError as exc:
         result = SourceResult(file=file, kind=KIND)
-        message = f"cannot read the file: {exc.strerror or exc}"
-        result.errors.append(SourceError(Location(file), message))
+        result.errors.append(unread(Location(file), reason(exc)))
         return result
     return parse_markdown(decode_markdown(data), file)
 
