@@ -302,6 +302,32 @@ def test_port_column_names(header: str, expected: str | None) -> None:
     assert ports(parse(text)) == [("gateway", 8080, expected, 3, 13)]
 
 
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("local", Exposure.LOCAL),
+        ("Localhost only", Exposure.LOCAL),
+        ("loopback", Exposure.LOCAL),
+        ("internal", Exposure.INTERNAL),
+        ("Private", Exposure.INTERNAL),
+        ("cluster", Exposure.INTERNAL),
+        ("public", Exposure.PUBLIC),
+        ("External", Exposure.PUBLIC),
+        ("internet-facing", Exposure.PUBLIC),
+        ("public (internal via VPN)", Exposure.PUBLIC),
+        ("n/a", None),
+        ("locale", None),
+    ],
+)
+def test_exposure_column_words(cell: str, expected: Exposure | None) -> None:
+    """Every exposure word of the one table (sources.base.EXPOSURE_WORDS) is read from a
+    table's Exposure column, whole words only."""
+    text = f"| Service | Port | Exposure |\n|---|---|---|\n| gateway | 8080 | {cell} |"
+    assert [(p.service, p.number, p.exposure) for p in parse(text).ports] == [
+        ("gateway", 8080, expected)
+    ]
+
+
 def test_tables_resource() -> None:
     result = read_markdown(RESOURCES / "tables.md")
     assert [

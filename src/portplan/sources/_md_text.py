@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
-from portplan.model import Exposure
+from portplan.sources.base import exposure_word
 
 # --- broken encodings -----------------------------------------------------------------
 
@@ -240,19 +240,8 @@ def kind_of(text: str) -> str | None:
     return PORT_KINDS.get(re.sub(r"[^a-z]", "", text.lower()))
 
 
-_EXPOSURE_WORDS: Final = (
-    (Exposure.LOCAL, re.compile(r"\blocal(?:\s+only|host|\s+pc)\b|\bloopback\b", re.I)),
-    (Exposure.PUBLIC, re.compile(r"\bpublic(?:ly)?\b", re.I)),
-    (Exposure.INTERNAL, re.compile(r"\binternal\b|\bisolated\b|\bprivate\b", re.I)),
-)
-
-
-def exposure_of(text: str) -> Exposure | None:
-    """The exposure a phrase states ("local only", "public", "internal network only")."""
-    for exposure, pattern in _EXPOSURE_WORDS:
-        if pattern.search(text):
-            return exposure
-    return None
+# The exposure a phrase states: the one table of exposure words every source uses.
+exposure_of: Final = exposure_word
 
 
 _RESERVED: Final = re.compile(r"\breserved?\b", re.I)

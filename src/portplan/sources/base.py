@@ -8,10 +8,34 @@ matching names across sources is reconcile's job, not the source's.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from portplan.errors import PortplanError
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, PortRange
+
+# The words that state who may reach a port, for every source: a table's Exposure cell
+# ("local"), a qualifier ("(local only)", "(public)"), a heading ("Internal Network").
+EXPOSURE_WORDS: Final[dict[Exposure, tuple[str, ...]]] = {
+    Exposure.LOCAL: ("local", "localhost", "loopback", "host-only"),
+    Exposure.PUBLIC: ("public", "publicly", "external", "externally", "internet"),
+    Exposure.INTERNAL: ("internal", "private", "cluster", "isolated"),
+}
+_EXPOSURE_PATTERNS: Final = tuple(
+    (exposure, re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE))
+    for exposure, words in EXPOSURE_WORDS.items()
+)
+
+
+def exposure_word(text: str) -> Exposure | None:
+    """The exposure a phrase states by a word of EXPOSURE_WORDS ("local", "Public API",
+    "internal network only"); of several, the first in the table's order (local, public,
+    internal: "public (internal via VPN)" is public)."""
+    for exposure, pattern in _EXPOSURE_PATTERNS:
+        if pattern.search(text):
+            return exposure
+    return None
 
 
 @dataclass(frozen=True, slots=True)
