@@ -463,12 +463,12 @@ DELTRAN_FINDINGS: list[Pinned] = [
     (
         "PP201",
         "003:192:45 plan:206:15 003:15:26 003:40:39 003:101:28 003:103:11 003:166:29 003:230:40 003:262:26",
-        "reporting-engine: http port is 8087 here but 8088 in the plan (and 7 more)",
+        "reporting-engine: http port is 8087 here but 8088 in portplan.yaml:206 (and 7 more)",
     ),
     (
         "PP201",
         "003:193:47 plan:186:15 003:14:27 003:39:40 003:92:29 003:94:11 003:139:37 003:145:15 003:165:30 003:231:45 003:261:27",
-        "settlement-engine: http port is 8088 here but 8087 in the plan (and 9 more)",
+        "settlement-engine: http port is 8088 here but 8087 in portplan.yaml:186 (and 9 more)",
     ),
 ]
 
@@ -492,37 +492,37 @@ HYBRID_FINDINGS: list[Pinned] = [
     (
         "PP201",
         "004:176:29 004:220:23 004:367:46 004:408:14 plan:165:19 001:34:19 001:86:26 001:123:18",
-        "ml-supervised: http port is 8013 here but 8012 in the plan (and 3 more)",
+        "ml-supervised: http port is 8013 here but 8012 in portplan.yaml:165 (and 3 more)",
     ),
     (
         "PP201",
         "004:182:32 004:221:26 004:416:14 plan:172:19 001:35:22 001:87:29",
-        "ml-deep-learning: http port is 8014 here but 8013 in the plan (and 2 more)",
+        "ml-deep-learning: http port is 8014 here but 8013 in portplan.yaml:172 (and 2 more)",
     ),
     (
         "PP201",
         "004:188:33 004:222:27 004:431:14 plan:178:19 001:36:23 001:88:30",
-        "pattern-validator: http port is 8015 here but 8014 in the plan (and 2 more)",
+        "pattern-validator: http port is 8015 here but 8014 in portplan.yaml:178 (and 2 more)",
     ),
     (
         "PP201",
         "004:194:24 004:232:26 004:439:14 plan:184:19 001:37:22 001:95:19 001:167:26",
-        "telegram-service: http port is 8016 here but 8015 in the plan (and 3 more)",
+        "telegram-service: http port is 8016 here but 8015 in portplan.yaml:184 (and 3 more)",
     ),
     (
         "PP201",
         "004:200:26 004:449:14 plan:192:19 001:38:24 001:172:28",
-        "backtesting-engine: http port is 8017 here but 8016 in the plan (and 2 more)",
+        "backtesting-engine: http port is 8017 here but 8016 in portplan.yaml:192 (and 2 more)",
     ),
     (
         "PP201",
         "004:218:28 004:459:14 plan:201:19 000:33:26 000:129:12 001:43:24 001:89:31 001:98:31 001:124:23",
-        "compliance-monitor: http port is 8018 here but 8017 in the plan (and 6 more)",
+        "compliance-monitor: http port is 8018 here but 8017 in portplan.yaml:201 (and 6 more)",
     ),
     (
         "PP201",
         "004:234:30 004:484:14 plan:221:19 000:45:28 000:137:12 001:45:26 001:99:33 001:168:30 004:63:36",
-        "regulatory-reporting: http port is 8020 here but 8019 in the plan (and 6 more)",
+        "regulatory-reporting: http port is 8020 here but 8019 in portplan.yaml:221 (and 6 more)",
     ),
     (
         "PP206",
@@ -612,7 +612,7 @@ HYBRID_FINDINGS: list[Pinned] = [
     (
         "PP201",
         "004:472:14 plan:211:19 000:39:19 000:133:12 001:44:17 001:90:24 004:58:27 004:229:21",
-        "audit-trail: http port is 8019 here but 8018 in the plan (and 6 more)",
+        "audit-trail: http port is 8019 here but 8018 in portplan.yaml:211 (and 6 more)",
     ),
     (
         "PP206",

@@ -213,13 +213,15 @@ def _listed(port: Port) -> bool:
 
 def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding:
     what = "port" if slot == UNNAMED else f"{slot} port"
+    # One phrasing: the first place that states the agreed value (the plan's, when the
+    # plan states it, else the earliest) and how many more do.
     planned = sorted(p.obs.location for p in agreed.ports if p.kind == REGISTRY)
     others = planned + [loc for loc in agreed.locations if loc not in planned]
-    where = "in the plan" if planned else f"in {_short(others[0])}"
     more = len(others) - 1
     also = f" (and {more} more)" if more else ""
     return port_drift.finding(
-        f"{view.show(key)}: {what} is {side.value} here but {agreed.value} {where}{also}",
+        f"{view.show(key)}: {what} is {side.value} here but {agreed.value} in "
+        f"{_short(others[0])}{also}",
         [*side.locations, *others],
         service=view.show(key),
         port_name=slot,
