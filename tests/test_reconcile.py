@@ -205,3 +205,22 @@ audit-trail:
 ```
 """
     assert _found(_write(tmp_path, {"AUDIT.md": document})) == []
+
+
+def test_as_one_system_groups_every_file(tmp_path: Path) -> None:
+    """Two files sharing no service are two systems; as one system, a service's ports
+    from both fall in one slot (what `portplan import` groups by)."""
+    from portplan._reconcile_ports import slots
+    from portplan.reconcile import as_one_system, build_view
+
+    (tmp_path / "a.md").write_text("| Service | Port |\n|---|---|\n| cache | 6379 |\n")
+    (tmp_path / "b.env").write_text("CACHE_PORT=6380\n")
+    view = build_view(scan([tmp_path]), None)
+    by_system = {
+        (key, system, slot): len(ports) for (key, system, slot), ports in slots(view).items()
+    }
+    assert by_system == {("cache", 1, "port"): 1, ("cache", 2, "port"): 1}
+    merged = as_one_system(view)
+    grouped = {slot: sorted(p.obs.number for p in ports) for slot, ports in slots(merged).items()}
+    assert grouped == {("cache", 0, "port"): [6379, 6380]}
+    assert slots(view) is not slots(merged)  # each view derives its own

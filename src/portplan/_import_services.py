@@ -11,9 +11,9 @@ from typing import Final, TypeVar
 from portplan._import_plan import PlanPort, PlanService
 from portplan._import_vote import Claim, vote
 from portplan._reconcile_names import Names
-from portplan._reconcile_ports import UNNAMED, _together, slot_of, slots
-from portplan.model import Location, Topology
-from portplan.reconcile import Port, View
+from portplan._reconcile_ports import UNNAMED, listed_together, slot_of, slots
+from portplan.model import Location
+from portplan.reconcile import Port, View, as_one_system
 from portplan.schema import MapOf
 from portplan.sources.base import SourceResult
 
@@ -157,11 +157,8 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
 def _merged_slots(view: View) -> dict[str, dict[str, list[Port]]]:
     """key -> slot -> ports, as reconcile groups them against a plan: one system for all
     (a plan merges the systems of the sources), unnamed ports in the service's http port."""
-    merged = View(
-        results=view.results, topology=Topology("<import>"), names=view.names, ports=view.ports
-    )
     found: dict[str, dict[str, list[Port]]] = {}
-    for (key, _, slot), ports in slots(merged).items():
+    for (key, _, slot), ports in slots(as_one_system(view)).items():
         found.setdefault(key, {})[slot] = ports
     return found
 
@@ -227,7 +224,7 @@ def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http:
     winners = [p for p in ports if p.obs.number == main.number]
     for number in sorted({p.obs.number for p in ports} - {main.number}):
         own = [p for p in ports if p.obs.number == number]
-        if all(any(_together(p, q) for q in winners) for p in own):
+        if all(any(listed_together(p, q) for q in winners) for p in own):
             service.ports.append(_port(_other_name(service.key, number), own, support))
 
 

@@ -195,10 +195,13 @@ def _mapped(found: list[Side]) -> set[int]:
 def _separate(side: Side, agreed: Side) -> bool:
     """Unnamed ports: a line stating both values ("ports 9200, 9300"), or a compose or
     Kubernetes file listing both, lists two ports; anything else is a disagreement."""
-    return not all(any(_together(p, q) for q in agreed.ports) for p in side.ports)
+    return not all(any(listed_together(p, q) for q in agreed.ports) for p in side.ports)
 
 
-def _together(p: Port, q: Port) -> bool:
+def listed_together(p: Port, q: Port) -> bool:
+    """Whether two ports of a service are listed side by side, so two ports of it rather
+    than two values of one: in one compose or Kubernetes file, in the `ports` of one
+    compose file a document shows, or on one line of any other file."""
     if p.origin != q.origin:
         return False
     if p.kind in ("compose", "kubernetes") or (_listed(p) and _listed(q)):

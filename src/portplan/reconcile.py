@@ -72,6 +72,7 @@ class View:
     ports: list[Port] = field(default_factory=list)
     dependencies: list[Dependency] = field(default_factory=list)
     variables: list[tuple[str | None, VariableObservation]] = field(default_factory=list)
+    one_system: bool = False  # every file in one system, as against a plan (see as_one_system)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _keys: dict[str, str | None] = field(default_factory=dict, repr=False)
 
@@ -118,7 +119,9 @@ class View:
         return self._published.get(origin, [])
 
     def system(self, location: Location) -> int:
-        return self.systems.get(location.file, -1) if self.topology is None else 0
+        if self.topology is not None or self.one_system:
+            return 0
+        return self.systems.get(location.file, -1)
 
     def show(self, key: str) -> str:
         return self.names.show(key)
@@ -201,6 +204,21 @@ def build_view(results: Sequence[SourceResult], topology: Topology | None) -> Vi
     if topology is not None:
         view.ports.extend(registry_ports(topology))
     return view
+
+
+def as_one_system(view: View) -> View:
+    """The same observations with every file in one system, as a plan sees them (a plan
+    merges the systems of its sources): to group a service's ports across every file that
+    states them without a plan. What the rules derive is computed afresh."""
+    return View(
+        view.results,
+        view.topology,
+        view.names,
+        view.ports,
+        view.dependencies,
+        view.variables,
+        one_system=True,
+    )
 
 
 def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
