@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from portplan import loader
+from portplan._import_products import product_of
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_yaml import scalar
 from portplan.cli import main
@@ -49,7 +50,7 @@ def test_every_planted_conflict_is_marked(trees: Path) -> None:
         "- {ports: 8004-8006}  # conflict: used by audit-log (conflicts/docs/ARCHITECTURE.md:10)",
         "exposure: internal  # conflict: conflicts/docs/ARCHITECTURE.md:8 says internal (2 sources, 5 lines); conflicts/compose.yaml:19, conflicts/compose.yaml:22 say local",
         "port: 8081  # conflict: conflicts/compose.yaml:7 says 8081 (4 sources, 9 lines); conflicts/.env:3 says 8082",
-        "health: {path: /health}  # conflict: conflicts/compose.yaml:14 says /health; conflicts/docs/OPERATIONS.md:14 says /healthz",
+        "health: {path: /health}  # conflict: conflicts/compose.yaml:14 says /health (2 sources); conflicts/docs/OPERATIONS.md:14 says /healthz",
         "- redis  # conflict: conflicts/compose.yaml:25 (env-url) says so; conflicts/docs/ARCHITECTURE.md:19 (mermaid-edge) leaves it out",
         "exposure: local  # conflict: conflicts/compose.yaml:32 says local; conflicts/docs/ARCHITECTURE.md:9 says internal",
         "port: 8090  # conflict: conflicts/.env:4 says 8090 (2 sources); conflicts/docs/ARCHITECTURE.md:9, conflicts/docs/OPERATIONS.md:3 say 8091 (2 sources)  # conflict: 8090 is also given to metrics-agent (conflicts/docs/OPERATIONS.md:6)",
@@ -235,6 +236,10 @@ def test_describe_names_every_side() -> None:
         ("yes", '"yes"'),
         ("Null", '"Null"'),
         ("a: b", '"a: b"'),
+        ("postgres:16", "postgres:16"),
+        ("registry:5000/team/api:1.2@sha256:ab12", "registry:5000/team/api:1.2@sha256:ab12"),
+        ("key:", '"key:"'),
+        ("a:b c:", '"a:b c:"'),
         ("x # y", '"x # y"'),
         ("[list]", '"[list]"'),
         ("-dash", '"-dash"'),
@@ -362,3 +367,86 @@ def test_unnamed_ports_are_named_by_product_health_check_or_not_at_all(tmp_path:
     }
     health = topology.services["app"].ports[0].health
     assert health is not None and health.path == "/ready"
+
+
+def test_products_by_image_before_name(tmp_path: Path) -> None:
+    """A service is the product its image names (whatever its own name), else the one its
+    name names; the image is written, a second image is a conflict."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  db: {image: 'postgis/postgis:16-3.4', ports: ['5432:5432']}\n"
+        "  cache: {image: 'bitnami/redis:7.2', ports: ['6380:6379']}\n"
+        "  search:\n"
+        "    image: docker.elastic.co/elasticsearch/elasticsearch:8.13.0\n"
+        "    ports: ['9200:9200', '9300:9300']\n"
+        "  broker: {image: 'registry:5000/confluentinc/cp-kafka:7.6@sha256:ab12', ports: ['9092:9092']}\n"
+        "  mongo2: {ports: ['27017:27017']}\n"
+        "  redis-ui: {image: 'rediscommander/redis-commander', ports: ['8081:8081']}\n"
+    )
+    (tmp_path / "db.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db}\nspec:\n  template:\n"
+        "    spec:\n      containers: [{name: db, image: 'postgres:15'}]\n"
+    )
+    imported = import_paths([tmp_path])
+    topology = loader.load_text(imported.text)
+    found = {
+        name: (service.image, [(p.name, p.number) for p in service.ports])
+        for name, service in topology.services.items()
+    }
+    assert found == {
+        "db": ("postgis/postgis:16-3.4", [("postgresql", 5432)]),
+        "cache": ("bitnami/redis:7.2", [("redis", 6380)]),
+        "search": (
+            "docker.elastic.co/elasticsearch/elasticsearch:8.13.0",
+            [("http", 9200), ("transport", 9300)],
+        ),
+        "broker": ("registry:5000/confluentinc/cp-kafka:7.6@sha256:ab12", [("kafka", 9092)]),
+        "mongo2": (None, [("mongodb", 27017)]),  # by its name
+        "redis-ui": ("rediscommander/redis-commander", [("port", 8081)]),
+    }
+    assert (
+        f"    image: postgis/postgis:16-3.4  # conflict: {tmp_path}/compose.yaml:2 says "
+        f"postgis/postgis:16-3.4; {tmp_path}/db.yaml:3 says postgres:15"
+        in imported.text.splitlines()
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "name", "product"),
+    [
+        ("postgres:16", "db", "postgres"),
+        ("ghcr.io/acme/postgres", "x", "postgres"),
+        ("localhost:5000/redis", "x", "redis"),
+        ("redis/redis-stack-server:latest", "x", "redis"),
+        ("nats@sha256:0123", "x", "nats"),
+        ("rabbitmq:3-management", "x", "rabbitmq"),
+        ("mongo", "x", "mongo"),
+        ("mysql/mysql-server:8.0", "x", "mysql"),
+        ("prom/prometheus", "x", "prometheus"),
+        ("grafana/grafana-oss", "x", "grafana"),
+        ("acme/api:1.0", "postgres-db", "postgres"),  # not a product's image: by name
+        (None, "redis2", "redis"),
+        (None, "Kafka Broker", "kafka"),
+        (None, "postgres-exporter", None),
+        ("acme/postgres-exporter", "pg", None),
+    ],
+)
+def test_product_of(image: str | None, name: str, product: str | None) -> None:
+    assert product_of(image, name) == product
+
+
+def test_health_goes_on_the_port_the_probe_calls(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n        - name: api\n          image: acme/api:1\n"
+        "          ports: [{name: http, containerPort: 8080}, {name: admin, containerPort: 9000}]\n"
+        "          livenessProbe: {httpGet: {path: /healthz, port: admin}}\n"
+    )
+    lines = import_paths([tmp_path]).text.splitlines()
+    assert lines[lines.index("    ports:") :] == [
+        "    ports:",
+        "      admin:",
+        "        port: 9000",
+        "        health: {path: /healthz}",
+        "      http: 8080",
+    ]

@@ -86,10 +86,12 @@ def _policies(
 
 
 def health_checks(plan: Plan, view: View, results: Sequence[SourceResult]) -> None:
-    """The health path most sources state, on the service's http port (else its only or
-    first port); the expected body when a source states it as JSON."""
+    """The health path most sources state (compose healthchecks, Kubernetes httpGet probes,
+    documents), on the port those sources call (else the service's http port, else its
+    first); the expected body when a source states it as JSON."""
     claims: dict[str, list[Claim[str]]] = {}
     expects: dict[Location, str] = {}
+    ports: dict[Location, int] = {}
     for result in results:
         for obs in result.services:
             key = view.names.key(obs.service)
@@ -97,11 +99,14 @@ def health_checks(plan: Plan, view: View, results: Sequence[SourceResult]) -> No
                 claims.setdefault(key, []).append(Claim(obs.health_path, obs.location, result.kind))
                 if obs.health_expect:
                     expects[obs.location] = obs.health_expect
+                if obs.health_port is not None:
+                    ports[obs.location] = obs.health_port
     for service in plan.services:
         sides = vote(claims.get(service.name, ()))
         if not sides:
             continue
-        port = _health_port(service)
+        called = {ports[c.location] for c in sides[0].claims if c.location in ports}
+        port = _health_port(service, called)
         if port is None:
             where = shown(sides[0].locations)
             service.notes.append(f"note: {where} states health {sides[0].value}; no port here")
@@ -112,8 +117,11 @@ def health_checks(plan: Plan, view: View, results: Sequence[SourceResult]) -> No
             port.health.comments.append(describe(sides[0], sides[1:]))
 
 
-def _health_port(service: PlanService) -> PlanPort | None:
-    found = service.port("http")
+def _health_port(service: PlanService, called: set[int]) -> PlanPort | None:
+    """The port a health check calls: one whose number the sources name, else the http
+    port, else the first."""
+    found = next((p for p in service.ports if p.number in called), None)
+    found = found or service.port("http")
     if found is None and service.ports:
         found = service.ports[0]
     return found

@@ -68,6 +68,9 @@ class PlanService:
     first: Location  # where the sources first name it
     aliases: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # comment lines under the service's key
+    image: str | None = None
+    image_comments: list[str] = field(default_factory=list)
+    product: str | None = None  # the well-known product it is (portplan._import_products)
     exposure: str | None = None
     exposure_comments: list[str] = field(default_factory=list)
     ports: list[PlanPort] = field(default_factory=list)
@@ -80,6 +83,7 @@ class PlanService:
         return Service(
             self.name,
             aliases=tuple(self.aliases),
+            image=self.image,
             ports=tuple(port.model() for port in self.ports),
             depends_on=tuple(Dependency(d.name, Location(PLAN)) for d in self.depends_on),
             location=Location(PLAN),
@@ -121,7 +125,7 @@ class Plan:
         """How many conflict comments the plan carries."""
         lines = [*self.notes]
         for service in self.services:
-            lines += service.notes + service.exposure_comments
+            lines += service.notes + service.exposure_comments + service.image_comments
             for port in service.ports:
                 lines += port.comments + (port.health.comments if port.health else [])
             for dependency in service.depends_on:

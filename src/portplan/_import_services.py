@@ -9,7 +9,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Final, TypeVar
 
 from portplan._import_plan import PlanPort, PlanService
-from portplan._import_vote import Claim, vote
+from portplan._import_products import main_port_name, other_port_name, product_of
+from portplan._import_vote import Claim, describe, vote
 from portplan._reconcile_names import Names
 from portplan._reconcile_ports import UNNAMED, listed_together, slot_of, slots
 from portplan.model import Location
@@ -17,33 +18,6 @@ from portplan.reconcile import Port, View, as_one_system
 from portplan.schema import MapOf
 from portplan.sources.base import SourceResult
 
-# The port a well-known product listens on is named after its protocol.
-PRODUCTS: Final = {
-    "postgres": "postgresql",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "mongo": "mongodb",
-    "redis": "redis",
-    "memcached": "memcached",
-    "nats": "nats",
-    "kafka": "kafka",
-    "zookeeper": "zookeeper",
-    "rabbitmq": "amqp",
-    "elasticsearch": "http",
-    "clickhouse": "http",
-    "prometheus": "http",
-    "grafana": "http",
-}
-# Other ports of those products, by number.
-PRODUCT_PORTS: Final = {
-    ("nats", 8222): "monitoring",
-    ("nats", 6222): "cluster",
-    ("rabbitmq", 15672): "management",
-    ("elasticsearch", 9300): "transport",
-    ("clickhouse", 9000): "native",
-}
-# A product's service may carry one of these after its name (postgres-db, redis2).
-PRODUCT_SUFFIXES: Final = frozenset({"db", "server", "cache", "primary", "replica", "broker"})
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
 _NAME: Final = re.compile(MapOf.key_pattern)  # what portplan.yaml takes as a name
@@ -65,7 +39,9 @@ def plan_services(
         defined = mentions.defined.get(key)
         name = _unique((_valid(defined) if defined else _slug(view.show(key))) or "service", taken)
         aliases = sorted(mentions.spellings[key] - {name})
-        services.append(PlanService(name, key, mentions.first[key], aliases))
+        service = PlanService(name, key, mentions.first[key], aliases)
+        _image(service, mentions.images.get(key, []))
+        services.append(service)
     _add_ports(services, view, health)
     _add_name_notes(services, view)
     return sorted(services, key=lambda service: (service.first, service.name))
@@ -82,12 +58,16 @@ class _Mentions:
         self.first: dict[str, Location] = {}
         self.defined: dict[str, str] = {}
         self.services: dict[str, None] = {}  # keys with a definition, port or dependency
+        self.images: dict[str, list[Claim[str]]] = {}
 
     def read(self, result: SourceResult) -> None:
         for obs in result.services:
             key = self.add(obs.service, obs.location, True)
             if key is not None and result.kind in DEFINING:
                 self.defined.setdefault(key, obs.service)
+            if key is not None and obs.image:
+                claim = Claim(obs.image, obs.location, result.kind)
+                self.images.setdefault(key, []).append(claim)
         for port in result.ports:
             self.add(port.service, port.location, True)
         for dep in result.dependencies:
@@ -109,6 +89,16 @@ class _Mentions:
         if service:
             self.services[key] = None
         return key
+
+
+def _image(service: PlanService, claims: list[Claim[str]]) -> None:
+    """The image most files give the service, and the product it is."""
+    sides = vote(claims)
+    if sides:
+        service.image = sides[0].value
+        if len(sides) > 1:
+            service.image_comments.append(describe(sides[0], sides[1:]))
+    service.product = product_of(service.image, service.key)
 
 
 def _slug(name: str) -> str:
@@ -168,7 +158,7 @@ def _separate(service: PlanService, ports: list[Port]) -> None:
     for port in ports:
         by_number.setdefault(port.obs.number, []).append(port)
     for number, stated in sorted(by_number.items()):
-        service.ports.append(_port(_other_name(service.key, number), stated, []))
+        service.ports.append(_port(other_port_name(service.product, number), stated, []))
 
 
 def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[PlanPort]:
@@ -217,27 +207,14 @@ def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http:
     """Ports no source names: the winner is the service's main port; a value that the same
     compose/Kubernetes file or the same line states beside it is another port of it."""
     main = _port(UNNAMED, ports, support)
-    product = next((v for k, v in PRODUCTS.items() if _is_product(service.key, k)), None)
-    name = product or ("http" if http else UNNAMED)
+    name = main_port_name(service.product) or ("http" if http else UNNAMED)
     main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
     service.ports.append(main)
     winners = [p for p in ports if p.obs.number == main.number]
     for number in sorted({p.obs.number for p in ports} - {main.number}):
         own = [p for p in ports if p.obs.number == number]
         if all(any(listed_together(p, q) for q in winners) for p in own):
-            service.ports.append(_port(_other_name(service.key, number), own, support))
-
-
-def _is_product(key: str, product: str) -> bool:
-    rest = key.removeprefix(product)
-    return rest != key and (not rest or rest.isdigit() or rest in PRODUCT_SUFFIXES)
-
-
-def _other_name(key: str, number: object) -> str:
-    for (product, known), name in PRODUCT_PORTS.items():
-        if _is_product(key, product) and known == number:
-            return name
-    return f"port-{number}"
+            service.ports.append(_port(other_port_name(service.product, number), own, support))
 
 
 def _add_name_notes(services: list[PlanService], view: View) -> None:

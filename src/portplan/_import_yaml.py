@@ -10,7 +10,8 @@ from typing import Any, Final
 
 from portplan._import_plan import Plan, PlanHealth, PlanPort, PlanReservation, PlanService
 
-_PLAIN: Final = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./()-]+)*")
+# A ':' inside a word is plain text (`postgres:16`); one at its end would make a key.
+_PLAIN: Final = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@:-]*(?<!:)(?: [A-Za-z0-9_./()-]+)*")
 # Plain scalars a YAML 1.1 or 1.2 reader would take for something else than a string.
 _SPECIAL: Final = frozenset(
     {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}
@@ -60,12 +61,16 @@ def _reservation(reservation: PlanReservation) -> str:
 
 
 def _service(service: PlanService) -> Iterator[str]:
-    empty = not (service.aliases or service.exposure or service.ports or service.depends_on)
+    empty = not (
+        service.aliases or service.image or service.exposure or service.ports or service.depends_on
+    )
     yield f"  {scalar(service.name)}:{' {}' if empty else ''}"
     for note in service.notes:
         yield f"    # {_one_line(note)}"
     if service.aliases:
         yield f"    aliases: [{', '.join(scalar(a) for a in service.aliases)}]"
+    if service.image:
+        yield f"    image: {scalar(service.image)}{_tail(service.image_comments)}"
     if service.exposure:
         yield f"    exposure: {service.exposure}{_tail(service.exposure_comments)}"
     if service.ports:

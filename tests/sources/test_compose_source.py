@@ -518,3 +518,42 @@ def test_bad_input_is_one_error(text: str, message: str) -> None:
 def test_published_zero_is_any_free_port() -> None:
     result = parse_compose('services:\n  a:\n    ports: ["0:80"]\n', "compose.yaml")
     assert port_rows(result) == [unpublished("a", 80, 3, 14)]
+
+
+def test_image_app_protocol_names_and_health_port() -> None:
+    """`image` (interpolated, the later file winning), a port without `name` named by its
+    `app_protocol`, and the port the healthcheck's URL calls."""
+    result = parse_compose(
+        "services:\n"
+        "  api:\n"
+        "    image: ${REGISTRY:-ghcr.io/acme}/api:1.2\n"
+        "    ports:\n"
+        "      - {target: 8080, published: '18080', app_protocol: HTTP}\n"
+        "      - {target: 9090, app_protocol: gRPC}\n"
+        "      - {target: 5000, name: admin, app_protocol: http}\n"
+        "      - {target: 5001, app_protocol: kubernetes.io/h2c}\n"
+        "    healthcheck: {test: [CMD, curl, -f, 'http://localhost:8080/live']}\n"
+        "  db: {image: 'postgres:16', expose: ['5432']}\n",
+        "compose.yaml",
+        {},
+    )
+    assert [(s.service, s.image, s.health_path, s.health_port) for s in result.services] == [
+        ("api", "ghcr.io/acme/api:1.2", "/live", 8080),
+        ("db", "postgres:16", None, None),
+    ]
+    assert [(p.service, p.number, p.port_name) for p in result.ports] == [
+        ("api", 8080, None),  # the healthcheck's
+        ("api", 18080, "http"),
+        ("api", 9090, "grpc"),
+        ("api", 5000, "admin"),
+        ("api", 5001, "http"),
+        ("db", 5432, None),
+    ]
+    assert result.errors == []
+
+
+def test_the_image_of_a_later_file_wins(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  api: {image: 'acme/api:1'}\n")
+    (tmp_path / "compose.override.yaml").write_text("services:\n  api: {image: 'acme/api:2'}\n")
+    result = read_compose([str(tmp_path / "compose.yaml"), str(tmp_path / "compose.override.yaml")])
+    assert [(s.service, s.image) for s in result.services] == [("api", "acme/api:2")]

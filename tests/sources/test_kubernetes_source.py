@@ -214,3 +214,41 @@ def test_detection(tmp_path: Path, name: str, head: str, kind: str | None) -> No
     path = tmp_path / name
     path.write_text(head)
     assert detect(str(path)) == kind
+
+
+def test_images_app_protocol_names_and_probe_health() -> None:
+    """A workload's first container's image; a Service port without `name` named by its
+    `appProtocol`; the first httpGet probe's path and (resolved) port as health check."""
+    result = parse_kubernetes(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n"
+        "  selector: {app: api}\n"
+        "  ports:\n"
+        "    - {port: 80, targetPort: 8080, appProtocol: kubernetes.io/h2c}\n"
+        "    - {port: 9090, appProtocol: grpc}\n"
+        "    - {port: 81, name: web, appProtocol: http}\n"
+        "---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+        "  template:\n"
+        "    metadata: {labels: {app: api}}\n"
+        "    spec:\n"
+        "      initContainers: [{name: init, image: busybox}]\n"
+        "      containers:\n"
+        "        - name: api\n"
+        "          image: ghcr.io/acme/api:1.2\n"
+        "          ports: [{name: http, containerPort: 8080}]\n"
+        "          readinessProbe: {httpGet: {path: /ready, port: http}}\n"
+        "        - name: sidecar\n"
+        "          image: envoyproxy/envoy:v1.30\n"
+        "          livenessProbe: {httpGet: {port: 9901}}\n",
+        "api.yaml",
+    )
+    assert [(s.service, s.image, s.health_path, s.health_port) for s in result.services] == [
+        ("api", None, None, None),  # the Service
+        ("api", "ghcr.io/acme/api:1.2", "/ready", 8080),  # the Deployment
+    ]
+    assert [(p.number, p.port_name) for p in result.ports if p.published is not None][:3] == [
+        (80, "http"),
+        (9090, "grpc"),
+        (81, "web"),
+    ]
+    assert result.errors == []

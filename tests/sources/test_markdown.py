@@ -1066,3 +1066,22 @@ def test_seed_004_compose_against_prose(shared: Path) -> None:
     assert ("airflow", "postgres", "env-url", 537, 45) in deps(result)
     via = sorted({d.via for d in result.dependencies})
     assert via == ["dependencies", "depends_on", "env-url", "table"]
+
+
+def test_compose_block_image_and_app_protocol_names() -> None:
+    text = (
+        "```yaml\nservices:\n  api:\n    image: acme/api:1.2\n    ports:\n"
+        "      - {target: 8080, published: 18080, app_protocol: http}\n"
+        "      - {target: 9090, name: metrics}\n"
+        "  db:\n    image: ${DB_IMAGE}\n    ports: ['5432:5432']\n```\n"
+    )
+    result = parse(text)
+    assert [(s.service, s.image) for s in result.services] == [
+        ("api", "acme/api:1.2"),
+        ("db", None),  # a template: what it names is not known here
+    ]
+    assert [(p.service, p.number, p.port_name) for p in result.ports] == [
+        ("api", 18080, "http"),
+        ("api", 9090, "metrics"),
+        ("db", 5432, None),
+    ]

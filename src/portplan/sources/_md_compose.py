@@ -21,6 +21,7 @@ from portplan.model import Exposure, Location
 from portplan.sources._md_blocks import Fence
 from portplan.sources._md_context import Collector
 from portplan.sources._md_env import Assignment, record
+from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
@@ -169,12 +170,14 @@ def _read(block: _Block, service: _Service) -> None:
         if reader is not None:
             reader(block, service, entry)
     mark = service.mark or service.entries[0].key_mark
+    image = next((e.value for e in service.entries if e.key == "image"), None)
     observation = ServiceObservation(
         service.name,
         block.at(service, mark),
         SOURCE,
         networks=tuple(service.networks),
         project=block.project(service),
+        image=image if isinstance(image, str) and "$" not in image else None,
     )
     block.ctx.result.services.append(observation)
 
@@ -208,16 +211,18 @@ def _port(
     if isinstance(item, YMap):
         mark = item.value_marks.get("published", item.value_marks.get("target", mark))
     location = block.at(service, mark, shift)
+    name = config.name or app_protocol_name(config.app_protocol)
     if config.published is None or not ports:
         observation = PortObservation(
-            service.name, config.target, location, SOURCE, protocol=config.protocol,
-            published=False, target=config.target, exposure=Exposure.INTERNAL,
+            service.name, config.target, location, SOURCE, port_name=name,
+            protocol=config.protocol, published=False, target=config.target,
+            exposure=Exposure.INTERNAL,
         )  # fmt: skip
         block.ctx.port(observation)
         return
     first, _, last = config.published.partition("-")
     observation = PortObservation(
-        service.name, int(first), location, SOURCE, protocol=config.protocol,
+        service.name, int(first), location, SOURCE, port_name=name, protocol=config.protocol,
         address=config.host_ip, published=True, target=config.target,
         exposure=published_exposure(config.host_ip),
         range_end=int(last) if last and int(last) != int(first) else None,

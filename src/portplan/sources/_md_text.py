@@ -240,6 +240,18 @@ def kind_of(text: str) -> str | None:
     return PORT_KINDS.get(re.sub(r"[^a-z]", "", text.lower()))
 
 
+def app_protocol_name(app_protocol: str | None) -> str | None:
+    """The port name an application protocol gives (compose `app_protocol`, Kubernetes
+    `appProtocol`): "HTTP" and "kubernetes.io/h2c" -> http, "gRPC" -> grpc,
+    "kubernetes.io/ws" -> ws; any other, itself as a name ("postgresql")."""
+    if not app_protocol:
+        return None
+    word = app_protocol.lower().removeprefix("kubernetes.io/")
+    if word == "h2c":  # HTTP/2 over cleartext
+        return "http"
+    return kind_of(word) or re.sub(r"[^a-z0-9]+", "-", word).strip("-") or None
+
+
 # The exposure a phrase states: the one table of exposure words every source uses.
 exposure_of: Final = exposure_word
 

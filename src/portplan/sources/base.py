@@ -107,11 +107,13 @@ class ServiceObservation:
     technology: str | None = None
     exposure: Exposure | None = None
     networks: tuple[str, ...] = ()
-    health_path: str | None = None
+    health_path: str | None = None  # what its health check calls (compose, httpGet probe)
     health_expect: str | None = None
+    health_port: int | None = None  # the port the health check calls, when stated
     phase: str | None = None  # "Phase 2", "Post-Launch"
     aliases: tuple[str, ...] = ()  # other names the source gives it ("Data Bridge -> data-bridge")
     project: str | None = None  # compose: the project (or Markdown block) that defines it
+    image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ from portplan.compose import (
 )
 from portplan.compose.ports import number_offset, published_range
 from portplan.model import Exposure, Location
+from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -61,7 +62,7 @@ HEALTH_URL: Final = re.compile(
 )
 _LIST_KEYS: Final = ("ports", "expose", "env_file")
 _KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
-_SINGLE_KEYS: Final = ("network_mode",)
+_SINGLE_KEYS: Final = ("network_mode", "image")
 _MERGED: Final = frozenset(_LIST_KEYS + _KEYED_KEYS + _SINGLE_KEYS)
 # What each key may hold (the compose specification's schema); anything else is an error.
 _SHAPES: Final[dict[str, tuple[type, ...]]] = {
@@ -73,6 +74,7 @@ _SHAPES: Final[dict[str, tuple[type, ...]]] = {
     "networks": (YSeq, YMap),
     "healthcheck": (YMap,),
     "network_mode": (str,),
+    "image": (str,),
 }
 _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}
 _RESET, _OVERRIDE = "!reset", "!override"
@@ -97,7 +99,7 @@ class _Service:
     location: Location
     lists: dict[str, list[_Entry]] = field(default_factory=dict)  # ports, expose, env_file
     keyed: dict[str, dict[str, _Entry]] = field(default_factory=dict)  # environment, ...
-    single: dict[str, _Entry] = field(default_factory=dict)  # network_mode
+    single: dict[str, _Entry] = field(default_factory=dict)  # network_mode, image
 
 
 @dataclass
@@ -309,14 +311,17 @@ def _observe_all(project: _Project) -> None:
 
 def _observe(service: _Service, project: _Project) -> None:
     networks = tuple(service.keyed.get("networks", {}))
+    health_path, health_port = _healthcheck(service, project)
     project.result.services.append(
         ServiceObservation(
             service.name,
             service.location,
             KIND,
             networks=networks,
-            health_path=_healthcheck(service, project),
+            health_path=health_path,
+            health_port=health_port,
             project=project.files[0],
+            image=_single(service, "image", project),
         )
     )
     for key, reader in _READERS.items():
@@ -393,7 +398,8 @@ def _port_location(entry: _Entry, project: _Project, host_mode: bool) -> Locatio
 
 
 def _port(service: str, config: PortConfig, location: Location, host: bool) -> PortObservation:
-    common: dict[str, Any] = {"port_name": config.name, "protocol": config.protocol}
+    name = config.name or app_protocol_name(config.app_protocol)
+    common: dict[str, Any] = {"port_name": name, "protocol": config.protocol}
     if host:  # compose discards the mapping: the container's port is the host's
         return PortObservation(
             service, config.target, location, KIND, published=True, target=config.target, **common
@@ -459,7 +465,12 @@ def _port_text(text: str) -> bool:
 
 
 def _network_mode(service: _Service, project: _Project) -> str | None:
-    entry = service.single.get("network_mode")
+    return _single(service, "network_mode", project)
+
+
+def _single(service: _Service, key: str, project: _Project) -> str | None:
+    """The interpolated text of a key that holds one string (network_mode, image)."""
+    entry = service.single.get(key)
     return None if entry is None else _text(entry.value, entry.location, service.name, project)
 
 
@@ -530,34 +541,38 @@ def _env_file_spec(value: Any) -> tuple[Any, bool]:
     return value, True
 
 
-def _healthcheck(service: _Service, project: _Project) -> str | None:
-    """The path a healthcheck's URL calls; its port becomes an observation of the service."""
+def _healthcheck(service: _Service, project: _Project) -> tuple[str | None, int | None]:
+    """The path and port a healthcheck's URL calls; the port also becomes an observation
+    of the service."""
     health = service.keyed.get("healthcheck", {})
     test, disable = health.get("test"), health.get("disable")
     if test is None or (disable is not None and disable.value is True):
-        return None
+        return None, None
     node = test.node if isinstance(test.node, YSeq) else None
     words = zip(node, node.item_marks, strict=False) if node is not None else [(test.value, None)]
-    path = None
+    found: tuple[str | None, int | None] = (None, None)
     for word, mark in words:
         where = _at(test.location.file, mark) if mark else test.location
-        found = _health_url(service.name, _scalar(word), where, project)
-        path = path or found
-    return path
+        url = _health_url(service.name, _scalar(word), where, project)
+        found = found if found[0] else url
+    return found
 
 
-def _health_url(service: str, word: str, where: Location, project: _Project) -> str | None:
+def _health_url(
+    service: str, word: str, where: Location, project: _Project
+) -> tuple[str | None, int | None]:
     found = HEALTH_URL.search(word)
     if found is None:
-        return None
-    if found.group("port"):
-        port = int(found.group("port"))
-        if 0 < port <= 65535:
-            location = project.at(where, word, found.start("port"))
-            project.result.ports.append(
-                PortObservation(service, port, location, KIND, published=False, target=port)
-            )
-    return found.group("path") or "/"
+        return None, None
+    port = int(found.group("port")) if found.group("port") else None
+    if port is not None and 0 < port <= 65535:
+        location = project.at(where, word, found.start("port"))
+        project.result.ports.append(
+            PortObservation(service, port, location, KIND, published=False, target=port)
+        )
+    else:
+        port = None
+    return found.group("path") or "/", port
 
 
 _READERS: Final[dict[str, Callable[[_Service, _Project], None]]] = {

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from portplan import yamlload
 from portplan.model import Exposure, Location
+from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
@@ -162,13 +163,14 @@ def _port_number(value: Any) -> int | None:
 # --- Services ---------------------------------------------------------------------------
 
 
-def _declare(document: YMap, manifest: _File) -> str | None:
-    """The resource's name (None without one), recorded as a service."""
+def _declare(document: YMap, manifest: _File, **facts: Any) -> str | None:
+    """The resource's name (None without one), recorded as a service with `facts` (the
+    other fields of its ServiceObservation)."""
     metadata = _map(document.get("metadata"))
     name = metadata.get("name") if metadata is not None else None
     if not name or metadata is None:
         return None
-    service = ServiceObservation(str(name), manifest.at(metadata, "name"), KIND)
+    service = ServiceObservation(str(name), manifest.at(metadata, "name"), KIND, **facts)
     manifest.result.services.append(service)
     return str(name)
 
@@ -201,7 +203,11 @@ def _target(entry: YMap, selector: YMap | None, manifest: _File) -> int | None:
 def _service_port(
     name: str, entry: YMap, balanced: bool, target: int | None, manifest: _File
 ) -> None:
+    app_protocol = entry.get("appProtocol")
     port_name = str(entry["name"]) if entry.get("name") else None
+    port_name = port_name or app_protocol_name(
+        app_protocol if isinstance(app_protocol, str) else None
+    )
     protocol = str(entry.get("protocol") or "TCP").lower()
     for key, published in (("port", balanced), ("nodePort", True)):
         number = _port_number(entry.get(key))
@@ -226,13 +232,34 @@ def _service_port(
 
 
 def _workload(document: YMap, manifest: _File) -> None:
-    name = _declare(document, manifest)
+    spec = _pod_spec(document)
+    containers = _containers(spec)
+    image = next(
+        (c.get("image") for c in _seq(spec.get("containers")) if isinstance(c, YMap)), None
+    )
+    path, port = _health(containers)
+    facts = {"image": str(image) if image else None, "health_path": path, "health_port": port}
+    name = _declare(document, manifest, **facts)
     if name is None:
         return
-    spec = _pod_spec(document)
     host = spec.get("hostNetwork") is True
-    for container in _containers(spec):
+    for container in containers:
         _container(name, container, host, manifest)
+
+
+def _health(containers: list[YMap]) -> tuple[str | None, int | None]:
+    """The path and port of the first `httpGet` probe (liveness, readiness, then startup,
+    container by container): the workload's health check."""
+    for container in containers:
+        named = _named_ports(container)
+        for probe in PROBES:
+            action = _map((_map(container.get(probe)) or YMap()).get("httpGet"))
+            if action is not None:
+                port = action.get("port")
+                number = named.get(port) if isinstance(port, str) else _port_number(port)
+                path = action.get("path")
+                return (str(path) if path else "/"), number
+    return None, None
 
 
 def _pods(document: YMap) -> _Pods:
