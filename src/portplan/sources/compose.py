@@ -4,9 +4,9 @@ A project is one or more files (`compose.yaml` + `compose.override.yaml`, `-f a 
 merged as the compose specification says: `ports` and `expose` of later files are added
 (an entry equal to one of an earlier file is the same entry), `env_file` is appended;
 `environment`, `depends_on`, `networks` (lists or maps) and `healthcheck` are merged key
-by key, the later file winning; `network_mode` is replaced. `!reset` removes what the
-earlier files said, `!override` replaces it. Values are interpolated as compose does, from
-the process environment first and then from the project's `.env`
+by key, the later file winning; `network_mode` and `image` are replaced. `!reset` removes
+what the earlier files said, `!override` replaces it. Values are interpolated as compose
+does, from the process environment first and then from the project's `.env`
 (`portplan.compose.load_environment`); a `${VAR}` nothing sets becomes a
 `VariableObservation(sets=False)`.
 
@@ -16,8 +16,11 @@ there is one): published ports carry the host address, protocol, target, `range_
 `8000-8010:80`) and an exposure (all interfaces: public; loopback: local; a private
 address: internal); unpublished ones (`"80"`, `expose`) are internal. With
 `network_mode: host` compose discards `ports` mappings: the container's own port is the
-one used on the host. A healthcheck that calls `http://localhost:8080/...` states port
-8080 of its service.
+one used on the host. A long-syntax port without `name` is named by its `app_protocol`
+(`http`, `grpc`...). A healthcheck that calls `http://localhost:8080/...` states port 8080
+of its service, and its path and port are the service's health check. `image` is recorded.
+
+No error quotes the file: each says what is wrong and where (the text may hold a secret).
 """
 
 from __future__ import annotations

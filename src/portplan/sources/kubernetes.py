@@ -7,7 +7,10 @@ StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod) gi
 container's `ports` (a `hostPort` is published on the node, at `hostIP`; with
 `hostNetwork: true` the container port is the node's) and the port of its `httpGet`,
 `tcpSocket` and `grpc` probes, named ports resolved, under the workload's name; `env`
-entries are read like compose `environment`. Manifests of other kinds are ignored.
+entries are read like compose `environment`. The workload's service records its first
+container's `image` and, as its health check, the path and port of the first `httpGet`
+probe (liveness, readiness, then startup). A Service port without `name` is named by its
+`appProtocol`. Manifests of other kinds are ignored.
 
 A document that cannot be parsed is one "could not read" error; the other documents of
 the file are still read.
