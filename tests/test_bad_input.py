@@ -14,7 +14,7 @@ CASES = [
     (
         "wrong type",
         "services:\n  api:\n    ports:\n      http: true\n",
-        "bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got a boolean (true)",
+        "bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got a boolean",
     ),
     (
         "unknown key",
@@ -33,23 +33,26 @@ CASES = [
     (
         "port too big",
         "services:\n  api: {ports: {http: 70000}}\n",
-        "bad.yaml:2:23: services.api.ports.http: expected an integer 1-65535, got 70000",
+        "bad.yaml:2:23: services.api.ports.http: expected an integer 1-65535, got an integer "
+        "above 65535",
     ),
     (
         "port zero",
         "services:\n  api: {ports: {http: {port: 0}}}\n",
-        "bad.yaml:2:30: services.api.ports.http.port: expected an integer 1-65535, got 0",
+        "bad.yaml:2:30: services.api.ports.http.port: expected an integer 1-65535, got an "
+        "integer below 1",
     ),
     (
         "port 80a",
         "services:\n  api:\n    ports:\n      http: 80a\n",
-        'bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got "80a"',
+        "bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got a string of 3 "
+        "characters",
     ),
     (
         "grpc 5oo51",
         "services:\n  token-engine:\n    ports:\n      grpc: {port: 5oo51}\n",
         "bad.yaml:4:20: services.token-engine.ports.grpc.port: expected an integer 1-65535, "
-        'got "5oo51"',
+        "got a string of 5 characters",
     ),
     ("empty", "", "bad.yaml:1:1: the file is empty; expected a mapping with 'services'"),
     (
@@ -66,19 +69,19 @@ CASES = [
         "bad status",
         "services:\n  api: {status: running}\n",
         "bad.yaml:2:17: services.api.status: expected one of active, planned, reserved, "
-        'deprecated, got "running"',
+        "deprecated, got a string of 7 characters",
     ),
     (
         "bad range",
         "ranges:\n  core: {ports: 8009-8000, category: core}\n",
         "bad.yaml:2:17: ranges.core.ports: expected a port or a port range such as 8000-8009 or "
-        '"8020+", got "8009-8000"',
+        '"8020+", got a string of 9 characters',
     ),
     (
         "bad duration",
         "services:\n  api: {latency: {target: fast}}\n",
         'bad.yaml:2:27: services.api.latency.target: expected a duration such as 10ms, "<50ms" '
-        'or 0.5s, got "fast"',
+        "or 0.5s, got a string of 4 characters",
     ),
 ]
 

@@ -6,6 +6,7 @@ runs `portplan reconcile`, `portplan import` and (for a plan) `portplan check` t
 CLI's main(), and asserts the value appears nowhere in standard output or standard error,
 that no command fails with an internal error (whose traceback would be logged), and that
 the breakage *is* reported, exactly (a file not read at all would leak nothing either).
+An internal error, forced, must leave the value out of its message and its log too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from portplan import rules
 from portplan.cli import main
+from portplan.model import Topology
 
 PLANTED = "Zq7"
 
@@ -108,6 +111,23 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
             "file",
         ],
     ),
+    "kubernetes-tag-and-alias": (
+        {
+            "app.yaml": (
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: tagged}\nstringData:\n"
+                "  password: !!int Zq7k8sTag\n"
+                "---\n"
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: aliased}\nstringData:\n"
+                "  password: *Zq7k8sAlias\n"
+            ),
+        },
+        [
+            "could not read {d}/app.yaml:5:13: expected an integer for tag !!int, got a string of "
+            "9 characters",
+            "could not read {d}/app.yaml:11:13: unknown alias: no anchor of that name is defined "
+            "before it (a value starting with '*' must be quoted)",
+        ],
+    ),
     "markdown-compose-fragment": (
         {
             "README.md": (
@@ -125,10 +145,70 @@ IMPORT_WARNINGS = {
     ]
 }
 PLAN = "version: 1\nservices:\n  api:\n    ports: {http: 8080}\n    environment:\n"
-BROKEN_PLAN = PLAN + '      DB_PASSWORD: "Zq7planQuote\n'
-PLAN_ERROR = (
-    'portplan: error: {d}/portplan.yaml:6:20: unclosed quoted string: no closing " before '
-    "the end of the file\n"
+# name -> (the plan, the one line `portplan check` and `portplan reconcile` print for it)
+PLAN_CASES: dict[str, tuple[str, str]] = {
+    "unclosed-quote": (
+        PLAN + '      DB_PASSWORD: "Zq7planQuote\n',
+        '6:20: unclosed quoted string: no closing " before the end of the file',
+    ),
+    "tag": (
+        PLAN + "      password: !!int Zq7planTag\n",
+        "6:17: expected an integer for tag !!int, got a string of 10 characters",
+    ),
+    "alias": (
+        PLAN + "      PASSWORD: *Zq7planAlias\n",
+        "6:17: unknown alias: no anchor of that name is defined before it (a value starting "
+        "with '*' must be quoted)",
+    ),
+    "bad-start": (
+        PLAN + "      PASSWORD: @Zq7planAt\n",
+        "6:17: a plain value cannot start with @ ` % | or > here: quote the value",
+    ),
+    "alias-bomb": (
+        "version: 1\nx: &Zq7bomb ["
+        + ", ".join(["lol"] * 9)
+        + "]\n"
+        + "".join(
+            f"y{i}: &y{i} [{', '.join(['*' + (f'y{i - 1}' if i else 'Zq7bomb')] * 9)}]\n"
+            for i in range(6)
+        ),
+        "7:10: this alias makes the document expand past 100,000 nodes; refusing a possible "
+        "alias bomb",
+    ),
+    "environment-as-text": (
+        "version: 1\nservices:\n  api:\n    environment: PASSWORD=Zq7planText\n",
+        "4:18: services.api.environment: expected a mapping of variables or a list of "
+        "KEY=value, got a string of 20 characters",
+    ),
+    "environment-key": (
+        "version: 1\nservices:\n  api:\n    environment: {PASSWORD=Zq7planKey: 1}\n",
+        "4:19: services.api.environment: expected an environment variable name, got a key of "
+        "19 characters",
+    ),
+    "port-as-text": (
+        'version: 1\nservices:\n  api:\n    ports: {http: "Zq7planPort"}\n',
+        "4:19: services.api.ports.http: expected an integer 1-65535, got a string of 11 characters",
+    ),
+    "status": (
+        "version: 1\nservices:\n  api: {status: Zq7planStatus}\n",
+        "3:17: services.api.status: expected one of active, planned, reserved, deprecated, "
+        "got a string of 13 characters",
+    ),
+    "health": (
+        "version: 1\nservices:\n  api:\n    ports: {http: {port: 80, health: Zq7planHealth}}\n",
+        "4:38: services.api.ports.http.health: expected an HTTP path starting with /, got a "
+        "string of 13 characters",
+    ),
+    "text-as-list": (
+        "version: 1\nservices:\n  api: {purpose: [Zq7planList]}\n",
+        "3:18: services.api.purpose: expected text, got a list",
+    ),
+}
+# Numbers are values too: a port out of range is placed, not quoted.
+NUMBER = "271828"
+NUMBER_PLAN = f"version: 1\nservices:\n  api:\n    ports: {{http: {NUMBER}}}\n"
+NUMBER_ERROR = (
+    "4:19: services.api.ports.http: expected an integer 1-65535, got an integer above 65535"
 )
 
 
@@ -142,11 +222,11 @@ def _tree(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
     return tmp_path
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+def _run(capsys: pytest.CaptureFixture[str], *args: str, planted: str = PLANTED) -> tuple[int, str]:
     code = main(list(args))
     captured = capsys.readouterr()
     everything = captured.out + captured.err
-    assert PLANTED not in everything
+    assert planted not in everything
     assert code in (0, 1, 2)  # never 3: an internal error logs a traceback
     return code, everything
 
@@ -181,11 +261,91 @@ def test_broken_sources_are_reported_without_quoting(
         assert _import_warnings(output) == _filled(IMPORT_WARNINGS.get(case, expected), folder)
 
 
+@pytest.mark.parametrize("case", sorted(PLAN_CASES))
 def test_broken_plan_is_reported_without_quoting(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, error = PLAN_CASES[case]
+    _plan_fails_with(tmp_path, capsys, text, error, PLANTED)
+
+
+def test_a_number_out_of_range_is_not_quoted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = _tree(tmp_path, {"portplan.yaml": BROKEN_PLAN, "compose.yaml": "services: {}\n"})
+    _plan_fails_with(tmp_path, capsys, NUMBER_PLAN, NUMBER_ERROR, NUMBER)
+
+
+def _plan_fails_with(
+    folder: Path, capsys: pytest.CaptureFixture[str], text: str, error: str, planted: str
+) -> None:
+    _tree(folder, {"portplan.yaml": text, "compose.yaml": "services: {}\n"})
     plan = str(folder / "portplan.yaml")
     for args in (["check", "-f", plan], ["reconcile", "-f", plan, str(folder)]):
-        code, output = _run(capsys, *args)
-        assert (code, output) == (2, PLAN_ERROR.replace("{d}", str(folder)))
+        code, output = _run(capsys, *args, planted=planted)
+        assert (code, output) == (2, f"portplan: error: {plan}:{error}\n")
+
+
+class _Bug(Exception):
+    """Stands for any library's exception whose message quotes a value."""
+
+
+def test_an_internal_error_quotes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug (simulated: the rules crash on a value of the plan, through a chain of two
+    exceptions) exits 3 with the exception's type and the log's path; the log holds the
+    frames and the types, not the value."""
+
+    def crashing_rules(topology: Topology, context: object = None) -> list[object]:
+        value = topology.services["api"].environment[0].value
+        try:
+            int(str(value))
+        except ValueError as exc:
+            raise _Bug(f"cannot use {value}") from exc
+        return []
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    monkeypatch.setenv("PORTPLAN_LOG_DIR", str(logs))
+    monkeypatch.setattr(rules, "run", crashing_rules)
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(PLAN + "      DB_PASSWORD: Zq7crash\n", encoding="utf-8")
+    assert main(["check", "-f", str(plan)]) == 3
+    captured = capsys.readouterr()
+    (log,) = logs.iterdir()
+    assert (captured.out, captured.err) == (
+        "",
+        f"portplan: unexpected error: _Bug (traceback in {log})\n",
+    )
+    text = log.read_text(encoding="utf-8")
+    assert PLANTED not in text
+    headlines = [line for line in text.splitlines() if not line.startswith(" ")]
+    withheld = "(its message is left out: it may quote a value from the input)"
+    assert headlines == [
+        "Traceback (most recent call last):",
+        f"ValueError {withheld}",
+        "",
+        "The exception above led to this one:",
+        "",
+        "Traceback (most recent call last):",
+        f"tests.test_no_secret_leaks._Bug {withheld}",
+    ]
+    assert ", in crashing_rules\n" in text and ", in check_file\n" in text
+
+
+def test_an_internal_error_without_a_log_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crashing_rules(topology: Topology, context: object = None) -> list[object]:
+        raise _Bug(f"cannot use {PLANTED}")
+
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("PORTPLAN_LOG_DIR", str(missing))
+    monkeypatch.setattr(rules, "run", crashing_rules)
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(PLAN + "      DB_PASSWORD: x\n", encoding="utf-8")
+    assert main(["check", "-f", str(plan)]) == 3
+    assert capsys.readouterr().err == (
+        f"portplan: unexpected error: _Bug (no traceback log: cannot write in {missing}: "
+        "No such file or directory)\n"
+    )

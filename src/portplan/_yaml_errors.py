@@ -52,7 +52,8 @@ def _dash(char: str, problem: Mark, context: Mark | None) -> tuple[Mark, str]:
 
 
 def _bad_start(char: str, problem: Mark, context: Mark | None) -> tuple[Mark, str]:
-    return problem, f"found {char!r}, which cannot start a YAML value: quote the value"
+    # The character is the value's own first one: the message names the set, not which.
+    return problem, "a plain value cannot start with @ ` % | or > here: quote the value"
 
 
 def _escape(char: str, problem: Mark, context: Mark | None) -> tuple[Mark, str]:
@@ -83,7 +84,9 @@ def translate(exc: Exception, filename: str, text: str) -> YAMLInputError:
     """A YAMLInputError for any exception PyYAML's C parser raises."""
     problem_mark = _to_mark(getattr(exc, "problem_mark", None))
     if problem_mark is None:
-        return YAMLInputError(filename, None, None, f"invalid YAML: {_one_line(str(exc))}")
+        # str(exc) may quote the text; the problem and reason are libyaml's fixed wording.
+        reason = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "unreadable"
+        return YAMLInputError(filename, None, None, f"invalid YAML: {_one_line(str(reason))}")
     context_mark = _to_mark(getattr(exc, "context_mark", None))
     problem: str = getattr(exc, "problem", None) or "invalid YAML"
     context: str | None = getattr(exc, "context", None)

@@ -26,6 +26,7 @@ from portplan._yaml_tree import (
     new_seq,
     node_size,
     resolve_plain,
+    shape,
     too_deep,
 )
 
@@ -93,10 +94,13 @@ class _Builder:
         mark = _mark(event)
         name: str = event.anchor
         if name not in self.anchors:
-            what = f"unknown alias '*{name}': no anchor '&{name}' is defined before it"
+            what = (
+                "unknown alias: no anchor of that name is defined before it "
+                "(a value starting with '*' must be quoted)"
+            )
             raise fail(self.filename, mark, what)
         value = self.anchors[name]
-        self.budget.spend(node_size(value, self.sizes), name, mark)
+        self.budget.spend(node_size(value, self.sizes), mark)
         self._add(value, mark, False)
 
     def collection_start(self, event: NodeEvent) -> None:
@@ -194,10 +198,8 @@ def _scalar_value(filename: str, event: Any, mark: Mark) -> Any:
 def _typed(filename: str, short: str, text: str, mark: Mark) -> Any:
     types, noun = _TAG_KINDS[short]
     value: Any = resolve_plain(text)
-    if isinstance(value, bool) and bool not in types:
-        value = text
-    if not isinstance(value, types):
-        raise fail(filename, mark, f"expected {noun} for tag !!{short}, got {text!r}")
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        raise fail(filename, mark, f"expected {noun} for tag !!{short}, got {shape(value)}")
     typed: Any = value  # (isinstance against a tuple of types narrows to `object`)
     return float(typed) if short == "float" else typed
 

@@ -294,7 +294,7 @@ class _Parser:
         if name not in self.anchors:
             raise HandOver
         value = self.anchors[name]
-        self.budget.spend(node_size(value, self.sizes), name, mark)
+        self.budget.spend(node_size(value, self.sizes), mark)
         return value
 
 

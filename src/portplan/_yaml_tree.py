@@ -196,13 +196,13 @@ class AliasBudget:
         self.limit = max(ALIAS_NODES_FLOOR, ALIAS_NODES_PER_CHAR * text_length)
         self.produced = 0
 
-    def spend(self, size: int, name: str, mark: Mark) -> None:
+    def spend(self, size: int, mark: Mark) -> None:
         """Account for an alias to a value of `size` nodes; refuse past the limit."""
         self.produced += size
         limit = self.limit
         if self.produced > limit:
             what = (
-                f"alias '*{name}' makes the document expand past {limit:,} nodes; "
+                f"this alias makes the document expand past {limit:,} nodes; "
                 "refusing a possible alias bomb"
             )
             raise fail(self.filename, mark, what)
@@ -221,17 +221,26 @@ def node_size(value: Any, memo: dict[int, int]) -> int:
     return size
 
 
-_KIND_NAMES: Final = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+_KIND_NAMES: Final = {bool: "a boolean", int: "an integer", float: "a decimal number"}
 
 
-def describe(value: Any) -> str:
-    """A noun phrase for the kind of `value`, for messages."""
-    if isinstance(value, YMap):
+def shape(value: Any) -> str:
+    """A noun phrase for what `value` is, for messages: its kind and size, never its text.
+
+    Every message about a value from the user's files describes it this way, so that no
+    secret value can reach the output: "a string of 6 characters", "an integer", "a list".
+    """
+    if isinstance(value, str):
+        count = len(value)
+        if count == 0:
+            return "an empty string"
+        return f"a string of {count} character{'' if count == 1 else 's'}"
+    if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, YSeq):
+    if isinstance(value, list):
         return "a list"
     if value is None:
-        return "null"
+        return "nothing (null)"
     return _KIND_NAMES.get(type(value), type(value).__name__)
 
 
@@ -244,7 +253,7 @@ def apply_merges(filename: str, target: YMap, sources: list[tuple[Any, Mark]]) -
             for item in value:
                 _merge_one(target, item)
         else:
-            what = f"merge key '<<' expects a mapping or a list of mappings, got {describe(value)}"
+            what = f"merge key '<<' expects a mapping or a list of mappings, got {shape(value)}"
             raise fail(filename, mark, what)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portplan.errors import InputError
-from portplan.yamlload import Mark, YMap, YSeq
+from portplan.yamlload import Mark, YMap, YSeq, shape
 
 Json = dict[str, Any]
 
@@ -35,36 +35,19 @@ class Ctx:
         path = f"{self.path}[{key}]" if isinstance(key, int) else _join(self.path, key)
         return Ctx(self.file, path, mark or self.mark)
 
-    def fail(self, expected: str, value: object) -> SchemaError:
+    def fail(self, expected: str, value: object, got: str | None = None) -> SchemaError:
+        """`expected ..., got <the value's shape>`: a value is never quoted (it may be secret)."""
         line = self.mark.line if self.mark else None
         column = self.mark.column if self.mark else None
         where = f"{self.path}: " if self.path else ""
-        return SchemaError(
-            self.file, line, column, f"{where}expected {expected}, got {_show(value)}"
-        )
+        got = got or shape(value)
+        return SchemaError(self.file, line, column, f"{where}expected {expected}, got {got}")
 
 
 def _join(path: str, key: str) -> str:
     if not path:
         return key
     return f"{path}.{key}" if re.fullmatch(r"[\w.-]+", key) else f"{path}[{key!r}]"
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f'"{shown}"'
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 class Spec:
@@ -139,7 +122,16 @@ class Int(Spec):
     def check(self, value: object, ctx: Ctx) -> None:
         ok = isinstance(value, int) and not isinstance(value, bool)
         if not ok or not self.minimum <= value <= self.maximum:  # type: ignore[operator]
-            raise ctx.fail(self.expected or f"an integer {self.minimum}-{self.maximum}", value)
+            expected = self.expected or f"an integer {self.minimum}-{self.maximum}"
+            raise ctx.fail(expected, value, self.outside(value))
+
+    def outside(self, value: object) -> str | None:
+        """`an integer above 65535` for an integer out of range (else None): where, not what."""
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        if value < self.minimum:
+            return f"an integer below {self.minimum}"
+        return f"an integer above {self.maximum}" if value > self.maximum else None
 
     def json_schema(self) -> Json:
         return self._with_description(
@@ -168,12 +160,14 @@ class Pattern(Spec):
     expected: str
     json: Json
     description: str = ""
+    numbers: Int | None = None  # the range of the integers it takes, for the message
 
     def check(self, value: object, ctx: Ctx) -> None:
         try:
             self.parse(value)
         except ValueError:
-            raise ctx.fail(self.expected, value) from None
+            got = self.numbers.outside(value) if self.numbers else None
+            raise ctx.fail(self.expected, value, got) from None
 
     def json_schema(self) -> Json:
         return self._with_description(dict(self.json))
@@ -220,14 +214,16 @@ class MapOf(Spec):
     value: Spec
     description: str = ""
     key_pattern: str = r"[A-Za-z0-9][\w .\-/]*"
+    key_expected: str = "a name of letters, digits, '-', '_', '.', '/' or spaces"
 
     def check(self, value: object, ctx: Ctx) -> None:
         if not isinstance(value, dict):
             raise ctx.fail("a mapping", value)
         for key, item in value.items():
-            key_ctx = ctx.child(key, _key_mark(value, key))
             if not re.fullmatch(self.key_pattern, key):
-                raise key_ctx.fail("a name of letters, digits, '-', '_', '.' or spaces", key)
+                # Not a name, so perhaps a value written as a key: not quoted, nor in the path.
+                key_ctx = Ctx(ctx.file, ctx.path, _key_mark(value, key) or ctx.mark)
+                raise key_ctx.fail(self.key_expected, key, f"a key of {len(key)} characters")
             self.value.check(item, ctx.child(key, _value_mark(value, key)))
 
     def json_schema(self) -> Json:
@@ -259,7 +255,7 @@ class Obj(Spec):
             spec.check(item, ctx.child(key, _value_mark(value, key)))
         for key in self.required:
             if key not in value:
-                raise ctx.fail(f"a mapping with the key '{key}'", value)
+                raise ctx.fail(f"a mapping with the key '{key}'", value, "a mapping without it")
 
     def _unknown(self, key: str, ctx: Ctx) -> SchemaError:
         near = difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.6)
@@ -405,6 +401,7 @@ RANGE = Pattern(
     'a port or a port range such as 8000-8009 or "8020+"',
     {"type": ["integer", "string"], "pattern": r"^\s*\d+\s*((-|\.\.)\s*\d+|\+)?\s*$"},
     description="A port (8080) or an inclusive range (8000-8009); '8020+' runs to 65535.",
+    numbers=PORT_NUMBER,
 )
 DURATION = Pattern(
     parse_duration_ms,
@@ -469,6 +466,7 @@ PORT_SHORT = Pattern(
     "an integer 1-65535",
     {"type": ["integer", "string"], "pattern": r"^\d+(/(tcp|udp|sctp))?$"},
     description="Short form: 8080, or '5353/udp'.",
+    numbers=PORT_NUMBER,
 )
 PORT = OneOf(((int, PORT_SHORT), (str, PORT_SHORT), (dict, PORT_LONG)), "an integer 1-65535")
 
@@ -488,7 +486,14 @@ parse_short_port = _parse_short_port
 
 ENVIRONMENT = OneOf(
     (
-        (dict, MapOf(AnyValue(), key_pattern=r"[A-Za-z_][A-Za-z0-9_.\-]*")),
+        (
+            dict,
+            MapOf(
+                AnyValue(),
+                key_pattern=r"[A-Za-z_][A-Za-z0-9_.\-]*",
+                key_expected="an environment variable name",
+            ),
+        ),
         (list, ListOf(Str())),
     ),
     "a mapping of variables or a list of KEY=value",

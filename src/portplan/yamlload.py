@@ -23,9 +23,18 @@ import re
 from typing import Any, Final
 
 from portplan import _yaml_fast
-from portplan._yaml_tree import Mark, YAMLInputError, YMap, YSeq
+from portplan._yaml_tree import Mark, YAMLInputError, YMap, YSeq, shape
 
-__all__ = ["Mark", "YAMLInputError", "YMap", "YSeq", "load", "load_all", "load_file"]
+__all__ = [
+    "Mark",
+    "YAMLInputError",
+    "YMap",
+    "YSeq",
+    "load",
+    "load_all",
+    "load_file",
+    "shape",
+]
 
 _BOMS: Final = (
     (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
@@ -103,8 +112,7 @@ def _decode(data: bytes, codec: str, label: str, filename: str) -> str:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
         line, column = _byte_position(data, exc.start) if label == "UTF-8" else (None, None)
-        byte = data[exc.start]
-        what = f"cannot decode byte 0x{byte:02x}: expected {label} text"
+        what = f"cannot decode the text here: expected {label}"  # (the byte is the value's)
         raise YAMLInputError(filename, line, column, what) from None
 
 
@@ -124,6 +132,7 @@ def _check_printable(text: str, filename: str) -> None:
     char = found.group()
     if char == "\0":
         what = "is a binary file, not YAML (NUL character)"
-    else:
-        what = f"found the control character U+{ord(char):04X}, which YAML does not allow"
+    else:  # the character is part of a value: named by its kind, not its code
+        kind = "a control character" if char < "\ud800" else "a non-character"
+        what = f"found {kind}, which YAML does not allow"
     raise YAMLInputError(filename, line, column, what)

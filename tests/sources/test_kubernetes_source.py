@@ -193,7 +193,7 @@ def test_a_broken_document_is_one_error_and_the_others_are_read() -> None:
         ),
         (
             b"kind: Service\nmetadata: {name: caf\xe9}\n",
-            "could not read k.yaml:2:21: cannot decode byte 0xe9: expected UTF-8 text",
+            "could not read k.yaml:2:21: cannot decode the text here: expected UTF-8",
         ),
     ],
 )

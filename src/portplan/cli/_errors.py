@@ -3,6 +3,12 @@
 Anything unexpected becomes a short message plus a log file holding the traceback
 (pre-commit's error_handler), never a traceback on the terminal.
 
+No secret value reaches the terminal or the log: an unexpected exception's message may
+quote a value from the user's files (a library's `invalid literal for int(): 'S3CRET'`),
+so the terminal shows its type and the log's path only, and the log keeps every frame and
+every exception type of the chain but the message of portplan's own exceptions only (their
+messages describe values by shape, never by quoting them).
+
 click is not imported here: `portplan ports` runs without it (see portplan._entry), and
 its exceptions can only be raised once something else has imported it.
 """
@@ -36,8 +42,7 @@ def run_guarded(func: Callable[[], Any]) -> int:
         code = _click_exit(exc)
         if code is not None:
             return code
-        log = _write_crash_log()
-        _say(f"portplan: unexpected error: {type(exc).__name__}: {exc} (traceback in {log})")
+        _say(f"portplan: unexpected error: {type(exc).__name__} ({_crash_log(exc)})")
         return EXIT_CRASH
     return result if isinstance(result, int) else 0
 
@@ -63,13 +68,49 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _write_crash_log() -> str:
+def _crash_log(exc: BaseException) -> str:
+    """Write the crash log of `exc`; where it is, or why there is none."""
     import os
     import tempfile
-    import traceback
 
     directory = os.environ.get("PORTPLAN_LOG_DIR") or tempfile.gettempdir()
-    fd, path = tempfile.mkstemp(prefix="portplan-crash-", suffix=".log", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(traceback.format_exc())
-    return path
+    try:
+        fd, path = tempfile.mkstemp(prefix="portplan-crash-", suffix=".log", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(_crash_report(exc))
+    except OSError as error:
+        return f"no traceback log: cannot write in {directory}: {error.strerror}"
+    return f"traceback in {path}"
+
+
+def _crash_report(exc: BaseException) -> str:
+    """The traceback of `exc` and of the exceptions it came from, without foreign messages."""
+    import traceback
+
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts: list[str] = []
+    for index, item in enumerate(reversed(chain)):
+        if index:
+            parts.append("\nThe exception above led to this one:\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_list(traceback.extract_tb(item.__traceback__)))
+        parts.append(_headline(item) + "\n")
+    return "".join(parts)
+
+
+def _headline(exc: BaseException) -> str:
+    kind = type(exc)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    if isinstance(exc, PortplanError):
+        return f"{name}: {exc}"
+    return f"{name} (its message is left out: it may quote a value from the input)"
