@@ -145,11 +145,13 @@ def test_a_service_moved_out_of_its_range_keeps_its_policy(tmp_path: Path) -> No
     compose = 'services:\n  ledger:\n    ports: ["127.0.0.1:8002:8002"]\n'
     compose += '  reports:\n    ports: ["8020:8020"]\n'
     found = _found(_write(tmp_path, {"ARCHITECTURE.md": policy, "compose.yaml": compose}))
+    # One file against one: the compose file wins the tie (KIND_ORDER), and the service
+    # it moved stays under the policy of the number the document gives it.
     assert found == [
         (
             "PP201",
-            ["compose.yaml:5", "ARCHITECTURE.md:7"],
-            "reports: port is 8020 here but 8019 in ARCHITECTURE.md:7",
+            ["ARCHITECTURE.md:7", "compose.yaml:5"],
+            "reports: port is 8019 here but 8020 in compose.yaml:5",
         ),
         (
             "PP206",
@@ -208,19 +210,78 @@ audit-trail:
 
 
 def test_as_one_system_groups_every_file(tmp_path: Path) -> None:
-    """Two files sharing no service are two systems; as one system, a service's ports
-    from both fall in one slot (what `portplan import` groups by)."""
+    """Two files that share one of their four names are two systems; as one system, a
+    service's ports from both fall in one slot (what `portplan import` groups by)."""
     from portplan._reconcile_ports import slots
     from portplan.reconcile import as_one_system, build_view
 
-    (tmp_path / "a.md").write_text("| Service | Port |\n|---|---|\n| cache | 6379 |\n")
-    (tmp_path / "b.env").write_text("CACHE_PORT=6380\n")
+    def table(rows: dict[str, int]) -> str:
+        lines = [f"| {name} | {port} |" for name, port in rows.items()]
+        return "\n".join(["| Service | Port |", "|---|---|", *lines, ""])
+
+    (tmp_path / "a.md").write_text(table({"cache": 6379, "alpha": 1, "beta": 2, "gamma": 3}))
+    (tmp_path / "b.md").write_text(table({"cache": 6380, "delta": 4, "eps": 5, "zeta": 6}))
     view = build_view(scan([tmp_path]), None)
     by_system = {
-        (key, system, slot): len(ports) for (key, system, slot), ports in slots(view).items()
+        (key, system, slot): len(ports)
+        for (key, system, slot), ports in slots(view).items()
+        if key == "cache"
     }
     assert by_system == {("cache", 1, "port"): 1, ("cache", 2, "port"): 1}
     merged = as_one_system(view)
-    grouped = {slot: sorted(p.obs.number for p in ports) for slot, ports in slots(merged).items()}
+    grouped = {
+        slot: sorted(p.obs.number for p in ports)
+        for slot, ports in slots(merged).items()
+        if slot[0] == "cache"
+    }
     assert grouped == {("cache", 0, "port"): [6379, 6380]}
     assert slots(view) is not slots(merged)  # each view derives its own
+
+
+RECONCILE = RESOURCES / "reconcile"
+
+
+def test_a_stale_readme_is_the_system_of_the_compose_file() -> None:
+    """Systems are told apart by the names they share, not by whether their ports agree:
+    a README that gives every service of the compose file another port drifts from it."""
+    assert _found(RECONCILE / "stale-readme") == [
+        ("PP201", ["README.md:5", "compose.yaml:3"], "frontend: port is 3001 here but 3000 in compose.yaml:3"),
+        ("PP201", ["README.md:6", "compose.yaml:5"], "backend: port is 8001 here but 8000 in compose.yaml:5"),
+        ("PP201", ["README.md:7", "compose.yaml:7"], "worker: port is 9001 here but 9000 in compose.yaml:7"),
+    ]  # fmt: skip
+
+
+def test_one_service_named_by_both_files_is_one_system(tmp_path: Path) -> None:
+    compose = 'services:\n  backend:\n    ports: ["8000:8000"]\n'
+    table = "| Service | Port |\n|---|---|\n| backend | 8001 |\n"
+    assert _found(_write(tmp_path, {"compose.yaml": compose, "README.md": table})) == [
+        ("PP201", ["README.md:3", "compose.yaml:3"], "backend: port is 8001 here but 8000 in compose.yaml:3")
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("readme", ["README.md", "readme.md", "Z.md", "a.md"])
+def test_a_tie_goes_to_the_compose_file_whatever_the_names(tmp_path: Path, readme: str) -> None:
+    """One file against one: compose, Kubernetes, .env, Markdown in this order (as import
+    breaks ties), never by the letter case of a file name."""
+    compose = 'services:\n  web:\n    ports: ["8080:80"]\n  api:\n    ports: ["9000:9000"]\n'
+    table = "| Service | Port |\n|---|---|\n| web | 8080 |\n| api | 9001 |\n"
+    assert _found(_write(tmp_path, {"compose.yaml": compose, readme: table})) == [
+        (
+            "PP201",
+            [f"{readme}:4", "compose.yaml:5"],
+            "api: port is 9001 here but 9000 in compose.yaml:5",
+        )
+    ]
+
+
+def test_a_dotenv_value_is_a_vote(tmp_path: Path) -> None:
+    compose = 'services:\n  api:\n    ports: ["9000:9000"]\n'
+    table = "| Service | Port |\n|---|---|\n| api | 9001 |\n"
+    files = {"compose.yaml": compose, "README.md": table, "api.env": "API_PORT=9001\n"}
+    assert _found(_write(tmp_path, files)) == [
+        (
+            "PP201",
+            ["compose.yaml:3", "README.md:3", "api.env:1"],
+            "api: port is 9000 here but 9001 in README.md:3 (and 1 more)",
+        )
+    ]

@@ -2,21 +2,20 @@
 state wins.
 
 Ties are broken by the number of lines stating it, then by the kind of file that states it
-(compose, then Kubernetes, then `.env`, then Markdown: the registry-like files first), then
-by the earliest statement (file path, line). A conflict is described with every side's
-file:line.
+(compose, then Kubernetes, then `.env`, then Markdown: `portplan.reconcile.KIND_ORDER`, the
+order reconcile breaks ties in), then by the earliest statement (file path, letter case
+aside, then line). A conflict is described with every side's file:line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from portplan.model import Location
+from portplan.reconcile import place_order, precedence
 
-# File kinds in the order their statements win ties.
-PRIORITY: Final = {"compose": 0, "kubernetes": 1, "dotenv": 2, "markdown": 3}
 T = TypeVar("T", bound=Hashable)
 
 
@@ -44,10 +43,10 @@ class Side(Generic[T]):
     def locations(self) -> list[Location]:
         return sorted({_line(claim.location) for claim in self.claims})
 
-    def rank(self) -> tuple[int, int, int, Location]:
-        best = min(PRIORITY.get(claim.kind, len(PRIORITY)) for claim in self.claims)
+    def rank(self) -> tuple[int, int, int, tuple[str, str, int, int]]:
+        best = min(precedence(claim.kind) for claim in self.claims)
         lines = self.locations
-        return (-self.files, -len(lines), best, lines[0])
+        return (-self.files, -len(lines), best, min(place_order(line) for line in lines))
 
 
 def vote(claims: Iterable[Claim[T]]) -> list[Side[T]]:

@@ -10,7 +10,7 @@ from typing import Final
 
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
-from portplan.reconcile import REGISTRY, Port, View, rule
+from portplan.reconcile import REGISTRY, Port, View, place_order, precedence, rule
 from portplan.sources.base import VariableObservation
 
 SLOT_NAMES: Final = {
@@ -100,14 +100,18 @@ def _another_port(port: Port, origins: set[tuple[str, str]]) -> bool:
 def sides(ports: list[Port], trust: dict[str, float] | None = None) -> list[Side]:
     """The values of one slot, the agreed one first: the plan's, else the one stated in
     the most files; between as many files, the one of the files that `trust` rates higher
-    (see `reliability`); then the one stated most often, then the earliest."""
+    (see `reliability`); then the one stated most often, then the one of the first file
+    kind in KIND_ORDER (compose, Kubernetes, .env, Markdown), then the earliest by path
+    (letter case aside) and line."""
     found = _values(ports)
     rating = trust or {}
 
-    def weight(side: Side) -> tuple[bool, int, float, int, Location]:
+    def weight(side: Side) -> tuple[bool, int, float, int, int, tuple[str, str, int, int]]:
         planned = any(p.kind == REGISTRY for p in side.ports)
         trusted = sum(rating.get(file, 0.5) for file in side.files)
-        return (not planned, -len(side.files), -trusted, -len(side.ports), side.locations[0])
+        kind = min(precedence(p.kind) for p in side.ports)
+        first = min(place_order(location) for location in side.locations)
+        return (not planned, -len(side.files), -trusted, -len(side.ports), kind, first)
 
     return sorted(found, key=weight)
 
@@ -328,8 +332,8 @@ def _reservation(view: View, port: Port) -> tuple[str, Location] | None:
 def exposure_drift(view: View) -> Iterator[Finding]:
     """A compose file publishes a port on every interface while a policy keeps it internal
     or local: the plan (the port's or its service's exposure), or a range a source states
-    that holds the port, or the service's agreed port (a service moved out of its range
-    stays under its policy).
+    that holds the port, or another number a source of its system gives the service (a
+    service moved out of its range stays under its policy).
 
     PASS: "8001-8019: internal only"; ports: ["127.0.0.1:8011:8011"]
     FAIL: "8001-8019: internal only"; ports: ["8011:8011"]
@@ -370,12 +374,12 @@ def _planned(view: View, port: Port) -> Policy | None:
 
 
 def _stated(view: View, port: Port) -> Policy | None:
-    """A narrow range of the port's system holding the port, or the service's agreed
-    port; the file's own ranges first."""
+    """A narrow range of the port's system holding the port, or another number its system
+    gives the service (the agreed ones first); the file's own ranges first."""
     if not view.with_ranges:
         return None
     system = view.system(port.obs.location)
-    numbers = [port.obs.number, *agreed_numbers(view).get((port.key, system), ())]
+    numbers = [port.obs.number, *stated_numbers(view).get((port.key, system), ())]
     for number in numbers:
         for result in sorted(view.with_ranges, key=lambda r: r.file != port.file):
             for found in result.ranges:
@@ -389,17 +393,19 @@ def _stated(view: View, port: Port) -> Policy | None:
     return None
 
 
-def agreed_numbers(view: View) -> dict[tuple[str, int], list[int]]:
-    """(service key, system) -> the agreed value of each of its ports."""
-    found: dict[tuple[str, int], list[int]] = view.memo("agreed", _agreed)
+def stated_numbers(view: View) -> dict[tuple[str, int], list[int]]:
+    """(service key, system) -> every value its ports are given, the agreed ones first."""
+    found: dict[tuple[str, int], list[int]] = view.memo("stated", _stated_numbers)
     return found
 
 
-def _agreed(view: View) -> dict[tuple[str, int], list[int]]:
+def _stated_numbers(view: View) -> dict[tuple[str, int], list[int]]:
     agreed: dict[tuple[str, int], list[int]] = {}
+    others: dict[tuple[str, int], list[int]] = {}
     for (key, system, _), found in sorted(slot_sides(view).items()):
         agreed.setdefault((key, system), []).append(found[0].value)
-    return agreed
+        others.setdefault((key, system), []).extend(side.value for side in found[1:])
+    return {slot: numbers + others[slot] for slot, numbers in agreed.items()}
 
 
 @rule("PP212", "duplicate-published-port", Level.ERROR, "a host port published twice")

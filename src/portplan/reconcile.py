@@ -2,8 +2,9 @@
 
 `reconcile(results, topology)` is pure: observations in, findings out. With a topology,
 every observation is held to it; without one, the sources are held to each other, within
-each *system* (the files that share service names: two unrelated systems in one tree may
-use the same port without conflict). The rules are PP201-PP213 (`portplan._reconcile_rules`).
+each *system* (the files that share most of their service names, whatever ports they give
+them: two unrelated systems in one tree may use the same port without conflict). The
+rules are PP201-PP213 (`portplan._reconcile_rules`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 from portplan._reconcile_names import Names, build_names
 from portplan.findings import Finding, Level, sorted_findings
@@ -26,7 +27,9 @@ from portplan.sources.base import (
 )
 
 REGISTRY = "registry"
-MIN_SHARED = 2  # files sharing this many services describe one system
+# File kinds in the order their statements win a tie (reconcile's agreed value, import's
+# vote): the registry-like files first.
+KIND_ORDER: Final = ("compose", "kubernetes", "dotenv", "markdown")
 # Shared infrastructure says nothing about which system a file describes.
 INFRASTRUCTURE = frozenset(
     {"postgres", "redis", "nats", "kafka", "zookeeper", "prometheus", "grafana", "jaeger",
@@ -98,7 +101,7 @@ class View:
 
     @cached_property
     def systems(self) -> dict[str, int]:
-        """file -> system number (files sharing services are one system; the plan is 0)."""
+        """file -> system number (files sharing most service names are one system)."""
         return _systems(self)
 
     @cached_property
@@ -162,6 +165,17 @@ def rule(id: str, name: str, level: Level, summary: str) -> Callable[[Check], Ru
         return Rule(id, name, level, summary, check)
 
     return wrap
+
+
+def precedence(kind: str) -> int:
+    """Where a file kind stands in KIND_ORDER (any other kind after them)."""
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def place_order(location: Location) -> tuple[str, str, int, int]:
+    """A statement's place as a tie-break: by path (letter case aside, so that README.md
+    and readme.md stand where they would on a case-insensitive disk), then line, column."""
+    return (location.file.casefold(), location.file, location.line, location.column)
 
 
 def reconcile(results: Sequence[SourceResult], topology: Topology | None = None) -> list[Finding]:
@@ -258,18 +272,18 @@ def registry_ports(topology: Topology) -> Iterator[Port]:
 
 
 def _systems(view: View) -> dict[str, int]:
-    """Files that name the same services and mostly agree on their ports are one system."""
+    """Files that share most of their service names are one system (see `_same_system`);
+    whether their ports agree says nothing of it: a stale document is the same system."""
     keys: dict[str, set[str]] = {}
-    numbers: dict[tuple[str, str], set[int]] = {}
     for port in view.ports:
         keys.setdefault(port.file, set()).add(port.key)
-        numbers.setdefault((port.file, port.key), set()).update(port.numbers())
     for dep in view.dependencies:
         keys.setdefault(dep.obs.location.file, set()).update((dep.key, dep.target))
     for result in view.results:
         keys.setdefault(result.file, set()).update(
             key for s in result.services if (key := view.names.key(s.service))
         )
+    own = {file: _identifying(names) for file, names in keys.items()}
     files = sorted(keys)
     parent = {file: file for file in files}
 
@@ -278,23 +292,33 @@ def _systems(view: View) -> dict[str, int]:
             file = parent[file]
         return file
 
-    for i, a in enumerate(files):
-        for b in files[i + 1 :]:
-            if _same_system(keys[a] & keys[b], a, b, numbers):
+    by_name: dict[str, list[str]] = {}
+    for file in files:
+        for name in own[file]:
+            by_name.setdefault(name, []).append(file)
+    for a in files:
+        partners = {b for name in own[a] for b in by_name[name] if b > a}
+        for b in sorted(partners):
+            if find(a) != find(b) and _same_system(own[a], own[b]):
                 parent[find(b)] = find(a)
     roots = sorted({find(file) for file in files})
     return {file: roots.index(find(file)) + 1 for file in files}
 
 
-def _same_system(
-    shared: set[str], a: str, b: str, numbers: dict[tuple[str, str], set[int]]
-) -> bool:
-    shared = {k for k in shared if normalize_name(k) not in INFRASTRUCTURE}
-    if len(shared) < MIN_SHARED:
-        return False
-    compared = [k for k in shared if (a, k) in numbers and (b, k) in numbers]
-    agreeing = [k for k in compared if numbers[a, k] & numbers[b, k]]
-    return not compared or 2 * len(agreeing) >= len(compared)
+def _identifying(names: set[str]) -> set[str]:
+    """The names that tell which system a file describes: shared infrastructure (postgres,
+    redis) says nothing of it, unless the file names nothing else."""
+    own = {name for name in names if normalize_name(name) not in INFRASTRUCTURE}
+    return own or names
+
+
+def _same_system(a: set[str], b: set[str]) -> bool:
+    """Two files are one system when the names they share are at least half the names of
+    the one that names fewer: a README that lists the compose file's services is its
+    system, whatever ports it gives them; a report that shares 4 of its 12 names with
+    another system's documents describes a system of its own."""
+    shared = len(a & b)
+    return shared > 0 and 2 * shared >= min(len(a), len(b))
 
 
 # --- the report -------------------------------------------------------------------------
