@@ -450,3 +450,26 @@ def test_health_goes_on_the_port_the_probe_calls(tmp_path: Path) -> None:
         "        health: {path: /healthz}",
         "      http: 8080",
     ]
+
+
+RECONCILE = RESOURCES / "reconcile"
+
+
+def _ports(text: str) -> dict[str, list[tuple[str, int]]]:
+    topology = loader.load_text(text)
+    return {
+        name: [(p.name, p.number) for p in service.ports]
+        for name, service in topology.services.items()
+    }
+
+
+def test_a_grpc_port_stays_beside_the_port_stated_without_a_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(RECONCILE / "two-kinds")
+    text = import_paths(["."]).text
+    assert _ports(text) == {"backend": [("port", 8000), ("grpc", 50051)]}
+    assert (
+        "      port: 8000  # conflict: ./ARCH.md:3 says 8000 (2 sources); ./README.md:3 says 8001"
+        in text.splitlines()
+    )

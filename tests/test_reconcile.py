@@ -285,3 +285,15 @@ def test_a_dotenv_value_is_a_vote(tmp_path: Path) -> None:
             "api: port is 9000 here but 9001 in README.md:3 (and 1 more)",
         )
     ]
+
+
+def test_a_value_without_a_kind_is_not_another_number_of_a_grpc_port() -> None:
+    """compose and a diagram give backend 8000, the README 8001, a table a gRPC port 50051:
+    two ports (the README's 8001 drifts from 8000), never "grpc is 50051 but 8000"."""
+    assert _found(RECONCILE / "two-kinds") == [
+        (
+            "PP201",
+            ["README.md:3", "ARCH.md:3", "compose.yaml:3"],
+            "backend: port is 8001 here but 8000 in ARCH.md:3 (and 1 more)",
+        )
+    ]

@@ -29,8 +29,10 @@ SECRETS = (
 Pinned = tuple[str, str, str]
 
 # Seeds 000, 001 and 004 describe the Hybrid AI Trading System, 002 the AI Trading Platform,
-# 003 DelTran: three systems, held to themselves (002 shares names with the others but not
-# their ports, so it is a system of its own).
+# 003 DelTran: three systems, held to themselves. Systems go by the names files share: 000
+# names 3 services, all in 001 and 004; 001 and 004 share 22 of 001's 25; 002 shares only 4
+# of its 12 names (ai-aware-gateway, ai-trading-engine, database, data-bridge) with 001 and
+# 004, so it is a system of its own; 003 shares only infrastructure (postgres, prometheus).
 SEEDS: list[Pinned] = [
     # 000 names compliance-monitor, 004 "Compliance Monitoring Service": matched, said (info).
     (

@@ -23,6 +23,9 @@ SLOT_NAMES: Final = {
     "prometheus": "metrics",
 }
 UNNAMED = "port"
+# Kinds of port a service has beside its main one: an unnamed value is never taken for
+# another number of one of these (only for one it shares a number with).
+BESIDE_MAIN: Final = frozenset({"grpc", "ws", "metrics", "admin", "debug"})
 MAX_PORT: Final = 65535
 
 
@@ -52,8 +55,8 @@ class Side:
 def slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     """(service key, system, slot) -> the ports stated for it. An unnamed port joins the
     named port it has a number of (so it counts as one more statement of it), else the
-    service's http port (or its only named one); a service with no named port has one
-    unnamed slot."""
+    service's http port (or its only named one, unless that is of a kind of BESIDE_MAIN);
+    the other unnamed ports of a service are one unnamed slot."""
     found: dict[tuple[str, int, str], list[Port]] = view.memo("slots", _slots)
     return found
 
@@ -84,11 +87,15 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
 
 
 def _unnamed_slot(matching: list[str], have: list[str]) -> str:
+    """The slot of an unnamed port: a named one it shares a number with, else the http
+    port, else the service's only named port when that may be its main one (never a port
+    a service has beside its main one: a gRPC port stated as such is no other value of a
+    port stated without a kind), else a slot of its own."""
     if "http" in (matching or have):
         return "http"
     if matching:
         return matching[0]
-    return have[0] if len(have) == 1 else UNNAMED
+    return have[0] if len(have) == 1 and have[0] not in BESIDE_MAIN else UNNAMED
 
 
 def _another_port(port: Port, origins: set[tuple[str, str]]) -> bool:
