@@ -349,3 +349,46 @@ def test_an_internal_error_without_a_log_folder(
         f"portplan: unexpected error: _Bug (no traceback log: cannot write in {missing}: "
         "No such file or directory)\n"
     )
+
+
+ALLOCATE_PLAN = (
+    "version: 1\nranges:\n  web: {ports: 8000-8099}\nservices:\n"
+    "  api: {ports: {http: 8000}, environment: {DB_PASSWORD: Zq7flow}}  # Zq7comment\n"
+    "  web:\n    ports:\n      http: 8001\n    environment:\n      DB_PASSWORD: Zq7block\n"
+)
+# The diff `allocate --dry-run` prints: keys and structure, the new port, no other value.
+ALLOCATE_DIFFS = {
+    "api": (
+        "@@ -2,7 +2,7 @@\n"
+        " ranges:\n"
+        "   web: {ports: ***}\n"
+        " services:\n"
+        "-  api: {ports: {http: ***}, environment: {DB_PASSWORD: ***}}  # ***\n"
+        "+  api: {ports: {http: ***, grpc: 8002}, environment: {DB_PASSWORD: ***}}  # ***\n"
+        "   web:\n"
+        "     ports:\n"
+        "       http: ***\n"
+    ),
+    "web": (
+        "@@ -6,5 +6,6 @@\n"
+        "   web:\n"
+        "     ports:\n"
+        "       http: ***\n"
+        "+      grpc: 8002\n"
+        "     environment:\n"
+        "       DB_PASSWORD: ***\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("service", sorted(ALLOCATE_DIFFS))
+def test_allocate_dry_run_masks_the_values_around_the_change(
+    service: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(ALLOCATE_PLAN, encoding="utf-8")
+    args = ["allocate", service, "grpc", "--range", "web", "-f", str(plan), "--dry-run"]
+    code, output = _run(capsys, *args, "--offline")
+    header = f"--- a/{plan}\n+++ b/{plan}\n"
+    assert (code, output) == (0, header + ALLOCATE_DIFFS[service])
+    assert plan.read_text(encoding="utf-8") == ALLOCATE_PLAN

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from portplan import _yaml_events, _yaml_fast
+from portplan._yaml_redact import redact
 from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq, load, load_all, load_file
 
 RESOURCES = Path(__file__).parent / "resources" / "yaml"
@@ -476,3 +477,50 @@ def _mutate(rnd: random.Random, text: str) -> str:
         else:
             text = text[:index] + rnd.choice(" :-#'\"[]{},&*\n x") + text[index:]
     return text
+
+
+# --- masking values (for diffs that must not show them) ----------------------------------
+
+REDACT_TEXT = """\
+version: 1 # Zq7 comment
+x-base: &base {restart: always}
+services:
+  api: {ports: {http: 8000}, environment: {A: "Zq7, }b", B: 'it''s Zq7'}, <<: *base}
+  web:
+    description: |
+      key: Zq7 in a block scalar
+    environment:
+      - PASSWORD=Zq7
+      - "Zq7 quoted
+        on two lines"
+    tags: [a, "Zq7,]", {k: Zq7}, *base]
+    "quoted key": Zq7
+# Zq7 alone
+"""
+REDACTED = """\
+version: ***
+x-base: ***
+services:
+  api: {ports: {http: ***}, environment: {A: ***, B: ***}, ***}
+  web:
+    description: ***
+      ***
+    environment:
+      - ***
+      - ***
+        ***
+    tags: [***, ***, {k: ***}, ***]
+    "quoted key": ***
+# ***
+"""
+
+
+def test_redact_keeps_keys_and_structure_only() -> None:
+    assert redact(REDACT_TEXT, load(REDACT_TEXT, "f.yaml")) == REDACTED
+
+
+def test_redact_keeps_the_values_asked_for() -> None:
+    text = "a: {b: 1, c: 2}\nd:\n  - 3\n---\n"
+    document = load_all(text, "f.yaml")[0]
+    keep = [document["a"].value_marks["c"], document["d"].item_marks[0]]
+    assert redact(text, document, keep) == "a: {b: ***, c: 2}\nd:\n  - 3\n---\n"

@@ -6,7 +6,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from portplan import loader, writeback
+from portplan import loader, writeback, yamlload
+from portplan._yaml_redact import redact
 from portplan.allocate import Allocation, Busy, choose
 from portplan.errors import NotFoundError
 from portplan.model import Topology
@@ -46,14 +47,26 @@ def allocate_in_file(
     text = path.read_text(encoding="utf-8")
     value = allocation.port if protocol == "tcp" else f"{allocation.port}/{protocol}"
     updated = writeback.add_port(text, str(path), service, port_name, value)
-    diff = "".join(
-        difflib.unified_diff(
-            text.splitlines(keepends=True),
-            updated.splitlines(keepends=True),
-            fromfile=f"a/{path}",
-            tofile=f"b/{path}",
-        )
-    )
+    diff = masked_diff(path, text, updated, (service, port_name))
     if not dry_run:
         writeback.write_atomic(path, updated)
     return FileAllocation(path=path, allocation=allocation, diff=diff)
+
+
+def masked_diff(path: Path, text: str, updated: str, port: tuple[str, str]) -> str:
+    """The unified diff of the edit with every value masked but the new port's number.
+
+    The lines around the new port may hold a secret (a service's `environment:` often comes
+    next), and no secret value appears in portplan's output: keys and structure stay.
+    """
+    before = redact(text, yamlload.load(text, str(path)))
+    document = yamlload.load(updated, str(path))
+    service, name = port
+    after = redact(updated, document, [document["services"][service]["ports"].value_marks[name]])
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    return "".join(lines)

@@ -93,7 +93,7 @@ def _fill_empty(lines: list[str], parent: YMap, key: str, entry: str) -> None:
     value_at = parent.value_marks.get(key)
     if value_at is not None and _char_at(lines, value_at) == "{":
         close = row.index("}", value_at.column - 1)
-        lines[mark.line - 1] = row[: value_at.column - 1] + row[close + 1 :]
+        lines[mark.line - 1] = row[: value_at.column - 1].rstrip(" ") + row[close + 1 :]
     end = _block_end(lines, mark.line, mark.column)
     lines.insert(end, _indent(entry, mark.column + 1))
 

@@ -1,0 +1,164 @@
+"""A YAML text with its values masked, to show a change to a file without showing its values.
+
+`portplan allocate --dry-run` prints a diff of the topology file, and the lines around a
+change may hold a secret (`DB_PASSWORD: ...`). The diff is made between masked texts: the
+indentation, the keys, `- `, `:` and the brackets and commas of flow collections stay, and
+every value, comment, anchor, tag and anything not recognised becomes MASK. A key is kept
+only where the parser put a key, so a line of a block scalar that looks like `key: value`
+is masked whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any, Final
+
+from portplan._yaml_tree import Mark, YMap, YSeq
+
+MASK: Final = "***"
+_BLANKS: Final = " \t\r"
+_FLOW_END: Final = ",]}"
+_Position = tuple[int, int]
+
+
+def redact(text: str, document: Any, keep: Collection[Mark] = ()) -> str:
+    """`text` (whose parsed tree is `document`) with every value masked but those at `keep`."""
+    keys: set[_Position] = set()
+    flows: set[_Position] = set()
+    _collect(document, keys, flows, set())
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    kept = {(mark.line, mark.column) for mark in keep}
+    redactor = _Redactor(keys, flows, kept)
+    lines = text[len(bom) :].split("\n")
+    return bom + "\n".join(redactor.line(row, line) for row, line in enumerate(lines, 1))
+
+
+def _collect(node: Any, keys: set[_Position], flows: set[_Position], seen: set[int]) -> None:
+    """The positions of every key and every collection in the tree (aliases walked once)."""
+    if not isinstance(node, (YMap, YSeq)) or id(node) in seen:
+        return
+    seen.add(id(node))
+    flows.add((node.mark.line, node.mark.column))
+    if isinstance(node, YMap):
+        keys.update((mark.line, mark.column) for mark in node.key_marks.values())
+    for child in node.values() if isinstance(node, YMap) else node:
+        _collect(child, keys, flows, seen)
+
+
+class _Redactor:
+    """Masks one line after another; a flow collection or a quoted value may span lines."""
+
+    def __init__(self, keys: set[_Position], flows: set[_Position], kept: set[_Position]) -> None:
+        self.keys = keys
+        self.flows = flows
+        self.kept = kept
+        self.depth = 0  # of flow collections open
+        self.quote = ""  # the quote of a quoted value continued from the line before
+
+    def line(self, row: int, line: str) -> str:
+        out: list[str] = []
+        index = self._continued_quote(line, out)
+        if not self.quote and self.depth == 0 and line.rstrip() in ("---", "..."):
+            return line
+        start_of_block = self.depth == 0
+        while index < len(line):
+            char = line[index]
+            if char in _BLANKS:
+                out.append(char)
+                index += 1
+                continue
+            index = self._token(row, line, index, start_of_block, out)
+            start_of_block = start_of_block and out[-1] == "-"
+        return "".join(out)
+
+    def _continued_quote(self, line: str, out: list[str]) -> int:
+        if not self.quote:
+            return 0
+        end = _quote_end(line, 0, self.quote)
+        self.quote = "" if end >= 0 else self.quote
+        stop = len(line) if end < 0 else end
+        indent = len(line[:stop]) - len(line[:stop].lstrip(" "))
+        out.append(line[:indent] + MASK)
+        return stop
+
+    def _token(self, row: int, line: str, index: int, block_start: bool, out: list[str]) -> int:
+        """Append the token at `index` (kept or masked); the index after it."""
+        char = line[index]
+        end = _key_end(line, index) if (row, index + 1) in self.keys else -1
+        if end > index:
+            out.append(line[index:end] + ":")
+            return end + 1
+        if (row, index + 1) in self.kept:
+            end = self._value_end(line, index)
+            out.append(line[index:end])
+            return end
+        if not self._structural(row, line, index, block_start):
+            return self._masked(line, index, out)
+        out.append(char)
+        return index + 1
+
+    def _structural(self, row: int, line: str, index: int, block_start: bool) -> bool:
+        """Whether the character at `index` is a bracket, a comma or a `- ` (depth tracked)."""
+        char = line[index]
+        if char in "[{" and (self.depth or (row, index + 1) in self.flows):
+            self.depth += 1
+            return True
+        if self.depth and char in "]}":
+            self.depth -= 1
+            return True
+        if self.depth:
+            return char == ","
+        return block_start and char == "-" and line[index + 1 : index + 2] in ("", " ")
+
+    def _masked(self, line: str, index: int, out: list[str]) -> int:
+        char = line[index]
+        if char == "#" and (index == 0 or line[index - 1] in _BLANKS):
+            out.append("# " + MASK)
+            return len(line)
+        if char in "\"'":
+            end = _quote_end(line, index + 1, char)
+            self.quote = char if end < 0 else ""
+            out.append(MASK)
+            return len(line) if end < 0 else end
+        out.append(MASK)
+        return self._value_end(line, index)
+
+    def _value_end(self, line: str, index: int) -> int:
+        """Where the plain value at `index` ends: the line's end, or in a flow a delimiter."""
+        if not self.depth:
+            return len(line)
+        end = index
+        while end < len(line) and line[end] not in _FLOW_END:
+            if line[end] == "#" and line[end - 1] in _BLANKS:
+                break
+            end += 1
+        return end
+
+
+def _key_end(line: str, index: int) -> int:
+    """The index of the `:` after the key starting at `index`, or -1."""
+    char = line[index]
+    end = _quote_end(line, index + 1, char) if char in "\"'" else index
+    if end < 0:
+        return -1
+    while end < len(line):
+        if line[end] == ":" and line[end + 1 : end + 2] in ("", " ", "\t", "\r", ",", "]", "}"):
+            return end
+        end += 1
+    return -1
+
+
+def _quote_end(line: str, index: int, quote: str) -> int:
+    """The index after the quote closing a `quote`d value whose text starts at `index`."""
+    while index < len(line):
+        char = line[index]
+        if char == "\\" and quote == '"':
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and line[index + 1 : index + 2] == "'":
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    return -1
