@@ -208,7 +208,9 @@ def unreadable_source(view: View) -> Iterator[Finding]:
     """
     for result in view.results:
         for error in result.errors:
-            yield unreadable_source.finding(error.message, [error.location], file=result.file)
+            yield unreadable_source.finding(
+                error.message, [error.location], error.level, file=result.file
+            )
 
 
 @rule("PP210", "secret", Level.ERROR, "a literal secret in a source")
@@ -277,6 +279,22 @@ def _unknown(dep: DependencyObservation, why: str) -> Finding:
     )
 
 
+@rule("PP214", "dangling-port", Level.ERROR, "a port reference nothing there declares")
+def dangling_port(view: View) -> Iterator[Finding]:
+    """A Kubernetes Service's targetPort that no container of the pods it selects declares,
+    a probe on a port its pod does not declare, an Ingress backend port its Service does
+    not have: the traffic goes nowhere (`portplan.sources._k8s_refs`).
+
+    PASS: Service web {port: 80, targetPort: 8080}; its pods' containerPort 8080
+    FAIL: Service web {port: 80, targetPort: 8080}; its pods' only containerPort 80
+    """
+    for result in view.results:
+        for found in result.mismatches:
+            yield dangling_port.finding(
+                found.message, [found.location, *found.others], service=found.service
+            )
+
+
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (
@@ -293,6 +311,7 @@ RULES: dict[str, Rule] = {
         unknown_dependency,
         duplicate_published_port,
         env_port_reused,
+        dangling_port,
     )
 }
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from portplan.findings import Level
 from portplan.model import Exposure
 from portplan.reconcile import reconcile
 from portplan.sources import scan
@@ -557,3 +558,167 @@ def test_the_image_of_a_later_file_wins(tmp_path: Path) -> None:
     (tmp_path / "compose.override.yaml").write_text("services:\n  api: {image: 'acme/api:2'}\n")
     result = read_compose([str(tmp_path / "compose.yaml"), str(tmp_path / "compose.override.yaml")])
     assert [(s.service, s.image) for s in result.services] == [("api", "acme/api:2")]
+
+
+# --- include and extends ----------------------------------------------------------------
+
+
+def _where(location: Any) -> str:
+    return f"{location.file.split('/compose/', 1)[-1]}:{location.line}:{location.column}"
+
+
+def test_include_short_and_long_form() -> None:
+    """`- path` and `{path: [file, override], project_directory, env_file}`: each included
+    project read with its own folder and variables (its env_file, or the .env of its
+    folder, under the including project's .env, which wins); scan reads an included file
+    only as part of the project that includes it."""
+    results = [r for r in scan([RESOURCES / "include"]) if r.kind == "compose"]
+    assert [Path(r.file).name for r in results] == [COMPOSE]
+    (result,) = results
+    assert [(s.service, _where(s.location), s.image) for s in result.services] == [
+        ("api", "include/compose.yaml:7:3", "acme/api"),
+        ("kafka", "include/infra/compose.yaml:2:3", "bitnami/kafka"),
+        ("cache", "include/shared/cache.yaml:2:3", "redis:7"),
+    ]
+    assert [
+        (p.service, p.number, p.target, p.exposure, _where(p.location)) for p in result.ports
+    ] == [
+        ("api", 8000, 8000, PUBLIC, "include/compose.yaml:9:14"),
+        ("kafka", 19092, 9092, PUBLIC, "include/infra/compose.yaml:4:14"),  # infra/.env
+        ("cache", 26379, 6379, PUBLIC, "include/shared/cache.yaml:4:14"),  # .env wins
+        ("cache", 7001, 7001, INTERNAL, "include/shared/cache.override.yaml:3:15"),  # env_file
+    ]
+    assert [(v.service, v.name, v.value, _where(v.location)) for v in result.variables] == [
+        ("cache", "MAXMEMORY", "1gb", "include/shared/cache.env:1:1"),  # project_directory
+    ]
+    assert result.errors == []
+
+
+def test_an_included_service_is_a_known_dependency_and_drift_is_found() -> None:
+    """No PP211 for depends_on an included service; custom.env's CACHE_PORT is not the
+    port the cache runs on (the including project's .env wins)."""
+    found = reconcile(scan([RESOURCES / "include"]))
+    assert [(f.rule, [_where(loc) for loc in f.locations], f.message) for f in found] == [
+        (
+            "PP201",
+            [
+                "include/shared/custom.env:1:12",
+                "include/.env:1:12",
+                "include/shared/cache.yaml:4:14",
+            ],
+            "cache: port is 16379 here but 26379 in .env:1 (and 1 more)",
+        )
+    ]
+
+
+def test_include_errors_are_one_finding_each() -> None:
+    """A missing file, a service both sides define, a cycle (once), a missing env_file;
+    what can be read still is."""
+    result = read_compose([str(RESOURCES / "include-errors" / COMPOSE)], {})
+    assert [(_where(e.location), e.message.split(": ", 1)[1]) for e in result.errors] == [
+        (
+            "include-errors/compose.yaml:2:5",
+            "include missing/compose.yaml: No such file or directory",
+        ),
+        (
+            "include-errors/compose.yaml:3:5",
+            "include: services.web of dup.yaml conflicts with services.web of compose.yaml",
+        ),
+        (
+            "include-errors/cycle-b.yaml:1:11",
+            "circular include: compose.yaml includes cycle-a.yaml includes cycle-b.yaml "
+            "includes cycle-a.yaml",
+        ),
+        (
+            "include-errors/compose.yaml:5:5",
+            "include: env_file nope.env: No such file or directory",
+        ),
+    ]
+    assert [(s.service, s.image) for s in result.services] == [
+        ("web", "nginx"),  # its own definition, not dup.yaml's
+        ("extra", "extra"),
+        ("a", "a"),
+        ("b", "b"),
+    ]
+
+
+def test_extends_in_the_file_and_from_another() -> None:
+    """`extends: base` and `{file, service}` (its relative paths from its own folder, bases of
+    bases followed), merged under the service as compose merges files: mappings key by
+    key, the service winning; `!override` replacing the base's ports."""
+    result = read("extends", COMPOSE)
+    shared = "extends/shared/"
+    assert [(s.service, s.image) for s in result.services] == [
+        ("base", "acme/app"),
+        ("app-dev", "acme/app"),
+        ("app-prod", "acme/web"),
+        ("worker", "acme/web"),
+    ]
+    ports = [(p.service, p.number, p.variable, _where(p.location)) for p in result.ports]
+    assert ports == [
+        ("base", 8080, None, "extends/compose.yaml:4:14"),
+        ("API", 8080, "API_PORT", "extends/compose.yaml:7:18"),
+        ("app-dev", 8080, None, "extends/compose.yaml:4:14"),  # base's
+        ("API", 8080, "API_PORT", "extends/compose.yaml:7:18"),
+        ("app-prod", 8443, None, "extends/compose.yaml:14:24"),  # !override
+        ("app-prod", 8082, "HTTP_PORT", f"{shared}web.env:1:11"),  # env_file of common.yml
+        ("worker", 8081, None, f"{shared}common.yml:4:14"),  # worker extends web
+        ("worker", 9000, None, f"{shared}common.yml:8:15"),
+        ("worker", 8082, "HTTP_PORT", f"{shared}web.env:1:11"),
+    ]
+    assert [(v.service, v.name, v.value) for v in result.variables if v.name == "LOG_LEVEL"] == [
+        ("base", "LOG_LEVEL", "info"),
+        ("app-dev", "LOG_LEVEL", "debug"),
+    ]
+    assert dep_rows(result) == [("worker", "base", "depends_on", True, COMPOSE, 19, 18)]
+    assert result.errors == []
+
+
+def test_extends_errors_are_one_finding_each() -> None:
+    """A cycle (reported once), a missing file (once, however many services name it), a
+    service the file does not have; never a traceback."""
+    result = read("extends-errors", COMPOSE)
+    assert [(_where(e.location), e.message.split(": ", 1)[1]) for e in result.errors] == [
+        (
+            "extends-errors/compose.yaml:3:14",
+            "circular extends: a in compose.yaml, extends b in compose.yaml, extends a in "
+            "compose.yaml",
+        ),
+        (
+            "extends-errors/compose.yaml:7:21",
+            "services.c.extends.file missing.yml: No such file or directory",
+        ),
+        ("extends-errors/compose.yaml:9:41", "services.d.extends: other.yml has no service nope"),
+        (
+            "extends-errors/compose.yaml:11:14",
+            "services.e.extends: compose.yaml has no service nobody",
+        ),
+    ]
+    assert [s.service for s in result.services] == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_example_compose_and_env_files_are_templates(tmp_path: Path) -> None:
+    (tmp_path / "compose.example.yml").write_text(
+        'services:\n  web:\n    ports: ["8080:80"]\n    env_file: .env.example\n'
+    )
+    (tmp_path / ".env.example").write_text("WEB_PORT=8080\n")
+    (tmp_path / COMPOSE).write_text('services:\n  web:\n    ports: ["8088:80"]\n')
+    results = {Path(r.file).name: r for r in scan([tmp_path]) if r.kind == "compose"}
+    example, real = results["compose.example.yml"], results[COMPOSE]
+    assert [(p.number, p.template) for p in example.ports] == [(8080, True), (8080, True)]
+    assert [(s.service, s.template) for s in example.services] == [("web", True)]
+    assert [(v.name, v.template) for v in example.variables] == [("WEB_PORT", True)]
+    assert [(p.number, p.template) for p in real.ports] == [(8088, False)]
+
+
+def test_a_go_template_compose_file_is_one_note() -> None:
+    result = parse_compose(
+        "services:\n  api:\n    ports:\n      - {{ .Values.port }}:80\n", "compose.yaml"
+    )
+    assert [(e.level, e.message) for e in result.errors] == [
+        (
+            Level.INFO,
+            "not read compose.yaml:4:9: a Go template ({{ }}), not YAML; render it (helm "
+            "template) to reconcile it",
+        )
+    ]

@@ -373,3 +373,30 @@ def test_secrets_are_findings_without_their_values() -> None:
 def test_dialect_and_owned_files_are_clean() -> None:
     assert _findings("dialect") == []
     assert _findings("owned") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "template"),
+    [
+        (".env.example", True),
+        (".env.sample", True),
+        (".env.template", True),
+        (".env.dist", True),
+        ("example.env", True),
+        (".env.local.example", True),
+        (".env", False),
+        (".env.local", False),
+        ("token-engine.env", False),
+    ],
+)
+def test_example_files_mark_their_observations_as_templates(name: str, template: bool) -> None:
+    result = parse_dotenv_source("WEB_PORT=8080\nAPI_URL=http://api:9000\n", name, "web")
+    assert [(p.service, p.number, p.template) for p in result.ports] == [
+        ("web", 8080, template),
+        ("api", 9000, template),
+    ]
+    assert [(v.name, v.template) for v in result.variables] == [
+        ("WEB_PORT", template),
+        ("API_URL", template),
+    ]
+    assert [(d.target, d.template) for d in result.dependencies] == [("api", template)]

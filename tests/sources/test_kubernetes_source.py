@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from portplan.findings import Level
 from portplan.model import Exposure
 from portplan.reconcile import reconcile
 from portplan.sources import detect, scan
@@ -64,11 +65,8 @@ SERVICE_PORTS: list[tuple[str, list[Row]]] = [
         [("token-engine", 9090, "tcp", None, INTERNAL, False, 9464, "metrics", None, 17, 13)],
     ),
     (
-        "NodePort: port inside the cluster, nodePort on every node",
-        [
-            ("gateway", 8080, "tcp", None, INTERNAL, False, 8080, None, None, 29, 13),
-            ("gateway", 30080, "tcp", None, PUBLIC, True, 8080, None, None, 31, 17),
-        ],
+        "NodePort: one port, its nodePort on every node (node_port), published, public",
+        [("gateway", 8080, "tcp", None, PUBLIC, True, 8080, None, None, 29, 13)],
     ),
     (
         "LoadBalancer: port published",
@@ -139,6 +137,8 @@ def test_env(manifests: SourceResult) -> None:
         ("token-engine", "HTTP_PORT", "8081", False, 67, 21),
         ("token-engine", "NATS_URL", "nats://nats:4222", False, 69, 21),
         ("token-engine", "DATABASE_PASSWORD", None, False, 71, 21),  # valueFrom: a reference
+        (None, "HTTP_PORT", "9999", False, 127, 3),  # the ConfigMap: no workload reads it
+        (None, "port", "9999", False, 128, 3),
     ]
     assert [
         (d.service, d.target, d.via, d.location.line, d.location.column)
@@ -252,3 +252,156 @@ def test_images_app_protocol_names_and_probe_health() -> None:
         (81, "web"),
     ]
     assert result.errors == []
+
+
+# --- one cluster: references across files ----------------------------------------------
+
+CLUSTER = RESOURCES / "cluster"
+
+
+def _at(location: Any) -> str:
+    return f"{Path(location.file).name}:{location.line}:{location.column}"
+
+
+def test_cross_file_references_that_nothing_declares() -> None:
+    """A Service's targetPort (a number, a name, or its port by default), a probe's port and
+    an Ingress backend's port (number or name) checked against what the other files declare;
+    a selector or Service nobody defines (`unknown`) is not checked."""
+    pods = ["web.yaml:14:43", "web.yaml:15:46"]
+    service = ["service.yaml:8:26", "service.yaml:9:25", "service.yaml:10:27"]
+    service += ["service.yaml:11:29", "service.yaml:12:27"]
+    ports = "(http 80, alt 81, stats 9100, metrics 9113, admin 9000)"
+    found = [f for f in reconcile(scan([CLUSTER])) if f.rule == "PP214"]
+    assert [(f.level.name, [_at(loc) for loc in f.locations], f.message) for f in found] == [
+        (
+            "ERROR",
+            ["ingress.yaml:17:32", *service],
+            f"Ingress front: backend web port 8080 is not a port of Service web {ports}",
+        ),
+        (
+            "ERROR",
+            ["ingress.yaml:21:49", *service],
+            f"Ingress front: backend web port name grpc names no port of Service web {ports}",
+        ),
+        (
+            "ERROR",
+            ["service.yaml:8:42", *pods],
+            "web: targetPort 8080 is not a container port of the pods it selects "
+            "(web: http 80, metrics 9113)",
+        ),
+        (
+            "ERROR",
+            ["service.yaml:10:45", *pods],
+            "web: targetPort stats names no container port of the pods it selects "
+            "(web: http 80, metrics 9113)",
+        ),
+        (
+            "ERROR",
+            ["service.yaml:12:27", *pods],
+            "web: port 9000 (no targetPort) is not a container port of the pods it selects "
+            "(web: http 80, metrics 9113)",
+        ),
+        (
+            "ERROR",
+            ["web.yaml:19:43", *pods],
+            "web: readinessProbe port 8080 is not a container port of its pod "
+            "(http 80, metrics 9113)",
+        ),
+        (
+            "ERROR",
+            ["web.yaml:21:42", *pods],
+            "web: livenessProbe port admin names no container port of its pod "
+            "(http 80, metrics 9113)",
+        ),
+    ]
+
+
+def test_service_ports_node_ports_and_exposure() -> None:
+    """One observation per Service port: a named targetPort resolved in another file's pods;
+    NodePort: published, public, its nodePort kept; headless (clusterIP: None): internal."""
+    (result,) = [r for r in scan([CLUSTER]) if r.file.endswith("service.yaml")]
+    assert [
+        (p.service, p.number, p.target, p.node_port, p.exposure, p.published, _at(p.location))
+        for p in result.ports
+    ] == [
+        ("web", 80, 8080, None, INTERNAL, False, "service.yaml:8:26"),
+        ("web", 81, 80, None, INTERNAL, False, "service.yaml:9:25"),  # targetPort http
+        ("web", 9100, None, None, INTERNAL, False, "service.yaml:10:27"),
+        ("web", 9113, 9113, None, INTERNAL, False, "service.yaml:11:29"),
+        ("web", 9000, 9000, None, INTERNAL, False, "service.yaml:12:27"),
+        ("payments", 8081, 8082, 30081, PUBLIC, True, "service.yaml:22:13"),
+        ("redis", 6379, 6379, None, INTERNAL, False, "service.yaml:33:18"),
+    ]
+
+
+def test_a_config_map_is_read_like_an_env_file_of_the_workload_that_reads_it() -> None:
+    """`data` entries named like variables (not `application.properties`), owned by the one
+    workload whose `envFrom` reads the ConfigMap: REDIS_URL's port disagrees with redis'."""
+    (result,) = [r for r in scan([CLUSTER]) if r.file.endswith("config.yaml")]
+    assert [(v.service, v.name, v.value, _at(v.location)) for v in result.variables] == [
+        ("web", "REDIS_URL", "redis://redis:6380/0", "config.yaml:5:3")
+    ]
+    assert [(p.service, p.number, p.variable, _at(p.location)) for p in result.ports] == [
+        ("redis", 6380, "REDIS_URL", "config.yaml:5:28")
+    ]
+    assert [(d.service, d.target, d.via) for d in result.dependencies] == [
+        ("web", "redis", "env-url")
+    ]
+    drift = [f for f in reconcile(scan([CLUSTER])) if f.rule == "PP201"]
+    assert [(f.message, [_at(loc) for loc in f.locations]) for f in drift] == [
+        (
+            "redis: redis port is 6380 here but 6379 in service.yaml:33",
+            ["config.yaml:5:28", "service.yaml:33:18"],
+        )
+    ]
+
+
+def test_a_config_map_read_by_two_workloads_has_no_owner() -> None:
+    result = parse_kubernetes(
+        "kind: ConfigMap\nmetadata: {name: shared}\ndata: {API_URL: 'http://api:8080'}\n---\n"
+        + "".join(
+            f"kind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers:\n"
+            "    - {name: c, envFrom: [{configMapRef: {name: shared}}]}\n---\n"
+            for name in ("a", "b")
+        ),
+        "k.yaml",
+    )
+    assert [(v.service, v.name) for v in result.variables] == [(None, "API_URL")]
+    assert result.dependencies == []
+
+
+def test_a_go_template_is_one_note_not_an_error() -> None:
+    """A manifest that only parses as a Go template (no Chart.yaml around it): one info
+    note at the first action on the line the YAML fails on; the other documents are read."""
+    result = parse_kubernetes(
+        'apiVersion: v1\nkind: Service\nmetadata:\n  name: "{{ .Release.Name }}-api"\n'
+        "spec:\n  ports:\n    - port: {{ .Values.port }}\n"
+        "---\n"
+        "kind: Service\nmetadata: {name: a}\nspec:\n  ports:\n    - port: {{ .Values.b }}\n"
+        "---\n"
+        "kind: Service\nmetadata: {name: db}\nspec: {ports: [{port: 5432}]}\n",
+        "svc.yaml",
+    )
+    assert [(e.level, e.message) for e in result.errors] == [
+        (
+            Level.INFO,
+            "not read svc.yaml:7:13: a Go template ({{ }}), not YAML; render it (helm "
+            "template) to reconcile it",
+        )
+    ]
+    assert [(p.service, p.number) for p in result.ports] == [("db", 5432)]
+
+
+def test_example_manifests_are_templates(tmp_path: Path) -> None:
+    text = "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {ports: [{port: 5432}]}\n"
+    (tmp_path / "db.example.yaml").write_text(text)
+    (tmp_path / "db.yaml").write_text(text)
+    marked = {
+        Path(r.file).name: [(p.number, p.template) for p in r.ports]
+        + [(s.service, s.template) for s in r.services]
+        for r in scan([tmp_path])
+    }
+    assert marked == {
+        "db.example.yaml": [(5432, True), ("db", True)],
+        "db.yaml": [(5432, False), ("db", False)],
+    }

@@ -7,20 +7,26 @@ that cannot be read becomes a `SourceResult` holding one `SourceError`.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from portplan.findings import Level
 from portplan.model import Location
-from portplan.sources.base import SourceResult, reason, unread
+from portplan.sources.base import SourceError, SourceResult, reason, unread
 
 SKIP_DIRS: Final = frozenset(
     {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox",
      ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 )  # fmt: skip
 HEAD_BYTES: Final = 4096
+HELM_CHART: Final = "Chart.yaml"
+HELM_TEMPLATES: Final = "templates"
+NOT_FOUND: Final = "no such file or directory"
 _K8S_HEAD: Final = re.compile(rb"^apiVersion\s*:", re.MULTILINE)
 _K8S_KIND: Final = re.compile(rb"^kind\s*:", re.MULTILINE)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
@@ -37,6 +43,7 @@ class SourceKind:
     detect: Detector
     read: Reader
     needs_head: bool = False
+    read_together: Callable[[Sequence[str]], list[SourceResult]] | None = None  # one per file
 
 
 def _is_compose(name: str, head: bytes) -> bool:
@@ -80,6 +87,12 @@ def _read_kubernetes(paths: Sequence[str]) -> SourceResult:
     return read_kubernetes(paths[0])
 
 
+def _read_manifests(paths: Sequence[str]) -> list[SourceResult]:
+    from portplan.sources.kubernetes import read_manifests
+
+    return read_manifests(paths)
+
+
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
     from portplan.sources.markdown import read_markdown
 
@@ -90,42 +103,101 @@ def _read_markdown(paths: Sequence[str]) -> SourceResult:
 SOURCES: Final[dict[str, SourceKind]] = {
     "compose": SourceKind("compose", _is_compose, _read_compose),
     "dotenv": SourceKind("dotenv", _is_dotenv, _read_dotenv),
-    "kubernetes": SourceKind("kubernetes", _is_kubernetes, _read_kubernetes, needs_head=True),
+    "kubernetes": SourceKind(
+        "kubernetes",
+        _is_kubernetes,
+        _read_kubernetes,
+        needs_head=True,
+        read_together=_read_manifests,
+    ),
     "markdown": SourceKind("markdown", _is_markdown, _read_markdown, needs_head=True),
 }
 
 
 def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
-    """Read every file of a known kind under `paths` (files or directories), in path order."""
+    """Read every file of a known kind under `paths` (files or directories), in path order.
+
+    A path that cannot be read (missing, a loop of symbolic links, a folder without
+    permission) is one "could not read X: why" error. The templates of a Helm chart (the
+    `templates/` folder beside a `Chart.yaml`) are not read: one info note per chart says so.
+    """
     found: dict[str, list[str]] = {}
-    results: list[SourceResult] = []
+    walk = _Walk()
     for item in paths:
         path = os.fspath(item)
-        if os.path.isdir(path):
-            files = list(_walk(path))
-        elif os.path.exists(path):
-            files = [path]
-        else:
-            results.append(unreadable(path, "no such file or directory"))
+        try:
+            folder = stat.S_ISDIR(os.stat(path).st_mode)
+        except OSError as exc:
+            walk.failed(path, exc)
             continue
-        for file in files:
+        chart = None if folder else helm_chart(path)
+        if chart is not None:
+            walk.skip_chart(chart)
+            continue
+        for file in walk.files(path) if folder else [path]:
             kind = detect(file)
             if isinstance(kind, SourceResult):
-                results.append(kind)
+                walk.results.append(kind)
             elif kind is not None:
                 found.setdefault(kind, []).append(file)
+    results = walk.results
     for kind, files in found.items():
         results.extend(_read_kind(SOURCES[kind], files))
     return sorted(results, key=lambda result: (result.file, result.kind))
 
 
-def _walk(root: str) -> Iterable[str]:
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(
-            d for d in subdirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+class _Walk:
+    """The files under folders, and what could not be read or was left out on the way."""
+
+    def __init__(self) -> None:
+        self.results: list[SourceResult] = []
+        self.charts: set[str] = set()
+
+    def failed(self, path: str, exc: OSError) -> None:
+        why = NOT_FOUND if exc.errno == errno.ENOENT else reason(exc)
+        self.results.append(unreadable(path, why))
+
+    def skip_chart(self, chart: str) -> None:
+        """One note for the chart in folder `chart`: its templates are not read."""
+        if chart in self.charts:
+            return
+        self.charts.add(chart)
+        templates = os.path.join(chart, HELM_TEMPLATES)
+        why = (
+            f"Go templates of the Helm chart {os.path.join(chart, HELM_CHART)}, not YAML; "
+            "render them (helm template) to reconcile them"
         )
-        for name in sorted(files):
-            yield os.path.join(directory, name)
+        result = SourceResult(file=templates, kind="helm")
+        note = SourceError(Location(templates), f"not read {templates}: {why}", Level.INFO)
+        result.errors.append(note)
+        self.results.append(result)
+
+    def files(self, root: str) -> Iterator[str]:
+        def failed(exc: OSError) -> None:
+            self.failed(exc.filename or root, exc)
+
+        for directory, subdirs, files in os.walk(root, onerror=failed):
+            subdirs[:] = sorted(
+                d for d in subdirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+            )
+            if HELM_CHART in files and HELM_TEMPLATES in subdirs:
+                subdirs.remove(HELM_TEMPLATES)
+                self.skip_chart(directory)
+            for name in sorted(files):
+                yield os.path.join(directory, name)
+
+
+def helm_chart(path: str) -> str | None:
+    """The folder of the Helm chart whose templates hold the file at `path` (a file under
+    `templates/` of a folder with a `Chart.yaml`), else None; relative when `path` is."""
+    parts = os.path.abspath(path).split(os.sep)
+    for index in range(len(parts) - 2, 0, -1):
+        if parts[index] != HELM_TEMPLATES:
+            continue
+        chart = os.sep.join(parts[:index]) or os.sep
+        if os.path.isfile(os.path.join(chart, HELM_CHART)):
+            return chart if os.path.isabs(path) else os.path.relpath(chart)
+    return None
 
 
 def detect(path: str) -> str | SourceResult | None:
@@ -150,6 +222,11 @@ def _head(path: str) -> bytes:
 
 
 def _read_kind(kind: SourceKind, files: list[str]) -> list[SourceResult]:
+    if kind.read_together is not None:
+        try:
+            return kind.read_together(files)
+        except (RecursionError, OSError, ValueError):
+            pass  # each file on its own: the one that fails is one error
     if kind.name != "compose":
         return [_guarded(kind, [file]) for file in files]
     from portplan.sources.compose import project_groups
@@ -157,11 +234,27 @@ def _read_kind(kind: SourceKind, files: list[str]) -> list[SourceResult]:
     by_dir: dict[str, list[str]] = {}
     for file in files:
         by_dir.setdefault(os.path.dirname(file), []).append(os.path.basename(file))
-    return [
-        _guarded(kind, [os.path.join(directory, name) for name in group])
-        for directory, names in sorted(by_dir.items())
-        for group in project_groups(names)
-    ]
+    return _not_included(
+        [
+            _guarded(kind, [os.path.join(directory, name) for name in group])
+            for directory, names in sorted(by_dir.items())
+            for group in project_groups(names)
+        ]
+    )
+
+
+def _not_included(results: list[SourceResult]) -> list[SourceResult]:
+    """The compose projects that no other project includes: an included file is read as
+    part of the project that includes it (two files that include each other both stay)."""
+    included = {
+        path: result.file for result in results for path in map(os.path.abspath, result.includes)
+    }
+    kept = []
+    for result in results:
+        by = included.get(os.path.abspath(result.file))
+        if by is None or os.path.abspath(by) in map(os.path.abspath, result.includes):
+            kept.append(result)
+    return kept
 
 
 def _guarded(kind: SourceKind, files: list[str]) -> SourceResult:
@@ -180,4 +273,4 @@ def unreadable(path: str, why: str, kind: str = "unknown") -> SourceResult:
     return result
 
 
-__all__ = ["SKIP_DIRS", "SOURCES", "SourceKind", "detect", "scan", "unreadable"]
+__all__ = ["SKIP_DIRS", "SOURCES", "SourceKind", "detect", "helm_chart", "scan", "unreadable"]

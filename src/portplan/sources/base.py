@@ -8,11 +8,13 @@ matching names across sources is reconcile's job, not the source's.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from portplan.errors import PortplanError
+from portplan.findings import Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, PortRange
 
 # The words that state who may reach a port, for every source: a table's Exposure cell
@@ -54,6 +56,8 @@ class PortObservation:
     exposure: Exposure | None = None
     variable: str | None = None  # the variable that carries it (HTTP_PORT, TOKEN_ENGINE_URL)
     range_end: int | None = None  # compose: a published range (8000-8010) ends here
+    node_port: int | None = None  # Kubernetes: the nodePort of a Service port (on every node)
+    template: bool = False  # stated by an example/template file (.env.example): see TEMPLATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +71,7 @@ class DependencyObservation:
     via: str
     required: bool = True  # compose `depends_on: {x: {required: false}}`: may be absent
     project: str | None = None  # depends_on: the compose project (or block) stating it
+    template: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ class VariableObservation:
     value: str | None = None
     secret: bool = False
     sets: bool = True  # False: the service reads it (e.g. ${VAR} in compose) but nothing set it
+    template: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,7 @@ class RangeObservation:
     reserved: bool = False
     future: bool = False
     exposure: Exposure | None = None  # "8001-8019: internal only", "9001-9004 (local only)"
+    template: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,21 @@ class ServiceObservation:
     aliases: tuple[str, ...] = ()  # other names the source gives it ("Data Bridge -> data-bridge")
     project: str | None = None  # compose: the project (or Markdown block) that defines it
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
+    template: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A reference a source makes that what it refers to does not satisfy: a Kubernetes
+    Service's targetPort no container of the pods it selects declares, a probe on a port
+    its pod does not declare, an Ingress backend port its Service does not have. `others`
+    are the places of what was referred to (the ports that are declared)."""
+
+    service: str
+    location: Location
+    source: str
+    message: str
+    others: tuple[Location, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +143,61 @@ class SourceError:
     """A file that could not be read or parsed: one finding, and the rest goes on.
 
     The message never quotes the file's content (it may hold a secret): it says what is
-    wrong and where."""
+    wrong and where. `level` is None for an error; Level.INFO for a file left unread on
+    purpose (the templates of a Helm chart: see `template_note`)."""
 
     location: Location
     message: str
+    level: Level | None = None
 
 
 def unread(location: Location, why: str) -> SourceError:
     """The error "could not read FILE:LINE:COL: why" for a file that failed at `location`."""
     return SourceError(location, f"could not read {location}: {why}")
+
+
+_GO_TEMPLATE: Final = re.compile(r"\{\{-?\s*[^{}\n]*?-?\}\}")
+
+
+def template_note(path: str, text: str, line: int = 0) -> SourceError | None:
+    """The note "not read FILE:L:C: a Go template" for YAML that failed to parse (at `line`)
+    and holds a `{{ ... }}` action (Helm, gomplate): read as YAML it says nothing true,
+    rendered it could be read. At the first action on `line`, else the first of the text;
+    None when `text` holds no action (the YAML is simply broken)."""
+    actions = list(_GO_TEMPLATE.finditer(text))
+    if not actions:
+        return None
+    found = next((a for a in actions if text.count("\n", 0, a.start()) + 1 == line), actions[0])
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    at = Location(path, line, column)
+    why = "a Go template ({{ }}), not YAML; render it (helm template) to reconcile it"
+    return SourceError(at, f"not read {at}: {why}", Level.INFO)
+
+
+# The words in a file name (`.env.example`, `compose.sample.yml`, `app.example.yaml`) that
+# make it an example or template: it shows defaults, the real file says what runs.
+TEMPLATE_WORDS: Final = frozenset(
+    {"example", "examples", "sample", "template", "tmpl", "tpl", "dist"}
+)
+
+
+def is_template_name(path: str) -> bool:
+    """Whether the file at `path` is an example/template by its name (`.env.example`,
+    `.env.sample`, `.env.template`, `.env.dist`, `example.env`, `*.example.yaml`,
+    `compose.sample.yml`)."""
+    words = os.path.basename(path).lower().split(".")
+    return any(word in TEMPLATE_WORDS for word in words)
+
+
+def as_template(result: SourceResult) -> SourceResult:
+    """`result` with every observation marked `template=True` (in place; returned)."""
+    result.services[:] = [replace(o, template=True) for o in result.services]
+    result.ports[:] = [replace(o, template=True) for o in result.ports]
+    result.dependencies[:] = [replace(o, template=True) for o in result.dependencies]
+    result.variables[:] = [replace(o, template=True) for o in result.variables]
+    result.ranges[:] = [replace(o, template=True) for o in result.ranges]
+    return result
 
 
 def failed_at(path: str, exc: BaseException) -> Location:
@@ -203,6 +271,8 @@ class SourceResult:
     variables: list[VariableObservation] = field(default_factory=list)
     ranges: list[RangeObservation] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+    includes: list[str] = field(default_factory=list)  # compose: the files `include:` read
 
     def extend(self, other: SourceResult) -> None:
         self.services.extend(other.services)
@@ -211,3 +281,4 @@ class SourceResult:
         self.variables.extend(other.variables)
         self.ranges.extend(other.ranges)
         self.errors.extend(other.errors)
+        self.mismatches.extend(other.mismatches)

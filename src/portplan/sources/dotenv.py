@@ -14,7 +14,9 @@ interpreted by its name and value, the way the Markdown env blocks are
 - `<PREFIX>_ADDR` / `_ADDRESS` / `_HOST` / `_ENDPOINT`... holding `host:port` are read the
   same way.
 
-A variable is located at its name, a port at its digits, a dependency at the value.
+A variable is located at its name, a port at its digits, a dependency at the value. The
+observations of an example file (`.env.example`, `.env.sample`, `.env.template`,
+`.env.dist`, `example.env`) are marked `template`: it shows defaults, not what runs.
 Secret-named variables and URLs holding a password become `secret=True` observations
 whose value is never kept. `interpret` is shared with the compose (`environment:`) and
 Kubernetes (`env:`) sources.
@@ -52,8 +54,10 @@ from portplan.sources.base import (
     SourceError,
     SourceResult,
     VariableObservation,
+    as_template,
     failed_at,
     inside,
+    is_template_name,
     reason,
     unread,
 )
@@ -136,7 +140,7 @@ def parse_dotenv_source(text: str, file: str, owner: str | None = None) -> Sourc
             template=written.get(name),
         )
         interpret(setting, result)
-    return result
+    return as_template(result) if is_template_name(file) else result
 
 
 def _columns(line: str, name: str) -> tuple[int, int]:

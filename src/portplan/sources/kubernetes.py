@@ -1,69 +1,86 @@
 """Kubernetes manifests (multi-document YAML, `kind: List`) as observations.
 
-A Service gives `port` (inside the cluster: internal; on a LoadBalancer: published, public),
-`targetPort` (a number, or a container port's name resolved through the pods its selector
-picks) and `nodePort` (published on every node: public). A workload (Deployment,
-StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod) gives each
-container's `ports` (a `hostPort` is published on the node, at `hostIP`; with
-`hostNetwork: true` the container port is the node's) and the port of its `httpGet`,
-`tcpSocket` and `grpc` probes, named ports resolved, under the workload's name; `env`
-entries are read like compose `environment`. The workload's service records its first
-container's `image` and, as its health check, the path and port of the first `httpGet`
-probe (liveness, readiness, then startup). A Service port without `name` is named by its
+A Service port is one observation: its `port`, with its `targetPort` (a number, or a
+container port's name resolved through the pods its selector picks) as `target` and its
+`nodePort` as `node_port`. A ClusterIP Service (headless or not) is internal; a NodePort or
+LoadBalancer one is published and public. A workload (Deployment, StatefulSet, DaemonSet,
+ReplicaSet, ReplicationController, Job, CronJob, Pod) gives each container's `ports` (a
+`hostPort` is published on the node, at `hostIP`; with `hostNetwork: true` the container
+port is the node's) and the port of its `httpGet`, `tcpSocket` and `grpc` probes, named
+ports resolved, under the workload's name; `env` entries are read like compose
+`environment`, and a ConfigMap's `data` like a `.env` file (its owner: the one workload
+that reads it, if only one does). The workload's service records its first container's
+`image` and, as its health check, the path and port of the first `httpGet` probe
+(liveness, readiness, then startup). A Service port without `name` is named by its
 `appProtocol`. Manifests of other kinds are ignored.
 
+Files read together (`read_manifests`, what a scan does) are one cluster: a Service in one
+file selects the pods of another. A targetPort, a probe port or an Ingress backend port
+that nothing it refers to declares is a `Mismatch` (see `portplan.sources._k8s_refs`).
+
 A document that cannot be parsed is one "could not read" error; the other documents of
-the file are still read.
+the file are still read. One that holds a Go template (`{{ .Values.port }}`) is an info
+note instead. An example file (`*.example.yaml`) marks its observations `template`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from portplan import yamlload
 from portplan.model import Exposure, Location
+from portplan.sources._k8s_refs import (
+    PROBE_ACTIONS,
+    PROBES,
+    WORKLOADS,
+    Cluster,
+    DeclaredPort,
+    containers,
+    declared_ports,
+    mapping,
+    metadata,
+    namespace,
+    pod_spec,
+    port_number,
+    probe_mismatch,
+    seq,
+)
 from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
     SourceResult,
+    as_template,
     inside,
+    is_template_name,
     published_exposure,
     reason,
+    template_note,
     unread,
 )
 from portplan.sources.dotenv import Setting, interpret
-from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
+from portplan.yamlload import Mark, YAMLInputError, YMap
 
 KIND = "kubernetes"
-WORKLOADS: Final = frozenset(
-    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
-     "CronJob", "Pod"}
-)  # fmt: skip
-PROBES: Final = ("livenessProbe", "readinessProbe", "startupProbe")
-PROBE_ACTIONS: Final = ("httpGet", "tcpSocket", "grpc")
-_DOCUMENT_START: Final = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)")
 MAX_PORT: Final = 65535
+PUBLISHING: Final = frozenset({"NodePort", "LoadBalancer"})  # Service types reached from outside
+_DOCUMENT_START: Final = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)")
+_ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-
-@dataclass
-class _Pods:
-    """A workload's pod template: its labels and its containers' named ports."""
-
-    labels: dict[str, str]
-    named: dict[str, int] = field(default_factory=dict)
+__all__ = ["KIND", "PROBES", "WORKLOADS", "parse_kubernetes", "read_kubernetes", "read_manifests"]
 
 
 @dataclass
 class _File:
-    """One manifest file being read: its lines, its workloads' pods and the result."""
+    """One manifest file being read: its lines, its resources and the result."""
 
     name: str
     lines: list[str]
     result: SourceResult
-    pods: list[_Pods] = field(default_factory=list)
+    resources: list[YMap] = field(default_factory=list)
 
     def mark(self, node: Any, key: str | None = None) -> Location:
         """Where `node` (or its value of `key`) is written."""
@@ -83,51 +100,93 @@ class _File:
 
 def read_kubernetes(path: str) -> SourceResult:
     """The observations of the manifest file at `path`."""
+    return read_manifests([path])[0]
+
+
+def read_manifests(paths: Sequence[str]) -> list[SourceResult]:
+    """The observations of each manifest file of `paths`, read as one cluster."""
+    files: list[_File | SourceResult] = [_open(path) for path in paths]
+    return _observe([f for f in files if isinstance(f, _File)], files)
+
+
+def parse_kubernetes(data: str | bytes, file: str) -> SourceResult:
+    """The observations of manifest text (every document that can be read)."""
+    manifest = _parse(data, file)
+    return _observe([manifest], [manifest])[0] if isinstance(manifest, _File) else manifest
+
+
+def _open(path: str) -> _File | SourceResult:
     try:
         with open(path, "rb") as stream:
             data = stream.read()
     except OSError as exc:
         return _error(path, Location(path), reason(exc))
-    return parse_kubernetes(data, path)
+    return _parse(data, path)
 
 
-def parse_kubernetes(data: str | bytes, file: str) -> SourceResult:
-    """The observations of manifest text (every document that can be read)."""
+def _parse(data: str | bytes, file: str) -> _File | SourceResult:
     try:
         text = yamlload.decode(data, file) if isinstance(data, bytes) else data
     except YAMLInputError as exc:
         return _error(file, Location(file, exc.line or 0, exc.column or 0), exc.what)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    result = SourceResult(file=file, kind=KIND)
-    manifest = _File(file, text.split("\n"), result)
+    manifest = _File(file, text.split("\n"), SourceResult(file=file, kind=KIND))
     documents = [d for d in _documents(text, manifest) if isinstance(d, YMap)]
-    resources = [r for d in documents for r in _resources(d)]
-    manifest.pods = [_pods(r) for r in resources if r.get("kind") in WORKLOADS]
-    for resource in resources:
-        if resource.get("kind") in WORKLOADS:
-            _workload(resource, manifest)
-        elif resource.get("kind") == "Service":
-            _service(resource, manifest)
-    return result
+    manifest.resources = [r for d in documents for r in _resources(d)]
+    return manifest
+
+
+def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:
+    cluster = Cluster()
+    for manifest in manifests:
+        for resource in manifest.resources:
+            if resource.get("kind") in WORKLOADS:
+                cluster.add_workload(resource, manifest.at)
+            elif resource.get("kind") == "Service":
+                cluster.add_service(resource, manifest.at)
+    for manifest in manifests:
+        for resource in manifest.resources:
+            _resource(resource, manifest, cluster)
+        if is_template_name(manifest.name):
+            as_template(manifest.result)
+    return [item.result if isinstance(item, _File) else item for item in order]
+
+
+def _resource(resource: YMap, manifest: _File, cluster: Cluster) -> None:
+    kind = resource.get("kind")
+    if kind in WORKLOADS:
+        _workload(resource, manifest)
+    elif kind == "Service":
+        _service(resource, manifest, cluster)
+    elif kind == "ConfigMap":
+        _config_map(resource, manifest, cluster)
+    elif kind == "Ingress":
+        manifest.result.mismatches.extend(cluster.backend_mismatches(resource, manifest.at))
 
 
 def _documents(text: str, manifest: _File) -> list[Any]:
     """Every document; when the stream cannot be parsed, each document on its own, a
-    broken one becoming one error."""
+    broken one becoming one error (a Go template: one note for the file)."""
     try:
         return yamlload.load_all(text, manifest.name)
     except YAMLInputError:
         pass
     documents: list[Any] = []
     starts = [0] + [i for i, line in enumerate(manifest.lines) if _DOCUMENT_START.match(line)]
+    noted = False
     for start, end in zip(starts, [*starts[1:], len(manifest.lines)], strict=True):
         # Blank lines in front keep every line number of the document what it is in the file.
         chunk = "\n" * start + "\n".join(manifest.lines[start:end])
         try:
             documents.append(yamlload.load(chunk, manifest.name))
         except YAMLInputError as exc:
-            location = Location(manifest.name, exc.line or 0, exc.column or 0)
-            manifest.result.errors.append(unread(location, exc.what))
+            note = template_note(manifest.name, chunk, exc.line or 0)
+            if note is None:
+                location = Location(manifest.name, exc.line or 0, exc.column or 0)
+                manifest.result.errors.append(unread(location, exc.what))
+            elif not noted:
+                manifest.result.errors.append(note)
+                noted = True
     return documents
 
 
@@ -136,10 +195,7 @@ def _resources(document: YMap) -> list[YMap]:
     if document.get("kind") != "List":
         return [document]
     return [
-        r
-        for item in _seq(document.get("items"))
-        if isinstance(item, YMap)
-        for r in _resources(item)
+        r for item in seq(document.get("items")) if isinstance(item, YMap) for r in _resources(item)
     ]
 
 
@@ -149,180 +205,157 @@ def _error(file: str, location: Location, why: str) -> SourceResult:
     return result
 
 
-def _seq(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, YSeq | list) else []
-
-
-def _map(value: Any) -> YMap | None:
-    return value if isinstance(value, YMap) else None
-
-
-def _port_number(value: Any) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PORT:
-        return value
-    return None
-
-
 # --- Services ---------------------------------------------------------------------------
 
 
 def _declare(document: YMap, manifest: _File, **facts: Any) -> str | None:
     """The resource's name (None without one), recorded as a service with `facts` (the
     other fields of its ServiceObservation)."""
-    metadata = _map(document.get("metadata"))
-    name = metadata.get("name") if metadata is not None else None
-    if not name or metadata is None:
+    data = metadata(document)
+    name = data.get("name")
+    if not name:
         return None
-    service = ServiceObservation(str(name), manifest.at(metadata, "name"), KIND, **facts)
+    service = ServiceObservation(str(name), manifest.at(data, "name"), KIND, **facts)
     manifest.result.services.append(service)
     return str(name)
 
 
-def _service(document: YMap, manifest: _File) -> None:
+def _service(document: YMap, manifest: _File, cluster: Cluster) -> None:
     name = _declare(document, manifest)
-    spec = _map(document.get("spec"))
+    spec = mapping(document.get("spec"))
     if name is None or spec is None:
         return
-    balanced = spec.get("type") == "LoadBalancer"
-    selector = _map(spec.get("selector"))
-    for entry in _seq(spec.get("ports")):
-        if isinstance(entry, YMap):
-            _service_port(name, entry, balanced, _target(entry, selector, manifest), manifest)
+    public = spec.get("type") in PUBLISHING
+    selector = mapping(spec.get("selector"))
+    space = namespace(document)
+    for entry in seq(spec.get("ports")):
+        if not isinstance(entry, YMap):
+            continue
+        _service_port(name, entry, public, _target(entry, selector, space, cluster), manifest)
+        mismatch = cluster.target_mismatch(name, entry, selector, space, manifest.at)
+        if mismatch is not None:
+            manifest.result.mismatches.append(mismatch)
 
 
-def _target(entry: YMap, selector: YMap | None, manifest: _File) -> int | None:
+def _target(entry: YMap, selector: YMap | None, space: str | None, cluster: Cluster) -> int | None:
     """The container port behind a Service port: a number, or a name resolved in the pods
     the selector picks (without targetPort, the port itself)."""
     target = entry.get("targetPort", entry.get("port"))
-    if isinstance(target, str) and not target.isdigit():
-        wanted = {str(k): str(v) for k, v in (selector or {}).items()}
-        for pods in manifest.pods:
-            if wanted and wanted.items() <= pods.labels.items() and target in pods.named:
-                return pods.named[target]
-        return None
-    return _port_number(int(target) if isinstance(target, str) else target)
+    number = port_number(target)
+    if number is not None or not isinstance(target, str):
+        return number
+    for pods in cluster.selected(selector, space):
+        if target in pods.named():
+            return pods.named()[target]
+    return None
 
 
 def _service_port(
-    name: str, entry: YMap, balanced: bool, target: int | None, manifest: _File
+    name: str, entry: YMap, public: bool, target: int | None, manifest: _File
 ) -> None:
+    number = port_number(entry.get("port"))
+    if number is None:
+        return
     app_protocol = entry.get("appProtocol")
     port_name = str(entry["name"]) if entry.get("name") else None
     port_name = port_name or app_protocol_name(
         app_protocol if isinstance(app_protocol, str) else None
     )
-    protocol = str(entry.get("protocol") or "TCP").lower()
-    for key, published in (("port", balanced), ("nodePort", True)):
-        number = _port_number(entry.get(key))
-        if number is None:
-            continue
-        manifest.result.ports.append(
-            PortObservation(
-                name,
-                number,
-                manifest.at(entry, key),
-                KIND,
-                port_name=port_name if key == "port" else None,
-                protocol=protocol,
-                published=published,
-                target=target,
-                exposure=Exposure.PUBLIC if published else Exposure.INTERNAL,
-            )
+    manifest.result.ports.append(
+        PortObservation(
+            name,
+            number,
+            manifest.at(entry, "port"),
+            KIND,
+            port_name=port_name,
+            protocol=str(entry.get("protocol") or "TCP").lower(),
+            published=public,
+            target=target,
+            exposure=Exposure.PUBLIC if public else Exposure.INTERNAL,
+            node_port=port_number(entry.get("nodePort")) if public else None,
         )
+    )
+
+
+# --- ConfigMaps -------------------------------------------------------------------------
+
+
+def _config_map(document: YMap, manifest: _File, cluster: Cluster) -> None:
+    """Each `data` entry named like a variable, read as a `.env` line of the workload that
+    reads the ConfigMap (if only one does)."""
+    data = mapping(document.get("data"))
+    name = metadata(document).get("name")
+    if data is None or not name:
+        return
+    owner = cluster.reader(str(name), namespace(document))
+    for key, value in data.items():
+        if not _ENV_NAME.match(str(key)) or isinstance(value, YMap | list) or value is None:
+            continue
+        value_at = manifest.mark(data, key)
+        key_mark = data.key_marks.get(key)
+        key_at = Location(manifest.name, key_mark.line, key_mark.column) if key_mark else value_at
+        setting = Setting(
+            owner,
+            str(key),
+            str(value),
+            value_at,
+            KIND,
+            name_location=key_at,
+            text=manifest.text(value_at),
+        )
+        interpret(setting, manifest.result)
 
 
 # --- workloads --------------------------------------------------------------------------
 
 
 def _workload(document: YMap, manifest: _File) -> None:
-    spec = _pod_spec(document)
-    containers = _containers(spec)
-    image = next(
-        (c.get("image") for c in _seq(spec.get("containers")) if isinstance(c, YMap)), None
-    )
-    path, port = _health(containers)
+    spec = pod_spec(document)
+    listed = containers(spec)
+    image = next((c.get("image") for c in seq(spec.get("containers")) if isinstance(c, YMap)), None)
+    path, port = _health(listed, manifest)
     facts = {"image": str(image) if image else None, "health_path": path, "health_port": port}
     name = _declare(document, manifest, **facts)
     if name is None:
         return
     host = spec.get("hostNetwork") is True
-    for container in containers:
+    ports = [port for container in listed for port in declared_ports(container, manifest.at)]
+    for container in listed:
         _container(name, container, host, manifest)
+        for probe in PROBES:
+            _probe(name, probe, container.get(probe), ports, manifest)
 
 
-def _health(containers: list[YMap]) -> tuple[str | None, int | None]:
+def _health(listed: list[YMap], manifest: _File) -> tuple[str | None, int | None]:
     """The path and port of the first `httpGet` probe (liveness, readiness, then startup,
     container by container): the workload's health check."""
-    for container in containers:
-        named = _named_ports(container)
+    for container in listed:
+        named = {p.name: p.number for p in declared_ports(container, manifest.at) if p.name}
         for probe in PROBES:
-            action = _map((_map(container.get(probe)) or YMap()).get("httpGet"))
+            action = mapping((mapping(container.get(probe)) or YMap()).get("httpGet"))
             if action is not None:
                 port = action.get("port")
-                number = named.get(port) if isinstance(port, str) else _port_number(port)
+                number = named.get(port) if isinstance(port, str) else port_number(port)
                 path = action.get("path")
                 return (str(path) if path else "/"), number
     return None, None
 
 
-def _pods(document: YMap) -> _Pods:
-    """The labels and named container ports of a workload's pods."""
-    template = _pod_template(document) or YMap()
-    metadata = _map(template.get("metadata")) or YMap()
-    pods = _Pods({str(k): str(v) for k, v in (_map(metadata.get("labels")) or {}).items()})
-    for container in _containers(_pod_spec(document)):
-        pods.named.update(_named_ports(container))
-    return pods
-
-
-def _pod_spec(document: YMap) -> YMap:
-    template = _pod_template(document) or YMap()
-    return _map(template.get("spec")) or YMap()
-
-
-def _containers(spec: YMap) -> list[YMap]:
-    found = [c for key in ("containers", "initContainers") for c in _seq(spec.get(key))]
-    return [c for c in found if isinstance(c, YMap)]
-
-
-def _named_ports(container: YMap) -> dict[str, int]:
-    named: dict[str, int] = {}
-    for entry in _seq(container.get("ports")):
-        number = _port_number(entry.get("containerPort")) if isinstance(entry, YMap) else None
-        if number is not None and entry.get("name"):
-            named[str(entry["name"])] = number
-    return named
-
-
-def _pod_template(document: YMap) -> YMap | None:
-    """The pod template (metadata and spec) of a workload; a Pod is its own."""
-    if document.get("kind") == "Pod":
-        return document
-    spec = _map(document.get("spec")) or YMap()
-    if document.get("kind") == "CronJob":
-        job = _map(spec.get("jobTemplate")) or YMap()
-        spec = _map(job.get("spec")) or YMap()
-    return _map(spec.get("template"))
-
-
 def _container(name: str, container: YMap, host: bool, manifest: _File) -> None:
-    for entry in _seq(container.get("ports")):
+    for entry in seq(container.get("ports")):
         if isinstance(entry, YMap):
             _container_port(name, entry, host, manifest)
-    named = _named_ports(container)
-    for probe in PROBES:
-        _probe(name, container.get(probe), named, manifest)
-    for env in _seq(container.get("env")):
+    for env in seq(container.get("env")):
         if isinstance(env, YMap) and "name" in env:
             _env(name, env, manifest)
 
 
 def _container_port(name: str, entry: YMap, host: bool, manifest: _File) -> None:
-    number = _port_number(entry.get("containerPort"))
+    number = port_number(entry.get("containerPort"))
     if number is None:
         return
     port_name = str(entry["name"]) if entry.get("name") else None
-    host_port = _port_number(entry.get("hostPort"))
+    host_port = port_number(entry.get("hostPort"))
     address = str(entry["hostIP"]) if entry.get("hostIP") else None
     if host_port is not None:
         exposure: Exposure | None = published_exposure(address)
@@ -344,15 +377,21 @@ def _container_port(name: str, entry: YMap, host: bool, manifest: _File) -> None
     )
 
 
-def _probe(name: str, probe: Any, named: dict[str, int], manifest: _File) -> None:
-    if not isinstance(probe, YMap):
+def _probe(name: str, probe: str, spec: Any, ports: list[DeclaredPort], manifest: _File) -> None:
+    """The port each action of a probe calls (named ports resolved in the pod); a port the
+    pod does not declare is a mismatch."""
+    if not isinstance(spec, YMap):
         return
+    named = {port.name: port.number for port in ports if port.name}
     for key in PROBE_ACTIONS:
-        action = probe.get(key)
+        action = spec.get(key)
         if not isinstance(action, YMap):
             continue
+        mismatch = probe_mismatch(name, probe, action, ports, manifest.at)
+        if mismatch is not None:
+            manifest.result.mismatches.append(mismatch)
         port = action.get("port")
-        number = named.get(port) if isinstance(port, str) else _port_number(port)
+        number = named.get(port) if isinstance(port, str) else port_number(port)
         if number is not None:
             manifest.result.ports.append(
                 PortObservation(

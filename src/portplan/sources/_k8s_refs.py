@@ -1,0 +1,293 @@
+"""What Kubernetes resources of several manifest files say of each other.
+
+A Service selects pods by labels and sends its `targetPort` to them (a number, or the name
+of a container port); a probe calls a port of its own pod; an Ingress sends traffic to a
+port of a Service (`service.port.number` or `.name`; `serviceName`/`servicePort` before
+networking.k8s.io/v1); a workload reads a ConfigMap (`envFrom`, `configMapKeyRef`). The
+files of one scan are one cluster: a Service in `service.yaml` selects the pods of
+`deployment.yaml`. Namespaces keep resources apart when both sides state one.
+
+A reference that what it refers to does not satisfy is a `Mismatch`: a targetPort or a
+probe port that no container of the pods declares (checked only when those pods declare
+ports at all), an Ingress port the Service does not have (checked only when the Service is
+known). Where several resources match (an overlay repeating a base), any one of them
+satisfies the reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from portplan.model import Location
+from portplan.sources.base import Mismatch
+from portplan.yamlload import YMap, YSeq
+
+KIND = "kubernetes"
+WORKLOADS: Final = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
+     "CronJob", "Pod"}
+)  # fmt: skip
+PROBES: Final = ("livenessProbe", "readinessProbe", "startupProbe")
+PROBE_ACTIONS: Final = ("httpGet", "tcpSocket", "grpc")
+MAX_PORT: Final = 65535
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredPort:
+    """A port a resource declares: its number, its name and where it is written."""
+
+    number: int
+    name: str | None
+    location: Location
+
+    def shown(self) -> str:
+        return f"{self.name} {self.number}" if self.name else str(self.number)
+
+
+@dataclass
+class Pods:
+    """A workload's pods: its name and namespace, their labels and their containers' ports."""
+
+    workload: str
+    namespace: str | None
+    labels: dict[str, str]
+    ports: list[DeclaredPort] = field(default_factory=list)
+
+    def named(self) -> dict[str, int]:
+        return {port.name: port.number for port in self.ports if port.name}
+
+
+@dataclass
+class ServicePorts:
+    """A Service: its name, namespace and ports."""
+
+    name: str
+    namespace: str | None
+    ports: list[DeclaredPort] = field(default_factory=list)
+
+
+Locate = Callable[[Any, str | None], Location]  # where a node (or its value of a key) is
+
+
+def seq(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, YSeq | list) else []
+
+
+def mapping(value: Any) -> YMap | None:
+    return value if isinstance(value, YMap) else None
+
+
+def port_number(value: Any) -> int | None:
+    """A port 1-65535 given as a number (or digits), else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PORT:
+        return value
+    return None
+
+
+def metadata(document: YMap) -> YMap:
+    return mapping(document.get("metadata")) or YMap()
+
+
+def namespace(document: YMap) -> str | None:
+    found = metadata(document).get("namespace")
+    return str(found) if found else None
+
+
+def pod_template(document: YMap) -> YMap | None:
+    """The pod template (metadata and spec) of a workload; a Pod is its own."""
+    if document.get("kind") == "Pod":
+        return document
+    spec = mapping(document.get("spec")) or YMap()
+    if document.get("kind") == "CronJob":
+        job = mapping(spec.get("jobTemplate")) or YMap()
+        spec = mapping(job.get("spec")) or YMap()
+    return mapping(spec.get("template"))
+
+
+def pod_spec(document: YMap) -> YMap:
+    template = pod_template(document) or YMap()
+    return mapping(template.get("spec")) or YMap()
+
+
+def containers(spec: YMap) -> list[YMap]:
+    found = [c for key in ("containers", "initContainers") for c in seq(spec.get(key))]
+    return [c for c in found if isinstance(c, YMap)]
+
+
+def declared_ports(container: YMap, at: Locate) -> list[DeclaredPort]:
+    """A container's `ports` (each at its containerPort); `at(node, key)` locates."""
+    found: list[DeclaredPort] = []
+    for entry in seq(container.get("ports")):
+        number = port_number(entry.get("containerPort")) if isinstance(entry, YMap) else None
+        if number is not None:
+            name = str(entry["name"]) if entry.get("name") else None
+            found.append(DeclaredPort(number, name, at(entry, "containerPort")))
+    return found
+
+
+def _same_namespace(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def _shown(ports: Iterable[DeclaredPort]) -> str:
+    return ", ".join(port.shown() for port in ports)
+
+
+class Cluster:
+    """The workloads, Services and ConfigMap readers of every manifest file read together."""
+
+    def __init__(self) -> None:
+        self.pods: list[Pods] = []
+        self.services: dict[str, list[ServicePorts]] = {}
+        self.readers: dict[tuple[str | None, str], set[str]] = {}  # ConfigMap -> workloads
+
+    def add_workload(self, document: YMap, at: Locate) -> None:
+        name = metadata(document).get("name")
+        if not name:
+            return
+        template = pod_template(document) or YMap()
+        labels: Mapping[str, Any] = mapping(metadata(template).get("labels")) or {}
+        pods = Pods(str(name), namespace(document), {str(k): str(v) for k, v in labels.items()})
+        for container in containers(pod_spec(document)):
+            pods.ports.extend(declared_ports(container, at))
+            for config in _config_maps(container):
+                self.readers.setdefault((pods.namespace, config), set()).add(pods.workload)
+        self.pods.append(pods)
+
+    def add_service(self, document: YMap, at: Locate) -> None:
+        name = metadata(document).get("name")
+        spec = mapping(document.get("spec"))
+        if not name or spec is None:
+            return
+        service = ServicePorts(str(name), namespace(document))
+        for entry in seq(spec.get("ports")):
+            number = port_number(entry.get("port")) if isinstance(entry, YMap) else None
+            if number is not None:
+                port_name = str(entry["name"]) if entry.get("name") else None
+                service.ports.append(DeclaredPort(number, port_name, at(entry, "port")))
+        self.services.setdefault(service.name, []).append(service)
+
+    def selected(self, selector: YMap | None, space: str | None) -> list[Pods]:
+        """The pods a Service's selector picks (none without a selector)."""
+        wanted = {str(k): str(v) for k, v in (selector or {}).items()}
+        if not wanted:
+            return []
+        return [
+            pods
+            for pods in self.pods
+            if _same_namespace(space, pods.namespace) and wanted.items() <= pods.labels.items()
+        ]
+
+    def reader(self, config_map: str, space: str | None) -> str | None:
+        """The one workload that reads the ConfigMap, else None (none, or several)."""
+        found = {
+            workload
+            for (ns, name), workloads in self.readers.items()
+            if name == config_map and _same_namespace(space, ns)
+            for workload in workloads
+        }
+        return found.pop() if len(found) == 1 else None
+
+    def target_mismatch(
+        self, service: str, entry: YMap, selector: YMap | None, space: str | None, at: Locate
+    ) -> Mismatch | None:
+        """A Service port whose targetPort no selected pod declares."""
+        pods = [p for p in self.selected(selector, space) if p.ports]
+        key = "targetPort" if "targetPort" in entry else "port"
+        target = entry.get(key)
+        if not pods or target is None:
+            return None
+        declared = [port for p in pods for port in p.ports]
+        number = port_number(target)
+        what = f"targetPort {target}" if key == "targetPort" else f"port {target} (no targetPort)"
+        if number is not None:
+            if any(port.number == number for port in declared):
+                return None
+            problem = f"{what} is not a container port"
+        elif any(port.name == str(target) for port in declared):
+            return None
+        else:
+            problem = f"{what} names no container port"
+        shown = "; ".join(f"{p.workload}: {_shown(p.ports)}" for p in pods)
+        message = f"{service}: {problem} of the pods it selects ({shown})"
+        return Mismatch(
+            service, at(entry, key), KIND, message, tuple(port.location for port in declared)
+        )
+
+    def backend_mismatches(self, ingress: YMap, at: Locate) -> Iterator[Mismatch]:
+        """The Ingress backends whose port their (known) Service does not have."""
+        name = str(metadata(ingress).get("name") or "")
+        space = namespace(ingress)
+        for backend, node, key in _backends(ingress):
+            services = [
+                s for s in self.services.get(backend, []) if _same_namespace(space, s.namespace)
+            ]
+            wanted = node.get(key)
+            declared = [port for s in services for port in s.ports]
+            if not services or any(
+                port.number == wanted or (port.name is not None and port.name == wanted)
+                for port in declared
+            ):
+                continue
+            number = port_number(wanted)
+            problem = f"port {number} is not a" if number else f"port name {wanted} names no"
+            message = (
+                f"Ingress {name}: backend {backend} {problem} port of Service {backend} "
+                f"({_shown(declared)})"
+            )
+            others = tuple(port.location for port in declared)
+            yield Mismatch(backend, at(node, key), KIND, message, others)
+
+
+def probe_mismatch(
+    workload: str, probe: str, action: YMap, ports: list[DeclaredPort], at: Locate
+) -> Mismatch | None:
+    """A probe whose port its pod's containers do not declare (when they declare any)."""
+    wanted = action.get("port")
+    if not ports or wanted is None:
+        return None
+    number = port_number(wanted)
+    if any(port.number == number or port.name == wanted for port in ports):
+        return None
+    problem = f"port {number} is not a" if number else f"port {wanted} names no"
+    message = f"{workload}: {probe} {problem} container port of its pod ({_shown(ports)})"
+    return Mismatch(workload, at(action, "port"), KIND, message, tuple(p.location for p in ports))
+
+
+def _config_maps(container: YMap) -> Iterator[str]:
+    """The ConfigMaps a container reads its environment from."""
+    for source in seq(container.get("envFrom")):
+        ref = mapping(source.get("configMapRef")) if isinstance(source, YMap) else None
+        if ref is not None and ref.get("name"):
+            yield str(ref["name"])
+    for env in seq(container.get("env")):
+        value_from = mapping(env.get("valueFrom")) if isinstance(env, YMap) else None
+        ref = mapping(value_from.get("configMapKeyRef")) if value_from is not None else None
+        if ref is not None and ref.get("name"):
+            yield str(ref["name"])
+
+
+def _backends(ingress: YMap) -> Iterator[tuple[str, YMap, str]]:
+    """(service name, node holding the port, key of the port) of every backend of an Ingress:
+    `service: {name, port: {number | name}}`, or `serviceName` / `servicePort` (v1beta1)."""
+    spec = mapping(ingress.get("spec")) or YMap()
+    backends = [spec.get("defaultBackend"), spec.get("backend")]
+    for rule in seq(spec.get("rules")):
+        http = mapping(rule.get("http")) if isinstance(rule, YMap) else None
+        for path in seq(http.get("paths")) if http is not None else []:
+            backends.append(path.get("backend") if isinstance(path, YMap) else None)
+    for backend in backends:
+        if not isinstance(backend, YMap):
+            continue
+        service = mapping(backend.get("service"))
+        port = mapping(service.get("port")) if service is not None else None
+        if service is not None and service.get("name") and port is not None:
+            key = "number" if "number" in port else "name"
+            if key in port:
+                yield str(service["name"]), port, key
+        elif backend.get("serviceName") and "servicePort" in backend:
+            yield str(backend["serviceName"]), backend, "servicePort"

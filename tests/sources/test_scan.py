@@ -1,0 +1,114 @@
+"""scan: what cannot be read is one finding saying why (a loop of symbolic links, a folder
+without permission), and the templates of a Helm chart are left out with one info note."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from portplan.findings import Level
+from portplan.reconcile import reconcile
+from portplan.sources import scan
+
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec: {ports: [{port: 80}]}\n"
+TEMPLATE = (
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ include "chart.fullname" . }}\n'
+    "spec:\n  ports:\n    - port: {{ .Values.service.port }}\n"
+)
+
+
+def _findings(*paths: Path | str) -> list[tuple[str, str, str, str]]:
+    return [(f.rule, f.level.name, str(f.locations[0]), f.message) for f in reconcile(scan(paths))]
+
+
+def test_a_loop_of_symbolic_links_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found in a folder or named itself: the reason is the loop, not a missing file."""
+    (tmp_path / "self.yaml").symlink_to("self.yaml")
+    monkeypatch.chdir(tmp_path)
+    why = "Too many levels of symbolic links"
+    assert os.strerror(errno.ELOOP) == why
+    assert _findings(".") == [
+        ("PP209", "ERROR", "./self.yaml", f"could not read ./self.yaml: {why}")
+    ]
+    assert _findings("self.yaml") == [
+        ("PP209", "ERROR", "self.yaml", f"could not read self.yaml: {why}")
+    ]
+
+
+def test_a_missing_path_says_so(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    assert _findings(missing) == [
+        ("PP209", "ERROR", str(missing), f"could not read {missing}: no such file or directory")
+    ]
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is not installed")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+def test_a_folder_without_permission_is_a_finding() -> None:
+    """Run as uid 65534 (nobody), for whom a chmod 000 folder cannot be listed; the files
+    beside it are still read."""
+    with tempfile.TemporaryDirectory() as name:
+        tree = Path(name)
+        tree.chmod(0o755)  # reachable by anyone: pytest's own folders are not
+        (tree / "locked").mkdir()
+        (tree / "locked" / "compose.yaml").write_text("services: {a: {ports: ['80:80']}}\n")
+        (tree / "compose.yaml").write_text("services: {b: {ports: ['81:81']}}\n")
+        (tree / "locked").chmod(0)
+        try:
+            lines = _as_nobody(tree)
+        finally:
+            (tree / "locked").chmod(0o755)
+    assert lines == [f"PP209 ERROR could not read {tree / 'locked'}: Permission denied", "['b']"]
+
+
+def _as_nobody(tree: Path) -> list[str]:
+    code = (
+        "from portplan.reconcile import reconcile; from portplan.sources import scan\n"
+        f"for f in reconcile(scan([{str(tree)!r}])): print(f.rule, f.level.name, f.message)\n"
+        f"print(sorted(s.service for r in scan([{str(tree)!r}]) for s in r.services))\n"
+    )
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    run = subprocess.run(
+        [*nobody, sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tree,
+        env={**os.environ, "HOME": str(tree)},
+    )
+    assert run.stderr == ""
+    return run.stdout.splitlines()
+
+
+def test_helm_chart_templates_are_one_info_note(tmp_path: Path) -> None:
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: chart\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("service: {port: 8080}\n")
+    for name in ("service.yaml", "deployment.yaml"):
+        (chart / "templates" / name).write_text(TEMPLATE)
+    (chart / "crds").mkdir()
+    (chart / "crds" / "svc.yaml").write_text(SERVICE)  # plain YAML beside: read
+    templates = chart / "templates"
+    note = (
+        "PP209",
+        "INFO",
+        str(templates),
+        f"not read {templates}: Go templates of the Helm chart {chart / 'Chart.yaml'}, not "
+        "YAML; render them (helm template) to reconcile them",
+    )
+    assert _findings(tmp_path) == [note]
+    assert _findings(templates / "service.yaml", templates / "deployment.yaml") == [note]
+    results = scan([tmp_path])
+    assert [(r.kind, [s.service for s in r.services]) for r in results] == [
+        ("kubernetes", ["api"]),
+        ("helm", []),
+    ]
+    assert all(f.level is Level.INFO for f in reconcile(results))
