@@ -112,9 +112,8 @@ def test_tcp_connect(http_server: HttpServer, engine: Engine) -> None:
     assert (result.kind, result.healthy, result.detail) == ("tcp", True, "connected")
 
 
-@pytest.fixture
-def hang_up() -> Iterator[int]:
-    """A TCP server that reads the request, then closes without a word."""
+def _answering(reply: bytes) -> Iterator[int]:
+    """A TCP server that reads each request, sends `reply` (maybe nothing) and closes."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(16)
@@ -127,6 +126,7 @@ def hang_up() -> Iterator[int]:
                 return
             with conn:
                 conn.recv(65536)
+                conn.sendall(reply)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -134,10 +134,30 @@ def hang_up() -> Iterator[int]:
     server.close()
 
 
+@pytest.fixture
+def hang_up() -> Iterator[int]:
+    """A TCP server that reads the request, then closes without a word."""
+    yield from _answering(b"")
+
+
 def test_an_answer_that_never_comes(hang_up: int, engine: Engine) -> None:
     result = engine([Target("127.0.0.1", hang_up, Health(kind="http", path="/"))])[0]
     assert (result.healthy, result.detail) == (False, "connection closed without an answer")
     assert result.latency_ms is not None
+
+
+@pytest.fixture
+def banner() -> Iterator[int]:
+    """A TCP server that answers every request with an SSH banner, not HTTP."""
+    yield from _answering(b"SSH-2.0-OpenSSH_9.2 s3cr3t-banner\r\n\r\n")
+
+
+def test_not_an_http_answer_is_described_not_quoted(banner: int, engine: Engine) -> None:
+    result = engine([Target("127.0.0.1", banner, Health(kind="http", path="/"))])[0]
+    assert (result.healthy, result.detail) == (
+        False,
+        "not an HTTP answer (a first line of 33 characters)",
+    )
 
 
 def test_many_probes_keep_their_order(http_server: HttpServer, engine: Engine) -> None:

@@ -169,7 +169,8 @@ def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-        raise Unhealthy(f"not an HTTP answer: {lines[0][:60]!r}")
+        # The first line is described, never quoted: a server may answer with anything.
+        raise Unhealthy(f"not an HTTP answer (a first line of {len(lines[0])} characters)")
     headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
