@@ -106,6 +106,7 @@ def test_helm_chart_templates_are_one_info_note(tmp_path: Path) -> None:
     )
     assert _findings(tmp_path) == [note]
     assert _findings(templates / "service.yaml", templates / "deployment.yaml") == [note]
+    assert _findings(templates) == [note]
     results = scan([tmp_path])
     assert [(r.kind, [s.service for s in r.services]) for r in results] == [
         ("kubernetes", ["api"]),

@@ -130,7 +130,7 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
         except OSError as exc:
             walk.failed(path, exc)
             continue
-        chart = None if folder else helm_chart(path)
+        chart = helm_chart(os.path.join(path, "-") if folder else path)
         if chart is not None:
             walk.skip_chart(chart)
             continue
@@ -188,7 +188,7 @@ class _Walk:
 
 
 def helm_chart(path: str) -> str | None:
-    """The folder of the Helm chart whose templates hold the file at `path` (a file under
+    """The folder of the Helm chart whose templates hold `path` (a file or folder under
     `templates/` of a folder with a `Chart.yaml`), else None; relative when `path` is."""
     parts = os.path.abspath(path).split(os.sep)
     for index in range(len(parts) - 2, 0, -1):
