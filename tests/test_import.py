@@ -2,7 +2,9 @@
 
 The trees under tests/resources/import/ are real compose, .env, Kubernetes and Markdown
 files: `conflicts` plants one disagreement of each kind, `shop` agrees with itself,
-`broken` holds a compose file that cannot be parsed.
+`broken` holds a compose file that cannot be parsed, `container-port` container ports and
+bindings (`8088:80` with `PORT: 80`, two loopback addresses, an unset host port),
+`monorepo` three compose projects that each define an `app` and a `db`.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from portplan._import_products import product_of
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_yaml import scalar
 from portplan.cli import main
+from portplan.findings import Finding
 from portplan.importer import NothingToImport, import_paths
 from portplan.model import Location
 from portplan.reconcile import reconcile_paths
 from tests.conftest import RESOURCES, shared_dir
 
 TREES = RESOURCES / "import"
-NAMES = ("conflicts", "shop", "broken")
+NAMES = ("conflicts", "shop", "broken", "container-port", "monorepo")
 # Reconcile's findings of a disagreement between sources (or with the plan).
 DISAGREEMENTS = {"PP201", "PP202", "PP204", "PP205", "PP206", "PP212", "PP213"}
 _PLACE = re.compile(r"([^\s(),;]+:\d+)")
@@ -71,13 +74,25 @@ def test_secret_values_are_never_written(trees: Path) -> None:
 
 
 def test_a_secret_in_a_file_that_cannot_be_parsed_stays_out(tmp_path: Path) -> None:
+    """The .env cannot be parsed, so its compose project would not start: neither is
+    imported from, each says why in the header, and the secret appears nowhere."""
     (tmp_path / ".env").write_text('API_TOKEN="planted-secret\nGATEWAY_PORT=8080\n')
     (tmp_path / "compose.yaml").write_text('services:\n  gateway:\n    ports: ["8080:8080"]\n')
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "PORTS.md").write_text(
+        "| Service | Port |\n|---|---|\n| ledger | 8090 |\n"
+    )
     text = import_paths([tmp_path]).text
     assert "planted" not in text
     lines = text.splitlines()
-    assert lines[5] == f"# not read: {tmp_path}/.env:1:11 (could not be read or parsed)"
-    assert lines[6] == "version: 1"
+    assert lines[1].startswith("# from 1 file. ")
+    assert lines[5:8] == [
+        f"# not read: {tmp_path}/.env:1:11 (could not be read or parsed)",
+        f"# not read: {tmp_path}/compose.yaml (it needs {tmp_path}/.env:1:11, which could not "
+        "be read or parsed)",
+        "version: 1",
+    ]
+    assert lines[9:] == ["services:", "  ledger:", "    ports:", "      port: 8090"]
 
 
 def _plans() -> list[tuple[str, list[str]]]:
@@ -124,15 +139,21 @@ def test_reconcile_against_the_plan_reports_only_marked_conflicts(
     assert checked == len([f for f in found if f.rule in DISAGREEMENTS]) > 0 or name in (
         "shop",
         "broken",
+        "container-port",
     )
+
+
+def _against_its_plan(name: str, folder: Path) -> list[Finding]:
+    """Reconcile the tree `name` against the plan imported from it."""
+    plan = folder / "portplan.yaml"
+    plan.write_text(import_paths([name]).text)
+    return reconcile_paths([name], loader.load(plan)).findings
 
 
 def test_reconcile_against_the_plan_finds_the_planted_conflicts(
     trees: Path, tmp_path: Path
 ) -> None:
-    plan = tmp_path / "portplan.yaml"
-    plan.write_text(import_paths(["conflicts"]).text)
-    found = reconcile_paths(["conflicts"], loader.load(plan)).findings
+    found = _against_its_plan("conflicts", tmp_path)
     facts = ("service", "value", "expected", "port", "services", "dependency")
     assert sorted(
         (f.rule, *(f.facts[k] for k in facts if k in f.facts))
@@ -473,3 +494,81 @@ def test_a_grpc_port_stays_beside_the_port_stated_without_a_kind(
         "      port: 8000  # conflict: ./ARCH.md:3 says 8000 (2 sources); ./README.md:3 says 8001"
         in text.splitlines()
     )
+
+
+def test_a_file_that_could_not_be_read_is_not_imported_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A required variable that is not set (`${DB_URL:?...}`): compose would not start the
+    project, so nothing of it is imported; only unreadable files: a line each, and exit 2
+    with one line saying nothing could be imported."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "docker-compose.yml").write_text(
+        "services:\n  app:\n    image: nginx\n    ports: ['8080:80']\n"
+        "    environment:\n      DB: ${DB_URL:?DB_URL must be set}\n"
+    )
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "compose.yaml").write_text(
+        "services:\n  api:\n    ports: ['${API_PORT:?set it}:80']\n"
+    )
+    assert main(["import", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"portplan: warning: could not read {tmp_path}/api/compose.yaml:3:14: required "
+        "variable API_PORT is missing a value\n"
+        f"portplan: warning: could not read {tmp_path}/app/docker-compose.yml:6:11: required "
+        "variable DB_URL is missing a value\n"
+        "portplan: error: nothing to import: no compose, .env, Kubernetes or Markdown file in "
+        f"{tmp_path} that could be read (2 could not be) names a service\n"
+    )
+    (tmp_path / "README.md").write_text("| Service | Port |\n|---|---|\n| web | 3000 |\n")
+    text = import_paths([tmp_path]).text
+    assert "  app" not in text and "  api" not in text
+    assert [line for line in text.splitlines() if line.startswith("# not read:")] == [
+        f"# not read: {tmp_path}/api/compose.yaml:3:14 (could not be read or parsed)",
+        f"# not read: {tmp_path}/app/docker-compose.yml:6:11 (could not be read or parsed)",
+    ]
+
+
+def test_container_ports_and_bindings(trees: Path) -> None:
+    ports = _ports(import_paths(["container-port"]).text)
+    assert ports == {
+        "proxy": [("port", 80)],
+        "web": [("port", 8088)],  # PORT: 80 is the container side of 8088:80
+        "db": [("postgresql", 5432)],  # postgres://app:...@db:5432 reaches db
+        "api": [("port", 3000)],
+        "admin": [("port", 9000)],
+        "gateway": [("port", 8443)],
+    }
+    topology = loader.load_text(import_paths(["container-port"]).text)
+    api, gateway = topology.services["api"], topology.services["gateway"]
+    assert (api.exposure.value, api.ports[0].address) == ("local", None)  # both loopback
+    assert (gateway.exposure.value, gateway.ports[0].address) == ("internal", None)
+    assert [d.name for d in topology.services["web"].depends_on] == ["db"]
+
+
+def test_one_name_in_several_compose_projects_is_a_service_each(trees: Path) -> None:
+    ports = _ports(import_paths(["monorepo"]).text)
+    assert ports == {
+        "auth-app": [("port", 8080)],
+        "auth-db": [("postgresql", 5432)],
+        "billing-app": [("port", 8081)],
+        "billing-db": [("postgresql", 5433)],
+        "cache": [("redis", 6379)],
+        "adminer": [("port", 8080)],
+        "search-app": [("port", 8080)],
+        "elasticsearch": [("http", 9200), ("transport", 9300)],
+        "search-db": [("postgresql", 5432)],
+    }
+
+
+def test_reconcile_knows_a_compose_projects_services_by_their_planned_names(
+    trees: Path, tmp_path: Path
+) -> None:
+    """`app` of services/billing is the plan's billing-app: no name goes unmatched."""
+    found = _against_its_plan("monorepo", tmp_path)
+    assert [(f.rule, f.message) for f in found] == [
+        ("PP202", "port 8080/tcp is claimed by adminer and auth-app and search-app"),
+        ("PP202", "port 5432/tcp is claimed by auth-db and search-db"),
+    ]

@@ -297,3 +297,21 @@ def test_a_value_without_a_kind_is_not_another_number_of_a_grpc_port() -> None:
             "backend: port is 8001 here but 8000 in ARCH.md:3 (and 1 more)",
         )
     ]
+
+
+def test_a_variable_the_container_is_given_is_not_set_for_interpolation(tmp_path: Path) -> None:
+    """`environment:` sets a variable inside the container; `${SECRET_KEY}` is read from the
+    shell or the project's .env, so it is unset whatever its name."""
+    compose = """services:
+  app:
+    image: nginx
+    environment:
+      SECRET_KEY: ${SECRET_KEY}
+      OTHER: ${OTHER_UNSET}
+      DEBUG: ${DEBUG}
+"""
+    files = {"compose.yaml": compose, ".env": "DEBUG=1\n"}
+    assert _found(_write(tmp_path, files)) == [
+        ("PP207", ["compose.yaml:5"], "app reads ${SECRET_KEY}, which nothing sets"),
+        ("PP207", ["compose.yaml:6"], "app reads ${OTHER_UNSET}, which nothing sets"),
+    ]

@@ -7,7 +7,7 @@ import ipaddress
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from portplan._import_plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
 from portplan._import_vote import Claim, describe, shown, vote
@@ -22,13 +22,7 @@ def exposures(plan: Plan, view: View, before: View, results: Sequence[SourceResu
     a loopback address: local; another address: internal), what the documents say of it, and
     the exposure policies ("8001-8019: internal only") of its system that hold its ports.
     `before` is the view without a plan, which knows the systems."""
-    claims: dict[str, list[Claim[Exposure]]] = {}
-    for port in view.ports:
-        if port.kind != REGISTRY:
-            for exposure in _stated(port.obs):
-                claims.setdefault(port.key, []).append(
-                    Claim(exposure, port.obs.location, port.kind)
-                )
+    claims = _bindings(view)
     for result in results:
         for obs in result.services:
             key = view.names.key(obs.service)
@@ -41,6 +35,27 @@ def exposures(plan: Plan, view: View, before: View, results: Sequence[SourceResu
             service.exposure = sides[0].value.value
             if len(sides) > 1:
                 service.exposure_comments.append(describe(sides[0], sides[1:]))
+
+
+# From the narrowest to the widest.
+_WIDTH: Final = (Exposure.LOCAL, Exposure.INTERNAL, Exposure.PUBLIC)
+
+
+def _bindings(view: View) -> dict[str, list[Claim[Exposure]]]:
+    """What each port statement says of exposure; a port one file binds on several
+    addresses (127.0.0.1 and 10.0.0.5) is as exposed as its widest binding: one claim."""
+    found: dict[tuple[str, str, int, str], list[Claim[Exposure]]] = {}
+    for port in view.ports:
+        if port.kind != REGISTRY:
+            at = (port.key, port.origin, port.obs.number, port.obs.protocol)
+            for exposure in _stated(port.obs):
+                found.setdefault(at, []).append(Claim(exposure, port.obs.location, port.kind))
+    claims: dict[str, list[Claim[Exposure]]] = {}
+    for (owner, *_), stated in found.items():
+        widest = max(stated, key=lambda c: _WIDTH.index(c.value) if c.value in _WIDTH else -1)
+        several = len({claim.value for claim in stated}) > 1
+        claims.setdefault(owner, []).extend([widest] if several else stated)
+    return claims
 
 
 def _stated(obs: PortObservation) -> Iterator[Exposure]:

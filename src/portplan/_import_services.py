@@ -11,12 +11,13 @@ from typing import Final, TypeVar
 from portplan._import_plan import PlanPort, PlanService
 from portplan._import_products import main_port_name, other_port_name, product_of
 from portplan._import_vote import Claim, describe, vote
+from portplan._import_vote import shown as places
 from portplan._reconcile_names import Names
 from portplan._reconcile_ports import UNNAMED, listed_together, slot_of, slots
-from portplan.model import Location
+from portplan.model import Exposure, Location
 from portplan.reconcile import Port, View, as_one_system
 from portplan.schema import MapOf
-from portplan.sources.base import SourceResult
+from portplan.sources.base import SourceResult, published_exposure
 
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
@@ -181,18 +182,54 @@ def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[Pla
 
 def _port(name: str, ports: list[Port], support: list[Port]) -> PlanPort:
     """The port named `name` with the number most files state (counting the statements of
-    its candidate numbers in `support`), and what they say of it."""
-    candidates = {p.obs.number for p in ports}
-    stated = ports + [p for p in support if p.obs.number in candidates]
-    winner = vote(_claims(stated, lambda p: p.obs.number))[0]
-    chosen = [p for p in stated if p.obs.number == winner.value]
+    its candidate numbers in `support`), and what they say of it. A container port that a
+    mapping publishes (`PORT: 80` beside `8088:80`) is a statement of the host port."""
+    host = host_numbers(ports + support)
+    candidates = {host(p) for p in ports}
+    stated = ports + [p for p in support if host(p) in candidates]
+    winner = vote(_claims(stated, host))[0]
+    chosen = [p for p in stated if p.obs.number == winner.value] or stated
     port = PlanPort(_valid(name) or UNNAMED, winner.value, winner.locations[0])
     port.protocol = vote(_claims(chosen, lambda p: p.obs.protocol))[0].value
-    addresses = vote(_claims([p for p in chosen if p.obs.address is not None], _address))
-    port.address = addresses[0].value if addresses else None
+    _addresses(port, [p for p in chosen if p.obs.address is not None])
     env = [p for p in chosen if (p.obs.variable or "").upper().endswith("PORT")]
     port.env = vote(_claims(env, lambda p: p.obs.variable or ""))[0].value if env else None
     return port
+
+
+def host_numbers(ports: list[Port]) -> Callable[[Port], int]:
+    """Port -> the number it stands for on the host: its own, or, for a container port
+    that exactly one host port of these publishes (`8088:80`), that host port."""
+    published: dict[int, set[int]] = {}
+    for port in ports:
+        target = port.obs.target
+        if port.obs.published and target is not None and target != port.obs.number:
+            published.setdefault(target, set()).add(port.obs.number)
+    single = {target: next(iter(hosts)) for target, hosts in published.items() if len(hosts) == 1}
+
+    def host(port: Port) -> int:
+        if port.obs.published:
+            return port.obs.number
+        return single.get(port.obs.number, port.obs.number)
+
+    return host
+
+
+def _addresses(port: PlanPort, bound: list[Port]) -> None:
+    """The address most files bind the port on; none when one file binds it on several
+    (`[::1]:3000:3000` and `127.0.0.1:3000:3000`), with a note unless all are loopback (the
+    exposure, local, says it)."""
+    by_origin: dict[str, set[str]] = {}
+    for p in bound:
+        by_origin.setdefault(p.origin, set()).add(_address(p))
+    several = sorted({a for found in by_origin.values() if len(found) > 1 for a in found})
+    if not several:
+        addresses = vote(_claims(bound, _address))
+        port.address = addresses[0].value if addresses else None
+        return
+    if not all(published_exposure(a) is Exposure.LOCAL for a in several):
+        where = places(p.obs.location for p in bound if _address(p) in several)
+        port.comments.append(f"note: bound on {' and '.join(several)} ({where})")
 
 
 def _address(port: Port) -> str:
@@ -205,14 +242,16 @@ def _claims(ports: Iterable[Port], value: Callable[[Port], T]) -> list[Claim[T]]
 
 def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http: bool) -> None:
     """Ports no source names: the winner is the service's main port; a value that the same
-    compose/Kubernetes file or the same line states beside it is another port of it."""
+    compose/Kubernetes file or the same line states beside it is another port of it (not
+    the container port a mapping of it publishes)."""
     main = _port(UNNAMED, ports, support)
     name = main_port_name(service.product) or ("http" if http else UNNAMED)
     main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
     service.ports.append(main)
-    winners = [p for p in ports if p.obs.number == main.number]
-    for number in sorted({p.obs.number for p in ports} - {main.number}):
-        own = [p for p in ports if p.obs.number == number]
+    host = host_numbers(ports + support)
+    winners = [p for p in ports if host(p) == main.number]
+    for number in sorted({host(p) for p in ports} - {main.number}):
+        own = [p for p in ports if host(p) == number]
         if all(any(listed_together(p, q) for q in winners) for p in own):
             service.ports.append(_port(other_port_name(service.product, number), own, support))
 

@@ -46,7 +46,7 @@ def _header(plan: Plan) -> Iterator[str]:
     yield f"# Imported by: {plan.command}"
     yield f"# from {plan.files} file{'' if plan.files == 1 else 's'}. {HOW}"
     for skipped in plan.skipped:
-        yield f"# not read: {_one_line(skipped)} (could not be read or parsed)"
+        yield f"# not read: {_one_line(skipped)}"
     for note in plan.notes:
         yield f"# {_one_line(note)}"
 

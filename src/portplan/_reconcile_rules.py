@@ -143,24 +143,24 @@ def _dependency_finding(
 @rule("PP207", "unset-variable", Level.WARNING, "a service reads a variable nothing sets")
 def unset_variable(view: View) -> Iterator[Finding]:
     """A compose file interpolates `${VAR}` and neither the environment nor the project's
-    `.env` sets it (compose would use an empty string). A variable set under a similar
-    name (other case or underscores) is named.
+    `.env` sets it (compose would use an empty string). A service's `environment:` sets
+    variables inside its container, not for interpolation: `SECRET_KEY: ${SECRET_KEY}`
+    reads a variable nothing sets. A variable set under a similar name (other case or
+    underscores) is named.
 
     PASS: ports: ["${GATEWAY_PORT}:8080"] with GATEWAY_PORT=8080 in .env
     FAIL: ports: ["${GATEWAY_PORT}:8080"] and no GATEWAY_PORT anywhere
     """
     set_names: dict[str, list[tuple[str, Location]]] = {}
     for _, var in view.variables:
-        if var.sets:
+        if var.sets and var.source != "compose":  # `environment:` is the container's
             set_names.setdefault(normalize_name(var.name), []).append((var.name, var.location))
     for owner, var in view.variables:
         if var.source != "compose":  # documents show templates whose values live elsewhere
             continue
-        if var.sets or any(
-            name == var.name for name, _ in set_names.get(normalize_name(var.name), [])
-        ):
-            continue
         similar = set_names.get(normalize_name(var.name), [])
+        if var.sets or any(name == var.name for name, _ in similar):
+            continue
         who = view.show(owner) if owner else "a service"
         message = f"{who} reads ${{{var.name}}}, which nothing sets"
         locations = [var.location]

@@ -27,6 +27,7 @@ from portplan import _import_conflicts as conflicts
 from portplan import _import_facts as facts
 from portplan._import_plan import Plan
 from portplan._import_services import plan_services
+from portplan._import_sources import prepare
 from portplan._import_yaml import render
 from portplan.errors import PortplanError
 from portplan.reconcile import build_view
@@ -81,10 +82,30 @@ def warnings(results: Sequence[SourceResult]) -> list[str]:
 
 
 def _unread(results: Sequence[SourceResult]) -> list[str]:
-    """Where each file that could not be read or parsed failed, without the reason: a
-    parser's reason may quote the line, and a line may hold a secret."""
-    places = (str(error.location) for result in results for error in result.errors)
-    return list(dict.fromkeys(places))
+    """Each file not imported from, where it (or a file it needs, such as its compose
+    project's `.env`) failed, without the reason: a parser's reason may quote the line, and
+    a line may hold a secret."""
+    lines: dict[str, None] = {}
+    for result in results:
+        own = [error.location for error in result.errors if error.location.file == result.file]
+        for location in own:
+            lines[f"{location} (could not be read or parsed)"] = None
+        if not own:
+            needed = ", ".join(dict.fromkeys(str(error.location) for error in result.errors))
+            lines[f"{result.file} (it needs {needed}, which could not be read or parsed)"] = None
+    return list(lines)
+
+
+def _nothing(paths: Sequence[str | os.PathLike[str]], unread: Sequence[SourceResult]) -> str:
+    """Why nothing could be imported, in one line (each file that could not be read has a
+    line of its own: `warnings`)."""
+    shown = ", ".join(os.fspath(p) for p in paths)
+    files = len({result.file for result in unread})
+    read = f" that could be read ({files} could not be)" if files else ""
+    return (
+        f"nothing to import: no compose, .env, Kubernetes or Markdown file in {shown}{read} "
+        "names a service"
+    )
 
 
 def import_paths(paths: Sequence[str | os.PathLike[str]]) -> Imported:
@@ -99,7 +120,8 @@ def import_results(
 ) -> Imported:
     """The plan the sources read from `paths` agree on, with every conflict marked;
     NothingToImport when no source names a service."""
-    results = list(results)
+    prepared = prepare(results)
+    results = prepared.results
     before = build_view(results, None)
     with_health = {
         key
@@ -109,12 +131,16 @@ def import_results(
     }
     services = plan_services(results, before, with_health)
     if not services:
-        shown = ", ".join(os.fspath(p) for p in paths)
-        raise NothingToImport(
-            f"nothing to import: no compose, .env, Kubernetes or Markdown file in {shown} "
-            "names a service"
+        raise NothingToImport(_nothing(paths, prepared.unread))
+    for service in services:
+        service.notes.extend(
+            note
+            for name, notes in prepared.notes.items()
+            if before.names.key(name) == service.key
+            for note in notes
         )
-    plan = Plan(command_line(paths), _files_read(results), services, skipped=_unread(results))
+    files = len({result.file for result in results})
+    plan = Plan(command_line(paths), files, services, skipped=_unread(prepared.unread))
     plan.reserved = conflicts.reservations(results)
     view = build_view(results, plan.topology())
     conflicts.port_conflicts(plan, view)
@@ -132,11 +158,6 @@ def refuse_overwrite(path: str | os.PathLike[str], force: bool = False) -> None:
     """OutputExists when `path` exists (a file, a folder or a link) and not `force`."""
     if os.path.lexists(path) and not force:
         raise OutputExists(f"{os.fspath(path)} exists; use --force to overwrite it")
-
-
-def _files_read(results: Sequence[SourceResult]) -> int:
-    unread = {r.file for r in results if r.errors and not (r.services or r.ports or r.ranges)}
-    return len({result.file for result in results} - unread)
 
 
 def write(path: str | os.PathLike[str], text: str, force: bool = False) -> None:

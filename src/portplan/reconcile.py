@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Final
 
 from portplan._reconcile_names import Names, build_names
+from portplan._reconcile_projects import as_planned
 from portplan.findings import Finding, Level, sorted_findings
 from portplan.model import Location, Topology, normalize_name
 from portplan.report import Report, RuleInfo
@@ -200,7 +201,11 @@ def _unique(findings: Iterable[Finding]) -> Iterator[Finding]:
 
 
 def build_view(results: Sequence[SourceResult], topology: Topology | None) -> View:
-    """Observations under canonical service keys, each one once."""
+    """Observations under canonical service keys, each one once. Against a plan, a compose
+    project's names are the plan's `<project>-<name>` where it has them
+    (`portplan._reconcile_projects`)."""
+    if topology is not None:
+        results = as_planned(list(results), topology)
     names = build_names(results, topology)
     view = View(list(results), topology, names)
     seen: set[tuple[object, ...]] = set()

@@ -19,9 +19,9 @@ def command(paths: tuple[str, ...], output: str | None, force: bool) -> int:
 
     \b
     PATHS are files or directories (default: .), scanned as `portplan reconcile` scans them.
-    Files that cannot be read are reported on stderr and the rest is imported.
-    Exit codes: 0 written, 2 nothing to import, the -o file exists (without --force) or
-    cannot be written.
+    Files that cannot be read are reported on stderr, one line each, and the rest is
+    imported (nothing of a file that could not be read). Exit codes: 0 written, 2 nothing
+    to import, the -o file exists (without --force) or cannot be written.
     """
     from portplan.importer import import_results, refuse_overwrite, warnings, write
     from portplan.sources import scan

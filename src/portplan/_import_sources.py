@@ -1,0 +1,192 @@
+"""What `portplan import` takes from the sources, before any vote.
+
+- A file that could not be read or parsed is not imported from (its header line says so):
+  what it half says cannot be trusted, and a compose project whose `.env` or required
+  variable fails would not start.
+- Compose service names belong to their project (its directory: compose's default project
+  name): one name defined by the compose files of several directories is several services,
+  each called `<project>-<name>` (and so are the names the other files of that directory
+  give it), with a note; nothing of either is merged into the other.
+- A name a source gives only by a URL's scheme (`postgres` of `postgres://...`) is the one
+  service of that product its compose project (else the whole tree) defines, by image or
+  name: the database `db` with `image: postgres:16`.
+- A compose port whose host port is an unset variable (`"${APP_PORT}:80"`) is published on
+  a random host port: no host port is assigned, so only its container port is imported,
+  with its exposure and a note.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from portplan._import_products import product_of, product_of_name
+from portplan._reconcile_names import base_key
+from portplan._reconcile_projects import directory, names_in, prefixes, project_of, renamed
+from portplan.model import Location
+from portplan.sources._md_env import SCHEME_SERVICES
+from portplan.sources.base import PortObservation, SourceResult, published_exposure
+
+COMPOSE = "compose"
+DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
+# The names sources give a service by a URL's scheme or a variable's prefix (postgres).
+_BY_SCHEME = frozenset(base_key(name) for name in SCHEME_SERVICES.values())
+
+
+@dataclass
+class Prepared:
+    """The results import reads, those it does not (they could not be read), and the
+    notes (by the service's name as the results spell it) the preparation leaves."""
+
+    results: list[SourceResult]
+    unread: list[SourceResult]
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, service: str, text: str) -> None:
+        found = self.notes.setdefault(base_key(service), [])
+        if text not in found:
+            found.append(text)
+
+
+def prepare(results: Sequence[SourceResult]) -> Prepared:
+    prepared = Prepared(
+        [result for result in results if not result.errors],
+        [result for result in results if result.errors],
+    )
+    _by_project(prepared)
+    _by_product(prepared)
+    _random_host_ports(prepared)
+    return prepared
+
+
+# --- compose projects ---------------------------------------------------------------------
+
+
+def _by_project(prepared: Prepared) -> None:
+    """One name defined in the compose files of several directories: a service each."""
+    homes: dict[str, dict[str, str]] = {}  # name key -> project directory -> name
+    for result in prepared.results:
+        if result.kind == COMPOSE:
+            home = directory(result.file)
+            for service in result.services:
+                homes.setdefault(base_key(service.service), {})[home] = service.service
+    shared = {key: found for key, found in homes.items() if len(found) > 1}
+    if not shared:
+        return
+    projects = {home for found in shared.values() for home in found}
+    named = prefixes(projects)
+    first = _first_definitions(prepared.results)
+    for index, result in enumerate(prepared.results):
+        project = project_of(result, projects)
+        if project is not None:
+            names = {
+                key: f"{named[project]}-{found[project]}"
+                for key, found in shared.items()
+                if project in found
+            }
+            prepared.results[index] = renamed(result, names)
+    for key, found in shared.items():
+        for home, name in found.items():
+            others = _and(sorted(named[h] for h in found if h != home))
+            where = first.get((home, key))
+            at = f" ({where})" if where else ""
+            prepared.note(
+                f"{named[home]}-{name}",
+                f"note: {name} of the compose project in {_shown_dir(home)}{at}; the compose "
+                f"projects {others} have their own {name}",
+            )
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _shown_dir(home: str) -> str:
+    relative = os.path.relpath(home)
+    return home if relative.startswith("..") else relative
+
+
+def _first_definitions(results: list[SourceResult]) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for result in results:
+        if result.kind == COMPOSE:
+            for service in result.services:
+                where = Location(service.location.file, service.location.line)
+                found.setdefault((directory(result.file), base_key(service.service)), str(where))
+    return found
+
+
+# --- products named by a URL's scheme -----------------------------------------------------
+
+
+def _by_product(prepared: Prepared) -> None:
+    """A product's name no compose or Kubernetes file defines (`postgres`, from a URL's
+    scheme) is the one service of that product defined in its compose project, else in
+    all the files."""
+    defined = {
+        base_key(s.service)
+        for result in prepared.results
+        if result.kind in DEFINING
+        for s in result.services
+    }
+    everywhere = _of_products(prepared.results)
+    for index, result in enumerate(prepared.results):
+        own = _of_products([result]) if result.kind == COMPOSE else {}
+        moves: dict[str, str] = {}
+        for name in names_in(result):
+            key = base_key(name)
+            product = product_of_name(key) if key in _BY_SCHEME else None
+            if product is None or key in defined or key in moves:
+                continue
+            candidates = own.get(product) or everywhere.get(product, set())
+            if len(candidates) == 1:
+                moves[key] = next(iter(candidates))
+        if moves:
+            prepared.results[index] = renamed(result, moves)
+
+
+def _of_products(results: Iterable[SourceResult]) -> dict[str, set[str]]:
+    """product -> the names of the services compose or Kubernetes files define as it."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        if result.kind in DEFINING:
+            for service in result.services:
+                product = product_of(service.image, base_key(service.service))
+                if product is not None:
+                    found.setdefault(product, set()).add(service.service)
+    return found
+
+
+# --- ports published on a random host port -----------------------------------------------
+
+
+def _random_host_ports(prepared: Prepared) -> None:
+    """A compose port on a line that reads a variable nothing sets, and publishes no host
+    port: compose publishes its container port on a random host port."""
+    for index, result in enumerate(prepared.results):
+        if result.kind != COMPOSE:
+            continue
+        unset: dict[tuple[str, str, int], list[str]] = {}
+        for var in result.variables:
+            if not var.sets and var.service:
+                at = (var.service, var.location.file, var.location.line)
+                unset.setdefault(at, []).append(var.name)
+        ports = []
+        for port in result.ports:
+            names = unset.get((port.service, port.location.file, port.location.line))
+            if names and port.published is False and port.source == COMPOSE:
+                variables = " and ".join(f"${{{name}}}" for name in dict.fromkeys(names))
+                where = Location(port.location.file, port.location.line)
+                prepared.note(
+                    port.service,
+                    f"note: {where} publishes container port {port.number} on a random host "
+                    f"port: {variables} is not set",
+                )
+                port = _random(port)
+            ports.append(port)
+        prepared.results[index] = replace(result, ports=ports)
+
+
+def _random(port: PortObservation) -> PortObservation:
+    return replace(port, exposure=published_exposure(port.address))

@@ -1,0 +1,110 @@
+"""Compose projects: a compose file's service names belong to its project.
+
+A project is the directory of its compose files (compose's default project name is the
+directory's name), and docker names a service's containers `<project>-<service>-1`. So
+`app` of `services/billing/compose.yaml` is the plan's `billing-app` when the plan has it
+(`portplan import` writes one service per project when several projects define one name:
+`portplan._import_sources`), and so is `APP` of a `.env` in that directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Final
+
+from portplan._reconcile_names import base_key
+from portplan.model import Topology
+from portplan.sources.base import SourceResult
+
+COMPOSE: Final = "compose"
+_NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
+
+
+def directory(file: str) -> str:
+    """The absolute directory of a file: the project it is a compose file of."""
+    return os.path.dirname(os.path.abspath(file))
+
+
+def project_of(result: SourceResult, projects: Iterable[str]) -> str | None:
+    """The project directory a file belongs to: the deepest of `projects` holding it."""
+    home = directory(result.file)
+    holding = [p for p in projects if home == p or home.startswith(p.rstrip(os.sep) + os.sep)]
+    return max(holding, key=len) if holding else None
+
+
+def prefixes(projects: Iterable[str]) -> dict[str, str]:
+    """A name per project directory: its own name, with as many parent names before it as
+    it takes to tell two apart (`auth`, `billing`; `x-api` and `y-api`)."""
+    found = sorted(set(projects))
+    for depth in range(1, max((len(_parts(p)) for p in found), default=1) + 1):
+        names = {project: _prefix(project, depth) for project in found}
+        if len(set(names.values())) == len(found):
+            return names
+    return {project: _prefix(project, len(_parts(project))) for project in found}
+
+
+def _prefix(project: str, depth: int) -> str:
+    return _NOT_NAME.sub("-", "-".join(_parts(project)[-depth:]).lower()).strip("-") or "project"
+
+
+def _parts(project: str) -> list[str]:
+    return [part for part in project.split(os.sep) if part] or ["project"]
+
+
+def renamed(result: SourceResult, names: dict[str, str]) -> SourceResult:
+    """`result` with every service name whose key (`base_key`) `names` holds renamed."""
+
+    def new(name: str) -> str:
+        return names.get(base_key(name), name)
+
+    return replace(
+        result,
+        services=[replace(s, service=new(s.service)) for s in result.services],
+        ports=[replace(p, service=new(p.service)) for p in result.ports],
+        dependencies=[
+            replace(d, service=new(d.service), target=new(d.target)) for d in result.dependencies
+        ],
+        variables=[
+            replace(v, service=new(v.service)) if v.service else v for v in result.variables
+        ],
+    )
+
+
+def names_in(result: SourceResult) -> Iterator[str]:
+    """Every service name a result uses."""
+    yield from (service.service for service in result.services)
+    yield from (port.service for port in result.ports)
+    for dep in result.dependencies:
+        yield from (dep.service, dep.target)
+    yield from (var.service for var in result.variables if var.service)
+
+
+def as_planned(results: list[SourceResult], topology: Topology) -> list[SourceResult]:
+    """The results with each name of a compose project's files that the plan holds as
+    `<project>-<name>` so named."""
+    projects = {directory(r.file) for r in results if r.kind == COMPOSE}
+    planned = {base_key(name): name for name in topology.services}
+    found = []
+    for result in results:
+        project = project_of(result, projects)
+        names = _qualified(result, project, planned) if project is not None else {}
+        found.append(renamed(result, names) if names else result)
+    return found
+
+
+def _qualified(result: SourceResult, project: str, planned: dict[str, str]) -> dict[str, str]:
+    depths = range(1, len(_parts(project)) + 1)
+    names: dict[str, str] = {}
+    for name in names_in(result):
+        key = base_key(name)
+        if key in names:
+            continue
+        for depth in depths:
+            qualified = planned.get(base_key(f"{_prefix(project, depth)}-{name}"))
+            if qualified is not None:
+                names[key] = qualified
+                break
+    return names
