@@ -572,3 +572,33 @@ def test_reconcile_knows_a_compose_projects_services_by_their_planned_names(
         ("PP202", "port 8080/tcp is claimed by adminer and auth-app and search-app"),
         ("PP202", "port 5432/tcp is claimed by auth-db and search-db"),
     ]
+
+
+def test_projects_are_directories(tmp_path: Path) -> None:
+    """Compose files of one directory are one project (compose names the project after
+    the directory): their `web` is one service. Two projects named alike take their
+    parents' names too."""
+    files = {
+        "x/api/compose.yaml": "services:\n  app: {ports: ['8080:8080']}\n",
+        "y/api/compose.yaml": "services:\n  app: {ports: ['8081:8080']}\n",
+        "z/compose.yaml": "services:\n  web: {ports: ['80:80']}\n",
+        "z/compose.prod.yaml": "services:\n  web: {ports: ['443:443']}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    text = import_paths([tmp_path]).text
+    assert _ports(text) == {
+        "x-api-app": [("port", 8080)],
+        "y-api-app": [("port", 8081)],
+        "web": [("port", 443)],  # one service, whose two files disagree
+    }
+    assert (
+        f"      port: 443  # conflict: {tmp_path}/z/compose.prod.yaml:2 says 443; "
+        f"{tmp_path}/z/compose.yaml:2 says 80" in text.splitlines()
+    )
+    (tmp_path / "portplan.yaml").write_text(text)
+    found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
+    assert [(f.rule, f.message) for f in found] == [
+        ("PP201", "web: port is 80 here but 443 in portplan.yaml:24 (and 1 more)")
+    ]  # x/api's app is the plan's x-api-app: no name unknown to the plan
