@@ -51,14 +51,17 @@ def test_every_planted_conflict_is_marked(trees: Path) -> None:
     marked = [line.strip() for line in text.splitlines() if "# conflict:" in line]
     assert marked == [
         "- {ports: 8004-8006}  # conflict: used by audit-log (conflicts/docs/ARCHITECTURE.md:10)",
+        "port: 8080  # conflict: 8080 is also given to scheduler (conflicts/docs/OPERATIONS.md:9)",
         "exposure: internal  # conflict: conflicts/docs/ARCHITECTURE.md:8 says internal (2 sources, 5 lines); conflicts/compose.yaml:19, conflicts/compose.yaml:22 say local",
         "port: 8081  # conflict: conflicts/compose.yaml:7 says 8081 (4 sources, 9 lines); conflicts/.env:3 says 8082",
-        "health: {path: /health}  # conflict: conflicts/compose.yaml:14 says /health (2 sources); conflicts/docs/OPERATIONS.md:14 says /healthz",
+        "health: {path: /health}  # conflict: conflicts/compose.yaml:14 says /health (2 sources); conflicts/docs/OPERATIONS.md:17 says /healthz",
         "- redis  # conflict: conflicts/compose.yaml:25 (env-url) says so; conflicts/docs/ARCHITECTURE.md:19 (mermaid-edge) leaves it out",
         "exposure: local  # conflict: conflicts/compose.yaml:32 says local; conflicts/docs/ARCHITECTURE.md:9 says internal",
-        "port: 8090  # conflict: conflicts/.env:4 says 8090 (2 sources); conflicts/docs/ARCHITECTURE.md:9, conflicts/docs/OPERATIONS.md:3 say 8091 (2 sources)  # conflict: 8090 is also given to metrics-agent (conflicts/docs/OPERATIONS.md:6)",
+        # Two files against two: the documents, whose other values the others confirm,
+        # against the .env that gives token-engine 8082: reconcile's agreed value.
+        "http: 8091  # conflict: conflicts/docs/ARCHITECTURE.md:9 says 8091 (2 sources); conflicts/.env:4, conflicts/compose.yaml:32 say 8090 (2 sources)",
         "http: 8005  # conflict: inside reserved 8004-8006 (conflicts/docs/ARCHITECTURE.md:12)",
-        "port: 8090  # conflict: 8090 is also given to reporting (conflicts/.env:4)",
+        "port: 8080  # conflict: 8080 is also given to gateway (conflicts/.env:2)",
     ]
     assert import_paths(["conflicts"]).conflicts == 10
 
@@ -160,9 +163,9 @@ def test_reconcile_against_the_plan_finds_the_planted_conflicts(
         for f in found
         if f.rule in DISAGREEMENTS
     ) == [
-        ("PP201", "reporting", 8091, 8090),
+        ("PP201", "reporting", 8090, 8091),
         ("PP201", "token-engine", 8082, 8081),
-        ("PP202", 8090, ["metrics-agent", "reporting"]),
+        ("PP202", 8080, ["gateway", "scheduler"]),
         ("PP204", "audit-log", 8005),
         ("PP205", "token-engine", "redis"),
     ]
@@ -228,6 +231,12 @@ def _claims(*specs: tuple[int, str, int, str]) -> list[Claim[int]]:
 )
 def test_vote(claims: list[Claim[int]], winner: int) -> None:
     assert vote(claims)[0].value == winner
+
+
+def test_between_as_many_files_the_trusted_ones_win() -> None:
+    claims = _claims((1, "a.md", 1, "markdown"), (2, "compose.yaml", 9, "compose"))
+    assert vote(claims)[0].value == 2  # compose first
+    assert vote(claims, {"a.md": 0.75, "compose.yaml": 0.25})[0].value == 1
 
 
 def test_describe_names_every_side() -> None:

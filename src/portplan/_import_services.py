@@ -13,7 +13,7 @@ from portplan._import_products import main_port_name, other_port_name, product_o
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_vote import shown as places
 from portplan._reconcile_names import Names
-from portplan._reconcile_ports import UNNAMED, listed_together, slot_of, slots
+from portplan._reconcile_ports import UNNAMED, listed_together, reliability, slot_of, slots
 from portplan.model import Exposure, Location
 from portplan.reconcile import Port, View, as_one_system
 from portplan.schema import MapOf
@@ -124,7 +124,9 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _add_ports(services: list[PlanService], view: View, health: set[str]) -> None:
-    merged = _merged_slots(view)
+    whole = as_one_system(view)
+    merged = _merged_slots(whole)
+    trust = reliability(whole)
     by_key: dict[str, list[Port]] = {}
     for port in view.ports:
         by_key.setdefault(port.key, []).append(port)
@@ -138,18 +140,18 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
         support = [p for p in rest if p.numbers() & known]
         for slot, ports in sorted(by_slot.items()):
             if slot != UNNAMED:
-                service.ports.append(_port(slot, ports, support))
+                service.ports.append(_port(slot, ports, support, trust))
         if UNNAMED in by_slot:
-            _unnamed(service, by_slot[UNNAMED], support, service.key in health)
+            _unnamed(service, by_slot[UNNAMED], support, service.key in health, trust)
         _separate(service, [p for p in rest if not p.numbers() & known])
         service.ports = _distinct(service.ports, by_slot)
 
 
-def _merged_slots(view: View) -> dict[str, dict[str, list[Port]]]:
-    """key -> slot -> ports, as reconcile groups them against a plan: one system for all
-    (a plan merges the systems of the sources), unnamed ports in the service's http port."""
+def _merged_slots(whole: View) -> dict[str, dict[str, list[Port]]]:
+    """key -> slot -> ports, as reconcile groups them against a plan: `whole` is the view
+    as one system (a plan merges the systems of the sources)."""
     found: dict[str, dict[str, list[Port]]] = {}
-    for (key, _, slot), ports in slots(as_one_system(view)).items():
+    for (key, _, slot), ports in slots(whole).items():
         found.setdefault(key, {})[slot] = ports
     return found
 
@@ -180,14 +182,17 @@ def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[Pla
     return sorted(kept.values(), key=lambda port: (port.first, port.name))
 
 
-def _port(name: str, ports: list[Port], support: list[Port]) -> PlanPort:
+def _port(
+    name: str, ports: list[Port], support: list[Port], trust: dict[str, float] | None = None
+) -> PlanPort:
     """The port named `name` with the number most files state (counting the statements of
-    its candidate numbers in `support`), and what they say of it. A container port that a
-    mapping publishes (`PORT: 80` beside `8088:80`) is a statement of the host port."""
+    its candidate numbers in `support`; between as many files, the files `trust` rates
+    higher, as reconcile agrees on a value), and what they say of it. A container port that
+    a mapping publishes (`PORT: 80` beside `8088:80`) is a statement of the host port."""
     host = host_numbers(ports + support)
     candidates = {host(p) for p in ports}
     stated = ports + [p for p in support if host(p) in candidates]
-    winner = vote(_claims(stated, host))[0]
+    winner = vote(_claims(stated, host), trust)[0]
     chosen = [p for p in stated if p.obs.number == winner.value] or stated
     port = PlanPort(_valid(name) or UNNAMED, winner.value, winner.locations[0])
     port.protocol = vote(_claims(chosen, lambda p: p.obs.protocol))[0].value
@@ -240,11 +245,17 @@ def _claims(ports: Iterable[Port], value: Callable[[Port], T]) -> list[Claim[T]]
     return [Claim(value(p), p.obs.location, p.kind) for p in ports]
 
 
-def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http: bool) -> None:
+def _unnamed(
+    service: PlanService,
+    ports: list[Port],
+    support: list[Port],
+    http: bool,
+    trust: dict[str, float],
+) -> None:
     """Ports no source names: the winner is the service's main port; a value that the same
     compose/Kubernetes file or the same line states beside it is another port of it (not
     the container port a mapping of it publishes)."""
-    main = _port(UNNAMED, ports, support)
+    main = _port(UNNAMED, ports, support, trust)
     name = main_port_name(service.product) or ("http" if http else UNNAMED)
     main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
     service.ports.append(main)
@@ -253,7 +264,8 @@ def _unnamed(service: PlanService, ports: list[Port], support: list[Port], http:
     for number in sorted({host(p) for p in ports} - {main.number}):
         own = [p for p in ports if host(p) == number]
         if all(any(listed_together(p, q) for q in winners) for p in own):
-            service.ports.append(_port(other_port_name(service.product, number), own, support))
+            other = other_port_name(service.product, number)
+            service.ports.append(_port(other, own, support, trust))
 
 
 def _add_name_notes(services: list[PlanService], view: View) -> None:

@@ -9,7 +9,7 @@ aside, then line). A conflict is described with every side's file:line.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -43,20 +43,27 @@ class Side(Generic[T]):
     def locations(self) -> list[Location]:
         return sorted({_line(claim.location) for claim in self.claims})
 
-    def rank(self) -> tuple[int, int, int, tuple[str, str, int, int]]:
+    def rank(
+        self, trust: Mapping[str, float] | None = None
+    ) -> tuple[int, float, int, int, tuple[str, str, int, int]]:
+        files = {claim.location.file for claim in self.claims}
+        trusted = sum(trust.get(file, 0.5) for file in files) if trust else 0.0
         best = min(precedence(claim.kind) for claim in self.claims)
         lines = self.locations
-        return (-self.files, -len(lines), best, min(place_order(line) for line in lines))
+        place = min(place_order(line) for line in lines)
+        return (-len(files), -trusted, -len(lines), best, place)
 
 
-def vote(claims: Iterable[Claim[T]]) -> list[Side[T]]:
-    """The values claimed, the winner first: the most files, then the most statements (lines),
-    then the kind of file, then the earliest statement."""
+def vote(claims: Iterable[Claim[T]], trust: Mapping[str, float] | None = None) -> list[Side[T]]:
+    """The values claimed, the winner first: the most files; then, given `trust` (file ->
+    how far its values agree with the others': `portplan._reconcile_ports.reliability`),
+    the files rated higher; then the most statements (lines), then the kind of file, then
+    the earliest statement."""
     by_value: dict[T, list[Claim[T]]] = {}
     for claim in claims:
         by_value.setdefault(claim.value, []).append(claim)
     found = [Side(value, tuple(stated)) for value, stated in by_value.items()]
-    return sorted(found, key=Side.rank) if len(found) > 1 else found
+    return sorted(found, key=lambda side: side.rank(trust)) if len(found) > 1 else found
 
 
 def describe(winner: Side[T] | None, losers: Sequence[Side[T]]) -> str:
