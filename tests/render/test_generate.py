@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -43,6 +46,25 @@ def test_written_files_are_byte_identical_twice(example: Path, tmp_path: Path) -
     a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*.*")}
     b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*.*")}
     assert a == b and a
+
+
+def _tree(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_separate_processes_write_the_same_bytes(tmp_path: Path) -> None:
+    """Nothing depends on the order of a set or on string hashes (which differ by process)."""
+    plan = ROOT / "examples/hybrid-ai-trading/portplan.yaml"
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        command = [sys.executable, "-m", "portplan", "generate", "-f", str(plan), "--out", str(out)]
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(command, env=env, check=True, capture_output=True)
+    first, second = _tree(tmp_path / "1"), _tree(tmp_path / "2")
+    assert first == second and len(first) > 50
+    check = [sys.executable, "-m", "portplan", "generate", "-f", str(plan), "--check"]
+    done = subprocess.run([*check, "--out", str(tmp_path / "1")], capture_output=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
 
 
 def test_compose_is_valid_against_the_compose_spec(example: Path) -> None:
