@@ -611,3 +611,19 @@ def test_projects_are_directories(tmp_path: Path) -> None:
     assert [(f.rule, f.message) for f in found] == [
         ("PP201", "web: port is 80 here but 443 in portplan.yaml:24 (and 1 more)")
     ]  # x/api's app is the plan's x-api-app: no name unknown to the plan
+
+
+def test_a_file_left_unread_on_purpose_says_why(tmp_path: Path) -> None:
+    (tmp_path / "chart" / "templates").mkdir(parents=True)
+    (tmp_path / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    (tmp_path / "chart" / "templates" / "svc.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"
+    )
+    (tmp_path / "api.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  ports: [{port: 8080}]\n"
+    )
+    lines = import_paths([tmp_path]).text.splitlines()
+    assert [line for line in lines if line.startswith("# not read:")] == [
+        f"# not read: {tmp_path}/chart/templates (Go templates of the Helm chart "
+        f"{tmp_path}/chart/Chart.yaml, not YAML; render them (helm template) to reconcile them)"
+    ]

@@ -31,7 +31,7 @@ from portplan._import_sources import prepare
 from portplan._import_yaml import render
 from portplan.errors import PortplanError
 from portplan.reconcile import build_view
-from portplan.sources.base import SourceResult
+from portplan.sources.base import SourceError, SourceResult
 
 
 class NothingToImport(PortplanError):
@@ -87,13 +87,23 @@ def _unread(results: Sequence[SourceResult]) -> list[str]:
     a line may hold a secret."""
     lines: dict[str, None] = {}
     for result in results:
-        own = [error.location for error in result.errors if error.location.file == result.file]
-        for location in own:
-            lines[f"{location} (could not be read or parsed)"] = None
+        own = [error for error in result.errors if error.location.file == result.file]
+        for error in own:
+            lines[f"{error.location} ({_why(error)})"] = None
         if not own:
             needed = ", ".join(dict.fromkeys(str(error.location) for error in result.errors))
             lines[f"{result.file} (it needs {needed}, which could not be read or parsed)"] = None
     return list(lines)
+
+
+def _why(error: SourceError) -> str:
+    """Why a file was not read, for the header: a note's own reason when it was left unread
+    on purpose (Helm templates: their reason quotes nothing of the file), else that it could
+    not be read or parsed (a parser's reason may quote the line)."""
+    lead = f"not read {error.location}: "
+    if error.level is not None and error.message.startswith(lead):
+        return error.message.removeprefix(lead)
+    return "could not be read or parsed"
 
 
 def _nothing(paths: Sequence[str | os.PathLike[str]], unread: Sequence[SourceResult]) -> str:
