@@ -54,6 +54,37 @@ CASES = [
         "bad.yaml:4:20: services.token-engine.ports.grpc.port: expected an integer 1-65535, "
         "got a string of 5 characters",
     ),
+    (
+        "target too big",
+        "services:\n  web: {ports: {http: {port: 8088, target: 80800}}}\n",
+        "bad.yaml:2:44: services.web.ports.http.target: expected an integer 1-65535, got an "
+        "integer above 65535",
+    ),
+    (
+        "target zero",
+        "services:\n  web:\n    ports:\n      http: {port: 8088, target: 0}\n",
+        "bad.yaml:4:34: services.web.ports.http.target: expected an integer 1-65535, got an "
+        "integer below 1",
+    ),
+    (
+        "target not a number",
+        "services:\n  web: {ports: {http: {port: 8088, target: '80'}}}\n",
+        "bad.yaml:2:44: services.web.ports.http.target: expected an integer 1-65535, got a "
+        "string of 2 characters",
+    ),
+    (
+        "published not a boolean",
+        "services:\n  db: {ports: {pg: {port: 5432, published: no}}}\n",
+        "bad.yaml:2:44: services.db.ports.pg.published: expected true or false, got a string "
+        "of 2 characters",
+    ),
+    (
+        "target in an environment overlay",
+        "services:\n  web: {ports: {http: 8088}}\nenvironments:\n  prod:\n    services:\n"
+        "      web: {ports: {http: {target: 70000}}}\n",
+        "bad.yaml:6:36: environments.prod.services.web.ports.http.target: expected an integer "
+        "1-65535, got an integer above 65535",
+    ),
     ("empty", "", "bad.yaml:1:1: the file is empty; expected a mapping with 'services'"),
     (
         "list for mapping",

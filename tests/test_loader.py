@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portplan import loader
+from portplan import loader, rules
 from portplan.errors import InputError
 from portplan.model import Exposure, Health, Latency, Location, PortRange, Status
 
@@ -120,3 +120,40 @@ def test_discover(tmp_path: Path) -> None:
     (tmp_path / "portplan.yml").write_text("services: {}\n")
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert loader.discover(tmp_path / "a" / "b") == (tmp_path / "portplan.yml").resolve()
+
+
+def test_target_and_published() -> None:
+    """`target` is the container's side of a port (None: the port's own number);
+    `published: false` keeps a port off the host. An overlay's short form changes the
+    number and keeps the rest."""
+    text = (
+        "services:\n"
+        "  web:\n"
+        "    ports:\n"
+        "      http: {port: 8088, target: 80}\n"
+        "      admin: 9000\n"
+        "  db: {ports: {postgresql: {port: 5432, published: false}}}\n"
+        "environments:\n"
+        "  prod: {services: {web: {ports: {http: 443}}}}\n"
+    )
+    topology = loader.load_text(text)
+    ports = [p for s in topology.services.values() for p in s.ports]
+    assert [(p.name, p.number, p.target, p.container_port, p.published) for p in ports] == [
+        ("http", 8088, 80, 80, True),
+        ("admin", 9000, None, 9000, True),
+        ("postgresql", 5432, None, 5432, False),
+    ]
+    assert [(b.service, b.port) for b in topology.bindings()] == [("web", 8088), ("web", 9000)]
+    prod = loader.load_text(text, env="prod").services["web"].ports[0]
+    assert (prod.number, prod.target, prod.published) == (443, 80, True)
+
+
+def test_the_container_ports_example_of_the_format_page_checks_clean() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "topology.md").read_text()
+    section = page.split("### Container ports", 1)[1]
+    planned = section.split("is planned as\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    topology = loader.load_text(planned, "topology.md")
+    web = topology.services["web"].ports[0]
+    assert (web.number, web.container_port, web.published) == (8088, 80, True)
+    found = rules.run(topology, rules.Context(ephemeral=PortRange(32768, 60999)))
+    assert [(f.rule, f.message) for f in found] == []

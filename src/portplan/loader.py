@@ -386,6 +386,8 @@ def _port(name: str, value: object, location: Location, defaults: _Defaults) -> 
         protocol=doc.get("protocol", defaults.protocol),
         kind=str(doc.get("kind", kind)).lower(),
         address=doc.get("address"),
+        target=doc.get("target"),
+        published=doc.get("published", True),
         exposure=Exposure(exposure.lower()) if exposure else None,
         env=doc.get("env"),
         health=health,

@@ -111,13 +111,23 @@ class Health:
 
 @dataclass(frozen=True, slots=True)
 class Port:
-    """A named port of a service."""
+    """A named port of a service.
+
+    `number` is the port others reach it on: the host port when it is published, else the
+    port on its container (or cluster) network. `target` is the port the process listens
+    on inside its container or pod when that differs (compose `8088:80`: number 8088,
+    target 80; a Kubernetes Service port 80 with targetPort 8080). `published` False: the
+    port is not bound on the host (compose `expose`, a ClusterIP Service), so it takes no
+    host port and conflicts with no other service's port.
+    """
 
     name: str
     number: int
     protocol: str = "tcp"
     kind: str = "tcp"  # http, grpc, ws, metrics, postgresql, ... (defaults from the name)
     address: str | None = None  # bind address; None = not stated
+    target: int | None = None  # the port inside its container/pod; None = `number`
+    published: bool = True  # bound on the host; False = on its container network only
     exposure: Exposure | None = None  # None = inherit from the service
     env: str | None = None
     health: Health | None = None
@@ -129,6 +139,11 @@ class Port:
     @property
     def is_wildcard(self) -> bool:
         return self.address is None or self.address in WILDCARD_ADDRESSES
+
+    @property
+    def container_port(self) -> int:
+        """The port the process listens on inside its container or pod."""
+        return self.number if self.target is None else self.target
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,10 +305,14 @@ class Topology:
     default_host: str = "default"
 
     def bindings(self) -> Iterator[Binding]:
+        """The host ports the services bind: every published port of every service that
+        runs (reserved and deprecated services bind nothing)."""
         for service in self.services.values():
             if service.status in (Status.RESERVED, Status.DEPRECATED):
                 continue
             for port in service.ports:
+                if not port.published:
+                    continue
                 yield Binding(
                     host=service.host,
                     address=port.address,

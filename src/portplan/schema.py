@@ -446,7 +446,22 @@ HEALTH = OneOf(
 )
 PORT_LONG = Obj(
     {
-        "port": PORT_NUMBER,
+        "port": Int(
+            1,
+            65535,
+            description="The port others reach it on: the host port when published, else "
+            "the port on its container network, 1-65535.",
+        ),
+        "target": Int(
+            1,
+            65535,
+            description="The port the process listens on inside its container or pod, when "
+            "it differs from `port` (compose 8088:80: port 8088, target 80), 1-65535.",
+        ),
+        "published": Bool(
+            description="false: not bound on the host (compose expose, a ClusterIP Service "
+            "port); reachable only on its container network. Default true."
+        ),
         "protocol": Enum(PROTOCOLS),
         "kind": Str(description="http, grpc, ws, metrics, postgresql...; defaults from the name."),
         "address": Str(description="Bind address (0.0.0.0 = every interface, 127.0.0.1...)."),

@@ -340,6 +340,113 @@ CASES = [
             (7, 3, "web names zone 'dmx', which is not declared (known: dmz)"),
         ],
     ),
+    # Published and unpublished ports: the host rules see a published port's host side only
+    (
+        "PP101",
+        """
+        services:
+          auth-db: {ports: {postgresql: {port: 5432, published: false}}}
+          billing-db: {ports: {postgresql: {port: 5432, published: false}}}
+          search-db: {ports: {postgresql: 5432}}
+        """,
+        [],
+    ),
+    (
+        "PP101",
+        """
+        services:
+          web: {ports: {http: {port: 8088, target: 80}}}
+          proxy: {ports: {http: {port: 8089, target: 80}}}
+          admin: {ports: {http: {port: 80, target: 8088}}}
+        """,
+        [],
+    ),
+    (
+        "PP101",
+        """
+        services:
+          web: {ports: {http: {port: 8088, target: 80}}}
+          adminer: {ports: {http: 8088}}
+        """,
+        [(4, 27, "port 8088/tcp on host default is bound by both web.http and adminer.http")],
+    ),
+    (
+        "PP101",
+        """
+        services:
+          a: {ports: {http: {port: 8000, published: false}, admin: {port: 8000, published: false}}}
+          b: {ports: {http: {port: 9000, published: false}, admin: 9000}}
+        """,
+        [(3, 67, "port 8000/tcp inside a (not published) is bound by both a.http and a.admin")],
+    ),
+    (
+        "PP102",
+        """
+        ranges:
+          core: {ports: 8000-8009, category: core}
+        services:
+          api: {category: core, ports: {http: {port: 8020, target: 8000}}}
+          db: {category: core, ports: {postgresql: {port: 5432, published: false}}}
+        """,
+        [(5, 46, "api.http is 8020, outside its range core (8000-8009)")],
+    ),
+    (
+        "PP103",
+        """
+        reserved: [8004-8006]
+        services:
+          api: {ports: {http: {port: 8003, target: 8005}}}
+          worker: {ports: {http: {port: 8005, published: false}}}
+          web: {ports: {http: {port: 8006, target: 80}}}
+        """,
+        [(6, 30, "web.http takes 8006, reserved 8004-8006")],
+    ),
+    (
+        "PP107",
+        """
+        zones: {inside: {exposure: internal}}
+        services:
+          db:
+            zone: inside
+            ports:
+              postgresql: {port: 5432, address: 0.0.0.0, published: false}
+              admin: {port: 8080, exposure: public, published: false}
+        """,
+        [(8, 21, "db.admin (8080) is public but its zone inside allows at most internal")],
+    ),
+    (
+        "PP108",
+        """
+        services:
+          web: {ports: {http: {port: 8088, target: 80}, dns: {port: 53, published: false}}}
+          tls: {ports: {https: {port: 443, target: 8443}}}
+        """,
+        [
+            (
+                4,
+                31,
+                "tls.https is 443, a privileged port (< 1024): binding it needs root or "
+                "CAP_NET_BIND_SERVICE",
+            )
+        ],
+    ),
+    (
+        "PP109",
+        """
+        services:
+          api: {ports: {grpc: {port: 50051, published: false}, http: {port: 9090, target: 50052}}}
+        """,
+        [],
+    ),
+    (
+        "PP110",
+        """
+        services:
+          billing: {ports: {http: {port: 5432, published: false}}}
+          ledger: {ports: {http: {port: 8080, target: 5432}}}
+        """,
+        [],
+    ),
 ]
 
 

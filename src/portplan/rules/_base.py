@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +37,12 @@ class Context:
 
 
 Check = Callable[[Topology, Context], Iterable[Finding]]
+
+
+def published(service: Service) -> Iterator[Port]:
+    """The ports a service binds on its host. An unpublished port (`published: false`) is
+    bound inside its container or pod only: the rules about host ports pass it by."""
+    return (port for port in service.ports if port.published)
 
 
 @dataclass(frozen=True)

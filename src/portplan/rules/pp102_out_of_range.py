@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from portplan.findings import Finding, Level
 from portplan.model import Topology
-from portplan.rules._base import Context, rule
+from portplan.rules._base import Context, published, rule
 
 
 @rule("PP102", "port-outside-range", Level.ERROR, "a port outside its category's or kind's range")
@@ -13,12 +13,15 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
 
     A range applies to a port by the service's category and/or the port's kind (and host,
     when the range names one). When several ranges apply, the port must lie in one of them.
+    Ranges share out the host's ports: a published port is held to them by its `port` (the
+    host side); an unpublished port (`published: false`) is numbered inside its own
+    container and is not held to them.
 
     PASS: core {ports: 8000-8009, category: core}; api {category: core, ports: {http: 8000}}
     FAIL: core {ports: 8000-8009, category: core}; api {category: core, ports: {http: 8020}}
     """
     for service in topology.services.values():
-        for port in service.ports:
+        for port in published(service):
             policies = [r for r in topology.ranges if r.applies_to(service, port)]
             if policies and not any(port.number in r.ports for r in policies):
                 names = ", ".join(f"{r.name} ({r.ports})" for r in policies)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from portplan.findings import Finding, Level
 from portplan.model import Status, Topology
-from portplan.rules._base import Context, rule
+from portplan.rules._base import Context, published, rule
 
 
 @rule("PP103", "reserved-port", Level.ERROR, "a port inside a reserved range")
@@ -12,6 +12,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     """A service takes a port that is reserved (or kept free for the future).
 
     A service whose status is `reserved` is the reservation itself and is not reported.
+    Reservations are of host ports: a published port is held to them by its `port` (the
+    host side); an unpublished port (`published: false`) takes no host port.
 
     PASS: reserved [{ports: 8004-8006, reason: future expansion}]; api {http: 8003}
     FAIL: reserved [{ports: 8004-8006, reason: future expansion}]; api {http: 8005}
@@ -21,7 +23,7 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     for service in topology.services.values():
         if service.status is Status.RESERVED:
             continue
-        for port in service.ports:
+        for port in published(service):
             for reservation in topology.reserved:
                 if port.number not in reservation.ports:
                     continue

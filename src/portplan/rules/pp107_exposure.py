@@ -17,6 +17,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     An internal or local port bound to every interface (0.0.0.0, ::); a local port bound to
     a non-loopback address; a port more exposed than the zone (or a network's zone) of its
     service allows, such as a public port in an internal zone.
+    An unpublished port (`published: false`) is bound inside its container, so its address
+    exposes nothing on the host: only its zone is checked.
 
     PASS: db {exposure: internal, ports: {postgresql: 5432}}
     FAIL: db {exposure: internal, ports: {postgresql: {port: 5432, address: 0.0.0.0}}}
@@ -31,7 +33,7 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
 def _binding_problems(service: Service, port: Port) -> Iterator[Finding]:
     exposure = service.exposure_of(port)
     address = port.address
-    if address is None or exposure is Exposure.PUBLIC:
+    if address is None or exposure is Exposure.PUBLIC or not port.published:
         return
     if address in WILDCARD_ADDRESSES:
         yield _finding(

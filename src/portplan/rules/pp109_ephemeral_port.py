@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from portplan.findings import Finding, Level
 from portplan.model import PortRange, Service, Topology
-from portplan.rules._base import Context, rule
+from portplan.rules._base import Context, published, rule
 
 
 @rule("PP109", "ephemeral-port", Level.WARNING, "a port inside the OS's ephemeral range")
@@ -14,13 +14,16 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
 
     The range is the host's `ephemeral`, else the file's top-level `ephemeral`, else this
     machine's (Linux: /proc/sys/net/ipv4/ip_local_port_range; elsewhere IANA's 49152-65535).
+    It is the host's range, so a published port is held to it by its `port`; an
+    unpublished port (`published: false`) and a `target` live on a container's own network,
+    whose outgoing connections are its own.
 
     PASS: ephemeral: 32768-60999; api {grpc: 9090}
     FAIL: ephemeral: 32768-60999; api {grpc: 50051}
     """
     for service in topology.services.values():
         ephemeral, origin = _range_for(topology, service, context)
-        for port in service.ports:
+        for port in published(service):
             if port.number in ephemeral:
                 yield check.port_finding(
                     service,

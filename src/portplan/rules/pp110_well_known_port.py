@@ -8,7 +8,7 @@ from importlib import resources
 
 from portplan.findings import Finding, Level
 from portplan.model import Service, Topology, normalize_name
-from portplan.rules._base import Context, rule
+from portplan.rules._base import Context, published, rule
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,15 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     Prometheus node exporter's 9100...), so the two cannot run on one host.
 
     A service is the product when its name, an alias, its technology or its image names it.
+    Only host ports can keep two products off one host: a published port is held to it by
+    its `port`; an unpublished one (`published: false`) is not.
 
     PASS: postgres {ports: {postgresql: 5432}}
     FAIL: billing {ports: {http: 5432}}
     """
     known = table()
     for service in topology.services.values():
-        for port in service.ports:
+        for port in published(service):
             entry = known.get((port.number, port.protocol))
             if entry is not None and not _is_product(service, entry):
                 yield check.port_finding(
