@@ -1,13 +1,26 @@
-"""Names against a plan: environment-variable prefixes and products named after a scheme."""
+"""Names: environment-variable prefixes and products named after a scheme (against a plan),
+hosts (cluster names, the host machine, external endpoints), names only a diagram gives,
+port names."""
 
 from __future__ import annotations
 
 import pytest
 
-from portplan._reconcile_names import build_names, kind_service, variable_service
+from portplan._reconcile_names import (
+    Names,
+    build_names,
+    kind_service,
+    port_key,
+    variable_service,
+)
 from portplan.loader import load_text
 from portplan.model import Location
-from portplan.sources.base import PortObservation, SourceResult
+from portplan.sources.base import (
+    DependencyObservation,
+    PortObservation,
+    ServiceObservation,
+    SourceResult,
+)
 
 PLAN = load_text(
     """\
@@ -73,3 +86,153 @@ def test_build_names_maps_prefixes_and_products_and_reports_the_rest() -> None:
     assert names.key("postgres") == "db"
     assert names.key("JAEGER_COLLECTOR") is None
     assert names.unknown == {"JAEGER_COLLECTOR": [Location("service-ports.env", 1, 1)]}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("http-2", "http_2", True),
+        ("http_2", "http2", True),
+        ("HTTP 2", "http-2", True),
+        ("admin_api", "Admin-API", True),
+        ("http", "https", False),
+        ("http-2", "http", False),
+    ],
+)
+def test_port_key(a: str, b: str, same: bool) -> None:
+    assert (port_key(a) == port_key(b)) is same
+
+
+COMPOSE, ENV, DOC = "compose.yaml", "compose.yaml", "README.md"
+
+
+def _hosts_results() -> list[SourceResult]:
+    """A compose project (payments on the networks default and app, a service named with
+    dots, a network alias `pay`), its api's environment reaching hosts, and a diagram."""
+    compose = SourceResult(file=COMPOSE, kind="compose")
+    compose.services = [
+        ServiceObservation("api", Location(COMPOSE, 2, 3), "compose"),
+        ServiceObservation(
+            "payments", Location(COMPOSE, 9, 3), "compose", networks=("default", "app"),
+            aliases=("pay",),
+        ),
+        ServiceObservation("legacy.billing", Location(COMPOSE, 14, 3), "compose"),
+    ]  # fmt: skip
+    compose.ports = [PortObservation("payments", 8081, Location(COMPOSE, 11, 10), "compose")]
+    hosts = [
+        "payments.default.svc.cluster.local",
+        "payments.svc.cluster.local",
+        "payments.default",
+        "payments.app",  # the compose network app, though a public top-level domain
+        "pay",
+        "legacy.billing",
+        "o1.ingest.sentry.io",
+        "api.stripe.com",
+        "smtp.gmail.com",
+        "gateway.docker.internal",
+    ]
+    compose.dependencies = [
+        DependencyObservation("api", host, Location(ENV, 4 + i, 7), "compose", "env-url")
+        for i, host in enumerate(hosts)
+    ]
+    compose.ports.append(
+        PortObservation("smtp.gmail.com", 587, Location(ENV, 12, 28), "compose", variable="SMTP")
+    )
+    doc = SourceResult(file=DOC, kind="markdown")
+    doc.ports = [PortObservation("Backend", 8000, Location(DOC, 3, 17), "mermaid")]
+    doc.dependencies = [
+        DependencyObservation("Backend", "Stripe API", Location(DOC, 4, 16), "mermaid", "mermaid-edge"),
+        DependencyObservation("Backend", "Payments", Location(DOC, 5, 16), "mermaid", "mermaid-edge"),
+        DependencyObservation("Backend", "Stripe", Location(DOC, 6, 16), "mermaid", "mermaid-edge"),
+    ]  # fmt: skip
+    return [compose, doc]
+
+
+def _keys(names: Names) -> dict[str, str | None]:
+    return {
+        name: names.key(name)
+        for name in (
+            "payments.default.svc.cluster.local", "payments.svc.cluster.local",
+            "payments.default", "payments.app", "pay", "legacy.billing", "o1.ingest.sentry.io",
+            "api.stripe.com", "smtp.gmail.com", "gateway.docker.internal", "Stripe API",
+            "Stripe", "Payments", "Backend",
+        )
+    }  # fmt: skip
+
+
+EXTERNAL = {
+    "api.stripe.com": [Location(ENV, 11, 7)],
+    "o1.ingest.sentry.io": [Location(ENV, 10, 7)],
+    "smtp.gmail.com": [Location(ENV, 12, 7), Location(ENV, 12, 28)],
+}
+
+
+def test_hosts_and_diagram_names_among_sources() -> None:
+    """Cluster names and network-qualified names are the service; the host machine and
+    public DNS names are no service (the latter recorded as external); a diagram's name
+    nothing else gives and that states no port is recorded apart, not made a service."""
+    names = build_names(_hosts_results(), None)
+    payments = names.key("payments")
+    assert payments is not None and names.show(payments) == "payments"
+    assert _keys(names) == {
+        "payments.default.svc.cluster.local": payments,
+        "payments.svc.cluster.local": payments,
+        "payments.default": payments,
+        "payments.app": payments,
+        "pay": payments,
+        "legacy.billing": "legacybilling",  # a compose service's own name
+        "o1.ingest.sentry.io": None,
+        "api.stripe.com": None,
+        "smtp.gmail.com": None,
+        "gateway.docker.internal": None,
+        "Stripe API": None,
+        "Stripe": None,
+        "Payments": payments,
+        "Backend": "backend",
+    }
+    assert names.external == EXTERNAL
+    assert names.diagram_only == {
+        "Stripe": [Location(DOC, 6, 16)],
+        "Stripe API": [Location(DOC, 4, 16)],
+    }
+    assert (names.unknown, names.similar, names.ambiguous) == ({}, {}, {})
+
+
+HOSTS_PLAN = load_text(
+    """services:
+  api: {ports: {http: 8080}}
+  payments: {ports: {http: 8081}}
+  stripe: {aliases: [api.stripe.com]}
+"""
+)
+
+
+def test_hosts_against_a_plan() -> None:
+    """A plan's alias names an external host; a diagram's name the plan does not know is
+    reported (unknown), once."""
+    names = build_names(_hosts_results(), HOSTS_PLAN)
+    keys = _keys(names)
+    assert keys == {
+        "payments.default.svc.cluster.local": "payments",
+        "payments.svc.cluster.local": "payments",
+        "payments.default": "payments",
+        "payments.app": "payments",
+        "pay": "payments",
+        "legacy.billing": None,
+        "o1.ingest.sentry.io": None,
+        "api.stripe.com": "stripe",
+        "smtp.gmail.com": None,
+        "gateway.docker.internal": None,
+        "Stripe API": None,
+        "Stripe": "stripe",
+        "Payments": "payments",
+        "Backend": None,
+    }
+    assert names.external == {k: v for k, v in EXTERNAL.items() if k != "api.stripe.com"}
+    assert names.unknown == {
+        "Backend": [Location(DOC, 3, 17), Location(DOC, 4, 16), Location(DOC, 5, 16),
+                    Location(DOC, 6, 16)],
+        "Stripe API": [Location(DOC, 4, 16)],
+        "legacy.billing": [Location(ENV, 9, 7), Location(COMPOSE, 14, 3)],
+    }  # fmt: skip
+    assert names.diagram_only == {}

@@ -8,6 +8,15 @@ names the plan service its longest leading words spell, and a product named afte
 scheme (postgres) is the plan's only service with a port of that kind. A name matched only
 by similarity, or not at all, is recorded so that reconcile reports it: nothing is guessed
 silently.
+
+A host a source read from an URL or `host:port` is matched by the service it names
+(`sources._md_env.host_service`): `payments.default.svc.cluster.local`, `payments.default`
+and `payments.backend` (a compose network) are `payments`. The host machine
+(`host.docker.internal`) is no service, and a public DNS name (`api.stripe.com`) is an
+external endpoint, recorded apart: neither is a service nor a dependency, unless the plan
+or a source's service bears that very name. Without a plan, a name only a diagram's edges
+give, stating no port and matching nothing else (`Stripe[Stripe API]`), is recorded apart
+too, not made a service other sources are held to.
 """
 
 from __future__ import annotations
@@ -19,7 +28,13 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
-from portplan.sources._md_env import SCHEME_SERVICES
+from portplan.sources._md_env import (
+    SCHEME_SERVICES,
+    host_service,
+    is_external_host,
+    is_host_machine,
+)
+from portplan.sources._md_mermaid import VIA as DIAGRAM_EDGE
 from portplan.sources.base import SourceResult
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
@@ -35,6 +50,12 @@ _Union = Callable[[str, str], None]
 def base_key(name: str) -> str:
     key = normalize_name(name)
     return SYNONYMS.get(key, key)
+
+
+def port_key(name: str) -> str:
+    """The key port names compare by: `http-2`, `http_2`, `HTTP 2` and `http2` are one
+    name (letter case and separators aside); `https` stays apart from `http`."""
+    return normalize_name(name)
 
 
 def strip_suffix(key: str) -> str:
@@ -54,9 +75,17 @@ class Names:
     similar: dict[str, tuple[str, Location]] = field(default_factory=dict)  # name -> (name, at)
     unknown: dict[str, list[Location]] = field(default_factory=dict)  # shown name -> where
     ambiguous: dict[str, tuple[list[str], Location]] = field(default_factory=dict)
+    hosts: dict[str, str | None] = field(default_factory=dict)  # host -> name (None: no service)
+    external: dict[str, list[Location]] = field(default_factory=dict)  # public DNS name -> where
+    diagram_only: dict[str, list[Location]] = field(default_factory=dict)  # shown name -> where
 
     def key(self, name: str) -> str | None:
         """The canonical key of `name`, or None when it matches no service."""
+        if name in self.hosts:
+            found = self.hosts[name]
+            if found is None:
+                return None
+            name = found
         return self.canonical.get(base_key(name))
 
     def show(self, key: str) -> str:
@@ -66,39 +95,99 @@ class Names:
 def build_names(results: Iterable[SourceResult], topology: Topology | None) -> Names:
     results = list(results)
     names = Names(topology)
-    spelled, where = _spellings(results)
+    _hosts(names, results)
+    spelled, where, drawn = _spellings(results, names.hosts)
     aliases = _source_aliases(results)
     if topology is not None:
         _against_plan(names, topology, spelled, where, aliases)
     else:
-        _among_sources(names, spelled, where, aliases)
+        _among_sources(names, spelled, where, aliases, drawn)
     return names
 
 
-def _spellings(
-    results: list[SourceResult],
-) -> tuple[dict[str, Counter[str]], dict[str, list[Location]]]:
-    spelled: dict[str, Counter[str]] = {}
-    where: dict[str, list[Location]] = {}
+_DEFINED: Final = 1000  # the weight of a service's definition against one mention
+_MENTIONED: Final = 1
+_DRAWN: Final = 0  # a mention by a diagram's edge
 
-    def add(name: str | None, location: Location, weight: int = 1) -> None:
-        if not name or not base_key(name):
-            return
-        key = base_key(name)
-        spelled.setdefault(key, Counter())[name] += weight
-        where.setdefault(key, []).append(location)
 
+def _named(results: list[SourceResult]) -> Iterator[tuple[str, Location, int]]:
+    """Every name the observations give, where, and how (`_DEFINED`, `_MENTIONED`,
+    `_DRAWN`)."""
     for result in results:
         for service in result.services:
-            add(service.service, service.location, 1000)
+            yield service.service, service.location, _DEFINED
         for port in result.ports:
-            add(port.service, port.location)
+            yield port.service, port.location, _MENTIONED
         for dep in result.dependencies:
-            add(dep.service, dep.location)
-            add(dep.target, dep.location)
+            how = _DRAWN if dep.via == DIAGRAM_EDGE else _MENTIONED
+            yield dep.service, dep.location, how
+            yield dep.target, dep.location, how
         for variable in result.variables:
-            add(variable.service, variable.location)
-    return spelled, where
+            if variable.service:
+                yield variable.service, variable.location, _MENTIONED
+
+
+_LABEL: Final = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_HOST: Final = re.compile(_LABEL + r"(?:\." + _LABEL + r")+")  # lower case, as URLs give hosts
+
+
+def _hosts(names: Names, results: list[SourceResult]) -> None:
+    """`names.hosts`: every host name (lower case, dotted) a source gives that neither the
+    plan nor a source's service bears, with the service it names (None: the host machine
+    or an external endpoint, which `names.external` records)."""
+    defined: set[str] = set()
+    networks: set[str] = set()
+    for result in results:
+        for service in result.services:
+            defined.update((service.service, *service.aliases))
+            networks.update(network.lower() for network in service.networks)
+    topology = names.topology
+    for name, location, _ in _named(results):
+        if name in names.hosts:
+            if names.hosts[name] is None and name in names.external:
+                names.external[name].append(location)
+            continue
+        if "." not in name or name in defined or not _HOST.fullmatch(name):
+            continue
+        if topology is not None and topology.resolve(name) is not None:
+            continue
+        names.hosts[name] = found = _host_name(name, networks)
+        if found is None and is_external_host(name):
+            names.external[name] = [location]
+    for name, locations in names.external.items():
+        names.external[name] = sorted(set(locations))
+
+
+def _host_name(host: str, networks: set[str]) -> str | None:
+    """The name a host stands for (`host_service`), also `payments.app` on the compose
+    network `app`; None for the host machine and an external endpoint."""
+    if is_host_machine(host):
+        return None
+    found = host_service(host)
+    if found is None:
+        first, _, network = host.partition(".")
+        return first if network in networks else None
+    return found
+
+
+def _spellings(
+    results: list[SourceResult], hosts: dict[str, str | None]
+) -> tuple[dict[str, Counter[str]], dict[str, list[Location]], set[str]]:
+    """Base key -> its spellings (weighted: a service's definition above a mention), where
+    each is given, and the keys only a diagram's edges give."""
+    spelled: dict[str, Counter[str]] = {}
+    where: dict[str, list[Location]] = {}
+    stated: set[str] = set()
+    for given, location, how in _named(results):
+        name = hosts.get(given, given)
+        if not name or not base_key(name):
+            continue
+        key = base_key(name)
+        spelled.setdefault(key, Counter())[name] += max(how, _MENTIONED)
+        where.setdefault(key, []).append(location)
+        if how != _DRAWN:
+            stated.add(key)
+    return spelled, where, set(spelled) - stated
 
 
 def _source_aliases(results: list[SourceResult]) -> dict[str, str]:
@@ -201,6 +290,7 @@ def _among_sources(
     spelled: dict[str, Counter[str]],
     where: dict[str, list[Location]],
     aliases: dict[str, str],
+    drawn: set[str],
 ) -> None:
     parent = {key: key for key in spelled}
 
@@ -224,8 +314,15 @@ def _among_sources(
         counts: Counter[str] = Counter()
         for key in keys:
             counts.update(spelled[key])
+        if all(key in drawn for key in keys):
+            places = {location for key in keys for location in where[key]}
+            names.diagram_only[_shown(counts)] = sorted(places)
+            continue
+        for key in keys:
             names.canonical[key] = root
         names.display[root] = _shown(counts)
+    for shown in [s for s in names.similar if names.key(s) is None]:
+        del names.similar[shown]
 
 
 def _fold_suffixes(spelled: dict[str, Counter[str]], union: _Union) -> None:

@@ -3,7 +3,11 @@
 `X_PORT=8080` is a port of the service the prefix names (or of the block's service for a
 bare `HTTP_PORT`); `X_URL=scheme://host:port/...` is a port of the service the URL
 reaches (by scheme for databases, else by host, else by the prefix) and a dependency of the
-block's service on it. Values of literal secrets (PP111's `secret_kind`: a secret-named
+block's service on it. A host is recorded as written (`payments.default.svc.cluster.local`,
+`api.stripe.com`): which service it names, if any, is for reconcile to say
+(`portplan._reconcile_names`, by `host_service`); a name of the host machine
+(`host.docker.internal`) is a port on the host, of the service the prefix names, and no
+dependency. Values of literal secrets (PP111's `secret_kind`: a secret-named
 variable, a URL with a password) are never recorded: the observation keeps the name,
 `secret=True` and `value=None`. A reference (`${JWT_SECRET}`, `postgres://u:${DB_PASSWORD}@db`)
 is not a secret.
@@ -201,16 +205,17 @@ def _addresses(
         at = assignment.value_index + match.start()
         port_at = at + url.port_offset if url.port is not None else at
         target = url_service(url, assignment.name)
-        _reach(ctx, owner, target, url.port, url_port_name(url), assignment, (at, port_at), source)
+        kind, where = url_port_name(url), (at, port_at)
+        _reach(ctx, owner, target, url.port, kind, assignment, where, source, url.host)
     if found_url or not _ADDRESS_VARIABLE.search(assignment.name):
         return
     for match in _HOST_PORT.finditer(value):
         host = match.group("host")
-        target = prefix_service(assignment.name) if is_local_host(host) else host
+        target = prefix_service(assignment.name) if is_host_machine(host) else host
         at = assignment.value_index + match.start()
         port_at = assignment.value_index + match.start("port")
         port = int(match.group("port"))
-        _reach(ctx, owner, target, port, None, assignment, (at, port_at), source)
+        _reach(ctx, owner, target, port, None, assignment, (at, port_at), source, host)
 
 
 def _reach(
@@ -222,8 +227,10 @@ def _reach(
     assignment: Assignment,
     where: tuple[int, int],
     source: str,
+    host: str | None,
 ) -> None:
-    """`owner` reaches `target` (on `port`), as `assignment` says."""
+    """`owner` reaches `target` (on `port`), as `assignment` says, at `host`: on the host
+    machine (`host.docker.internal`) that is a port there, not a dependency."""
     if target is None:
         return
     line, (at, port_at) = assignment.line, where
@@ -234,17 +241,22 @@ def _reach(
                 target, port, location, source, port_name=kind, variable=assignment.name
             )
         )
-    if owner and normalize_name(owner) != normalize_name(target):
+    if owner and normalize_name(owner) != normalize_name(target) and not on_host_machine(host):
         ctx.dependency(owner, target, line, at, source, ENV_URL)
 
 
 def url_service(url: Url, variable: str) -> str | None:
-    """The service an URL reaches: by scheme (postgresql -> postgres), else by host when
-    it is a name, else by the variable's prefix (TOKEN_ENGINE_URL -> TOKEN_ENGINE)."""
+    """The service an URL reaches: an external endpoint by its host whatever the scheme
+    (`postgres://u@db.abc.rds.amazonaws.com`: not our postgres), else by scheme
+    (postgresql -> postgres), else by host when it is a name (as written:
+    `payments.default.svc.cluster.local`), else by the variable's prefix (TOKEN_ENGINE_URL
+    -> TOKEN_ENGINE) for localhost, an IP address or the host machine."""
     scheme = url.scheme.split("+")[0]
+    if is_external_host(url.host):
+        return url.host
     if scheme in SCHEME_SERVICES:
         return SCHEME_SERVICES[scheme]
-    if not is_local_host(url.host):
+    if not is_host_machine(url.host):
         return url.host
     return prefix_service(variable)
 
@@ -256,3 +268,74 @@ def prefix_service(variable: str) -> str | None:
     if not prefix:
         return None
     return PREFIX_SERVICES.get(prefix.upper(), prefix)
+
+
+# --- hosts ------------------------------------------------------------------------------
+
+# Names of the machine a container runs on (Docker Desktop, Podman, minikube, Lima): what
+# listens there is a port on the host, not a service a container can depend on.
+HOST_MACHINE: Final = frozenset(
+    {"host.docker.internal", "gateway.docker.internal", "host.containers.internal",
+     "host.minikube.internal", "host.lima.internal", "docker.for.mac.localhost",
+     "docker.for.win.localhost"}
+)  # fmt: skip
+# Domains that resolve only inside a network: Kubernetes' cluster domain, mDNS (RFC 6762),
+# home networks (RFC 8375) and the usual private ones.
+PRIVATE_DOMAINS: Final = ("cluster.local", "local", "internal", "lan", "localdomain", "home.arpa")
+# Top-level domains of public names beside the two-letter country codes: `x.com` is a
+# public name, `payments.default` a service in a namespace (or a compose network).
+PUBLIC_TLDS: Final = frozenset(
+    {"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "app", "dev", "cloud",
+     "xyz", "tech", "site", "online", "page", "store", "shop", "blog", "link", "live", "pro"}
+)  # fmt: skip
+_CLUSTER_SERVICE: Final = "svc"
+
+
+def on_host_machine(host: str | None) -> bool:
+    """`host.docker.internal` and the like: the machine a container runs on."""
+    return host is not None and host.lower().rstrip(".") in HOST_MACHINE
+
+
+def is_host_machine(host: str | None) -> bool:
+    """localhost, an IP address, `*.localhost` or a name of the machine a container runs on
+    (`host.docker.internal`): no service's name."""
+    if host is None or is_local_host(host) or on_host_machine(host):
+        return True
+    lower = host.lower().rstrip(".")
+    return lower == "localhost" or lower.endswith(".localhost")
+
+
+def host_service(host: str | None) -> str | None:
+    """The service a host name names, when it is one of the system's own: the name itself
+    (`payments`), the service of a cluster name (`payments.default.svc.cluster.local`,
+    `payments.default.svc`, `payments.svc.cluster.local`; a StatefulSet pod's
+    `kafka-0.kafka-headless.kafka.svc` -> kafka-headless), of a name qualified by a
+    namespace or compose network (`payments.default`, `payments.backend`: two labels, the
+    second no public top-level domain) or of a private domain (`db.internal`,
+    `printer.local`). None for the host machine (`is_host_machine`) and for a public DNS
+    name (`api.stripe.com`, `smtp.gmail.com`, `stripe.com`: `is_external_host`)."""
+    if host is None or is_host_machine(host):
+        return None
+    labels = host.rstrip(".").split(".")
+    lower = [label.lower() for label in labels]
+    if len(labels) == 1:
+        return host
+    if _CLUSTER_SERVICE in lower[1:]:
+        before = labels[: lower.index(_CLUSTER_SERVICE, 1)]
+        return before[1] if len(before) >= 3 else before[0]
+    domain = ".".join(lower)
+    if any(domain.endswith("." + private) for private in PRIVATE_DOMAINS):
+        return labels[0]
+    if len(labels) == 2 and not _public_tld(lower[1]):
+        return labels[0]
+    return None
+
+
+def is_external_host(host: str | None) -> bool:
+    """A public DNS name (`o1.ingest.sentry.io`, `api.stripe.com`): an endpoint outside
+    the system, unless a plan or a compose file names a service so (reconcile's names)."""
+    return host is not None and not is_host_machine(host) and host_service(host) is None
+
+
+def _public_tld(label: str) -> bool:
+    return label in PUBLIC_TLDS or (len(label) == 2 and label.isalpha())

@@ -35,6 +35,7 @@ from portplan.model import Location, normalize_name
 from portplan.sources._md_env import (
     SCHEME_SERVICES,
     is_secret,
+    on_host_machine,
     port_owner,
     prefix_service,
     url_service,
@@ -211,7 +212,8 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
         if target is not None and url.port is not None:
             offset = start + url.port_offset
             _port(setting, target, url.port, url_port_name(url) or kind, offset, result)
-        _depends(setting, target, start, result)
+        if not on_host_machine(url.host):  # host.docker.internal: a port on the host
+            _depends(setting, target, start, result)
     if urls or not _ADDRESS_VAR.search(setting.name):
         return
     for match in _HOST_PORT.finditer(value):
@@ -219,7 +221,8 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
         target, kind = (host, None) if host and not is_local_host(host) else _local(setting)
         if target is not None:
             _port(setting, target, int(match.group("port")), kind, match.start("port"), result)
-        _depends(setting, target, match.start(), result)
+        if not on_host_machine(host):
+            _depends(setting, target, match.start(), result)
 
 
 def _urls(value: str) -> Iterator[tuple[int, Url]]:

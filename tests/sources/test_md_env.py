@@ -1,0 +1,144 @@
+"""Hosts in URLs and `host:port` values: the system's own services, the host machine, or
+external endpoints (`portplan.sources._md_env`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from portplan.sources._md_env import (
+    host_service,
+    is_external_host,
+    is_host_machine,
+    url_service,
+)
+from portplan.sources._md_text import parse_url
+from portplan.sources.dotenv import parse_dotenv_source
+from portplan.sources.markdown import parse_markdown
+
+# host -> (the service it names, the host machine, external)
+HOSTS = [
+    ("payments", "payments", False, False),
+    ("payments.default.svc.cluster.local", "payments", False, False),
+    ("payments.default.svc", "payments", False, False),
+    ("payments.default", "payments", False, False),  # a namespace qualifies it
+    ("payments.svc.cluster.local", "payments", False, False),
+    ("payments.svc", "payments", False, False),
+    ("Payments.Default.SVC", "Payments", False, False),
+    ("payments.default.svc.prod.acme.example", "payments", False, False),  # a cluster domain
+    ("kafka-0.kafka-headless.kafka.svc.cluster.local", "kafka-headless", False, False),
+    ("payments.backend", "payments", False, False),  # a compose network qualifies it
+    ("db.internal", "db", False, False),
+    ("printer.local", "printer", False, False),
+    ("nas.lan", "nas", False, False),
+    ("cache.example", "cache", False, False),
+    ("localhost", None, True, False),
+    ("127.0.0.1", None, True, False),
+    ("::1", None, True, False),
+    ("0.0.0.0", None, True, False),
+    ("10.0.0.5", None, True, False),
+    ("host.docker.internal", None, True, False),
+    ("gateway.docker.internal", None, True, False),
+    ("host.containers.internal", None, True, False),
+    ("api.localhost", None, True, False),
+    ("o1.ingest.sentry.io", None, False, True),
+    ("api.stripe.com", None, False, True),
+    ("smtp.gmail.com", None, False, True),
+    ("stripe.com", None, False, True),
+    ("acme.de", None, False, True),  # a country's domain
+    ("db.abc123.us-east-1.rds.amazonaws.com", None, False, True),
+    (None, None, True, False),
+]
+
+
+@pytest.mark.parametrize(("host", "service", "machine", "external"), HOSTS)
+def test_hosts(host: str | None, service: str | None, machine: bool, external: bool) -> None:
+    assert (host_service(host), is_host_machine(host), is_external_host(host)) == (
+        service,
+        machine,
+        external,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "service"),
+    [
+        # a product scheme names the product, wherever in the cluster it runs
+        ("DATABASE_URL", "postgres://u@db.default.svc.cluster.local:5432/app", "postgres"),
+        # an external endpoint is named as written whatever its scheme: not our postgres
+        (
+            "DATABASE_URL",
+            "postgres://u@db.abc123.us-east-1.rds.amazonaws.com:5432/app",
+            "db.abc123.us-east-1.rds.amazonaws.com",
+        ),
+        ("SENTRY_DSN", "https://abc@o1.ingest.sentry.io/42", "o1.ingest.sentry.io"),
+        # a cluster name as written: reconcile's names match it (portplan._reconcile_names)
+        (
+            "PAYMENTS_URL",
+            "http://payments.default.svc.cluster.local:8081",
+            "payments.default.svc.cluster.local",
+        ),
+        # the host machine: the service the prefix names, as for localhost
+        ("TOKEN_ENGINE_URL", "http://host.docker.internal:8081", "TOKEN_ENGINE"),
+        ("TOKEN_ENGINE_URL", "http://gateway.docker.internal:8081", "TOKEN_ENGINE"),
+        ("TOKEN_ENGINE_URL", "http://localhost:8081", "TOKEN_ENGINE"),
+        ("URL", "http://localhost:8081", None),
+    ],
+)
+def test_url_service(variable: str, url: str, service: str | None) -> None:
+    parsed = parse_url(url)
+    assert parsed is not None
+    assert url_service(parsed, variable) == service
+
+
+ENV_BLOCK = """\
+## Web (Port 3000)
+```env
+PAYMENTS_URL=http://payments.default.svc.cluster.local:8081
+SENTRY_DSN=https://abc@o1.ingest.sentry.io/42
+SMTP_SERVER=smtp.gmail.com:587
+API_URL=http://host.docker.internal:8080
+CACHE_ADDR=host.docker.internal:6379
+```
+"""
+
+
+def test_env_block_hosts() -> None:
+    """Hosts are recorded as written (names are matched by reconcile); the host machine is
+    a port of the service the prefix names but no dependency of the block's service."""
+    result = parse_markdown(ENV_BLOCK, "doc.md")
+    assert [
+        (p.service, p.number, p.port_name, p.variable, p.location.line, p.location.column)
+        for p in result.ports
+    ] == [
+        ("Web", 3000, None, None, 1, 14),
+        ("payments.default.svc.cluster.local", 8081, "http", "PAYMENTS_URL", 3, 56),
+        ("smtp.gmail.com", 587, None, "SMTP_SERVER", 5, 28),
+        ("API", 8080, "http", "API_URL", 6, 37),
+        ("redis", 6379, None, "CACHE_ADDR", 7, 33),
+    ]
+    assert [
+        (d.service, d.target, d.via, d.location.line, d.location.column)
+        for d in result.dependencies
+    ] == [
+        ("Web", "payments.default.svc.cluster.local", "env-url", 3, 14),
+        ("Web", "o1.ingest.sentry.io", "env-url", 4, 12),
+        ("Web", "smtp.gmail.com", "env-url", 5, 13),
+    ]
+
+
+def test_env_file_hosts() -> None:
+    """The same in a service's `.env` file (and so in compose `environment:` and
+    Kubernetes `env:`, read by the same `interpret`)."""
+    text = ENV_BLOCK.split("```env\n")[1].removesuffix("```\n")
+    result = parse_dotenv_source(text, "web.env", owner="web")
+    assert [(p.service, p.number, p.location.line, p.location.column) for p in result.ports] == [
+        ("payments.default.svc.cluster.local", 8081, 1, 56),
+        ("smtp.gmail.com", 587, 3, 28),
+        ("API", 8080, 4, 37),
+        ("redis", 6379, 5, 33),
+    ]
+    assert [(d.service, d.target, d.location.line) for d in result.dependencies] == [
+        ("web", "payments.default.svc.cluster.local", 1),
+        ("web", "o1.ingest.sentry.io", 2),
+        ("web", "smtp.gmail.com", 3),
+    ]
