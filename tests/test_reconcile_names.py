@@ -5,6 +5,7 @@ port names."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from portplan._reconcile_names import (
     Names,
@@ -13,14 +14,17 @@ from portplan._reconcile_names import (
     port_key,
     variable_service,
 )
+from portplan.importer import import_paths
 from portplan.loader import load_text
 from portplan.model import Location
+from portplan.reconcile import reconcile_paths
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
     ServiceObservation,
     SourceResult,
 )
+from tests.conftest import RESOURCES
 
 PLAN = load_text(
     """\
@@ -236,3 +240,17 @@ def test_hosts_against_a_plan() -> None:
         "legacy.billing": [Location(ENV, 9, 7), Location(COMPOSE, 14, 3)],
     }  # fmt: skip
     assert names.diagram_only == {}
+
+
+HOSTS_TREE = RESOURCES / "markdown" / "external-hosts"
+
+
+def test_hosts_tree_reconciles_and_imports_without_external_services() -> None:
+    """compose (api reaching payments by its cluster name, ledger by its compose network,
+    Sentry, Stripe and Gmail, a billing service on the host machine) and a README whose
+    diagram draws Stripe and Sentry: nothing to report, and import invents no service."""
+    assert reconcile_paths([HOSTS_TREE]).findings == []
+    plan = yaml.safe_load(import_paths([HOSTS_TREE]).text)
+    assert list(plan["services"]) == ["api", "payments", "ledger", "billing"]
+    assert plan["services"]["api"]["depends_on"] == ["payments", "ledger"]
+    assert "depends_on" not in plan["services"]["billing"]

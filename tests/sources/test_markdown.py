@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from portplan.model import Exposure
+from portplan.reconcile import reconcile_paths
 from portplan.sources._md_code import compose_service_names
 from portplan.sources._md_text import repair
 from portplan.sources.base import SourceResult
@@ -295,11 +296,96 @@ def test_purpose_and_technology_from_prose() -> None:
         ("Metrics Port", "metrics"),
         ("Admin Port", "admin"),
         ("Port Range", None),
+        ("Port(s)", None),
+        ("Port (s)", None),
+        ("Port #", None),
+        ("Port No.", None),
+        ("Port Number", None),
+        ("Host port", None),
+        ("Container port", None),
+        ("External Port", None),
+        ("Internal Port", None),
+        ("Ports (host:container)", None),
+        ("HTTP Port(s)", "http"),
+        ("gRPC Port (s)", "grpc"),
+        ("Port (gRPC)", "grpc"),
+        ("http-2 Port", "http-2"),
     ],
 )
 def test_port_column_names(header: str, expected: str | None) -> None:
     text = f"| Service | {header} |\n|---|---|\n| gateway | 8080 |"
     assert ports(parse(text)) == [("gateway", 8080, expected, 3, 13)]
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "expected"),
+    [
+        # (number, port name, protocol, container port, published, column, exposure)
+        ("Port", "8080/tcp", [(8080, None, "tcp", None, None, 13, None)]),
+        ("Port", "53/udp", [(53, None, "udp", None, None, 13, None)]),
+        ("Port", "`8080`", [(8080, None, "tcp", None, None, 14, None)]),
+        ("Port", "**8080**", [(8080, None, "tcp", None, None, 15, None)]),
+        ("Port", "[8080](http://localhost:8080)", [(8080, None, "tcp", None, None, 14, None)]),
+        ("Port", "8080 (HTTP)", [(8080, "http", "tcp", None, None, 13, None)]),
+        ("Port", "5432 (internal)", [(5432, None, "tcp", None, None, 13, INTERNAL)]),
+        ("Port", "127.0.0.1:8080", [(8080, None, "tcp", None, None, 23, None)]),
+        # a mapping: the host port, publishing the container port
+        ("Port", "80 -> 8080", [(80, None, "tcp", 8080, None, 13, None)]),
+        ("Port", "80:8080", [(80, None, "tcp", 8080, None, 13, None)]),
+        ("Port", "`3001 -> 3000`", [(3001, None, "tcp", 3000, None, 14, None)]),
+        ("Port", "3001 → 3000", [(3001, None, "tcp", 3000, None, 13, None)]),
+        ("Port", "127.0.0.1:8080:80", [(8080, None, "tcp", 80, None, 23, None)]),
+        (
+            "Ports",
+            "0.0.0.0:80->8080/tcp, :::80->8080/tcp",
+            [(80, None, "tcp", 8080, None, 21, None)],
+        ),
+        (
+            "Ports",
+            "80:8080, 443:8443/udp",
+            [(80, None, "tcp", 8080, None, 13, None), (443, None, "udp", 8443, None, 22, None)],
+        ),
+        ("Ports (container:host)", "8080:80", [(80, None, "tcp", 8080, None, 18, None)]),
+        # a container's own port: it claims no port of the host
+        ("Container port", "8080", [(8080, None, "tcp", 8080, False, 13, None)]),
+        ("Host port", "8080", [(8080, None, "tcp", None, None, 13, None)]),
+    ],
+)
+def test_port_cells(header: str, cell: str, expected: list[tuple[Any, ...]]) -> None:
+    result = parse(f"| Service | {header} |\n|---|---|\n| gateway | {cell} |")
+    assert [
+        (p.number, p.port_name, p.protocol, p.target, p.published, p.location.column, p.exposure)
+        for p in result.ports
+    ] == expected
+    assert result.errors == []
+
+
+def test_host_and_container_port_columns() -> None:
+    """One port of a row under Host port and Container port: the host port publishing the
+    container port; otherwise each cell by its side."""
+    text = (
+        "| Service | Container Port | Host Port |\n|---|---|---|\n"
+        "| web | 80 | 8088 |\n"
+        "| db | 5432 | - |\n"
+        "| cache | 6379, 6378 | 6380 |\n"
+        "| api | 8080 | 70000 |"
+    )
+    result = parse(text)
+    assert [
+        (p.service, p.number, p.target, p.published, p.location.line, p.location.column)
+        for p in result.ports
+    ] == [
+        ("web", 8088, 80, None, 3, 14),
+        ("db", 5432, 5432, False, 4, 8),
+        ("cache", 6379, 6379, False, 5, 11),
+        ("cache", 6378, 6378, False, 5, 17),
+        ("cache", 6380, None, None, 5, 24),
+        ("api", 8080, 8080, False, 6, 9),
+    ]
+    assert [(str(e.location), e.message) for e in result.errors] == [
+        ("doc.md:6:16", 'table column "Host Port": expected a port 1-65535, got a number out '
+         "of that range"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -370,6 +456,46 @@ def test_tables_resource() -> None:
         (
             str(RESOURCES / "tables.md") + ":8:53",
             'table column "HTTP Port": expected a port 1-65535, got a number out of that range',
+        )
+    ]
+
+
+def test_readme_port_table() -> None:
+    """A README's table (tests/resources/markdown/readme-ports, from a QA report): a
+    "Port(s)" column names no port; code spans, notes and mappings read right."""
+    result = read_markdown(RESOURCES / "readme-ports" / "README.md")
+    assert [
+        (p.service, p.number, p.port_name, p.target, p.exposure, p.location.line, p.location.column)
+        for p in result.ports
+    ] == [
+        ("Frontend", 3000, None, None, None, 18, 31),
+        ("Backend", 8001, None, None, None, 19, 20),
+        ("PostgreSQL", 5432, None, None, INTERNAL, 20, 18),
+        ("Grafana", 3001, None, 3000, None, 21, 16),
+    ]
+    assert [(s.service, s.purpose, s.location.line) for s in result.services] == [
+        ("Frontend", "Next.js app", 18),
+        ("Backend", "FastAPI", 19),
+        ("PostgreSQL", "database", 20),
+        ("Grafana", "dashboards", 21),
+    ]
+
+
+def test_readme_port_table_drift() -> None:
+    """The README states 8001 for the backend that compose and the architecture document
+    give 8000: one finding, on the README's cell; Grafana's 3001 -> 3000 is compose's
+    3001:3000 and PostgreSQL's 5432 its container's own port."""
+    tree = RESOURCES / "readme-ports"
+    found = [
+        (f.rule, str(f.location), f.message)
+        for f in reconcile_paths([tree]).findings
+        if f.rule != "PP207"  # ${DB_PASS}: the copy has no .env; not this test's matter
+    ]
+    assert found == [
+        (
+            "PP201",
+            f"{tree}/README.md:19:20",
+            "backend: port is 8001 here but 8000 in compose.yaml:7 (and 1 more)",
         )
     ]
 

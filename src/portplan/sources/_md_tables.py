@@ -2,8 +2,15 @@
 
 Each header gets a role (service, port, endpoint, status, purpose...). A port column's
 header names the port ("HTTP Port" -> http, "gRPC Port" -> grpc, "WebSocket" -> ws,
-"Port" -> None). A port cell holds ports ("8080", "9200, 9300"), a range ("8000-8009",
-a RangeObservation labelled by the row) or nothing ("-", "Various"). A `**RESERVED**` row
+"Port (gRPC)" -> grpc; "Port", "Port(s)", "Port #", "Port No." -> None) and may say its side:
+"Host port" / "External port" the host's, "Container port" / "Internal port" a container's
+own port (which claims no port of the host). A port cell holds ports ("8080", "9200, 9300",
+"8080/udp", "`8080`", "[8080](http://localhost:8080)", "8080 (HTTP)", "5432 (internal)"),
+mappings ("8088:80", "8088 -> 80", "0.0.0.0:8088->80/tcp": the host port, publishing the
+container port; "Ports (container:host)" turns them round), a range ("8000-8009",
+a RangeObservation labelled by the row) or nothing ("-", "Various"). A row with one port
+under Host port and one under Container port states one port: the host port publishing the
+container port. A `**RESERVED**` row
 (or a row whose status is Reserved) reserves its ports, for the reason in its purpose
 column. An endpoint cell's URL gives a port and, with the expected-response column, the
 health check. A table without port or endpoint columns (costs, scorecards) says nothing,
@@ -14,12 +21,12 @@ From and To columns is a communication matrix: its rows are dependencies.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from portplan.model import Exposure
 from portplan.sources._md_blocks import Cell, Table
-from portplan.sources._md_context import Collector
+from portplan.sources._md_context import MAX_PORT, Collector
 from portplan.sources._md_env import name_kind
 from portplan.sources._md_prose import Spec, clean_line, paren_hits, parse_specs
 from portplan.sources._md_text import (
@@ -57,8 +64,22 @@ _NOTE: Final = re.compile(r"^(?P<body>.*?)\s*\((?P<note>[^()]*)\)\s*$")
 _ADDRESS_PORT: Final = re.compile(
     r"^(?P<address>\[[0-9a-fA-F:.]*\]|[\w.-]*):(?P<n>\d{1,5})(?:/(?P<proto>tcp|udp|sctp))?$"
 )
+_MAPPING: Final = re.compile(
+    r"^(?:(?P<address>\[[0-9a-fA-F:.]*\]|\d{1,3}(?:\.\d{1,3}){3}|::)?:)?"
+    r"(?P<a>\d{1,5})[ \t]*(?::|->|→|=>|⇒)[ \t]*(?P<b>\d{1,5})(?:/(?P<proto>tcp|udp|sctp))?$"
+)
 _NAME_EDGES: Final = re.compile(r"^[^a-z0-9]+|[^a-z0-9]+$|[^\w./-]+")
 _NOT_A_SERVICE: Final = re.compile(r"^(?:all|any|every)\b|^\*$", re.IGNORECASE)
+_PAREN: Final = re.compile(r"\(([^()]*)\)")
+_SIDES: Final = (
+    ("container", re.compile(r"\b(?:container|internal|target)\b")),
+    ("host", re.compile(r"\b(?:host|external|public|published)\b")),
+)
+_NOT_A_NAME: Final = re.compile(
+    r"\bports?\b|\bnumbers?\b|\branges?\b|\bno\b|#|"
+    + "|".join(pattern.pattern for _, pattern in _SIDES)
+)
+_CONTAINER_FIRST: Final = re.compile(r"container\s*(?::|->|→|/)\s*host")
 
 
 def _role(header: str) -> str:
@@ -67,27 +88,60 @@ def _role(header: str) -> str:
 
 
 def port_name_of(header: str) -> str | None:
-    """Port name from a header: "HTTP Port" -> http, "gRPC Port" -> grpc, "Port" -> None;
-    any other name as written, so that a plan's port names read back: "http-2 Port" ->
-    http-2 (a digit makes it a name of its own, not the kind http), "admin_api Port" ->
-    admin_api."""
-    words = re.sub(r"\bports?\b|\bnumbers?\b|\branges?\b|\bno\b|#", " ", header.lower()).split()
-    text = "-".join(_NAME_EDGES.sub("", word) for word in words).strip("-")
-    if not text:
-        return None
-    return name_kind(text) or text
+    """Port name from a header: "HTTP Port" -> http, "gRPC Port" -> grpc, "Port (gRPC)" ->
+    grpc, "Port", "Port(s)", "Port #", "Host port" -> None; any other name as written, so
+    that a plan's port names read back: "http-2 Port" -> http-2 (a digit makes it a name of
+    its own, not the kind http), "admin_api Port" -> admin_api."""
+    text = header.lower()
+    words = _NOT_A_NAME.sub(" ", _PAREN.sub(" ", text)).split()
+    name = "-".join(_NAME_EDGES.sub("", word) for word in words).strip("-")
+    if name:
+        return name_kind(name) or name
+    return next((kind for note in _PAREN.findall(text) if (kind := kind_of(note))), None)
+
+
+def port_side(header: str) -> str | None:
+    """The side of a port column: host for a Host / External / Published port, container
+    for a Container / Internal / Target port, else None (a note in parentheses aside)."""
+    text = _PAREN.sub(" ", header.lower())
+    return next((side for side, pattern in _SIDES if pattern.search(text)), None)
 
 
 @dataclass(frozen=True, slots=True)
 class _Columns:
     roles: tuple[str, ...]
     headers: tuple[str, ...]
+    sides: tuple[str | None, ...]  # of port columns: "host", "container" or None
+    container_first: bool  # mappings are written container:host
+
+    @classmethod
+    def of(cls, headers: tuple[str, ...]) -> _Columns:
+        roles = tuple(_role(header) for header in headers)
+        sides = tuple(
+            port_side(h) if r == "port" else None for r, h in zip(roles, headers, strict=True)
+        )
+        first = any(_CONTAINER_FIRST.search(header.lower()) for header in headers)
+        return cls(roles, headers, sides, first)
 
     def first(self, role: str) -> int | None:
         return self.roles.index(role) if role in self.roles else None
 
     def all(self, role: str) -> list[int]:
         return [i for i, found in enumerate(self.roles) if found == role]
+
+    def side(self, side: str) -> int | None:
+        return self.sides.index(side) if side in self.sides else None
+
+
+@dataclass(frozen=True, slots=True)
+class _CellPort:
+    """A port (or range) of a port cell; `target` the container port a mapping publishes
+    it to, `exposure` what a note says ("5432 (internal)")."""
+
+    spec: Spec
+    target: int | None = None
+    target_index: int = 0
+    exposure: Exposure | None = None
 
 
 @dataclass(slots=True)
@@ -112,8 +166,7 @@ class _Row:
 
 
 def table(ctx: Collector, block: Table) -> None:
-    headers = tuple(clean_text(cell.text) for cell in block.header)
-    columns = _Columns(tuple(_role(header) for header in headers), headers)
+    columns = _Columns.of(tuple(clean_text(cell.text) for cell in block.header))
     if "from" in columns.roles and "to" in columns.roles:
         _matrix(ctx, block, columns)
         return
@@ -146,8 +199,10 @@ def _row(cells: tuple[Cell, ...], service: int, columns: _Columns) -> _Row | Non
 
 def _read_row(ctx: Collector, row: _Row, columns: _Columns) -> None:
     _service_cell_ports(ctx, row)
+    paired = _paired(ctx, row, columns)
     for index in columns.all("port"):
-        _port_cell(ctx, row, columns, index)
+        if index not in paired:
+            _port_cell(ctx, row, columns, index)
     for index in columns.all("endpoint"):
         _endpoint_cell(ctx, row, columns, index)
     about_services = bool(columns.all("port") or columns.all("endpoint"))
@@ -164,44 +219,106 @@ def _service_cell_ports(ctx: Collector, row: _Row) -> None:
                 _add_port(ctx, row, spec, row.name_cell, None, "tcp", None)
 
 
+def _paired(ctx: Collector, row: _Row, columns: _Columns) -> tuple[int, ...]:
+    """`| web | 8088 | 80 |` under Host port and Container port: one port, the host port
+    publishing the container port (at the host port's cell); the columns so read."""
+    host, container = columns.side("host"), columns.side("container")
+    if host is None or container is None:
+        return ()
+    published, own = _cell_ports(row, columns, host), _cell_ports(row, columns, container)
+    if len(published) != 1 or len(own) != 1:
+        return ()
+    (outer, _), (inner, inner_cell) = published[0], own[0]
+    if not (outer.spec.single and inner.spec.single) or outer.target or inner.target:
+        return ()
+    if not all(1 <= spec.start <= MAX_PORT for spec in (outer.spec, inner.spec)):
+        return ()  # each cell alone: the bad number is reported, the good one kept
+    index = inner_cell.index + inner.spec.index
+    found = replace(outer, target=inner.spec.start, target_index=index)
+    _add_cell_port(ctx, row, columns, host, found, published[0][1])
+    return host, container
+
+
 def _port_cell(ctx: Collector, row: _Row, columns: _Columns, i: int) -> None:
+    for found, cell in _cell_ports(row, columns, i):
+        if not found.spec.single or row.reserved:
+            _add_range(ctx, row, columns, found.spec, cell)
+        else:
+            _add_cell_port(ctx, row, columns, i, found, cell)
+
+
+def _cell_ports(row: _Row, columns: _Columns, i: int) -> list[tuple[_CellPort, Cell]]:
+    """What the port cell of column `i` holds (nothing for "-", "n/a"...)."""
     cell = row.cell(i)
     if cell is None:
-        return
+        return []
     text = clean_line(cell.text, prose=False)
     if text.strip().lower() in _EMPTY:
-        return
+        return []
     row.empty_ports = False
-    kind = port_name_of(columns.headers[i])
+    return [(found, cell) for found in _cell_specs(text, columns.container_first)]
+
+
+def _add_cell_port(
+    ctx: Collector, row: _Row, columns: _Columns, i: int, found: _CellPort, cell: Cell
+) -> None:
+    spec, what = found.spec, _what(columns, i)
+    if not ctx.checked_port(spec.start, cell.line, cell.index + spec.index, what):
+        return
+    target, published = found.target, None
+    if target is not None and not ctx.checked_port(target, cell.line, found.target_index, what):
+        return
+    if target is None and columns.sides[i] == "container":
+        target, published = spec.start, False  # a container's own port
     protocol, protocol_kind = _protocol(row, columns)
-    exposure = _exposure(row, columns)
-    for spec in _cell_specs(text):
-        if not spec.single or row.reserved:
-            _add_range(ctx, row, columns, spec, cell)
-        elif ctx.checked_port(spec.start, cell.line, cell.index + spec.index, _what(columns, i)):
-            port_kind = spec.kind or kind or protocol_kind
-            transport = protocol if spec.protocol == "tcp" else spec.protocol
-            _add_port(ctx, row, spec, cell, port_kind, transport, exposure)
+    kind = spec.kind or port_name_of(columns.headers[i]) or protocol_kind
+    transport = protocol if spec.protocol == "tcp" else spec.protocol
+    exposure = found.exposure or _exposure(row, columns)
+    _add_port(ctx, row, spec, cell, kind, transport, exposure, target, published)
 
 
-def _cell_specs(text: str) -> list[Spec]:
-    """The ports of a port cell ("8080", "9200, 9300", "8000-8009", ":8080", "8080 (HTTP)")."""
+def _cell_specs(text: str, container_first: bool = False) -> list[_CellPort]:
+    """The ports of a port cell ("8080", "9200, 9300", "8000-8009", ":8080", "8080 (HTTP)",
+    "8088:80", "0.0.0.0:8088->80/tcp, :::8088->80/tcp"); a mapping's container port
+    first when `container_first`."""
     stripped = text.strip()
     lead = text.find(stripped)
     specs = parse_specs(stripped, lead)
     if specs is not None:
-        return specs
-    noted = _NOTE.match(stripped)
+        return [_CellPort(spec) for spec in specs]
+    found: list[_CellPort] = []
+    offset = lead
+    for item in stripped.split(","):
+        one = _cell_item(item.strip(), offset + len(item) - len(item.lstrip()), container_first)
+        if one is None:
+            return []
+        if all(o.spec.ports != one.spec.ports or o.target != one.target for o in found):
+            found.append(one)
+        offset += len(item) + 1
+    return found
+
+
+def _cell_item(item: str, lead: int, container_first: bool) -> _CellPort | None:
+    """One item of a port cell: a mapping, a port with a note, or `address:port`."""
+    mapped = _MAPPING.match(item)
+    if mapped:
+        host, container = ("b", "a") if container_first else ("a", "b")
+        number, protocol = int(mapped.group(host)), mapped.group("proto") or "tcp"
+        spec = Spec(number, number, lead + mapped.start(host), protocol=protocol)
+        return _CellPort(spec, int(mapped.group(container)), lead + mapped.start(container))
+    noted = _NOTE.match(item)
     if noted:
         specs = parse_specs(noted.group("body"), lead)
         if specs is not None and len(specs) == 1:
-            return [_with_kind(specs[0], kind_of(noted.group("note")))]
-    addressed = _ADDRESS_PORT.match(stripped)
+            note = noted.group("note")
+            spec = _with_kind(specs[0], kind_of(note))
+            return _CellPort(spec, exposure=None if spec.kind else exposure_of(note))
+    addressed = _ADDRESS_PORT.match(item)
     if addressed:
         number = int(addressed.group("n"))
         protocol = addressed.group("proto") or "tcp"
-        return [Spec(number, number, lead + addressed.start("n"), protocol=protocol)]
-    return []
+        return _CellPort(Spec(number, number, lead + addressed.start("n"), protocol=protocol))
+    return None
 
 
 def _with_kind(spec: Spec, kind: str | None) -> Spec:
@@ -220,12 +337,14 @@ def _add_port(
     kind: str | None,
     protocol: str,
     exposure: Exposure | None,
+    target: int | None = None,
+    published: bool | None = None,
 ) -> None:
     location = ctx.at(cell.line, cell.index + spec.index)
     ctx.port(
         PortObservation(
-            row.name, spec.start, location, SOURCE,
-            port_name=kind, protocol=protocol, exposure=exposure,
+            row.name, spec.start, location, SOURCE, port_name=kind, protocol=protocol,
+            exposure=exposure, target=target, published=published,
         )
     )  # fmt: skip
     row.yielded += 1
