@@ -20,6 +20,7 @@ from portplan import loader
 from portplan.errors import InputError, PortplanError
 from portplan.model import Topology
 from portplan.render import TARGETS, Artifact, Options, render
+from portplan.render._diff_mask import masked
 from portplan.render.docs import document, sections
 from portplan.render.markers import refill
 
@@ -37,6 +38,7 @@ class Planned:
     path: Path
     text: str
     current: str | None
+    artifact: Artifact | None = None
 
     @property
     def state(self) -> str:
@@ -96,7 +98,7 @@ def _read_pair(name: str) -> tuple[str, str]:
 
 def _planned(out: Path, artifact: Artifact) -> Planned:
     path = os.path.join(out, artifact.path)  # an absolute artifact path stays as it is
-    return Planned(Path(path), artifact.text, _current(path))
+    return Planned(Path(path), artifact.text, _current(path), artifact)
 
 
 def _current(path: str) -> str | None:
@@ -133,11 +135,13 @@ def outdated(planned: Sequence[Planned]) -> list[Planned]:
 
 
 def diff(planned: Sequence[Planned]) -> str:
-    """A unified diff from the disk to the plan for every missing or stale file."""
+    """A unified diff from the disk to the plan for every missing or stale file, with the
+    secrets either side holds masked (`portplan.render._diff_mask`)."""
     chunks: list[str] = []
     for item in outdated(planned):
-        before = (item.current or "").splitlines(keepends=True)
-        after = item.text.splitlines(keepends=True)
+        artifact = item.artifact or Artifact(str(item.path), item.text)
+        before = masked(item.current or "", str(item.path), artifact).splitlines(keepends=True)
+        after = masked(item.text, str(item.path), artifact).splitlines(keepends=True)
         old = "/dev/null" if item.current is None else str(item.path)
         chunks.extend(_ended(difflib.unified_diff(before, after, old, str(item.path))))
     return "".join(chunks)

@@ -131,10 +131,13 @@ def test_kubernetes_shape() -> None:
     import yaml
 
     text = _texts("kubernetes")["kubernetes/api.yaml"]
-    service, deployment = yaml.safe_load_all(text)
+    service, internal, deployment = yaml.safe_load_all(text)
     assert service["kind"] == "Service" and service["apiVersion"] == "v1"
     assert service["spec"]["type"] == "LoadBalancer"
-    assert [p["port"] for p in service["spec"]["ports"]] == [8080, 9100]
+    assert [p["port"] for p in service["spec"]["ports"]] == [8080]
+    assert internal["metadata"]["name"] == "api-internal"
+    assert internal["spec"]["type"] == "ClusterIP"
+    assert [p["port"] for p in internal["spec"]["ports"]] == [9100]  # metrics is internal
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert [p["containerPort"] for p in container["ports"]] == [8080, 9100]
     assert container["readinessProbe"] == {
@@ -165,3 +168,74 @@ def test_environment_overlay_changes_output() -> None:
     assert "--env prod" in files["env/api.env"]
     assert "API_PORT=443\n" in files["env/api.env"]
     assert "postgresql://app:${DATABASE_PASSWORD}@10.0.0.5:6432/app" in files["env/api.env"]
+
+
+EDGES = """\
+services:
+  api:
+    exposure: public
+    ports:
+      metrics-internal-a: {port: 9100, kind: metrics, exposure: internal}
+      metrics-internal-b: {port: 9101, kind: metrics, exposure: internal}
+      grpc: {port: 50051, health: {grpc: svc}}
+  dns:
+    exposure: local
+    ports:
+      dns: {port: 5353, protocol: udp, address: "::1", health: {tcp: true}}
+"""
+
+
+def test_kubernetes_ports_probes_and_exposure() -> None:
+    """Port names cut to 15 characters stay unique; probes call the container's port;
+    internal ports of a public service are in a ClusterIP Service, not the LoadBalancer."""
+    files = {a.path: a.text for a in get("kubernetes")(load_text(EDGES), OPTIONS)}
+    assert files["kubernetes/api.yaml"] == (
+        HEADER + "# Regenerate: portplan generate kubernetes -f portplan.yaml\n"
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  labels:\n"
+        "    app.kubernetes.io/name: api\nspec:\n  type: LoadBalancer\n  selector:\n"
+        "    app.kubernetes.io/name: api\n  ports:\n"
+        "  - name: grpc\n    port: 50051\n    targetPort: grpc\n    protocol: TCP\n"
+        "---\n"
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: api-internal\n  labels:\n"
+        "    app.kubernetes.io/name: api\nspec:\n  type: ClusterIP\n  selector:\n"
+        "    app.kubernetes.io/name: api\n  ports:\n"
+        "  - name: metrics-interna\n    port: 9100\n    targetPort: metrics-interna\n"
+        "    protocol: TCP\n"
+        "  - name: metrics-inter-2\n    port: 9101\n    targetPort: metrics-inter-2\n"
+        "    protocol: TCP\n"
+        "---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  labels:\n"
+        "    app.kubernetes.io/name: api\nspec:\n  template:\n    spec:\n      containers:\n"
+        "      - name: api\n        ports:\n"
+        "        - name: metrics-interna\n          containerPort: 9100\n          protocol: TCP\n"
+        "        - name: metrics-inter-2\n          containerPort: 9101\n          protocol: TCP\n"
+        "        - name: grpc\n          containerPort: 50051\n          protocol: TCP\n"
+        "        readinessProbe:\n          grpc:\n            port: 50051\n"
+        "            service: svc\n          periodSeconds: 10\n          timeoutSeconds: 2\n"
+        "        livenessProbe:\n          grpc:\n            port: 50051\n"
+        "            service: svc\n          periodSeconds: 10\n          timeoutSeconds: 2\n"
+        "          failureThreshold: 3\n"
+    )
+    assert files["kubernetes/dns.yaml"].endswith(
+        "        - name: dns\n          containerPort: 5353\n          protocol: UDP\n"
+        "        readinessProbe:\n          tcpSocket:\n            port: dns\n"
+        "          periodSeconds: 10\n          timeoutSeconds: 2\n"
+        "        livenessProbe:\n          tcpSocket:\n            port: dns\n"
+        "          periodSeconds: 10\n          timeoutSeconds: 2\n          failureThreshold: 3\n"
+    )
+
+
+def test_compose_override_binds_ipv6_loopback_and_udp() -> None:
+    text = get("compose")(load_text(EDGES), OPTIONS)[0].text
+    assert text.endswith(
+        "  dns:\n"
+        "    ports:\n"
+        '    - "[::1]:5353:5353/udp"\n'
+        "    healthcheck:\n"
+        "      test:\n"
+        "      - CMD-SHELL\n"
+        "      - nc -z localhost 5353 || exit 1\n"
+        "      interval: 10s\n"
+        "      timeout: 2s\n"
+        "      retries: 3\n"
+    )

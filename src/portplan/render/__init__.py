@@ -17,10 +17,17 @@ from portplan.model import Topology
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
-    """A generated file: its path (relative to the output folder unless absolute) and text."""
+    """A generated file: its path (relative to the output folder unless absolute) and text.
+
+    `merged_services` is set for a file of the user's that portplan merged into (a compose
+    file): the services whose sections portplan wrote (None for a file portplan writes
+    whole), and `written` the healthcheck words it wrote there.
+    """
 
     path: str
     text: str
+    merged_services: frozenset[str] | None = None
+    written: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,12 @@ RETRIES: Final = 3
 
 
 def render(topology: Topology, options: Options) -> list[Artifact]:
-    document = compose_sections(topology)
     if options.compose_base is not None:
         from portplan.render._compose_merge import merge
 
         path, text = options.compose_base
-        return [Artifact(path, merge(text, path, document))]
+        return [merge(text, path, topology)]
+    document = compose_sections(topology)
     return [Artifact(OVERRIDE_FILE, header(options, TARGET) + dump_yaml(document))]
 
 
@@ -63,23 +63,32 @@ def _is_published(service: Service, port: Port) -> bool:
 
 
 def _published(service: Service, port: Port) -> Quoted:
-    """'8080:8080', '127.0.0.1:9001:9001', '10.0.0.5:443:8443/udp'."""
-    address = port.address
-    if service.exposure_of(port) is Exposure.LOCAL:
-        address = address if address and address.startswith(("127.", "::1")) else "127.0.0.1"
-    elif address in (None, "", "0.0.0.0", "*"):
-        address = None
+    """'8080:8080', '127.0.0.1:9001:9001', '[::1]:9002:9002', '10.0.0.5:443:443/udp': the
+    plan's number is the published port, and (the plan stating no other) the container's."""
+    address = planned_address(service, port)
     host = f"[{address}]" if address and ":" in address else address
     prefix = f"{host}:" if host else ""
-    return Quoted(f"{prefix}{port.number}:{port.number}{_protocol(port)}")
+    return Quoted(f"{prefix}{port.number}:{expose_text(port.number, port.protocol)}")
+
+
+def planned_address(service: Service, port: Port) -> str | None:
+    """The host address a published port is bound to: a local port on its loopback address
+    (else 127.0.0.1), another on its stated address; None for every interface."""
+    address = port.address
+    if service.exposure_of(port) is Exposure.LOCAL:
+        return address if address and address.startswith(("127.", "::1")) else "127.0.0.1"
+    if address in (None, "", "0.0.0.0", "*"):
+        return None
+    return address
 
 
 def _exposed(port: Port) -> Quoted:
-    return Quoted(f"{port.number}{_protocol(port)}")
+    return Quoted(expose_text(port.number, port.protocol))
 
 
-def _protocol(port: Port) -> str:
-    return "" if port.protocol == "tcp" else f"/{port.protocol}"
+def expose_text(number: int, protocol: str) -> str:
+    """'8080', '5353/udp'."""
+    return str(number) if protocol == "tcp" else f"{number}/{protocol}"
 
 
 def _networks(topology: Topology, services: dict[str, Any]) -> dict[str, Any]:
@@ -96,36 +105,43 @@ def _networks(topology: Topology, services: dict[str, Any]) -> dict[str, Any]:
 
 
 def healthcheck(service: Service) -> dict[str, Any] | None:
-    """The compose healthcheck of the first port that declares a health check."""
+    """The compose healthcheck of the first port that declares a health check, calling the
+    port inside the container (in the override file: the plan's number)."""
     port = next((p for p in service.ports if declared_health(p) is not None), None)
     health = declared_health(port) if port is not None else None
     if port is None or health is None:
         return None
-    return {
-        "test": _TESTS[health.kind](port, health),
-        "interval": INTERVAL,
-        "timeout": duration(health.timeout_ms),
-        "retries": RETRIES,
-    }
+    return {"test": health_test(health, port.number), **health_settings(health)}
 
 
-def _http_test(port: Port, health: Health) -> list[str]:
-    address = f"http://localhost:{port.number}{health.path or '/'}"
+def health_settings(health: Health) -> dict[str, Any]:
+    """interval, timeout (the plan's) and retries of a healthcheck."""
+    return {"interval": INTERVAL, "timeout": duration(health.timeout_ms), "retries": RETRIES}
+
+
+def health_test(health: Health, target: int) -> list[str]:
+    """The test of a health check on `target`, the port the program listens on inside its
+    container (a healthcheck runs there)."""
+    return _TESTS[health.kind](target, health)
+
+
+def _http_test(target: int, health: Health) -> list[str]:
+    address = f"http://localhost:{target}{health.path or '/'}"
     return ["CMD-SHELL", f"curl -fsS {address} || exit 1"]
 
 
-def _tcp_test(port: Port, health: Health) -> list[str]:
-    return ["CMD-SHELL", f"nc -z localhost {port.number} || exit 1"]
+def _tcp_test(target: int, health: Health) -> list[str]:
+    return ["CMD-SHELL", f"nc -z localhost {target} || exit 1"]
 
 
-def _grpc_test(port: Port, health: Health) -> list[str]:
-    test = ["CMD", "grpc_health_probe", f"-addr=localhost:{port.number}"]
+def _grpc_test(target: int, health: Health) -> list[str]:
+    test = ["CMD", "grpc_health_probe", f"-addr=localhost:{target}"]
     if health.grpc_service:
         test.append(f"-service={health.grpc_service}")
     return test
 
 
-_TESTS: Final[dict[str, Callable[[Port, Health], list[str]]]] = {
+_TESTS: Final[dict[str, Callable[[int, Health], list[str]]]] = {
     "http": _http_test,
     "tcp": _tcp_test,
     "grpc": _grpc_test,

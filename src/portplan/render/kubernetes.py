@@ -33,7 +33,7 @@ def render(topology: Topology, options: Options) -> list[Artifact]:
 
 
 def _manifest(topology: Topology, service: Service, options: Options) -> str:
-    documents = (k8s_service(topology, service), deployment_patch(topology, service))
+    documents = (*k8s_services(topology, service), deployment_patch(topology, service))
     return header(options, TARGET) + "---\n".join(dump_yaml(d) for d in documents)
 
 
@@ -46,6 +46,23 @@ def dns_name(name: str) -> str:
 def port_name(port: Port) -> str:
     """An IANA service name (15 characters at most, with a letter) for a port."""
     return _iana_name(port.name, port.number)
+
+
+def port_names(service: Service) -> dict[str, str]:
+    """Port name -> a name unique among the service's ports (`metrics-inter-2` when two
+    long names cut to 15 characters would be one: a Service's port names must differ)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for port in service.ports:
+        name = port_name(port)
+        count = 1
+        while name in taken:
+            count += 1
+            suffix = f"-{count}"
+            name = port_name(port)[: 15 - len(suffix)].rstrip("-") + suffix
+        taken.add(name)
+        names[port.name] = name
+    return names
 
 
 @lru_cache(maxsize=65_536)
@@ -61,37 +78,66 @@ def _labels(topology: Topology, service: Service) -> dict[str, str]:
     return labels
 
 
-def k8s_service(topology: Topology, service: Service) -> dict[str, Any]:
-    public = service.exposure is Exposure.PUBLIC
+def k8s_services(topology: Topology, service: Service) -> list[dict[str, Any]]:
+    """The Services: a LoadBalancer for the public ports, a ClusterIP for the others. The
+    one of the service's own exposure is named after it; the other (when the exposure of
+    some ports differs) gets `-internal` or `-public` after the name."""
+    public = [p for p in service.ports if service.exposure_of(p) is Exposure.PUBLIC]
+    other = [p for p in service.ports if service.exposure_of(p) is not Exposure.PUBLIC]
+    if service.exposure is Exposure.PUBLIC:
+        groups = [("", True, public), ("-internal", False, other)]
+    else:
+        groups = [("", False, other), ("-public", True, public)]
+    return [
+        k8s_service(topology, service, suffix, load_balancer, ports)
+        for suffix, load_balancer, ports in groups
+        if ports
+    ]
+
+
+def k8s_service(
+    topology: Topology,
+    service: Service,
+    suffix: str,
+    load_balancer: bool,
+    ports: list[Port],
+) -> dict[str, Any]:
+    """A Service: the plan's number is the Service's port, and (the plan stating no
+    other) the container's, which `targetPort` names."""
+    names = port_names(service)
+    name = dns_name(service.name)[: 63 - len(suffix)].rstrip("-") + suffix
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": dns_name(service.name), "labels": _labels(topology, service)},
+        "metadata": {"name": name, "labels": _labels(topology, service)},
         "spec": {
-            "type": "LoadBalancer" if public else "ClusterIP",
+            "type": "LoadBalancer" if load_balancer else "ClusterIP",
             "selector": {"app.kubernetes.io/name": dns_name(service.name)},
             "ports": [
                 {
-                    "name": port_name(p),
+                    "name": names[p.name],
                     "port": p.number,
-                    "targetPort": port_name(p),
+                    "targetPort": names[p.name],
                     "protocol": p.protocol.upper(),
                 }
-                for p in service.ports
+                for p in ports
             ],
         },
     }
 
 
 def deployment_patch(topology: Topology, service: Service) -> dict[str, Any]:
+    """The container's ports and its probes, which call the container's port (by name; a
+    gRPC probe takes only a number)."""
+    names = port_names(service)
     container: dict[str, Any] = {
         "name": dns_name(service.name),
         "ports": [
-            {"name": port_name(p), "containerPort": p.number, "protocol": p.protocol.upper()}
+            {"name": names[p.name], "containerPort": p.number, "protocol": p.protocol.upper()}
             for p in service.ports
         ],
     }
-    probe = _probe(service)
+    probe = _probe(service, names)
     if probe is not None:
         container["readinessProbe"] = probe
         container["livenessProbe"] = {**probe, "failureThreshold": 3}
@@ -103,34 +149,34 @@ def deployment_patch(topology: Topology, service: Service) -> dict[str, Any]:
     }
 
 
-def _probe(service: Service) -> dict[str, Any] | None:
+def _probe(service: Service, names: dict[str, str]) -> dict[str, Any] | None:
     port = next((p for p in service.ports if declared_health(p) is not None), None)
     health = declared_health(port) if port is not None else None
     if port is None or health is None:
         return None
     return {
-        **_ACTIONS[health.kind](port, health),
+        **_ACTIONS[health.kind](port, names[port.name], health),
         "periodSeconds": PERIOD_SECONDS,
         "timeoutSeconds": max(1, math.ceil(health.timeout_ms / 1000)),
     }
 
 
-def _http(port: Port, health: Health) -> dict[str, Any]:
-    return {"httpGet": {"path": health.path or "/", "port": port_name(port)}}
+def _http(port: Port, name: str, health: Health) -> dict[str, Any]:
+    return {"httpGet": {"path": health.path or "/", "port": name}}
 
 
-def _tcp(port: Port, health: Health) -> dict[str, Any]:
-    return {"tcpSocket": {"port": port_name(port)}}
+def _tcp(port: Port, name: str, health: Health) -> dict[str, Any]:
+    return {"tcpSocket": {"port": name}}
 
 
-def _grpc(port: Port, health: Health) -> dict[str, Any]:
+def _grpc(port: Port, name: str, health: Health) -> dict[str, Any]:
     action: dict[str, Any] = {"port": port.number}
     if health.grpc_service:
         action["service"] = health.grpc_service
     return {"grpc": action}
 
 
-_ACTIONS: Final[dict[str, Callable[[Port, Health], dict[str, Any]]]] = {
+_ACTIONS: Final[dict[str, Callable[[Port, str, Health], dict[str, Any]]]] = {
     "http": _http,
     "tcp": _tcp,
     "grpc": _grpc,
