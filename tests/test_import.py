@@ -4,7 +4,9 @@ The trees under tests/resources/import/ are real compose, .env, Kubernetes and M
 files: `conflicts` plants one disagreement of each kind, `shop` agrees with itself,
 `broken` holds a compose file that cannot be parsed, `container-port` container ports and
 bindings (`8088:80` with `PORT: 80`, two loopback addresses, an unset host port),
-`monorepo` three compose projects that each define an `app` and a `db`.
+`monorepo` three compose projects that each define an `app` and a `db`, `extends` a
+compose project (`name: acme`) whose services extend one base with an `expose`d port, and a
+second project with a `db` of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from portplan import loader
+from portplan import loader, rules
 from portplan._import_products import product_of
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_yaml import scalar
@@ -27,7 +29,7 @@ from portplan.reconcile import reconcile_paths
 from tests.conftest import RESOURCES, shared_dir
 
 TREES = RESOURCES / "import"
-NAMES = ("conflicts", "shop", "broken", "container-port", "monorepo")
+NAMES = ("conflicts", "shop", "broken", "container-port", "monorepo", "extends")
 # Reconcile's findings of a disagreement between sources (or with the plan).
 DISAGREEMENTS = {"PP201", "PP202", "PP204", "PP205", "PP206", "PP212", "PP213"}
 _PLACE = re.compile(r"([^\s(),;]+:\d+)")
@@ -143,7 +145,34 @@ def test_reconcile_against_the_plan_reports_only_marked_conflicts(
         "shop",
         "broken",
         "container-port",
+        "extends",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "clashes"),
+    [
+        (
+            "conflicts",
+            ["port 8080/tcp on host default is bound by both gateway.http and scheduler.port"],
+        ),
+        ("shop", []),
+        ("broken", []),
+        ("container-port", []),
+        # Two projects publish 8080; the containers' own ports (expose) clash with nothing.
+        (
+            "monorepo",
+            ["port 8080/tcp on host default is bound by both auth-app.port and adminer.port"],
+        ),
+        ("extends", []),
+    ],
+)
+def test_check_of_the_plan_finds_only_host_ports_bound_twice(
+    trees: Path, name: str, clashes: list[str]
+) -> None:
+    topology = loader.load_text(import_paths([name]).text)
+    found = rules.run(topology, rules.Context(), [rules.get("PP101")])
+    assert [f.message for f in found] == clashes
 
 
 def _against_its_plan(name: str, folder: Path) -> list[Finding]:
@@ -477,8 +506,11 @@ def test_health_goes_on_the_port_the_probe_calls(tmp_path: Path) -> None:
         "    ports:",
         "      admin:",
         "        port: 9000",
+        "        published: false",  # a container port no hostPort publishes
         "        health: {path: /healthz}",
-        "      http: 8080",
+        "      http:",
+        "        port: 8080",
+        "        published: false",
     ]
 
 
@@ -551,6 +583,18 @@ def test_container_ports_and_bindings(trees: Path) -> None:
         "gateway": [("port", 8443)],
     }
     topology = loader.load_text(import_paths(["container-port"]).text)
+    sides = {
+        name: [(p.number, p.container_port, p.published) for p in service.ports]
+        for name, service in topology.services.items()
+    }
+    assert sides == {
+        "proxy": [(80, 80, True)],
+        "web": [(8088, 80, True)],
+        "db": [(5432, 5432, False)],  # compose defines db and publishes nothing of it
+        "api": [(3000, 3000, True)],
+        "admin": [(9000, 9000, False)],  # "${ADMIN_PORT}:9000": a random host port
+        "gateway": [(8443, 8443, True)],
+    }
     api, gateway = topology.services["api"], topology.services["gateway"]
     assert (api.exposure.value, api.ports[0].address) == ("local", None)  # both loopback
     assert (gateway.exposure.value, gateway.ports[0].address) == ("internal", None)
@@ -575,12 +619,21 @@ def test_one_name_in_several_compose_projects_is_a_service_each(trees: Path) -> 
 def test_reconcile_knows_a_compose_projects_services_by_their_planned_names(
     trees: Path, tmp_path: Path
 ) -> None:
-    """`app` of services/billing is the plan's billing-app: no name goes unmatched."""
+    """`app` of services/billing is the plan's billing-app: no name goes unmatched. Two
+    projects publish host port 8080; search-app's 8080 and search-db's 5432 are the
+    containers' own (`expose`), published by nothing: no claim."""
     found = _against_its_plan("monorepo", tmp_path)
     assert [(f.rule, f.message) for f in found] == [
-        ("PP202", "port 8080/tcp is claimed by adminer and auth-app and search-app"),
-        ("PP202", "port 5432/tcp is claimed by auth-db and search-db"),
+        ("PP202", "port 8080/tcp is claimed by adminer and auth-app"),
     ]
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    """`root` with `files` (path -> text) written under it."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
 
 
 def test_projects_are_directories(tmp_path: Path) -> None:
@@ -593,10 +646,7 @@ def test_projects_are_directories(tmp_path: Path) -> None:
         "z/compose.yaml": "services:\n  web: {ports: ['80:80']}\n",
         "z/compose.prod.yaml": "services:\n  web: {ports: ['443:443']}\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    text = import_paths([tmp_path]).text
+    text = import_paths([_tree(tmp_path, files)]).text
     assert _ports(text) == {
         "x-api-app": [("port", 8080)],
         "y-api-app": [("port", 8081)],
@@ -609,7 +659,7 @@ def test_projects_are_directories(tmp_path: Path) -> None:
     (tmp_path / "portplan.yaml").write_text(text)
     found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
     assert [(f.rule, f.message) for f in found] == [
-        ("PP201", "web: port is 80 here but 443 in portplan.yaml:24 (and 1 more)")
+        ("PP201", "web: port is 80 here but 443 in portplan.yaml:26 (and 1 more)")
     ]  # x/api's app is the plan's x-api-app: no name unknown to the plan
 
 
@@ -627,3 +677,45 @@ def test_a_file_left_unread_on_purpose_says_why(tmp_path: Path) -> None:
         f"# not read: {tmp_path}/chart/templates (Go templates of the Helm chart "
         f"{tmp_path}/chart/Chart.yaml, not YAML; render them (helm template) to reconcile them)"
     ]
+
+
+def test_ports_inherited_by_extends_stay_in_their_containers(trees: Path, tmp_path: Path) -> None:
+    """api and worker extend one base that `expose`s 3000; only api publishes it. Each
+    project's db is its container's own 5432. Nothing is claimed twice, against the plan
+    or without one."""
+    topology = loader.load_text(import_paths(["extends"]).text)
+    sides = {
+        name: [(p.name, p.number, p.target, p.published) for p in service.ports]
+        for name, service in topology.services.items()
+    }
+    assert sides == {
+        "analytics-db": [("postgresql", 5432, None, False)],
+        "metabase": [("port", 3001, 3000, True)],
+        "api": [("port", 3000, None, True)],
+        "worker": [("port", 3000, None, False)],
+        "acme-db": [("postgresql", 5432, None, False)],  # the project's `name: acme`
+        "web": [("port", 8088, 80, True)],
+    }
+    assert [f.rule for f in reconcile_paths(["extends"]).findings] == []
+    assert [f.rule for f in _against_its_plan("extends", tmp_path)] == []
+
+
+def test_a_compose_project_is_named_by_its_name_key(tmp_path: Path) -> None:
+    """`name: payments` names the project instead of its directory, unless another
+    project goes by that name too; reconcile -f knows the services by those names."""
+    files = {
+        "billing/compose.yaml": "name: payments\nservices:\n  app: {ports: ['8081:8080']}\n",
+        "auth/compose.yaml": "services:\n  app: {ports: ['8080:8080']}\n",
+        "x/compose.yaml": "name: shop\nservices:\n  db: {expose: ['5432']}\n",
+        "y/compose.yaml": "name: shop\nservices:\n  db: {expose: ['5432']}\n",
+    }
+    text = import_paths([_tree(tmp_path, files)]).text
+    assert sorted(_ports(text)) == ["auth-app", "payments-app", "x-db", "y-db"]
+    assert (
+        f"    # note: app of the compose project in {tmp_path}/billing "
+        f"({tmp_path}/billing/compose.yaml:3); the compose projects auth have their own app"
+        in text.splitlines()
+    )
+    (tmp_path / "portplan.yaml").write_text(text)
+    found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
+    assert [(f.rule, f.message) for f in found] == []

@@ -82,12 +82,17 @@ def test_a_mapping_states_one_port(tmp_path: Path) -> None:
 
 
 def test_container_ports_are_claimed_by_nobody(tmp_path: Path) -> None:
+    """Two containers' own 8080 (`expose`) claim nothing, and a table that gives both 8080
+    says nothing of the host for them; a table alone claims (nothing says a container)."""
     compose = "services:\n  a:\n    expose: ['8080']\n  b:\n    expose: ['8080']\n"
     table = "| Service | Port |\n|---|---|\n| a | 8080 |\n| b | 8080 |\n"
-    assert _found(_write(tmp_path, {"compose.yaml": compose})) == []
-    assert _found(_write(tmp_path, {"PORTS.md": table})) == [
+    assert _found(_write(tmp_path / "x", {"compose.yaml": compose})) == []
+    assert _found(_write(tmp_path / "x", {"PORTS.md": table})) == []
+    assert _found(_write(tmp_path / "y", {"PORTS.md": table})) == [
         ("PP202", ["PORTS.md:3", "PORTS.md:4"], "port 8080/tcp is claimed by a and b")
     ]
+    published = "services:\n  a:\n    ports: ['8080:8080']\n  b:\n    expose: ['8080']\n"
+    assert _found(_write(tmp_path / "x", {"compose.yaml": published})) == []
 
 
 def test_a_tie_goes_to_the_document_the_others_agree_with(tmp_path: Path) -> None:

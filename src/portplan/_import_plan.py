@@ -37,9 +37,12 @@ class PlanPort:
     first: Location  # the earliest statement of this port
     protocol: str = "tcp"
     address: str | None = None
+    target: int | None = None  # the container port, when it is not `number`
+    published: bool | None = None  # None: no source says (bound on the host, as a default)
     env: str | None = None
     health: PlanHealth | None = None
     comments: list[str] = field(default_factory=list)
+    target_comments: list[str] = field(default_factory=list)
 
     def model(self) -> Port:
         kind = KIND_BY_NAME.get(self.name.lower(), self.name.lower())
@@ -49,6 +52,8 @@ class PlanPort:
             self.protocol,
             kind,
             self.address,
+            self.target,
+            self.published is not False,
             env=self.env,
             location=Location(PLAN),
         )
@@ -127,7 +132,8 @@ class Plan:
         for service in self.services:
             lines += service.notes + service.exposure_comments + service.image_comments
             for port in service.ports:
-                lines += port.comments + (port.health.comments if port.health else [])
+                lines += port.comments + port.target_comments
+                lines += port.health.comments if port.health else []
             for dependency in service.depends_on:
                 lines += dependency.comments
         for reservation in self.reserved:

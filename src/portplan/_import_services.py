@@ -13,7 +13,14 @@ from portplan._import_products import main_port_name, other_port_name, product_o
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_vote import shown as places
 from portplan._reconcile_names import Names
-from portplan._reconcile_ports import UNNAMED, listed_together, reliability, slot_of, slots
+from portplan._reconcile_ports import (
+    UNNAMED,
+    in_containers,
+    listed_together,
+    reliability,
+    slot_of,
+    slots,
+)
 from portplan.model import Exposure, Location
 from portplan.reconcile import Port, View, as_one_system
 from portplan.schema import MapOf
@@ -125,6 +132,7 @@ def _unique(name: str, taken: set[str]) -> str:
 
 def _add_ports(services: list[PlanService], view: View, health: set[str]) -> None:
     whole = as_one_system(view)
+    contained = in_containers(view)
     merged = _merged_slots(whole)
     trust = reliability(whole)
     by_key: dict[str, list[Port]] = {}
@@ -145,6 +153,9 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
             _unnamed(service, by_slot[UNNAMED], support, service.key in health, trust)
         _separate(service, [p for p in rest if not p.numbers() & known])
         service.ports = _distinct(service.ports, by_slot)
+        if service.key in contained:  # compose publishes only what `ports` maps
+            for planned in service.ports:
+                planned.published = planned.published is True
 
 
 def _merged_slots(whole: View) -> dict[str, dict[str, list[Port]]]:
@@ -196,10 +207,48 @@ def _port(
     chosen = [p for p in stated if p.obs.number == winner.value] or stated
     port = PlanPort(_valid(name) or UNNAMED, winner.value, winner.locations[0])
     port.protocol = vote(_claims(chosen, lambda p: p.obs.protocol))[0].value
+    port.published = _published(stated)
+    _target(port, [p for p in stated if host(p) == winner.value], host, trust)
     _addresses(port, [p for p in chosen if p.obs.address is not None])
     env = [p for p in chosen if (p.obs.variable or "").upper().endswith("PORT")]
     port.env = vote(_claims(env, lambda p: p.obs.variable or ""))[0].value if env else None
     return port
+
+
+def _published(ports: list[Port]) -> bool | None:
+    """Whether a port is bound on the host: when a compose or Kubernetes statement of it
+    publishes it; not when they keep it off the host (`expose`, a ClusterIP Service, a
+    random host port); None when no statement says (documents, `.env`)."""
+    if any(p.obs.published for p in ports):
+        return True
+    return False if any(p.obs.published is False for p in ports) else None
+
+
+def _target(
+    port: PlanPort, ports: list[Port], host: Callable[[Port], int], trust: dict[str, float] | None
+) -> None:
+    """The container port behind `port`, as most files state it: a mapping's target
+    (`8088:80`), a Kubernetes Service's targetPort, a container port a mapping publishes
+    (`PORT: 80` beside `8088:80`); another container port is a conflict beside it."""
+    claims = [
+        Claim(number, p.obs.location, p.kind)
+        for p in ports
+        if (number := _container_side(p, host)) is not None
+    ]
+    sides = vote(claims, trust)
+    if not sides:
+        return
+    port.target = sides[0].value
+    if len(sides) > 1:
+        port.target_comments.append(describe(sides[0], sides[1:]))
+
+
+def _container_side(port: Port, host: Callable[[Port], int]) -> int | None:
+    """The container port a statement gives: its target, or its own number when a mapping
+    publishes that on another host port."""
+    if port.obs.target is not None:
+        return port.obs.target
+    return port.obs.number if host(port) != port.obs.number else None
 
 
 def host_numbers(ports: list[Port]) -> Callable[[Port], int]:

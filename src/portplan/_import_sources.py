@@ -5,28 +5,36 @@
   variable fails would not start.
 - Compose service names belong to their project (its directory: compose's default project
   name): one name defined by the compose files of several directories is several services,
-  each called `<project>-<name>` (and so are the names the other files of that directory
-  give it), with a note; nothing of either is merged into the other.
+  each called `<project>-<name>` (the project's `name:` when its compose files set one,
+  else its directory's name; and so are the names the other files of that directory give
+  it), with a note; nothing of either is merged into the other.
 - A name a source gives only by a URL's scheme (`postgres` of `postgres://...`) is the one
   service of that product its compose project (else the whole tree) defines, by image or
   name: the database `db` with `image: postgres:16`.
-- A compose port whose host port is an unset variable (`"${APP_PORT}:80"`) is published on
-  a random host port: no host port is assigned, so only its container port is imported,
-  with its exposure and a note.
+- A compose port with no host port (`"80"`, `":80"`, `"${APP_PORT}:80"` with APP_PORT
+  unset) is published on a random host port: no host port is fixed, so its container port
+  is imported, unpublished, with its exposure and a note.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from portplan._import_products import product_of, product_of_name
 from portplan._reconcile_names import base_key
-from portplan._reconcile_projects import directory, names_in, prefixes, project_of, renamed
+from portplan._reconcile_projects import (
+    compose_names,
+    directory,
+    names_in,
+    prefixes,
+    project_of,
+    renamed,
+)
 from portplan.model import Location
 from portplan.sources._md_env import SCHEME_SERVICES
-from portplan.sources.base import PortObservation, SourceResult, published_exposure
+from portplan.sources.base import SourceResult
 
 COMPOSE = "compose"
 DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
@@ -75,7 +83,7 @@ def _by_project(prepared: Prepared) -> None:
     if not shared:
         return
     projects = {home for found in shared.values() for home in found}
-    named = prefixes(projects)
+    named = prefixes(projects, compose_names(prepared.results))
     first = _first_definitions(prepared.results)
     for index, result in enumerate(prepared.results):
         project = project_of(result, projects)
@@ -162,9 +170,10 @@ def _of_products(results: Iterable[SourceResult]) -> dict[str, set[str]]:
 
 
 def _random_host_ports(prepared: Prepared) -> None:
-    """A compose port on a line that reads a variable nothing sets, and publishes no host
-    port: compose publishes its container port on a random host port."""
-    for index, result in enumerate(prepared.results):
+    """A note for each compose port published on a random host port (`"80"`, `":80"`, a
+    host port variable nothing sets): no host port is fixed, so the plan has its container
+    port, unpublished."""
+    for result in prepared.results:
         if result.kind != COMPOSE:
             continue
         unset: dict[tuple[str, str, int], list[str]] = {}
@@ -172,21 +181,14 @@ def _random_host_ports(prepared: Prepared) -> None:
             if not var.sets and var.service:
                 at = (var.service, var.location.file, var.location.line)
                 unset.setdefault(at, []).append(var.name)
-        ports = []
         for port in result.ports:
-            names = unset.get((port.service, port.location.file, port.location.line))
-            if names and port.published is False and port.source == COMPOSE:
-                variables = " and ".join(f"${{{name}}}" for name in dict.fromkeys(names))
-                where = Location(port.location.file, port.location.line)
-                prepared.note(
-                    port.service,
-                    f"note: {where} publishes container port {port.number} on a random host "
-                    f"port: {variables} is not set",
-                )
-                port = _random(port)
-            ports.append(port)
-        prepared.results[index] = replace(result, ports=ports)
-
-
-def _random(port: PortObservation) -> PortObservation:
-    return replace(port, exposure=published_exposure(port.address))
+            if not port.random_host:
+                continue
+            where = Location(port.location.file, port.location.line)
+            names = unset.get((port.service, port.location.file, port.location.line), [])
+            variables = " and ".join(f"${{{name}}}" for name in dict.fromkeys(names))
+            why = f": {variables} is not set" if variables else ""
+            prepared.note(
+                port.service,
+                f"note: {where} publishes container port {port.number} on a random host port{why}",
+            )

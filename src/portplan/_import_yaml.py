@@ -85,11 +85,17 @@ def _service(service: PlanService) -> Iterator[str]:
 
 def _port(port: PlanPort) -> Iterator[str]:
     short = port.number if port.protocol == "tcp" else scalar(f"{port.number}/{port.protocol}")
-    if not (port.address or port.env or port.health):
+    target = port.target if port.target not in (None, port.number) else None
+    unpublished = port.published is False
+    if not (port.address or port.env or port.health or target or unpublished):
         yield f"      {scalar(port.name)}: {short}{_tail(port.comments)}"
         return
     yield f"      {scalar(port.name)}:"
     yield f"        port: {port.number}{_tail(port.comments)}"
+    if target is not None:
+        yield f"        target: {target}{_tail(port.target_comments)}"
+    if unpublished:
+        yield "        published: false"
     fields = (
         ("protocol", port.protocol if port.protocol != "tcp" else None),
         ("address", scalar(port.address) if port.address else None),

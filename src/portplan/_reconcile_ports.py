@@ -11,7 +11,7 @@ from typing import Final
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.reconcile import REGISTRY, Port, View, place_order, precedence, rule
-from portplan.sources.base import VariableObservation
+from portplan.sources.base import PortObservation, VariableObservation
 
 SLOT_NAMES: Final = {
     "https": "http",
@@ -253,17 +253,21 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
     """Two services of one system hold the same port (each by its agreed value).
     Ports published twice in one compose project are PP212's, ports given twice in one
     `.env` are PP213's. A container's own port that is not published (compose `expose`,
-    a Kubernetes Service or container port) claims nothing: every container and every
-    Service has an address of its own.
+    a Kubernetes Service or container port, a port the plan says is `published: false`)
+    claims nothing: every container and every Service has an address of its own. Of a
+    service compose or Kubernetes run in a container (not on the host's network), or a
+    port the plan keeps unpublished, only a published statement claims: a document or a
+    URL (`postgres://db:5432`) that gives its number says nothing of the host.
 
     PASS: gateway 8080, token-engine 8081
     FAIL: gateway 8080, reporting 8080
     """
     owners: dict[tuple[int, int, str], list[tuple[str, Side]]] = {}
     every = slot_sides(view)
+    boxed = in_containers(view)
     for slot, ports in slots(view).items():
         key, system, _ = slot
-        claiming = [port for port in ports if port.obs.published is not False]
+        claiming = _claiming(ports, key in boxed)
         if not claiming:
             continue
         same = len(claiming) == len(ports)
@@ -284,6 +288,36 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
             port=number,
             services=[view.show(key) for key in keys],
         )
+
+
+def _claiming(ports: list[Port], contained: bool) -> list[Port]:
+    """The statements of a slot that claim a host port: those that publish it, and, unless
+    the service runs in a container or the plan keeps the port unpublished, those that do
+    not say (documents, `.env`)."""
+    kept = any(p.kind == REGISTRY and p.obs.published is False for p in ports)
+    if contained or kept:
+        return [port for port in ports if port.obs.published]
+    return [port for port in ports if port.obs.published is not False]
+
+
+def in_containers(view: View) -> set[str]:
+    """The keys of the services compose or Kubernetes files run as containers of their own
+    network (none of them on the host's: `network_mode: host`, `hostNetwork: true`): their
+    ports are bound on the host only where a mapping publishes them."""
+    found: set[str] = view.memo("containers", _in_containers)
+    return found
+
+
+def _in_containers(view: View) -> set[str]:
+    boxed: set[str] = set()
+    on_host: set[str] = set()
+    for result in view.results:
+        if result.kind in ("compose", "kubernetes"):
+            for service in result.services:
+                key = view.key(service.service)
+                if key is not None:
+                    (on_host if service.host_network else boxed).add(key)
+    return boxed - on_host
 
 
 def _by_service(claims: list[tuple[str, Side]]) -> list[Location]:
@@ -337,30 +371,38 @@ def _reservation(view: View, port: Port) -> tuple[str, Location] | None:
 
 @rule("PP206", "exposure-drift", Level.ERROR, "a port is published wider than policy allows")
 def exposure_drift(view: View) -> Iterator[Finding]:
-    """A compose file publishes a port on every interface while a policy keeps it internal
-    or local: the plan (the port's or its service's exposure), or a range a source states
-    that holds the port, or another number a source of its system gives the service (a
-    service moved out of its range stays under its policy).
+    """A compose file publishes a port on every interface (on a random host port too:
+    `"80"`) while a policy keeps it internal or local: the plan (the port's or its service's
+    exposure), or a range a source states that holds the port, or another number a source
+    of its system gives the service (a service moved out of its range stays under its
+    policy). Whether the plan publishes the port (`published`) is no policy: an exposure is.
 
     PASS: "8001-8019: internal only"; ports: ["127.0.0.1:8011:8011"]
     FAIL: "8001-8019: internal only"; ports: ["8011:8011"]
     """
     for port in view.ports:
         obs = port.obs
-        if not obs.published or (obs.address or "") not in WILDCARD_ADDRESSES:
+        if port.kind == REGISTRY or not (obs.published or obs.random_host):
+            continue
+        if (obs.address or "") not in WILDCARD_ADDRESSES:
             continue
         policy = _planned(view, port) if view.topology is not None else _stated(view, port)
         if policy is not None:
             exposure, where, number = policy
             what = "it" if number == obs.number else f"its port {number}"
+            how = "on a random host port " if obs.random_host else ""
             yield exposure_drift.finding(
-                f"{view.show(port.key)} publishes port {obs.number} on all interfaces, but "
-                f"{_short(where)} keeps {what} {exposure.value}",
+                f"{view.show(port.key)} publishes {_side(obs)} {obs.number} {how}on all "
+                f"interfaces, but {_short(where)} keeps {what} {exposure.value}",
                 [obs.location, where],
                 service=view.show(port.key),
                 port=obs.number,
                 exposure=exposure.value,
             )
+
+
+def _side(obs: PortObservation) -> str:
+    return "container port" if obs.random_host else "port"
 
 
 _NARROW: Final = (Exposure.INTERNAL, Exposure.LOCAL)

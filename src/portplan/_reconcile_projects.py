@@ -1,17 +1,20 @@
 """Compose projects: a compose file's service names belong to its project.
 
-A project is the directory of its compose files (compose's default project name is the
-directory's name), and docker names a service's containers `<project>-<service>-1`. So
-`app` of `services/billing/compose.yaml` is the plan's `billing-app` when the plan has it
-(`portplan import` writes one service per project when several projects define one name:
-`portplan._import_sources`), and so is `APP` of a `.env` in that directory.
+A project is the directory of its compose files, named by their top-level `name:` when
+they set one, else (as compose names it) by the directory, and docker names a service's
+containers `<project>-<service>-1`. So `app` of `services/billing/compose.yaml` is the
+plan's `billing-app` when the plan has it (`portplan import` writes one service per
+project when several projects define one name: `portplan._import_sources`), or
+`payments-app` when that file says `name: payments`, and so is `APP` of a `.env` in that
+directory.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Final
 
@@ -35,10 +38,29 @@ def project_of(result: SourceResult, projects: Iterable[str]) -> str | None:
     return max(holding, key=len) if holding else None
 
 
-def prefixes(projects: Iterable[str]) -> dict[str, str]:
-    """A name per project directory: its own name, with as many parent names before it as
+def compose_names(results: Iterable[SourceResult]) -> dict[str, str]:
+    """project directory -> the `name:` its compose files set (of several files that set
+    one, the first by path)."""
+    found: dict[str, str] = {}
+    for result in sorted(results, key=lambda r: r.file):
+        named = next((s.project_name for s in result.services if s.project_name), None)
+        if result.kind == COMPOSE and named:
+            found.setdefault(directory(result.file), named)
+    return found
+
+
+def prefixes(projects: Iterable[str], named: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A name per project directory: the `name:` its compose files set (`named`), unless
+    another project goes by it; else its own name, with as many parent names before it as
     it takes to tell two apart (`auth`, `billing`; `x-api` and `y-api`)."""
     found = sorted(set(projects))
+    by_dir = _by_directory(found)
+    chosen = {p: (named or {}).get(p) or by_dir[p] for p in found}
+    taken = Counter(chosen.values())
+    return {p: name if taken[name] == 1 else by_dir[p] for p, name in chosen.items()}
+
+
+def _by_directory(found: list[str]) -> dict[str, str]:
     for depth in range(1, max((len(_parts(p)) for p in found), default=1) + 1):
         names = {project: _prefix(project, depth) for project in found}
         if len(set(names.values())) == len(found):
@@ -86,24 +108,30 @@ def as_planned(results: list[SourceResult], topology: Topology) -> list[SourceRe
     """The results with each name of a compose project's files that the plan holds as
     `<project>-<name>` so named."""
     projects = {directory(r.file) for r in results if r.kind == COMPOSE}
+    named = compose_names(results)
     planned = {base_key(name): name for name in topology.services}
     found = []
     for result in results:
         project = project_of(result, projects)
-        names = _qualified(result, project, planned) if project is not None else {}
+        names = _qualified(result, project, named, planned) if project is not None else {}
         found.append(renamed(result, names) if names else result)
     return found
 
 
-def _qualified(result: SourceResult, project: str, planned: dict[str, str]) -> dict[str, str]:
-    depths = range(1, len(_parts(project)) + 1)
+def _qualified(
+    result: SourceResult, project: str, named: Mapping[str, str], planned: dict[str, str]
+) -> dict[str, str]:
+    """The names of `result` the plan holds as `<project>-<name>`: by the project's
+    `name:`, else by its directory's name (with as many parent names as the plan uses)."""
+    own = [named[project]] if project in named else []
+    candidates = own + [_prefix(project, depth) for depth in range(1, len(_parts(project)) + 1)]
     names: dict[str, str] = {}
     for name in names_in(result):
         key = base_key(name)
         if key in names:
             continue
-        for depth in depths:
-            qualified = planned.get(base_key(f"{_prefix(project, depth)}-{name}"))
+        for prefix in candidates:
+            qualified = planned.get(base_key(f"{prefix}-{name}"))
             if qualified is not None:
                 names[key] = qualified
                 break

@@ -270,6 +270,8 @@ def registry_ports(topology: Topology) -> Iterator[Port]:
                 port_name=port.name,
                 protocol=port.protocol,
                 address=port.address,
+                published=port.published,
+                target=port.target,
                 exposure=service.exposure_of(port),
                 variable=port.env,
             )

@@ -25,9 +25,9 @@ Row = tuple[Any, ...]
 def port_rows(result: SourceResult) -> list[Row]:
     return [
         (
-            p.service, p.number, p.protocol, p.address, p.exposure, p.published, p.target,
-            p.range_end, p.port_name, p.variable, Path(p.location.file).name, p.location.line,
-            p.location.column,
+            p.service, p.number, p.protocol, p.address, p.exposure, p.published, p.random_host,
+            p.target, p.range_end, p.port_name, p.variable, Path(p.location.file).name,
+            p.location.line, p.location.column,
         )
         for p in result.ports
     ]  # fmt: skip
@@ -48,8 +48,8 @@ def published(
     file: str = COMPOSE,
 ) -> Row:
     return (
-        service, number, protocol, address, exposure, True, target, range_end, name, None,
-        file, line, column,
+        service, number, protocol, address, exposure, True, False, target, range_end, name,
+        None, file, line, column,
     )  # fmt: skip
 
 
@@ -63,11 +63,20 @@ def unpublished(
     range_end: int | None = None,
     exposure: Exposure | None = INTERNAL,
     file: str = COMPOSE,
+    address: str | None = None,
+    random_host: bool = False,
 ) -> Row:
     return (
-        service, number, protocol, None, exposure, False, number, range_end, None, None,
-        file, line, column,
+        service, number, protocol, address, exposure, False, random_host, number, range_end,
+        None, None, file, line, column,
     )  # fmt: skip
+
+
+def random_port(service: str, number: int, line: int, column: int, **options: Any) -> Row:
+    """A container port compose publishes on a random host port: no host number, exposed
+    as its address says (all interfaces: public)."""
+    options.setdefault("exposure", PUBLIC)
+    return unpublished(service, number, line, column, random_host=True, **options)
 
 
 def variable(
@@ -81,8 +90,8 @@ def variable(
     file: str = COMPOSE,
 ) -> Row:
     return (
-        service, number, "tcp", None, None, None, None, None, port_name, name, file, line,
-        column,
+        service, number, "tcp", None, None, None, False, None, None, port_name, name, file,
+        line, column,
     )  # fmt: skip
 
 
@@ -109,11 +118,11 @@ def read(folder: str, *names: str, environ: dict[str, str] | None = None) -> Sou
 # --- every form of `ports`, `expose` and `network_mode: host` ----------------------------
 
 PORT_FORMS: list[tuple[int, str, list[Row]]] = [
-    (7, '- "3000"', [unpublished("web", 3000, 7, 10)]),
+    (7, '- "3000"', [random_port("web", 3000, 7, 10)]),
     (
         8,
         '- "3001-3003"',
-        [unpublished("web", n, 8, 10) for n in (3001, 3002, 3003)],
+        [random_port("web", n, 8, 10) for n in (3001, 3002, 3003)],
     ),
     (9, '- "8000:8000"', [published("web", 8000, 8000, 9, 10)]),
     (
@@ -151,7 +160,7 @@ PORT_FORMS: list[tuple[int, str, list[Row]]] = [
             )
         ],
     ),
-    (18, "- 7001", [unpublished("web", 7001, 18, 9)]),
+    (18, "- 7001", [random_port("web", 7001, 18, 9)]),
     (19, "- 7003:7003", [published("web", 7003, 7003, 19, 9)]),
     (
         22,
@@ -164,7 +173,7 @@ PORT_FORMS: list[tuple[int, str, list[Row]]] = [
         "- {target: 53, published: 5353, protocol: udp}",
         [published("web", 5353, 53, 29, 33, protocol="udp")],
     ),
-    (30, "- target: 9229", [unpublished("web", 9229, 30, 17)]),
+    (30, "- target: 9229", [random_port("web", 9229, 30, 17)]),
     (32, '- "3000"', [unpublished("web", 3000, 32, 10)]),
     (33, '- "8200-8202"', [unpublished("web", 8200, 33, 10, range_end=8202)]),
     (34, "- 9000/udp", [unpublished("web", 9000, 34, 9, protocol="udp")]),
@@ -323,8 +332,8 @@ def test_interpolated_ports(interpolated: SourceResult) -> None:
         published("gateway", 28081, 3000, 6, 10),  # ${WEB_PORT:-3000}: environment wins
         published("gateway", 9000, 9000, 7, 10),  # ${ADMIN_PORT:-9000}: unset, default
         published("gateway", 9464, 9464, 8, 10, address="127.0.0.1", exposure=LOCAL),
-        unpublished("gateway", 7000, 9, 10),  # ${UNSET_PORT}: "" -> ":7000"
-        unpublished("gateway", 5005, 10, 10),  # ${DEBUG_PORT:+5005}: unset -> ""
+        random_port("gateway", 7000, 9, 10),  # ${UNSET_PORT}: "" -> ":7000"
+        random_port("gateway", 5005, 10, 10),  # ${DEBUG_PORT:+5005}: unset -> ""
         published("gateway", 4000, 4000, 11, 10),  # nested default
         variable("token-engine", 8081, "TOKEN_ENGINE_URL", 13, 46, port_name="http"),
     ]
@@ -383,7 +392,7 @@ def test_override_file_is_merged() -> None:
 def test_explicit_file_list_with_override_tag_and_host_network() -> None:
     result = read("merge", COMPOSE, "compose.override.yaml", "compose.prod.yaml")
     prod, override = "compose.prod.yaml", "compose.override.yaml"
-    assert [row for row in port_rows(result) if row[9] is None] == [
+    assert [row for row in port_rows(result) if row[10] is None] == [
         published("gateway", 8080, 8080, 4, 13, exposure=None, file=prod),  # 80:8080, host
         published("gateway", 8081, 8081, 7, 15, exposure=None),
         published("gateway", 8082, 8082, 6, 23, exposure=None, file=override),
@@ -518,7 +527,7 @@ def test_bad_input_is_one_error(text: str, message: str) -> None:
 
 def test_published_zero_is_any_free_port() -> None:
     result = parse_compose('services:\n  a:\n    ports: ["0:80"]\n', "compose.yaml")
-    assert port_rows(result) == [unpublished("a", 80, 3, 14)]
+    assert port_rows(result) == [random_port("a", 80, 3, 14)]
 
 
 def test_image_app_protocol_names_and_health_port() -> None:
@@ -721,4 +730,85 @@ def test_a_go_template_compose_file_is_one_note() -> None:
             "not read compose.yaml:4:9: a Go template ({{ }}), not YAML; render it (helm "
             "template) to reconcile it",
         )
+    ]
+
+
+def test_a_port_without_a_host_port_is_published_on_a_random_one() -> None:
+    """compose publishes `"80"`, `":80"`, `"0:80"` and long syntax without `published` on
+    a random host port of the host IP given (all interfaces when none): exposure as that
+    address says, no host number (the container port, unpublished)."""
+    result = parse_compose(
+        "services:\n"
+        "  a:\n"
+        '    ports: ["127.0.0.1::80", "[::1]::81", "10.0.0.5::82", ":83"]\n'
+        "    expose: [84]\n",
+        COMPOSE,
+    )
+    assert port_rows(result) == [
+        random_port("a", 80, 3, 25, address="127.0.0.1", exposure=LOCAL),
+        random_port("a", 81, 3, 38, address="::1", exposure=LOCAL),
+        random_port("a", 82, 3, 54, address="10.0.0.5", exposure=INTERNAL),
+        random_port("a", 83, 3, 61),
+        unpublished("a", 84, 4, 14),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "name", "errors"),
+    [
+        (["name: shop\nservices: {a: {}}\n"], "shop", []),
+        (["name: ${PROJECT:-shop}\nservices: {a: {}}\n"], "shop-dev", []),  # from environ
+        (["name: shop\nservices: {a: {}}\n", "name: payments\n"], "payments", []),  # later wins
+        (["name: shop\nservices: {a: {}}\n", "services: {a: {}}\n"], "shop", []),
+        (["name: ''\nservices: {a: {}}\n"], None, []),  # empty: the directory's name
+        (
+            ["name: My Shop\nservices: {a: {}}\n"],
+            None,
+            [
+                "could not read compose.yaml:1:7: name: expected a project name of lowercase "
+                "letters, digits, '-' and '_', from a letter or digit"
+            ],
+        ),
+        (
+            ["name: [shop]\nservices: {a: {}}\n"],
+            None,
+            ["could not read compose.yaml:1:7: name: expected a string"],
+        ),
+    ],
+)
+def test_the_project_name(
+    files: list[str], name: str | None, errors: list[str], tmp_path: Path
+) -> None:
+    """The top-level `name:` (interpolated; a later file's wins) is the project's name on
+    every service it defines; one compose refuses is one error that quotes nothing."""
+    paths = []
+    for index, text in enumerate(files):
+        path = tmp_path / ("compose.yaml" if not index else f"compose.{index}.yaml")
+        path.write_text(text)
+        paths.append(str(path))
+    result = read_compose(paths, {"PROJECT": "shop-dev"})
+    assert [s.project_name for s in result.services] == [name]
+    assert [e.message.replace(f"{tmp_path}/", "") for e in result.errors] == errors
+
+
+def test_an_url_to_a_service_of_the_project_reaches_it() -> None:
+    """`postgres://app@db:5432` in `environment:` (or an env_file) reaches the project's
+    service `db`, whatever its image, not the scheme's postgres; `network_mode: host` is
+    recorded on the service."""
+    result = parse_compose(
+        "services:\n"
+        "  api:\n"
+        "    network_mode: host\n"
+        "    environment:\n"
+        "      DATABASE_URL: postgres://app@db:5432/app\n"
+        "  db:\n"
+        "    build: ./db\n",
+        COMPOSE,
+    )
+    assert [(s.service, s.host_network) for s in result.services] == [
+        ("api", True),
+        ("db", False),
+    ]
+    assert [(p.service, p.number, p.variable) for p in result.ports] == [
+        ("db", 5432, "DATABASE_URL"),
     ]

@@ -400,3 +400,27 @@ def test_example_files_mark_their_observations_as_templates(name: str, template:
         ("API_URL", template),
     ]
     assert [(d.target, d.template) for d in result.dependencies] == [("api", template)]
+
+
+def test_an_url_host_that_names_a_known_service_wins_over_the_scheme() -> None:
+    """`postgres://...@db:5432` read where a service `db` is known (its compose project's)
+    reaches db; where none is known, the scheme's product (postgres); a local host never
+    names a service."""
+    text = (
+        "DATABASE_URL=postgres://app@db:5432/app\n"
+        "CACHE_URL=redis://Cache_1:6379\n"
+        "LOCAL_DB=postgres://app@localhost:5433/app\n"
+    )
+    known = parse_dotenv_source(text, "api.env", "api", frozenset({"db", "cache-1"}))
+    assert port_rows(known) == [
+        ("db", 5432, None, "DATABASE_URL", 1, 32),
+        ("cache_1", 6379, None, "CACHE_URL", 2, 27),
+        ("postgres", 5433, None, "LOCAL_DB", 3, 35),
+    ]
+    assert [(d.service, d.target) for d in known.dependencies] == [
+        ("api", "db"),
+        ("api", "cache_1"),
+        ("api", "postgres"),
+    ]
+    alone = parse_dotenv_source(text, "api.env", "api")
+    assert [p.service for p in alone.ports] == ["postgres", "redis", "postgres"]

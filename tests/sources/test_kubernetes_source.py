@@ -405,3 +405,25 @@ def test_example_manifests_are_templates(tmp_path: Path) -> None:
         "db.example.yaml": [(5432, True), ("db", True)],
         "db.yaml": [(5432, False), ("db", False)],
     }
+
+
+def test_an_url_to_a_service_of_the_cluster_reaches_it_and_host_network_is_recorded() -> None:
+    """`postgres://app@db:5432` in a container's env reaches the cluster's Service `db`
+    (not the scheme's postgres); a workload on `hostNetwork` says so."""
+    result = parse_kubernetes(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  ports: [{port: 5432}]\n"
+        "---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
+        "    spec:\n      hostNetwork: true\n      containers:\n        - name: api\n"
+        "          env: [{name: DATABASE_URL, value: 'postgres://app@db:5432/app'}]\n",
+        "k8s.yaml",
+    )
+    assert [(s.service, s.host_network) for s in result.services] == [
+        ("db", False),
+        ("api", True),
+    ]
+    assert [(p.service, p.number, p.variable) for p in result.ports] == [
+        ("db", 5432, None),
+        ("db", 5432, "DATABASE_URL"),
+    ]
+    assert [(d.service, d.target) for d in result.dependencies] == [("api", "db")]

@@ -23,6 +23,7 @@ defines too.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ _SHAPES: Final[dict[str, tuple[type, ...]]] = {
 }
 _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}
 _RESET, _OVERRIDE = "!reset", "!override"
+PROJECT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")  # compose-go's checkProjectName
 DOTENV: Final = ".env"
 
 
@@ -98,6 +100,7 @@ class Project:
     lines: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines
     documents: dict[str, Any] = field(default_factory=dict)  # file -> its document
     cycles: set[frozenset[tuple[str, str]]] = field(default_factory=set)  # reported once
+    name: str | None = None  # the top-level `name:` (the last file's that sets one)
 
     @property
     def directory(self) -> str:
@@ -145,6 +148,7 @@ def load_project(
     for path in paths:
         document = load(path, project)
         if isinstance(document, YMap):
+            _read_name(document, project.context(path), project)
             merge_file(document, project.context(path), project, project.services, ())
     return project
 
@@ -156,8 +160,28 @@ def parse_project(
     project = Project([file], dict(environ), result)
     document = parse(text, file, project)
     if isinstance(document, YMap):
+        _read_name(document, project.context(file), project)
         merge_file(document, project.context(file), project, project.services, ())
     return project
+
+
+def _read_name(document: YMap, context: Context, project: Project) -> None:
+    """The project's top-level `name:`, interpolated, as compose reads it: a later file's
+    wins, an empty one leaves the directory's name, one compose refuses (not lowercase
+    letters, digits, '-' and '_' from a letter or digit on) is one error."""
+    if "name" not in document:
+        return
+    where = project.at(at_mark(context.path, document.value_marks.get("name")), "")
+    value = document["name"]
+    if not isinstance(value, str):
+        project.error(where, "name: expected a string")
+        return
+    text = interpolated(value, where, project, context)
+    if text and not PROJECT_NAME.fullmatch(text):
+        what = "a project name of lowercase letters, digits, '-' and '_', from a letter or digit"
+        project.error(where, f"name: expected {what}")
+    elif text:
+        project.name = text
 
 
 def _environment(

@@ -53,6 +53,10 @@ class PortObservation:
     address: str | None = None  # host address the port is bound/published on, when stated
     published: bool | None = None  # compose/k8s: published on the host (True) or not (False)
     target: int | None = None  # the container port behind a published one
+    # compose: published on a random host port (`"80"`, `":80"`, an unset host port
+    # variable): `number` is the container port, and `published` False, as no host port
+    # is fixed; `exposure` says who reaches the random one.
+    random_host: bool = False
     exposure: Exposure | None = None
     variable: str | None = None  # the variable that carries it (HTTP_PORT, TOKEN_ENGINE_URL)
     range_end: int | None = None  # compose: a published range (8000-8010) ends here
@@ -120,6 +124,9 @@ class ServiceObservation:
     phase: str | None = None  # "Phase 2", "Post-Launch"
     aliases: tuple[str, ...] = ()  # other names the source gives it ("Data Bridge -> data-bridge")
     project: str | None = None  # compose: the project (or Markdown block) that defines it
+    project_name: str | None = None  # compose: the project's top-level `name:`, when set
+    # compose `network_mode: host`, Kubernetes `hostNetwork: true`: its ports are the host's
+    host_network: bool = False
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
     template: bool = False
 

@@ -16,7 +16,10 @@ Every port form of the compose specification is read by `portplan.compose.parse_
 Each becomes a `PortObservation` at the column of its number (the published one when
 there is one): published ports carry the host address, protocol, target, `range_end` (for
 `8000-8010:80`) and an exposure (all interfaces: public; loopback: local; a private
-address: internal); unpublished ones (`"80"`, `expose`) are internal. With
+address: internal); `expose` ports are unpublished and internal. A port with no host port
+(`"80"`, `":80"`, `"127.0.0.1::80"`, `0:80`, long syntax without `published`) is published
+on a random host port: `random_host`, at its container port, unpublished (no host port is
+fixed) and exposed as its address says (all interfaces: public). With
 `network_mode: host` compose discards `ports` mappings: the container's own port is the
 one used on the host. A long-syntax port without `name` is named by its `app_protocol`
 (`http`, `grpc`...). A healthcheck that calls `http://localhost:8080/...` states port 8080
@@ -115,6 +118,8 @@ def _observe(service: Service, project: Project) -> None:
             health_path=health_path,
             health_port=health_port,
             project=project.files[0],
+            project_name=project.name,
+            host_network=_network_mode(service, project) == "host",
             image=_single(service, "image", project),
         )
     )
@@ -205,17 +210,7 @@ def _port(service: str, config: PortConfig, location: Location, host: bool) -> P
             service, config.target, location, KIND, published=True, target=config.target, **common
         )
     if config.published is None or published_range(config) == (0, 0):  # 0: any free port
-        return PortObservation(
-            service,
-            config.target,
-            location,
-            KIND,
-            address=config.host_ip,
-            published=False,
-            target=config.target,
-            exposure=Exposure.INTERNAL,
-            **common,
-        )
+        return random_host_port(service, config.target, location, config.host_ip, **common)
     start, end = published_range(config) or (0, 0)
     return PortObservation(
         service,
@@ -227,6 +222,26 @@ def _port(service: str, config: PortConfig, location: Location, host: bool) -> P
         target=config.target,
         exposure=published_exposure(config.host_ip),
         range_end=end if end != start else None,
+        **common,
+    )
+
+
+def random_host_port(
+    service: str, target: int, location: Location, address: str | None, **common: Any
+) -> PortObservation:
+    """A container port compose publishes on a random host port (`"80"`, `":80"`,
+    `"127.0.0.1::80"`, `"0:80"`, long syntax without `published`): reachable from the host
+    on `address` (all interfaces when None), on no host port anyone can name."""
+    return PortObservation(
+        service,
+        target,
+        location,
+        KIND,
+        address=address,
+        published=False,
+        target=target,
+        exposure=published_exposure(address),
+        random_host=True,
         **common,
     )
 
@@ -311,6 +326,7 @@ def _service_environment(service: Service, project: Project) -> None:
             name_location=name_at,
             text=project.text(value_at),
             template=template,
+            services=frozenset(project.services),
         )
         interpret(setting, project.result)
 
@@ -332,7 +348,8 @@ def _env_files(service: Service, project: Project) -> None:
             if required:
                 project.error(project.at(entry.location, text), f"env_file {text}: {reason(exc)}")
             continue
-        project.result.extend(parse_dotenv_source(content, full, owner=service.name))
+        known = frozenset(project.services)
+        project.result.extend(parse_dotenv_source(content, full, service.name, known))
 
 
 def _env_file_spec(value: Any) -> tuple[Any, bool]:

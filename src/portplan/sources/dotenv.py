@@ -9,8 +9,9 @@ interpreted by its name and value, the way the Markdown env blocks are
   "TOKEN_ENGINE"; `TOKEN_ENGINE_GRPC_PORT` -> "TOKEN_ENGINE", port "grpc"; a bare
   `HTTP_PORT` belongs to the file's owner, if it has one);
 - an URL in any value (`scheme://host:port/...`) is a port of the service it reaches (by
-  scheme for databases, else by host when it is a name, else by the variable's prefix) and,
-  when the file has an owner, a dependency on it;
+  host when it names a service known where the file is read: a compose project's service,
+  a cluster's Service; else by scheme for databases, else by host when it is a name, else
+  by the variable's prefix) and, when the file has an owner, a dependency on it;
 - `<PREFIX>_ADDR` / `_ADDRESS` / `_HOST` / `_ENDPOINT`... holding `host:port` are read the
   same way.
 
@@ -84,7 +85,9 @@ class Setting:
     `location` is the value's (the name's when there is no value); `name_location` the
     name's when it differs. `text` is the line the value starts on, so that a port can be
     pointed at inside it; `template` the value as written, before interpolation (a
-    reference such as `${JWT_SECRET}` is not a secret, whatever it resolves to)."""
+    reference such as `${JWT_SECRET}` is not a secret, whatever it resolves to).
+    `services` are the names of the services known where it is read (its compose
+    project's, its cluster's Services): an URL whose host is one of them reaches it."""
 
     owner: str | None
     name: str
@@ -94,6 +97,7 @@ class Setting:
     name_location: Location | None = None
     text: str | None = None
     template: str | None = None
+    services: frozenset[str] = frozenset()
 
     def at(self, offset: int) -> Location:
         """The location of `value[offset]` (the value's own when it cannot be told)."""
@@ -116,8 +120,11 @@ def _failed(path: str, exc: Exception) -> SourceResult:
     return result
 
 
-def parse_dotenv_source(text: str, file: str, owner: str | None = None) -> SourceResult:
-    """The observations of `.env` text; interpolation uses only the file's own keys."""
+def parse_dotenv_source(
+    text: str, file: str, owner: str | None = None, services: frozenset[str] = frozenset()
+) -> SourceResult:
+    """The observations of `.env` text; interpolation uses only the file's own keys.
+    `services` are the names known where it is read (see `Setting`)."""
     result = SourceResult(file=file, kind=KIND)
     try:
         parsed = parse_dotenv(text)
@@ -139,6 +146,7 @@ def parse_dotenv_source(text: str, file: str, owner: str | None = None) -> Sourc
             name_location=Location(file, number, name_at),
             text=line,
             template=written.get(name),
+            services=services,
         )
         interpret(setting, result)
     return as_template(result) if is_template_name(file) else result
@@ -234,11 +242,25 @@ def _urls(value: str) -> Iterator[tuple[int, Url]]:
 
 
 def _url_target(url: Url, setting: Setting) -> tuple[str | None, str | None]:
-    """(service, port name) an URL reaches: by scheme (postgresql -> postgres), else by
-    host when it is a name, else as a local address."""
+    """(service, port name) an URL reaches: the service its host names when that is one
+    known where it is read (`postgres://app@db:5432` in a compose project with a service
+    `db`: db, not the product of the scheme); else by scheme (postgresql -> postgres),
+    else by host when it is a name, else as a local address."""
+    known = _known(url.host, setting.services)
+    if known is not None:
+        return known, None
     if url.scheme.split("+")[0] in SCHEME_SERVICES or not is_local_host(url.host):
         return url_service(url, setting.name), None
     return _local(setting)
+
+
+def _known(host: str | None, services: frozenset[str]) -> str | None:
+    """The host as written, when it names one of `services` (letter case and separators
+    aside); never a local address."""
+    if not services or host is None or is_local_host(host):
+        return None
+    key = normalize_name(host)
+    return host if any(normalize_name(name) == key for name in services) else None
 
 
 def _local(setting: Setting) -> tuple[str | None, str | None]:

@@ -81,6 +81,7 @@ class _File:
     lines: list[str]
     result: SourceResult
     resources: list[YMap] = field(default_factory=list)
+    services: frozenset[str] = frozenset()  # the cluster's Service names (URL hosts)
 
     def mark(self, node: Any, key: str | None = None) -> Location:
         """Where `node` (or its value of `key`) is written."""
@@ -145,6 +146,7 @@ def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[
             elif resource.get("kind") == "Service":
                 cluster.add_service(resource, manifest.at)
     for manifest in manifests:
+        manifest.services = frozenset(cluster.services)
         for resource in manifest.resources:
             _resource(resource, manifest, cluster)
         if is_template_name(manifest.name):
@@ -302,6 +304,7 @@ def _config_map(document: YMap, manifest: _File, cluster: Cluster) -> None:
             KIND,
             name_location=key_at,
             text=manifest.text(value_at),
+            services=manifest.services,
         )
         interpret(setting, manifest.result)
 
@@ -314,11 +317,11 @@ def _workload(document: YMap, manifest: _File) -> None:
     listed = containers(spec)
     image = next((c.get("image") for c in seq(spec.get("containers")) if isinstance(c, YMap)), None)
     path, port = _health(listed, manifest)
+    host = spec.get("hostNetwork") is True
     facts = {"image": str(image) if image else None, "health_path": path, "health_port": port}
-    name = _declare(document, manifest, **facts)
+    name = _declare(document, manifest, host_network=host, **facts)
     if name is None:
         return
-    host = spec.get("hostNetwork") is True
     ports = [port for container in listed for port in declared_ports(container, manifest.at)]
     for container in listed:
         _container(name, container, host, manifest)
@@ -419,5 +422,6 @@ def _env(name: str, env: YMap, manifest: _File) -> None:
         KIND,
         name_location=name_at,
         text=manifest.text(value_at),
+        services=manifest.services,
     )
     interpret(setting, manifest.result)
