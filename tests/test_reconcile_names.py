@@ -134,6 +134,7 @@ def _hosts_results() -> list[SourceResult]:
         "api.stripe.com",
         "smtp.gmail.com",
         "gateway.docker.internal",
+        "LOCALHOST",
     ]
     compose.dependencies = [
         DependencyObservation("api", host, Location(ENV, 4 + i, 7), "compose", "env-url")
@@ -158,7 +159,7 @@ def _keys(names: Names) -> dict[str, str | None]:
         for name in (
             "payments.default.svc.cluster.local", "payments.svc.cluster.local",
             "payments.default", "payments.app", "pay", "legacy.billing", "o1.ingest.sentry.io",
-            "api.stripe.com", "smtp.gmail.com", "gateway.docker.internal", "Stripe API",
+            "api.stripe.com", "smtp.gmail.com", "gateway.docker.internal", "LOCALHOST", "Stripe API",
             "Stripe", "Payments", "Backend",
         )
     }  # fmt: skip
@@ -189,6 +190,7 @@ def test_hosts_and_diagram_names_among_sources() -> None:
         "api.stripe.com": None,
         "smtp.gmail.com": None,
         "gateway.docker.internal": None,
+        "LOCALHOST": None,
         "Stripe API": None,
         "Stripe": None,
         "Payments": payments,
@@ -227,6 +229,7 @@ def test_hosts_against_a_plan() -> None:
         "api.stripe.com": "stripe",
         "smtp.gmail.com": None,
         "gateway.docker.internal": None,
+        "LOCALHOST": None,
         "Stripe API": None,
         "Stripe": "stripe",
         "Payments": "payments",

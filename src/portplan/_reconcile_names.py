@@ -28,12 +28,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
-from portplan.sources._md_env import (
-    SCHEME_SERVICES,
-    host_service,
-    is_external_host,
-    is_host_machine,
-)
+from portplan.sources._md_env import SCHEME_SERVICES, host_service, is_host_machine
 from portplan.sources._md_mermaid import VIA as DIAGRAM_EDGE
 from portplan.sources.base import SourceResult
 
@@ -95,8 +90,9 @@ class Names:
 def build_names(results: Iterable[SourceResult], topology: Topology | None) -> Names:
     results = list(results)
     names = Names(topology)
-    _hosts(names, results)
-    spelled, where, drawn = _spellings(results, names.hosts)
+    spelled, where, drawn = _spellings(results, _Hosts(names, results))
+    for name, locations in names.external.items():
+        names.external[name] = sorted(set(locations))
     aliases = _source_aliases(results)
     if topology is not None:
         _against_plan(names, topology, spelled, where, aliases)
@@ -131,38 +127,46 @@ _LABEL: Final = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
 _HOST: Final = re.compile(_LABEL + r"(?:\." + _LABEL + r")+")  # lower case, as URLs give hosts
 
 
-def _hosts(names: Names, results: list[SourceResult]) -> None:
-    """`names.hosts`: every host name (lower case, dotted) a source gives that neither the
-    plan nor a source's service bears, with the service it names (None: the host machine
-    or an external endpoint, which `names.external` records)."""
-    defined: set[str] = set()
-    networks: set[str] = set()
-    for result in results:
-        for service in result.services:
-            defined.update((service.service, *service.aliases))
-            networks.update(network.lower() for network in service.networks)
-    topology = names.topology
-    for name, location, _ in _named(results):
-        if name in names.hosts:
-            if names.hosts[name] is None and name in names.external:
-                names.external[name].append(location)
-            continue
-        if "." not in name or name in defined or not _HOST.fullmatch(name):
-            continue
-        if topology is not None and topology.resolve(name) is not None:
-            continue
-        names.hosts[name] = found = _host_name(name, networks)
-        if found is None and is_external_host(name):
-            names.external[name] = [location]
-    for name, locations in names.external.items():
-        names.external[name] = sorted(set(locations))
+class _Hosts:
+    """Fills `names.hosts` with the names a source gives that neither the plan nor a
+    source's service bears and that are hosts: the host machine's (localhost in any letter
+    case, an IP address, host.docker.internal) -> None; a dotted lower-case host name ->
+    the service it names, or None for an external endpoint, which `names.external`
+    records."""
+
+    def __init__(self, names: Names, results: list[SourceResult]) -> None:
+        self.names = names
+        self.defined: set[str] = set()
+        self.networks: set[str] = set()
+        for result in results:
+            for service in result.services:
+                self.defined.update((service.service, *service.aliases))
+                self.networks.update(network.lower() for network in service.networks)
+        self.seen: set[str] = set()
+
+    def name(self, given: str, location: Location) -> str | None:
+        """The name `given` stands for (None: no service's)."""
+        hosts, external = self.names.hosts, self.names.external
+        if given in self.seen:
+            if given in external:
+                external[given].append(location)
+            return hosts.get(given, given)
+        self.seen.add(given)
+        topology = self.names.topology
+        if given in self.defined or (topology is not None and topology.resolve(given)):
+            return given
+        if is_host_machine(given):
+            hosts[given] = None
+        elif "." in given and _HOST.fullmatch(given):
+            hosts[given] = _host_name(given, self.networks)
+            if hosts[given] is None:
+                external[given] = [location]
+        return hosts.get(given, given)
 
 
 def _host_name(host: str, networks: set[str]) -> str | None:
     """The name a host stands for (`host_service`), also `payments.app` on the compose
-    network `app`; None for the host machine and an external endpoint."""
-    if is_host_machine(host):
-        return None
+    network `app`; None for an external endpoint."""
     found = host_service(host)
     if found is None:
         first, _, network = host.partition(".")
@@ -171,18 +175,18 @@ def _host_name(host: str, networks: set[str]) -> str | None:
 
 
 def _spellings(
-    results: list[SourceResult], hosts: dict[str, str | None]
+    results: list[SourceResult], hosts: _Hosts
 ) -> tuple[dict[str, Counter[str]], dict[str, list[Location]], set[str]]:
     """Base key -> its spellings (weighted: a service's definition above a mention), where
-    each is given, and the keys only a diagram's edges give."""
+    each is given, and the keys only a diagram's edges give; hosts by what they name."""
     spelled: dict[str, Counter[str]] = {}
     where: dict[str, list[Location]] = {}
     stated: set[str] = set()
     for given, location, how in _named(results):
-        name = hosts.get(given, given)
-        if not name or not base_key(name):
+        name = hosts.name(given, location)
+        key = base_key(name) if name is not None else ""
+        if name is None or not key:
             continue
-        key = base_key(name)
         spelled.setdefault(key, Counter())[name] += max(how, _MENTIONED)
         where.setdefault(key, []).append(location)
         if how != _DRAWN:

@@ -277,7 +277,7 @@ def prefix_service(variable: str) -> str | None:
 HOST_MACHINE: Final = frozenset(
     {"host.docker.internal", "gateway.docker.internal", "host.containers.internal",
      "host.minikube.internal", "host.lima.internal", "docker.for.mac.localhost",
-     "docker.for.win.localhost"}
+     "docker.for.win.localhost", "ip6-localhost", "ip6-loopback"}
 )  # fmt: skip
 # Domains that resolve only inside a network: Kubernetes' cluster domain, mDNS (RFC 6762),
 # home networks (RFC 8375) and the usual private ones.
@@ -297,12 +297,14 @@ def on_host_machine(host: str | None) -> bool:
 
 
 def is_host_machine(host: str | None) -> bool:
-    """localhost, an IP address, `*.localhost` or a name of the machine a container runs on
-    (`host.docker.internal`): no service's name."""
-    if host is None or is_local_host(host) or on_host_machine(host):
+    """localhost (any letter case, `localhost.localdomain`, `*.localhost`), an IP address or
+    a name of the machine a container runs on (`host.docker.internal`): no service's name."""
+    if host is None or on_host_machine(host):
         return True
-    lower = host.lower().rstrip(".")
-    return lower == "localhost" or lower.endswith(".localhost")
+    if host[:1].isdigit() or ":" in host:  # an IP address, if any
+        return is_local_host(host)
+    labels = host.lower().rstrip(".").split(".")
+    return "localhost" in (labels[0], labels[-1])
 
 
 def host_service(host: str | None) -> str | None:
