@@ -719,3 +719,26 @@ def test_a_compose_project_is_named_by_its_name_key(tmp_path: Path) -> None:
     (tmp_path / "portplan.yaml").write_text(text)
     found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
     assert [(f.rule, f.message) for f in found] == []
+
+
+def test_another_container_port_is_a_conflict_beside_the_target(tmp_path: Path) -> None:
+    """Two files map 8088 to 80, one to 8080: the target most files state, the other
+    marked beside it; reconcile -f reports only that one."""
+    files = {
+        "compose.yaml": "services:\n  web:\n    ports: ['8088:80']\n",
+        "compose.prod.yaml": "services:\n  web:\n    ports: ['8088:8080']\n",
+        "web.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n"
+        "  ports: [{port: 8088, targetPort: 80}]\n",
+    }
+    text = import_paths([_tree(tmp_path, files)]).text
+    assert text.splitlines()[-3:] == [
+        "      port:",
+        "        port: 8088",
+        f"        target: 80  # conflict: {tmp_path}/compose.yaml:3 says 80 (2 sources); "
+        f"{tmp_path}/compose.prod.yaml:3 says 8080",
+    ]
+    (tmp_path / "portplan.yaml").write_text(text)
+    found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
+    assert [(f.rule, f.message) for f in found] == [
+        ("PP201", "web: container port is 8080 here but 80 in portplan.yaml:13")
+    ]

@@ -320,3 +320,137 @@ def test_a_variable_the_container_is_given_is_not_set_for_interpolation(tmp_path
         ("PP207", ["compose.yaml:5"], "app reads ${SECRET_KEY}, which nothing sets"),
         ("PP207", ["compose.yaml:6"], "app reads ${OTHER_UNSET}, which nothing sets"),
     ]
+
+
+def _against(root: Path, plan: str, files: dict[str, str]) -> list[tuple[str, str]]:
+    """(rule, message) of reconciling `files` against the plan text `plan`."""
+    from portplan.loader import load_text
+
+    topology = load_text(plan, "portplan.yaml")
+    return [(f.rule, f.message) for f in reconcile(scan([_write(root, files)]), topology)]
+
+
+@pytest.mark.parametrize(
+    ("plan", "compose", "found"),
+    [
+        # the container side against the plan's target (unset: the port's number)
+        ("{port: 8088, target: 80}", '["8088:80"]', []),
+        (
+            "8088",
+            '["8088:80"]',
+            [("PP201", "web: http container port is 80 here but 8088 in portplan.yaml:3")],
+        ),
+        (
+            "{port: 8088, target: 8080}",
+            '["8088:80", "127.0.0.1:8089:8081"]',
+            [
+                ("PP201", "web: http container port is 80 here but 8080 in portplan.yaml:3"),
+                ("PP201", "web: http port is 8089 here but 8088 in portplan.yaml:3 (and 1 more)"),
+            ],
+        ),
+        # a host side is held to the plan's port, whatever container port it shares
+        (
+            "{port: 8088, target: 80}",
+            '["8080:80"]',
+            [("PP201", "web: http port is 8080 here but 8088 in portplan.yaml:3")],
+        ),
+        # what the plan keeps unpublished, a compose file publishes: no number drifts
+        ("{port: 80, published: false}", '["8080:80"]', []),
+        (
+            "{port: 80, published: false}",
+            '["8080:81"]',
+            [("PP201", "web: http port is 8080 here but 80 in portplan.yaml:3")],
+        ),
+    ],
+)
+def test_container_and_host_sides_against_the_plan(
+    tmp_path: Path, plan: str, compose: str, found: list[tuple[str, str]]
+) -> None:
+    text = f"services:\n  web:\n    ports: {{http: {plan}}}\n    exposure: public\n"
+    service = f"services:\n  web:\n    ports: {compose}\n"
+    assert _against(tmp_path, text, {"compose.yaml": service}) == found
+
+
+def test_a_kubernetes_service_target_against_the_plan(tmp_path: Path) -> None:
+    manifest = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n"
+        "  ports: [{name: http, port: 80, targetPort: 8080}]\n"
+    )
+    plan = "services:\n  api:\n    ports: {http: {port: 80, target: %d, published: false}}\n"
+    assert _against(tmp_path, plan % 8080, {"api.yaml": manifest}) == []
+    assert _against(tmp_path, plan % 8081, {"api.yaml": manifest}) == [
+        ("PP201", "api: http container port is 8080 here but 8081 in portplan.yaml:3")
+    ]
+
+
+def test_unpublished_ports_against_the_plan_claim_nothing(tmp_path: Path) -> None:
+    """Two databases each on 5432 in their containers, and a reservation: nothing."""
+    plan = (
+        "reserved: [8004-8006]\nservices:\n"
+        "  a-db: {ports: {postgresql: {port: 5432, published: false}}}\n"
+        "  b-db: {ports: {postgresql: {port: 5432, published: false}}}\n"
+        "  worker: {ports: {http: {port: 8005, published: false}}}\n"
+        "  b-app: {depends_on: [b-db]}\n"
+    )
+    files = {
+        "a/compose.yaml": "services:\n  db: {image: postgres, expose: ['5432']}\n",
+        "b/compose.yaml": "services:\n  db: {image: postgres}\n"
+        "  app: {environment: {DB: 'postgres://db:5432/x'}}\n",
+        "c/compose.yaml": "services:\n  worker: {expose: ['8005']}\n",
+    }
+    assert _against(tmp_path, plan, files) == []
+
+
+def test_a_random_host_port_on_all_interfaces_is_exposure_drift(tmp_path: Path) -> None:
+    plan = (
+        "services:\n"
+        "  admin: {exposure: internal, ports: {http: {port: 9000, published: false}}}\n"
+        "  tools: {exposure: internal, ports: {http: {port: 9001, published: false}}}\n"
+    )
+    compose = "services:\n  admin: {ports: ['9000']}\n  tools: {ports: ['127.0.0.1::9001']}\n"
+    assert _against(tmp_path, plan, {"compose.yaml": compose}) == [
+        (
+            "PP206",
+            "admin publishes container port 9000 on a random host port on all interfaces, but "
+            "portplan.yaml:2 keeps it internal",
+        )
+    ]
+
+
+def test_two_port_variables_of_one_env_file_are_two_ports(tmp_path: Path) -> None:
+    """NATS_PORT is not another number of NATS_MONITORING_PORT; a README's other number
+    for nats is another number of NATS_PORT."""
+    env = "NATS_PORT=4222\nNATS_MONITORING_PORT=8222\n"
+    assert _found(_write(tmp_path, {"nats.env": env})) == []
+    readme = "| Service | Port |\n|---|---|\n| NATS | 4223 |\n"
+    assert _found(_write(tmp_path, {"README.md": readme})) == [
+        (
+            "PP201",
+            ["README.md:3", "nats.env:1"],
+            "NATS: port is 4223 here but 4222 in nats.env:1",
+        )
+    ]
+
+
+def test_port_names_compare_without_case_and_separators(tmp_path: Path) -> None:
+    """`http-2`, `HTTP_2` and `http2` are one port, shown as the files spell it (of as
+    many spellings, the first in order)."""
+    compose = (
+        "services:\n  api:\n    ports:\n      - {name: HTTP_2, target: 8082, published: '8082'}\n"
+    )
+    service = (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n"
+        "  ports: [{name: http-2, port: 8081}]\n"
+    )
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
+        "    spec:\n      containers: [{name: api, ports: [{name: http2, containerPort: 8081}]}]\n"
+    )
+    files = {"compose.yaml": compose, "svc.yaml": service, "deploy.yaml": deployment}
+    assert _found(_write(tmp_path, files)) == [
+        (
+            "PP201",
+            ["compose.yaml:4", "deploy.yaml:7", "svc.yaml:5"],
+            "api: http-2 port is 8082 here but 8081 in deploy.yaml:7 (and 1 more)",
+        )
+    ]

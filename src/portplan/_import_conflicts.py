@@ -35,6 +35,8 @@ def port_conflicts(plan: Plan, view: View) -> None:
             by_key.setdefault(port.key, []).append(port)
     drift: dict[tuple[str, str], list[Finding]] = {}
     for finding in port_drift.check(view):
+        if finding.facts.get("side") == "container":
+            continue  # the vote on the target marked it (portplan._import_services)
         drift.setdefault((finding.facts["service"], finding.facts["port_name"]), []).append(finding)
     for (name, slot), findings in drift.items():
         service = by_name.get(name)

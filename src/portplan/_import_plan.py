@@ -82,7 +82,8 @@ class PlanService:
     depends_on: list[PlanDependency] = field(default_factory=list)
 
     def port(self, slot: str) -> PlanPort | None:
-        return next((p for p in self.ports if slot_of(p.name) == slot), None)
+        key = slot_of(slot)
+        return next((p for p in self.ports if slot_of(p.name) == key), None)
 
     def model(self) -> Service:
         return Service(

@@ -18,6 +18,7 @@ from portplan._reconcile_ports import (
     in_containers,
     listed_together,
     reliability,
+    slot_name,
     slot_of,
     slots,
 )
@@ -148,7 +149,7 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
         support = [p for p in rest if p.numbers() & known]
         for slot, ports in sorted(by_slot.items()):
             if slot != UNNAMED:
-                service.ports.append(_port(slot, ports, support, trust))
+                service.ports.append(_port(slot_name(slot, ports), ports, support, trust))
         if UNNAMED in by_slot:
             _unnamed(service, by_slot[UNNAMED], support, service.key in health, trust)
         _separate(service, [p for p in rest if not p.numbers() & known])

@@ -3,11 +3,13 @@ duplicate published ports (compose) and ports given twice in one `.env`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Final
 
+from portplan._reconcile_names import port_key
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.reconcile import REGISTRY, Port, View, place_order, precedence, rule
@@ -23,6 +25,7 @@ SLOT_NAMES: Final = {
     "prometheus": "metrics",
 }
 UNNAMED = "port"
+CONTAINERS: Final = ("compose", "kubernetes")  # file kinds that state container ports
 # Kinds of port a service has beside its main one: an unnamed value is never taken for
 # another number of one of these (only for one it shares a number with).
 BESIDE_MAIN: Final = frozenset({"grpc", "ws", "metrics", "admin", "debug"})
@@ -30,10 +33,26 @@ MAX_PORT: Final = 65535
 
 
 def slot_of(name: str | None) -> str | None:
+    """The slot a port name stands for: its key (`http-2`, `http_2` and `HTTP2` are one:
+    `portplan._reconcile_names.port_key`), a synonym taken for its kind (`https`, `web`
+    -> http); None for no name."""
     if not name:
         return None
-    lower = name.lower()
-    return SLOT_NAMES.get(lower, lower)
+    key = port_key(name)
+    return SLOT_NAMES.get(key, key) if key else None
+
+
+def slot_name(slot: str, ports: Iterable[Port]) -> str:
+    """How a slot is shown: the plan's spelling of the port's name, else the one most
+    statements use (lower case; of as many, the first in order), else the slot itself
+    (a synonym such as `https` is shown as its kind, `http`)."""
+    spelled = [
+        (p.kind != REGISTRY, p.obs.port_name.lower())
+        for p in ports
+        if p.obs.port_name and port_key(p.obs.port_name) == slot
+    ]
+    counts = Counter(spelled)
+    return min(counts, key=lambda s: (s[0], -counts[s], s[1]))[1] if counts else slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +74,10 @@ class Side:
 def slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     """(service key, system, slot) -> the ports stated for it. An unnamed port joins the
     named port it has a number of (so it counts as one more statement of it), else the
-    service's http port (or its only named one, unless that is of a kind of BESIDE_MAIN);
-    the other unnamed ports of a service are one unnamed slot."""
+    service's http port, or its only named one, unless that is of a kind of BESIDE_MAIN or
+    a file states an unnamed port of the service beside it (`NATS_PORT` and
+    `NATS_MONITORING_PORT` in one `.env` are two ports); the other unnamed ports of a
+    service are one unnamed slot."""
     found: dict[tuple[str, int, str], list[Port]] = view.memo("slots", _slots)
     return found
 
@@ -75,27 +96,37 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         numbers = known.setdefault((key, system), {}).setdefault(slot, set())
         numbers.update(n for p in ports for n in p.numbers())
     origins = {(p.key, p.origin) for p in view.ports if p.obs.port_name}
+    placed: list[tuple[Port, int, list[str]]] = []
+    beside: set[tuple[str, int]] = set()  # services a file states a port of beside a named one
+    named_files = {(p.key, p.file) for ports in named.values() for p in ports}
     for port in unnamed:
         system = view.system(port.obs.location)
         have = known.get((port.key, system), {})
         matching = sorted(slot for slot, numbers in have.items() if port.numbers() & numbers)
         if not matching and _another_port(port, origins):
             continue
-        slot = _unnamed_slot(matching, sorted(have))
+        if not matching and (port.key, port.file) in named_files:
+            beside.add((port.key, system))
+        placed.append((port, system, matching))
+    for port, system, matching in placed:
+        names = sorted(known.get((port.key, system), {}))
+        slot = _unnamed_slot(matching, names, (port.key, system) not in beside)
         named.setdefault((port.key, system, slot), []).append(port)
     return named
 
 
-def _unnamed_slot(matching: list[str], have: list[str]) -> str:
+def _unnamed_slot(matching: list[str], have: list[str], alone: bool) -> str:
     """The slot of an unnamed port: a named one it shares a number with, else the http
     port, else the service's only named port when that may be its main one (never a port
     a service has beside its main one: a gRPC port stated as such is no other value of a
-    port stated without a kind), else a slot of its own."""
+    port stated without a kind; nor one a file states an unnamed port beside: `alone`
+    False), else a slot of its own."""
     if "http" in (matching or have):
         return "http"
     if matching:
         return matching[0]
-    return have[0] if len(have) == 1 and have[0] not in BESIDE_MAIN else UNNAMED
+    main = len(have) == 1 and have[0] not in BESIDE_MAIN and alone
+    return have[0] if main else UNNAMED
 
 
 def _another_port(port: Port, origins: set[tuple[str, str]]) -> bool:
@@ -168,6 +199,10 @@ def _reliability(view: View) -> dict[str, float]:
 def port_drift(view: View) -> Iterator[Finding]:
     """A service's port has another number in one source than in the others (or the plan).
     Unnamed ports ("Reporting Engine :8087") are compared with the service's http port.
+    With a plan, a compose or Kubernetes file that maps the plan's port (its host side, or
+    a Service's port) to a container port compares that with the plan's `target` (unset:
+    the port's own number): `"8088:80"` against `{port: 8088}` is a container port 80 where
+    the plan says 8088.
 
     PASS: table "Reporting Engine | 8088"; env REPORTING_ENGINE_URL=http://localhost:8088
     FAIL: table "Reporting Engine | 8088"; mermaid Reporting[Reporting Engine :8087]
@@ -180,20 +215,53 @@ def port_drift(view: View) -> Iterator[Finding]:
                 continue
             if side.value not in mapped:
                 yield _drift(view, key, slot, side, agreed)
+        if view.topology is not None:
+            yield from _container_drift(view, key, slot, agreed)
+
+
+def _container_drift(view: View, key: str, slot: str, agreed: Side) -> Iterator[Finding]:
+    """The container ports compose and Kubernetes files map the planned port to, where
+    they are not the plan's."""
+    planned = next((p for p in agreed.ports if p.kind == REGISTRY), None)
+    if planned is None:
+        return
+    expected = planned.obs.target or planned.obs.number
+    by_value: dict[int, list[Location]] = {}
+    for port in agreed.ports:
+        target = port.obs.target
+        if port.kind in CONTAINERS and target is not None and target != expected:
+            by_value.setdefault(target, []).append(port.obs.location)
+    shown = slot_name(slot, agreed.ports)
+    what = "container port" if slot == UNNAMED else f"{shown} container port"
+    for value, locations in sorted(by_value.items()):
+        yield port_drift.finding(
+            f"{view.show(key)}: {what} is {value} here but {expected} in "
+            f"{_short(planned.obs.location)}",
+            [*sorted(locations), planned.obs.location],
+            service=view.show(key),
+            port_name=shown,
+            value=value,
+            expected=expected,
+            side="container",
+        )
 
 
 def _mapped(found: list[Side]) -> set[int]:
     """The values that are one port with the agreed one (the first): a mapping states two
     numbers of one port (`18080:8080` in compose, a Kubernetes Service's `port: 80` with
     `targetPort: 8081`, a `hostPort` and its `containerPort`), and values that share a
-    number through mappings are one port."""
+    number through mappings are one port. Against a port the plan publishes, a host port a
+    source publishes is held to it by its own number: sharing the plan's `target` makes it
+    no other value of it (`8080:80` against `{port: 8088, target: 80}` drifts; against
+    `{port: 80, published: false}` it publishes the plan's port)."""
     numbers = set().union(*(p.numbers() for p in found[0].ports))
     values = {found[0].value}
+    planned = any(p.kind == REGISTRY and p.obs.published for p in found[0].ports)
     grown = True
     while grown:
         grown = False
         for side in found[1:]:
-            if side.value in values:
+            if side.value in values or (planned and any(p.obs.published for p in side.ports)):
                 continue
             mine = set().union(*(p.numbers() for p in side.ports))
             if mine & numbers:
@@ -226,7 +294,8 @@ def _listed(port: Port) -> bool:
 
 
 def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding:
-    what = "port" if slot == UNNAMED else f"{slot} port"
+    shown = slot_name(slot, [p for found in (side, agreed) for p in found.ports])
+    what = "port" if slot == UNNAMED else f"{shown} port"
     # One phrasing: the first place that states the agreed value (the plan's, when the
     # plan states it, else the earliest) and how many more do.
     planned = sorted(p.obs.location for p in agreed.ports if p.kind == REGISTRY)
@@ -238,7 +307,7 @@ def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding
         f"{_short(others[0])}{also}",
         [*side.locations, *others],
         service=view.show(key),
-        port_name=slot,
+        port_name=shown,
         value=side.value,
         expected=agreed.value,
     )
@@ -334,13 +403,15 @@ def _one_file_of(view: View, locations: list[Location], kinds: tuple[str, ...]) 
 @rule("PP204", "reserved-port-in-use", Level.ERROR, "a service uses a reserved port")
 def reserved_port_in_use(view: View) -> Iterator[Finding]:
     """A source gives a service a port that the plan (or a source of the same system)
-    reserves.
+    reserves. Reservations are of host ports: a port a source keeps off the host (compose
+    `expose`, a Kubernetes ClusterIP Service or container port, a random host port) takes
+    none, as `portplan check` (PP103) holds only published ports to them.
 
     PASS: reserved 8004-8006; trading-engine 8007
     FAIL: reserved 8004-8006; trading-engine 8005
     """
     for port in view.ports:
-        if port.kind == REGISTRY:
+        if port.kind == REGISTRY or port.obs.published is False:
             continue
         reservation = _reservation(view, port)
         if reservation is not None:
