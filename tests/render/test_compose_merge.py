@@ -271,3 +271,19 @@ def test_not_an_entry(raw: str) -> None:
 )
 def test_published_part(current: str | None, variable: str | None, published: str) -> None:
     assert entries.published(current, 8088, variable) == published
+
+
+def test_a_service_on_another_network_namespace_gets_only_its_healthcheck() -> None:
+    """compose ignores `ports` with `network_mode` and refuses `networks` beside it."""
+    compose = "services:\n  web:\n    network_mode: host\n"
+    plan = PLAN + "    networks: [front]\n"
+    assert _merge_text(compose, plan) == (
+        "services:\n"
+        "  web:\n"
+        "    network_mode: host\n"
+        "    healthcheck:\n"
+        '      test: ["CMD-SHELL", "curl -fsS http://localhost:8088/health || exit 1"]\n'
+        "      interval: 10s\n"
+        "      timeout: 2s\n"
+        "      retries: 3\n"
+    )

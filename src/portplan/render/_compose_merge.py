@@ -65,7 +65,11 @@ def merge(text: str, file: str, topology: Topology) -> Artifact:
         if found is not None and isinstance(services[found], CommentedMap):
             written.update(_merge_service(services[found], service))
             merged[str(found)] = service
-    _merge_networks(document, topology, list(merged.values()))
+    _merge_networks(
+        document,
+        topology,
+        [s for name, s in merged.items() if services[name].get("network_mode") is None],
+    )
     out = io.StringIO()
     yaml.dump(document, out)
     return Artifact(file, out.getvalue(), frozenset(merged), frozenset(written))
@@ -123,10 +127,15 @@ def _indents(text: str) -> tuple[int, int, int]:
 def _merge_service(node: CommentedMap, service: Service) -> list[str]:
     """Merge one service's sections; the healthcheck words written."""
     trailing = detach_trailing(node)
-    targets = _merge_ports(node, service)
-    _merge_expose(node, service, targets)
-    if service.networks:
-        _merge_service_networks(node, service.networks)
+    if node.get("network_mode") is not None:
+        # Another network namespace (the host's, another container's): compose ignores
+        # `ports` there and refuses `networks`; the program's port is the plan's number.
+        targets = {port.name: port.number for port in service.ports}
+    else:
+        targets = _merge_ports(node, service)
+        _merge_expose(node, service, targets)
+        if service.networks:
+            _merge_service_networks(node, service.networks)
     written = _merge_healthcheck(node, service, targets)
     reattach_trailing(node, trailing)
     return written

@@ -89,13 +89,20 @@ def k8s_services(topology: Topology, service: Service) -> list[dict[str, Any]]:
     else:
         groups = [("", False, other), ("-public", True, public)]
     return [
-        k8s_service(topology, service, suffix, load_balancer, ports)
+        _service_document(topology, service, suffix, load_balancer, ports)
         for suffix, load_balancer, ports in groups
         if ports
     ]
 
 
-def k8s_service(
+def k8s_service(topology: Topology, service: Service) -> dict[str, Any]:
+    """The Service named after the service (the first of `k8s_services`)."""
+    found = k8s_services(topology, service)
+    public = service.exposure is Exposure.PUBLIC
+    return found[0] if found else _service_document(topology, service, "", public, [])
+
+
+def _service_document(
     topology: Topology,
     service: Service,
     suffix: str,
