@@ -11,7 +11,7 @@ import pytest
 from portplan.reconcile import reconcile
 from portplan.sources import scan
 from portplan.sources.base import SourceResult
-from portplan.sources.dotenv import owner_of, parse_dotenv_source, read_dotenv
+from portplan.sources.dotenv import known_names, owner_of, parse_dotenv_source, read_dotenv
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "env"
 
@@ -411,7 +411,7 @@ def test_an_url_host_that_names_a_known_service_wins_over_the_scheme() -> None:
         "CACHE_URL=redis://Cache_1:6379\n"
         "LOCAL_DB=postgres://app@localhost:5433/app\n"
     )
-    known = parse_dotenv_source(text, "api.env", "api", frozenset({"db", "cache-1"}))
+    known = parse_dotenv_source(text, "api.env", "api", known_names(["db", "cache-1"]))
     assert port_rows(known) == [
         ("db", 5432, None, "DATABASE_URL", 1, 32),
         ("cache_1", 6379, None, "CACHE_URL", 2, 27),

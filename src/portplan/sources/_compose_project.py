@@ -33,6 +33,7 @@ from portplan import yamlload
 from portplan.compose import DotenvError, InterpolationError, load_environment, substitute
 from portplan.model import Location
 from portplan.sources.base import SourceResult, inside, reason, template_note, unread
+from portplan.sources.dotenv import known_names
 from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
 
 LIST_KEYS: Final = ("ports", "expose", "env_file")
@@ -101,6 +102,14 @@ class Project:
     documents: dict[str, Any] = field(default_factory=dict)  # file -> its document
     cycles: set[frozenset[tuple[str, str]]] = field(default_factory=set)  # reported once
     name: str | None = None  # the top-level `name:` (the last file's that sets one)
+    _known: frozenset[str] | None = field(default=None, repr=False)
+
+    def known(self) -> frozenset[str]:
+        """The keys of its services' names (`portplan.sources.dotenv.known_names`), once
+        they are all merged: what an URL in its environment may name."""
+        if self._known is None:
+            self._known = known_names(self.services)
+        return self._known
 
     @property
     def directory(self) -> str:

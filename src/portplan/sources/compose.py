@@ -326,7 +326,7 @@ def _service_environment(service: Service, project: Project) -> None:
             name_location=name_at,
             text=project.text(value_at),
             template=template,
-            services=frozenset(project.services),
+            services=project.known(),
         )
         interpret(setting, project.result)
 
@@ -348,7 +348,7 @@ def _env_files(service: Service, project: Project) -> None:
             if required:
                 project.error(project.at(entry.location, text), f"env_file {text}: {reason(exc)}")
             continue
-        known = frozenset(project.services)
+        known = project.known()
         project.result.extend(parse_dotenv_source(content, full, service.name, known))
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -87,7 +87,8 @@ class Setting:
     pointed at inside it; `template` the value as written, before interpolation (a
     reference such as `${JWT_SECRET}` is not a secret, whatever it resolves to).
     `services` are the names of the services known where it is read (its compose
-    project's, its cluster's Services): an URL whose host is one of them reaches it."""
+    project's, its cluster's Services), as `known_names` keys them: an URL whose host is
+    one of them reaches it."""
 
     owner: str | None
     name: str
@@ -254,13 +255,18 @@ def _url_target(url: Url, setting: Setting) -> tuple[str | None, str | None]:
     return _local(setting)
 
 
+def known_names(names: Iterable[str]) -> frozenset[str]:
+    """The keys of service names as `Setting.services` holds them (letter case and
+    separators aside)."""
+    return frozenset(normalize_name(name) for name in names)
+
+
 def _known(host: str | None, services: frozenset[str]) -> str | None:
-    """The host as written, when it names one of `services` (letter case and separators
-    aside); never a local address."""
+    """The host as written, when it names one of `services` (`known_names`); never a
+    local address."""
     if not services or host is None or is_local_host(host):
         return None
-    key = normalize_name(host)
-    return host if any(normalize_name(name) == key for name in services) else None
+    return host if normalize_name(host) in services else None
 
 
 def _local(setting: Setting) -> tuple[str | None, str | None]:
@@ -319,6 +325,7 @@ __all__ = [
     "Setting",
     "address_of",
     "interpret",
+    "known_names",
     "owner_of",
     "parse_dotenv_source",
     "port_owner",

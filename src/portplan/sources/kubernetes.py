@@ -61,7 +61,7 @@ from portplan.sources.base import (
     template_note,
     unread,
 )
-from portplan.sources.dotenv import Setting, interpret
+from portplan.sources.dotenv import Setting, interpret, known_names
 from portplan.yamlload import Mark, YAMLInputError, YMap
 
 KIND = "kubernetes"
@@ -145,8 +145,9 @@ def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[
                 cluster.add_workload(resource, manifest.at)
             elif resource.get("kind") == "Service":
                 cluster.add_service(resource, manifest.at)
+    known = known_names(cluster.services)
     for manifest in manifests:
-        manifest.services = frozenset(cluster.services)
+        manifest.services = known
         for resource in manifest.resources:
             _resource(resource, manifest, cluster)
         if is_template_name(manifest.name):
