@@ -287,3 +287,41 @@ def test_a_service_on_another_network_namespace_gets_only_its_healthcheck() -> N
         "      timeout: 2s\n"
         "      retries: 3\n"
     )
+
+
+def test_the_plans_target_and_published_false_win() -> None:
+    """A target the plan states replaces the entry's container port (and the health check
+    calls it); a port the plan keeps off the host loses even its loopback mapping."""
+    plan = (
+        "services:\n"
+        "  web:\n"
+        "    exposure: public\n"
+        "    ports:\n"
+        "      http: {port: 8088, target: 8000, health: {path: /health}}\n"
+        "      admin: {port: 9001, published: false, exposure: local}\n"
+    )
+    compose = (
+        "services:\n"
+        "  web:\n"
+        "    ports:\n"
+        '      - "8088:80"\n'
+        '      - "127.0.0.1:9001:9001"\n'
+        "      - target: 80\n"
+        "        published: 8088\n"
+        "        host_ip: 127.0.0.1\n"
+    )
+    assert _merge_text(compose, plan) == (
+        "services:\n"
+        "  web:\n"
+        "    ports:\n"
+        '      - "8088:8000"\n'
+        "      - target: 8000\n"
+        "        published: 8088\n"
+        "    expose:\n"
+        '      - "9001"\n'
+        "    healthcheck:\n"
+        '      test: ["CMD-SHELL", "curl -fsS http://localhost:8000/health || exit 1"]\n'
+        "      interval: 10s\n"
+        "      timeout: 2s\n"
+        "      retries: 3\n"
+    )

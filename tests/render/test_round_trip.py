@@ -17,7 +17,8 @@ from portplan.sources.base import SourceResult
 # service whose name starts with another's, other ports than the first under a name that is
 # not a port kind (TOKEN_ENGINE_WORKER_ADMIN_2_PORT), a database and a broker the readers
 # name after their URL scheme (postgres, rabbitmq) but the plan calls db and broker, a URL
-# whose password is a reference, secrets.
+# whose password is a reference, secrets, a container port other than the published one
+# (target) and a port kept off the host (published: false).
 PLAN = """\
 system: edge-cases
 services:
@@ -36,8 +37,8 @@ services:
     category: worker
     ports:
       grpc: 50061
-      admin-2: {port: 8090, health: {path: /ready}}
-      transport: 9300
+      admin-2: {port: 8090, target: 80, exposure: local, health: {path: /ready}}
+      transport: {port: 9300, published: false}
     depends_on: [token-engine]
   db:
     category: infrastructure

@@ -35,8 +35,8 @@ class Entry:
         suffix = f"/{self.protocol}" if self.protocol is not None else ""
         return f"{head}{self.target}{suffix}"
 
-    def with_parts(self, address: str | None, published: str | None) -> Entry:
-        return replace(self, address=address, published=published)
+    def with_parts(self, address: str | None, published: str | None, target: str) -> Entry:
+        return replace(self, address=address, published=published, target=target)
 
 
 def split(raw: str) -> Entry | None:

@@ -30,7 +30,13 @@ from portplan.render import Artifact
 from portplan.render import _compose_entry as entries
 from portplan.render._common import declared_health, deployed
 from portplan.render._compose_merge_comments import detach_trailing, reattach_trailing
-from portplan.render.compose import expose_text, health_settings, health_test, planned_address
+from portplan.render.compose import (
+    expose_text,
+    health_settings,
+    health_test,
+    is_published,
+    planned_address,
+)
 from portplan.sources.base import published_exposure
 
 # Where a port published on such an address may be, by the plan's exposure.
@@ -168,6 +174,7 @@ class _Binding:
     index: int
     address: str | None  # as written
     published: str | None  # as written
+    target_text: str  # as written
     target: tuple[int, int]
     protocol: str
     name: str | None
@@ -189,7 +196,8 @@ class _Binding:
         published = entries.span(self.published)
         if how == "published":
             return published is not None and published[0] <= port.number <= published[1]
-        return self.target[0] <= port.number <= self.target[1]
+        first, last = self.target
+        return any(first <= number <= last for number in (port.number, port.container_port))
 
 
 _MATCHES: Final = ("name", "variable", "published", "target")
@@ -197,10 +205,11 @@ _MATCHES: Final = ("name", "variable", "published", "target")
 
 @dataclass(frozen=True, slots=True)
 class _Change:
-    """What an entry's address and published parts become."""
+    """What an entry's address, published and container parts become."""
 
     address: str | None
     published: str | None
+    target: str
 
 
 def _merge_ports(node: CommentedMap, service: Service) -> dict[str, int]:
@@ -213,16 +222,15 @@ def _merge_ports(node: CommentedMap, service: Service) -> dict[str, int]:
     added: list[str] = []
     for port in service.ports:
         mine = [b for b in bindings if owners.get(b.index) is port]
-        targets[port.name] = next(
-            (t for b in mine if (t := b.single_target) is not None), port.number
-        )
+        kept = next((t for b in mine if (t := b.single_target) is not None), port.number)
+        targets[port.name] = kept if port.target is None else port.target
         if any(b.single_target is None for b in mine):
             continue  # a range entry states this port among others: left as written
         for binding in mine:
             change = _change(binding, service, port)
-            if change is None or change != _Change(binding.address, binding.published):
+            if change is None or change != _unchanged(binding):
                 changes[binding.index] = change
-        if not mine and service.exposure_of(port) is not Exposure.INTERNAL:
+        if not mine and is_published(service, port):
             added.append(_new_entry(service, port))
     if changes or added:
         seq = _own_seq(node, "ports")
@@ -260,11 +268,14 @@ def _short_binding(index: int, value: str | int) -> _Binding | None:
     if entry is None or target is None:
         return None
     protocol = (entry.protocol or "tcp").lower()
-    return _Binding(index, entry.address, entry.published, target, protocol, None, value)
+    return _Binding(
+        index, entry.address, entry.published, entry.target, target, protocol, None, value
+    )
 
 
 def _long_binding(index: int, value: CommentedMap) -> _Binding | None:
-    target = entries.span(str(value.get("target", "")))
+    target_text = str(value.get("target", ""))
+    target = entries.span(target_text)
     if target is None:
         return None
     published = value.get("published")
@@ -273,6 +284,7 @@ def _long_binding(index: int, value: CommentedMap) -> _Binding | None:
         index,
         str(address) if address is not None else None,
         str(published) if published is not None else None,
+        target_text,
         target,
         str(value.get("protocol") or "tcp").lower(),
         str(value["name"]) if value.get("name") is not None else None,
@@ -304,20 +316,27 @@ def _match(bindings: list[_Binding], ports: tuple[Port, ...]) -> dict[int, Port]
     return owners
 
 
+def _unchanged(binding: _Binding) -> _Change:
+    return _Change(binding.address, binding.published, binding.target_text)
+
+
 def _change(binding: _Binding, service: Service, port: Port) -> _Change | None:
-    """The plan's number and an address agreeing with the port's exposure; None when the
-    entry must go (an internal port published where the plan does not allow it)."""
-    exposure = service.exposure_of(port)
-    if exposure is Exposure.INTERNAL:
-        # The number of an internal port is the container's; a mapping that keeps it off
-        # every interface (unpublished, loopback, a private address) is its own business.
-        if binding.published is None or _agrees(binding.address, service, port):
-            return _Change(binding.address, binding.published)
+    """The plan's number, its container port when it states one (else the entry's), and an
+    address agreeing with the port's exposure; None when the entry must go (a port the
+    plan keeps off the host, published where the plan does not allow it)."""
+    target = binding.target_text if port.target is None else str(port.target)
+    if not port.published or service.exposure_of(port) is Exposure.INTERNAL:
+        # Unpublished, the number is the container's; an internal port may still be
+        # mapped where only the internal network reaches it (loopback, a private address).
+        if binding.published is None:
+            return _Change(binding.address, None, target)
+        if port.published and _agrees(binding.address, service, port):
+            return _Change(binding.address, binding.published, target)
         return None
     address = binding.address
     if binding.published is None or not _agrees(address, service, port):
         address = entries.address_part(planned_address(service, port))
-    return _Change(address, entries.published(binding.published, port.number, port.env))
+    return _Change(address, entries.published(binding.published, port.number, port.env), target)
 
 
 def _rewritten(value: Any, change: _Change) -> Any:
@@ -326,7 +345,8 @@ def _rewritten(value: Any, change: _Change) -> Any:
         return value
     entry = entries.split(str(value))
     assert entry is not None  # it was read as an entry
-    return _same_style(value, entry.with_parts(change.address, change.published).text())
+    parts = entry.with_parts(change.address, change.published, change.target)
+    return _same_style(value, parts.text())
 
 
 def _agrees(address: str | None, service: Service, port: Port) -> bool:
@@ -344,8 +364,12 @@ def _agrees(address: str | None, service: Service, port: Port) -> bool:
 
 
 def _rewrite_long(value: CommentedMap, change: _Change) -> None:
-    published = change.published or ""
-    if isinstance(value.get("published"), int) and published.isdigit():
+    if str(value.get("target")) != change.target:
+        value["target"] = int(change.target)  # the plan's: a number
+    published = change.published
+    if published is None:
+        value.pop("published", None)
+    elif isinstance(value.get("published"), int) and published.isdigit():
         value["published"] = int(published)
     elif str(value.get("published")) != published:
         value["published"] = DoubleQuotedScalarString(published)
@@ -366,10 +390,10 @@ def _same_style(old: Any, text: str) -> Any:
 
 
 def _new_entry(service: Service, port: Port) -> str:
+    """What the override file would publish: `"8088:80"`, `"127.0.0.1:3000:3000"`."""
     address = entries.address_part(planned_address(service, port))
-    entry = entries.Entry(address, str(port.number), str(port.number), None)
-    suffix = "" if port.protocol == "tcp" else f"/{port.protocol}"
-    return entry.text() + suffix
+    target = expose_text(port.container_port, port.protocol)
+    return entries.Entry(address, str(port.number), target, None).text()
 
 
 def _drop_duplicates(seq: CommentedSeq) -> None:
@@ -390,7 +414,7 @@ def _merge_expose(node: CommentedMap, service: Service, targets: dict[str, int])
     wanted = [
         expose_text(targets[p.name], p.protocol)
         for p in service.ports
-        if service.exposure_of(p) is Exposure.INTERNAL
+        if not is_published(service, p)
     ]
     current = _own(node, "expose")
     have = {_expose_key(str(v)) for v in current} if isinstance(current, list) else set()

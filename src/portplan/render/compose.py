@@ -44,8 +44,8 @@ def compose_sections(topology: Topology) -> dict[str, Any]:
 
 def service_sections(service: Service) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    published = [_published(service, p) for p in service.ports if _is_published(service, p)]
-    exposed = [_exposed(p) for p in service.ports if not _is_published(service, p)]
+    published = [_published(service, p) for p in service.ports if is_published(service, p)]
+    exposed = [_exposed(p) for p in service.ports if not is_published(service, p)]
     if published:
         body["ports"] = published
     if exposed:
@@ -58,17 +58,18 @@ def service_sections(service: Service) -> dict[str, Any]:
     return body
 
 
-def _is_published(service: Service, port: Port) -> bool:
-    return service.exposure_of(port) is not Exposure.INTERNAL
+def is_published(service: Service, port: Port) -> bool:
+    """Whether a port is bound on the host: not when internal, nor `published: false`."""
+    return port.published and service.exposure_of(port) is not Exposure.INTERNAL
 
 
 def _published(service: Service, port: Port) -> Quoted:
-    """'8080:8080', '127.0.0.1:9001:9001', '[::1]:9002:9002', '10.0.0.5:443:443/udp': the
-    plan's number is the published port, and (the plan stating no other) the container's."""
+    """'8088:80', '127.0.0.1:9001:9001', '[::1]:9002:9002', '10.0.0.5:443:443/udp': the
+    plan's number published on the host, mapped to the container's port (`target`)."""
     address = planned_address(service, port)
     host = f"[{address}]" if address and ":" in address else address
     prefix = f"{host}:" if host else ""
-    return Quoted(f"{prefix}{port.number}:{expose_text(port.number, port.protocol)}")
+    return Quoted(f"{prefix}{port.number}:{expose_text(port.container_port, port.protocol)}")
 
 
 def planned_address(service: Service, port: Port) -> str | None:
@@ -83,7 +84,7 @@ def planned_address(service: Service, port: Port) -> str | None:
 
 
 def _exposed(port: Port) -> Quoted:
-    return Quoted(expose_text(port.number, port.protocol))
+    return Quoted(expose_text(port.container_port, port.protocol))
 
 
 def expose_text(number: int, protocol: str) -> str:
@@ -106,12 +107,12 @@ def _networks(topology: Topology, services: dict[str, Any]) -> dict[str, Any]:
 
 def healthcheck(service: Service) -> dict[str, Any] | None:
     """The compose healthcheck of the first port that declares a health check, calling the
-    port inside the container (in the override file: the plan's number)."""
+    port inside the container (a healthcheck runs there)."""
     port = next((p for p in service.ports if declared_health(p) is not None), None)
     health = declared_health(port) if port is not None else None
     if port is None or health is None:
         return None
-    return {"test": health_test(health, port.number), **health_settings(health)}
+    return {"test": health_test(health, port.container_port), **health_settings(health)}
 
 
 def health_settings(health: Health) -> dict[str, Any]:

@@ -103,8 +103,10 @@ def service_variables(topology: Topology, service: Service) -> list[tuple[str, s
 
 
 def _port_variables(service: Service) -> Iterator[tuple[str, str]]:
+    """The ports the service listens on: inside its container, `target` (where others
+    reach it, `port`, is what service-ports.env and the URLs give)."""
     for port in service.ports:
-        yield port_variable(service, port), str(port.number)
+        yield port_variable(service, port), str(port.container_port)
 
 
 def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str, str]]:

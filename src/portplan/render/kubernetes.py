@@ -82,8 +82,8 @@ def k8s_services(topology: Topology, service: Service) -> list[dict[str, Any]]:
     """The Services: a LoadBalancer for the public ports, a ClusterIP for the others. The
     one of the service's own exposure is named after it; the other (when the exposure of
     some ports differs) gets `-internal` or `-public` after the name."""
-    public = [p for p in service.ports if service.exposure_of(p) is Exposure.PUBLIC]
-    other = [p for p in service.ports if service.exposure_of(p) is not Exposure.PUBLIC]
+    public = [p for p in service.ports if _load_balanced(service, p)]
+    other = [p for p in service.ports if not _load_balanced(service, p)]
     if service.exposure is Exposure.PUBLIC:
         groups = [("", True, public), ("-internal", False, other)]
     else:
@@ -93,6 +93,10 @@ def k8s_services(topology: Topology, service: Service) -> list[dict[str, Any]]:
         for suffix, load_balancer, ports in groups
         if ports
     ]
+
+
+def _load_balanced(service: Service, port: Port) -> bool:
+    return port.published and service.exposure_of(port) is Exposure.PUBLIC
 
 
 def k8s_service(topology: Topology, service: Service) -> dict[str, Any]:
@@ -109,8 +113,8 @@ def _service_document(
     load_balancer: bool,
     ports: list[Port],
 ) -> dict[str, Any]:
-    """A Service: the plan's number is the Service's port, and (the plan stating no
-    other) the container's, which `targetPort` names."""
+    """A Service: the plan's number is the Service's port; `targetPort` names the
+    container's port (`target`)."""
     names = port_names(service)
     name = dns_name(service.name)[: 63 - len(suffix)].rstrip("-") + suffix
     return {
@@ -140,7 +144,11 @@ def deployment_patch(topology: Topology, service: Service) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": dns_name(service.name),
         "ports": [
-            {"name": names[p.name], "containerPort": p.number, "protocol": p.protocol.upper()}
+            {
+                "name": names[p.name],
+                "containerPort": p.container_port,
+                "protocol": p.protocol.upper(),
+            }
             for p in service.ports
         ],
     }
@@ -177,7 +185,7 @@ def _tcp(port: Port, name: str, health: Health) -> dict[str, Any]:
 
 
 def _grpc(port: Port, name: str, health: Health) -> dict[str, Any]:
-    action: dict[str, Any] = {"port": port.number}
+    action: dict[str, Any] = {"port": port.container_port}
     if health.grpc_service:
         action["service"] = health.grpc_service
     return {"grpc": action}
