@@ -325,3 +325,23 @@ def test_the_plans_target_and_published_false_win() -> None:
         "      timeout: 2s\n"
         "      retries: 3\n"
     )
+
+
+def test_an_anchored_healthcheck_is_copied_without_its_anchor() -> None:
+    compose = (
+        "services:\n"
+        "  other:\n"
+        "    healthcheck: &hc\n"
+        '      test: ["CMD", "true"]\n'
+        "      interval: 5s\n"
+        "  web:\n"
+        '    ports: ["8088:80"]\n'
+        "    healthcheck: *hc\n"
+    )
+    assert _merge_text(compose) == compose.replace(
+        "    healthcheck: *hc\n",
+        "    healthcheck:\n"
+        '      test: ["CMD-SHELL", "curl -fsS http://localhost:80/health || exit 1"]\n'
+        "      interval: 5s\n"
+        "      timeout: 2s\n",
+    )

@@ -2,9 +2,10 @@
 plan describes.
 
 For each service of the file the plan has: the `ports` entries of each planned port get the
-plan's published number and an address that agrees with its exposure, and keep their
-container port, protocol, interpolation (`${WEB_PORT:-8088}:80`) and quoting; entries the
-plan does not describe are left alone. Internal ports are exposed on their container port.
+plan's published number, the plan's `target` when it states one (else they keep their
+container port) and an address that agrees with its exposure, and keep their protocol,
+interpolation (`${WEB_PORT:-8088}:80`) and quoting; entries the plan does not describe are
+left alone. Unpublished and internal ports are exposed on their container port.
 A declared health check calls the container port; without one, the file's healthcheck is
 kept. Networks the plan names are added. Comments, order and every other key stay.
 """
@@ -135,8 +136,8 @@ def _merge_service(node: CommentedMap, service: Service) -> list[str]:
     trailing = detach_trailing(node)
     if node.get("network_mode") is not None:
         # Another network namespace (the host's, another container's): compose ignores
-        # `ports` there and refuses `networks`; the program's port is the plan's number.
-        targets = {port.name: port.number for port in service.ports}
+        # `ports` there and refuses `networks`; the program listens on the plan's port.
+        targets = {port.name: port.container_port for port in service.ports}
     else:
         targets = _merge_ports(node, service)
         _merge_expose(node, service, targets)
@@ -159,9 +160,17 @@ def _own_seq(node: CommentedMap, key: str) -> CommentedSeq:
     if isinstance(value, CommentedSeq) and value.anchor.value is None:
         return value
     inherited = node.get(key)
-    seq = CommentedSeq(copy.deepcopy(list(inherited)) if isinstance(inherited, list) else ())
+    seq = _copy(inherited) if isinstance(inherited, CommentedSeq) else CommentedSeq()
     node[key] = seq
     return seq
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a node others share, without its anchor (that stays with theirs)."""
+    found = copy.deepcopy(value)
+    found.anchor.value = None
+    found.anchor.always_dump = False
+    return found
 
 
 # --- ports ------------------------------------------------------------------------------
@@ -453,7 +462,7 @@ def _merge_healthcheck(node: CommentedMap, service: Service, targets: dict[str, 
     created = not isinstance(inherited, CommentedMap)
     current = _own(node, "healthcheck")
     if not isinstance(current, CommentedMap) or current.anchor.value is not None:
-        current = CommentedMap() if created else copy.deepcopy(inherited)
+        current = CommentedMap() if created else _copy(inherited)
         node["healthcheck"] = current
     if not _calls(current.get("test"), test):
         current["test"] = _flow(test)
