@@ -341,6 +341,25 @@ def test_cli_writes_a_file_and_refuses_to_overwrite_it(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["portplan.yaml"]
 
 
+def test_cli_counts_one_of_each_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One file, one service, one port, one conflict: no "1 services"."""
+    files = {
+        "compose.yaml": "services:\n  web: {ports: ['8080:80']}\n",
+        "README.md": "| Service | Port |\n|---|---|\n| web | 8081 |\n",
+    }
+    _tree(tmp_path / "src", files)
+    out = tmp_path / "portplan.yaml"
+    assert main(["import", str(tmp_path / "src"), "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}: 1 service, 1 port, 1 conflict\n"
+    assert out.read_text().splitlines()[1].startswith("# from 2 files. ")
+    (tmp_path / "src" / "README.md").unlink()
+    assert main(["import", str(tmp_path / "src"), "-o", str(out), "--force"]) == 0
+    assert capsys.readouterr().out == f"wrote {out}: 1 service, 1 port, 0 conflicts\n"
+    assert out.read_text().splitlines()[1].startswith("# from 1 file. ")
+
+
 def test_cli_reports_unreadable_files_and_goes_on(
     trees: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -712,9 +731,9 @@ def test_a_compose_project_is_named_by_its_name_key(tmp_path: Path) -> None:
     text = import_paths([_tree(tmp_path, files)]).text
     assert sorted(_ports(text)) == ["auth-app", "payments-app", "x-db", "y-db"]
     assert (
-        f"    # note: app of the compose project in {tmp_path}/billing "
-        f"({tmp_path}/billing/compose.yaml:3); the compose projects auth have their own app"
-        in text.splitlines()
+        f"    # note: this is the app of the compose project in {tmp_path}/billing "
+        f"({tmp_path}/billing/compose.yaml:3); the compose project auth has its own app: "
+        "auth-app" in text.splitlines()
     )
     (tmp_path / "portplan.yaml").write_text(text)
     found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings

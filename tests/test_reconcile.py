@@ -57,6 +57,14 @@ def test_cli_reconcile(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.endswith("3 files, 4 services: 3 errors, 0 warnings\n")
 
 
+def test_cli_summary_counts_one_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "compose.yaml").write_text("services:\n  web: {ports: ['8080:80']}\n")
+    assert main(["reconcile", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "1 file, 1 service: 0 errors, 0 warnings\n"
+
+
 def test_cli_help() -> None:
     assert main(["reconcile", "--help"]) == 0
 

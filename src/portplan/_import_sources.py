@@ -96,14 +96,25 @@ def _by_project(prepared: Prepared) -> None:
             prepared.results[index] = renamed(result, names)
     for key, found in shared.items():
         for home, name in found.items():
-            others = _and(sorted(named[h] for h in found if h != home))
             where = first.get((home, key))
             at = f" ({where})" if where else ""
+            others = sorted((named[h], f"{named[h]}-{found[h]}") for h in found if h != home)
             prepared.note(
                 f"{named[home]}-{name}",
-                f"note: {name} of the compose project in {_shown_dir(home)}{at}; the compose "
-                f"projects {others} have their own {name}",
+                f"note: this is the {name} of the compose project in {_shown_dir(home)}{at}; "
+                + _their_own(name, others),
             )
+
+
+def _their_own(name: str, others: list[tuple[str, str]]) -> str:
+    """Who else defines `name`: `the compose project auth has its own app: auth-app`, or
+    `the compose projects auth and search each have their own app: auth-app and search-app`."""
+    if len(others) == 1:
+        project, service = others[0]
+        return f"the compose project {project} has its own {name}: {service}"
+    projects = _and([project for project, _ in others])
+    services = _and([service for _, service in others])
+    return f"the compose projects {projects} each have their own {name}: {services}"
 
 
 def _and(words: list[str]) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from portplan._import_plan import Plan, PlanHealth, PlanPort, PlanReservation, PlanService
+from portplan.report import plural
 
 # A ':' inside a word is plain text (`postgres:16`); one at its end would make a key.
 _PLAIN: Final = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@:-]*(?<!:)(?: [A-Za-z0-9_./()-]+)*")
@@ -44,7 +45,7 @@ def _document(plan: Plan) -> Iterator[str]:
 
 def _header(plan: Plan) -> Iterator[str]:
     yield f"# Imported by: {plan.command}"
-    yield f"# from {plan.files} file{'' if plan.files == 1 else 's'}. {HOW}"
+    yield f"# from {plural(plan.files, 'file')}. {HOW}"
     for skipped in plan.skipped:
         yield f"# not read: {_one_line(skipped)}"
     for note in plan.notes:

@@ -31,6 +31,7 @@ from portplan._import_sources import prepare
 from portplan._import_yaml import render
 from portplan.errors import PortplanError
 from portplan.reconcile import build_view
+from portplan.report import plural
 from portplan.sources.base import SourceError, SourceResult
 
 
@@ -63,7 +64,8 @@ class Imported:
         return self.plan.conflicts()
 
     def summary(self) -> str:
-        return f"{self.services} services, {self.ports} ports, {self.conflicts} conflicts"
+        counts = ((self.services, "service"), (self.ports, "port"), (self.conflicts, "conflict"))
+        return ", ".join(plural(count, word) for count, word in counts)
 
 
 def command_line(paths: Sequence[str | os.PathLike[str]]) -> str:

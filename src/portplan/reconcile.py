@@ -19,7 +19,7 @@ from portplan._reconcile_names import Names, build_names
 from portplan._reconcile_projects import as_planned
 from portplan.findings import Finding, Level, sorted_findings
 from portplan.model import Location, Topology, normalize_name
-from portplan.report import Report, RuleInfo
+from portplan.report import Report, RuleInfo, plural
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -343,7 +343,7 @@ class ReconcileResult:
 
         files = len({r.file for r in self.results})
         services = self.services
-        subject = f"{_plural(files, 'file')}, {_plural(services, 'service')}"
+        subject = f"{plural(files, 'file')}, {plural(services, 'service')}"
         if self.topology is not None:
             subject += f" against {self.topology.source}"
         return Report(
@@ -369,7 +369,3 @@ def reconcile_paths(
     view = build_view(results, topology)
     services = len({port.key for port in view.ports})
     return ReconcileResult(results, topology, _run(view), services)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -447,6 +447,19 @@ CASES = [
         """,
         [],
     ),
+    # Only the host side is another product's port: a container listening on 3000 behind
+    # host port 8080 is not Grafana's 3000 on the host; host port 3000 is, whatever its
+    # container port.
+    (
+        "PP110",
+        """
+        services:
+          web: {ports: {http: {port: 8080, target: 3000}}}
+          dash: {ports: {http: {port: 3000, target: 8080}}}
+          k: {ports: {http: {port: 3000, published: false}}}
+        """,
+        [(4, 31, "dash.http is 3000, the well-known port of Grafana")],
+    ),
 ]
 
 

@@ -54,13 +54,14 @@ class Report:
 
     def headline(self) -> str:
         counts = self.counts
-        parts = [_plural(counts[Level.ERROR], "error"), _plural(counts[Level.WARNING], "warning")]
+        parts = [plural(counts[Level.ERROR], "error"), plural(counts[Level.WARNING], "warning")]
         if counts[Level.INFO]:
-            parts.append(_plural(counts[Level.INFO], "info"))
+            parts.append(plural(counts[Level.INFO], "info"))
         return f"{self.subject}: {', '.join(parts)}"
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """`count` and `word`, in the plural unless `count` is 1: "1 service", "0 ports"."""
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
