@@ -1211,3 +1211,27 @@ def test_compose_block_image_and_app_protocol_names() -> None:
         ("api", 9090, "metrics"),
         ("db", 5432, None),
     ]
+
+
+def test_compose_block_ports_without_a_host_port_are_random_host_ports() -> None:
+    """As in a compose file (`portplan.sources.compose`): `"80"`, `":81"`, `"0:83"` and long
+    syntax without `published` are published on a random host port of all interfaces
+    (public, no host number), `"127.0.0.1::82"` on one of loopback (local); `expose` stays
+    unpublished and internal."""
+    text = (
+        "```yaml\nservices:\n  web:\n"
+        "    ports: ['80', ':81', '127.0.0.1::82', '0:83', {target: 84}, '8080:86']\n"
+        "    expose: ['85']\n```\n"
+    )
+    assert [
+        (p.number, p.published, p.random_host, p.target, p.address, p.exposure, p.location.column)
+        for p in parse(text).ports
+    ] == [
+        (80, False, True, 80, None, PUBLIC, 14),
+        (81, False, True, 81, None, PUBLIC, 21),
+        (82, False, True, 82, "127.0.0.1", LOCAL, 38),
+        (83, False, True, 83, None, PUBLIC, 44),  # at the 0 it publishes on
+        (84, False, True, 84, None, PUBLIC, 60),
+        (8080, True, False, 86, None, PUBLIC, 66),
+        (85, False, False, 85, None, INTERNAL, 15),
+    ]

@@ -4,7 +4,10 @@ A block may be a whole file (`services:`), a fragment of service keys (`audit-tr
 `ports:`/`networks:` under it), an un-indented fragment whose keys follow a bare service
 key, or `ports:` alone under a heading that names the service. A block that is not one
 YAML document is read one top-level chunk at a time, and chunks that are not YAML are left
-to the line readers. Ports are read as compose reads them (portplan.compose.ports).
+to the line readers. Ports are read as compose reads them (portplan.compose.ports) and
+observed as a compose file's are (`portplan.sources.compose.mapped_port`): `"80"`, `":80"`,
+`"0:80"` and long syntax without `published` are published on a random host port (public
+on all interfaces, no host number); `expose` is unpublished and internal.
 """
 
 from __future__ import annotations
@@ -22,12 +25,8 @@ from portplan.sources._md_blocks import Fence
 from portplan.sources._md_context import Collector
 from portplan.sources._md_env import Assignment, record
 from portplan.sources._md_text import app_protocol_name
-from portplan.sources.base import (
-    PortObservation,
-    ServiceObservation,
-    SourceError,
-    published_exposure,
-)
+from portplan.sources.base import PortObservation, ServiceObservation, SourceError
+from portplan.sources.compose import mapped_port
 from portplan.yamlload import Mark, YMap, YSeq
 
 SOURCE = "markdown-code"
@@ -207,25 +206,20 @@ def _ports(block: _Block, service: _Service, entry: _Entry) -> None:
 def _port(
     block: _Block, service: _Service, item: Any, mark: Mark, config: PortConfig, ports: bool
 ) -> None:
+    """A `ports` entry as a compose file's (`sources.compose.mapped_port`: no host port is a
+    random one); an `expose` entry unpublished and internal."""
     shift = number_offset(item) if isinstance(item, str) and "$" not in item else 0
     if isinstance(item, YMap):
         mark = item.value_marks.get("published", item.value_marks.get("target", mark))
     location = block.at(service, mark, shift)
-    name = config.name or app_protocol_name(config.app_protocol)
-    if config.published is None or not ports:
-        observation = PortObservation(
-            service.name, config.target, location, SOURCE, port_name=name,
-            protocol=config.protocol, published=False, target=config.target,
-            exposure=Exposure.INTERNAL,
-        )  # fmt: skip
-        block.ctx.port(observation)
+    if ports:
+        block.ctx.port(mapped_port(service.name, config, location, source=SOURCE))
         return
-    first, _, last = config.published.partition("-")
     observation = PortObservation(
-        service.name, int(first), location, SOURCE, port_name=name, protocol=config.protocol,
-        address=config.host_ip, published=True, target=config.target,
-        exposure=published_exposure(config.host_ip),
-        range_end=int(last) if last and int(last) != int(first) else None,
+        service.name, config.target, location, SOURCE,
+        port_name=config.name or app_protocol_name(config.app_protocol),
+        protocol=config.protocol, published=False, target=config.target,
+        exposure=Exposure.INTERNAL,
     )  # fmt: skip
     block.ctx.port(observation)
 

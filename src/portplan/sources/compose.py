@@ -186,7 +186,7 @@ def _ports(service: Service, project: Project) -> None:
             key = (config.host_ip, config.published, config.target, config.protocol)
             if seen.setdefault(key, location.file) != location.file:
                 continue  # the same entry in a later file of the project
-            port = _port(service.name, config, location, host_mode)
+            port = mapped_port(service.name, config, location, host_network=host_mode)
             project.result.ports.append(port)
 
 
@@ -202,21 +202,33 @@ def _port_location(entry: Entry, project: Project, host_mode: bool) -> Location:
     return project.at(entry.location, raw, offset)
 
 
-def _port(service: str, config: PortConfig, location: Location, host: bool) -> PortObservation:
+def mapped_port(
+    service: str,
+    config: PortConfig,
+    location: Location,
+    *,
+    source: str = KIND,
+    host_network: bool = False,
+) -> PortObservation:
+    """The observation of a `ports` entry (`portplan.compose.parse_ports`), for compose
+    files and the compose blocks of documents alike: published on its host port, or on a
+    random one when it names none (`random_host_port`); with `host_network`, compose
+    discards the mapping and the container's port is the host's."""
     name = config.name or app_protocol_name(config.app_protocol)
     common: dict[str, Any] = {"port_name": name, "protocol": config.protocol}
-    if host:  # compose discards the mapping: the container's port is the host's
+    if host_network:
         return PortObservation(
-            service, config.target, location, KIND, published=True, target=config.target, **common
-        )
+            service, config.target, location, source, published=True, target=config.target,
+            **common,
+        )  # fmt: skip
     if config.published is None or published_range(config) == (0, 0):  # 0: any free port
-        return random_host_port(service, config.target, location, config.host_ip, **common)
+        return random_host_port(service, config.target, location, config.host_ip, source, **common)
     start, end = published_range(config) or (0, 0)
     return PortObservation(
         service,
         start,
         location,
-        KIND,
+        source,
         address=config.host_ip,
         published=True,
         target=config.target,
@@ -227,7 +239,12 @@ def _port(service: str, config: PortConfig, location: Location, host: bool) -> P
 
 
 def random_host_port(
-    service: str, target: int, location: Location, address: str | None, **common: Any
+    service: str,
+    target: int,
+    location: Location,
+    address: str | None,
+    source: str = KIND,
+    **common: Any,
 ) -> PortObservation:
     """A container port compose publishes on a random host port (`"80"`, `":80"`,
     `"127.0.0.1::80"`, `"0:80"`, long syntax without `published`): reachable from the host
@@ -236,7 +253,7 @@ def random_host_port(
         service,
         target,
         location,
-        KIND,
+        source,
         address=address,
         published=False,
         target=target,
