@@ -312,3 +312,61 @@ def test_help_and_docs(name: str, capsys: Capture) -> None:
     assert capsys.readouterr().out.startswith(f"Usage: portplan {name}")
     docs = (Path(__file__).parents[2] / "docs" / "live.md").read_text()
     assert f"## `portplan {name}" in docs
+
+
+def test_status_text_of_container_ports(
+    tmp_path: Path, holder: Child, http_server: HttpServer, capsys: Capture
+) -> None:
+    path = tmp_path / "portplan.yaml"
+    path.write_text(
+        "services:\n"
+        "  web:\n"
+        "    ports:\n"
+        f"      http: {{port: {http_server.port}, target: 80, health: /ok}}\n"
+        "  db:\n"
+        "    ports:\n"
+        f"      postgresql: {{port: {holder.port}, published: false, health: {{tcp: true}}}}\n"
+        f"      admin: {{port: {holder.port + 1}, published: false}}\n"
+    )
+    assert main(["status", "-f", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = [_split(line) for line in lines[:4]]
+    name = process_info(os.getpid()).name  # type: ignore[union-attr]
+    assert [row[:6] for row in table[1:]] == [
+        ["web.http", "tcp", f"{http_server.port}->80", "up", str(os.getpid()), name],
+        ["db.postgresql", "tcp", str(holder.port), "unpublished", "-", "-"],
+        ["db.admin", "tcp", str(holder.port + 1), "unpublished", "-", "-"],
+    ]
+    assert table[1][7] == "200"
+    assert table[2][6:] == ["-", "not run: container network only"]
+    assert table[3][6:] == ["-", "-"]
+    assert lines[4:] == [
+        "",
+        "3 ports on host default: 1 up, 0 down, 0 squatted, 0 unexpected, 2 unpublished; "
+        "0 errors, 0 warnings",
+    ]
+
+
+def test_an_unpublished_port_owns_no_host_listener(
+    tmp_path: Path, holder: Child, capsys: Capture
+) -> None:
+    (tmp_path / "portplan.yaml").write_text(
+        "services:\n"
+        "  gateway:\n"
+        f"    ports: {{http: {holder.port + 1}}}\n"
+        "  db:\n"
+        f"    ports: {{postgresql: {{port: {holder.port}, published: false}}}}\n"
+    )
+    main(["ports"])
+    rows = [_split(li, 9) for li in capsys.readouterr().out.splitlines()]
+    assert rows[0][:4] == ["PROTO", "ADDRESS", "PORT", "SERVICE"]
+    assert [row[3] for row in rows if row[2] == str(holder.port)] == ["-"]
+    main(["ports", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    [record] = [li for li in document["listeners"] if li["port"] == holder.port]
+    assert (record["service"], record["port_name"]) == (None, None)
+    assert main(["who", str(holder.port)]) == 0
+    rows = [_split(li) for li in capsys.readouterr().out.splitlines()]
+    assert rows[1][:5] == [str(holder.port), "tcp", "127.0.0.1", "-", str(holder.pid)]
+    assert main(["who", "--json", str(holder.port)]) == 0
+    assert json.loads(capsys.readouterr().out)["ports"][0]["declared"] == []

@@ -63,6 +63,18 @@ def test_declared_index() -> None:
     assert [d.label for d in index.on(8053)] == ["web.dns"]
 
 
+def test_declared_index_holds_host_numbers_of_published_ports() -> None:
+    web = Service("web", ports=(Port("http", 8088, target=80), Port("debug", 5678, target=8088)))
+    db = Service("db", ports=(Port("postgresql", 5432, published=False),))
+    index = DeclaredIndex(Topology("t", services={"web": web, "db": db}))
+    assert index.of(_listener(8088)).label == "web.http"  # type: ignore[union-attr]
+    assert index.of(_listener(80)) is None  # the container side is no host port
+    assert index.of(_listener(5432)) is None and index.on(5432) == []
+    assert [d.label for d in index.on(8088)] == ["web.http"]
+    only_unpublished = DeclaredIndex(Topology("t", services={"db": db}))
+    assert not only_unpublished  # no SERVICE column: no port of the registry is a host port
+
+
 def test_group_addresses_per_owner_and_port() -> None:
     rows = [
         _listener(80, "0.0.0.0"),

@@ -232,6 +232,7 @@ def test_summary_and_json_shape(holder: Child) -> None:
         "down": 1,
         "squatted": 0,
         "unexpected": 0,
+        "unpublished": 0,
         "healthy": 0,
         "unhealthy": 0,
         "errors": 1,
@@ -288,3 +289,78 @@ def test_describe_owners(holder: Child) -> None:
     assert describe(listener._replace(process=None, access=listener.access.DENIED)) == (
         "a process that cannot be inspected (permission denied)"
     )
+
+
+# ---------------------------------------------------------------------------
+# Container ports: `published: false` and `target`
+
+
+def test_an_unpublished_port_is_not_looked_for_on_the_host(
+    holder: Child, http_server: HttpServer
+) -> None:
+    # the holder listens on the host on db's number, the server would fail db's check:
+    # neither concerns a port bound on its container network only
+    ports = (
+        _port("postgresql", holder.port, 3, published=False),
+        _port("http", http_server.port, 4, published=False, health=_health("/fail")),
+        _port("admin", free_port(), 5, published=False, target=9000),
+    )
+    report = check_status(_topology(Service("db", ports=ports)))
+    assert _rows(report) == [
+        ("db.postgresql", "unpublished"),
+        ("db.http", "unpublished"),
+        ("db.admin", "unpublished"),
+    ]
+    assert [(row.listeners, row.holder, row.probe) for row in report.ports] == [
+        ((), None, None)
+    ] * 3
+    assert report.findings == () and not report.failed
+    assert report.headline() == (
+        "3 ports on host default: 0 up, 0 down, 0 squatted, 0 unexpected, 3 unpublished; "
+        "0 errors, 0 warnings"
+    )
+    assert report.summary()["unpublished"] == 3
+    row = report.as_dict()["ports"][2]
+    assert (row["port"], row["target"], row["published"], row["state"]) == (
+        report.ports[2].port,
+        9000,
+        False,
+        "unpublished",
+    )
+
+
+def test_a_listener_on_an_unpublished_ports_number_in_a_range_is_unexpected(
+    holder: Child,
+) -> None:
+    span = PortRange(holder.port, holder.port)
+    policy = RangePolicy("db", span, category="db", location=Location(FILE, 2, 3))
+    db = Service("db", category="db", ports=(_port("postgresql", holder.port, 3, published=False),))
+    report = check_status(_topology(db, ranges=(policy,)))
+    assert _rows(report) == [("db.postgresql", "unpublished"), (f"tcp/{holder.port}", "unexpected")]
+    owner = describe(report.ports[1].listeners[0])
+    assert _findings(report) == [
+        (
+            "PP503",
+            2,
+            f"tcp 127.0.0.1:{holder.port} is inside range db ({span}) but no service "
+            f"declares it; held by {owner}",
+        )
+    ]
+    # out of every managed range, the same listener is nobody's business
+    assert _rows(check_status(_topology(db))) == [("db.postgresql", "unpublished")]
+
+
+def test_a_published_port_is_held_and_probed_on_its_host_number(http_server: HttpServer) -> None:
+    mapped = _port("http", http_server.port, 3, target=80, health=_health("/ok"))
+    report = check_status(_topology(Service("web", ports=(mapped,))))
+    assert _rows(report) == [("web.http", "up")]
+    probe = report.ports[0].probe
+    assert probe is not None and probe.healthy and probe.detail == "200"
+    assert report.as_dict()["ports"][0]["target"] == 80
+    # the container side listening on the host does not make the host port up
+    host = free_port()
+    inverse = _port("http", host, 3, target=http_server.port, health=_health("/ok"))
+    report = check_status(_topology(Service("web", ports=(inverse,))))
+    assert _rows(report) == [("web.http", "down")]
+    assert report.ports[0].probe is None
+    assert _findings(report) == [("PP501", 3, f"web.http (tcp {host}) is down: nothing listens")]

@@ -104,12 +104,17 @@ class Declared(Record):
 
 
 class DeclaredIndex:
-    """The registry's ports on this machine, looked up by port number or by listener."""
+    """The registry's host ports on this machine, looked up by port number or by listener.
+
+    Only published ports are indexed, by their host number: an unpublished port
+    (`published: false`) listens on its container network, never holds a host socket."""
 
     def __init__(self, topology: Topology | None, host: str | None = None) -> None:
         self._by_port: dict[int, list[Declared]] = {}
         for service in _local_services(topology, host):
             for port in service.ports:
+                if not port.published:
+                    continue
                 declared = Declared(
                     service.name, port.name, port.protocol, port.number, port.address
                 )

@@ -284,16 +284,22 @@ def _status_row(row: PortStatus) -> list[str]:
     if owner is not None:
         pid = str(owner.pid) if owner.pid else NOTHING
         name = owner.name or _NO_PROCESS.get(owner.access, "?")
-    return [row.label, row.protocol, str(row.port), row.state.value, pid, name, *_health_cells(row)]
+    number = str(row.port) if row.target in (None, row.port) else f"{row.port}->{row.target}"
+    return [row.label, row.protocol, number, row.state.value, pid, name, *_health_cells(row)]
 
 
 def _health_cells(row: PortStatus) -> list[str]:
     result = row.probe
     if result is None:
-        return [NOTHING, NOTHING]
+        # an unpublished port's check would run on its container network, not from here
+        unreachable = row.health is not None and row.state.value == "unpublished"
+        return [NOTHING, _CONTAINER_ONLY if unreachable else NOTHING]
     latency = NOTHING if result.latency_ms is None else f"{result.latency_ms:.1f} ms"
     detail = result.detail if result.healthy else f"unhealthy: {result.detail}"
     return [latency, detail]
+
+
+_CONTAINER_ONLY = "not run: container network only"
 
 
 def finding_line(finding: Finding) -> str:

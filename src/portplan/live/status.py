@@ -49,6 +49,7 @@ class State(StrEnum):
     DOWN = "down"  # nothing listens
     SQUATTED = "squatted"  # another service's process holds it
     UNEXPECTED = "unexpected"  # a listener in a managed range that no service declares
+    UNPUBLISHED = "unpublished"  # `published: false`: on its container network, not the host
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +58,11 @@ class PortStatus:
 
     state: State
     protocol: str
-    port: int
+    port: int  # the host port (published), else the port on its container network
     service: str | None = None
     port_name: str | None = None
     address: str | None = None  # declared bind address
+    target: int | None = None  # the port inside its container, when it differs
     listeners: tuple[Listener, ...] = ()
     holder: str | None = None  # the service whose process holds it, when told by name
     health: Health | None = None  # the declared check
@@ -86,6 +88,8 @@ class PortStatus:
             "protocol": self.protocol,
             "port": self.port,
             "address": self.address,
+            "target": self.target,
+            "published": self.state is not State.UNPUBLISHED,
             "state": self.state.value,
             "holder": self.holder,
             "range": self.range_name,
@@ -128,10 +132,15 @@ class StatusReport:
         }
 
     def headline(self) -> str:
-        """'5 ports on host default: 2 up, 1 down, ...; 1 error, 0 warnings'."""
+        """'5 ports on host default: 2 up, 1 down, ...; 1 error, 0 warnings'.
+
+        Unpublished ports are counted only when there are some: they are a fact of the
+        plan, not of this machine."""
         summary = {state.value: 0 for state in State}
         for row in self.ports:
             summary[row.state.value] += 1
+        if not summary[State.UNPUBLISHED.value]:
+            del summary[State.UNPUBLISHED.value]
         states = ", ".join(f"{n} {name}" for name, n in summary.items())
         counts = count_by_level(self.findings)
         levels = (
@@ -205,7 +214,9 @@ def watch(
 def _read_listeners(services: Sequence[Service]) -> list[Listener]:
     from portplan.live.sockets import listeners
 
-    protocols = {"tcp"} | {p.protocol for s in services for p in s.ports if p.protocol == "udp"}
+    protocols = {"tcp"} | {
+        p.protocol for s in services for p in _published(s) if p.protocol == "udp"
+    }
     return listeners(sorted(protocols))
 
 
@@ -217,8 +228,14 @@ def _expected(service: Service) -> bool:
     return service.status is Status.ACTIVE
 
 
+def _published(service: Service) -> Iterator[Port]:
+    """The ports a service binds on the host (`published: false` ports are not)."""
+    return (port for port in service.ports if port.published)
+
+
 def declared_rows(services: Sequence[Service], listeners: Sequence[Listener]) -> list[PortStatus]:
-    """One row per port of every active service: up, down or squatted."""
+    """One row per port of every active service: up, down or squatted on its host port,
+    or unpublished (not bound on the host: no host listener is looked for)."""
     index = _index(listeners)
     owners = _Owners(services)
     rows = []
@@ -226,8 +243,12 @@ def declared_rows(services: Sequence[Service], listeners: Sequence[Listener]) ->
         if not _expected(service):
             continue
         for port in service.ports:
+            if not port.published:
+                rows.append(_row(service, port, State.UNPUBLISHED))
+                continue
             held = [li for li in index.get((port.protocol, port.number), ()) if _meets(port, li)]
-            rows.append(_declared_row(service, port, held, owners))
+            state, holder = _holding(service, held, owners)
+            rows.append(_row(service, port, state, held, holder))
     return rows
 
 
@@ -242,10 +263,13 @@ def _meets(port: Port, listener: Listener) -> bool:
     return addresses_overlap(port.address, listener.address)
 
 
-def _declared_row(
-    service: Service, port: Port, held: list[Listener], owners: _Owners
+def _row(
+    service: Service,
+    port: Port,
+    state: State,
+    held: Sequence[Listener] = (),
+    holder: str | None = None,
 ) -> PortStatus:
-    state, holder = _holding(service, held, owners)
     return PortStatus(
         state=state,
         protocol=port.protocol,
@@ -253,6 +277,7 @@ def _declared_row(
         service=service.name,
         port_name=port.name,
         address=port.address,
+        target=port.target,
         listeners=tuple(held),
         holder=holder,
         health=port.health,
@@ -309,11 +334,12 @@ def _tokens(service: Service) -> set[str]:
 def unexpected_rows(
     topology: Topology, host: str, services: Sequence[Service], listeners: Sequence[Listener]
 ) -> list[PortStatus]:
-    """Listeners inside a managed range (a range policy or a reservation) nobody declares."""
+    """Listeners inside a managed range (a range policy or a reservation) on a host port no
+    service declares: an unpublished port claims no host port."""
     managed = _managed_ranges(topology, host)
     if not managed:
         return []
-    declared = {(p.protocol, p.number) for s in services for p in s.ports}
+    declared = {(p.protocol, p.number) for s in services for p in _published(s)}
     rows = []
     for (protocol, number), held in _index(listeners).items():
         where = _range_of(number, managed)
