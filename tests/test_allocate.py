@@ -184,3 +184,128 @@ def test_ls_json(plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
         ("core", "engine", "8002 (http)"),
         ("ai", "ml", "-"),
     ]
+
+
+# ---------------------------------------------------------------------------
+# Container ports: a host port is taken by published ports only; a service's own
+# container side is its own
+
+
+CONTAINERS = textwrap.dedent(
+    """\
+    ranges:
+      core: {ports: 8000-8009, category: core}
+    services:
+      web:
+        category: core
+        ports:
+          http: {port: 8000, target: 8003}     # 8003 inside web's container
+      db:
+        category: core
+        ports:
+          postgresql: {port: 8001, published: false}
+          admin: {port: 8002, target: 8004, published: false}
+    """
+)
+
+
+@pytest.fixture
+def containers(tmp_path: Path) -> Path:
+    path = tmp_path / "portplan.yaml"
+    path.write_text(CONTAINERS)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("service", "expected"),
+    [
+        ("web", 8001),  # db's 8001 and 8002 are on db's container network, not the host
+        ("db", 8003),  # db's own 8001, 8002 (and 8004 inside) are not offered to db
+        ("new", 8001),
+    ],
+)
+def test_allocation_counts_host_ports_and_the_services_own_container_ports(
+    service: str, expected: int
+) -> None:
+    topology = loader.load_text(CONTAINERS)
+    assert allocate.choose(topology, service, "metrics", range_name="core").port == expected
+
+
+def test_a_services_own_target_is_not_offered_to_it() -> None:
+    topology = loader.load_text(CONTAINERS.replace("8000, target: 8003", "8000, target: 8001"))
+    assert allocate.choose(topology, "web", "metrics").port == 8002
+    assert allocate.choose(topology, "new", "metrics", range_name="core").port == 8001
+    assert allocate.taken(topology, {"default"}, "tcp") == {8000}
+    web = topology.services["web"]
+    assert allocate.taken(topology, {"default"}, "tcp", web) == {8000, 8001}
+    assert allocate.taken(topology, {"default"}, "udp", web) == set()
+
+
+def test_free_counts_published_ports_only(
+    containers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["free", "-f", str(containers)]) == 0
+    assert capsys.readouterr().out == (
+        "RANGE  PORTS      USED  FREE  FREE PORTS\n"
+        "-----  ---------  ----  ----  ----------\n"
+        "core   8000-8009  1     9     8001-8009\n"
+    )
+
+
+def test_cli_allocate_past_the_services_own_ports(
+    containers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["allocate", "db", "metrics", "-f", str(containers), "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"{containers}: db.metrics = 8003/tcp (range core 8000-8009)\n"
+    assert added_lines(CONTAINERS, containers.read_text()) == ["      metrics: 8003"]
+
+
+def test_ls_shows_targets_and_unpublished_ports(
+    containers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    path = containers
+    path.write_text(CONTAINERS + "  dns: {category: core, ports: {dns: 5353/udp}}\n")
+    assert main(["ls", "-f", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "core:",
+        "SERVICE  PORTS" + " " * 64 + "STATUS  EXPOSURE  PURPOSE  PHASE",
+        "-------  " + "-" * 67 + "  ------  --------  -------  -----",
+        "dns      5353/udp (dns)" + " " * 55 + "active  internal",
+        "web      8000->8003 (http)" + " " * 52 + "active  internal",
+        "db       8001 (postgresql, not published), 8002->8004 (admin, not published)  "
+        "active  internal",
+    ]
+    assert main(["ls", "-f", str(path), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["services"]
+    assert [(r["service"], r["port_list"]) for r in rows] == [
+        (
+            "dns",
+            [{"name": "dns", "port": 5353, "target": None, "protocol": "udp", "published": True}],
+        ),
+        (
+            "web",
+            [{"name": "http", "port": 8000, "target": 8003, "protocol": "tcp", "published": True}],
+        ),
+        (
+            "db",
+            [
+                {
+                    "name": "postgresql",
+                    "port": 8001,
+                    "target": None,
+                    "protocol": "tcp",
+                    "published": False,
+                },
+                {
+                    "name": "admin",
+                    "port": 8002,
+                    "target": 8004,
+                    "protocol": "tcp",
+                    "published": False,
+                },
+            ],
+        ),
+    ]

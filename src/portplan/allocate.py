@@ -55,7 +55,7 @@ def choose(
         )
     policy = _pick_range(topology, service, service_name, port_name, range_name)
     hosts = {service.host if service else topology.default_host}
-    port = next(free_ports(topology, policy.ports, hosts, protocol, busy), None)
+    port = next(free_ports(topology, policy.ports, hosts, protocol, busy, service), None)
     if port is None:
         raise UsageError(f"range {policy.name} ({policy.ports}) has no free port left")
     return Allocation(
@@ -95,15 +95,28 @@ def _names(ranges: dict[str, RangePolicy]) -> str:
     return ", ".join(sorted(ranges)) or "none declared"
 
 
-def taken(topology: Topology, hosts: set[str], protocol: str) -> set[int]:
-    """Ports assigned on any of `hosts` or reserved there."""
+def taken(
+    topology: Topology, hosts: set[str], protocol: str, service: Service | None = None
+) -> set[int]:
+    """Host ports assigned on any of `hosts` (the numbers of published ports) or reserved
+    there; with `service`, also every number its own ports use on either side.
+
+    Another service's unpublished port is bound on its own container network and takes no
+    host port. A new port of `service` is published on the same number inside its container
+    (`http: 8003`), so it must not meet one of the service's own ports there: a `target`,
+    or the number of one of its unpublished ports.
+    """
     used = {
         p.number
         for s in topology.services.values()
         if s.host in hosts
         for p in s.ports
-        if p.protocol == protocol
+        if p.protocol == protocol and p.published
     }
+    if service is not None:
+        for port in service.ports:
+            if port.protocol == protocol:
+                used.update((port.number, port.container_port))
     for reservation in topology.reserved:
         if reservation.host is None or reservation.host in hosts:
             used.update(reservation.ports)
@@ -116,9 +129,11 @@ def free_ports(
     hosts: set[str],
     protocol: str = "tcp",
     busy: Busy | None = None,
+    service: Service | None = None,
 ) -> Iterator[int]:
-    """Ports of `ports` that are neither assigned nor reserved on `hosts`, nor busy now."""
-    used = taken(topology, hosts, protocol)
+    """Ports of `ports` that are neither assigned nor reserved on `hosts`, nor busy now
+    (nor used by `service`'s own ports, see `taken`)."""
+    used = taken(topology, hosts, protocol, service)
     for port in ports:
         if port not in used and not (busy and busy(port, protocol)):
             yield port

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
-from portplan.model import Service, Topology
+from portplan.model import Port, Service, Topology
+
+NOT_PUBLISHED = "not published"
 
 
 @dataclass(frozen=True)
@@ -18,8 +21,9 @@ class Row:
     purpose: str
     phase: str
     exposure: str
+    port_list: tuple[dict[str, Any], ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "category": self.category,
             "service": self.service,
@@ -29,6 +33,7 @@ class Row:
             "purpose": self.purpose,
             "phase": self.phase,
             "exposure": self.exposure,
+            "port_list": list(self.port_list),
         }
 
 
@@ -50,11 +55,31 @@ def _order(service: Service, first_seen: dict[str, int]) -> tuple[int, int, str]
     return (first_seen[service.category or ""], first, service.name)
 
 
+def port_text(port: Port) -> str:
+    """'8080 (http)', '8088->80 (http)' (host port -> the port inside the container),
+    '5353/udp (dns)', '5432 (postgresql, not published)'."""
+    number = str(port.number)
+    if port.target is not None and port.target != port.number:
+        number += f"->{port.target}"
+    if port.protocol != "tcp":
+        number += f"/{port.protocol}"
+    return f"{number} ({port.name}{'' if port.published else ', ' + NOT_PUBLISHED})"
+
+
+def port_dict(port: Port) -> dict[str, Any]:
+    """A port of the matrix for machines, as the plan states it (`target` null: the same
+    as `port`)."""
+    return {
+        "name": port.name,
+        "port": port.number,
+        "target": port.target,
+        "protocol": port.protocol,
+        "published": port.published,
+    }
+
+
 def _row(service: Service) -> Row:
-    ports = ", ".join(
-        f"{p.number}{'' if p.protocol == 'tcp' else '/' + p.protocol} ({p.name})"
-        for p in service.ports
-    )
+    ports = ", ".join(map(port_text, service.ports))
     return Row(
         category=service.category or "uncategorized",
         service=service.name,
@@ -64,6 +89,7 @@ def _row(service: Service) -> Row:
         purpose=service.purpose or "",
         phase=service.phase or "",
         exposure=service.exposure.value,
+        port_list=tuple(map(port_dict, service.ports)),
     )
 
 
