@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from portplan.findings import Level
+from portplan.importer import import_results
 from portplan.model import Exposure
-from portplan.reconcile import reconcile
+from portplan.reconcile import build_view, reconcile
 from portplan.sources import scan
 from portplan.sources.base import SourceResult
 from portplan.sources.compose import parse_compose, project_groups, read_compose
@@ -812,3 +814,61 @@ def test_an_url_to_a_service_of_the_project_reaches_it() -> None:
     assert [(p.service, p.number, p.variable) for p in result.ports] == [
         ("db", 5432, "DATABASE_URL"),
     ]
+
+
+NAMED_ON_NETWORKS = (
+    "services:\n"
+    "  api:\n"
+    "    environment:\n"
+    "      PAYMENTS_URL: http://pay:8080\n"
+    "      LEDGER_URL: http://books:9000\n"
+    "      DATABASE_URL: postgres://app@pg:5432/app\n"
+    "    links: ['ledger:books', db]\n"
+    "  payments:\n"
+    "    networks:\n"
+    "      default: {aliases: [pay, payments-api]}\n"
+    "      backend:\n"
+    "    ports: ['8080:8080']\n"
+    "  ledger:\n"
+    "    container_name: ${PROJECT:-shop}-ledger\n"
+    "    expose: ['9000']\n"
+    "  db:\n"
+    "    image: postgres:16\n"
+    "    networks: {default: {aliases: [pg]}}\n"
+)
+
+
+def test_names_on_the_networks_are_aliases() -> None:
+    """The names compose gives a service on its networks are its aliases: `aliases` of
+    each network, `container_name` (interpolated) and the alias another service's `links:
+    [svc:alias]` gives it; an URL to one reaches that service, end to end (a URL to `pg`,
+    an alias of the project's db, is db's, not the scheme's postgres)."""
+    result = parse_compose(NAMED_ON_NETWORKS, COMPOSE)
+    assert [(s.service, s.aliases) for s in result.services] == [
+        ("api", ()),
+        ("payments", ("pay", "payments-api")),
+        ("ledger", ("shop-ledger", "books")),
+        ("db", ("pg",)),
+    ]
+    assert dep_rows(result) == [
+        ("api", "pay", "env-url", True, COMPOSE, 4, 21),
+        ("api", "books", "env-url", True, COMPOSE, 5, 19),
+        ("api", "pg", "env-url", True, COMPOSE, 6, 21),
+    ]
+    view = build_view([result], None)
+    assert [
+        (view.show(d.key), view.show(d.target), d.obs.location.line) for d in view.dependencies
+    ] == [
+        ("api", "payments", 4),
+        ("api", "ledger", 5),
+        ("api", "db", 6),
+    ]
+    assert sorted({(view.show(p.key), p.obs.number) for p in view.ports}) == [
+        ("db", 5432),
+        ("ledger", 9000),
+        ("payments", 8080),
+    ]
+    assert reconcile([result]) == []
+    plan = yaml.safe_load(import_results([result], [COMPOSE]).text)["services"]
+    assert plan["api"]["depends_on"] == ["payments", "ledger", "db"]
+    assert [plan[name].get("aliases") for name in plan] == [None, ["pay"], ["books"], None]

@@ -1,9 +1,9 @@
 """A compose project as compose builds it: its files merged, `extends` and `include` followed.
 
-Files are merged in order as the compose specification says: `ports` and `expose` of later
-files are added, `env_file` appended; `environment`, `depends_on`, `networks` and
-`healthcheck` merged key by key, the later file winning; `network_mode` and `image`
-replaced. `!reset` removes what came before, `!override` replaces it.
+Files are merged in order as the compose specification says: `ports`, `expose` and `links`
+of later files are added, `env_file` appended; `environment`, `depends_on`, `networks` and
+`healthcheck` merged key by key, the later file winning; `network_mode`, `image` and
+`container_name` replaced. `!reset` removes what came before, `!override` replaces it.
 
 Each file is read as compose-go reads it: first the `extends` of its services (the base
 service, of the same file or of `extends.file`, merged under the service by the same rules,
@@ -36,9 +36,9 @@ from portplan.sources.base import SourceResult, inside, reason, template_note, u
 from portplan.sources.dotenv import known_names
 from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
 
-LIST_KEYS: Final = ("ports", "expose", "env_file")
+LIST_KEYS: Final = ("ports", "expose", "env_file", "links")
 KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
-SINGLE_KEYS: Final = ("network_mode", "image")
+SINGLE_KEYS: Final = ("network_mode", "image", "container_name")
 _MERGED: Final = frozenset(LIST_KEYS + KEYED_KEYS + SINGLE_KEYS)
 # What each key may hold (the compose specification's schema); anything else is an error.
 _SHAPES: Final[dict[str, tuple[type, ...]]] = {
@@ -51,6 +51,8 @@ _SHAPES: Final[dict[str, tuple[type, ...]]] = {
     "healthcheck": (YMap,),
     "network_mode": (str,),
     "image": (str,),
+    "links": (YSeq,),
+    "container_name": (str,),
 }
 _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}
 _RESET, _OVERRIDE = "!reset", "!override"

@@ -24,6 +24,9 @@ fixed) and exposed as its address says (all interfaces: public). With
 one used on the host. A long-syntax port without `name` is named by its `app_protocol`
 (`http`, `grpc`...). A healthcheck that calls `http://localhost:8080/...` states port 8080
 of its service, and its path and port are the service's health check. `image` is recorded.
+The names compose gives a service on its networks (each network's `aliases`,
+`container_name`, the alias of another service's `links: [svc:alias]`) are its aliases, and
+an URL in an environment naming one reaches that service.
 
 No error quotes the file: each says what is wrong and where (the text may hold a secret).
 """
@@ -64,7 +67,7 @@ from portplan.sources.base import (
     published_exposure,
     reason,
 )
-from portplan.sources.dotenv import Setting, interpret, parse_dotenv_source
+from portplan.sources.dotenv import Setting, interpret, known_names, parse_dotenv_source
 from portplan.yamlload import YMap, YSeq
 
 KIND = "compose"
@@ -102,11 +105,40 @@ def parse_compose(text: str, file: str, environ: Mapping[str, str] | None = None
 
 
 def _observe_all(project: Project) -> None:
+    aliases = _aliases(project)
+    # What an URL in an environment may name: the services, by name or alias.
+    known = project.known() | known_names(a for names in aliases.values() for a in names)
     for service in project.services.values():
-        _observe(service, project)
+        _observe(service, project, aliases[service.name], known)
 
 
-def _observe(service: Service, project: Project) -> None:
+def _aliases(project: Project) -> dict[str, tuple[str, ...]]:
+    """service -> the other names compose gives it on its networks: its `container_name`,
+    its `aliases` on each network, then the alias of another service's `links:
+    [svc:alias]` (interpolated; its own name left out)."""
+    found: dict[str, list[str | None]] = {}
+    for service in project.services.values():
+        own = found[service.name] = [_single(service, "container_name", project)]
+        for entry in service.keyed.get("networks", {}).values():
+            options = entry.value if isinstance(entry.value, Mapping) else {}
+            names = options.get("aliases")
+            for alias in names if isinstance(names, list) else ():
+                own.append(_text(alias, entry, service.name, project))
+    for service in project.services.values():
+        for entry in service.lists.get("links", ()):
+            link = _text(entry.value, entry, service.name, project) or ""
+            target, _, alias = link.partition(":")
+            if alias and target in found:
+                found[target].append(alias)
+    return {
+        name: tuple(dict.fromkeys(a for a in names if a and a != name))
+        for name, names in found.items()
+    }
+
+
+def _observe(
+    service: Service, project: Project, aliases: tuple[str, ...], known: frozenset[str]
+) -> None:
     networks = tuple(service.keyed.get("networks", {}))
     health_path, health_port = _healthcheck(service, project)
     project.result.services.append(
@@ -115,6 +147,7 @@ def _observe(service: Service, project: Project) -> None:
             service.location,
             KIND,
             networks=networks,
+            aliases=aliases,
             health_path=health_path,
             health_port=health_port,
             project=project.files[0],
@@ -126,6 +159,10 @@ def _observe(service: Service, project: Project) -> None:
     for key, reader in _READERS.items():
         if key in service.lists or key in service.keyed:
             reader(service, project)
+    if "environment" in service.keyed:
+        _service_environment(service, project, known)
+    if "env_file" in service.lists:
+        _env_files(service, project, known)
 
 
 def _text(value: Any, entry: Entry, service: str, project: Project) -> str | None:
@@ -324,7 +361,7 @@ def _depends_on(service: Service, project: Project) -> None:
         )
 
 
-def _service_environment(service: Service, project: Project) -> None:
+def _service_environment(service: Service, project: Project, known: frozenset[str]) -> None:
     for name, entry in service.keyed.get("environment", {}).items():
         template = None if entry.value is None else _scalar(entry.value)
         value = _text(entry.value, entry, service.name, project)
@@ -343,12 +380,12 @@ def _service_environment(service: Service, project: Project) -> None:
             name_location=name_at,
             text=project.text(value_at),
             template=template,
-            services=project.known(),
+            services=known,
         )
         interpret(setting, project.result)
 
 
-def _env_files(service: Service, project: Project) -> None:
+def _env_files(service: Service, project: Project, known: frozenset[str]) -> None:
     seen: set[str] = set()
     for entry in service.lists.get("env_file", ()):
         path, required = _env_file_spec(entry.value)
@@ -365,7 +402,6 @@ def _env_files(service: Service, project: Project) -> None:
             if required:
                 project.error(project.at(entry.location, text), f"env_file {text}: {reason(exc)}")
             continue
-        known = project.known()
         project.result.extend(parse_dotenv_source(content, full, service.name, known))
 
 
@@ -413,8 +449,6 @@ _READERS: Final[dict[str, Callable[[Service, Project], None]]] = {
     "ports": _ports,
     "expose": _expose,
     "depends_on": _depends_on,
-    "environment": _service_environment,
-    "env_file": _env_files,
 }
 
 
