@@ -28,7 +28,8 @@ def command(
 ) -> int:
     """Give SERVICE's PORT_NAME (default: http) the lowest free port of its range.
 
-    Free means: not assigned, not reserved and (unless --offline) not listening on this
+    Free means: not the host port of a published port, not reserved, not used by one of
+    SERVICE's own ports inside its container, and (unless --offline) not listening on this
     machine now. The port is written into the topology file keeping comments, key order and
     formatting (atomically); the service or port entry is created when it does not exist.
     """

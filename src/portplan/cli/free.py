@@ -12,7 +12,8 @@ from portplan.cli._options import file_option
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 def command(range_name: str | None, file: str | None, fmt: str) -> int:
-    """Show the free ports of each range (or of RANGE_NAME)."""
+    """Show the free host ports of each range (or of RANGE_NAME): ports with
+    `published: false` take none."""
     from portplan import allocate, listing, loader
 
     topology = loader.load(file)

@@ -58,6 +58,8 @@ def command(
     """Hold every port of the registry against this machine: up (with its owner), down,
     squatted (another service's process holds it), and unexpected listeners inside managed
     ranges; health checks (HTTP, TCP, gRPC) with latency against the declared budgets.
+    Ports with `published: false` are listed as unpublished: no host listener is looked
+    for and their health checks are not run (they answer on their container network).
 
     \b
     Exit codes: 0 all well, 1 something declared is down, squatted, unhealthy or over its
