@@ -761,3 +761,50 @@ def test_another_container_port_is_a_conflict_beside_the_target(tmp_path: Path) 
     assert [(f.rule, f.message) for f in found] == [
         ("PP201", "web: container port is 8080 here but 80 in portplan.yaml:13")
     ]
+
+
+def test_hosts_are_no_aliases_and_external_hosts_no_services(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A host an URL names a service by (`payments.default.svc.cluster.local`,
+    `ledger.backend`) is no alias of it; an external host (a public DNS name) is no service,
+    only a note under the service that depends on it; the host machine is neither."""
+    monkeypatch.chdir(RESOURCES / "markdown")
+    text = import_paths(["external-hosts"]).text
+    external = "depends on external host {}: not a service of this system"
+    assert (
+        text.split("version: 1\n", 1)[1]
+        == f"""
+services:
+  api:
+    # note: {external.format("o1.ingest.sentry.io (external-hosts/compose.yaml:9)")}
+    # note: {external.format("api.stripe.com (external-hosts/compose.yaml:10)")}
+    # note: {external.format("smtp.gmail.com (external-hosts/compose.yaml:11)")}
+    image: acme/api
+    exposure: public
+    ports:
+      port: 8080
+    depends_on:
+      - payments
+      - ledger
+
+  payments:
+    image: acme/payments
+    exposure: public
+    ports:
+      http: 8081
+
+  ledger:
+    image: acme/ledger
+    exposure: internal
+    ports:
+      http:
+        port: 9000
+        published: false
+
+  billing:
+    aliases: [BILLING]
+    ports:
+      http: 7000
+"""
+    )

@@ -142,7 +142,12 @@ def test_depends_on_is_held_only_to_its_own_services(tmp_path: Path) -> None:
             "PP205",
             ["compose.yaml:5", "compose.yaml:3"],
             "app depends on redis by env-url, but not by depends_on",
-        )
+        ),
+        (
+            "PP215",
+            ["compose.yaml:6", "compose.yaml:6"],  # the URL's host, then its port
+            "app depends on external host db.example.com: not a service of this system",
+        ),
     ]  # the database is no service of the project: depends_on cannot name it
 
 

@@ -14,6 +14,8 @@ from portplan._reconcile_names import (
     port_key,
     variable_service,
 )
+from portplan.cli import main
+from portplan.findings import Level
 from portplan.importer import import_paths
 from portplan.loader import load_text
 from portplan.model import Location
@@ -248,11 +250,43 @@ def test_hosts_against_a_plan() -> None:
 HOSTS_TREE = RESOURCES / "markdown" / "external-hosts"
 
 
-def test_hosts_tree_reconciles_and_imports_without_external_services() -> None:
+def test_hosts_tree_reconciles_and_imports_without_external_services(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """compose (api reaching payments by its cluster name, ledger by its compose network,
     Sentry, Stripe and Gmail, a billing service on the host machine) and a README whose
-    diagram draws Stripe and Sentry: nothing to report, and import invents no service."""
-    assert reconcile_paths([HOSTS_TREE]).findings == []
+    diagram draws Stripe and Sentry: what is left out is said once each, at info level
+    (the exit code stays 0), and import invents no service."""
+    readme, compose = HOSTS_TREE / "README.md", HOSTS_TREE / "compose.yaml"
+    found = reconcile_paths([HOSTS_TREE]).findings
+    assert [(f.rule, f.level, [str(at) for at in f.locations], f.message) for f in found] == [
+        (
+            "PP208", Level.INFO, [f"{readme}:11:11"],
+            "Stripe API is named only by a diagram, states no port and matches no service: "
+            "left out",
+        ),
+        (
+            "PP208", Level.INFO, [f"{readme}:12:11"],
+            "Sentry is named only by a diagram, states no port and matches no service: "
+            "left out",
+        ),
+        (
+            "PP215", Level.INFO, [f"{compose}:9:19"],
+            "api depends on external host o1.ingest.sentry.io: not a service of this system",
+        ),
+        (
+            "PP215", Level.INFO, [f"{compose}:10:19"],
+            "api depends on external host api.stripe.com: not a service of this system",
+        ),
+        (
+            "PP215", Level.INFO, [f"{compose}:11:20", f"{compose}:11:35"],
+            "api depends on external host smtp.gmail.com: not a service of this system",
+        ),
+    ]  # fmt: skip
+    assert main(["reconcile", str(HOSTS_TREE)]) == 0
+    assert capsys.readouterr().out.endswith("2 files, 4 services: 0 errors, 0 warnings, 5 infos\n")
+    assert main(["reconcile", str(HOSTS_TREE), "--fail-on", "info"]) == 1
+    capsys.readouterr()
     plan = yaml.safe_load(import_paths([HOSTS_TREE]).text)
     assert list(plan["services"]) == ["api", "payments", "ledger", "billing"]
     assert plan["services"]["api"]["depends_on"] == ["payments", "ledger"]

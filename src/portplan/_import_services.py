@@ -23,7 +23,7 @@ from portplan._reconcile_ports import (
     slots,
 )
 from portplan.model import Exposure, Location
-from portplan.reconcile import Port, View, as_one_system
+from portplan.reconcile import Port, View, as_one_system, external_dependencies
 from portplan.schema import MapOf
 from portplan.sources.base import SourceResult, published_exposure
 
@@ -53,6 +53,7 @@ def plan_services(
         services.append(service)
     _add_ports(services, view, health)
     _add_name_notes(services, view)
+    _add_external_notes(services, view)
     return sorted(services, key=lambda service: (service.first, service.name))
 
 
@@ -92,7 +93,8 @@ class _Mentions:
         key = self.keys[name]
         if key is None:
             return None
-        self.spellings.setdefault(key, set()).add(name)
+        if name not in self.names.hosts:  # a host names it (`payments.default`): no alias
+            self.spellings.setdefault(key, set()).add(name)
         if key not in self.first or location < self.first[key]:
             self.first[key] = location
         if service:
@@ -337,6 +339,22 @@ def _add_name_notes(services: list[PlanService], view: View) -> None:
                 f"note: could be {' or '.join(others)} ({_line(where)}); "
                 "kept as a service of its own"
             )
+
+
+def _add_external_notes(services: list[PlanService], view: View) -> None:
+    """A note under each service for each external host it depends on (a public DNS name:
+    no service of the plan), in order of first mention."""
+    by_key = {service.key: service for service in services}
+    firsts = [
+        (places[0], host, by_key[key])
+        for host, dependents in external_dependencies(view).items()
+        for key, places in dependents.items()
+        if key in by_key
+    ]
+    for where, host, service in sorted(firsts, key=lambda first: first[0]):
+        service.notes.append(
+            f"note: depends on external host {host} ({_line(where)}): not a service of this system"
+        )
 
 
 def _line(location: Location) -> str:

@@ -33,6 +33,7 @@ from portplan._reconcile_projects import (
     renamed,
 )
 from portplan.model import Location
+from portplan.report import joined
 from portplan.sources._md_env import SCHEME_SERVICES
 from portplan.sources.base import SourceResult
 
@@ -112,13 +113,9 @@ def _their_own(name: str, others: list[tuple[str, str]]) -> str:
     if len(others) == 1:
         project, service = others[0]
         return f"the compose project {project} has its own {name}: {service}"
-    projects = _and([project for project, _ in others])
-    services = _and([service for _, service in others])
+    projects = joined([project for project, _ in others])
+    services = joined([service for _, service in others])
     return f"the compose projects {projects} each have their own {name}: {services}"
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _shown_dir(home: str) -> str:

@@ -1,4 +1,4 @@
-"""The reconcile rules PP201-PP213, registered here; the port rules live in
+"""The reconcile rules PP201-PP215, registered here; the port rules live in
 `portplan._reconcile_ports`."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from portplan._reconcile_ports import (
 )
 from portplan.findings import Finding, Level
 from portplan.model import Location, Topology, normalize_name
-from portplan.reconcile import Dependency, Rule, View, rule
+from portplan.reconcile import Dependency, Rule, View, external_dependencies, rule
+from portplan.report import joined
 from portplan.sources.base import DependencyObservation
 
 ENV_URL = "env-url"
@@ -174,7 +175,9 @@ def unset_variable(view: View) -> Iterator[Finding]:
 @rule("PP208", "unknown-name", Level.WARNING, "a name that matches no service")
 def unknown_name(view: View) -> Iterator[Finding]:
     """A source names a service the plan does not know by name or alias; or, without a
-    plan, a name matched to another only by similarity (info) or matching several (warning).
+    plan, a name matched to another only by similarity (info), a name only a diagram's
+    edges give, stating no port and matching nothing else (`Stripe[Stripe API]`: info, left
+    out of the services), or a name matching several (warning).
 
     PASS: plan token-engine {aliases: [Token Engine]}; table "Token Engine | 8081"
     FAIL: plan token-engine; table "Tokn Engine | 8081"
@@ -184,6 +187,13 @@ def unknown_name(view: View) -> Iterator[Finding]:
         yield unknown_name.finding(
             f"{shown} matches no service of the plan (by name or alias)",
             locations,
+            name=shown,
+        )
+    for shown, locations in names.diagram_only.items():
+        yield unknown_name.finding(
+            f"{shown} is named only by a diagram, states no port and matches no service: left out",
+            locations,
+            Level.INFO,
             name=shown,
         )
     for shown, (other, where) in sorted(names.similar.items()):
@@ -295,6 +305,29 @@ def dangling_port(view: View) -> Iterator[Finding]:
             )
 
 
+@rule("PP215", "external-host", Level.INFO, "a service depends on a host outside the system")
+def external_host(view: View) -> Iterator[Finding]:
+    """A source reaches a public DNS name (`SENTRY_DSN=https://...@o1.ingest.sentry.io/42`,
+    `smtp.gmail.com:587`) that neither the plan nor a source's service bears: an endpoint
+    outside the system, left out of its services and dependencies and said once, at every
+    place that names it (info).
+
+    PASS: PAYMENTS_URL=http://payments.default.svc.cluster.local:8081 (a cluster name)
+    FAIL: STRIPE_API=https://api.stripe.com/v1
+    """
+    dependents = external_dependencies(view)
+    for host, locations in view.names.external.items():
+        who = sorted(view.show(key) for key in dependents.get(host, {}))
+        if who:
+            verb = "depends" if len(who) == 1 else "depend"
+            message = f"{joined(who)} {verb} on external host {host}"
+        else:
+            message = f"external host {host}"
+        yield external_host.finding(
+            f"{message}: not a service of this system", locations, host=host, services=who
+        )
+
+
 RULES: dict[str, Rule] = {
     r.id: r
     for r in (
@@ -312,6 +345,7 @@ RULES: dict[str, Rule] = {
         duplicate_published_port,
         env_port_reused,
         dangling_port,
+        external_host,
     )
 }
 

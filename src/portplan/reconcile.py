@@ -4,7 +4,7 @@
 every observation is held to it; without one, the sources are held to each other, within
 each *system* (the files that share most of their service names, whatever ports they give
 them: two unrelated systems in one tree may use the same port without conflict). The
-rules are PP201-PP213 (`portplan._reconcile_rules`).
+rules are PP201-PP215 (`portplan._reconcile_rules`).
 """
 
 from __future__ import annotations
@@ -256,6 +256,23 @@ def _add_dependencies(view: View, result: SourceResult, seen: set[tuple[object, 
         if key is not None and target is not None and key != target and mark not in seen:
             seen.add(mark)
             view.dependencies.append(Dependency(key, target, dep))
+
+
+def external_dependencies(view: View) -> dict[str, dict[str, list[Location]]]:
+    """External host (`names.external`: a public DNS name, `o1.ingest.sentry.io`) -> the
+    services that depend on it (their keys; a name that is no service's as given) -> where
+    each does, in order."""
+    external = view.names.external
+    found: dict[str, dict[str, set[Location]]] = {}
+    for result in view.results:
+        for dep in result.dependencies:
+            if dep.target in external:
+                who = view.key(dep.service) or dep.service
+                found.setdefault(dep.target, {}).setdefault(who, set()).add(dep.location)
+    return {
+        host: {who: sorted(places) for who, places in by_service.items()}
+        for host, by_service in found.items()
+    }
 
 
 def registry_ports(topology: Topology) -> Iterator[Port]:

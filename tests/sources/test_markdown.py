@@ -484,7 +484,8 @@ def test_readme_port_table() -> None:
 def test_readme_port_table_drift() -> None:
     """The README states 8001 for the backend that compose and the architecture document
     give 8000: one finding, on the README's cell; Grafana's 3001 -> 3000 is compose's
-    3001:3000 and PostgreSQL's 5432 its container's own port."""
+    3001:3000 and PostgreSQL's 5432 its container's own port. The diagram's Stripe API,
+    which nothing else names, is left out and said (info)."""
     tree = RESOURCES / "readme-ports"
     found = [
         (f.rule, str(f.location), f.message)
@@ -496,7 +497,13 @@ def test_readme_port_table_drift() -> None:
             "PP201",
             f"{tree}/README.md:19:20",
             "backend: port is 8001 here but 8000 in compose.yaml:7 (and 1 more)",
-        )
+        ),
+        (
+            "PP208",
+            f"{tree}/docs/ARCHITECTURE.md:7:16",
+            "Stripe API is named only by a diagram, states no port and matches no service: "
+            "left out",
+        ),
     ]
 
 
