@@ -872,3 +872,11 @@ def test_names_on_the_networks_are_aliases() -> None:
     plan = yaml.safe_load(import_results([result], [COMPOSE]).text)["services"]
     assert plan["api"]["depends_on"] == ["payments", "ledger", "db"]
     assert [plan[name].get("aliases") for name in plan] == [None, ["pay"], ["books"], None]
+
+
+def test_a_host_range_of_one_port_is_counted_in_the_singular() -> None:
+    result = parse_compose("services:\n  web:\n    ports: ['8080:80-81']\n", COMPOSE)
+    assert [e.message for e in result.errors] == [
+        "could not read compose.yaml:3:13: services.web.ports: the host range has 1 port and "
+        "the container range 2"
+    ]

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from portplan.compose._text import kind_of
 from portplan.compose.errors import PortSyntaxError
+from portplan.report import plural
 
 __all__ = [
     "PROTOCOLS",
@@ -224,8 +225,8 @@ def _parse_short(raw: str) -> list[PortConfig]:
     host_start, host_end = _spec_range(host_port, "hostPort") if host_port else (0, 0)
     if host_port and end - start != host_end - host_start and end != start:
         raise PortSyntaxError(
-            f"the host range has {host_end - host_start + 1} ports and the container range "
-            f"{end - start + 1}",
+            f"the host range has {plural(host_end - host_start + 1, 'port')} and the container "
+            f"range {end - start + 1}",
             f"Invalid ranges specified for container and host Ports: {container} and {host_port}",
         )
     if protocol.lower() not in PROTOCOLS:
