@@ -15,11 +15,11 @@ from portplan._reconcile_names import (
     variable_service,
 )
 from portplan.cli import main
-from portplan.findings import Level
+from portplan.findings import Finding, Level
 from portplan.importer import import_paths
 from portplan.loader import load_text
 from portplan.model import Location
-from portplan.reconcile import reconcile_paths
+from portplan.reconcile import reconcile, reconcile_paths
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -245,6 +245,38 @@ def test_hosts_against_a_plan() -> None:
         "legacy.billing": [Location(ENV, 9, 7), Location(COMPOSE, 14, 3)],
     }  # fmt: skip
     assert names.diagram_only == {}
+
+
+def _said(findings: list[Finding]) -> list[tuple[str, str, list[str], str]]:
+    return [(f.rule, str(f.level), [str(at) for at in f.locations], f.message) for f in findings]
+
+
+def test_left_out_names_and_external_hosts_are_said_once_each() -> None:
+    """Without a plan, each name only a diagram gives (PP208) and each external host
+    (PP215) is one info finding at every place that names it; against a plan, a host the
+    plan names by an alias (api.stripe.com of stripe) is no external host, and a diagram's
+    name the plan does not know is unknown (a warning)."""
+    external = "api depends on external host {}: not a service of this system"
+    left_out = "{} is named only by a diagram, states no port and matches no service: left out"
+    assert _said(reconcile(_hosts_results())) == [
+        ("PP208", "info", ["README.md:4:16"], left_out.format("Stripe API")),
+        ("PP208", "info", ["README.md:6:16"], left_out.format("Stripe")),
+        ("PP215", "info", ["compose.yaml:10:7"], external.format("o1.ingest.sentry.io")),
+        ("PP215", "info", ["compose.yaml:11:7"], external.format("api.stripe.com")),
+        ("PP215", "info", ["compose.yaml:12:7", "compose.yaml:12:28"],
+         external.format("smtp.gmail.com")),
+    ]  # fmt: skip
+    against_plan = reconcile(_hosts_results(), HOSTS_PLAN)
+    assert [f for f in _said(against_plan) if f[1] == "info"] == [
+        ("PP215", "info", ["compose.yaml:10:7"], external.format("o1.ingest.sentry.io")),
+        ("PP215", "info", ["compose.yaml:12:7", "compose.yaml:12:28"],
+         external.format("smtp.gmail.com")),
+    ]  # fmt: skip
+    assert {f.message.split(" ")[0] for f in against_plan if f.rule == "PP208"} == {
+        "Backend",
+        "Stripe",
+        "legacy.billing",
+    }
 
 
 HOSTS_TREE = RESOURCES / "markdown" / "external-hosts"
