@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from portplan.findings import Level
+from portplan.loader import load_text
 from portplan.model import Exposure
 from portplan.reconcile import reconcile
 from portplan.sources import detect, scan
@@ -427,3 +428,131 @@ def test_an_url_to_a_service_of_the_cluster_reaches_it_and_host_network_is_recor
         ("db", 5432, "DATABASE_URL"),
     ]
     assert [(d.service, d.target) for d in result.dependencies] == [("api", "db")]
+
+
+# --- the service a resource belongs to ---------------------------------------------------
+
+NAMES = RESOURCES / "names"
+
+
+def _named(name: str) -> SourceResult:
+    (result,) = [r for r in scan([NAMES]) if r.file.endswith(name)]
+    return result
+
+
+def test_a_charts_objects_are_named_by_the_service_their_labels_name() -> None:
+    """`shop-web` (Deployment and LoadBalancer), `web-internal` and `web-headless` are all
+    `web`: the pods' `app.kubernetes.io/name` label (over their `app: storefront`) names the
+    workload's service, the pods a Service selects name its; each object's own name is an
+    alias."""
+    result = _named("chart.yaml")
+    assert [(s.service, s.aliases, _at(s.location)) for s in result.services] == [
+        ("web", ("shop-web",), "chart.yaml:6:9"),  # Deployment
+        ("web", ("shop-web",), "chart.yaml:33:9"),  # LoadBalancer
+        ("web", ("web-internal",), "chart.yaml:43:9"),
+        ("web", ("web-headless",), "chart.yaml:52:9"),
+    ]
+    assert [(p.service, p.number, p.port_name, _at(p.location)) for p in result.ports] == [
+        ("web", 8080, "http", "chart.yaml:23:43"),
+        ("web", 50051, "grpc", "chart.yaml:24:43"),
+        ("api-svc", 8000, "http", "chart.yaml:26:54"),  # API_URL: the Service's name
+        ("web", 8080, "http", "chart.yaml:28:43"),  # readinessProbe
+        ("web", 50051, "grpc", "chart.yaml:38:26"),
+        ("web", 8080, "http", "chart.yaml:47:26"),
+        ("web", 8080, "http", "chart.yaml:57:26"),
+    ]
+    assert result.mismatches == []
+
+
+def test_app_labels_a_config_map_and_a_cron_job() -> None:
+    """`app: api` names `api-deployment` and the Service `api-svc` that selects it; the
+    ConfigMap `api-deployment` reads belongs to `api`; a CronJob's pod label names it."""
+    result = _named("api.yaml")
+    assert [(s.service, s.aliases, _at(s.location)) for s in result.services] == [
+        ("api", ("api-deployment",), "api.yaml:4:9"),
+        ("api", ("api-svc",), "api.yaml:18:9"),
+        ("report", ("shop-report",), "api.yaml:33:9"),
+    ]
+    assert [(v.service, v.name, _at(v.location)) for v in result.variables] == [
+        ("api", "CACHE_URL", "api.yaml:28:3"),
+        ("report", "WEB_ADMIN_URL", "api.yaml:44:28"),
+    ]
+    assert [(d.service, d.target, _at(d.location)) for d in result.dependencies] == [
+        ("api", "cache-svc", "api.yaml:28:14"),
+        ("report", "web-internal", "api.yaml:44:51"),
+    ]
+
+
+def test_a_service_selecting_no_one_service_is_named_by_its_labels_then_its_name() -> None:
+    """`shop-all` selects the pods of web and api: its `app` label names it; `cache-svc`
+    selects nothing: `app.kubernetes.io/name` before `app`; `payments-mirror` selects pods of
+    another namespace only: its name; `payments-svc` the pod of its own namespace."""
+    result = _named("fallbacks.yaml")
+    assert [(s.service, s.aliases, _at(s.location)) for s in result.services] == [
+        ("shop", ("shop-all",), "fallbacks.yaml:6:9"),
+        ("cache", ("cache-svc",), "fallbacks.yaml:15:9"),
+        ("payments-mirror", (), "fallbacks.yaml:24:9"),
+        ("payments", ("payments-svc",), "fallbacks.yaml:33:9"),
+        ("payments", ("payments-0",), "fallbacks.yaml:42:9"),
+    ]
+    assert [(p.service, p.number, p.target, _at(p.location)) for p in result.ports] == [
+        ("shop", 8443, 8000, "fallbacks.yaml:10:31"),  # targetPort http: api's pods first
+        ("cache", 6379, 6379, "fallbacks.yaml:19:31"),
+        ("payments-mirror", 8001, 8001, "fallbacks.yaml:28:18"),
+        ("payments", 8001, 8001, "fallbacks.yaml:37:18"),
+        ("payments", 8001, 8001, "fallbacks.yaml:46:57"),
+    ]
+
+
+NAMES_PLAN = """\
+system: shop
+services:
+  web:
+    exposure: public
+    ports:
+      grpc: 50051
+      http: {port: 8080, exposure: internal, health: {path: /ready}}
+    depends_on: [api]
+  api:
+    ports: {http: 8000}
+    depends_on: [cache]
+  cache:
+    ports: {redis: 6379}
+  report:
+    depends_on: [web]
+"""
+
+
+def test_services_named_after_their_chart_reconcile_with_the_plan_and_each_other() -> None:
+    """Against the plan: `web`, `api` and `report` are the plan's, and URLs to `api-svc`,
+    `web-internal` and `cache-svc` reach api, web and cache: no finding. Without a plan,
+    no finding either (no `web-internal` or `shop-web` beside `web`)."""
+    results = scan([NAMES / "chart.yaml", NAMES / "api.yaml"])
+    assert [(f.rule, f.message) for f in reconcile(results, load_text(NAMES_PLAN))] == []
+    assert [(f.rule, f.message) for f in reconcile(results)] == []
+
+
+def test_a_probe_and_a_target_port_mismatch_name_the_object_and_belong_to_the_service() -> None:
+    result = parse_kubernetes(
+        "kind: Deployment\nmetadata: {name: shop-web}\nspec:\n  template:\n"
+        "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+        "        - name: web\n          ports: [{name: http, containerPort: 8080}]\n"
+        "          livenessProbe: {tcpSocket: {port: 9000}}\n"
+        "---\n"
+        "kind: Service\nmetadata: {name: web-svc}\nspec:\n  selector: {app: web}\n"
+        "  ports: [{port: 80, targetPort: admin}]\n",
+        "k.yaml",
+    )
+    assert [(m.service, _at(m.location), m.message) for m in result.mismatches] == [
+        (
+            "web",
+            "k.yaml:10:45",
+            "shop-web: livenessProbe port 9000 is not a container port of its pod (http 8080)",
+        ),
+        (
+            "web",
+            "k.yaml:16:34",
+            "web-svc: targetPort admin names no container port of the pods it selects "
+            "(shop-web: http 8080)",
+        ),
+    ]

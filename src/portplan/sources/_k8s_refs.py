@@ -7,6 +7,13 @@ networking.k8s.io/v1); a workload reads a ConfigMap (`envFrom`, `configMapKeyRef
 files of one scan are one cluster: a Service in `service.yaml` selects the pods of
 `deployment.yaml`. Namespaces keep resources apart when both sides state one.
 
+The service a resource belongs to is named by labels, the way `kubectl` users read them,
+not by the resource's own name (`<release>-web`, `web-svc`, `web-headless`): a workload's
+by the `app.kubernetes.io/name` label of its pods, else their `app` label (then the same
+two labels of the workload itself), else the workload's name; a Service's by the service of
+the workloads its selector picks in its namespace (when they are one), else its own
+`app.kubernetes.io/name` or `app` label, else its name (`service_name`).
+
 A reference that what it refers to does not satisfy is a `Mismatch`: a targetPort or a
 probe port that no container of the pods declares (checked only when those pods declare
 ports at all), an Ingress port the Service does not have (checked only when the Service is
@@ -32,6 +39,7 @@ WORKLOADS: Final = frozenset(
 PROBES: Final = ("livenessProbe", "readinessProbe", "startupProbe")
 PROBE_ACTIONS: Final = ("httpGet", "tcpSocket", "grpc")
 MAX_PORT: Final = 65535
+NAME_LABELS: Final = ("app.kubernetes.io/name", "app")  # the labels naming a service
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +56,11 @@ class DeclaredPort:
 
 @dataclass
 class Pods:
-    """A workload's pods: its name and namespace, their labels and their containers' ports."""
+    """A workload's pods: its name, its service and namespace, their labels and their
+    containers' ports."""
 
     workload: str
+    service: str
     namespace: str | None
     labels: dict[str, str]
     ports: list[DeclaredPort] = field(default_factory=list)
@@ -61,9 +71,10 @@ class Pods:
 
 @dataclass
 class ServicePorts:
-    """A Service: its name, namespace and ports."""
+    """A Service: its name, the service it belongs to, its namespace and ports."""
 
     name: str
+    service: str
     namespace: str | None
     ports: list[DeclaredPort] = field(default_factory=list)
 
@@ -95,6 +106,26 @@ def metadata(document: YMap) -> YMap:
 def namespace(document: YMap) -> str | None:
     found = metadata(document).get("namespace")
     return str(found) if found else None
+
+
+def labels(document: YMap) -> dict[str, str]:
+    found: Mapping[str, Any] = mapping(metadata(document).get("labels")) or {}
+    return {str(key): str(value) for key, value in found.items() if value is not None}
+
+
+def app_name(found: Mapping[str, str]) -> str | None:
+    """The service a set of labels names: `app.kubernetes.io/name`, else `app`."""
+    return next((found[key] for key in NAME_LABELS if found.get(key)), None)
+
+
+def workload_service(document: YMap) -> str | None:
+    """The service a workload runs (its pods' name label, its own, else its name); None
+    for a workload without a name."""
+    name = metadata(document).get("name")
+    if not name:
+        return None
+    template = pod_template(document) or YMap()
+    return app_name(labels(template)) or app_name(labels(document)) or str(name)
 
 
 def pod_template(document: YMap) -> YMap | None:
@@ -142,28 +173,47 @@ class Cluster:
 
     def __init__(self) -> None:
         self.pods: list[Pods] = []
+        self.labelled: dict[tuple[str, str], list[Pods]] = {}  # label -> the pods bearing it
         self.services: dict[str, list[ServicePorts]] = {}
-        self.readers: dict[tuple[str | None, str], set[str]] = {}  # ConfigMap -> workloads
+        self.readers: dict[tuple[str | None, str], set[str]] = {}  # ConfigMap -> services
 
     def add_workload(self, document: YMap, at: Locate) -> None:
-        name = metadata(document).get("name")
-        if not name:
+        """Records a workload's pods (before any Service: `service_name` looks them up)."""
+        service = workload_service(document)
+        if service is None:
             return
+        name = str(metadata(document)["name"])
         template = pod_template(document) or YMap()
-        labels: Mapping[str, Any] = mapping(metadata(template).get("labels")) or {}
-        pods = Pods(str(name), namespace(document), {str(k): str(v) for k, v in labels.items()})
+        pods = Pods(name, service, namespace(document), labels(template))
         for container in containers(pod_spec(document)):
             pods.ports.extend(declared_ports(container, at))
             for config in _config_maps(container):
-                self.readers.setdefault((pods.namespace, config), set()).add(pods.workload)
+                self.readers.setdefault((pods.namespace, config), set()).add(pods.service)
         self.pods.append(pods)
+        for label in pods.labels.items():
+            self.labelled.setdefault(label, []).append(pods)
+
+    def service_name(self, document: YMap) -> str | None:
+        """The service a Service belongs to: that of the pods its selector picks when they
+        are one service's, else its `app.kubernetes.io/name` or `app` label, else its name;
+        None for a Service without a name."""
+        name = metadata(document).get("name")
+        if not name:
+            return None
+        spec = mapping(document.get("spec")) or YMap()
+        picked = self.selected(mapping(spec.get("selector")), namespace(document))
+        found = {pods.service for pods in picked}
+        if len(found) == 1:
+            return found.pop()
+        return app_name(labels(document)) or str(name)
 
     def add_service(self, document: YMap, at: Locate) -> None:
-        name = metadata(document).get("name")
+        service_name = self.service_name(document)
         spec = mapping(document.get("spec"))
-        if not name or spec is None:
+        if service_name is None or spec is None:
             return
-        service = ServicePorts(str(name), namespace(document))
+        name = str(metadata(document)["name"])
+        service = ServicePorts(name, service_name, namespace(document))
         for entry in seq(spec.get("ports")):
             number = port_number(entry.get("port")) if isinstance(entry, YMap) else None
             if number is not None:
@@ -176,27 +226,30 @@ class Cluster:
         wanted = {str(k): str(v) for k, v in (selector or {}).items()}
         if not wanted:
             return []
+        candidates = self.labelled.get(next(iter(wanted.items())), [])
         return [
             pods
-            for pods in self.pods
+            for pods in candidates
             if _same_namespace(space, pods.namespace) and wanted.items() <= pods.labels.items()
         ]
 
     def reader(self, config_map: str, space: str | None) -> str | None:
-        """The one workload that reads the ConfigMap, else None (none, or several)."""
+        """The one service whose workloads read the ConfigMap, else None (none, or several)."""
         found = {
-            workload
-            for (ns, name), workloads in self.readers.items()
+            service
+            for (ns, name), services in self.readers.items()
             if name == config_map and _same_namespace(space, ns)
-            for workload in workloads
+            for service in services
         }
         return found.pop() if len(found) == 1 else None
 
     def target_mismatch(
-        self, service: str, entry: YMap, selector: YMap | None, space: str | None, at: Locate
+        self, document: YMap, service: str, entry: YMap, at: Locate
     ) -> Mismatch | None:
-        """A Service port whose targetPort no selected pod declares."""
-        pods = [p for p in self.selected(selector, space) if p.ports]
+        """A port (`entry`) of the Service `document`, which belongs to `service`, whose
+        targetPort no selected pod declares."""
+        selector = mapping((mapping(document.get("spec")) or YMap()).get("selector"))
+        pods = [p for p in self.selected(selector, namespace(document)) if p.ports]
         key = "targetPort" if "targetPort" in entry else "port"
         target = entry.get(key)
         if not pods or target is None:
@@ -213,7 +266,8 @@ class Cluster:
         else:
             problem = f"{what} names no container port"
         shown = "; ".join(f"{p.workload}: {_shown(p.ports)}" for p in pods)
-        message = f"{service}: {problem} of the pods it selects ({shown})"
+        name = metadata(document).get("name")
+        message = f"{name}: {problem} of the pods it selects ({shown})"
         return Mismatch(
             service, at(entry, key), KIND, message, tuple(port.location for port in declared)
         )
@@ -240,13 +294,15 @@ class Cluster:
                 f"({_shown(declared)})"
             )
             others = tuple(port.location for port in declared)
-            yield Mismatch(backend, at(node, key), KIND, message, others)
+            yield Mismatch(services[0].service, at(node, key), KIND, message, others)
 
 
 def probe_mismatch(
-    workload: str, probe: str, action: YMap, ports: list[DeclaredPort], at: Locate
+    pods: tuple[str, str], probe: str, action: YMap, ports: list[DeclaredPort], at: Locate
 ) -> Mismatch | None:
-    """A probe whose port its pod's containers do not declare (when they declare any)."""
+    """A probe whose port its pod's containers do not declare (when they declare any);
+    `pods` the workload's name and its service's."""
+    workload, service = pods
     wanted = action.get("port")
     if not ports or wanted is None:
         return None
@@ -255,7 +311,7 @@ def probe_mismatch(
         return None
     problem = f"port {number} is not a" if number else f"port {wanted} names no"
     message = f"{workload}: {probe} {problem} container port of its pod ({_shown(ports)})"
-    return Mismatch(workload, at(action, "port"), KIND, message, tuple(p.location for p in ports))
+    return Mismatch(service, at(action, "port"), KIND, message, tuple(p.location for p in ports))
 
 
 def _config_maps(container: YMap) -> Iterator[str]:

@@ -7,12 +7,19 @@ LoadBalancer one is published and public. A workload (Deployment, StatefulSet, D
 ReplicaSet, ReplicationController, Job, CronJob, Pod) gives each container's `ports` (a
 `hostPort` is published on the node, at `hostIP`; with `hostNetwork: true` the container
 port is the node's) and the port of its `httpGet`, `tcpSocket` and `grpc` probes, named
-ports resolved, under the workload's name; `env` entries are read like compose
+ports resolved; `env` entries are read like compose
 `environment`, and a ConfigMap's `data` like a `.env` file (its owner: the one workload
 that reads it, if only one does). The workload's service records its first container's
 `image` and, as its health check, the path and port of the first `httpGet` probe
 (liveness, readiness, then startup). A Service port without `name` is named by its
 `appProtocol`. Manifests of other kinds are ignored.
+
+Every observation names the service the resource belongs to, not the resource: a workload's
+pods' `app.kubernetes.io/name` (else `app`) label, else the workload's own, else its name; a
+Service's, the service of the workloads its selector picks, else its own label, else its
+name (see `portplan.sources._k8s_refs`). So `<release>-web`, `web-svc`, `web-headless` and
+`web-internal` are all `web`; a resource's own name, where it differs, is an alias of the
+service (an URL to `http://web-internal:8080` reaches `web`).
 
 Files read together (`read_manifests`, what a scan does) are one cluster: a Service in one
 file selects the pods of another. A targetPort, a probe port or an Ingress backend port
@@ -47,6 +54,7 @@ from portplan.sources._k8s_refs import (
     port_number,
     probe_mismatch,
     seq,
+    workload_service,
 )
 from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
@@ -139,11 +147,13 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
 
 def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:
     cluster = Cluster()
-    for manifest in manifests:
+    for manifest in manifests:  # every workload first: a Service is named by its pods
         for resource in manifest.resources:
             if resource.get("kind") in WORKLOADS:
                 cluster.add_workload(resource, manifest.at)
-            elif resource.get("kind") == "Service":
+    for manifest in manifests:
+        for resource in manifest.resources:
+            if resource.get("kind") == "Service":
                 cluster.add_service(resource, manifest.at)
     known = known_names(cluster.services)
     for manifest in manifests:
@@ -211,20 +221,21 @@ def _error(file: str, location: Location, why: str) -> SourceResult:
 # --- Services ---------------------------------------------------------------------------
 
 
-def _declare(document: YMap, manifest: _File, **facts: Any) -> str | None:
-    """The resource's name (None without one), recorded as a service with `facts` (the
-    other fields of its ServiceObservation)."""
+def _declare(document: YMap, service: str | None, manifest: _File, **facts: Any) -> None:
+    """Records the resource as (a resource of) `service`, at its name, with `facts` (the
+    other fields of its ServiceObservation); its own name, where it differs, an alias."""
     data = metadata(document)
-    name = data.get("name")
-    if not name:
-        return None
-    service = ServiceObservation(str(name), manifest.at(data, "name"), KIND, **facts)
-    manifest.result.services.append(service)
-    return str(name)
+    if service is None:
+        return
+    own = str(data["name"])
+    aliases = (own,) if own != service else ()
+    found = ServiceObservation(service, manifest.at(data, "name"), KIND, aliases=aliases, **facts)
+    manifest.result.services.append(found)
 
 
 def _service(document: YMap, manifest: _File, cluster: Cluster) -> None:
-    name = _declare(document, manifest)
+    name = cluster.service_name(document)
+    _declare(document, name, manifest)
     spec = mapping(document.get("spec"))
     if name is None or spec is None:
         return
@@ -235,7 +246,7 @@ def _service(document: YMap, manifest: _File, cluster: Cluster) -> None:
         if not isinstance(entry, YMap):
             continue
         _service_port(name, entry, public, _target(entry, selector, space, cluster), manifest)
-        mismatch = cluster.target_mismatch(name, entry, selector, space, manifest.at)
+        mismatch = cluster.target_mismatch(document, name, entry, manifest.at)
         if mismatch is not None:
             manifest.result.mismatches.append(mismatch)
 
@@ -320,14 +331,16 @@ def _workload(document: YMap, manifest: _File) -> None:
     path, port = _health(listed, manifest)
     host = spec.get("hostNetwork") is True
     facts = {"image": str(image) if image else None, "health_path": path, "health_port": port}
-    name = _declare(document, manifest, host_network=host, **facts)
+    name = workload_service(document)
+    _declare(document, name, manifest, host_network=host, **facts)
     if name is None:
         return
+    pods = (str(metadata(document)["name"]), name)
     ports = [port for container in listed for port in declared_ports(container, manifest.at)]
     for container in listed:
         _container(name, container, host, manifest)
         for probe in PROBES:
-            _probe(name, probe, container.get(probe), ports, manifest)
+            _probe(pods, probe, container.get(probe), ports, manifest)
 
 
 def _health(listed: list[YMap], manifest: _File) -> tuple[str | None, int | None]:
@@ -381,17 +394,20 @@ def _container_port(name: str, entry: YMap, host: bool, manifest: _File) -> None
     )
 
 
-def _probe(name: str, probe: str, spec: Any, ports: list[DeclaredPort], manifest: _File) -> None:
+def _probe(
+    pods: tuple[str, str], probe: str, spec: Any, ports: list[DeclaredPort], manifest: _File
+) -> None:
     """The port each action of a probe calls (named ports resolved in the pod); a port the
-    pod does not declare is a mismatch."""
+    pod does not declare is a mismatch. `pods`: the workload's name and its service's."""
     if not isinstance(spec, YMap):
         return
+    name = pods[1]
     named = {port.name: port.number for port in ports if port.name}
     for key in PROBE_ACTIONS:
         action = spec.get(key)
         if not isinstance(action, YMap):
             continue
-        mismatch = probe_mismatch(name, probe, action, ports, manifest.at)
+        mismatch = probe_mismatch(pods, probe, action, ports, manifest.at)
         if mismatch is not None:
             manifest.result.mismatches.append(mismatch)
         port = action.get("port")
