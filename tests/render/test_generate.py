@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,9 @@ from .conftest import ROOT
 
 SCHEMA = json.loads((ROOT / "tests/resources/schemas/compose-spec.json").read_text())
 COMPOSE_SPEC = jsonschema.Draft7Validator(SCHEMA)
+K8S_SCHEMA = json.loads(
+    (ROOT / "tests/resources/k8s/schema/v1.36-service-deployment.json").read_text()
+)
 SECRETS = ("deltran_secure_pass_2024", "deltran-secret-key-change-in-production")
 DELTRAN = ROOT / "examples/deltran/portplan.yaml"
 
@@ -84,6 +88,49 @@ def test_kubernetes_manifests_have_the_right_shape(example: Path) -> None:
             for port in ports:
                 assert isinstance(port.get("port", port.get("containerPort")), int)
                 assert len(port["name"]) <= 15
+
+
+def _partial(node: object) -> object:
+    """A schema any of whose fields may be left out (what a strategic-merge patch is)."""
+    if isinstance(node, dict):
+        return {
+            k: _partial(v) for k, v in node.items() if not (k == "required" and isinstance(v, list))
+        }
+    if isinstance(node, list):
+        return [_partial(v) for v in node]
+    return node
+
+
+def _k8s_validator(kind: str, patch: bool) -> jsonschema.Draft202012Validator:
+    schema = {**(_partial(K8S_SCHEMA) if patch else K8S_SCHEMA), "$ref": f"#/$defs/{kind}"}
+    return jsonschema.Draft202012Validator(schema)
+
+
+_LABEL_NAME = r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)"
+LABEL_KEY = re.compile(rf"(?:[a-z0-9](?:[-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}")
+LABEL_VALUE = re.compile(rf"{_LABEL_NAME}?")
+
+
+def test_kubernetes_manifests_are_valid_and_labelled(example: Path) -> None:
+    """Against the Kubernetes v1.36 schema (strict: no unknown field), the Deployment as a
+    patch (any field may be left out); every object and the pod template carry the
+    recommended labels, and each Service selects the pods of the patched Deployment."""
+    services = _k8s_validator("Service", patch=False)
+    deployment = _k8s_validator("Deployment", patch=True)
+    for artifact in render(load(example), ["kubernetes"], Options()):
+        *found, patch = yaml.safe_load_all(artifact.text)
+        deployment.validate(patch)
+        pods = patch["spec"]["template"]["metadata"]["labels"]
+        for doc in [*found, patch]:
+            labels = doc["metadata"]["labels"]
+            assert labels == pods, artifact.path
+            assert labels["app.kubernetes.io/managed-by"] == "portplan"
+            assert all(
+                LABEL_KEY.fullmatch(k) and LABEL_VALUE.fullmatch(v) for k, v in labels.items()
+            )
+        for service in found:
+            services.validate(service)
+            assert service["spec"]["selector"].items() <= pods.items()
 
 
 def test_no_secret_value_in_any_artifact() -> None:

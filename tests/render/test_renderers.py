@@ -122,7 +122,14 @@ def test_docs_sections() -> None:
         "| api | 8080 | 9100 | Active | The API | - |\n"
         "| ui | 3000 | - | Active | - | - |\n"
     )
-    assert '| api | `http://localhost:8080/health` | `{"status": "ok"}` |\n' in text
+    assert (
+        "| Service | Port Name | Endpoint | Expected Response |\n|---|---|---|---|\n"
+        '| api | http | `http://localhost:8080/health` | `{"status": "ok"}` |\n'
+    ) in text
+    assert text.endswith(
+        "## Metrics Endpoints\n\n| Service | Port Name | Endpoint |\n|---|---|---|\n"
+        "| api | metrics | `http://localhost:9100/metrics` |\n"
+    )
     assert "```text\napi (8080)\n└── db (5432)\n\nui (3000)\n└── api (8080)\n```" in text
     assert "### Public Ports\n\n- api 8080\n" in text
     assert "### Local Ports\n\n- ui 3000\n" in text
@@ -193,12 +200,14 @@ def test_kubernetes_ports_probes_and_exposure() -> None:
     assert files["kubernetes/api.yaml"] == (
         HEADER + "# Regenerate: portplan generate kubernetes -f portplan.yaml\n"
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: api\n  labels:\n"
-        "    app.kubernetes.io/name: api\nspec:\n  type: LoadBalancer\n  selector:\n"
+        "    app.kubernetes.io/name: api\n    app.kubernetes.io/managed-by: portplan\n"
+        "spec:\n  type: LoadBalancer\n  selector:\n"
         "    app.kubernetes.io/name: api\n  ports:\n"
         "  - name: grpc\n    port: 50051\n    targetPort: grpc\n    protocol: TCP\n"
         "---\n"
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: api-internal\n  labels:\n"
-        "    app.kubernetes.io/name: api\nspec:\n  type: ClusterIP\n  selector:\n"
+        "    app.kubernetes.io/name: api\n    app.kubernetes.io/managed-by: portplan\n"
+        "spec:\n  type: ClusterIP\n  selector:\n"
         "    app.kubernetes.io/name: api\n  ports:\n"
         "  - name: metrics-interna\n    port: 9100\n    targetPort: metrics-interna\n"
         "    protocol: TCP\n"
@@ -206,7 +215,10 @@ def test_kubernetes_ports_probes_and_exposure() -> None:
         "    protocol: TCP\n"
         "---\n"
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  labels:\n"
-        "    app.kubernetes.io/name: api\nspec:\n  template:\n    spec:\n      containers:\n"
+        "    app.kubernetes.io/name: api\n    app.kubernetes.io/managed-by: portplan\n"
+        "spec:\n  template:\n    metadata:\n      labels:\n"
+        "        app.kubernetes.io/name: api\n        app.kubernetes.io/managed-by: portplan\n"
+        "    spec:\n      containers:\n"
         "      - name: api\n        ports:\n"
         "        - name: metrics-interna\n          containerPort: 9100\n          protocol: TCP\n"
         "        - name: metrics-inter-2\n          containerPort: 9101\n          protocol: TCP\n"

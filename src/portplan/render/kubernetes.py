@@ -1,8 +1,14 @@
 """`kubernetes`: per service a Service and a Deployment patch (container ports and probes).
 
-`kubernetes/<service>.yaml` holds two documents meant for kustomize or `kubectl patch`: the
-Service, and a strategic-merge patch of the Deployment of the same name that sets the
-container's ports and its readiness and liveness probes.
+`kubernetes/<service>.yaml` holds the documents meant for kustomize or `kubectl patch`: the
+Service (and a `-internal` or `-public` one for ports of the other exposure), and a
+strategic-merge patch of the Deployment of the same name that sets the container's ports,
+its readiness and liveness probes, and the pod label the Services select.
+
+Every object (and the pod template) is labelled `app.kubernetes.io/name: <service>`,
+`app.kubernetes.io/part-of: <system>` (when the plan names one) and
+`app.kubernetes.io/managed-by: portplan`: the Kubernetes source reads a Service back as the
+service its pods' name label names, whatever the Service is called.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from portplan.render._common import declared_health, deployed, header
 from portplan.render._yaml import dump_yaml
 
 TARGET = "kubernetes"
+MANAGER: Final = "portplan"
 PERIOD_SECONDS: Final = 10
 _NOT_DNS: Final = re.compile(r"[^a-z0-9-]+")
 _LETTER: Final = re.compile(r"[a-z]")
@@ -75,6 +82,7 @@ def _labels(topology: Topology, service: Service) -> dict[str, str]:
     labels = {"app.kubernetes.io/name": dns_name(service.name)}
     if topology.system:
         labels["app.kubernetes.io/part-of"] = dns_name(topology.system)
+    labels["app.kubernetes.io/managed-by"] = MANAGER
     return labels
 
 
@@ -139,7 +147,7 @@ def _service_document(
 
 def deployment_patch(topology: Topology, service: Service) -> dict[str, Any]:
     """The container's ports and its probes, which call the container's port (by name; a
-    gRPC probe takes only a number)."""
+    gRPC probe takes only a number); the pods labelled as the Services select them."""
     names = port_names(service)
     container: dict[str, Any] = {
         "name": dns_name(service.name),
@@ -156,11 +164,12 @@ def deployment_patch(topology: Topology, service: Service) -> dict[str, Any]:
     if probe is not None:
         container["readinessProbe"] = probe
         container["livenessProbe"] = {**probe, "failureThreshold": 3}
+    labels = _labels(topology, service)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": dns_name(service.name), "labels": _labels(topology, service)},
-        "spec": {"template": {"spec": {"containers": [container]}}},
+        "metadata": {"name": dns_name(service.name), "labels": labels},
+        "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}}},
     }
 
 
