@@ -8,6 +8,7 @@ import pytest
 
 from portplan.cli import main
 from portplan.loader import load, load_text
+from portplan.model import Exposure
 from portplan.reconcile import reconcile_paths
 from portplan.render import Options, render
 from portplan.sources import scan
@@ -95,7 +96,7 @@ def test_port_names_of_the_docs_table_read_back(tmp_path: Path) -> None:
         ("db", 5432, "postgresql"),
         ("broker", 5672, "amqp"),
         ("broker", 15672, "management"),
-        ("token-engine-worker", 8090, "http"),  # the health table's endpoint URL
+        ("token-engine-worker", 8090, "admin-2"),  # the health table's endpoint URL
     ]
 
 
@@ -118,3 +119,53 @@ def test_references_read_back_as_no_secret(tmp_path: Path) -> None:
     ]
     texts = "".join(p.read_text() for p in tmp_path.rglob("*.*"))
     assert "hunter2" not in texts and "literal-value" not in texts
+
+
+# A public service with internal ports (generate writes `web-internal`, a ClusterIP Service
+# beside the LoadBalancer `web`), two `kind: metrics` ports of one service and two HTTP
+# ports with a health check each.
+PUBLIC = """\
+system: shop
+services:
+  web:
+    exposure: public
+    ports:
+      http: {port: 8080, health: {path: /health}}
+      admin: {port: 9000, kind: http, exposure: internal, health: {path: /ready}}
+      metrics: {port: 9100, kind: metrics, exposure: internal}
+      metrics-jvm: {port: 9101, kind: metrics, exposure: internal}
+  report:
+    ports: {http: 8200}
+    depends_on: [web]
+"""
+
+
+def test_a_public_service_with_internal_ports_round_trips(tmp_path: Path) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(PUBLIC)
+    assert _round_trip(plan, tmp_path / "out") == []
+    [result] = scan([tmp_path / "out/kubernetes/web.yaml"])
+    assert [(s.service, s.aliases) for s in result.services] == [
+        ("web", ()),  # the LoadBalancer
+        ("web", ("web-internal",)),  # the ClusterIP Service of the internal ports
+        ("web", ()),  # the Deployment patch
+    ]
+    assert [(p.number, p.port_name, p.exposure) for p in result.ports if p.published] == [
+        (8080, "http", Exposure.PUBLIC)
+    ]
+
+
+def test_two_metrics_ports_of_a_service_read_back_by_name(tmp_path: Path) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(PUBLIC)
+    assert main(["generate", "docs", "-f", str(plan), "--out", str(tmp_path / "out")]) == 0
+    assert reconcile_paths([tmp_path / "out"], load(plan)).findings == []
+    [result] = scan([tmp_path / "out/PORTS.md"])
+    tables = [p for p in result.ports if p.source == "markdown-table"]
+    endpoints = [p for p in tables if p.location.line > 30]  # health and metrics tables
+    assert [(p.service, p.number, p.port_name) for p in endpoints] == [
+        ("web", 8080, "http"),
+        ("web", 9000, "admin"),
+        ("web", 9100, "metrics"),
+        ("web", 9101, "metrics-jvm"),
+    ]

@@ -526,6 +526,26 @@ def test_table_inside_a_list_item_and_without_outer_pipes() -> None:
     ]
 
 
+def test_a_port_name_column_names_the_port_of_an_endpoint_or_an_unnamed_port_column() -> None:
+    """A "Port Name" cell names the port of its row's endpoint URL (before its path or scheme)
+    and of a "Port" column; a header or a note that names the port comes first."""
+    text = (
+        "| Service | Port Name | Endpoint |\n|---|---|---|\n"
+        "| web | metrics-jvm | `http://localhost:9101/metrics` |\n"
+        "| web | - | `http://localhost:9100/metrics` |\n"
+        "\n| Service | Port name | Port | gRPC Port |\n|---|---|---|---|\n"
+        "| api | admin | 9000 | 50051 |\n"
+        "| api | admin | 9001 (metrics) | - |\n"
+    )
+    assert ports(parse(text)) == [
+        ("web", 9101, "metrics-jvm", 3, 41),
+        ("web", 9100, "metrics", 4, 31),  # no name: the URL's path
+        ("api", 9000, "admin", 8, 17),
+        ("api", 50051, "grpc", 8, 24),
+        ("api", 9001, "metrics", 9, 17),
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     [

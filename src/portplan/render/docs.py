@@ -3,6 +3,8 @@
 Sections (each can also refill `<!-- portplan:begin NAME -->` markers in any Markdown file):
 ports (the matrix by category), ranges (policies, reserved, free), dependencies (per-phase
 trees and a Mermaid graph), health, env (variables per service), exposure, budgets, metrics.
+The health and metrics tables name each endpoint's port (a "Port Name" column): a service's
+two metrics ports, or two HTTP ports with a health check, read back as the ports they are.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ DOC_FILE = "PORTS.md"
 _PORT_LABELS: Final = {"http": "HTTP", "grpc": "gRPC", "ws": "WebSocket", "metrics": "Metrics"}
 _MAX_FREE: Final = 6
 _MAX_PORT_COLUMNS: Final = 3
+PORT_NAME: Final = "Port Name"  # the header of a column naming the port of a row's endpoint
 
 
 def render(topology: Topology, options: Options) -> list[Artifact]:
@@ -198,7 +201,7 @@ def _named(service: Service) -> str:
 
 def _health(topology: Topology) -> str:
     rows = [
-        [s.name, f"`{_endpoint(topology, s, p)}`", _expected(p)]
+        [s.name, p.name, f"`{_endpoint(topology, s, p)}`", _expected(p)]
         for s in deployed(topology)
         for p in s.ports
         if declared_health(p) is not None
@@ -206,7 +209,7 @@ def _health(topology: Topology) -> str:
     if not rows:
         return ""
     return "## Health Check Endpoints\n\n" + _table(
-        ["Service", "Endpoint", "Expected Response"], rows
+        ["Service", PORT_NAME, "Endpoint", "Expected Response"], rows
     )
 
 
@@ -313,14 +316,20 @@ def _rps(value: float | None) -> str:
 
 def _metrics(topology: Topology) -> str:
     rows = [
-        [s.name, f"`http://{host_address(topology, s)}:{p.number}{p.metrics_path or '/metrics'}`"]
+        [s.name, p.name, f"`{_metrics_url(topology, s, p)}`"]
         for s in deployed(topology)
         for p in s.ports
         if p.metrics_path is not None or p.kind == "metrics"
     ]
     if not rows:
         return ""
-    return "## Metrics Endpoints\n\n" + _table(["Service", "Endpoint"], rows)
+    return "## Metrics Endpoints\n\n" + _table(["Service", PORT_NAME, "Endpoint"], rows)
+
+
+def _metrics_url(topology: Topology, service: Service, port: Port) -> str:
+    return (
+        f"http://{host_address(topology, service)}:{port.number}{port.metrics_path or '/metrics'}"
+    )
 
 
 SECTIONS: Final[dict[str, Callable[[Topology], str]]] = {

@@ -13,7 +13,9 @@ under Host port and one under Container port states one port: the host port publ
 container port. A `**RESERVED**` row
 (or a row whose status is Reserved) reserves its ports, for the reason in its purpose
 column. An endpoint cell's URL gives a port and, with the expected-response column, the
-health check. A table without port or endpoint columns (costs, scorecards) says nothing,
+health check. A "Port Name" column names the port of the row's endpoint, and of a port
+column whose header names none ("| web | metrics-db | `http://web:9101/metrics` |"). A
+table without port or endpoint columns (costs, scorecards) says nothing,
 except for service cells that carry a port themselves: `api-gateway (8000)`. A table with
 From and To columns is a communication matrix: its rows are dependencies.
 """
@@ -46,6 +48,7 @@ SOURCE = "markdown-table"
 _ROLES: Final = (
     ("from", re.compile(r"^from\b")),
     ("to", re.compile(r"^to\b")),
+    ("port_name", re.compile(r"\bport[\s_-]*names?\b")),
     ("port", re.compile(r"\bports?\b|\bhttps?\b|\bgrpc\b|\bwebsockets?\b|\bws\b|\bmetrics\b")),
     ("endpoint", re.compile(r"endpoint|\burls?\b|health")),
     ("expect", re.compile(r"expect|response")),
@@ -271,7 +274,8 @@ def _add_cell_port(
     if target is None and columns.sides[i] == "container":
         target, published = spec.start, False  # a container's own port
     protocol, protocol_kind = _protocol(row, columns)
-    kind = spec.kind or port_name_of(columns.headers[i]) or protocol_kind
+    named = row.text(columns.first("port_name"))
+    kind = spec.kind or port_name_of(columns.headers[i]) or named or protocol_kind
     transport = protocol if spec.protocol == "tcp" else spec.protocol
     exposure = found.exposure or _exposure(row, columns)
     _add_port(ctx, row, spec, cell, kind, transport, exposure, target, published)
@@ -380,7 +384,8 @@ def _endpoint_cell(ctx: Collector, row: _Row, columns: _Columns, index: int) -> 
     at = found.start() + url.port_offset
     spec = Spec(url.port, url.port, at)
     if ctx.checked_port(url.port, cell.line, cell.index + at, _what(columns, index)):
-        _add_port(ctx, row, spec, cell, url_port_name(url), "tcp", _exposure(row, columns))
+        kind = row.text(columns.first("port_name")) or url_port_name(url)
+        _add_port(ctx, row, spec, cell, kind, "tcp", _exposure(row, columns))
     if url.path not in ("", "/"):
         expect = row.text(columns.first("expect"))
         location = ctx.at(row.name_cell.line, row.name_index)
