@@ -808,3 +808,14 @@ services:
       http: 7000
 """
     )
+
+
+def test_an_example_file_gives_way_to_its_real_file(tmp_path: Path) -> None:
+    files = {
+        "compose.yaml": "services:\n  web:\n    ports: ['${WEB_PORT:-8080}:80']\n",
+        ".env": "WEB_PORT=8088\n",
+        ".env.example": "WEB_PORT=8080\n",
+    }
+    imported = import_paths([_tree(tmp_path, files)])
+    assert _ports(imported.text) == {"web": [("port", 8088)]}
+    assert imported.conflicts == 0

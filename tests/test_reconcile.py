@@ -467,3 +467,31 @@ def test_port_names_compare_without_case_and_separators(tmp_path: Path) -> None:
             "api: http-2 port is 8082 here but 8081 in deploy.yaml:7 (and 1 more)",
         )
     ]
+
+
+def test_an_example_file_gives_way_to_its_real_file(tmp_path: Path) -> None:
+    """`.env.example` shows defaults beside the `.env` that runs: left out; without its
+    `.env` it counts like any other file."""
+    compose = "services:\n  web:\n    ports: ['${WEB_PORT:-8080}:80']\n"
+    files = {"compose.yaml": compose, ".env": "WEB_PORT=8088\n", ".env.example": "WEB_PORT=8080\n"}
+    assert _found(_write(tmp_path / "x", files)) == []
+    del files[".env"]
+    assert _found(_write(tmp_path / "y", files)) == []  # compose takes its default: 8080
+    files["compose.yaml"] = compose.replace(":-8080", ":-8070")
+    assert _found(_write(tmp_path / "z", files)) == [
+        (
+            "PP201",
+            [".env.example:1", "compose.yaml:3"],
+            "web: port is 8080 here but 8070 in compose.yaml:3",
+        )
+    ]
+
+
+def test_real_counterparts() -> None:
+    from portplan.sources.base import real_counterparts
+
+    assert real_counterparts("a/.env.example") == ("a/.env",)
+    assert real_counterparts("example.env") == ("env", ".env")
+    assert real_counterparts("compose.sample.yml") == ("compose.yml", "compose.yaml")
+    assert real_counterparts("compose.yaml") == ()
+    assert real_counterparts("a/example") == ()

@@ -1,5 +1,7 @@
 """What `portplan import` takes from the sources, before any vote.
 
+- An example file's observations (`.env.example`) are left out when its real file
+  (`.env`) is read: the real file says what runs (`sources.base.without_templates`).
 - A file that could not be read or parsed is not imported from (its header line says so):
   what it half says cannot be trusted, and a compose project whose `.env` or required
   variable fails would not start.
@@ -35,7 +37,7 @@ from portplan._reconcile_projects import (
 from portplan.model import Location
 from portplan.report import joined
 from portplan.sources._md_env import SCHEME_SERVICES
-from portplan.sources.base import SourceResult
+from portplan.sources.base import SourceResult, without_templates
 
 COMPOSE = "compose"
 DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
@@ -59,6 +61,7 @@ class Prepared:
 
 
 def prepare(results: Sequence[SourceResult]) -> Prepared:
+    results = without_templates(results)
     prepared = Prepared(
         [result for result in results if not result.errors],
         [result for result in results if result.errors],

@@ -25,6 +25,7 @@ from portplan.sources.base import (
     PortObservation,
     SourceResult,
     VariableObservation,
+    without_templates,
 )
 
 REGISTRY = "registry"
@@ -203,9 +204,11 @@ def _unique(findings: Iterable[Finding]) -> Iterator[Finding]:
 def build_view(results: Sequence[SourceResult], topology: Topology | None) -> View:
     """Observations under canonical service keys, each one once. Against a plan, a compose
     project's names are the plan's `<project>-<name>` where it has them
-    (`portplan._reconcile_projects`)."""
+    (`portplan._reconcile_projects`). An example file's observations are left out when
+    its real file is read (`.env.example` beside `.env`: `without_templates`)."""
+    results = without_templates(results)
     if topology is not None:
-        results = as_planned(list(results), topology)
+        results = as_planned(results, topology)
     names = build_names(results, topology)
     view = View(list(results), topology, names)
     seen: set[tuple[object, ...]] = set()

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Final
+from typing import Final, Protocol, TypeVar
 
 from portplan.errors import PortplanError
 from portplan.findings import Level
@@ -205,6 +206,66 @@ def as_template(result: SourceResult) -> SourceResult:
     result.variables[:] = [replace(o, template=True) for o in result.variables]
     result.ranges[:] = [replace(o, template=True) for o in result.ranges]
     return result
+
+
+class _Stated(Protocol):
+    @property
+    def template(self) -> bool: ...
+    @property
+    def location(self) -> Location: ...
+
+
+_T = TypeVar("_T", bound=_Stated)
+
+
+def real_counterparts(path: str) -> tuple[str, ...]:
+    """The files an example/template file at `path` stands for: in its directory, its name
+    without the template words (`.env.example` -> `.env`, `example.env` -> `.env`,
+    `compose.sample.yml` -> `compose.yml` or `compose.yaml`); () when `path` is no
+    template by its name."""
+    folder, name = os.path.split(path)
+    words = name.split(".")
+    kept = [word for word in words if word.lower() not in TEMPLATE_WORDS]
+    if len(kept) == len(words) or not "".join(kept):
+        return ()
+    names = [".".join(kept)]
+    if words[0].lower() in TEMPLATE_WORDS and kept[0]:
+        names.append("." + names[0])  # example.env -> .env
+    suffixes = {"yaml": "yml", "yml": "yaml"}
+    names += [
+        f"{n[: -len(s)]}{suffixes[s]}" for n in list(names) for s in suffixes if n.endswith(f".{s}")
+    ]
+    return tuple(os.path.join(folder, n) for n in dict.fromkeys(names))
+
+
+def without_templates(results: Sequence[SourceResult]) -> list[SourceResult]:
+    """`results` without the observations of example/template files (`template=True`)
+    whose real counterpart (`real_counterparts`) is among the files read: the real file
+    says what runs, the example only shows defaults. A template with no real counterpart
+    counts like any other file."""
+    files = {os.path.normpath(result.file) for result in results}
+
+    def superseded(at: Location, result: SourceResult) -> bool:
+        path = at.file if is_template_name(at.file) else result.file
+        return any(os.path.normpath(real) in files for real in real_counterparts(path))
+
+    kept: list[SourceResult] = []
+    for result in results:
+
+        def real(found: list[_T], result: SourceResult = result) -> list[_T]:
+            return [o for o in found if not (o.template and superseded(o.location, result))]
+
+        kept.append(
+            replace(
+                result,
+                services=real(result.services),
+                ports=real(result.ports),
+                dependencies=real(result.dependencies),
+                variables=real(result.variables),
+                ranges=real(result.ranges),
+            )
+        )
+    return kept
 
 
 def failed_at(path: str, exc: BaseException) -> Location:
