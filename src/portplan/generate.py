@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from portplan import loader
+from portplan import atomicfile, loader
 from portplan.errors import InputError, PortplanError
 from portplan.model import Topology
 from portplan.render import TARGETS, Artifact, Options, render
@@ -155,62 +153,43 @@ def _ended(lines: Iterable[str]) -> Iterator[str]:
 def write(planned: Sequence[Planned]) -> list[Path]:
     """Write every missing or stale artifact atomically, all or none; return their paths."""
     changed = outdated(planned)
-    temps: list[tuple[str, Path]] = []
+    temps: list[tuple[str, str]] = []
     folders: set[str] = set()
     try:
         for item in changed:
-            temps.append((_write_temp(item, folders), item.path))
+            temps.append(_write_temp(item, folders))
     except BaseException:
         _remove(temps)
         raise
     try:
-        for temp, path in temps:
-            os.replace(temp, path)
+        for temp, target in temps:
+            atomicfile.commit(temp, target)
     finally:
         _remove(temps)
     return [item.path for item in changed]
 
 
-def _write_temp(item: Planned, folders: set[str]) -> str:
-    """A temporary file beside the target holding the new text (with the target's mode)."""
+def _write_temp(item: Planned, folders: set[str]) -> tuple[str, str]:
+    """A temporary file beside the target holding the new text (with the target's mode and
+    owner, or a new file's), and the file it replaces (`portplan.atomicfile`)."""
     path = str(item.path)
     folder = os.path.dirname(path) or "."
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        mode = None
-    if mode is not None and stat.S_ISDIR(mode):
+    if os.path.isdir(path):
         raise GenerateError(f"{path}: is a folder; cannot write a generated file there")
     try:
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
-        fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+        return atomicfile.temp_beside(path, item.text.encode("utf-8"))
     except (FileExistsError, NotADirectoryError):
         raise GenerateError(
             f"{path}: cannot write: a file stands where a folder is needed"
         ) from None
     except OSError as exc:
         raise GenerateError(f"{path}: cannot write: {exc.strerror}") from None
-    try:
-        _write_all(fd, item.text.encode("utf-8"))
-        if mode is not None:
-            os.chmod(temp, stat.S_IMODE(mode))
-    except OSError as exc:
-        os.unlink(temp)
-        raise GenerateError(f"{path}: cannot write: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    return temp
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _remove(temps: Sequence[tuple[str, Path]]) -> None:
+def _remove(temps: Sequence[tuple[str, str]]) -> None:
     for temp, _ in temps:
         Path(temp).unlink(missing_ok=True)
 

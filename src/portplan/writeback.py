@@ -2,17 +2,15 @@
 
 Only the lines that carry the new value are added; every other byte of the file stays as it
 was (comments, key order, quoting, flow style, line breaks). The result is parsed again and
-checked before anything is written, and writing is atomic (temporary file + rename).
+checked before anything is written, and writing is atomic (`portplan.atomicfile`).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from pathlib import Path
 
 from portplan import yamlload
+from portplan.atomicfile import write_atomic
 from portplan.errors import PortplanError
 from portplan.yamlload import Mark, YMap
 
@@ -180,16 +178,4 @@ def _verify(text: str, file: str, service: str, port_name: str, port: int | str)
         raise WriteBackError(f"{file}: could not add the port safely; nothing was written")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file in the same folder and a rename."""
-    folder = path.parent
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+__all__ = ["WriteBackError", "add_port", "write_atomic"]
