@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
+from urllib.parse import quote
 
 from portplan import __version__
 from portplan.findings import Finding, Level
@@ -11,6 +13,7 @@ from portplan.model import Location
 from portplan.report import Report, RuleInfo
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_PATH_SAFE = "/!$&'()*+,;=@"
 _LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
 
 
@@ -70,10 +73,19 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 
 def _location(loc: Location) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": loc.file}}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri(loc.file)}}
     if loc.line:
         region: dict[str, int] = {"startLine": loc.line}
         if loc.column:
             region["startColumn"] = loc.column
         physical["region"] = region
     return {"physicalLocation": physical}
+
+
+def uri(path: str) -> str:
+    """`path` as an RFC 3986 URI reference: a relative path stays relative (`./x%23y/read%20me.md`),
+    an absolute one becomes a `file://` URI; every byte outside the unreserved characters and
+    the path's sub-delimiters is percent-encoded (UTF-8), and so is `:`, which would make a
+    relative reference's first segment read as a scheme."""
+    encoded = quote(path.replace(os.sep, "/"), safe=_PATH_SAFE)
+    return f"file://{encoded}" if os.path.isabs(path) else encoded
