@@ -25,6 +25,7 @@ from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
     SourceResult,
+    VariableObservation,
 )
 from tests.conftest import RESOURCES
 
@@ -92,6 +93,38 @@ def test_build_names_maps_prefixes_and_products_and_reports_the_rest() -> None:
     assert names.key("postgres") == "db"
     assert names.key("JAEGER_COLLECTOR") is None
     assert names.unknown == {"JAEGER_COLLECTOR": [Location("service-ports.env", 1, 1)]}
+
+
+def _variable(service: str | None, name: str, value: str) -> VariableObservation:
+    return VariableObservation(service, name, Location("api.env", 1, 1), "dotenv", value=value)
+
+
+def test_a_local_url_names_its_service_by_the_prefix_else_the_product() -> None:
+    """CELERY_BROKER_URL=redis://localhost reaches the service named CELERY_BROKER, when
+    there is one, else the product redis (the plan's only redis service); without a plan,
+    the product unless a source defines a service of that name (token-engine)."""
+    result = SourceResult(file="api.env", kind="dotenv")
+    result.ports = [_port("CELERY_BROKER", 6379), _port("TOKEN_ENGINE", 8081)]
+    result.variables = [
+        _variable("api", "CELERY_BROKER_URL", "redis://localhost:6379/0"),
+        _variable("api", "TOKEN_ENGINE_URL", "postgres://localhost:8081"),
+    ]
+    two_caches = build_names([result], PLAN)
+    assert two_caches.key("CELERY_BROKER") is None
+    assert two_caches.unknown == {
+        "CELERY_BROKER": [Location("service-ports.env", 1, 1)],
+        "api": [Location("api.env", 1, 1)],  # not in PLAN
+    }
+    assert two_caches.key("TOKEN_ENGINE") == "token-engine"
+    one_cache = load_text("services:\n  cache: {ports: {redis: 6379}}\n")
+    assert build_names([result], one_cache).key("CELERY_BROKER") == "cache"
+    defined = SourceResult(file="compose.yaml", kind="compose")
+    defined.services = [ServiceObservation("token-engine", Location("compose.yaml", 2, 3), "x")]
+    sources = build_names([result, defined], None)
+    broker = sources.key("CELERY_BROKER")
+    assert broker is not None and broker == sources.key("redis")
+    assert sources.show(broker) == "redis"
+    assert sources.key("TOKEN_ENGINE") == sources.key("token-engine") == "tokenengine"
 
 
 @pytest.mark.parametrize(

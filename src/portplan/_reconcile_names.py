@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
-from portplan.sources._md_env import SCHEME_SERVICES, host_service, is_host_machine
+from portplan.sources._md_env import SCHEME_SERVICES, host_service, is_host_machine, url_service
 from portplan.sources._md_mermaid import VIA as DIAGRAM_EDGE
+from portplan.sources._md_text import URL, parse_url
 from portplan.sources.base import SourceResult
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
@@ -94,9 +95,11 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
     for name, locations in names.external.items():
         names.external[name] = sorted(set(locations))
     aliases = _source_aliases(results)
+    products = _url_products(results)
     if topology is not None:
-        _against_plan(names, topology, spelled, where, aliases)
+        _against_plan(names, topology, spelled, where, aliases, products)
     else:
+        aliases |= _to_products(spelled, where, products)
         _among_sources(names, spelled, where, aliases, drawn)
     return names
 
@@ -210,6 +213,7 @@ def _against_plan(
     spelled: dict[str, Counter[str]],
     where: dict[str, list[Location]],
     aliases: dict[str, str],
+    products: dict[str, str],
 ) -> None:
     for service in topology.services.values():
         names.canonical[base_key(service.name)] = service.name
@@ -223,6 +227,9 @@ def _against_plan(
         found = _plan_service(topology, key, spelled[key], aliases)
         if found is None:
             found = variable_service(spelled[key], planned) or kind_service(key, topology)
+        if found is None and key in products:
+            product = products[key]
+            found = planned.get(product) or kind_service(product, topology)
         if found is not None:
             names.canonical[key] = found
         else:
@@ -253,6 +260,44 @@ def _products() -> dict[str, frozenset[str]]:
 
 
 _PRODUCTS: Final = _products()
+
+
+def _url_products(results: list[SourceResult]) -> dict[str, str]:
+    """Key of a name a variable's prefix gives to a product's port -> the product's key:
+    the readers name the target of `CELERY_BROKER_URL=redis://localhost:6379` by the prefix
+    (a local URL reaches the service the variable names: AUTH_DB_URL is auth-db's) and,
+    when no service bears that name, it is the product the scheme names (redis)."""
+    found: dict[str, str] = {}
+    for result in results:
+        for variable in result.variables:
+            for match in URL.finditer(variable.value or ""):
+                url = parse_url(match.group())
+                product = SCHEME_SERVICES.get(url.scheme.split("+")[0]) if url else None
+                named = url_service(url, variable.name) if url and product else None
+                if product is not None and named is not None:
+                    key, product = base_key(named), base_key(product)
+                    if key != product:
+                        found.setdefault(key, product)
+    return found
+
+
+def _to_products(
+    spelled: dict[str, Counter[str]], where: dict[str, list[Location]], products: dict[str, str]
+) -> dict[str, str]:
+    """Without a plan, a name only variables mention (no source defines a service so) that
+    reaches a product's port is that product (`_url_products`): the aliases that say so."""
+    found: dict[str, str] = {}
+    for key, product in products.items():
+        counts = spelled.get(key)
+        if counts is None or counts.total() >= _DEFINED:
+            continue
+        if product not in spelled:
+            spelled[product] = Counter({product: counts.total()})
+            where[product] = list(where[key])
+        found[key] = product
+    return found
+
+
 _VARIABLE_PREFIX: Final = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 
 

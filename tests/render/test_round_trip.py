@@ -6,13 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from portplan.check import check
 from portplan.cli import main
+from portplan.findings import Level
 from portplan.loader import load, load_text
 from portplan.model import Exposure
 from portplan.reconcile import reconcile_paths
 from portplan.render import Options, render
 from portplan.sources import scan
 from portplan.sources.base import SourceResult
+from tests.render.conftest import ROOT
 
 # What the examples do not have: a port name with a digit (http-2) or an underscore, a
 # service whose name starts with another's, other ports than the first under a name that is
@@ -58,6 +61,32 @@ def _round_trip(plan: Path, out: Path) -> list[tuple[str, str]]:
 
 def test_examples_round_trip_with_no_findings(example: Path, tmp_path: Path) -> None:
     assert _round_trip(example, tmp_path) == []
+
+
+def _valid(plan: Path) -> bool:
+    """A plan `check` finds no error in (two services on one host port are no plan to
+    generate from)."""
+    return all(f.level < Level.ERROR for f in check(load(plan)).findings)
+
+
+IMPORTED = sorted((ROOT / "tests/resources/import").glob("*.expected.yaml"))
+
+
+@pytest.mark.parametrize("plan", IMPORTED, ids=[p.name.split(".")[0] for p in IMPORTED])
+def test_imported_plans_round_trip_with_no_findings(plan: Path, tmp_path: Path) -> None:
+    """Any valid plan, not only the examples: the plans import writes (unpublished ports,
+    two databases of one product, ports named `port`, a container port behind another)."""
+    if not _valid(plan):
+        assert plan.name in INVALID
+        return
+    assert plan.name not in INVALID
+    targets = ["env", "compose", "docs"]
+    assert main(["generate", *targets, "-f", str(plan), "--out", str(tmp_path)]) == 0
+    assert [(f.rule, f.message) for f in reconcile_paths([tmp_path], load(plan)).findings] == []
+
+
+# Imported plans that keep a conflict for review (check reports it): nothing to generate.
+INVALID = frozenset({"conflicts.expected.yaml", "monorepo.expected.yaml"})
 
 
 def test_edge_cases_round_trip_with_no_findings(tmp_path: Path) -> None:

@@ -85,6 +85,14 @@ def test_hosts(host: str | None, service: str | None, machine: bool, external: b
         ("TOKEN_ENGINE_URL", "http://gateway.docker.internal:8081", "TOKEN_ENGINE"),
         ("TOKEN_ENGINE_URL", "http://localhost:8081", "TOKEN_ENGINE"),
         ("URL", "http://localhost:8081", None),
+        # on a local host the prefix of an address variable names the service before the
+        # scheme does (a generated AUTH_DB_URL reaches auth-db); else the scheme's product
+        ("AUTH_DB_URL", "postgresql://localhost:5432", "AUTH_DB"),
+        ("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0", "CELERY_BROKER"),
+        ("DATABASE_URL", "postgresql://localhost:5432", "postgres"),
+        ("URL", "postgresql://localhost:5432", "postgres"),
+        ("LOCAL_DB", "postgresql://localhost:5432", "postgres"),
+        ("AUTH_DB_URL", "postgresql://auth-db:5432", "postgres"),
     ],
 )
 def test_url_service(variable: str, url: str, service: str | None) -> None:

@@ -54,12 +54,17 @@ def _system_file(topology: Topology, options: Options) -> str:
     lines = [header(options, TARGET)]
     for category, services in _by_category(topology).items():
         lines.append(f"\n# {category}\n")
-        lines.extend(
-            f"{system_variable(s, p, i)}={p.number}\n"
-            for s in services
-            for i, p in enumerate(s.ports)
-        )
+        lines.extend(_system_line(s, p, i) for s in services for i, p in enumerate(s.ports))
     return "".join(lines)
+
+
+def _system_line(service: Service, port: Port, index: int) -> str:
+    """`NAME=8081`; a port kept off the host (`published: false`) claims no host port, so
+    it is a comment: `# NAME=3000 (not published: on its container network only)`."""
+    assignment = f"{system_variable(service, port, index)}={port.number}"
+    if port.published:
+        return assignment + "\n"
+    return f"# {assignment} (not published: on its container network only)\n"
 
 
 def _by_category(topology: Topology) -> dict[str, list[Service]]:

@@ -247,18 +247,24 @@ def _reach(
 
 def url_service(url: Url, variable: str) -> str | None:
     """The service an URL reaches: an external endpoint by its host whatever the scheme
-    (`postgres://u@db.abc.rds.amazonaws.com`: not our postgres), else by scheme
-    (postgresql -> postgres), else by host when it is a name (as written:
-    `payments.default.svc.cluster.local`), else by the variable's prefix (TOKEN_ENGINE_URL
-    -> TOKEN_ENGINE) for localhost, an IP address or the host machine."""
+    (`postgres://u@db.abc.rds.amazonaws.com`: not our postgres); on localhost, an IP
+    address or the host machine, by the prefix of an address variable (TOKEN_ENGINE_URL ->
+    TOKEN_ENGINE, AUTH_DB_URL=postgresql://localhost:5432 -> AUTH_DB, DATABASE_URL ->
+    postgres), else by scheme (postgresql -> postgres: a bare `URL`, `LOCAL_DB`); elsewhere by
+    scheme, else by host when it is a name (as written: `payments.default.svc.cluster.local`).
+    Which service a prefix or a product name is, is reconcile's to say
+    (`portplan._reconcile_names`: `CELERY_BROKER` of a `redis://` URL is redis when no
+    service bears that name)."""
     scheme = url.scheme.split("+")[0]
     if is_external_host(url.host):
         return url.host
+    if is_host_machine(url.host) and _ADDRESS_VARIABLE.search(variable):
+        return prefix_service(variable) or SCHEME_SERVICES.get(scheme)
+    if is_host_machine(url.host) and scheme not in SCHEME_SERVICES:
+        return prefix_service(variable)
     if scheme in SCHEME_SERVICES:
         return SCHEME_SERVICES[scheme]
-    if not is_host_machine(url.host):
-        return url.host
-    return prefix_service(variable)
+    return url.host
 
 
 def prefix_service(variable: str) -> str | None:
