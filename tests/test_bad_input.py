@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,112 @@ def test_include_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["check", "-f", str(tmp_path / "a.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.endswith("a.yaml: includes itself (an include cycle)\n")
+
+
+BAD_PORT = "services:\n  api:\n    ports:\n      http: true\n"
+BAD_PORT_LINE = "bad.yaml:4:13: services.api.ports.http: expected an integer 1-65535, got a boolean"
+
+
+@pytest.fixture
+def bad_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bad.yaml in the current folder: a plan whose port 4:13 is a boolean."""
+    monkeypatch.chdir(tmp_path)
+    Path("bad.yaml").write_text(BAD_PORT)
+
+
+@pytest.mark.parametrize("command", ["check", "reconcile"])
+def test_json_carries_the_error_of_an_unusable_plan(
+    command: str,
+    bad_plan: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([command, "-f", "bad.yaml", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {
+        "version": 1,
+        "command": command,
+        "findings": [],
+        "error": {
+            "message": BAD_PORT_LINE,
+            "file": "bad.yaml",
+            "line": 4,
+            "column": 13,
+            "exit_code": 2,
+        },
+    }
+    assert err == f"portplan: error: {BAD_PORT_LINE}\n"
+
+
+def test_sarif_of_an_unusable_plan_is_a_failed_invocation(
+    bad_plan: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "-f", "bad.yaml", "--format", "sarif"]) == 2
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert (document["version"], len(document["runs"])) == ("2.1.0", 1)
+    run = document["runs"][0]
+    assert (run["results"], run["tool"]["driver"]["name"]) == ([], "portplan")
+    assert run["invocations"] == [
+        {
+            "executionSuccessful": False,
+            "exitCode": 2,
+            "toolExecutionNotifications": [
+                {
+                    "level": "error",
+                    "message": {"text": BAD_PORT_LINE},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": "bad.yaml"},
+                                "region": {"startLine": 4, "startColumn": 13},
+                            }
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+    assert err == f"portplan: error: {BAD_PORT_LINE}\n"
+
+
+def test_an_error_without_a_place_has_no_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["reconcile", "-f", "nope.yaml", "--format", "sarif"]) == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["runs"][0]["invocations"][0]["toolExecutionNotifications"] == [
+        {"level": "error", "message": {"text": "nope.yaml: no such file"}}
+    ]
+    assert main(["reconcile", "-f", "nope.yaml", "--format", "github"]) == 2
+    assert capsys.readouterr().out == "::error title=unusable input::nope.yaml: no such file\n"
+    assert err == "portplan: error: nope.yaml: no such file\n"
+
+
+def test_github_annotates_the_unusable_line(
+    bad_plan: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "-f", "bad.yaml", "--format", "github"]) == 2
+    out, err = capsys.readouterr()
+    assert out == f"::error file=bad.yaml,line=4,col=13,title=unusable input::{BAD_PORT_LINE}\n"
+    assert err == f"portplan: error: {BAD_PORT_LINE}\n"
+
+
+def test_text_keeps_stdout_empty_on_an_unusable_plan(
+    bad_plan: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "-f", "bad.yaml"]) == 2
+    assert capsys.readouterr() == ("", f"portplan: error: {BAD_PORT_LINE}\n")
+
+
+def test_import_dash_o_dash_writes_standard_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("compose.yaml").write_text("services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n")
+    assert main(["import", "-o", "-"]) == 0
+    to_stdout = capsys.readouterr().out
+    assert main(["import"]) == 0
+    assert to_stdout == capsys.readouterr().out
+    assert "  web:\n" in to_stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.yaml"]

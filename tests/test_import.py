@@ -368,7 +368,7 @@ def test_cli_reports_unreadable_files_and_goes_on(
     assert captured.err == (
         "portplan: warning: could not read broken/compose.yaml:4:1: expected ',' or ']' in "
         "the list opened at line 3, column 12\n"
-        "portplan: warning: could not read missing: no such file or directory\n"
+        "portplan: warning: could not read missing: No such file or directory\n"
     )
     assert "  billing:\n" in captured.out
 

@@ -42,10 +42,15 @@ def test_a_loop_of_symbolic_links_says_so(tmp_path: Path, monkeypatch: pytest.Mo
     ]
 
 
-def test_a_missing_path_says_so(tmp_path: Path) -> None:
+def test_a_missing_path_and_a_dangling_link_say_so_alike(tmp_path: Path) -> None:
     missing = tmp_path / "missing"
-    assert _findings(missing) == [
-        ("PP209", "ERROR", str(missing), f"could not read {missing}: no such file or directory")
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / ".env").symlink_to(missing)
+    (tmp_path / "links" / "README.md").symlink_to(missing)
+    dangling = [tmp_path / "links" / ".env", tmp_path / "links" / "README.md"]
+    assert _findings(missing, tmp_path / "links") == [
+        ("PP209", "ERROR", str(path), f"could not read {path}: No such file or directory")
+        for path in [*dangling, missing]
     ]
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
@@ -52,3 +53,19 @@ def fail_on_option(func: F) -> F:
         show_default=True,
         help="Exit 1 when a finding is at this level or above.",
     )(func)
+
+
+@contextmanager
+def failure_reported(command: str, fmt: str) -> Iterator[None]:
+    """When the input is unusable (a PortplanError, exit 2), standard output still carries a
+    valid document in `fmt` saying so (docs/json-output.md), so a CI upload never gets an
+    empty file; the error goes on to the one-line message on stderr and the exit code."""
+    from portplan.errors import PortplanError
+
+    try:
+        yield
+    except PortplanError as error:
+        from portplan.report import Failure, render_failure
+
+        click.echo(render_failure(Failure.of(command, error), fmt), nl=False)
+        raise

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import fail_on_option, file_option, format_option
+from portplan.cli._options import (
+    fail_on_option,
+    failure_reported,
+    file_option,
+    format_option,
+)
 
 
 @click.command("check")
@@ -19,6 +24,7 @@ def command(file: str | None, fmt: str, fail_on: str) -> int:
     from portplan.findings import Level
     from portplan.report import exit_code, render
 
-    result = check_file(file)
+    with failure_reported("check", fmt):
+        result = check_file(file)
     click.echo(render(result.report(), fmt), nl=False)
     return exit_code(result.findings, Level.parse(fail_on))

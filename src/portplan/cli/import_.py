@@ -10,7 +10,7 @@ import click
     "--output",
     type=click.Path(),
     default=None,
-    help="Write the plan to this file (atomically) instead of standard output.",
+    help="Write the plan to this file (atomically); `-` or none: standard output.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the -o file when it exists.")
 def command(paths: tuple[str, ...], output: str | None, force: bool) -> int:
@@ -27,6 +27,8 @@ def command(paths: tuple[str, ...], output: str | None, force: bool) -> int:
     from portplan.sources import scan
 
     inputs = list(paths) or ["."]
+    if output == "-":
+        output = None
     if output is not None:
         refuse_overwrite(output, force)
     results = scan(inputs)

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import fail_on_option, file_option, format_option
+from portplan.cli._options import (
+    fail_on_option,
+    failure_reported,
+    file_option,
+    format_option,
+)
 
 
 @click.command("reconcile")
@@ -23,7 +28,8 @@ def command(paths: tuple[str, ...], file: str | None, fmt: str, fail_on: str) ->
     from portplan.reconcile import reconcile_paths
     from portplan.report import exit_code, render
 
-    topology = loader.load(file) if file else None
-    result = reconcile_paths(list(paths) or ["."], topology)
+    with failure_reported("reconcile", fmt):
+        topology = loader.load(file) if file else None
+        result = reconcile_paths(list(paths) or ["."], topology)
     click.echo(render(result.report(), fmt), nl=False)
     return exit_code(result.findings, Level.parse(fail_on))

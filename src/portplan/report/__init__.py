@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from portplan.errors import PortplanError
 from portplan.findings import Finding, Level, count_by_level
 
 # format name -> module under portplan.report defining `render(report) -> str`
@@ -70,14 +71,45 @@ def joined(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Unusable input that stopped a command (exit 2): the one-line message stderr shows
+    (without `portplan: error: `) and, when known, where it is."""
+
+    command: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    exit_code: int = 2
+
+    @classmethod
+    def of(cls, command: str, error: PortplanError) -> Failure:
+        where = (getattr(error, "file", None), getattr(error, "line", None))
+        return cls(command, str(error), *where, getattr(error, "column", None), error.exit_code)
+
+
 class _Renderer(Protocol):
     def render(self, report: Report) -> str: ...
+
+    def render_failure(self, failure: Failure) -> str: ...
+
+
+def _renderer(fmt: str) -> _Renderer:
+    module: _Renderer = importlib.import_module(f"portplan.report.{FORMATS[fmt]}")
+    return module
 
 
 def render(report: Report, fmt: str) -> str:
     """The report in a format of FORMATS."""
-    module: _Renderer = importlib.import_module(f"portplan.report.{FORMATS[fmt]}")
-    return module.render(report)
+    return _renderer(fmt).render(report)
+
+
+def render_failure(failure: Failure, fmt: str) -> str:
+    """What standard output carries in a format of FORMATS when the input was unusable: a
+    valid document holding the error (JSON, SARIF), an annotation (github), nothing (text:
+    the error line is on stderr)."""
+    return _renderer(fmt).render_failure(failure)
 
 
 def exit_code(findings: Sequence[Finding], fail_on: Level) -> int:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from portplan import __version__
 from portplan.findings import Finding, Level
 from portplan.model import Location
-from portplan.report import Report, RuleInfo
+from portplan.report import Failure, Report, RuleInfo
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _PATH_SAFE = "/!$&'()*+,;=@"
@@ -20,7 +20,29 @@ _LEVEL = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note"}
 def render(report: Report) -> str:
     rules = _rules(report)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
-    run = {
+    results = [_result(f, index) for f in sorted(report.findings, key=Finding.sort_key)]
+    return _document(rules, results)
+
+
+def render_failure(failure: Failure) -> str:
+    """A run without results whose invocation failed, its notification the error line
+    (and where it is, when known), so an upload gets a valid file that says why."""
+    notification: dict[str, Any] = {"level": "error", "message": {"text": failure.message}}
+    if failure.file:
+        where = Location(failure.file, failure.line or 0, failure.column or 0)
+        notification["locations"] = [_location(where)]
+    invocation = {
+        "executionSuccessful": False,
+        "exitCode": failure.exit_code,
+        "toolExecutionNotifications": [notification],
+    }
+    return _document([], [], invocation)
+
+
+def _document(
+    rules: list[dict[str, Any]], results: list[dict[str, Any]], *invocations: dict[str, Any]
+) -> str:
+    run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "portplan",
@@ -29,9 +51,11 @@ def render(report: Report) -> str:
                 "rules": rules,
             }
         },
-        "results": [_result(f, index) for f in sorted(report.findings, key=Finding.sort_key)],
+        "results": results,
         "columnKind": "unicodeCodePoints",
     }
+    if invocations:
+        run["invocations"] = list(invocations)
     document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

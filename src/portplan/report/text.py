@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from portplan.findings import Finding
-from portplan.report import Report
+from portplan.report import Failure, Report
 
 
 def render(report: Report) -> str:
@@ -29,3 +29,7 @@ def _finding_lines(finding: Finding) -> str:
     head = f"  {where:<8} {finding.level!s:<8} {finding.message}  [{finding.rule} {finding.name}]"
     also = [f"           also: {other}" for other in finding.locations[1:]]
     return "\n".join([head, *also])
+
+
+def render_failure(failure: Failure) -> str:
+    return ""  # the error line goes to stderr

@@ -7,7 +7,6 @@ that cannot be read becomes a `SourceResult` holding one `SourceError`.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import stat
@@ -26,7 +25,6 @@ SKIP_DIRS: Final = frozenset(
 HEAD_BYTES: Final = 4096
 HELM_CHART: Final = "Chart.yaml"
 HELM_TEMPLATES: Final = "templates"
-NOT_FOUND: Final = "no such file or directory"
 _K8S_HEAD: Final = re.compile(rb"^apiVersion\s*:", re.MULTILINE)
 _K8S_KIND: Final = re.compile(rb"^kind\s*:", re.MULTILINE)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
@@ -154,8 +152,7 @@ class _Walk:
         self.charts: set[str] = set()
 
     def failed(self, path: str, exc: OSError) -> None:
-        why = NOT_FOUND if exc.errno == errno.ENOENT else reason(exc)
-        self.results.append(unreadable(path, why))
+        self.results.append(unreadable(path, reason(exc)))
 
     def skip_chart(self, chart: str) -> None:
         """One note for the chart in folder `chart`: its templates are not read."""
