@@ -85,6 +85,47 @@ def test_imported_plans_round_trip_with_no_findings(plan: Path, tmp_path: Path) 
     assert [(f.rule, f.message) for f in reconcile_paths([tmp_path], load(plan)).findings] == []
 
 
+# Two databases of one product kept off the host, one on another container port than its
+# own, a service that shares a number with another inside its container.
+UNPUBLISHED = """\
+system: unpublished
+services:
+  api:
+    ports: {http: 8080}
+    depends_on: [auth-db, search-db, cache, broker]
+  worker:
+    ports: {http: {port: 8080, published: false}}
+    depends_on: [auth-db]
+  auth-db:
+    ports: {postgresql: {port: 5432, published: false}}
+  search-db:
+    ports: {postgresql: {port: 5433, target: 5432, published: false}}
+  cache:
+    ports: {redis: {port: 6379, published: false}}
+  broker:
+    ports: {amqp: 5672}
+"""
+
+
+def test_unpublished_ports_round_trip_by_name_on_the_container_network(tmp_path: Path) -> None:
+    """An unpublished port is a comment of service-ports.env (no host port) and a URL to
+    it names the service on the container network, at the port it has there."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(UNPUBLISHED)
+    assert _round_trip(plan, tmp_path / "out") == []
+    assert (
+        (tmp_path / "out/env/api.env")
+        .read_text()
+        .endswith(
+            "# api\nHTTP_PORT=8080\nAUTH_DB_URL=postgresql://auth-db:5432\n"
+            "SEARCH_DB_URL=postgresql://search-db:5433\nCACHE_URL=redis://cache:6379\n"
+            "BROKER_URL=amqp://localhost:5672\n"
+        )
+    )
+    system = (tmp_path / "out/service-ports.env").read_text()
+    assert "API_HTTP_PORT=8080\n# WORKER_HTTP_PORT=8080 (not published: " in system
+
+
 # Imported plans that keep a conflict for review (check reports it): nothing to generate.
 INVALID = frozenset({"conflicts.expected.yaml", "monorepo.expected.yaml"})
 

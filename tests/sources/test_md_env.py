@@ -92,7 +92,9 @@ def test_hosts(host: str | None, service: str | None, machine: bool, external: b
         ("DATABASE_URL", "postgresql://localhost:5432", "postgres"),
         ("URL", "postgresql://localhost:5432", "postgres"),
         ("LOCAL_DB", "postgresql://localhost:5432", "postgres"),
-        ("AUTH_DB_URL", "postgresql://auth-db:5432", "postgres"),
+        # a host the prefix names is that service (generate's URL to an unpublished port)
+        ("AUTH_DB_URL", "postgresql://auth-db:5432", "auth-db"),
+        ("DATABASE_URL", "postgresql://auth-db:5432", "postgres"),
     ],
 )
 def test_url_service(variable: str, url: str, service: str | None) -> None:

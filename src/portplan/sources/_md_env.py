@@ -251,17 +251,23 @@ def url_service(url: Url, variable: str) -> str | None:
     address or the host machine, by the prefix of an address variable (TOKEN_ENGINE_URL ->
     TOKEN_ENGINE, AUTH_DB_URL=postgresql://localhost:5432 -> AUTH_DB, DATABASE_URL ->
     postgres), else by scheme (postgresql -> postgres: a bare `URL`, `LOCAL_DB`); elsewhere by
-    scheme, else by host when it is a name (as written: `payments.default.svc.cluster.local`).
+    scheme, else by host when it is a name (as written: `payments.default.svc.cluster.local`);
+    by host also when the variable's prefix names it (`AUTH_DB_URL=postgresql://auth-db:5432`,
+    how generate reaches a port kept off the host: auth-db, not postgres).
     Which service a prefix or a product name is, is reconcile's to say
     (`portplan._reconcile_names`: `CELERY_BROKER` of a `redis://` URL is redis when no
     service bears that name)."""
     scheme = url.scheme.split("+")[0]
     if is_external_host(url.host):
         return url.host
-    if is_host_machine(url.host) and _ADDRESS_VARIABLE.search(variable):
-        return prefix_service(variable) or SCHEME_SERVICES.get(scheme)
-    if is_host_machine(url.host) and scheme not in SCHEME_SERVICES:
-        return prefix_service(variable)
+    prefix = prefix_service(variable) if _ADDRESS_VARIABLE.search(variable) else None
+    if is_host_machine(url.host):
+        if prefix is None and scheme not in SCHEME_SERVICES:
+            return prefix_service(variable)
+        return prefix or SCHEME_SERVICES[scheme]
+    named = host_service(url.host)
+    if prefix is not None and named is not None and normalize_name(prefix) == normalize_name(named):
+        return url.host
     if scheme in SCHEME_SERVICES:
         return SCHEME_SERVICES[scheme]
     return url.host
