@@ -1262,3 +1262,31 @@ def test_compose_block_ports_without_a_host_port_are_random_host_ports() -> None
         (8080, True, False, 86, None, PUBLIC, 66),
         (85, False, False, 85, None, INTERNAL, 15),
     ]
+
+
+QUOTED_TABLES = """\
+# Ports
+
+> **Note:** the ports
+> | Service | Port |
+> |---|---|
+> | api | 8080 |
+>> | Service | Port |
+>> |---|---|
+>> | web | 3000 |
+> > | worker | 9000 |
+
+> a quote with a | pipe and no table
+"""
+
+
+def test_tables_inside_blockquotes_are_read_at_their_columns() -> None:
+    """Quote markers (`>`, nested `>>` or `> >`) are blanked out: the cells keep their
+    columns in the document's line."""
+    result = parse_markdown(QUOTED_TABLES, "q.md")
+    assert [(p.service, p.number, str(p.location)) for p in result.ports] == [
+        ("api", 8080, "q.md:6:11"),
+        ("web", 3000, "q.md:9:12"),
+        ("worker", 9000, "q.md:10:16"),
+    ]
+    assert result.errors == []

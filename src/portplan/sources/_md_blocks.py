@@ -1,6 +1,7 @@
 """Markdown cut into the blocks the source reads: headings, tables, fenced code, lines.
 
-Only as much of CommonMark as planning documents use: ATX headings, GFM pipe tables and
+Only as much of CommonMark as planning documents use: ATX headings, GFM pipe tables (also
+inside a blockquote, `> | Service | Port |`) and
 fenced code blocks (``` or ~~~, indented inside list items); everything else is a line of
 prose. Line numbers are 1-based; indexes into a line are 0-based.
 """
@@ -66,8 +67,19 @@ _FENCE_CLOSE: Final = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
 _SEPARATOR: Final = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 
 
+_QUOTE: Final = re.compile(r"^(?: {0,3}>[ \t]?)+")
+
+
+def unquoted(line: str) -> str:
+    """A line of a blockquote (`> | a | b |`, nested `> > ...`, `>>`) with its quote
+    markers blanked out, so that columns stay where they are."""
+    found = _QUOTE.match(line)
+    return line if found is None else " " * found.end() + line[found.end() :]
+
+
 def blocks(lines: list[str]) -> Iterator[Block]:
-    """The blocks of a document given as its lines (without line ends)."""
+    """The blocks of a document given as its lines (without line ends). A table inside a
+    blockquote is read as a table (its quote markers blanked out)."""
     i, count = 0, len(lines)
     while i < count:
         line = lines[i]
@@ -81,6 +93,13 @@ def blocks(lines: list[str]) -> Iterator[Block]:
         elif "|" in line and i + 1 < count and _is_separator(line, lines[i + 1]):
             rows, i = _table(lines, i)
             yield rows
+        elif line.lstrip().startswith(">") and _quoted_table(lines, i):
+            j = i + 2
+            while j < count and "|" in lines[j] and unquoted(lines[j]).lstrip(" "):
+                j += 1
+            rows, _ = _table([unquoted(text) for text in lines[i:j]], 0)
+            yield _moved(rows, i)
+            i = j
         else:
             heading = _HEADING.match(line)
             if heading:
@@ -111,6 +130,22 @@ def _fence(lines: list[str], i: int, opening: re.Match[str]) -> tuple[Fence, int
         j += 1
     kind = info[0].lower().strip("{}.") if info else ""
     return Fence(kind, i + 2, tuple(body), indent), j + 1
+
+
+def _quoted_table(lines: list[str], i: int) -> bool:
+    """Whether a quoted table starts at line `i` (its header, then its delimiter row)."""
+    if i + 1 >= len(lines) or "|" not in lines[i]:
+        return False
+    return _is_separator(unquoted(lines[i]), unquoted(lines[i + 1]))
+
+
+def _moved(table: Table, lines: int) -> Table:
+    """`table` read from a slice of the document that starts `lines` lines down."""
+
+    def row(cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+        return tuple(Cell(c.text, c.line + lines, c.index) for c in cells)
+
+    return Table(row(table.header), tuple(row(cells) for cells in table.rows))
 
 
 def _table(lines: list[str], i: int) -> tuple[Table, int]:
