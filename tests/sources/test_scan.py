@@ -118,3 +118,67 @@ def test_helm_chart_templates_are_one_info_note(tmp_path: Path) -> None:
         ("helm", []),
     ]
     assert all(f.level is Level.INFO for f in reconcile(results))
+
+
+COMPOSE = "x-common: &common {restart: always}\nservices:\n  web:\n    <<: *common\n    ports: ['8080:80']\n"
+NOT_A_SOURCE = (
+    "not a known kind of file; expected compose (a top-level services:), Kubernetes "
+    "(apiVersion: and kind:), .env (*.env, .env.*) or Markdown (*.md, *.markdown)"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("stack.yml", COMPOSE, "compose"),
+        ("prod.compose", COMPOSE, "compose"),
+        ("api.manifest", SERVICE, "kubernetes"),
+        ("all.json.yaml", "# generated\n---\n" + SERVICE, "kubernetes"),
+    ],
+)
+def test_a_named_file_is_read_by_its_content(
+    tmp_path: Path, name: str, text: str, kind: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    assert [(r.file, r.kind, r.errors) for r in scan([tmp_path / name])] == [
+        (str(tmp_path / name), kind, [])
+    ]
+    assert scan([tmp_path]) == ([] if name != "all.json.yaml" else scan([tmp_path / name]))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "why"),
+    [
+        ("notes.txt", "hello\n", NOT_A_SOURCE),
+        ("values.yaml", "replicaCount: 2\nservice: {port: 80}\n", NOT_A_SOURCE),
+        (
+            "portplan.yaml",
+            "services:\n  web: {}\n",
+            "a portplan plan, not a source; give it with -f",
+        ),
+    ],
+)
+def test_a_named_file_of_no_known_kind_is_one_error(
+    tmp_path: Path, name: str, text: str, why: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    path = tmp_path / name
+    assert _findings(path) == [("PP209", "ERROR", str(path), f"not read {path}: {why}")]
+
+
+def test_reconcile_and_import_read_a_compose_file_named_stack_yml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portplan.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    Path("stack.yml").write_text(COMPOSE)
+    assert main(["reconcile", "stack.yml"]) == 0
+    assert capsys.readouterr().out == "1 file, 1 service: 0 errors, 0 warnings\n"
+    assert main(["import", "stack.yml"]) == 0
+    assert "  web:\n" in capsys.readouterr().out
+    Path("notes.txt").write_text("hello\n")
+    assert main(["reconcile", "notes.txt"]) == 1
+    assert (
+        f"not read notes.txt: {NOT_A_SOURCE}  [PP209 unreadable-source]" in capsys.readouterr().out
+    )

@@ -18,7 +18,8 @@ def command(paths: tuple[str, ...], output: str | None, force: bool) -> int:
     is the one most files state, and each conflict is a comment naming every side.
 
     \b
-    PATHS are files or directories (default: .), scanned as `portplan reconcile` scans them.
+    PATHS are files or directories (default: .), scanned as `portplan reconcile` scans them
+    (a file named here is also known by its content).
     Files that cannot be read are reported on stderr, one line each, and the rest is
     imported (nothing of a file that could not be read). Exit codes: 0 written, 2 nothing
     to import, the -o file exists (without --force) or cannot be written.

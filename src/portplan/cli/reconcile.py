@@ -21,7 +21,9 @@ def command(paths: tuple[str, ...], file: str | None, fmt: str, fail_on: str) ->
 
     \b
     PATHS are files or directories (default: .); directories are scanned for every known
-    file kind. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
+    file kind by name, and a file named here is also known by its content (compose: a
+    top-level services:, Kubernetes: apiVersion and kind); one of no known kind is a PP209.
+    Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
     """
     from portplan import loader
     from portplan.findings import Level

@@ -1,8 +1,9 @@
 """Sources: one module per file kind, each turning files into located observations.
 
 `SOURCES` maps a kind name to its detector (by file name and the first bytes) and its
-reader; `scan(paths)` walks directories, detects each file's kind and reads it. A file
-that cannot be read becomes a `SourceResult` holding one `SourceError`.
+reader; `scan(paths)` walks directories, detects each file's kind and reads it (a file
+named itself is also recognised by its content). A file that cannot be read, or a named
+file of no known kind, becomes a `SourceResult` holding one `SourceError`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ HELM_CHART: Final = "Chart.yaml"
 HELM_TEMPLATES: Final = "templates"
 _K8S_HEAD: Final = re.compile(rb"^apiVersion\s*:", re.MULTILINE)
 _K8S_KIND: Final = re.compile(rb"^kind\s*:", re.MULTILINE)
+_COMPOSE_TOP: Final = re.compile(rb"^services\s*:", re.MULTILINE)
+PLAN_NAMES: Final = frozenset({"portplan.yaml", "portplan.yml"})
+NOT_A_SOURCE: Final = (
+    "not a known kind of file; expected compose (a top-level services:), Kubernetes "
+    "(apiVersion: and kind:), .env (*.env, .env.*) or Markdown (*.md, *.markdown)"
+)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
 
 Detector = Callable[[str, bytes], bool]
@@ -133,7 +140,7 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
             walk.skip_chart(chart)
             continue
         for file in walk.files(path) if folder else [path]:
-            kind = detect(file)
+            kind = detect(file) if folder else detect_named(file)
             if isinstance(kind, SourceResult):
                 walk.results.append(kind)
             elif kind is not None:
@@ -213,6 +220,34 @@ def detect(path: str) -> str | SourceResult | None:
     return None
 
 
+def detect_named(path: str) -> str | SourceResult:
+    """The kind of a file named on the command line: by its name as in a folder, else by
+    its content (`docker compose -f stack.yml`): compose when its top level has `services:`,
+    Kubernetes when it has `apiVersion:` and `kind:`; a file of no known kind is one error."""
+    kind = detect(path)
+    if kind is not None:
+        return kind
+    if os.path.basename(path) in PLAN_NAMES:
+        return _left_out(path, "a portplan plan, not a source; give it with -f")
+    try:
+        with open(path, "rb") as stream:
+            text = stream.read()
+    except OSError as exc:
+        return unreadable(path, reason(exc))
+    if _COMPOSE_TOP.search(text):
+        return "compose"
+    if _K8S_HEAD.search(text) and _K8S_KIND.search(text):
+        return "kubernetes"
+    return _left_out(path, NOT_A_SOURCE)
+
+
+def _left_out(path: str, why: str) -> SourceResult:
+    """One error: the file named `path` was read but is not a source, and why."""
+    result = SourceResult(file=path, kind="unknown")
+    result.errors.append(SourceError(Location(path), f"not read {path}: {why}"))
+    return result
+
+
 def _head(path: str) -> bytes:
     with open(path, "rb") as stream:
         return stream.read(HEAD_BYTES) or b"\n"
@@ -270,4 +305,13 @@ def unreadable(path: str, why: str, kind: str = "unknown") -> SourceResult:
     return result
 
 
-__all__ = ["SKIP_DIRS", "SOURCES", "SourceKind", "detect", "helm_chart", "scan", "unreadable"]
+__all__ = [
+    "SKIP_DIRS",
+    "SOURCES",
+    "SourceKind",
+    "detect",
+    "detect_named",
+    "helm_chart",
+    "scan",
+    "unreadable",
+]
