@@ -819,3 +819,59 @@ def test_an_example_file_gives_way_to_its_real_file(tmp_path: Path) -> None:
     imported = import_paths([_tree(tmp_path, files)])
     assert _ports(imported.text) == {"web": [("port", 8088)]}
     assert imported.conflicts == 0
+
+
+_API = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
+    "    metadata: {labels: {app: api}}\n    spec:\n"
+    "      containers: [{name: api, image: x, ports: [{name: http, containerPort: 8080}]}]\n"
+    "---\napiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  selector: {app: api}\n"
+    "  ports: [{name: http, port: 80, targetPort: http}]\n"
+)
+
+
+def test_a_service_port_is_the_port_and_its_container_port_the_target(tmp_path: Path) -> None:
+    """Clients reach api:80; the container listens on 8080."""
+    text = import_paths([_tree(tmp_path, {"api.yaml": _API})]).text
+    assert text.splitlines()[-4:] == [
+        "      http:",
+        "        port: 80",
+        "        target: 8080",
+        "        published: false",
+    ]
+    (tmp_path / "portplan.yaml").write_text(text)
+    assert reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings == []
+    (tmp_path / "portplan.yaml").write_text(
+        "version: 1\nservices:\n  api:\n    ports:\n      http: {port: 8080, published: false}\n"
+    )
+    found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
+    assert [(f.rule, str(f.locations[0]), f.message) for f in found] == [
+        (
+            "PP201",
+            f"{tmp_path}/api.yaml:15:30",
+            "api: http port is 80 here but 8080 in portplan.yaml:5 (and 1 more)",
+        )
+    ]
+
+
+def test_a_node_port_service_is_public_and_its_node_port_a_note(tmp_path: Path) -> None:
+    payments = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: payments}\nspec:\n  template:\n"
+        "    metadata: {labels: {app: payments}}\n    spec:\n"
+        "      containers: [{name: payments, image: acme/payments, ports: [{containerPort: 8082}]}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: payments}\nspec:\n"
+        "  type: NodePort\n  selector: {app: payments}\n"
+        "  ports: [{port: 8081, targetPort: 8082, nodePort: 30081}]\n"
+    )
+    imported = import_paths([_tree(tmp_path, {"payments.yaml": payments})])
+    assert imported.text.splitlines()[-6:] == [
+        "    image: acme/payments",
+        "    exposure: public",
+        "    ports:",
+        "      port:",
+        f"        port: 8081  # note: node port 30081 on every node ({tmp_path}/payments.yaml:16)",
+        "        target: 8082",
+    ]
+    assert imported.conflicts == 0
+    (tmp_path / "portplan.yaml").write_text(imported.text)
+    assert reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings == []

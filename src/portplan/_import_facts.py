@@ -45,8 +45,16 @@ def _bindings(view: View) -> dict[str, list[Claim[Exposure]]]:
     """What each port statement says of exposure; a port one file binds on several
     addresses (127.0.0.1 and 10.0.0.5) is as exposed as its widest binding: one claim."""
     found: dict[tuple[str, str, int, str], list[Claim[Exposure]]] = {}
+    mapped = {
+        (port.key, port.origin, port.obs.target)
+        for port in view.ports
+        if port.obs.published and port.obs.target not in (None, port.obs.number)
+    }
     for port in view.ports:
-        if port.kind != REGISTRY:
+        # a container port a published mapping of its file reaches (a NodePort Service's
+        # targetPort): the mapping says who reaches it
+        behind = not port.obs.published and (port.key, port.origin, port.obs.number) in mapped
+        if port.kind != REGISTRY and not behind:
             at = (port.key, port.origin, port.obs.number, port.obs.protocol)
             for exposure in _stated(port.obs):
                 found.setdefault(at, []).append(Claim(exposure, port.obs.location, port.kind))

@@ -213,6 +213,7 @@ def _port(
     port.published = _published(stated)
     _target(port, [p for p in stated if host(p) == winner.value], host, trust)
     _addresses(port, [p for p in chosen if p.obs.address is not None])
+    _node_ports(port, chosen)
     env = [p for p in chosen if (p.obs.variable or "").upper().endswith("PORT")]
     port.env = vote(_claims(env, lambda p: p.obs.variable or ""))[0].value if env else None
     return port
@@ -255,17 +256,23 @@ def _container_side(port: Port, host: Callable[[Port], int]) -> int | None:
 
 
 def host_numbers(ports: list[Port]) -> Callable[[Port], int]:
-    """Port -> the number it stands for on the host: its own, or, for a container port
-    that exactly one host port of these publishes (`8088:80`), that host port."""
-    published: dict[int, set[int]] = {}
+    """Port -> the number it stands for (the plan's `port`): its own, or, for a container
+    port that exactly one port of these maps to another number, that port: the host port
+    that publishes it (`8088:80`), else the one unpublished mapping of it (a Kubernetes
+    Service port 80 with `targetPort: 8080` is how others reach the container's 8080)."""
+    mapped: dict[tuple[bool, int], set[int]] = {}
     for port in ports:
         target = port.obs.target
-        if port.obs.published and target is not None and target != port.obs.number:
-            published.setdefault(target, set()).add(port.obs.number)
-    single = {target: next(iter(hosts)) for target, hosts in published.items() if len(hosts) == 1}
+        if target is not None and target != port.obs.number:
+            mapped.setdefault((bool(port.obs.published), target), set()).add(port.obs.number)
+    single = {
+        target: next(iter(numbers))
+        for (published, target), numbers in sorted(mapped.items())  # published ones last
+        if len(numbers) == 1 and (published or not mapped.get((True, target)))
+    }
 
     def host(port: Port) -> int:
-        if port.obs.published:
+        if port.obs.published or (port.obs.target or port.obs.number) != port.obs.number:
             return port.obs.number
         return single.get(port.obs.number, port.obs.number)
 
@@ -287,6 +294,17 @@ def _addresses(port: PlanPort, bound: list[Port]) -> None:
     if not all(published_exposure(a) is Exposure.LOCAL for a in several):
         where = places(p.obs.location for p in bound if _address(p) in several)
         port.comments.append(f"note: bound on {' and '.join(several)} ({where})")
+
+
+def _node_ports(port: PlanPort, stated: list[Port]) -> None:
+    """A note for the node port a Kubernetes Service (NodePort, LoadBalancer) opens for
+    the port on every node: the plan has no field for it."""
+    by_number: dict[int, list[Location]] = {}
+    for p in stated:
+        if p.obs.node_port is not None:
+            by_number.setdefault(p.obs.node_port, []).append(p.obs.location)
+    for number, locations in sorted(by_number.items()):
+        port.comments.append(f"note: node port {number} on every node ({places(locations)})")
 
 
 def _address(port: Port) -> str:

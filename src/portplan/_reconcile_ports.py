@@ -253,15 +253,18 @@ def _mapped(found: list[Side]) -> set[int]:
     number through mappings are one port. Against a port the plan publishes, a host port a
     source publishes is held to it by its own number: sharing the plan's `target` makes it
     no other value of it (`8080:80` against `{port: 8088, target: 80}` drifts; against
-    `{port: 80, published: false}` it publishes the plan's port)."""
+    `{port: 80, published: false}` it publishes the plan's port); so is an unpublished
+    mapping against a plan: a ClusterIP Service's `port: 80` with `targetPort: 8080` is
+    how clients reach the port, so against `{port: 8080}` it drifts."""
     numbers = set().union(*(p.numbers() for p in found[0].ports))
     values = {found[0].value}
-    planned = any(p.kind == REGISTRY and p.obs.published for p in found[0].ports)
+    plan = [p for p in found[0].ports if p.kind == REGISTRY]
+    published = any(p.obs.published for p in plan)
     grown = True
     while grown:
         grown = False
         for side in found[1:]:
-            if side.value in values or (planned and any(p.obs.published for p in side.ports)):
+            if side.value in values or (plan and any(_held(p, published) for p in side.ports)):
                 continue
             mine = set().union(*(p.numbers() for p in side.ports))
             if mine & numbers:
@@ -269,6 +272,15 @@ def _mapped(found: list[Side]) -> set[int]:
                 values.add(side.value)
                 grown = True
     return values
+
+
+def _held(port: Port, published: bool) -> bool:
+    """Whether, against a plan, a statement is held to the plan's port by its own number:
+    a published one when the plan publishes the port, an unpublished mapping (a Service's
+    `port: 80` with `targetPort: 8080`) always."""
+    if port.obs.published:
+        return published
+    return port.obs.target is not None and port.obs.target != port.obs.number
 
 
 def _separate(side: Side, agreed: Side) -> bool:
