@@ -7,9 +7,9 @@ LoadBalancer one is published and public. A workload (Deployment, StatefulSet, D
 ReplicaSet, ReplicationController, Job, CronJob, Pod) gives each container's `ports` (a
 `hostPort` is published on the node, at `hostIP`; with `hostNetwork: true` the container
 port is the node's) and the port of its `httpGet`, `tcpSocket` and `grpc` probes, named
-ports resolved; `env` entries are read like compose
-`environment`, and a ConfigMap's `data` like a `.env` file (its owner: the one workload
-that reads it, if only one does). The workload's service records its first container's
+ports resolved; `env` entries are read like compose `environment`, and a ConfigMap's
+`data` like a `.env` file (its owner: the one service whose workloads read it, if only one
+does). The workload's service records its first container's
 `image` and, as its health check, the path and port of the first `httpGet` probe
 (liveness, readiness, then startup). A Service port without `name` is named by its
 `appProtocol`. Manifests of other kinds are ignored.
