@@ -495,3 +495,28 @@ def test_real_counterparts() -> None:
     assert real_counterparts("compose.sample.yml") == ("compose.yml", "compose.yaml")
     assert real_counterparts("compose.yaml") == ()
     assert real_counterparts("a/example") == ()
+
+
+def test_a_secret_is_one_finding_per_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An env_file read alone and for the services that read it, an anchor two services
+    share: one finding per place, naming every service that reads it."""
+    compose = (
+        "x-env: &env\n  JWT_SECRET: hunter2\nservices:\n"
+        "  web: {image: x, env_file: [./common.env], environment: *env}\n"
+        "  api: {image: x, env_file: [common.env], environment: *env}\n"
+    )
+    _write(tmp_path, {"compose.yaml": compose, "common.env": "export API_KEY=abc\n"})
+    monkeypatch.chdir(tmp_path)
+    found = [(f.rule, str(f.locations[0]), f.message) for f in reconcile(scan(["."]))]
+    assert found == [
+        (
+            "PP210",
+            "./common.env:1:8",
+            "api and web: API_KEY holds a literal secret (value not shown)",
+        ),
+        (
+            "PP210",
+            "./compose.yaml:2:3",
+            "api and web: JWT_SECRET holds a literal secret (value not shown)",
+        ),
+    ]

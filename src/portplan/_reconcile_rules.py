@@ -232,15 +232,20 @@ def secret(view: View) -> Iterator[Finding]:
     FAIL: JWT_SECRET=hunter2
     """
     references = {var.location for _, var in view.variables if not var.sets}
+    readers: dict[tuple[Location, str], dict[str, None]] = {}
     for owner, var in view.variables:
         # A line that reads a variable (JWT_SECRET=${JWT_SECRET}) holds a reference.
         if var.secret and var.location not in references:
-            who = f"{view.show(owner)}: " if owner else ""
-            yield secret.finding(
-                f"{who}{var.name} holds a literal secret (value not shown)",
-                [var.location],
-                variable=var.name,
-            )
+            found = readers.setdefault((var.location, var.name), {})
+            if owner:
+                found[view.show(owner)] = None
+    # One finding per place, naming every service that reads it (an env_file or an anchor
+    # several services share).
+    for (location, name), owners in readers.items():
+        who = f"{joined(sorted(owners))}: " if owners else ""
+        yield secret.finding(
+            f"{who}{name} holds a literal secret (value not shown)", [location], variable=name
+        )
 
 
 @rule("PP211", "unknown-dependency", Level.ERROR, "depends_on names a service not defined")

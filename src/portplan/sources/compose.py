@@ -391,7 +391,7 @@ def _env_files(service: Service, project: Project, known: frozenset[str]) -> Non
         path, required = _env_file_spec(entry.value)
         text = _text(path, entry, service.name, project)
         base = project.directory if entry.context is None else entry.context.directory
-        full = os.path.join(base, text or "")
+        full = joined_path(base, text or "")
         if not text or full in seen:
             continue
         seen.add(full)
@@ -403,6 +403,17 @@ def _env_files(service: Service, project: Project, known: frozenset[str]) -> Non
                 project.error(project.at(entry.location, text), f"env_file {text}: {reason(exc)}")
             continue
         project.result.extend(parse_dotenv_source(content, full, service.name, known))
+
+
+def joined_path(base: str, path: str) -> str:
+    """`path` relative to the folder `base`, spelled as a scan of `base` spells its files:
+    normalized (`./common.env` under `.` is `./common.env`, not `././common.env`), so that
+    one file read twice is one place."""
+    found = os.path.normpath(os.path.join(base, path))
+    dotted = base == os.curdir or base.startswith(os.curdir + os.sep)
+    if dotted and not os.path.isabs(found) and not found.startswith(os.pardir):
+        return os.curdir + os.sep + found
+    return found
 
 
 def _env_file_spec(value: Any) -> tuple[Any, bool]:
