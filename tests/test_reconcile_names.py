@@ -356,3 +356,55 @@ def test_hosts_tree_reconciles_and_imports_without_external_services(
     assert list(plan["services"]) == ["api", "payments", "ledger", "billing"]
     assert plan["services"]["api"]["depends_on"] == ["payments", "ledger"]
     assert "depends_on" not in plan["services"]["billing"]
+
+
+def _env(file: str, text: str) -> SourceResult:
+    from portplan.sources.dotenv import owner_of, parse_dotenv_source
+
+    return parse_dotenv_source(text, file, owner_of(file))
+
+
+SYSTEM_PORTS = """\
+RTP_PORT=10000
+RTP_PORT_10001_PORT=10001
+BROKER_PORT=5672
+BROKER_MANAGEMENT_PORT=15672
+KAFKA_1_PORT=9093
+KAFKA_PORT=9092
+"""
+
+
+def test_a_port_name_after_a_service_prefix_is_that_services_port_without_a_plan() -> None:
+    """Generate's `<SERVICE>_<PORT NAME>_PORT`: a prefix no source defines is a port of the
+    service its leading words name when the rest ends in a number (RTP_PORT_10001) or is a
+    port name a source gives that service (broker.env: BROKER_MANAGEMENT_PORT); a bare
+    number is a name of its own (KAFKA_1 stays apart from KAFKA)."""
+    alone = build_names([_env("service-ports.env", SYSTEM_PORTS)], None)
+    spelled = ("RTP", "RTP_PORT_10001", "BROKER", "BROKER_MANAGEMENT", "KAFKA_1", "KAFKA")
+    assert {name: alone.key(name) for name in spelled} == {
+        "RTP": "rtp",
+        "RTP_PORT_10001": "rtp",
+        "BROKER": "broker",
+        "BROKER_MANAGEMENT": "brokermanagement",
+        "KAFKA_1": "kafka1",
+        "KAFKA": "kafka",
+    }
+    owned = _env("broker.env", "BROKER_PORT=5672\nBROKER_MANAGEMENT_PORT=15672\n")
+    both = build_names([_env("service-ports.env", SYSTEM_PORTS), owned], None)
+    assert both.key("BROKER_MANAGEMENT") == "broker"
+
+
+def test_a_prefix_the_sources_define_wins_over_the_product_it_maps_to() -> None:
+    """DB_URL=tcp://localhost:5432 is read as postgres (DB is a database's prefix); when no
+    service bears that name and one bears the prefix's (a plan's or a compose file's db),
+    it is db."""
+    web = _env("web.env", "DB_URL=tcp://localhost:5432\nCACHE_URL=redis://localhost:6379\n")
+    plan = load_text(
+        "services:\n  web: {}\n  db: {ports: {tcp: 5432}}\n  cache: {ports: {tcp: 6379}}\n"
+    )
+    names = build_names([web], plan)
+    assert (names.key("postgres"), names.key("redis"), names.unknown) == ("db", "cache", {})
+    defined = SourceResult(file="compose.yaml", kind="compose")
+    defined.services = [ServiceObservation("db", Location("compose.yaml", 2, 3), "compose")]
+    assert build_names([web, defined], None).key("postgres") == "db"
+    assert build_names([web], None).key("postgres") == "postgres"  # no source defines db

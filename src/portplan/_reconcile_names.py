@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
-from portplan.sources._md_env import SCHEME_SERVICES, host_service, is_host_machine, url_service
+from portplan.sources._md_env import (
+    SCHEME_SERVICES,
+    host_service,
+    is_host_machine,
+    url_service,
+    variable_prefix,
+)
 from portplan.sources._md_mermaid import VIA as DIAGRAM_EDGE
 from portplan.sources._md_text import URL, parse_url
 from portplan.sources.base import SourceResult
@@ -96,10 +102,13 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
         names.external[name] = sorted(set(locations))
     aliases = _source_aliases(results)
     products = _url_products(results)
+    prefixes = _prefix_products(results)
     if topology is not None:
-        _against_plan(names, topology, spelled, where, aliases, products)
+        _against_plan(names, topology, spelled, where, aliases, (products, prefixes))
     else:
         aliases |= _to_products(spelled, where, products)
+        aliases |= _to_prefixes(spelled, prefixes)
+        aliases |= _to_port_owners(spelled, _port_names(results))
         _among_sources(names, spelled, where, aliases, drawn)
     return names
 
@@ -213,8 +222,9 @@ def _against_plan(
     spelled: dict[str, Counter[str]],
     where: dict[str, list[Location]],
     aliases: dict[str, str],
-    products: dict[str, str],
+    named: tuple[dict[str, str], dict[str, set[str]]],
 ) -> None:
+    products, prefixes = named
     for service in topology.services.values():
         names.canonical[base_key(service.name)] = service.name
         names.display[service.name] = service.name
@@ -230,6 +240,8 @@ def _against_plan(
         if found is None and key in products:
             product = products[key]
             found = planned.get(product) or kind_service(product, topology)
+        if found is None:
+            found = _only({planned.get(raw) for raw in prefixes.get(key, ())})
         if found is not None:
             names.canonical[key] = found
         else:
@@ -296,6 +308,86 @@ def _to_products(
             where[product] = list(where[key])
         found[key] = product
     return found
+
+
+def _prefix_products(results: list[SourceResult]) -> dict[str, set[str]]:
+    """Key of a product a reader named a local URL's target after by the variable's prefix
+    (DB_URL=tcp://localhost:5432 -> postgres, by `PREFIX_SERVICES`) -> keys of the prefixes
+    as written (db): when no service bears the product's name and one bears the prefix's,
+    the prefix names the service (a plan's `db` of kind tcp)."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        for variable in result.variables:
+            raw = variable_prefix(variable.name)
+            for match in URL.finditer(variable.value or ""):
+                url = parse_url(match.group())
+                named = url_service(url, variable.name) if url and raw else None
+                if url is None or raw is None or named is None or not is_host_machine(url.host):
+                    continue
+                if base_key(named) != base_key(raw):
+                    found.setdefault(base_key(named), set()).add(base_key(raw))
+    return found
+
+
+def _to_prefixes(spelled: dict[str, Counter[str]], prefixes: dict[str, set[str]]) -> dict[str, str]:
+    """Without a plan, a product no source defines (`_prefix_products`) is the one service a
+    source defines under the prefix the variable gave (compose's `db` for DB_URL)."""
+    found: dict[str, str] = {}
+    for product, raws in prefixes.items():
+        counts = spelled.get(product)
+        if counts is None or counts.total() >= _DEFINED:
+            continue
+        owner = _only({raw for raw in raws if spelled.get(raw, Counter()).total() >= _DEFINED})
+        if owner is not None:
+            found[product] = owner
+    return found
+
+
+def _port_names(results: list[SourceResult]) -> dict[str, set[str]]:
+    """Service key -> the keys of the port names the sources give it."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        for port in result.ports:
+            if port.port_name:
+                found.setdefault(base_key(port.service), set()).add(port_key(port.port_name))
+    return found
+
+
+def _to_port_owners(
+    spelled: dict[str, Counter[str]], port_names: dict[str, set[str]]
+) -> dict[str, str]:
+    """Without a plan, a name only a variable's prefix gives (RTP_PORT_10001 of
+    RTP_PORT_10001_PORT, no source defines it) whose leading words are another name of the
+    file set (RTP) and whose other words are a port name: one ending in a number
+    (`port-10001`, `http-2`; more than a bare number: KAFKA_1 stays kafka-1) or one the
+    sources give that service (BROKER_MANAGEMENT when broker.env has it). Generate writes
+    `<SERVICE>_<PORT NAME>_PORT` for a port whose name is not a kind."""
+    found: dict[str, str] = {}
+    for key, counts in spelled.items():
+        if counts.total() >= _DEFINED or not all(_VARIABLE_PREFIX.fullmatch(s) for s in counts):
+            continue
+        owner = _port_owner(next(iter(counts)).split("_"), key, spelled, port_names)
+        if owner is not None:
+            found[key] = owner
+    return found
+
+
+def _port_owner(
+    words: list[str], key: str, spelled: dict[str, Counter[str]], port_names: dict[str, set[str]]
+) -> str | None:
+    for count in range(len(words) - 1, 0, -1):
+        head, rest = base_key("".join(words[:count])), words[count:]
+        if head == key or head not in spelled:
+            continue
+        numbered = rest[-1].isdigit() and len(rest) > 1
+        if numbered or port_key("".join(rest)) in port_names.get(head, ()):
+            return head
+    return None
+
+
+def _only(found: set[str | None]) -> str | None:
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
 
 
 _VARIABLE_PREFIX: Final = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")

@@ -275,11 +275,14 @@ def url_service(url: Url, variable: str) -> str | None:
 
 def prefix_service(variable: str) -> str | None:
     """TOKEN_ENGINE_URL -> "TOKEN_ENGINE"; DATABASE_URL -> "postgres"; URL -> None."""
+    prefix = variable_prefix(variable)
+    return None if prefix is None else PREFIX_SERVICES.get(prefix.upper(), prefix)
+
+
+def variable_prefix(variable: str) -> str | None:
+    """The prefix of an address variable as written: DB_URL -> "DB"; URL -> None."""
     suffix = _ADDRESS_VARIABLE.search(variable)
-    prefix = (variable[: suffix.start()] if suffix else variable).strip("_")
-    if not prefix:
-        return None
-    return PREFIX_SERVICES.get(prefix.upper(), prefix)
+    return (variable[: suffix.start()] if suffix else variable).strip("_") or None
 
 
 # --- hosts ------------------------------------------------------------------------------
