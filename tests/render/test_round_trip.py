@@ -239,3 +239,58 @@ def test_two_metrics_ports_of_a_service_read_back_by_name(tmp_path: Path) -> Non
         ("web", 9100, "metrics"),
         ("web", 9101, "metrics-jvm"),
     ]
+
+
+# What import writes for compose ports without names (`port`, `port-9229`), names with
+# digits, dashes and underscores, a name equal to a kind, udp ports, a port bound to the
+# loopback (exposure: local), and a db and a cache whose ports are of kind tcp (the readers
+# name DB_URL's target postgres and CACHE_URL's redis unless a service bears the prefix).
+UNNAMED = """\
+system: unnamed
+services:
+  web:
+    exposure: public
+    ports:
+      http: 8088
+      port-9229: 9229
+      http-2: 8089
+      admin_api_3: 8090
+    depends_on: [db, cache]
+  db:
+    exposure: local
+    ports: {port: {port: 5433, address: 127.0.0.1}}
+  cache:
+    ports: {tcp: 6379}
+  rtp:
+    exposure: public
+    ports:
+      port: "10000/udp"
+      port-10001: "10001/udp"
+      port-2: 9090
+  mailhog:
+    ports: {port: 8025, port-1025: 1025}
+"""
+
+
+def _shape(plan: Path) -> dict[str, list[tuple[int, str, str]]]:
+    """Each service's ports by number, protocol and exposure."""
+    topology = load(plan)
+    return {
+        name: sorted((p.number, p.protocol, str(p.exposure)) for p in service.ports)
+        for name, service in topology.services.items()
+    }
+
+
+def test_unnamed_udp_and_local_ports_round_trip_and_import_back(tmp_path: Path) -> None:
+    plan, out, back = tmp_path / "portplan.yaml", tmp_path / "out", tmp_path / "back.yaml"
+    plan.write_text(UNNAMED)
+    targets = ["env", "compose", "docs"]
+    assert main(["generate", *targets, "-f", str(plan), "--out", str(out)]) == 0
+    assert [(f.rule, f.message) for f in reconcile_paths([out], load(plan)).findings] == []
+    system = (out / "service-ports.env").read_text()
+    assert "RTP_UDP_PORT=10000\nRTP_PORT_10001_UDP_PORT=10001\nRTP_PORT_2_PORT=9090\n" in system
+    assert main(["import", str(out), "-o", str(back)]) == 0
+    assert _shape(back) == _shape(plan)
+    assert [str(s.exposure) for s in load(back).services.values()] == [
+        str(s.exposure) for s in load(plan).services.values()
+    ]

@@ -63,14 +63,20 @@ KIND_NAMES: Final = frozenset({"http", "https", "grpc", "ws", "wss", "metrics", 
 
 def port_variable(service: Service, port: Port) -> str:
     """The variable a service reads a port from: declared, else HTTP_PORT for a port kind,
-    POSTGRES_PORT for another first port, NATS_MONITORING_PORT for the others."""
+    POSTGRES_PORT for another first port, NATS_MONITORING_PORT for the others; a udp port's
+    ends in `_UDP_PORT` (RTP_UDP_PORT, RTP_PORT_10001_UDP_PORT)."""
     if port.env:
         return port.env
     if port.name.lower() in KIND_NAMES:
-        return f"{env_name(port.name)}_PORT"
+        return f"{env_name(port.name)}{port_suffix(port)}"
     if port is service.ports[0]:
-        return f"{env_name(service.name)}_PORT"
-    return f"{env_name(service.name)}_{env_name(port.name)}_PORT"
+        return f"{env_name(service.name)}{port_suffix(port)}"
+    return f"{env_name(service.name)}_{env_name(port.name)}{port_suffix(port)}"
+
+
+def port_suffix(port: Port) -> str:
+    """`_PORT`, `_UDP_PORT` for a udp port: the readers take the protocol from it."""
+    return "_PORT" if port.protocol == "tcp" else f"_{port.protocol.upper()}_PORT"
 
 
 def scheme(port: Port) -> str:

@@ -20,6 +20,7 @@ from portplan.render._common import (
     deployed,
     env_name,
     header,
+    port_suffix,
     port_variable,
     scheme,
     url,
@@ -77,11 +78,11 @@ def _by_category(topology: Topology) -> dict[str, list[Service]]:
 
 def system_variable(service: Service, port: Port, index: int) -> str:
     """TOKEN_ENGINE_HTTP_PORT, TOKEN_ENGINE_GRPC_PORT; POSTGRES_PORT for a first port whose
-    name is not a port kind; NATS_MONITORING_PORT for the others."""
+    name is not a port kind; NATS_MONITORING_PORT for the others; RTP_UDP_PORT for udp."""
     prefix = env_name(service.name)
     if port.name.lower() in KIND_NAMES or index > 0:
-        return f"{prefix}_{env_name(port.name)}_PORT"
-    return f"{prefix}_PORT"
+        return f"{prefix}_{env_name(port.name)}{port_suffix(port)}"
+    return f"{prefix}{port_suffix(port)}"
 
 
 # --- env/<service>.env --------------------------------------------------------------------

@@ -102,6 +102,7 @@ def is_secret(name: str, value: str | None) -> bool:
 # --- X_PORT ---------------------------------------------------------------------------
 
 _PORT_VARIABLE: Final = re.compile(r"^(?:(?P<prefix>[A-Za-z0-9_]*?)_+)?PORT$", re.IGNORECASE)
+_PROTOCOLS: Final = frozenset({"UDP", "SCTP"})
 _DEFAULTED: Final = re.compile(r"^\$\{[A-Za-z_]\w*:?-(?P<n>\d+)\}$")
 
 
@@ -121,21 +122,40 @@ def _port_variable(
     number = int(value)
     if ctx.checked_port(number, assignment.line, index, assignment.name):
         location = ctx.at(assignment.line, index)
+        protocol = variable_protocol(assignment.name)
         ctx.port(
             PortObservation(
-                service, number, location, source, port_name=kind, variable=assignment.name
+                service,
+                number,
+                location,
+                source,
+                port_name=kind,
+                protocol=protocol,
+                variable=assignment.name,
             )
         )
+
+
+_PROTOCOL_WORD: Final = re.compile(r"(?:^|_)(?P<protocol>UDP|SCTP)(?=_PORT$)", re.IGNORECASE)
+
+
+def variable_protocol(variable: str) -> str:
+    """The protocol a port variable states: RTP_UDP_PORT, UDP_PORT -> udp; else tcp."""
+    found = _PROTOCOL_WORD.search(variable)
+    return found.group("protocol").lower() if found else "tcp"
 
 
 def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     """(service, port name) of `<prefix>_PORT` read in `owner`'s block.
 
-    `HTTP_PORT` -> (owner, "http"); `ZOOKEEPER_CLIENT_PORT` in zookeeper -> (zookeeper,
+    `HTTP_PORT` -> (owner, "http"); `RTP_UDP_PORT` -> ("RTP", None) (a protocol is no
+    name: `variable_protocol`); `ZOOKEEPER_CLIENT_PORT` in zookeeper -> (zookeeper,
     "client"); `TOKEN_ENGINE_GRPC_PORT` -> ("TOKEN_ENGINE", "grpc"); `GATEWAY_PORT` ->
     ("GATEWAY", None).
     """
     words = [word for word in prefix.split("_") if word]
+    if words and words[-1].upper() in _PROTOCOLS:  # RTP_UDP_PORT: the protocol, no name
+        words.pop()
     if not words:
         return owner, None
     kind = name_kind(words[-1])
@@ -148,7 +168,7 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
             return owner, name_kind(rest) or rest.lower() or None
     if kind:
         return "_".join(words[:-1]), kind
-    return prefix.strip("_"), None
+    return "_".join(words), None
 
 
 def name_kind(name: str) -> str | None:

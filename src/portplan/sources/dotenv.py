@@ -40,6 +40,7 @@ from portplan.sources._md_env import (
     port_owner,
     prefix_service,
     url_service,
+    variable_protocol,
 )
 from portplan.sources._md_text import (
     LOCAL_HOSTS,
@@ -209,7 +210,13 @@ def _port(
         result.errors.append(SourceError(location, message))
         return
     observation = PortObservation(
-        service, number, location, setting.source, port_name=port_name, variable=setting.name
+        service,
+        number,
+        location,
+        setting.source,
+        port_name=port_name,
+        protocol=variable_protocol(setting.name),
+        variable=setting.name,
     )
     result.ports.append(observation)
 
