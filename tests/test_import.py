@@ -11,6 +11,7 @@ second project with a `db` of its own.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -875,3 +876,60 @@ def test_a_node_port_service_is_public_and_its_node_port_a_note(tmp_path: Path) 
     assert imported.conflicts == 0
     (tmp_path / "portplan.yaml").write_text(imported.text)
     assert reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings == []
+
+
+_REPLICAS = """services:
+  web:
+    image: acme/web
+    deploy: {replicas: 3}
+    ports:
+      - {name: http, target: 80, published: "8000-8002"}
+  dbg:
+    image: busybox
+    profiles: [debug]
+    ports: ["8001:8001"]
+"""
+
+
+def test_a_published_range_is_a_port_per_host_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`8000-8002:80` for three replicas: 8001 is web's as much as 8000, so check sees
+    dbg's 8001 clash with it, as reconcile does (PP212)."""
+    imported = import_paths([_tree(tmp_path, {"compose.yaml": _REPLICAS})])
+    clash = (
+        f"conflict: host port 8001 is published twice ({tmp_path}/compose.yaml:6, "
+        f"{tmp_path}/compose.yaml:10)"
+    )
+    assert imported.text.splitlines()[6:] == [
+        "",
+        "services:",
+        "  web:",
+        "    image: acme/web",
+        "    exposure: public",
+        "    ports:",
+        "      http:",
+        "        port: 8000",
+        "        target: 80",
+        "      http-2:",
+        f"        port: 8001  # conflict: 8001 is also given to dbg ({tmp_path}/compose.yaml:10)"
+        f"  # {clash}",
+        "        target: 80",
+        "      http-3:",
+        "        port: 8002",
+        "        target: 80",
+        "",
+        "  dbg:",
+        "    image: busybox",
+        "    exposure: public",
+        "    ports:",
+        f"      port: 8001  # conflict: 8001 is also given to web ({tmp_path}/compose.yaml:6)"
+        f"  # {clash}",
+    ]
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(imported.text)
+    assert main(["check", "-f", str(plan), "--format", "json"]) == 1
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["rule"], f["message"]) for f in found] == [
+        ("PP101", "port 8001/tcp on host default is bound by both web.http-2 and dbg.port")
+    ]

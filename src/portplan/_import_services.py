@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import replace
 from typing import Final, TypeVar
 
 from portplan._import_plan import PlanPort, PlanService
@@ -156,9 +157,34 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
             _unnamed(service, by_slot[UNNAMED], support, service.key in health, trust)
         _separate(service, [p for p in rest if not p.numbers() & known])
         service.ports = _distinct(service.ports, by_slot)
+        _spread_ranges(service, by_key.get(service.key, []))
         if service.key in contained:  # compose publishes only what `ports` maps
             for planned in service.ports:
                 planned.published = planned.published is True
+
+
+def _spread_ranges(service: PlanService, stated: list[Port]) -> None:
+    """One planned port per host port of a published range (`8000-8002:80`: http 8000,
+    http-2 8001, http-3 8002, each to the same target), as a plan's port is one number:
+    check then sees a clash on any of them."""
+    taken = {port.number for port in service.ports}
+    spread: list[PlanPort] = []
+    for planned in service.ports:
+        spread.append(planned)
+        ends = [
+            p.obs.range_end
+            for p in stated
+            if p.obs.range_end and p.obs.published and p.obs.number == planned.number
+            and p.obs.protocol == planned.protocol
+        ]  # fmt: skip
+        for offset, number in enumerate(range(planned.number + 1, max(ends, default=0) + 1), 2):
+            if number not in taken:
+                taken.add(number)
+                extra = replace(planned, name=f"{planned.name}-{offset}", number=number)
+                extra.comments, extra.target_comments = [], []
+                extra.env, extra.health = None, None
+                spread.append(extra)
+    service.ports = spread
 
 
 def _merged_slots(whole: View) -> dict[str, dict[str, list[Port]]]:
