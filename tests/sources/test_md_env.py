@@ -9,7 +9,9 @@ from portplan.sources._md_env import (
     host_service,
     is_external_host,
     is_host_machine,
+    port_owner,
     url_service,
+    variable_protocol,
 )
 from portplan.sources._md_text import parse_url
 from portplan.sources.dotenv import parse_dotenv_source
@@ -155,3 +157,24 @@ def test_env_file_hosts() -> None:
         ("web", "o1.ingest.sentry.io", 2),
         ("web", "smtp.gmail.com", 3),
     ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "owner", "service", "name", "protocol"),
+    [
+        ("RTP_UDP_PORT", None, "RTP", None, "udp"),
+        ("RTP_PORT_10001_UDP_PORT", None, "RTP_PORT_10001", None, "udp"),
+        ("RTP_PORT_10001_UDP_PORT", "rtp", "rtp", "port_10001", "udp"),
+        ("UDP_PORT", "rtp", "rtp", None, "udp"),
+        ("SIP_SCTP_PORT", None, "SIP", None, "sctp"),
+        ("WEB_HTTP_PORT", None, "WEB", "http", "tcp"),
+        ("UDPX_PORT", None, "UDPX", None, "tcp"),
+    ],
+)
+def test_a_port_variable_states_its_protocol_before_port(
+    variable: str, owner: str | None, service: str, name: str | None, protocol: str
+) -> None:
+    """Generate writes a udp port's variable with `_UDP_PORT`; the protocol is no name."""
+    prefix = variable.removesuffix("PORT").rstrip("_")
+    assert port_owner(prefix, owner) == (service, name)
+    assert variable_protocol(variable) == protocol
