@@ -299,8 +299,8 @@ def test_a_dotenv_value_is_a_vote(tmp_path: Path) -> None:
     assert _found(_write(tmp_path, files)) == [
         (
             "PP201",
-            ["compose.yaml:3", "README.md:3", "api.env:1"],
-            "api: port is 9000 here but 9001 in README.md:3 (and 1 more)",
+            ["compose.yaml:3", "api.env:1", "README.md:3"],
+            "api: port is 9000 here but 9001 in api.env:1 (and 1 more)",
         )
     ]
 

@@ -4,7 +4,7 @@ duplicate published ports (compose) and ports given twice in one `.env`."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Final
@@ -64,7 +64,9 @@ class Side:
 
     @property
     def locations(self) -> list[Location]:
-        return sorted({p.obs.location for p in self.ports})
+        """Where the value is stated: the plan's lines first, then by `place_order` (so the
+        order never depends on where the plan and the sources lie on disk)."""
+        return sorted({p.obs.location for p in self.ports}, key=_plan_first(self.ports))
 
     @property
     def files(self) -> set[str]:
@@ -402,9 +404,18 @@ def _in_containers(view: View) -> set[str]:
 
 
 def _by_service(claims: list[tuple[str, Side]]) -> list[Location]:
-    first = sorted(side.locations[0] for _, side in claims)
-    rest = sorted({loc for _, side in claims for loc in side.locations} - set(first))
+    order = _plan_first([port for _, side in claims for port in side.ports])
+    first = sorted((side.locations[0] for _, side in claims), key=order)
+    rest = sorted({loc for _, side in claims for loc in side.locations} - set(first), key=order)
     return [*first, *rest]
+
+
+def _plan_first(
+    ports: Iterable[Port],
+) -> Callable[[Location], tuple[bool, tuple[str, str, int, int]]]:
+    """A sort key of locations: the plan's (of `ports`) first, then by `place_order`."""
+    planned = {port.obs.location for port in ports if port.kind == REGISTRY}
+    return lambda location: (location not in planned, place_order(location))
 
 
 def _one_file_of(view: View, locations: list[Location], kinds: tuple[str, ...]) -> bool:
