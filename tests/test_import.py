@@ -760,7 +760,7 @@ def test_another_container_port_is_a_conflict_beside_the_target(tmp_path: Path) 
     (tmp_path / "portplan.yaml").write_text(text)
     found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
     assert [(f.rule, f.message) for f in found] == [
-        ("PP201", "web: container port is 8080 here but 80 in portplan.yaml:13")
+        ("PP201", "web: container port is 8080 here but 80 in portplan.yaml:14")  # target:
     ]
 
 
@@ -933,3 +933,36 @@ def test_a_published_range_is_a_port_per_host_port(
     assert [(f["rule"], f["message"]) for f in found] == [
         ("PP101", "port 8001/tcp on host default is bound by both web.http-2 and dbg.port")
     ]
+
+
+def test_one_name_in_two_namespaces_is_a_service_each(tmp_path: Path) -> None:
+    """The api Services of staging (targetPort 8080) and prod (9090): two services, each
+    with its own target and no conflict; reconcile holds each namespace to its own."""
+    namespaces = RESOURCES / "k8s" / "namespaces"
+    imported = import_paths([namespaces])
+    at = f"{namespaces}/"
+    assert imported.text.splitlines()[7:] == [
+        "services:",
+        "  prod-api:",
+        f"    # note: this is the api of the Kubernetes namespace prod ({at}prod.yaml:3); "
+        "the namespace staging has its own api: staging-api",
+        "    exposure: internal",
+        "    ports:",
+        "      http:",
+        "        port: 80",
+        "        target: 9090",
+        "        published: false",
+        "",
+        "  staging-api:",
+        f"    # note: this is the api of the Kubernetes namespace staging ({at}staging.yaml:3); "
+        "the namespace prod has its own api: prod-api",
+        "    exposure: internal",
+        "    ports:",
+        "      http:",
+        "        port: 80",
+        "        target: 8080",
+        "        published: false",
+    ]
+    assert imported.conflicts == 0
+    (tmp_path / "portplan.yaml").write_text(imported.text)
+    assert reconcile_paths([namespaces], loader.load(tmp_path / "portplan.yaml")).findings == []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from portplan import loader
 from portplan.cli import main
 from portplan.reconcile import reconcile
 from portplan.sources import scan
@@ -519,4 +520,58 @@ def test_a_secret_is_one_finding_per_place(tmp_path: Path, monkeypatch: pytest.M
             "./compose.yaml:2:3",
             "api and web: JWT_SECRET holds a literal secret (value not shown)",
         ),
+    ]
+
+
+NAMESPACES = RESOURCES / "k8s" / "namespaces"  # Service api in staging (8080) and prod (9090)
+
+
+def test_one_name_in_two_namespaces_is_two_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """staging's api and prod's api are apart: ports they state differently disagree on
+    nothing."""
+    staging = (NAMESPACES / "staging.yaml").read_text().replace("port: 80,", "port: 81,")
+    _write(tmp_path, {"staging.yaml": staging, "prod.yaml": (NAMESPACES / "prod.yaml").read_text()})
+    assert reconcile(scan([tmp_path])) == []
+    monkeypatch.chdir(NAMESPACES)
+    assert main(["reconcile", "."]) == 0
+
+
+def test_without_a_plan_each_namespace_is_counted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reconcile", str(NAMESPACES)]) == 0
+    assert capsys.readouterr().out == "2 files, 2 services: 0 errors, 0 warnings\n"
+
+
+def test_a_target_drift_points_at_the_plans_target_line(tmp_path: Path) -> None:
+    """One plan `api` for both namespaces: staging's targetPort is not the plan's target."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(
+        "version: 1\nservices:\n  api:\n    ports:\n      http:\n        port: 80\n"
+        "        target: 9090\n        published: false\n"
+    )
+    found = reconcile(scan([NAMESPACES]), loader.load(plan))
+    assert [(f.rule, [str(loc) for loc in f.locations], f.message) for f in found] == [
+        (
+            "PP201",
+            [f"{NAMESPACES}/staging.yaml:6:30", f"{plan}:7:17"],
+            "api: http container port is 8080 here but 9090 in portplan.yaml:7",
+        )
+    ]
+
+
+def test_a_plan_that_names_each_namespace_holds_each_to_its_own(tmp_path: Path) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(
+        "version: 1\nservices:\n"
+        "  staging-api:\n    ports:\n      http: {port: 80, target: 8080, published: false}\n"
+        "  prod-api:\n    ports:\n      http: {port: 80, target: 8080, published: false}\n"
+    )
+    found = reconcile(scan([NAMESPACES]), loader.load(plan))
+    assert [(f.rule, str(f.locations[0]), f.message) for f in found] == [
+        (
+            "PP201",
+            f"{NAMESPACES}/prod.yaml:6:30",
+            "prod-api: http container port is 9090 here but 8080 in portplan.yaml:8",
+        )
     ]

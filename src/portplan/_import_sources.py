@@ -9,7 +9,8 @@
   name): one name defined by the compose files of several directories is several services,
   each called `<project>-<name>` (the project's `name:` when its compose files set one,
   else its directory's name; and so are the names the other files of that directory give
-  it), with a note; nothing of either is merged into the other.
+  it), with a note; nothing of either is merged into the other. So is a name Kubernetes
+  files define in several namespaces: `<namespace>-<name>` each (`staging-api`, `prod-api`).
 - A name a source gives only by a URL's scheme (`postgres` of `postgres://...`) is the one
   service of that product its compose project (else the whole tree) defines, by image or
   name: the database `db` with `image: postgres:16`.
@@ -27,9 +28,11 @@ from dataclasses import dataclass, field
 from portplan._import_products import product_of, product_of_name
 from portplan._reconcile_names import base_key
 from portplan._reconcile_projects import (
+    apart_namespaces,
     compose_names,
     directory,
     names_in,
+    namespaced,
     prefixes,
     project_of,
     renamed,
@@ -67,6 +70,7 @@ def prepare(results: Sequence[SourceResult]) -> Prepared:
         [result for result in results if result.errors],
     )
     _by_project(prepared)
+    _by_namespace(prepared)
     _by_product(prepared)
     _random_host_ports(prepared)
     return prepared
@@ -110,15 +114,15 @@ def _by_project(prepared: Prepared) -> None:
             )
 
 
-def _their_own(name: str, others: list[tuple[str, str]]) -> str:
+def _their_own(name: str, others: list[tuple[str, str]], what: str = "compose project") -> str:
     """Who else defines `name`: `the compose project auth has its own app: auth-app`, or
     `the compose projects auth and search each have their own app: auth-app and search-app`."""
     if len(others) == 1:
         project, service = others[0]
-        return f"the compose project {project} has its own {name}: {service}"
+        return f"the {what} {project} has its own {name}: {service}"
     projects = joined([project for project, _ in others])
     services = joined([service for _, service in others])
-    return f"the compose projects {projects} each have their own {name}: {services}"
+    return f"the {what}s {projects} each have their own {name}: {services}"
 
 
 def _shown_dir(home: str) -> str:
@@ -134,6 +138,25 @@ def _first_definitions(results: list[SourceResult]) -> dict[tuple[str, str], str
                 where = Location(service.location.file, service.location.line)
                 found.setdefault((directory(result.file), base_key(service.service)), str(where))
     return found
+
+
+# --- Kubernetes namespaces ---------------------------------------------------------------
+
+
+def _by_namespace(prepared: Prepared) -> None:
+    """One name defined in several Kubernetes namespaces: a service each,
+    `<namespace>-<name>`, with a note."""
+    shared = namespaced(prepared.results)
+    prepared.results[:] = apart_namespaces(prepared.results)
+    for spaces in shared.values():
+        for space, service in spaces.items():
+            where = Location(service.location.file, service.location.line)
+            others = sorted((s, f"{s}-{o.service}") for s, o in spaces.items() if s != space)
+            prepared.note(
+                f"{space}-{service.service}",
+                f"note: this is the {service.service} of the Kubernetes namespace {space} "
+                f"({where}); " + _their_own(service.service, others, "namespace"),
+            )
 
 
 # --- products named by a URL's scheme -----------------------------------------------------

@@ -235,17 +235,29 @@ def _container_drift(view: View, key: str, slot: str, agreed: Side) -> Iterator[
             by_value.setdefault(target, []).append(port.obs.location)
     shown = slot_name(slot, agreed.ports)
     what = "container port" if slot == UNNAMED else f"{shown} container port"
+    where = _target_location(view, planned)
     for value, locations in sorted(by_value.items()):
         yield port_drift.finding(
-            f"{view.show(key)}: {what} is {value} here but {expected} in "
-            f"{_short(planned.obs.location)}",
-            [*sorted(locations), planned.obs.location],
+            f"{view.show(key)}: {what} is {value} here but {expected} in {_short(where)}",
+            [*sorted(locations), where],
             service=view.show(key),
             port_name=shown,
             value=value,
             expected=expected,
             side="container",
         )
+
+
+def _target_location(view: View, planned: Port) -> Location:
+    """The plan's `target:` line of a planned port, else its `port:` line (no target:
+    the container port is the port)."""
+    service = view.topology.services.get(planned.obs.service) if view.topology else None
+    port = (
+        next((p for p in service.ports if p.name == planned.obs.port_name), None)
+        if service
+        else None
+    )
+    return port.target_location if port and port.target_location else planned.obs.location
 
 
 def _mapped(found: list[Side]) -> set[int]:

@@ -20,7 +20,7 @@ from typing import Final
 
 from portplan._reconcile_names import base_key
 from portplan.model import Topology
-from portplan.sources.base import SourceResult
+from portplan.sources.base import ServiceObservation, SourceResult
 
 COMPOSE: Final = "compose"
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
@@ -110,6 +110,7 @@ def as_planned(results: list[SourceResult], topology: Topology) -> list[SourceRe
     projects = {directory(r.file) for r in results if r.kind == COMPOSE}
     named = compose_names(results)
     planned = {base_key(name): name for name in topology.services}
+    results = apart_namespaces(results, planned)
     found = []
     for result in results:
         project = project_of(result, projects)
@@ -136,3 +137,54 @@ def _qualified(
                 names[key] = qualified
                 break
     return names
+
+
+# --- Kubernetes namespaces ----------------------------------------------------------------
+#
+# A Kubernetes name belongs to its namespace as a compose name to its project: the `api`
+# Services of namespaces staging and prod are two services, `staging-api` and `prod-api`
+# (a resource without a namespace is in `default`). A file is renamed as its Kubernetes
+# resources say: a name it defines in one namespace is that namespace's; a name one file
+# defines in several namespaces stays as it is.
+
+KUBERNETES: Final = "kubernetes"
+DEFAULT_NAMESPACE: Final = "default"
+
+
+def namespaced(results: Iterable[SourceResult]) -> dict[str, dict[str, ServiceObservation]]:
+    """name key -> namespace -> its first definition, for the names Kubernetes files
+    define in more than one namespace."""
+    found: dict[str, dict[str, ServiceObservation]] = {}
+    for result in results:
+        if result.kind == KUBERNETES:
+            for service in result.services:
+                space = service.namespace or DEFAULT_NAMESPACE
+                found.setdefault(base_key(service.service), {}).setdefault(space, service)
+    return {key: spaces for key, spaces in found.items() if len(spaces) > 1}
+
+
+def apart_namespaces(
+    results: list[SourceResult], planned: Mapping[str, str] | None = None
+) -> list[SourceResult]:
+    """The results with each name defined in several namespaces renamed `<namespace>-<name>`
+    in the Kubernetes files that define it in one; against a plan (`planned`: name key ->
+    the plan's name) only to a name the plan holds."""
+    shared = namespaced(results)
+    if not shared:
+        return results
+    found = []
+    for result in results:
+        names: dict[str, str] = {}
+        if result.kind == KUBERNETES:
+            spaces: dict[str, set[str]] = {}
+            for service in result.services:
+                key = base_key(service.service)
+                if key in shared:
+                    spaces.setdefault(key, set()).add(service.namespace or DEFAULT_NAMESPACE)
+            for key, (space, *more) in ((k, sorted(v)) for k, v in spaces.items()):
+                name = f"{space}-{shared[key][space].service}"
+                qualified = name if planned is None else planned.get(base_key(name))
+                if not more and qualified is not None:
+                    names[key] = qualified
+        found.append(renamed(result, names) if names else result)
+    return found

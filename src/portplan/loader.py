@@ -395,6 +395,7 @@ def _port(name: str, value: object, location: Location, defaults: _Defaults) -> 
         throughput=_throughput(doc.get("throughput")),
         description=_text(doc.get("description")),
         location=port_loc,
+        target_location=defaults.loc(_mark(doc, "target")) if "target" in doc else None,
     )
 
 

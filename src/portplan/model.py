@@ -135,6 +135,7 @@ class Port:
     throughput: Throughput | None = None
     description: str | None = None
     location: Location = NOWHERE
+    target_location: Location | None = None  # where `target:` is, when the plan states it
 
     @property
     def is_wildcard(self) -> bool:

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any, Final
 
 from portplan._reconcile_names import Names, build_names
-from portplan._reconcile_projects import as_planned
+from portplan._reconcile_projects import apart_namespaces, as_planned
 from portplan.findings import Finding, Level, sorted_findings
 from portplan.model import Location, Topology, normalize_name
 from portplan.report import Report, RuleInfo, plural
@@ -204,11 +204,14 @@ def _unique(findings: Iterable[Finding]) -> Iterator[Finding]:
 def build_view(results: Sequence[SourceResult], topology: Topology | None) -> View:
     """Observations under canonical service keys, each one once. Against a plan, a compose
     project's names are the plan's `<project>-<name>` where it has them
-    (`portplan._reconcile_projects`). An example file's observations are left out when
-    its real file is read (`.env.example` beside `.env`: `without_templates`)."""
+    (`portplan._reconcile_projects`); so are a Kubernetes namespace's, and without a plan a
+    name defined in several namespaces is `<namespace>-<name>` in each. An example file's
+    observations are left out when its real file is read (`.env.example` beside `.env`:
+    `without_templates`)."""
     results = without_templates(results)
-    if topology is not None:
-        results = as_planned(results, topology)
+    results = (
+        as_planned(results, topology) if topology is not None else apart_namespaces(list(results))
+    )
     names = build_names(results, topology)
     view = View(list(results), topology, names)
     seen: set[tuple[object, ...]] = set()

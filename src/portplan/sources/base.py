@@ -126,6 +126,7 @@ class ServiceObservation:
     aliases: tuple[str, ...] = ()  # other names the source gives it ("Data Bridge -> data-bridge")
     project: str | None = None  # compose: the project (or Markdown block) that defines it
     project_name: str | None = None  # compose: the project's top-level `name:`, when set
+    namespace: str | None = None  # Kubernetes: the namespace that defines it (None: default)
     # compose `network_mode: host`, Kubernetes `hostNetwork: true`: its ports are the host's
     host_network: bool = False
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's

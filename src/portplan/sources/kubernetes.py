@@ -229,7 +229,10 @@ def _declare(document: YMap, service: str | None, manifest: _File, **facts: Any)
         return
     own = str(data["name"])
     aliases = (own,) if own != service else ()
-    found = ServiceObservation(service, manifest.at(data, "name"), KIND, aliases=aliases, **facts)
+    space = namespace(document)
+    found = ServiceObservation(
+        service, manifest.at(data, "name"), KIND, aliases=aliases, namespace=space, **facts
+    )
     manifest.result.services.append(found)
 
 
