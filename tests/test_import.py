@@ -966,3 +966,24 @@ def test_one_name_in_two_namespaces_is_a_service_each(tmp_path: Path) -> None:
     assert imported.conflicts == 0
     (tmp_path / "portplan.yaml").write_text(imported.text)
     assert reconcile_paths([namespaces], loader.load(tmp_path / "portplan.yaml")).findings == []
+
+
+def test_a_secret_of_an_env_file_is_noted_once_under_its_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """common.env is read alone and as web's env_file: one note, under web."""
+    files = {
+        "compose.yaml": "services:\n  web:\n    image: x\n    env_file: [./common.env]\n",
+        "common.env": "export API_KEY=abc\n",
+    }
+    monkeypatch.chdir(_tree(tmp_path, files))
+    text = import_paths(["."]).text
+    assert [line for line in text.splitlines() if "API_KEY" in line] == [
+        "    # note: API_KEY holds a secret (./common.env:1); its value is not imported"
+    ]
+    assert text.splitlines()[-4:] == [
+        "services:",
+        "  web:",
+        "    # note: API_KEY holds a secret (./common.env:1); its value is not imported",
+        "    image: x",
+    ]

@@ -575,3 +575,12 @@ def test_a_plan_that_names_each_namespace_holds_each_to_its_own(tmp_path: Path) 
             "prod-api: http container port is 9090 here but 8080 in portplan.yaml:8",
         )
     ]
+
+
+def test_the_summary_counts_a_service_without_ports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compose = "services:\n  web:\n    image: x\n    env_file: [./common.env]\n"
+    _write(tmp_path, {"compose.yaml": compose, "common.env": "LOG_LEVEL=debug\n"})
+    assert main(["reconcile", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "2 files, 1 service: 0 errors, 0 warnings\n"

@@ -185,7 +185,8 @@ def dependencies(plan: Plan, view: View) -> None:
 
 
 def secrets(plan: Plan, view: View) -> None:
-    """A note that a secret variable exists, where it is set; never its value."""
+    """A note that a secret variable exists, where it is set, under the services that read
+    it (in the header when none does); never its value."""
     by_name = {service.name: service for service in plan.services}
     references = {var.location for _, var in view.variables if not var.sets}
     found: dict[tuple[str | None, str], list[Location]] = {}
@@ -194,6 +195,9 @@ def secrets(plan: Plan, view: View) -> None:
             found.setdefault((owner if owner in by_name else None, var.name), []).append(
                 var.location
             )
+    owned = {(name, loc) for (owner, name), locs in found.items() if owner for loc in locs}
     for (owner, name), locations in sorted(found.items(), key=lambda item: min(item[1])):
+        if owner is None and all((name, loc) in owned for loc in locations):
+            continue  # an env_file read alone too: the note is under its services
         note = f"note: {name} holds a secret ({shown(locations)}); its value is not imported"
         (by_name[owner].notes if owner is not None else plan.notes).append(note)

@@ -390,5 +390,13 @@ def reconcile_paths(
 
     results = scan(paths)
     view = build_view(results, topology)
-    services = len({port.key for port in view.ports})
-    return ReconcileResult(results, topology, _run(view), services)
+    return ReconcileResult(results, topology, _run(view), len(_named(view)))
+
+
+def _named(view: View) -> set[str]:
+    """The keys of every service the sources (and the plan) give a port or define
+    (compose `web` with only an `env_file`); not a dependency nothing defines."""
+    found = {port.key for port in view.ports}
+    for result in view.results:
+        found.update(key for s in result.services if (key := view.key(s.service)))
+    return found
