@@ -37,7 +37,12 @@ def temp_beside(path: str | os.PathLike[str], data: bytes) -> tuple[str, str]:
     try:
         try:
             _write_all(fd, data)
-            os.fsync(fd)
+            if current is not None:
+                # Flushed before it replaces a file, so a crash cannot leave the old file's
+                # name on an empty one. A new file has nothing to lose: it is not synced
+                # (thousands of fsyncs are most of `generate` into an empty folder; a file
+                # cut short by a crash is reported stale by `generate --check`).
+                os.fsync(fd)
             _take_over(fd, current)
         finally:
             os.close(fd)
