@@ -296,3 +296,40 @@ def test_a_container_port_other_than_the_published_one() -> None:
         "# WEB_ADMIN_PORT=9001 (not published: on its container network only)\n"
     ) in envs[SYSTEM_ENV]
     assert envs["env/app.env"].endswith("HTTP_PORT=3000\nWEB_URL=http://localhost:8088\n")
+
+
+STATED = """\
+services:
+  api:
+    ports: {http: 8000}
+    depends_on: [postgres, cache]
+    environment:
+      DATABASE_URL: "postgresql://shop:${DB_PASSWORD}@postgres:5432/shop"
+      CACHE_URL:
+  postgres:
+    ports: {postgresql: 5432}
+  cache:
+    ports: {redis: 6379}
+  worker:
+    ports: {metrics: {port: 8003, published: false}}
+"""
+
+
+def test_env_keeps_a_value_the_plan_states() -> None:
+    """A URL the plan states (a reference, another host) is written as it is; a variable
+    it names without a value gets the URL portplan builds."""
+    envs = {a.path: a.text for a in get("env")(load_text(STATED), OPTIONS)}
+    assert envs["env/api.env"] == (
+        HEADER + "# Regenerate: portplan generate env -f portplan.yaml\n# api\n"
+        "HTTP_PORT=8000\nCACHE_URL=redis://localhost:6379\n"
+        "DATABASE_URL=postgresql://shop:${DB_PASSWORD}@postgres:5432/shop\n"
+    )
+
+
+def test_prometheus_scrapes_an_unpublished_port_on_its_container_network() -> None:
+    text = _texts_of(STATED, "prometheus")["prometheus/scrape-configs.yaml"]
+    assert "  - targets:\n    - worker:8003\n" in text
+
+
+def _texts_of(plan: str, target: str) -> dict[str, str]:
+    return {a.path: a.text for a in get(target)(load_text(plan), OPTIONS)}

@@ -89,8 +89,16 @@ def host_address(topology: Topology, service: Service) -> str:
     return host.address if host is not None and host.address else "localhost"
 
 
+def address(topology: Topology, service: Service, port: Port) -> str:
+    """Where others reach `service`'s port: on its host (`localhost:5432`, the host's
+    address), or for a port kept off the host (`published: false`) by the service's name on
+    the container network, on the port it has there (`db:5432`)."""
+    where = host_address(topology, service) if port.published else service.name
+    return f"{where}:{port.number}"
+
+
 def url(topology: Topology, service: Service, port: Port) -> str:
-    return f"{scheme(port)}://{host_address(topology, service)}:{port.number}"
+    return f"{scheme(port)}://{address(topology, service, port)}"
 
 
 def duration(ms: float) -> str:

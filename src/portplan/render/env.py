@@ -122,20 +122,16 @@ def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str
             continue
         port = target.ports[0]
         declared = _declared_url(service, target, port)
-        base = _url(topology, target, port)
+        base = url(topology, target, port)
         if declared is None:
             yield f"{env_name(target.name)}_URL", base
-        else:
+        elif declared.value is None:
+            yield declared.name, base
+        elif secret_kind(declared.name, declared.value) is not None:
+            # The stated value cannot be written (a literal password): the URL is built
+            # again, its password as a reference. A value the plan states otherwise (even
+            # `${DB_PASSWORD}@postgres`) is kept exactly as written, by `_declared`.
             yield declared.name, _with_parts(base, declared)
-
-
-def _url(topology: Topology, target: Service, port: Port) -> str:
-    """Where the service reaches `target`'s port: on the host (`localhost:5432`, the host's
-    address), or for a port kept off the host (`published: false`) by its name on the
-    container network, on the port it has there (`postgresql://db:5432`)."""
-    if port.published:
-        return url(topology, target, port)
-    return f"{scheme(port)}://{target.name}:{port.number}"
 
 
 def _declared_url(service: Service, target: Service, port: Port) -> EnvVar | None:

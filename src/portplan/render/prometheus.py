@@ -9,7 +9,7 @@ from typing import Any
 
 from portplan.model import Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import deployed, header, host_address
+from portplan.render._common import address, deployed, header
 from portplan.render._yaml import dump_yaml
 
 TARGET = "prometheus"
@@ -33,7 +33,7 @@ def _jobs(topology: Topology, service: Service) -> list[dict[str, Any]]:
             "metrics_path": port.metrics_path or "/metrics",
             "static_configs": [
                 {
-                    "targets": [f"{host_address(topology, service)}:{port.number}"],
+                    "targets": [address(topology, service, port)],
                     "labels": {"service": service.name, "port": port.name},
                 }
             ],
