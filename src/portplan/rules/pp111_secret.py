@@ -1,31 +1,11 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from portplan._secrets import NOT_A_SECRET, PLACEHOLDER, REFERENCE, SECRET_NAME, URL_PASSWORD
 from portplan.findings import Finding, Level
 from portplan.model import EnvVar, Service, Topology
 from portplan.rules._base import Context, rule
-
-SECRET_NAME = re.compile(
-    r"(?:^|_)(SECRET|SECRET_KEY|TOKEN|PASSWORD|PASSWD|PASS|PWD|KEY|API_KEY|PRIVATE_KEY|"
-    r"CREDENTIALS?)$|(?:^|_)(?:SECRET|PASSWORD|PASSWD)_",  # also SECRET_KEY_BASE
-    re.IGNORECASE,
-)
-URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.\-]*://[^/@:\s]*:([^/@\s]+)@", re.IGNORECASE)
-# Not literal secrets: references, files, switches and empty values.
-REFERENCE = re.compile(r"^(\$\{?[A-Za-z_]|/run/secrets/|file:|vault:|secretref:)")
-NOT_A_SECRET = frozenset({"", "true", "false", "yes", "no", "none", "null", "0", "1"})
-# Placeholders of example and template files (`.env.example`, documentation): a value that
-# asks to be replaced is not a secret. "<your-api-key>", "your_token_here", "changeme",
-# "xxxxxxxx", "********", "...", "REPLACE_ME", "TODO".
-PLACEHOLDER = re.compile(
-    r"^(?:<[^<>]*>|\[[^\[\]]*\]|\{\{[^{}]*\}\}|(?:x+|\*+|\.+|-+|#+)"
-    r"|(?:your|my|enter|insert|put|add)[-_ ].*|.*[-_ ]here"
-    r"|change[-_ ]?(?:me|it|this)|replace[-_ ]?(?:me|this)?|placeholder|example|dummy|todo|tbd"
-    r"|fixme|redacted)$",
-    re.IGNORECASE,
-)
 
 
 @rule("PP111", "hardcoded-secret", Level.ERROR, "a literal secret in a service's environment")
