@@ -309,3 +309,66 @@ def test_ls_shows_targets_and_unpublished_ports(
             ],
         ),
     ]
+
+
+# ---------------------------------------------------------------------------
+# Line ends, a byte-order mark and a missing final line end stay as the file has them
+
+SMALL = (
+    "version: 1\n"
+    "ranges:\n"
+    "  app: {ports: 8000-8009, category: app}\n"
+    "services:\n"
+    "  api:\n"
+    "    category: app  # c\n"
+    "    ports:\n"
+    "      http: 8000\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            SMALL.replace("\n", "\r\n"),
+            (SMALL + "      metrics: 8001\n").replace("\n", "\r\n"),
+        ),
+        ("\ufeff" + SMALL, "\ufeff" + SMALL + "      metrics: 8001\n"),
+        (SMALL.rstrip("\n"), SMALL + "      metrics: 8001"),
+        (
+            "\ufeff" + SMALL.replace("\n", "\r\n").rstrip("\r\n"),
+            "\ufeff" + (SMALL + "      metrics: 8001").replace("\n", "\r\n"),
+        ),
+        (
+            SMALL.replace("\n", "\r\n").replace("      http: 8000\r\n", "      http: 8000\n"),
+            SMALL.replace("\n", "\r\n").replace("      http: 8000\r\n", "      http: 8000\n")
+            + "      metrics: 8001\r\n",
+        ),
+    ],
+    ids=["crlf", "bom", "no-final-newline", "bom-crlf-no-final-newline", "mixed"],
+)
+def test_allocate_keeps_line_ends_bom_and_final_newline(
+    tmp_path: Path, before: str, after: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "portplan.yaml"
+    path.write_bytes(before.encode("utf-8"))
+    assert main(["allocate", "api", "metrics", "-f", str(path), "--offline"]) == 0
+    assert path.read_bytes() == after.encode("utf-8")
+    assert capsys.readouterr().out == f"{path}: api.metrics = 8001/tcp (range app 8000-8009)\n"
+
+
+@pytest.mark.parametrize(
+    ("service", "added"),
+    [
+        ("web", "  web:\r\n    ports:\r\n      http: 8001\r\n"),
+        ("api", None),
+    ],
+)
+def test_writeback_new_lines_take_the_files_line_end(service: str, added: str | None) -> None:
+    text = SMALL.replace("\n", "\r\n")
+    if added is None:  # a flow mapping grows within its line
+        text = text.replace("    ports:\r\n      http: 8000", "    ports: {http: 8000}")
+        expected = text.replace("{http: 8000}", "{http: 8000, metrics: 8001}")
+        assert writeback.add_port(text, "p.yaml", service, "metrics", 8001) == expected
+        return
+    assert writeback.add_port(text, "p.yaml", service, "http", 8001) == text + added

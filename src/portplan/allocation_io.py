@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,13 +45,20 @@ def allocate_in_file(
     topology: Topology = loader.load(path)
     busy = None if offline else listening_now()
     allocation = choose(topology, service, port_name, range_name, busy, protocol)
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     value = allocation.port if protocol == "tcp" else f"{allocation.port}/{protocol}"
     updated = writeback.add_port(text, str(path), service, port_name, value)
     diff = masked_diff(path, text, updated, (service, port_name))
     if not dry_run:
         writeback.write_atomic(path, updated)
     return FileAllocation(path=path, allocation=allocation, diff=diff)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text as it is on disk: line ends kept, a UTF-8 byte-order mark kept."""
+    data = path.read_bytes()
+    bom = "\ufeff" if data.startswith(codecs.BOM_UTF8) else ""
+    return bom + yamlload.decode(data, str(path))
 
 
 def masked_diff(path: Path, text: str, updated: str, port: tuple[str, str]) -> str:

@@ -15,28 +15,44 @@ from portplan.errors import PortplanError
 from portplan.yamlload import Mark, YMap
 
 _CONTENT = re.compile(r"^(\s*)(\S)")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")  # YAML's lines: only `\n` ends one
 
 
 class WriteBackError(PortplanError):
     """The edit could not be made safely; nothing was written."""
 
 
+class _Lines(list[str]):
+    """The file's lines (each with its line end) and the line end new lines get."""
+
+    def __init__(self, lines: list[str], eol: str) -> None:
+        super().__init__(lines)
+        self.eol = eol
+
+
 def add_port(text: str, file: str, service: str, port_name: str, port: int | str) -> str:
-    """`text` with `services.<service>.ports.<port_name>: <port>` added."""
-    document = yamlload.load(text, file)
+    """`text` with `services.<service>.ports.<port_name>: <port>` added.
+
+    The added lines end as the file's first line does (`\r\n` or `\n`); a byte-order mark
+    and a missing final line end stay as they were.
+    """
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom) :]
+    document = yamlload.load(body, file)
     if not isinstance(document, YMap):
         raise WriteBackError(f"{file}: expected a mapping at the top level")
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    entry = f"{port_name}: {port}"
-    _edit(lines, document, service, port_name, entry)
+    eol = "\r\n" if "\r\n" in body[: body.find("\n") + 1] else "\n"
+    lines = _Lines(_LINE.findall(body), eol)
+    unterminated = bool(lines) and not lines[-1].endswith("\n")
+    if unterminated:
+        lines[-1] += eol
+    _edit(lines, document, service, f"{port_name}: {port}")
     result = "".join(lines)
     _verify(result, file, service, port_name, port)
-    return result
+    return bom + (result.removesuffix(eol) if unterminated else result)
 
 
-def _edit(lines: list[str], document: YMap, service: str, port_name: str, entry: str) -> None:
+def _edit(lines: _Lines, document: YMap, service: str, entry: str) -> None:
     services = document.get("services")
     if not isinstance(services, YMap) or not services:
         _insert_block(lines, document, "services", f"{service}:\n  ports:\n    {entry}")
@@ -61,7 +77,7 @@ def _edit(lines: list[str], document: YMap, service: str, port_name: str, entry:
         _add_key(lines, services, service, body, f"ports:\n  {entry}")
 
 
-def _add_to_mapping(lines: list[str], parent: YMap, key: str, mapping: YMap, entry: str) -> None:
+def _add_to_mapping(lines: _Lines, parent: YMap, key: str, mapping: YMap, entry: str) -> None:
     start = parent.value_marks[key]
     if _char_at(lines, start) == "{":
         _insert_in_flow(lines, start, entry)
@@ -69,10 +85,10 @@ def _add_to_mapping(lines: list[str], parent: YMap, key: str, mapping: YMap, ent
     first_key = next(iter(mapping.key_marks.values()))
     last_key = list(mapping.key_marks.values())[-1]
     end = _block_end(lines, last_key.line, first_key.column)
-    lines.insert(end, _indent(entry, first_key.column - 1))
+    lines.insert(end, _indent(entry, first_key.column - 1, lines.eol))
 
 
-def _add_key(lines: list[str], parent: YMap, key: str, body: YMap, entry: str) -> None:
+def _add_key(lines: _Lines, parent: YMap, key: str, body: YMap, entry: str) -> None:
     start = parent.value_marks[key]
     if _char_at(lines, start) == "{":
         flow_entry = entry.replace("\n  ", " {", 1) + "}"
@@ -81,10 +97,10 @@ def _add_key(lines: list[str], parent: YMap, key: str, body: YMap, entry: str) -
     first_key = next(iter(body.key_marks.values()))
     last_key = list(body.key_marks.values())[-1]
     end = _block_end(lines, last_key.line, first_key.column)
-    lines.insert(end, _indent(entry, first_key.column - 1))
+    lines.insert(end, _indent(entry, first_key.column - 1, lines.eol))
 
 
-def _fill_empty(lines: list[str], parent: YMap, key: str, entry: str) -> None:
+def _fill_empty(lines: _Lines, parent: YMap, key: str, entry: str) -> None:
     """`key:` with no value (or `{}`) gets its first entry on the following lines."""
     mark = parent.key_marks[key]
     row = lines[mark.line - 1]
@@ -93,22 +109,22 @@ def _fill_empty(lines: list[str], parent: YMap, key: str, entry: str) -> None:
         close = row.index("}", value_at.column - 1)
         lines[mark.line - 1] = row[: value_at.column - 1].rstrip(" ") + row[close + 1 :]
     end = _block_end(lines, mark.line, mark.column)
-    lines.insert(end, _indent(entry, mark.column + 1))
+    lines.insert(end, _indent(entry, mark.column + 1, lines.eol))
 
 
 def _insert_block(
-    lines: list[str], document: YMap, key: str, entry: str, sibling: YMap | None = None
+    lines: _Lines, document: YMap, key: str, entry: str, sibling: YMap | None = None
 ) -> None:
     if sibling is not None:
         first = next(iter(sibling.key_marks.values()))
         last = list(sibling.key_marks.values())[-1]
         end = _block_end(lines, last.line, first.column)
-        lines.insert(end, _indent(entry, first.column - 1))
+        lines.insert(end, _indent(entry, first.column - 1, lines.eol))
         return
     if key in document:
         _fill_empty(lines, document, key, entry)
         return
-    lines.append(f"{key}:\n" + _indent(entry, 2))
+    lines.append(f"{key}:{lines.eol}" + _indent(entry, 2, lines.eol))
 
 
 def _block_end(lines: list[str], line: int, column: int) -> int:
@@ -161,9 +177,9 @@ def _char_at(lines: list[str], mark: Mark) -> str:
     return text[mark.column - 1] if mark.column - 1 < len(text) else ""
 
 
-def _indent(entry: str, spaces: int) -> str:
+def _indent(entry: str, spaces: int, eol: str) -> str:
     pad = " " * spaces
-    return "".join(f"{pad}{line}\n" for line in entry.split("\n"))
+    return "".join(f"{pad}{line}{eol}" for line in entry.split("\n"))
 
 
 def _verify(text: str, file: str, service: str, port_name: str, port: int | str) -> None:
