@@ -345,3 +345,59 @@ def test_an_anchored_healthcheck_is_copied_without_its_anchor() -> None:
         "      interval: 5s\n"
         "      timeout: 2s\n",
     )
+
+
+def test_a_moved_internal_port_replaces_its_expose_entry() -> None:
+    plan = "services:\n  redis:\n    ports: {redis: {port: 6380}}\n"
+    compose = (
+        "services:\n"
+        "  redis:\n"
+        "    image: redis:7\n"
+        '    expose: ["6379", "9121/udp"]\n'
+        "  cache:\n"
+        "    expose:\n"
+        '      - "6379"\n'
+    )
+    assert _merge_text(compose, plan) == compose.replace('"6379", "9121', '"6380", "9121')
+    two = compose.replace('"9121/udp"', '"9121"')
+    assert '    expose: ["6379", "9121", "6380"]\n' in _merge_text(two, plan)  # which one?
+
+
+def test_blank_lines_stay_where_they_were() -> None:
+    """A healthcheck copied from an anchor leaves the blank line after the anchor's last
+    value behind; a service ending in an alias does not take the anchor's blank line."""
+    plan = (
+        "services:\n"
+        "  web:\n"
+        "    exposure: public\n"
+        "    ports: {http: {port: 8080, target: 80, health: {path: /healthz}}}\n"
+        "  db:\n"
+        "    ports: {postgresql: 5432}\n"
+    )
+    compose = (
+        "x-app: &app\n"
+        "  restart: unless-stopped\n"
+        "  healthcheck: &hc\n"
+        '    test: ["CMD", "true"]\n'
+        "    interval: 30s\n"
+        "\n"
+        "services:\n"
+        "  web:\n"
+        "    <<: *app\n"
+        "    ports:\n"
+        '      - "${WEB_PORT:-8080}:80"   # public\n'
+        "  db:\n"
+        "    healthcheck: *hc\n"
+        "  other:\n"
+        "    image: x\n"
+    )
+    assert _merge_text(compose, plan) == (
+        compose.replace(
+            "# public\n",
+            "# public\n"
+            "    healthcheck:\n"
+            '      test: ["CMD-SHELL", "curl -fsS http://localhost:80/healthz || exit 1"]\n'
+            "      interval: 30s\n"
+            "      timeout: 2s\n",
+        ).replace("*hc\n", '*hc\n    expose:\n      - "5432"\n')
+    )

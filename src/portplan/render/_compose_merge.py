@@ -170,6 +170,7 @@ def _copy(value: Any) -> Any:
     found = copy.deepcopy(value)
     found.anchor.value = None
     found.anchor.always_dump = False
+    detach_trailing(found)  # the blank lines and comments after the original stay there
     return found
 
 
@@ -420,16 +421,43 @@ def _drop_duplicates(seq: CommentedSeq) -> None:
 
 
 def _merge_expose(node: CommentedMap, service: Service, targets: dict[str, int]) -> None:
-    wanted = [
-        expose_text(targets[p.name], p.protocol)
-        for p in service.ports
-        if not is_published(service, p)
-    ]
+    """Expose each unpublished port on its container port. An entry no planned port states
+    is the moved port when it and that port are the only ones left of their protocol (as
+    `ports` entries are): the plan's number replaces it. Other entries stay."""
+    wanted = list(
+        dict.fromkeys(
+            expose_text(targets[p.name], p.protocol)
+            for p in service.ports
+            if not is_published(service, p)
+        )
+    )
     current = _own(node, "expose")
-    have = {_expose_key(str(v)) for v in current} if isinstance(current, list) else set()
-    missing = [text for text in dict.fromkeys(wanted) if _expose_key(text) not in have]
-    if missing:
-        _own_seq(node, "expose").extend(DoubleQuotedScalarString(t) for t in missing)
+    if not isinstance(current, list):
+        current = node.get("expose")
+    texts = [str(v) for v in current] if isinstance(current, list) else []
+    have = {_expose_key(text) for text in texts}
+    missing = [text for text in wanted if _expose_key(text) not in have]
+    if not missing:
+        return
+    stated = {
+        _expose_key(expose_text(number, p.protocol))
+        for p in service.ports
+        for number in (p.number, p.container_port, targets[p.name])
+    }
+    moved: dict[int, str] = {}
+    for protocol in sorted({_expose_key(text).partition("/")[2] for text in missing}):
+        ports_left = [t for t in missing if _expose_key(t).endswith(f"/{protocol}")]
+        left = [
+            i
+            for i, text in enumerate(texts)
+            if _expose_key(text).endswith(f"/{protocol}") and _expose_key(text) not in stated
+        ]
+        if len(ports_left) == 1 and len(left) == 1:
+            moved[left[0]] = ports_left[0]
+    seq = _own_seq(node, "expose")
+    for index, text in moved.items():
+        seq[index] = _same_style(seq[index], text)
+    seq.extend(DoubleQuotedScalarString(t) for t in missing if t not in moved.values())
 
 
 def _expose_key(text: str) -> str:

@@ -80,8 +80,13 @@ def _last_slot(node: Any) -> tuple[list[Any], int] | None:
 
 
 def _is_block(value: Any) -> bool:
+    """A block collection of this place alone: an anchored one is also written elsewhere
+    (as an alias here, or aliased there), so what follows it is not this node's to move."""
     return (
-        isinstance(value, CommentedMap | CommentedSeq) and bool(value) and not value.fa.flow_style()
+        isinstance(value, CommentedMap | CommentedSeq)
+        and bool(value)
+        and not value.fa.flow_style()
+        and value.anchor.value is None
     )
 
 
