@@ -7,6 +7,7 @@ import pytest
 from portplan.errors import UsageError
 from portplan.loader import load_text
 from portplan.render import Options, get, render
+from portplan.rules.pp111_secret import secret_kind
 
 PLAN = """\
 system: mini
@@ -333,3 +334,25 @@ def test_prometheus_scrapes_an_unpublished_port_on_its_container_network() -> No
 
 def _texts_of(plan: str, target: str) -> dict[str, str]:
     return {a.path: a.text for a in get(target)(load_text(plan), OPTIONS)}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("Server=db;User Id=sa;Password=Pa55w0rd!;", "a password inside a connection string"),
+        ("Host=db; Pwd = Pa55w0rd", "a password inside a connection string"),
+        ("Server=db;Password=${DB_PASSWORD};", None),
+        ("Server=db;Password=;", None),
+        ("Server=db;Password=<your-password>", None),
+    ],
+)
+def test_a_password_inside_a_connection_string_is_a_secret(value: str, kind: str | None) -> None:
+    assert secret_kind("CONN", value) == kind
+
+
+def test_env_writes_a_connection_string_with_a_password_as_a_reference() -> None:
+    plan = (
+        'services:\n  api:\n    environment: {CONN: "Server=db;User Id=sa;Password=Pa55w0rd!;"}\n'
+    )
+    text = _texts_of(plan, "env")["env/api.env"]
+    assert text.endswith("# api\nCONN=${CONN}\n")

@@ -35,6 +35,12 @@ def secret_kind(name: str, value: str | None) -> str | None:
     match = URL_PASSWORD.match(text)
     if match and not (REFERENCE.match(match.group(1)) or PLACEHOLDER.match(match.group(1))):
         return "a password inside a URL"
+    for part in text.split(";"):  # Server=db;User Id=sa;Password=...; (Pwd= too)
+        key, equals, secret = part.partition("=")
+        secret = secret.strip()
+        named = equals and key.strip().lower() in ("password", "pwd")
+        if named and secret and not (REFERENCE.match(secret) or PLACEHOLDER.match(secret)):
+            return "a password inside a connection string"
     if SECRET_NAME.search(name):
         return "a literal secret value"
     return None
