@@ -106,8 +106,27 @@ CASES = [
     (
         "bad range",
         "ranges:\n  core: {ports: 8009-8000, category: core}\n",
-        "bad.yaml:2:17: ranges.core.ports: expected a port or a port range such as 8000-8009 or "
-        '"8020+", got a string of 9 characters',
+        "bad.yaml:2:17: ranges.core.ports: a range from 8009 down to 8000: expected the lower "
+        "port first",
+    ),
+    (
+        "unknown protocol",
+        "services:\n  dns:\n    ports:\n      http: 53/icmp\n",
+        "bad.yaml:4:13: services.dns.ports.http: expected a protocol tcp, udp or sctp after the "
+        "port number, got a string of 4 characters",
+    ),
+    (
+        "unknown protocol in an overlay",
+        "services:\n  dns: {ports: {dns: 53}}\nenvironments:\n  prod:\n    services:\n"
+        "      dns: {ports: {dns: 53/icmp}}\n",
+        "bad.yaml:6:26: environments.prod.services.dns.ports.dns: expected a protocol tcp, udp "
+        "or sctp after the port number, got a string of 4 characters",
+    ),
+    (
+        "an x- key that is not at the top, in a service or in a port",
+        "hosts:\n  a: {x-note: 1}\n",
+        "bad.yaml:2:7: hosts.a: unknown key 'x-note'; expected one of address, description, "
+        "ephemeral",
     ),
     (
         "bad duration",
@@ -189,6 +208,93 @@ def test_include_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["check", "-f", str(tmp_path / "a.yaml")]) == 2
     err = capsys.readouterr().err
     assert err.endswith("a.yaml: includes itself (an include cycle)\n")
+
+
+ENVIRONMENTS = (
+    "services:\n"
+    "  api: {ports: {http: 8001}}\n"
+    "  admin: {ports: {web: 8002}}\n"
+    "environments:\n"
+    "  prod:\n"
+    "    services:\n"
+    "      {overlay}\n"
+    "  dev: {}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("overlay", "env", "message"),
+    [
+        (
+            "apii: {ports: {http: 9001}}",
+            "prod",
+            "bad.yaml:7:7: environment 'prod' names service 'apii', which the plan does not "
+            "define (did you mean 'api'?)",
+        ),
+        (
+            "admin: {ports: {wbe: 9001}}",
+            "prod",
+            "bad.yaml:7:23: environment 'prod' names port 'wbe' of service 'admin', which the "
+            "plan does not define (did you mean 'web'?)",
+        ),
+        (
+            "zzz: {}",
+            "prod",
+            "bad.yaml:7:7: environment 'prod' names service 'zzz', which the plan does not define",
+        ),
+        (
+            "admin: {}",
+            "staging",
+            "bad.yaml:4:1: no environment 'staging' (environments: dev, prod)",
+        ),
+        (
+            None,
+            "staging",
+            "bad.yaml: no environment 'staging' (environments: none are declared)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "reconcile"])
+def test_a_bad_environment_overlay(
+    overlay: str | None,
+    env: str,
+    message: str,
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    plan = "services: {}\n" if overlay is None else ENVIRONMENTS.replace("{overlay}", overlay)
+    Path("bad.yaml").write_text(plan)
+    assert main([command, "-f", "bad.yaml", "--env", env]) == 2
+    assert capsys.readouterr() == ("", f"portplan: error: {message}\n")
+
+
+def test_check_and_reconcile_check_the_overlaid_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prod moves admin.web onto api.http's 8001: clean without --env, a PP101 with it."""
+    monkeypatch.chdir(tmp_path)
+    Path("portplan.yaml").write_text(
+        ENVIRONMENTS.replace("{overlay}", "admin: {ports: {web: 8001}}")
+    )
+    Path("empty").mkdir()
+    assert main(["check"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--env", "prod", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["rule"], f["message"]) for f in findings] == [
+        ("PP101", "port 8001/tcp on host default is bound by both api.http and admin.web")
+    ]
+    assert (
+        main(["reconcile", "empty", "-f", "portplan.yaml", "--env", "prod", "--format", "json"])
+        == 1
+    )
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["rule"], f["message"]) for f in findings if f["rule"] != "PP203"] == [
+        ("PP202", "port 8001/tcp is claimed by admin and api")
+    ]
 
 
 BAD_PORT = "services:\n  api:\n    ports:\n      http: true\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portplan import loader, rules
+from portplan import loader, rules, schema
 from portplan.errors import InputError
 from portplan.model import Exposure, Health, Latency, Location, PortRange, Status
 
@@ -103,10 +103,42 @@ def test_includes_are_checked_together(tmp_path: Path) -> None:
         "system: app\ninclude: [infra/portplan.yaml]\nservices:\n  api: {ports: {http: 5432}}\n"
     )
     topology = loader.load(tmp_path / "portplan.yaml")
-    assert sorted(topology.services) == ["api", "infra/api", "postgres"]
+    assert sorted(topology.services) == ["app/api", "infra/api", "postgres"]
+    assert topology.resolve("api") is topology.services["app/api"]
     assert topology.services["postgres"].system == "infra"
     assert topology.reserved[0].ports == PortRange(9999, 9999)
     assert topology.includes == ("infra/portplan.yaml",)
+
+
+def test_a_name_both_files_use_is_qualified_in_findings(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text("system: other\nservices:\n  api: {ports: {http: 8000}}\n")
+    (tmp_path / "portplan.yaml").write_text(
+        "system: main\ninclude: [other.yaml]\nservices:\n  api: {ports: {http: 8000}}\n"
+    )
+    found = rules.run(loader.load(tmp_path / "portplan.yaml"))
+    assert [(f.rule, f.message) for f in found] == [
+        (
+            "PP101",
+            "port 8000/tcp on host default is bound by both main/api.http and other/api.http",
+        )
+    ]
+
+
+def test_an_include_without_a_default_host_takes_the_including_files(tmp_path: Path) -> None:
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "portplan.yaml").write_text(
+        "services:\n  grafana: {ports: {web: 8001}}\n"
+    )
+    (tmp_path / "portplan.yaml").write_text(
+        "hosts: {local: {}}\ndefaults: {host: local}\ninclude: [infra/portplan.yaml]\n"
+        "services:\n  api: {ports: {http: 8001}}\n"
+    )
+    topology = loader.load(tmp_path / "portplan.yaml")
+    assert topology.services["grafana"].host == "local"
+    found = rules.run(topology)
+    assert [(f.rule, f.message) for f in found] == [
+        ("PP101", "port 8001/tcp on host local is bound by both api.http and grafana.web")
+    ]
 
 
 def test_missing_include(tmp_path: Path) -> None:
@@ -157,3 +189,47 @@ def test_the_container_ports_example_of_the_format_page_checks_clean() -> None:
     assert (web.number, web.container_port, web.published) == (8088, 80, True)
     found = rules.run(topology, rules.Context(ephemeral=PortRange(32768, 60999)))
     assert [(f.rule, f.message) for f in found] == []
+
+
+def test_x_keys_hold_shared_anchors_and_are_ignored() -> None:
+    """As compose's extension fields: at the top, in a service, in a port (and overlays)."""
+    topology = loader.load_text(
+        "x-common: &common {category: core, status: planned}\n"
+        "services:\n"
+        "  api:\n"
+        "    <<: *common\n"
+        "    x-team: payments\n"
+        "    ports: {http: {port: 8000, x-note: behind the proxy}}\n"
+        "environments:\n"
+        "  prod: {x-why: audit, services: {api: {x-ticket: 12, ports: {http: {x-a: 1}}}}}\n",
+        env="prod",
+    )
+    api = topology.services["api"]
+    assert (api.category, api.status, api.ports[0].number) == ("core", Status.PLANNED, 8000)
+    document = schema.json_schema()
+    assert document["patternProperties"] == {"^x-": {}}
+    service = document["properties"]["services"]["additionalProperties"]
+    assert service["patternProperties"] == {"^x-": {}}
+    assert "x-note" not in service["properties"]
+
+
+def test_the_json_schema_allows_x_keys_where_the_loader_does() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(schema.json_schema())
+    good = {
+        "x-a": {"b": 1},
+        "services": {"api": {"x-b": 1, "ports": {"http": {"port": 1, "x-c": 2}}}},
+    }
+    assert list(validator.iter_errors(good)) == []
+    bad = {"hosts": {"a": {"x-note": 1}}}
+    assert [e.message for e in validator.iter_errors(bad)] == [
+        "Additional properties are not allowed ('x-note' was unexpected)"
+    ]
+
+
+def test_the_extension_fields_example_of_the_format_page_loads() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "topology.md").read_text()
+    section = page.split("### Extension fields", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    api = loader.load_text(example, "topology.md").services["api"]
+    assert (api.category, api.technology, api.ports[0].number) == ("core", "go", 8000)

@@ -31,10 +31,13 @@ def check(topology: Topology, context: rules.Context | None = None) -> CheckResu
 
 
 def check_file(
-    path: str | os.PathLike[str] | None = None, context: rules.Context | None = None
+    path: str | os.PathLike[str] | None = None,
+    context: rules.Context | None = None,
+    env: str | None = None,
 ) -> CheckResult:
-    """Load `path` (or the discovered portplan.yaml) and check it."""
-    return check(loader.load(path), context)
+    """Load `path` (or the discovered portplan.yaml), with its overlay `env` if given, and
+    check it."""
+    return check(loader.load(path, env=env), context)
 
 
 def facts(topology: Topology) -> dict[str, int | str | None]:

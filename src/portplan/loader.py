@@ -7,6 +7,7 @@ Semantic problems (conflicts, ranges...) are the rules' business, not the loader
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ from portplan.model import (
 from portplan.yamlload import Mark, YMap, YSeq
 
 FILENAMES = ("portplan.yaml", "portplan.yml")
+DEFAULT_HOST = "default"
 MAX_INCLUDE_DEPTH = 16
 
 # A port's kind defaults from its name; unknown names are their own kind.
@@ -99,9 +101,10 @@ class _Loader:
     env: str | None = None
 
     def load(self, path: Path) -> Topology:
-        return self._load(path, ())
+        return self._load(path, (), DEFAULT_HOST)
 
-    def _load(self, path: Path, stack: tuple[Path, ...]) -> Topology:
+    def _load(self, path: Path, stack: tuple[Path, ...], host: str) -> Topology:
+        """`host`: the including file's default host, for a file that names none."""
         resolved = path.resolve()
         shown = _display(path)
         if resolved in stack:
@@ -117,13 +120,15 @@ class _Loader:
         document = _parse(data, shown)
         if self.env is not None and (not stack or self.env in _environments(document)):
             document = apply_environment(document, self.env, shown)
+        names = tuple(n for n, _ in _items(document, "include"))
+        main = _build(document, shown, names, host)
         included = [
-            self._load(_include_path(path, name, mark, shown), (*stack, resolved))
+            self._load(
+                _include_path(path, name, mark, shown), (*stack, resolved), main.default_host
+            )
             for name, mark in _items(document, "include")
         ]
-        return _merge(
-            _build(document, shown, tuple(n for n, _ in _items(document, "include"))), included
-        )
+        return _merge(main, included)
 
 
 def _environments(document: YMap) -> dict[str, Any]:
@@ -140,11 +145,47 @@ def apply_environment(document: YMap, name: str, file: str) -> YMap:
     overlays = _environments(document)
     if name not in overlays:
         known = ", ".join(sorted(overlays)) or "none are declared"
-        raise NotFoundError(f"{file}: no environment {name!r} (environments: {known})")
+        mark = document.key_marks.get("environments")
+        line, column = (mark.line, mark.column) if mark else (None, None)
+        raise InputError(file, line, column, f"no environment {name!r} (environments: {known})")
     overlay = overlays[name] or {}
+    _check_overlay_names(document, overlay, name, file)
     merged = _merge_map(document, {k: v for k, v in overlay.items() if k != "description"})
     schema.validate(merged, file)
     return merged
+
+
+def _check_overlay_names(document: YMap, overlay: Mapping[str, Any], env: str, file: str) -> None:
+    """An overlay changes the plan's services and ports; it adds none (a name it does not
+    know is a typo that would otherwise become a new service silently)."""
+    services = document.get("services") or {}
+    for service, changes, mark in _named(overlay.get("services")):
+        if service.startswith(schema.EXTENSION_PREFIX):
+            continue
+        if service not in services:
+            raise _unknown_name(file, mark, env, f"service {service!r}", service, services)
+        ports = (services[service] or {}).get("ports") or {}
+        for port, _, port_mark in _named((changes or {}).get("ports")):
+            if port not in ports:
+                what = f"port {port!r} of service {service!r}"
+                raise _unknown_name(file, port_mark, env, what, port, ports)
+
+
+def _named(section: object) -> list[tuple[str, Any, Mark | None]]:
+    if not isinstance(section, dict):
+        return []
+    marks = section.key_marks if isinstance(section, YMap) else {}
+    return [(key, value, marks.get(key)) for key, value in section.items()]
+
+
+def _unknown_name(
+    file: str, mark: Mark | None, env: str, what: str, name: str, known: Iterable[str]
+) -> InputError:
+    near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    line, column = (mark.line, mark.column) if mark else (None, None)
+    text = f"environment {env!r} names {what}, which the plan does not define{hint}"
+    return InputError(file, line, column, text)
 
 
 def _merge_map(base: YMap, over: Mapping[str, Any], path: tuple[str, ...] = ()) -> YMap:
@@ -209,10 +250,17 @@ def _merge(main: Topology, included: list[Topology]) -> Topology:
     if not included:
         return main
     services = dict(main.services)
+    owners = {key: main for key in services}
     for other in included:
         for key, service in other.services.items():
-            unique = key if key not in services else f"{other.system or other.source}/{key}"
-            services[unique] = service
+            if key in owners:
+                first = owners[key]
+                if key in services:  # the name's first owner is qualified too
+                    services[_qualified(first, key)] = _renamed(services.pop(key), first)
+                services[_qualified(other, key)] = _renamed(service, other)
+            else:
+                services[key] = service
+                owners[key] = other
     return replace(
         main,
         services=services,
@@ -222,6 +270,18 @@ def _merge(main: Topology, included: list[Topology]) -> Topology:
         ranges=main.ranges + tuple(r for o in included for r in o.ranges),
         reserved=main.reserved + tuple(r for o in included for r in o.reserved),
     )
+
+
+def _qualified(topology: Topology, name: str) -> str:
+    """`system/name`: a service name two included files both use (docs/topology.md)."""
+    return f"{topology.system or topology.source}/{name}"
+
+
+def _renamed(service: Service, owner: Topology) -> Service:
+    """Named `system/name`; the bare name stays an alias (the first owner keeps it)."""
+    bare = service.name
+    aliases = service.aliases if bare in service.aliases else (bare, *service.aliases)
+    return replace(service, name=_qualified(owner, bare), aliases=aliases)
 
 
 def _union(mappings: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -248,12 +308,12 @@ class _Defaults:
         return Location(self.file, mark.line, mark.column) if mark else Location(self.file)
 
 
-def _build(doc: YMap, file: str, includes: tuple[str, ...]) -> Topology:
+def _build(doc: YMap, file: str, includes: tuple[str, ...], host: str = DEFAULT_HOST) -> Topology:
     defaults_doc = doc.get("defaults") or {}
     zones = {name: _zone(name, value, loc) for name, value, loc in _entries(doc, "zones", file)}
     defaults = _Defaults(
         file=file,
-        host=defaults_doc.get("host", "default"),
+        host=defaults_doc.get("host", host),
         exposure=Exposure(defaults_doc.get("exposure", "internal")),
         protocol=defaults_doc.get("protocol", "tcp"),
         system=doc.get("system"),

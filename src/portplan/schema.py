@@ -43,6 +43,22 @@ class Ctx:
         got = got or shape(value)
         return SchemaError(self.file, line, column, f"{where}expected {expected}, got {got}")
 
+    def problem(self, text: str) -> SchemaError:
+        """A message of its own (`a range from 9000 down to 8000: expected ...`)."""
+        line = self.mark.line if self.mark else None
+        column = self.mark.column if self.mark else None
+        where = f"{self.path}: " if self.path else ""
+        return SchemaError(self.file, line, column, f"{where}{text}")
+
+
+class ValueProblem(ValueError):
+    """A parser's refusal that says what is wrong better than `expected <the shape>`; its
+    text names no value but port numbers and keywords (never a secret)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
 
 def _join(path: str, key: str) -> str:
     if not path:
@@ -165,6 +181,8 @@ class Pattern(Spec):
     def check(self, value: object, ctx: Ctx) -> None:
         try:
             self.parse(value)
+        except ValueProblem as problem:
+            raise ctx.problem(problem.text) from None
         except ValueError:
             got = self.numbers.outside(value) if self.numbers else None
             raise ctx.fail(self.expected, value, got) from None
@@ -236,6 +254,9 @@ class MapOf(Spec):
         )
 
 
+EXTENSION_PREFIX = "x-"
+
+
 @dataclass
 class Obj(Spec):
     """A mapping with known keys; unknown keys get a "did you mean"."""
@@ -244,11 +265,14 @@ class Obj(Spec):
     description: str = ""
     required: tuple[str, ...] = ()
     title: str = ""
+    extensions: bool = False  # `x-*` keys allowed and ignored (compose's extension fields)
 
     def check(self, value: object, ctx: Ctx) -> None:
         if not isinstance(value, dict):
             raise ctx.fail(f"a mapping{f' ({self.title})' if self.title else ''}", value)
         for key, item in value.items():
+            if self.extensions and key.startswith(EXTENSION_PREFIX):
+                continue
             spec = self.fields.get(key)
             if spec is None:
                 raise self._unknown(key, Ctx(ctx.file, ctx.path, _key_mark(value, key)))
@@ -274,6 +298,8 @@ class Obj(Spec):
             "properties": {k: v.json_schema() for k, v in self.fields.items()},
             "additionalProperties": False,
         }
+        if self.extensions:
+            schema["patternProperties"] = {f"^{EXTENSION_PREFIX}": {}}
         if self.required:
             schema["required"] = list(self.required)
         return self._with_description(schema)
@@ -342,7 +368,7 @@ def parse_range(value: object) -> tuple[int, int]:
     start = parse_port(int(match.group(1)))
     end = 65535 if match.group(4) else start if match.group(3) is None else int(match.group(3))
     if not start <= parse_port(end):
-        raise ValueError(value)
+        raise ValueProblem(f"a range from {start} down to {end}: expected the lower port first")
     return start, end
 
 
@@ -475,6 +501,7 @@ PORT_LONG = Obj(
     },
     required=("port",),
     title="a port",
+    extensions=True,
 )
 PORT_SHORT = Pattern(
     lambda v: _parse_short_port(v),
@@ -485,7 +512,7 @@ PORT_SHORT = Pattern(
 )
 PORT = OneOf(((int, PORT_SHORT), (str, PORT_SHORT), (dict, PORT_LONG)), "an integer 1-65535")
 
-_SHORT_PORT_RE = re.compile(r"(\d+)(?:/(tcp|udp|sctp))?")
+_SHORT_PORT_RE = re.compile(r"(\d+)(?:/([^/]*))?")
 
 
 def _parse_short_port(value: object) -> tuple[int, str]:
@@ -494,7 +521,13 @@ def _parse_short_port(value: object) -> tuple[int, str]:
     match = _SHORT_PORT_RE.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ValueError(value)
-    return parse_port(int(match.group(1))), match.group(2) or "tcp"
+    number = parse_port(int(match.group(1)))
+    protocol = match.group(2)
+    if protocol is not None and protocol not in PROTOCOLS:
+        raise ValueProblem(
+            "expected a protocol tcp, udp or sctp after the port number, got " + shape(protocol)
+        )
+    return number, protocol or "tcp"
 
 
 parse_short_port = _parse_short_port
@@ -542,6 +575,7 @@ SERVICE = Obj(
         "throughput": THROUGHPUT,
     },
     title="a service",
+    extensions=True,
 )
 RANGE_POLICY = Obj(
     {
@@ -567,7 +601,7 @@ PORT_OVERLAY = OneOf(
     (
         (int, PORT_SHORT),
         (str, PORT_SHORT),
-        (dict, Obj(PORT_LONG.fields, title="a port overlay")),
+        (dict, Obj(PORT_LONG.fields, title="a port overlay", extensions=True)),
     ),
     "an integer 1-65535 or a mapping",
     description="A new number (short form) or the fields of the port that change.",
@@ -586,10 +620,12 @@ ENVIRONMENT_OVERLAY = Obj(
             Obj(
                 {**SERVICE.fields, "ports": MapOf(PORT_OVERLAY)},
                 title="a service overlay",
+                extensions=True,
             )
         ),
     },
     title="an environment",
+    extensions=True,
     description="An overlay (dev, staging, prod...) merged over the file by `--env NAME`: "
     "mappings merge key by key, other values replace.",
 )
@@ -624,6 +660,7 @@ TOPOLOGY = Obj(
         "environments": MapOf(ENVIRONMENT_OVERLAY, description="Overlays chosen with --env."),
     },
     title="a portplan topology",
+    extensions=True,
     description="portplan.yaml: one source of truth for a system's ports and topology.",
 )
 

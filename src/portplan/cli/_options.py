@@ -34,6 +34,15 @@ optional_file_option = _file(
 )
 
 
+def env_option(func: F) -> F:
+    return click.option(
+        "--env",
+        "env",
+        default=None,
+        help="Apply this overlay of 'environments:' to the plan first (prod, staging...).",
+    )(func)
+
+
 def format_option(func: F) -> F:
     return click.option(
         "--format",
