@@ -125,8 +125,75 @@ def test_cli_dry_run_prints_diff_and_writes_nothing(
     assert main(["allocate", "ml", "-f", str(plan), "--dry-run", "--offline"]) == 0
     assert plan.read_text() == PLAN
     out = capsys.readouterr().out
-    assert f"--- a/{plan}\n+++ b/{plan}\n" in out
+    name = str(plan).lstrip("/")
+    assert out.startswith(f"--- a/{name}\n+++ b/{name}\n@@ ")
     assert "+    ports:\n+      http: 8011\n" in out
+
+
+SECRETS = textwrap.dedent(
+    """\
+    ranges: {app: {ports: 8000-8009, category: app}}
+    services:
+      api: &api   # the API
+        category: app
+        ports: {http: 8000}
+        depends_on: [db]
+        environment:
+          DB_PASSWORD: hunter2secret
+          DATABASE_URL: postgresql://shop:pw12345678@db:5432/shop
+          REF_URL: "postgresql://shop:${DB_PASSWORD}@db/shop"
+          LOG_DIR: /var/log/api
+      db:
+        <<: *api
+        ports:
+          postgresql: 5432
+    """
+)
+
+
+def test_cli_dry_run_masks_only_secret_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("portplan.yaml").write_text(SECRETS)
+    args = ["allocate", "db", "metrics", "-f", "./portplan.yaml", "--dry-run", "--offline"]
+    assert main(args) == 0
+    assert capsys.readouterr().out == (
+        "--- a/portplan.yaml\n"
+        "+++ b/portplan.yaml\n"
+        "@@ -13,3 +13,4 @@\n"
+        "     <<: *api\n"
+        "     ports:\n"
+        "       postgresql: 5432\n"
+        "+      metrics: 8001\n"
+    )
+    assert main(["allocate", "api", "grpc", "-f", "portplan.yaml", "--dry-run", "--offline"]) == 0
+    assert capsys.readouterr().out == (
+        "--- a/portplan.yaml\n"
+        "+++ b/portplan.yaml\n"
+        "@@ -2,7 +2,7 @@\n"
+        " services:\n"
+        "   api: &api   # ***\n"
+        "     category: app\n"
+        "-    ports: {http: 8000}\n"
+        "+    ports: {http: 8000, grpc: 8001}\n"
+        "     depends_on: [db]\n"
+        "     environment:\n"
+        "       DB_PASSWORD: ***\n"
+    )
+    assert Path("portplan.yaml").read_text() == SECRETS
+
+
+def test_redact_secrets_keeps_plain_values_anchors_and_references() -> None:
+    from portplan import yamlload
+    from portplan._yaml_redact import redact_secrets
+
+    text = SECRETS + "x-run: [serve, API_TOKEN=tok_live_abcdef123456, --port=8000, !!str 5]\n"
+    assert redact_secrets(text, yamlload.load(text, "p.yaml")) == text.replace(
+        "# the API", "# ***"
+    ).replace("hunter2secret", "***").replace(
+        "postgresql://shop:pw12345678@db:5432/shop", "***"
+    ).replace("API_TOKEN=tok_live_abcdef123456", "***")
 
 
 @pytest.mark.parametrize(

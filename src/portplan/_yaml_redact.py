@@ -6,14 +6,18 @@ indentation, the keys, `- `, `:` and the brackets and commas of flow collections
 every value, comment, anchor, tag and anything not recognised becomes MASK. A key is kept
 only where the parser put a key, so a line of a block scalar that looks like `key: value`
 is masked whole.
+
+`redact_secrets` masks less: only the values PP111's secret test flags (and comments), so the
+diff of `allocate --dry-run` stays readable (port numbers, names, `depends_on`, paths).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any, Final
 
 from portplan._yaml_tree import Mark, YMap, YSeq
+from portplan.rules.pp111_secret import secret_kind
 
 MASK: Final = "***"
 _BLANKS: Final = " \t\r"
@@ -21,16 +25,50 @@ _FLOW_END: Final = ",]}"
 _Position = tuple[int, int]
 
 
-def redact(text: str, document: Any, keep: Collection[Mark] = ()) -> str:
-    """`text` (whose parsed tree is `document`) with every value masked but those at `keep`."""
+def redact(text: str, document: Any, keep: Collection[Mark] = (), *, names: bool = False) -> str:
+    """`text` (whose parsed tree is `document`) with every value masked but those at `keep`
+    (and, with `names`, but anchors, aliases and tags)."""
     keys: set[_Position] = set()
     flows: set[_Position] = set()
     _collect(document, keys, flows, set())
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     kept = {(mark.line, mark.column) for mark in keep}
-    redactor = _Redactor(keys, flows, kept)
+    redactor = _Redactor(keys, flows, kept, names)
     lines = text[len(bom) :].split("\n")
     return bom + "\n".join(redactor.line(row, line) for row, line in enumerate(lines, 1))
+
+
+def redact_secrets(text: str, document: Any) -> str:
+    """`text` with its comments and secret values masked (`secret_kind` of the key and value,
+    of `NAME=value` in a list, or a password in a URL); every other value stays."""
+    return redact(text, document, list(_plain_values(document, "", set())), names=True)
+
+
+def _plain_values(node: Any, name: str, seen: set[int]) -> Iterator[Mark]:
+    """The marks of the scalars under `node` that are not secret (aliases walked once)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, YMap):
+        pairs = [(str(key), value, node.value_marks[key]) for key, value in node.items()]
+    else:
+        pairs = [(name, value, mark) for value, mark in zip(node, node.item_marks, strict=True)]
+    for label, value, mark in pairs:
+        if isinstance(value, YMap | YSeq):
+            yield from _plain_values(value, label, seen)
+        elif not _secret(label, value, in_list=isinstance(node, YSeq)):
+            yield mark
+
+
+def _secret(name: str, value: Any, in_list: bool) -> bool:
+    if value is None:
+        return False
+    text = str(value)
+    if in_list and "=" in text:  # `environment: [DB_PASSWORD=...]`
+        item, _, item_value = text.partition("=")
+        if secret_kind(item.strip(), item_value) is not None:
+            return True
+    return secret_kind(name, text) is not None
 
 
 def _collect(node: Any, keys: set[_Position], flows: set[_Position], seen: set[int]) -> None:
@@ -48,10 +86,14 @@ def _collect(node: Any, keys: set[_Position], flows: set[_Position], seen: set[i
 class _Redactor:
     """Masks one line after another; a flow collection or a quoted value may span lines."""
 
-    def __init__(self, keys: set[_Position], flows: set[_Position], kept: set[_Position]) -> None:
+    def __init__(
+        self, keys: set[_Position], flows: set[_Position], kept: set[_Position], names: bool
+    ) -> None:
         self.keys = keys
         self.flows = flows
         self.kept = kept
+        self.names = names  # keep anchors, aliases and tags (and `<<:`)
+        self.flow_next = False  # a kept anchor or tag stands where a flow collection starts
         self.depth = 0  # of flow collections open
         self.quote = ""  # the quote of a quoted value continued from the line before
 
@@ -92,6 +134,19 @@ class _Redactor:
             end = self._value_end(line, index)
             out.append(line[index:end])
             return end
+        flow_next, self.flow_next = self.flow_next, False
+        if self.names and char in "&*!":
+            self.flow_next = flow_next or (row, index + 1) in self.flows
+            end = _name_end(line, index)
+            out.append(line[index:end])
+            return end
+        if self.names and line.startswith("<<:", index):
+            out.append("<<:")
+            return index + 3
+        if flow_next and char in "[{":
+            self.depth += 1
+            out.append(char)
+            return index + 1
         if not self._structural(row, line, index, block_start):
             return self._masked(line, index, out)
         out.append(char)
@@ -133,6 +188,14 @@ class _Redactor:
                 break
             end += 1
         return end
+
+
+def _name_end(line: str, index: int) -> int:
+    """Where the anchor, alias or tag at `index` ends."""
+    end = index + 1
+    while end < len(line) and line[end] not in _BLANKS + _FLOW_END:
+        end += 1
+    return end
 
 
 def _key_end(line: str, index: int) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from portplan import loader, writeback, yamlload
-from portplan._yaml_redact import redact
+from portplan._yaml_redact import redact_secrets
 from portplan.allocate import Allocation, Busy, choose
 from portplan.errors import NotFoundError
 from portplan.model import Topology
@@ -48,7 +48,7 @@ def allocate_in_file(
     text = _read_text(path)
     value = allocation.port if protocol == "tcp" else f"{allocation.port}/{protocol}"
     updated = writeback.add_port(text, str(path), service, port_name, value)
-    diff = masked_diff(path, text, updated, (service, port_name))
+    diff = masked_diff(path, text, updated)
     if not dry_run:
         writeback.write_atomic(path, updated)
     return FileAllocation(path=path, allocation=allocation, diff=diff)
@@ -61,20 +61,20 @@ def _read_text(path: Path) -> str:
     return bom + yamlload.decode(data, str(path))
 
 
-def masked_diff(path: Path, text: str, updated: str, port: tuple[str, str]) -> str:
-    """The unified diff of the edit with every value masked but the new port's number.
+def masked_diff(path: Path, text: str, updated: str) -> str:
+    """The unified diff of the edit with comments and secret values masked.
 
     The lines around the new port may hold a secret (a service's `environment:` often comes
-    next), and no secret value appears in portplan's output: keys and structure stay.
+    next), and no secret value appears in portplan's output; ports, names and paths stay.
+    The headers name the file as given, behind `a/` and `b/` (`a/tmp/x.yaml` for `/tmp/x.yaml`).
     """
-    before = redact(text, yamlload.load(text, str(path)))
-    document = yamlload.load(updated, str(path))
-    service, name = port
-    after = redact(updated, document, [document["services"][service]["ports"].value_marks[name]])
+    before = redact_secrets(text, yamlload.load(text, str(path)))
+    after = redact_secrets(updated, yamlload.load(updated, str(path)))
+    name = str(path).lstrip("/")
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
-        fromfile=f"a/{path}",
-        tofile=f"b/{path}",
+        fromfile=f"a/{name}",
+        tofile=f"b/{name}",
     )
     return "".join(lines)
