@@ -254,7 +254,7 @@ ENVIRONMENTS = (
         ),
     ],
 )
-@pytest.mark.parametrize("command", ["check", "reconcile"])
+@pytest.mark.parametrize("command", ["check", "reconcile", "generate"])
 def test_a_bad_environment_overlay(
     overlay: str | None,
     env: str,
@@ -269,6 +269,7 @@ def test_a_bad_environment_overlay(
     Path("bad.yaml").write_text(plan)
     assert main([command, "-f", "bad.yaml", "--env", env]) == 2
     assert capsys.readouterr() == ("", f"portplan: error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]
 
 
 def test_check_and_reconcile_check_the_overlaid_plan(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import file_option
+from portplan.cli._options import env_option, file_option
 from portplan.render import TARGETS
 
 CHOICES = (*TARGETS, "markers")
@@ -18,7 +18,7 @@ CHOICES = (*TARGETS, "markers")
     type=click.Path(file_okay=False),
     help="The folder generated files go in.",
 )
-@click.option("--env", "env", default=None, help="Apply this overlay of 'environments:'.")
+@env_option
 @click.option(
     "--check",
     is_flag=True,
