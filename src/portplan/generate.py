@@ -8,6 +8,7 @@ as it was.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,6 +64,7 @@ def plan(request: Request) -> list[Planned]:
     options = Options(
         source=request.file or os.path.relpath(topology.source),
         env=request.env,
+        out=request.out,
         compose_base=_read_pair(request.compose) if request.compose else None,
     )
     artifacts = _artifacts(topology, request, options)
@@ -154,12 +156,13 @@ def write(planned: Sequence[Planned]) -> list[Path]:
     """Write every missing or stale artifact atomically, all or none; return their paths."""
     changed = outdated(planned)
     temps: list[tuple[str, str]] = []
-    folders: set[str] = set()
+    folders: dict[str, list[str]] = {}  # folder -> the folders made for it (none: it was)
     try:
         for item in changed:
             temps.append(_write_temp(item, folders))
     except BaseException:
         _remove(temps)
+        _remove_folders(folders)
         raise
     try:
         for temp, target in temps:
@@ -169,7 +172,7 @@ def write(planned: Sequence[Planned]) -> list[Path]:
     return [item.path for item in changed]
 
 
-def _write_temp(item: Planned, folders: set[str]) -> tuple[str, str]:
+def _write_temp(item: Planned, folders: dict[str, list[str]]) -> tuple[str, str]:
     """A temporary file beside the target holding the new text (with the target's mode and
     owner, or a new file's), and the file it replaces (`portplan.atomicfile`)."""
     path = str(item.path)
@@ -178,8 +181,8 @@ def _write_temp(item: Planned, folders: set[str]) -> tuple[str, str]:
         raise GenerateError(f"{path}: is a folder; cannot write a generated file there")
     try:
         if folder not in folders:
+            folders[folder] = _missing(folder)
             os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
         return atomicfile.temp_beside(path, item.text.encode("utf-8"))
     except (FileExistsError, NotADirectoryError):
         raise GenerateError(
@@ -192,6 +195,26 @@ def _write_temp(item: Planned, folders: set[str]) -> tuple[str, str]:
 def _remove(temps: Sequence[tuple[str, str]]) -> None:
     for temp, _ in temps:
         Path(temp).unlink(missing_ok=True)
+
+
+def _missing(folder: str) -> list[str]:
+    """`folder` and the folders above it that do not exist yet, deepest first."""
+    missing: list[str] = []
+    while folder and not os.path.lexists(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing
+
+
+def _remove_folders(folders: dict[str, list[str]]) -> None:
+    """Take away the folders a failed write made (empty again once its temps are gone)."""
+    made = sorted({f for missing in folders.values() for f in missing}, key=len, reverse=True)
+    for folder in made:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
 
 
 __all__ = ["MARKERS", "TARGETS", "GenerateError", "Planned", "Request", "diff", "plan", "write"]

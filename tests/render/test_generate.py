@@ -47,13 +47,18 @@ def test_every_example_is_deterministic(example: Path) -> None:
 def test_written_files_are_byte_identical_twice(example: Path, tmp_path: Path) -> None:
     assert _generate("-f", str(example), "--out", str(tmp_path / "a")) == 0
     assert _generate("-f", str(example), "--out", str(tmp_path / "b")) == 0
-    a = {p.relative_to(tmp_path / "a"): p.read_bytes() for p in (tmp_path / "a").rglob("*.*")}
-    b = {p.relative_to(tmp_path / "b"): p.read_bytes() for p in (tmp_path / "b").rglob("*.*")}
+    a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert a == b and a
 
 
 def _tree(folder: Path) -> dict[Path, bytes]:
-    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """The files below `folder`, their headers' `--out <folder>` as `--out OUT`."""
+    out = f"--out {folder}".encode()
+    return {
+        p.relative_to(folder): p.read_bytes().replace(out, b"--out OUT")
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_separate_processes_write_the_same_bytes(tmp_path: Path) -> None:
@@ -171,8 +176,37 @@ def test_writing_is_all_or_none(tmp_path: Path) -> None:
     with pytest.raises(GenerateError, match="is a folder"):
         write(planned)
     assert (tmp_path / "service-ports.env").read_text() == "old\n"
-    assert not (tmp_path / "env").exists() or not any((tmp_path / "env").iterdir())
-    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("**/.*.tmp"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.ports.yaml", "service-ports.env"]
+
+
+def test_a_failed_generate_leaves_no_folder_it_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "new/deploy"
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new/keep").mkdir()  # there before: stays
+    assert _generate("env", "-f", str(DELTRAN), "--out", str(out)) == 0
+    (out / "env").rename(tmp_path / "env.bak")
+    (out / "prometheus").mkdir()
+    (out / "prometheus/scrape-configs.yaml").mkdir()  # cannot be written
+    (out / "service-ports.env").unlink()
+    assert _generate("env", "prometheus", "-f", str(DELTRAN), "--out", str(out)) == 2
+    assert "scrape-configs.yaml: is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["prometheus"]
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["deploy", "keep"]
+
+
+def test_the_regenerate_command_names_the_out_folder_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    options = Options(source="p.yaml", env="prod", out="deploy dir")
+    assert (
+        options.regenerate("env") == "portplan generate env -f p.yaml --out 'deploy dir' --env prod"
+    )
+    assert Options(source="p.yaml", out=".").regenerate("env") == "portplan generate env -f p.yaml"
+    assert _generate("env", "-f", str(DELTRAN), "--out", str(tmp_path)) == 0
+    text = (tmp_path / "service-ports.env").read_text()
+    assert f"# Regenerate: portplan generate env -f {DELTRAN} --out {tmp_path}\n" in text
 
 
 def test_a_file_where_a_folder_is_needed_changes_nothing(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,7 +35,8 @@ class Artifact:
 class Options:
     """What a renderer needs besides the topology.
 
-    `source` names the registry in headers; `env` the overlay applied; `compose_base` an
+    `source` names the registry in headers; `env` the overlay applied; `out` the folder
+    written to (both in the regenerate command); `compose_base` an
     existing compose file (path, text) to merge the port sections into instead of writing
     an override file.
     """
@@ -42,11 +44,13 @@ class Options:
     source: str = "portplan.yaml"
     env: str | None = None
     compose_base: tuple[str, str] | None = None
+    out: str | None = None
 
     def regenerate(self, target: str) -> str:
-        """The command that regenerates a target's artifacts."""
+        """The command that regenerates a target's artifacts (with its --out and --env)."""
+        out = f" --out {shlex.quote(self.out)}" if self.out not in (None, ".") else ""
         env = f" --env {self.env}" if self.env else ""
-        return f"portplan generate {target} -f {self.source}{env}"
+        return f"portplan generate {target} -f {self.source}{out}{env}"
 
 
 Renderer = Callable[[Topology, Options], list[Artifact]]
