@@ -439,3 +439,54 @@ def test_writeback_new_lines_take_the_files_line_end(service: str, added: str | 
         assert writeback.add_port(text, "p.yaml", service, "metrics", 8001) == expected
         return
     assert writeback.add_port(text, "p.yaml", service, "http", 8001) == text + added
+
+
+# ---------------------------------------------------------------------------
+# A map shared through an anchor is not edited behind its other users' backs
+
+ALIASED = textwrap.dedent(
+    """\
+    ranges: {app: {ports: 8000-8009, category: app}}
+    services:
+      base: &base
+        category: app
+        ports: &bp {http: 8000}
+      api:
+        category: app
+        ports: *bp
+      web:
+        <<: *base
+        category: app
+      job: *base
+      plain: &plain
+        category: app
+      worker:
+        <<: *plain
+    """
+)
+ADVICE = "add the port where the anchor is defined or write the map out"
+
+
+@pytest.mark.parametrize(
+    ("service", "message"),
+    [
+        ("api", f"8:12: ports of api come from the anchor at line 5 (an alias); {ADVICE}"),
+        ("web", f"9:3: ports of web come from the anchor at line 5 (a merge key); {ADVICE}"),
+        ("job", f"12:8: job comes from the anchor at line 3 (an alias); {ADVICE}"),
+    ],
+)
+def test_allocate_refuses_a_map_an_anchor_shares(
+    tmp_path: Path, service: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "portplan.yaml"
+    path.write_text(ALIASED)
+    assert main(["allocate", service, "metrics", "-f", str(path), "--offline"]) == 2
+    assert capsys.readouterr().err == f"portplan: error: {path}:{message}\n"
+    assert path.read_text() == ALIASED
+
+
+def test_allocate_adds_ports_to_a_service_that_merges_a_map_without_ports(tmp_path: Path) -> None:
+    path = tmp_path / "portplan.yaml"
+    path.write_text(ALIASED)
+    assert main(["allocate", "worker", "metrics", "-f", str(path), "--offline"]) == 0
+    assert path.read_text() == ALIASED + "    ports:\n      metrics: 8001\n"

@@ -356,24 +356,24 @@ ALLOCATE_PLAN = (
     "  api: {ports: {http: 8000}, environment: {DB_PASSWORD: Zq7flow}}  # Zq7comment\n"
     "  web:\n    ports:\n      http: 8001\n    environment:\n      DB_PASSWORD: Zq7block\n"
 )
-# The diff `allocate --dry-run` prints: keys and structure, the new port, no other value.
+# The diff `allocate --dry-run` prints: every value but a secret one (and comments).
 ALLOCATE_DIFFS = {
     "api": (
         "@@ -2,7 +2,7 @@\n"
         " ranges:\n"
-        "   web: {ports: ***}\n"
+        "   web: {ports: 8000-8099}\n"
         " services:\n"
-        "-  api: {ports: {http: ***}, environment: {DB_PASSWORD: ***}}  # ***\n"
-        "+  api: {ports: {http: ***, grpc: 8002}, environment: {DB_PASSWORD: ***}}  # ***\n"
+        "-  api: {ports: {http: 8000}, environment: {DB_PASSWORD: ***}}  # ***\n"
+        "+  api: {ports: {http: 8000, grpc: 8002}, environment: {DB_PASSWORD: ***}}  # ***\n"
         "   web:\n"
         "     ports:\n"
-        "       http: ***\n"
+        "       http: 8001\n"
     ),
     "web": (
         "@@ -6,5 +6,6 @@\n"
         "   web:\n"
         "     ports:\n"
-        "       http: ***\n"
+        "       http: 8001\n"
         "+      grpc: 8002\n"
         "     environment:\n"
         "       DB_PASSWORD: ***\n"
@@ -389,6 +389,7 @@ def test_allocate_dry_run_masks_the_values_around_the_change(
     plan.write_text(ALLOCATE_PLAN, encoding="utf-8")
     args = ["allocate", service, "grpc", "--range", "web", "-f", str(plan), "--dry-run"]
     code, output = _run(capsys, *args, "--offline")
-    header = f"--- a/{plan}\n+++ b/{plan}\n"
+    name = str(plan).lstrip("/")
+    header = f"--- a/{name}\n+++ b/{name}\n"
     assert (code, output) == (0, header + ALLOCATE_DIFFS[service])
     assert plan.read_text(encoding="utf-8") == ALLOCATE_PLAN

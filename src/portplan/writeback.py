@@ -11,22 +11,28 @@ import re
 
 from portplan import yamlload
 from portplan.atomicfile import write_atomic
-from portplan.errors import PortplanError
+from portplan.errors import InputError, PortplanError
 from portplan.yamlload import Mark, YMap
 
 _CONTENT = re.compile(r"^(\s*)(\S)")
+_UNSAFE = "could not add the port safely; nothing was written"
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")  # YAML's lines: only `\n` ends one
 
 
-class WriteBackError(PortplanError):
+class WriteBackError(InputError):
     """The edit could not be made safely; nothing was written."""
+
+    def __init__(self, file: str, mark: Mark | None, what: str) -> None:
+        line, column = (mark.line, mark.column) if mark is not None else (None, None)
+        super().__init__(file, line, column, what)
 
 
 class _Lines(list[str]):
-    """The file's lines (each with its line end) and the line end new lines get."""
+    """The file's lines (each with its line end), its name and the line end new lines get."""
 
-    def __init__(self, lines: list[str], eol: str) -> None:
+    def __init__(self, lines: list[str], file: str, eol: str) -> None:
         super().__init__(lines)
+        self.file = file
         self.eol = eol
 
 
@@ -40,9 +46,9 @@ def add_port(text: str, file: str, service: str, port_name: str, port: int | str
     body = text[len(bom) :]
     document = yamlload.load(body, file)
     if not isinstance(document, YMap):
-        raise WriteBackError(f"{file}: expected a mapping at the top level")
+        raise WriteBackError(file, Mark(1, 1), "expected a mapping at the top level")
     eol = "\r\n" if "\r\n" in body[: body.find("\n") + 1] else "\n"
-    lines = _Lines(_LINE.findall(body), eol)
+    lines = _Lines(_LINE.findall(body), file, eol)
     unterminated = bool(lines) and not lines[-1].endswith("\n")
     if unterminated:
         lines[-1] += eol
@@ -60,7 +66,7 @@ def _edit(lines: _Lines, document: YMap, service: str, entry: str) -> None:
     body = services.get(service)
     if not isinstance(body, YMap) or not body:
         if service in services and body is not None:
-            raise WriteBackError(f"services.{service} is not a mapping")
+            raise WriteBackError(lines.file, services.value_marks[service], "expected a mapping")
         if service in services:
             _fill_empty(lines, services, service, f"ports:\n  {entry}")
         else:
@@ -68,6 +74,7 @@ def _edit(lines: _Lines, document: YMap, service: str, entry: str) -> None:
                 lines, document, "services", f"{service}:\n  ports:\n    {entry}", sibling=services
             )
         return
+    _refuse_shared(lines.file, services, service, body)
     ports = body.get("ports")
     if isinstance(ports, YMap) and ports:
         _add_to_mapping(lines, body, "ports", ports, entry)
@@ -75,6 +82,26 @@ def _edit(lines: _Lines, document: YMap, service: str, entry: str) -> None:
         _fill_empty(lines, body, "ports", entry)
     else:
         _add_key(lines, services, service, body, f"ports:\n  {entry}")
+
+
+def _refuse_shared(file: str, services: YMap, service: str, body: YMap) -> None:
+    """Refuse to add to a mapping the service shares with an anchor: the port would appear
+    wherever the anchor is used (or, for a merge key, hide the merged ports)."""
+    advice = "add the port where the anchor is defined or write the map out"
+    at = services.value_marks[service]
+    if (at.line, at.column) != (body.mark.line, body.mark.column):
+        what = f"{service} comes from the anchor at line {body.mark.line} (an alias)"
+        raise WriteBackError(file, at, f"{what}; {advice}")
+    ports = body.get("ports")
+    if "ports" not in body or not isinstance(ports, YMap):
+        return
+    key, value = body.key_marks["ports"], body.value_marks["ports"]
+    if key.line < at.line:
+        what = f"ports of {service} come from the anchor at line {ports.mark.line} (a merge key)"
+        raise WriteBackError(file, services.key_marks[service], f"{what}; {advice}")
+    if (value.line, value.column) != (ports.mark.line, ports.mark.column):
+        what = f"ports of {service} come from the anchor at line {ports.mark.line} (an alias)"
+        raise WriteBackError(file, value, f"{what}; {advice}")
 
 
 def _add_to_mapping(lines: _Lines, parent: YMap, key: str, mapping: YMap, entry: str) -> None:
@@ -94,10 +121,10 @@ def _add_key(lines: _Lines, parent: YMap, key: str, body: YMap, entry: str) -> N
         flow_entry = entry.replace("\n  ", " {", 1) + "}"
         _insert_in_flow(lines, start, flow_entry.replace("\n", " "))
         return
-    first_key = next(iter(body.key_marks.values()))
-    last_key = list(body.key_marks.values())[-1]
-    end = _block_end(lines, last_key.line, first_key.column)
-    lines.insert(end, _indent(entry, first_key.column - 1, lines.eol))
+    own = [m for m in body.key_marks.values() if (m.line, m.column) >= (start.line, start.column)]
+    last_line = max((m.line for m in own), default=start.line)  # not a key `<<:` merged
+    end = _block_end(lines, last_line, start.column)
+    lines.insert(end, _indent(entry, start.column - 1, lines.eol))
 
 
 def _fill_empty(lines: _Lines, parent: YMap, key: str, entry: str) -> None:
@@ -140,7 +167,7 @@ def _block_end(lines: list[str], line: int, column: int) -> int:
     return end
 
 
-def _insert_in_flow(lines: list[str], start: Mark, entry: str) -> None:
+def _insert_in_flow(lines: _Lines, start: Mark, entry: str) -> None:
     """Insert `, entry` before the brace that closes the flow mapping opened at `start`."""
     row, col = _closing_brace(lines, start)
     text = lines[row]
@@ -149,7 +176,7 @@ def _insert_in_flow(lines: list[str], start: Mark, entry: str) -> None:
     lines[row] = text[: len(before)] + separator + entry + text[len(before) :]
 
 
-def _closing_brace(lines: list[str], start: Mark) -> tuple[int, int]:
+def _closing_brace(lines: _Lines, start: Mark) -> tuple[int, int]:
     depth = 0
     quote = ""
     row, col = start.line - 1, start.column - 1
@@ -169,7 +196,7 @@ def _closing_brace(lines: list[str], start: Mark) -> tuple[int, int]:
                     return row, col
             col += 1
         row, col = row + 1, 0
-    raise WriteBackError("unbalanced flow mapping")
+    raise WriteBackError(lines.file, start, "expected a flow mapping closed by '}'")
 
 
 def _char_at(lines: list[str], mark: Mark) -> str:
@@ -187,11 +214,9 @@ def _verify(text: str, file: str, service: str, port_name: str, port: int | str)
         document = yamlload.load(text, file)
         value = document["services"][service]["ports"][port_name]
     except (PortplanError, KeyError, TypeError):
-        raise WriteBackError(
-            f"{file}: could not add the port safely; nothing was written"
-        ) from None
+        raise WriteBackError(file, None, _UNSAFE) from None
     if value != port and not (isinstance(value, dict) and value.get("port") == port):
-        raise WriteBackError(f"{file}: could not add the port safely; nothing was written")
+        raise WriteBackError(file, None, _UNSAFE)
 
 
 __all__ = ["WriteBackError", "add_port", "write_atomic"]
