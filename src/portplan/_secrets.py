@@ -33,7 +33,7 @@ PLACEHOLDER = re.compile(
 MASK = "***"
 _URL_ANYWHERE = re.compile(r"(?<![a-z0-9+.\-])" + _URL_USERINFO, re.IGNORECASE)
 # KEY=value, --key=value, -Dapp.db.password=value: inside an argument too ("sh -c 'A=b c'")
-_ASSIGNMENT = re.compile(r"(?<![^\s'\"])(-*)([A-Za-z_][\w.\-]*)=([^\s'\"]+)")
+_ASSIGNMENT = re.compile(r"(?<![^\s'\"])(-*)([A-Za-z_][\w.\-]*)=('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
 _FLAG = re.compile(r"-+([A-Za-z][\w.\-]*)")
 # "Authorization: Bearer x", "Authorization: x", "Bearer x" (group 1 kept, group 2 masked)
 _AUTHORIZATION = re.compile(
@@ -87,7 +87,7 @@ def mask_text(text: str) -> str:
 
 def _assignment(match: re.Match[str]) -> str:
     dashes, name, value = match.groups()
-    if secret_name(name) and literal(value):
+    if secret_name(name) and literal(value.strip("'\"")):
         return f"{dashes}{name}={MASK}"
     return match[0]
 

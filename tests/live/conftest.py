@@ -127,6 +127,17 @@ def free_port() -> int:
 # HTTP
 
 SLOW_SECONDS = 0.5
+# A health body that tells more than it should (QA3 #1): none of it but the expected
+# keys' values may ever be shown, and secret-looking values not even those.
+PLANTED_TOKEN = "tok_live_abcdef123456"
+PLANTED_PASSWORD = "hunter2pw"
+LEAKY_BODY = {
+    "status": "degraded",
+    "api_token": PLANTED_TOKEN,
+    "database_url": f"postgresql://u:{PLANTED_PASSWORD}@db/x",
+    "checks": {"db": "down", "cache": {"password": PLANTED_PASSWORD}},
+    "version": "x" * 100,
+}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -168,6 +179,8 @@ ROUTES: dict[str, Any] = {
     "/healthy": lambda h: h._send(200, {"status": "healthy"}),
     "/fail": lambda h: h._send(500, {"status": "down"}),
     "/text": lambda h: h._send(200, None, raw=b"OK"),
+    "/text-secret": lambda h: h._send(200, None, raw=b"token=" + PLANTED_TOKEN.encode()),
+    "/leaky": lambda h: h._send(200, LEAKY_BODY),
     "/created": lambda h: h._send(201, {"status": "ok"}),
     "/chunked": lambda h: h._chunked(),
     "/slow": lambda h: h._slow(),

@@ -15,7 +15,14 @@ import pytest
 from portplan.cli import main
 from portplan.live.owners import is_running, process_info
 from portplan.live.render import printable
-from tests.live.conftest import Child, HttpServer, free_port, port_of
+from tests.live.conftest import (
+    PLANTED_PASSWORD,
+    PLANTED_TOKEN,
+    Child,
+    HttpServer,
+    free_port,
+    port_of,
+)
 
 Capture = pytest.CaptureFixture[str]
 
@@ -159,13 +166,13 @@ def test_status_text(tmp_path: Path, http_server: HttpServer, capsys: Capture) -
     ]
     assert table[1][6].endswith(" ms") and table[1][7] == "200"
     assert table[2][6:] == ["-", "-"]
-    assert table[3][7] == 'unhealthy: body {"status": "healthy"} does not contain {"status": "ok"}'
+    assert table[3][7] == 'unhealthy: body has status "healthy", expected "ok"'
     assert lines[4:] == [
         "",
         f"{path}:10:20: error: token-engine.http (tcp {down}) is down: nothing listens "
         "[PP501 port-down]",
         f"{path}:11:23: error: token-engine.metrics (tcp {http_server.port}) is unhealthy: "
-        'body {"status": "healthy"} does not contain {"status": "ok"} [PP504 unhealthy]',
+        'body has status "healthy", expected "ok" [PP504 unhealthy]',
         "",
         "3 ports on host default: 2 up, 1 down, 0 squatted, 0 unexpected; 2 errors, 0 warnings",
     ]
@@ -180,6 +187,39 @@ def test_status_json_and_discovery(
     assert [f["rule"] for f in document["findings"]] == ["PP501", "PP504"]
     assert document["summary"]["errors"] == 2 and document["summary"]["up"] == 2
     assert [p["state"] for p in document["ports"]] == ["up", "down", "up"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_never_shows_a_health_body(
+    tmp_path: Path, http_server: HttpServer, capsys: Capture, as_json: bool
+) -> None:
+    path = tmp_path / "portplan.yaml"
+    path.write_text(
+        "services:\n  api:\n    ports:\n"
+        f"      http: {{port: {http_server.port}, health: {{path: /leaky, expect: {{status: healthy}}}}}}\n"
+        f"      raw: {{port: {http_server.port}, health: {{path: /text-secret, expect: {{status: ok}}}}}}\n"
+    )
+    assert main(["status", "-f", str(path), *(["--json"] if as_json else [])]) == 1
+    out = capsys.readouterr().out
+    for planted in (PLANTED_TOKEN, PLANTED_PASSWORD, "api_token", "checks", "xxx"):
+        assert planted not in out
+    details = ['body has status "degraded", expected "healthy"', "body is not JSON (27 bytes)"]
+    if as_json:
+        document = json.loads(out)
+        assert [p["health"]["detail"] for p in document["ports"]] == details
+        assert [f["message"] for f in document["findings"]] == [
+            f"api.http (tcp {http_server.port}) is unhealthy: {details[0]}",
+            f"api.raw (tcp {http_server.port}) is unhealthy: {details[1]}",
+        ]
+    else:
+        lines = out.splitlines()
+        assert [_split(line)[-1] for line in lines[1:3]] == [f"unhealthy: {d}" for d in details]
+        assert lines[4:6] == [
+            f"{path}:4:20: error: api.http (tcp {http_server.port}) is unhealthy: {details[0]}"
+            " [PP504 unhealthy]",
+            f"{path}:5:19: error: api.raw (tcp {http_server.port}) is unhealthy: {details[1]}"
+            " [PP504 unhealthy]",
+        ]
 
 
 def test_status_all_well_exits_0(tmp_path: Path, http_server: HttpServer, capsys: Capture) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from portplan.errors import UsageError
 from portplan.findings import Level
+from portplan.live.render import printable
 from portplan.live.status import (
     RULES,
     StatusOptions,
@@ -183,8 +184,7 @@ def test_health_and_latency(http_server: HttpServer) -> None:
         ("PP506", Level.ERROR, 14),
     ]
     assert report.findings[0].message == (
-        f'api.wrong (tcp {http_server.port}) is unhealthy: body {{"status": "healthy"}} '
-        'does not contain {"status": "ok"}'
+        f'api.wrong (tcp {http_server.port}) is unhealthy: body has status "healthy", expected "ok"'
     )
     slow = report.ports[3].probe
     assert slow is not None and slow.latency_ms is not None
@@ -284,7 +284,8 @@ def test_describe_owners(holder: Child) -> None:
     report = check_status(_topology(Service("gateway", ports=(_port("http", holder.port, 3),))))
     listener = report.ports[0].listeners[0]
     assert listener.process is not None
-    command = listener.process.command
+    command = printable(listener.process.command)  # the holder's script spans lines
+    assert "\n" in listener.process.command and "\n" not in command
     assert describe(listener) == f"process {holder.pid} ({command}, user {listener.user})"
     assert describe(listener._replace(process=None, access=listener.access.DENIED)) == (
         "a process that cannot be inspected (permission denied)"

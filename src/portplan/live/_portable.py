@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from portplan._secrets import mask_argv
 from portplan.errors import UsageError
 from portplan.live.owners import Access, Process
 from portplan.live.sockets import Listener
@@ -66,7 +67,7 @@ def _process(psutil: Any, pid: int) -> Process | None:
             return Process(
                 pid,
                 proc.name(),
-                tuple(_safe(proc.cmdline, [])),
+                mask_argv(tuple(_safe(proc.cmdline, []))),
                 None,
                 _safe(proc.username, None),
                 _safe(proc.create_time, None),

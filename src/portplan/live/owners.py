@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from portplan._secrets import mask_argv
 from portplan.live._record import Record
 
 TYPE_CHECKING = False
@@ -44,7 +45,8 @@ Access.UNKNOWN = Access("unknown")
 
 
 class Process(Record):
-    """Facts about one process; fields that could not be read are None or empty."""
+    """Facts about one process; fields that could not be read are None or empty. The
+    command line comes with its secrets masked."""
 
     pid: int
     name: str
@@ -218,8 +220,10 @@ def boot_time() -> float | None:
 
 
 def _cmdline(pid: int) -> tuple[str, ...]:
+    """The command line, its secrets masked (portplan._secrets.mask_argv): every command
+    shows it only so."""
     text = _read(f"{PROC}/{pid}/cmdline") or ""
-    return tuple(text.rstrip("\0").split("\0")) if text else ()
+    return mask_argv(tuple(text.rstrip("\0").split("\0"))) if text else ()
 
 
 def _real_uid(pid: int) -> int | None:

@@ -201,12 +201,44 @@ def _check_status(status: int, expected: int | None) -> None:
 
 
 def _check_body(body: bytes, expected: Mapping[str, Any]) -> None:
+    """Raises Unhealthy unless the body holds `expected`. The message tells the values of
+    the expected keys only, never other body content (a body may hold tokens)."""
     try:
         document = json.loads(body)
     except ValueError:
-        raise Unhealthy(f"body is not JSON: {_short(body.decode('utf-8', 'replace'))}") from None
+        raise Unhealthy(f"body is not JSON ({len(body)} bytes)") from None
     if not contains(document, expected):
-        raise Unhealthy(f"body {_short(_dump(document))} does not contain {_dump(expected)}")
+        raise Unhealthy("; ".join(_mismatches(document, expected, "")))
+
+
+def _mismatches(actual: object, expected: Mapping[str, Any], path: str) -> list[str]:
+    """`body has KEY VALUE, expected VALUE` or `body has no KEY` per expected key not met."""
+    found = []
+    for key, value in expected.items():
+        where = f"{path}.{key}" if path else str(key)
+        if not isinstance(actual, Mapping) or key not in actual:
+            found.append(f"body has no {where}")
+        elif isinstance(value, Mapping) and isinstance(actual[key], Mapping):
+            found += _mismatches(actual[key], value, where)
+        elif not contains(actual[key], value):
+            shown = _shown(str(key), actual[key])
+            found.append(f"body has {where} {shown}, expected {_short(_dump(value))}")
+    return found
+
+
+def _shown(key: str, value: object) -> str:
+    """A body's value as a message shows it: a scalar (masked when PP111 takes it for a
+    secret, and short), or only the kind of a list or object, whose content may be anything."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, str):
+        from portplan.rules.pp111_secret import secret_kind
+
+        if secret_kind(key, value) is not None:
+            return '"***"'
+    return _short(_dump(value))
 
 
 def contains(actual: object, expected: object) -> bool:
@@ -228,5 +260,5 @@ def _dump(value: object) -> str:
     return json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
 
 
-def _short(text: str, limit: int = 80) -> str:
+def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."

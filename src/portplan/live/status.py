@@ -18,6 +18,7 @@ from typing import Any
 from portplan.findings import Finding, Level, count_by_level, sorted_findings
 from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
 from portplan.live.registry import this_host
+from portplan.live.render import printable
 from portplan.live.sockets import Listener
 from portplan.model import (
     Health,
@@ -491,7 +492,7 @@ def describe(listener: Listener) -> str:
     process = listener.process
     if process is None:
         return _NO_OWNER.get(listener.access.value, "an unknown process")
-    return f"process {process.pid} ({process.command}, user {listener.user})"
+    return f"process {process.pid} ({printable(process.command)}, user {listener.user})"
 
 
 _NO_OWNER: Mapping[str, str] = {

@@ -1,0 +1,185 @@
+"""No secret of a command line is ever shown: `ports`, `ports --json`, `who`, `status`
+(PP503) and `kill`'s confirmation, against a real child process whose command line holds
+secrets (QA3 #2), and the masking itself (portplan._secrets.mask_argv)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portplan._entry import main as entry_main
+from portplan._secrets import mask_argv
+from portplan.cli import main
+from portplan.live.owners import is_running, process_info
+from portplan.live.render import printable
+from tests.live.conftest import HOLDER, Child, start_holder, stop_child
+
+Capture = pytest.CaptureFixture[str]
+
+PLANTED = ("hunter2secret", "pw12345678", "nextsecret1", "bearertok99", "envsecret77")
+LABELS = (
+    "--db-password=hunter2secret",
+    "DATABASE_URL=postgres://u:pw12345678@h/d",
+    "--password",
+    "nextsecret1",
+    "-H",
+    "Authorization: Bearer bearertok99",
+    "API_TOKEN=envsecret77",
+    "--port",
+    "8005",
+)
+MASKED = (
+    "--db-password=***",
+    "DATABASE_URL=postgres://u:***@h/d",
+    "--password",
+    "***",
+    "-H",
+    "Authorization: Bearer ***",
+    "API_TOKEN=***",
+    "--port",
+    "8005",
+)
+ARGV = (sys.executable, "-I", "-c", HOLDER, "plain")
+
+
+@pytest.fixture
+def secret_holder() -> Iterator[Child]:
+    child = start_holder(*LABELS)
+    yield child
+    stop_child(child)
+
+
+@pytest.fixture(autouse=True)
+def _no_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def _shown() -> str:
+    return printable(" ".join((*ARGV, *MASKED)))
+
+
+def _assert_nothing_planted(text: str) -> None:
+    assert [planted for planted in PLANTED if planted in text] == []
+
+
+def test_the_holder_runs_with_its_secrets(secret_holder: Child) -> None:
+    with open(f"/proc/{secret_holder.pid}/cmdline", "rb") as handle:
+        assert tuple(handle.read().decode().rstrip("\0").split("\0")) == (*ARGV, *LABELS)
+
+
+@pytest.mark.parametrize("run", [main, entry_main], ids=["click", "entry"])
+def test_ports_masks_the_command_line(secret_holder: Child, capsys: Capture, run: object) -> None:
+    assert callable(run) and run(["ports"]) == 0
+    out = capsys.readouterr().out
+    _assert_nothing_planted(out)
+    [row] = [line for line in out.splitlines() if f"  {secret_holder.port}  " in line]
+    assert row.endswith(f"  {_shown()}")
+
+
+def test_ports_json_masks_the_command_line(secret_holder: Child, capsys: Capture) -> None:
+    assert main(["ports", "--json"]) == 0
+    out = capsys.readouterr().out
+    _assert_nothing_planted(out)
+    [mine] = [s for s in json.loads(out)["listeners"] if s["port"] == secret_holder.port]
+    assert mine["cmdline"] == [*ARGV, *MASKED]
+
+
+def test_who_masks_the_command_line(secret_holder: Child, capsys: Capture) -> None:
+    assert main(["who", str(secret_holder.port)]) == 0
+    out = capsys.readouterr().out
+    _assert_nothing_planted(out)
+    assert out.splitlines()[1].endswith(f"  {_shown()}")
+    assert main(["who", "--json", str(secret_holder.port)]) == 0
+    out = capsys.readouterr().out
+    _assert_nothing_planted(out)
+    [listener] = json.loads(out)["ports"][0]["listeners"]
+    assert listener["cmdline"] == [*ARGV, *MASKED]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_pp503_masks_the_command_line(
+    tmp_path: Path, secret_holder: Child, capsys: Capture, as_json: bool
+) -> None:
+    port = secret_holder.port
+    path = tmp_path / "portplan.yaml"
+    path.write_text(f"ranges:\n  http: {{ports: {port}-{port}}}\nservices: {{}}\n")
+    assert main(["status", "-f", str(path), *(["--json"] if as_json else [])]) == 0
+    out = capsys.readouterr().out
+    _assert_nothing_planted(out)
+    user = process_info(secret_holder.pid).user  # type: ignore[union-attr]
+    message = (
+        f"tcp 127.0.0.1:{port} is inside range http ({port}) but no service declares "
+        f"it; held by process {secret_holder.pid} ({_shown()}, user {user})"
+    )
+    if as_json:
+        assert [f["message"] for f in json.loads(out)["findings"]] == [message]
+    else:
+        assert f"{path}:2:3: warning: {message} [PP503 unexpected-listener]" in out.splitlines()
+
+
+def test_kill_confirmation_masks_the_command_line(
+    secret_holder: Child, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = process_info(secret_holder.pid).user  # type: ignore[union-attr]
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    assert main(["kill", str(secret_holder.port)]) == 1
+    assert capsys.readouterr().out == (
+        f"process {secret_holder.pid} ({_shown()}, user {user}) holds "
+        f"tcp 127.0.0.1:{secret_holder.port}\nStop this process? [y/N]: Not stopped.\n"
+    )
+    assert is_running(secret_holder.pid)
+
+
+def test_the_console_script_masks_too(secret_holder: Child) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "portplan", "who", str(secret_holder.port)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "500"},
+    )
+    assert done.returncode == 0, done.stderr
+    _assert_nothing_planted(done.stdout + done.stderr)
+    assert done.stdout.splitlines()[1].endswith(f"  {_shown()}")
+
+
+@pytest.mark.parametrize(
+    ("argv", "masked"),
+    [
+        (["app", "--db-password=s1"], ["app", "--db-password=***"]),
+        (["app", "--password", "s1", "--port", "80"], ["app", "--password", "***", "--port", "80"]),
+        (["app", "--api-key", "s1"], ["app", "--api-key", "***"]),
+        (["app", "-p", "8000", "--key=s1"], ["app", "-p", "8000", "--key=***"]),
+        (["java", "-Dspring.datasource.password=s1"], ["java", "-Dspring.datasource.password=***"]),
+        (["env", "JWT_SECRET=s1", "PORT=80"], ["env", "JWT_SECRET=***", "PORT=80"]),
+        (["app", "postgres://u:s1@h:5432/d"], ["app", "postgres://u:***@h:5432/d"]),
+        (["app", "--url=redis://:s1@cache/0"], ["app", "--url=redis://:***@cache/0"]),
+        (["app", "http://host:8080/x"], ["app", "http://host:8080/x"]),
+        (["curl", "-H", "Authorization: Bearer s1"], ["curl", "-H", "Authorization: Bearer ***"]),
+        (["curl", "-H", "authorization: s1"], ["curl", "-H", "authorization: ***"]),
+        (["curl", "Authorization:", "Bearer", "s1"], ["curl", "Authorization:", "Bearer", "***"]),
+        (
+            ["sh", "-c", "DB_PASSWORD=s1 API_KEY='s 2' A=1 ./run --secret=s3"],
+            ["sh", "-c", "DB_PASSWORD=*** API_KEY=*** A=1 ./run --secret=***"],
+        ),
+        # references, placeholders, switches and flags without a value stay as they are
+        (
+            ["app", "--token=${TOKEN}", "JWT_SECRET=changeme"],
+            ["app", "--token=${TOKEN}", "JWT_SECRET=changeme"],
+        ),
+        (
+            ["app", "--password-file", "/run/secrets/db"],
+            ["app", "--password-file", "/run/secrets/db"],
+        ),
+        (["mysql", "--password", "--verbose"], ["mysql", "--password", "--verbose"]),
+        (["app", "--keep", "x", "--monkey=y"], ["app", "--keep", "x", "--monkey=y"]),
+    ],
+)
+def test_mask_argv(argv: list[str], masked: list[str]) -> None:
+    assert mask_argv(tuple(argv)) == tuple(masked)
