@@ -484,3 +484,12 @@ def test_secret_values_never_appear() -> None:
 def test_levels() -> None:
     levels = {r.id: r.level for r in rules.RULES.values()}
     assert levels["PP101"] is Level.ERROR and levels["PP109"] is Level.WARNING
+
+
+def test_a_place_is_listed_once() -> None:
+    """Two services sharing an anchored port map clash at one place: listed once."""
+    text = "x-ports: &p {http: 8000}\nservices:\n  a: {ports: *p}\n  b: {ports: *p}\n"
+    found = rules.run(load_text(text, "t.yaml"), CTX, [rules.get("PP101")])
+    assert [(f.message, [str(loc) for loc in f.locations]) for f in found] == [
+        ("port 8000/tcp on host default is bound by both a.http and b.http", ["t.yaml:1:20"])
+    ]

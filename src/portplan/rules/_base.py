@@ -73,7 +73,7 @@ class Rule:
             name=self.name,
             level=self.level,
             message=message,
-            locations=tuple(locations),
+            locations=tuple(dict.fromkeys(locations)),  # a place once (aliases share one)
             facts=facts,
         )
 
