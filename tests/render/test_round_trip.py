@@ -124,6 +124,9 @@ def test_unpublished_ports_round_trip_by_name_on_the_container_network(tmp_path:
     )
     system = (tmp_path / "out/service-ports.env").read_text()
     assert "API_HTTP_PORT=8080\n# WORKER_HTTP_PORT=8080 (not published: " in system
+    ports = (tmp_path / "out/PORTS.md").read_text()
+    assert "| api | 8080 | Active |" in ports  # reads back as the same ports: no finding
+    assert "| worker | 8080 (not published) | Active |" in ports
 
 
 # Imported plans that keep a conflict for review (check reports it): nothing to generate.

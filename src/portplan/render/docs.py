@@ -98,11 +98,16 @@ def _category_table(services: list[Service]) -> str:
 
 
 def _by_name(service: Service, names: list[str]) -> list[str]:
-    return [str(p.number) if (p := service.port(n)) else "-" for n in names]
+    return [_number(p) if (p := service.port(n)) else "-" for n in names]
 
 
 def _numbers(service: Service) -> list[str]:
-    return [str(p.number) for p in service.ports]
+    return [_number(p) for p in service.ports]
+
+
+def _number(port: Port) -> str:
+    """`8080`; `8003 (not published)` for a port kept off the host."""
+    return str(port.number) if port.published else f"{port.number} (not published)"
 
 
 def _port_header(name: str) -> str:
