@@ -38,5 +38,5 @@ def cli() -> None:
 
     \b
     Exit codes: 0 clean, 1 findings at or above --fail-on (or a stale/down result),
-    2 unusable input or usage, 130 interrupted.
+    2 unusable input or usage, 3 internal error (traceback in a log file), 130 interrupted.
     """

@@ -10,10 +10,11 @@ from portplan.rules._base import Context, rule
 
 @rule("PP111", "hardcoded-secret", Level.ERROR, "a literal secret in a service's environment")
 def check(topology: Topology, context: Context) -> Iterator[Finding]:
-    """A service's environment holds a literal secret: a password inside a URL, or a
-    literal value of a *_SECRET, *_TOKEN, *_PASSWORD or *_KEY variable. The value is never
-    shown; use a reference (${JWT_SECRET}) or a secret store instead. Placeholders that ask
-    to be replaced ("<your-api-key>", "changeme", "xxxx", "your_token_here") are not secrets.
+    """A service's environment holds a literal secret: a password inside a URL or a
+    connection string (`Server=db;Password=...`), or a literal value of a *_SECRET,
+    *_TOKEN, *_PASSWORD or *_KEY variable. The value is never shown; use a reference
+    (${JWT_SECRET}) or a secret store instead. Placeholders that ask to be replaced
+    ("<your-api-key>", "changeme", "xxxx", "your_token_here") are not secrets.
 
     PASS: api {environment: {JWT_SECRET: "${JWT_SECRET}"}}
     FAIL: api {environment: {JWT_SECRET: hunter2}}
