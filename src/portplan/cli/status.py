@@ -42,7 +42,7 @@ EXIT_INTERRUPTED = 130
     "--workers",
     type=click.IntRange(1),
     default=None,
-    help="Processes to spread thousands of HTTP/TCP checks over (default: one per core).",
+    help="Processes for thousands of HTTP/TCP checks (default: one per core, at most 4).",
 )
 @click.option("--no-health", is_flag=True, help="Only look at listeners; run no health checks.")
 def command(
