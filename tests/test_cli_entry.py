@@ -182,7 +182,7 @@ def test_an_unreadable_registry_is_the_same_error(
         == [
             2,
             "",
-            f"portplan: error: {tmp_path / 'portplan.yaml'}:5:20: services.web.ports.http.port:"
+            "portplan: error: portplan.yaml:5:20: services.web.ports.http.port:"
             " expected an integer 1-65535, got an integer above 65535\n",
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -151,7 +152,22 @@ def test_missing_include(tmp_path: Path) -> None:
 def test_discover(tmp_path: Path) -> None:
     (tmp_path / "portplan.yml").write_text("services: {}\n")
     (tmp_path / "a" / "b").mkdir(parents=True)
-    assert loader.discover(tmp_path / "a" / "b") == (tmp_path / "portplan.yml").resolve()
+    found = loader.discover(tmp_path / "a" / "b")
+    assert found == Path(os.path.relpath((tmp_path / "portplan.yml").resolve()))
+    assert not found.is_absolute() and found.resolve() == (tmp_path / "portplan.yml").resolve()
+
+
+def test_a_discovered_plan_is_named_relative_to_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Findings, SARIF and GitHub annotations name a discovered plan as the repository
+    does (`portplan.yaml`, `../portplan.yaml`), not by an absolute path of one machine."""
+    (tmp_path / "portplan.yaml").write_text("services: {}\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert loader.discover() == Path("portplan.yaml")
+    monkeypatch.chdir(tmp_path / "sub")
+    assert loader.discover() == Path("../portplan.yaml")
 
 
 def test_target_and_published() -> None:

@@ -56,14 +56,23 @@ KIND_BY_NAME = {
 
 
 def discover(start: Path | None = None) -> Path | None:
-    """`portplan.yaml` in `start` (default: the current folder) or its nearest parent."""
+    """`portplan.yaml` in `start` (default: the current folder) or its nearest parent,
+    relative to the current folder (`portplan.yaml`, `../portplan.yaml`): findings, SARIF
+    and GitHub annotations then name it as a path of the repository, not of one machine."""
     folder = (start or Path.cwd()).resolve()
     for candidate in (folder, *folder.parents):
         for name in FILENAMES:
             path = candidate / name
             if path.is_file():
-                return path
+                return _relative(path)
     return None
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return Path(os.path.relpath(path))
+    except ValueError:  # another drive (Windows)
+        return path
 
 
 def load(path: str | os.PathLike[str] | None = None, env: str | None = None) -> Topology:

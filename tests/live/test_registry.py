@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def test_find_file_walks_up(tmp_path: Path) -> None:
     deep.mkdir(parents=True)
     assert find_file(str(deep)) is None
     (tmp_path / "portplan.yml").write_text("services: {}\n")
-    assert find_file(str(deep)) == str(tmp_path / "portplan.yml")
+    assert find_file(str(deep)) == os.path.relpath(tmp_path / "portplan.yml")
     assert find_file(str(deep)) == str(loader.discover(deep))
 
 

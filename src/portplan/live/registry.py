@@ -26,7 +26,8 @@ FILENAMES = ("portplan.yaml", "portplan.yml")
 
 
 def find_file(start: str | None = None) -> str | None:
-    """portplan.yaml in `start` (default: the current folder) or its nearest parent.
+    """portplan.yaml in `start` (default: the current folder) or its nearest parent,
+    relative to the current folder as `loader.discover` gives it.
 
     os.path rather than pathlib: importing pathlib alone costs more than this search.
     """
@@ -35,7 +36,10 @@ def find_file(start: str | None = None) -> str | None:
         for name in FILENAMES:
             path = os.path.join(folder, name)
             if os.path.isfile(path):
-                return path
+                try:
+                    return os.path.relpath(path)
+                except ValueError:  # another drive (Windows)
+                    return path
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
