@@ -278,8 +278,9 @@ def test_the_plain_path_imports_no_click_and_nothing_heavy() -> None:
         check=True,
     )
     imported = set(done.stderr.split())
-    assert {"portplan.live.sockets", "portplan._secrets"} <= imported
-    # re (and the enum it imports) is there: every command line shown is masked of secrets
+    assert "portplan.live.sockets" in imported
+    # re (and the enum it imports) come with portplan._secrets when a command line on this
+    # machine may hold a secret (tests/live/test_secrets.py): not asserted either way here
     heavy = {"click", "typing", "dataclasses", "socket", "json", "inspect", "yaml"}
     assert imported & heavy == set()
 

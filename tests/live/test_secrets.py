@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from portplan._entry import main as entry_main
-from portplan._secrets import mask_argv
+from portplan._secrets import SECRET_NAME, mask_argv
 from portplan.cli import main
+from portplan.live import owners
 from portplan.live.owners import is_running, process_info
 from portplan.live.render import printable
 from tests.live.conftest import HOLDER, Child, start_holder, stop_child
@@ -183,3 +185,24 @@ def test_the_console_script_masks_too(secret_holder: Child) -> None:
 )
 def test_mask_argv(argv: list[str], masked: list[str]) -> None:
     assert mask_argv(tuple(argv)) == tuple(masked)
+    # the live commands load the patterns only for a command line that may hold a secret:
+    # the same answer either way
+    assert owners.masked(tuple(argv)) == tuple(masked)
+
+
+def test_every_secret_name_holds_a_word_that_loads_the_masking() -> None:
+    """owners.MAY_HOLD_SECRETS stays in step with PP111's SECRET_NAME."""
+    words = {w.lower() for w in re.findall(r"[A-Z][A-Z_]*[A-Z]", SECRET_NAME.pattern)}
+    assert words >= {"secret", "token", "password", "key", "credentials"}
+    for word in words:
+        assert any(hint in word for hint in owners.MAY_HOLD_SECRETS), word
+
+
+def test_a_plain_command_line_is_left_as_it_is_without_loading_the_patterns() -> None:
+    code = (
+        "import sys; from portplan.live.owners import masked; "
+        "args = ('python3', '-m', 'http.server', '--bind', '127.0.0.1', '8000'); "
+        "assert masked(args) == args; print('portplan._secrets' in sys.modules, 're' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "False False\n"

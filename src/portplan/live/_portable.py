@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from portplan._secrets import mask_argv
 from portplan.errors import UsageError
-from portplan.live.owners import Access, Process
+from portplan.live.owners import Access, Process, masked
 from portplan.live.sockets import Listener
 
 _LISTENING = {"tcp": "LISTEN", "udp": "NONE"}
@@ -67,7 +66,7 @@ def _process(psutil: Any, pid: int) -> Process | None:
             return Process(
                 pid,
                 proc.name(),
-                mask_argv(tuple(_safe(proc.cmdline, []))),
+                masked(tuple(_safe(proc.cmdline, []))),
                 None,
                 _safe(proc.username, None),
                 _safe(proc.create_time, None),

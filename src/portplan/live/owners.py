@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 
-from portplan._secrets import mask_argv
 from portplan.live._record import Record
 
 TYPE_CHECKING = False
@@ -220,10 +219,27 @@ def boot_time() -> float | None:
 
 
 def _cmdline(pid: int) -> tuple[str, ...]:
-    """The command line, its secrets masked (portplan._secrets.mask_argv): every command
-    shows it only so."""
+    """The command line, its secrets masked (`masked`): every command shows it only so."""
     text = _read(f"{PROC}/{pid}/cmdline") or ""
-    return mask_argv(tuple(text.rstrip("\0").split("\0"))) if text else ()
+    return masked(tuple(text.rstrip("\0").split("\0"))) if text else ()
+
+
+# Every secret portplan._secrets.mask_argv finds needs one of these in the command line
+# (letter case aside): a word of a secret name (PP111's SECRET_NAME), the "@" of a URL's
+# password, or an authorization word. tests/live/test_secrets.py keeps them in step.
+MAY_HOLD_SECRETS = ("secret", "token", "pass", "pwd", "key", "credential", "@", "bearer", "auth")
+
+
+def masked(args: tuple[str, ...]) -> tuple[str, ...]:
+    """`args` with their secrets masked (portplan._secrets.mask_argv). Its patterns (and
+    `re`, ~8 ms of a `portplan ports` run) are loaded only for a command line that may hold
+    one."""
+    lowered = "\0".join(args).lower()
+    if not any(word in lowered for word in MAY_HOLD_SECRETS):
+        return args
+    from portplan._secrets import mask_argv
+
+    return mask_argv(args)
 
 
 def _real_uid(pid: int) -> int | None:
