@@ -41,21 +41,28 @@ def redact(text: str, document: Any, keep: Collection[Mark] = (), *, names: bool
 def redact_secrets(text: str, document: Any) -> str:
     """`text` with its comments and secret values masked (`secret_kind` of the key and value,
     of `NAME=value` in a list, or a password in a URL); every other value stays."""
-    return redact(text, document, list(_plain_values(document, "", set())), names=True)
+    return redact(text, document, list(plain_values(document)), names=True)
 
 
-def _plain_values(node: Any, name: str, seen: set[int]) -> Iterator[Mark]:
-    """The marks of the scalars under `node` that are not secret (aliases walked once)."""
+def plain_values(node: Any, name: str = "", seen: set[int] | None = None) -> Iterator[Mark]:
+    """The marks of the scalars under `node` that are not secret (aliases walked once): a
+    value is judged under its key, a `value:` beside a `name:` (Kubernetes `env`) under that
+    name, a list item under its list's key or, written `NAME=value`, under NAME."""
+    seen = set() if seen is None else seen
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, YMap):
-        pairs = [(str(key), value, node.value_marks[key]) for key, value in node.items()]
+        own = node.get("name") if isinstance(node.get("name"), str) else None
+        pairs = [
+            (own if key == "value" and own else str(key), value, node.value_marks[key])
+            for key, value in node.items()
+        ]
     else:
         pairs = [(name, value, mark) for value, mark in zip(node, node.item_marks, strict=True)]
     for label, value, mark in pairs:
         if isinstance(value, YMap | YSeq):
-            yield from _plain_values(value, label, seen)
+            yield from plain_values(value, label, seen)
         elif not _secret(label, value, in_list=isinstance(node, YSeq)):
             yield mark
 

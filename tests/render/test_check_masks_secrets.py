@@ -204,3 +204,25 @@ def test_shop_check_shows_no_secret_of_the_file(
     _check(
         capsys, "-f", str(SHOP / "portplan.yaml"), "--out", str(tmp_path), "--compose", str(compose)
     )
+
+
+def test_yaml_portplan_writes_masks_list_items_and_kubernetes_env_values() -> None:
+    """A stale file portplan writes whole: `NAME=value` items and a Kubernetes `value:`
+    beside a secret `name:` are masked; ports and other values stay."""
+    text = (
+        "env:\n"
+        "  - PORT=8080\n"
+        "  - DB_PASSWORD=Zq7gen\n"
+        "containers:\n"
+        "  - {name: JWT_SECRET, value: hunter2hunter2}\n"
+        "  - {name: PORT, value: '8080'}\n"
+    )
+    artifact = Artifact("k8s.yaml", text)
+    assert masked(text, "k8s.yaml", artifact) == (
+        "env:\n"
+        "  - PORT=8080\n"
+        "  - ***\n"
+        "containers:\n"
+        "  - {name: JWT_SECRET, value: ***}\n"
+        "  - {name: PORT, value: '8080'}\n"
+    )

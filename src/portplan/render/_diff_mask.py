@@ -4,8 +4,9 @@ Both sides of a diff are masked alike, so a line that did not change is masked t
 on both and the diff still shows only what changed.
 
 - YAML that portplan writes whole (the override file, Kubernetes, Prometheus): every value
-  stays but those a secret test flags (`secret_kind` of the key, or of the `name` beside a
-  `value`); comments are masked, the header portplan writes is kept.
+  stays but those a secret test flags (`_yaml_redact.plain_values`: `secret_kind` of the
+  key, of the `name` beside a `value`, or of NAME in a `NAME=value` list item); comments are
+  masked, the header portplan writes is kept.
 - A compose file portplan merged into (the user's): every value is masked but the `ports`,
   `expose`, `networks` and `healthcheck` settings of the services portplan merged (a
   healthcheck's test only where it is what portplan wrote).
@@ -23,7 +24,7 @@ from collections.abc import Collection, Iterator
 from typing import Any, Final
 
 from portplan import yamlload
-from portplan._yaml_redact import MASK, redact
+from portplan._yaml_redact import MASK, plain_values, redact
 from portplan._yaml_tree import Mark, YMap, YSeq, new_seq
 from portplan.errors import InputError
 from portplan.render import Artifact
@@ -61,7 +62,7 @@ def _yaml(text: str, path: str, artifact: Artifact) -> str:
     root = new_seq(Mark(0, 0))
     root.extend(documents)
     if artifact.merged_services is None:
-        keep = [mark for document in documents for mark in _plain_values(document)]
+        keep = [mark for document in documents for mark in plain_values(document)]
         header = {line for line in artifact.text.splitlines()[:2] if line.startswith("#")}
     else:
         keep = list(_merged_values(documents, artifact.merged_services, artifact.written))
@@ -74,28 +75,6 @@ def _yaml(text: str, path: str, artifact: Artifact) -> str:
         for original, line in zip(text.split("\n"), result.split("\n"), strict=True)
     ]
     return "\n".join(lines)
-
-
-def _plain_values(node: Any, name: str = "") -> Iterator[Mark]:
-    """The marks of every scalar but a secret one under `node`."""
-    if isinstance(node, YMap):
-        own = node.get("name") if isinstance(node.get("name"), str) else None
-        for key, value in node.items():
-            label = own if key == "value" and own else key
-            if isinstance(value, YMap | YSeq):
-                yield from _plain_values(value, label)
-            elif _shown(label, value):
-                yield node.value_marks[key]
-    elif isinstance(node, YSeq):
-        for value, mark in zip(node, node.item_marks, strict=True):
-            if isinstance(value, YMap | YSeq):
-                yield from _plain_values(value, name)
-            elif _shown(name, value):
-                yield mark
-
-
-def _shown(name: str, value: Any) -> bool:
-    return value is None or secret_kind(str(name), str(value)) is None
 
 
 def _merged_values(
@@ -115,8 +94,10 @@ def _merged_values(
                 if key == "healthcheck" and isinstance(value, YMap):
                     yield from _health_values(value, written)
                 elif isinstance(value, YMap | YSeq):
-                    yield from _plain_values(value, key)
-                elif key in service.value_marks and _shown(key, value):
+                    yield from plain_values(value, key)
+                elif key in service.value_marks and (
+                    value is None or secret_kind(key, str(value)) is None
+                ):
                     yield service.value_marks[key]
 
 
