@@ -311,17 +311,7 @@ def _config_map(document: YMap, manifest: _File, cluster: Cluster) -> None:
         value_at = manifest.mark(data, key)
         key_mark = data.key_marks.get(key)
         key_at = Location(manifest.name, key_mark.line, key_mark.column) if key_mark else value_at
-        setting = Setting(
-            owner,
-            str(key),
-            str(value),
-            value_at,
-            KIND,
-            name_location=key_at,
-            text=manifest.text(value_at),
-            services=manifest.services,
-        )
-        interpret(setting, manifest.result)
+        _setting(manifest, owner, str(key), str(value), value_at, key_at)
 
 
 # --- workloads --------------------------------------------------------------------------
@@ -434,10 +424,23 @@ def _env(name: str, env: YMap, manifest: _File) -> None:
     text = None if value is None else str(value)
     name_at = manifest.at(env, "name")
     value_at = manifest.mark(env, "value") if "value" in env.value_marks else name_at
+    _setting(manifest, name, str(env["name"]), text, value_at, name_at)
+
+
+def _setting(
+    manifest: _File,
+    owner: str | None,
+    variable: str,
+    value: str | None,
+    value_at: Location,
+    name_at: Location,
+) -> None:
+    """`owner` sets `variable` (a container's `env`, a ConfigMap's `data`): read like a line
+    of a `.env` file."""
     setting = Setting(
-        name,
-        str(env["name"]),
-        text,
+        owner,
+        variable,
+        value,
         value_at,
         KIND,
         name_location=name_at,
