@@ -20,7 +20,8 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert first.strip().endswith("portplan check -f examples/ai-trading-platform/portplan.yaml")
     assert second.strip().endswith(".venv/bin/python -m pytest")
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'" in ci
+    setup = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[test]'"
+    assert second.strip().startswith(setup) and setup in ci
     assert ".venv/bin/python -m pytest" in ci
 
 
@@ -47,6 +48,11 @@ def test_every_command_has_help_and_is_documented(
     command = cli.get_command(None, name)  # type: ignore[arg-type]
     assert command is not None and command.help and len(command.help) > 20
     assert f"portplan {name}" in README or f"`{name}`" in README
+
+
+def test_docs_name_no_path_outside_the_repository() -> None:
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        assert "../shared/" not in page.read_text(), page.name
 
 
 def test_rules_page_is_current() -> None:

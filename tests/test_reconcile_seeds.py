@@ -701,12 +701,3 @@ def test_cli_with_a_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reconcile", *map(str, seeds("003")), "-f", str(DELTRAN)]) == 1
     out = capsys.readouterr().out
     assert out.endswith(f"1 file, 14 services against {DELTRAN}: 14 errors, 4 warnings\n")
-
-
-def test_docs_example_is_real(capsys: pytest.CaptureFixture[str]) -> None:
-    page = (Path(__file__).resolve().parents[1] / "docs" / "reconcile.md").read_text()
-    block = page.split("```console\n$ portplan reconcile ../shared/seeds/\n", 1)[1]
-    shown = [line for line in block.split("```", 1)[0].splitlines() if line.strip() != "..."]
-    main(["reconcile", str(shared_dir() / "seeds")])
-    out = capsys.readouterr().out.splitlines()
-    assert shown and all(line in out for line in shown)

@@ -64,6 +64,9 @@ BAD_FILES = [
     ),
     ("deep.yaml", "65:129: nesting is deeper than 64 levels"),
     ("deep_flow.yaml", "1:67: nesting is deeper than 64 levels"),
+    # libyaml reads this one (a directive), and some releases stop at their own depth limit
+    # first: the limit and its words are portplan's whichever release is installed.
+    ("deep_flow_handed_over.yaml", "6:77: nesting is deeper than 64 levels"),
     ("two_documents.yaml", "2:1: expected a single YAML document, found another document here"),
 ]
 
@@ -524,3 +527,12 @@ def test_redact_keeps_the_values_asked_for() -> None:
     document = load_all(text, "f.yaml")[0]
     keep = [document["a"].value_marks["c"], document["d"].item_marks[0]]
     assert redact(text, document, keep) == "a: {b: ***, c: 2}\nd:\n  - 3\n---\n"
+
+
+def test_brackets_in_comments_quotes_and_plain_scalars_are_not_nesting() -> None:
+    path = RESOURCES / "brackets_not_nesting.yaml"
+    with pytest.raises(YAMLInputError) as caught:
+        load_file(path)
+    # The file's real problem (an unclosed flow sequence on line 7) is reported, not depth.
+    assert "nesting" not in caught.value.what
+    assert caught.value.line == 8

@@ -21,6 +21,7 @@ from portplan._yaml_tree import (
     apply_merges,
     duplicate_key,
     fail,
+    flow_too_deep,
     key_text,
     new_map,
     new_seq,
@@ -41,11 +42,14 @@ _MERGE: Final = object()
 class _Frame:
     """A collection being built: its container, and for a mapping the key awaiting a value."""
 
-    __slots__ = ("anchor", "container", "key", "key_mark", "merges")
+    __slots__ = ("anchor", "block", "container", "key", "key_mark", "merges")
 
-    def __init__(self, container: YMap | YSeq | None, anchor: str | None) -> None:
+    def __init__(
+        self, container: YMap | YSeq | None, anchor: str | None, block: bool = False
+    ) -> None:
         self.container = container
         self.anchor = anchor
+        self.block = block  # a block collection (not a flow one, not the document)
         self.key: Any = _NO_KEY
         self.key_mark: Mark | None = None
         self.merges: list[tuple[Any, Mark]] = []
@@ -109,7 +113,8 @@ class _Builder:
             raise too_deep(self.filename, mark)
         container = new_map(mark) if type(event).__name__ == "MappingStartEvent" else new_seq(mark)
         self._check_key(container, mark)
-        self.stack.append(_Frame(container, event.anchor))
+        block = not getattr(event, "flow_style", False)
+        self.stack.append(_Frame(container, event.anchor, block))
 
     def collection_end(self, event: Event) -> None:
         frame = self.stack.pop()
@@ -234,6 +239,13 @@ def parse_documents(text: str, filename: str, single: bool) -> list[Any]:
                 handler(event)
             event = parser.get_event()
     except yaml.YAMLError as exc:
+        # libyaml reads flow collections ahead of its events, and newer releases refuse deep
+        # nesting in words of their own before the builder sees it: the depth limit is
+        # portplan's, so it is checked here whatever the installed release says.
+        blocks = sum(frame.block for frame in builder.stack)
+        deep = flow_too_deep(text, MAX_DEPTH - blocks)
+        if deep is not None:
+            raise too_deep(filename, deep) from None
         raise translate(exc, filename, text) from None
     finally:
         parser.dispose()

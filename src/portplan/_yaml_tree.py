@@ -182,6 +182,60 @@ def too_deep(filename: str, mark: Mark) -> YAMLInputError:
     return fail(filename, mark, f"nesting is deeper than {MAX_DEPTH} levels")
 
 
+def flow_too_deep(text: str, allowed: int) -> Mark | None:
+    """Where flow collections (`[`, `{`) first nest deeper than `allowed`, or None.
+
+    One linear pass: a bracket counts where a node may start (after a line start, `:`, `-`
+    or `?`, spaces aside) or inside a flow collection; quoted scalars and comments are
+    skipped. It backs the depth limit where libyaml stops first.
+    """
+    depth = 0
+    search = _FLOW_SIGNS.search
+    found = search(text)
+    while found is not None:
+        at = found.start()
+        sign = text[at]
+        before = at - 1
+        while before >= 0 and text[before] in " \t":
+            before -= 1
+        start = before < 0 or text[before] in (_FLOW_STARTS if depth else _BLOCK_STARTS)
+        end = at + 1
+        if sign in "[{":
+            if start or depth:
+                depth += 1
+                if depth > allowed:
+                    line_start = text.rfind("\n", 0, at) + 1
+                    return Mark(text.count("\n", 0, at) + 1, at - line_start + 1)
+        elif sign in "]}":
+            depth = max(depth - 1, 0)
+        elif sign == "#":
+            if before < at - 1 or start:
+                end = _line_end(text, at)
+        elif start:
+            end = _quote_end(text, at, sign)
+        found = search(text, end)
+    return None
+
+
+_BLOCK_STARTS: Final = "\n:?-"
+_FLOW_STARTS: Final = "\n[{,:?-"
+_FLOW_SIGNS: Final = re.compile(r"[\[\]{}\"'#]")
+_QUOTE_ENDS: Final = {
+    '"': re.compile(r'"(?:[^"\\]|\\.)*"', re.S),
+    "'": re.compile(r"'(?:[^']|'')*'"),
+}
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _quote_end(text: str, at: int, quote: str) -> int:
+    quoted = _QUOTE_ENDS[quote].match(text, at)
+    return len(text) if quoted is None else quoted.end()
+
+
 class AliasBudget:
     """Counts the nodes that aliases produce, to refuse alias bombs ("billion laughs").
 
