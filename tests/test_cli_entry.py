@@ -146,7 +146,7 @@ def test_anything_else_goes_to_click(args: list[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "err"),
     [
-        (["ports", "--bogus"], 2, "Error: No such option '--bogus'."),
+        (["ports", "--bogus"], 2, "--bogus"),
         (
             ["who", "0"],
             2,
@@ -159,7 +159,8 @@ def test_usage_errors_are_clicks_own(args: list[str], code: int, err: str) -> No
     plain, clicked = _run(entry_main, args), _run(click_main, args)
     assert plain == clicked
     assert plain[0] == code and plain[1] == ""
-    assert err in str(plain[2]).splitlines()
+    # click's own words (they vary between its releases) name what was wrong
+    assert any(line.startswith("Error: ") and err in line for line in str(plain[2]).splitlines())
 
 
 @pytest.mark.parametrize("name", sorted(PLAIN_FLAGS))
