@@ -77,7 +77,7 @@ def _pyyaml_compose_walk(text: str) -> Any:
     """PyYAML's C composer, its nodes walked into YMap/YSeq with marks (no schema work)."""
     import yaml
 
-    from portplan._yaml_tree import Mark, new_map, new_seq
+    from portplan.yamlio.tree import Mark, new_map, new_seq
 
     def walk(node: Any) -> Any:
         if isinstance(node, yaml.ScalarNode):
@@ -101,13 +101,13 @@ def _pyyaml_compose_walk(text: str) -> Any:
 
 
 def _events(text: str) -> Any:
-    from portplan._yaml_events import parse_documents
+    from portplan.yamlio.events import parse_documents
 
     return parse_documents(text, "bench.yaml", True)
 
 
 def _fast(text: str) -> Any:
-    from portplan._yaml_fast import parse
+    from portplan.yamlio.fast import parse
 
     result = parse(text, "bench.yaml", True)
     assert result is not None, "the fast parser handed the file over"
@@ -115,7 +115,7 @@ def _fast(text: str) -> Any:
 
 
 def _portplan(text: str) -> Any:
-    from portplan.yamlload import load
+    from portplan.yamlio.load import load
 
     return load(text, "bench.yaml")
 
@@ -174,11 +174,11 @@ CANDIDATES: list[tuple[str, Loader, str, bool, str]] = [
     ("libyaml events -> YMap: portplan complete path (gc off)", _events, "yes", True, ""),
     ("portplan fast line parser (gc off)", _fast, "yes", True, ""),
     (
-        "**`portplan.yamlload.load`** (fast path, gc off inside)",
+        "**`portplan.yamlio.load.load`** (fast path, gc off inside)",
         _portplan,
         "yes",
         False,
-        "from portplan.yamlload import load_file; load_file({path!r})",
+        "from portplan.yamlio.load import load_file; load_file({path!r})",
     ),
     (
         "rapidyaml 0.15 `parse_in_arena` only (no Python objects)",
@@ -320,7 +320,7 @@ def main() -> None:
         for size, path in paths.items():
             path.write_text(texts[size])
         rows = [("`python -c pass`", "pass", "-")]
-        rows += [("`import portplan.yamlload`", "import portplan.yamlload", "-")]
+        rows += [("`import portplan.yamlio.load`", "import portplan.yamlio.load", "-")]
         rows += [("`import yaml`", "import yaml", "-")]
         rows += [
             (name, code, marks)

@@ -185,8 +185,8 @@ def test_cli_dry_run_masks_only_secret_values(
 
 
 def test_redact_secrets_keeps_plain_values_anchors_and_references() -> None:
-    from portplan import yamlload
-    from portplan._yaml_redact import redact_secrets
+    from portplan.yamlio import load as yamlload
+    from portplan.yamlio.redact import redact_secrets
 
     text = SECRETS + "x-run: [serve, API_TOKEN=tok_live_abcdef123456, --port=8000, !!str 5]\n"
     assert redact_secrets(text, yamlload.load(text, "p.yaml")) == text.replace(

@@ -1,4 +1,4 @@
-"""portplan.yamlload: located trees, the core schema, every refusal, and fast == complete."""
+"""portplan.yamlio.load: located trees, the core schema, every refusal, and fast == complete."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from portplan import _yaml_events, _yaml_fast
-from portplan._yaml_redact import redact
-from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq, load, load_all, load_file
+from portplan.yamlio import events
+from portplan.yamlio import fast as fast_parser
+from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq, load, load_all, load_file
+from portplan.yamlio.redact import redact
 
 RESOURCES = Path(__file__).parent / "resources" / "yaml"
 
@@ -282,7 +283,7 @@ def test_tabs_inside_values_are_text() -> None:
 
 def test_import_stays_light() -> None:
     code = (
-        "import sys; from portplan.yamlload import load; load('a: {b: [1]}', 'f'); "
+        "import sys; from portplan.yamlio.load import load; load('a: {b: [1]}', 'f'); "
         "assert 'yaml' not in sys.modules, 'the fast path imported PyYAML'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -372,14 +373,14 @@ def _dump(value: Any) -> Any:
 
 def _complete(text: str, single: bool) -> Any:
     try:
-        return [_dump(document) for document in _yaml_events.parse_documents(text, "f", single)]
+        return [_dump(document) for document in events.parse_documents(text, "f", single)]
     except YAMLInputError as exc:
         return str(exc)
 
 
 def _assert_same(text: str, single: bool = False) -> bool:
     """Whether the fast parser read `text`; fails if it read it differently."""
-    fast = _yaml_fast.parse(text, "f", single)
+    fast = fast_parser.parse(text, "f", single)
     if fast is None:
         return False
     assert [_dump(document) for document in fast] == _complete(text, single), text

@@ -7,11 +7,12 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from portplan import loader, writeback, yamlload
-from portplan._yaml_redact import redact_secrets
+from portplan import loader, writeback
 from portplan.allocate import Allocation, Busy, choose
 from portplan.errors import NotFoundError
 from portplan.model import Topology
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.redact import redact_secrets
 
 
 @dataclass(frozen=True)

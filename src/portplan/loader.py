@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from portplan import schema, yamlload
+from portplan import schema
 from portplan.errors import InputError, NotFoundError
 from portplan.model import (
     Dependency,
@@ -36,7 +36,8 @@ from portplan.model import (
     Topology,
     Zone,
 )
-from portplan.yamlload import Mark, YMap, YSeq
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.load import Mark, YMap, YSeq
 
 FILENAMES = ("portplan.yaml", "portplan.yml")
 DEFAULT_HOST = "default"

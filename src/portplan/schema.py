@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portplan.errors import InputError
-from portplan.yamlload import Mark, YMap, YSeq, shape
+from portplan.yamlio.load import Mark, YMap, YSeq, shape
 
 Json = dict[str, Any]
 

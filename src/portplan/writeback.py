@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from portplan import yamlload
 from portplan.atomicfile import write_atomic
 from portplan.errors import InputError, PortplanError
-from portplan.yamlload import Mark, YMap
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.load import Mark, YMap
 
 _CONTENT = re.compile(r"^(\s*)(\S)")
 _UNSAFE = "could not add the port safely; nothing was written"

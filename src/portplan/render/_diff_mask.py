@@ -23,12 +23,12 @@ import re
 from collections.abc import Collection, Iterator
 from typing import Any, Final
 
-from portplan import yamlload
-from portplan._yaml_redact import MASK, plain_values, redact
-from portplan._yaml_tree import Mark, YMap, YSeq, new_seq
 from portplan.errors import InputError
 from portplan.render import Artifact
 from portplan.rules.pp111_secret import secret_kind
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.redact import MASK, plain_values, redact
+from portplan.yamlio.tree import Mark, YMap, YSeq, new_seq
 
 _OWNED: Final = ("ports", "expose", "networks", "healthcheck")
 _ENV_LINE: Final = re.compile(

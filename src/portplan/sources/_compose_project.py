@@ -29,12 +29,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from portplan import yamlload
 from portplan.compose import DotenvError, InterpolationError, load_environment, substitute
 from portplan.model import Location
 from portplan.sources.base import SourceResult, inside, reason, template_note, unread
 from portplan.sources.dotenv import known_names
-from portplan.yamlload import Mark, YAMLInputError, YMap, YSeq
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
 
 LIST_KEYS: Final = ("ports", "expose", "env_file", "links")
 KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")

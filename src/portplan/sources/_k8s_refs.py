@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from portplan.model import Location
 from portplan.sources.base import Mismatch
-from portplan.yamlload import YMap, YSeq
+from portplan.yamlio.load import YMap, YSeq
 
 KIND = "kubernetes"
 WORKLOADS: Final = frozenset(

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Final
 
-from portplan import yamlload
 from portplan.compose.errors import PortSyntaxError
 from portplan.compose.ports import PortConfig, number_offset, parse_ports
 from portplan.model import Exposure, Location
@@ -27,7 +26,8 @@ from portplan.sources._md_env import Assignment, record
 from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import PortObservation, ServiceObservation, SourceError
 from portplan.sources.compose import mapped_port
-from portplan.yamlload import Mark, YMap, YSeq
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.load import Mark, YMap, YSeq
 
 SOURCE = "markdown-code"
 SIGNAL_KEYS: Final = frozenset(

@@ -68,7 +68,7 @@ from portplan.sources.base import (
     reason,
 )
 from portplan.sources.dotenv import Setting, interpret, known_names, parse_dotenv_source
-from portplan.yamlload import YMap, YSeq
+from portplan.yamlio.load import YMap, YSeq
 
 KIND = "compose"
 HEALTH_URL: Final = re.compile(

@@ -37,7 +37,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from portplan import yamlload
 from portplan.model import Exposure, Location
 from portplan.sources._k8s_refs import (
     PROBE_ACTIONS,
@@ -70,7 +69,8 @@ from portplan.sources.base import (
     unread,
 )
 from portplan.sources.dotenv import Setting, interpret, known_names
-from portplan.yamlload import Mark, YAMLInputError, YMap
+from portplan.yamlio import load as yamlload
+from portplan.yamlio.load import Mark, YAMLInputError, YMap
 
 KIND = "kubernetes"
 MAX_PORT: Final = 65535

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from portplan._yaml_tree import (
+from portplan.yamlio.tree import (
     MAX_DEPTH,
     Mark,
     YMap,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from portplan._yaml_flow import MAX_KEY, HandOver, parse_flow
-from portplan._yaml_tree import (
+from portplan.yamlio.flow import MAX_KEY, HandOver, parse_flow
+from portplan.yamlio.tree import (
     MAX_DEPTH,
     AliasBudget,
     Mark,

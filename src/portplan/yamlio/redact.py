@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any, Final
 
-from portplan._yaml_tree import Mark, YMap, YSeq
 from portplan.rules.pp111_secret import secret_kind
+from portplan.yamlio.tree import Mark, YMap, YSeq
 
 MASK: Final = "***"
 _BLANKS: Final = " \t\r"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from portplan._yaml_tree import Mark, YAMLInputError, fail
+from portplan.yamlio.tree import Mark, YAMLInputError, fail
 
 TAB_MESSAGE: Final = "found a tab character where indentation is expected; YAML indents with spaces"
 

@@ -22,8 +22,8 @@ import os
 import re
 from typing import Any, Final
 
-from portplan import _yaml_fast
-from portplan._yaml_tree import Mark, YAMLInputError, YMap, YSeq, shape
+from portplan.yamlio import fast
+from portplan.yamlio.tree import Mark, YAMLInputError, YMap, YSeq, shape
 
 __all__ = [
     "Mark",
@@ -84,9 +84,9 @@ def _parse(data: str | bytes, filename: str, single: bool) -> list[Any]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        documents = _yaml_fast.parse(text, filename, single)
+        documents = fast.parse(text, filename, single)
         if documents is None:
-            from portplan._yaml_events import parse_documents  # imports yaml: lazily
+            from portplan.yamlio.events import parse_documents  # imports yaml: lazily
 
             documents = parse_documents(text, filename, single)
     finally:

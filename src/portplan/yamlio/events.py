@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from portplan._yaml_errors import translate
-from portplan._yaml_tree import (
+from portplan.yamlio.errors import translate
+from portplan.yamlio.tree import (
     MAX_DEPTH,
     AliasBudget,
     Mark,
