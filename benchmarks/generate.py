@@ -87,7 +87,7 @@ def _emptied(folder: Path) -> Callable[[], None]:
 
 
 def _documents(path: Path) -> list[object]:
-    from portplan.loader import load
+    from portplan.plan.loader import load
     from portplan.render import compose, kubernetes
 
     topology = load(str(path))

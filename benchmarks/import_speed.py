@@ -18,8 +18,8 @@ from pathlib import Path
 
 from reconcile import EXPECTED, FILES, PER_FILE, generate  # benchmarks/reconcile.py
 
-from portplan import loader
 from portplan.importer import import_results
+from portplan.plan import loader
 from portplan.sources import scan
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from portplan import allocate, loader, writeback
 from portplan.cli import main
 from portplan.errors import UsageError
+from portplan.plan import allocate, loader, writeback
 
 PLAN = textwrap.dedent(
     """\

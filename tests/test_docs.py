@@ -8,7 +8,7 @@ import pytest
 
 from portplan import rules
 from portplan.cli import cli, main
-from portplan.loader import load_text
+from portplan.plan.loader import load_text
 from tests.conftest import EXAMPLES
 
 ROOT = EXAMPLES.parent

@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from portplan import schema
 from portplan.cli import main
+from portplan.plan import schema
 from tests.conftest import EXAMPLES
 
 DELTRAN_SECRET = "  {}   error    {} sets DATABASE_URL to a password inside a URL; use a reference such as ${{DATABASE_URL}} or a secret store  [PP111 hardcoded-secret]"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from portplan import loader, rules
+from portplan import rules
 from portplan._import_products import product_of
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_yaml import scalar
@@ -26,6 +26,7 @@ from portplan.cli import main
 from portplan.findings import Finding
 from portplan.importer import NothingToImport, import_paths
 from portplan.model import Location
+from portplan.plan import loader
 from portplan.reconcile import reconcile_paths
 from tests.conftest import RESOURCES, shared_dir
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from portplan import loader, rules, schema
+from portplan import rules
 from portplan.errors import InputError
 from portplan.model import Exposure, Health, Latency, Location, PortRange, Status
+from portplan.plan import loader, schema
 
 
 def test_short_and_long_forms() -> None:

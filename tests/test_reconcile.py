@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from portplan import loader
 from portplan.cli import main
+from portplan.plan import loader
 from portplan.reconcile import reconcile
 from portplan.sources import scan
 from tests.conftest import RESOURCES
@@ -338,7 +338,7 @@ def test_a_variable_the_container_is_given_is_not_set_for_interpolation(tmp_path
 
 def _against(root: Path, plan: str, files: dict[str, str]) -> list[tuple[str, str]]:
     """(rule, message) of reconciling `files` against the plan text `plan`."""
-    from portplan.loader import load_text
+    from portplan.plan.loader import load_text
 
     topology = load_text(plan, "portplan.yaml")
     return [(f.rule, f.message) for f in reconcile(scan([_write(root, files)]), topology)]

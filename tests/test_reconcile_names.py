@@ -17,8 +17,8 @@ from portplan._reconcile_names import (
 from portplan.cli import main
 from portplan.findings import Finding, Level
 from portplan.importer import import_paths
-from portplan.loader import load_text
 from portplan.model import Location
+from portplan.plan.loader import load_text
 from portplan.reconcile import reconcile, reconcile_paths
 from portplan.sources.base import (
     DependencyObservation,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from portplan import loader
 from portplan.cli import main
 from portplan.findings import Finding
 from portplan.model import Location
+from portplan.plan import loader
 from portplan.reconcile import reconcile_paths
 from tests.conftest import EXAMPLES, shared_dir
 

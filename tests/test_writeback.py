@@ -13,7 +13,7 @@ import pytest
 from portplan import atomicfile
 from portplan.cli import main
 from portplan.generate import Planned, write
-from portplan.writeback import write_atomic
+from portplan.plan.writeback import write_atomic
 
 COMPOSE = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n"
 

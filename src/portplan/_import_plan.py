@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portplan._reconcile_ports import slot_of
-from portplan.loader import KIND_BY_NAME
 from portplan.model import (
     Dependency,
     Location,
@@ -17,6 +16,7 @@ from portplan.model import (
     Service,
     Topology,
 )
+from portplan.plan.loader import KIND_BY_NAME
 
 # The file name of the plan while the sources are reconciled against it: the plan's own
 # places in a finding are told from the sources' by it (a reservation's line is its index).

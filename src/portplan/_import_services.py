@@ -24,8 +24,8 @@ from portplan._reconcile_ports import (
     slots,
 )
 from portplan.model import Exposure, Location
+from portplan.plan.schema import MapOf
 from portplan.reconcile import Port, View, as_one_system, external_dependencies
-from portplan.schema import MapOf
 from portplan.sources.base import SourceResult, published_exposure
 
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers

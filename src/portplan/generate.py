@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from portplan import atomicfile, loader
+from portplan import atomicfile
 from portplan.errors import InputError, PortplanError
 from portplan.model import Topology
+from portplan.plan import loader
 from portplan.render import TARGETS, Artifact, Options, render
 from portplan.render._diff_mask import masked
 from portplan.render.docs import document, sections

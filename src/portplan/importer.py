@@ -175,7 +175,7 @@ def refuse_overwrite(path: str | os.PathLike[str], force: bool = False) -> None:
 def write(path: str | os.PathLike[str], text: str, force: bool = False) -> None:
     """Write `text` to `path` atomically (a temporary file beside it, then a rename);
     OutputExists when it exists and not `force`."""
-    from portplan.writeback import write_atomic
+    from portplan.plan.writeback import write_atomic
 
     refuse_overwrite(path, force)
     target = Path(path)

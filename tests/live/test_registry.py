@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from portplan import loader
 from portplan.live.owners import Access, Process
 from portplan.live.registry import DeclaredIndex, find_file, optional_registry
 from portplan.live.render import group_addresses, printable, shared_tail_table, table
 from portplan.live.sockets import Listener
 from portplan.model import Port, Service, Topology
+from portplan.plan import loader
 
 
 def test_file_names_follow_the_loader() -> None:

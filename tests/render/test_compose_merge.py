@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from portplan.cli import main
-from portplan.loader import load, load_text
+from portplan.plan.loader import load, load_text
 from portplan.reconcile import reconcile_paths
 from portplan.render import _compose_entry as entries
 from portplan.render._compose_merge import merge

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portplan.errors import UsageError
-from portplan.loader import load_text
+from portplan.plan.loader import load_text
 from portplan.render import Options, get, render
 from portplan.rules.pp111_secret import secret_kind
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from portplan.check import check
 from portplan.cli import main
 from portplan.findings import Level
-from portplan.loader import load, load_text
 from portplan.model import Exposure
+from portplan.plan.check import check
+from portplan.plan.loader import load, load_text
 from portplan.reconcile import reconcile_paths
 from portplan.render import Options, render
 from portplan.sources import scan

@@ -8,8 +8,8 @@ import pytest
 
 from portplan import rules
 from portplan.findings import Level
-from portplan.loader import load_text
 from portplan.model import PortRange
+from portplan.plan.loader import load_text
 from portplan.rules import Context
 
 CTX = Context(ephemeral=PortRange(32768, 60999))

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from portplan.findings import Level
-from portplan.loader import load_text
 from portplan.model import Exposure
+from portplan.plan.loader import load_text
 from portplan.reconcile import reconcile
 from portplan.sources import detect, scan
 from portplan.sources.base import SourceResult

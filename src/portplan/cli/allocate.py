@@ -33,7 +33,7 @@ def command(
     machine now. The port is written into the topology file keeping comments, key order and
     formatting (atomically); the service or port entry is created when it does not exist.
     """
-    from portplan.allocation_io import allocate_in_file
+    from portplan.plan.allocation_io import allocate_in_file
 
     result = allocate_in_file(
         file, service, port_name, range_name, protocol, dry_run=dry_run, offline=offline

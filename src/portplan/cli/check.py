@@ -23,8 +23,8 @@ def command(file: str | None, env: str | None, fmt: str, fail_on: str) -> int:
     --env NAME checks the plan with that overlay of its environments: section applied.
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
     """
-    from portplan.check import check_file
     from portplan.findings import Level
+    from portplan.plan.check import check_file
     from portplan.report import exit_code, render
 
     with failure_reported("check", fmt):

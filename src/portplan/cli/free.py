@@ -14,7 +14,7 @@ from portplan.cli._options import file_option
 def command(range_name: str | None, file: str | None, fmt: str) -> int:
     """Show the free host ports of each range (or of RANGE_NAME): ports with
     `published: false` take none."""
-    from portplan import allocate, listing, loader
+    from portplan.plan import allocate, listing, loader
 
     topology = loader.load(file)
     usages = allocate.usage(topology, range_name)

@@ -12,7 +12,7 @@ from portplan.cli._options import file_option
 )
 def command(file: str | None, fmt: str) -> int:
     """List the port matrix by category: service, ports, status, purpose, phase."""
-    from portplan import listing, loader
+    from portplan.plan import listing, loader
 
     topology = loader.load(file)
     if fmt == "json":

@@ -30,8 +30,8 @@ def command(
     --env NAME compares with the plan's overlay NAME of its environments: section applied.
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
     """
-    from portplan import loader
     from portplan.findings import Level
+    from portplan.plan import loader
     from portplan.reconcile import reconcile_paths
     from portplan.report import exit_code, render
 

@@ -8,7 +8,7 @@ def command() -> int:
     """Print the JSON Schema of portplan.yaml (for editors and CI)."""
     import json
 
-    from portplan.schema import json_schema
+    from portplan.plan.schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
     return 0

@@ -66,7 +66,7 @@ def command(
     latency maximum, 2 unusable input, 130 interrupted (--watch ends with ^C).
     """
     from portplan.live.status import StatusOptions, check_status
-    from portplan.loader import load
+    from portplan.plan.loader import load
 
     topology = load(file)
     workers = workers or min(os.cpu_count() or 1, 4)

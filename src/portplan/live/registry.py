@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # neither typing nor the model is imported at run time withou
     from portplan.live.sockets import Listener
     from portplan.model import Service, Topology
 
-# kept in step with portplan.loader.FILENAMES (a test checks); importing the loader to
+# kept in step with portplan.plan.loader.FILENAMES (a test checks); importing the loader to
 # learn them would cost more than the rest of `portplan ports`
 FILENAMES = ("portplan.yaml", "portplan.yml")
 
@@ -51,7 +51,7 @@ def optional_registry(file: str | os.PathLike[str] | None = None) -> Topology | 
     path = os.fspath(file) if file is not None else find_file()
     if path is None:
         return None
-    from portplan.loader import load
+    from portplan.plan.loader import load
 
     return load(path)
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from portplan import schema
 from portplan.errors import InputError, NotFoundError
 from portplan.model import (
     Dependency,
@@ -36,6 +35,7 @@ from portplan.model import (
     Topology,
     Zone,
 )
+from portplan.plan import schema
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YMap, YSeq
 

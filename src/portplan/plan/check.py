@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from portplan import loader, rules
+from portplan import rules
 from portplan.findings import Finding
 from portplan.model import Topology
+from portplan.plan import loader
 from portplan.report import Report, RuleInfo
 
 

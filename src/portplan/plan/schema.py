@@ -670,7 +670,7 @@ def json_schema() -> Json:
     schema = TOPOLOGY.json_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://portplan.dev/schema/portplan.schema.json",
+        "$id": "https://portplan.dev/schema/portplan.plan.schema.json",
         "title": "portplan topology",
         **schema,
     }

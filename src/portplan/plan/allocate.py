@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from portplan.errors import UsageError
-from portplan.loader import KIND_BY_NAME
 from portplan.model import Port, PortRange, RangePolicy, Service, Topology
+from portplan.plan.loader import KIND_BY_NAME
 
 Busy = Callable[[int, str], bool]  # (port, protocol) -> is something listening on it now?
 

@@ -7,10 +7,10 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from portplan import loader, writeback
-from portplan.allocate import Allocation, Busy, choose
 from portplan.errors import NotFoundError
 from portplan.model import Topology
+from portplan.plan import loader, writeback
+from portplan.plan.allocate import Allocation, Busy, choose
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.redact import redact_secrets
 
