@@ -39,8 +39,8 @@ from portplan._reconcile_projects import (
 )
 from portplan.model import Location
 from portplan.report import joined
-from portplan.sources._md_env import SCHEME_SERVICES
 from portplan.sources.base import SourceResult, without_templates
+from portplan.sources.markdown.env import SCHEME_SERVICES
 
 COMPOSE = "compose"
 DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers

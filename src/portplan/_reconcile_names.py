@@ -28,16 +28,16 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
-from portplan.sources._md_env import (
+from portplan.sources.base import SourceResult
+from portplan.sources.markdown.env import (
     SCHEME_SERVICES,
     host_service,
     is_host_machine,
     url_service,
     variable_prefix,
 )
-from portplan.sources._md_mermaid import VIA as DIAGRAM_EDGE
-from portplan.sources._md_text import URL, parse_url
-from portplan.sources.base import SourceResult
+from portplan.sources.markdown.mermaid import VIA as DIAGRAM_EDGE
+from portplan.sources.markdown.text import URL, parse_url
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
 SUFFIXES: Final = ("service", "server", "svc")

@@ -9,8 +9,6 @@ import pytest
 
 from portplan.model import Exposure
 from portplan.reconcile import reconcile_paths
-from portplan.sources._md_code import compose_service_names
-from portplan.sources._md_text import repair
 from portplan.sources.base import SourceResult
 from portplan.sources.markdown import (
     conflicts,
@@ -18,6 +16,8 @@ from portplan.sources.markdown import (
     parse_markdown,
     read_markdown,
 )
+from portplan.sources.markdown.code import compose_service_names
+from portplan.sources.markdown.text import repair
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources" / "markdown"
 SEEDS = {

@@ -1,11 +1,13 @@
 """Hosts in URLs and `host:port` values: the system's own services, the host machine, or
-external endpoints (`portplan.sources._md_env`)."""
+external endpoints (`portplan.sources.markdown.env`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from portplan.sources._md_env import (
+from portplan.sources.dotenv import parse_dotenv_source
+from portplan.sources.markdown import parse_markdown
+from portplan.sources.markdown.env import (
     host_service,
     is_external_host,
     is_host_machine,
@@ -13,9 +15,7 @@ from portplan.sources._md_env import (
     url_service,
     variable_protocol,
 )
-from portplan.sources._md_text import parse_url
-from portplan.sources.dotenv import parse_dotenv_source
-from portplan.sources.markdown import parse_markdown
+from portplan.sources.markdown.text import parse_url
 
 # host -> (the service it names, the host machine, external)
 HOSTS = [

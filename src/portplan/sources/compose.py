@@ -55,7 +55,6 @@ from portplan.sources._compose_project import (
     load_project,
     parse_project,
 )
-from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -68,6 +67,7 @@ from portplan.sources.base import (
     reason,
 )
 from portplan.sources.dotenv import Setting, interpret, known_names, parse_dotenv_source
+from portplan.sources.markdown.text import app_protocol_name
 from portplan.yamlio.load import YMap, YSeq
 
 KIND = "compose"

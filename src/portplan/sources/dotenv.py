@@ -3,7 +3,7 @@
 Values are read with `portplan.compose.parse_dotenv` (quotes, escapes, `export`, comments,
 multi-line values, interpolation from the file's own keys). Then each variable is
 interpreted by its name and value, the way the Markdown env blocks are
-(`portplan.sources._md_env`):
+(`portplan.sources.markdown.env`):
 
 - `<PREFIX>_PORT=8081` is a port of the service the prefix names (`TOKEN_ENGINE_PORT` ->
   "TOKEN_ENGINE"; `TOKEN_ENGINE_GRPC_PORT` -> "TOKEN_ENGINE", port "grpc"; a bare
@@ -33,24 +33,6 @@ from typing import Final
 
 from portplan.compose import DotenvError, parse_dotenv
 from portplan.model import Location, normalize_name
-from portplan.sources._md_env import (
-    SCHEME_SERVICES,
-    is_secret,
-    on_host_machine,
-    port_owner,
-    prefix_service,
-    url_service,
-    variable_protocol,
-)
-from portplan.sources._md_text import (
-    LOCAL_HOSTS,
-    PORT_KINDS,
-    URL,
-    Url,
-    is_local_host,
-    parse_url,
-    url_port_name,
-)
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -63,6 +45,24 @@ from portplan.sources.base import (
     is_template_name,
     reason,
     unread,
+)
+from portplan.sources.markdown.env import (
+    SCHEME_SERVICES,
+    is_secret,
+    on_host_machine,
+    port_owner,
+    prefix_service,
+    url_service,
+    variable_protocol,
+)
+from portplan.sources.markdown.text import (
+    LOCAL_HOSTS,
+    PORT_KINDS,
+    URL,
+    Url,
+    is_local_host,
+    parse_url,
+    url_port_name,
 )
 
 KIND = "dotenv"

@@ -55,7 +55,6 @@ from portplan.sources._k8s_refs import (
     seq,
     workload_service,
 )
-from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
@@ -69,6 +68,7 @@ from portplan.sources.base import (
     unread,
 )
 from portplan.sources.dotenv import Setting, interpret, known_names
+from portplan.sources.markdown.text import app_protocol_name
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap
 

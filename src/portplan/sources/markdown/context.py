@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portplan.model import Exposure, Location, PortRange
-from portplan.sources._md_text import PORT_WORD, exposure_of
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -13,6 +12,7 @@ from portplan.sources.base import (
     SourceError,
     SourceResult,
 )
+from portplan.sources.markdown.text import PORT_WORD, exposure_of
 
 MAX_PORT = 65535
 

@@ -21,8 +21,9 @@ from typing import Final
 
 from portplan.model import normalize_name
 from portplan.rules.pp111_secret import secret_kind
-from portplan.sources._md_context import Collector
-from portplan.sources._md_text import (
+from portplan.sources.base import PortObservation, VariableObservation
+from portplan.sources.markdown.context import Collector
+from portplan.sources.markdown.text import (
     URL,
     Url,
     is_local_host,
@@ -30,7 +31,6 @@ from portplan.sources._md_text import (
     parse_url,
     url_port_name,
 )
-from portplan.sources.base import PortObservation, VariableObservation
 
 ENV_URL = "env-url"
 

@@ -19,14 +19,14 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from portplan.sources._md_blocks import Fence
-from portplan.sources._md_compose import compose_block
-from portplan.sources._md_context import MAX_PORT, Collector
-from portplan.sources._md_env import parse_assignment, record
-from portplan.sources._md_mermaid import GRAPH, mermaid_block
-from portplan.sources._md_prose import Hit, scan_line, scan_url_line
-from portplan.sources._md_text import clean_text, first_nonblank, valid_name
 from portplan.sources.base import PortObservation, ServiceObservation
+from portplan.sources.markdown.blocks import Fence
+from portplan.sources.markdown.compose import compose_block
+from portplan.sources.markdown.context import MAX_PORT, Collector
+from portplan.sources.markdown.env import parse_assignment, record
+from portplan.sources.markdown.mermaid import GRAPH, mermaid_block
+from portplan.sources.markdown.prose import Hit, scan_line, scan_url_line
+from portplan.sources.markdown.text import clean_text, first_nonblank, valid_name
 
 SOURCE = "markdown-code"
 DOCKER_PS = "docker-ps"

@@ -24,9 +24,10 @@ from itertools import pairwise
 from typing import Final
 
 from portplan.model import PortRange
-from portplan.sources._md_blocks import Heading, TextLine
-from portplan.sources._md_context import MAX_PORT, Collector, HeadingContext
-from portplan.sources._md_text import (
+from portplan.sources.base import PortObservation, ServiceObservation
+from portplan.sources.markdown.blocks import Heading, TextLine
+from portplan.sources.markdown.context import MAX_PORT, Collector, HeadingContext
+from portplan.sources.markdown.text import (
     PORT_WORD,
     TRANSPORTS,
     blank_list_marker,
@@ -45,7 +46,6 @@ from portplan.sources._md_text import (
     valid_name,
     yearlike,
 )
-from portplan.sources.base import PortObservation, ServiceObservation
 
 PROSE = "prose"
 

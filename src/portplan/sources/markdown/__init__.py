@@ -32,13 +32,13 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from portplan.model import Location, addresses_overlap, normalize_name
-from portplan.sources._md_blocks import Fence, Heading, Table, TextLine, blocks
-from portplan.sources._md_code import DOCKER_PS, fence
-from portplan.sources._md_context import Collector
-from portplan.sources._md_prose import heading, text_line
-from portplan.sources._md_tables import table
-from portplan.sources._md_text import redact
 from portplan.sources.base import PortObservation, SourceResult, reason, unread
+from portplan.sources.markdown.blocks import Fence, Heading, Table, TextLine, blocks
+from portplan.sources.markdown.code import DOCKER_PS, fence
+from portplan.sources.markdown.context import Collector
+from portplan.sources.markdown.prose import heading, text_line
+from portplan.sources.markdown.tables import table
+from portplan.sources.markdown.text import redact
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

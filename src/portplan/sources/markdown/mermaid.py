@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from portplan.sources._md_blocks import Fence
-from portplan.sources._md_context import Collector
-from portplan.sources._md_text import clean_text, repair
 from portplan.sources.base import PortObservation
+from portplan.sources.markdown.blocks import Fence
+from portplan.sources.markdown.context import Collector
+from portplan.sources.markdown.text import clean_text, repair
 
 SOURCE = "mermaid"
 VIA = "mermaid-edge"

@@ -20,12 +20,12 @@ from typing import Any, Final
 from portplan.compose.errors import PortSyntaxError
 from portplan.compose.ports import PortConfig, number_offset, parse_ports
 from portplan.model import Exposure, Location
-from portplan.sources._md_blocks import Fence
-from portplan.sources._md_context import Collector
-from portplan.sources._md_env import Assignment, record
-from portplan.sources._md_text import app_protocol_name
 from portplan.sources.base import PortObservation, ServiceObservation, SourceError
 from portplan.sources.compose import mapped_port
+from portplan.sources.markdown.blocks import Fence
+from portplan.sources.markdown.context import Collector
+from portplan.sources.markdown.env import Assignment, record
+from portplan.sources.markdown.text import app_protocol_name
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YMap, YSeq
 

@@ -27,11 +27,12 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from portplan.model import Exposure
-from portplan.sources._md_blocks import Cell, Table
-from portplan.sources._md_context import MAX_PORT, Collector
-from portplan.sources._md_env import name_kind
-from portplan.sources._md_prose import Spec, clean_line, paren_hits, parse_specs
-from portplan.sources._md_text import (
+from portplan.sources.base import PortObservation, ServiceObservation
+from portplan.sources.markdown.blocks import Cell, Table
+from portplan.sources.markdown.context import MAX_PORT, Collector
+from portplan.sources.markdown.env import name_kind
+from portplan.sources.markdown.prose import Spec, clean_line, paren_hits, parse_specs
+from portplan.sources.markdown.text import (
     TRANSPORTS,
     URL,
     clean_text,
@@ -41,7 +42,6 @@ from portplan.sources._md_text import (
     parse_url,
     url_port_name,
 )
-from portplan.sources.base import PortObservation, ServiceObservation
 
 SOURCE = "markdown-table"
 
