@@ -27,7 +27,7 @@ from portplan.findings import Finding
 from portplan.importer import NothingToImport, import_paths
 from portplan.model import Location
 from portplan.plan import loader
-from portplan.reconcile import reconcile_paths
+from portplan.reconcile.core import reconcile_paths
 from tests.conftest import RESOURCES, shared_dir
 
 TREES = RESOURCES / "import"

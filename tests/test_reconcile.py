@@ -8,7 +8,7 @@ import pytest
 
 from portplan.cli import main
 from portplan.plan import loader
-from portplan.reconcile import reconcile
+from portplan.reconcile.core import reconcile
 from portplan.sources import scan
 from tests.conftest import RESOURCES
 
@@ -231,8 +231,8 @@ audit-trail:
 def test_as_one_system_groups_every_file(tmp_path: Path) -> None:
     """Two files that share one of their four names are two systems; as one system, a
     service's ports from both fall in one slot (what `portplan import` groups by)."""
-    from portplan._reconcile_ports import slots
-    from portplan.reconcile import as_one_system, build_view
+    from portplan.reconcile.core import as_one_system, build_view
+    from portplan.reconcile.ports import slots
 
     def table(rows: dict[str, int]) -> str:
         lines = [f"| {name} | {port} |" for name, port in rows.items()]

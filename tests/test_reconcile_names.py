@@ -7,19 +7,19 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from portplan._reconcile_names import (
+from portplan.cli import main
+from portplan.findings import Finding, Level
+from portplan.importer import import_paths
+from portplan.model import Location
+from portplan.plan.loader import load_text
+from portplan.reconcile.core import reconcile, reconcile_paths
+from portplan.reconcile.names import (
     Names,
     build_names,
     kind_service,
     port_key,
     variable_service,
 )
-from portplan.cli import main
-from portplan.findings import Finding, Level
-from portplan.importer import import_paths
-from portplan.model import Location
-from portplan.plan.loader import load_text
-from portplan.reconcile import reconcile, reconcile_paths
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,

@@ -17,7 +17,7 @@ from portplan.cli import main
 from portplan.findings import Finding
 from portplan.model import Location
 from portplan.plan import loader
-from portplan.reconcile import reconcile_paths
+from portplan.reconcile.core import reconcile_paths
 from tests.conftest import EXAMPLES, shared_dir
 
 SECRETS = (
@@ -667,7 +667,7 @@ UNKNOWN_TO_HYBRID_PLAN = {
 }
 # 004 renames these ("Data Bridge (Port 8001) -> enhanced-data-bridge (8001)"): the old
 # name is in the plan, so they are expected to resolve to it once renames are read both
-# ways by portplan._reconcile_names.
+# ways by portplan.reconcile.names.
 RENAMED_IN_004 = {
     "enhanced-data-bridge",
     "ai-aware-gateway",

@@ -12,16 +12,16 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from portplan._import_plan import PLAN, Plan, PlanPort, PlanReservation, PlanService
 from portplan._import_vote import Claim, Side, describe, shown, vote
-from portplan._reconcile_ports import (
+from portplan.findings import Finding
+from portplan.model import Location, PortRange
+from portplan.reconcile.core import REGISTRY, Port, View
+from portplan.reconcile.ports import (
     duplicate_published_port,
     env_port_reused,
     port_claimed_twice,
     port_drift,
     reserved_port_in_use,
 )
-from portplan.findings import Finding
-from portplan.model import Location, PortRange
-from portplan.reconcile import REGISTRY, Port, View
 from portplan.sources.base import SourceResult
 
 

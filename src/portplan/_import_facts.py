@@ -11,9 +11,9 @@ from typing import Any, Final
 
 from portplan._import_plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
 from portplan._import_vote import Claim, describe, shown, vote
-from portplan._reconcile_rules import dependency_drift
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location
-from portplan.reconcile import REGISTRY, View
+from portplan.reconcile.core import REGISTRY, View
+from portplan.reconcile.rules import dependency_drift
 from portplan.sources.base import PortObservation, SourceResult
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from portplan._reconcile_ports import slot_of
 from portplan.model import (
     Dependency,
     Location,
@@ -17,6 +16,7 @@ from portplan.model import (
     Topology,
 )
 from portplan.plan.loader import KIND_BY_NAME
+from portplan.reconcile.ports import slot_of
 
 # The file name of the plan while the sources are reconciled against it: the plan's own
 # places in a finding are told from the sources' by it (a reservation's line is its index).
@@ -69,7 +69,7 @@ class PlanDependency:
 @dataclass
 class PlanService:
     name: str
-    key: str  # its key among the sources (portplan._reconcile_names)
+    key: str  # its key among the sources (portplan.reconcile.names)
     first: Location  # where the sources first name it
     aliases: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # comment lines under the service's key

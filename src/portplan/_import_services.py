@@ -13,8 +13,11 @@ from portplan._import_plan import PlanPort, PlanService
 from portplan._import_products import main_port_name, other_port_name, product_of
 from portplan._import_vote import Claim, describe, vote
 from portplan._import_vote import shown as places
-from portplan._reconcile_names import Names
-from portplan._reconcile_ports import (
+from portplan.model import Exposure, Location
+from portplan.plan.schema import MapOf
+from portplan.reconcile.core import Port, View, as_one_system, external_dependencies
+from portplan.reconcile.names import Names
+from portplan.reconcile.ports import (
     UNNAMED,
     in_containers,
     listed_together,
@@ -23,9 +26,6 @@ from portplan._reconcile_ports import (
     slot_of,
     slots,
 )
-from portplan.model import Exposure, Location
-from portplan.plan.schema import MapOf
-from portplan.reconcile import Port, View, as_one_system, external_dependencies
 from portplan.sources.base import SourceResult, published_exposure
 
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers

@@ -26,8 +26,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from portplan._import_products import product_of, product_of_name
-from portplan._reconcile_names import base_key
-from portplan._reconcile_projects import (
+from portplan.model import Location
+from portplan.reconcile.names import base_key
+from portplan.reconcile.projects import (
     apart_namespaces,
     compose_names,
     directory,
@@ -37,7 +38,6 @@ from portplan._reconcile_projects import (
     project_of,
     renamed,
 )
-from portplan.model import Location
 from portplan.report import joined
 from portplan.sources.base import SourceResult, without_templates
 from portplan.sources.markdown.env import SCHEME_SERVICES

@@ -2,7 +2,7 @@
 state wins.
 
 Ties are broken by the number of lines stating it, then by the kind of file that states it
-(compose, then Kubernetes, then `.env`, then Markdown: `portplan.reconcile.KIND_ORDER`, the
+(compose, then Kubernetes, then `.env`, then Markdown: `portplan.reconcile.core.KIND_ORDER`, the
 order reconcile breaks ties in), then by the earliest statement (file path, letter case
 aside, then line). A conflict is described with every side's file:line.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from portplan.model import Location
-from portplan.reconcile import place_order, precedence
+from portplan.reconcile.core import place_order, precedence
 
 T = TypeVar("T", bound=Hashable)
 
@@ -56,7 +56,7 @@ class Side(Generic[T]):
 
 def vote(claims: Iterable[Claim[T]], trust: Mapping[str, float] | None = None) -> list[Side[T]]:
     """The values claimed, the winner first: the most files; then, given `trust` (file ->
-    how far its values agree with the others': `portplan._reconcile_ports.reliability`),
+    how far its values agree with the others': `portplan.reconcile.ports.reliability`),
     the files rated higher; then the most statements (lines), then the kind of file, then
     the earliest statement."""
     by_value: dict[T, list[Claim[T]]] = {}

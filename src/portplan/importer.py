@@ -3,7 +3,7 @@
 The sources (compose, `.env`, Kubernetes, Markdown: `portplan.sources.scan`) are read the
 way `portplan reconcile` reads them, and in two passes:
 
-1. without a plan, names are matched across sources (`portplan._reconcile_names`) and each
+1. without a plan, names are matched across sources (`portplan.reconcile.names`) and each
    port of each service takes the number most files state (`portplan._import_vote`);
 2. the sources are then reconciled against that plan, so every disagreement reconcile would
    report against the written file is written beside the line it concerns, naming each
@@ -30,7 +30,7 @@ from portplan._import_services import plan_services
 from portplan._import_sources import prepare
 from portplan._import_yaml import render
 from portplan.errors import PortplanError
-from portplan.reconcile import build_view
+from portplan.reconcile.core import build_view
 from portplan.report import plural
 from portplan.sources.base import SourceError, SourceResult
 

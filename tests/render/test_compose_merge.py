@@ -14,7 +14,7 @@ import yaml
 
 from portplan.cli import main
 from portplan.plan.loader import load, load_text
-from portplan.reconcile import reconcile_paths
+from portplan.reconcile.core import reconcile_paths
 from portplan.render import _compose_entry as entries
 from portplan.render._compose_merge import merge
 

@@ -11,7 +11,7 @@ from portplan.findings import Level
 from portplan.model import Exposure
 from portplan.plan.check import check
 from portplan.plan.loader import load, load_text
-from portplan.reconcile import reconcile_paths
+from portplan.reconcile.core import reconcile_paths
 from portplan.render import Options, render
 from portplan.sources import scan
 from portplan.sources.base import SourceResult

@@ -12,7 +12,7 @@ import yaml
 from portplan.findings import Level
 from portplan.importer import import_results
 from portplan.model import Exposure
-from portplan.reconcile import build_view, reconcile
+from portplan.reconcile.core import build_view, reconcile
 from portplan.sources import scan
 from portplan.sources.base import SourceResult
 from portplan.sources.compose import parse_compose, project_groups, read_compose

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from portplan.reconcile import reconcile
+from portplan.reconcile.core import reconcile
 from portplan.sources import scan
 from portplan.sources.base import SourceResult
 from portplan.sources.dotenv import known_names, owner_of, parse_dotenv_source, read_dotenv

@@ -11,7 +11,7 @@ import pytest
 from portplan.findings import Level
 from portplan.model import Exposure
 from portplan.plan.loader import load_text
-from portplan.reconcile import reconcile
+from portplan.reconcile.core import reconcile
 from portplan.sources import detect, scan
 from portplan.sources.base import SourceResult
 from portplan.sources.kubernetes import parse_kubernetes, read_kubernetes

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from portplan.model import Exposure
-from portplan.reconcile import reconcile_paths
+from portplan.reconcile.core import reconcile_paths
 from portplan.sources.base import SourceResult
 from portplan.sources.markdown import (
     conflicts,

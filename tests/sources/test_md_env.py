@@ -76,7 +76,7 @@ def test_hosts(host: str | None, service: str | None, machine: bool, external: b
             "db.abc123.us-east-1.rds.amazonaws.com",
         ),
         ("SENTRY_DSN", "https://abc@o1.ingest.sentry.io/42", "o1.ingest.sentry.io"),
-        # a cluster name as written: reconcile's names match it (portplan._reconcile_names)
+        # a cluster name as written: reconcile's names match it (portplan.reconcile.names)
         (
             "PAYMENTS_URL",
             "http://payments.default.svc.cluster.local:8081",

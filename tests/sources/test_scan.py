@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from portplan.findings import Level
-from portplan.reconcile import reconcile
+from portplan.reconcile.core import reconcile
 from portplan.sources import scan
 
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec: {ports: [{port: 80}]}\n"
@@ -75,7 +75,7 @@ def test_a_folder_without_permission_is_a_finding() -> None:
 
 def _as_nobody(tree: Path) -> list[str]:
     code = (
-        "from portplan.reconcile import reconcile; from portplan.sources import scan\n"
+        "from portplan.reconcile.core import reconcile; from portplan.sources import scan\n"
         f"for f in reconcile(scan([{str(tree)!r}])): print(f.rule, f.level.name, f.message)\n"
         f"print(sorted(s.service for r in scan([{str(tree)!r}]) for s in r.services))\n"
     )

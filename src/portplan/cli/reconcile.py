@@ -32,7 +32,7 @@ def command(
     """
     from portplan.findings import Level
     from portplan.plan import loader
-    from portplan.reconcile import reconcile_paths
+    from portplan.reconcile.core import reconcile_paths
     from portplan.report import exit_code, render
 
     with failure_reported("reconcile", fmt):

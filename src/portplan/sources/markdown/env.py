@@ -5,7 +5,7 @@ bare `HTTP_PORT`); `X_URL=scheme://host:port/...` is a port of the service the U
 reaches (by scheme for databases, else by host, else by the prefix) and a dependency of the
 block's service on it. A host is recorded as written (`payments.default.svc.cluster.local`,
 `api.stripe.com`): which service it names, if any, is for reconcile to say
-(`portplan._reconcile_names`, by `host_service`); a name of the host machine
+(`portplan.reconcile.names`, by `host_service`); a name of the host machine
 (`host.docker.internal`) is a port on the host, of the service the prefix names, and no
 dependency. Values of literal secrets (PP111's `secret_kind`: a secret-named
 variable, a URL with a password) are never recorded: the observation keeps the name,
@@ -275,7 +275,7 @@ def url_service(url: Url, variable: str) -> str | None:
     by host also when the variable's prefix names it (`AUTH_DB_URL=postgresql://auth-db:5432`,
     how generate reaches a port kept off the host: auth-db, not postgres).
     Which service a prefix or a product name is, is reconcile's to say
-    (`portplan._reconcile_names`: `CELERY_BROKER` of a `redis://` URL is redis when no
+    (`portplan.reconcile.names`: `CELERY_BROKER` of a `redis://` URL is redis when no
     service bears that name)."""
     scheme = url.scheme.split("+")[0]
     if is_external_host(url.host):

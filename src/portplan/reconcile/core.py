@@ -4,7 +4,7 @@
 every observation is held to it; without one, the sources are held to each other, within
 each *system* (the files that share most of their service names, whatever ports they give
 them: two unrelated systems in one tree may use the same port without conflict). The
-rules are PP201-PP215 (`portplan._reconcile_rules`).
+rules are PP201-PP215 (`portplan.reconcile.rules`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Final
 
-from portplan._reconcile_names import Names, build_names
-from portplan._reconcile_projects import apart_namespaces, as_planned
 from portplan.findings import Finding, Level, sorted_findings
 from portplan.model import Location, Topology, normalize_name
+from portplan.reconcile.names import Names, build_names
+from portplan.reconcile.projects import apart_namespaces, as_planned
 from portplan.report import Report, RuleInfo, plural
 from portplan.sources.base import (
     DependencyObservation,
@@ -187,7 +187,7 @@ def reconcile(results: Sequence[SourceResult], topology: Topology | None = None)
 
 
 def _run(view: View) -> list[Finding]:
-    from portplan._reconcile_rules import RULES
+    from portplan.reconcile.rules import RULES
 
     return sorted_findings(_unique(f for r in RULES.values() for f in r.check(view)))
 
@@ -204,7 +204,7 @@ def _unique(findings: Iterable[Finding]) -> Iterator[Finding]:
 def build_view(results: Sequence[SourceResult], topology: Topology | None) -> View:
     """Observations under canonical service keys, each one once. Against a plan, a compose
     project's names are the plan's `<project>-<name>` where it has them
-    (`portplan._reconcile_projects`); so are a Kubernetes namespace's, and without a plan a
+    (`portplan.reconcile.projects`); so are a Kubernetes namespace's, and without a plan a
     name defined in several namespaces is `<namespace>-<name>` in each. An example file's
     observations are left out when its real file is read (`.env.example` beside `.env`:
     `without_templates`)."""
@@ -362,7 +362,7 @@ class ReconcileResult:
     services: int = 0  # how many services the sources name
 
     def report(self) -> Report:
-        from portplan._reconcile_rules import RULES
+        from portplan.reconcile.rules import RULES
 
         files = len({r.file for r in self.results})
         services = self.services

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Final
 
-from portplan._reconcile_names import base_key
 from portplan.model import Topology
+from portplan.reconcile.names import base_key
 from portplan.sources.base import ServiceObservation, SourceResult
 
 COMPOSE: Final = "compose"

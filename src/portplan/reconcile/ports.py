@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Final
 
-from portplan._reconcile_names import port_key
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
-from portplan.reconcile import REGISTRY, Port, View, place_order, precedence, rule
+from portplan.reconcile.core import REGISTRY, Port, View, place_order, precedence, rule
+from portplan.reconcile.names import port_key
 from portplan.sources.base import PortObservation, VariableObservation
 
 SLOT_NAMES: Final = {
@@ -34,7 +34,7 @@ MAX_PORT: Final = 65535
 
 def slot_of(name: str | None) -> str | None:
     """The slot a port name stands for: its key (`http-2`, `http_2` and `HTTP2` are one:
-    `portplan._reconcile_names.port_key`), a synonym taken for its kind (`https`, `web`
+    `portplan.reconcile.names.port_key`), a synonym taken for its kind (`https`, `web`
     -> http); None for no name."""
     if not name:
         return None

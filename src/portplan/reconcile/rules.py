@@ -1,12 +1,15 @@
 """The reconcile rules PP201-PP215, registered here; the port rules live in
-`portplan._reconcile_ports`."""
+`portplan.reconcile.ports`."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 
-from portplan._reconcile_ports import (
+from portplan.findings import Finding, Level
+from portplan.model import Location, Topology, normalize_name
+from portplan.reconcile.core import Dependency, Rule, View, external_dependencies, rule
+from portplan.reconcile.ports import (
     duplicate_published_port,
     env_port_reused,
     exposure_drift,
@@ -14,9 +17,6 @@ from portplan._reconcile_ports import (
     port_drift,
     reserved_port_in_use,
 )
-from portplan.findings import Finding, Level
-from portplan.model import Location, Topology, normalize_name
-from portplan.reconcile import Dependency, Rule, View, external_dependencies, rule
 from portplan.report import joined
 from portplan.sources.base import DependencyObservation
 
