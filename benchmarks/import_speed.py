@@ -18,7 +18,7 @@ from pathlib import Path
 
 from reconcile import EXPECTED, FILES, PER_FILE, generate  # benchmarks/reconcile.py
 
-from portplan.importer import import_results
+from portplan.importer.core import import_results
 from portplan.plan import loader
 from portplan.sources import scan
 

@@ -19,12 +19,12 @@ import pytest
 import yaml
 
 from portplan import rules
-from portplan._import_products import product_of
-from portplan._import_vote import Claim, describe, vote
-from portplan._import_yaml import scalar
 from portplan.cli import main
 from portplan.findings import Finding
-from portplan.importer import NothingToImport, import_paths
+from portplan.importer.core import NothingToImport, import_paths
+from portplan.importer.products import product_of
+from portplan.importer.text import scalar
+from portplan.importer.vote import Claim, describe, vote
 from portplan.model import Location
 from portplan.plan import loader
 from portplan.reconcile.core import reconcile_paths

@@ -9,7 +9,7 @@ import yaml
 
 from portplan.cli import main
 from portplan.findings import Finding, Level
-from portplan.importer import import_paths
+from portplan.importer.core import import_paths
 from portplan.model import Location
 from portplan.plan.loader import load_text
 from portplan.reconcile.core import reconcile, reconcile_paths

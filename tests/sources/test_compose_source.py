@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from portplan.findings import Level
-from portplan.importer import import_results
+from portplan.importer.core import import_results
 from portplan.model import Exposure
 from portplan.reconcile.core import build_view, reconcile
 from portplan.sources import scan

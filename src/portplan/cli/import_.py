@@ -24,7 +24,7 @@ def command(paths: tuple[str, ...], output: str | None, force: bool) -> int:
     imported (nothing of a file that could not be read). Exit codes: 0 written, 2 nothing
     to import, the -o file exists (without --force) or cannot be written.
     """
-    from portplan.importer import import_results, refuse_overwrite, warnings, write
+    from portplan.importer.core import import_results, refuse_overwrite, warnings, write
     from portplan.sources import scan
 
     inputs = list(paths) or ["."]

@@ -4,7 +4,7 @@ A project is the directory of its compose files, named by their top-level `name:
 they set one, else (as compose names it) by the directory, and docker names a service's
 containers `<project>-<service>-1`. So `app` of `services/billing/compose.yaml` is the
 plan's `billing-app` when the plan has it (`portplan import` writes one service per
-project when several projects define one name: `portplan._import_sources`), or
+project when several projects define one name: `portplan.importer.sources`), or
 `payments-app` when that file says `name: payments`, and so is `APP` of a `.env` in that
 directory.
 """

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
-from portplan._import_plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
-from portplan._import_vote import Claim, describe, shown, vote
+from portplan.importer.plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
+from portplan.importer.vote import Claim, describe, shown, vote
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location
 from portplan.reconcile.core import REGISTRY, View
 from portplan.reconcile.rules import dependency_drift

@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from portplan._import_products import product_of, product_of_name
+from portplan.importer.products import product_of, product_of_name
 from portplan.model import Location
 from portplan.reconcile.names import base_key
 from portplan.reconcile.projects import (

@@ -9,10 +9,10 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import replace
 from typing import Final, TypeVar
 
-from portplan._import_plan import PlanPort, PlanService
-from portplan._import_products import main_port_name, other_port_name, product_of
-from portplan._import_vote import Claim, describe, vote
-from portplan._import_vote import shown as places
+from portplan.importer.plan import PlanPort, PlanService
+from portplan.importer.products import main_port_name, other_port_name, product_of
+from portplan.importer.vote import Claim, describe, vote
+from portplan.importer.vote import shown as places
 from portplan.model import Exposure, Location
 from portplan.plan.schema import MapOf
 from portplan.reconcile.core import Port, View, as_one_system, external_dependencies

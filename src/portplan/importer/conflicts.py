@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from portplan._import_plan import PLAN, Plan, PlanPort, PlanReservation, PlanService
-from portplan._import_vote import Claim, Side, describe, shown, vote
 from portplan.findings import Finding
+from portplan.importer.plan import PLAN, Plan, PlanPort, PlanReservation, PlanService
+from portplan.importer.vote import Claim, Side, describe, shown, vote
 from portplan.model import Location, PortRange
 from portplan.reconcile.core import REGISTRY, Port, View
 from portplan.reconcile.ports import (
@@ -36,7 +36,7 @@ def port_conflicts(plan: Plan, view: View) -> None:
     drift: dict[tuple[str, str], list[Finding]] = {}
     for finding in port_drift.check(view):
         if finding.facts.get("side") == "container":
-            continue  # the vote on the target marked it (portplan._import_services)
+            continue  # the vote on the target marked it (portplan.importer.services)
         drift.setdefault((finding.facts["service"], finding.facts["port_name"]), []).append(finding)
     for (name, slot), findings in drift.items():
         service = by_name.get(name)

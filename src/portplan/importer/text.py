@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
-from portplan._import_plan import Plan, PlanHealth, PlanPort, PlanReservation, PlanService
+from portplan.importer.plan import Plan, PlanHealth, PlanPort, PlanReservation, PlanService
 from portplan.report import plural
 
 # A ':' inside a word is plain text (`postgres:16`); one at its end would make a key.

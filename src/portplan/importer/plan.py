@@ -75,7 +75,7 @@ class PlanService:
     notes: list[str] = field(default_factory=list)  # comment lines under the service's key
     image: str | None = None
     image_comments: list[str] = field(default_factory=list)
-    product: str | None = None  # the well-known product it is (portplan._import_products)
+    product: str | None = None  # the well-known product it is (portplan.importer.products)
     exposure: str | None = None
     exposure_comments: list[str] = field(default_factory=list)
     ports: list[PlanPort] = field(default_factory=list)

@@ -4,7 +4,7 @@ The sources (compose, `.env`, Kubernetes, Markdown: `portplan.sources.scan`) are
 way `portplan reconcile` reads them, and in two passes:
 
 1. without a plan, names are matched across sources (`portplan.reconcile.names`) and each
-   port of each service takes the number most files state (`portplan._import_vote`);
+   port of each service takes the number most files state (`portplan.importer.vote`);
 2. the sources are then reconciled against that plan, so every disagreement reconcile would
    report against the written file is written beside the line it concerns, naming each
    side with file:line.
@@ -23,13 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from portplan import _import_conflicts as conflicts
-from portplan import _import_facts as facts
-from portplan._import_plan import Plan
-from portplan._import_services import plan_services
-from portplan._import_sources import prepare
-from portplan._import_yaml import render
 from portplan.errors import PortplanError
+from portplan.importer import conflicts, facts
+from portplan.importer.plan import Plan
+from portplan.importer.services import plan_services
+from portplan.importer.sources import prepare
+from portplan.importer.text import render
 from portplan.reconcile.core import build_view
 from portplan.report import plural
 from portplan.sources.base import SourceError, SourceResult
