@@ -12,8 +12,8 @@ import pytest
 
 from portplan import atomicfile
 from portplan.cli import main
-from portplan.generate import Planned, write
 from portplan.plan.writeback import write_atomic
+from portplan.render.generate import Planned, write
 
 COMPOSE = "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n"
 

@@ -9,7 +9,6 @@ import pytest
 
 from portplan.errors import UsageError
 from portplan.findings import Level
-from portplan.live.render import printable
 from portplan.live.status import (
     RULES,
     StatusOptions,
@@ -17,6 +16,7 @@ from portplan.live.status import (
     check_status,
     describe,
 )
+from portplan.live.view import printable
 from portplan.model import (
     Health,
     Host,

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from portplan.cli import cli, main
 from portplan.errors import InputError
-from portplan.generate import GenerateError, Request, plan, write
 from portplan.plan.loader import load
 from portplan.render import Options, render
 from portplan.render.docs import sections
+from portplan.render.generate import GenerateError, Request, plan, write
 from portplan.render.markers import refill
 
 from .conftest import ROOT

@@ -55,7 +55,7 @@ def command(
     only the --in files.
     Exit codes: 0 written or up to date, 1 (--check) a file is missing or stale, 2 bad input.
     """
-    from portplan.generate import Request, diff, outdated, plan, write
+    from portplan.render.generate import Request, diff, outdated, plan, write
 
     planned = plan(Request(file, targets, out, env, compose, markdown))
     if check:

@@ -79,9 +79,9 @@ def command(
 
 
 def _render(report: StatusReport, as_json: bool) -> str:
-    from portplan.live import render
+    from portplan.live import view
 
-    return render.status_json(report) if as_json else render.status_text(report)
+    return view.status_json(report) if as_json else view.status_text(report)
 
 
 def _watch(topology: Topology, interval: float, as_json: bool, options: StatusOptions) -> int:

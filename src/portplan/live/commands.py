@@ -6,7 +6,7 @@ script (portplan._entry) both call these, so the two paths cannot drift apart.
 
 from __future__ import annotations
 
-from portplan.live import render
+from portplan.live import view
 from portplan.live.registry import DeclaredIndex, optional_registry
 from portplan.live.sockets import listeners
 
@@ -22,8 +22,8 @@ def ports(
     index = DeclaredIndex(optional_registry(file))
     found = listeners(("tcp", "udp") if udp else ("tcp",))
     if as_json:
-        return render.ports_json(found, index), 0
-    return render.ports_text(found, index, all_addresses=all_addresses), 0
+        return view.ports_json(found, index), 0
+    return view.ports_text(found, index, all_addresses=all_addresses), 0
 
 
 def who(numbers: Sequence[int], *, as_json: bool = False, file: str | None) -> tuple[str, int]:
@@ -31,6 +31,6 @@ def who(numbers: Sequence[int], *, as_json: bool = False, file: str | None) -> t
     index = DeclaredIndex(optional_registry(file))
     wanted = set(numbers)
     found = listeners(("tcp", "udp"), ports=wanted)
-    render_who = render.who_json if as_json else render.who_text
+    render_who = view.who_json if as_json else view.who_text
     text = render_who(numbers, found, index)
     return text, 0 if wanted <= {li.port for li in found} else 1

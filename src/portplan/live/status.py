@@ -18,8 +18,8 @@ from typing import Any
 from portplan.findings import Finding, Level, count_by_level, sorted_findings
 from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
 from portplan.live.registry import this_host
-from portplan.live.render import printable
 from portplan.live.sockets import Listener
+from portplan.live.view import printable
 from portplan.model import (
     Health,
     Location,

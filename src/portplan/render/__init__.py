@@ -1,6 +1,6 @@
 """Renderers: one module per target, each a pure function of the topology.
 
-`render(topology, options) -> list[Artifact]` never touches the disk; `portplan.generate`
+`render(topology, options) -> list[Artifact]` never touches the disk; `portplan.render.generate`
 plans every artifact first and then checks or writes them all at once.
 """
 
