@@ -1,21 +1,21 @@
 """Hosts in URLs and `host:port` values: the system's own services, the host machine, or
-external endpoints (`portplan.sources.markdown.env`)."""
+external endpoints (`portplan.names`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from portplan.sources.dotenv import parse_dotenv_source
-from portplan.sources.markdown import parse_markdown
-from portplan.sources.markdown.env import (
+from portplan.names import (
     host_service,
     is_external_host,
     is_host_machine,
-    port_owner,
+    parse_url,
     url_service,
     variable_protocol,
 )
-from portplan.sources.markdown.text import parse_url
+from portplan.sources.dotenv import parse_dotenv_source
+from portplan.sources.markdown import parse_markdown
+from portplan.sources.markdown.env import port_owner
 
 # host -> (the service it names, the host machine, external)
 HOSTS = [

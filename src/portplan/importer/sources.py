@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from portplan.importer.products import product_of, product_of_name
 from portplan.model import Location
+from portplan.names import SCHEME_SERVICES
 from portplan.reconcile.names import base_key
 from portplan.reconcile.projects import (
     apart_namespaces,
@@ -40,7 +41,6 @@ from portplan.reconcile.projects import (
 )
 from portplan.report import joined
 from portplan.sources.base import SourceResult, without_templates
-from portplan.sources.markdown.env import SCHEME_SERVICES
 
 COMPOSE = "compose"
 DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers

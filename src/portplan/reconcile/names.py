@@ -10,7 +10,7 @@ by similarity, or not at all, is recorded so that reconcile reports it: nothing 
 silently.
 
 A host a source read from an URL or `host:port` is matched by the service it names
-(`sources._md_env.host_service`): `payments.default.svc.cluster.local`, `payments.default`
+(`portplan.names.host_service`): `payments.default.svc.cluster.local`, `payments.default`
 and `payments.backend` (a compose network) are `payments`. The host machine
 (`host.docker.internal`) is no service, and a public DNS name (`api.stripe.com`) is an
 external endpoint, recorded apart: neither is a service nor a dependency, unless the plan
@@ -28,16 +28,17 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
-from portplan.sources.base import SourceResult
-from portplan.sources.markdown.env import (
+from portplan.names import (
     SCHEME_SERVICES,
+    URL,
     host_service,
     is_host_machine,
+    parse_url,
     url_service,
     variable_prefix,
 )
+from portplan.sources.base import SourceResult
 from portplan.sources.markdown.mermaid import VIA as DIAGRAM_EDGE
-from portplan.sources.markdown.text import URL, parse_url
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
 SUFFIXES: Final = ("service", "server", "svc")

@@ -4,7 +4,7 @@ Both sides of a diff are masked alike, so a line that did not change is masked t
 on both and the diff still shows only what changed.
 
 - YAML that portplan writes whole (the override file, Kubernetes, Prometheus): every value
-  stays but those a secret test flags (`_yaml_redact.plain_values`: `secret_kind` of the
+  stays but those a secret test flags (`yamlio.redact.plain_values`: `secret_kind` of the
   key, of the `name` beside a `value`, or of NAME in a `NAME=value` list item); comments are
   masked, the header portplan writes is kept.
 - A compose file portplan merged into (the user's): every value is masked but the `ports`,

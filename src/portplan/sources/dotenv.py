@@ -33,6 +33,18 @@ from typing import Final
 
 from portplan.compose import DotenvError, parse_dotenv
 from portplan.model import Location, normalize_name
+from portplan.names import (
+    LOCAL_HOSTS,
+    SCHEME_SERVICES,
+    URL,
+    Url,
+    is_local_host,
+    on_host_machine,
+    parse_url,
+    prefix_service,
+    url_service,
+    variable_protocol,
+)
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -46,24 +58,8 @@ from portplan.sources.base import (
     reason,
     unread,
 )
-from portplan.sources.markdown.env import (
-    SCHEME_SERVICES,
-    is_secret,
-    on_host_machine,
-    port_owner,
-    prefix_service,
-    url_service,
-    variable_protocol,
-)
-from portplan.sources.markdown.text import (
-    LOCAL_HOSTS,
-    PORT_KINDS,
-    URL,
-    Url,
-    is_local_host,
-    parse_url,
-    url_port_name,
-)
+from portplan.sources.markdown.env import is_secret, port_owner
+from portplan.sources.markdown.text import PORT_KINDS, url_port_name
 
 KIND = "dotenv"
 ENV_URL = "env-url"

@@ -4,7 +4,7 @@ It reads block mappings and sequences, single-line plain and quoted scalars (no 
 flow collections (one line or several), comments, anchors, aliases and `<<` merge keys, and
 `---` documents. On anything else - block scalars, tags, escapes, multi-line plain scalars,
 complex keys - and on anything wrong, it hands the whole file over (returns None) to the
-complete parser in _yaml_events, which is the reference for both values and marks. It
+complete parser in yamlio.events, which is the reference for both values and marks. It
 produces exactly the tree and marks the complete parser would (tests/test_yamlload.py
 compares the two), about three times faster, and without importing PyYAML.
 """

@@ -4,12 +4,12 @@ Planning documents state ports everywhere, and this source reads them all:
 
 - tables with a service column and port columns in any order ("Port", "HTTP Port",
   "gRPC Port", "WebSocket", "Ports" holding "9200, 9300"), range and reserved rows,
-  health-check tables, and service cells such as `api-gateway (8000)` (_md_tables);
+  health-check tables, and service cells such as `api-gateway (8000)` (tables);
 - fenced code blocks by content: compose files and fragments, env and shell blocks
   (`X_PORT=`, `X_URL=`, secrets), Mermaid graphs, `docker ps` output, dependency trees
-  and text diagrams (_md_code, _md_compose, _md_env, _md_mermaid);
+  and text diagrams (code, compose, env, mermaid);
 - headings, list items and prose: `Gateway (Port 8080)`, `**compliance-monitor (8017)**:`,
-  `Port 8000: API Gateway (public)`, `8000-8009: Core`, `Reserved: 8004-8006`... (_md_prose).
+  `Port 8000: API Gateway (public)`, `8000-8009: Core`, `Reserved: 8004-8006`... (prose).
 
 Every observation carries the Location (file, line, column) of the value it is about: the
 port's digits, the range's first port, the variable's name, the dependency's target, the

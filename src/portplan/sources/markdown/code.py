@@ -4,7 +4,7 @@
 - `docker ps` output (a `CONTAINER ID ... PORTS ... NAMES` header), in any block;
 - compose files and fragments (info `yaml`, or an untagged block with `ports:` lines);
   YAML that holds no service is read as text;
-- env and shell blocks: `X=..`, `export X=..`, `set X=..` (see _md_env) and
+- env and shell blocks: `X=..`, `export X=..`, `set X=..` (see markdown.env) and
   `name: scheme://host:port/...` lines; other commands say nothing;
 - untagged and text blocks: assignments, every line as prose, dependency trees
   (`api-gateway (8000) ← ...` over `├── database-service (8008)` lines) and indented

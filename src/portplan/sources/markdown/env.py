@@ -20,17 +20,20 @@ from dataclasses import dataclass
 from typing import Final
 
 from portplan.model import normalize_name
+from portplan.names import (
+    ADDRESS_VARIABLE,
+    URL,
+    is_host_machine,
+    on_host_machine,
+    parse_url,
+    prefix_service,
+    url_service,
+    variable_protocol,
+)
 from portplan.rules.pp111_secret import secret_kind
 from portplan.sources.base import PortObservation, VariableObservation
 from portplan.sources.markdown.context import Collector
-from portplan.sources.markdown.text import (
-    URL,
-    Url,
-    is_local_host,
-    kind_of,
-    parse_url,
-    url_port_name,
-)
+from portplan.sources.markdown.text import kind_of, url_port_name
 
 ENV_URL = "env-url"
 
@@ -136,15 +139,6 @@ def _port_variable(
         )
 
 
-_PROTOCOL_WORD: Final = re.compile(r"(?:^|_)(?P<protocol>UDP|SCTP)(?=_PORT$)", re.IGNORECASE)
-
-
-def variable_protocol(variable: str) -> str:
-    """The protocol a port variable states: RTP_UDP_PORT, UDP_PORT -> udp; else tcp."""
-    found = _PROTOCOL_WORD.search(variable)
-    return found.group("protocol").lower() if found else "tcp"
-
-
 def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     """(service, port name) of `<prefix>_PORT` read in `owner`'s block.
 
@@ -179,38 +173,9 @@ def name_kind(name: str) -> str | None:
 
 # --- X_URL and host:port ----------------------------------------------------------------
 
-_ADDRESS_VARIABLE: Final = re.compile(
-    r"(?:^|_)(?:URL|URI|ADDR|ADDRESS|ENDPOINTS?|HOSTS?|DSN|CONN|CONNECT|CONNECTION|"
-    r"BROKERS?|SERVERS?|LISTENERS)$",
-    re.IGNORECASE,
-)
 _HOST_PORT: Final = re.compile(
     r"(?<![\w.:/@-])(?P<host>[A-Za-z][\w.-]*):(?P<port>\d{1,5})(?![\w.:])"
 )
-SCHEME_SERVICES: Final = {
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "redis": "redis",
-    "rediss": "redis",
-    "nats": "nats",
-    "mysql": "mysql",
-    "mariadb": "mariadb",
-    "mongodb": "mongodb",
-    "amqp": "rabbitmq",
-    "amqps": "rabbitmq",
-    "kafka": "kafka",
-    "clickhouse": "clickhouse",
-}
-PREFIX_SERVICES: Final = {
-    "DATABASE": "postgres",
-    "DB": "postgres",
-    "POSTGRES": "postgres",
-    "POSTGRESQL": "postgres",
-    "PG": "postgres",
-    "REDIS": "redis",
-    "CACHE": "redis",
-    "NATS": "nats",
-}
 
 
 def _addresses(
@@ -227,7 +192,7 @@ def _addresses(
         target = url_service(url, assignment.name)
         kind, where = url_port_name(url), (at, port_at)
         _reach(ctx, owner, target, url.port, kind, assignment, where, source, url.host)
-    if found_url or not _ADDRESS_VARIABLE.search(assignment.name):
+    if found_url or not ADDRESS_VARIABLE.search(assignment.name):
         return
     for match in _HOST_PORT.finditer(value):
         host = match.group("host")
@@ -263,116 +228,3 @@ def _reach(
         )
     if owner and normalize_name(owner) != normalize_name(target) and not on_host_machine(host):
         ctx.dependency(owner, target, line, at, source, ENV_URL)
-
-
-def url_service(url: Url, variable: str) -> str | None:
-    """The service an URL reaches: an external endpoint by its host whatever the scheme
-    (`postgres://u@db.abc.rds.amazonaws.com`: not our postgres); on localhost, an IP
-    address or the host machine, by the prefix of an address variable (TOKEN_ENGINE_URL ->
-    TOKEN_ENGINE, AUTH_DB_URL=postgresql://localhost:5432 -> AUTH_DB, DATABASE_URL ->
-    postgres), else by scheme (postgresql -> postgres: a bare `URL`, `LOCAL_DB`); elsewhere by
-    scheme, else by host when it is a name (as written: `payments.default.svc.cluster.local`);
-    by host also when the variable's prefix names it (`AUTH_DB_URL=postgresql://auth-db:5432`,
-    how generate reaches a port kept off the host: auth-db, not postgres).
-    Which service a prefix or a product name is, is reconcile's to say
-    (`portplan.reconcile.names`: `CELERY_BROKER` of a `redis://` URL is redis when no
-    service bears that name)."""
-    scheme = url.scheme.split("+")[0]
-    if is_external_host(url.host):
-        return url.host
-    prefix = prefix_service(variable) if _ADDRESS_VARIABLE.search(variable) else None
-    if is_host_machine(url.host):
-        if prefix is None and scheme not in SCHEME_SERVICES:
-            return prefix_service(variable)
-        return prefix or SCHEME_SERVICES[scheme]
-    named = host_service(url.host)
-    if prefix is not None and named is not None and normalize_name(prefix) == normalize_name(named):
-        return url.host
-    if scheme in SCHEME_SERVICES:
-        return SCHEME_SERVICES[scheme]
-    return url.host
-
-
-def prefix_service(variable: str) -> str | None:
-    """TOKEN_ENGINE_URL -> "TOKEN_ENGINE"; DATABASE_URL -> "postgres"; URL -> None."""
-    prefix = variable_prefix(variable)
-    return None if prefix is None else PREFIX_SERVICES.get(prefix.upper(), prefix)
-
-
-def variable_prefix(variable: str) -> str | None:
-    """The prefix of an address variable as written: DB_URL -> "DB"; URL -> None."""
-    suffix = _ADDRESS_VARIABLE.search(variable)
-    return (variable[: suffix.start()] if suffix else variable).strip("_") or None
-
-
-# --- hosts ------------------------------------------------------------------------------
-
-# Names of the machine a container runs on (Docker Desktop, Podman, minikube, Lima): what
-# listens there is a port on the host, not a service a container can depend on.
-HOST_MACHINE: Final = frozenset(
-    {"host.docker.internal", "gateway.docker.internal", "host.containers.internal",
-     "host.minikube.internal", "host.lima.internal", "docker.for.mac.localhost",
-     "docker.for.win.localhost", "ip6-localhost", "ip6-loopback"}
-)  # fmt: skip
-# Domains that resolve only inside a network: Kubernetes' cluster domain, mDNS (RFC 6762),
-# home networks (RFC 8375) and the usual private ones.
-PRIVATE_DOMAINS: Final = ("cluster.local", "local", "internal", "lan", "localdomain", "home.arpa")
-# Top-level domains of public names beside the two-letter country codes: `x.com` is a
-# public name, `payments.default` a service in a namespace (or a compose network).
-PUBLIC_TLDS: Final = frozenset(
-    {"com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "app", "dev", "cloud",
-     "xyz", "tech", "site", "online", "page", "store", "shop", "blog", "link", "live", "pro"}
-)  # fmt: skip
-_CLUSTER_SERVICE: Final = "svc"
-
-
-def on_host_machine(host: str | None) -> bool:
-    """`host.docker.internal` and the like: the machine a container runs on."""
-    return host is not None and host.lower().rstrip(".") in HOST_MACHINE
-
-
-def is_host_machine(host: str | None) -> bool:
-    """localhost (any letter case, `localhost.localdomain`, `*.localhost`), an IP address or
-    a name of the machine a container runs on (`host.docker.internal`): no service's name."""
-    if host is None or on_host_machine(host):
-        return True
-    if host[:1].isdigit() or ":" in host:  # an IP address, if any
-        return is_local_host(host)
-    labels = host.lower().rstrip(".").split(".")
-    return "localhost" in (labels[0], labels[-1])
-
-
-def host_service(host: str | None) -> str | None:
-    """The service a host name names, when it is one of the system's own: the name itself
-    (`payments`), the service of a cluster name (`payments.default.svc.cluster.local`,
-    `payments.default.svc`, `payments.svc.cluster.local`; a StatefulSet pod's
-    `kafka-0.kafka-headless.kafka.svc` -> kafka-headless), of a name qualified by a
-    namespace or compose network (`payments.default`, `payments.backend`: two labels, the
-    second no public top-level domain) or of a private domain (`db.internal`,
-    `printer.local`). None for the host machine (`is_host_machine`) and for a public DNS
-    name (`api.stripe.com`, `smtp.gmail.com`, `stripe.com`: `is_external_host`)."""
-    if host is None or is_host_machine(host):
-        return None
-    labels = host.rstrip(".").split(".")
-    lower = [label.lower() for label in labels]
-    if len(labels) == 1:
-        return host
-    if _CLUSTER_SERVICE in lower[1:]:
-        before = labels[: lower.index(_CLUSTER_SERVICE, 1)]
-        return before[1] if len(before) >= 3 else before[0]
-    domain = ".".join(lower)
-    if any(domain.endswith("." + private) for private in PRIVATE_DOMAINS):
-        return labels[0]
-    if len(labels) == 2 and not _public_tld(lower[1]):
-        return labels[0]
-    return None
-
-
-def is_external_host(host: str | None) -> bool:
-    """A public DNS name (`o1.ingest.sentry.io`, `api.stripe.com`): an endpoint outside
-    the system, unless a plan or a compose file names a service so (reconcile's names)."""
-    return host is not None and not is_host_machine(host) and host_service(host) is None
-
-
-def _public_tld(label: str) -> bool:
-    return label in PUBLIC_TLDS or (len(label) == 2 and label.isalpha())

@@ -24,6 +24,7 @@ from itertools import pairwise
 from typing import Final
 
 from portplan.model import PortRange
+from portplan.names import parse_url
 from portplan.sources.base import PortObservation, ServiceObservation
 from portplan.sources.markdown.blocks import Heading, TextLine
 from portplan.sources.markdown.context import MAX_PORT, Collector, HeadingContext
@@ -40,7 +41,6 @@ from portplan.sources.markdown.text import (
     kind_of,
     name_after,
     name_before,
-    parse_url,
     repair,
     url_port_name,
     valid_name,

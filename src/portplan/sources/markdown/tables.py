@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from portplan.model import Exposure
+from portplan.names import URL, parse_url
 from portplan.sources.base import PortObservation, ServiceObservation
 from portplan.sources.markdown.blocks import Cell, Table
 from portplan.sources.markdown.context import MAX_PORT, Collector
@@ -34,12 +35,10 @@ from portplan.sources.markdown.env import name_kind
 from portplan.sources.markdown.prose import Spec, clean_line, paren_hits, parse_specs
 from portplan.sources.markdown.text import (
     TRANSPORTS,
-    URL,
     clean_text,
     exposure_of,
     first_nonblank,
     kind_of,
-    parse_url,
     url_port_name,
 )
 

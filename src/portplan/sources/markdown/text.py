@@ -6,13 +6,11 @@ into the document's line (the column of an observation is that index plus one).
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
-from urllib.parse import SplitResult, urlsplit
 
+from portplan.names import Url
 from portplan.sources.base import exposure_word
 
 # --- broken encodings -----------------------------------------------------------------
@@ -276,72 +274,9 @@ def yearlike(number: int) -> bool:
 
 # --- URLs -----------------------------------------------------------------------------
 
-URL: Final = re.compile(r"[A-Za-z][\w+.-]*://[^\s\"'`<>|,;]+")
-LOCAL_HOSTS: Final = frozenset({"localhost", "host.docker.internal", "0.0.0.0", "::", "::1"})
-
-
-@dataclass(frozen=True, slots=True)
-class Url:
-    """What an URL says about a port: scheme, host, port (and where it is in the text)."""
-
-    scheme: str
-    host: str | None
-    port: int | None
-    path: str
-    port_offset: int  # index of the port's digits in the URL text, -1 without a port
-    has_password: bool
-
-
-def parse_url(text: str) -> Url | None:
-    """The URL `text`, or None when it is not one; a bad port number counts as none."""
-    parts = _lenient_split(text)
-    if parts is None or not parts.scheme or not parts.netloc:
-        return None
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    offset = -1
-    if port is not None:
-        at = text.find("@") + 1 if parts.password is not None else text.find("://") + 3
-        offset = text.find(f":{port}", at) + 1
-    return Url(
-        scheme=parts.scheme.lower(),
-        host=parts.hostname,
-        port=port,
-        path=parts.path,
-        port_offset=offset,
-        has_password=_has_password(parts),
-    )
-
-
-def _lenient_split(text: str) -> SplitResult | None:
-    try:
-        return urlsplit(text)
-    except ValueError:
-        return None
-
-
-def _has_password(parts: SplitResult) -> bool:
-    try:
-        return bool(parts.password)
-    except ValueError:
-        return False
-
 
 def url_port_name(url: Url) -> str | None:
     """The port name an URL implies: "metrics" for a /metrics path, else by scheme."""
     if url.path.rstrip("/").endswith("/metrics"):
         return "metrics"
     return PORT_KINDS.get(url.scheme)
-
-
-def is_local_host(host: str | None) -> bool:
-    """localhost, a loopback or wildcard address, or any IP address: not a service name."""
-    if host is None or host in LOCAL_HOSTS:
-        return True
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
