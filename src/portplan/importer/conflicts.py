@@ -14,7 +14,6 @@ from portplan.findings import Finding
 from portplan.importer.plan import PLAN, Plan, PlanPort, PlanReservation, PlanService
 from portplan.importer.vote import Claim, Side, describe, shown, vote
 from portplan.model import Location, PortRange
-from portplan.reconcile.core import REGISTRY, Port, View
 from portplan.reconcile.ports import (
     duplicate_published_port,
     env_port_reused,
@@ -22,6 +21,7 @@ from portplan.reconcile.ports import (
     port_drift,
     reserved_port_in_use,
 )
+from portplan.reconcile.view import REGISTRY, Port, View
 from portplan.sources.base import SourceResult
 
 

@@ -12,8 +12,8 @@ from typing import Any, Final
 from portplan.importer.plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
 from portplan.importer.vote import Claim, describe, shown, vote
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location
-from portplan.reconcile.core import REGISTRY, View
 from portplan.reconcile.rules import dependency_drift
+from portplan.reconcile.view import REGISTRY, View
 from portplan.sources.base import PortObservation, SourceResult
 
 

@@ -15,7 +15,7 @@ from portplan.importer.vote import Claim, describe, vote
 from portplan.importer.vote import shown as places
 from portplan.model import Exposure, Location
 from portplan.plan.schema import MapOf
-from portplan.reconcile.core import Port, View, as_one_system, external_dependencies
+from portplan.reconcile.core import as_one_system
 from portplan.reconcile.names import Names
 from portplan.reconcile.ports import (
     UNNAMED,
@@ -26,6 +26,7 @@ from portplan.reconcile.ports import (
     slot_of,
     slots,
 )
+from portplan.reconcile.view import Port, View, external_dependencies
 from portplan.sources.base import SourceResult, published_exposure
 
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from portplan.model import Location
-from portplan.reconcile.core import place_order, precedence
+from portplan.reconcile.view import place_order, precedence
 
 T = TypeVar("T", bound=Hashable)
 

@@ -10,174 +10,25 @@ rules are PP201-PP215 (`portplan.reconcile.rules`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Final
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
-from portplan.findings import Finding, Level, sorted_findings
-from portplan.model import Location, Topology, normalize_name
-from portplan.reconcile.names import Names, build_names
+from portplan.findings import Finding, sorted_findings
+from portplan.model import Location, Topology
+from portplan.reconcile.names import build_names
 from portplan.reconcile.projects import apart_namespaces, as_planned
+from portplan.reconcile.view import (
+    REGISTRY,
+    Dependency,
+    Port,
+    View,
+)
 from portplan.report import Report, RuleInfo, plural
 from portplan.sources.base import (
-    DependencyObservation,
     PortObservation,
     SourceResult,
-    VariableObservation,
     without_templates,
 )
-
-REGISTRY = "registry"
-# File kinds in the order their statements win a tie (reconcile's agreed value, import's
-# vote): the registry-like files first.
-KIND_ORDER: Final = ("compose", "kubernetes", "dotenv", "markdown")
-# Shared infrastructure says nothing about which system a file describes.
-INFRASTRUCTURE = frozenset(
-    {"postgres", "redis", "nats", "kafka", "zookeeper", "prometheus", "grafana", "jaeger",
-     "elasticsearch", "airflow", "mysql", "mongodb", "rabbitmq", "clickhouse", "gateway"}
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class Port:
-    """A port observation with its service's canonical key and its file's kind."""
-
-    key: str
-    obs: PortObservation
-    kind: str
-    origin: str = ""  # the file of the result it came from
-
-    @property
-    def file(self) -> str:
-        return self.obs.location.file
-
-    def numbers(self) -> set[int]:
-        """The numbers that identify this port: published and container port."""
-        found = {self.obs.number}
-        if self.obs.target is not None:
-            found.add(self.obs.target)
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    key: str
-    target: str
-    obs: DependencyObservation
-
-
-@dataclass
-class View:
-    """What the rules look at: observations under canonical names, and the plan."""
-
-    results: list[SourceResult]
-    topology: Topology | None
-    names: Names
-    ports: list[Port] = field(default_factory=list)
-    dependencies: list[Dependency] = field(default_factory=list)
-    variables: list[tuple[str | None, VariableObservation]] = field(default_factory=list)
-    one_system: bool = False  # every file in one system, as against a plan (see as_one_system)
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
-    _keys: dict[str, str | None] = field(default_factory=dict, repr=False)
-
-    def key(self, name: str) -> str | None:
-        """`names.key(name)`, looked up once per name."""
-        if name not in self._keys:
-            self._keys[name] = self.names.key(name)
-        return self._keys[name]
-
-    def memo(self, name: str, compute: Callable[[View], Any]) -> Any:
-        """`compute(self)`, computed once (rules share what they derive, e.g. slots)."""
-        if name not in self._memo:
-            self._memo[name] = compute(self)
-        return self._memo[name]
-
-    @cached_property
-    def kinds(self) -> dict[str, str]:
-        """file -> kind of the result it belongs to (compose env_files count as compose)."""
-        found: dict[str, str] = {}
-        for result in self.results:
-            found.setdefault(result.file, result.kind)
-        return found
-
-    @cached_property
-    def systems(self) -> dict[str, int]:
-        """file -> system number (files sharing most service names are one system)."""
-        return _systems(self)
-
-    @cached_property
-    def with_ranges(self) -> list[SourceResult]:
-        """The results that state ranges (policies, reservations)."""
-        return [result for result in self.results if result.ranges]
-
-    @cached_property
-    def _published(self) -> dict[str, list[Port]]:
-        found: dict[str, list[Port]] = {}
-        for port in self.ports:
-            if port.kind == "compose" and port.obs.published and port.obs.source == "compose":
-                found.setdefault(port.origin, []).append(port)
-        return found
-
-    def compose_published(self, origin: str) -> list[Port]:
-        """The published ports of the compose project read as `origin`."""
-        return self._published.get(origin, [])
-
-    def system(self, location: Location) -> int:
-        if self.topology is not None or self.one_system:
-            return 0
-        return self.systems.get(location.file, -1)
-
-    def show(self, key: str) -> str:
-        return self.names.show(key)
-
-
-Check = Callable[[View], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A reconcile rule: id, name, default level, summary; the check's docstring has
-    PASS and FAIL examples."""
-
-    id: str
-    name: str
-    level: Level
-    summary: str
-    check: Check
-
-    @property
-    def doc(self) -> str:
-        import inspect
-
-        return inspect.getdoc(self.check) or ""
-
-    def finding(
-        self,
-        message: str,
-        locations: Iterable[Location],
-        level: Level | None = None,
-        **facts: Any,
-    ) -> Finding:
-        return Finding(self.id, self.name, level or self.level, message, tuple(locations), facts)
-
-
-def rule(id: str, name: str, level: Level, summary: str) -> Callable[[Check], Rule]:
-    def wrap(check: Check) -> Rule:
-        return Rule(id, name, level, summary, check)
-
-    return wrap
-
-
-def precedence(kind: str) -> int:
-    """Where a file kind stands in KIND_ORDER (any other kind after them)."""
-    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
-
-
-def place_order(location: Location) -> tuple[str, str, int, int]:
-    """A statement's place as a tie-break: by path (letter case aside, so that README.md
-    and readme.md stand where they would on a case-insensitive disk), then line, column."""
-    return (location.file.casefold(), location.file, location.line, location.column)
 
 
 def reconcile(results: Sequence[SourceResult], topology: Topology | None = None) -> list[Finding]:
@@ -264,23 +115,6 @@ def _add_dependencies(view: View, result: SourceResult, seen: set[tuple[object, 
             view.dependencies.append(Dependency(key, target, dep))
 
 
-def external_dependencies(view: View) -> dict[str, dict[str, list[Location]]]:
-    """External host (`names.external`: a public DNS name, `o1.ingest.sentry.io`) -> the
-    services that depend on it (their keys; a name that is no service's as given) -> where
-    each does, in order."""
-    external = view.names.external
-    found: dict[str, dict[str, set[Location]]] = {}
-    for result in view.results:
-        for dep in result.dependencies:
-            if dep.target in external:
-                who = view.key(dep.service) or dep.service
-                found.setdefault(dep.target, {}).setdefault(who, set()).add(dep.location)
-    return {
-        host: {who: sorted(places) for who, places in by_service.items()}
-        for host, by_service in found.items()
-    }
-
-
 def registry_ports(topology: Topology) -> Iterator[Port]:
     """The plan's ports as observations of the source "registry"."""
     for service in topology.services.values():
@@ -299,56 +133,6 @@ def registry_ports(topology: Topology) -> Iterator[Port]:
                 variable=port.env,
             )
             yield Port(service.name, obs, REGISTRY)
-
-
-def _systems(view: View) -> dict[str, int]:
-    """Files that share most of their service names are one system (see `_same_system`);
-    whether their ports agree says nothing of it: a stale document is the same system."""
-    keys: dict[str, set[str]] = {}
-    for port in view.ports:
-        keys.setdefault(port.file, set()).add(port.key)
-    for dep in view.dependencies:
-        keys.setdefault(dep.obs.location.file, set()).update((dep.key, dep.target))
-    for result in view.results:
-        keys.setdefault(result.file, set()).update(
-            key for s in result.services if (key := view.names.key(s.service))
-        )
-    own = {file: _identifying(names) for file, names in keys.items()}
-    files = sorted(keys)
-    parent = {file: file for file in files}
-
-    def find(file: str) -> str:
-        while parent[file] != file:
-            file = parent[file]
-        return file
-
-    by_name: dict[str, list[str]] = {}
-    for file in files:
-        for name in own[file]:
-            by_name.setdefault(name, []).append(file)
-    for a in files:
-        partners = {b for name in own[a] for b in by_name[name] if b > a}
-        for b in sorted(partners):
-            if find(a) != find(b) and _same_system(own[a], own[b]):
-                parent[find(b)] = find(a)
-    roots = sorted({find(file) for file in files})
-    return {file: roots.index(find(file)) + 1 for file in files}
-
-
-def _identifying(names: set[str]) -> set[str]:
-    """The names that tell which system a file describes: shared infrastructure (postgres,
-    redis) says nothing of it, unless the file names nothing else."""
-    own = {name for name in names if normalize_name(name) not in INFRASTRUCTURE}
-    return own or names
-
-
-def _same_system(a: set[str], b: set[str]) -> bool:
-    """Two files are one system when the names they share are at least half the names of
-    the one that names fewer: a README that lists the compose file's services is its
-    system, whatever ports it gives them; a report that shares 4 of its 12 names with
-    another system's documents describes a system of its own."""
-    shared = len(a & b)
-    return shared > 0 and 2 * shared >= min(len(a), len(b))
 
 
 # --- the report -------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Final
 
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
-from portplan.reconcile.core import REGISTRY, Port, View, place_order, precedence, rule
 from portplan.reconcile.names import port_key
+from portplan.reconcile.view import REGISTRY, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation
 
 SLOT_NAMES: Final = {

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from portplan.findings import Finding, Level
 from portplan.model import Location, Topology, normalize_name
-from portplan.reconcile.core import Dependency, Rule, View, external_dependencies, rule
 from portplan.reconcile.ports import (
     duplicate_published_port,
     env_port_reused,
@@ -17,6 +16,7 @@ from portplan.reconcile.ports import (
     port_drift,
     reserved_port_in_use,
 )
+from portplan.reconcile.view import Dependency, Rule, View, external_dependencies, rule
 from portplan.report import joined
 from portplan.sources.base import DependencyObservation
 
