@@ -14,7 +14,7 @@ import pytest
 
 from portplan.cli import main
 from portplan.live.owners import is_running, process_info
-from portplan.live.view import printable
+from portplan.live.text import printable
 from tests.live.conftest import (
     PLANTED_PASSWORD,
     PLANTED_TOKEN,

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from portplan.live import probe_loop
-from portplan.live.probe import ProbeResult, Target, contains, probe_all
+from portplan.live.probe import ProbeResult, Target, contains
 from portplan.live.probe_async import gather_probes
+from portplan.live.probing import probe_all
 from portplan.model import Health
 from tests.live.conftest import SLOW_SECONDS, GrpcServer, HttpServer, free_port
 

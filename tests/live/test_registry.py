@@ -10,7 +10,8 @@ import pytest
 from portplan.live.owners import Access, Process
 from portplan.live.registry import DeclaredIndex, find_file, optional_registry
 from portplan.live.sockets import Listener
-from portplan.live.view import group_addresses, printable, shared_tail_table, table
+from portplan.live.text import printable
+from portplan.live.view import group_addresses, shared_tail_table, table
 from portplan.model import Port, Service, Topology
 from portplan.plan import loader
 

@@ -20,7 +20,7 @@ from portplan._secrets import SECRET_NAME, mask_argv
 from portplan.cli import main
 from portplan.live import owners
 from portplan.live.owners import is_running, process_info
-from portplan.live.view import printable
+from portplan.live.text import printable
 from tests.live.conftest import HOLDER, Child, start_holder, stop_child
 
 Capture = pytest.CaptureFixture[str]

@@ -16,7 +16,7 @@ from portplan.live.status import (
     check_status,
     describe,
 )
-from portplan.live.view import printable
+from portplan.live.text import printable
 from portplan.model import (
     Health,
     Host,

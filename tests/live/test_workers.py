@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from portplan.live.probe import Target, probe_all
+from portplan.live.probe import Target
+from portplan.live.probing import probe_all
 from portplan.live.workers import MIN_PER_WORKER, split
 from portplan.model import Health
 from tests.live.conftest import HttpServer

@@ -41,7 +41,7 @@ def command(port: int, yes: bool, force: bool, grace: float) -> int:
 
 
 def _confirm(holders: Sequence[Holder]) -> bool:
-    from portplan.live.view import printable
+    from portplan.live.text import printable
 
     for holder in holders:
         process = holder.process

@@ -9,8 +9,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from portplan.errors import UsageError
-from portplan.live.owners import Access, Process, masked
-from portplan.live.sockets import Listener
+from portplan.live.owners import Access, Listener, Process, masked
 
 _LISTENING = {"tcp": "LISTEN", "udp": "NONE"}
 

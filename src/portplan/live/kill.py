@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from portplan.errors import NotFoundError, UsageError
-from portplan.live.owners import Access, Process, is_running, user_name
-from portplan.live.sockets import Listener
+from portplan.live.owners import Access, Listener, Process, is_running, user_name
 
 DEFAULT_GRACE = 5.0
 _POLL = 0.02

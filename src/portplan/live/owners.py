@@ -270,3 +270,71 @@ def _lookup_user(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except (ImportError, KeyError):
         return str(uid)
+
+
+class Listener(Record):
+    """A listening socket and, when it could be found, the process holding it.
+
+    `access` says why `process` may be None: DENIED (a process could not be inspected,
+    e.g. another user's without root) or UNKNOWN (no visible process holds it).
+    `pids` lists every holder found (forked workers share a socket).
+    An immutable tuple rather than a dataclass: thousands are built per listing, and a
+    frozen dataclass costs ten times as much to construct.
+    """
+
+    protocol: str
+    address: str
+    port: int
+    inode: int = 0
+    uid: int | None = None
+    access: Access = Access.UNKNOWN
+    process: Process | None = None
+    pids: tuple[int, ...] = ()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def name(self) -> str | None:
+        return self.process.name if self.process else None
+
+    @property
+    def cmdline(self) -> tuple[str, ...]:
+        return self.process.cmdline if self.process else ()
+
+    @property
+    def user(self) -> str | None:
+        """The owner's user, or the socket's when the owner is not known."""
+        if self.process and self.process.user:
+            return self.process.user
+        return user_name(self.uid)
+
+    @property
+    def started(self) -> float | None:
+        return self.process.started if self.process else None
+
+    @property
+    def endpoint(self) -> str:
+        """address:port, with IPv6 addresses in brackets."""
+        return (
+            f"[{self.address}]:{self.port}"
+            if ":" in self.address
+            else f"{self.address}:{self.port}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "address": self.address,
+            "port": self.port,
+            "inode": self.inode,
+            "pid": self.pid,
+            "pids": list(self.pids),
+            "name": self.name,
+            "cmdline": list(self.cmdline),
+            "uid": self.process.uid if self.process and self.process.uid is not None else self.uid,
+            "user": self.user,
+            "started": self.started,
+            "access": self.access.value,
+        }

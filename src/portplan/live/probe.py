@@ -15,7 +15,7 @@ loop, so `concurrency` trades speed for precision.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,44 +61,6 @@ class ProbeResult:
 
 class Unhealthy(Exception):
     """An answer came, but not the expected one."""
-
-
-def probe_all(
-    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY, workers: int = 1
-) -> list[ProbeResult]:
-    """Run every check, at most `concurrency` at a time; results in the order of targets.
-
-    `workers` > 1 lets thousands of HTTP/TCP checks spread over forked processes (see
-    `portplan.live.workers`); gRPC checks always run here.
-    """
-    if not targets:
-        return []
-    if workers > 1:
-        from portplan.live import workers as spread
-
-        shares = spread.split(targets, workers)
-        if len(shares) > 1:
-            return spread.probe_in_workers(targets, shares, concurrency)
-    return probe_here(targets, concurrency=concurrency)
-
-
-def probe_here(
-    targets: Sequence[Target], *, concurrency: int = DEFAULT_CONCURRENCY
-) -> list[ProbeResult]:
-    """`probe_all` in this process: HTTP and TCP checks of addresses on the selector loop,
-    then the others (gRPC, host names) on asyncio; results in the order of targets."""
-    from portplan.live import probe_loop
-
-    direct = [i for i, target in enumerate(targets) if probe_loop.handles(target)]
-    found = probe_loop.probe_many([targets[i] for i in direct], concurrency)
-    results = dict(zip(direct, found, strict=True))
-    others = [i for i in range(len(targets)) if i not in results]
-    if others:
-        from portplan.live.probe_async import probe_on_asyncio
-
-        found = probe_on_asyncio([targets[i] for i in others], concurrency)
-        results.update(zip(others, found, strict=True))
-    return [results[i] for i in range(len(targets))]
 
 
 def timed_out(kind: str, timeout_ms: float) -> ProbeResult:

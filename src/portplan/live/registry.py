@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # neither typing nor the model is imported at run time withou
     from collections.abc import Iterable, Sequence
     from typing import Any
 
-    from portplan.live.sockets import Listener
+    from portplan.live.owners import Listener
     from portplan.model import Service, Topology
 
 # kept in step with portplan.plan.loader.FILENAMES (a test checks); importing the loader to

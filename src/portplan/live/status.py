@@ -16,10 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from portplan.findings import Finding, Level, count_by_level, sorted_findings
+from portplan.live.owners import Listener
 from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
 from portplan.live.registry import this_host
-from portplan.live.sockets import Listener
-from portplan.live.view import printable
+from portplan.live.text import printable
 from portplan.model import (
     Health,
     Location,
@@ -390,7 +390,7 @@ def _probe_rows(rows: list[PortStatus], options: StatusOptions) -> list[PortStat
     wanted = [(i, target) for i, row in enumerate(rows) if (target := _target(row)) is not None]
     if not wanted:
         return rows
-    from portplan.live.probe import probe_all
+    from portplan.live.probing import probe_all
 
     targets = [target for _, target in wanted]
     results = probe_all(targets, concurrency=options.concurrency, workers=options.workers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from portplan.live.owners import Access
+from portplan.live.text import printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # not imported at run time: `ports` must not pay for typing, status, asyncio
@@ -17,8 +18,8 @@ if TYPE_CHECKING:  # not imported at run time: `ports` must not pay for typing, 
     from typing import Any
 
     from portplan.findings import Finding
+    from portplan.live.owners import Listener
     from portplan.live.registry import Declared, DeclaredIndex
-    from portplan.live.sockets import Listener
     from portplan.live.status import PortStatus, StatusReport
 
 NOTHING = "-"
@@ -159,14 +160,6 @@ class _OwnerCells:
             started = _since(process.started)
             cells = [str(process.pid), user, started, process.name, printable(process.command)]
         return cells if self._with_since else cells[:2] + cells[3:]
-
-
-def printable(text: str) -> str:
-    """Control characters (a newline in a `python -c` script) shown escaped, one line."""
-    return text.translate(_CONTROL) if not text.isprintable() else text
-
-
-_CONTROL = {code: f"\\x{code:02x}" for code in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r"}
 
 
 def _since(started: float | None) -> str:

@@ -13,7 +13,8 @@ import os
 import pickle
 from collections.abc import Sequence
 
-from portplan.live.probe import ProbeResult, Target, probe_here
+from portplan.live.probe import ProbeResult, Target
+from portplan.live.probe_local import probe_here
 
 MIN_PER_WORKER = 250  # below this, a fork costs more than it saves
 _FORKABLE = frozenset({"http", "tcp"})
