@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from portplan.cli._commands import COMMANDS as COMMANDS
 from portplan.cli._errors import run_guarded
 
 TYPE_CHECKING = False
@@ -17,22 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import click
-
-# command name -> module under portplan.cli that defines `command`
-COMMANDS: dict[str, str] = {
-    "check": "check",
-    "allocate": "allocate",
-    "free": "free",
-    "ls": "ls",
-    "schema": "schema",
-    "reconcile": "reconcile",
-    "import": "import_",
-    "generate": "generate",
-    "ports": "ports",
-    "who": "who",
-    "kill": "kill",
-    "status": "status",
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,7 +41,6 @@ def __getattr__(name: str) -> click.Group:
 
 
 def entry() -> None:
-    """Console-script entry point of earlier installs: the same as portplan._entry."""
-    from portplan._entry import main as entry_main
-
-    sys.exit(entry_main())
+    """Console-script entry point of earlier installs: the click CLI (portplan._entry, the
+    entry point now, adds a click-free path for plain `ports`/`who`, same output)."""
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""The click group: every command, loaded lazily from portplan.cli.COMMANDS."""
+"""The click group: every command, loaded lazily from portplan.cli._commands.COMMANDS."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 import click
 
 from portplan import __version__
-from portplan.cli import COMMANDS
+from portplan.cli._commands import COMMANDS
 
 
 class LazyGroup(click.Group):

@@ -31,7 +31,7 @@ from portplan.render import Artifact
 from portplan.render import _compose_entry as entries
 from portplan.render._common import declared_health, deployed
 from portplan.render._compose_merge_comments import detach_trailing, reattach_trailing
-from portplan.render.compose import (
+from portplan.render._compose_parts import (
     expose_text,
     health_settings,
     health_test,

@@ -8,18 +8,22 @@ keeping its comments and order. Public ports are published; local ones are bound
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
-from portplan.model import Exposure, Health, Port, Service, Topology
+from portplan.model import Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import declared_health, deployed, duration, header
+from portplan.render._common import declared_health, deployed, header
+from portplan.render._compose_parts import (
+    expose_text,
+    health_settings,
+    health_test,
+    is_published,
+    planned_address,
+)
 from portplan.render._yaml import Quoted, dump_yaml
 
 TARGET = "compose"
 OVERRIDE_FILE = "compose.ports.yaml"
-INTERVAL: Final = "10s"
-RETRIES: Final = 3
 
 
 def render(topology: Topology, options: Options) -> list[Artifact]:
@@ -58,11 +62,6 @@ def service_sections(service: Service) -> dict[str, Any]:
     return body
 
 
-def is_published(service: Service, port: Port) -> bool:
-    """Whether a port is bound on the host: not when internal, nor `published: false`."""
-    return port.published and service.exposure_of(port) is not Exposure.INTERNAL
-
-
 def _published(service: Service, port: Port) -> Quoted:
     """'8088:80', '127.0.0.1:9001:9001', '[::1]:9002:9002', '10.0.0.5:443:443/udp': the
     plan's number published on the host, mapped to the container's port (`target`)."""
@@ -72,24 +71,8 @@ def _published(service: Service, port: Port) -> Quoted:
     return Quoted(f"{prefix}{port.number}:{expose_text(port.container_port, port.protocol)}")
 
 
-def planned_address(service: Service, port: Port) -> str | None:
-    """The host address a published port is bound to: a local port on its loopback address
-    (else 127.0.0.1), another on its stated address; None for every interface."""
-    address = port.address
-    if service.exposure_of(port) is Exposure.LOCAL:
-        return address if address and address.startswith(("127.", "::1")) else "127.0.0.1"
-    if address in (None, "", "0.0.0.0", "*"):
-        return None
-    return address
-
-
 def _exposed(port: Port) -> Quoted:
     return Quoted(expose_text(port.container_port, port.protocol))
-
-
-def expose_text(number: int, protocol: str) -> str:
-    """'8080', '5353/udp'."""
-    return str(number) if protocol == "tcp" else f"{number}/{protocol}"
 
 
 def _networks(topology: Topology, services: dict[str, Any]) -> dict[str, Any]:
@@ -113,37 +96,3 @@ def healthcheck(service: Service) -> dict[str, Any] | None:
     if port is None or health is None:
         return None
     return {"test": health_test(health, port.container_port), **health_settings(health)}
-
-
-def health_settings(health: Health) -> dict[str, Any]:
-    """interval, timeout (the plan's) and retries of a healthcheck."""
-    return {"interval": INTERVAL, "timeout": duration(health.timeout_ms), "retries": RETRIES}
-
-
-def health_test(health: Health, target: int) -> list[str]:
-    """The test of a health check on `target`, the port the program listens on inside its
-    container (a healthcheck runs there)."""
-    return _TESTS[health.kind](target, health)
-
-
-def _http_test(target: int, health: Health) -> list[str]:
-    address = f"http://localhost:{target}{health.path or '/'}"
-    return ["CMD-SHELL", f"curl -fsS {address} || exit 1"]
-
-
-def _tcp_test(target: int, health: Health) -> list[str]:
-    return ["CMD-SHELL", f"nc -z localhost {target} || exit 1"]
-
-
-def _grpc_test(target: int, health: Health) -> list[str]:
-    test = ["CMD", "grpc_health_probe", f"-addr=localhost:{target}"]
-    if health.grpc_service:
-        test.append(f"-service={health.grpc_service}")
-    return test
-
-
-_TESTS: Final[dict[str, Callable[[int, Health], list[str]]]] = {
-    "http": _http_test,
-    "tcp": _tcp_test,
-    "grpc": _grpc_test,
-}

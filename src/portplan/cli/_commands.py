@@ -1,0 +1,18 @@
+"""The table of commands: name -> module under portplan.cli that defines `command`."""
+
+from __future__ import annotations
+
+COMMANDS: dict[str, str] = {
+    "check": "check",
+    "allocate": "allocate",
+    "free": "free",
+    "ls": "ls",
+    "schema": "schema",
+    "reconcile": "reconcile",
+    "import": "import_",
+    "generate": "generate",
+    "ports": "ports",
+    "who": "who",
+    "kill": "kill",
+    "status": "status",
+}
