@@ -171,7 +171,7 @@ def test_help_is_clicks(name: str) -> None:
 
 
 @pytest.mark.parametrize("args", [["ports"], ["ports", "--json", "--udp"], ["who", "80"]])
-def test_an_unreadable_registry_is_the_same_error(
+def test_an_unreadable_plan_is_the_same_error(
     args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "portplan.yaml").write_text(BROKEN)

@@ -242,7 +242,7 @@ def _claims(*specs: tuple[int, str, int, str]) -> list[Claim[int]]:
             ),
             1,
         ),
-        # then the registry-like file: compose > kubernetes > dotenv > markdown
+        # then the plan-like file: compose > kubernetes > dotenv > markdown
         (_claims((1, "a.md", 1, "markdown"), (2, "z.yaml", 9, "compose")), 2),
         (_claims((1, "a.env", 1, "dotenv"), (2, "k.yaml", 9, "kubernetes")), 2),
         (_claims((1, "a.md", 1, "markdown"), (2, "b.env", 9, "dotenv")), 2),

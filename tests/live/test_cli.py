@@ -47,7 +47,7 @@ def _split(line: str, columns: int = 8) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def _no_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # no portplan.yaml here or above (tmp is outside the repo)
 
 
@@ -126,7 +126,7 @@ def test_ports_json_records_match_the_library(holder: Child, capsys: Capture) ->
     assert record == {**listener.as_dict(), "service": None, "port_name": None}
 
 
-REGISTRY = """\
+PLAN = """\
 system: demo
 ranges:
   http: {{ports: {low}-{high}, kind: http}}
@@ -141,18 +141,18 @@ services:
 """
 
 
-def _registry(tmp_path: Path, http_server: HttpServer, down: int) -> Path:
+def _plan_file(tmp_path: Path, http_server: HttpServer, down: int) -> Path:
     path = tmp_path / "portplan.yaml"
     port = http_server.port
     # the managed range holds the server's port only: other listeners here are not ours
-    text = REGISTRY.format(low=port, high=port, up=port, down=down, wrong=port)
+    text = PLAN.format(low=port, high=port, up=port, down=down, wrong=port)
     path.write_text(text)
     return path
 
 
 def test_status_text(tmp_path: Path, http_server: HttpServer, capsys: Capture) -> None:
     down = free_port()
-    path = _registry(tmp_path, http_server, down)
+    path = _plan_file(tmp_path, http_server, down)
     assert main(["status", "-f", str(path)]) == 1
     lines = capsys.readouterr().out.splitlines()
     pid = str(os.getpid())
@@ -181,7 +181,7 @@ def test_status_text(tmp_path: Path, http_server: HttpServer, capsys: Capture) -
 def test_status_json_and_discovery(
     tmp_path: Path, http_server: HttpServer, capsys: Capture
 ) -> None:
-    _registry(tmp_path, http_server, free_port())
+    _plan_file(tmp_path, http_server, free_port())
     assert main(["status", "--json"]) == 1  # portplan.yaml found in the current folder
     document = json.loads(capsys.readouterr().out)
     assert [f["rule"] for f in document["findings"]] == ["PP501", "PP504"]
@@ -243,7 +243,7 @@ def test_status_without_registry(capsys: Capture) -> None:
 def test_status_watch_ends_with_130_on_interrupt(
     tmp_path: Path, http_server: HttpServer, capsys: Capture
 ) -> None:
-    path = _registry(tmp_path, http_server, free_port())
+    path = _plan_file(tmp_path, http_server, free_port())
     timer = threading.Timer(1.0, _interrupt_main)
     timer.start()
     try:

@@ -253,7 +253,7 @@ def test_hosts() -> None:
     ]
     with pytest.raises(UsageError, match=r"several hosts \(db-1, web-1\); choose one with --host"):
         check_status(topology)
-    with pytest.raises(UsageError, match="no host 'x' in the registry; hosts: db-1, web-1"):
+    with pytest.raises(UsageError, match="no host 'x' in the plan; hosts: db-1, web-1"):
         check_status(topology, StatusOptions(host="x"))
     single = _topology(web, hosts={"web-1": Host("web-1")})
     assert check_status(single, StatusOptions(probes=False)).host == "web-1"

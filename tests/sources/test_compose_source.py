@@ -538,7 +538,7 @@ def test_image_app_protocol_names_and_health_port() -> None:
     result = parse_compose(
         "services:\n"
         "  api:\n"
-        "    image: ${REGISTRY:-ghcr.io/acme}/api:1.2\n"
+        "    image: ${PLAN:-ghcr.io/acme}/api:1.2\n"
         "    ports:\n"
         "      - {target: 8080, published: '18080', app_protocol: HTTP}\n"
         "      - {target: 9090, app_protocol: gRPC}\n"

@@ -27,10 +27,10 @@ def _file(help_text: str) -> Callable[[F], F]:
     return decorate
 
 
-file_option = _file("The topology file (default: portplan.yaml here or in the nearest parent).")
-# For commands that work without a registry and only name services when one is found.
+file_option = _file("The plan (default: portplan.yaml here or in the nearest parent).")
+# For commands that work without a plan and only name services when one is found.
 optional_file_option = _file(
-    "The registry (default: portplan.yaml here or in the nearest parent, if any)."
+    "The plan (default: portplan.yaml here or in the nearest parent, if any)."
 )
 
 

@@ -30,7 +30,7 @@ def command(
 
     Free means: not the host port of a published port, not reserved, not used by one of
     SERVICE's own ports inside its container, and (unless --offline) not listening on this
-    machine now. The port is written into the topology file keeping comments, key order and
+    machine now. The port is written into the plan keeping comments, key order and
     formatting (atomically); the service or port entry is created when it does not exist.
     """
     from portplan.plan.allocation_io import allocate_in_file

@@ -20,12 +20,12 @@ from portplan.cli._options import optional_file_option
 @optional_file_option
 def command(as_json: bool, udp: bool, all_addresses: bool, file: str | None) -> int:
     """List every listening socket: address, port, protocol, PID, user, start time, command,
-    and the service it belongs to when a registry is found.
+    and the service it belongs to when a plan is found.
 
     \b
     A socket whose owner cannot be inspected (another user's, without root) is shown with
     PID '-' and '(permission denied)'.
-    Exit codes: 0, or 2 when the registry cannot be read.
+    Exit codes: 0, or 2 when the plan cannot be read.
     """
     from portplan.live.commands import ports
 

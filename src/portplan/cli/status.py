@@ -1,4 +1,4 @@
-"""`portplan status`: every port of the registry against this machine, with health."""
+"""`portplan status`: every port of the plan against this machine, with health."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ EXIT_INTERRUPTED = 130
     show_default=True,
     help="Seconds between redraws with --watch.",
 )
-@click.option("--host", default=None, help="The registry's name for this machine.")
+@click.option("--host", default=None, help="The plan's name for this machine.")
 @click.option(
     "--concurrency",
     type=click.IntRange(1),
@@ -55,7 +55,7 @@ def command(
     workers: int | None,
     no_health: bool,
 ) -> int:
-    """Hold every port of the registry against this machine: up (with its owner), down,
+    """Hold every port of the plan against this machine: up (with its owner), down,
     squatted (another service's process holds it), and unexpected listeners inside managed
     ranges; health checks (HTTP, TCP, gRPC) with latency against the declared budgets.
     Ports with `published: false` are listed as unpublished: no host listener is looked

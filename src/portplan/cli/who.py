@@ -14,7 +14,7 @@ from portplan.cli._options import optional_file_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @optional_file_option
 def command(ports: tuple[int, ...], as_json: bool, file: str | None) -> int:
-    """Show who holds each PORT (TCP or UDP) and which service of the registry should.
+    """Show who holds each PORT (TCP or UDP) and which service of the plan should.
 
     \b
     Exit codes: 0 every port is held, 1 some port is free, 2 unusable input.

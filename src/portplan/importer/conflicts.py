@@ -21,7 +21,7 @@ from portplan.reconcile.ports import (
     port_drift,
     reserved_port_in_use,
 )
-from portplan.reconcile.view import REGISTRY, Port, View
+from portplan.reconcile.view import PLANNED, Port, View
 from portplan.sources.base import SourceResult
 
 
@@ -31,7 +31,7 @@ def port_conflicts(plan: Plan, view: View) -> None:
     by_name = {service.name: service for service in plan.services}
     by_key: dict[str, list[Port]] = {}
     for port in view.ports:
-        if port.kind != REGISTRY:
+        if port.kind != PLANNED:
             by_key.setdefault(port.key, []).append(port)
     drift: dict[tuple[str, str], list[Finding]] = {}
     for finding in port_drift.check(view):

@@ -13,7 +13,7 @@ from portplan.importer.plan import Plan, PlanDependency, PlanHealth, PlanPort, P
 from portplan.importer.vote import Claim, describe, shown, vote
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location
 from portplan.reconcile.rules import dependency_drift
-from portplan.reconcile.view import REGISTRY, View
+from portplan.reconcile.view import PLANNED, View
 from portplan.sources.base import PortObservation, SourceResult
 
 
@@ -54,7 +54,7 @@ def _bindings(view: View) -> dict[str, list[Claim[Exposure]]]:
         # a container port a published mapping of its file reaches (a NodePort Service's
         # targetPort): the mapping says who reaches it
         behind = not port.obs.published and (port.key, port.origin, port.obs.number) in mapped
-        if port.kind != REGISTRY and not behind:
+        if port.kind != PLANNED and not behind:
             at = (port.key, port.origin, port.obs.number, port.obs.protocol)
             for exposure in _stated(port.obs):
                 found.setdefault(at, []).append(Claim(exposure, port.obs.location, port.kind))

@@ -7,7 +7,7 @@ script (portplan._entry) both call these, so the two paths cannot drift apart.
 from __future__ import annotations
 
 from portplan.live import view
-from portplan.live.registry import DeclaredIndex, optional_registry
+from portplan.live.declared import DeclaredIndex, optional_plan
 from portplan.live.sockets import listeners
 
 TYPE_CHECKING = False
@@ -19,7 +19,7 @@ def ports(
     *, as_json: bool = False, udp: bool = False, all_addresses: bool = False, file: str | None
 ) -> tuple[str, int]:
     """Every listening socket (TCP, and UDP when asked) with its owner and service."""
-    index = DeclaredIndex(optional_registry(file))
+    index = DeclaredIndex(optional_plan(file))
     found = listeners(("tcp", "udp") if udp else ("tcp",))
     if as_json:
         return view.ports_json(found, index), 0
@@ -28,7 +28,7 @@ def ports(
 
 def who(numbers: Sequence[int], *, as_json: bool = False, file: str | None) -> tuple[str, int]:
     """Who holds each port number; exit 1 when some port is free."""
-    index = DeclaredIndex(optional_registry(file))
+    index = DeclaredIndex(optional_plan(file))
     wanted = set(numbers)
     found = listeners(("tcp", "udp"), ports=wanted)
     render_who = view.who_json if as_json else view.who_text

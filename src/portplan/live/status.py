@@ -16,9 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 from portplan.findings import Finding, Level, count_by_level, sorted_findings
+from portplan.live.declared import this_host
 from portplan.live.owners import Listener
 from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
-from portplan.live.registry import this_host
 from portplan.live.text import printable
 from portplan.model import (
     Health,
@@ -169,7 +169,7 @@ def _plural(count: int, word: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StatusOptions:
-    """How to check: `host` is the registry's name for this machine (guessed when None);
+    """How to check: `host` is the plan's name for this machine (guessed when None);
     `probes=False` skips health checks; `concurrency` bounds the checks in flight;
     `workers` > 1 spreads thousands of checks over forked processes."""
 

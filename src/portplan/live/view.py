@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # not imported at run time: `ports` must not pay for typing, 
     from typing import Any
 
     from portplan.findings import Finding
+    from portplan.live.declared import Declared, DeclaredIndex
     from portplan.live.owners import Listener
-    from portplan.live.registry import Declared, DeclaredIndex
     from portplan.live.status import PortStatus, StatusReport
 
 NOTHING = "-"

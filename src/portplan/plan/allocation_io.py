@@ -1,4 +1,4 @@
-"""Allocate a port and write it into the topology file (or show the diff)."""
+"""Allocate a port and write it into the plan (or show the diff)."""
 
 from __future__ import annotations
 

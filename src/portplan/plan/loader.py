@@ -77,7 +77,7 @@ def _relative(path: Path) -> Path:
 
 
 def load(path: str | os.PathLike[str] | None = None, env: str | None = None) -> Topology:
-    """Read a topology file and everything it includes; discover it when `path` is None.
+    """Read a plan and everything it includes; discover it when `path` is None.
 
     `env` names an overlay of its `environments:` section (dev, staging, prod...) to apply.
     """

@@ -415,7 +415,7 @@ def parse_rate(value: object) -> float:
 
 
 # ---------------------------------------------------------------------------
-# The topology file.
+# The plan (portplan.yaml).
 
 EXPOSURES = ("public", "internal", "local")
 STATUSES = ("active", "planned", "reserved", "deprecated")

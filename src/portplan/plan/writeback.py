@@ -1,4 +1,4 @@
-"""Edit a topology file's text in place, guided by the parser's marks.
+"""Edit a plan's text in place, guided by the parser's marks.
 
 Only the lines that carry the new value are added; every other byte of the file stays as it
 was (comments, key order, quoting, flow style, line breaks). The result is parsed again and

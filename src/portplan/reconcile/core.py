@@ -18,7 +18,7 @@ from portplan.model import Location, Topology
 from portplan.reconcile.names import build_names
 from portplan.reconcile.projects import apart_namespaces, as_planned
 from portplan.reconcile.view import (
-    REGISTRY,
+    PLANNED,
     Dependency,
     Port,
     View,
@@ -78,7 +78,7 @@ def build_view(results: Sequence[SourceResult], topology: Topology | None) -> Vi
                 owner = view.key(variable.service) if variable.service else None
                 view.variables.append((owner, variable))
     if topology is not None:
-        view.ports.extend(registry_ports(topology))
+        view.ports.extend(plan_ports(topology))
     return view
 
 
@@ -115,15 +115,15 @@ def _add_dependencies(view: View, result: SourceResult, seen: set[tuple[object, 
             view.dependencies.append(Dependency(key, target, dep))
 
 
-def registry_ports(topology: Topology) -> Iterator[Port]:
-    """The plan's ports as observations of the source "registry"."""
+def plan_ports(topology: Topology) -> Iterator[Port]:
+    """The plan's ports as observations of the source "plan"."""
     for service in topology.services.values():
         for port in service.ports:
             obs = PortObservation(
                 service.name,
                 port.number,
                 port.location,
-                REGISTRY,
+                PLANNED,
                 port_name=port.name,
                 protocol=port.protocol,
                 address=port.address,
@@ -132,7 +132,7 @@ def registry_ports(topology: Topology) -> Iterator[Port]:
                 exposure=service.exposure_of(port),
                 variable=port.env,
             )
-            yield Port(service.name, obs, REGISTRY)
+            yield Port(service.name, obs, PLANNED)
 
 
 # --- the report -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Final
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.reconcile.names import port_key
-from portplan.reconcile.view import REGISTRY, Port, View, place_order, precedence, rule
+from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation
 
 SLOT_NAMES: Final = {
@@ -47,7 +47,7 @@ def slot_name(slot: str, ports: Iterable[Port]) -> str:
     statements use (lower case; of as many, the first in order), else the slot itself
     (a synonym such as `https` is shown as its kind, `http`)."""
     spelled = [
-        (p.kind != REGISTRY, p.obs.port_name.lower())
+        (p.kind != PLANNED, p.obs.port_name.lower())
         for p in ports
         if p.obs.port_name and port_key(p.obs.port_name) == slot
     ]
@@ -147,7 +147,7 @@ def sides(ports: list[Port], trust: dict[str, float] | None = None) -> list[Side
     rating = trust or {}
 
     def weight(side: Side) -> tuple[bool, int, float, int, int, tuple[str, str, int, int]]:
-        planned = any(p.kind == REGISTRY for p in side.ports)
+        planned = any(p.kind == PLANNED for p in side.ports)
         trusted = sum(rating.get(file, 0.5) for file in side.files)
         kind = min(precedence(p.kind) for p in side.ports)
         first = min(place_order(location) for location in side.locations)
@@ -224,7 +224,7 @@ def port_drift(view: View) -> Iterator[Finding]:
 def _container_drift(view: View, key: str, slot: str, agreed: Side) -> Iterator[Finding]:
     """The container ports compose and Kubernetes files map the planned port to, where
     they are not the plan's."""
-    planned = next((p for p in agreed.ports if p.kind == REGISTRY), None)
+    planned = next((p for p in agreed.ports if p.kind == PLANNED), None)
     if planned is None:
         return
     expected = planned.obs.target or planned.obs.number
@@ -272,7 +272,7 @@ def _mapped(found: list[Side]) -> set[int]:
     how clients reach the port, so against `{port: 8080}` it drifts."""
     numbers = set().union(*(p.numbers() for p in found[0].ports))
     values = {found[0].value}
-    plan = [p for p in found[0].ports if p.kind == REGISTRY]
+    plan = [p for p in found[0].ports if p.kind == PLANNED]
     published = any(p.obs.published for p in plan)
     grown = True
     while grown:
@@ -324,7 +324,7 @@ def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding
     what = "port" if slot == UNNAMED else f"{shown} port"
     # One phrasing: the first place that states the agreed value (the plan's, when the
     # plan states it, else the earliest) and how many more do.
-    planned = sorted(p.obs.location for p in agreed.ports if p.kind == REGISTRY)
+    planned = sorted(p.obs.location for p in agreed.ports if p.kind == PLANNED)
     others = planned + [loc for loc in agreed.locations if loc not in planned]
     more = len(others) - 1
     also = f" (and {more} more)" if more else ""
@@ -389,7 +389,7 @@ def _claiming(ports: list[Port], contained: bool) -> list[Port]:
     """The statements of a slot that claim a host port: those that publish it, and, unless
     the service runs in a container or the plan keeps the port unpublished, those that do
     not say (documents, `.env`)."""
-    kept = any(p.kind == REGISTRY and p.obs.published is False for p in ports)
+    kept = any(p.kind == PLANNED and p.obs.published is False for p in ports)
     if contained or kept:
         return [port for port in ports if port.obs.published]
     return [port for port in ports if port.obs.published is not False]
@@ -426,7 +426,7 @@ def _plan_first(
     ports: Iterable[Port],
 ) -> Callable[[Location], tuple[bool, tuple[str, str, int, int]]]:
     """A sort key of locations: the plan's (of `ports`) first, then by `place_order`."""
-    planned = {port.obs.location for port in ports if port.kind == REGISTRY}
+    planned = {port.obs.location for port in ports if port.kind == PLANNED}
     return lambda location: (location not in planned, place_order(location))
 
 
@@ -446,7 +446,7 @@ def reserved_port_in_use(view: View) -> Iterator[Finding]:
     FAIL: reserved 8004-8006; trading-engine 8005
     """
     for port in view.ports:
-        if port.kind == REGISTRY or port.obs.published is False:
+        if port.kind == PLANNED or port.obs.published is False:
             continue
         reservation = _reservation(view, port)
         if reservation is not None:
@@ -488,7 +488,7 @@ def exposure_drift(view: View) -> Iterator[Finding]:
     """
     for port in view.ports:
         obs = port.obs
-        if port.kind == REGISTRY or not (obs.published or obs.random_host):
+        if port.kind == PLANNED or not (obs.published or obs.random_host):
             continue
         if (obs.address or "") not in WILDCARD_ADDRESSES:
             continue

@@ -34,7 +34,7 @@ def service_missing(view: View) -> Iterator[Finding]:
     """
     if view.topology is None:
         return
-    seen = {p.key for p in view.ports if p.kind != "registry"}
+    seen = {p.key for p in view.ports if p.kind != "plan"}
     seen |= {d.key for d in view.dependencies} | {d.target for d in view.dependencies}
     for result in view.results:
         seen.update(k for s in result.services if (k := view.names.key(s.service)))

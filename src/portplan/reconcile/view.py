@@ -19,11 +19,11 @@ from portplan.sources.base import (
     VariableObservation,
 )
 
-REGISTRY = "registry"
+PLANNED = "plan"
 
 
 # File kinds in the order their statements win a tie (reconcile's agreed value, import's
-# vote): the registry-like files first.
+# vote): the plan-like files first.
 KIND_ORDER: Final = ("compose", "kubernetes", "dotenv", "markdown")
 
 

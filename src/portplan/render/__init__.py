@@ -35,7 +35,7 @@ class Artifact:
 class Options:
     """What a renderer needs besides the topology.
 
-    `source` names the registry in headers; `env` the overlay applied; `out` the folder
+    `source` names the plan in headers; `env` the overlay applied; `out` the folder
     written to (both in the regenerate command); `compose_base` an
     existing compose file (path, text) to merge the port sections into instead of writing
     an override file.

@@ -9,7 +9,7 @@ from portplan.findings import Finding, sorted_findings
 from portplan.model import Topology
 from portplan.rules._base import Context, Rule
 
-# One module per rule; the registry is built from this list, in this order.
+# One module per rule; the table is built from this list, in this order.
 MODULES = (
     "pp101_duplicate_binding",
     "pp102_out_of_range",

@@ -1,6 +1,6 @@
 """Flow collections (`{port: 8080, env: HTTP_PORT}`, `[a, b]`) for the fast parser.
 
-One loop over regex tokens with an explicit stack, on purpose: topology files hold tens of
+One loop over regex tokens with an explicit stack, on purpose: plans hold tens of
 thousands of these, and a token list plus recursive descent cost twice as much. Anything
 unusual (tags, escapes, empty values, complex keys, merge keys) hands the file over.
 """

@@ -1,6 +1,6 @@
 """A YAML text with its values masked, to show a change to a file without showing its values.
 
-`portplan allocate --dry-run` prints a diff of the topology file, and the lines around a
+`portplan allocate --dry-run` prints a diff of the plan, and the lines around a
 change may hold a secret (`DB_PASSWORD: ...`). The diff is made between masked texts: the
 indentation, the keys, `- `, `:` and the brackets and commas of flow collections stay, and
 every value, comment, anchor, tag and anything not recognised becomes MASK. A key is kept

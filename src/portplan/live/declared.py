@@ -1,7 +1,7 @@
-"""The registry as the live commands see it: found if present, and indexed by port.
+"""The plan as the live commands see it: found if present, and indexed by port.
 
-`ports` and `who` work without a registry; with one they name the service and port each
-listener belongs to. Loading the registry is the costly part, so it is skipped (and the
+`ports` and `who` work without a plan; with one they name the service and port each
+listener belongs to. Loading the plan is the costly part, so it is skipped (and the
 loader not even imported) when no file is there.
 """
 
@@ -13,7 +13,7 @@ from portplan.errors import UsageError
 from portplan.live._record import Record
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # neither typing nor the model is imported at run time without a registry
+if TYPE_CHECKING:  # neither typing nor the model is imported at run time without a plan
     from collections.abc import Iterable, Sequence
     from typing import Any
 
@@ -46,8 +46,8 @@ def find_file(start: str | None = None) -> str | None:
         folder = parent
 
 
-def optional_registry(file: str | os.PathLike[str] | None = None) -> Topology | None:
-    """The registry given, or the one discovered, or None when there is none."""
+def optional_plan(file: str | os.PathLike[str] | None = None) -> Topology | None:
+    """The plan given, or the one discovered, or None when there is none."""
     path = os.fspath(file) if file is not None else find_file()
     if path is None:
         return None
@@ -57,20 +57,18 @@ def optional_registry(file: str | os.PathLike[str] | None = None) -> Topology | 
 
 
 def this_host(topology: Topology, requested: str | None = None) -> str:
-    """The registry's name for this machine: as asked, the only host, or the hostname."""
+    """The plan's name for this machine: as asked, the only host, or the hostname."""
     names = topology.host_names()
     if requested is not None:
         if requested not in names:
-            raise UsageError(f"no host '{requested}' in the registry; hosts: {_listing(names)}")
+            raise UsageError(f"no host '{requested}' in the plan; hosts: {_listing(names)}")
         return requested
     if len(names) <= 1:
         return next(iter(names), "default")
     for candidate in _local_names():
         if candidate in names:
             return candidate
-    raise UsageError(
-        f"the registry names several hosts ({_listing(names)}); choose one with --host"
-    )
+    raise UsageError(f"the plan names several hosts ({_listing(names)}); choose one with --host")
 
 
 def _listing(names: Iterable[str]) -> str:
@@ -85,7 +83,7 @@ def _local_names() -> tuple[str, ...]:
 
 
 class Declared(Record):
-    """A port the registry declares: service.port_name = protocol/port on address."""
+    """A port the plan declares: service.port_name = protocol/port on address."""
 
     service: str
     port_name: str
@@ -108,7 +106,7 @@ class Declared(Record):
 
 
 class DeclaredIndex:
-    """The registry's host ports on this machine, looked up by port number or by listener.
+    """The plan's host ports on this machine, looked up by port number or by listener.
 
     Only published ports are indexed, by their host number: an unpublished port
     (`published: false`) listens on its container network, never holds a host socket."""

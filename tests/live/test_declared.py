@@ -1,4 +1,4 @@
-"""The registry as the live commands see it, and the tables they print."""
+"""The plan as the live commands see it, and the tables they print."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from portplan.live.declared import DeclaredIndex, find_file, optional_plan
 from portplan.live.owners import Access, Process
-from portplan.live.registry import DeclaredIndex, find_file, optional_registry
 from portplan.live.sockets import Listener
 from portplan.live.text import printable
 from portplan.live.view import group_addresses, shared_tail_table, table
@@ -17,9 +17,9 @@ from portplan.plan import loader
 
 
 def test_file_names_follow_the_loader() -> None:
-    from portplan.live import registry
+    from portplan.live import declared
 
-    assert registry.FILENAMES == loader.FILENAMES
+    assert declared.FILENAMES == loader.FILENAMES
 
 
 def test_find_file_walks_up(tmp_path: Path) -> None:
@@ -31,11 +31,11 @@ def test_find_file_walks_up(tmp_path: Path) -> None:
     assert find_file(str(deep)) == str(loader.discover(deep))
 
 
-def test_optional_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_optional_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert optional_registry() is None
+    assert optional_plan() is None
     (tmp_path / "portplan.yaml").write_text("services:\n  web:\n    ports: {http: 8080}\n")
-    topology = optional_registry()
+    topology = optional_plan()
     assert topology is not None and list(topology.services) == ["web"]
 
 
@@ -74,7 +74,7 @@ def test_declared_index_holds_host_numbers_of_published_ports() -> None:
     assert index.of(_listener(5432)) is None and index.on(5432) == []
     assert [d.label for d in index.on(8088)] == ["web.http"]
     only_unpublished = DeclaredIndex(Topology("t", services={"db": db}))
-    assert not only_unpublished  # no SERVICE column: no port of the registry is a host port
+    assert not only_unpublished  # no SERVICE column: no port of the plan is a host port
 
 
 def test_group_addresses_per_owner_and_port() -> None:
