@@ -235,3 +235,22 @@ def is_external_host(host: str | None) -> bool:
 
 def _public_tld(label: str) -> bool:
     return label in PUBLIC_TLDS or (len(label) == 2 and label.isalpha())
+
+
+def reference_side(host: str | None) -> str:
+    """The side a reference at `host` reaches: `host.docker.internal` is a port the host
+    publishes; `localhost` or an IP address does not say (the program may run on the host
+    or in the container); any other name is reached on the container network."""
+    if on_host_machine(host):
+        return "published"
+    return "unknown" if is_host_machine(host) else "container"
+
+
+BIND_ADDRESSES: Final = frozenset({"", "0.0.0.0", "::", "[::]", "*", "+"})
+
+
+def is_bind_address(host: str | None) -> bool:
+    """A host that says "every interface of mine" (`0.0.0.0`, `::`, `*`, `+`, nothing, as
+    in `ASPNETCORE_URLS=http://+:80` or `LISTEN=:8080`): a port its owner listens on, never
+    a reference to another service."""
+    return host is None or host.strip() in BIND_ADDRESSES

@@ -41,6 +41,16 @@ def exposure_word(text: str) -> Exposure | None:
     return None
 
 
+# The side of a port a statement is about (PortObservation.side). A mapping `H:C` is two
+# statements of one port: H on the published side, C on the container side.
+CONTAINER: Final = "container"  # on the container/cluster network, or listened on inside it
+PUBLISHED: Final = "published"  # a host port: a mapping, hostPort, nodePort, `docker ps`, a
+# host-machine URL in a Docker context (after `docker compose up`)
+LOCAL: Final = "local"  # the program run directly on the host (launchSettings, `go run`)
+UNKNOWN: Final = "unknown"  # the source does not say: agrees with either side
+SIDES: Final = (CONTAINER, PUBLISHED, LOCAL, UNKNOWN)
+
+
 @dataclass(frozen=True, slots=True)
 class PortObservation:
     """'file F, line L says service S, port K = P / protocol / address / exposure'."""
@@ -63,6 +73,13 @@ class PortObservation:
     range_end: int | None = None  # compose: a published range (8000-8010) ends here
     node_port: int | None = None  # Kubernetes: the nodePort of a Service port (on every node)
     template: bool = False  # stated by an example/template file (.env.example): see TEMPLATE
+    side: str = UNKNOWN  # CONTAINER, PUBLISHED, LOCAL or UNKNOWN: which side `number` is on
+    # A URL or host:port *to* `service` (env URL, healthcheck, proxy/scrape target, a doc's
+    # `curl` line), as opposed to a statement by the service's own configuration (a mapping,
+    # EXPOSE, a listener setting). The reference rule checks it against the target's ports.
+    reference: bool = False
+    owner: str | None = None  # reference: the service whose configuration makes it, if any
+    host: str | None = None  # reference: the host as written (`db`, `localhost`, `10.0.0.5`)
 
 
 @dataclass(frozen=True, slots=True)

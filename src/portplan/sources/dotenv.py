@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from portplan.compose import DotenvError, parse_dotenv
@@ -38,10 +38,12 @@ from portplan.names import (
     SCHEME_SERVICES,
     URL,
     Url,
+    is_bind_address,
     is_local_host,
     on_host_machine,
     parse_url,
     prefix_service,
+    reference_side,
     url_service,
     variable_protocol,
 )
@@ -199,7 +201,10 @@ def _port(
     port_name: str | None,
     offset: int,
     result: SourceResult,
+    host: str | None = None,
 ) -> None:
+    """A port of `service` set by `setting`; with `host`, a reference to it (a URL or
+    `host:port` written at `host`) that `setting.owner` makes."""
     location = setting.at(offset)
     if not 1 <= number <= MAX_PORT:
         message = f"{setting.name}: expected a port 1-{MAX_PORT}, got a number out of that range"
@@ -214,6 +219,10 @@ def _port(
         protocol=variable_protocol(setting.name),
         variable=setting.name,
     )
+    if host is not None and not is_bind_address(host):
+        observation = replace(
+            observation, reference=True, owner=setting.owner, host=host, side=reference_side(host)
+        )
     result.ports.append(observation)
 
 
@@ -223,7 +232,8 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
         target, kind = _url_target(url, setting)
         if target is not None and url.port is not None:
             offset = start + url.port_offset
-            _port(setting, target, url.port, url_port_name(url) or kind, offset, result)
+            name = url_port_name(url) or kind
+            _port(setting, target, url.port, name, offset, result, url.host or "")
         if not on_host_machine(url.host):  # host.docker.internal: a port on the host
             _depends(setting, target, start, result)
     if urls or not _ADDRESS_VAR.search(setting.name):
@@ -232,7 +242,8 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
         host = match.group("host").strip("[]")
         target, kind = (host, None) if host and not is_local_host(host) else _local(setting)
         if target is not None:
-            _port(setting, target, int(match.group("port")), kind, match.start("port"), result)
+            port, offset = int(match.group("port")), match.start("port")
+            _port(setting, target, port, kind, offset, result, host)
         if not on_host_machine(host):
             _depends(setting, target, match.start(), result)
 

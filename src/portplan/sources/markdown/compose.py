@@ -21,7 +21,6 @@ from portplan.compose.errors import PortSyntaxError
 from portplan.compose.ports import PortConfig, number_offset, parse_ports
 from portplan.model import Exposure, Location
 from portplan.sources.base import PortObservation, ServiceObservation, SourceError
-from portplan.sources.compose import mapped_port
 from portplan.sources.markdown.blocks import Fence
 from portplan.sources.markdown.context import Collector
 from portplan.sources.markdown.env import Assignment, record
@@ -213,6 +212,10 @@ def _port(
         mark = item.value_marks.get("published", item.value_marks.get("target", mark))
     location = block.at(service, mark, shift)
     if ports:
+        # lazily: sources.compose reads environments through sources.dotenv, which uses
+        # names of this package (a cycle at import time otherwise)
+        from portplan.sources.compose import mapped_port
+
         block.ctx.port(mapped_port(service.name, config, location, source=SOURCE))
         return
     observation = PortObservation(

@@ -27,6 +27,7 @@ from portplan.names import (
     on_host_machine,
     parse_url,
     prefix_service,
+    reference_side,
     url_service,
     variable_protocol,
 )
@@ -223,7 +224,16 @@ def _reach(
         location = ctx.at(line, port_at)
         ctx.port(
             PortObservation(
-                target, port, location, source, port_name=kind, variable=assignment.name
+                target,
+                port,
+                location,
+                source,
+                port_name=kind,
+                variable=assignment.name,
+                reference=True,
+                owner=owner,
+                host=host,
+                side=reference_side(host),
             )
         )
     if owner and normalize_name(owner) != normalize_name(target) and not on_host_machine(host):
