@@ -479,7 +479,10 @@ def test_an_example_file_gives_way_to_its_real_file(tmp_path: Path) -> None:
     del files[".env"]
     assert _found(_write(tmp_path / "y", files)) == []  # compose takes its default: 8080
     files["compose.yaml"] = compose.replace(":-8080", ":-8070")
-    assert _found(_write(tmp_path / "z", files)) == [
+    # without .env, .env.example stands in for it: WEB_PORT=8080 is what compose takes
+    assert _found(_write(tmp_path / "z", files)) == []
+    files["compose.yaml"] = "services:\n  web:\n    ports: ['8070:80']\n"
+    assert _found(_write(tmp_path / "w", files)) == [
         (
             "PP201",
             [".env.example:1", "compose.yaml:3"],

@@ -306,10 +306,11 @@ def test_environment_variables(services: SourceResult) -> None:
 def test_missing_env_file(services: SourceResult) -> None:
     # optional.env is `required: false`; missing.env is required.
     path = RESOURCES / "services" / COMPOSE
-    assert [(str(e.location), e.message) for e in services.errors] == [
+    assert [(str(e.location), e.level, e.message) for e in services.errors] == [
         (
             f"{path}:44:15",
-            f"could not read {path}:44:15: env_file missing.env: No such file or directory",
+            Level.WARNING,
+            "env_file missing.env of redis: No such file or directory; read without it",
         )
     ]
 
@@ -348,17 +349,19 @@ def test_interpolated_variables(interpolated: SourceResult) -> None:
         ("gateway", "PRICE", "$5", False, True, COMPOSE, 14, 7),  # $$ escapes $
         ("gateway", "DB_PASSWORD", None, False, False, COMPOSE, 15, 17),
         ("gateway", "PASSWORD", "", False, True, COMPOSE, 15, 7),
+        # `${REQUIRED_PORT:?...}` unset: one unset variable, its entry left out
+        ("broken", "REQUIRED_PORT", None, False, False, COMPOSE, 19, 10),
     ]
 
 
-def test_required_variable_is_one_error(interpolated: SourceResult) -> None:
-    path = RESOURCES / "interpolation" / COMPOSE
-    assert [(str(e.location), e.message) for e in interpolated.errors] == [
-        (
-            f"{path}:19:10",
-            f"could not read {path}:19:10: required variable REQUIRED_PORT is missing a value",
-        )
-    ]
+def test_an_unset_required_variable_leaves_the_rest_readable(
+    interpolated: SourceResult,
+) -> None:
+    """compose refuses `${REQUIRED_PORT:?...}` unset; portplan reads what it can: the file
+    holds no error, the entry that needs the variable is left out, the others are read."""
+    assert interpolated.errors == []
+    assert [p.service for p in interpolated.ports if p.service == "broken"] == []
+    assert [s.service for s in interpolated.services][-1] == "broken"
 
 
 def test_environment_overrides_dotenv_default() -> None:

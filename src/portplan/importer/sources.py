@@ -3,8 +3,8 @@
 - An example file's observations (`.env.example`) are left out when its real file
   (`.env`) is read: the real file says what runs (`sources.base.without_templates`).
 - A file that could not be read or parsed is not imported from (its header line says so):
-  what it half says cannot be trusted, and a compose project whose `.env` or required
-  variable fails would not start.
+  what it half says cannot be trusted. A compose file with a missing env_file or an unset
+  `${VAR?}` is imported from without what these would give (a warning line says so).
 - Compose service names belong to their project (its directory: compose's default project
   name): one name defined by the compose files of several directories is several services,
   each called `<project>-<name>` (the project's `name:` when its compose files set one,
@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from portplan.findings import Level
 from portplan.importer.products import product_of, product_of_name
 from portplan.model import Location
 from portplan.names import SCHEME_SERVICES
@@ -66,14 +67,20 @@ class Prepared:
 def prepare(results: Sequence[SourceResult]) -> Prepared:
     results = without_templates(results)
     prepared = Prepared(
-        [result for result in results if not result.errors],
-        [result for result in results if result.errors],
+        [result for result in results if not unusable(result)],
+        [result for result in results if unusable(result)],
     )
     _by_project(prepared)
     _by_namespace(prepared)
     _by_product(prepared)
     _random_host_ports(prepared)
     return prepared
+
+
+def unusable(result: SourceResult) -> bool:
+    """Whether a file failed to be read or parsed, or was left unread on purpose (a note):
+    anything but a warning (a missing env_file), after which the rest of it is read."""
+    return any(error.level is not Level.WARNING for error in result.errors)
 
 
 # --- compose projects ---------------------------------------------------------------------

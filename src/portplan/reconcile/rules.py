@@ -16,7 +16,14 @@ from portplan.reconcile.ports import (
     port_drift,
     reserved_port_in_use,
 )
-from portplan.reconcile.view import Dependency, Rule, View, external_dependencies, rule
+from portplan.reconcile.view import (
+    Dependency,
+    Rule,
+    View,
+    external_dependencies,
+    place_order,
+    rule,
+)
 from portplan.report import joined
 from portplan.sources.base import DependencyObservation
 
@@ -156,20 +163,27 @@ def unset_variable(view: View) -> Iterator[Finding]:
     for _, var in view.variables:
         if var.sets and var.source != "compose":  # `environment:` is the container's
             set_names.setdefault(normalize_name(var.name), []).append((var.name, var.location))
+    readers: dict[str, tuple[list[str], list[Location]]] = {}  # one finding per variable
     for owner, var in view.variables:
         if var.source != "compose":  # documents show templates whose values live elsewhere
             continue
         similar = set_names.get(normalize_name(var.name), [])
         if var.sets or any(name == var.name for name, _ in similar):
             continue
-        who = view.show(owner) if owner else "a service"
-        message = f"{who} reads ${{{var.name}}}, which nothing sets"
-        locations = [var.location]
+        who, places = readers.setdefault(var.name, ([], []))
+        shown = view.show(owner) if owner else "a service"
+        who.extend([shown] if shown not in who else [])
+        places.extend([var.location] if var.location not in places else [])
+    for name, (who, places) in readers.items():
+        verb = "reads" if len(who) == 1 else "read"
+        message = f"{joined(sorted(who))} {verb} ${{{name}}}, which nothing sets"
+        locations = sorted(places, key=place_order)
+        similar = set_names.get(normalize_name(name), [])
         if similar:
-            name, where = min(similar, key=lambda item: item[1])
-            message += f"; {name} is set instead"
+            other, where = min(similar, key=lambda item: item[1])
+            message += f"; {other} is set instead"
             locations.append(where)
-        yield unset_variable.finding(message, locations, variable=var.name)
+        yield unset_variable.finding(message, locations, variable=name)
 
 
 @rule("PP208", "unknown-name", Level.WARNING, "a name that matches no service")

@@ -57,8 +57,19 @@ def _is_compose(name: str, head: bytes) -> bool:
     return is_compose_name(name)
 
 
+# Example .env files without the leading dot (`cp env.example .env`).
+_DOTENV_EXAMPLES: Final = frozenset(
+    {"env.example", "env.sample", "env.dist", "env.template", "env.tmpl", "env.default"}
+)
+
+
 def _is_dotenv(name: str, head: bytes) -> bool:
-    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
+    return (
+        name == ".env"
+        or name.startswith(".env.")
+        or name.endswith(".env")
+        or name.lower() in _DOTENV_EXAMPLES
+    )
 
 
 def _is_kubernetes(name: str, head: bytes) -> bool:

@@ -58,6 +58,13 @@ _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: 
 _RESET, _OVERRIDE = "!reset", "!override"
 PROJECT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")  # compose-go's checkProjectName
 DOTENV: Final = ".env"
+# The example files that stand in for a missing `.env` (the README says "copy env.example
+# to .env"), in order of preference; `X.example` ... for any other env file `X`.
+DOTENV_STAND_INS: Final = (
+    ".env.example", "env.example", ".env.sample", "env.sample", ".env.dist", ".env.template",
+    "example.env",
+)  # fmt: skip
+STAND_IN_WORDS: Final = ("example", "sample", "dist", "template")
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,10 @@ class Project:
     lines: dict[str, list[str]] = field(default_factory=dict)  # file -> its lines
     documents: dict[str, Any] = field(default_factory=dict)  # file -> its document
     cycles: set[frozenset[tuple[str, str]]] = field(default_factory=set)  # reported once
+    required: set[str] = field(default_factory=set)  # `${VAR?}` unset, each reported once
+    # a missing env_file -> (where it is first named, as written, why, the services reading it)
+    missing: dict[str, tuple[Location, str, str, list[str]]] = field(default_factory=dict)
+    unset: int = 0  # how many `${VAR}` nothing sets were met so far
     name: str | None = None  # the top-level `name:` (the last file's that sets one)
     _known: frozenset[str] | None = field(default=None, repr=False)
 
@@ -198,9 +209,26 @@ def _read_name(document: YMap, context: Context, project: Project) -> None:
 def _environment(
     first: str, environ: Mapping[str, str], env_file: str | None, result: SourceResult
 ) -> Mapping[str, str]:
+    """`environ` with the project's `.env` under it: `env_file`, else the `.env` beside the
+    first file, else the example that stands in for it (`stand_in`)."""
     path = env_file or os.path.join(os.path.dirname(first), DOTENV)
+    if env_file is None and not os.path.exists(path):
+        path = stand_in(path, result) or path
     loaded = _with_env_file(path, environ, result)
     return environ if loaded is None else loaded
+
+
+def stand_in(path: str, result: SourceResult) -> str | None:
+    """The example file beside a missing env file `path` that stands in for it, recorded in
+    `result.stand_ins`: for `.env` the first of `DOTENV_STAND_INS`, for any other `X` the
+    first of `X.example`, `X.sample`, `X.dist`, `X.template`; None when there is none."""
+    folder, name = os.path.split(path)
+    names = DOTENV_STAND_INS if name == DOTENV else [f"{name}.{w}" for w in STAND_IN_WORDS]
+    for candidate in (os.path.join(folder, n) for n in names):
+        if os.path.isfile(candidate):
+            result.stand_ins.setdefault(candidate, path)
+            return candidate
+    return None
 
 
 def _with_env_file(

@@ -247,8 +247,8 @@ def real_counterparts(path: str) -> tuple[str, ...]:
     if len(kept) == len(words) or not "".join(kept):
         return ()
     names = [".".join(kept)]
-    if words[0].lower() in TEMPLATE_WORDS and kept[0]:
-        names.append("." + names[0])  # example.env -> .env
+    if (words[0].lower() in TEMPLATE_WORDS and kept[0]) or names == ["env"]:
+        names.append("." + names[0])  # example.env, env.example -> .env
     suffixes = {"yaml": "yml", "yml": "yaml"}
     names += [
         f"{n[: -len(s)]}{suffixes[s]}" for n in list(names) for s in suffixes if n.endswith(f".{s}")
@@ -359,6 +359,8 @@ class SourceResult:
     errors: list[SourceError] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)  # compose: the files `include:` read
+    # compose: example file -> the missing file it stands in for (`env.example` for `.env`)
+    stand_ins: dict[str, str] = field(default_factory=dict)
 
     def extend(self, other: SourceResult) -> None:
         self.services.extend(other.services)

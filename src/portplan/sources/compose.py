@@ -40,12 +40,14 @@ from typing import Any, Final
 
 from portplan.compose import (
     InterpolationError,
+    MissingRequiredError,
     PortConfig,
     PortSyntaxError,
     parse_ports,
     substitute,
 )
 from portplan.compose.ports import number_offset, published_range
+from portplan.findings import Level
 from portplan.model import Exposure, Location
 from portplan.sources._compose_project import (
     Entry,
@@ -54,11 +56,13 @@ from portplan.sources._compose_project import (
     at_mark,
     load_project,
     parse_project,
+    stand_in,
 )
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
     ServiceObservation,
+    SourceError,
     SourceResult,
     VariableObservation,
     as_template,
@@ -110,6 +114,7 @@ def _observe_all(project: Project) -> None:
     known = project.known() | known_names(a for names in aliases.values() for a in names)
     for service in project.services.values():
         _observe(service, project, aliases[service.name], known)
+    _missing_env_files(project)
 
 
 def _aliases(project: Project) -> dict[str, tuple[str, ...]]:
@@ -175,12 +180,18 @@ def _text(value: Any, entry: Entry, service: str, project: Project) -> str | Non
         return _scalar(value)
 
     def unset(name: str) -> None:
+        project.unset += 1
         found = re.search(rf"\$\{{?{re.escape(name)}\b", value)
         where = project.at(location, value, found.start() if found else 0)
         project.result.variables.append(VariableObservation(service, name, where, KIND, sets=False))
 
     try:
         return substitute(value, _environ(entry, project).get, on_unset=unset)
+    except MissingRequiredError as exc:
+        # `${VAR?message}` unset: compose would refuse to start; the value is left out and
+        # the variable is one unset-variable finding (PP207), the rest of the file is read.
+        unset(exc.variable)
+        return None
     except InterpolationError as exc:
         project.error(project.at(location, value, exc.offset), str(exc))
         return None
@@ -208,6 +219,7 @@ def _ports(service: Service, project: Project) -> None:
     host_mode = _network_mode(service, project) == "host"
     seen: dict[tuple[object, ...], str] = {}
     for entry in service.lists.get("ports", ()):
+        unset = project.unset
         value = _interpolated(entry.value, entry, service.name, project)
         if value is None:
             continue
@@ -216,7 +228,8 @@ def _ports(service: Service, project: Project) -> None:
             for config in configs:
                 published_range(config)
         except PortSyntaxError as exc:
-            project.error(entry.location, f"services.{service.name}.ports: {exc}")
+            if project.unset == unset:  # else: the unset variable is the finding (PP207)
+                project.error(entry.location, f"services.{service.name}.ports: {exc}")
             continue
         location = _port_location(entry, project, host_mode)
         for config in configs:
@@ -395,14 +408,27 @@ def _env_files(service: Service, project: Project, known: frozenset[str]) -> Non
         if not text or full in seen:
             continue
         seen.add(full)
+        if not os.path.exists(full):
+            full = stand_in(full, project.result) or full
         try:
             with open(full, encoding="utf-8") as stream:
                 content = stream.read()
         except (OSError, UnicodeDecodeError) as exc:
             if required:
-                project.error(project.at(entry.location, text), f"env_file {text}: {reason(exc)}")
+                where = project.at(entry.location, text)
+                found = project.missing.setdefault(full, (where, text, reason(exc), []))
+                found[3].append(service.name)
             continue
         project.result.extend(parse_dotenv_source(content, full, service.name, known))
+
+
+def _missing_env_files(project: Project) -> None:
+    """One warning per env_file that cannot be read, naming every service that reads it:
+    the rest of the project is read (the file is often one each user writes: `stack.env`)."""
+    for where, text, why, services in project.missing.values():
+        readers = ", ".join(dict.fromkeys(services))
+        message = f"env_file {text} of {readers}: {why}; read without it"
+        project.result.errors.append(SourceError(where, message, Level.WARNING))
 
 
 def joined_path(base: str, path: str) -> str:
