@@ -759,7 +759,8 @@ def test_hosts_are_no_aliases_and_external_hosts_no_services(
 ) -> None:
     """A host an URL names a service by (`payments.default.svc.cluster.local`,
     `ledger.backend`) is no alias of it; an external host (a public DNS name) is no service,
-    only a note under the service that depends on it; the host machine is neither."""
+    only a note under the service that depends on it; the host machine is neither, and a
+    variable reaching it (BILLING_URL) names no service."""
     monkeypatch.chdir(RESOURCES / "markdown")
     text = import_paths(["external-hosts"]).text
     external = "depends on external host {}: not a service of this system"
@@ -792,11 +793,6 @@ services:
       http:
         port: 9000
         published: false
-
-  billing:
-    aliases: [BILLING]
-    ports:
-      http: 7000
 """
     )
 

@@ -349,13 +349,14 @@ def test_hosts_tree_reconciles_and_imports_without_external_services(
         ),
     ]  # fmt: skip
     assert main(["reconcile", str(HOSTS_TREE)]) == 0
-    assert capsys.readouterr().out.endswith("2 files, 4 services: 0 errors, 0 warnings, 5 infos\n")
+    # BILLING_URL on host.docker.internal names no service reconcile holds others to: a
+    # variable never becomes one (nor in import)
+    assert capsys.readouterr().out.endswith("2 files, 3 services: 0 errors, 0 warnings, 5 infos\n")
     assert main(["reconcile", str(HOSTS_TREE), "--fail-on", "info"]) == 1
     capsys.readouterr()
     plan = yaml.safe_load(import_paths([HOSTS_TREE]).text)
-    assert list(plan["services"]) == ["api", "payments", "ledger", "billing"]
+    assert list(plan["services"]) == ["api", "payments", "ledger"]
     assert plan["services"]["api"]["depends_on"] == ["payments", "ledger"]
-    assert "depends_on" not in plan["services"]["billing"]
 
 
 def _env(file: str, text: str) -> SourceResult:

@@ -152,6 +152,46 @@ def url_service(url: Url, variable: str) -> str | None:
     return url.host
 
 
+_WORD: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# The words that make a variable an address (`PurchaseUrl`, `IdentityUrlExternal`,
+# `RABBITMQ_ADDRESSES`, `CSMM_HOSTNAME`): the words before them name the target.
+ADDRESS_WORDS: Final = frozenset(
+    {"url", "urls", "uri", "uris", "addr", "address", "addresses", "endpoint", "endpoints",
+     "host", "hosts", "hostname", "dsn", "listeners", "servers", "brokers", "conn",
+     "connect", "connection"}
+)  # fmt: skip
+# Words after an address word that only say which of several addresses it is.
+_ADDRESS_TAILS: Final = frozenset({"external", "internal", "public", "callback", "base"})
+
+
+def variable_words(variable: str) -> list[str]:
+    """A variable's words, lower case, split on `_`, `__`, `.`, `-` and case changes:
+    `PurchaseUrl` -> [purchase, url]; `IdentityUrlExternal` -> [identity, url, external];
+    `ConnectionStrings__Redis` -> [connection, strings, redis]; `CSMM_HOSTNAME` -> [csmm,
+    hostname]."""
+    return [word.lower() for word in _WORD.findall(variable)]
+
+
+def address_prefix_words(variable: str) -> list[str] | None:
+    """The words of an address variable before its address words (`PicBaseUrl` -> [pic],
+    `IdentityUrlExternal` -> [identity], `RETAIL_ORDERS_ADDRESSES` -> [retail, orders]); []
+    for a bare `URL`; None when the variable is no address variable by its words."""
+    words = variable_words(variable)
+    while words and words[-1] in _ADDRESS_TAILS:
+        words.pop()
+    if not words or words[-1] not in ADDRESS_WORDS:
+        return None
+    while words and (words[-1] in ADDRESS_WORDS or words[-1] in _ADDRESS_TAILS):
+        words.pop()
+    return words
+
+
+def is_address_variable(variable: str) -> bool:
+    """Whether a variable holds an address by its name (`DB_URL`, `PurchaseUrl`,
+    `KAFKA_BROKERS`, `CSMM_HOSTNAME`, `RABBITMQ_ADDRESSES`)."""
+    return bool(ADDRESS_VARIABLE.search(variable)) or address_prefix_words(variable) is not None
+
+
 def prefix_service(variable: str) -> str | None:
     """TOKEN_ENGINE_URL -> "TOKEN_ENGINE"; DATABASE_URL -> "postgres"; URL -> None."""
     prefix = variable_prefix(variable)
@@ -161,6 +201,8 @@ def prefix_service(variable: str) -> str | None:
 def variable_prefix(variable: str) -> str | None:
     """The prefix of an address variable as written: DB_URL -> "DB"; URL -> None."""
     suffix = ADDRESS_VARIABLE.search(variable)
+    if suffix is None and (words := address_prefix_words(variable)):
+        return "_".join(words).upper()  # PurchaseUrl -> PURCHASE, CSMM_HOSTNAME -> CSMM
     return (variable[: suffix.start()] if suffix else variable).strip("_") or None
 
 

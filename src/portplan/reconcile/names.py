@@ -98,7 +98,8 @@ class Names:
 def build_names(results: Iterable[SourceResult], topology: Topology | None) -> Names:
     results = list(results)
     names = Names(topology)
-    spelled, where, drawn = _spellings(results, _Hosts(names, results))
+    found = _spellings(results, _Hosts(names, results))
+    spelled, where, drawn = found.spelled, found.where, found.drawn
     for name, locations in names.external.items():
         names.external[name] = sorted(set(locations))
     aliases = _source_aliases(results)
@@ -107,6 +108,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
     if topology is not None:
         _against_plan(names, topology, spelled, where, aliases, (products, prefixes))
     else:
+        aliases |= _host_machine_targets(found, _reference_owners(results))
         aliases |= _to_products(spelled, where, products)
         aliases |= _to_prefixes(spelled, prefixes)
         aliases |= _to_port_owners(spelled, _port_names(results))
@@ -117,6 +119,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
 _DEFINED: Final = 1000  # the weight of a service's definition against one mention
 _MENTIONED: Final = 1
 _DRAWN: Final = 0  # a mention by a diagram's edge
+_BY_HOST_MACHINE: Final = -1  # a reference on the host machine, named after its variable
 
 
 def _named(results: list[SourceResult]) -> Iterator[tuple[str, Location, int]]:
@@ -126,7 +129,8 @@ def _named(results: list[SourceResult]) -> Iterator[tuple[str, Location, int]]:
         for service in result.services:
             yield service.service, service.location, _DEFINED
         for port in result.ports:
-            yield port.service, port.location, _MENTIONED
+            weak = port.reference and is_host_machine(port.host)
+            yield port.service, port.location, _BY_HOST_MACHINE if weak else _MENTIONED
         for dep in result.dependencies:
             how = _DRAWN if dep.via == DIAGRAM_EDGE else _MENTIONED
             yield dep.service, dep.location, how
@@ -187,14 +191,24 @@ def _host_name(host: str, networks: set[str]) -> str | None:
     return found
 
 
-def _spellings(
-    results: list[SourceResult], hosts: _Hosts
-) -> tuple[dict[str, Counter[str]], dict[str, list[Location]], set[str]]:
+@dataclass
+class _Spelled:
     """Base key -> its spellings (weighted: a service's definition above a mention), where
-    each is given, and the keys only a diagram's edges give; hosts by what they name."""
+    each is given, the keys only a diagram's edges give, and the keys only references on
+    the host machine give (`localhost:5202` in `PurchaseUrl`: a variable, not a service)."""
+
+    spelled: dict[str, Counter[str]]
+    where: dict[str, list[Location]]
+    drawn: set[str]
+    by_host_machine: set[str]
+
+
+def _spellings(results: list[SourceResult], hosts: _Hosts) -> _Spelled:
+    """The names the sources give (`_Spelled`); hosts by what they name."""
     spelled: dict[str, Counter[str]] = {}
     where: dict[str, list[Location]] = {}
     stated: set[str] = set()
+    strong: set[str] = set()
     for given, location, how in _named(results):
         name = hosts.name(given, location)
         key = base_key(name) if name is not None else ""
@@ -204,7 +218,40 @@ def _spellings(
         where.setdefault(key, []).append(location)
         if how != _DRAWN:
             stated.add(key)
-    return spelled, where, set(spelled) - stated
+        if how != _BY_HOST_MACHINE:
+            strong.add(key)
+    return _Spelled(spelled, where, set(spelled) - stated, set(spelled) - strong)
+
+
+def _host_machine_targets(found: _Spelled, owners: dict[str, set[str]]) -> dict[str, str]:
+    """Without a plan, a name only references on the host machine give (`PurchaseUrl`,
+    `CSMM_HOSTNAME`: the variable's leading words) names a service other sources give when
+    exactly one of those starts with its words (IDENTITY -> identity-api), else the one of
+    them that makes the references (csmm-web's own `CSMM_HOSTNAME`); otherwise it is no
+    service at all and is dropped: a variable never becomes a service."""
+    aliases: dict[str, str] = {}
+    strong = [key for key in found.spelled if key not in found.by_host_machine]
+    for weak in sorted(found.by_host_machine):
+        candidates = {key for key in strong if key.startswith(weak) and len(weak) >= 3}
+        if len(candidates) > 1:
+            candidates &= owners.get(weak, set())
+        if len(candidates) == 1:
+            aliases[weak] = candidates.pop()
+        else:
+            del found.spelled[weak]
+            del found.where[weak]
+    return aliases
+
+
+def _reference_owners(results: list[SourceResult]) -> dict[str, set[str]]:
+    """Key of a name references on the host machine give -> keys of the services that make
+    them."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        for port in result.ports:
+            if port.reference and port.owner and is_host_machine(port.host):
+                found.setdefault(base_key(port.service), set()).add(base_key(port.owner))
+    return found
 
 
 def _source_aliases(results: list[SourceResult]) -> dict[str, str]:

@@ -38,7 +38,9 @@ from portplan.names import (
     SCHEME_SERVICES,
     URL,
     Url,
+    is_address_variable,
     is_bind_address,
+    is_host_machine,
     is_local_host,
     on_host_machine,
     parse_url,
@@ -181,6 +183,61 @@ def interpret(setting: Setting, result: SourceResult) -> None:
         return
     _port_variable(setting, setting.value, result)
     _addresses(setting, setting.value, result)
+    _pair(setting, result)
+
+
+_HOST_VARIABLE: Final = re.compile(
+    r"^(?P<prefix>[A-Za-z0-9_]+?)_+(?:HOST|HOSTNAME|ADDRESS|ADDR|SERVER)$", re.IGNORECASE
+)
+_PLAIN_HOST: Final = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
+
+
+def _pair(setting: Setting, result: SourceResult) -> None:
+    """`<P>_HOST=db` and `<P>_PORT=3306` of one owner are one reference, `db:3306`, not a
+    port of a service named P: the port is rewritten when the second of the two is read
+    (in either order)."""
+    name, value = setting.name, (setting.value or "").strip()
+    host_of = _HOST_VARIABLE.match(name)
+    if host_of is not None and _PLAIN_HOST.fullmatch(value):
+        stem = name[: host_of.end("prefix")]
+        _rewrite(result, setting, stem, value)
+    elif (port_of := _PORT_VAR.match(name)) is not None and port_of.group("prefix"):
+        stem = name[: port_of.end("prefix")]
+        host = _paired_host(result, setting.owner, stem)
+        if host is not None:
+            _rewrite(result, setting, stem, host)
+
+
+def _paired_host(result: SourceResult, owner: str | None, stem: str) -> str | None:
+    for variable in reversed(result.variables):
+        found = _HOST_VARIABLE.match(variable.name)
+        same = found is not None and variable.name[: found.end("prefix")] == stem
+        if same and variable.service == owner and _PLAIN_HOST.fullmatch(variable.value or ""):
+            return variable.value
+    return None
+
+
+def _rewrite(result: SourceResult, setting: Setting, stem: str, host: str) -> None:
+    """The port `<stem>_PORT` read in `setting`'s file as a reference to `host`."""
+    for index, port in enumerate(result.ports):
+        found = _PORT_VAR.match(port.variable or "")
+        if found is None or port.reference or port.location.file != setting.location.file:
+            continue
+        if (port.variable or "")[: found.end("prefix")] != stem:
+            continue
+        target = host if not is_host_machine(host) else port.service
+        result.ports[index] = replace(
+            port,
+            service=target,
+            port_name=None,
+            reference=True,
+            owner=setting.owner,
+            host=host,
+            side=reference_side(host),
+        )
+        if not _on_host(setting, host):
+            _depends(setting, target, 0, result)
+        return
 
 
 def _port_variable(setting: Setting, value: str, result: SourceResult) -> None:
@@ -219,7 +276,12 @@ def _port(
         protocol=variable_protocol(setting.name),
         variable=setting.name,
     )
-    if host is not None and not is_bind_address(host):
+    own = (
+        host is not None
+        and setting.owner is not None
+        and normalize_name(host) == normalize_name(setting.owner)
+    )
+    if host is not None and not is_bind_address(host) and not own:
         observation = replace(
             observation, reference=True, owner=setting.owner, host=host, side=reference_side(host)
         )
@@ -234,9 +296,9 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
             offset = start + url.port_offset
             name = url_port_name(url) or kind
             _port(setting, target, url.port, name, offset, result, url.host or "")
-        if not on_host_machine(url.host):  # host.docker.internal: a port on the host
+        if not _on_host(setting, url.host):
             _depends(setting, target, start, result)
-    if urls or not _ADDRESS_VAR.search(setting.name):
+    if urls or not (_ADDRESS_VAR.search(setting.name) or is_address_variable(setting.name)):
         return
     for match in _HOST_PORT.finditer(value):
         host = match.group("host").strip("[]")
@@ -244,8 +306,18 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
         if target is not None:
             port, offset = int(match.group("port")), match.start("port")
             _port(setting, target, port, kind, offset, result, host)
-        if not on_host_machine(host):
+        if not _on_host(setting, host):
             _depends(setting, target, match.start(), result)
+
+
+def _on_host(setting: Setting, host: str | None) -> bool:
+    """Whether an address reaches the host machine rather than another service:
+    `host.docker.internal`, a bind address, and in a container's environment (compose,
+    Kubernetes) also `localhost` or an IP address (the container itself, or a URL given to
+    a browser): no dependency."""
+    if on_host_machine(host) or is_bind_address(host):
+        return True
+    return setting.source != KIND and is_host_machine(host)
 
 
 def _urls(value: str) -> Iterator[tuple[int, Url]]:
@@ -261,6 +333,8 @@ def _url_target(url: Url, setting: Setting) -> tuple[str | None, str | None]:
     known where it is read (`postgres://app@db:5432` in a compose project with a service
     `db`: db, not the product of the scheme); else by scheme (postgresql -> postgres),
     else by host when it is a name, else as a local address."""
+    if is_bind_address(url.host):  # ASPNETCORE_URLS=http://+:80: where the owner listens
+        return setting.owner, None
     known = _known(url.host, setting.services)
     if known is not None:
         return known, None

@@ -21,8 +21,8 @@ from typing import Final
 
 from portplan.model import normalize_name
 from portplan.names import (
-    ADDRESS_VARIABLE,
     URL,
+    is_address_variable,
     is_host_machine,
     on_host_machine,
     parse_url,
@@ -140,6 +140,15 @@ def _port_variable(
         )
 
 
+# Prefixes of a port variable that name no service but the program reading it (or its
+# framework): in a service's environment, `<PREFIX>_PORT` is that service's own port.
+GENERIC_PORT_PREFIXES: Final = frozenset(
+    {"APP", "SERVER", "SERVICE", "LISTEN", "BIND", "CONTAINER", "LOCAL", "INTERNAL",
+     "EXPOSED", "PUBLIC", "FLASK_RUN", "ASPNETCORE_HTTP", "ASPNETCORE_HTTPS", "SPRING_SERVER",
+     "QUARKUS_HTTP", "NODE", "DAPR_APP", "APP_HTTP", "APP_GRPC"}
+)  # fmt: skip
+
+
 def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     """(service, port name) of `<prefix>_PORT` read in `owner`'s block.
 
@@ -153,6 +162,8 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         words.pop()
     if not words:
         return owner, None
+    if owner and "_".join(words).upper() in GENERIC_PORT_PREFIXES:
+        return owner, None  # APP_PORT, FLASK_RUN_PORT in a service's env: its own port
     kind = name_kind(words[-1])
     if len(words) == 1 and kind:
         return owner, kind
@@ -161,6 +172,8 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         if [word.lower() for word in words[: len(owned)]] == owned:
             rest = "_".join(words[len(owned) :])
             return owner, name_kind(rest) or rest.lower() or None
+        if owned[: len(words)] == [word.lower() for word in words]:
+            return owner, None  # CSMM_PORT in csmm-web: the owner's short name
     if kind:
         return "_".join(words[:-1]), kind
     return "_".join(words), None
@@ -193,7 +206,7 @@ def _addresses(
         target = url_service(url, assignment.name)
         kind, where = url_port_name(url), (at, port_at)
         _reach(ctx, owner, target, url.port, kind, assignment, where, source, url.host)
-    if found_url or not ADDRESS_VARIABLE.search(assignment.name):
+    if found_url or not is_address_variable(assignment.name):
         return
     for match in _HOST_PORT.finditer(value):
         host = match.group("host")

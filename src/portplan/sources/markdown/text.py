@@ -147,6 +147,15 @@ _STOPWORDS: Final = frozenset(
     | {"then", "to", "under", "use", "uses", "using", "via", "was", "were", "will", "with"}
     | {"within"}
 )
+# Words that label or qualify a number rather than name a service: "the default (8000)",
+# "Default: 8000", "e.g. (8010)", "your custom port (9000)".
+_LABEL_WORDS: Final = frozenset(
+    {"default", "defaults", "default:", "e.g.", "e.g", "eg", "i.e.", "i.e", "ie", "example",
+     "examples", "usually", "typically", "normally", "standard", "custom",
+     "current", "currently", "original", "some", "any", "this", "that",
+     "these", "those", "its", "their", "your", "our", "my", "value", "values", "setting",
+     "here", "there", "now", "instead", "also", "something", "else"}
+)  # fmt: skip
 _GENERIC: Final = frozenset(
     {"port", "ports", "range", "ranges", "total", "service", "services", "server", "client"}
 )
@@ -166,7 +175,7 @@ def valid_name(name: str) -> bool:
     words = name.split()
     if not words or len(words) > MAX_NAME_WORDS or not name[0].isalpha():
         return False
-    if name.lower() in _GENERIC or all(w.lower() in _STOPWORDS for w in words):
+    if name.lower() in _GENERIC or all(w.lower() in _STOPWORDS | _LABEL_WORDS for w in words):
         return False
     return sum(ch.isalnum() for ch in name) >= 2
 
@@ -190,9 +199,20 @@ def name_before(line: str, end: int) -> tuple[str, int] | None:
         spans.pop(0)
     if not spans or not _LETTER.search(line, *spans[0]):  # not "PyPy 7.3.0 (1502)"
         return None
+    while len(spans) > 1 and _verb_before_name(line[slice(*spans[-1])], line[spans[-2][0]]):
+        spans.pop()  # "monitoring Elasticsearch (9200)": the name is Elasticsearch
     start, stop = spans[-1][0], spans[0][1]
     name = " ".join(line[start:stop].split())
     return (name, start) if valid_name(name) else None
+
+
+def _verb_before_name(word: str, next_first: str) -> bool:
+    """A lower-case gerund or label word before a capitalised word ("monitoring Kibana",
+    "default Nginx"): it says what is done with the name, it is not part of it."""
+    lowered = word.lower()
+    if word != lowered or not next_first.isupper():
+        return False
+    return lowered.endswith("ing") or lowered in _LABEL_WORDS
 
 
 def name_after(line: str, start: int) -> tuple[str, int] | None:
