@@ -184,6 +184,46 @@ def test_cli_dry_run_masks_only_secret_values(
     assert Path("portplan.yaml").read_text() == SECRETS
 
 
+FLOW_SECRETS = textwrap.dedent(
+    """\
+    ranges: {app: {ports: 8000-8009}}
+    services:
+      api:
+        environment: {REF: "${REF}", DB_PASSWORD: "*hunter2flow", NOTE: 'a } b'}
+        ports: {http: 8000}
+      web:
+        environment: {API_TOKEN: tokenflow77, LOG: "{x}"}
+        ports: {http: 8001}
+    """
+)
+
+
+def test_dry_run_masks_by_structure_after_a_brace_inside_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A quoted value holding `}` inside a flow mapping neither ends the mapping (which left
+    the next secret in clear) nor masks every line after it (which hid the real edit)."""
+    monkeypatch.chdir(tmp_path)
+    Path("portplan.yaml").write_text(FLOW_SECRETS)
+    assert main(["allocate", "api", "admin", "--range", "app", "--dry-run", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2flow" not in out and "tokenflow77" not in out
+    assert out == (
+        "--- a/portplan.yaml\n"
+        "+++ b/portplan.yaml\n"
+        "@@ -2,7 +2,7 @@\n"
+        " services:\n"
+        "   api:\n"
+        "     environment: {REF: \"${REF}\", DB_PASSWORD: ***, NOTE: 'a } b'}\n"
+        "-    ports: {http: 8000}\n"
+        "+    ports: {http: 8000, admin: 8002}\n"
+        "   web:\n"
+        '     environment: {API_TOKEN: ***, LOG: "{x}"}\n'
+        "     ports: {http: 8001}\n"
+    )
+    assert Path("portplan.yaml").read_text() == FLOW_SECRETS
+
+
 def test_redact_secrets_keeps_plain_values_anchors_and_references() -> None:
     from portplan.yamlio import load as yamlload
     from portplan.yamlio.redact import redact_secrets

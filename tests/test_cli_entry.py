@@ -280,7 +280,7 @@ def test_the_plain_path_imports_no_click_and_nothing_heavy() -> None:
     )
     imported = set(done.stderr.split())
     assert "portplan.live.sockets" in imported
-    # re (and the enum it imports) come with portplan._secrets when a command line on this
+    # re (and the enum it imports) come with portplan.secretscan when a command line on this
     # machine may hold a secret (tests/live/test_secrets.py): not asserted either way here
     heavy = {"click", "typing", "dataclasses", "socket", "json", "inspect", "yaml"}
     assert imported & heavy == set()

@@ -55,7 +55,7 @@ def test_cli_reconcile(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["reconcile", str(COMPOSE / "project")])
     out = capsys.readouterr().out
     assert code == 1
-    assert out.endswith("3 files, 4 services: 3 errors, 0 warnings\n")
+    assert out.endswith("3 files, 4 services: 1 error, 2 warnings\n")
 
 
 def test_cli_summary_counts_one_in_the_singular(

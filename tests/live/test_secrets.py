@@ -1,6 +1,6 @@
 """No secret of a command line is ever shown: `ports`, `ports --json`, `who`, `status`
 (PP503) and `kill`'s confirmation, against a real child process whose command line holds
-secrets (QA3 #2), and the masking itself (portplan._secrets.mask_argv)."""
+secrets (QA3 #2), and the masking itself (portplan.secretscan.argv.mask_argv)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from portplan._entry import main as entry_main
-from portplan._secrets import SECRET_NAME, mask_argv
 from portplan.cli import main
 from portplan.live import owners
 from portplan.live.owners import is_running, process_info
 from portplan.live.text import printable
+from portplan.secretscan.argv import mask_argv
+from portplan.secretscan.detect import SECRET_NAME
 from tests.live.conftest import HOLDER, Child, start_holder, stop_child
 
 Capture = pytest.CaptureFixture[str]
@@ -180,6 +181,25 @@ def test_the_console_script_masks_too(secret_holder: Child) -> None:
             ["app", "--password-file", "/run/secrets/db"],
         ),
         (["mysql", "--password", "--verbose"], ["mysql", "--password", "--verbose"]),
+        # issue 11: camelCase and colon flags, secrets inside an argument, the next argument
+        (["app", "--dbPassword=s1"], ["app", "--dbPassword=***"]),
+        (["app", "--awsSecretAccessKey=s1"], ["app", "--awsSecretAccessKey=***"]),
+        (["app", "--secret:s1"], ["app", "--secret:***"]),
+        (
+            ["app", "--jdbc=jdbc:postgresql://db/app?user=app&password=s1"],
+            ["app", "--jdbc=jdbc:postgresql://db/app?user=app&password=***"],
+        ),
+        (["app", "--auth=user:s1"], ["app", "--auth=***"]),
+        (["curl", "--header", "X-Api-Key: s1"], ["curl", "--header", "X-Api-Key: ***"]),
+        (["app", "--pass", "s1"], ["app", "--pass", "***"]),
+        (["curl", "-u", "bob:s1", "http://h"], ["curl", "-u", "bob:***", "http://h"]),
+        (["mysql", "-u", "root", "-h", "db"], ["mysql", "-u", "root", "-h", "db"]),
+        (["app", "--db", "host=db password=s1"], ["app", "--db", "host=db password=***"]),
+        (
+            ["git", "clone", "https://ghp_Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6@github.com/a/b"],
+            ["git", "clone", "https://***@github.com/a/b"],
+        ),
+        (["app", "--ci=ghp_Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"], ["app", "--ci=***"]),
         (["app", "--keep", "x", "--monkey=y"], ["app", "--keep", "x", "--monkey=y"]),
     ],
 )
@@ -202,7 +222,7 @@ def test_a_plain_command_line_is_left_as_it_is_without_loading_the_patterns() ->
     code = (
         "import sys; from portplan.live.owners import masked; "
         "args = ('python3', '-m', 'http.server', '--bind', '127.0.0.1', '8000'); "
-        "assert masked(args) == args; print('portplan._secrets' in sys.modules, 're' in sys.modules)"
+        "assert masked(args) == args; print('portplan.secretscan.argv' in sys.modules, 're' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "False False\n"

@@ -190,6 +190,23 @@ def test_an_unreadable_yaml_file_is_masked_whole() -> None:
         ("redis://:Zq7gen@cache:6379\n", "redis://:***@cache:6379\n"),
         ("postgresql://app:${DB_PASSWORD}@db\n", "postgresql://app:${DB_PASSWORD}@db\n"),
         ("| api | 8080 | HTTP_PORT=8080 |\n", "| api | 8080 | HTTP_PORT=8080 |\n"),
+        # issue 11: what PP111 catches, the diffs mask too
+        (
+            "JDBC_URL=jdbc:postgresql://db/app?user=app&password=Zq7gen\n",
+            "JDBC_URL=jdbc:postgresql://db/app?user=app&password=***\n",
+        ),
+        ("PG: host=db password=Zq7gen dbname=app\n", "PG: host=db password=*** dbname=app\n"),
+        ("curl -H 'Authorization: Bearer Zq7gen'\n", "curl -H 'Authorization: Bearer ***'\n"),
+        ("run --db-password=Zq7gen\n", "run --db-password=***\n"),
+        (
+            "DSN https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/1\n",
+            "DSN https://***@o1.ingest.sentry.io/1\n",
+        ),
+        ("token ghp_Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6 here\n", "token *** here\n"),
+        (
+            "Set `POSTGRES_PASSWORD=changePassword` first\n",
+            "Set `POSTGRES_PASSWORD=changePassword` first\n",
+        ),
     ],
 )
 def test_text_lines(line: str, shown: str) -> None:
@@ -225,4 +242,13 @@ def test_yaml_portplan_writes_masks_list_items_and_kubernetes_env_values() -> No
         "containers:\n"
         "  - {name: JWT_SECRET, value: ***}\n"
         "  - {name: PORT, value: '8080'}\n"
+    )
+
+
+def test_yaml_flow_mapping_with_a_brace_inside_quotes() -> None:
+    """Masked by the parsed structure: a quoted `}` ends neither the value nor the mapping."""
+    text = 'services:\n  api:\n    environment: {REF: "${REF}", DB_PASSWORD: "*Zq7gen"}\n    ports: [80]\n'
+    artifact = Artifact("k8s.yaml", text)
+    assert masked(text, "k8s.yaml", artifact) == (
+        'services:\n  api:\n    environment: {REF: "${REF}", DB_PASSWORD: ***}\n    ports: [80]\n'
     )

@@ -295,7 +295,15 @@ CASES = [
               SESSION_SECRET: xxxxxxxx
               MASKED_PASSWORD: "********"
               BROKER_URL: amqp://guest:<password>@rabbit:5672/
-              DB_PASS: password
+              DB_PASS: p4ssw0rd
+              N8N_ENCRYPTION_KEY: changeEncryptionKey
+              DB_USER_PASSWORD: password
+          jobs:
+            environment:
+              JDBC_URL: jdbc:postgresql://db:5432/app?user=app&password=jdbcpw
+              PG_CONN: host=db port=5432 password=libpqpw
+              UPSTREAM_HEADER: Bearer upstream9
+              CI_CHECKOUT: ghp_0123456789abcdefghijABCDEFGHIJ012345
         """,
         [
             (
@@ -321,6 +329,30 @@ CASES = [
                 16,
                 "example sets DB_PASS to a literal secret value; use a reference "
                 "such as ${DB_PASS} or a secret store",
+            ),
+            (
+                25,
+                17,
+                "jobs sets JDBC_URL to a password inside a connection string; use a "
+                "reference such as ${JDBC_URL} or a secret store",
+            ),
+            (
+                26,
+                16,
+                "jobs sets PG_CONN to a password inside a connection string; use a "
+                "reference such as ${PG_CONN} or a secret store",
+            ),
+            (
+                27,
+                24,
+                "jobs sets UPSTREAM_HEADER to an authorization header value; use a "
+                "reference such as ${UPSTREAM_HEADER} or a secret store",
+            ),
+            (
+                28,
+                20,
+                "jobs sets CI_CHECKOUT to a GitHub token; use a reference such as "
+                "${CI_CHECKOUT} or a secret store",
             ),
         ],
     ),

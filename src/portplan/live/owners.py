@@ -224,20 +224,26 @@ def _cmdline(pid: int) -> tuple[str, ...]:
     return masked(tuple(text.rstrip("\0").split("\0"))) if text else ()
 
 
-# Every secret portplan._secrets.mask_argv finds needs one of these in the command line
-# (letter case aside): a word of a secret name (PP111's SECRET_NAME), the "@" of a URL's
-# password, or an authorization word. tests/live/test_secrets.py keeps them in step.
-MAY_HOLD_SECRETS = ("secret", "token", "pass", "pwd", "key", "credential", "@", "bearer", "auth")
+# Every secret portplan.secretscan.argv.mask_argv finds needs one of these in the command
+# line (letter case aside): a word of a secret name (secretscan.detect's SECRET_NAME), the
+# "@" of a URL's password or key, an authorization word, curl's -u, or the start of a
+# credential format. tests/live/test_secrets.py keeps them in step.
+MAY_HOLD_SECRETS = (
+    "secret", "token", "pass", "pwd", "key", "credential", "auth", "@", "bearer",
+    "-u", "--user", "--proxy-user", "akia", "asia", "abia", "acca", "ghp_", "gho_", "ghu_",
+    "ghs_", "ghr_", "github_pat_", "glpat", "xox", "_live_", "aiza", "npm_", "sg.", "eyj",
+    "private",
+)  # fmt: skip
 
 
 def masked(args: tuple[str, ...]) -> tuple[str, ...]:
-    """`args` with their secrets masked (portplan._secrets.mask_argv). Its patterns (and
-    `re`, ~8 ms of a `portplan ports` run) are loaded only for a command line that may hold
-    one."""
+    """`args` with their secrets masked (portplan.secretscan.argv.mask_argv). Its patterns
+    (and `re`, ~8 ms of a `portplan ports` run) are loaded only for a command line that may
+    hold one."""
     lowered = "\0".join(args).lower()
     if not any(word in lowered for word in MAY_HOLD_SECRETS):
         return args
-    from portplan._secrets import mask_argv
+    from portplan.secretscan.argv import mask_argv
 
     return mask_argv(args)
 

@@ -237,29 +237,42 @@ def unreadable_source(view: View) -> Iterator[Finding]:
             )
 
 
-@rule("PP210", "secret", Level.ERROR, "a literal secret in a source")
+@rule("PP210", "secret", Level.WARNING, "a literal secret in a source")
 def secret(view: View) -> Iterator[Finding]:
-    """A source holds a literal secret (a password in a URL, a *_SECRET/_TOKEN/_PASSWORD/
-    _KEY value). The value is never shown.
+    """A source holds a literal secret: a password in a URL or a connection string, a
+    literal *_SECRET/_TOKEN/_PASSWORD/_KEY value, a credential format (the detector PP111
+    uses, docs/reconcile.md "Secrets"). The value is never shown.
+
+    A committed literal is hygiene, not drift: a warning (`paperless`, `p4ssw0rd`,
+    `secret-change-in-production`). A value with a real credential's shape (an AWS or
+    GitHub key, a JSON Web Token, a private key, a high-entropy string) is an error.
+    References (`${JWT_SECRET}`, `vault:...`), placeholders (`changeme`, `<your-key>`,
+    `changePassword`) and values naming a secret (`*_SECRET_NAME`) are no finding.
 
     PASS: JWT_SECRET=${JWT_SECRET}
     FAIL: JWT_SECRET=hunter2
     """
     references = {var.location for _, var in view.variables if not var.sets}
     readers: dict[tuple[Location, str], dict[str, None]] = {}
+    credentials: set[tuple[Location, str]] = set()
     for owner, var in view.variables:
         # A line that reads a variable (JWT_SECRET=${JWT_SECRET}) holds a reference.
         if var.secret and var.location not in references:
             found = readers.setdefault((var.location, var.name), {})
             if owner:
                 found[view.show(owner)] = None
+            if var.credential:
+                credentials.add((var.location, var.name))
     # One finding per place, naming every service that reads it (an env_file or an anchor
     # several services share).
     for (location, name), owners in readers.items():
         who = f"{joined(sorted(owners))}: " if owners else ""
-        yield secret.finding(
-            f"{who}{name} holds a literal secret (value not shown)", [location], variable=name
-        )
+        if (location, name) in credentials:
+            message = f"{who}{name} holds a real credential's shape (value not shown)"
+            yield secret.finding(message, [location], Level.ERROR, variable=name)
+        else:
+            message = f"{who}{name} holds a literal secret (value not shown)"
+            yield secret.finding(message, [location], variable=name)
 
 
 @rule("PP211", "unknown-dependency", Level.ERROR, "depends_on names a service not defined")

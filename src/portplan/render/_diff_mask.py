@@ -11,10 +11,13 @@ on both and the diff still shows only what changed.
   `expose`, `networks` and `healthcheck` settings of the services portplan merged (a
   healthcheck's test only where it is what portplan wrote).
 - `.env` files: the value of a secret-named variable (or one holding a password in a URL).
-- Markdown and other text: `NAME=value` / `NAME: value` with a secret name, passwords in
-  URLs, and a table cell after a cell naming a secret variable.
+- Markdown and other text: what the secret detector finds inside a line
+  (`secretscan.text.mask_line`: `NAME=value` / `NAME: value` with a secret name, passwords
+  and keys in URLs, authorization values, credential formats), and a table cell after a
+  cell naming a secret variable.
 
-A YAML file that cannot be parsed is masked whole, line by line.
+A YAML file that cannot be parsed is masked whole, line by line. Every step is linear in
+the text (benchmarks/secrets_masking.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from typing import Any, Final
 
 from portplan.errors import InputError
 from portplan.render import Artifact
-from portplan.rules.pp111_secret import secret_kind
+from portplan.secretscan import detect
+from portplan.secretscan.text import mask_line
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.redact import MASK, plain_values, redact
 from portplan.yamlio.tree import Mark, YMap, YSeq, new_seq
@@ -34,10 +38,6 @@ _OWNED: Final = ("ports", "expose", "networks", "healthcheck")
 _ENV_LINE: Final = re.compile(
     r"^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_.\-]*)(\s*=\s*)(.*?)(\s*)$"
 )
-_ASSIGNMENT: Final = re.compile(
-    r"\b([A-Za-z_][A-Za-z0-9_]*)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|`[^`]*`|[^\s|,;`'\"]+)"
-)
-_URL_PASSWORD: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^/@:\s]*:)([^/@\s]+)@")
 _QUOTES: Final = "\"'`"
 
 
@@ -96,7 +96,7 @@ def _merged_values(
                 elif isinstance(value, YMap | YSeq):
                     yield from plain_values(value, key)
                 elif key in service.value_marks and (
-                    value is None or secret_kind(key, str(value)) is None
+                    value is None or detect.secret(key, str(value)) is None
                 ):
                     yield service.value_marks[key]
 
@@ -130,31 +130,18 @@ def _env_line(line: str) -> str:
     if match is None or body.lstrip().startswith("#"):
         return line
     head, name, sep, value, tail = match.groups()
-    if secret_kind(name, value.strip(_QUOTES)) is None:
+    if detect.secret(name, value.strip(_QUOTES)) is None:
         return line
     return f"{head}{name}{sep}{MASK}{tail}{line[len(body) :]}"
 
 
 def text_line(line: str) -> str:
-    """A line of text with secret assignments, URL passwords and secret table cells masked."""
-    line = _URL_PASSWORD.sub(_url, line)
-    line = _ASSIGNMENT.sub(_assignment, line)
+    """A line of text with its secrets (`secretscan.text.mask_line`) and secret table cells
+    masked."""
+    line = mask_line(line)
     if line.lstrip().startswith("|"):
         line = _table_row(line)
     return line
-
-
-def _url(match: re.Match[str]) -> str:
-    if secret_kind("", f"{match.group(1)}{match.group(2)}@") is None:
-        return match.group()
-    return f"{match.group(1)}{MASK}@"
-
-
-def _assignment(match: re.Match[str]) -> str:
-    name, sep, value = match.groups()
-    if secret_kind(name, value.strip(_QUOTES)) is None:
-        return match.group()
-    return f"{name}{sep}{MASK}"
 
 
 def _table_row(line: str) -> str:
@@ -162,6 +149,6 @@ def _table_row(line: str) -> str:
     for index in range(1, len(cells) - 1):
         name = cells[index - 1].strip().strip(_QUOTES + "*")
         value = cells[index].strip().strip(_QUOTES)
-        if name and secret_kind(name, value) is not None:
+        if name and detect.secret(name, value) is not None:
             cells[index] = f" {MASK} "
     return "|".join(cells)

@@ -2,19 +2,39 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from portplan._secrets import NOT_A_SECRET, PLACEHOLDER, REFERENCE, SECRET_NAME, URL_PASSWORD
 from portplan.findings import Finding, Level
 from portplan.model import EnvVar, Service, Topology
 from portplan.rules._base import Context, rule
+from portplan.secretscan import detect
 
 
 @rule("PP111", "hardcoded-secret", Level.ERROR, "a literal secret in a service's environment")
 def check(topology: Topology, context: Context) -> Iterator[Finding]:
-    """A service's environment holds a literal secret: a password inside a URL or a
-    connection string (`Server=db;Password=...`), or a literal value of a *_SECRET,
-    *_TOKEN, *_PASSWORD or *_KEY variable. The value is never shown; use a reference
-    (${JWT_SECRET}) or a secret store instead. Placeholders that ask to be replaced
-    ("<your-api-key>", "changeme", "xxxx", "your_token_here") are not secrets.
+    """A service's environment holds a literal secret. The value is never shown; use a
+    reference (${JWT_SECRET}) or a secret store instead: a plan is committed, and
+    `generate` writes its values into env files and documents.
+
+    What is a secret (the detector `reconcile`'s PP210, `generate` and every masked output
+    share, docs/reconcile.md "Secrets"):
+
+    - not a finding: an empty value or a switch, a reference (`${X}`, `$(X)`,
+      `/run/secrets/...`, `file:`, `vault:`, `secretref:`, `secretKeyRef`, a cloud secret
+      store's name or ARN), a placeholder (`changeme`, `<your-api-key>`, `xxxx`,
+      `your_token_here`, a value made only of words such as `password`, `secret`, `example`,
+      or starting with an imperative: `changePassword`), and the value of a variable that
+      names a secret rather than holds it (`*_SECRET_NAME`, `*_SECRET_REF`, `*_PASSWORD_FILE`);
+    - a secret: any other literal of a secret-named variable (`*_SECRET`, `*_TOKEN`,
+      `*_PASSWORD`, `*_KEY`, `dbPassword`), and inside any value a password of a URL
+      (`postgres://u:pw@db`), a key as a URL's user (a Sentry DSN), a password of a
+      connection string (`Password=pw;`, JDBC `?password=pw`, libpq `password=pw`), a secret
+      option (`--db-password=pw`), an authorization value (`Bearer tok`);
+    - also in any variable: a known credential format (AWS `AKIA...`, GitHub `ghp_...`, Slack
+      `xoxb-...`, Stripe `sk_live_...`, Google `AIza...`, a JSON Web Token, a private-key
+      block) or a long high-entropy string.
+
+    In a plan every secret is an error, a committed demo default as much as a real
+    credential: the plan should hold references only. (`reconcile` reports a literal in a
+    project's files as a warning, and a credential-shaped one as an error.)
 
     PASS: api {environment: {JWT_SECRET: "${JWT_SECRET}"}}
     FAIL: api {environment: {JWT_SECRET: hunter2}}
@@ -27,24 +47,10 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
 
 
 def secret_kind(name: str, value: str | None) -> str | None:
-    """What kind of literal secret the value is, or None. Never returns the value."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.lower() in NOT_A_SECRET or REFERENCE.match(text) or PLACEHOLDER.match(text):
-        return None
-    match = URL_PASSWORD.match(text)
-    if match and not (REFERENCE.match(match.group(1)) or PLACEHOLDER.match(match.group(1))):
-        return "a password inside a URL"
-    for part in text.split(";"):  # Server=db;User Id=sa;Password=...; (Pwd= too)
-        key, equals, secret = part.partition("=")
-        secret = secret.strip()
-        named = equals and key.strip().lower() in ("password", "pwd")
-        if named and secret and not (REFERENCE.match(secret) or PLACEHOLDER.match(secret)):
-            return "a password inside a connection string"
-    if SECRET_NAME.search(name):
-        return "a literal secret value"
-    return None
+    """What kind of secret the value is (`portplan.secretscan.detect.secret`), or None.
+    Never returns the value."""
+    found = detect.secret(name, value)
+    return None if found is None else found.kind
 
 
 def _finding(service: Service, var: EnvVar, what: str) -> Finding:

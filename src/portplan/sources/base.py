@@ -106,6 +106,7 @@ class VariableObservation:
     source: str
     value: str | None = None
     secret: bool = False
+    credential: bool = False  # the secret has a real credential's shape (not a demo default)
     sets: bool = True  # False: the service reads it (e.g. ${VAR} in compose) but nothing set it
     template: bool = False
 

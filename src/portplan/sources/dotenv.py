@@ -62,7 +62,7 @@ from portplan.sources.base import (
     reason,
     unread,
 )
-from portplan.sources.markdown.env import is_secret, port_owner
+from portplan.sources.markdown.env import is_secret, port_owner, secret_in
 from portplan.sources.markdown.text import PORT_KINDS, url_port_name
 
 KIND = "dotenv"
@@ -167,7 +167,8 @@ def _columns(line: str, name: str) -> tuple[int, int]:
 def interpret(setting: Setting, result: SourceResult) -> None:
     """Add what one variable says (variable, ports, dependencies) to `result`."""
     written = setting.value if setting.template is None else setting.template
-    secret = is_secret(setting.name, written)
+    found = secret_in(setting.name, written)
+    secret = found is not None
     hidden = secret or (written != setting.value and is_secret(setting.name, setting.value))
     result.variables.append(
         VariableObservation(
@@ -177,6 +178,7 @@ def interpret(setting: Setting, result: SourceResult) -> None:
             setting.source,
             value=None if hidden else setting.value,
             secret=secret,
+            credential=found is not None and found.credential,
         )
     )
     if setting.value is None:

@@ -7,8 +7,14 @@ every value, comment, anchor, tag and anything not recognised becomes MASK. A ke
 only where the parser put a key, so a line of a block scalar that looks like `key: value`
 is masked whole.
 
-`redact_secrets` masks less: only the values PP111's secret test flags (and comments), so the
-diff of `allocate --dry-run` stays readable (port numbers, names, `depends_on`, paths).
+`redact_secrets` masks less: only the values the secret detector flags (`secretscan.detect`,
+and comments), so the diff of `allocate --dry-run` stays readable (port numbers, names,
+`depends_on`, paths).
+
+Which text is a key, a value or a collection is the parser's answer (the marks of the tree),
+not a pattern's: a kept value is copied to its end as the parser read it (a quoted value to
+its closing quote, whatever brackets it holds), so a `}` inside `"${REF}"` neither ends a
+flow mapping nor shifts what comes after. One pass over the text: linear.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any, Final
 
-from portplan.rules.pp111_secret import secret_kind
+from portplan.secretscan import detect
 from portplan.yamlio.tree import Mark, YMap, YSeq
 
 MASK: Final = "***"
@@ -73,9 +79,9 @@ def _secret(name: str, value: Any, in_list: bool) -> bool:
     text = str(value)
     if in_list and "=" in text:  # `environment: [DB_PASSWORD=...]`
         item, _, item_value = text.partition("=")
-        if secret_kind(item.strip(), item_value) is not None:
+        if detect.secret(item.strip(), item_value) is not None:
             return True
-    return secret_kind(name, text) is not None
+    return detect.secret(name, text) is not None
 
 
 def _collect(node: Any, keys: set[_Position], flows: set[_Position], seen: set[int]) -> None:
@@ -103,6 +109,7 @@ class _Redactor:
         self.flow_next = False  # a kept anchor or tag stands where a flow collection starts
         self.depth = 0  # of flow collections open
         self.quote = ""  # the quote of a quoted value continued from the line before
+        self.keep_quote = False  # ... and whether that value is kept
 
     def line(self, row: int, line: str) -> str:
         out: list[str] = []
@@ -126,6 +133,9 @@ class _Redactor:
         end = _quote_end(line, 0, self.quote)
         self.quote = "" if end >= 0 else self.quote
         stop = len(line) if end < 0 else end
+        if self.keep_quote:
+            out.append(line[:stop])
+            return stop
         indent = len(line[:stop]) - len(line[:stop].lstrip(" "))
         out.append(line[:indent] + MASK)
         return stop
@@ -138,7 +148,7 @@ class _Redactor:
             out.append(line[index:end] + ":")
             return end + 1
         if (row, index + 1) in self.kept:
-            end = self._value_end(line, index)
+            end = self._kept_end(line, index)
             out.append(line[index:end])
             return end
         flow_next, self.flow_next = self.flow_next, False
@@ -180,10 +190,23 @@ class _Redactor:
         if char in "\"'":
             end = _quote_end(line, index + 1, char)
             self.quote = char if end < 0 else ""
+            self.keep_quote = False
             out.append(MASK)
             return len(line) if end < 0 else end
         out.append(MASK)
         return self._value_end(line, index)
+
+    def _kept_end(self, line: str, index: int) -> int:
+        """Where the kept value at `index` ends on this line (a quoted one: at its closing
+        quote, or it goes on to the next line)."""
+        char = line[index]
+        if char not in "\"'":
+            return self._value_end(line, index)
+        end = _quote_end(line, index + 1, char)
+        if end < 0:
+            self.quote, self.keep_quote = char, True
+            return len(line)
+        return end
 
     def _value_end(self, line: str, index: int) -> int:
         """Where the plain value at `index` ends: the line's end, or in a flow a delimiter."""

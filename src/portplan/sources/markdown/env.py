@@ -7,10 +7,10 @@ block's service on it. A host is recorded as written (`payments.default.svc.clus
 `api.stripe.com`): which service it names, if any, is for reconcile to say
 (`portplan.reconcile.names`, by `host_service`); a name of the host machine
 (`host.docker.internal`) is a port on the host, of the service the prefix names, and no
-dependency. Values of literal secrets (PP111's `secret_kind`: a secret-named
+dependency. Values of literal secrets (`portplan.secretscan.detect`: a secret-named
 variable, a URL with a password) are never recorded: the observation keeps the name,
-`secret=True` and `value=None`. A reference (`${JWT_SECRET}`, `postgres://u:${DB_PASSWORD}@db`)
-is not a secret.
+`secret=True` (`credential=True` for a real credential's shape) and `value=None`. A
+reference (`${JWT_SECRET}`, `postgres://u:${DB_PASSWORD}@db`) is not a secret.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from portplan.names import (
     url_service,
     variable_protocol,
 )
-from portplan.rules.pp111_secret import secret_kind
+from portplan.secretscan import detect
 from portplan.sources.base import PortObservation, VariableObservation
 from portplan.sources.markdown.context import Collector
 from portplan.sources.markdown.text import kind_of, url_port_name
@@ -79,12 +79,20 @@ _REFERENCE: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 def record(ctx: Collector, owner: str | None, assignment: Assignment, source: str) -> None:
     """The variable, and the ports and dependencies its value states."""
     value = assignment.value
-    secret = is_secret(assignment.name, value)
+    found = secret_in(assignment.name, value)
+    secret = found is not None
     reads = value is None or bool(_REFERENCE.fullmatch(value))
     location = ctx.at(assignment.line, assignment.name_index)
     shown = None if secret else value
     observation = VariableObservation(
-        owner, assignment.name, location, source, value=shown, secret=secret, sets=not reads
+        owner,
+        assignment.name,
+        location,
+        source,
+        value=shown,
+        secret=secret,
+        credential=found is not None and found.credential,
+        sets=not reads,
     )
     ctx.result.variables.append(observation)
     if value is not None and not reads:
@@ -93,14 +101,15 @@ def record(ctx: Collector, owner: str | None, assignment: Assignment, source: st
 
 
 def is_secret(name: str, value: str | None) -> bool:
-    """A literal secret by the rule of PP111 (`secret_kind`), also for a URL inside a longer
-    value (`--db postgres://u:pw@db`). A reference is not a secret: `${JWT_SECRET}`, or a URL
-    whose password is `${DB_PASSWORD}`."""
-    if value is None:
-        return False
-    if secret_kind(name, value) is not None:
-        return True
-    return "@" in value and any(secret_kind("", m.group()) for m in URL.finditer(value))
+    """A literal secret by the detector PP111 and PP210 share (`secretscan.detect`), also
+    inside a longer value (`--db postgres://u:pw@db`). A reference is not a secret:
+    `${JWT_SECRET}`, or a URL whose password is `${DB_PASSWORD}`."""
+    return secret_in(name, value) is not None
+
+
+def secret_in(name: str, value: str | None) -> detect.Secret | None:
+    """The secret `value` holds (its kind and strength, never the value), or None."""
+    return detect.secret(name, value)
 
 
 # --- X_PORT ---------------------------------------------------------------------------
