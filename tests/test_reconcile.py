@@ -63,7 +63,9 @@ def test_cli_summary_counts_one_in_the_singular(
 ) -> None:
     (tmp_path / "compose.yaml").write_text("services:\n  web: {ports: ['8080:80']}\n")
     assert main(["reconcile", str(tmp_path)]) == 0
-    assert capsys.readouterr().out == "1 file, 1 service: 0 errors, 0 warnings\n"
+    assert capsys.readouterr().out == (
+        "sources: read 1 file (1 compose)\n1 file, 1 service: 0 errors, 0 warnings\n"
+    )
 
 
 def test_cli_help() -> None:
@@ -543,7 +545,7 @@ def test_one_name_in_two_namespaces_is_two_services(
 
 def test_without_a_plan_each_namespace_is_counted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reconcile", str(NAMESPACES)]) == 0
-    assert capsys.readouterr().out == "2 files, 2 services: 0 errors, 0 warnings\n"
+    assert capsys.readouterr().out.endswith("\n2 files, 2 services: 0 errors, 0 warnings\n")
 
 
 def test_a_target_drift_points_at_the_plans_target_line(tmp_path: Path) -> None:
@@ -586,4 +588,6 @@ def test_the_summary_counts_a_service_without_ports(
     compose = "services:\n  web:\n    image: x\n    env_file: [./common.env]\n"
     _write(tmp_path, {"compose.yaml": compose, "common.env": "LOG_LEVEL=debug\n"})
     assert main(["reconcile", str(tmp_path)]) == 0
-    assert capsys.readouterr().out == "2 files, 1 service: 0 errors, 0 warnings\n"
+    assert capsys.readouterr().out == (
+        "sources: read 2 files (1 compose, 1 .env)\n2 files, 1 service: 0 errors, 0 warnings\n"
+    )

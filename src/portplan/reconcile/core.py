@@ -13,8 +13,10 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from portplan.errors import NotFoundError
 from portplan.findings import Finding, sorted_findings
 from portplan.model import Location, Topology
+from portplan.reconcile.inventory import Entry, details, inventory, recognised, summary
 from portplan.reconcile.names import build_names
 from portplan.reconcile.projects import apart_namespaces, as_planned
 from portplan.reconcile.view import (
@@ -144,8 +146,10 @@ class ReconcileResult:
     topology: Topology | None
     findings: list[Finding]
     services: int = 0  # how many services the sources name
+    sources: Sequence[Entry] = ()  # every file met: read, skipped... (`inventory`)
 
-    def report(self) -> Report:
+    def report(self, verbose: bool = False) -> Report:
+        """The report; `verbose` lists every file met under the sources summary line."""
         from portplan.reconcile.rules import RULES
 
         files = len({r.file for r in self.results})
@@ -153,6 +157,7 @@ class ReconcileResult:
         subject = f"{plural(files, 'file')}, {plural(services, 'service')}"
         if self.topology is not None:
             subject += f" against {self.topology.source}"
+        notes = [summary(self.sources), *(details(self.sources) if verbose else [])]
         return Report(
             findings=self.findings,
             subject=subject,
@@ -163,18 +168,48 @@ class ReconcileResult:
                 "plan": self.topology.source if self.topology else None,
             },
             rules={r.id: RuleInfo(r.id, r.name, r.level, r.summary, r.doc) for r in RULES.values()},
+            notes=notes if self.sources else (),
+            extra={"sources": [entry.as_dict() for entry in self.sources]},
         )
 
 
 def reconcile_paths(
     paths: Sequence[str | os.PathLike[str]], topology: Topology | None = None
 ) -> ReconcileResult:
-    """Scan `paths` for sources and reconcile them (with `topology` when given)."""
-    from portplan.sources import scan
+    """Scan `paths` for sources and reconcile them (with `topology` when given).
 
-    results = scan(paths)
-    view = build_view(results, topology)
-    return ReconcileResult(results, topology, _run(view), len(_named(view)))
+    Raises NotFoundError when no file under `paths` is of a known kind and there is no
+    plan: a run that read nothing must not pass as a clean one (against a plan, each of its
+    services is a PP203 finding)."""
+    from portplan.sources import survey
+
+    found = survey(paths)
+    entries = inventory(found.results, found.skipped, found.merged)
+    if not recognised(entries) and topology is None:
+        raise NotFoundError(_nothing_found(paths, entries))
+    view = build_view(found.results, topology)
+    return ReconcileResult(found.results, topology, _run(view), len(_named(view)), entries)
+
+
+def plan_near(path: str | os.PathLike[str]) -> str | None:
+    """The plan a reconcile of `path` is held to without -f, found as `check` finds one:
+    `portplan.yaml` in the folder of `path` (itself when a folder) or its nearest parent."""
+    from pathlib import Path
+
+    from portplan.plan.loader import discover
+
+    start = Path(path)
+    found = discover(start if start.is_dir() else start.parent)
+    return None if found is None else os.fspath(found)
+
+
+def _nothing_found(paths: Sequence[str | os.PathLike[str]], entries: Sequence[Entry]) -> str:
+    shown = ", ".join(os.fspath(p) for p in paths)
+    skipped = f" ({plural(len(entries), 'file')} of no known kind)" if entries else ""
+    return (
+        f"no source found in {shown}{skipped}: expected compose, .env, Kubernetes or "
+        "Markdown files; name a file to read it by its content"
+    )
 
 
 def _named(view: View) -> set[str]:

@@ -39,6 +39,8 @@ class Report:
     tool_command: str = "check"
     facts: Mapping[str, Any] = field(default_factory=dict)
     rules: Mapping[str, RuleInfo] = field(default_factory=dict)
+    notes: Sequence[str] = ()  # text: lines before the headline (what was read, skipped)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # JSON: more top-level fields
 
     @property
     def counts(self) -> dict[Level, int]:

@@ -17,6 +17,7 @@ def render(report: Report) -> str:
         "command": report.tool_command,
         "findings": [f.as_dict() for f in sorted(report.findings, key=Finding.sort_key)],
         "summary": {**report.summary(), "headline": report.headline()},
+        **report.extra,
     }
     return _dumped(document)
 

@@ -15,6 +15,7 @@ def render(report: Report) -> str:
         lines.append(file)
         lines.extend(_finding_lines(finding) for finding in group)
         lines.append("")
+    lines.extend(report.notes)
     lines.append(report.headline())
     return "\n".join(lines) + "\n"
 

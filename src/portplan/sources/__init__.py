@@ -12,7 +12,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.findings import Level
@@ -137,6 +137,22 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
     permission) is one "could not read X: why" error. The templates of a Helm chart (the
     `templates/` folder beside a `Chart.yaml`) are not read: one info note per chart says so.
     """
+    return survey(paths).results
+
+
+@dataclass
+class Survey:
+    """What a scan read (`results`), and what it met and did not read on its own: files of
+    no known kind (`skipped`: file -> why), files read as part of another file's compose
+    project (`merged`: file -> the project's first file: an override, an included file)."""
+
+    results: list[SourceResult] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    merged: dict[str, str] = field(default_factory=dict)
+
+
+def survey(paths: Iterable[str | os.PathLike[str]]) -> Survey:
+    """`scan`, saying also what it did not read and why (`Survey`)."""
     found: dict[str, list[str]] = {}
     walk = _Walk()
     for item in paths:
@@ -156,10 +172,19 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
                 walk.results.append(kind)
             elif kind is not None:
                 found.setdefault(kind, []).append(file)
+            else:
+                walk.survey.skipped[file] = _why_skipped(file)
     results = walk.results
     for kind, files in found.items():
-        results.extend(_read_kind(SOURCES[kind], files))
-    return sorted(results, key=lambda result: (result.file, result.kind))
+        results.extend(_read_kind(SOURCES[kind], files, walk.survey))
+    walk.survey.results = sorted(results, key=lambda result: (result.file, result.kind))
+    return walk.survey
+
+
+def _why_skipped(file: str) -> str:
+    if os.path.basename(file) in PLAN_NAMES:
+        return "a portplan plan, not a source (reconcile finds it as check does, or give -f)"
+    return "no known kind"
 
 
 class _Walk:
@@ -168,6 +193,7 @@ class _Walk:
     def __init__(self) -> None:
         self.results: list[SourceResult] = []
         self.charts: set[str] = set()
+        self.survey = Survey()
 
     def failed(self, path: str, exc: OSError) -> None:
         self.results.append(unreadable(path, reason(exc)))
@@ -228,7 +254,41 @@ def detect(path: str) -> str | SourceResult | None:
                 return unreadable(path, reason(exc))
         if kind.detect(name, head):
             return kind.name
+    if name.lower().endswith((".yaml", ".yml")) and name not in PLAN_NAMES:
+        try:
+            return "compose" if looks_like_compose(_head(path, COMPOSE_HEAD_BYTES)) else None
+        except OSError as exc:
+            return unreadable(path, reason(exc))
     return None
+
+
+# A compose file by its content, whatever its name (`full-stack.yml`, `stack.yml` for
+# `docker stack deploy`, `app.compose.yaml`): the top level holds only what compose allows
+# (`services`, `networks`, `volumes`, `configs`, `secrets`, `include`, `name`, `version`,
+# `x-*`), `services:` among them, and a service has a key only compose services have.
+_TOP_KEY: Final = re.compile(rb"^([A-Za-z_][\w.-]*)[ \t]*:", re.MULTILINE)
+_COMPOSE_KEYS: Final = frozenset(
+    {b"services", b"networks", b"volumes", b"configs", b"secrets", b"include", b"name",
+     b"version", b"models"}
+)  # fmt: skip
+_SERVICE_KEY: Final = re.compile(
+    rb"^[ \t]+(?:image|build|ports|expose|environment|env_file|command|depends_on|"
+    rb"container_name|extends|healthcheck|deploy|restart|network_mode)[ \t]*:",
+    re.MULTILINE,
+)
+_PLAN_VERSION: Final = re.compile(rb"^version[ \t]*:[ \t]*1[ \t]*(?:#.*)?$", re.MULTILINE)
+COMPOSE_HEAD_BYTES: Final = 65536
+
+
+def looks_like_compose(text: bytes) -> bool:
+    """Whether YAML text is a compose file by its content (see `_TOP_KEY`); a portplan
+    plan (`version: 1`, its own top-level keys) is not."""
+    keys = {match.group(1) for match in _TOP_KEY.finditer(text)}
+    if b"services" not in keys or _PLAN_VERSION.search(text):
+        return False
+    if any(key not in _COMPOSE_KEYS and not key.startswith(b"x-") for key in keys):
+        return False
+    return bool(_SERVICE_KEY.search(text))
 
 
 def detect_named(path: str) -> str | SourceResult:
@@ -259,12 +319,12 @@ def _left_out(path: str, why: str) -> SourceResult:
     return result
 
 
-def _head(path: str) -> bytes:
+def _head(path: str, size: int = HEAD_BYTES) -> bytes:
     with open(path, "rb") as stream:
-        return stream.read(HEAD_BYTES) or b"\n"
+        return stream.read(size) or b"\n"
 
 
-def _read_kind(kind: SourceKind, files: list[str]) -> list[SourceResult]:
+def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[SourceResult]:
     if kind.read_together is not None:
         try:
             return kind.read_together(files)
@@ -277,26 +337,39 @@ def _read_kind(kind: SourceKind, files: list[str]) -> list[SourceResult]:
     by_dir: dict[str, list[str]] = {}
     for file in files:
         by_dir.setdefault(os.path.dirname(file), []).append(os.path.basename(file))
-    return _not_included(
-        [
-            _guarded(kind, [os.path.join(directory, name) for name in group])
-            for directory, names in sorted(by_dir.items())
-            for group in project_groups(names)
-        ]
-    )
+    projects = [
+        _guarded(kind, [os.path.join(directory, name) for name in group])
+        for directory, names in sorted(by_dir.items())
+        for group in project_groups(names)
+    ]
+    for result in projects:
+        for other in result.merged:
+            survey.merged.setdefault(other, result.file)
+    return _not_included(projects, survey)
 
 
-def _not_included(results: list[SourceResult]) -> list[SourceResult]:
+def _not_included(results: list[SourceResult], survey: Survey | None = None) -> list[SourceResult]:
     """The compose projects that no other project includes: an included file is read as
-    part of the project that includes it (two files that include each other both stay)."""
-    included = {
-        path: result.file for result in results for path in map(os.path.abspath, result.includes)
-    }
+    part of the project that includes it (two files that include each other both stay). A
+    file found by its content whose services another project extends (`common/node.yml`)
+    is a base file, not a project of its own either."""
+    from portplan.sources.compose import is_compose_name
+
+    absolute = os.path.abspath
+    by_include = {absolute(p): r.file for r in results for p in r.includes}
+    by_extends = {absolute(p): r.file for r in results for p in r.merged}
     kept = []
     for result in results:
-        by = included.get(os.path.abspath(result.file))
-        if by is None or os.path.abspath(by) in map(os.path.abspath, result.includes):
+        path = absolute(result.file)
+        by = by_include.get(path)
+        if by is not None and absolute(by) in map(absolute, result.includes):
+            by = None
+        if by is None and not is_compose_name(os.path.basename(path)):
+            by = by_extends.get(path)
+        if by is None:
             kept.append(result)
+        elif survey is not None:
+            survey.merged.setdefault(result.file, by)
     return kept
 
 
@@ -320,9 +393,11 @@ __all__ = [
     "SKIP_DIRS",
     "SOURCES",
     "SourceKind",
+    "Survey",
     "detect",
     "detect_named",
     "helm_chart",
     "scan",
+    "survey",
     "unreadable",
 ]

@@ -480,6 +480,8 @@ def _base(
         document = load(path, project, file_at, f"services.{name}.extends.file ")
         if document is None:
             return None
+        if path not in project.result.merged:
+            project.result.merged.append(path)
         services = document.get("services") if isinstance(document, YMap) else None
         context = Context(path, os.path.dirname(path), context.environ)
     else:

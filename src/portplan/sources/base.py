@@ -362,6 +362,7 @@ class SourceResult:
     includes: list[str] = field(default_factory=list)  # compose: the files `include:` read
     # compose: example file -> the missing file it stands in for (`env.example` for `.env`)
     stand_ins: dict[str, str] = field(default_factory=dict)
+    merged: list[str] = field(default_factory=list)  # compose: the project's other files
 
     def extend(self, other: SourceResult) -> None:
         self.services.extend(other.services)

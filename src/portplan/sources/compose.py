@@ -91,7 +91,7 @@ def read_compose(
     `environ` defaults to the process environment; `env_file` to the `.env` beside the
     first file (when it exists).
     """
-    result = SourceResult(file=paths[0], kind=KIND)
+    result = SourceResult(file=paths[0], kind=KIND, merged=list(paths[1:]))
     base = dict(os.environ if environ is None else environ)
     _observe_all(load_project(paths, result, base, env_file))
     return as_template(result) if is_template_name(paths[0]) else result
