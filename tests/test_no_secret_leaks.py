@@ -135,6 +135,30 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str]]] = {
         },
         ["services.api.ports: invalid host port: the port is not a number"],
     ),
+    # issue 11: a key holding a secret is described, never quoted
+    "compose-duplicate-secret-key": (
+        {
+            "compose.yaml": (
+                "services:\n  api:\n    image: acme/api\n    environment:\n"
+                '      "postgres://u:Zq7dupKey@h/d": 1\n'
+                '      "postgres://u:Zq7dupKey@h/d": 2\n'
+            ),
+        },
+        [
+            "could not read {d}/compose.yaml:6:7: duplicate key (not shown: 26 characters) (first at line 5)"
+        ],
+    ),
+    "compose-secret-service-name": (
+        {
+            "compose.yaml": (
+                'services:\n  "postgres://u:Zq7service@h/d":\n    image: x\n    ports: ["abc:80"]\n'
+            ),
+        },
+        [
+            "could not read {d}/compose.yaml:4:13: services.postgres://u:***@h/d.ports: invalid "
+            "host port: the port is not a number"
+        ],
+    ),
 }
 # A fragment's error is located by the finding; import's warning shows the location.
 IMPORT_WARNINGS = {
@@ -142,6 +166,10 @@ IMPORT_WARNINGS = {
         "{d}/README.md:6:14: services.api.ports: invalid host port: the port is not a number"
     ]
 }
+TOP_KEYS = (
+    "defaults, description, environments, ephemeral, hosts, include, networks, ranges, "
+    "reserved, services, system, version, zones"
+)
 PLAN = "version: 1\nservices:\n  api:\n    ports: {http: 8080}\n    environment:\n"
 # name -> (the plan, the one line `portplan check` and `portplan reconcile` print for it)
 PLAN_CASES: dict[str, tuple[str, str]] = {
@@ -196,6 +224,26 @@ PLAN_CASES: dict[str, tuple[str, str]] = {
         "version: 1\nservices:\n  api:\n    ports: {http: {port: 80, health: Zq7planHealth}}\n",
         "4:38: services.api.ports.http.health: expected an HTTP path starting with /, got a "
         "string of 13 characters",
+    ),
+    "duplicate-secret-key": (
+        PLAN + '      "postgres://u:Zq7dupKey@h/d": 1\n      "postgres://u:Zq7dupKey@h/d": 2\n',
+        "7:7: duplicate key (not shown: 26 characters) (first at line 6)",
+    ),
+    "unknown-secret-key": (
+        'version: 1\nservices:\n  api:\n    "postgres://u:Zq7unknown@h/d": 1\n',
+        "4:5: services.api: unknown key (not shown: 27 characters); expected one of aliases, "
+        "category, depends_on, description, environment, exposure, host, image, latency, "
+        "networks, phase, ports, purpose, resources, status, technology, throughput, zone",
+    ),
+    "not-a-plan-shadow": (
+        "root:$6$Zq7salt$4Hb2kQ9xWm:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",
+        "1:1: unknown key (not shown: 44 characters) (none of a plan's keys is at the top of "
+        "this file); expected one of " + TOP_KEYS,
+    ),
+    "not-a-plan-names": (
+        "Zq7notAPlan: 1\n",
+        "1:1: unknown key (not shown: 11 characters) (none of a plan's keys is at the top of "
+        "this file); expected one of " + TOP_KEYS,
     ),
     "text-as-list": (
         "version: 1\nservices:\n  api: {purpose: [Zq7planList]}\n",
@@ -391,3 +439,53 @@ def test_allocate_dry_run_masks_the_values_around_the_change(
     header = f"--- a/{name}\n+++ b/{name}\n"
     assert (code, output) == (0, header + ALLOCATE_DIFFS[service])
     assert plan.read_text(encoding="utf-8") == ALLOCATE_PLAN
+
+
+# issue 11: what the live masker caught and PP111 missed; every output of a plan holding them
+NEW_SECRETS_PLAN = (
+    "version: 1\n"
+    "services:\n"
+    "  api:\n"
+    "    ports: {http: 8080}\n"
+    "    environment:\n"
+    "      JDBC_URL: jdbc:postgresql://db:5432/app?user=app&password=Zq7jdbc\n"
+    "      PG_CONN: host=db port=5432 password=Zq7libpq\n"
+    "      UPSTREAM_HEADER: Bearer Zq7bearer\n"
+    "      JAVA_OPTS: -Xmx1g --db-password=Zq7option\n"
+    "      CI_CHECKOUT: ghp_Zq7b3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3h\n"
+    "      SENTRY_DSN: https://Zq70123456789abcdef0123456789ab@o1.ingest.sentry.io/42\n"
+)
+
+
+def test_a_plan_with_new_kinds_of_secrets_leaks_into_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(NEW_SECRETS_PLAN, encoding="utf-8")
+    code, output = _run(capsys, "check", "-f", str(plan))
+    assert code == 1
+    assert [line.split("  [")[-1] for line in output.splitlines() if "PP111" in line] == [
+        "PP111 hardcoded-secret]"
+    ] * 6
+    out = tmp_path / "out"
+    assert _run(capsys, "generate", "env", "docs", "-f", str(plan), "--out", str(out))[0] == 0
+    written = {
+        p.relative_to(out): p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()
+    }
+    assert written and [name for name, text in written.items() if PLANTED in text] == []
+    for name, text in written.items():
+        (out / name).write_text(text + "\n", encoding="utf-8")  # stale: --check shows a diff
+    code, output = _run(
+        capsys, "generate", "env", "docs", "-f", str(plan), "--out", str(out), "--check"
+    )
+    assert code == 1 and "+++" in output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_reconcile_formats_never_quote_a_secret_key(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, _ = CASES["compose-duplicate-secret-key"]
+    folder = _tree(tmp_path, files)
+    code, output = _run(capsys, "reconcile", str(folder), "--format", fmt)
+    assert code == 1 and "duplicate key (not shown: 26 characters)" in output

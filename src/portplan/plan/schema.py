@@ -8,12 +8,14 @@ bad values, each with a breadcrumb and a location) and produce the published JSO
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from portplan.errors import InputError
+from portplan.secretscan.detect import quotable_key, unquoted_key
 from portplan.yamlio.load import Mark, YMap, YSeq, shape
 
 Json = dict[str, Any]
@@ -30,10 +32,17 @@ class Ctx:
     file: str
     path: str
     mark: Mark | None
+    plan: bool = True  # False: no plan key at the top, not a plan at all: no key is quoted
 
     def child(self, key: str | int, mark: Mark | None) -> Ctx:
         path = f"{self.path}[{key}]" if isinstance(key, int) else _join(self.path, key)
-        return Ctx(self.file, path, mark or self.mark)
+        return Ctx(self.file, path, mark or self.mark, self.plan)
+
+    def key(self, key: str) -> str:
+        """`key` quoted for a message, or described by its shape: a key of a file that is not
+        a plan, or a key that may hold a secret (`root:$6$...` of /etc/shadow), is never
+        quoted."""
+        return f"'{key}'" if self.plan and quotable_key(key) else unquoted_key(key)
 
     def fail(self, expected: str, value: object, got: str | None = None) -> SchemaError:
         """`expected ..., got <the value's shape>`: a value is never quoted (it may be secret)."""
@@ -60,7 +69,14 @@ class ValueProblem(ValueError):
         self.text = text
 
 
+def _not_a_plan(ctx: Ctx) -> str:
+    return "" if ctx.plan or ctx.path else " (none of a plan's keys is at the top of this file)"
+
+
 def _join(path: str, key: str) -> str:
+    if not quotable_key(key):
+        key_text = f"[a key {unquoted_key(key)}]"
+        return f"{path}{key_text}" if path else key_text
     if not path:
         return key
     return f"{path}.{key}" if re.fullmatch(r"[\w.-]+", key) else f"{path}[{key!r}]"
@@ -270,16 +286,26 @@ class Obj(Spec):
     def check(self, value: object, ctx: Ctx) -> None:
         if not isinstance(value, dict):
             raise ctx.fail(f"a mapping{f' ({self.title})' if self.title else ''}", value)
+        if not ctx.path and not self._plan_like(value):
+            ctx = Ctx(ctx.file, ctx.path, ctx.mark, plan=False)
         for key, item in value.items():
             if self.extensions and key.startswith(EXTENSION_PREFIX):
                 continue
             spec = self.fields.get(key)
             if spec is None:
-                raise self._unknown(key, Ctx(ctx.file, ctx.path, _key_mark(value, key)))
+                raise self._unknown(key, Ctx(ctx.file, ctx.path, _key_mark(value, key), ctx.plan))
             spec.check(item, ctx.child(key, _value_mark(value, key)))
         for key in self.required:
             if key not in value:
                 raise ctx.fail(f"a mapping with the key '{key}'", value, "a mapping without it")
+
+    def _plan_like(self, value: Mapping[str, Any]) -> bool:
+        """Whether a top-level mapping is a plan at all: one of its first keys is a known key
+        or close to one (`servcies`). A file that is not (`check -f /etc/shadow`) has none of
+        its keys quoted."""
+        keys = list(itertools.islice(value, 50))
+        known = list(self.fields)
+        return any(k in self.fields or difflib.get_close_matches(k, known, 1, 0.6) for k in keys)
 
     def _unknown(self, key: str, ctx: Ctx) -> SchemaError:
         near = difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.6)
@@ -289,7 +315,10 @@ class Obj(Spec):
         column = ctx.mark.column if ctx.mark else None
         where = f"{ctx.path}: " if ctx.path else ""
         return SchemaError(
-            ctx.file, line, column, f"{where}unknown key '{key}'{hint}; expected one of {known}"
+            ctx.file,
+            line,
+            column,
+            f"{where}unknown key {ctx.key(key)}{hint}{_not_a_plan(ctx)}; expected one of {known}",
         )
 
     def json_schema(self) -> Json:

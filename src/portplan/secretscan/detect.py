@@ -363,3 +363,19 @@ def _authorization(text: str) -> list[Secret]:
         for match in _AUTHORIZATION.finditer(text)
         if literal(match.group(1))
     ]
+
+
+# --- keys in messages ----------------------------------------------------------------------
+
+_QUOTABLE_KEY = re.compile(r"[\w.\-/+ ]{1,64}")
+
+
+def quotable_key(key: str) -> bool:
+    """Whether a message may quote `key`: a short name (letters, digits, `_.-/+` and
+    spaces) that holds no secret. A key holding a URL, a `:`, a hash or a token is not."""
+    return _QUOTABLE_KEY.fullmatch(key) is not None and secret("", key) is None
+
+
+def unquoted_key(key: str) -> str:
+    """How a message names a key it may not quote: by its shape."""
+    return f"(not shown: {len(key)} characters)"

@@ -173,8 +173,12 @@ def fail(filename: str, mark: Mark, what: str) -> YAMLInputError:
 
 
 def duplicate_key(filename: str, key: str, mark: Mark, first: Mark) -> YAMLInputError:
-    """The error for a key written twice in one mapping."""
-    return fail(filename, mark, f"duplicate key {key!r} (first at line {first.line})")
+    """The error for a key written twice in one mapping. The key is quoted only when it is a
+    short name holding no secret (`postgres://u:pw@h/d` is described by its length)."""
+    from portplan.secretscan.detect import quotable_key, unquoted_key
+
+    shown = repr(key) if quotable_key(key) else unquoted_key(key)
+    return fail(filename, mark, f"duplicate key {shown} (first at line {first.line})")
 
 
 def too_deep(filename: str, mark: Mark) -> YAMLInputError:
