@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Final
 
 from portplan.names import Url
+from portplan.secretscan.text import mask_line
 from portplan.sources.base import exposure_word
 
 # --- broken encodings -----------------------------------------------------------------
@@ -96,24 +97,11 @@ def first_nonblank(line: str) -> int:
 
 # --- secrets --------------------------------------------------------------------------
 
-SECRET_NAME: Final = re.compile(
-    r"(?:^|_)(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|KEY|APIKEY|CREDENTIALS?)$|SECRET|PASSWORD",
-    re.IGNORECASE,
-)
-_SECRET_ASSIGNMENT: Final = re.compile(
-    r"\b(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|KEY))"
-    r"(?P<sep>\s*[=:]\s*)(?P<value>\S+)",
-    re.IGNORECASE,
-)
-_URL_PASSWORD: Final = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^/\s:@]*:)(?P<password>[^@\s/]*)@")
-
 
 def redact(text: str) -> str:
-    """`text` with the values of secret-named assignments and URL passwords masked."""
-    if "@" not in text and "=" not in text and ":" not in text:
-        return text
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + "***@", text)
-    return _SECRET_ASSIGNMENT.sub(lambda m: m.group("name") + m.group("sep") + "***", text)
+    """`text` with its secrets masked by the one secret detector (`secretscan.text`): values
+    of secret-named assignments, URL passwords, authorization values, credential formats."""
+    return mask_line(text)
 
 
 # --- display text ---------------------------------------------------------------------
