@@ -164,3 +164,91 @@ def test_an_unset_variable_of_alternative_files_is_one_finding(tmp_path: Path) -
             "app reads ${TAG}, which nothing sets",
         )
     ]
+
+
+# --- alternative projects, profiles -----------------------------------------------------
+
+
+def _service(name: str, image: str, *ports: str, extra: str = "") -> str:
+    listed = ", ".join(f"'{p}'" for p in ports)
+    return (
+        f"  {name}:\n    image: {image}\n" + (f"    ports: [{listed}]\n" if ports else "") + extra
+    )
+
+
+def test_alternative_files_of_one_folder_are_never_compared(tmp_path: Path) -> None:
+    """paperless-style: one compose file per database, one for portainer publishing the
+    webserver on 8010; the docs show the override `8010:8000`. Nothing is drift."""
+    web = "services:\n" + _service("webserver", "ghcr.io/acme/paper:2", "8000:8000")
+    files = {
+        "docker/compose/docker-compose.postgres.yml": web + _service("db", "postgres:16"),
+        "docker/compose/docker-compose.mariadb.yml": web + _service("db", "mariadb:11"),
+        "docker/compose/docker-compose.portainer.yml": web.replace("8000:8000", "8010:8000")
+        + _service("db", "postgres:16")
+        + _service("broker", "redis:7", "8000:6379"),
+        "docs/setup.md": (
+            "# Setup\n\nTo use another port, change the mapping:\n\n```yaml\nservices:\n"
+            "  webserver:\n    ports:\n      - 8010:8000\n```\n"
+        ),
+    }
+    # before projects were kept apart: "port 8000/tcp is claimed by broker and webserver"
+    # (the portainer file's broker against the postgres file's webserver)
+    assert _found(_write(tmp_path, files)) == []
+
+
+def test_sibling_deployments_are_separate_systems(tmp_path: Path) -> None:
+    """n8n-style: three folders, one deployment each, the same service names; one publishes
+    the database, another the app on another host port: no finding spans two folders."""
+    app = _service("n8n", "n8nio/n8n", "5678:5678")
+    files = {
+        "docker-caddy/docker-compose.yml": "services:\n"
+        + app
+        + _service("caddy", "caddy:2", "80:80"),
+        "withPostgres/docker-compose.yml": "services:\n"
+        + app
+        + _service("postgres", "postgres:16"),
+        "withWorker/docker-compose.yml": "services:\n"
+        + app.replace("5678:5678", "80:5678")
+        + _service("postgres", "postgres:16", "5432:5432"),
+        "withWorker/README.md": "# With worker\n\nOpen http://localhost:80 after `docker compose up`.\n",
+    }
+    assert _found(_write(tmp_path, files)) == []
+
+
+def test_one_project_still_finds_its_own_clash(tmp_path: Path) -> None:
+    compose = (
+        "services:\n" + _service("api", "api", "8080:80") + _service("admin", "admin", "8080:81")
+    )
+    alternative = "services:\n" + _service("api", "api", "9090:80")
+    files = {"compose.yaml": compose, "compose.dev.yaml": alternative}
+    assert [(rule, places) for rule, _, places, _ in _found(_write(tmp_path, files))] == [
+        ("PP212", ["compose.yaml:4", "compose.yaml:7"])
+    ]
+
+
+def test_services_of_disjoint_profiles_never_clash(tmp_path: Path) -> None:
+    compose = (
+        "services:\n"
+        + _service("app", "app", "8080:80", extra="    profiles: [prod]\n")
+        + _service("app-debug", "app", "8080:80", extra="    profiles: [debug, test]\n")
+        + _service("mock", "wiremock", "9000:8080", extra="    profiles: [test]\n")
+        + _service("stub", "wiremock", "9000:8080", extra="    profiles: [test]\n")
+        + _service("docs", "nginx", "3000:80")
+        + _service("preview", "nginx", "3000:80", extra="    profiles: [debug]\n")
+    )
+    found = _found(_write(tmp_path, {"compose.yaml": compose}))
+    assert [(rule, places) for rule, _, places, _ in found] == [
+        ("PP212", ["compose.yaml:12", "compose.yaml:16"]),  # mock and stub: both in test
+        ("PP212", ["compose.yaml:20", "compose.yaml:23"]),  # docs always runs
+    ]
+
+
+def test_a_default_file_and_any_default_override_are_one_project(tmp_path: Path) -> None:
+    files = {
+        "docker-compose.yml": "services:\n" + _service("web", "nginx", "8080:80"),
+        "compose.override.yaml": "services:\n  web:\n    ports: ['8080:81']\n",
+    }
+    found = _found(_write(tmp_path, files))
+    assert [(rule, places) for rule, _, places, _ in found] == [
+        ("PP212", ["docker-compose.yml:4", "compose.override.yaml:3"])
+    ]

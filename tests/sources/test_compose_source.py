@@ -411,6 +411,17 @@ def test_project_groups() -> None:
         ["compose.yaml", "compose.override.yml"],
         ["docker-compose.yml"],
     ]
+    # compose v2 reads any default name with any default override name
+    names = ["docker-compose.yml", "compose.override.yaml", "docker-compose.prod.yml"]
+    assert project_groups(names) == [
+        ["docker-compose.prod.yml"],
+        ["docker-compose.yml", "compose.override.yaml"],
+    ]
+    names = ["compose.yml", "docker-compose.override.yaml", "app.yml", "app.override.yml"]
+    assert project_groups(names) == [
+        ["app.yml", "app.override.yml"],
+        ["compose.yml", "docker-compose.override.yaml"],
+    ]
 
 
 def test_scan_reads_a_base_file_and_its_override_as_one_project() -> None:

@@ -371,8 +371,8 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
         owners.setdefault((system, agreed.value, protocol), []).append((key, agreed))
     for (_, number, protocol), claims in sorted(owners.items()):
         keys = sorted({key for key, _ in claims})
-        if len(keys) < 2:
-            continue
+        if len(keys) < 2 or not any(view.together(a, b) for a, b in combinations(keys, 2)):
+            continue  # (services of disjoint compose profiles never run together)
         locations = sorted({loc for _, side in claims for loc in side.locations})
         if _one_file_of(view, locations, ("compose", "dotenv")):
             continue
@@ -593,6 +593,8 @@ def _duplicates(view: View, published: dict[tuple[str, int], list[Port]]) -> Ite
             pair = (a.obs.location, b.obs.location)
             if pair in reported or not addresses_overlap(a.obs.address, b.obs.address):
                 continue
+            if not view.together(a.key, b.key):
+                continue  # disjoint compose profiles: never published at once
             reported.add(pair)
             other = f"{_address(b)}, {_short(b.obs.location)}"
             yield duplicate_published_port.finding(

@@ -10,8 +10,10 @@ from functools import cached_property
 from typing import Any, Final
 
 from portplan.findings import Finding, Level
-from portplan.model import Location, Topology, normalize_name
+from portplan.model import Location, Topology
 from portplan.reconcile.names import Names
+from portplan.reconcile.systems import INFRASTRUCTURE as INFRASTRUCTURE
+from portplan.reconcile.systems import systems
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -25,13 +27,6 @@ PLANNED = "plan"
 # File kinds in the order their statements win a tie (reconcile's agreed value, import's
 # vote): the plan-like files first.
 KIND_ORDER: Final = ("compose", "kubernetes", "dotenv", "markdown")
-
-
-# Shared infrastructure says nothing about which system a file describes.
-INFRASTRUCTURE = frozenset(
-    {"postgres", "redis", "nats", "kafka", "zookeeper", "prometheus", "grafana", "jaeger",
-     "elasticsearch", "airflow", "mysql", "mongodb", "rabbitmq", "clickhouse", "gateway"}
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +113,28 @@ class View:
         """The published ports of the compose project read as `origin`."""
         return self._published.get(origin, [])
 
+    @cached_property
+    def profiles(self) -> dict[str, frozenset[str]]:
+        """service key -> the compose profiles it runs in, for the services that compose
+        files start only with a profile (a definition without one: it always runs)."""
+        found: dict[str, set[str] | None] = {}
+        for result in self.results:
+            for service in result.services if result.kind == "compose" else ():
+                key = self.key(service.service)
+                if key is None:
+                    continue
+                had = found.get(key, set())
+                found[key] = (
+                    None if had is None or not service.profiles else had | set(service.profiles)
+                )
+        return {key: frozenset(names) for key, names in found.items() if names}
+
+    def together(self, a: str, b: str) -> bool:
+        """Whether services `a` and `b` (keys) can run at once: not when compose starts each
+        only with profiles and they have none in common (`debug` and `prod`)."""
+        mine, theirs = self.profiles.get(a), self.profiles.get(b)
+        return mine is None or theirs is None or bool(mine & theirs)
+
     def system(self, location: Location) -> int:
         if self.topology is not None or self.one_system:
             return 0
@@ -193,8 +210,8 @@ def external_dependencies(view: View) -> dict[str, dict[str, list[Location]]]:
 
 
 def _systems(view: View) -> dict[str, int]:
-    """Files that share most of their service names are one system (see `_same_system`);
-    whether their ports agree says nothing of it: a stale document is the same system."""
+    """file -> system (`portplan.reconcile.systems`): by the service names each file gives,
+    each compose project one system of its own."""
     keys: dict[str, set[str]] = {}
     for port in view.ports:
         keys.setdefault(port.file, set()).add(port.key)
@@ -204,39 +221,19 @@ def _systems(view: View) -> dict[str, int]:
         keys.setdefault(result.file, set()).update(
             key for s in result.services if (key := view.names.key(s.service))
         )
-    own = {file: _identifying(names) for file, names in keys.items()}
-    files = sorted(keys)
-    parent = {file: file for file in files}
-
-    def find(file: str) -> str:
-        while parent[file] != file:
-            file = parent[file]
-        return file
-
-    by_name: dict[str, list[str]] = {}
-    for file in files:
-        for name in own[file]:
-            by_name.setdefault(name, []).append(file)
-    for a in files:
-        partners = {b for name in own[a] for b in by_name[name] if b > a}
-        for b in sorted(partners):
-            if find(a) != find(b) and _same_system(own[a], own[b]):
-                parent[find(b)] = find(a)
-    roots = sorted({find(file) for file in files})
-    return {file: roots.index(find(file)) + 1 for file in files}
+    return systems(keys, _compose_files(view.results))
 
 
-def _identifying(names: set[str]) -> set[str]:
-    """The names that tell which system a file describes: shared infrastructure (postgres,
-    redis) says nothing of it, unless the file names nothing else."""
-    own = {name for name in names if normalize_name(name) not in INFRASTRUCTURE}
-    return own or names
-
-
-def _same_system(a: set[str], b: set[str]) -> bool:
-    """Two files are one system when the names they share are at least half the names of
-    the one that names fewer: a README that lists the compose file's services is its
-    system, whatever ports it gives them; a report that shares 4 of its 12 names with
-    another system's documents describes a system of its own."""
-    shared = len(a & b)
-    return shared > 0 and 2 * shared >= min(len(a), len(b))
+def _compose_files(results: list[SourceResult]) -> dict[str, str]:
+    """file -> the compose project (its first file) whose observations it holds, for the
+    files that only one project reads."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        if result.kind != "compose":
+            continue
+        places = [result.file, *result.merged]
+        for observed in (result.ports, result.services, result.dependencies, result.variables):
+            places.extend(o.location.file for o in observed)
+        for file in places:
+            found.setdefault(file, set()).add(result.file)
+    return {file: next(iter(owners)) for file, owners in found.items() if len(owners) == 1}

@@ -36,7 +36,7 @@ from portplan.sources.dotenv import known_names
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
 
-LIST_KEYS: Final = ("ports", "expose", "env_file", "links")
+LIST_KEYS: Final = ("ports", "expose", "env_file", "links", "profiles")
 KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
 SINGLE_KEYS: Final = ("network_mode", "image", "container_name")
 _MERGED: Final = frozenset(LIST_KEYS + KEYED_KEYS + SINGLE_KEYS)
@@ -52,6 +52,7 @@ _SHAPES: Final[dict[str, tuple[type, ...]]] = {
     "network_mode": (str,),
     "image": (str,),
     "links": (YSeq,),
+    "profiles": (YSeq,),
     "container_name": (str,),
 }
 _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}

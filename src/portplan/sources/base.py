@@ -149,6 +149,7 @@ class ServiceObservation:
     # compose `network_mode: host`, Kubernetes `hostNetwork: true`: its ports are the host's
     host_network: bool = False
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
+    profiles: tuple[str, ...] = ()  # compose `profiles:` (none: it always runs)
     template: bool = False
 
 

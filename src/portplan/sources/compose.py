@@ -159,6 +159,7 @@ def _observe(
             project_name=project.name,
             host_network=_network_mode(service, project) == "host",
             image=_single(service, "image", project),
+            profiles=_profiles(service, project),
         )
     )
     for key, reader in _READERS.items():
@@ -168,6 +169,12 @@ def _observe(
         _service_environment(service, project, known)
     if "env_file" in service.lists:
         _env_files(service, project, known)
+
+
+def _profiles(service: Service, project: Project) -> tuple[str, ...]:
+    """The profiles a service runs in (`profiles: [debug]`); () when it always runs."""
+    found = (_text(e.value, e, service.name, project) for e in service.lists.get("profiles", ()))
+    return tuple(dict.fromkeys(name for name in found if name))
 
 
 def _text(value: Any, entry: Entry, service: str, project: Project) -> str | None:
@@ -495,13 +502,29 @@ def is_compose_name(name: str) -> bool:
     return lower.endswith((".yaml", ".yml")) and lower.startswith(("compose", "docker-compose"))
 
 
+DEFAULT_FILES: Final = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+DEFAULT_OVERRIDES: Final = (
+    "compose.override.yaml", "compose.override.yml",
+    "docker-compose.override.yaml", "docker-compose.override.yml",
+)  # fmt: skip
+
+
 def project_groups(names: Sequence[str]) -> list[list[str]]:
     """Compose files of one directory grouped into projects: a base file and its override
-    (`compose.yaml` + `compose.override.yaml` or `.yml`) form one project; every other file
-    is its own.
+    (`x.yaml` + `x.override.yaml` or `.yml`) form one project, and so do the file `docker
+    compose up` finds by default (`compose.yaml`, `compose.yml`, `docker-compose.yaml`,
+    `docker-compose.yml`, the first there) and the default override it reads with it (the
+    first of `compose.override.yaml`... `docker-compose.override.yml`) whatever their
+    spellings; every other file is its own.
     """
     groups: list[list[str]] = []
     rest = sorted(names)
+    base = next((n for n in DEFAULT_FILES if n in rest), None)
+    default_override = next((n for n in DEFAULT_OVERRIDES if n in rest), None)
+    if base is not None and default_override is not None:
+        groups.append([base, default_override])
+        rest.remove(base)
+        rest.remove(default_override)
     for name in list(rest):
         stem, _, _ = name.rpartition(".")
         if ".override." in name or name not in rest:

@@ -1,0 +1,122 @@
+"""Systems: the files that describe one running whole, compared with each other.
+
+Files that share most of their service names are one system (`same_system`), whatever
+ports they give them: a stale README is the same system. A compose project (its files,
+overrides, env_files and included files: everything one `docker compose up` reads) is
+one system, and two compose projects never are: two projects that define the same names
+are alternatives (`docker-compose.postgres.yml` and `docker-compose.sqlite.yml`, or the
+`withPostgres/` and `withPostgresAndWorker/` deployments), which never run together.
+Every other file (documents, `.env` files read alone, Kubernetes manifests) joins the
+files it shares names with, and of several compose projects it may describe, the nearest
+one: in its own folder or the closest above or below it, a default-named file
+(`compose.yaml`, `docker-compose.yml`) first, then by path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from portplan.model import normalize_name
+
+# Shared infrastructure says nothing about which system a file describes.
+INFRASTRUCTURE = frozenset(
+    {"postgres", "redis", "nats", "kafka", "zookeeper", "prometheus", "grafana", "jaeger",
+     "elasticsearch", "airflow", "mysql", "mongodb", "rabbitmq", "clickhouse", "gateway"}
+)  # fmt: skip
+DEFAULT_COMPOSE: Final = frozenset(
+    {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
+)
+
+
+def systems(names: Mapping[str, set[str]], projects: Mapping[str, str]) -> dict[str, int]:
+    """file -> system number, from the service keys each file names (`names`) and the
+    compose project each file belongs to (`projects`: file -> the project's first file;
+    files of no project, or of several, are left out)."""
+    own = {file: identifying(keys) for file, keys in names.items()}
+    files = sorted(own)
+    parent = {file: file for file in files}
+    project_of = {file: projects[file] for file in files if file in projects}
+
+    def find(file: str) -> str:
+        while parent[file] != file:
+            parent[file] = parent[parent[file]]
+            file = parent[file]
+        return file
+
+    by_project: dict[str, str] = {}
+    for file in files:  # the files of one project are one system
+        if file in project_of:
+            first = by_project.setdefault(project_of[file], file)
+            parent[find(file)] = find(first)
+    loose = [file for file in files if file not in project_of]
+    by_name: dict[str, list[str]] = {}
+    for file in loose:
+        for name in own[file]:
+            by_name.setdefault(name, []).append(file)
+    for a in loose:
+        partners = {b for name in own[a] for b in by_name[name] if b > a}
+        for b in sorted(partners):
+            if find(a) != find(b) and same_system(own[a], own[b]):
+                parent[find(b)] = find(a)
+    _attach(loose, own, project_of, find, parent)
+    roots = sorted({find(file) for file in files})
+    return {file: roots.index(find(file)) + 1 for file in files}
+
+
+def _attach(
+    loose: list[str],
+    own: Mapping[str, set[str]],
+    project_of: Mapping[str, str],
+    find: Callable[[str], str],
+    parent: dict[str, str],
+) -> None:
+    """Join each group of files of no project to the one compose project it is nearest to
+    among those it shares names with."""
+    groups: dict[str, list[str]] = {}
+    for file in loose:
+        groups.setdefault(find(file), []).append(file)
+    members: dict[str, list[str]] = {}
+    for file, project in project_of.items():
+        members.setdefault(project, []).append(file)
+    for group in groups.values():
+        candidates = [
+            project
+            for project, files in members.items()
+            if any(same_system(own[a], own[b]) for a in group for b in files)
+        ]
+        if candidates:
+            best = min(candidates, key=lambda project: _nearness(group, project))
+            parent[find(group[0])] = find(members[best][0])
+
+
+def _nearness(group: list[str], project: str) -> tuple[int, bool, str]:
+    folder = os.path.dirname(os.path.abspath(project))
+    distance = min(_distance(os.path.dirname(os.path.abspath(f)), folder) for f in group)
+    return distance, os.path.basename(project) not in DEFAULT_COMPOSE, project
+
+
+def _distance(a: str, b: str) -> int:
+    """How many folders apart two folders are (up from one, then down to the other)."""
+    x, y = a.split(os.sep), b.split(os.sep)
+    common = next(
+        (i for i, (p, q) in enumerate(zip(x, y, strict=False)) if p != q), min(len(x), len(y))
+    )
+    return len(x) + len(y) - 2 * common
+
+
+def identifying(names: set[str]) -> set[str]:
+    """The names that tell which system a file describes: shared infrastructure (postgres,
+    redis) says nothing of it, unless the file names nothing else."""
+    own = {name for name in names if normalize_name(name) not in INFRASTRUCTURE}
+    return own or names
+
+
+def same_system(a: set[str], b: set[str]) -> bool:
+    """Two files are one system when the names they share are at least half the names of
+    the one that names fewer: a README that lists the compose file's services is its
+    system, whatever ports they give them; a report that shares 4 of its 12 names with
+    another system's documents describes a system of its own."""
+    shared = len(a & b)
+    return shared > 0 and 2 * shared >= min(len(a), len(b))
