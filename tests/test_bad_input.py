@@ -207,7 +207,8 @@ def test_include_cycle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     (tmp_path / "b.yaml").write_text("include: [a.yaml]\n")
     assert main(["check", "-f", str(tmp_path / "a.yaml")]) == 2
     err = capsys.readouterr().err
-    assert err.endswith("a.yaml: includes itself (an include cycle)\n")
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    assert err == f"portplan: error: {b}:1:11: include 'a.yaml' closes a cycle: {a} -> {b} -> {a}\n"
 
 
 ENVIRONMENTS = (

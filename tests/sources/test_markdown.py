@@ -939,7 +939,9 @@ def test_unreadable_files_are_source_errors(tmp_path: Path) -> None:
     assert [(str(e.location), e.message) for e in result.errors] == [
         (str(missing), f"could not read {missing}: No such file or directory")
     ]
-    assert read_markdown(tmp_path).errors[0].message == f"could not read {tmp_path}: Is a directory"
+    assert read_markdown(tmp_path).errors[0].message == (
+        f"could not read {tmp_path}: is a folder, not a file"
+    )
 
 
 def test_crlf_and_bom() -> None:

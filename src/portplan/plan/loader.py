@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from portplan.errors import InputError, NotFoundError
+from portplan.files import UnreadableFile, safe_read
 from portplan.model import (
     Dependency,
     EnvVar,
@@ -111,30 +112,30 @@ class _Loader:
     env: str | None = None
 
     def load(self, path: Path) -> Topology:
-        return self._load(path, (), DEFAULT_HOST)
+        return self._load(path, (), DEFAULT_HOST, None)
 
-    def _load(self, path: Path, stack: tuple[Path, ...], host: str) -> Topology:
-        """`host`: the including file's default host, for a file that names none."""
-        resolved = path.resolve()
+    def _load(
+        self, path: Path, stack: tuple[_Step, ...], host: str, at: _Include | None
+    ) -> Topology:
+        """`host`: the including file's default host, for a file that names none; `at`: the
+        `include:` entry that names this file (None for the plan itself)."""
         shown = _display(path)
-        if resolved in stack:
-            raise InputError(shown, None, None, "includes itself (an include cycle)")
-        if len(stack) > MAX_INCLUDE_DEPTH:
-            raise InputError(shown, None, None, f"includes nest deeper than {MAX_INCLUDE_DEPTH}")
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"{shown}: no such file") from None
-        except OSError as exc:
-            raise InputError(shown, None, None, f"cannot read: {exc.strerror}") from None
+        resolved = _resolved(path, shown, at)
+        if at is not None:
+            _check_nesting(resolved, shown, stack, at)
+        data = _read(path, shown, at)
         document = _parse(data, shown)
         if self.env is not None and (not stack or self.env in _environments(document)):
             document = apply_environment(document, self.env, shown)
         names = tuple(n for n, _ in _items(document, "include"))
         main = _build(document, shown, names, host)
+        here = (*stack, _Step(resolved, shown))
         included = [
             self._load(
-                _include_path(path, name, mark, shown), (*stack, resolved), main.default_host
+                _include_path(path, name, mark, shown),
+                here,
+                main.default_host,
+                _Include(shown, name, mark),
             )
             for name, mark in _items(document, "include")
         ]
@@ -244,10 +245,69 @@ def _as_ymap(value: Mapping[str, Any], mark: Mark | None) -> YMap:
     return result
 
 
+@dataclass(frozen=True)
+class _Step:
+    """A file on the chain of includes: where it is, and its name as shown."""
+
+    resolved: Path
+    shown: str
+
+
+@dataclass(frozen=True)
+class _Include:
+    """An `include:` entry: the including file (as shown), the name it gives, its mark."""
+
+    file: str
+    name: str
+    mark: Mark
+
+    def error(self, what: str) -> InputError:
+        return InputError(self.file, self.mark.line, self.mark.column, what)
+
+
+def _resolved(path: Path, shown: str, at: _Include | None) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError on a loop
+        if at is not None:
+            raise at.error(f"include {at.name!r}: a loop of symbolic links") from None
+        raise InputError(shown, None, None, "a loop of symbolic links") from None
+
+
+def _check_nesting(resolved: Path, shown: str, stack: tuple[_Step, ...], at: _Include) -> None:
+    if any(step.resolved == resolved for step in stack):
+        start = next(i for i, step in enumerate(stack) if step.resolved == resolved)
+        chain = " -> ".join([*(step.shown for step in stack[start:]), shown])
+        raise at.error(f"include {at.name!r} closes a cycle: {chain}")
+    if len(stack) > MAX_INCLUDE_DEPTH:
+        raise at.error(f"include {at.name!r}: includes nest deeper than {MAX_INCLUDE_DEPTH}")
+
+
+def _read(path: Path, shown: str, at: _Include | None) -> bytes:
+    try:
+        return safe_read(path)
+    except UnreadableFile as exc:
+        if at is not None:
+            raise at.error(f"include {at.name!r} {_unreadable(exc)}") from None
+        if exc.missing:
+            raise NotFoundError(f"{shown}: no such file") from None
+        if exc.what.startswith("is "):
+            raise InputError(shown, None, None, exc.what) from None
+        raise InputError(shown, None, None, f"cannot read: {exc.what}") from None
+
+
+def _unreadable(exc: UnreadableFile) -> str:
+    if exc.missing:
+        return "names no file"
+    return exc.what if exc.what.startswith("is ") else f"cannot be read: {exc.what}"
+
+
 def _include_path(path: Path, name: str, mark: Mark, shown: str) -> Path:
     target = path.parent / name
-    if not target.is_file():
-        raise InputError(shown, mark.line, mark.column, f"include: no such file {name!r}")
+    try:
+        target.lstat()
+    except OSError:
+        raise InputError(shown, mark.line, mark.column, f"include: no such file {name!r}") from None
     return target
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from portplan import atomicfile
 from portplan.errors import InputError, PortplanError
+from portplan.files import UnreadableFile, safe_read
 from portplan.model import Topology
 from portplan.plan import loader
 from portplan.render import TARGETS, Artifact, Options, render
@@ -88,11 +89,14 @@ def _artifacts(topology: Topology, request: Request, options: Options) -> list[A
 
 
 def _read_pair(name: str) -> tuple[str, str]:
-    path = Path(name).resolve()
     try:
-        return str(path), path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InputError(name, None, None, f"cannot read: {exc.strerror}") from None
+        path = Path(name).resolve()
+        return str(path), safe_read(path).decode("utf-8")
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError on a loop
+        raise InputError(name, None, None, "cannot read: a loop of symbolic links") from None
+    except UnreadableFile as exc:
+        what = exc.what if exc.what.startswith("is ") else f"cannot read: {exc.what}"
+        raise InputError(name, None, None, what) from None
     except UnicodeDecodeError:
         raise InputError(name, None, None, "cannot read: expected UTF-8 text") from None
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from portplan.files import UnreadableFile, safe_head, safe_read
 from portplan.findings import Level
 from portplan.model import Location
 from portplan.sources.base import SourceError, SourceResult, reason, unread
@@ -250,14 +251,14 @@ def detect(path: str) -> str | SourceResult | None:
         if kind.needs_head and not head:
             try:
                 head = _head(path)
-            except OSError as exc:
+            except UnreadableFile as exc:
                 return unreadable(path, reason(exc))
         if kind.detect(name, head):
             return kind.name
     if name.lower().endswith((".yaml", ".yml")) and name not in PLAN_NAMES:
         try:
             return "compose" if looks_like_compose(_head(path, COMPOSE_HEAD_BYTES)) else None
-        except OSError as exc:
+        except UnreadableFile as exc:
             return unreadable(path, reason(exc))
     return None
 
@@ -301,9 +302,8 @@ def detect_named(path: str) -> str | SourceResult:
     if os.path.basename(path) in PLAN_NAMES:
         return _left_out(path, "a portplan plan, not a source; give it with -f")
     try:
-        with open(path, "rb") as stream:
-            text = stream.read()
-    except OSError as exc:
+        text = safe_read(path)
+    except UnreadableFile as exc:
         return unreadable(path, reason(exc))
     if _COMPOSE_TOP.search(text):
         return "compose"
@@ -320,8 +320,8 @@ def _left_out(path: str, why: str) -> SourceResult:
 
 
 def _head(path: str, size: int = HEAD_BYTES) -> bytes:
-    with open(path, "rb") as stream:
-        return stream.read(size) or b"\n"
+    return safe_head(path, size) or b"
+"
 
 
 def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[SourceResult]:

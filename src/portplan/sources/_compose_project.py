@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from portplan.compose import DotenvError, InterpolationError, load_environment, substitute
+from portplan.files import UnreadableFile, kind_problem, safe_read
 from portplan.model import Location
-from portplan.sources.base import SourceResult, inside, reason, template_note, unread
+from portplan.sources.base import SourceError, SourceResult, inside, reason, template_note, unread
 from portplan.sources.dotenv import known_names
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
@@ -167,8 +167,9 @@ def load_project(
     """The project of `paths` merged in order, its variables from `environ` and the `.env`
     beside the first file (or `env_file`)."""
     first = paths[0]
-    project = Project(paths, _environment(first, environ, env_file, result), result)
-    for path in paths:
+    loaded = _environment(first, environ, env_file, result)
+    project = Project(paths, environ if loaded is None else loaded, result)
+    for path in paths if loaded is not None else ():
         document = load(path, project)
         if isinstance(document, YMap):
             _read_name(document, project.context(path), project)
@@ -209,13 +210,21 @@ def _read_name(document: YMap, context: Context, project: Project) -> None:
 
 def _environment(
     first: str, environ: Mapping[str, str], env_file: str | None, result: SourceResult
-) -> Mapping[str, str]:
+) -> Mapping[str, str] | None:
     """`environ` with the project's `.env` under it: `env_file`, else the `.env` beside the
-    first file, else the example that stands in for it (`stand_in`)."""
+    first file, else the example that stands in for it (`stand_in`). None (and one error)
+    when that file is there but cannot be read: the project's values would be guesses
+    (a `${PORT:-8080}` default where the file says otherwise), so none are read."""
     path = env_file or os.path.join(os.path.dirname(first), DOTENV)
     if env_file is None and not os.path.exists(path):
         path = stand_in(path, result) or path
-    loaded = _with_env_file(path, environ, result)
+    try:
+        data = safe_read(path) if os.path.lexists(path) else None
+    except UnreadableFile as exc:
+        why = f"its variables file {path} cannot be read ({reason(exc)}): values would be guesses"
+        result.errors.append(SourceError(Location(first), f"not read {first}: {why}"))
+        return None
+    loaded = _with_env_file(path, environ, result, data=data)
     return environ if loaded is None else loaded
 
 
@@ -239,14 +248,14 @@ def _with_env_file(
     *,
     required: bool = False,
     override: bool = False,
+    data: bytes | None = None,
 ) -> dict[str, str] | None:
     """`environ` with the variables of the `.env` file at `path` (under it, or over it with
     `override`); None when the file cannot be read (an error when `required`) or parsed (an
     error)."""
     try:
-        with open(path, encoding="utf-8") as stream:
-            text = stream.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        text = (safe_read(path) if data is None else data).decode("utf-8")
+    except (UnreadableFile, UnicodeDecodeError) as exc:
         if required:
             result.errors.append(unread(Location(path), reason(exc)))
         return None
@@ -264,9 +273,8 @@ def load(path: str, project: Project, at: Location | None = None, what: str = ""
     if path in project.documents:
         return project.documents[path]
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
+        data = safe_read(path)
+    except UnreadableFile as exc:
         project.documents[path] = None
         if at is None:
             project.error(Location(path), reason(exc))
@@ -623,6 +631,6 @@ def _included_environment(
 def _not_a_file(path: str) -> str | None:
     """Why `path` is not a file that can be read, or None."""
     try:
-        return None if stat.S_ISREG(os.stat(path).st_mode) else "not a file"
+        return kind_problem(os.stat(path).st_mode)
     except OSError as exc:
         return reason(exc)

@@ -47,6 +47,7 @@ from portplan.compose import (
     substitute,
 )
 from portplan.compose.ports import number_offset, published_range
+from portplan.files import UnreadableFile, safe_read
 from portplan.findings import Level
 from portplan.model import Exposure, Location
 from portplan.sources._compose_project import (
@@ -418,9 +419,8 @@ def _env_files(service: Service, project: Project, known: frozenset[str]) -> Non
         if not os.path.exists(full):
             full = stand_in(full, project.result) or full
         try:
-            with open(full, encoding="utf-8") as stream:
-                content = stream.read()
-        except (OSError, UnicodeDecodeError) as exc:
+            content = safe_read(full).decode("utf-8")
+        except (UnreadableFile, UnicodeDecodeError) as exc:
             if required:
                 where = project.at(entry.location, text)
                 found = project.missing.setdefault(full, (where, text, reason(exc), []))

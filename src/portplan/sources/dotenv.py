@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from portplan.compose import DotenvError, parse_dotenv
+from portplan.files import UnreadableFile, safe_read
 from portplan.model import Location, normalize_name
 from portplan.names import (
     LOCAL_HOSTS,
@@ -109,9 +110,8 @@ class Setting:
 def read_dotenv(path: str, owner: str | None = None) -> SourceResult:
     """The observations of the `.env` file at `path`; unreadable files give a SourceError."""
     try:
-        with open(path, "rb") as stream:
-            text = stream.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = safe_read(path).decode("utf-8")
+    except (UnreadableFile, UnicodeDecodeError) as exc:
         return _failed(path, exc)
     return parse_dotenv_source(text, path, owner)
 

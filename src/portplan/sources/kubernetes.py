@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from portplan.files import UnreadableFile, safe_read
 from portplan.model import Exposure, Location
 from portplan.sources._k8s_refs import (
     PROBE_ACTIONS,
@@ -126,9 +127,8 @@ def parse_kubernetes(data: str | bytes, file: str) -> SourceResult:
 
 def _open(path: str) -> _File | SourceResult:
     try:
-        with open(path, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
+        data = safe_read(path)
+    except UnreadableFile as exc:
         return _error(path, Location(path), reason(exc))
     return _parse(data, path)
 

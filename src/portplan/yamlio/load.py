@@ -22,6 +22,7 @@ import os
 import re
 from typing import Any, Final
 
+from portplan.files import UnreadableFile, safe_read
 from portplan.yamlio import fast
 from portplan.yamlio.tree import Mark, YAMLInputError, YMap, YSeq, shape
 
@@ -67,10 +68,9 @@ def load_file(path: str | os.PathLike[str]) -> Any:
     """The single document in the file at `path` (see load)."""
     name = os.fspath(path)
     try:
-        with open(name, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
-        raise YAMLInputError(name, None, None, f"cannot read the file: {exc.strerror}") from None
+        data = safe_read(name)
+    except UnreadableFile as exc:
+        raise YAMLInputError(name, None, None, f"cannot read the file: {exc.what}") from None
     return load(data, name)
 
 

@@ -31,6 +31,7 @@ from functools import cache
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from portplan.files import UnreadableFile, safe_read
 from portplan.model import Location, addresses_overlap, normalize_name
 from portplan.sources.base import PortObservation, SourceResult, reason, unread
 from portplan.sources.markdown.blocks import Fence, Heading, Table, TextLine, blocks
@@ -103,9 +104,8 @@ def read_markdown(path: str | os.PathLike[str]) -> SourceResult:
     """`parse_markdown` of the file at `path`; a file that cannot be read is a SourceError."""
     file = os.fspath(path)
     try:
-        with open(file, "rb") as stream:
-            data = stream.read()
-    except OSError as exc:
+        data = safe_read(file)
+    except UnreadableFile as exc:
         result = SourceResult(file=file, kind=KIND)
         result.errors.append(unread(Location(file), reason(exc)))
         return result
