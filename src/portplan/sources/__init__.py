@@ -320,8 +320,7 @@ def _left_out(path: str, why: str) -> SourceResult:
 
 
 def _head(path: str, size: int = HEAD_BYTES) -> bytes:
-    return safe_head(path, size) or b"
-"
+    return safe_head(path, size) or b"\n"
 
 
 def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[SourceResult]:
