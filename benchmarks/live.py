@@ -4,8 +4,8 @@
 
 1. Listing: a helper process opens --sockets extra listening TCP sockets on 127.0.0.1; then
    `ss -ltnpH`, `lsof -nP -iTCP -sTCP:LISTEN`, a Python + psutil listing (pid, name and
-   command line per socket, as `portplan ports` shows), `portplan ports` and
-   `portplan ports --json` are timed.
+   command line per socket, as `portplan ports` shows), `portplan ports`,
+   `portplan ports --json` and `portplan ports --format json` are timed.
 2. Status: a helper process serves --endpoints tiny HTTP health endpoints on loopback
    (one listening socket each); `portplan status -f <generated portplan.yaml>` probes them
    all, timed as a whole command.
@@ -174,6 +174,7 @@ def listing_commands() -> dict[str, list[str]]:
         "python + psutil": [sys.executable, "-c", PSUTIL_LISTING],
         "portplan ports": [PORTPLAN, "ports"],
         "portplan ports --json": [PORTPLAN, "ports", "--json"],
+        "portplan ports --format json": [PORTPLAN, "ports", "--format", "json"],
         "portplan --version (CLI start-up only)": [PORTPLAN, "--version"],
         "python -c pass": [sys.executable, "-c", "pass"],
     }
@@ -244,9 +245,10 @@ def print_table(title: str, results: dict[str, Timing], reference: str | None) -
 def goals(listing: dict[str, Timing], status: dict[str, Timing]) -> list[str]:
     ports, ss = listing.get("portplan ports"), listing.get("ss -ltnpH")
     lines = []
-    if ports and ss:
-        times = ratio(ports, ss)
-        lines.append(f"portplan ports within 1.5x of ss: {times:.2f}x -> {_ok(times <= 1.5)}")
+    for name in ("portplan ports", "portplan ports --json", "portplan ports --format json"):
+        if name in listing and ss:
+            times = ratio(listing[name], ss)
+            lines.append(f"{name} within 1.5x of ss: {times:.2f}x -> {_ok(times <= 1.5)}")
     for peer in ("python + psutil", "lsof -nP -iTCP -sTCP:LISTEN"):
         if ports and peer in listing:
             times = ratio(ports, listing[peer])

@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 import pytest
 
-from portplan._entry import PLAIN_FLAGS, plain_call
+from portplan._entry import PLAIN_CHOICES, PLAIN_FLAGS, plain_call
 from portplan._entry import main as entry_main
 from portplan.cli import cli
 from portplan.cli import main as click_main
@@ -45,13 +45,63 @@ def _click_flags(name: str) -> dict[str, str]:
     }
 
 
+def _click_choices(name: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    command = cli.get_command(None, name)  # type: ignore[arg-type]
+    assert command is not None
+    return {
+        spelling: (str(param.name), tuple(param.type.choices))
+        for param in command.params
+        if isinstance(param, click.Option) and isinstance(param.type, click.Choice)
+        for spelling in param.opts
+    }
+
+
+def _orders(items: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every subset of `items`, in every order."""
+    return [
+        order for size in range(len(items) + 1) for order in itertools.permutations(items, size)
+    ]
+
+
+FORMATS = [["--format", "text"], ["--format", "json"], ["--format=text"], ["--format=json"]]
+
+
 def _ports_cases() -> list[list[str]]:
-    """`ports` with every subset of its flags, in every order, and a flag given twice."""
-    flags = sorted(_click_flags("ports"))
-    orders = (
-        order for size in range(len(flags) + 1) for order in itertools.permutations(flags, size)
-    )
-    return [["ports", *order] for order in orders] + [["ports", "--json", "--json"]]
+    """`ports` with every subset of its flags, in every order; every spelling of --format
+    at every place among the other flags; an option given twice."""
+    cases = [["ports", *order] for order in _orders(sorted(_click_flags("ports")))]
+    for order in _orders(["--udp", "--all-addresses"]):
+        for spelling in FORMATS:
+            for at in range(len(order) + 1):
+                cases.append(["ports", *order[:at], *spelling, *order[at:]])
+    return [
+        *cases,
+        ["ports", "--json", "--json"],
+        ["ports", "--json", "--format", "json"],
+        ["ports", "--format=json", "--json", "--udp"],
+        ["ports", "--format", "text", "--format", "json"],
+        ["ports", "--format", "json", "--format=text"],
+    ]
+
+
+def _split_format(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`args` without their --format options, and the words those give, in order."""
+    rest: list[str] = []
+    words: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--format":
+            words.append(next(items))
+        elif arg.startswith("--format="):
+            words.append(arg.removeprefix("--format="))
+        else:
+            rest.append(arg)
+    return rest, words
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    """Whether `args` (plain flags) ask for JSON: --json, or the last --format says json."""
+    return "--json" in args or _split_format(args)[1][-1:] == ["json"]
 
 
 WHO_CASES = [
@@ -64,6 +114,12 @@ WHO_CASES = [
     ["who", HELD, HELD],
     ["who", f"00{HELD}"],
     ["who", "--json", "--json", HELD],
+    ["who", HELD, "--format", "json"],
+    ["who", "--format", "json", HELD],
+    ["who", "--format=json", HELD, FREE],
+    ["who", HELD, "--format", "text"],
+    ["who", "--format=text", HELD],
+    ["who", "--json", "--format=json", HELD],
 ]
 
 
@@ -84,6 +140,11 @@ def _run(func: Callable[[list[str]], int], args: list[str]) -> list[object]:
 
 def test_plain_flags_are_the_click_commands_flags() -> None:
     assert {name: _click_flags(name) for name in PLAIN_FLAGS} == PLAIN_FLAGS
+
+
+def test_plain_choices_are_the_click_commands_choices() -> None:
+    assert {name: _click_choices(name) for name in PLAIN_FLAGS} == PLAIN_CHOICES
+    assert PLAIN_CHOICES["ports"] == {"--format": ("fmt", ("text", "json"))}
 
 
 def test_the_plain_path_reads_the_arguments_the_click_commands_take() -> None:
@@ -124,6 +185,15 @@ def test_every_combination_of_plain_flags_takes_the_plain_path(args: list[str]) 
         ["ports", "--"],
         ["ports", "8080"],
         ["ports", ""],
+        ["ports", "--format"],
+        ["ports", "--format="],
+        ["ports", "--format", "xml"],
+        ["ports", "--format=JSON"],
+        ["ports", "--format", "--json"],
+        ["ports", "--json", "--format", "text"],
+        ["ports", "--format=text", "--json"],
+        ["ports", "--udp=1"],
+        ["ports", "--json=1"],
         ["who"],
         ["who", "--json"],
         ["who", "0"],
@@ -133,6 +203,9 @@ def test_every_combination_of_plain_flags_takes_the_plain_path(args: list[str]) 
         ["who", "80", "-f", "portplan.yaml"],
         ["who", "80", "--udp"],
         ["who", "80", "--"],
+        ["who", "--format", "80"],
+        ["who", "80", "--format"],
+        ["who", "--format=json"],
     ],
 )
 def test_anything_else_goes_to_click(args: list[str]) -> None:
@@ -153,6 +226,18 @@ def test_anything_else_goes_to_click(args: list[str]) -> None:
             "Error: Invalid value for 'PORTS...': 0 is not in the range 1<=x<=65535.",
         ),
         (["who"], 2, "Error: Missing argument 'PORTS...'."),
+        (["ports", "--format", "xml"], 2, "'xml'"),
+        (["ports", "--format"], 2, "'--format'"),
+        (
+            ["ports", "--json", "--format", "text"],
+            2,
+            "Error: --json is --format json: it cannot go with --format text",
+        ),
+        (
+            ["who", "80", "--format=text", "--json"],
+            2,
+            "Error: --json is --format json: it cannot go with --format text",
+        ),
     ],
 )
 def test_usage_errors_are_clicks_own(args: list[str], code: int, err: str) -> None:
@@ -170,7 +255,16 @@ def test_help_is_clicks(name: str) -> None:
     assert plain[0] == 0 and str(plain[1]).startswith(f"Usage: portplan {name} [OPTIONS]")
 
 
-@pytest.mark.parametrize("args", [["ports"], ["ports", "--json", "--udp"], ["who", "80"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ports"],
+        ["ports", "--json", "--udp"],
+        ["ports", "--format", "json"],
+        ["who", "80"],
+        ["who", "--format=json", "80"],
+    ],
+)
 def test_an_unreadable_plan_is_the_same_error(
     args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,7 +310,7 @@ def test_both_paths_agree_on_every_combination(tmp_path: Path) -> None:
     for args in _ports_cases():
         code, out, err = answers[" ".join(args)]
         assert (code, err) == (0, ""), args
-        if "--json" in args:
+        if _wants_json(args):
             counts = json.loads(out)["summary"]
             udps = 1 if "--udp" in args else 0
             assert counts == {"listeners": 3 + udps, "tcp": 3, "udp": udps}, args
@@ -245,6 +339,16 @@ def test_both_paths_agree_on_every_combination(tmp_path: Path) -> None:
     code, out, _ = who(["who", "--json", HELD])
     assert code == 0 and [p["port"] for p in json.loads(str(out))["ports"]] == [held]
     assert who(["who", HELD, "--json"]) == who(["who", "--json", HELD])
+    assert who(["who", HELD, "--format", "json"]) == who(["who", "--json", HELD])
+    assert who(["who", "--json", "--format=json", HELD]) == who(["who", "--json", HELD])
+    assert who(["who", HELD, "--format", "text"]) == who(["who", HELD])
+    code, out, _ = who(["who", "--format=json", HELD, FREE])
+    assert code == 1 and [p["port"] for p in json.loads(str(out))["ports"]] == [held, free]
+    # --format json is --json, --format text the default, whatever the other flags
+    for args in _ports_cases():
+        plain = _split_format(args)[0]
+        alias = [*plain, "--json"] if _wants_json(args) and "--json" not in plain else plain
+        assert answers[" ".join(args)] == answers[" ".join(alias)], args
 
 
 def _expected_rows(args: list[str], held: int, other: int, udp: int, pid: int) -> list[list[str]]:

@@ -1,8 +1,8 @@
 """The `portplan` console script.
 
-`portplan ports` and `portplan who PORT...` with nothing but their flags run without
-click, whose import alone costs a third of a `ports` listing (benchmarks/README.md,
-"Live machine"). They call the same functions as their click commands
+`portplan ports` and `portplan who PORT...` with nothing but their flags and
+`--format text|json` run without click, whose import alone costs a third of a `ports`
+listing (benchmarks/README.md, "Live machine"). They call the same functions as their click commands
 (portplan.live.commands) under the same error guard. Anything else (help, -f, an unknown
 or misspelt option, every other command) goes to the click CLI, which parses it and
 reports usage errors as always; tests/test_cli_entry.py holds both paths to the same
@@ -22,6 +22,12 @@ PLAIN_FLAGS: dict[str, dict[str, str]] = {
     "ports": {"--json": "as_json", "--udp": "udp", "--all-addresses": "all_addresses"},
     "who": {"--json": "as_json"},
 }
+# command -> its options taking one word of a few (`--format json`, `--format=json`) ->
+# parameter name and the words
+PLAIN_CHOICES: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "ports": {"--format": ("fmt", ("text", "json"))},
+    "who": {"--format": ("fmt", ("text", "json"))},
+}
 _TAKES_PORTS = frozenset({"who"})  # PORT... arguments, 1-65535
 
 
@@ -39,23 +45,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def plain_call(args: Sequence[str]) -> Callable[[], int] | None:
-    """The call `args` asks for when it is `ports` or `who` with plain flags (and ports);
-    None when click must parse them."""
+    """The call `args` asks for when it is `ports` or `who` with plain flags and options
+    (and ports); None when click must parse them."""
     if not args or args[0] not in PLAIN_FLAGS:
         return None
-    name, flags = args[0], PLAIN_FLAGS[args[0]]
+    name = args[0]
+    parsed = _parse(name, args[1:])
+    if parsed is None:
+        return None
+    chosen, words, numbers = parsed
+    fmt = words.get("fmt")
+    if chosen.get("as_json") and fmt not in (None, "json"):
+        return None  # --json with --format text: click's usage error
+    chosen["as_json"] = chosen.get("as_json", False) or fmt == "json"
+    if name in _TAKES_PORTS:
+        return (lambda: _who(numbers, chosen)) if numbers else None
+    return lambda: _ports(chosen)
+
+
+def _parse(
+    name: str, args: Sequence[str]
+) -> tuple[dict[str, bool], dict[str, str], list[int]] | None:
+    """The flags, option words (the last one given wins, as in click) and port numbers of
+    `args`; None at anything else."""
+    flags, options = PLAIN_FLAGS[name], PLAIN_CHOICES[name]
     chosen: dict[str, bool] = {}
+    words: dict[str, str] = {}
     numbers: list[int] = []
-    for arg in args[1:]:
+    rest = iter(args)
+    for arg in rest:
+        option, equals, value = arg.partition("=")
         if arg in flags:
             chosen[flags[arg]] = True
+        elif option in options:
+            value = value if equals else next(rest, "")
+            if value not in options[option][1]:
+                return None
+            words[options[option][0]] = value
         elif name in _TAKES_PORTS and _is_port(arg):
             numbers.append(int(arg))
         else:
             return None
-    if name in _TAKES_PORTS:
-        return (lambda: _who(numbers, chosen)) if numbers else None
-    return lambda: _ports(chosen)
+    return chosen, words, numbers
 
 
 def _is_port(arg: str) -> bool:

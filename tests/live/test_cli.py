@@ -178,11 +178,14 @@ def test_status_text(tmp_path: Path, http_server: HttpServer, capsys: Capture) -
     ]
 
 
+@pytest.mark.parametrize(
+    "flags", [["--json"], ["--format", "json"], ["--format=json", "--json"]], ids=" ".join
+)
 def test_status_json_and_discovery(
-    tmp_path: Path, http_server: HttpServer, capsys: Capture
+    tmp_path: Path, http_server: HttpServer, capsys: Capture, flags: list[str]
 ) -> None:
     _plan_file(tmp_path, http_server, free_port())
-    assert main(["status", "--json"]) == 1  # portplan.yaml found in the current folder
+    assert main(["status", *flags]) == 1  # portplan.yaml found in the current folder
     document = json.loads(capsys.readouterr().out)
     assert [f["rule"] for f in document["findings"]] == ["PP501", "PP504"]
     assert document["summary"]["errors"] == 2 and document["summary"]["up"] == 2
@@ -254,6 +257,29 @@ def test_status_watch_ends_with_130_on_interrupt(
     out = capsys.readouterr().out
     assert out.count("portplan status: host default, every 0.2s, ") >= 2
     assert out.endswith("\n") and "Traceback" not in out
+
+
+def test_status_watch_json_writes_one_compact_document_per_refresh(
+    tmp_path: Path, http_server: HttpServer, capsys: Capture
+) -> None:
+    path = _plan_file(tmp_path, http_server, free_port())
+    timer = threading.Timer(1.0, _interrupt_main)
+    timer.start()
+    try:
+        code = main(["status", "-f", str(path), "--watch", "--interval", "0.2", "--format", "json"])
+    finally:
+        timer.cancel()
+    assert code == 130
+    lines = capsys.readouterr().out.splitlines()
+    documents = [json.loads(line) for line in lines if line]
+    assert len(documents) >= 2 and lines[-1] == ""
+    assert {tuple(p["state"] for p in d["ports"]) for d in documents} == {("up", "down", "up")}
+
+
+def test_status_json_with_format_text_is_a_usage_error(capsys: Capture) -> None:
+    assert main(["status", "--json", "--format", "text"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "Error: --json is --format json: it cannot go with --format text"
 
 
 def _interrupt_main() -> None:

@@ -1,15 +1,23 @@
-"""Options shared by several commands, so each is spelled and documented once."""
+"""Options shared by several commands, so each is spelled and documented once.
+
+Every command that prints data takes `--format`: `@format_option` where it prints findings
+(text, json, sarif, github), `@data_format_option` elsewhere (text, json), or
+`@output_format(json_alias=True)` for the commands that also keep `--json`. The command
+receives the choice as `fmt: str`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+DATA_FORMATS = ("text", "json")
 REPORT_FORMATS = ("text", "json", "sarif", "github")
 
 
@@ -43,15 +51,65 @@ def env_option(func: F) -> F:
     )(func)
 
 
-def format_option(func: F) -> F:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(REPORT_FORMATS),
-        default="text",
-        show_default=True,
-        help="Report format: text, json, sarif (2.1.0) or github (workflow annotations).",
-    )(func)
+def output_format(
+    formats: Sequence[str] = DATA_FORMATS, *, json_alias: bool = False
+) -> Callable[[F], F]:
+    """`--format` with one of `formats` (the first is the default), passed to the command as
+    `fmt: str`. With `json_alias`, `--json` too: the same as `--format json` (`ports`, `who`
+    and `status` had it first); `--json` with `--format text` is a usage error."""
+    kinds = " (findings)" if "sarif" in formats else ""
+    help_text = f"Output format{kinds}: {_choices(formats)}."
+
+    def decorate(func: F) -> F:
+        if not json_alias:
+            return click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(formats),
+                default=formats[0],
+                show_default=True,
+                help=help_text,
+            )(func)
+        resolved = _json_alias(func, formats[0])
+        resolved = click.option(
+            "--json", "as_json", is_flag=True, help="The same as --format json."
+        )(resolved)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(formats),
+            default=None,
+            help=f"{help_text}  [default: {formats[0]}]",
+        )(resolved)
+
+    return decorate
+
+
+def _choices(formats: Sequence[str]) -> str:
+    names = {"sarif": "sarif (2.1.0)", "github": "github (workflow annotations)"}
+    spelt = [names.get(name, name) for name in formats]
+    return ", ".join(spelt[:-1]) + " or " + spelt[-1] if len(spelt) > 1 else spelt[0]
+
+
+def _json_alias(func: F, default: str) -> F:
+    """`func` taking `fmt`, as a callback taking `fmt` (None when not given) and `as_json`."""
+
+    @functools.wraps(func)
+    def resolved(*args: Any, fmt: str | None, as_json: bool, **kwargs: Any) -> Any:
+        if as_json and fmt not in (None, "json"):
+            raise click.BadOptionUsage(
+                "as_json",
+                f"--json is --format json: it cannot go with --format {fmt}",
+                ctx=click.get_current_context(),
+            )
+        return func(*args, fmt="json" if as_json else fmt or default, **kwargs)
+
+    return cast("F", resolved)
+
+
+# Findings (check, reconcile): every report format; anything else that prints data: text|json.
+format_option = output_format(REPORT_FORMATS)
+data_format_option = output_format(DATA_FORMATS)
 
 
 def fail_on_option(func: F) -> F:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import file_option
+from portplan.cli._options import data_format_option, file_option
 
 
 @click.command("allocate")
@@ -17,6 +17,7 @@ from portplan.cli._options import file_option
 @click.option(
     "--offline", is_flag=True, help="Do not skip ports that are listening on this machine."
 )
+@data_format_option
 def command(
     service: str,
     port_name: str,
@@ -25,6 +26,7 @@ def command(
     protocol: str,
     dry_run: bool,
     offline: bool,
+    fmt: str,
 ) -> int:
     """Give SERVICE's PORT_NAME (default: http) the lowest free port of its range.
 
@@ -32,13 +34,19 @@ def command(
     SERVICE's own ports inside its container, and (unless --offline) not listening on this
     machine now. The port is written into the plan keeping comments, key order and
     formatting (atomically); the service or port entry is created when it does not exist.
+    --format json prints the port, its range and the diff (secret values masked) as one
+    document.
     """
     from portplan.plan.allocation_io import allocate_in_file
 
     result = allocate_in_file(
         file, service, port_name, range_name, protocol, dry_run=dry_run, offline=offline
     )
-    if dry_run:
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    elif dry_run:
         click.echo(result.diff, nl=False)
     else:
         click.echo(

@@ -17,7 +17,7 @@ from portplan.cli._options import (
 @format_option
 @fail_on_option
 def command(file: str | None, env: str | None, fmt: str, fail_on: str) -> int:
-    """Validate the topology: conflicts, ranges, reserved ports, exposure, dependencies, secrets.
+    """Validate the plan: conflicts, ranges, reserved ports, exposure, dependencies, secrets.
 
     \b
     --env NAME checks the plan with that overlay of its environments: section applied.

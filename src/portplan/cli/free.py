@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import file_option
+from portplan.cli._options import data_format_option, file_option
 
 
 @click.command("free")
 @click.argument("range_name", required=False)
 @file_option
-@click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
-)
+@data_format_option
 def command(range_name: str | None, file: str | None, fmt: str) -> int:
     """Show the free host ports of each range (or of RANGE_NAME): ports with
     `published: false` take none."""
@@ -22,6 +20,8 @@ def command(range_name: str | None, file: str | None, fmt: str) -> int:
         import json
 
         document = {
+            "version": 1,
+            "command": "free",
             "ranges": [
                 {
                     "range": u.range.name,
@@ -32,7 +32,7 @@ def command(range_name: str | None, file: str | None, fmt: str) -> int:
                     "free_count": u.free_count,
                 }
                 for u in usages
-            ]
+            ],
         }
         click.echo(json.dumps(document, indent=2))
         return 0

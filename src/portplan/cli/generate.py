@@ -2,8 +2,12 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import env_option, file_option
+from portplan.cli._options import data_format_option, env_option, file_option
 from portplan.render import TARGETS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from portplan.render.generate import Planned
 
 CHOICES = (*TARGETS, "markers")
 
@@ -38,6 +42,7 @@ CHOICES = (*TARGETS, "markers")
     type=click.Path(dir_okay=False),
     help="Refill <!-- portplan:begin SECTION --> markers in this Markdown file (repeatable).",
 )
+@data_format_option
 def command(
     targets: tuple[str, ...],
     file: str | None,
@@ -46,28 +51,50 @@ def command(
     check: bool,
     compose: str | None,
     markdown: tuple[str, ...],
+    fmt: str,
 ) -> int:
     """Write env files, compose and Kubernetes port sections, Prometheus scrape config,
-    reference docs and graphs from the topology (every target when none is named).
+    reference docs and graphs from the plan (every target when none is named).
 
     \b
     Targets: env, compose, kubernetes, prometheus, docs, graph; `markers` alone refills
-    only the --in files.
+    only the --in files. --format json prints one document: each file, its state
+    (missing, stale, fresh), whether it was written, and with --check the diff.
     Exit codes: 0 written or up to date, 1 (--check) a file is missing or stale, 2 bad input.
     """
-    from portplan.render.generate import Request, diff, outdated, plan, write
+    from portplan.render.generate import Request, diff, plan, write
 
     planned = plan(Request(file, targets, out, env, compose, markdown))
+    if fmt == "json":
+        return _json(planned, check)
     if check:
-        stale = outdated(planned)
         click.echo(diff(planned), nl=False)
-        if stale:
-            click.echo(
-                f"portplan: {len(stale)} of {len(planned)} generated files are missing "
-                "or stale; run portplan generate",
-                err=True,
-            )
-        return 1 if stale else 0
+        return _checked(planned)
     for path in write(planned):
         click.echo(f"wrote {path}")
     return 0
+
+
+def _json(planned: list[Planned], check: bool) -> int:
+    import json
+
+    from portplan.render.generate import as_dict, write
+
+    if not check:
+        write(planned)
+    click.echo(json.dumps(as_dict(planned, check=check), indent=2, ensure_ascii=False))
+    return _checked(planned) if check else 0
+
+
+def _checked(planned: list[Planned]) -> int:
+    """Exit 1, with a line on stderr, when a generated file is missing or stale."""
+    from portplan.render.generate import outdated
+
+    stale = outdated(planned)
+    if stale:
+        click.echo(
+            f"portplan: {len(stale)} of {len(planned)} generated files are missing "
+            "or stale; run portplan generate",
+            err=True,
+        )
+    return 1 if stale else 0

@@ -14,7 +14,7 @@ import click
 )
 @click.option("--force", is_flag=True, help="Overwrite the -o file when it exists.")
 def command(paths: tuple[str, ...], output: str | None, force: bool) -> int:
-    """Write a portplan.yaml from compose, .env, Kubernetes and Markdown sources: each value
+    """Write a plan (portplan.yaml) from compose, .env, Kubernetes and Markdown sources: each value
     is the one most files state, and each conflict is a comment naming every side.
 
     \b

@@ -2,23 +2,22 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import file_option
+from portplan.cli._options import data_format_option, file_option
 
 
 @click.command("ls")
 @file_option
-@click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
-)
+@data_format_option
 def command(file: str | None, fmt: str) -> int:
-    """List the port matrix by category: service, ports, status, purpose, phase."""
+    """List the plan's port matrix by category: service, ports, status, purpose, phase."""
     from portplan.plan import listing, loader
 
     topology = loader.load(file)
     if fmt == "json":
         import json
 
-        document = {"services": [row.as_dict() for row in listing.rows(topology)]}
+        services = [row.as_dict() for row in listing.rows(topology)]
+        document = {"version": 1, "command": "ls", "services": services}
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return 0
     headers = ["SERVICE", "PORTS", "STATUS", "EXPOSURE", "PURPOSE", "PHASE"]

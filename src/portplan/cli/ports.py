@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from portplan.cli._options import optional_file_option
+from portplan.cli._options import optional_file_option, output_format
 
 
 @click.command("ports")
-@click.option("--json", "as_json", is_flag=True, help="One JSON record per socket.")
+@output_format(json_alias=True)
 @click.option("--udp", is_flag=True, help="Include UDP sockets (bound, unconnected).")
 @click.option(
     "--all-addresses",
@@ -18,9 +18,10 @@ from portplan.cli._options import optional_file_option
     help="One row per socket, instead of one per owner and port (0.0.0.0 and :: together).",
 )
 @optional_file_option
-def command(as_json: bool, udp: bool, all_addresses: bool, file: str | None) -> int:
+def command(fmt: str, udp: bool, all_addresses: bool, file: str | None) -> int:
     """List every listening socket: address, port, protocol, PID, user, start time, command,
-    and the service it belongs to when a plan is found.
+    and the service it belongs to when a plan is found. --format json (or --json) writes
+    one record per socket.
 
     \b
     A socket whose owner cannot be inspected (another user's, without root) is shown with
@@ -29,6 +30,6 @@ def command(as_json: bool, udp: bool, all_addresses: bool, file: str | None) -> 
     """
     from portplan.live.commands import ports
 
-    text, code = ports(as_json=as_json, udp=udp, all_addresses=all_addresses, file=file)
+    text, code = ports(as_json=fmt == "json", udp=udp, all_addresses=all_addresses, file=file)
     sys.stdout.write(text)  # not click.echo: it scans thousands of lines for ANSI codes
     return code

@@ -5,7 +5,7 @@ import click
 
 @click.command("schema")
 def command() -> int:
-    """Print the JSON Schema of portplan.yaml (for editors and CI)."""
+    """Print the JSON Schema of the plan, portplan.yaml (for editors and CI)."""
     import json
 
     from portplan.plan.schema import json_schema

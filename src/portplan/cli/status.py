@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from portplan.cli._options import file_option
+from portplan.cli._options import file_option, output_format
 
 if TYPE_CHECKING:
     from portplan.live.status import StatusOptions, StatusReport
@@ -21,7 +21,7 @@ EXIT_INTERRUPTED = 130
 
 @click.command("status")
 @file_option
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@output_format(json_alias=True)
 @click.option("--watch", is_flag=True, help="Redraw every --interval seconds until ^C.")
 @click.option(
     "--interval",
@@ -47,7 +47,7 @@ EXIT_INTERRUPTED = 130
 @click.option("--no-health", is_flag=True, help="Only look at listeners; run no health checks.")
 def command(
     file: str | None,
-    as_json: bool,
+    fmt: str,
     watch: bool,
     interval: float,
     host: str | None,
@@ -72,37 +72,37 @@ def command(
     workers = workers or min(os.cpu_count() or 1, 4)
     options = StatusOptions(host, not no_health, concurrency, workers)
     if watch:
-        return _watch(topology, interval, as_json, options)
+        return _watch(topology, interval, fmt, options)
     report = check_status(topology, options)
-    click.echo(_render(report, as_json), nl=False)
+    click.echo(_render(report, fmt), nl=False)
     return 1 if report.failed else 0
 
 
-def _render(report: StatusReport, as_json: bool) -> str:
+def _render(report: StatusReport, fmt: str) -> str:
     from portplan.live import view
 
-    return view.status_json(report) if as_json else view.status_text(report)
+    return view.status_json(report) if fmt == "json" else view.status_text(report)
 
 
-def _watch(topology: Topology, interval: float, as_json: bool, options: StatusOptions) -> int:
-    """Redraw until interrupted; --json writes one compact document per refresh."""
+def _watch(topology: Topology, interval: float, fmt: str, options: StatusOptions) -> int:
+    """Redraw until interrupted; --format json writes one compact document per refresh."""
     from portplan.live.status import watch
 
     tty = sys.stdout.isatty()
     try:
         for report in watch(topology, options, interval=interval):
-            click.echo(_frame(report, interval, as_json, tty), nl=False)
+            click.echo(_frame(report, interval, fmt, tty), nl=False)
     except KeyboardInterrupt:
         click.echo("")
         return EXIT_INTERRUPTED
     return 0  # pragma: no cover - watch() never ends by itself
 
 
-def _frame(report: StatusReport, interval: float, as_json: bool, tty: bool) -> str:
-    if as_json:
+def _frame(report: StatusReport, interval: float, fmt: str, tty: bool) -> str:
+    if fmt == "json":
         import json
 
         return json.dumps(report.as_dict(), ensure_ascii=False) + "\n"
     clock = time.strftime("%H:%M:%S", time.localtime(report.checked_at))
     title = f"portplan status: host {report.host}, every {interval:g}s, {clock} (^C to stop)\n\n"
-    return (_CLEAR if tty else "\n") + title + _render(report, False)
+    return (_CLEAR if tty else "\n") + title + _render(report, "text")

@@ -6,14 +6,14 @@ import sys
 
 import click
 
-from portplan.cli._options import optional_file_option
+from portplan.cli._options import optional_file_option, output_format
 
 
 @click.command("who")
 @click.argument("ports", nargs=-1, required=True, type=click.IntRange(1, 65535))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@output_format(json_alias=True)
 @optional_file_option
-def command(ports: tuple[int, ...], as_json: bool, file: str | None) -> int:
+def command(ports: tuple[int, ...], fmt: str, file: str | None) -> int:
     """Show who holds each PORT (TCP or UDP) and which service of the plan should.
 
     \b
@@ -21,6 +21,6 @@ def command(ports: tuple[int, ...], as_json: bool, file: str | None) -> int:
     """
     from portplan.live.commands import who
 
-    text, code = who(ports, as_json=as_json, file=file)
+    text, code = who(ports, as_json=fmt == "json", file=file)
     sys.stdout.write(text)  # as the click-free path (portplan._entry) writes it
     return code

@@ -6,6 +6,7 @@ import codecs
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from portplan.errors import NotFoundError
 from portplan.model import Topology
@@ -19,7 +20,26 @@ from portplan.yamlio.redact import redact_secrets
 class FileAllocation:
     path: Path
     allocation: Allocation
-    diff: str
+    diff: str  # secret values and comments masked
+    written: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON document of `portplan allocate --format json` (docs/json-output.md)."""
+        allocation = self.allocation
+        return {
+            "version": 1,
+            "command": "allocate",
+            "file": str(self.path),
+            "service": allocation.service,
+            "port_name": allocation.port_name,
+            "port": allocation.port,
+            "protocol": allocation.protocol,
+            "range": {"name": allocation.range.name, "ports": str(allocation.range.ports)},
+            "new_service": allocation.new_service,
+            "new_port": allocation.new_port,
+            "written": self.written,
+            "diff": self.diff,
+        }
 
 
 def listening_now() -> Busy:
@@ -52,7 +72,7 @@ def allocate_in_file(
     diff = masked_diff(path, text, updated)
     if not dry_run:
         writeback.write_atomic(path, updated)
-    return FileAllocation(path=path, allocation=allocation, diff=diff)
+    return FileAllocation(path=path, allocation=allocation, diff=diff, written=not dry_run)
 
 
 def _read_text(path: Path) -> str:

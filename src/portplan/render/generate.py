@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from portplan import atomicfile
 from portplan.errors import InputError, PortplanError
@@ -150,6 +151,21 @@ def diff(planned: Sequence[Planned]) -> str:
         old = "/dev/null" if item.current is None else str(item.path)
         chunks.extend(_ended(difflib.unified_diff(before, after, old, str(item.path))))
     return "".join(chunks)
+
+
+def as_dict(planned: Sequence[Planned], *, check: bool) -> dict[str, Any]:
+    """The JSON document of `portplan generate --format json` (docs/json-output.md): each
+    file with its state before the run (`missing`, `stale`, `fresh`) and whether it was
+    written; with `check`, nothing is written and `diff` holds the masked unified diff."""
+    files = [
+        {"path": str(p.path), "state": p.state, "written": not check and p.state != "fresh"}
+        for p in planned
+    ]
+    document: dict[str, Any] = {"version": 1, "command": "generate", "check": check}
+    document["files"] = files
+    if check:
+        document["diff"] = diff(planned)
+    return document
 
 
 def _ended(lines: Iterable[str]) -> Iterator[str]:

@@ -9,7 +9,7 @@ from portplan.rules._base import Context, rule
 
 @rule("PP105", "unknown-dependency", Level.ERROR, "a dependency on a service not in the plan")
 def check(topology: Topology, context: Context) -> Iterator[Finding]:
-    """A service depends on a service the topology does not define (by name or alias).
+    """A service depends on a service the plan does not define (by name or alias).
 
     PASS: api {depends_on: [db]}; db {ports: {postgresql: 5432}}
     FAIL: api {depends_on: [dbb]}; db {ports: {postgresql: 5432}}
