@@ -18,8 +18,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     share, docs/reconcile.md "Secrets"):
 
     - not a finding: an empty value or a switch, a reference (`${X}`, `$(X)`,
-      `/run/secrets/...`, `file:`, `vault:`, `secretref:`, `secretKeyRef`, a cloud secret
-      store's name or ARN), a placeholder (`changeme`, `<your-api-key>`, `xxxx`,
+      `/run/secrets/...`, a file's path, `file:`, `vault:`, `secretref:`, `secretKeyRef`, a
+      cloud secret store's name or ARN), a placeholder (`changeme`, `<your-api-key>`, `xxxx`,
       `your_token_here`, a value made only of words such as `password`, `secret`, `example`,
       or starting with an imperative: `changePassword`), and the value of a variable that
       names a secret rather than holds it (`*_SECRET_NAME`, `*_SECRET_REF`, `*_PASSWORD_FILE`);

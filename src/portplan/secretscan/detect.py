@@ -4,12 +4,13 @@
 "Secrets" and rule PP111 explain them to users):
 
 1. Not a finding: an empty value or a switch (`true`, `0`), a reference (`${X}`, `$(X)`,
-   `/run/secrets/...`, `file:`, `vault:`, `secretref:`, `secretKeyRef`, a cloud secret store's
-   name or ARN), a placeholder that asks to be replaced (`changeme`, `<your-key>`, `xxxx`,
-   `your_api_key_here`, a value made only of words such as `password`, `secret`, `example`,
-   or starting with an imperative such as `change...`, `replace...`, `enter...`), and any
-   value of a variable that *names* a secret (`DB_PASSWORD_FILE`, `JWT_SECRET_NAME`,
-   `*_SECRET_REF`, `*_KEY_ID`) unless the value itself has a credential's shape.
+   `/run/secrets/...`, a file's path such as `/certs/client.key`, `file:`, `vault:`,
+   `secretref:`, `secretKeyRef`, a cloud secret store's name or ARN), a placeholder that
+   asks to be replaced (`changeme`, `<your-key>`, `xxxx`, `your_api_key_here`, a value made
+   only of words such as `password`, `secret`, `example`, or starting with an imperative
+   such as `change...`, `replace...`, `enter...`), and any value of a variable that *names*
+   a secret (`DB_PASSWORD_FILE`, `JWT_SECRET_NAME`, `*_SECRET_REF`, `*_KEY_ID`) unless the
+   value itself has a credential's shape.
 2. A literal (`LITERAL`): any other value of a secret-named variable (`*_PASSWORD`,
    `*_SECRET`, `*_TOKEN`, `*_KEY`, `dbPassword`), and a secret inside any value: the password
    of a URL (`postgres://u:V@h`), a key as a URL's user (a Sentry DSN), a password in a
@@ -78,6 +79,8 @@ REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _REFERENCE_ANYWHERE = re.compile(r"secretKeyRef|valueFrom|\{\{[^{}]*\}\}")
+# A file that holds the secret (`/certs/client.key`, `./secrets/db.txt`, `~/.ssh/id_ed25519`)
+_PATH = re.compile(r"(?:~|\.{1,2})?/(?:[\w.\-]+/)+[\w.\-]*|(?:~|\.{1,2})?/[\w\-]+\.\w{1,5}")
 PLACEHOLDER = re.compile(
     r"^(?:<[^<>]*>|\[[^\[\]]*\]|\{\{[^{}]*\}\}|(?:x+|\*+|\.+|-+|#+|_+|0+)"
     r"|(?:your|my|enter|insert|put|add)[-_ ].*|[^\n]*[-_ ]here"
@@ -169,7 +172,11 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 def reference(value: str) -> bool:
     """True when `value` refers to a secret held elsewhere (`${X}`, `vault:...`)."""
     text = value.strip().strip("\"'")
-    return REFERENCE.match(text) is not None or _REFERENCE_ANYWHERE.search(text) is not None
+    return (
+        REFERENCE.match(text) is not None
+        or _REFERENCE_ANYWHERE.search(text) is not None
+        or _PATH.fullmatch(text) is not None
+    )
 
 
 def placeholder(value: str) -> bool:
