@@ -206,7 +206,50 @@ def test_the_regenerate_command_names_the_out_folder_and_the_environment(
     assert Options(source="p.yaml", out=".").regenerate("env") == "portplan generate env -f p.yaml"
     assert _generate("env", "-f", str(DELTRAN), "--out", str(tmp_path)) == 0
     text = (tmp_path / "service-ports.env").read_text()
-    assert f"# Regenerate: portplan generate env -f {DELTRAN} --out {tmp_path}\n" in text
+    # an absolute path under the current folder is named relative to it; others stay
+    plan = os.path.relpath(DELTRAN)
+    assert f"# Regenerate: portplan generate env -f {plan} --out {tmp_path}\n" in text
+
+
+PLAN_TEXT = (
+    "version: 1\nservices:\n  api:\n    ports:\n      http: 8080\n"
+    "  db:\n    ports:\n      postgresql: 5432\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("folder", "args"),
+    [
+        (".", ["-f", "plan.yaml", "--out", "gen"]),
+        (".", ["-f", "./plan.yaml", "--out", "gen/"]),
+        (".", ["-f", "./plan.yaml", "--out", "./gen/."]),
+        (".", ["-f", "{root}/plan.yaml", "--out", "{root}/gen"]),
+        ("sub", ["-f", "../plan.yaml", "--out", "../gen"]),
+        ("sub", ["-f", "{root}/plan.yaml", "--out", "../gen/"]),
+    ],
+)
+def test_check_gives_one_answer_however_the_paths_are_spelled(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    folder: str,
+    args: list[str],
+) -> None:
+    (tmp_path / "plan.yaml").write_text(PLAN_TEXT)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert _generate("-f", "plan.yaml", "--out", "gen") == 0
+    monkeypatch.chdir(tmp_path / folder)
+    capsys.readouterr()
+    spelled = [a.replace("{root}", str(tmp_path)) for a in args]
+    assert (_generate("--check", *spelled), capsys.readouterr().out) == (0, "")
+    (tmp_path / "gen/service-ports.env").write_text(
+        (tmp_path / "gen/service-ports.env").read_text().replace("8080", "8081")
+    )
+    assert _generate("--check", *spelled) == 1
+    out = capsys.readouterr().out
+    changed = [line for line in out.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
+    assert changed == ["-API_HTTP_PORT=8081", "+API_HTTP_PORT=8080"]  # never the header
 
 
 def test_a_file_where_a_folder_is_needed_changes_nothing(
