@@ -26,6 +26,7 @@ KIND_WORDS: Final = {  # in the order the summary names them
     "kubernetes": "Kubernetes",
     "dotenv": ".env",
     "markdown": "Markdown",
+    "dockerfile": "Dockerfile",
     "helm": "Helm",
 }
 

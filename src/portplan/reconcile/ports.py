@@ -305,11 +305,11 @@ def _separate(side: Side, agreed: Side) -> bool:
 
 def listed_together(p: Port, q: Port) -> bool:
     """Whether two ports of a service are listed side by side, so two ports of it rather
-    than two values of one: in one compose or Kubernetes file, in the `ports` of one
+    than two values of one: in one compose or Kubernetes file or Dockerfile, in the `ports` of one
     compose file a document shows, or on one line of any other file."""
     if p.origin != q.origin:
         return False
-    if p.kind in ("compose", "kubernetes") or (_listed(p) and _listed(q)):
+    if p.kind in ("compose", "kubernetes", "dockerfile") or (_listed(p) and _listed(q)):
         return True
     return p.obs.location.line == q.obs.location.line
 

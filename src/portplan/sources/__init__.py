@@ -110,6 +110,18 @@ def _read_manifests(paths: Sequence[str]) -> list[SourceResult]:
     return read_manifests(paths)
 
 
+def _is_dockerfile(name: str, head: bytes) -> bool:
+    from portplan.sources.dockerfile import is_dockerfile_name
+
+    return is_dockerfile_name(name)
+
+
+def _read_dockerfile(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.dockerfile import read_dockerfile
+
+    return read_dockerfile(paths[0])
+
+
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
     from portplan.sources.markdown import read_markdown
 
@@ -127,6 +139,7 @@ SOURCES: Final[dict[str, SourceKind]] = {
         needs_head=True,
         read_together=_read_manifests,
     ),
+    "dockerfile": SourceKind("dockerfile", _is_dockerfile, _read_dockerfile),
     "markdown": SourceKind("markdown", _is_markdown, _read_markdown, needs_head=True),
 }
 
@@ -178,6 +191,10 @@ def survey(paths: Iterable[str | os.PathLike[str]]) -> Survey:
     results = walk.results
     for kind, files in found.items():
         results.extend(_read_kind(SOURCES[kind], files, walk.survey))
+    if any(result.owner is not None for result in results):
+        from portplan.sources.homes import settle_owners
+
+        results = settle_owners(results)
     walk.survey.results = sorted(results, key=lambda result: (result.file, result.kind))
     return walk.survey
 

@@ -1,9 +1,10 @@
 """A compose project as compose builds it: its files merged, `extends` and `include` followed.
 
-Files are merged in order as the compose specification says: `ports`, `expose` and `links`
-of later files are added, `env_file` appended; `environment`, `depends_on`, `networks` and
-`healthcheck` merged key by key, the later file winning; `network_mode`, `image` and
-`container_name` replaced. `!reset` removes what came before, `!override` replaces it.
+Files are merged in order as the compose specification says: `ports`, `expose`, `links`
+and `volumes` of later files are added, `env_file` appended; `environment`, `depends_on`,
+`networks`, `healthcheck` and `labels` merged key by key, the later file winning;
+`network_mode`, `image`, `container_name` and `build` replaced. `!reset` removes what came
+before, `!override` replaces it.
 
 Each file is read as compose-go reads it: first the `extends` of its services (the base
 service, of the same file or of `extends.file`, merged under the service by the same rules,
@@ -36,9 +37,9 @@ from portplan.sources.dotenv import known_names
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
 
-LIST_KEYS: Final = ("ports", "expose", "env_file", "links", "profiles")
-KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck")
-SINGLE_KEYS: Final = ("network_mode", "image", "container_name")
+LIST_KEYS: Final = ("ports", "expose", "env_file", "links", "profiles", "volumes")
+KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck", "labels")
+SINGLE_KEYS: Final = ("network_mode", "image", "container_name", "build")
 _MERGED: Final = frozenset(LIST_KEYS + KEYED_KEYS + SINGLE_KEYS)
 # What each key may hold (the compose specification's schema); anything else is an error.
 _SHAPES: Final[dict[str, tuple[type, ...]]] = {
@@ -54,9 +55,13 @@ _SHAPES: Final[dict[str, tuple[type, ...]]] = {
     "links": (YSeq,),
     "profiles": (YSeq,),
     "container_name": (str,),
+    "volumes": (YSeq,),
+    "labels": (YSeq, YMap),
+    "build": (str, YMap),
 }
 _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}
 _RESET, _OVERRIDE = "!reset", "!override"
+_KEY_VALUE_LISTS: Final = frozenset({"environment", "labels"})  # `- KEY=value` items
 PROJECT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")  # compose-go's checkProjectName
 DOTENV: Final = ".env"
 # The example files that stand in for a missing `.env` (the README says "copy env.example
@@ -421,7 +426,7 @@ def _pairs(value: Any, parent: YMap, key: str, path: str) -> dict[str, Entry]:
         if not isinstance(entry.value, str):
             continue  # the specification allows only strings here
         name, sep, rest = entry.value.partition("=")
-        if key == "environment":
+        if key in _KEY_VALUE_LISTS:
             text = rest if sep else None
             pairs[name] = Entry(text, entry.location, entry.location, None, len(name) + 1)
         else:

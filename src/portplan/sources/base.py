@@ -150,6 +150,8 @@ class ServiceObservation:
     host_network: bool = False
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
     profiles: tuple[str, ...] = ()  # compose `profiles:` (none: it always runs)
+    build: str | None = None  # compose `build:`: the Dockerfile it builds from (its path)
+    mounts: tuple[str, ...] = ()  # compose `volumes:`: the host files and folders bind-mounted
     template: bool = False
 
 
@@ -370,6 +372,10 @@ class SourceResult:
     # compose: example file -> the missing file it stands in for (`env.example` for `.env`)
     stand_ins: dict[str, str] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)  # compose: the project's other files
+    # A file that belongs to one service (a Dockerfile, a proxy or monitoring config): the
+    # service its observations name until the compose file that builds or mounts it says
+    # which one it is (`portplan.sources.homes`): its folder's name.
+    owner: str | None = None
 
     def extend(self, other: SourceResult) -> None:
         self.services.extend(other.services)

@@ -161,6 +161,8 @@ def _observe(
             host_network=_network_mode(service, project) == "host",
             image=_single(service, "image", project),
             profiles=_profiles(service, project),
+            build=_build_file(service, project),
+            mounts=_mounts(service, project),
         )
     )
     for key, reader in _READERS.items():
@@ -170,6 +172,8 @@ def _observe(
         _service_environment(service, project, known)
     if "env_file" in service.lists:
         _env_files(service, project, known)
+    if any(label.startswith("traefik.") for label in service.keyed.get("labels", {})):
+        _traefik(service, project)
 
 
 def _profiles(service: Service, project: Project) -> tuple[str, ...]:
@@ -487,6 +491,68 @@ def _health_url(
     else:
         port = None
     return found.group("path") or "/", port
+
+
+def _build_file(service: Service, project: Project) -> str | None:
+    """The Dockerfile `build:` builds the service from: `dockerfile` (default `Dockerfile`)
+    in the `context` folder; None without a build, for a remote context or an inline one."""
+    entry = service.single.get("build")
+    if entry is None:
+        return None
+    spec = entry.value if isinstance(entry.value, Mapping) else {"context": entry.value}
+    if "dockerfile_inline" in spec:
+        return None
+    context = _quiet(str(spec.get("context") or "."), entry, project)
+    dockerfile = _quiet(str(spec.get("dockerfile") or "Dockerfile"), entry, project)
+    if not context or not dockerfile or _REMOTE.match(context):
+        return None
+    base = project.directory if entry.context is None else entry.context.directory
+    return joined_path(joined_path(base, context), dockerfile)
+
+
+_REMOTE: Final = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@", re.IGNORECASE)
+
+
+def _mounts(service: Service, project: Project) -> tuple[str, ...]:
+    """The host paths `volumes:` bind-mounts into the service (`./nginx.conf:/etc/...`,
+    long syntax `type: bind`); named volumes are no files of the project. An entry that
+    cannot be interpolated mounts nothing portplan reads (compose reports it)."""
+    found: list[str] = []
+    for entry in service.lists.get("volumes", ()):
+        value = entry.value
+        if isinstance(value, Mapping):
+            value = value.get("source") if value.get("type") == "bind" else None
+        text = _quiet(value, entry, project) if isinstance(value, str) else None
+        source = text.split(":", 1)[0] if text and not isinstance(entry.value, Mapping) else text
+        if source and source.startswith((".", "/")):
+            base = project.directory if entry.context is None else entry.context.directory
+            found.append(joined_path(base, source))
+    return tuple(found)
+
+
+def _quiet(value: str, entry: Entry, project: Project) -> str | None:
+    """`value` interpolated, None when it cannot be; no finding either way."""
+    try:
+        return substitute(value, _environ(entry, project).get, on_unset=lambda name: None)
+    except InterpolationError:
+        return None
+
+
+def _traefik(service: Service, project: Project) -> None:
+    """The container ports Traefik labels say the service serves on
+    (`portplan.sources.traefik`)."""
+    from portplan.sources.traefik import label_ports
+
+    for name, entry in service.keyed.get("labels", {}).items():
+        if entry.value is None:
+            continue
+        value = _quiet(_scalar(entry.value), entry, project)
+        where = project.at(entry.location, _scalar(entry.value))
+        if entry.value_offset:  # `- KEY=value` in a list: the value follows the name
+            name_at = project.at(entry.key_location or entry.location, name)
+            where = Location(name_at.file, name_at.line, name_at.column + entry.value_offset)
+        if value is not None:
+            project.result.ports.extend(label_ports(service.name, name, value, where))
 
 
 _READERS: Final[dict[str, Callable[[Service, Project], None]]] = {

@@ -1,0 +1,104 @@
+"""Which service a Dockerfile, a proxy config or a monitoring config belongs to.
+
+Such a file says nothing of its service's name: its reader names the folder it is in
+(`SourceResult.owner`). The compose files read with it say better:
+
+- a Dockerfile belongs to the service whose `build:` builds from it (its `context` and
+  `dockerfile`, default `Dockerfile`); of several services built from one Dockerfile, to the
+  one that publishes or exposes ports (when several do, it states the ports of none: which
+  one it describes cannot be told). Another Dockerfile in the folder of a build's Dockerfile
+  (`Dockerfile-for-app-service` beside `Dockerfile`) is an alternative the project does not
+  build: it states nothing.
+- a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
+  or a folder holding it (`./prometheus:/etc/prometheus`), when one service does.
+
+A file no compose file builds or mounts keeps its folder's name (a Kubernetes workload is
+often named as the folder of its Dockerfile).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from portplan.sources.base import SourceResult
+
+_DOCKERFILE = "dockerfile"
+
+
+@dataclass
+class _Homes:
+    builds: dict[str, list[str]] = field(default_factory=dict)  # Dockerfile -> its services
+    with_ports: set[str] = field(default_factory=set)  # services a compose file gives ports
+    folders: set[str] = field(default_factory=set)  # the folders of builds' Dockerfiles
+    mounts: dict[str, set[str]] = field(default_factory=dict)  # host path -> its services
+
+    def add(self, result: SourceResult) -> None:
+        self.with_ports.update(port.service for port in result.ports)
+        for service in result.services:
+            if service.build:
+                dockerfile = os.path.abspath(service.build)
+                self.builds.setdefault(dockerfile, []).append(service.service)
+                self.folders.add(os.path.dirname(dockerfile))
+            for mount in service.mounts:
+                self.mounts.setdefault(os.path.abspath(mount), set()).add(service.service)
+
+    def owners(self, result: SourceResult) -> list[str] | None:
+        """The services `result`'s file belongs to; None: no compose file says."""
+        path = os.path.abspath(result.file)
+        if result.kind == _DOCKERFILE:
+            built = list(dict.fromkeys(self.builds.get(path, ())))
+            if built:
+                serving = [name for name in built if name in self.with_ports]
+                return serving or built
+            return [] if os.path.dirname(path) in self.folders else None
+        mounting: set[str] = set()
+        for mount, services in self.mounts.items():
+            if path == mount or path.startswith(mount.rstrip(os.sep) + os.sep):
+                mounting |= services
+        return sorted(mounting) or None
+
+
+def settle_owners(results: Sequence[SourceResult]) -> list[SourceResult]:
+    """`results` with each owned file's observations under the service it belongs to."""
+    homes = _Homes()
+    for result in results:
+        if result.kind == "compose":
+            homes.add(result)
+    settled: list[SourceResult] = []
+    for result in results:
+        owners = homes.owners(result) if result.owner is not None else None
+        if owners is None:
+            settled.append(result)
+        elif len(owners) == 1:
+            settled.append(_renamed(result, owners[0]))
+        else:
+            settled.append(_silenced(result))
+    return settled
+
+
+def _renamed(result: SourceResult, owner: str) -> SourceResult:
+    """`result` with what it says of its folder's service said of `owner` (a reference's
+    `owner` too: the service whose configuration makes it)."""
+    old = result.owner
+
+    def name(service: str | None) -> str | None:
+        return owner if service == old else service
+
+    return replace(
+        result,
+        owner=owner,
+        services=[replace(o, service=owner) if o.service == old else o for o in result.services],
+        ports=[
+            replace(o, service=name(o.service) or owner, owner=name(o.owner)) for o in result.ports
+        ],
+        dependencies=[replace(o, service=name(o.service) or owner) for o in result.dependencies],
+        variables=[replace(o, service=name(o.service)) for o in result.variables],
+    )
+
+
+def _silenced(result: SourceResult) -> SourceResult:
+    """`result` stating nothing: the file is an alternative no service is built from, or
+    belongs to several services at once."""
+    return replace(result, services=[], ports=[], dependencies=[], variables=[], mismatches=[])
