@@ -384,10 +384,10 @@ def test_cli_reports_unreadable_files_and_goes_on(
         ),
         (
             ["shop", "-o", "no/such/folder/portplan.yaml"],
-            "cannot write no/such/folder/portplan.yaml: No such file or directory",
+            "no/such/folder/portplan.yaml: cannot write: No such file or directory; nothing written",
         ),
         (["shop", "-o", "shop"], "shop exists; use --force to overwrite it"),
-        (["shop", "-o", "shop", "--force"], "cannot write shop: is a folder"),
+        (["shop", "-o", "shop", "--force"], "shop: is a folder; refusing to replace it"),
     ],
 )
 def test_cli_unusable_requests(

@@ -15,6 +15,8 @@ its exceptions can only be raised once something else has imported it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sys
 
 from portplan.errors import EXIT_INPUT, EXIT_INTERRUPTED, PortplanError
@@ -25,11 +27,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 EXIT_CRASH = 3
+_STREAM_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def run_guarded(func: Callable[[], Any]) -> int:
     try:
         result = func()
+        sys.stdout.flush()
     except PortplanError as exc:
         _say(f"portplan: error: {exc}")
         return exc.exit_code
@@ -38,13 +42,51 @@ def run_guarded(func: Callable[[], Any]) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if not _standard_output_failed(exc):
+            return _crashed(exc)
+        _say(f"portplan: error: standard output: cannot write: {exc.strerror or exc}")
+        return EXIT_INPUT
     except Exception as exc:
         code = _click_exit(exc)
-        if code is not None:
-            return code
-        _say(f"portplan: unexpected error: {type(exc).__name__} ({_crash_log(exc)})")
-        return EXIT_CRASH
+        return _crashed(exc) if code is None else code
     return result if isinstance(result, int) else 0
+
+
+def _crashed(exc: Exception) -> int:
+    _say(f"portplan: unexpected error: {type(exc).__name__} ({_crash_log(exc)})")
+    return EXIT_CRASH
+
+
+def _standard_output_failed(exc: OSError) -> bool:
+    """Whether `exc` is standard output refusing what was written to it (a full disk,
+    /dev/full, a closed terminal): raised writing to it (click.echo's `file`), or it still
+    refuses to flush. Then what it holds is dropped, so that the interpreter's last flush
+    does not fail a second time."""
+    import os
+
+    stream = sys.stdout
+    if stream is None:
+        return False
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    streams = (stream, getattr(stream, "buffer", None))
+    raised = frame is not None and any(
+        value is s for value in frame.tb_frame.f_locals.values() for s in streams
+    )
+    try:
+        stream.flush()
+    except OSError:
+        raised = True
+    # a write of standard output's text layer loses the frame: known only by its errno
+    raised = raised or (exc.filename is None and exc.errno in _STREAM_ERRORS)
+    if raised:
+        with contextlib.suppress(OSError, ValueError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+    return raised
 
 
 def _click_exit(exc: Exception) -> int | None:

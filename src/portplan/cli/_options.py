@@ -51,6 +51,16 @@ def env_option(func: F) -> F:
     )(func)
 
 
+def follow_links_option(func: F) -> F:
+    return click.option(
+        "--follow-symlinks",
+        "follow_links",
+        is_flag=True,
+        help="Write through a symbolic link that leads out of the output folder "
+        "(refused by default).",
+    )(func)
+
+
 def output_format(
     formats: Sequence[str] = DATA_FORMATS, *, json_alias: bool = False
 ) -> Callable[[F], F]:

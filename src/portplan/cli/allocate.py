@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import data_format_option, file_option
+from portplan.cli._options import data_format_option, file_option, follow_links_option
 
 
 @click.command("allocate")
@@ -18,6 +18,7 @@ from portplan.cli._options import data_format_option, file_option
     "--offline", is_flag=True, help="Do not skip ports that are listening on this machine."
 )
 @data_format_option
+@follow_links_option
 def command(
     service: str,
     port_name: str,
@@ -27,6 +28,7 @@ def command(
     dry_run: bool,
     offline: bool,
     fmt: str,
+    follow_links: bool,
 ) -> int:
     """Give SERVICE's PORT_NAME (default: http) the lowest free port of its range.
 
@@ -36,11 +38,21 @@ def command(
     formatting (atomically); the service or port entry is created when it does not exist.
     --format json prints the port, its range and the diff (secret values masked) as one
     document.
+    Allocations run one at a time: each holds a lock on the plan from its read to its
+    write, and a plan another program changed meanwhile is not replaced (exit 2). A
+    read-only or hard-linked plan is refused (exit 2).
     """
     from portplan.plan.allocation_io import allocate_in_file
 
     result = allocate_in_file(
-        file, service, port_name, range_name, protocol, dry_run=dry_run, offline=offline
+        file,
+        service,
+        port_name,
+        range_name,
+        protocol,
+        dry_run=dry_run,
+        offline=offline,
+        follow_links=follow_links,
     )
     if fmt == "json":
         import json

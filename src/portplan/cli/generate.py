@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import data_format_option, env_option, file_option
+from portplan.cli._options import (
+    data_format_option,
+    env_option,
+    file_option,
+    follow_links_option,
+)
 from portplan.render import TARGETS
 
 TYPE_CHECKING = False
@@ -43,6 +48,7 @@ CHOICES = (*TARGETS, "markers")
     help="Refill <!-- portplan:begin SECTION --> markers in this Markdown file (repeatable).",
 )
 @data_format_option
+@follow_links_option
 def command(
     targets: tuple[str, ...],
     file: str | None,
@@ -52,6 +58,7 @@ def command(
     compose: str | None,
     markdown: tuple[str, ...],
     fmt: str,
+    follow_links: bool,
 ) -> int:
     """Write env files, compose and Kubernetes port sections, Prometheus scrape config,
     reference docs and graphs from the plan (every target when none is named).
@@ -66,22 +73,22 @@ def command(
 
     planned = plan(Request(file, targets, out, env, compose, markdown))
     if fmt == "json":
-        return _json(planned, check)
+        return _json(planned, check, out, follow_links)
     if check:
         click.echo(diff(planned), nl=False)
         return _checked(planned)
-    for path in write(planned):
+    for path in write(planned, out, follow_links=follow_links):
         click.echo(f"wrote {path}")
     return 0
 
 
-def _json(planned: list[Planned], check: bool) -> int:
+def _json(planned: list[Planned], check: bool, out: str, follow_links: bool) -> int:
     import json
 
     from portplan.render.generate import as_dict, write
 
     if not check:
-        write(planned)
+        write(planned, out, follow_links=follow_links)
     click.echo(json.dumps(as_dict(planned, check=check), indent=2, ensure_ascii=False))
     return _checked(planned) if check else 0
 

@@ -21,7 +21,6 @@ import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from portplan.errors import PortplanError
 from portplan.importer import conflicts, facts
@@ -171,19 +170,17 @@ def refuse_overwrite(path: str | os.PathLike[str], force: bool = False) -> None:
         raise OutputExists(f"{os.fspath(path)} exists; use --force to overwrite it")
 
 
-def write(path: str | os.PathLike[str], text: str, force: bool = False) -> None:
+def write(
+    path: str | os.PathLike[str], text: str, force: bool = False, *, follow_links: bool = False
+) -> None:
     """Write `text` to `path` atomically (a temporary file beside it, then a rename);
-    OutputExists when it exists and not `force`."""
-    from portplan.plan.writeback import write_atomic
+    OutputExists when it exists and not `force`; `atomicfile.OutputError` when it may not
+    be replaced (not a regular file, read-only, hard-linked, a link out of its folder) or
+    cannot be written."""
+    from portplan.atomicfile import write_atomic
 
     refuse_overwrite(path, force)
-    target = Path(path)
-    if target.is_dir():
-        raise PortplanError(f"cannot write {target}: is a folder")
-    try:
-        write_atomic(target, text)
-    except OSError as exc:
-        raise PortplanError(f"cannot write {target}: {exc.strerror or exc}") from None
+    write_atomic(path, text, follow_links=follow_links)
 
 
 __all__ = [

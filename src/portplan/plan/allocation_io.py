@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portplan import atomicfile
 from portplan.errors import NotFoundError
 from portplan.model import Topology
 from portplan.plan import loader, writeback
@@ -22,6 +23,7 @@ class FileAllocation:
     allocation: Allocation
     diff: str  # secret values and comments masked
     written: bool = False
+    text: str = ""  # the plan's new text
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON document of `portplan allocate --format json` (docs/json-output.md)."""
@@ -59,25 +61,45 @@ def allocate_in_file(
     *,
     dry_run: bool,
     offline: bool,
+    follow_links: bool = False,
 ) -> FileAllocation:
+    """Choose the port and write it into the plan, holding the plan's lock from the read
+    to the rename (`atomicfile.locked`): concurrent allocations queue, each sees the ports
+    the one before it wrote, and none replaces a plan another program changed meanwhile."""
     path = Path(file) if file else loader.discover()
     if path is None:
         raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
+    if dry_run:
+        return _allocate(path, path.read_bytes(), service, port_name, range_name, protocol, offline)
+    atomicfile.checked_target(path, root=path.parent, follow_links=follow_links)
+    with atomicfile.locked(path) as plan:
+        result = _allocate(path, plan.data, service, port_name, range_name, protocol, offline)
+        atomicfile.write_atomic(
+            path, result.text, root=path.parent, follow_links=follow_links, expect=plan.snapshot
+        )
+    return result
+
+
+def _allocate(
+    path: Path,
+    data: bytes,
+    service: str,
+    port_name: str,
+    range_name: str | None,
+    protocol: str,
+    offline: bool,
+) -> FileAllocation:
     topology: Topology = loader.load(path)
     busy = None if offline else listening_now()
     allocation = choose(topology, service, port_name, range_name, busy, protocol)
-    text = _read_text(path)
+    text = _decoded(data, path)
     value = allocation.port if protocol == "tcp" else f"{allocation.port}/{protocol}"
     updated = writeback.add_port(text, str(path), service, port_name, value)
-    diff = masked_diff(path, text, updated)
-    if not dry_run:
-        writeback.write_atomic(path, updated)
-    return FileAllocation(path=path, allocation=allocation, diff=diff, written=not dry_run)
+    return FileAllocation(path, allocation, masked_diff(path, text, updated), text=updated)
 
 
-def _read_text(path: Path) -> str:
+def _decoded(data: bytes, path: Path) -> str:
     """The file's text as it is on disk: line ends kept, a UTF-8 byte-order mark kept."""
-    data = path.read_bytes()
     bom = "\ufeff" if data.startswith(codecs.BOM_UTF8) else ""
     return bom + yamlload.decode(data, str(path))
 

@@ -12,12 +12,13 @@ import contextlib
 import difflib
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from portplan import atomicfile
+from portplan import atomicfile, fileset
 from portplan.errors import InputError, PortplanError
 from portplan.files import UnreadableFile, safe_read
 from portplan.model import Topology
@@ -145,12 +146,15 @@ def _planned(out: Path, artifact: Artifact) -> Planned:
 def _current(path: str) -> str | None:
     """The text of the file at `path`; None when there is none; "" when unreadable."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)  # a FIFO: no wait
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError:
         return ""
     try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            return ""  # a device or FIFO is never read: stale, and writing refuses it
         return _read_all(fd).decode("utf-8")
     except IsADirectoryError:
         return None
@@ -209,44 +213,74 @@ def _ended(lines: Iterable[str]) -> Iterator[str]:
         yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
 
 
-def write(planned: Sequence[Planned]) -> list[Path]:
-    """Write every missing or stale artifact atomically, all or none; return their paths."""
-    changed = outdated(planned)
-    temps: list[tuple[str, str]] = []
-    folders: dict[str, list[str]] = {}  # folder -> the folders made for it (none: it was)
-    try:
-        for item in changed:
-            temps.append(_write_temp(item, folders))
-    except BaseException:
-        _remove(temps)
-        _remove_folders(folders)
-        raise
-    try:
-        for temp, target in temps:
-            atomicfile.commit(temp, target)
-    finally:
-        _remove(temps)
+def write(
+    planned: Sequence[Planned], out: str | os.PathLike[str] = ".", *, follow_links: bool = False
+) -> list[Path]:
+    """Write every missing or stale artifact atomically, all or none; return their paths.
+
+    All or none holds under kill -9 too (`portplan.fileset`): the set is staged beside its
+    files, switched in through a journal in `out`, and a set a killed run left half-switched
+    is finished first; temporary files killed runs left are removed. A file is written only
+    inside `out` (its own folder for `--compose` and `--in` files) unless `follow_links`."""
+    folder = os.fspath(out)
+    with fileset.folder_lock(folder):
+        if recover(planned, folder):
+            planned = [replace(p, current=_current(str(p.path))) for p in planned]
+        changed = outdated(planned)
+        temps: list[tuple[str, str]] = []
+        folders: dict[str, list[str]] = {}  # folder -> the folders made for it (none: it was)
+        try:
+            for item in changed:
+                temps.append(_write_temp(item, folders, folder, follow_links))
+        except BaseException:
+            _remove(temps)
+            _remove_folders(folders)
+            raise
+        try:
+            fileset.commit(folder, temps)
+        finally:
+            _remove(temps)
     return [item.path for item in changed]
 
 
-def _write_temp(item: Planned, folders: dict[str, list[str]]) -> tuple[str, str]:
+def recover(planned: Sequence[Planned], out: str | os.PathLike[str] = ".") -> bool:
+    """Finish the set a killed run left half-written in `out` and remove the temporary
+    files killed runs left beside the planned files; whether a set was finished."""
+    finished = bool(fileset.recover(os.fspath(out)))
+    names: dict[str, set[str]] = {}
+    for item in planned:
+        names.setdefault(os.path.dirname(str(item.path)) or ".", set()).add(item.path.name)
+    for folder, files in names.items():
+        atomicfile.remove_leftovers(folder, files)
+    return finished
+
+
+def _write_temp(
+    item: Planned, folders: dict[str, list[str]], out: str, follow_links: bool
+) -> tuple[str, str]:
     """A temporary file beside the target holding the new text (with the target's mode and
     owner, or a new file's), and the file it replaces (`portplan.atomicfile`)."""
-    path = str(item.path)
-    folder = os.path.dirname(path) or "."
-    if os.path.isdir(path):
-        raise GenerateError(f"{path}: is a folder; cannot write a generated file there")
+    path = os.path.abspath(item.path)
+    folder = os.path.dirname(path)
+    root = os.path.abspath(out)
+    if not path.startswith(root.rstrip(os.sep) + os.sep):
+        root = folder  # a --compose or --in file: its own folder
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise GenerateError(f"{item.path}: is a folder; cannot write a generated file there")
     try:
         if folder not in folders:
             folders[folder] = _missing(folder)
             os.makedirs(folder, exist_ok=True)
-        return atomicfile.temp_beside(path, item.text.encode("utf-8"))
     except (FileExistsError, NotADirectoryError):
         raise GenerateError(
-            f"{path}: cannot write: a file stands where a folder is needed"
+            f"{item.path}: cannot write: a file stands where a folder is needed"
         ) from None
     except OSError as exc:
-        raise GenerateError(f"{path}: cannot write: {exc.strerror}") from None
+        raise atomicfile.write_error(str(item.path), exc) from None
+    temp, target = atomicfile.temp_beside(
+        item.path, item.text.encode("utf-8"), root=root, follow_links=follow_links
+    )
+    return os.path.abspath(temp), os.path.abspath(target)
 
 
 def _remove(temps: Sequence[tuple[str, str]]) -> None:
@@ -274,4 +308,14 @@ def _remove_folders(folders: dict[str, list[str]]) -> None:
             os.rmdir(folder)
 
 
-__all__ = ["MARKERS", "TARGETS", "GenerateError", "Planned", "Request", "diff", "plan", "write"]
+__all__ = [
+    "MARKERS",
+    "TARGETS",
+    "GenerateError",
+    "Planned",
+    "Request",
+    "diff",
+    "plan",
+    "recover",
+    "write",
+]
