@@ -10,6 +10,7 @@ from typing import Any
 
 from portplan import atomicfile
 from portplan.errors import NotFoundError
+from portplan.files import safe_read
 from portplan.model import Topology
 from portplan.plan import loader, writeback
 from portplan.plan.allocate import Allocation, Busy, choose
@@ -70,7 +71,7 @@ def allocate_in_file(
     if path is None:
         raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
     if dry_run:
-        return _allocate(path, path.read_bytes(), service, port_name, range_name, protocol, offline)
+        return _allocate(path, safe_read(path), service, port_name, range_name, protocol, offline)
     atomicfile.checked_target(path, root=path.parent, follow_links=follow_links)
     with atomicfile.locked(path) as plan:
         result = _allocate(path, plan.data, service, port_name, range_name, protocol, offline)
