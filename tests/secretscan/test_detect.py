@@ -54,6 +54,11 @@ LEVELS = [
     ("IMAGE_DIGEST", "sha256:" + HEX_KEY * 2, None),
     ("REQUEST_ID", "123e4567-e89b-12d3-a456-426614174000", None),
     ("GREETING", "hello world", None),
+    # documented examples have a credential's shape and are none (AWS's own)
+    ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE", None),
+    ("SOME_SETTING", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None),
+    ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None),
+    ("DB_PASSWORD", "sample-password-1", None),
     # a literal: committed demo defaults, passwords in URLs and connection strings
     ("MARIADB_PASSWORD", "paperless", Secret("a literal secret value", LITERAL)),
     ("DB_PASSWORD", "deltran_secure_pass_2024", Secret("a literal secret value", LITERAL)),

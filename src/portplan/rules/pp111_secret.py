@@ -21,7 +21,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
       `/run/secrets/...`, a file's path, `file:`, `vault:`, `secretref:`, `secretKeyRef`, a
       cloud secret store's name or ARN), a placeholder (`changeme`, `<your-api-key>`, `xxxx`,
       `your_token_here`, a value made only of words such as `password`, `secret`, `example`,
-      or starting with an imperative: `changePassword`), and the value of a variable that
+      or starting with an imperative: `changePassword`, or marked as an example:
+      `AKIAIOSFODNN7EXAMPLE`), and the value of a variable that
       names a secret rather than holds it (`*_SECRET_NAME`, `*_SECRET_REF`, `*_PASSWORD_FILE`);
     - a secret: any other literal of a secret-named variable (`*_SECRET`, `*_TOKEN`,
       `*_PASSWORD`, `*_KEY`, `dbPassword`), and inside any value a password of a URL

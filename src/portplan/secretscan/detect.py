@@ -8,7 +8,8 @@
    `secretref:`, `secretKeyRef`, a cloud secret store's name or ARN), a placeholder that
    asks to be replaced (`changeme`, `<your-key>`, `xxxx`, `your_api_key_here`, a value made
    only of words such as `password`, `secret`, `example`, or starting with an imperative
-   such as `change...`, `replace...`, `enter...`), and any value of a variable that *names*
+   such as `change...`, `replace...`, `enter...`, or marked as an example:
+   `AKIAIOSFODNN7EXAMPLE`, `sample-password`), and any value of a variable that *names*
    a secret (`DB_PASSWORD_FILE`, `JWT_SECRET_NAME`, `*_SECRET_REF`, `*_KEY_ID`) unless the
    value itself has a credential's shape.
 2. A literal (`LITERAL`): any other value of a secret-named variable (`*_PASSWORD`,
@@ -169,6 +170,11 @@ _IMPERATIVES = frozenset(
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 
+# A documented example (`AKIAIOSFODNN7EXAMPLE`, `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`,
+# `sk_live_xxxxxxxxxxxxxxxx`) has a credential's shape and is none: gitleaks' allowlist too.
+_EXAMPLE = re.compile(r"example|sample|dummy|fake|placeholder|x{6,}|X{6,}|0{8,}", re.IGNORECASE)
+
+
 def reference(value: str) -> bool:
     """True when `value` refers to a secret held elsewhere (`${X}`, `vault:...`)."""
     text = value.strip().strip("\"'")
@@ -183,7 +189,7 @@ def placeholder(value: str) -> bool:
     """True when `value` asks to be replaced: `changeme`, `<your-key>`, `xxxx`,
     `your_api_key_here`, `default-password`, `changeRunnerAuthToken`."""
     text = value.strip().strip("\"'")
-    if PLACEHOLDER.match(text):
+    if PLACEHOLDER.match(text) or _EXAMPLE.search(text[:200]):
         return True
     words = [word.lower() for word in _WORD.findall(text[:200])]
     if not words or len(text) > 200:
@@ -217,11 +223,12 @@ _FORMAT = re.compile("|".join(f"(?P<f{i}>{pattern})" for i, (_, pattern) in enum
 
 
 def credential_format(value: str) -> str | None:
-    """The known credential format found in `value` ("an AWS access key"), or None."""
-    found = _FORMAT.search(value)
-    if found is None or found.lastgroup is None:
-        return None
-    return _FORMATS[int(found.lastgroup[1:])][0]
+    """The known credential format found in `value` ("an AWS access key"), or None. A
+    documented example (`AKIAIOSFODNN7EXAMPLE`) is none."""
+    for found in _FORMAT.finditer(value):
+        if found.lastgroup is not None and _EXAMPLE.search(found.group()) is None:
+            return _FORMATS[int(found.lastgroup[1:])][0]
+    return None
 
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_\-]+")
@@ -244,7 +251,7 @@ def high_entropy(text: str, *, strict: bool = False) -> bool:
     or base64 (4.0). `strict` (a variable whose name says nothing): at least 32 base64
     characters mixing upper case, lower case and digits at 4.5 bits, as detect-secrets'
     Base64 limit; hex digests and UUIDs are not taken then."""
-    if len(text) < 20 or len(text) > 4096 or _UUID.fullmatch(text):
+    if len(text) < 20 or len(text) > 4096 or _UUID.fullmatch(text) or _EXAMPLE.search(text):
         return False
     if strict:
         mixed = not text.isalpha() and text.lower() != text and text.upper() != text
