@@ -226,6 +226,7 @@ _RAW_READS_ALLOWED = (
     "rules/pp110_well_known_port.py",
     "cli/_errors.py",
     "atomicfile.py",
+    "fileset.py",
     "files.py",
     "render/generate.py",
     "plan/allocation_io.py",
