@@ -29,6 +29,11 @@ def test_compose_project() -> None:
         ),
         ("PP210", 18, "gateway: JWT_SECRET holds a literal secret (value not shown)"),
         ("PP210", 2, "token-engine: DATABASE_URL holds a literal secret (value not shown)"),
+        (
+            "PP217",
+            2,
+            "token-engine: DATABASE_URL (postgres:5432) reaches postgres, which no source defines",
+        ),
     ]
 
 
@@ -55,7 +60,7 @@ def test_cli_reconcile(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["reconcile", str(COMPOSE / "project")])
     out = capsys.readouterr().out
     assert code == 1
-    assert out.endswith("3 files, 4 services: 1 error, 2 warnings\n")
+    assert out.endswith("3 files, 4 services: 1 error, 3 warnings\n")
 
 
 def test_cli_summary_counts_one_in_the_singular(

@@ -12,6 +12,7 @@ from typing import Final
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.reconcile.names import port_key
+from portplan.reconcile.references import declared_ports
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation
 
@@ -87,7 +88,10 @@ def slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
 def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     named: dict[tuple[str, int, str], list[Port]] = {}
     unnamed: list[Port] = []
+    checked = view.memo("declared-ports", declared_ports)
     for port in view.ports:
+        if port.obs.reference and (view.system(port.obs.location), port.key) in checked:
+            continue  # a URL to a service that declares its ports: PP216 holds it to them
         slot = slot_of(port.obs.port_name)
         if slot is None:
             unnamed.append(port)

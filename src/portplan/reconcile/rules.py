@@ -1,4 +1,4 @@
-"""The reconcile rules PP201-PP215, registered here; the port rules live in
+"""The reconcile rules PP201-PP217, registered here; the port rules live in
 `portplan.reconcile.ports`."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from portplan.reconcile.ports import (
     port_drift,
     reserved_port_in_use,
 )
+from portplan.reconcile.references import unknown_host, unreachable_port
 from portplan.reconcile.view import (
     Dependency,
     Rule,
@@ -378,6 +379,8 @@ RULES: dict[str, Rule] = {
         env_port_reused,
         dangling_port,
         external_host,
+        unreachable_port,
+        unknown_host,
     )
 }
 

@@ -60,6 +60,7 @@ from portplan.sources._compose_project import (
     stand_in,
 )
 from portplan.sources.base import (
+    CONTAINER,
     DependencyObservation,
     PortObservation,
     ServiceObservation,
@@ -77,7 +78,7 @@ from portplan.yamlio.load import YMap, YSeq
 
 KIND = "compose"
 HEALTH_URL: Final = re.compile(
-    r"\b(?:https?|grpc)://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])"
+    r"\b(?:https?|grpc)://(?P<host>localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])"
     r"(?::(?P<port>\d{1,5}))?(?P<path>/[^\s'\"|;&]*)?"
 )
 
@@ -120,11 +121,14 @@ def _observe_all(project: Project) -> None:
 
 def _aliases(project: Project) -> dict[str, tuple[str, ...]]:
     """service -> the other names compose gives it on its networks: its `container_name`,
-    its `aliases` on each network, then the alias of another service's `links:
+    its `hostname`, its `aliases` on each network, then the alias of another service's `links:
     [svc:alias]` (interpolated; its own name left out)."""
     found: dict[str, list[str | None]] = {}
     for service in project.services.values():
-        own = found[service.name] = [_single(service, "container_name", project)]
+        own = found[service.name] = [
+            _single(service, "container_name", project),
+            _single(service, "hostname", project),
+        ]
         for entry in service.keyed.get("networks", {}).values():
             options = entry.value if isinstance(entry.value, Mapping) else {}
             names = options.get("aliases")
@@ -486,7 +490,18 @@ def _health_url(
     if port is not None and 0 < port <= 65535:
         location = project.at(where, word, found.start("port"))
         project.result.ports.append(
-            PortObservation(service, port, location, KIND, published=False, target=port)
+            PortObservation(
+                service,
+                port,
+                location,
+                KIND,
+                published=False,
+                target=port,
+                reference=True,
+                owner=service,
+                host=found.group("host"),
+                side=CONTAINER,
+            )
         )
     else:
         port = None

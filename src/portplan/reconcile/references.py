@@ -1,0 +1,291 @@
+"""Every URL and `host:port` is an observation of a port (PP216, PP217).
+
+A reference (`PortObservation.reference`: an env URL, a `<P>_HOST` + `<P>_PORT` pair, a
+healthcheck or proxy target, a document's `curl` line) reaches its target on one side of
+the target's ports (`PortObservation.side`): on the container network a name reaches the
+ports the target listens on; from the host machine a URL reaches the ports it publishes.
+The target's ports are what its own configuration declares (compose, Kubernetes, `.env`
+and the other configuration files; never a document, which only describes): a compose
+mapping `H:C` publishes H and listens on C. A target that declares no port is never
+held to anything (a database image with its default port, a service a plan does not give).
+
+The side of a reference its source could not tell (`unknown`) is settled here: in a
+container's environment (the reference has an owner) a host-machine URL to another service
+is one a browser or the host uses (`PurchaseUrl=http://localhost:5202`), and so is one to
+the owner itself in a variable that names its public address (`*_HOSTNAME`, `PUBLIC_URL`,
+`EXTERNAL_URL`, `SITE_URL`, `BASE_URL`): both are the published side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final
+
+from portplan.findings import Finding, Level
+from portplan.model import Location, normalize_name
+from portplan.names import host_service, is_external_host, is_host_machine, variable_words
+from portplan.reconcile.names import strip_suffix
+from portplan.reconcile.view import Port, View, rule
+from portplan.sources.base import CONTAINER, PUBLISHED, UNKNOWN, PortObservation
+
+# Source kinds that describe rather than configure: they never declare a target's ports.
+DESCRIBING: Final = frozenset({"markdown"})
+# Source kinds whose set of services is open: a `.env` or a Kubernetes manifest may reach a
+# service another repository, chart or namespace defines, so no host is unknown to them.
+# A compose project (and a config file one of its services mounts) is a closed world.
+UNBOUNDED: Final = frozenset({"markdown", "dotenv", "kubernetes"})
+# Words of a variable that names the owner's own public address.
+PUBLIC_WORDS: Final = frozenset({"hostname", "public", "external", "site", "base"})
+
+
+@dataclass
+class _Declared:
+    """What one service's own configuration declares, in one system."""
+
+    published: dict[int, list[Location]] = field(default_factory=dict)
+    container: dict[int, list[Location]] = field(default_factory=dict)
+
+    def add(self, port: Port) -> None:
+        obs = port.obs
+        if port.kind == "compose" and obs.source == "compose" and obs.published:
+            self.published.setdefault(obs.number, []).append(obs.location)
+            if obs.target is not None:
+                self.container.setdefault(obs.target, []).append(obs.location)
+            return
+        if obs.node_port is not None:
+            self.published.setdefault(obs.node_port, []).append(obs.location)
+        if obs.side == PUBLISHED:
+            self.published.setdefault(obs.number, []).append(obs.location)
+            return
+        self.container.setdefault(obs.number, []).append(obs.location)
+        if obs.target is not None:
+            self.container.setdefault(obs.target, []).append(obs.location)
+
+    def any(self) -> bool:
+        return bool(self.published or self.container)
+
+
+def _declaring(port: Port) -> bool:
+    return not port.obs.reference and port.kind not in DESCRIBING and port.kind != "plan"
+
+
+def declared_ports(view: View) -> dict[tuple[int, str], _Declared]:
+    """(system, service key) -> the ports its own configuration declares."""
+    found: dict[tuple[int, str], _Declared] = {}
+    for port in view.ports:
+        if _declaring(port):
+            system = view.system(port.obs.location)
+            found.setdefault((system, port.key), _Declared()).add(port)
+    return found
+
+
+def side_of(port: Port, view: View) -> str:
+    """The side a reference reaches (see the module's docstring)."""
+    obs = port.obs
+    if obs.side != UNKNOWN or obs.owner is None or not is_host_machine(obs.host):
+        return obs.side
+    owner = view.key(obs.owner)
+    if owner != port.key:
+        return PUBLISHED
+    words = set(variable_words(obs.variable or ""))
+    return PUBLISHED if words & PUBLIC_WORDS else UNKNOWN
+
+
+def _numbers(places: dict[int, list[Location]]) -> str:
+    return ", ".join(str(n) for n in sorted(places))
+
+
+@rule("PP216", "unreachable-port", Level.ERROR, "a URL reaches a port its target does not have")
+def unreachable_port(view: View) -> Iterator[Finding]:
+    """A URL or `host:port` reaches a service on a port that service does not have on that
+    side: a name on the container network on a port it does not listen on (its host port,
+    say), a host-machine URL on a port it does not publish (its container port, say). Both
+    places are named. A target that declares no port is not checked.
+
+    PASS: web: API_URL=http://api:9000; api: ports ["8080:9000"]
+    FAIL: web: API_URL=http://api:8080; api: ports ["8080:9000"] (8080 is only its host port)
+    FAIL: README/.env: APP_HOSTNAME=http://localhost:1337; app: ports ["1377:1337"]
+    """
+    declared = view.memo("declared-ports", declared_ports)
+    for port in view.ports:
+        if not port.obs.reference or port.kind == "plan":
+            continue
+        ports = declared.get((view.system(port.obs.location), port.key))
+        if ports is None or not ports.any():
+            continue
+        side = side_of(port, view)
+        if side != CONTAINER and _published_by_another(view, port, declared):
+            continue
+        finding = _check(view, port, side, ports)
+        if finding is not None:
+            yield finding
+
+
+def _published_by_another(
+    view: View, port: Port, declared: dict[tuple[int, str], _Declared]
+) -> bool:
+    """Whether a host-machine URL whose target only its variable's leading words name
+    (`MarketingUrl` -> marketing-api) reaches a port another service of the system
+    publishes (webmarketingapigw's 5203): that one is what it reaches. A target the
+    variable names in full (`VOTINGSVC_HOST` -> voting-svc) stays its target."""
+    obs = port.obs
+    if _names_in_full(view, obs.service, port.key):
+        return False
+    system = view.system(obs.location)
+    return any(
+        obs.number in ports.published
+        for (other_system, key), ports in declared.items()
+        if other_system == system and key != port.key
+    )
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _publisher(view: View, port: Port) -> str | None:
+    """The one other service of the system that publishes the number `port` uses."""
+    declared = view.memo("declared-ports", declared_ports)
+    system = view.system(port.obs.location)
+    found = {
+        key
+        for (other_system, key), ports in declared.items()
+        if other_system == system and key != port.key and port.obs.number in ports.published
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _names_in_full(view: View, given: str, key: str) -> bool:
+    wanted = {normalize_name(view.show(key))}
+    wanted |= {strip_suffix(name) for name in wanted}
+    mine = normalize_name(given)
+    return mine in wanted or strip_suffix(mine) in wanted
+
+
+def _check(view: View, port: Port, side: str, ports: _Declared) -> Finding | None:
+    obs, name = port.obs, view.show(port.key)
+    number, what = obs.number, _what(obs)
+    if side == CONTAINER:
+        if number in ports.container:
+            return None
+        if number in ports.published:
+            message = (
+                f"{what} reaches {name} on {number}, its host port; on the container network "
+                f"{name} listens on {_numbers(ports.container)}"
+            )
+            return _finding(port, message, ports.published[number])
+        # compose lists the ports it maps, not every port a program listens on; a
+        # healthcheck of the service itself should call one it is known to have
+        own = obs.owner is not None and view.key(obs.owner) == port.key
+        level = Level.WARNING if own and is_host_machine(obs.host) else Level.INFO
+        found = _missing(port, what, name, "listens on", ports.container, level)
+        other = _publisher(view, port)
+        if found is None or other is None:
+            return found
+        message = f"{found.message} ({number} is {_possessive(view.show(other))} host port)"
+        return _finding(port, message, list(found.locations[1:]), Level.ERROR)
+    if side == PUBLISHED:
+        if number in ports.published:
+            return None
+        if number in ports.container and ports.published:
+            shown = _numbers(ports.published)
+            message = (
+                f"{what} reaches {name} from the host on {number}, its container port; "
+                f"{name} publishes {shown}"
+            )
+            return _finding(port, message, ports.container[number])
+        return _missing(port, what, name, "publishes", ports.published, Level.ERROR)
+    if number in ports.published or number in ports.container:
+        return None
+    every = {**ports.container, **ports.published}
+    found = _missing(port, what, name, "has", every, Level.ERROR)
+    other = _publisher(view, port)
+    if found is None or other is None:
+        return found
+    message = f"{found.message} ({number} is {_possessive(view.show(other))} host port)"
+    return _finding(port, message, list(found.locations[1:]), Level.ERROR)
+
+
+def _what(obs: PortObservation) -> str:
+    host = obs.host or obs.service
+    where = f"{obs.variable} ({host}:{obs.number})" if obs.variable else f"{host}:{obs.number}"
+    owner = f"{obs.owner}: " if obs.owner else ""
+    return f"{owner}{where}"
+
+
+def _missing(
+    port: Port,
+    what: str,
+    name: str,
+    verb: str,
+    places: dict[int, list[Location]],
+    level: Level,
+) -> Finding | None:
+    if not places:
+        return None
+    message = f"{what} reaches {name} on {port.obs.number}, but {name} {verb} {_numbers(places)}"
+    return _finding(port, message, [at for ats in places.values() for at in ats], level)
+
+
+def _finding(
+    port: Port, message: str, others: list[Location], level: Level | None = None
+) -> Finding:
+    places = [port.obs.location, *sorted(set(others))[:3]]
+    return unreachable_port.finding(message, places, level, service=port.key, port=port.obs.number)
+
+
+@rule("PP217", "unknown-host", Level.WARNING, "a URL reaches a host no source defines")
+def unknown_host(view: View) -> Iterator[Finding]:
+    """A service of a compose project reaches a host by a name (one label, or a private
+    domain) that no source defines as a service: nothing answers there any more. A `.env`
+    file or a Kubernetes manifest alone may reach what another repository defines: only
+    compose projects (and the files their services read) are held to this.
+
+    PASS: prometheus.yml alerting target alertmanager:9093; compose defines alertmanager
+    FAIL: prometheus.yml alerting target alertmanager:9093; no source defines alertmanager
+    """
+    defined = view.memo("defined-services", _defined)
+    seen: set[tuple[str, str]] = set()
+    for result in view.results:
+        if result.kind in UNBOUNDED:
+            continue
+        for obs in result.ports:
+            if not _unknown_target(view, obs, defined):
+                continue
+            mark = (obs.owner or "", obs.host or "")
+            if mark in seen:
+                continue
+            seen.add(mark)
+            yield unknown_host.finding(
+                f"{obs.owner}: {_what(obs).split(': ', 1)[-1]} reaches {obs.host}, "
+                "which no source defines",
+                [obs.location],
+                service=obs.owner,
+                host=obs.host,
+            )
+
+
+def _unknown_target(view: View, obs: PortObservation, defined: set[str]) -> bool:
+    host = obs.host
+    if not obs.reference or obs.owner is None or host is None or is_host_machine(host):
+        return False
+    if is_external_host(host) or view.key(obs.owner) not in defined:
+        return False
+    named = host_service(host)
+    if named is None or normalize_name(named) in defined or view.key(obs.service) in defined:
+        return False
+    return view.key(named) not in defined
+
+
+def _defined(view: View) -> set[str]:
+    """The keys of the services some source defines or whose own configuration states a
+    port, and every name and alias a source defines (normalized)."""
+    found = {port.key for port in view.ports if not port.obs.reference}
+    for result in view.results:
+        for service in result.services:
+            key = view.key(service.service)
+            if key is not None:
+                found.add(key)
+            found.update(normalize_name(name) for name in (service.service, *service.aliases))
+    return found
