@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def allocate_in_file(
         atomicfile.write_atomic(
             path, result.text, root=path.parent, follow_links=follow_links, expect=plan.snapshot
         )
-    return result
+    return replace(result, written=True)
 
 
 def _allocate(
