@@ -59,6 +59,11 @@ LEVELS = [
     ("SOME_SETTING", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None),
     ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", None),
     ("DB_PASSWORD", "sample-password-1", None),
+    (
+        "DATABASE_URL",
+        "postgres://app:s3cr3t@db.example.org/sample_app",
+        Secret("a password inside a URL", LITERAL),
+    ),
     # a literal: committed demo defaults, passwords in URLs and connection strings
     ("MARIADB_PASSWORD", "paperless", Secret("a literal secret value", LITERAL)),
     ("DB_PASSWORD", "deltran_secure_pass_2024", Secret("a literal secret value", LITERAL)),
@@ -87,7 +92,13 @@ LEVELS = [
     ),
     ("JAVA_OPTS", "-Xmx1g --db-password=hunter2", Secret("a secret option", LITERAL)),
     ("UPSTREAM_AUTH_HEADER", "Bearer hunter2", Secret("an authorization header value", LITERAL)),
-    ("EXTRA_HEADERS", "X-Api-Key: hunter2", Secret("a secret option", LITERAL)),
+    ("EXTRA_HEADERS", "X-Api-Key: hunter2", Secret("a secret header value", LITERAL)),
+    (
+        "WEBHOOK_URL",
+        "https://hooks.acme.org/notify?channel=ops&token=hunter2",
+        Secret("a secret inside a URL's query", LITERAL),
+    ),
+    ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=hunter2", Secret("a secret setting", LITERAL)),
     # a credential: a known format anywhere, or high entropy
     ("AWS_ACCESS_KEY_ID", AWS, Secret("an AWS access key", CREDENTIAL)),
     (

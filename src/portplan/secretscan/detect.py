@@ -168,6 +168,8 @@ _IMPERATIVES = frozenset(
     ]
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+# One token (no URL, assignment or spaces): "example" in it marks the whole value
+_BARE = re.compile(r"[^\s=:;@?&]+")
 
 
 # A documented example (`AKIAIOSFODNN7EXAMPLE`, `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`,
@@ -189,7 +191,7 @@ def placeholder(value: str) -> bool:
     """True when `value` asks to be replaced: `changeme`, `<your-key>`, `xxxx`,
     `your_api_key_here`, `default-password`, `changeRunnerAuthToken`."""
     text = value.strip().strip("\"'")
-    if PLACEHOLDER.match(text) or _EXAMPLE.search(text[:200]):
+    if PLACEHOLDER.match(text) or (_BARE.fullmatch(text[:200]) and _EXAMPLE.search(text[:200])):
         return True
     words = [word.lower() for word in _WORD.findall(text[:200])]
     if not words or len(text) > 200:
@@ -270,7 +272,7 @@ URL_USERINFO = re.compile(
 # NAME=V and NAME: V inside a value (`--db-password=V`, `password=V` of libpq, `?password=V`
 # of JDBC, `;Pwd=V;` of ADO.NET, `X-Api-Key: V`): the name starts a word (linear).
 _ASSIGNED = re.compile(
-    r"(?<![\w.\-])(-{0,2}[A-Za-z_][\w.\-]{0,80})(?:\s{0,3}=\s{0,3}|:\s{1,3})"
+    r"(?<![\w.\-])(-{0,2}[A-Za-z_][\w.\-]{0,80})(\s{0,3}=\s{0,3}|:\s{1,3})"
     r"('[^'\n]*'|\"[^\"\n]*\"|[^\s'\";&,]+)"
 )
 _AUTHORIZATION = re.compile(
@@ -362,13 +364,24 @@ def _userinfo(text: str) -> list[Secret]:
 def _assigned(text: str) -> list[Secret]:
     found = []
     for match in _ASSIGNED.finditer(text):
-        name, value = match.group(1), match.group(2).strip("\"'")
-        if not secret_name(name) or not literal(value):
-            continue
-        connection = normal_name(name) in _CONNECTION_WORDS and not name.startswith("-")
-        kind = "a password inside a connection string" if connection else "a secret option"
-        found.append(Secret(kind, _strength(value)))
+        name, separator, value = match.group(1), match.group(2), match.group(3).strip("\"'")
+        if secret_name(name) and literal(value):
+            before = text[match.start() - 1] if match.start() else ""
+            found.append(Secret(_assigned_kind(name, separator, before), _strength(value)))
     return found
+
+
+def _assigned_kind(name: str, separator: str, before: str) -> str:
+    """What `NAME=V` inside a value is: a connection string's password (`;Password=V`,
+    libpq `password=V`, JDBC `?password=V`), a URL's query parameter (`?token=V`), an option
+    (`--db-password=V`) or a header (`X-Api-Key: V`)."""
+    if name.startswith("-"):
+        return "a secret option"
+    if separator.strip() == ":":
+        return "a secret header value"
+    if normal_name(name) in _CONNECTION_WORDS:
+        return "a password inside a connection string"
+    return "a secret inside a URL's query" if before in "?&" and before else "a secret setting"
 
 
 def _authorization(text: str) -> list[Secret]:
