@@ -3,6 +3,7 @@ duplicate published ports (compose) and ports given twice in one `.env`."""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_ove
 from portplan.reconcile.names import port_key
 from portplan.reconcile.references import declared_ports
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
-from portplan.sources.base import PortObservation, VariableObservation
+from portplan.sources.base import PortObservation, VariableObservation, published_exposure
 
 SLOT_NAMES: Final = {
     "https": "http",
@@ -497,13 +498,17 @@ def exposure_drift(view: View) -> Iterator[Finding]:
         if (obs.address or "") not in WILDCARD_ADDRESSES:
             continue
         policy = _planned(view, port) if view.topology is not None else _stated(view, port)
+        keeps = "keeps"
+        if policy is None and port.kind in CONTAINERS:
+            policy, keeps = _documented(view, port), "shows"
         if policy is not None:
             exposure, where, number = policy
             what = "it" if number == obs.number else f"its port {number}"
             how = "on a random host port " if obs.random_host else ""
+            state = exposure.value if keeps == "keeps" else "bound to loopback only"
             yield exposure_drift.finding(
                 f"{view.show(port.key)} publishes {_side(obs)} {obs.number} {how}on all "
-                f"interfaces, but {_short(where)} keeps {what} {exposure.value}",
+                f"interfaces, but {_short(where)} {keeps} {what} {state}",
                 [obs.location, where],
                 service=view.show(port.key),
                 port=obs.number,
@@ -550,6 +555,34 @@ def _stated(view: View, port: Port) -> Policy | None:
                 ):
                     return found.exposure, found.location, number
     return None
+
+
+def _documented(view: View, port: Port) -> Policy | None:
+    """A document's binding of the same service's same host port to a loopback address
+    (`docker ps`: `127.0.0.1:9200->9200/tcp`, a compose snippet `127.0.0.1:5601:5601`),
+    when every binding the documents of its folder (or a folder above it) state for that
+    port is one: an exposure statement, not a URL (`http://127.0.0.1:8000` says nothing of
+    the interfaces)."""
+    folder = os.path.dirname(port.file)
+    found: list[PortObservation] = []
+    for other in view.memo("documented-bindings", _bindings).get((port.key, port.obs.number), ()):
+        doc = os.path.dirname(other.location.file)
+        if folder == doc or folder.startswith(doc.rstrip(os.sep) + os.sep) or not doc:
+            found.append(other)
+    if not found or any(published_exposure(o.address) != Exposure.LOCAL for o in found):
+        return None
+    first = min(found, key=lambda o: place_order(o.location))
+    return Exposure.LOCAL, first.location, port.obs.number
+
+
+def _bindings(view: View) -> dict[tuple[str, int], list[PortObservation]]:
+    """(service key, host port) -> the documents' statements of its binding address."""
+    found: dict[tuple[str, int], list[PortObservation]] = {}
+    for port in view.ports:
+        obs = port.obs
+        if port.kind == "markdown" and obs.published and obs.address and not obs.reference:
+            found.setdefault((port.key, obs.number), []).append(obs)
+    return found
 
 
 def stated_numbers(view: View) -> dict[tuple[str, int], list[int]]:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from portplan.sources.base import PortObservation, ServiceObservation
+from portplan.sources.base import PUBLISHED, PortObservation, ServiceObservation
 from portplan.sources.markdown.blocks import Fence
 from portplan.sources.markdown.compose import compose_block
 from portplan.sources.markdown.context import MAX_PORT, Collector
@@ -209,11 +209,29 @@ def _docker_ps(ctx: Collector, block: Fence) -> None:
         elif not line.strip() or line.lstrip().startswith(("$", "#", ">")):
             columns = None
         elif columns is not None and min(columns) >= 0:
-            _container(ctx, block.start + offset, line, *columns)
+            _container(ctx, block.start + offset, line, *_fitted(line, *columns))
+
+
+_FIELD: Final = re.compile(r"\S+(?: \S+)*")
+
+
+def _fitted(line: str, ports_at: int, names_at: int) -> tuple[int, int]:
+    """Where the PORTS and NAMES cells of a row start: under the header's offsets when the
+    row fits them, else (a README that re-indented or trimmed the output) the cells split
+    on runs of two or more spaces: NAMES is the last, PORTS the one of port items."""
+    before = names_at == 0 or line[names_at - 1 : names_at] == " "
+    if before and line[names_at : names_at + 1] not in ("", " "):
+        return ports_at, names_at
+    cells = list(_FIELD.finditer(line))
+    if len(cells) < 2:
+        return ports_at, names_at
+    ports = [c for c in cells[:-1] if "->" in c.group() or re.search(r"\d/(?:tcp|udp)", c.group())]
+    start = ports[-1].start() if ports else cells[-1].start()
+    return start, cells[-1].start()
 
 
 def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: int) -> None:
-    name = line[names_at:].strip()
+    name = line[names_at:].strip().strip("`")
     if not name:
         return
     location = ctx.at(number, names_at + len(line[names_at:]) - len(line[names_at:].lstrip()))
@@ -264,7 +282,7 @@ def _published(ctx: Collector, number: int, name: str, found: re.Match[str], at:
         ctx.port(
             PortObservation(
                 name, host + step, location, DOCKER_PS, protocol=found.group("proto"),
-                address=address, published=True, target=target + step,
+                address=address, published=True, target=target + step, side=PUBLISHED,
             )
         )  # fmt: skip
 
