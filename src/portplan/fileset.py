@@ -18,7 +18,13 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 
-from portplan.atomicfile import OutputError, is_temporary, temp_beside, write_error
+from portplan.atomicfile import (
+    OutputError,
+    is_temporary,
+    remove_leftovers,
+    temp_beside,
+    write_error,
+)
 
 JOURNAL = ".portplan-generate.journal"
 
@@ -42,6 +48,7 @@ def recover(folder: str) -> list[str]:
     """Finish the set an interrupted run left in `folder` (its journal): rename the
     temporary files it lists that are still there; the files renamed."""
     path = os.path.join(folder, JOURNAL)
+    remove_leftovers(folder, {JOURNAL})
     try:
         with open(path, encoding="utf-8") as handle:
             pairs = json.load(handle)
