@@ -27,6 +27,15 @@ def mask_line(text: str) -> str:
     return detect._FORMAT.sub(MASK, text)
 
 
+def mask_names(text: str) -> str:
+    """A message with the secrets a name inside it may hold masked: URL passwords and keys
+    (a service keyed `postgres://u:pw@h/d`) and credential formats. Unlike `mask_line` it
+    leaves `NAME: text` alone: a message's own words follow a breadcrumb's colon."""
+    if "@" in text:
+        text = detect.URL_USERINFO.sub(_userinfo, text)
+    return detect._FORMAT.sub(MASK, text)
+
+
 # NAME=V / NAME: V / NAME:V (a quoted value masked whole, quotes and all)
 _ASSIGNED = re.compile(
     r"(?<![\w.\-])(-{0,2}[A-Za-z_][\w.\-]{0,80})(\s{0,3}[=:]\s{0,3})"

@@ -17,7 +17,7 @@ from typing import Final, Protocol, TypeVar
 from portplan.errors import PortplanError
 from portplan.findings import Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, PortRange
-from portplan.secretscan.text import mask_line
+from portplan.secretscan.text import mask_names
 
 # The words that state who may reach a port, for every source: a table's Exposure cell
 # ("local"), a qualifier ("(local only)", "(public)"), a heading ("Internal Network").
@@ -184,7 +184,7 @@ class SourceError:
     def __post_init__(self) -> None:
         # The last guard: a secret inside a name a message shows (a service key
         # `postgres://u:pw@h/d` in `services.<name>.ports`) is masked.
-        object.__setattr__(self, "message", mask_line(self.message))
+        object.__setattr__(self, "message", mask_names(self.message))
 
 
 def unread(location: Location, why: str) -> SourceError:
