@@ -22,8 +22,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
       cloud secret store's name or ARN), a placeholder (`changeme`, `<your-api-key>`, `xxxx`,
       `your_token_here`, a value made only of words such as `password`, `secret`, `example`,
       or starting with an imperative: `changePassword`, or marked as an example:
-      `AKIAIOSFODNN7EXAMPLE`), and the value of a variable that
-      names a secret rather than holds it (`*_SECRET_NAME`, `*_SECRET_REF`, `*_PASSWORD_FILE`);
+      `AKIAIOSFODNN7EXAMPLE`), and the value of a variable that names a secret rather than
+      holds it (`*_SECRET_NAME`, `*_SECRET_REF`, `*_PASSWORD_FILE`);
     - a secret: any other literal of a secret-named variable (`*_SECRET`, `*_TOKEN`,
       `*_PASSWORD`, `*_KEY`, `dbPassword`), and inside any value a password of a URL
       (`postgres://u:pw@db`), a key as a URL's user (a Sentry DSN), a password of a
@@ -36,6 +36,12 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     In a plan every secret is an error, a committed demo default as much as a real
     credential: the plan should hold references only. (`reconcile` reports a literal in a
     project's files as a warning, and a credential-shaped one as an error.)
+
+    The shapes and the entropy limits follow gitleaks (per-vendor patterns, an entropy gate
+    on generic key words, allowlists for examples) and detect-secrets (keyword, AWS, JWT,
+    private-key detectors; base64 4.5 and hex 3.0 bits; filters for templates, indirect
+    references and UUIDs); unlike them, a short committed literal under a secret's name is
+    reported too, as hygiene (docs/reconcile.md "Secrets" compares them).
 
     PASS: api {environment: {JWT_SECRET: "${JWT_SECRET}"}}
     FAIL: api {environment: {JWT_SECRET: hunter2}}
