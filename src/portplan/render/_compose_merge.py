@@ -29,6 +29,7 @@ from portplan.errors import InputError
 from portplan.model import Exposure, Port, Service, Topology, normalize_name
 from portplan.render import Artifact
 from portplan.render import _compose_entry as entries
+from portplan.render import _compose_verbatim as verbatim
 from portplan.render._common import declared_health, deployed
 from portplan.render._compose_merge_comments import detach_trailing, reattach_trailing
 from portplan.render._compose_parts import (
@@ -64,6 +65,7 @@ def merge(text: str, file: str, topology: Topology) -> Artifact:
     services = document.get("services") if isinstance(document, CommentedMap) else None
     if not isinstance(services, CommentedMap):
         raise InputError(file, None, None, "cannot merge: expected a 'services' mapping")
+    _check_tests(services, file)
     index = {normalize_name(str(name)): name for name in services}
     merged: dict[str, Service] = {}
     written: set[str] = set()
@@ -77,9 +79,28 @@ def merge(text: str, file: str, topology: Topology) -> Artifact:
         topology,
         [s for name, s in merged.items() if services[name].get("network_mode") is None],
     )
+    verbatim.restore(document, yaml)
     out = io.StringIO()
     yaml.dump(document, out)
     return Artifact(file, out.getvalue(), frozenset(merged), frozenset(written))
+
+
+def _check_tests(services: CommentedMap, file: str) -> None:
+    """A healthcheck `test` is a string or a list of strings (the compose specification);
+    anything else is refused where it stands, before it is merged or compared."""
+    for name, body in services.items():
+        health = body.get("healthcheck") if isinstance(body, CommentedMap) else None
+        test = health.get("test") if isinstance(health, CommentedMap) else None
+        if isinstance(test, CommentedSeq):
+            for index, word in enumerate(test):
+                if isinstance(word, CommentedMap | CommentedSeq) or word is None:
+                    line, column = test.lc.item(index)
+                    what = f"services.{name}.healthcheck.test[{index}]: expected a string"
+                    raise InputError(file, line + 1, column + 1, f"cannot merge: {what}")
+        elif isinstance(test, CommentedMap) and isinstance(health, CommentedMap):
+            line, column = health.lc.value("test")
+            what = f"services.{name}.healthcheck.test: expected a string or a list of strings"
+            raise InputError(file, line + 1, column + 1, f"cannot merge: {what}")
 
 
 def _keep_anchors(node: Any) -> None:
@@ -98,6 +119,7 @@ def _keep_anchors(node: Any) -> None:
 def _yaml(text: str) -> YAML:
     """A round-trip YAML writing mappings and sequences indented as `text` does."""
     yaml = YAML()
+    verbatim.install(yaml)  # scalars the merge does not change keep their spelling
     yaml.preserve_quotes = True
     yaml.width = 10_000
     mapping, sequence, offset = _indents(text)
