@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -22,18 +21,18 @@ FOLDER = "is a folder, not a file"
 PLAN = "services:\n  web:\n    ports:\n      http: 8080\n"
 
 
-def _cap() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+# The memory cap is set by prlimit (util-linux), not by a preexec_fn: a fork of a test
+# process that loaded grpc (the live tests) aborts in grpc's fork handlers.
+CAP = ["prlimit", f"--as={1 << 30}"]
 
 
 def run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     done = subprocess.run(
-        [sys.executable, "-m", "portplan", *args],
+        [*CAP, sys.executable, "-m", "portplan", *args],
         cwd=tmp,
         capture_output=True,
         text=True,
         timeout=20,
-        preexec_fn=_cap,
         env={**os.environ, "TMPDIR": str(tmp), **(env or {})},
     )
     assert "Traceback" not in done.stderr

@@ -348,10 +348,11 @@ def test_a_config_map_is_read_like_an_env_file_of_the_workload_that_reads_it() -
     assert [(d.service, d.target, d.via) for d in result.dependencies] == [
         ("web", "redis", "env-url")
     ]
-    drift = [f for f in reconcile(scan([CLUSTER])) if f.rule == "PP201"]
-    assert [(f.message, [_at(loc) for loc in f.locations]) for f in drift] == [
+    drift = [f for f in reconcile(scan([CLUSTER])) if f.rule in ("PP201", "PP216")]
+    assert [(f.level.name, f.message, [_at(loc) for loc in f.locations]) for f in drift] == [
         (
-            "redis: redis port is 6380 here but 6379 in service.yaml:33",
+            "ERROR",
+            "web: REDIS_URL (redis:6380) reaches redis on 6380, but redis listens on 6379",
             ["config.yaml:5:28", "service.yaml:33:18"],
         )
     ]

@@ -91,8 +91,9 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     unnamed: list[Port] = []
     checked = view.memo("declared-ports", declared_ports)
     for port in view.ports:
-        if port.obs.reference and (view.system(port.obs.location), port.key) in checked:
-            continue  # a URL to a service that declares its ports: PP216 holds it to them
+        target = checked.get((view.system(port.obs.location), port.key))
+        if port.obs.reference and target is not None and not target.declares(port.obs.number):
+            continue  # a URL to a port its target does not declare: PP216 holds it to them
         slot = slot_of(port.obs.port_name)
         if slot is None:
             unnamed.append(port)

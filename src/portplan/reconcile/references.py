@@ -45,9 +45,12 @@ class _Declared:
 
     published: dict[int, list[Location]] = field(default_factory=dict)
     container: dict[int, list[Location]] = field(default_factory=dict)
+    # A Kubernetes Service answers only on the ports it declares: a name reaches no other.
+    complete: bool = False
 
     def add(self, port: Port) -> None:
         obs = port.obs
+        self.complete = self.complete or obs.source == "kubernetes"
         if port.kind == "compose" and obs.source == "compose" and obs.published:
             self.published.setdefault(obs.number, []).append(obs.location)
             if obs.target is not None:
@@ -61,6 +64,9 @@ class _Declared:
         self.container.setdefault(obs.number, []).append(obs.location)
         if obs.target is not None:
             self.container.setdefault(obs.target, []).append(obs.location)
+
+    def declares(self, number: int) -> bool:
+        return number in self.published or number in self.container
 
     def any(self) -> bool:
         return bool(self.published or self.container)
@@ -178,7 +184,12 @@ def _check(view: View, port: Port, side: str, ports: _Declared) -> Finding | Non
         # compose lists the ports it maps, not every port a program listens on; a
         # healthcheck of the service itself should call one it is known to have
         own = obs.owner is not None and view.key(obs.owner) == port.key
-        level = Level.WARNING if own and is_host_machine(obs.host) else Level.INFO
+        if ports.complete:
+            level = Level.ERROR
+        elif own and is_host_machine(obs.host):
+            level = Level.WARNING
+        else:
+            level = Level.INFO
         found = _missing(port, what, name, "listens on", ports.container, level)
         other = _publisher(view, port)
         if found is None or other is None:

@@ -181,8 +181,10 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         if [word.lower() for word in words[: len(owned)]] == owned:
             rest = "_".join(words[len(owned) :])
             return owner, name_kind(rest) or rest.lower() or None
-        if owned[: len(words)] == [word.lower() for word in words]:
-            return owner, None  # CSMM_PORT in csmm-web: the owner's short name
+        if len(words) == 1 < len(owned) and owned[0] == words[0].lower():
+            # CSMM_PORT in csmm-web: the owner's short name; TOKEN_ENGINE_PORT in
+            # token-engine-worker names the service token-engine, not the owner
+            return owner, None
     if kind:
         return "_".join(words[:-1]), kind
     return "_".join(words), None
