@@ -28,6 +28,9 @@ LEVELS = [
     ("API_TOKEN", "true", None),
     ("JWT_SECRET", "${JWT_SECRET}", None),
     ("JWT_SECRET", "$(JWT_SECRET)", None),
+    ("JWT_SECRET", "${JWT_SECRET:-}", None),
+    ("JWT_SECRET", "${JWT_SECRET:?set it}", None),
+    ("JWT_SECRET", "${JWT_SECRET:-changeme}", None),
     ("DB_PASSWORD", "/run/secrets/db_password", None),
     ("DB_PASSWORD", "vault:secret/data/db#password", None),
     ("TLS_KEY", "/certs/tls.key", None),
@@ -66,6 +69,17 @@ LEVELS = [
     ),
     # a literal: committed demo defaults, passwords in URLs and connection strings
     ("MARIADB_PASSWORD", "paperless", Secret("a literal secret value", LITERAL)),
+    ("DB_PASSWORD", "${DB_PASSWORD:-paperless}", Secret("a literal secret value", LITERAL)),
+    (
+        "DATABASE_URL",
+        "${DATABASE_URL:-postgres://postgres:p4ssw0rd@db/openproject?pool=20}",
+        Secret("a password inside a URL", LITERAL),
+    ),
+    (
+        "DATABASE_URL",
+        "postgres://app:${DB_PASSWORD:-p4ssw0rd}@db/app",
+        Secret("a password inside a URL", LITERAL),
+    ),
     ("DB_PASSWORD", "deltran_secure_pass_2024", Secret("a literal secret value", LITERAL)),
     ("JWT_SECRET", "secret-change-in-production", Secret("a literal secret value", LITERAL)),
     ("DB_PASSWORD", "password123", Secret("a literal secret value", LITERAL)),

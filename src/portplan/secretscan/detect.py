@@ -16,7 +16,8 @@
    `*_SECRET`, `*_TOKEN`, `*_KEY`, `dbPassword`), and a secret inside any value: the password
    of a URL (`postgres://u:V@h`), a key as a URL's user (a Sentry DSN), a password in a
    connection string (`Password=V;`, JDBC `?password=V`, libpq `password=V`), a secret
-   option (`--db-password=V`), an authorization header (`Bearer V`, `X-Api-Key: V`).
+   option (`--db-password=V`), an authorization header (`Bearer V`, `X-Api-Key: V`). The
+   default of `${X:-V}` is judged as the value (it is committed too).
 3. A credential (`CREDENTIAL`): a literal found in step 2 that is a high-entropy string,
    and, in any variable, a known credential format (AWS access keys, GitHub, GitLab, Slack,
    Stripe, Google, npm and SendGrid tokens, JSON Web Tokens, private-key blocks) or a long
@@ -201,9 +202,17 @@ def placeholder(value: str) -> bool:
     return all(word in _PLACEHOLDER_WORDS or set(word) == {"x"} for word in words)
 
 
+# `${DB_PASSWORD:-p4ssw0rd}`: the default is a committed literal, judged as the value
+_DEFAULTED = re.compile(r"\$\{[A-Za-z_]\w*:?[-=](.*)\}", re.DOTALL)
+
+
 def literal(value: str) -> bool:
-    """True unless the value is empty, a switch, a reference or a placeholder."""
+    """True unless the value is empty, a switch, a reference or a placeholder (of a
+    `${X:-default}`, its default is judged)."""
     text = value.strip()
+    default = _DEFAULTED.fullmatch(text)
+    if default is not None:
+        return literal(default.group(1))
     return not (text.lower() in NOT_A_SECRET or reference(text) or placeholder(text))
 
 
@@ -315,6 +324,9 @@ def secret(name: str, value: str | None) -> Secret | None:
     if value is None:
         return None
     text = value.strip()
+    default = _DEFAULTED.fullmatch(text)
+    if default is not None:  # `${X:-default}`: the default is committed
+        return secret(name, default.group(1))
     if text.lower() in NOT_A_SECRET or reference(text) or placeholder(text):
         return None
     shape = credential_format(text)
