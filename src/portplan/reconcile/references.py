@@ -184,7 +184,7 @@ def _check(view: View, port: Port, side: str, ports: _Declared) -> Finding | Non
         # compose lists the ports it maps, not every port a program listens on; a
         # healthcheck of the service itself should call one it is known to have
         own = obs.owner is not None and view.key(obs.owner) == port.key
-        if ports.complete:
+        if ports.complete and obs.source == "kubernetes":  # in the cluster, to a Service
             level = Level.ERROR
         elif own and is_host_machine(obs.host):
             level = Level.WARNING
