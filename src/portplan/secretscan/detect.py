@@ -66,11 +66,6 @@ def secret_name(name: str) -> bool:
     return SECRET_NAME.search(normal) is not None and _NAMING.search(normal) is None
 
 
-def naming_name(name: str) -> bool:
-    """True when a variable names or locates a secret (JWT_SECRET_NAME, DB_PASSWORD_FILE)."""
-    return _NAMING.search(normal_name(name)) is not None
-
-
 # --- values that are no secret -------------------------------------------------------------
 
 NOT_A_SECRET = frozenset({"", "true", "false", "yes", "no", "on", "off", "none", "null", "0", "1"})
@@ -91,83 +86,19 @@ PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 # Words a placeholder is made of ("default_password", "api-key-example", "SECRET_VALUE").
-_PLACEHOLDER_WORDS = frozenset(
-    [
-        "password",
-        "passwd",
-        "pass",
-        "pwd",
-        "secret",
-        "secrets",
-        "token",
-        "tokens",
-        "key",
-        "keys",
-        "api",
-        "apikey",
-        "auth",
-        "changeme",
-        "change",
-        "me",
-        "example",
-        "examples",
-        "sample",
-        "dummy",
-        "test",
-        "testing",
-        "placeholder",
-        "value",
-        "default",
-        "here",
-        "your",
-        "my",
-        "the",
-        "a",
-        "an",
-        "some",
-        "foo",
-        "bar",
-        "baz",
-        "fake",
-        "mock",
-        "todo",
-        "redacted",
-        "empty",
-        "blank",
-        "string",
-        "insert",
-        "this",
-        "that",
-        "it",
-        "please",
-        "super",
-    ]
-)
+_PLACEHOLDER_WORDS = frozenset((
+    "password", "passwd", "pass", "pwd", "secret", "secrets", "token", "tokens", "key", "keys",
+    "api", "apikey", "auth", "changeme", "change", "me", "example", "examples", "sample",
+    "dummy", "test", "testing", "placeholder", "value", "default", "here", "your", "my", "the",
+    "a", "an", "some", "foo", "bar", "baz", "fake", "mock", "todo", "redacted", "empty",
+    "blank", "string", "insert", "this", "that", "it", "please", "super",
+))  # fmt: skip
 # A first word that asks the reader to act ("changePassword", "setYourToken").
-_IMPERATIVES = frozenset(
-    [
-        "change",
-        "replace",
-        "set",
-        "enter",
-        "insert",
-        "put",
-        "add",
-        "your",
-        "fill",
-        "generate",
-        "update",
-        "provide",
-        "use",
-        "type",
-        "paste",
-        "specify",
-        "define",
-        "edit",
-        "modify",
-        "please",
-    ]
-)
+_IMPERATIVES = frozenset((
+    "change", "replace", "set", "enter", "insert", "put", "add", "your", "fill", "generate",
+    "update", "provide", "use", "type", "paste", "specify", "define", "edit", "modify",
+    "please",
+))  # fmt: skip
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 # One token (no URL, assignment or spaces): "example" in it marks the whole value
 _BARE = re.compile(r"[^\s=:;@?&]+")
