@@ -118,7 +118,8 @@ def test_the_plan_loads_and_checks(
     assert topology.services
     assert main(["check", "-f", str(plan)]) in (0, 1)
     captured = capsys.readouterr()
-    assert "services on 1 host: " in captured.out
+    hosts = 3 if name == "monorepo" else 2 if name == "extends" else 1  # a host per project
+    assert f"services on {hosts} host{'s' if hosts > 1 else ''}: " in captured.out
     assert captured.err == ""
 
 
@@ -148,6 +149,7 @@ def test_reconcile_against_the_plan_reports_only_marked_conflicts(
         "broken",
         "container-port",
         "extends",
+        "monorepo",  # its projects are on hosts of their own: nothing is claimed twice
     )
 
 
@@ -161,11 +163,9 @@ def test_reconcile_against_the_plan_reports_only_marked_conflicts(
         ("shop", []),
         ("broken", []),
         ("container-port", []),
-        # Two projects publish 8080; the containers' own ports (expose) clash with nothing.
-        (
-            "monorepo",
-            ["port 8080/tcp on host default is bound by both auth-app.port and adminer.port"],
-        ),
+        # Two projects publish 8080, each on its own host (a host per compose project); the
+        # containers' own ports (expose) clash with nothing.
+        ("monorepo", []),
         ("extends", []),
     ],
 )
@@ -630,12 +630,11 @@ def test_reconcile_knows_a_compose_projects_services_by_their_planned_names(
     trees: Path, tmp_path: Path
 ) -> None:
     """`app` of services/billing is the plan's billing-app: no name goes unmatched. Two
-    projects publish host port 8080; search-app's 8080 and search-db's 5432 are the
-    containers' own (`expose`), published by nothing: no claim."""
+    projects publish host port 8080, each on its own host in the plan (no claim twice);
+    search-app's 8080 and search-db's 5432 are the containers' own (`expose`)."""
     found = _against_its_plan("monorepo", tmp_path)
-    assert [(f.rule, f.message) for f in found] == [
-        ("PP202", "port 8080/tcp is claimed by adminer and auth-app"),
-    ]
+    assert [(f.rule, f.message) for f in found] == []
+    assert "host: billing" in (tmp_path / "portplan.yaml").read_text()
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -669,8 +668,9 @@ def test_projects_are_directories(tmp_path: Path) -> None:
     (tmp_path / "portplan.yaml").write_text(text)
     found = reconcile_paths([tmp_path], loader.load(tmp_path / "portplan.yaml")).findings
     assert [(f.rule, f.message) for f in found] == [
-        ("PP201", "web: port is 80 here but 443 in portplan.yaml:26 (and 1 more)")
+        ("PP201", "web: port is 80 here but 443 in portplan.yaml:34 (and 1 more)")
     ]  # x/api's app is the plan's x-api-app: no name unknown to the plan
+    assert "hosts:  # one per compose project, each started on its own" in text
 
 
 def test_a_file_left_unread_on_purpose_says_why(tmp_path: Path) -> None:
@@ -973,3 +973,61 @@ def test_a_secret_of_an_env_file_is_noted_once_under_its_service(
         "    # note: API_KEY holds a secret (./common.env:1); its value is not imported",
         "    image: x",
     ]
+
+
+def test_sibling_deployments_get_a_host_each_and_check_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """n8n-style: three folders, one deployment each, the same app on 5678: each project
+    on its own host, so `check` finds no host port bound twice."""
+    app = "  app:\n    image: n8nio/n8n\n    ports: ['5678:5678']\n"
+    db = "  postgres:\n    image: postgres:16\n"
+    files = {
+        "caddy/docker-compose.yml": "services:\n" + app + "  caddy:\n    ports: ['8443:443']\n",
+        "withPostgres/docker-compose.yml": "services:\n" + app + db,
+        "withWorker/docker-compose.yml": "services:\n" + app + db,
+    }
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths([_tree(tmp_path / "src", files)]).text)
+    text = plan.read_text()
+    assert "hosts:  # one per compose project, each started on its own\n  caddy: {}\n" in text
+    topology = loader.load(plan)
+    assert {name: s.host for name, s in topology.services.items()} == {
+        "caddy-app": "caddy",
+        "caddy": "caddy",
+        "withpostgres-app": "withpostgres",
+        "withpostgres-postgres": "withpostgres",
+        "withworker-app": "withworker",
+        "withworker-postgres": "withworker",
+    }
+    assert main(["check", "-f", str(plan)]) == 0
+    assert capsys.readouterr().out.endswith(
+        "4 ports in 6 services on 3 hosts: 0 errors, 0 warnings\n"
+    )
+
+
+def test_urls_back_and_forth_are_no_start_order_cycle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """penpot-style: the frontend reaches the exporter by URL and the exporter the
+    frontend: both call each other at run time; the plan's depends_on (a start order)
+    keeps the first and notes the other, so `check` finds no dependency cycle."""
+    compose = (
+        "services:\n"
+        "  frontend:\n    image: web\n    ports: ['9001:80']\n"
+        "    environment:\n      EXPORTER_URI: http://exporter:6061\n"
+        "  exporter:\n    image: exporter\n"
+        "    environment:\n      PUBLIC_URI: http://frontend:80\n"
+    )
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths([_tree(tmp_path / "src", {"compose.yaml": compose})]).text)
+    text = plan.read_text()
+    assert "    depends_on:\n      - exporter\n" in text
+    assert (
+        f"    # note: reaches frontend (env-url, {tmp_path}/src/compose.yaml:10), which depends on "
+        "it in turn: not written as depends_on (a start order cannot be circular)\n" in text
+    )
+    assert main(["check", "-f", str(plan)]) == 0
+    capsys.readouterr()
+    found = reconcile_paths([tmp_path / "src"], loader.load(plan)).findings
+    assert [f.rule for f in found] == []

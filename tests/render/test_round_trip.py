@@ -130,7 +130,7 @@ def test_unpublished_ports_round_trip_by_name_on_the_container_network(tmp_path:
 
 
 # Imported plans that keep a conflict for review (check reports it): nothing to generate.
-INVALID = frozenset({"conflicts.expected.yaml", "monorepo.expected.yaml"})
+INVALID = frozenset({"conflicts.expected.yaml"})  # monorepo: a host per project, valid
 
 
 def test_edge_cases_round_trip_with_no_findings(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from portplan.errors import PortplanError
 from portplan.importer import conflicts, facts
+from portplan.importer.hosts import assign_hosts
 from portplan.importer.plan import Plan
 from portplan.importer.services import plan_services
 from portplan.importer.sources import prepare
@@ -152,6 +153,7 @@ def import_results(
     files = len({result.file for result in results})
     plan = Plan(command_line(paths), files, services, skipped=_unread(prepared.unread))
     plan.reserved = conflicts.reservations(results)
+    assign_hosts(plan, before, results)
     view = build_view(results, plan.topology())
     conflicts.port_conflicts(plan, view)
     conflicts.claimed_twice(plan, view)

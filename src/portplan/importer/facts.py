@@ -12,7 +12,7 @@ from typing import Any, Final
 from portplan.importer.plan import Plan, PlanDependency, PlanHealth, PlanPort, PlanService
 from portplan.importer.vote import Claim, describe, shown, vote
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location
-from portplan.reconcile.rules import dependency_drift
+from portplan.reconcile.rules import DEPENDS_ON, ENV_URL, dependency_drift, reaches
 from portplan.reconcile.view import PLANNED, View
 from portplan.sources.base import PortObservation, SourceResult
 
@@ -166,20 +166,35 @@ def dependencies(plan: Plan, view: View) -> None:
     trees), in order of first statement; reconcile's dependency drift beside each entry."""
     by_name = {service.name: service for service in plan.services}
     entries: dict[tuple[str, str], PlanDependency] = {}
-    for dep in sorted(view.dependencies, key=lambda d: d.obs.location):
-        service = by_name.get(dep.key)
-        if service is not None and dep.target in by_name and (dep.key, dep.target) not in entries:
-            entry = PlanDependency(dep.target, dep.obs.location)
-            entries[dep.key, dep.target] = entry
-            service.depends_on.append(entry)
+    stated = [d for d in view.dependencies if d.key in by_name and d.target in by_name]
+    # start order (compose depends_on) first: an URL that would close a loop with what is
+    # written is a reference at run time (services that call each other), not a start
+    # order, and a plan's depends_on is one (check: PP106 dependency-cycle)
+    ordered = sorted(stated, key=lambda d: (d.obs.via != DEPENDS_ON, d.obs.location))
+    edges: dict[str, set[str]] = {}
+    for dep in ordered:
+        if (dep.key, dep.target) in entries:
+            continue
+        if dep.obs.via == ENV_URL and reaches(edges, dep.target, dep.key):
+            where = Location(dep.obs.location.file, dep.obs.location.line)
+            by_name[dep.key].notes.append(
+                f"note: reaches {dep.target} ({dep.obs.via}, {where}), which depends on it "
+                "in turn: not written as depends_on (a start order cannot be circular)"
+            )
+            continue
+        entry = PlanDependency(dep.target, dep.obs.location)
+        entries[dep.key, dep.target] = entry
+        edges.setdefault(dep.key, set()).add(dep.target)
+    for (key, _), entry in sorted(entries.items(), key=lambda item: item[1].first):
+        by_name[key].depends_on.append(entry)
     # Against the plan as it will be written: with these dependencies.
     for finding in dependency_drift.check(replace(view, topology=plan.topology())):
         facts = finding.facts
         found = entries.get((facts["service"], facts["dependency"]))
         if found is not None:
-            stated, missing = (Location(x.file, x.line) for x in finding.locations[:2])
+            said, missing = (Location(x.file, x.line) for x in finding.locations[:2])
             found.comments.append(
-                f"conflict: {stated} ({facts['stated_by']}) says so; "
+                f"conflict: {said} ({facts['stated_by']}) says so; "
                 f"{missing} ({facts['missing_from']}) leaves it out"
             )
 

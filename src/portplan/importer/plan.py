@@ -8,6 +8,7 @@ from typing import Any
 
 from portplan.model import (
     Dependency,
+    Host,
     Location,
     Port,
     PortRange,
@@ -80,6 +81,7 @@ class PlanService:
     exposure_comments: list[str] = field(default_factory=list)
     ports: list[PlanPort] = field(default_factory=list)
     depends_on: list[PlanDependency] = field(default_factory=list)
+    host: str | None = None  # the host of its compose project (portplan.importer.hosts)
 
     def port(self, slot: str) -> PlanPort | None:
         key = slot_of(slot)
@@ -88,6 +90,7 @@ class PlanService:
     def model(self) -> Service:
         return Service(
             self.name,
+            host=self.host or "default",
             aliases=tuple(self.aliases),
             image=self.image,
             ports=tuple(port.model() for port in self.ports),
@@ -115,11 +118,13 @@ class Plan:
     reserved: list[PlanReservation] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # where a file could not be read
     notes: list[str] = field(default_factory=list)  # header notes (unowned secrets)
+    hosts: list[str] = field(default_factory=list)  # one per independent compose project
 
     def topology(self) -> Topology:
         """The plan as a model, for reconciling the sources against it."""
         return Topology(
             source=PLAN,
+            hosts={name: Host(name) for name in self.hosts},
             services={s.name: s.model() for s in self.services},
             reserved=tuple(
                 Reservation(r.ports, r.reason, future=r.future, location=Location(PLAN, index))

@@ -31,6 +31,10 @@ def render(plan: Plan) -> str:
 def _document(plan: Plan) -> Iterator[str]:
     yield from _header(plan)
     yield "version: 1"
+    if plan.hosts:
+        yield ""
+        yield "hosts:  # one per compose project, each started on its own"
+        yield from (f"  {scalar(host)}: {{}}" for host in plan.hosts)
     if plan.reserved:
         yield ""
         yield "reserved:"
@@ -63,11 +67,18 @@ def _reservation(reservation: PlanReservation) -> str:
 
 def _service(service: PlanService) -> Iterator[str]:
     empty = not (
-        service.aliases or service.image or service.exposure or service.ports or service.depends_on
+        service.aliases
+        or service.image
+        or service.exposure
+        or service.ports
+        or service.depends_on
+        or service.host
     )
     yield f"  {scalar(service.name)}:{' {}' if empty else ''}"
     for note in service.notes:
         yield f"    # {_one_line(note)}"
+    if service.host:
+        yield f"    host: {scalar(service.host)}"
     if service.aliases:
         yield f"    aliases: [{', '.join(scalar(a) for a in service.aliases)}]"
     if service.image:

@@ -671,7 +671,10 @@ def env_port_reused(view: View) -> Iterator[Finding]:
     for (_, number), claims in sorted(groups.items()):
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
-        if len(owners) > 1 or len(port_vars) > 1:
+        apart = len(owners) > 1 and not any(  # on two hosts, or of disjoint profiles
+            view.together(a, b) for a, b in combinations(sorted(owners), 2)
+        )
+        if (len(owners) > 1 or len(port_vars) > 1) and not apart:
             names = sorted(claims)
             yield env_port_reused.finding(
                 f"port {number} is given to {' and '.join(names)}",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 
 from portplan.findings import Finding, Level
 from portplan.model import Location, Topology, normalize_name
@@ -89,17 +89,34 @@ def dependency_drift(view: View) -> Iterator[Finding]:
                     yield _dependency_finding(view, urls[target], via, others)
 
 
+def reaches(edges: Mapping[str, Collection[str]], start: str, goal: str) -> bool:
+    """Whether `goal` can be reached from `start` along `edges` (service -> dependencies)."""
+    seen, todo = {start}, [start]
+    while todo:
+        here = todo.pop()
+        if here == goal:
+            return True
+        for after in edges.get(here, ()):
+            if after not in seen:
+                seen.add(after)
+                todo.append(after)
+    return False
+
+
 def _unplanned_dependencies(view: View, topology: Topology) -> Iterator[Finding]:
     first: dict[tuple[str, str], Dependency] = {}
     for dep in sorted(view.dependencies, key=lambda d: d.obs.location):
         first.setdefault((dep.key, dep.target), dep)
     shown = {d.name for s in topology.services.values() for d in s.depends_on}
+    planned = {n: {d.name for d in s.depends_on} for n, s in topology.services.items()}
     for (key, target), dep in sorted(first.items()):
         service = topology.services.get(key)
         if service is None or not service.depends_on or target not in shown:
             continue
-        if target in {d.name for d in service.depends_on}:
+        if target in planned[key]:
             continue
+        if dep.obs.via == ENV_URL and reaches(planned, target, key):
+            continue  # an URL back to a service that depends on it: no start order
         yield dependency_drift.finding(
             f"{view.show(key)} depends on {view.show(target)} by {dep.obs.via}, but not in "
             "the plan",

@@ -131,7 +131,12 @@ class View:
 
     def together(self, a: str, b: str) -> bool:
         """Whether services `a` and `b` (keys) can run at once: not when compose starts each
-        only with profiles and they have none in common (`debug` and `prod`)."""
+        only with profiles and they have none in common (`debug` and `prod`), nor when the
+        plan puts them on two hosts."""
+        if self.topology is not None:  # against a plan: services of two hosts never clash
+            ours, others = self.topology.services.get(a), self.topology.services.get(b)
+            if ours is not None and others is not None and ours.host != others.host:
+                return False
         mine, theirs = self.profiles.get(a), self.profiles.get(b)
         return mine is None or theirs is None or bool(mine & theirs)
 
