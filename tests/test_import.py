@@ -28,6 +28,7 @@ from portplan.importer.vote import Claim, describe, vote
 from portplan.model import Location
 from portplan.plan import loader
 from portplan.reconcile.core import reconcile_paths
+from portplan.sources import scan
 from tests.conftest import RESOURCES, shared_dir
 
 TREES = RESOURCES / "import"
@@ -1031,3 +1032,25 @@ def test_urls_back_and_forth_are_no_start_order_cycle(
     capsys.readouterr()
     found = reconcile_paths([tmp_path / "src"], loader.load(plan)).findings
     assert [f.rule for f in found] == []
+
+
+def test_an_included_project_is_imported_once(tmp_path: Path) -> None:
+    """retail-style: src/app includes each service's own compose file, which `docker
+    compose up` in that folder also runs: reconcile reads it as a project of its own too,
+    import imports its services once, by their own names."""
+    files = {
+        "src/catalog/compose.yaml": "services:\n  catalog:\n    image: catalog\n    ports: ['8081:8080']\n",
+        "src/app/compose.yaml": (
+            "include:\n  - ../catalog/compose.yaml\n"
+            "services:\n  ui:\n    image: ui\n    ports: ['8888:8080']\n"
+        ),
+    }
+    root = _tree(tmp_path, files)
+    assert sorted(r.file for r in scan([root]) if r.kind == "compose") == [
+        f"{root}/src/app/compose.yaml",
+        f"{root}/src/catalog/compose.yaml",
+    ]
+    assert _ports(import_paths([root]).text) == {
+        "catalog": [("port", 8081)],
+        "ui": [("port", 8888)],
+    }

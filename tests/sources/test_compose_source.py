@@ -596,10 +596,15 @@ def test_include_short_and_long_form() -> None:
     """`- path` and `{path: [file, override], project_directory, env_file}`: each included
     project read with its own folder and variables (its env_file, or the .env of its
     folder, under the including project's .env, which wins); scan reads an included file
-    only as part of the project that includes it."""
+    as part of the project that includes it, and, when it is the default compose file of
+    a folder of its own (infra/compose.yaml), also as a project of its own."""
     results = [r for r in scan([RESOURCES / "include"]) if r.kind == "compose"]
-    assert [Path(r.file).name for r in results] == [COMPOSE]
-    (result,) = results
+    assert [r.file.split("/compose/", 1)[-1] for r in results] == [
+        "include/compose.yaml",
+        "include/infra/compose.yaml",
+    ]
+    result, infra = results
+    assert [(s.service, s.project) for s in infra.services] == [("kafka", infra.file)]
     assert [(s.service, _where(s.location), s.image) for s in result.services] == [
         ("api", "include/compose.yaml:7:3", "acme/api"),
         ("kafka", "include/infra/compose.yaml:2:3", "bitnami/kafka"),

@@ -65,7 +65,7 @@ class Prepared:
 
 
 def prepare(results: Sequence[SourceResult]) -> Prepared:
-    results = without_templates(results)
+    results = _not_included(without_templates(results))
     prepared = Prepared(
         [result for result in results if not unusable(result)],
         [result for result in results if unusable(result)],
@@ -75,6 +75,14 @@ def prepare(results: Sequence[SourceResult]) -> Prepared:
     _by_product(prepared)
     _random_host_ports(prepared)
     return prepared
+
+
+def _not_included(results: list[SourceResult]) -> list[SourceResult]:
+    """The results without the compose projects another project includes (each is also a
+    project of its own for reconcile): their services are imported once, as the including
+    project's."""
+    included = {os.path.abspath(p) for r in results if r.kind == COMPOSE for p in r.includes}
+    return [r for r in results if r.kind != COMPOSE or os.path.abspath(r.file) not in included]
 
 
 def unusable(result: SourceResult) -> bool:

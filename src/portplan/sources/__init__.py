@@ -366,9 +366,11 @@ def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[Sourc
 
 def _not_included(results: list[SourceResult], survey: Survey | None = None) -> list[SourceResult]:
     """The compose projects that no other project includes: an included file is read as
-    part of the project that includes it (two files that include each other both stay). A
-    file found by its content whose services another project extends (`common/node.yml`)
-    is a base file, not a project of its own either."""
+    part of the project that includes it (two files that include each other both stay),
+    unless it is the default compose file of a folder of its own (`src/catalog/compose.yaml`
+    that `src/app/compose.yaml` includes): then it is also its own project. A file found by
+    its content whose services another project extends (`common/node.yml`) is a base file,
+    not a project of its own either."""
     from portplan.sources.compose import is_compose_name
 
     absolute = os.path.abspath
@@ -380,6 +382,8 @@ def _not_included(results: list[SourceResult], survey: Survey | None = None) -> 
         by = by_include.get(path)
         if by is not None and absolute(by) in map(absolute, result.includes):
             by = None
+        if by is not None and _runs_alone(path, absolute(by)):
+            by = None  # `docker compose up` in its own folder runs it: a project too
         if by is None and not is_compose_name(os.path.basename(path)):
             by = by_extends.get(path)
         if by is None:
@@ -387,6 +391,14 @@ def _not_included(results: list[SourceResult], survey: Survey | None = None) -> 
         elif survey is not None:
             survey.merged.setdefault(result.file, by)
     return kept
+
+
+def _runs_alone(path: str, by: str) -> bool:
+    """Whether the included compose file `path` is what `docker compose up` runs in its own
+    folder (a default name, in another folder than the file `by` that includes it)."""
+    from portplan.sources.compose import DEFAULT_FILES
+
+    return os.path.basename(path) in DEFAULT_FILES and os.path.dirname(path) != os.path.dirname(by)
 
 
 def _guarded(kind: SourceKind, files: list[str]) -> SourceResult:
