@@ -172,3 +172,20 @@ def test_reconcile_finds_the_plan_as_check_does(
     assert "skipped 1 (the plan)" not in out  # the plan is not under deploy
     assert main(["reconcile", "."]) == 1
     assert "skipped 1 (the plan)" in capsys.readouterr().out
+
+
+def test_a_kubernetes_manifest_named_like_a_compose_file_is_kubernetes(tmp_path: Path) -> None:
+    """Generated manifests take their service's name: `docker-compose-manifests-redis.yaml`
+    holds a Deployment and a Service, not a compose project."""
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: redis}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - name: redis\n"
+        "          image: redis:7\n          ports: [{containerPort: 6379}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: redis}\n"
+        "spec:\n  ports: [{port: 6379}]\n"
+    )
+    _write(tmp_path, {"docker-compose-manifests-redis.yaml": manifest, "compose.yaml": WEB})
+    assert [(Path(r.file).name, r.kind, r.errors) for r in scan([tmp_path])] == [
+        ("compose.yaml", "compose", []),
+        ("docker-compose-manifests-redis.yaml", "kubernetes", []),
+    ]

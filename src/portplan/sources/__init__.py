@@ -53,9 +53,14 @@ class SourceKind:
 
 
 def _is_compose(name: str, head: bytes) -> bool:
+    """compose*.y(a)ml and docker-compose*.y(a)ml, unless the content is Kubernetes (a
+    manifest named after a compose project: `docker-compose-manifests-redis.yaml`)."""
     from portplan.sources.compose import is_compose_name
 
-    return is_compose_name(name)
+    if not is_compose_name(name):
+        return False
+    kubernetes = _K8S_HEAD.search(head) and _K8S_KIND.search(head)
+    return not kubernetes or bool(_COMPOSE_TOP.search(head))
 
 
 # Example .env files without the leading dot (`cp env.example .env`).
@@ -130,7 +135,7 @@ def _read_markdown(paths: Sequence[str]) -> SourceResult:
 
 # Order matters: the first kind whose detector accepts a file reads it.
 SOURCES: Final[dict[str, SourceKind]] = {
-    "compose": SourceKind("compose", _is_compose, _read_compose),
+    "compose": SourceKind("compose", _is_compose, _read_compose, needs_head=True),
     "dotenv": SourceKind("dotenv", _is_dotenv, _read_dotenv),
     "kubernetes": SourceKind(
         "kubernetes",
