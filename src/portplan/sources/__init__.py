@@ -53,14 +53,23 @@ class SourceKind:
 
 
 def _is_compose(name: str, head: bytes) -> bool:
-    """compose*.y(a)ml and docker-compose*.y(a)ml, unless the content is Kubernetes (a
-    manifest named after a compose project: `docker-compose-manifests-redis.yaml`)."""
+    """compose*.y(a)ml and docker-compose*.y(a)ml (see `_kubernetes_inside`)."""
     from portplan.sources.compose import is_compose_name
 
-    if not is_compose_name(name):
+    return is_compose_name(name)
+
+
+def _kubernetes_inside(path: str) -> bool:
+    """Whether a file named like a compose file holds Kubernetes (`apiVersion` and `kind`,
+    no `services:`): a manifest named after a compose project, as generate names them
+    (`docker-compose-manifests-redis.yaml`). A file that cannot be read is left to the
+    compose reader, which says why."""
+    try:
+        head = _head(path)
+    except UnreadableFile:
         return False
     kubernetes = _K8S_HEAD.search(head) and _K8S_KIND.search(head)
-    return not kubernetes or bool(_COMPOSE_TOP.search(head))
+    return bool(kubernetes) and not _COMPOSE_TOP.search(head)
 
 
 # Example .env files without the leading dot (`cp env.example .env`).
@@ -135,7 +144,7 @@ def _read_markdown(paths: Sequence[str]) -> SourceResult:
 
 # Order matters: the first kind whose detector accepts a file reads it.
 SOURCES: Final[dict[str, SourceKind]] = {
-    "compose": SourceKind("compose", _is_compose, _read_compose, needs_head=True),
+    "compose": SourceKind("compose", _is_compose, _read_compose),
     "dotenv": SourceKind("dotenv", _is_dotenv, _read_dotenv),
     "kubernetes": SourceKind(
         "kubernetes",
@@ -276,6 +285,8 @@ def detect(path: str) -> str | SourceResult | None:
             except UnreadableFile as exc:
                 return unreadable(path, reason(exc))
         if kind.detect(name, head):
+            if kind.name == "compose" and _kubernetes_inside(path):
+                continue
             return kind.name
     if name.lower().endswith((".yaml", ".yml")) and name not in PLAN_NAMES:
         try:
