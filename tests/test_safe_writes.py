@@ -383,3 +383,25 @@ def test_write_errors_name_the_file_and_leave_nothing(tmp_path: Path) -> None:
         str(caught.value) == f"{folder}/x.yaml: its folder {folder} is read-only; nothing written"
     )
     assert list(folder.iterdir()) == []
+
+
+def test_every_write_goes_through_atomicfile() -> None:
+    """No module but atomicfile and fileset renames, replaces or makes temporary files (the
+    crash log of cli/_errors is a new file of its own)."""
+    import portplan
+
+    allowed = {"atomicfile.py", "fileset.py", os.path.join("cli", "_errors.py")}
+    root = Path(portplan.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for call in (
+            "os.replace(",
+            "os.rename(",
+            "mkstemp(",
+            "NamedTemporaryFile(",
+            ".write_text(",
+        ):
+            if call in text and str(path.relative_to(root)) not in allowed:
+                found.append(f"{path.relative_to(root)}: {call}")
+    assert found == []

@@ -96,7 +96,7 @@ def test_kill_9_at_random_points_leaves_all_old_or_all_new(
         target = "B" if current == "A" else "A"
         shutil.copy(f"{target}.yaml", "portplan.yaml")
         child = subprocess.Popen(_generate(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(shuffle.uniform(0.3, 1.1) * took)
+        time.sleep(shuffle.uniform(0.2, 1.6) * took)
         child.send_signal(signal.SIGKILL)
         child.wait()
         _recovered(tmp_path)
