@@ -9,6 +9,7 @@ from pathlib import Path
 
 from portplan.findings import Level
 from portplan.reconcile.core import reconcile_paths
+from portplan.sources.markdown import parse_markdown
 
 SHOP = Path(__file__).resolve().parent / "resources" / "references" / "shop"
 
@@ -77,3 +78,33 @@ def test_a_target_that_declares_no_port_is_not_checked(tmp_path: Path) -> None:
         "    image: apache/tika:2\n"
     )
     assert _found(tmp_path) == []
+
+
+CATALOG = Path(__file__).resolve().parent / "resources" / "references" / "catalog"
+
+
+def test_every_host_address_of_a_document_is_read_with_its_side() -> None:
+    """In a code block, in inline code, as a bare URL of a list item; published after
+    `docker compose up` until a heading above that section, unknown before it (`go run`)
+    and after it."""
+    found = parse_markdown((CATALOG / "README.md").read_text(), "README.md")
+    assert [
+        (a.host, a.number, a.side, a.location.line, a.location.column) for a in found.addresses
+    ] == [
+        ("localhost", 8080, "unknown", 7, 79),
+        ("localhost", 8080, "published", 20, 16),
+        ("localhost", 8080, "published", 23, 31),
+        ("localhost", 8081, "published", 23, 67),
+        ("localhost", 8080, "unknown", 27, 75),
+    ]
+    assert found.ports == []  # no service named: nothing for PP201 to compare
+
+
+def test_a_docs_host_address_after_compose_up_on_a_container_port_is_drift() -> None:
+    assert _found(CATALOG) == [
+        (
+            "PP216", Level.ERROR, "README.md", 20,
+            "localhost:8080 after `docker compose up` is catalog's container port: no compose "
+            "file here publishes 8080; 8080 is published as 8081 (catalog, compose.yaml:5)",
+        )
+    ]  # fmt: skip

@@ -112,6 +112,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
         aliases |= _to_products(spelled, where, products)
         aliases |= _to_prefixes(spelled, prefixes)
         aliases |= _to_port_owners(spelled, _port_names(results))
+        aliases |= _to_short_names(spelled, aliases)
         _among_sources(names, spelled, where, aliases, drawn)
     return names
 
@@ -417,6 +418,26 @@ def _to_port_owners(
         owner = _port_owner(next(iter(counts)).split("_"), key, spelled, port_names)
         if owner is not None:
             found[key] = owner
+    return found
+
+
+_UPPER_NAME: Final = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def _to_short_names(spelled: dict[str, Counter[str]], aliases: dict[str, str]) -> dict[str, str]:
+    """Without a plan, a name only variables give (`CSMM` of CSMM_PORT, no source defines
+    it) that begins exactly one defined service's name (csmm-web) is that service: a
+    variable is never a service of its own when it can be told whose it is."""
+    found: dict[str, str] = {}
+    defined = [key for key, counts in spelled.items() if counts.total() >= _DEFINED]
+    for key, counts in spelled.items():
+        if key in aliases or counts.total() >= _DEFINED or len(key) < 3:
+            continue
+        if not all(_UPPER_NAME.fullmatch(name) for name in counts):
+            continue
+        candidates = [other for other in defined if other.startswith(key) and other != key]
+        if len(candidates) == 1:
+            found[key] = candidates[0]
     return found
 
 

@@ -18,6 +18,7 @@ the owner itself in a variable that names its public address (`*_HOSTNAME`, `PUB
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -113,6 +114,7 @@ def unreachable_port(view: View) -> Iterator[Finding]:
     FAIL: web: API_URL=http://api:8080; api: ports ["8080:9000"] (8080 is only its host port)
     FAIL: README/.env: APP_HOSTNAME=http://localhost:1337; app: ports ["1377:1337"]
     """
+    yield from _documented_addresses(view)
     declared = view.memo("declared-ports", declared_ports)
     for port in view.ports:
         if not port.obs.reference or port.kind == "plan":
@@ -126,6 +128,57 @@ def unreachable_port(view: View) -> Iterator[Finding]:
         finding = _check(view, port, side, ports)
         if finding is not None:
             yield finding
+
+
+def _documented_addresses(view: View) -> Iterator[Finding]:
+    """A document's host-machine address after `docker compose up` (`SourceResult.addresses`,
+    published side) on a port no compose file of its folder publishes, while one of them
+    maps that container port to another host port: the document used the container port."""
+    for result in view.results:
+        by_number: dict[int, list[PortObservation]] = {}
+        for obs in result.addresses:
+            if obs.side == PUBLISHED:
+                by_number.setdefault(obs.number, []).append(obs)
+        if not by_number:
+            continue
+        mappings = _folder_mappings(view, os.path.dirname(result.file))
+        published = {port.obs.number for port in mappings}
+        for number, said in sorted(by_number.items()):
+            behind = [p for p in mappings if p.obs.target == number and p.obs.number != number]
+            if number in published or not behind:
+                continue
+            yield _container_port_finding(view, said, behind)
+
+
+def _folder_mappings(view: View, folder: str) -> list[Port]:
+    """The published mappings of the compose files in `folder`."""
+    return [
+        port
+        for port in view.ports
+        if port.kind == "compose"
+        and port.obs.source == "compose"
+        and port.obs.published
+        and os.path.dirname(port.file) == folder
+    ]
+
+
+def _container_port_finding(view: View, said: list[PortObservation], behind: list[Port]) -> Finding:
+    first = said[0]
+    number = first.number
+    shown = ", ".join(
+        f"{p.obs.number} ({view.show(p.key)}, {os.path.basename(p.file)}:{p.obs.location.line})"
+        for p in sorted(behind, key=lambda p: (p.obs.number, p.key))
+    )
+    whose = view.show(behind[0].key) if len({p.key for p in behind}) == 1 else None
+    what = f"{whose}'s container port" if whose else "a container port"
+    message = (
+        f"{first.host}:{number} after `docker compose up` is {what}: no compose file here "
+        f"publishes {number}; {number} is published as {shown}"
+    )
+    places = [o.location for o in said[:3]] + [p.obs.location for p in behind]
+    return unreachable_port.finding(
+        message, places, Level.ERROR, service=behind[0].key, port=number
+    )
 
 
 def _published_by_another(

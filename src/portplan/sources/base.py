@@ -369,6 +369,9 @@ class SourceResult:
     errors: list[SourceError] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
     includes: list[str] = field(default_factory=list)  # compose: the files `include:` read
+    # Addresses on the host machine whose service the file does not name (a README's
+    # `curl localhost:8080`): references reconcile resolves by who publishes the port.
+    addresses: list[PortObservation] = field(default_factory=list)
     # compose: example file -> the missing file it stands in for (`env.example` for `.env`)
     stand_ins: dict[str, str] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)  # compose: the project's other files
@@ -385,3 +388,4 @@ class SourceResult:
         self.ranges.extend(other.ranges)
         self.errors.extend(other.errors)
         self.mismatches.extend(other.mismatches)
+        self.addresses.extend(other.addresses)

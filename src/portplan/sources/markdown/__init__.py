@@ -40,6 +40,7 @@ from portplan.sources.markdown.context import Collector
 from portplan.sources.markdown.prose import heading, text_line
 from portplan.sources.markdown.tables import table
 from portplan.sources.markdown.text import redact
+from portplan.sources.markdown.urls import host_addresses
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -62,6 +63,7 @@ def parse_markdown(text: str, file: str) -> SourceResult:
     lines = [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
     for block in blocks(lines):
         _READERS[type(block)](ctx, block)
+    host_addresses(ctx.result, lines)
     return _without_secrets(ctx.result)
 
 

@@ -1,0 +1,84 @@
+"""Host-machine addresses anywhere in a document, and whether Docker publishes them.
+
+Every `localhost:8080`, `http://127.0.0.1:8080/x` and `0.0.0.0:8080` of a document is read
+(prose, inline code, list items, code blocks, shell commands such as `curl`, `wget`,
+`wrk`), as a reference to a port of the host machine whose service the document does not
+name: they go to `SourceResult.addresses` with `service` UNRESOLVED, and reconcile finds
+who publishes the port (PP216, against the compose files of the document's folder).
+
+After a `docker compose up` (or `docker-compose up`, in a code block or inline code), an
+address is on the published side until a heading above the command's section, or a command
+that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
+run`, `./main`); elsewhere its side is unknown (the program may run on the host).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from portplan.model import Location
+from portplan.sources.base import PUBLISHED, UNKNOWN, PortObservation, SourceResult
+
+SOURCE = "markdown-url"
+UNRESOLVED = ""  # the service of an address the document does not name
+
+_FENCE: Final = re.compile(r"^\s{0,3}(```|~~~)")
+_HEADING: Final = re.compile(r"^\s{0,3}(#{1,6})\s")
+_COMPOSE_UP: Final = re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n`]*?\bup\b")
+_DIRECT_RUN: Final = re.compile(
+    r"(?:\bgo\s+run\b|\bnpm\s+(?:start|run\s+(?:dev|start|serve))\b|\byarn\s+(?:start|dev)\b|"
+    r"\bmvnw?\b[^\n`]*spring-boot:run|\bgradlew?\b[^\n`]*bootRun|\bdotnet\s+run\b|"
+    r"(?:^|[\s`])\./main\b|\bflask\s+run\b|\buvicorn\b|\bpython3?\s+(?:app|main|server|manage)\.py\b)"
+)
+_ADDRESS: Final = re.compile(
+    r"(?<![\w.-])(?:[a-z][\w+.-]*://)?(?P<host>localhost|127\.0\.0\.1|0\.0\.0\.0)"
+    r":(?P<port>\d{1,5})(?![\d])"
+)
+MAX_PORT: Final = 65535
+
+
+class _Context:
+    """Where a document stands: in a fence or not, and whether Docker publishes what it
+    shows (the level of the section that ran `docker compose up`, or None)."""
+
+    def __init__(self) -> None:
+        self.fence: str | None = None
+        self.level = 0  # the current section's heading level
+        self.compose: int | None = None
+
+    def heading(self, level: int) -> None:
+        self.level = level
+        if self.compose is not None and level < self.compose:
+            self.compose = None
+
+    def command(self, line: str) -> None:
+        if _COMPOSE_UP.search(line):
+            self.compose = max(self.level, 1)
+        elif _DIRECT_RUN.search(line):
+            self.compose = None
+
+
+def host_addresses(result: SourceResult, lines: list[str]) -> None:
+    """Add every host-machine address of the document `lines` to `result` (see module)."""
+    ctx = _Context()
+    for number, line in enumerate(lines, start=1):
+        fence = _FENCE.match(line)
+        if fence is not None:
+            mark = fence.group(1)
+            ctx.fence = None if ctx.fence == mark else (ctx.fence or mark)
+            continue
+        heading = None if ctx.fence else _HEADING.match(line)
+        if heading is not None:
+            ctx.heading(len(heading.group(1)))
+        ctx.command(line)
+        side = PUBLISHED if ctx.compose is not None else UNKNOWN
+        for found in _ADDRESS.finditer(line):
+            port = int(found.group("port"))
+            if 1 <= port <= MAX_PORT:
+                at = Location(result.file, number, found.start("port") + 1)
+                result.addresses.append(_address(port, at, found.group("host"), side))
+
+
+def _address(port: int, at: Location, host: str, side: str) -> PortObservation:
+    return PortObservation(UNRESOLVED, port, at, SOURCE, reference=True, host=host, side=side)
