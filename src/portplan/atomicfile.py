@@ -153,12 +153,22 @@ def commit(
     """Rename `temp` over `target` (the second half of `temp_beside`); with `expect`,
     only when `target` is still the file that was read."""
     name = shown or target
-    if expect is not None and snapshot(target) != expect:
+    if expect is not None and not _unchanged(target, expect):
         raise OutputError(name, "changed since portplan read it; nothing written (run again)")
     try:
         os.replace(temp, target)
     except OSError as exc:
         raise write_error(name, exc) from None
+
+
+def _unchanged(target: str, expect: Snapshot) -> bool:
+    try:
+        now = os.stat(target)
+    except OSError:
+        return False
+    if (now.st_dev, now.st_ino, now.st_size) != (expect.device, expect.inode, expect.size):
+        return False  # replaced or resized: no need to read it
+    return snapshot(target) == expect
 
 
 def snapshot(path: str | os.PathLike[str]) -> Snapshot | None:
@@ -247,8 +257,7 @@ def remove_leftovers(folder: str, names: Collection[str] | None = None) -> list[
 
 @contextlib.contextmanager
 def locked(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> Iterator[Locked]:
-    """Hold an exclusive advisory lock (`flock`) on the file at `path` and give its bytes,
-    read once under the lock, and their `Snapshot`.
+    """Hold an exclusive advisory lock (`flock`) on the file at `path`.
 
     Every portplan writer of the file takes it, from its read to its rename: a second
     writer waits (up to `timeout` seconds, then OutputError) and then reads what the first
@@ -267,18 +276,20 @@ def locked(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> Itera
             break
         os.close(fd)  # replaced while we waited: lock the file that is there now
     try:
-        data = _read_fd(fd)
-        yield Locked(data, Snapshot.of(status, data))
+        yield Locked(status)
     finally:
         os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
 class Locked:
-    """A locked file's bytes and the snapshot `commit` compares with."""
+    """The locked file's status when the lock was taken."""
 
-    data: bytes
-    snapshot: Snapshot
+    status: os.stat_result
+
+    def snapshot(self, data: bytes) -> Snapshot:
+        """The snapshot `commit` compares with, of `data` read under the lock."""
+        return Snapshot.of(self.status, data)
 
 
 def _open_locked(shown: str, deadline: float) -> int:

@@ -73,10 +73,15 @@ def allocate_in_file(
     if dry_run:
         return _allocate(path, safe_read(path), service, port_name, range_name, protocol, offline)
     atomicfile.checked_target(path, root=path.parent, follow_links=follow_links)
-    with atomicfile.locked(path) as plan:
-        result = _allocate(path, plan.data, service, port_name, range_name, protocol, offline)
+    with atomicfile.locked(path) as lock:
+        data = safe_read(path)  # under the lock: what the last writer wrote, size-limited
+        result = _allocate(path, data, service, port_name, range_name, protocol, offline)
         atomicfile.write_atomic(
-            path, result.text, root=path.parent, follow_links=follow_links, expect=plan.snapshot
+            path,
+            result.text,
+            root=path.parent,
+            follow_links=follow_links,
+            expect=lock.snapshot(data),
         )
     return replace(result, written=True)
 
