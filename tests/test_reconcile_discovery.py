@@ -90,7 +90,8 @@ def test_the_text_report_says_what_was_read_and_skipped(
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2] == (
         "sources: read 4 files (2 compose, 1 .env, 1 Markdown); 1 unreadable; "
-        "1 superseded by their real file; skipped 3 (Helm templates: 1, no known kind: 2)"
+        "1 superseded by their real file; skipped 3 (Helm templates: 1, code that states no "
+        "listening port: 1, no known kind: 1)"
     )
     main(["reconcile", ".", "-v"])
     out = capsys.readouterr().out
@@ -108,7 +109,7 @@ def test_the_text_report_says_what_was_read_and_skipped(
         "reconcile them",
         "  read       compose    ./compose.override.yaml: merged into the project of ./compose.yaml",
         "  read       compose    ./compose.yaml: one compose project with ./compose.override.yaml",
-        "  skipped    unknown    ./src/main.go: no known kind",
+        "  skipped    unknown    ./src/main.go: code that states no listening port",
     ]
 
 
@@ -129,7 +130,7 @@ def test_the_json_report_lists_every_file_with_kind_and_status(
         ("./compose.yaml", "compose", "read"),
         ("./src/main.go", "unknown", "skipped"),
     ]
-    assert sources[-1]["why"] == "no known kind"
+    assert sources[-1]["why"] == "code that states no listening port"
 
 
 def test_a_folder_with_nothing_recognised_is_exit_2(

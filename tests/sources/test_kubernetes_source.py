@@ -207,7 +207,8 @@ def test_unreadable_bytes_are_one_error(data: bytes, message: str) -> None:
     ("name", "head", "kind"),
     [
         ("svc.yaml", "apiVersion: v1\nkind: Service\n", "kubernetes"),
-        ("values.yaml", "replicaCount: 2\n", None),
+        ("settings.yaml", "replicaCount: 2\n", None),
+        ("values.yaml", "replicaCount: 2\n", "code"),  # a Helm chart's values, read as code
         ("svc.json", "apiVersion: v1\nkind: Service\n", None),
     ],
 )

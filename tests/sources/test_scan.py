@@ -116,6 +116,7 @@ def test_helm_chart_templates_are_one_info_note(tmp_path: Path) -> None:
     assert [(r.kind, [s.service for s in r.services]) for r in results] == [
         ("kubernetes", ["api"]),
         ("helm", []),
+        ("code", []),  # values.yaml: the chart's values are read (portplan.sources.code.helm)
     ]
     assert all(f.level is Level.INFO for f in reconcile(results))
 
@@ -152,7 +153,8 @@ def test_a_named_file_is_read_by_its_content(
     ("name", "text", "why"),
     [
         ("notes.txt", "hello\n", NOT_A_SOURCE),
-        ("values.yaml", "replicaCount: 2\nservice: {port: 80}\n", NOT_A_SOURCE),
+        # (a values.yaml is a Helm chart's values, read as code: tests/sources/code/)
+        ("settings.yaml", "replicaCount: 2\nservice: {port: 80}\n", NOT_A_SOURCE),
         (
             "portplan.yaml",
             "services:\n  web: {}\n",

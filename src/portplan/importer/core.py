@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from portplan.errors import PortplanError
 from portplan.importer import conflicts, facts
 from portplan.importer.hosts import assign_hosts
+from portplan.importer.listens import take_env
 from portplan.importer.plan import Plan
 from portplan.importer.services import plan_services
 from portplan.importer.sources import prepare
@@ -143,6 +144,7 @@ def import_results(
     services = plan_services(results, before, with_health)
     if not services:
         raise NothingToImport(_nothing(paths, prepared.unread))
+    take_env(services, results, before)
     for service in services:
         service.notes.extend(
             note

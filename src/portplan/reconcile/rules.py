@@ -1,5 +1,5 @@
-"""The reconcile rules PP201-PP217, registered here; the port rules live in
-`portplan.reconcile.ports`."""
+"""The reconcile rules PP201-PP218, registered here; the port rules live in
+`portplan.reconcile.ports`, the listening ports of code in `portplan.reconcile.listen`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterator, Mapping
 
 from portplan.findings import Finding, Level
 from portplan.model import Location, Topology, normalize_name
+from portplan.reconcile.listen import unpublished_listen_port
 from portplan.reconcile.ports import (
     duplicate_published_port,
     env_port_reused,
@@ -398,6 +399,7 @@ RULES: dict[str, Rule] = {
         external_host,
         unreachable_port,
         unknown_host,
+        unpublished_listen_port,
     )
 }
 

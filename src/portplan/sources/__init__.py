@@ -136,6 +136,23 @@ def _read_dockerfile(paths: Sequence[str]) -> SourceResult:
     return read_dockerfile(paths[0])
 
 
+def _is_code(name: str, head: bytes) -> bool:
+    from portplan.sources.code import format_of
+
+    return format_of(name) is not None
+
+
+def _read_code(paths: Sequence[str]) -> list[SourceResult]:
+    from portplan.sources.code.files import read_code
+
+    return read_code(paths)
+
+
+def _read_one_code(paths: Sequence[str]) -> SourceResult:
+    results = _read_code(paths)
+    return results[0] if results else SourceResult(file=paths[0], kind="code")
+
+
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
     from portplan.sources.markdown import read_markdown
 
@@ -146,6 +163,8 @@ def _read_markdown(paths: Sequence[str]) -> SourceResult:
 SOURCES: Final[dict[str, SourceKind]] = {
     "compose": SourceKind("compose", _is_compose, _read_compose),
     "dotenv": SourceKind("dotenv", _is_dotenv, _read_dotenv),
+    # by name alone, before the kinds that read a file's head to tell (speed)
+    "code": SourceKind("code", _is_code, _read_one_code, read_together=_read_code),
     "kubernetes": SourceKind(
         "kubernetes",
         _is_kubernetes,
@@ -209,6 +228,10 @@ def survey(paths: Iterable[str | os.PathLike[str]]) -> Survey:
         from portplan.sources.homes import settle_owners
 
         results = settle_owners(results)
+    if "code" in found:
+        from portplan.sources.code.owners import settle
+
+        results = settle(results)
     walk.survey.results = sorted(results, key=lambda result: (result.file, result.kind))
     return walk.survey
 
@@ -357,6 +380,10 @@ def _head(path: str, size: int = HEAD_BYTES) -> bytes:
 
 
 def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[SourceResult]:
+    if kind.name == "code":  # the files it leaves out are skipped, each with why
+        from portplan.sources.code.files import read_code
+
+        return read_code(files, survey.skipped)
     if kind.read_together is not None:
         try:
             return kind.read_together(files)
