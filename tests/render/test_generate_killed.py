@@ -3,7 +3,6 @@ disk is all old or all new, and no temporary file or journal is left (portplan.f
 
 from __future__ import annotations
 
-import filecmp
 import os
 import random
 import shutil
@@ -17,7 +16,7 @@ import pytest
 
 from portplan.cli import main
 from portplan.fileset import JOURNAL
-from portplan.render.generate import Planned, recover
+from portplan.render.generate import Planned, headless, recover
 
 SERVICES = 40
 KILLS = 40
@@ -34,22 +33,20 @@ def _files(folder: Path) -> dict[str, Path]:
 
 
 def _state(out: Path, old: Path, new: Path) -> str:
-    """'old', 'new', or what is wrong with the set in `out`."""
+    """'old', 'new', or what is wrong with the set in `out` (portplan's header lines, which
+    name the plan as the command spelled it, are left out of the comparison)."""
     kinds = set()
     for name, path in _files(old).items():
-        other = new / name
-        if filecmp.cmp(path, other, shallow=False):
+        before, after = _text(path), _text(new / name)
+        if before == after:
             continue
-        here = out / name
-        if not here.exists():
-            kinds.add("missing")
-        elif filecmp.cmp(here, path, shallow=False):
-            kinds.add("old")
-        elif filecmp.cmp(here, other, shallow=False):
-            kinds.add("new")
-        else:
-            kinds.add("torn")
+        here = _text(out / name) if (out / name).exists() else None
+        kinds.add({None: "missing", before: "old", after: "new"}.get(here, "torn"))
     return "+".join(sorted(kinds))
+
+
+def _text(path: Path) -> str:
+    return headless(path.read_text(encoding="utf-8"))
 
 
 def _litter(out: Path) -> list[str]:
@@ -167,3 +164,27 @@ def test_a_run_killed_before_its_journal_changes_nothing(
     assert _litter(out) == []
     assert sorted(_files(out)) == sorted(_files(sets[0]))
     assert os.listdir(out / "env")
+
+
+def test_two_runs_into_one_folder_take_turns(tmp_path: Path, sets: tuple[Path, Path]) -> None:
+    """Plans A and B generated at once into one folder, five times: the folder holds one
+    whole set afterwards, never a mix, and nothing else."""
+    refs = []
+    for name in ("A", "B"):
+        shutil.rmtree("out")
+        assert main(["generate", "-f", f"{name}.yaml", "--out", "out"]) == 0
+        refs.append(Path(shutil.copytree("out", f"own{name}")))
+    for round_ in range(5):
+        children = [
+            subprocess.Popen(
+                [*_generate()[:4], "-f", f"{name}.yaml", "--out", "out"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for name in ("A", "B")
+        ]
+        assert [c.communicate(timeout=120)[1] for c in children] == ["", ""]
+        state = _state(tmp_path / "out", refs[0], refs[1])
+        assert state in ("old", "new"), (round_, state)
+        assert _litter(tmp_path / "out") == []

@@ -223,12 +223,14 @@ def write(
     is finished first; temporary files killed runs left are removed. A file is written only
     inside `out` (its own folder for `--compose` and `--in` files) unless `follow_links`."""
     folder = os.fspath(out)
+    folders: dict[str, list[str]] = {}  # folder -> the folders made for it (none: it was)
+    if outdated(planned):
+        _make_folder(os.path.abspath(folder), folders, folder)  # to lock it
     with fileset.folder_lock(folder):
-        if recover(planned, folder):
-            planned = [replace(p, current=_current(str(p.path))) for p in planned]
-        changed = outdated(planned)
+        recover(planned, folder)
+        # compared again under the lock: another run may have written since `plan`
+        changed = outdated([replace(p, current=_current(str(p.path))) for p in planned])
         temps: list[tuple[str, str]] = []
-        folders: dict[str, list[str]] = {}  # folder -> the folders made for it (none: it was)
         try:
             for item in changed:
                 temps.append(_write_temp(item, folders, folder, follow_links))
@@ -267,20 +269,26 @@ def _write_temp(
         root = folder  # a --compose or --in file: its own folder
     if os.path.isdir(path) and not os.path.islink(path):
         raise GenerateError(f"{item.path}: is a folder; cannot write a generated file there")
-    try:
-        if folder not in folders:
-            folders[folder] = _missing(folder)
-            os.makedirs(folder, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise GenerateError(
-            f"{item.path}: cannot write: a file stands where a folder is needed"
-        ) from None
-    except OSError as exc:
-        raise atomicfile.write_error(str(item.path), exc) from None
+    _make_folder(folder, folders, str(item.path))
     temp, target = atomicfile.temp_beside(
         item.path, item.text.encode("utf-8"), root=root, follow_links=follow_links
     )
     return os.path.abspath(temp), os.path.abspath(target)
+
+
+def _make_folder(folder: str, folders: dict[str, list[str]], shown: str) -> None:
+    """Make `folder` (and the folders above it) unless it is there; remember what was made."""
+    if folder in folders:
+        return
+    try:
+        folders[folder] = _missing(folder)
+        os.makedirs(folder, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise GenerateError(
+            f"{shown}: cannot write: a file stands where a folder is needed"
+        ) from None
+    except OSError as exc:
+        raise atomicfile.write_error(shown, exc) from None
 
 
 def _remove(temps: Sequence[tuple[str, str]]) -> None:
