@@ -252,3 +252,44 @@ def test_a_default_file_and_any_default_override_are_one_project(tmp_path: Path)
     assert [(rule, places) for rule, _, places, _ in found] == [
         ("PP212", ["docker-compose.yml:4", "compose.override.yaml:3"])
     ]
+
+
+def test_a_file_that_only_adds_to_the_default_project_is_its_override(tmp_path: Path) -> None:
+    """mattermost-style: `docker-compose.without-nginx.yml` only publishes ports of the
+    default file's service (no image, build or extends): `-f docker-compose.yml -f
+    docker-compose.without-nginx.yml`, one project; a file that runs a service of its own
+    (nginx) stays a project of its own."""
+    files = {
+        "docker-compose.yml": "services:\n"
+        + _service("app", "mattermost", extra="    restart: always\n"),
+        "docker-compose.without-nginx.yml": "services:\n  app:\n    ports: ['8065:8065', '8065:8066']\n",
+        "docker-compose.nginx.yml": "services:\n"
+        + _service("nginx", "nginx", "443:443")
+        + "  app:\n    ports: ['8443:8443/udp']\n",
+    }
+    root = _write(tmp_path, files)
+    results = [r for r in scan([root]) if r.kind == "compose"]
+    assert [(Path(r.file).name, [Path(m).name for m in r.merged]) for r in results] == [
+        ("docker-compose.nginx.yml", []),
+        ("docker-compose.yml", ["docker-compose.without-nginx.yml"]),
+    ]
+    merged = results[1]
+    assert [(s.service, s.image) for s in merged.services] == [("app", "mattermost")]
+    assert [(p.service, p.number, p.target) for p in merged.ports] == [
+        ("app", 8065, 8065),
+        ("app", 8065, 8066),
+    ]
+
+
+def test_two_files_that_only_add_are_alternatives(tmp_path: Path) -> None:
+    files = {
+        "compose.yaml": "services:\n" + _service("web", "nginx"),
+        "compose.dev.yaml": "services:\n  web:\n    ports: ['8080:80']\n",
+        "compose.prod.yaml": "services:\n  web:\n    ports: ['80:80']\n",
+    }
+    results = [r for r in scan([_write(tmp_path, files)]) if r.kind == "compose"]
+    assert [(Path(r.file).name, r.merged) for r in results] == [
+        ("compose.dev.yaml", []),
+        ("compose.prod.yaml", []),
+        ("compose.yaml", []),
+    ]

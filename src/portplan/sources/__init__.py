@@ -375,6 +375,16 @@ def _left_out(path: str, why: str) -> SourceResult:
     return result
 
 
+def _whole(path: str) -> bytes | None:
+    """The text of a small file (up to COMPOSE_HEAD_BYTES), None when it is bigger or cannot
+    be read."""
+    try:
+        data = safe_head(path, COMPOSE_HEAD_BYTES + 1)
+    except UnreadableFile:
+        return None
+    return data if len(data) <= COMPOSE_HEAD_BYTES else None
+
+
 def _head(path: str, size: int = HEAD_BYTES) -> bytes:
     return safe_head(path, size) or b"\n"
 
@@ -391,7 +401,7 @@ def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[Sourc
             pass  # each file on its own: the one that fails is one error
     if kind.name != "compose":
         return [_guarded(kind, [file]) for file in files]
-    from portplan.sources.compose import project_groups
+    from portplan.sources.compose import project_groups, with_overrides_by_content
 
     by_dir: dict[str, list[str]] = {}
     for file in files:
@@ -399,7 +409,7 @@ def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[Sourc
     projects = [
         _guarded(kind, [os.path.join(directory, name) for name in group])
         for directory, names in sorted(by_dir.items())
-        for group in project_groups(names)
+        for group in with_overrides_by_content(directory, project_groups(names), _whole)
     ]
     for result in projects:
         for other in result.merged:

@@ -619,3 +619,64 @@ def project_groups(names: Sequence[str]) -> list[list[str]]:
                 break
     groups.extend([name] for name in rest)
     return sorted(groups)
+
+
+_DEFINING: Final = ("image", "build", "extends")
+
+
+def with_overrides_by_content(
+    directory: str, groups: list[list[str]], read: Callable[[str], bytes | None]
+) -> list[list[str]]:
+    """`groups` (`project_groups` of one folder) with the one file that overrides the
+    folder's default project by its content joined to it (`docker compose -f
+    docker-compose.yml -f docker-compose.without-nginx.yml`): a file whose services are all
+    services of the default project and none of which says what to run (`image`, `build`,
+    `extends`): it only adds to them (ports, environment). Of several such files none is
+    joined (they are alternatives, each read on its own). `read` gives a file's text, None
+    when it cannot be read whole."""
+    base = next((group for group in groups if group[0] in DEFAULT_FILES), None)
+    if base is None:
+        return groups
+    defined: set[str] = set()
+    for name in base:
+        services = _services_of(read, os.path.join(directory, name))
+        if services is None:
+            return groups
+        defined.update(str(key) for key in services)
+    found = [
+        group
+        for group in groups
+        if len(group) == 1 and group is not base and _adds_only(read, directory, group[0], defined)
+    ]
+    if len(found) != 1:
+        return groups
+    rest = [group for group in groups if group is not base and group is not found[0]]
+    return sorted([[*base, found[0][0]], *rest])
+
+
+def _adds_only(
+    read: Callable[[str], bytes | None], directory: str, name: str, defined: set[str]
+) -> bool:
+    services = _services_of(read, os.path.join(directory, name))
+    if not services:
+        return False
+    bodies = [body for body in services.values()]
+    return {str(key) for key in services} <= defined and all(
+        isinstance(body, Mapping) and not any(key in body for key in _DEFINING) for body in bodies
+    )
+
+
+def _services_of(read: Callable[[str], bytes | None], path: str) -> Mapping[Any, Any] | None:
+    """The `services:` mapping of a compose file, None when it cannot be read or parsed."""
+    from portplan.yamlio import load as yamlload
+    from portplan.yamlio.load import YAMLInputError
+
+    data = read(path)
+    if data is None:
+        return None
+    try:
+        document = yamlload.load(data, path)
+    except YAMLInputError:
+        return None
+    services = document.get("services") if isinstance(document, Mapping) else None
+    return services if isinstance(services, Mapping) else None
