@@ -632,10 +632,11 @@ def with_overrides_by_content(
     docker-compose.yml -f docker-compose.without-nginx.yml`): a file whose services are all
     services of the default project and none of which says what to run (`image`, `build`,
     `extends`): it only adds to them (ports, environment). Of several such files none is
-    joined (they are alternatives, each read on its own). `read` gives a file's text, None
-    when it cannot be read whole."""
+    joined (they are alternatives, each read on its own), nor when the default file has its
+    default override already (`compose.prod.yaml` beside `compose.override.yaml` is used
+    instead of it). `read` gives a file's text, None when it cannot be read whole."""
     base = next((group for group in groups if group[0] in DEFAULT_FILES), None)
-    if base is None:
+    if base is None or len(base) > 1:  # with its default override, another is an alternative
         return groups
     defined: set[str] = set()
     for name in base:
