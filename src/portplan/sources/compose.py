@@ -630,8 +630,8 @@ def with_overrides_by_content(
     """`groups` (`project_groups` of one folder) with the one file that overrides the
     folder's default project by its content joined to it (`docker compose -f
     docker-compose.yml -f docker-compose.without-nginx.yml`): a file whose services are all
-    services of the default project and none of which says what to run (`image`, `build`,
-    `extends`): it only adds to them (ports, environment). Of several such files none is
+    services the default project runs (with an `image`, `build` or `extends`) and none of
+    which says what to run: it only adds to them (ports, environment). Of several such files none is
     joined (they are alternatives, each read on its own), nor when the default file has its
     default override already (`compose.prod.yaml` beside `compose.override.yaml` is used
     instead of it). `read` gives a file's text, None when it cannot be read whole."""
@@ -643,11 +643,14 @@ def with_overrides_by_content(
         services = _services_of(read, os.path.join(directory, name))
         if services is None:
             return groups
-        defined.update(str(key) for key in services)
+        defined.update(str(key) for key, body in services.items() if _runs(body))
     found = [
         group
         for group in groups
-        if len(group) == 1 and group is not base and _adds_only(read, directory, group[0], defined)
+        if len(group) == 1
+        and group is not base
+        and not is_template_name(group[0])  # an example shows the project, it adds nothing
+        and _adds_only(read, directory, group[0], defined)
     ]
     if len(found) != 1:
         return groups
@@ -661,10 +664,15 @@ def _adds_only(
     services = _services_of(read, os.path.join(directory, name))
     if not services:
         return False
-    bodies = [body for body in services.values()]
+    bodies = list(services.values())
     return {str(key) for key in services} <= defined and all(
-        isinstance(body, Mapping) and not any(key in body for key in _DEFINING) for body in bodies
+        isinstance(body, Mapping) and not _runs(body) for body in bodies
     )
+
+
+def _runs(body: Any) -> bool:
+    """Whether a service's body says what to run (`image`, `build`, `extends`)."""
+    return isinstance(body, Mapping) and any(key in body for key in _DEFINING)
 
 
 def _services_of(read: Callable[[str], bytes | None], path: str) -> Mapping[Any, Any] | None:
