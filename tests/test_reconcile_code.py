@@ -240,3 +240,64 @@ def test_import_takes_the_variable_the_program_reads(
     assert (here / "out" / "env" / "web.env").read_text().splitlines()[-1] == "HTTP_PORT=8087"
     orders = (here / "out" / "env" / "orders.env").read_text().splitlines()
     assert [line for line in orders if "=" in line] == ["PORT=8080", "MANAGEMENT_SERVER_PORT=9090"]
+
+
+PYTHON_APP = (
+    'import os\nimport uvicorn\n\nuvicorn.run("main:app", port=int(os.getenv("PORT", "8000")))\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "found"),
+    [
+        ("FROM python:3.12\nENV PORT=8087\n", []),
+        ("FROM python:3.12\nENV PORT 8087\n", []),
+        ('FROM python:3.12\nCMD ["uvicorn", "main:app", "--port", "8087"]\n', []),
+        ("FROM python:3.12 AS build\nENV PORT=8087\nFROM python:3.12-slim\nENV PORT=9000\n", [
+            (
+                "PP218",
+                ["./compose.yaml:5:10", "./services/web/Dockerfile:4:5",
+                 "./services/web/main.py:4:34"],
+                "web: compose publishes 8087:8087 (container port 8087), but the program "
+                "listens on 9000: main.py:4 reads PORT, which Dockerfile:4 sets to 9000",
+            )
+        ]),
+    ],
+    ids=["env", "env-space", "cmd", "final-stage"],
+)  # fmt: skip
+def test_the_image_sets_the_variable_or_the_port(
+    here: Path, dockerfile: str, found: list[tuple[str, list[str], str]]
+) -> None:
+    _write(
+        here,
+        {
+            "compose.yaml": COMPOSE,
+            "services/web/Dockerfile": dockerfile,
+            "services/web/main.py": PYTHON_APP,
+        },
+    )
+    assert _findings(here) == found
+
+
+def test_a_folder_several_services_build_from_is_the_home_of_the_one_with_ports(
+    here: Path,
+) -> None:
+    compose = (
+        "services:\n"
+        "  site:\n    build: ./app\n    ports: ['8000:8000']\n"
+        "  jobs:\n    build: ./app\n    command: celery worker\n"
+        "  a:\n    build: ./both\n    ports: ['81:80']\n"
+        "  b:\n    build: ./both\n    ports: ['82:80']\n"
+    )
+    _write(
+        here,
+        {
+            "compose.yaml": compose,
+            "app/Dockerfile": "FROM python\n",
+            "app/main.py": PYTHON_APP,
+            "both/Dockerfile": "FROM python\n",
+            "both/main.py": PYTHON_APP,
+        },
+    )
+    owners = {r.file: sorted({p.service for p in r.ports}) for r in scan(["."]) if r.kind == "code"}
+    assert owners == {"./app/main.py": ["site"], "./both/main.py": ["both"]}

@@ -18,7 +18,7 @@ from portplan.importer.plan import PlanPort, PlanService
 from portplan.reconcile.view import View, place_order
 from portplan.sources.base import LOCAL, PortObservation, SourceResult
 
-CODE = "code"
+CODE = frozenset({"code", "image"})
 
 
 def take_env(services: Sequence[PlanService], results: Sequence[SourceResult], view: View) -> None:
@@ -37,7 +37,7 @@ def take_env(services: Sequence[PlanService], results: Sequence[SourceResult], v
 
 def _statements(results: Sequence[SourceResult]) -> Iterator[PortObservation]:
     for result in results:
-        if result.kind != CODE:
+        if result.kind not in CODE:
             continue
         for obs in result.ports:
             variable = obs.variable or ""

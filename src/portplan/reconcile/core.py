@@ -100,7 +100,7 @@ def as_one_system(view: View) -> View:
 
 
 def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
-    if result.kind == "code":
+    if result.kind in ("code", "image"):
         return  # a default in code is no statement of the port: PP218 holds it to compose
     for port in result.ports:
         key = view.key(port.service)

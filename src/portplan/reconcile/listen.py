@@ -13,10 +13,10 @@ from portplan.reconcile.view import Port, View, place_order, rule
 from portplan.report import joined
 from portplan.sources.base import LOCAL, PortObservation, VariableObservation
 
-CODE = "code"
+CODE = frozenset({"code", "image"})  # code and config; a built image's ENV and CMD
 # The files that set a service's environment: compose `environment:` and `env_file`
-# (whose variables are "dotenv"), a `.env` of its own, Kubernetes, a Dockerfile's `ENV`.
-_SETTING_KINDS = frozenset({"compose", "dotenv", "kubernetes", "dockerfile"})
+# (whose variables are "dotenv"), a `.env` of its own, Kubernetes, its image's `ENV`.
+_SETTING_KINDS = frozenset({"compose", "dotenv", "kubernetes", "image"})
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def _listens(view: View) -> dict[str, list[_Listen]]:
     settings = _settings(view)
     found: dict[str, list[_Listen]] = {}
     for result in view.results:
-        if result.kind != CODE:
+        if result.kind not in CODE:
             continue
         for obs in result.ports:
             key = view.key(obs.service)

@@ -30,8 +30,17 @@ _DEFAULTS: Final = (
 )
 
 
-def command_ports(command: str, at: Location, source: str) -> Iterator[Listen]:
-    """The ports `command` (which starts at `at`) runs a server on."""
+def command_ports(
+    command: str, at: Location, source: str, *, shift: bool = True
+) -> Iterator[Listen]:
+    """The ports `command` (which starts at `at`) runs a server on; each at its word, or
+    at `at` itself when not `shift` (the words were joined from a list)."""
+    if not shift:
+        yield from (
+            Listen(listen.number, at, listen.source, listen.variable)
+            for listen in command_ports(command, at, source)
+        )
+        return
     found = False
     for match in _FLAG.finditer(command):
         value = match.group("value").strip("\"'")

@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from portplan.files import UnreadableFile, safe_read
-from portplan.sources.base import PortObservation, SourceResult, VariableObservation
+from portplan.sources.base import SourceResult
 from portplan.sources.code import Format, format_of
 from portplan.sources.code.base import Listen
-from portplan.sources.code.owners import module_owner
+from portplan.sources.code.observe import observations
 
 KIND: Final = "code"
 MAX_BYTES: Final = 1_000_000
@@ -142,38 +142,3 @@ def _read(path: str, found: Format, readers: dict[str, Reader]) -> list[Listen] 
         readers[found.module] = module.read
     listens = readers[found.module](path, text)
     return listens or None
-
-
-def observations(path: str, listens: list[Listen]) -> SourceResult:
-    """The result of a file: a port observation per port it states, a variable
-    observation per variable it reads without a default; all of the service its folder
-    names (`owners.module_owner`) until `owners.settle` says whose it is."""
-    owner = module_owner(path)
-    result = SourceResult(file=path, kind=KIND)
-    seen: set[tuple[object, ...]] = set()
-    for listen in listens:
-        mark = (listen.number, listen.variable, listen.location)
-        if mark in seen:
-            continue
-        seen.add(mark)
-        if listen.number is None:
-            if listen.variable is not None:
-                result.variables.append(
-                    VariableObservation(
-                        owner, listen.variable, listen.location, listen.source, sets=False
-                    )
-                )
-            continue
-        result.ports.append(
-            PortObservation(
-                owner,
-                listen.number,
-                listen.location,
-                listen.source,
-                port_name=listen.name,
-                variable=listen.variable,
-                side=listen.side,
-            )
-        )
-    result.ports.sort(key=lambda o: (o.location.line, o.location.column))
-    return result

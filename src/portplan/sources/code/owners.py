@@ -1,10 +1,8 @@
 """Which service a code file belongs to.
 
-Before the compose files are known (`module_owner`): the folder of the module that holds
-it, the nearest folder above it with a project file (`go.mod`, `package.json`,
-`pyproject.toml`, `Cargo.toml`, `pom.xml`, a `*.csproj`, a `Dockerfile`, a `Procfile`, a
-`Chart.yaml`...), else its own folder (above `src`, `cmd`, `app`-like folders); a Helm
-chart's values belong to the chart. With them (`settle`), in this order:
+Before the compose files are known, the folder of the module that holds it
+(`modules.module_owner`; a Helm chart's values belong to the chart). With them (`settle`),
+in this order:
 
 1. the service whose home holds the file: the compose `build:` context or the folder of
    the Dockerfile it builds from (the deepest home, when homes nest);
@@ -18,57 +16,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from functools import lru_cache
-from typing import Final
 
 from portplan.model import normalize_name
 from portplan.sources.base import SourceResult
 
-MARKERS: Final = frozenset(
-    {"go.mod", "package.json", "pyproject.toml", "setup.py", "setup.cfg", "requirements.txt",
-     "Pipfile", "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile",
-     "composer.json", "Dockerfile", "Containerfile", "Procfile", "Chart.yaml", "mix.exs"}
-)  # fmt: skip
-# Folders that say how code is laid out, not what it is.
-LAYOUT: Final = frozenset(
-    {"src", "cmd", "app", "lib", "main", "internal", "pkg", "server", "source", "sources",
-     "java", "kotlin", "resources", "properties", "config", "configs", "conf", "routes",
-     "api", "web", "bin", "scripts", "deploy", "deployment", "systemd", "etc"}
-)  # fmt: skip
-_DEFINING: Final = ("compose", "kubernetes")
-
-
-@lru_cache(maxsize=4096)
-def _entries(folder: str) -> frozenset[str]:
-    try:
-        return frozenset(os.listdir(folder))
-    except OSError:
-        return frozenset()
-
-
-def _is_module(folder: str) -> bool:
-    names = _entries(folder)
-    return bool(names & MARKERS) or any(name.endswith((".csproj", ".fsproj")) for name in names)
-
-
-def module_owner(path: str) -> str:
-    """The name of the module folder that holds `path` (see the module's docstring)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    here = folder
-    while True:
-        if _is_module(here):
-            return os.path.basename(here) or here
-        parent = os.path.dirname(here)
-        if parent == here:
-            break
-        here = parent
-    while os.path.basename(folder).lower() in LAYOUT and os.path.dirname(folder) != folder:
-        folder = os.path.dirname(folder)
-    return os.path.basename(folder) or folder
+_DEFINING = ("compose", "kubernetes")
 
 
 def settle(results: Sequence[SourceResult]) -> list[SourceResult]:
-    """`results` with each code file's observations under the service it belongs to."""
+    """`results` with each code file's observations under the service it belongs to, and
+    what the images compose builds say of their programs' ports (`image.image_results`)."""
+    from portplan.sources.code.image import image_results
+
     homes = _homes(results)
     defined = {
         normalize_name(service.service): service.service
@@ -80,19 +39,30 @@ def settle(results: Sequence[SourceResult]) -> list[SourceResult]:
     for result in results:
         owner = _owner(result.file, homes, defined) if result.kind == "code" else None
         settled.append(_renamed(result, owner) if owner else result)
-    return settled
+    return settled + image_results(r for r in results if r.kind == "compose")
 
 
 def _homes(results: Iterable[SourceResult]) -> dict[str, str]:
     """Absolute folder -> the compose service built from it (the folder of the Dockerfile
-    its `build:` names)."""
-    homes: dict[str, str] = {}
+    its `build:` names). Of several services built from one folder (a web server and its
+    worker), the one compose publishes ports for; when none or several do, the folder is
+    no one's home."""
+    built: dict[str, list[str]] = {}
+    published: set[str] = set()
     for result in results:
         if result.kind != "compose":
             continue
+        published.update(port.service for port in result.ports if port.published)
         for service in result.services:
             if service.build is not None:
-                homes.setdefault(os.path.dirname(os.path.abspath(service.build)), service.service)
+                folder = os.path.dirname(os.path.abspath(service.build))
+                built.setdefault(folder, []).append(service.service)
+    homes: dict[str, str] = {}
+    for folder, services in built.items():
+        names = list(dict.fromkeys(services))
+        serving = [name for name in names if name in published] if len(names) > 1 else names
+        if len(serving) == 1:
+            homes[folder] = serving[0]
     return homes
 
 
