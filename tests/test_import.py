@@ -852,13 +852,14 @@ def test_a_node_port_service_is_public_and_its_node_port_a_note(tmp_path: Path) 
         "  ports: [{port: 8081, targetPort: 8082, nodePort: 30081}]\n"
     )
     imported = import_paths([_tree(tmp_path, {"payments.yaml": payments})])
-    assert imported.text.splitlines()[-6:] == [
+    assert imported.text.splitlines()[-7:] == [
         "    image: acme/payments",
         "    exposure: public",
         "    ports:",
         "      port:",
         f"        port: 8081  # note: node port 30081 on every node ({tmp_path}/payments.yaml:16)",
         "        target: 8082",
+        "        published: false",  # the Service's port is on its cluster IP, not a node's
     ]
     assert imported.conflicts == 0
     (tmp_path / "portplan.yaml").write_text(imported.text)

@@ -66,12 +66,12 @@ SERVICE_PORTS: list[tuple[str, list[Row]]] = [
         [("token-engine", 9090, "tcp", None, INTERNAL, False, 9464, "metrics", None, 17, 13)],
     ),
     (
-        "NodePort: one port, its nodePort on every node (node_port), published, public",
-        [("gateway", 8080, "tcp", None, PUBLIC, True, 8080, None, None, 29, 13)],
+        "NodePort: public, its port on the cluster IP (unpublished), its nodePort on every node",
+        [("gateway", 8080, "tcp", None, PUBLIC, False, 8080, None, None, 29, 13)],
     ),
     (
-        "LoadBalancer: port published",
-        [("edge", 443, "tcp", None, PUBLIC, True, 8443, None, None, 40, 13)],
+        "LoadBalancer: public, on an address of its own (no host port)",
+        [("edge", 443, "tcp", None, PUBLIC, False, 8443, None, None, 40, 13)],
     ),
 ]
 
@@ -320,7 +320,7 @@ def test_cross_file_references_that_nothing_declares() -> None:
 
 def test_service_ports_node_ports_and_exposure() -> None:
     """One observation per Service port: a named targetPort resolved in another file's pods;
-    NodePort: published, public, its nodePort kept; headless (clusterIP: None): internal."""
+    NodePort: public, unpublished, its nodePort kept; headless (clusterIP: None): internal."""
     (result,) = [r for r in scan([CLUSTER]) if r.file.endswith("service.yaml")]
     assert [
         (p.service, p.number, p.target, p.node_port, p.exposure, p.published, _at(p.location))
@@ -331,7 +331,7 @@ def test_service_ports_node_ports_and_exposure() -> None:
         ("web", 9100, None, None, INTERNAL, False, "service.yaml:10:27"),
         ("web", 9113, 9113, None, INTERNAL, False, "service.yaml:11:29"),
         ("web", 9000, 9000, None, INTERNAL, False, "service.yaml:12:27"),
-        ("payments", 8081, 8082, 30081, PUBLIC, True, "service.yaml:22:13"),
+        ("payments", 8081, 8082, 30081, PUBLIC, False, "service.yaml:22:13"),
         ("redis", 6379, 6379, None, INTERNAL, False, "service.yaml:33:18"),
     ]
 

@@ -48,7 +48,7 @@ def _bindings(view: View) -> dict[str, list[Claim[Exposure]]]:
     mapped = {
         (port.key, port.origin, port.obs.target)
         for port in view.ports
-        if port.obs.published and port.obs.target not in (None, port.obs.number)
+        if _reached_from_outside(port.obs) and port.obs.target not in (None, port.obs.number)
     }
     for port in view.ports:
         # a container port a published mapping of its file reaches (a NodePort Service's
@@ -64,6 +64,12 @@ def _bindings(view: View) -> dict[str, list[Claim[Exposure]]]:
         several = len({claim.value for claim in stated}) > 1
         claims.setdefault(owner, []).extend([widest] if several else stated)
     return claims
+
+
+def _reached_from_outside(obs: PortObservation) -> bool:
+    """A mapping that publishes its target: on the host, or a NodePort or LoadBalancer
+    Service (public, on an address of its own)."""
+    return bool(obs.published) or (obs.source == "kubernetes" and obs.exposure is Exposure.PUBLIC)
 
 
 def _stated(obs: PortObservation) -> Iterator[Exposure]:

@@ -13,6 +13,7 @@ from typing import Final
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.reconcile.names import port_key
+from portplan.reconcile.nodeports import node_port_clashes
 from portplan.reconcile.references import declared_ports
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation, published_exposure
@@ -607,9 +608,13 @@ def duplicate_published_port(view: View) -> Iterator[Finding]:
     duplicate, all interfaces and 127.0.0.1, a port inside a published range, long and short
     syntax). 127.0.0.1:40040 and 127.0.0.2:40040 do not overlap.
 
+    Two Kubernetes Services of one system that ask for one `nodePort` clash too: every node
+    opens it (two LoadBalancers on port 80 do not: each has an address of its own).
+
     PASS: ["127.0.0.1:40040:80"] and ["127.0.0.2:40040:80"]
     FAIL: ["40040:80"] and ["127.0.0.1:40040:80"]
     """
+    yield from _node_ports_twice(view)
     for result in view.results:
         if result.kind != "compose":
             continue
@@ -618,6 +623,19 @@ def duplicate_published_port(view: View) -> Iterator[Finding]:
             for number in _published_numbers(port):
                 published.setdefault((port.obs.protocol, number), []).append(port)
         yield from _duplicates(view, published)
+
+
+def _node_ports_twice(view: View) -> Iterator[Finding]:
+    for clash in node_port_clashes(view):
+        first, *others = clash.ports
+        shown = " and ".join(f"{view.show(p.key)} ({_short(p.obs.location)})" for p in others)
+        yield duplicate_published_port.finding(
+            f"node port {clash.number}/{clash.protocol} is opened on every node twice: by "
+            f"{view.show(first.key)} and by {shown}",
+            [p.obs.location for p in clash.ports],
+            port=clash.number,
+            services=[view.show(p.key) for p in clash.ports],
+        )
 
 
 def _published_numbers(port: Port) -> range:

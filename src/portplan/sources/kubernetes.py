@@ -3,15 +3,17 @@
 A Service port is one observation: its `port`, with its `targetPort` (a number, or a
 container port's name resolved through the pods its selector picks) as `target` and its
 `nodePort` as `node_port`. A ClusterIP Service (headless or not) is internal; a NodePort or
-LoadBalancer one is published and public. A workload (Deployment, StatefulSet, DaemonSet,
-ReplicaSet, ReplicationController, Job, CronJob, Pod) gives each container's `ports` (a
-`hostPort` is published on the node, at `hostIP`; with `hostNetwork: true` the container
-port is the node's) and the port of its `httpGet`, `tcpSocket` and `grpc` probes, named
-ports resolved; `env` entries are read like compose `environment`, and a ConfigMap's
-`data` like a `.env` file (its owner: the one service whose workloads read it, if only one
-does). The workload's service records its first container's
-`image` and, as its health check, the path and port of the first `httpGet` probe
-(liveness, readiness, then startup). A Service port without `name` is named by its
+LoadBalancer one is public, but its `port` takes no port of a host (published False): each
+LoadBalancer gets an address of its own (two of them on port 80 do not clash), a NodePort's
+`port` is on its cluster IP; the `nodePort` is the port every node opens. A workload
+(Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, Pod)
+gives each container's `ports` (a `hostPort` is published on the node, at `hostIP`; with
+`hostNetwork: true` the container port is the node's) and the port of its `httpGet`,
+`tcpSocket` and `grpc` probes, named ports resolved; `env` entries are read like compose
+`environment`, and a ConfigMap's `data` like a `.env` file (its owner: the one service
+whose workloads read it, if only one does). The workload's service records its first
+container's `image` and, as its health check, the path and port of the first `httpGet`
+probe (liveness, readiness, then startup). A Service port without `name` is named by its
 `appProtocol`. Manifests of other kinds are ignored.
 
 Every observation names the service the resource belongs to, not the resource: a workload's
@@ -76,6 +78,7 @@ from portplan.yamlio.load import Mark, YAMLInputError, YMap
 KIND = "kubernetes"
 MAX_PORT: Final = 65535
 PUBLISHING: Final = frozenset({"NodePort", "LoadBalancer"})  # Service types reached from outside
+ON_NODES: Final = frozenset({"NodePort"})  # Service types whose port is a port of every node
 _DOCUMENT_START: Final = re.compile(r"^(?:---|\.\.\.)(?:[ \t]|$)")
 _ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -286,7 +289,9 @@ def _service_port(
             KIND,
             port_name=port_name,
             protocol=str(entry.get("protocol") or "TCP").lower(),
-            published=public,
+            # A LoadBalancer's port is on an address of its own, a NodePort's `port` on the
+            # Service's cluster IP: neither takes a port of the host (its nodePort does).
+            published=False,
             target=target,
             exposure=Exposure.PUBLIC if public else Exposure.INTERNAL,
             node_port=port_number(entry.get("nodePort")) if public else None,
