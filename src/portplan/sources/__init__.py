@@ -35,6 +35,9 @@ NOT_A_SOURCE: Final = (
     "not a known kind of file; expected compose (a top-level services:), Kubernetes "
     "(apiVersion: and kind:), .env (*.env, .env.*) or Markdown (*.md, *.markdown)"
 )
+_PROMETHEUS_HEAD: Final = re.compile(rb"^(?:scrape_configs|alerting)\s*:", re.MULTILINE)
+_URL_CLIENTS_HEAD: Final = re.compile(rb"^(?:datasources|clients)\s*:", re.MULTILINE)
+_URL_KEY: Final = re.compile(rb"^\s*-?\s*url\s*:", re.MULTILINE)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
 
 Detector = Callable[[str, bytes], bool]
@@ -151,6 +154,20 @@ def _read_code(paths: Sequence[str]) -> list[SourceResult]:
 def _read_one_code(paths: Sequence[str]) -> SourceResult:
     results = _read_code(paths)
     return results[0] if results else SourceResult(file=paths[0], kind="code")
+def _is_monitoring(name: str, head: bytes) -> bool:
+    """Prometheus (`scrape_configs:`/`alerting:`), Grafana datasources or Promtail clients
+    (`datasources:`/`clients:` with a `url:`) at the top level of a YAML file."""
+    if not name.lower().endswith((".yml", ".yaml")):
+        return False
+    return bool(_PROMETHEUS_HEAD.search(head)) or bool(
+        _URL_CLIENTS_HEAD.search(head) and _URL_KEY.search(head)
+    )
+
+
+def _read_monitoring(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.monitoring import read_monitoring
+
+    return read_monitoring(paths[0])
 
 
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
@@ -173,6 +190,7 @@ SOURCES: Final[dict[str, SourceKind]] = {
         read_together=_read_manifests,
     ),
     "dockerfile": SourceKind("dockerfile", _is_dockerfile, _read_dockerfile),
+    "monitoring": SourceKind("monitoring", _is_monitoring, _read_monitoring, needs_head=True),
     "markdown": SourceKind("markdown", _is_markdown, _read_markdown, needs_head=True),
 }
 

@@ -10,7 +10,8 @@ Such a file says nothing of its service's name: its reader names the folder it i
   (`Dockerfile-for-app-service` beside `Dockerfile`) is an alternative the project does not
   build: it states nothing.
 - a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
-  or a folder holding it (`./prometheus:/etc/prometheus`), when one service does.
+  or the nearest folder holding it (`./prometheus:/etc/prometheus`; not a host-wide `/`
+  a node exporter mounts), when one service does.
 
 A file no compose file builds or mounts keeps its folder's name (a Kubernetes workload is
 often named as the folder of its Dockerfile).
@@ -53,11 +54,15 @@ class _Homes:
                 serving = [name for name in built if name in self.with_ports]
                 return serving or built
             return [] if os.path.dirname(path) in self.folders else None
-        mounting: set[str] = set()
-        for mount, services in self.mounts.items():
-            if path == mount or path.startswith(mount.rstrip(os.sep) + os.sep):
-                mounting |= services
-        return sorted(mounting) or None
+        holding = [
+            mount
+            for mount in self.mounts
+            if path == mount or path.startswith(mount.rstrip(os.sep) + os.sep)
+        ]
+        if not holding:
+            return None
+        nearest = max(holding, key=len)  # `./prometheus.yml` over `/` (a node exporter's)
+        return sorted(self.mounts[nearest])
 
 
 def settle_owners(results: Sequence[SourceResult]) -> list[SourceResult]:
