@@ -105,7 +105,6 @@ def test_targets_are_references_of_the_mounting_service(tmp_path: Path) -> None:
         for p in results["prometheus.yml"].ports
     ]
     assert rows == [
-        ("prometheus", 9090, "prometheus", "localhost", "container", 10, 30),  # itself
         ("api", 8000, "prometheus", "api", "container", 14, 18),
         ("api", 8080, "prometheus", "api", "container", 15, 17),
         ("api", 443, "prometheus", "api", "container", 19, 19),  # scheme https, no port

@@ -27,6 +27,10 @@ KIND_WORDS: Final = {  # in the order the summary names them
     "dotenv": ".env",
     "markdown": "Markdown",
     "dockerfile": "Dockerfile",
+    "monitoring": "monitoring",
+    "nginx": "nginx",
+    "caddy": "Caddyfile",
+    "envoy": "Envoy",
     "helm": "Helm",
 }
 

@@ -29,6 +29,8 @@ SLOT_NAMES: Final = {
 }
 UNNAMED = "port"
 CONTAINERS: Final = ("compose", "kubernetes")  # file kinds that state container ports
+# File kinds that list a service's ports side by side: two numbers of one file are two ports.
+LISTING: Final = frozenset({"compose", "kubernetes", "dockerfile", "nginx", "caddy", "envoy"})
 # Kinds of port a service has beside its main one: an unnamed value is never taken for
 # another number of one of these (only for one it shares a number with).
 BESIDE_MAIN: Final = frozenset({"grpc", "ws", "metrics", "admin", "debug"})
@@ -316,7 +318,7 @@ def listed_together(p: Port, q: Port) -> bool:
     compose file a document shows, or on one line of any other file."""
     if p.origin != q.origin:
         return False
-    if p.kind in ("compose", "kubernetes", "dockerfile") or (_listed(p) and _listed(q)):
+    if p.kind in LISTING or (_listed(p) and _listed(q)):
         return True
     return p.obs.location.line == q.obs.location.line
 

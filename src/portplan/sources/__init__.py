@@ -38,6 +38,13 @@ NOT_A_SOURCE: Final = (
 _PROMETHEUS_HEAD: Final = re.compile(rb"^(?:scrape_configs|alerting)\s*:", re.MULTILINE)
 _URL_CLIENTS_HEAD: Final = re.compile(rb"^(?:datasources|clients)\s*:", re.MULTILINE)
 _URL_KEY: Final = re.compile(rb"^\s*-?\s*url\s*:", re.MULTILINE)
+_NGINX_BLOCK: Final = re.compile(
+    rb"^\s*(?:server|http|upstream\s+[\w.-]+|location\s[^{\n]*)\s*\{", re.MULTILINE
+)
+_NGINX_DIRECTIVE: Final = re.compile(
+    rb"^\s*(?:listen|proxy_pass|server_name|grpc_pass|fastcgi_pass|uwsgi_pass)\s", re.MULTILINE
+)
+_ENVOY_HEAD: Final = re.compile(rb"^static_resources\s*:", re.MULTILINE)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
 
 Detector = Callable[[str, bytes], bool]
@@ -170,6 +177,46 @@ def _read_monitoring(paths: Sequence[str]) -> SourceResult:
     return read_monitoring(paths[0])
 
 
+def _is_nginx(name: str, head: bytes) -> bool:
+    """`*.conf`, `*.conf.template`, `nginx*` or `conf` files holding an nginx block."""
+    lower = name.lower()
+    named = lower.endswith((".conf", ".conf.template")) or lower.startswith("nginx")
+    if not (named or lower == "conf"):
+        return False
+    return bool(_NGINX_BLOCK.search(head) and _NGINX_DIRECTIVE.search(head))
+
+
+def _read_nginx(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.nginx import read_nginx
+
+    return read_nginx(paths[0])
+
+
+def _is_caddyfile(name: str, head: bytes) -> bool:
+    lower = name.lower()
+    return (
+        lower == "caddyfile"
+        or lower.startswith("caddyfile.")
+        or lower.endswith((".caddyfile", ".caddy"))
+    )
+
+
+def _read_caddyfile(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.caddy import read_caddyfile
+
+    return read_caddyfile(paths[0])
+
+
+def _is_envoy(name: str, head: bytes) -> bool:
+    return name.lower().endswith((".yml", ".yaml")) and bool(_ENVOY_HEAD.search(head))
+
+
+def _read_envoy(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.envoy import read_envoy
+
+    return read_envoy(paths[0])
+
+
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
     from portplan.sources.markdown import read_markdown
 
@@ -191,6 +238,9 @@ SOURCES: Final[dict[str, SourceKind]] = {
     ),
     "dockerfile": SourceKind("dockerfile", _is_dockerfile, _read_dockerfile),
     "monitoring": SourceKind("monitoring", _is_monitoring, _read_monitoring, needs_head=True),
+    "envoy": SourceKind("envoy", _is_envoy, _read_envoy, needs_head=True),
+    "nginx": SourceKind("nginx", _is_nginx, _read_nginx, needs_head=True),
+    "caddy": SourceKind("caddy", _is_caddyfile, _read_caddyfile),
     "markdown": SourceKind("markdown", _is_markdown, _read_markdown, needs_head=True),
 }
 

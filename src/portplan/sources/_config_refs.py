@@ -3,21 +3,22 @@ scrape targets), as references to the services they reach.
 
 `host:port` or a URL (`http://api:8080/v1`; without a port, its scheme's default: 80 for
 http and ws, 443 for https and wss) written in the configuration of `owner` reaches the
-service `host` names on the container network. `localhost` (and the loopback addresses) in
-a service's own configuration is the service itself: its container. A value that holds a
+service `host` names on the container network. `localhost` (and the loopback addresses)
+states nothing: inside a container it is the container's own network, which a sidecar may
+share (a Dapr sidecar on 127.0.0.1:3500, an app beside nginx in one container), so what
+answers there cannot be told. A value that holds a
 variable or a template (`$UPSTREAM`, `${HOST}:80`, `{{ .host }}`) states nothing: what it
 becomes is not written there.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Final
 
 from portplan.model import Location
 from portplan.names import host_service, is_host_machine, reference_side
-from portplan.sources.base import CONTAINER, PortObservation, inside
+from portplan.sources.base import PortObservation, inside
 
 SCHEME_PORTS: Final = {"http": 80, "ws": 80, "https": 443, "wss": 443, "grpc": 80, "grpcs": 443}
 _ADDRESS: Final = re.compile(
@@ -52,12 +53,11 @@ def address_reference(
         number, offset = SCHEME_PORTS[given.lower()], found.start("host")
     else:
         return None
-    own = is_loopback(host)
-    if not 0 < number <= 65535 or (not own and (is_host_machine(host) or not host_service(host))):
+    if not 0 < number <= 65535 or is_host_machine(host) or not host_service(host):
         return None
     where = inside(at, line, value, value.find(text) + offset)
     return PortObservation(
-        owner if own else host,
+        host,
         number,
         where,
         source,
@@ -65,16 +65,5 @@ def address_reference(
         reference=True,
         owner=owner,
         host=host,
-        side=CONTAINER if own else reference_side(host),
+        side=reference_side(host),
     )
-
-
-def is_loopback(host: str) -> bool:
-    """`localhost` (`*.localhost`), 127.0.0.0/8 or ::1: the machine, or container, itself."""
-    lower = host.lower().rstrip(".")
-    if lower == "localhost" or lower.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(lower).is_loopback
-    except ValueError:
-        return False

@@ -11,7 +11,9 @@ Such a file says nothing of its service's name: its reader names the folder it i
   build: it states nothing.
 - a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
   or the nearest folder holding it (`./prometheus:/etc/prometheus`; not a host-wide `/`
-  a node exporter mounts), when one service does.
+  a node exporter mounts), when one service does; else to the service whose Dockerfile's
+  folder holds it (`proxy/nginx.conf` beside `proxy/Dockerfile`: copied into the image),
+  unless that is the compose file's own folder.
 
 A file no compose file builds or mounts keeps its folder's name (a Kubernetes workload is
 often named as the folder of its Dockerfile).
@@ -32,16 +34,18 @@ _DOCKERFILE = "dockerfile"
 class _Homes:
     builds: dict[str, list[str]] = field(default_factory=dict)  # Dockerfile -> its services
     with_ports: set[str] = field(default_factory=set)  # services a compose file gives ports
-    folders: set[str] = field(default_factory=set)  # the folders of builds' Dockerfiles
+    folders: dict[str, set[str]] = field(default_factory=dict)  # builds' folders -> services
     mounts: dict[str, set[str]] = field(default_factory=dict)  # host path -> its services
+    projects: set[str] = field(default_factory=set)  # the folders of the compose files
 
     def add(self, result: SourceResult) -> None:
+        self.projects.add(os.path.dirname(os.path.abspath(result.file)))
         self.with_ports.update(port.service for port in result.ports)
         for service in result.services:
             if service.build:
                 dockerfile = os.path.abspath(service.build)
                 self.builds.setdefault(dockerfile, []).append(service.service)
-                self.folders.add(os.path.dirname(dockerfile))
+                self.folders.setdefault(os.path.dirname(dockerfile), set()).add(service.service)
             for mount in service.mounts:
                 self.mounts.setdefault(os.path.abspath(mount), set()).add(service.service)
 
@@ -54,15 +58,17 @@ class _Homes:
                 serving = [name for name in built if name in self.with_ports]
                 return serving or built
             return [] if os.path.dirname(path) in self.folders else None
-        holding = [
-            mount
-            for mount in self.mounts
-            if path == mount or path.startswith(mount.rstrip(os.sep) + os.sep)
-        ]
-        if not holding:
-            return None
-        nearest = max(holding, key=len)  # `./prometheus.yml` over `/` (a node exporter's)
-        return sorted(self.mounts[nearest])
+        # a build of the project's own folder (`build: .`) holds every file of the tree
+        homes = {f: names for f, names in self.folders.items() if f not in self.projects}
+        found = _nearest(path, self.mounts) or _nearest(path, homes)
+        return sorted(found) if found else None
+
+
+def _nearest(path: str, places: dict[str, set[str]]) -> set[str] | None:
+    """The services of the nearest of `places` that is `path` or a folder holding it
+    (`./prometheus.yml` over `/`, a node exporter's)."""
+    holding = [p for p in places if path == p or path.startswith(p.rstrip(os.sep) + os.sep)]
+    return places[max(holding, key=len)] if holding else None
 
 
 def settle_owners(results: Sequence[SourceResult]) -> list[SourceResult]:

@@ -12,7 +12,7 @@ with the file:
 - Grafana: each datasource's `url`;
 - Promtail: each client's `url`.
 
-`localhost:9090` in Prometheus' own configuration is Prometheus itself. The file belongs to
+`localhost:9090` states nothing (see `_config_refs`). The file belongs to
 the compose service that bind-mounts it (or its folder: `portplan.sources.homes`); until one
 does, to the product it configures (`prometheus`, `grafana`, `promtail`).
 """
