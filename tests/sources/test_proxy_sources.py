@@ -11,6 +11,9 @@ from typing import Any
 from portplan.reconcile.core import reconcile
 from portplan.sources import detect, scan
 from portplan.sources.base import SourceResult
+from portplan.sources.caddy import read_caddyfile
+from portplan.sources.envoy import read_envoy
+from portplan.sources.nginx import read_nginx
 
 Row = tuple[Any, ...]
 
@@ -117,7 +120,7 @@ def by_name(root: Path) -> dict[str, SourceResult]:
 def test_nginx(tmp_path: Path) -> None:
     root = write(tmp_path, {"edge/nginx.conf": NGINX})
     assert detect(str(root / "edge/nginx.conf")) == "nginx"
-    assert rows(by_name(root)["nginx.conf"]) == [
+    assert rows(read_nginx(str(root / "edge/nginx.conf"))) == [
         ("api", 8080, True, "nginx", 3, 16),  # upstream servers
         ("api-canary", 8080, True, "nginx", 4, 23),
         ("nginx", 80, False, None, 8, 18),  # listen ([::]:80 is the same port)
@@ -126,6 +129,8 @@ def test_nginx(tmp_path: Path) -> None:
         ("admin", 9000, True, "nginx", 21, 20),  # through `set $admin`
         ("rpc", 50051, True, "nginx", 30, 30),
     ]
+    # no service mounts it or builds from its folder: its listen ports are no one's
+    assert [p.number for p in by_name(root)["nginx.conf"].ports] == [8080, 8080, 80, 9000, 50051]
 
 
 def test_nginx_by_content_only(tmp_path: Path) -> None:
@@ -145,7 +150,7 @@ def test_nginx_by_content_only(tmp_path: Path) -> None:
 
 def test_caddyfile(tmp_path: Path) -> None:
     root = write(tmp_path, {"Caddyfile": CADDYFILE})
-    assert rows(by_name(root)["Caddyfile"]) == [
+    assert rows(read_caddyfile(str(root / "Caddyfile"))) == [
         ("caddy", 8080, False, None, 5, 2),
         ("caddy", 8443, False, None, 5, 18),
         ("api", 8080, True, "caddy", 6, 30),
@@ -158,7 +163,7 @@ def test_caddyfile(tmp_path: Path) -> None:
 def test_envoy(tmp_path: Path) -> None:
     root = write(tmp_path, {"gateway/envoy.yaml": ENVOY})
     assert detect(str(root / "gateway/envoy.yaml")) == "envoy"
-    result = by_name(root)["envoy.yaml"]
+    result = read_envoy(str(root / "gateway/envoy.yaml"))
     assert rows(result) == [
         ("envoy", 8001, False, None, 3, 52),
         ("envoy", 10000, False, None, 9, 21),

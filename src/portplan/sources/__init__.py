@@ -161,6 +161,8 @@ def _read_code(paths: Sequence[str]) -> list[SourceResult]:
 def _read_one_code(paths: Sequence[str]) -> SourceResult:
     results = _read_code(paths)
     return results[0] if results else SourceResult(file=paths[0], kind="code")
+
+
 def _is_monitoring(name: str, head: bytes) -> bool:
     """Prometheus (`scrape_configs:`/`alerting:`), Grafana datasources or Promtail clients
     (`datasources:`/`clients:` with a `url:`) at the top level of a YAML file."""

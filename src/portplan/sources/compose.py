@@ -546,9 +546,16 @@ def _mounts(service: Service, project: Project) -> tuple[str, ...]:
 
 
 def _quiet(value: str, entry: Entry, project: Project) -> str | None:
-    """`value` interpolated, None when it cannot be; no finding either way."""
+    """`value` interpolated, None when it cannot be; no finding either way. `$PWD` is the
+    project's folder (`build: ${PWD}/config/nginx`): compose is run from there."""
+    environ = _environ(entry, project)
+    here = os.path.abspath(project.directory if entry.context is None else entry.context.directory)
+
+    def lookup(name: str) -> str | None:
+        return here if name == "PWD" else environ.get(name)
+
     try:
-        return substitute(value, _environ(entry, project).get, on_unset=lambda name: None)
+        return substitute(value, lookup, on_unset=lambda name: None)
     except InterpolationError:
         return None
 

@@ -10,13 +10,15 @@ Such a file says nothing of its service's name: its reader names the folder it i
   (`Dockerfile-for-app-service` beside `Dockerfile`) is an alternative the project does not
   build: it states nothing.
 - a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
-  or the nearest folder holding it (`./prometheus:/etc/prometheus`; not a host-wide `/`
-  a node exporter mounts), when one service does; else to the service whose Dockerfile's
-  folder holds it (`proxy/nginx.conf` beside `proxy/Dockerfile`: copied into the image),
-  unless that is the compose file's own folder.
+  or the nearest folder inside the project holding it (`./prometheus:/etc/prometheus`;
+  not the whole project, `.:/app`, nor a host folder, `/:/hostfs`), when one service does;
+  else to the service whose Dockerfile's folder holds it (`proxy/nginx.conf` beside
+  `proxy/Dockerfile`: copied into the image), unless that is the compose file's own folder.
 
-A file no compose file builds or mounts keeps its folder's name (a Kubernetes workload is
-often named as the folder of its Dockerfile).
+A Dockerfile no compose file builds keeps its folder's name (a Kubernetes workload is often
+named as the folder of its Dockerfile). A config file no service mounts or builds from keeps
+only its references (from its product: `nginx`, `prometheus`): the ports it listens on
+belong to no service anyone can name.
 """
 
 from __future__ import annotations
@@ -39,15 +41,17 @@ class _Homes:
     projects: set[str] = field(default_factory=set)  # the folders of the compose files
 
     def add(self, result: SourceResult) -> None:
-        self.projects.add(os.path.dirname(os.path.abspath(result.file)))
+        project = os.path.dirname(os.path.abspath(result.file))
+        self.projects.add(project)
         self.with_ports.update(port.service for port in result.ports)
         for service in result.services:
             if service.build:
                 dockerfile = os.path.abspath(service.build)
                 self.builds.setdefault(dockerfile, []).append(service.service)
                 self.folders.setdefault(os.path.dirname(dockerfile), set()).add(service.service)
-            for mount in service.mounts:
-                self.mounts.setdefault(os.path.abspath(mount), set()).add(service.service)
+            for mount in map(os.path.abspath, service.mounts):
+                if _config_mount(mount, project):
+                    self.mounts.setdefault(mount, set()).add(service.service)
 
     def owners(self, result: SourceResult) -> list[str] | None:
         """The services `result`'s file belongs to; None: no compose file says."""
@@ -62,6 +66,14 @@ class _Homes:
         homes = {f: names for f, names in self.folders.items() if f not in self.projects}
         found = _nearest(path, self.mounts) or _nearest(path, homes)
         return sorted(found) if found else None
+
+
+def _config_mount(mount: str, project: str) -> bool:
+    """Whether a bind mount may carry a service's configuration: a file, or a folder inside
+    the project's folder (not the whole project, `.:/app`, nor a host folder, `/:/hostfs`)."""
+    if os.path.isfile(mount):
+        return True
+    return mount.startswith(project.rstrip(os.sep) + os.sep)
 
 
 def _nearest(path: str, places: dict[str, set[str]]) -> set[str] | None:
@@ -79,9 +91,12 @@ def settle_owners(results: Sequence[SourceResult]) -> list[SourceResult]:
             homes.add(result)
     settled: list[SourceResult] = []
     for result in results:
-        owners = homes.owners(result) if result.owner is not None else None
-        if owners is None:
+        if result.owner is None:
             settled.append(result)
+            continue
+        owners = homes.owners(result)
+        if owners is None:
+            settled.append(result if result.kind == _DOCKERFILE else _references_only(result))
         elif len(owners) == 1:
             settled.append(_renamed(result, owners[0]))
         else:
@@ -107,6 +122,12 @@ def _renamed(result: SourceResult, owner: str) -> SourceResult:
         dependencies=[replace(o, service=name(o.service) or owner) for o in result.dependencies],
         variables=[replace(o, service=name(o.service)) for o in result.variables],
     )
+
+
+def _references_only(result: SourceResult) -> SourceResult:
+    """A config file no service mounts or builds from: the addresses it reaches still say
+    something, the ports it listens on belong to no service anyone can name."""
+    return replace(result, ports=[port for port in result.ports if port.reference])
 
 
 def _silenced(result: SourceResult) -> SourceResult:
