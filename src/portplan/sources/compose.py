@@ -645,6 +645,8 @@ def with_overrides_by_content(
     base = next((group for group in groups if group[0] in DEFAULT_FILES), None)
     if base is None or len(base) > 1:  # with its default override, another is an alternative
         return groups
+    if not any(len(g) == 1 and g is not base and not is_template_name(g[0]) for g in groups):
+        return groups  # nothing to join (the usual folder): the files are not read twice
     defined: set[str] = set()
     for name in base:
         services = _services_of(read, os.path.join(directory, name))
