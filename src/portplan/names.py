@@ -77,7 +77,11 @@ class Url:
 
 
 def parse_url(text: str) -> Url | None:
-    """The URL `text`, or None when it is not one; a bad port number counts as none."""
+    """The URL `text`, or None when it is not one; a bad port number counts as none. A
+    listener name as scheme (`PLAINTEXT_HOST://0.0.0.0:9092`, Kafka's) is read as one."""
+    scheme, sep, rest = text.partition("://")
+    if sep and "_" in scheme:
+        text = scheme.replace("_", "-") + sep + rest  # same length: offsets hold
     parts = _lenient_split(text)
     if parts is None or not parts.scheme or not parts.netloc:
         return None

@@ -19,6 +19,7 @@ the owner itself in a variable that names its public address (`*_HOSTNAME`, `PUB
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -353,3 +354,68 @@ def _defined(view: View) -> set[str]:
                 found.add(key)
             found.update(normalize_name(name) for name in (service.service, *service.aliases))
     return found
+
+
+# Variables that state the complete set of addresses a program listens on.
+_LISTENER: Final = re.compile(
+    r"(?:^|_)(?:LISTENERS|LISTEN|LISTEN_ADDR|LISTEN_ADDRESS|BIND|BIND_ADDR|BIND_ADDRESS)$|"
+    r"^ASPNETCORE_URLS$",
+    re.IGNORECASE,
+)
+
+
+@rule("PP219", "not-listening", Level.ERROR, "a port is mapped that its service does not listen on")
+def not_listening(view: View) -> Iterator[Finding]:
+    """A compose file maps (or exposes) a container port that its service does not listen
+    on, when the service's environment states where it listens (`*_LISTENERS`,
+    `*_LISTEN`, `*_BIND`, `ASPNETCORE_URLS`): with its other port settings (`*_PORT`,
+    `JMX_PORT`), that is the complete set.
+
+    PASS: schema-registry: ports ["8081:8081"]; SCHEMA_REGISTRY_LISTENERS=http://0.0.0.0:8081
+    FAIL: schema-registry: ports ["8181:8181"]; SCHEMA_REGISTRY_LISTENERS=http://0.0.0.0:8081
+    """
+    listening, listeners = _listening(view)
+    for port in view.ports:
+        obs = port.obs
+        if port.kind != "compose" or obs.source != "compose" or obs.reference or obs.variable:
+            continue
+        place = (view.system(obs.location), port.key)
+        heard = listening.get(place)
+        number = obs.target if obs.published and obs.target is not None else obs.number
+        if heard is None or number in heard or (obs.random_host and number in heard):
+            continue
+        said = listeners[place]
+        shown = ", ".join(str(n) for n in sorted(heard))
+        variable = said[0].variable or ""
+        where = f"{os.path.basename(said[0].location.file)}:{said[0].location.line}"
+        mapping = f"{obs.number}:{number}" if obs.published else str(number)
+        yield not_listening.finding(
+            f"{view.show(port.key)} maps {mapping} but listens only on {shown} "
+            f"({variable}, {where})",
+            [obs.location, *(o.location for o in said[:2])],
+            service=port.key,
+            port=number,
+        )
+
+
+def _listening(
+    view: View,
+) -> tuple[dict[tuple[int, str], set[int]], dict[tuple[int, str], list[PortObservation]]]:
+    """(system, service key) -> the ports its environment says it listens on, and the
+    listener settings that say so, for the services that state a listener setting."""
+    numbers: dict[tuple[int, str], set[int]] = {}
+    listeners: dict[tuple[int, str], list[PortObservation]] = {}
+    for port in view.ports:
+        obs = port.obs
+        if obs.reference or not obs.variable or port.kind == "markdown" or port.kind == "plan":
+            continue
+        place = (view.system(obs.location), port.key)
+        numbers.setdefault(place, set()).add(obs.number)
+        if _LISTENER.search(obs.variable):
+            listeners.setdefault(place, []).append(obs)
+    for result in view.results:  # a sidecar on a service's network listens there too
+        for service in result.services:
+            host = view.key(service.network_of) if service.network_of else None
+            for place in [p for p in listeners if p[1] == host]:
+                del listeners[place]
+    return {place: numbers[place] for place in listeners}, listeners

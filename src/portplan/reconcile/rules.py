@@ -1,4 +1,4 @@
-"""The reconcile rules PP201-PP218, registered here; the port rules live in
+"""The reconcile rules PP201-PP219, registered here; the port rules live in
 `portplan.reconcile.ports`, the listening ports of code in `portplan.reconcile.listen`."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from portplan.reconcile.ports import (
     port_drift,
     reserved_port_in_use,
 )
-from portplan.reconcile.references import unknown_host, unreachable_port
+from portplan.reconcile.references import not_listening, unknown_host, unreachable_port
 from portplan.reconcile.view import (
     Dependency,
     Rule,
@@ -400,6 +400,7 @@ RULES: dict[str, Rule] = {
         unreachable_port,
         unknown_host,
         unpublished_listen_port,
+        not_listening,
     )
 }
 

@@ -148,6 +148,8 @@ class ServiceObservation:
     namespace: str | None = None  # Kubernetes: the namespace that defines it (None: default)
     # compose `network_mode: host`, Kubernetes `hostNetwork: true`: its ports are the host's
     host_network: bool = False
+    # compose `network_mode: service:X`: it shares X's network, and listens on X's ports
+    network_of: str | None = None
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
     profiles: tuple[str, ...] = ()  # compose `profiles:` (none: it always runs)
     build: str | None = None  # compose `build:`: the Dockerfile it builds from (its path)

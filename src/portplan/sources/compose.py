@@ -163,6 +163,7 @@ def _observe(
             project=project.files[0],
             project_name=project.name,
             host_network=_network_mode(service, project) == "host",
+            network_of=_network_of(_network_mode(service, project)),
             image=_single(service, "image", project),
             profiles=_profiles(service, project),
             build=_build_file(service, project),
@@ -360,6 +361,14 @@ def _expose(service: Service, project: Project) -> None:
 
 def _port_text(text: str) -> bool:
     return text.isascii() and text.isdigit() and 0 < int(text) <= 65535
+
+
+def _network_of(mode: str | None) -> str | None:
+    """The service whose network a `network_mode: service:X` (or `container:X`) joins."""
+    if mode is None:
+        return None
+    kind, _, name = mode.partition(":")
+    return name or None if kind in ("service", "container") else None
 
 
 def _network_mode(service: Service, project: Project) -> str | None:
