@@ -279,6 +279,30 @@ def test_the_image_sets_the_variable_or_the_port(
     assert _findings(here) == found
 
 
+def test_a_gunicorn_config_file_binds_another_port(here: Path) -> None:
+    """As in a book's sample shop: compose maps 80:8000, the Dockerfile runs gunicorn with
+    its config file, which binds 8001."""
+    config = "import os\n\nworker_class = 'gevent'\nbind = '0.0.0.0:8001'\n"
+    compose = "services:\n  holdings:\n    build: ./holdings\n    ports:\n      - 80:8000\n"
+    dockerfile = 'FROM python:3.12\nCMD ["gunicorn", "-c", "config.py", "app:app"]\nEXPOSE 8000\n'
+    _write(
+        here,
+        {
+            "compose.yaml": compose,
+            "holdings/Dockerfile": dockerfile,
+            "holdings/config.py": config,
+        },
+    )
+    assert _findings(here) == [
+        (
+            "PP218",
+            ["./compose.yaml:5:9", "./holdings/config.py:4:8"],
+            "holdings: compose publishes 80:8000 (container port 8000), but the program "
+            "listens on 8001: config.py:4 listens on 8001",
+        )
+    ]
+
+
 def test_a_folder_several_services_build_from_is_the_home_of_the_one_with_ports(
     here: Path,
 ) -> None:

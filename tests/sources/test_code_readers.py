@@ -241,6 +241,7 @@ def test_procfile() -> None:
         "api: uvicorn main:app --host 0.0.0.0 --port ${PORT:-8000}\n"
         "dev: flask run\n"
         "admin: python manage.py runserver 0.0.0.0:8004\n"
+        "conf: gunicorn -c gunicorn.conf.py app:app\n"  # its config file says the port
     )
     assert _rows(procfile.read("Procfile", text)) == [
         (None, "PORT", "1:30"),

@@ -3,8 +3,9 @@
 `gunicorn -b 0.0.0.0:$PORT app:app`, `uvicorn main:app --port ${PORT:-8000}`,
 `python manage.py runserver 0.0.0.0:8000`, `flask run --port 5000`,
 `java -Dserver.port=8081 -jar app.jar`, `node server.js --port=3000`. A server run without a
-port flag listens on its own default: `flask run` on 5000 (FLASK_RUN_PORT), Django's
-`runserver` on 8000, `uvicorn` on 8000, `gunicorn` on 8000 (PORT when set).
+port flag or a config file (`-c`, `--config`) listens on its own default: `flask run` on
+5000 (FLASK_RUN_PORT), Django's `runserver` on 8000, `uvicorn` on 8000, `gunicorn` on 8000
+(PORT when set).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ _FLAG: Final = re.compile(
     r"|--bind|-b|--listen|--urls|runserver)(?:=|\s+)(?P<value>[^\s;&|]+)"
 )
 _EXPANSION: Final = re.compile(r"\$\{?(?P<var>[A-Za-z_]\w*)(?::?-(?P<default>\d{1,5}))?\}?")
-# A server run with no port flag listens on its own default (variable, port).
+_CONFIG: Final = re.compile(r"(?:^|\s)(?:-c|--config)(?:=|\s+)\S")
+# A server run with no port flag (and no config file) listens on its own default
+# (variable, port).
 _DEFAULTS: Final = (
     (re.compile(r"\bflask\s+run\b"), "FLASK_RUN_PORT", 5000),
     (re.compile(r"\bmanage\.py\s+runserver\b"), None, 8000),
@@ -50,8 +53,8 @@ def command_ports(
         if listen is not None:
             found = True
             yield listen
-    if found:
-        return
+    if found or _CONFIG.search(command):
+        return  # a config file (`gunicorn -c config.py`) says the port, if anything
     for pattern, variable, number in _DEFAULTS:
         run = pattern.search(command)
         if run is not None:
