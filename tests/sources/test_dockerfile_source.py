@@ -225,3 +225,18 @@ def test_a_dockerfile_no_compose_builds_names_its_folder(tmp_path: Path) -> None
             "calculator: port is 8081 here but 8080 in calculator.yaml:12",
         )
     ]
+
+
+def test_a_healthcheck_on_a_port_the_image_does_not_expose(tmp_path: Path) -> None:
+    """HEALTHCHECK calls the service's own container on 8080 where it listens on 8000: a
+    warning (PP216) naming both lines."""
+    compose = 'services:\n  api:\n    build: ./api\n    ports: ["9000:8000"]\n'
+    dockerfile = (
+        "FROM python:3.12-slim\nEXPOSE 8000\n"
+        "HEALTHCHECK CMD curl -fs http://localhost:8080/health || exit 1\n"
+    )
+    root = write(tmp_path, {"compose.yaml": compose, "api/Dockerfile": dockerfile})
+    assert [
+        (f.rule, f.level.name, [f"{Path(loc.file).name}:{loc.line}" for loc in f.locations])
+        for f in reconcile(scan([root]))
+    ] == [("PP216", "WARNING", ["Dockerfile:3", "Dockerfile:2", "compose.yaml:4"])]
