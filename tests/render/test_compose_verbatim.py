@@ -115,3 +115,27 @@ def test_a_healthcheck_test_that_is_not_strings_is_one_located_line(
     file = tmp_path / "compose.yaml"
     assert capsys.readouterr().err == f"portplan: error: {file}:{where}: cannot merge: {what}\n"
     assert file.read_text() == compose
+
+
+def test_a_compose_file_edited_between_read_and_write_is_not_replaced(tmp_path: Path) -> None:
+    """An editor saves the compose file after generate read it: the merge, made from the old
+    text, would lose the edit, so nothing is written."""
+    from portplan.atomicfile import OutputError
+    from portplan.render.generate import Request, plan, write
+
+    (tmp_path / "portplan.yaml").write_text(PLAN)
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(COMPOSE)
+    planned = plan(
+        Request(str(tmp_path / "portplan.yaml"), ("compose",), str(tmp_path), compose=str(compose))
+    )
+    edited = COMPOSE.replace("nginx:1.25", "nginx:1.27")
+    compose.write_text(edited)
+    with pytest.raises(OutputError) as caught:
+        write(planned, tmp_path)
+    assert (
+        str(caught.value)
+        == f"{compose}: changed since portplan read it; nothing written (run again)"
+    )
+    assert compose.read_text() == edited
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.yaml", "portplan.yaml"]

@@ -229,7 +229,9 @@ def write(
     with fileset.folder_lock(folder):
         recover(planned, folder)
         # compared again under the lock: another run may have written since `plan`
-        changed = outdated([replace(p, current=_current(str(p.path))) for p in planned])
+        now = [replace(p, current=_current(str(p.path))) for p in planned]
+        _refuse_edited(planned, now)
+        changed = outdated(now)
         temps: list[tuple[str, str]] = []
         try:
             for item in changed:
@@ -243,6 +245,17 @@ def write(
         finally:
             _remove(temps)
     return [item.path for item in changed]
+
+
+def _refuse_edited(planned: Sequence[Planned], now: Sequence[Planned]) -> None:
+    """A file merged into from its own text (`--compose FILE`, `--in FILE`: an absolute
+    artifact path) that changed since it was read is not replaced: the edit would be lost."""
+    for before, after in zip(planned, now, strict=True):
+        merged = before.artifact is not None and os.path.isabs(before.artifact.path)
+        if merged and before.current != after.current:
+            raise atomicfile.OutputError(
+                before.path, "changed since portplan read it; nothing written (run again)"
+            )
 
 
 def recover(planned: Sequence[Planned], out: str | os.PathLike[str] = ".") -> bool:
