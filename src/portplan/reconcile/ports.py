@@ -228,6 +228,43 @@ def port_drift(view: View) -> Iterator[Finding]:
                 yield _drift(view, key, slot, side, agreed)
         if view.topology is not None:
             yield from _container_drift(view, key, slot, agreed)
+    yield from _documented_host_ports(view)
+
+
+def _documented_host_ports(view: View) -> Iterator[Finding]:
+    """A document's mapping (`docker ps`: `0.0.0.0:8080->80/tcp`, a compose snippet
+    `8080:80`) of a service's container port to a host port that no compose file of the
+    document's own folder publishes for it, while one of them maps that container port to
+    another host port: the document and the configuration beside it disagree on the host
+    side. Only the folder's own compose files: an alternative file elsewhere is another
+    project, and a document elsewhere may describe any of them."""
+    config: dict[tuple[str, str], list[Port]] = {}
+    for port in view.ports:
+        obs = port.obs
+        if port.kind == "compose" and obs.source == "compose" and obs.published:
+            config.setdefault((port.key, os.path.dirname(port.file)), []).append(port)
+    seen: set[tuple[str, int, int]] = set()
+    for port in view.ports:
+        obs = port.obs
+        if port.kind != "markdown" or not obs.published or obs.target is None or obs.reference:
+            continue
+        mine = config.get((port.key, os.path.dirname(port.file)), [])
+        if not mine or any(p.obs.number == obs.number for p in mine):
+            continue
+        other = [p for p in mine if p.obs.target == obs.target and not p.obs.random_host]
+        if not other or (port.key, obs.number, obs.target) in seen:
+            continue
+        seen.add((port.key, obs.number, obs.target))
+        shown = ", ".join(f"{p.obs.number}:{p.obs.target}" for p in other)
+        first = other[0].obs.location
+        yield port_drift.finding(
+            f"{view.show(port.key)}: {os.path.basename(obs.location.file)}:"
+            f"{obs.location.line} shows container port {obs.target} published on "
+            f"{obs.number}, but {os.path.basename(first.file)}:{first.line} publishes {shown}",
+            [obs.location, *(p.obs.location for p in other)],
+            service=view.show(port.key),
+            port=obs.number,
+        )
 
 
 def _container_drift(view: View, key: str, slot: str, agreed: Side) -> Iterator[Finding]:

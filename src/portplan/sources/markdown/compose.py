@@ -12,6 +12,7 @@ on all interfaces, no host number); `expose` is unpublished and internal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -94,7 +95,13 @@ def compose_block(ctx: Collector, fence: Fence) -> bool:
     return bool(services)
 
 
+_ELISION: Final = re.compile(r"^(\s*)(?:\.\.\.|…)\s*$")
+
+
 def _documents(file: str, lines: tuple[str, ...]) -> list[tuple[YMap, int]]:
+    # a line of only `...` (or `…`) elides a part of the file: a comment, not YAML's
+    # end-of-document marker (line numbers and columns are kept)
+    lines = tuple(_ELISION.sub(r"\1#...", line) for line in lines)
     whole = _load("\n".join(lines), file)
     if whole is not None:
         return [(whole, 0)]
