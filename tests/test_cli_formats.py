@@ -29,6 +29,7 @@ FORMATS = {
     "ports": ("text", "json"),
     "who": ("text", "json"),
     "status": ("text", "json"),
+    "lease": ("text", "json", "env"),
 }
 JSON_ALIAS = {"ports", "who", "status"}
 # What these print is not data in a format of portplan's choosing
@@ -36,6 +37,10 @@ NO_FORMAT = {
     "import": "writes the plan itself (YAML)",
     "kill": "stops processes; asks before it does",
     "schema": "prints the JSON Schema of the plan",
+    "serve": "runs the registry server",
+    "release": "releases leases; prints what it released",
+    "push": "sends the plan to the registry; prints its revision",
+    "pull": "writes the plan from the registry",
 }
 
 

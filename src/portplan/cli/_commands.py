@@ -15,4 +15,9 @@ COMMANDS: dict[str, str] = {
     "who": "who",
     "kill": "kill",
     "status": "status",
+    "serve": "serve",
+    "lease": "lease",
+    "release": "release",
+    "push": "push",
+    "pull": "pull",
 }

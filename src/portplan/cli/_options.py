@@ -146,3 +146,19 @@ def failure_reported(command: str, fmt: str) -> Iterator[None]:
 
         click.echo(render_failure(Failure.of(command, error), fmt), nl=False)
         raise
+
+
+def registry_options(func: F) -> F:
+    """--server (else $PORTPLAN_SERVER) and --system; the token only ever comes from
+    $PORTPLAN_TOKEN, so it never shows in a process listing or a shell history."""
+    func = click.option(
+        "--system",
+        default=None,
+        help="The system on the registry (default: the plan's `system:`).",
+    )(func)
+    return click.option(
+        "--server",
+        envvar="PORTPLAN_SERVER",
+        default=None,
+        help="The registry's URL (default: $PORTPLAN_SERVER).",
+    )(func)

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import click
+
+from portplan.cli._options import file_option, registry_options
+
+
+@click.command("pull")
+@click.option("--watch", is_flag=True, help="Keep going: rewrite the plan on every new revision.")
+@registry_options
+@file_option
+def command(watch: bool, server: str | None, system: str | None, file: str | None) -> int:
+    """Write the system's newest plan from the registry to the local file (atomically);
+    with --watch, again each time a new revision is pushed."""
+    from portplan.server import remote
+    from portplan.server.client import Client
+
+    client = Client.from_environment(server)
+    path = remote.plan_path(file)
+    name = remote.system_of(str(path) if path.exists() else None, system)
+
+    def say(revision: int) -> None:
+        click.echo(f"pulled {name} revision {revision} into {path}")
+
+    if watch:
+        remote.watch(client, path, name, say)
+    else:
+        say(remote.pull(client, path, name))
+    return 0

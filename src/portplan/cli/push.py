@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import click
+
+from portplan.cli._options import file_option, registry_options
+
+
+@click.command("push")
+@registry_options
+@file_option
+def command(server: str | None, system: str | None, file: str | None) -> int:
+    """Send the plan to the registry as the system's next revision (refused, with its
+    findings, if `portplan check` finds errors in it)."""
+    from portplan.server import remote
+    from portplan.server.client import Client, RegistryError
+
+    client = Client.from_environment(server)
+    path = remote.plan_path(file)
+    name = remote.system_of(str(path), system)
+    try:
+        result = remote.push(client, path, name)
+    except RegistryError as error:
+        for finding in error.details or [] if isinstance(error.details, list) else []:
+            click.echo(f"{finding.get('rule', 'error')}: {finding.get('message')}", err=True)
+        raise
+    state = "revision" if result["changed"] else "unchanged, still revision"
+    click.echo(f"pushed {name}: {state} {result['revision']}")
+    return 0

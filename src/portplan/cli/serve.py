@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import click
+
+
+@click.group("serve", invoke_without_command=True)
+@click.option(
+    "--db",
+    "database",
+    envvar="PORTPLAN_DATABASE",
+    default=None,
+    help="Database URL: sqlite:///PATH or postgresql://USER@HOST/DB "
+    "(default: registry.db in the data folder, $PORTPLAN_DATA).",
+)
+@click.option("--bind", default="127.0.0.1:8765", show_default=True, help="HOST:PORT to listen on.")
+@click.option("--migrate", is_flag=True, help="Bring the database schema up to date first.")
+@click.pass_context
+def command(ctx: click.Context, database: str | None, bind: str, migrate: bool) -> int:
+    """Run the shared registry (`portplan serve`): plans, leases, the change feed, over HTTP.
+    An empty database is migrated at start."""
+    ctx.ensure_object(dict)
+    ctx.obj["database"] = database
+    if ctx.invoked_subcommand is not None:
+        return 0
+    from portplan.server.settings import Settings
+
+    return _run(Settings(database_url=database, migrate=migrate), bind)
+
+
+def _run(settings: object, bind: str) -> int:
+    import logging
+
+    import uvicorn
+
+    from portplan.errors import UsageError
+    from portplan.server.app import create_app
+    from portplan.server.settings import Settings
+
+    assert isinstance(settings, Settings)
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"--bind: expected HOST:PORT, got {bind!r}")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host.strip("[]"),
+        port=int(port),
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+@command.group("token")
+def token() -> None:
+    """Tokens of the registry's tenants."""
+
+
+@token.command("create")
+@click.option("--tenant", required=True, help="The tenant (created if new).")
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "lease", "admin"]),
+    default="read",
+    show_default=True,
+    help="read: look; lease: also lease and release; admin: also push plans, read the audit log.",
+)
+@click.option("--name", default="token", show_default=True, help="A name for the audit log.")
+@click.pass_context
+def create(ctx: click.Context, tenant: str, scope: str, name: str) -> int:
+    """Create a token and print it, once: only its hash is stored."""
+    from portplan.server import db, tenants
+    from portplan.server.app import prepare
+    from portplan.server.settings import Settings
+
+    engine = db.engine_for(Settings(database_url=ctx.obj["database"]).url())
+    prepare(engine, migrate=False)
+    value = db.write(engine, lambda c: tenants.create_token(c, tenant, name, scope))
+    click.echo(value)
+    return 0

@@ -1,0 +1,164 @@
+"""`/v1/systems`: push and pull plans, revisions and diffs, and what a stored plan says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from portplan.errors import UsageError
+from portplan.plan import allocate, check
+from portplan.server import db, plans
+from portplan.server.auth import require
+from portplan.server.errors import ApiError
+from portplan.server.tenants import Caller
+
+router = APIRouter(prefix="/v1/systems", tags=["plans"])
+
+
+class PlanIn(BaseModel):
+    text: str = Field(max_length=4_000_000, description="the plan, portplan.yaml, as text")
+
+
+def _engine(request: Request) -> Any:
+    return request.app.state.engine
+
+
+def _topology(request: Request, caller: Caller, system: str) -> Any:
+    with _engine(request).connect() as conn:
+        text = plans.get(conn, caller.tenant_id, system).text
+    return plans.topology_of(text)
+
+
+@router.get("")
+def systems(request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    with _engine(request).connect() as conn:
+        return {"systems": plans.system_names(conn, caller.tenant_id)}
+
+
+@router.put("/{system}/plan")
+def push(
+    system: str, body: PlanIn, request: Request, caller: Caller = Depends(require("admin"))
+) -> Any:
+    """Store a new revision of the system's plan; a plan with errors is refused (422) with
+    its findings, as `portplan check` reports them."""
+    return db.write(_engine(request), lambda c: plans.push(c, caller, system, body.text))
+
+
+@router.get("/{system}/plan", response_class=PlainTextResponse)
+def pull(
+    system: str,
+    request: Request,
+    revision: int | None = None,
+    caller: Caller = Depends(require("read")),
+) -> Any:
+    """The plan's text exactly as pushed (the newest revision, or `revision`)."""
+    with _engine(request).connect() as conn:
+        found = plans.get(conn, caller.tenant_id, system, revision)
+    headers = {"X-Portplan-Revision": str(found.number), "ETag": f'"{found.sha256}"'}
+    return PlainTextResponse(found.text, media_type="application/yaml", headers=headers)
+
+
+@router.get("/{system}/revisions")
+def revisions(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    with _engine(request).connect() as conn:
+        return {"revisions": plans.revisions(conn, caller.tenant_id, system)}
+
+
+@router.get("/{system}/diff")
+def diff(
+    system: str,
+    old: int,
+    new: int,
+    request: Request,
+    caller: Caller = Depends(require("read")),
+) -> Any:
+    """A unified diff from revision `old` to `new`."""
+    with _engine(request).connect() as conn:
+        return {"diff": plans.diff(conn, caller.tenant_id, system, old, new)}
+
+
+@router.get("/{system}/services")
+def services(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    topology = _topology(request, caller, system)
+    return {
+        "services": [
+            {"name": s.name, "host": s.host, "category": s.category, "ports": _ports(s)}
+            for s in topology.services.values()
+        ]
+    }
+
+
+def _ports(service: Any) -> list[dict[str, Any]]:
+    return [
+        {"name": p.name, "number": p.number, "protocol": p.protocol, "kind": p.kind}
+        for p in service.ports
+    ]
+
+
+@router.get("/{system}/hosts")
+def hosts(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    return {"hosts": sorted(_topology(request, caller, system).host_names())}
+
+
+@router.get("/{system}/ports")
+def ports(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    topology = _topology(request, caller, system)
+    return {
+        "ports": [
+            {
+                "host": b.host,
+                "protocol": b.protocol,
+                "port": b.port,
+                "service": b.service,
+                "port_name": b.port_name,
+            }
+            for b in sorted(topology.bindings(), key=lambda b: (b.host, b.port, b.protocol))
+        ]
+    }
+
+
+@router.get("/{system}/ranges")
+def ranges(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    topology = _topology(request, caller, system)
+    return {
+        "ranges": [
+            {"name": r.name, "ports": str(r.ports), "category": r.category, "kind": r.kind}
+            for r in topology.ranges
+        ]
+    }
+
+
+@router.get("/{system}/free")
+def free(
+    system: str,
+    request: Request,
+    range: str | None = None,
+    caller: Caller = Depends(require("read")),
+) -> Any:
+    """Free ports per range by the plan (live leases are listed under /v1/leases)."""
+    topology = _topology(request, caller, system)
+    try:
+        usages = allocate.usage(topology, range)
+    except UsageError as error:
+        raise ApiError(404, "not_found", str(error)) from None
+    return {
+        "ranges": [
+            {
+                "range": u.range.name,
+                "ports": str(u.range.ports),
+                "hosts": list(u.hosts),
+                "free": [str(r) for r in u.free],
+                "free_count": u.free_count,
+            }
+            for u in usages
+        ]
+    }
+
+
+@router.get("/{system}/check")
+def findings(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    topology = _topology(request, caller, system)
+    return {"findings": [f.as_dict() for f in check.check(topology).findings]}

@@ -1,0 +1,131 @@
+"""The database: the engine for a URL (SQLite in WAL mode, PostgreSQL through psycopg 3 with
+a pool), Alembic migrations, the database clock, and write transactions that retry."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from portplan.errors import PortplanError
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DatabaseError(PortplanError):
+    """The database cannot be used (unreachable, unknown URL scheme, a migration failed)."""
+
+
+def engine_for(url: str, pool_size: int = 10) -> Engine:
+    """An engine for `url`: `sqlite:///PATH` (folder created, WAL, writers queue with
+    BEGIN IMMEDIATE) or `postgresql://...` (psycopg 3, a pool of `pool_size`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite(url)
+    if parsed.get_backend_name() == "postgresql":
+        real = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(real, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    raise DatabaseError(f"unsupported database URL scheme {parsed.drivername!r}")
+
+
+def _sqlite(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi: Any, _record: Any) -> None:
+        dbapi.isolation_level = None  # let the begin hook below open transactions
+        cursor = dbapi.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # a writer takes the write lock first: no deadlock between two upgrading readers
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def now(conn: Connection) -> float:
+    """The database clock, in seconds since the epoch: the one clock leases expire by."""
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+    else:
+        sql = "SELECT extract(epoch from clock_timestamp())::float8"
+    return float(conn.execute(text(sql)).scalar_one())
+
+
+def write(engine: Engine, work: Callable[[Connection], T], attempts: int = 20) -> T:
+    """Run `work` in one transaction; a transaction that lost a race on a unique key (or a
+    serialization/lock failure) is rolled back and run again from the start."""
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except (IntegrityError, OperationalError) as error:
+            if attempt == attempts - 1 or not _retryable(error):
+                raise
+            time.sleep(0.002 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _retryable(error: Exception) -> bool:
+    if isinstance(error, IntegrityError):
+        return True
+    message = str(error).lower()
+    return any(m in message for m in ("locked", "deadlock", "serializ", "busy"))
+
+
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    config.attributes["connection"] = conn
+    return config
+
+
+def head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    found = ScriptDirectory.from_config(config).get_current_head()
+    return found or ""
+
+
+def current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest migration (creates it in an empty database)."""
+    from alembic import command
+
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    except OperationalError as error:
+        raise DatabaseError(f"cannot migrate the database: {error.orig}") from None
+
+
+def is_current(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return current(conn) == head()

@@ -1,0 +1,346 @@
+"""Leases: ports handed to a holder on a host, all of a request or none, until released or
+expired (by the database clock).
+
+The database enforces the no-duplicate rule: `lease_ports` has one row per held
+(tenant, host, protocol, port) and a primary key over exactly that. Choosing a port reads
+what is held; if a concurrent transaction took it first, the insert fails and the whole
+transaction runs again (`db.write`). Expired leases lose their rows in the transaction that
+needs the ports, before it chooses, and in the periodic sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from portplan.model import Topology
+from portplan.server import db, feed, plans
+from portplan.server.errors import ApiError, not_found
+from portplan.server.schema import lease_ports, leases
+from portplan.server.tenants import Caller
+
+
+@dataclass(frozen=True)
+class Wish:
+    """One port of a lease request: from a named range of the system's plan, from an
+    explicit range (`first`-`last`), from `candidates`, or for a service's named port."""
+
+    range: str | None = None
+    first: int | None = None
+    last: int | None = None
+    candidates: tuple[int, ...] = ()
+    service: str | None = None
+    port_name: str | None = None
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Request:
+    holder: str
+    wishes: tuple[Wish, ...]
+    host: str | None = None
+    system: str | None = None
+    ttl_seconds: float | None = None
+    idempotency_key: str | None = None
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+def grant(conn: Connection, caller: Caller, request: Request) -> tuple[dict[str, Any], bool]:
+    """Lease the ports of `request`; returns (lease, created). A retried request with the
+    same idempotency key returns the lease it was given the first time."""
+    if request.idempotency_key is not None:
+        replay = _replay(conn, caller, request)
+        if replay is not None:
+            return replay, False
+    topology = _topology(conn, caller, request.system)
+    host = _host(request, topology)
+    _lock_host(conn, caller.tenant_id, host)
+    at = db.now(conn)
+    expire(conn, caller, at)
+    chosen = _choose(conn, caller, request, topology, host)
+    lease_id = secrets.token_hex(12)
+    expires = None if request.ttl_seconds is None else at + request.ttl_seconds
+    conn.execute(
+        insert(leases).values(
+            id=lease_id,
+            tenant_id=caller.tenant_id,
+            host=host,
+            holder=request.holder,
+            system=request.system,
+            state="live",
+            created_at=at,
+            expires_at=expires,
+            idempotency_key=request.idempotency_key,
+            request_hash=request.digest(),
+            ports=json.dumps(chosen),
+        )
+    )
+    conn.execute(
+        insert(lease_ports),
+        [
+            {
+                "tenant_id": caller.tenant_id,
+                "host": host,
+                "protocol": p["protocol"],
+                "port": p["port"],
+                "lease_id": lease_id,
+            }
+            for p in chosen
+        ],
+    )
+    lease = get(conn, caller, lease_id)
+    feed.record(
+        conn, caller.tenant_id, caller.token, "lease.granted", f"leases/{lease_id}", None, lease
+    )
+    return lease, True
+
+
+def _replay(conn: Connection, caller: Caller, request: Request) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(leases.c.id, leases.c.request_hash).where(
+            leases.c.tenant_id == caller.tenant_id,
+            leases.c.idempotency_key == request.idempotency_key,
+        )
+    ).first()
+    if row is None:
+        return None
+    if row[1] != request.digest():
+        raise ApiError(
+            409,
+            "idempotency_key_reused",
+            "this idempotency key was used for a different request",
+            {"lease": row[0]},
+        )
+    return get(conn, caller, str(row[0]))
+
+
+def _topology(conn: Connection, caller: Caller, system: str | None) -> Topology | None:
+    if system is None:
+        return None
+    return plans.topology_of(plans.get(conn, caller.tenant_id, system).text)
+
+
+def _host(request: Request, topology: Topology | None) -> str:
+    if request.host is not None:
+        return request.host
+    for wish in request.wishes:
+        if wish.service is not None and topology is not None:
+            service = topology.services.get(wish.service)
+            if service is not None:
+                return service.host
+    return topology.default_host if topology is not None else "default"
+
+
+def _lock_host(conn: Connection, tenant_id: int, host: str) -> None:
+    """On PostgreSQL, writers for one host queue on an advisory lock (fewer lost races);
+    correctness does not depend on it: the primary key of lease_ports does that."""
+    if conn.dialect.name == "postgresql":
+        key = (tenant_id * 1_000_003 + zlib.crc32(host.encode())) % (2**63)
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
+def _choose(
+    conn: Connection, caller: Caller, request: Request, topology: Topology | None, host: str
+) -> list[dict[str, Any]]:
+    planned = _planned(conn, caller, host)
+    held = {
+        (str(r[0]), int(r[1]))
+        for r in conn.execute(
+            select(lease_ports.c.protocol, lease_ports.c.port).where(
+                lease_ports.c.tenant_id == caller.tenant_id, lease_ports.c.host == host
+            )
+        )
+    }
+    chosen: list[dict[str, Any]] = []
+    for wish in request.wishes:
+        own = _own_port(topology, wish)
+        taken = held | planned | {(c["protocol"], c["port"]) for c in chosen}
+        options = _options(topology, wish, own)
+        mine = held | {(c["protocol"], c["port"]) for c in chosen}
+        port = next((p for p in options if _free(wish, p, own, taken, mine)), None)
+        if port is None:
+            raise ApiError(409, "no_free_port", "no free port for this request", asdict(wish))
+        chosen.append(_entry(topology, wish, port))
+    return chosen
+
+
+def _free(wish: Wish, port: int, own: int | None, taken: set[Any], held: set[Any]) -> bool:
+    """Free: neither planned nor held; a service's own planned port is free for a lease
+    of that very port unless a lease holds it."""
+    if port == own:
+        return (wish.protocol, port) not in held
+    return (wish.protocol, port) not in taken
+
+
+def _own_port(topology: Topology | None, wish: Wish) -> int | None:
+    if topology is None or wish.service is None or wish.port_name is None:
+        return None
+    service = topology.services.get(wish.service)
+    port = service.port(wish.port_name) if service else None
+    return port.number if port is not None else None
+
+
+def _options(topology: Topology | None, wish: Wish, own: int | None) -> list[int]:
+    if wish.candidates:
+        return list(wish.candidates)
+    if wish.first is not None and wish.last is not None:
+        return list(range(wish.first, wish.last + 1))
+    if wish.range is not None:
+        if topology is None:
+            raise ApiError(422, "system_required", "a named range needs `system`")
+        by_name = {r.name: r for r in topology.ranges}
+        if wish.range not in by_name:
+            raise not_found(f"range {wish.range!r}")
+        return list(by_name[wish.range].ports)
+    if wish.service is not None:
+        return _service_options(topology, wish, own)
+    raise ApiError(422, "empty_wish", "a port needs range, first/last, candidates or service")
+
+
+def _service_options(topology: Topology | None, wish: Wish, own: int | None) -> list[int]:
+    """The service port's planned number first, then the range its policy gives it."""
+    from portplan.plan.allocate import applicable_ranges
+
+    if topology is None:
+        raise ApiError(422, "system_required", "a service port needs `system`")
+    service = topology.services.get(wish.service or "")
+    if service is None:
+        raise not_found(f"service {wish.service!r}")
+    names = [wish.port_name] if wish.port_name else [p.name for p in service.ports]
+    if wish.port_name and service.port(wish.port_name) is None and own is None:
+        ranges = applicable_ranges(topology, service, wish.port_name)
+    else:
+        ranges = [r for n in names for r in applicable_ranges(topology, service, n or "")]
+    options = [own] if own is not None else []
+    for policy in ranges:
+        options.extend(policy.ports)
+    if not options:
+        raise ApiError(409, "no_free_port", f"no planned port or range for {wish.service}")
+    return options
+
+
+def _entry(topology: Topology | None, wish: Wish, port: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {"protocol": wish.protocol, "port": port}
+    if wish.service is not None:
+        entry["service"] = wish.service
+        entry["port_name"] = wish.port_name
+        entry["env"] = _env_name(topology, wish)
+    return entry
+
+
+def _env_name(topology: Topology | None, wish: Wish) -> str:
+    service = topology.services.get(wish.service or "") if topology else None
+    port = service.port(wish.port_name) if service and wish.port_name else None
+    if port is not None and port.env:
+        return port.env
+    parts = [wish.service or "", wish.port_name or "", "port"]
+    return "_".join(p for p in parts if p).upper().replace("-", "_").replace(".", "_")
+
+
+def _planned(conn: Connection, caller: Caller, host: str) -> set[tuple[str, int]]:
+    """(protocol, port) assigned or reserved on `host` by the tenant's stored plans."""
+    held: set[tuple[str, int]] = set()
+    for topology in plans.topologies(conn, caller.tenant_id):
+        held.update((b.protocol, b.port) for b in topology.bindings() if b.host == host)
+        for reservation in topology.reserved:
+            if reservation.host is None or reservation.host == host:
+                held.update((proto, p) for p in reservation.ports for proto in ("tcp", "udp"))
+    return held
+
+
+def expire(conn: Connection, caller: Caller | None, at: float) -> int:
+    """End every live lease (of `caller`'s tenant, or all) whose time is up; frees its ports."""
+    query = select(leases.c.id, leases.c.tenant_id).where(
+        leases.c.state == "live", leases.c.expires_at.is_not(None), leases.c.expires_at <= at
+    )
+    if caller is not None:
+        query = query.where(leases.c.tenant_id == caller.tenant_id)
+    rows = conn.execute(query).all()
+    for lease_id, tenant_id in rows:
+        _end(conn, str(lease_id), "expired", at)
+        feed.record(conn, int(tenant_id), "server", "lease.expired", f"leases/{lease_id}")
+    return len(rows)
+
+
+def _end(conn: Connection, lease_id: str, state: str, at: float) -> None:
+    conn.execute(delete(lease_ports).where(lease_ports.c.lease_id == lease_id))
+    conn.execute(update(leases).where(leases.c.id == lease_id).values(state=state, ended_at=at))
+
+
+def get(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
+    row = (
+        conn.execute(
+            select(leases).where(leases.c.id == lease_id, leases.c.tenant_id == caller.tenant_id)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise not_found(f"lease {lease_id!r}")
+    return _public(row)
+
+
+def _public(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "host": row["host"],
+        "holder": row["holder"],
+        "system": row["system"],
+        "state": row["state"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "ended_at": row["ended_at"],
+        "ports": json.loads(row["ports"]),
+    }
+
+
+def _live(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
+    at = db.now(conn)
+    expire(conn, caller, at)
+    lease = get(conn, caller, lease_id)
+    if lease["state"] != "live":
+        raise ApiError(409, "lease_ended", f"lease {lease_id!r} is {lease['state']}")
+    return lease
+
+
+def renew(conn: Connection, caller: Caller, lease_id: str, ttl: float | None) -> dict[str, Any]:
+    before = _live(conn, caller, lease_id)
+    expires = None if ttl is None else db.now(conn) + ttl
+    conn.execute(update(leases).where(leases.c.id == lease_id).values(expires_at=expires))
+    after = get(conn, caller, lease_id)
+    feed.record(
+        conn, caller.tenant_id, caller.token, "lease.renewed", f"leases/{lease_id}", before, after
+    )
+    return after
+
+
+def release(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
+    before = _live(conn, caller, lease_id)
+    _end(conn, lease_id, "released", db.now(conn))
+    after = get(conn, caller, lease_id)
+    feed.record(
+        conn, caller.tenant_id, caller.token, "lease.released", f"leases/{lease_id}", before, after
+    )
+    return after
+
+
+def listing(
+    conn: Connection, caller: Caller, host: str | None, holder: str | None, state: str | None
+) -> list[dict[str, Any]]:
+    query = select(leases).where(leases.c.tenant_id == caller.tenant_id)
+    if host is not None:
+        query = query.where(leases.c.host == host)
+    if holder is not None:
+        query = query.where(leases.c.holder == holder)
+    if state is not None:
+        query = query.where(leases.c.state == state)
+    rows = conn.execute(query.order_by(leases.c.created_at, leases.c.id)).mappings()
+    return [_public(r) for r in rows]

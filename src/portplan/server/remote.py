@@ -1,0 +1,125 @@
+"""What the CLI's registry commands do, as library calls: lease a service's ports, release,
+push the plan, pull it (once, or on every change of the feed)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from portplan.errors import UsageError
+from portplan.server.client import Client
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(text: str) -> float:
+    """`90s`, `30m`, `2h`, `1d` or plain seconds."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if found is None or float(found.group(1)) <= 0:
+        raise UsageError(f"--ttl: expected a duration such as 90s, 30m, 2h or 1d, got {text!r}")
+    return float(found.group(1)) * _UNITS[found.group(2) or "s"]
+
+
+def default_holder() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def system_of(path: str | None, system: str | None) -> str:
+    """--system, else the `system:` of the local plan."""
+    if system:
+        return system
+    if path is None:
+        raise UsageError("no local plan to name the system; give --system NAME")
+    from portplan.plan import loader
+
+    topology = loader.load(path)
+    if not topology.system:
+        raise UsageError(f"{topology.source}: the plan names no system; give --system NAME")
+    return topology.system
+
+
+def lease(
+    client: Client,
+    system: str,
+    service: str,
+    port_name: str | None,
+    *,
+    host: str | None = None,
+    holder: str | None = None,
+    ttl: float | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """Lease `service`'s port `port_name` (or each of its ports) on the registry."""
+    if port_name is not None:
+        names: list[str | None] = [port_name]
+    else:
+        services = client.call("GET", f"/v1/systems/{client.quote(system)}/services")
+        found = next((s for s in services["services"] if s["name"] == service), None)
+        if found is None:
+            raise UsageError(f"system {system} has no service {service!r}")
+        names = [p["name"] for p in found["ports"]] or [None]
+    body: dict[str, Any] = {
+        "holder": holder or default_holder(),
+        "system": system,
+        "ports": [{"service": service, "port_name": n} for n in names],
+        "ttl_seconds": ttl,
+        "idempotency_key": key,
+        "host": host,
+    }
+    result: dict[str, Any] = client.call("POST", "/v1/leases", body)
+    return result
+
+
+def release(client: Client, lease_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = client.call("DELETE", f"/v1/leases/{client.quote(lease_id)}")
+    return result
+
+
+def env_lines(lease: dict[str, Any]) -> list[str]:
+    lines = [f"PORTPLAN_LEASE_ID={lease['id']}"]
+    lines += [f"{p['env']}={p['port']}" for p in lease["ports"] if p.get("env")]
+    return lines
+
+
+def push(client: Client, path: Path, system: str) -> dict[str, Any]:
+    text = path.read_bytes().decode("utf-8")
+    result: dict[str, Any] = client.call(
+        "PUT", f"/v1/systems/{client.quote(system)}/plan", {"text": text}
+    )
+    return result
+
+
+def pull(client: Client, path: Path, system: str) -> int:
+    """Write the system's newest plan to `path` atomically (unchanged text: no write)."""
+    from portplan.atomicfile import write_atomic
+
+    text, headers = client.text(f"/v1/systems/{client.quote(system)}/plan")
+    revision = int(headers.get("X-Portplan-Revision") or headers.get("x-portplan-revision") or 0)
+    if not path.exists() or path.read_bytes() != text.encode():
+        write_atomic(path, text)
+    return revision
+
+
+def watch(
+    client: Client, path: Path, system: str, on_change: Callable[[int], None] | None = None
+) -> None:
+    """Pull now, then again on every new revision of the system's plan in the feed."""
+    revision = pull(client, path, system)
+    if on_change:
+        on_change(revision)
+    changes = client.call("GET", "/v1/changes?after=0&limit=1000")["events"]
+    after = changes[-1]["revision"] if changes else 0
+    for event in client.events(after):
+        if event["kind"] == "plan.pushed" and event["subject"] == f"systems/{system}":
+            revision = pull(client, path, system)
+            if on_change:
+                on_change(revision)
+
+
+def plan_path(file: str | None) -> Path:
+    return Path(file) if file else Path(os.getcwd()) / "portplan.yaml"

@@ -1,0 +1,171 @@
+"""`portplan serve` as a real process (uvicorn on a free loopback port), driven by the CLI
+clients: token create, push, lease, release, pull, and the SSE feed with Last-Event-ID."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portplan.cli import main
+from portplan.server.client import Client
+from tests.server.postgres import free_port
+from tests.server.test_plans import PLAN, PLAN_2
+
+Capture = pytest.CaptureFixture[str]
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portplan",
+            "serve",
+            "--db",
+            database_url,
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError((tmp_path / "server.log").read_text())
+        yield url
+    finally:
+        process.terminate()
+        # a graceful shutdown: uvicorn finishes, then re-raises SIGTERM for the exit status
+        assert process.wait(timeout=15) == -signal.SIGTERM
+        assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+def _token(database_url: str, capsys: Capture, scope: str = "admin") -> str:
+    assert (
+        main(
+            ["serve", "--db", database_url, "token", "create", "--tenant", "acme", "--scope", scope]
+        )
+        == 0
+    )
+    return capsys.readouterr().out.strip()
+
+
+def test_the_clients_against_a_real_server(
+    served: str, database_url: str, tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _token(database_url, capsys)
+    monkeypatch.setenv("PORTPLAN_TOKEN", token)
+    monkeypatch.setenv("PORTPLAN_SERVER", served)
+    plan = tmp_path / "portplan.yaml"
+    plan.write_bytes(PLAN.encode())
+    assert main(["push", "-f", str(plan)]) == 0
+    assert capsys.readouterr().out == "pushed shop: revision 1\n"
+
+    assert main(["lease", "api", "http", "-f", str(plan), "--ttl", "30m", "--format", "env"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "API_HTTP_PORT=8000"
+    lease_id = lines[0].split("=", 1)[1]
+    assert main(["lease", "api", "--system", "shop", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["command"], document["lease"]["ports"][0]["port"]) == ("lease", 8003)
+    assert main(["release", lease_id]) == 0
+    assert capsys.readouterr().out == f"released {lease_id}\n"
+    assert main(["release", lease_id]) == 2
+    error = capsys.readouterr().err
+    assert (
+        error
+        == f"portplan: error: the registry refused (409 lease_ended): lease '{lease_id}' is released\n"
+    )
+
+    pulled = tmp_path / "pulled" / "portplan.yaml"
+    pulled.parent.mkdir()
+    assert main(["pull", "-f", str(pulled), "--system", "shop"]) == 0
+    assert pulled.read_bytes() == PLAN.encode()
+    out, err = capsys.readouterr()
+    assert token not in out + err + (tmp_path / "server.log").read_text()
+
+
+def test_a_refused_push_names_the_findings(
+    served: str, database_url: str, tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTPLAN_TOKEN", _token(database_url, capsys))
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(PLAN.replace("ports: {http: 8001}", "ports: {http: 8000}"))
+    assert main(["push", "-f", str(plan), "--server", served]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("PP101: ")
+    assert err.endswith(
+        "portplan: error: the registry refused (422 plan_has_errors): the plan has errors\n"
+    )
+
+
+def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(
+    served: str, database_url: str, tmp_path: Path, capsys: Capture
+) -> None:
+    client = Client(served, _token(database_url, capsys))
+    client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN})
+    client.call(
+        "POST", "/v1/leases", {"holder": "x", "host": "h", "ports": [{"candidates": [5000]}]}
+    )
+    seen = []
+    for event in client.events(0):
+        seen.append((event["revision"], event["kind"]))
+        if len(seen) == 2:
+            break
+    assert seen == [(1, "plan.pushed"), (2, "lease.granted")]
+    # resume after 1: only what came later
+    assert next(iter(client.events(1)))["revision"] == 2
+
+    target = tmp_path / "watched.yaml"
+    revisions: list[int] = []
+    env = {**os.environ, "PORTPLAN_TOKEN": client.token, "PORTPLAN_SERVER": served}
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portplan",
+            "pull",
+            "--watch",
+            "--system",
+            "shop",
+            "-f",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert watcher.stdout is not None
+        revisions.append(int(watcher.stdout.readline().split()[3]))
+        pushing = threading.Timer(
+            0.2, lambda: client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN_2})
+        )
+        pushing.start()
+        revisions.append(int(watcher.stdout.readline().split()[3]))
+        pushing.join()
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+    assert revisions == [1, 2]
+    assert target.read_bytes() == PLAN_2.encode()
