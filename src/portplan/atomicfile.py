@@ -30,11 +30,11 @@ from __future__ import annotations
 import array
 import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Collection, Iterator
@@ -50,6 +50,15 @@ STANDARD_OUTPUT = frozenset({"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}
 
 _TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]{8}\.portplan\.tmp$")
 _OLD_TEMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")  # before 0.x: mkstemp's names
+# Flags the system has (a FIFO opens without waiting; no terminal is taken over); Windows
+# lacks some, and has no advisory locks: there writes stay atomic but are not serialized.
+READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _IMMUTABLE = 0x10 | 0x20  # FS_IMMUTABLE_FL | FS_APPEND_FL
 _GETFLAGS = 0x80086601  # FS_IOC_GETFLAGS
 _KINDS = {
@@ -174,7 +183,7 @@ def _unchanged(target: str, expect: Snapshot) -> bool:
 def snapshot(path: str | os.PathLike[str]) -> Snapshot | None:
     """The file at `path` as it is now (None when there is none)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, READ_FLAGS)
     except FileNotFoundError:
         return None
     try:
@@ -294,24 +303,35 @@ class Locked:
 
 def _open_locked(shown: str, deadline: float) -> int:
     try:
-        fd = os.open(shown, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+        fd = os.open(shown, READ_FLAGS)
     except OSError as exc:
         raise OutputError(shown, f"cannot open: {exc.strerror}") from None
     kind = _KINDS.get(stat.S_IFMT(os.fstat(fd).st_mode))
     if kind is not None:
         os.close(fd)
         raise OutputError(shown, f"is {kind}, not a file; nothing written")
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise OutputError(
-                    shown, "another portplan has been writing it for too long; nothing written"
-                ) from None
-            time.sleep(0.01)
+    while not take_lock(fd, wait=False):
+        if time.monotonic() >= deadline:
+            os.close(fd)
+            raise OutputError(
+                shown, "another portplan has been writing it for too long; nothing written"
+            )
+        time.sleep(0.01)
+    return fd
+
+
+def take_lock(fd: int, *, wait: bool) -> bool:
+    """Take an exclusive `flock` on `fd`: False when another holds it and not `wait`.
+    True where the system has no such locks (Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _read_fd(fd: int) -> bytes:
@@ -342,8 +362,8 @@ def _leftover(entry: str, names: Collection[str] | None) -> bool:
 
 
 def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True  # this process's own: it may be staging a set
+    if pid == os.getpid() or sys.platform == "win32":
+        return True  # this process's own (it may be staging a set); on Windows a signal 0 kills
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -392,7 +412,10 @@ def _folder_writable(shown: str, folder: str) -> None:
 def _writable_bits(status: os.stat_result) -> bool:
     """Whether the mode bits let this process write (root: whether anyone may)."""
     mode = status.st_mode
-    uid = os.geteuid()
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:  # Windows: the read-only attribute is the owner's write bit
+        return bool(mode & stat.S_IWUSR)
+    uid = geteuid()
     if uid == 0:
         return bool(mode & 0o222)
     if status.st_uid == uid:
@@ -404,7 +427,11 @@ def _writable_bits(status: os.stat_result) -> bool:
 
 def _immutable(target: str) -> bool:
     try:
-        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(target, READ_FLAGS)
     except OSError:
         return False
     try:
@@ -452,6 +479,7 @@ __all__ = [
     "locked",
     "remove_leftovers",
     "snapshot",
+    "take_lock",
     "temp_beside",
     "umask",
     "write_atomic",

@@ -13,15 +13,16 @@ runs do not interleave.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 from collections.abc import Iterator, Sequence
 
 from portplan.atomicfile import (
+    FOLDER_FLAGS,
     OutputError,
     is_temporary,
     remove_leftovers,
+    take_lock,
     temp_beside,
     write_error,
 )
@@ -33,12 +34,12 @@ JOURNAL = ".portplan-generate.journal"
 def folder_lock(folder: str) -> Iterator[None]:
     """Hold an exclusive lock on `folder` (nothing when it does not exist yet)."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(folder, FOLDER_FLAGS)
     except OSError:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        take_lock(fd, wait=True)
         yield
     finally:
         os.close(fd)
@@ -116,7 +117,7 @@ def _valid(pairs: object) -> Iterator[tuple[str, str]]:
 def _sync(folder: str) -> None:
     """Flush a folder's entries (its renames) to disk, where the system allows it."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(folder, FOLDER_FLAGS)
     except OSError:
         return
     try:
