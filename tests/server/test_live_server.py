@@ -18,16 +18,31 @@ import pytest
 
 from portplan.cli import main
 from portplan.server.client import Client
-from tests.server.postgres import free_port
+from tests.server.postgres import Server, free_port
 from tests.server.test_plans import PLAN, PLAN_2
 
 Capture = pytest.CaptureFixture[str]
 
 
-@pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def live_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One database per backend for this module: each test works as a tenant of its own."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('live') / 'registry.db'}"
+    server: Server = request.getfixturevalue("postgres")
+    return server.create_database("live", template="portplan_template")
+
+
+@pytest.fixture(scope="module")
+def served_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("log") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def served(live_database: str, served_log: Path) -> Iterator[str]:
+    """`portplan serve` started once per backend (its start-up is most of the cost)."""
     port = free_port()
-    log = (tmp_path / "server.log").open("w")
+    log = served_log.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -35,7 +50,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[str]:
             "portplan",
             "serve",
             "--db",
-            database_url,
+            live_database,
             "--bind",
             f"127.0.0.1:{port}",
         ],
@@ -51,29 +66,40 @@ def served(database_url: str, tmp_path: Path) -> Iterator[str]:
             except httpx.TransportError:
                 time.sleep(0.05)
         else:
-            raise AssertionError((tmp_path / "server.log").read_text())
+            raise AssertionError(served_log.read_text())
         yield url
     finally:
         process.terminate()
         # a graceful shutdown: uvicorn finishes, then re-raises SIGTERM for the exit status
         assert process.wait(timeout=15) == -signal.SIGTERM
-        assert "Traceback" not in (tmp_path / "server.log").read_text()
+        assert "Traceback" not in served_log.read_text()
 
 
-def _token(database_url: str, capsys: Capture, scope: str = "admin") -> str:
-    assert (
-        main(
-            ["serve", "--db", database_url, "token", "create", "--tenant", "acme", "--scope", scope]
-        )
-        == 0
-    )
+def _token(database_url: str, capsys: Capture, tenant: str) -> str:
+    command = [
+        "serve",
+        "--db",
+        database_url,
+        "token",
+        "create",
+        "--tenant",
+        tenant,
+        "--scope",
+        "admin",
+    ]
+    assert main(command) == 0
     return capsys.readouterr().out.strip()
 
 
 def test_the_clients_against_a_real_server(
-    served: str, database_url: str, tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+    served: str,
+    live_database: str,
+    served_log: Path,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    token = _token(database_url, capsys)
+    token = _token(live_database, capsys, "clients")
     monkeypatch.setenv("PORTPLAN_TOKEN", token)
     monkeypatch.setenv("PORTPLAN_SERVER", served)
     plan = tmp_path / "portplan.yaml"
@@ -102,13 +128,17 @@ def test_the_clients_against_a_real_server(
     assert main(["pull", "-f", str(pulled), "--system", "shop"]) == 0
     assert pulled.read_bytes() == PLAN.encode()
     out, err = capsys.readouterr()
-    assert token not in out + err + (tmp_path / "server.log").read_text()
+    assert token not in out + err + served_log.read_text()
 
 
 def test_a_refused_push_names_the_findings(
-    served: str, database_url: str, tmp_path: Path, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+    served: str,
+    live_database: str,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PORTPLAN_TOKEN", _token(database_url, capsys))
+    monkeypatch.setenv("PORTPLAN_TOKEN", _token(live_database, capsys, "refused"))
     plan = tmp_path / "portplan.yaml"
     plan.write_text(PLAN.replace("ports: {http: 8001}", "ports: {http: 8000}"))
     assert main(["push", "-f", str(plan), "--server", served]) == 2
@@ -120,9 +150,9 @@ def test_a_refused_push_names_the_findings(
 
 
 def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(
-    served: str, database_url: str, tmp_path: Path, capsys: Capture
+    served: str, live_database: str, tmp_path: Path, capsys: Capture
 ) -> None:
-    client = Client(served, _token(database_url, capsys))
+    client = Client(served, _token(live_database, capsys, "feed"))
     client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN})
     client.call(
         "POST", "/v1/leases", {"holder": "x", "host": "h", "ports": [{"candidates": [5000]}]}

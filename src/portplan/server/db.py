@@ -45,7 +45,7 @@ def _sqlite(url: str) -> Engine:
         dbapi.isolation_level = None  # let the begin hook below open transactions
         cursor = dbapi.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged lease survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

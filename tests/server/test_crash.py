@@ -1,0 +1,147 @@
+"""kill -9 of the server under a lease load, and two servers on one PostgreSQL database:
+every acknowledged lease survives, none is doubled, and both feeds see every event."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portplan.server import db, tenants
+from tests.server.postgres import Server, free_port
+
+
+def _start(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portplan", "serve", "--db", url, "--bind", f"127.0.0.1:{port}"],
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError(log.read_text())
+
+
+def _token(url: str) -> str:
+    engine = db.engine_for(url)
+    db.migrate(engine)
+    token = db.write(engine, lambda c: tenants.create_token(c, "acme", "load", "lease"))
+    engine.dispose()
+    return token
+
+
+def _load(
+    bases: list[str], token: str, acknowledged: list[dict[str, object]], stop: threading.Event
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"holder": "load", "host": "ci", "ports": [{"first": 40000, "last": 49999}]}
+    with httpx.Client(headers=headers, timeout=5) as client:
+        n = 0
+        while not stop.is_set():
+            try:
+                answer = client.post(bases[n % len(bases)] + "/v1/leases", json=body)
+            except httpx.TransportError:
+                return
+            n += 1
+            if answer.status_code == 201:
+                acknowledged.append(answer.json())
+
+
+def _held(base: str, token: str) -> list[dict[str, object]]:
+    answer = httpx.get(
+        base + "/v1/leases", params={"state": "live"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return list(answer.json()["leases"])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.db'}"
+    server: Server = request.getfixturevalue("postgres")
+    return server.create_database(f"crash{free_port()}")
+
+
+def test_kill_9_under_load_loses_no_acknowledged_lease(url: str, tmp_path: Path) -> None:
+    token = _token(url)
+    log = tmp_path / "server.log"
+    process, base = _start(url, log)
+    acknowledged: list[dict[str, object]] = []
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_load, args=([base], token, acknowledged, stop)) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(acknowledged) < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(acknowledged) >= 40
+    process, base = _start(url, log)
+    try:
+        stored = {lease["id"]: lease for lease in _held(base, token)}
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    for lease in acknowledged:
+        assert stored[lease["id"]]["ports"] == lease["ports"]  # type: ignore[index]
+    ports = Counter(p["port"] for lease in stored.values() for p in lease["ports"])  # type: ignore[attr-defined]
+    assert [p for p, n in ports.items() if n > 1] == []
+
+
+def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None:
+    url = postgres.create_database(f"two{free_port()}")
+    token = _token(url)
+    log = tmp_path / "server.log"
+    first, a = _start(url, log)
+    second, b = _start(url, log)
+    try:
+        acknowledged: list[dict[str, object]] = []
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=_load, args=([a, b], token, acknowledged, stop))
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.5)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        ports = Counter(p["port"] for lease in acknowledged for p in lease["ports"])  # type: ignore[attr-defined]
+        assert len(acknowledged) > 10
+        assert [p for p, n in ports.items() if n > 1] == []
+        headers = {"Authorization": f"Bearer {token}"}
+        feeds = [
+            [
+                e["revision"]
+                for e in httpx.get(
+                    base + "/v1/changes", params={"limit": 1000}, headers=headers
+                ).json()["events"]
+            ]
+            for base in (a, b)
+        ]
+        assert feeds[0] == feeds[1] == list(range(1, len(acknowledged) + 1))
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=15)
