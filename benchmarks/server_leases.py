@@ -1,0 +1,152 @@
+"""Lease allocations per second with 32 concurrent clients against `portplan serve` (a real
+uvicorn process) on SQLite and on PostgreSQL, counting duplicates; and read latency.
+
+    python benchmarks/server_leases.py [--clients 32] [--seconds 10]
+
+Each client is a thread with its own HTTP connection, leasing one port of 10000-59999 on
+one host in a loop. PostgreSQL is Debian's, started in a temporary folder (as the
+`postgres` user when run as root), fsync on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.server.postgres import Server, free_port
+
+from portplan.server import db, tenants
+
+
+def start(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "portplan",
+        "serve",
+        "--db",
+        url,
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
+    process = subprocess.Popen(command, stdout=log.open("a"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise SystemExit(log.read_text())
+
+
+def token_for(url: str) -> str:
+    engine = db.engine_for(url)
+    db.migrate(engine)
+    token = db.write(engine, lambda c: tenants.create_token(c, "bench", "bench", "lease"))
+    engine.dispose()
+    return token
+
+
+def run(url: str, clients: int, seconds: float, folder: Path) -> dict[str, float]:
+    token = token_for(url)
+    process, base = start(url, folder / "server.log")
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"holder": "bench", "host": "ci", "ports": [{"first": 10000, "last": 59999}]}
+    ports: list[int] = []
+    latencies: list[float] = []
+    errors = Counter[int]()
+    stop = threading.Event()
+
+    def client() -> None:
+        with httpx.Client(headers=headers, timeout=30) as http:
+            while not stop.is_set():
+                started = time.perf_counter()
+                answer = http.post(base + "/v1/leases", json=body)
+                latencies.append(time.perf_counter() - started)
+                if answer.status_code == 201:
+                    ports.append(answer.json()["ports"][0]["port"])
+                else:
+                    errors[answer.status_code] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    reads = read_latency(base, headers)
+    process.terminate()
+    process.wait()
+    duplicates = sum(n - 1 for n in Counter(ports).values() if n > 1)
+    ordered = sorted(latencies)
+    return {
+        "leases": len(ports),
+        "per_second": len(ports) / elapsed,
+        "duplicates": duplicates,
+        "errors": sum(errors.values()),
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[int(len(ordered) * 0.99)],
+        "read_p50_ms": reads[0],
+        "read_p99_ms": reads[1],
+    }
+
+
+def read_latency(base: str, headers: dict[str, str], count: int = 400) -> tuple[float, float]:
+    """GET /v1/leases/{id}-free read (`/v1/systems`), one client, sequential."""
+    times = []
+    with httpx.Client(headers=headers, timeout=30) as http:
+        for _ in range(count):
+            started = time.perf_counter()
+            http.get(base + "/v1/systems")
+            times.append(time.perf_counter() - started)
+    times.sort()
+    return 1000 * statistics.median(times), 1000 * times[int(count * 0.99)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="portplan-bench-"))
+    pg = Server(folder / "pg", durable=True)
+    pg.start()
+    try:
+        urls = {
+            "sqlite": f"sqlite:///{folder / 'registry.db'}",
+            "postgresql": pg.create_database("bench"),
+        }
+        print(f"{args.clients} clients, {args.seconds:.0f} s each")
+        columns = ["database", "leases", "leases/s", "duplicates", "errors", "p50 ms", "p99 ms"]
+        columns += ["read p50 ms", "read p99 ms"]
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+        for name, url in urls.items():
+            r = run(url, args.clients, args.seconds, folder)
+            print(
+                f"| {name} | {r['leases']:.0f} | {r['per_second']:.0f} | {r['duplicates']:.0f} | "
+                f"{r['errors']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+                f"{r['read_p50_ms']:.1f} | {r['read_p99_ms']:.1f} |"
+            )
+    finally:
+        pg.stop()
+
+
+if __name__ == "__main__":
+    main()
