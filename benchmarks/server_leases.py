@@ -91,6 +91,7 @@ def run(url: str, clients: int, seconds: float, folder: Path) -> dict[str, float
         thread.join()
     elapsed = time.perf_counter() - began
     reads = read_latency(base, headers)
+    feed = feed_latency(base, headers)
     process.terminate()
     process.wait()
     duplicates = sum(n - 1 for n in Counter(ports).values() if n > 1)
@@ -104,6 +105,8 @@ def run(url: str, clients: int, seconds: float, folder: Path) -> dict[str, float
         "p99_ms": 1000 * ordered[int(len(ordered) * 0.99)],
         "read_p50_ms": reads[0],
         "read_p99_ms": reads[1],
+        "feed_p50_ms": feed[0],
+        "feed_p99_ms": feed[1],
     }
 
 
@@ -117,6 +120,50 @@ def read_latency(base: str, headers: dict[str, str], count: int = 400) -> tuple[
             times.append(time.perf_counter() - started)
     times.sort()
     return 1000 * statistics.median(times), 1000 * times[int(count * 0.99)]
+
+
+def feed_latency(base: str, headers: dict[str, str], count: int = 50) -> tuple[float, float]:
+    """From sending a lease request to its `lease.granted` event on an open SSE stream."""
+    last = 0
+    with httpx.Client(headers=headers, timeout=30) as http:
+        while True:
+            page = http.get(base + "/v1/changes", params={"after": last, "limit": 1000}).json()
+            if not page["events"]:
+                break
+            last = page["events"][-1]["revision"]
+    seen: dict[str, float] = {}
+    ready = threading.Event()
+
+    def listen() -> None:
+        stream_headers = {**headers, "Last-Event-ID": str(last)}
+        with (
+            httpx.Client(timeout=60) as http,
+            http.stream("GET", base + "/v1/events", headers=stream_headers) as stream,
+        ):
+            for line in stream.iter_lines():
+                ready.set()
+                if line.startswith("data:") and '"lease.granted"' in line:
+                    lease = line.split('"leases/', 1)[1].split('"', 1)[0]
+                    seen[lease] = time.perf_counter()
+                    if len(seen) >= count:
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    ready.wait(10)
+    body = {"holder": "feed", "host": "feed", "ports": [{"first": 10000, "last": 59999}]}
+    sent: dict[str, float] = {}
+    with httpx.Client(headers=headers, timeout=30) as http:
+        for _ in range(count):
+            started = time.perf_counter()
+            lease = http.post(base + "/v1/leases", json=body).json()
+            sent[lease["id"]] = started
+            time.sleep(0.02)
+    listener.join(10)
+    times = sorted(1000 * (seen[k] - sent[k]) for k in sent if k in seen)
+    if not times:
+        return float("nan"), float("nan")
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
 
 
 def main() -> None:
@@ -134,7 +181,7 @@ def main() -> None:
         }
         print(f"{args.clients} clients, {args.seconds:.0f} s each")
         columns = ["database", "leases", "leases/s", "duplicates", "errors", "p50 ms", "p99 ms"]
-        columns += ["read p50 ms", "read p99 ms"]
+        columns += ["read p50 ms", "read p99 ms", "feed p50 ms", "feed p99 ms"]
         print("| " + " | ".join(columns) + " |")
         print("|" + "---|" * len(columns))
         for name, url in urls.items():
@@ -142,7 +189,8 @@ def main() -> None:
             print(
                 f"| {name} | {r['leases']:.0f} | {r['per_second']:.0f} | {r['duplicates']:.0f} | "
                 f"{r['errors']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-                f"{r['read_p50_ms']:.1f} | {r['read_p99_ms']:.1f} |"
+                f"{r['read_p50_ms']:.1f} | {r['read_p99_ms']:.1f} | "
+                f"{r['feed_p50_ms']:.1f} | {r['feed_p99_ms']:.1f} |"
             )
     finally:
         pg.stop()

@@ -134,3 +134,34 @@ def test_the_lease_state_machine(registry: Registry) -> None:
         database=None,
     )
     test().runTest()
+
+
+def test_an_old_database_waits_for_migrate_then_is_upgraded(database_url: str) -> None:
+    """A database at an older revision (here: before the first) is not migrated behind the
+    operator's back: /readyz says so until `serve --migrate` upgrades it."""
+    from alembic import command
+
+    from portplan.server.app import create_app
+    from portplan.server.settings import Settings
+    from tests.server.conftest import _Sync
+
+    engine = db.engine_for(database_url)
+    db.migrate(engine)
+    with engine.begin() as conn:
+        command.downgrade(db.alembic_config(conn), "base")
+    engine.dispose()
+
+    import httpx
+
+    stale = create_app(Settings(database_url=database_url))
+    answer = _Sync(httpx.ASGITransport(app=stale), {}).get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["error"] == {
+        "code": "migrations_pending",
+        "message": "the database schema is not current",
+        "details": {"current": None, "head": "0001"},
+    }
+    stale.state.engine.dispose()
+    upgraded = create_app(Settings(database_url=database_url, migrate=True))
+    assert _Sync(httpx.ASGITransport(app=upgraded), {}).get("/readyz").status_code == 200
+    upgraded.state.engine.dispose()

@@ -3,7 +3,6 @@ as JSON pages) and `/v1/audit` (admins)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -64,7 +63,7 @@ async def _stream(request: Request, tenant_id: int, last: int) -> AsyncIterator[
             last = item["revision"]
             yield f"id: {last}\nevent: {item['kind']}\ndata: {json.dumps(item)}\n\n"
         if not batch:
-            await asyncio.sleep(poll)
+            await request.app.state.bell.wait(poll)
 
 
 @router.get("/audit")

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from portplan.server import db, leases
+from portplan.server import bell, db, leases
 from portplan.server.auth import require
 from portplan.server.tenants import Caller
 
@@ -94,7 +94,7 @@ def create(
     """Lease ports on a host, all or none; `Idempotency-Key` (header or field) makes a
     retry return the first answer (200 instead of 201)."""
     wanted = _request(body, request.headers.get("idempotency-key"))
-    lease, created = db.write(request.app.state.engine, lambda c: leases.grant(c, caller, wanted))
+    lease, created = bell.write(request, lambda c: leases.grant(c, caller, wanted))
     if not created:
         response.status_code = 200
     return lease
@@ -128,11 +128,9 @@ def read(lease_id: str, request: Request, caller: Caller = Depends(require("read
 def renew(
     lease_id: str, body: RenewIn, request: Request, caller: Caller = Depends(require("lease"))
 ) -> Any:
-    return db.write(
-        request.app.state.engine, lambda c: leases.renew(c, caller, lease_id, body.ttl_seconds)
-    )
+    return bell.write(request, lambda c: leases.renew(c, caller, lease_id, body.ttl_seconds))
 
 
 @router.delete("/{lease_id}", response_model=LeaseOut)
 def release(lease_id: str, request: Request, caller: Caller = Depends(require("lease"))) -> Any:
-    return db.write(request.app.state.engine, lambda c: leases.release(c, caller, lease_id))
+    return bell.write(request, lambda c: leases.release(c, caller, lease_id))

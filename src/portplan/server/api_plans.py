@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from portplan.errors import UsageError
 from portplan.plan import allocate, check
-from portplan.server import db, plans
+from portplan.server import bell, plans
 from portplan.server.auth import require
 from portplan.server.errors import ApiError
 from portplan.server.tenants import Caller
@@ -44,7 +44,7 @@ def push(
 ) -> Any:
     """Store a new revision of the system's plan; a plan with errors is refused (422) with
     its findings, as `portplan check` reports them."""
-    return db.write(_engine(request), lambda c: plans.push(c, caller, system, body.text))
+    return bell.write(request, lambda c: plans.push(c, caller, system, body.text))
 
 
 @router.get("/{system}/plan", response_class=PlainTextResponse)

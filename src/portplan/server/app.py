@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from portplan import __version__
 from portplan.server import api_feed, api_leases, api_plans, db, leases
+from portplan.server.bell import Bell
 from portplan.server.errors import ApiError
 from portplan.server.metrics import Metrics, MetricsMiddleware
 from portplan.server.settings import Settings
@@ -40,10 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = db.engine_for(settings.url(), settings.pool_size)
     prepare(engine, settings.migrate)
     metrics = Metrics()
+    ringer = Bell()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_sweep(engine, settings.sweep_seconds))
+        ringer.bind(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(_sweep(engine, settings.sweep_seconds, ringer))
         try:
             yield
         finally:
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.bell = ringer
     _errors(app)
     _operations(app)
     for module in (api_plans, api_leases, api_feed):
@@ -67,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _sweep(engine: Engine, every: float) -> None:
+async def _sweep(engine: Engine, every: float, ringer: Bell) -> None:
     """Expire leases whose time is up, so that their ends reach the feed promptly."""
 
     def once() -> int:
@@ -76,7 +80,8 @@ async def _sweep(engine: Engine, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            await run_in_threadpool(once)
+            if await run_in_threadpool(once):
+                ringer.ring()
         except Exception:  # the sweep must outlive a passing database outage
             log.exception("lease sweep failed")
 

@@ -88,7 +88,7 @@ def _retryable(error: Exception) -> bool:
     return any(m in message for m in ("locked", "deadlock", "serializ", "busy"))
 
 
-def _alembic_config(conn: Connection) -> Any:
+def alembic_config(conn: Connection) -> Any:
     from alembic.config import Config
 
     config = Config()
@@ -121,7 +121,7 @@ def migrate(engine: Engine) -> None:
 
     try:
         with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
+            command.upgrade(alembic_config(conn), "head")
     except OperationalError as error:
         raise DatabaseError(f"cannot migrate the database: {error.orig}") from None
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import zlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -151,25 +152,37 @@ def _choose(
     conn: Connection, caller: Caller, request: Request, topology: Topology | None, host: str
 ) -> list[dict[str, Any]]:
     planned = _planned(conn, caller, host)
-    held = {
-        (str(r[0]), int(r[1]))
-        for r in conn.execute(
-            select(lease_ports.c.protocol, lease_ports.c.port).where(
-                lease_ports.c.tenant_id == caller.tenant_id, lease_ports.c.host == host
-            )
-        )
-    }
+    wanted = [(wish, _own_port(topology, wish)) for wish in request.wishes]
+    options = [_options(topology, wish, own) for wish, own in wanted]
+    held = _held(conn, caller, host, [p for ports in options for p in _bounds(ports)])
     chosen: list[dict[str, Any]] = []
-    for wish in request.wishes:
-        own = _own_port(topology, wish)
-        taken = held | planned | {(c["protocol"], c["port"]) for c in chosen}
-        options = _options(topology, wish, own)
+    for (wish, own), ports in zip(wanted, options, strict=True):
         mine = held | {(c["protocol"], c["port"]) for c in chosen}
-        port = next((p for p in options if _free(wish, p, own, taken, mine)), None)
+        taken = mine | planned
+        port = next((p for p in ports if _free(wish, p, own, taken, mine)), None)
         if port is None:
             raise ApiError(409, "no_free_port", "no free port for this request", asdict(wish))
         chosen.append(_entry(topology, wish, port))
     return chosen
+
+
+def _bounds(ports: Sequence[int]) -> list[int]:
+    return [min(ports), max(ports)] if ports else []
+
+
+def _held(conn: Connection, caller: Caller, host: str, bounds: list[int]) -> set[tuple[str, int]]:
+    """(protocol, port) that live leases hold on `host`, between the lowest and the highest
+    port the request may take."""
+    if not bounds:
+        return set()
+    rows = conn.execute(
+        select(lease_ports.c.protocol, lease_ports.c.port).where(
+            lease_ports.c.tenant_id == caller.tenant_id,
+            lease_ports.c.host == host,
+            lease_ports.c.port.between(min(bounds), max(bounds)),
+        )
+    )
+    return {(str(r[0]), int(r[1])) for r in rows}
 
 
 def _free(wish: Wish, port: int, own: int | None, taken: set[Any], held: set[Any]) -> bool:
@@ -188,11 +201,11 @@ def _own_port(topology: Topology | None, wish: Wish) -> int | None:
     return port.number if port is not None else None
 
 
-def _options(topology: Topology | None, wish: Wish, own: int | None) -> list[int]:
+def _options(topology: Topology | None, wish: Wish, own: int | None) -> Sequence[int]:
     if wish.candidates:
         return list(wish.candidates)
     if wish.first is not None and wish.last is not None:
-        return list(range(wish.first, wish.last + 1))
+        return range(wish.first, wish.last + 1)
     if wish.range is not None:
         if topology is None:
             raise ApiError(422, "system_required", "a named range needs `system`")
