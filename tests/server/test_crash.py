@@ -3,6 +3,7 @@ every acknowledged lease survives, none is doubled, and both feeds see every eve
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -18,10 +19,20 @@ from portplan.server import db, tenants
 from tests.server.postgres import Server, free_port
 
 
-def _start(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _start(url: str, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "portplan", "serve", "--db", url, "--bind", f"127.0.0.1:{port}"],
+        env={**os.environ, **env},
+        args=[
+            sys.executable,
+            "-m",
+            "portplan",
+            "serve",
+            "--db",
+            url,
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         stdout=log.open("a"),
         stderr=subprocess.STDOUT,
     )
@@ -112,8 +123,9 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
     url = postgres.create_database(f"two{free_port()}")
     token = _token(url)
     log = tmp_path / "server.log"
-    first, a = _start(url, log)
-    second, b = _start(url, log)
+    # feeds poll only every 60 s here: another server's change can reach b only by NOTIFY
+    first, a = _start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
+    second, b = _start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
     try:
         acknowledged: list[dict[str, object]] = []
         stop = threading.Event()
@@ -141,7 +153,36 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
             for base in (a, b)
         ]
         assert feeds[0] == feeds[1] == list(range(1, len(acknowledged) + 1))
+        _notify_wakes_the_other_server(a, b, headers, len(acknowledged))
     finally:
         for process in (first, second):
             process.terminate()
             process.wait(timeout=15)
+
+
+def _notify_wakes_the_other_server(a: str, b: str, headers: dict[str, str], last: int) -> None:
+    arrived: list[str] = []
+    listening = threading.Event()
+
+    def listen() -> None:
+        with (
+            httpx.Client(timeout=10) as http,
+            http.stream(
+                "GET", b + "/v1/events", headers={**headers, "Last-Event-ID": str(last)}
+            ) as stream,
+        ):
+            for line in stream.iter_lines():
+                listening.set()
+                if line.startswith("data:"):
+                    arrived.append(line)
+                    return
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    assert listening.wait(10)
+    time.sleep(0.3)  # the stream has read the (empty) backlog and waits
+    body = {"holder": "n", "host": "ci", "ports": [{"first": 40000, "last": 49999}]}
+    lease = httpx.post(a + "/v1/leases", json=body, headers=headers).json()
+    listener.join(timeout=5)
+    assert not listener.is_alive()
+    assert f'"subject": "leases/{lease["id"]}"' in arrived[0]

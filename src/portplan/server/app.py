@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 
 from portplan import __version__
 from portplan.server import api_feed, api_leases, api_plans, db, leases
-from portplan.server.bell import Bell
+from portplan.server.bell import Bell, Listener
 from portplan.server.errors import ApiError
 from portplan.server.metrics import Metrics, MetricsMiddleware
 from portplan.server.settings import Settings
@@ -47,10 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         ringer.bind(asyncio.get_running_loop())
         sweeper = asyncio.create_task(_sweep(engine, settings.sweep_seconds, ringer))
+        listener = Listener(engine, ringer) if engine.dialect.name == "postgresql" else None
+        if listener is not None:
+            listener.start()
         try:
             yield
         finally:
             sweeper.cancel()
+            if listener is not None:
+                listener.stop()
             engine.dispose()
 
     app = FastAPI(

@@ -1,18 +1,22 @@
-"""Wakes the feed's streams when this process commits a change, so that they need not wait
-for their next poll (changes from other processes arrive by polling)."""
+"""Wakes the feed's streams when a change commits, so that they need not wait for their next
+poll: at once for this process's changes, through PostgreSQL's NOTIFY for other processes'
+(NOTIFY only wakes; the streams read the changes from the events table)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from portplan.server import db
 
 T = TypeVar("T")
+log = logging.getLogger("portplan.server")
 
 
 class Bell:
@@ -48,3 +52,34 @@ def write(request: Any, work: Callable[[Connection], T]) -> T:
     result = db.write(request.app.state.engine, work)
     request.app.state.bell.ring()
     return result
+
+
+class Listener:
+    """On PostgreSQL: LISTEN for the commits of every server on the database, and ring."""
+
+    def __init__(self, engine: Engine, bell: Bell) -> None:
+        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._bell = bell
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="portplan-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True) as conn:
+                    conn.execute("LISTEN portplan_feed")
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5):
+                            self._bell.ring()
+            except psycopg.Error:
+                log.warning("feed listener lost its connection; retrying")
+                self._stop.wait(1.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from portplan.server import db
 from portplan.server.schema import audit, events, tenants
@@ -56,6 +56,9 @@ def record(
             created_at=at,
         )
     )
+    if conn.dialect.name == "postgresql":
+        # delivered at commit, to every `portplan serve` on this database: wakes their feeds
+        conn.execute(text("SELECT pg_notify('portplan_feed', :t)"), {"t": str(tenant_id)})
     return revision
 
 

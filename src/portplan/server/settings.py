@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DATABASE_FILE = "registry.db"
@@ -33,7 +33,10 @@ class Settings:
     migrate: bool = False
     pool_size: int = 10
     sweep_seconds: float = 1.0
-    feed_poll_seconds: float = 0.5
+    # how often a feed stream looks for changes no wake-up told it of
+    feed_poll_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("PORTPLAN_FEED_POLL_SECONDS", "0.5"))
+    )
 
     def url(self) -> str:
         return self.database_url or default_database_url()
