@@ -1055,3 +1055,24 @@ def test_an_included_project_is_imported_once(tmp_path: Path) -> None:
         "catalog": [("port", 8081)],
         "ui": [("port", 8888)],
     }
+
+
+def test_a_readme_snippet_publishing_another_host_port_is_a_conflict_comment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compose snippet in a README that publishes the container port on another host
+    port than the compose file: one conflict beside the port (it once crashed import)."""
+    tree = tmp_path / "a"
+    tree.mkdir()
+    (tree / "docker-compose.yml").write_text(
+        'services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n'
+    )
+    (tree / "README.md").write_text(
+        '# Demo\n\n```yaml\nservices:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n```\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    text = import_paths(["a"]).text
+    assert (
+        "      port: 80  # conflict: a/docker-compose.yml:5 says 80; a/README.md:8 says 8080\n"
+        in text
+    )

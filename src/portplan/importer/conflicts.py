@@ -35,7 +35,7 @@ def port_conflicts(plan: Plan, view: View) -> None:
             by_key.setdefault(port.key, []).append(port)
     drift: dict[tuple[str, str], list[Finding]] = {}
     for finding in port_drift.check(view):
-        if finding.facts.get("side") == "container":
+        if finding.facts.get("side") == "container" or "port_name" not in finding.facts:
             continue  # the vote on the target marked it (portplan.importer.services)
         drift.setdefault((finding.facts["service"], finding.facts["port_name"]), []).append(finding)
     for (name, slot), findings in drift.items():

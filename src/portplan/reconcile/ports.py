@@ -264,6 +264,10 @@ def _documented_host_ports(view: View) -> Iterator[Finding]:
             [obs.location, *(p.obs.location for p in other)],
             service=view.show(port.key),
             port=obs.number,
+            port_name=slot_of(other[0].obs.port_name) or UNNAMED,
+            value=obs.number,
+            expected=other[0].obs.number,
+            side="published",
         )
 
 

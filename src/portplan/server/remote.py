@@ -87,7 +87,9 @@ def env_lines(lease: dict[str, Any]) -> list[str]:
 
 
 def push(client: Client, path: Path, system: str) -> dict[str, Any]:
-    text = path.read_bytes().decode("utf-8")
+    from portplan.files import safe_read
+
+    text = safe_read(path).decode("utf-8")
     result: dict[str, Any] = client.call(
         "PUT", f"/v1/systems/{client.quote(system)}/plan", {"text": text}
     )
@@ -100,9 +102,21 @@ def pull(client: Client, path: Path, system: str) -> int:
 
     text, headers = client.text(f"/v1/systems/{client.quote(system)}/plan")
     revision = int(headers.get("X-Portplan-Revision") or headers.get("x-portplan-revision") or 0)
-    if not path.exists() or path.read_bytes() != text.encode():
+    if _current(path) != text.encode():
         write_atomic(path, text)
     return revision
+
+
+def _current(path: Path) -> bytes | None:
+    """The plan on disk, or None when there is none yet."""
+    from portplan.files import UnreadableFile, safe_read
+
+    try:
+        return safe_read(path)
+    except UnreadableFile as exc:
+        if exc.missing:
+            return None
+        raise
 
 
 def watch(
