@@ -325,3 +325,53 @@ def test_a_folder_several_services_build_from_is_the_home_of_the_one_with_ports(
     )
     owners = {r.file: sorted({p.service for p in r.ports}) for r in scan(["."]) if r.kind == "code"}
     assert owners == {"./app/main.py": ["site"], "./both/main.py": ["both"]}
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: acme/web
+          ports:
+            - containerPort: 8087
+"""
+
+
+@pytest.mark.parametrize(
+    ("env", "found"),
+    [
+        (
+            "",
+            [
+                (
+                    "PP218",
+                    ["./deploy/web.yaml:13:30", "./deploy/web.yaml:3:18", "./web/main.go:4:10"],
+                    "web: Kubernetes declares container port 8087, but the program listens on "
+                    "8088: main.go:4 reads HTTP_PORT, which its environment does not set, and "
+                    "defaults to 8088",
+                )
+            ],
+        ),
+        ("          env: [{name: HTTP_PORT, value: '8087'}]\n", []),
+    ],
+    ids=["unset", "set"],
+)
+def test_without_compose_the_container_ports_kubernetes_declares(
+    here: Path, env: str, found: list[tuple[str, list[str], str]]
+) -> None:
+    _write(
+        here,
+        {
+            "deploy/web.yaml": DEPLOYMENT + env,
+            "web/go.mod": "module web\n",
+            "web/main.go": GO,
+        },
+    )
+    assert _findings(here) == found

@@ -1,5 +1,6 @@
 """PP218: the port a program listens on, by its code and application config
-(`portplan.sources.code`), against the container ports compose publishes for it."""
+(`portplan.sources.code`), against the container ports compose publishes for it (else the
+ones its Kubernetes files declare)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from portplan.reconcile.view import Port, View, place_order, rule
 from portplan.report import joined
 from portplan.sources.base import LOCAL, PortObservation, VariableObservation
 
+KUBERNETES = "kubernetes"
 CODE = frozenset({"code", "image"})  # code and config; a built image's ENV and CMD
 # The files that set a service's environment: compose `environment:` and `env_file`
 # (whose variables are "dotenv"), a `.env` of its own, Kubernetes, its image's `ENV`.
@@ -39,8 +41,11 @@ def unpublished_listen_port(view: View) -> Iterator[Finding]:
     """The program's own code or application config (`os.getenv("PORT", "8000")`,
     `getEnv("HTTP_PORT", "8088")`, `server.port`, `app.listen(3000)`) says which port it
     listens on, and none of those ports is a container port that compose publishes for the
-    service: the published port reaches nothing. A variable the service's environment
-    sets (compose `environment:`, an `env_file`, its own `.env`) replaces the default.
+    service: the published port reaches nothing. A service compose publishes nothing for
+    is held to the container ports its Kubernetes workloads and Services declare
+    (`containerPort`, `targetPort`). A variable the service's environment sets (compose
+    `environment:`, an `env_file`, its own `.env`, a container's `env`, its image's `ENV`)
+    replaces the default.
     Ports the program only listens on when run on the host (`launchSettings.json`,
     `appsettings.Development.json`) are not compared.
 
@@ -49,8 +54,9 @@ def unpublished_listen_port(view: View) -> Iterator[Finding]:
     FAIL: ports ["8087:8087"], no HTTP_PORT set; getEnv("HTTP_PORT", "8088")
     """
     published = _published(view)
+    declared = _declared(view)
     for key, listens in sorted(_listens(view).items()):
-        mappings = published.get(key)
+        mappings = published.get(key) or declared.get(key)
         if not mappings:
             continue
         container = {_container(port.obs) for port in mappings}
@@ -66,6 +72,17 @@ def _published(view: View) -> dict[str, list[Port]]:
         obs = port.obs
         fixed = not obs.random_host and obs.variable is None  # not `${WEB_PORT}:8080`
         if port.kind == "compose" and obs.source == "compose" and obs.published and fixed:
+            found.setdefault(port.key, []).append(port)
+    return found
+
+
+def _declared(view: View) -> dict[str, list[Port]]:
+    """Service key -> the container ports its Kubernetes files declare (a containerPort, a
+    Service's targetPort: `target`)."""
+    found: dict[str, list[Port]] = {}
+    for port in view.ports:
+        obs = port.obs
+        if port.kind == KUBERNETES and obs.source == KUBERNETES and not obs.reference:
             found.setdefault(port.key, []).append(port)
     return found
 
@@ -119,12 +136,16 @@ def _finding(view: View, key: str, mappings: list[Port], listens: list[_Listen])
     mappings = sorted(mappings, key=lambda p: place_order(p.obs.location))
     listens = sorted(listens, key=lambda item: place_order(item.obs.location))
     numbers = sorted({_container(p.obs) for p in mappings})
-    published = joined([_mapping(p.obs) for p in mappings])
-    said = joined([_said(item) for item in listens])
+    compose = mappings[0].kind == "compose"
+    if compose:
+        stated = "compose publishes " + joined([_mapping(p.obs) for p in mappings])
+    else:
+        ports = ", ".join(str(number) for number in numbers)
+        stated = f"Kubernetes declares container port{'s' if len(numbers) > 1 else ''} {ports}"
+    environment = "compose environment" if compose else "environment"
+    said = joined([_said(item, environment) for item in listens])
     listening = joined([str(n) for n in dict.fromkeys(i.number for i in listens) if n])
-    message = (
-        f"{shown}: compose publishes {published}, but the program listens on {listening}: {said}"
-    )
+    message = f"{shown}: {stated}, but the program listens on {listening}: {said}"
     locations: list[Location] = [mappings[0].obs.location]
     unset = [item for item in listens if item.setting is None and item.obs.variable]
     defined = _definition(view, key, mappings[0])
@@ -149,13 +170,13 @@ def _mapping(obs: PortObservation) -> str:
     return f"{obs.number}:{container} (container port {container})"
 
 
-def _said(item: _Listen) -> str:
+def _said(item: _Listen, environment: str) -> str:
     obs, where = item.obs, _short(item.obs.location)
     if obs.variable is None:
         return f"{where} listens on {obs.number}"
     if item.setting is None:
         return (
-            f"{where} reads {obs.variable}, which its compose environment does not set, "
+            f"{where} reads {obs.variable}, which its {environment} does not set, "
             f"and defaults to {obs.number}"
         )
     return (
@@ -164,10 +185,10 @@ def _said(item: _Listen) -> str:
 
 
 def _definition(view: View, key: str, mapping: Port) -> Location | None:
-    """Where the compose file that publishes the port defines the service: where its
+    """Where the file that publishes (or declares) the port defines the service: where its
     environment would set the variable."""
     for result in view.results:
-        if result.kind != "compose" or result.file != mapping.origin:
+        if result.kind != mapping.kind or result.file != mapping.origin:
             continue
         for service in result.services:
             if view.key(service.service) == key:
