@@ -140,5 +140,8 @@ def _read(path: str, found: Format, readers: dict[str, Reader]) -> list[Listen] 
     if found.module not in readers:
         module = importlib.import_module(f"portplan.sources.code.{found.module}")
         readers[found.module] = module.read
-    listens = readers[found.module](path, text)
+    try:
+        listens = readers[found.module](path, text)
+    except (RecursionError, ValueError):  # a reader is no parser: what it cannot read, it
+        return None  # leaves (a source file is no configuration that must be read)
     return listens or None
