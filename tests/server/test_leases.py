@@ -28,6 +28,12 @@ def test_lowest_free_port_of_a_range_skips_planned_reserved_and_leased(registry:
         ports.append(answer.json()["ports"][0]["port"])
     # 8000, 8001 assigned, 8002 reserved
     assert ports == [8003, 8004, 8005]
+    free = client.get("/v1/systems/shop/free").json()["ranges"][0]
+    assert (free["leased"], free["free"], free["free_count"]) == (
+        [8003, 8004, 8005],
+        ["8006-8009"],
+        4,
+    )
 
 
 def test_explicit_range_candidates_and_exhaustion(registry: Registry) -> None:

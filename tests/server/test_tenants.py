@@ -105,3 +105,40 @@ def test_another_tenant_changes_nothing_and_lists_nothing(registry: Registry) ->
     assert b.put("/v1/systems/shop/plan", json={"text": PLAN}).json()["revision"] == 1  # type: ignore[attr-defined]
     assert a.get("/v1/systems/shop/revisions").json()["revisions"][0]["actor"] == "t"  # type: ignore[attr-defined]
     assert len(a.get("/v1/systems/shop/revisions").json()["revisions"]) == 1  # type: ignore[attr-defined]
+
+
+def test_token_create_and_revoke_by_command(
+    registry: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portplan.cli import main
+
+    url = registry.settings.url()
+    assert (
+        main(
+            [
+                "serve",
+                "--db",
+                url,
+                "token",
+                "create",
+                "--tenant",
+                "acme",
+                "--scope",
+                "lease",
+                "--name",
+                "ci",
+            ]
+        )
+        == 0
+    )
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("ppt_") and len(token) > 40
+    client = registry.client(token)
+    assert client.get("/v1/leases").status_code == 200
+    assert main(["serve", "--db", url, "token", "revoke", "--tenant", "acme", "--name", "ci"]) == 0
+    assert capsys.readouterr().out == "revoked 1 token of acme\n"
+    assert client.get("/v1/leases").json()["error"]["message"] == "unknown or revoked token"
+    assert main(["serve", "--db", url, "token", "revoke", "--tenant", "acme", "--name", "ci"]) == 2
+    assert (
+        capsys.readouterr().err == "portplan: error: tenant 'acme' has no live token named 'ci'\n"
+    )

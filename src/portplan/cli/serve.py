@@ -79,3 +79,21 @@ def create(ctx: click.Context, tenant: str, scope: str, name: str) -> int:
     value = db.write(engine, lambda c: tenants.create_token(c, tenant, name, scope))
     click.echo(value)
     return 0
+
+
+@token.command("revoke")
+@click.option("--tenant", required=True, help="The tenant.")
+@click.option("--name", required=True, help="The name the tokens were created with.")
+@click.pass_context
+def revoke(ctx: click.Context, tenant: str, name: str) -> int:
+    """Revoke the tenant's tokens of that name: they answer 401 from now on."""
+    from portplan.errors import NotFoundError
+    from portplan.server import db, tenants
+    from portplan.server.settings import Settings
+
+    engine = db.engine_for(Settings(database_url=ctx.obj["database"]).url())
+    count = db.write(engine, lambda c: tenants.revoke(c, tenant, name))
+    if not count:
+        raise NotFoundError(f"tenant {tenant!r} has no live token named {name!r}")
+    click.echo(f"revoked {count} token{'s' if count > 1 else ''} of {tenant}")
+    return 0

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from portplan.errors import UsageError
 from portplan.plan import allocate, check
-from portplan.server import bell, plans
+from portplan.server import bell, leases, plans
 from portplan.server.auth import require
 from portplan.server.errors import ApiError
 from portplan.server.tenants import Caller
@@ -138,23 +138,27 @@ def free(
     range: str | None = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
-    """Free ports per range by the plan (live leases are listed under /v1/leases)."""
+    """Free ports per range: neither assigned nor reserved by the plan, nor held by a live
+    lease on the range's hosts."""
     topology = _topology(request, caller, system)
     try:
         usages = allocate.usage(topology, range)
     except UsageError as error:
         raise ApiError(404, "not_found", str(error)) from None
+    with _engine(request).connect() as conn:
+        held = [leases.held_on(conn, caller, u.hosts, "tcp") for u in usages]
+    return {"ranges": [_free(u, h) for u, h in zip(usages, held, strict=True)]}
+
+
+def _free(usage: allocate.RangeUsage, held: set[int]) -> dict[str, Any]:
+    ports = [p for r in usage.free for p in r if p not in held]
     return {
-        "ranges": [
-            {
-                "range": u.range.name,
-                "ports": str(u.range.ports),
-                "hosts": list(u.hosts),
-                "free": [str(r) for r in u.free],
-                "free_count": u.free_count,
-            }
-            for u in usages
-        ]
+        "range": usage.range.name,
+        "ports": str(usage.range.ports),
+        "hosts": list(usage.hosts),
+        "leased": sorted(held & set(usage.range.ports)),
+        "free": [str(r) for r in allocate.compact(ports)],
+        "free_count": len(ports),
     }
 
 

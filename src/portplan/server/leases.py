@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from portplan.model import Topology
 from portplan.server import db, feed, plans
@@ -267,6 +267,23 @@ def _planned(conn: Connection, caller: Caller, host: str) -> set[tuple[str, int]
             if reservation.host is None or reservation.host == host:
                 held.update((proto, p) for p in reservation.ports for proto in ("tcp", "udp"))
     return held
+
+
+def held_on(conn: Connection, caller: Caller, hosts: Sequence[str], protocol: str) -> set[int]:
+    """The ports live leases hold on any of `hosts` now (an expired lease the sweep has not
+    ended yet holds nothing)."""
+    at = db.now(conn)
+    rows = conn.execute(
+        select(lease_ports.c.port)
+        .join(leases, leases.c.id == lease_ports.c.lease_id)
+        .where(
+            lease_ports.c.tenant_id == caller.tenant_id,
+            lease_ports.c.host.in_(list(hosts)),
+            lease_ports.c.protocol == protocol,
+            or_(leases.c.expires_at.is_(None), leases.c.expires_at > at),
+        )
+    )
+    return {int(r[0]) for r in rows}
 
 
 def expire(conn: Connection, caller: Caller | None, at: float) -> int:

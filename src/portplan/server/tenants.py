@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from portplan.server import db
 from portplan.server.schema import tenants, tokens
@@ -60,6 +60,19 @@ def create_token(conn: Connection, tenant: str, name: str, scope: str) -> str:
         )
     )
     return token
+
+
+def revoke(conn: Connection, tenant: str, name: str) -> int:
+    """Revoke the tenant's tokens named `name`; returns how many."""
+    tenant_id = conn.execute(select(tenants.c.id).where(tenants.c.name == tenant)).scalar()
+    if tenant_id is None:
+        return 0
+    done = conn.execute(
+        update(tokens)
+        .where(tokens.c.tenant_id == tenant_id, tokens.c.name == name, tokens.c.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return int(done.rowcount)
 
 
 def caller(conn: Connection, token: str) -> Caller | None:
