@@ -571,11 +571,16 @@ def _fold_similar(
 
 
 def _variants(short: str) -> Iterator[str]:
-    """The names that differ from `short` by one word of SIMILAR_TAILS / SIMILAR_HEADS."""
+    """The names that differ from `short` by one word of SIMILAR_TAILS / SIMILAR_HEADS, or
+    by one trailing digit (apache, apache2)."""
     for tail in SIMILAR_TAILS:
         yield short + tail
         if short.endswith(tail) and len(short) - len(tail) >= MIN_PREFIX:
             yield short[: -len(tail)]
+    for digit in "0123456789":  # apache and apache2: a version in the name
+        yield short + digit
+    if short[-1:].isdigit() and not short[-2:-1].isdigit() and len(short) - 1 >= MIN_PREFIX:
+        yield short[:-1]
     for head in SIMILAR_HEADS:
         yield head + short
         if short.startswith(head) and len(short) - len(head) >= MIN_PREFIX:

@@ -37,6 +37,7 @@ from portplan.sources.base import PortObservation, SourceResult, reason, unread
 from portplan.sources.markdown.blocks import Fence, Heading, Table, TextLine, blocks
 from portplan.sources.markdown.code import DOCKER_PS, fence
 from portplan.sources.markdown.context import Collector
+from portplan.sources.markdown.enumerations import enumerations
 from portplan.sources.markdown.prose import heading, text_line
 from portplan.sources.markdown.tables import table
 from portplan.sources.markdown.text import redact
@@ -64,6 +65,7 @@ def parse_markdown(text: str, file: str) -> SourceResult:
     for block in blocks(lines):
         _READERS[type(block)](ctx, block)
     host_addresses(ctx.result, lines)
+    enumerations(ctx.result, lines)
     return _without_secrets(ctx.result)
 
 
