@@ -35,3 +35,10 @@ def test_an_elision_line_does_not_end_a_compose_snippet() -> None:
         ("blog_proxy_1", 8080, 80, 19),
         ("blog_proxy_1", 8080, 80, 19),
     ]
+
+
+def test_import_takes_the_documented_mapping_finding_in_its_stride() -> None:
+    from portplan.importer.core import import_paths
+
+    text = import_paths([FOLDER]).text  # the PP201 of a document's mapping: no KeyError
+    assert "\n  documented-mapping-proxy:\n" in text
