@@ -375,3 +375,25 @@ def test_without_compose_the_container_ports_kubernetes_declares(
         },
     )
     assert _findings(here) == found
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'command: ["serve", "--port", "8087"]',
+        "command: serve --port=8087",
+        'entrypoint: ["/app/web"]\n    command: ["--listen", "0.0.0.0:8087"]',
+    ],
+)
+def test_a_compose_command_with_a_port_flag_replaces_the_default(here: Path, command: str) -> None:
+    """compose's `command:`/`entrypoint:` replace the image's command line: a port flag
+    there is where the program listens, whatever its code's default says."""
+    compose = COMPOSE.replace("    ports:", f"    {command}\n    ports:")
+    _write(here, {"compose.yaml": compose, "services/web/main.go": GO})
+    assert _findings(here) == []
+
+
+def test_a_compose_command_without_a_port_flag_keeps_the_default(here: Path) -> None:
+    compose = COMPOSE.replace("    ports:", '    command: ["web", "--verbose"]\n    ports:')
+    _write(here, {"compose.yaml": compose, "services/web/main.go": GO})
+    assert [rule for rule, _, _ in _findings(here)] == ["PP218"]

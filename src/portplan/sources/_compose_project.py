@@ -39,7 +39,15 @@ from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
 
 LIST_KEYS: Final = ("ports", "expose", "env_file", "links", "profiles", "volumes")
 KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck", "labels")
-SINGLE_KEYS: Final = ("network_mode", "image", "container_name", "build", "hostname")
+SINGLE_KEYS: Final = (
+    "network_mode",
+    "image",
+    "container_name",
+    "build",
+    "hostname",
+    "command",
+    "entrypoint",
+)
 _MERGED: Final = frozenset(LIST_KEYS + KEYED_KEYS + SINGLE_KEYS)
 # What each key may hold (the compose specification's schema); anything else is an error.
 _SHAPES: Final[dict[str, tuple[type, ...]]] = {
@@ -59,6 +67,8 @@ _SHAPES: Final[dict[str, tuple[type, ...]]] = {
     "labels": (YSeq, YMap),
     "build": (str, YMap),
     "hostname": (str,),
+    "command": (str, YSeq, type(None)),
+    "entrypoint": (str, YSeq, type(None)),
 }
 _SHAPE_WORDS: Final[dict[type, str]] = {YSeq: "a list", YMap: "a mapping", str: "a string"}
 _RESET, _OVERRIDE = "!reset", "!override"

@@ -154,6 +154,9 @@ class ServiceObservation:
     profiles: tuple[str, ...] = ()  # compose `profiles:` (none: it always runs)
     build: str | None = None  # compose `build:`: the Dockerfile it builds from (its path)
     mounts: tuple[str, ...] = ()  # compose `volumes:`: the host files and folders bind-mounted
+    # compose `entrypoint:` and `command:` joined (they replace the image's), and where
+    command: str | None = None
+    command_at: Location | None = None
     template: bool = False
 
 

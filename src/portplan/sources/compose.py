@@ -151,6 +151,7 @@ def _observe(
 ) -> None:
     networks = tuple(service.keyed.get("networks", {}))
     health_path, health_port = _healthcheck(service, project)
+    command, command_at = _command(service, project)
     project.result.services.append(
         ServiceObservation(
             service.name,
@@ -168,6 +169,8 @@ def _observe(
             profiles=_profiles(service, project),
             build=_build_file(service, project),
             mounts=_mounts(service, project),
+            command=command,
+            command_at=command_at,
         )
     )
     for key, reader in _READERS.items():
@@ -535,6 +538,26 @@ def _build_file(service: Service, project: Project) -> str | None:
 
 
 _REMOTE: Final = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@", re.IGNORECASE)
+
+
+def _command(service: Service, project: Project) -> tuple[str | None, Location | None]:
+    """`entrypoint:` and `command:` as one command line (they replace the image's), with the
+    place of the first; a part that cannot be interpolated makes it unknown (None)."""
+    words: list[str] = []
+    at: Location | None = None
+    for key in ("entrypoint", "command"):
+        entry = service.single.get(key)
+        if entry is None or entry.value is None:
+            continue
+        at = at or entry.location
+        value = entry.value
+        parts = [value] if isinstance(value, str) else [str(item) for item in value]
+        for part in parts:
+            text = _quiet(part, entry, project)
+            if text is None:
+                return None, None
+            words.append(text)
+    return (" ".join(words), at) if words else (None, None)
 
 
 def _mounts(service: Service, project: Project) -> tuple[str, ...]:

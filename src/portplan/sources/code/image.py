@@ -31,17 +31,22 @@ _PAIR: Final = re.compile(r"(\w+)=(\"[^\"]*\"|'[^']*'|\S*)")
 
 
 def image_results(compose: Iterable[SourceResult]) -> list[SourceResult]:
-    """One result per Dockerfile a compose service builds from, for each such service."""
+    """One result per Dockerfile a compose service builds from, for each such service, and
+    per service whose compose `command:`/`entrypoint:` replaces its image's command line."""
     found = []
     for result in compose:
         for service in result.services:
-            if service.build is None:
+            stated = _read(service.build) if service.build is not None else None
+            listens, settings = stated if stated is not None else ([], [])
+            if service.command is not None and service.command_at is not None:
+                # compose's command replaces the image's CMD: its port flags, or none
+                listens = list(
+                    command_ports(service.command, service.command_at, "compose", shift=False)
+                )
+            if stated is None and service.command is None:
                 continue
-            stated = _read(service.build)
-            if stated is None:
-                continue
-            listens, settings = stated
-            image = observations(service.build, listens, service.service, KIND)
+            path = service.build if service.build is not None else result.file
+            image = observations(path, listens, service.service, KIND)
             image.variables.extend(
                 VariableObservation(service.service, name, at, SOURCE, value)
                 for name, value, at in settings
