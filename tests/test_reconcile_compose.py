@@ -293,3 +293,84 @@ def test_two_files_that_only_add_are_alternatives(tmp_path: Path) -> None:
         ("compose.prod.yaml", []),
         ("compose.yaml", []),
     ]
+
+
+# Two alternative projects of one folder publish one database on different host ports; a
+# testing guide runs the test one with `-f` and connects to its port.
+DEV_DB = 'services:\n  postgres:\n    image: postgres:16\n    ports: ["5434:5432"]\n'
+TEST_DB = 'services:\n  postgres:\n    image: postgres:16\n    ports: ["5433:5432"]\n'
+
+
+def _guide(command: str, port: int) -> str:
+    return (
+        "# Testing\n\nStart the database:\n\n```sh\n"
+        f"{command}\nexport DATABASE_URL=postgres://app:${{PW}}@localhost:{port}/app\n```\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "docker compose -f docker-compose.test.yml up -d   # database on :5433",
+        "docker-compose --file=./docker-compose.test.yml up -d",
+    ],
+)
+def test_a_document_is_held_to_the_project_its_compose_f_names(
+    tmp_path: Path, command: str
+) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "docker-compose.dev.yml": DEV_DB,
+            "docker-compose.test.yml": TEST_DB,
+            "TESTING.md": _guide(command, 5433),
+        },
+    )
+    assert _found(root) == []
+
+
+def test_a_document_naming_a_project_is_still_checked_against_it(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "docker-compose.dev.yml": DEV_DB,
+            "docker-compose.test.yml": TEST_DB,
+            "TESTING.md": _guide("docker compose -f docker-compose.dev.yml up -d", 5433),
+        },
+    )
+    assert [(rule, level, where) for rule, level, where, _ in _found(root)] == [
+        ("PP216", "error", ["TESTING.md:7", "docker-compose.dev.yml:4"])
+    ]
+
+
+# A DNS-server-style image: the Dockerfile exposes its default port and a metrics port, the
+# compose file runs it on another port given on its command line.
+RESOLVER = """\
+services:
+  resolver:
+    build: .
+    command: serve --listen 0.0.0.0:5443
+    ports:
+      - "5443:5443"
+"""
+
+
+def test_several_exposed_ports_are_no_drift_of_another_files_one_port(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path, {"Dockerfile": "FROM alpine\nEXPOSE 443 9100\n", "docker-compose.yml": RESOLVER}
+    )
+    assert _found(root) == []
+
+
+def test_one_exposed_port_against_one_published_port_is_drift(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path, {"Dockerfile": "FROM alpine\nEXPOSE 5444\n", "docker-compose.yml": RESOLVER}
+    )
+    assert _found(root) == [
+        (
+            "PP201",
+            "error",
+            ["Dockerfile:2", "docker-compose.yml:6"],
+            "resolver: port is 5444 here but 5443 in docker-compose.yml:6",
+        )
+    ]

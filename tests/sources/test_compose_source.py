@@ -899,3 +899,35 @@ def test_a_host_range_of_one_port_is_counted_in_the_singular() -> None:
         "could not read compose.yaml:3:13: services.web.ports: the host range has 1 port and "
         "the container range 2"
     ]
+
+
+# Compose file format v1: services at the top level, no `services:` key, no `version`.
+V1 = """\
+app:
+  build: .
+  links:
+    - db
+db:
+  image: postgres:9.6
+nginx:
+  image: nginx:1.25
+  ports:
+    - 8000:80
+"""
+
+
+@pytest.mark.parametrize("text", [V1, 'version: "1"\n' + V1])
+def test_a_v1_compose_file_is_read_as_compose_1_read_it(tmp_path: Path, text: str) -> None:
+    (tmp_path / "docker-compose.yml").write_text(text)
+    (result,) = scan([tmp_path / "docker-compose.yml"])
+    first = 2 if text.startswith("version") else 1
+    assert sorted(s.service for s in result.services) == ["app", "db", "nginx"]
+    assert [(p.service, p.number, p.target, p.location.line) for p in result.ports] == [
+        ("nginx", 8000, 80, first + 9)
+    ]
+
+
+def test_a_file_of_top_level_settings_is_not_a_v1_compose_file(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text('version: "3.8"\nx-base:\n  image: app\n')
+    (result,) = scan([tmp_path / "docker-compose.yml"])
+    assert result.services == []

@@ -221,8 +221,11 @@ def port_drift(view: View) -> Iterator[Finding]:
     for (key, _, slot), found in sorted(slot_sides(view).items()):
         agreed = found[0]
         mapped = _mapped(found)
+        listings = _listings(found)
         for side in found[1:]:
             if slot == UNNAMED and not _separate(side, agreed):
+                continue
+            if slot == UNNAMED and _unpaired(side, agreed, listings):
                 continue
             if side.value not in mapped:
                 yield _drift(view, key, slot, side, agreed)
@@ -351,6 +354,31 @@ def _separate(side: Side, agreed: Side) -> bool:
     """Unnamed ports: a line stating both values ("ports 9200, 9300"), or a compose or
     Kubernetes file listing both, lists two ports; anything else is a disagreement."""
     return not all(any(listed_together(p, q) for q in agreed.ports) for p in side.ports)
+
+
+def _listings(found: list[Side]) -> dict[str, set[int]]:
+    """file (a compose or Kubernetes file, a Dockerfile, a proxy config) -> the values it
+    lists in one slot."""
+    listed: dict[str, set[int]] = {}
+    for side in found:
+        for port in side.ports:
+            if port.kind in LISTING:
+                listed.setdefault(port.origin, set()).add(side.value)
+    return listed
+
+
+def _unpaired(side: Side, agreed: Side, listings: dict[str, set[int]]) -> bool:
+    """Unnamed ports: a file that lists several ports of a service (`EXPOSE 443 9100`)
+    against another's one port that is none of them (`"5443:5443"`) says nothing of which
+    of its ports that one is, if any (a metrics port, an image default the command line
+    overrides): no value of it is another number of that one port. A file listing one port
+    against another's one port (`EXPOSE 12349` and `"12340:12340"`) still disagrees."""
+
+    def several(s: Side, other: int) -> bool:
+        return all(len(listings.get(p.origin, ())) > 1 and other not in listings[p.origin]
+                   for p in s.ports)  # fmt: skip
+
+    return several(side, agreed.value) or several(agreed, side.value)
 
 
 def listed_together(p: Port, q: Port) -> bool:

@@ -9,7 +9,9 @@ are alternatives (`docker-compose.postgres.yml` and `docker-compose.sqlite.yml`,
 Every other file (documents, `.env` files read alone, Kubernetes manifests) joins the
 files it shares names with, and of several compose projects it may describe, the nearest
 one: in its own folder or the closest above or below it, a default-named file
-(`compose.yaml`, `docker-compose.yml`) first, then by path.
+(`compose.yaml`, `docker-compose.yml`) first, then by path. A document that runs
+`docker compose -f FILE` names its project itself (`chosen`): it joins the project(s) of
+the files it names, whether or not it shares names with them.
 """
 
 from __future__ import annotations
@@ -30,10 +32,15 @@ DEFAULT_COMPOSE: Final = frozenset(
 )
 
 
-def systems(names: Mapping[str, set[str]], projects: Mapping[str, str]) -> dict[str, int]:
-    """file -> system number, from the service keys each file names (`names`) and the
+def systems(
+    names: Mapping[str, set[str]],
+    projects: Mapping[str, str],
+    chosen: Mapping[str, set[str]] | None = None,
+) -> dict[str, int]:
+    """file -> system number, from the service keys each file names (`names`), the
     compose project each file belongs to (`projects`: file -> the project's first file;
-    files of no project, or of several, are left out)."""
+    files of no project, or of several, are left out) and the projects a document names
+    with `docker compose -f` (`chosen`: file -> projects' first files)."""
     own = {file: identifying(keys) for file, keys in names.items()}
     files = sorted(own)
     parent = {file: file for file in files}
@@ -60,7 +67,7 @@ def systems(names: Mapping[str, set[str]], projects: Mapping[str, str]) -> dict[
         for b in sorted(partners):
             if find(a) != find(b) and same_system(own[a], own[b]):
                 parent[find(b)] = find(a)
-    _attach(loose, own, project_of, find, parent)
+    _attach(loose, own, project_of, find, parent, chosen or {})
     roots = sorted({find(file) for file in files})
     return {file: roots.index(find(file)) + 1 for file in files}
 
@@ -71,9 +78,10 @@ def _attach(
     project_of: Mapping[str, str],
     find: Callable[[str], str],
     parent: dict[str, str],
+    chosen: Mapping[str, set[str]],
 ) -> None:
-    """Join each group of files of no project to the one compose project it is nearest to
-    among those it shares names with."""
+    """Join each group of files of no project to the compose project(s) one of its files
+    names (`chosen`), else to the one it is nearest to among those it shares names with."""
     groups: dict[str, list[str]] = {}
     for file in loose:
         groups.setdefault(find(file), []).append(file)
@@ -81,6 +89,11 @@ def _attach(
     for file, project in project_of.items():
         members.setdefault(project, []).append(file)
     for group in groups.values():
+        named = sorted({p for file in group for p in chosen.get(file, ()) if p in members})
+        if named:
+            for project in named:
+                parent[find(members[project][0])] = find(group[0])
+            continue
         candidates = [
             project
             for project, files in members.items()
@@ -93,11 +106,11 @@ def _attach(
 
 def _nearness(group: list[str], project: str) -> tuple[int, bool, str]:
     folder = os.path.dirname(os.path.abspath(project))
-    distance = min(_distance(os.path.dirname(os.path.abspath(f)), folder) for f in group)
-    return distance, os.path.basename(project) not in DEFAULT_COMPOSE, project
+    far = min(distance(os.path.dirname(os.path.abspath(f)), folder) for f in group)
+    return far, os.path.basename(project) not in DEFAULT_COMPOSE, project
 
 
-def _distance(a: str, b: str) -> int:
+def distance(a: str, b: str) -> int:
     """How many folders apart two folders are (up from one, then down to the other)."""
     x, y = a.split(os.sep), b.split(os.sep)
     common = next(

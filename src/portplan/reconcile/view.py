@@ -4,6 +4,7 @@ the order in which sources win a tie (`precedence`, `place_order`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,7 +14,7 @@ from portplan.findings import Finding, Level
 from portplan.model import Location, Topology
 from portplan.reconcile.names import Names
 from portplan.reconcile.systems import INFRASTRUCTURE as INFRASTRUCTURE
-from portplan.reconcile.systems import systems
+from portplan.reconcile.systems import distance, systems
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -226,7 +227,38 @@ def _systems(view: View) -> dict[str, int]:
         keys.setdefault(result.file, set()).update(
             key for s in result.services if (key := view.names.key(s.service))
         )
-    return systems(keys, _compose_files(view.results))
+    projects = _compose_files(view.results)
+    return systems(keys, projects, _chosen(view.results, projects))
+
+
+def _chosen(results: list[SourceResult], projects: dict[str, str]) -> dict[str, set[str]]:
+    """document -> the compose projects its `docker compose -f FILE` names (each name
+    resolved to the nearest compose file read whose path ends with it)."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        for name in result.compose_files:
+            file = _nearest_named(result.file, name, projects)
+            if file is not None:
+                found.setdefault(result.file, set()).add(projects[file])
+    return found
+
+
+def _nearest_named(document: str, name: str, projects: dict[str, str]) -> str | None:
+    folder = os.path.dirname(os.path.abspath(document))
+    tail = os.path.normpath(name).lstrip(os.sep + ".")
+    if os.path.isabs(name):
+        matches = [f for f in projects if os.path.abspath(f) == os.path.normpath(name)]
+    else:
+        matches = [
+            f for f in projects
+            if os.path.abspath(f) == os.path.normpath(os.path.join(folder, name))
+            or os.path.abspath(f).endswith(os.sep + tail)
+        ]  # fmt: skip
+    return min(
+        matches,
+        key=lambda f: (distance(os.path.dirname(os.path.abspath(f)), folder), f),
+        default=None,
+    )
 
 
 def _compose_files(results: list[SourceResult]) -> dict[str, str]:

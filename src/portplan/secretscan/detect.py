@@ -8,7 +8,9 @@
    `secretref:`, `secretKeyRef`, a cloud secret store's name or ARN), a placeholder that
    asks to be replaced (`changeme`, `<your-key>`, `xxxx`, `your_api_key_here`, a value made
    only of words such as `password`, `secret`, `example`, or starting with an imperative
-   such as `change...`, `replace...`, `enter...`, or marked as an example:
+   such as `change...`, `replace...`, `enter...`, upper-case words joined by underscores
+   (`GOOGLE_API_KEY_VAL`, `YOUR_TOKEN_HERE`), the variable's own name with at most a
+   `_VAL`/`_VALUE`/`_HERE` suffix, an elided value (`atm_...`), or marked as an example:
    `AKIAIOSFODNN7EXAMPLE`, `sample-password`), and any value of a variable that *names*
    a secret (`DB_PASSWORD_FILE`, `JWT_SECRET_NAME`, `*_SECRET_REF`, `*_KEY_ID`) unless the
    value itself has a credential's shape.
@@ -119,11 +121,21 @@ def reference(value: str) -> bool:
     )
 
 
+# Upper-case words joined by underscores (`GOOGLE_API_KEY_VAL`, `YOUR_TOKEN`): a name
+# standing for the value a script or the reader fills in, as no generated secret is.
+_SHOUTED = re.compile(r"[A-Z]+(?:_[A-Z]+)+")
+# An elided value: at most a vendor prefix, then an ellipsis (`atm_...`, `sk-…`).
+_ELIDED = re.compile(r"[\w.\-]{0,12}?(?:\.{3}|\u2026)")
+
+
 def placeholder(value: str) -> bool:
     """True when `value` asks to be replaced: `changeme`, `<your-key>`, `xxxx`,
-    `your_api_key_here`, `default-password`, `changeRunnerAuthToken`."""
+    `your_api_key_here`, `default-password`, `changeRunnerAuthToken`, `GOOGLE_API_KEY_VAL`,
+    `atm_...`."""
     text = value.strip().strip("\"'")
     if PLACEHOLDER.match(text) or (_BARE.fullmatch(text[:200]) and _EXAMPLE.search(text[:200])):
+        return True
+    if _SHOUTED.fullmatch(text[:200]) or (len(text) <= 16 and _ELIDED.fullmatch(text)):
         return True
     words = [word.lower() for word in _WORD.findall(text[:200])]
     if not words or len(text) > 200:
@@ -260,6 +272,8 @@ def secret(name: str, value: str | None) -> Secret | None:
         return secret(name, default.group(1))
     if text.lower() in NOT_A_SECRET or reference(text) or placeholder(text):
         return None
+    if _repeats(name, text):
+        return None
     shape = credential_format(text)
     if shape is not None:
         return Secret(shape, CREDENTIAL)
@@ -272,6 +286,17 @@ def secret(name: str, value: str | None) -> Secret | None:
     if high_entropy(unquoted, strict=True) and not _DIGEST.match(unquoted):
         return Secret("a high-entropy string", CREDENTIAL)
     return None
+
+
+def _repeats(name: str, value: str) -> bool:
+    """Whether a value is its variable's own name, alone or with a placeholder's suffix
+    (`GOOGLE_API_KEY=google-api-key-value`): a stand-in a script substitutes."""
+    own = re.sub(r"[^a-z0-9]", "", name.lower())
+    said = re.sub(r"[^a-z0-9]", "", value.lower())
+    return len(own) >= 4 and said.startswith(own) and said[len(own) :] in _NAME_SUFFIXES
+
+
+_NAME_SUFFIXES = frozenset({"", "val", "value", "here", "placeholder", "goeshere"})
 
 
 def embedded(text: str) -> Secret | None:

@@ -220,9 +220,16 @@ def _read_envoy(paths: Sequence[str]) -> SourceResult:
 
 
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.compose_cli import compose_files
     from portplan.sources.markdown import read_markdown
 
-    return read_markdown(paths[0])
+    result = read_markdown(paths[0])
+    try:
+        named = compose_files(safe_read(paths[0]).decode("utf-8", "replace"))
+    except UnreadableFile:
+        named = []  # read_markdown said so
+    result.compose_files = named[0] if named else []
+    return result
 
 
 # Order matters: the first kind whose detector accepts a file reads it.

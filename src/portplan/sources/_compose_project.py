@@ -36,6 +36,7 @@ from portplan.sources.base import SourceError, SourceResult, inside, reason, tem
 from portplan.sources.dotenv import known_names
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
+from portplan.yamlio.tree import new_map
 
 LIST_KEYS: Final = ("ports", "expose", "env_file", "links", "profiles", "volumes")
 KEYED_KEYS: Final = ("environment", "depends_on", "networks", "healthcheck", "labels")
@@ -316,8 +317,32 @@ def parse(data: str | bytes, path: str, project: Project) -> Any:
     if document is not None and not isinstance(document, YMap):
         project.error(Location(path, 1, 1), "expected a mapping at the top level")
         return None
+    document = _v1_as_services(document) if document is not None else None
     project.documents[path] = document
     return document
+
+
+def _v1_as_services(document: YMap) -> YMap:
+    """A compose file of format v1 (no `services:`, no `version` but "1": each top-level
+    key a service whose body says what to run) as the `services:` mapping of later formats,
+    as `docker-compose` 1.x read it; any other document as it is."""
+    if "services" in document or str(document.get("version", "1")).strip() != "1":
+        return document
+    bodies = {key: body for key, body in document.items() if key != "version"}
+    if not bodies or not all(isinstance(body, YMap) for body in bodies.values()):
+        return document
+    if not any("image" in body or "build" in body for body in bodies.values()):
+        return document
+    services = new_map(document.mark)
+    for key, body in bodies.items():
+        services[key] = body
+        services.key_marks[key] = document.key_marks[key]
+        services.value_marks[key] = document.value_marks[key]
+    wrapped = new_map(document.mark)
+    wrapped["services"] = services
+    wrapped.key_marks["services"] = document.mark
+    wrapped.value_marks["services"] = document.mark
+    return wrapped
 
 
 def interpolated(value: Any, location: Location, project: Project, context: Context) -> str | None:

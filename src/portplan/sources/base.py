@@ -380,6 +380,9 @@ class SourceResult:
     # compose: example file -> the missing file it stands in for (`env.example` for `.env`)
     stand_ins: dict[str, str] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)  # compose: the project's other files
+    # A document: the compose files its first `docker compose -f FILE` command names, as
+    # written (`portplan.sources.compose_cli`): the project it describes.
+    compose_files: list[str] = field(default_factory=list)
     # A file that belongs to one service (a Dockerfile, a proxy or monitoring config): the
     # service its observations name until the compose file that builds or mounts it says
     # which one it is (`portplan.sources.homes`): its folder's name.
