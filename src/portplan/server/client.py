@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from portplan.errors import PortplanError, UsageError
@@ -32,7 +32,7 @@ class RegistryError(PortplanError):
 @dataclass(frozen=True)
 class Client:
     server: str
-    token: str
+    token: str = field(repr=False)  # never in a repr, a log line or a traceback's locals
     timeout: float = 30.0
 
     @classmethod
