@@ -47,6 +47,8 @@ LEVELS = [
     ("API_KEY", "your_api_key_here", None),
     ("N8N_ENCRYPTION_KEY", "changeEncryptionKey", None),
     ("GOOGLE_API_KEY", "GOOGLE_API_KEY_VAL", None),
+    ("MYSQL_RANDOM_ROOT_PASSWORD", "yes_since_this_is_a_demo", None),
+    ("MYSQL_ALLOW_EMPTY_PASSWORD", "yes-please", None),
     ("OPENAI_API_KEY", "YOUR_OPENAI_KEY_HERE", None),
     ("WEBHOOK_SECRET", "WEBHOOK_SIGNING_SECRET", None),
     ("GOOGLE_API_KEY", "google-api-key-value", None),
@@ -93,6 +95,7 @@ LEVELS = [
     ("DB_PASSWORD", "SuperSecret_2024", Secret("a literal secret value", LITERAL)),
     ("API_TOKEN", "atm_9f8c2e1a7b3d...", Secret("a literal secret value", LITERAL)),
     ("dbPassword", "swordfish", Secret("a literal secret value", LITERAL)),
+    ("MYSQL_ROOT_PASSWORD", "swordfish", Secret("a literal secret value", LITERAL)),
     (
         "DATABASE_URL",
         "postgres://postgres:p4ssw0rd@db/openproject",

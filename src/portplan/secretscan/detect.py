@@ -12,7 +12,8 @@
    (`GOOGLE_API_KEY_VAL`, `YOUR_TOKEN_HERE`), the variable's own name with at most a
    `_VAL`/`_VALUE`/`_HERE` suffix, an elided value (`atm_...`), or marked as an example:
    `AKIAIOSFODNN7EXAMPLE`, `sample-password`), and any value of a variable that *names*
-   a secret (`DB_PASSWORD_FILE`, `JWT_SECRET_NAME`, `*_SECRET_REF`, `*_KEY_ID`) unless the
+   a secret (`DB_PASSWORD_FILE`, `JWT_SECRET_NAME`, `*_SECRET_REF`, `*_KEY_ID`) or is a
+   switch about one (`MYSQL_RANDOM_ROOT_PASSWORD`, `MYSQL_ALLOW_EMPTY_PASSWORD`) unless the
    value itself has a credential's shape.
 2. A literal (`LITERAL`): any other value of a secret-named variable (`*_PASSWORD`,
    `*_SECRET`, `*_TOKEN`, `*_KEY`, `dbPassword`), and a secret inside any value: the password
@@ -52,6 +53,13 @@ _NAMING = re.compile(
     r"PROVIDER|STORE|BACKEND|ENDPOINT|SOURCE|FORMAT|PREFIX|SUFFIX|KEY_ID)$",
     re.IGNORECASE,
 )
+# A switch about a secret (`MYSQL_RANDOM_ROOT_PASSWORD`, `MYSQL_ALLOW_EMPTY_PASSWORD`): its
+# value says whether, not what.
+_SWITCH = re.compile(
+    r"(?:^|_)(?:RANDOM|ALLOW_EMPTY|ALLOW_BLANK|SKIP|GENERATE|DISABLE|REQUIRE|USE)_(?:\w+_)?"
+    rf"(?:{_SECRET_WORDS})$",
+    re.IGNORECASE,
+)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[.\- :]")
 
@@ -65,7 +73,11 @@ def secret_name(name: str) -> bool:
     """True when a variable, key or flag name (DB_PASSWORD, --db-password, --dbPassword,
     -Dapp.password) names a secret it holds."""
     normal = normal_name(name)
-    return SECRET_NAME.search(normal) is not None and _NAMING.search(normal) is None
+    return (
+        SECRET_NAME.search(normal) is not None
+        and _NAMING.search(normal) is None
+        and _SWITCH.search(normal) is None
+    )
 
 
 # --- values that are no secret -------------------------------------------------------------
