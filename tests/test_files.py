@@ -32,7 +32,7 @@ def run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, 
         cwd=tmp,
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=120,
         env={**os.environ, "TMPDIR": str(tmp), **(env or {})},
     )
     assert "Traceback" not in done.stderr

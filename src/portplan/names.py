@@ -60,7 +60,9 @@ PREFIX_SERVICES: Final = {
 
 # --- URLs ---------------------------------------------------------------------------------
 
-URL: Final = re.compile(r"[A-Za-z][\w+.-]*://[^\s\"'`<>|,;]+")
+# The scheme starts a run of scheme characters (lookbehind): tried from inside a run, the
+# pattern would scan to its end from every character of it, quadratic on long values.
+URL: Final = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://[^\s\"'`<>|,;]+")
 LOCAL_HOSTS: Final = frozenset({"localhost", "host.docker.internal", "0.0.0.0", "::", "::1"})
 
 

@@ -48,10 +48,10 @@ _UNICODE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".
 _NON_SPACE = re.compile(f"[^{_UNICODE_SPACE}]")
 _EXPORT = re.compile(r"export[\t\n\f\r ]+")
 _SPACES = re.compile(f"[{_SPACE}]*")
-_KEY = re.compile(rf"(?:[{_SPACE}_.\-\[\]]|[^\W_])*")
+_KEY = re.compile(rf"(?:[{_SPACE}_.\-\[\]]++|[^\W_]++)*+")  # runs: no state per character
 _QUOTED = {
-    '"': re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL),
-    "'": re.compile(r"'((?:[^'\\]|\\.)*)'", re.DOTALL),
+    '"': re.compile(r'"((?:[^"\\]++|\\.)*)"', re.DOTALL),
+    "'": re.compile(r"'((?:[^'\\]++|\\.)*)'", re.DOTALL),
 }
 _ESCAPED_CHAR = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPE_SEQUENCE = re.compile(r"\\(?:[abcfnrtv$\"\\]|0[0-9]{0,3})")

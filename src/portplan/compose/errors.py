@@ -56,6 +56,17 @@ class InvalidTemplateError(InterpolationError):
         self.offset = offset
 
 
+class ExpansionTooLargeError(InterpolationError):
+    """The variables of one value expand to more than `limit` characters (an expansion bomb:
+    `A1=${A0}${A0}${A0}${A0}`, fifteen times over, is gigabytes). Compose bounds nothing
+    but the nesting of `${}`; portplan refuses the value instead of filling memory."""
+
+    def __init__(self, limit: int) -> None:
+        size = f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit} characters"
+        super().__init__(f"the value's variables expand to more than {size}")
+        self.limit = limit
+
+
 class MissingRequiredError(InterpolationError):
     """`${VAR:?msg}` or `${VAR?msg}` met an unset (or, for `:?`, empty) variable.
 

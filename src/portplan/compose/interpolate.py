@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from portplan.compose.errors import (
     TEMPLATE_RULE,
     CastError,
+    ExpansionTooLargeError,
     InterpolationError,
     InterpolationPathError,
     InvalidTemplateError,
@@ -96,17 +97,32 @@ class Reference:
 # -- substitution ---------------------------------------------------------------------
 
 
+#: The most characters the variables of one value may expand to (1 MiB); more is an
+#: ExpansionTooLargeError. Literal text is bounded by the file's own size.
+MAX_EXPANDED = 1 << 20
+
+
 @dataclass(frozen=True)
 class _Context:
     lookup: Lookup
     on_unset: OnUnset | None
+    spent: list[int] = field(default_factory=lambda: [0])  # characters of variables used
 
     def resolve(self, name: str) -> str:
-        value = self.lookup(name)
+        value = self.value(name)
         if value is None:
             if self.on_unset is not None:
                 self.on_unset(name)
             return ""
+        return value
+
+    def value(self, name: str) -> str | None:
+        """The variable's value (None when unset), counted against MAX_EXPANDED."""
+        value = self.lookup(name)
+        if value is not None:
+            self.spent[0] += len(value)
+            if self.spent[0] > MAX_EXPANDED:
+                raise ExpansionTooLargeError(MAX_EXPANDED)
         return value
 
 
@@ -183,12 +199,12 @@ def operator_choice(expression: str) -> str | None:
 
 
 def _default_if_empty(name: str, argument: str, ctx: _Context) -> str:
-    value = ctx.lookup(name)
+    value = ctx.value(name)
     return value if value else _substitute(argument, ctx)
 
 
 def _default_if_unset(name: str, argument: str, ctx: _Context) -> str:
-    value = ctx.lookup(name)
+    value = ctx.value(name)
     return _substitute(argument, ctx) if value is None else value
 
 
@@ -202,14 +218,14 @@ def _alternative_if_set(name: str, argument: str, ctx: _Context) -> str:
 
 
 def _required_not_empty(name: str, argument: str, ctx: _Context) -> str:
-    value = ctx.lookup(name)
+    value = ctx.value(name)
     if not value:
         raise MissingRequiredError(name, _substitute(argument, ctx))
     return value
 
 
 def _required_set(name: str, argument: str, ctx: _Context) -> str:
-    value = ctx.lookup(name)
+    value = ctx.value(name)
     if value is None:
         raise MissingRequiredError(name, _substitute(argument, ctx))
     return value
@@ -403,7 +419,7 @@ class _TreeWalker:
 
     def leaf(self, value: str, path: PathPattern) -> object:
         try:
-            text = _substitute(value, self.ctx)
+            text = _substitute(value, _Context(self.ctx.lookup, self.ctx.on_unset))
         except InterpolationError as err:
             raise _path_error(path, err) from err
         cast = self.cast_for(path)

@@ -170,14 +170,13 @@ def _spread_ranges(service: PlanService, stated: list[Port]) -> None:
     check then sees a clash on any of them."""
     taken = {port.number for port in service.ports}
     spread: list[PlanPort] = []
+    ranges: dict[tuple[int, str], list[int]] = {}  # (first, protocol) -> ends: one lookup each
+    for p in stated:
+        if p.obs.range_end and p.obs.published:
+            ranges.setdefault((p.obs.number, p.obs.protocol), []).append(p.obs.range_end)
     for planned in service.ports:
         spread.append(planned)
-        ends = [
-            p.obs.range_end
-            for p in stated
-            if p.obs.range_end and p.obs.published and p.obs.number == planned.number
-            and p.obs.protocol == planned.protocol
-        ]  # fmt: skip
+        ends = ranges.get((planned.number, planned.protocol), [])
         for offset, number in enumerate(range(planned.number + 1, max(ends, default=0) + 1), 2):
             if number not in taken:
                 taken.add(number)
@@ -357,9 +356,12 @@ def _unnamed(
     main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
     service.ports.append(main)
     host = host_numbers(ports + support)
-    winners = [p for p in ports if host(p) == main.number]
-    for number in sorted({host(p) for p in ports} - {main.number}):
-        own = [p for p in ports if host(p) == number]
+    by_host: dict[int, list[Port]] = {}  # grouped once: a range maps thousands of ports
+    for port in ports:
+        by_host.setdefault(host(port), []).append(port)
+    winners = by_host.get(main.number, [])
+    for number in sorted(set(by_host) - {main.number}):
+        own = by_host[number]
         if all(any(listed_together(p, q) for q in winners) for p in own):
             other = other_port_name(service.product, number)
             service.ports.append(_port(other, own, support, trust))

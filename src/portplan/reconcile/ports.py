@@ -12,6 +12,7 @@ from typing import Final
 
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
+from portplan.model import Port as PlanPort
 from portplan.reconcile.names import port_key
 from portplan.reconcile.nodeports import node_port_clashes
 from portplan.reconcile.references import declared_ports
@@ -110,20 +111,36 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     placed: list[tuple[Port, int, list[str]]] = []
     beside: set[tuple[str, int]] = set()  # services a file states a port of beside a named one
     named_files = {(p.key, p.file) for ports in named.values() for p in ports}
+    slots_of = _slots_by_number(known)
     for port in unnamed:
         system = view.system(port.obs.location)
-        have = known.get((port.key, system), {})
-        matching = sorted(slot for slot, numbers in have.items() if port.numbers() & numbers)
+        have = slots_of.get((port.key, system), {})
+        matching = sorted({slot for n in port.numbers() for slot in have.get(n, ())})
         if not matching and _another_port(port, origins):
             continue
         if not matching and (port.key, port.file) in named_files:
             beside.add((port.key, system))
         placed.append((port, system, matching))
+    sorted_names = {place: sorted(slots) for place, slots in known.items()}
     for port, system, matching in placed:
-        names = sorted(known.get((port.key, system), {}))
+        names = sorted_names.get((port.key, system), [])
         slot = _unnamed_slot(matching, names, (port.key, system) not in beside)
         named.setdefault((port.key, system, slot), []).append(port)
     return named
+
+
+def _slots_by_number(
+    known: dict[tuple[str, int], dict[str, set[int]]],
+) -> dict[tuple[str, int], dict[int, set[str]]]:
+    """(service, system) -> number -> the named slots holding it: one lookup per number, not
+    a scan of every slot per port (a compose range maps thousands of unnamed ports)."""
+    found: dict[tuple[str, int], dict[int, set[str]]] = {}
+    for place, slots in known.items():
+        numbers = found.setdefault(place, {})
+        for slot, values in slots.items():
+            for number in values:
+                numbers.setdefault(number, set()).add(slot)
+    return found
 
 
 def _unnamed_slot(matching: list[str], have: list[str], alone: bool) -> str:
@@ -304,13 +321,20 @@ def _container_drift(view: View, key: str, slot: str, agreed: Side) -> Iterator[
 def _target_location(view: View, planned: Port) -> Location:
     """The plan's `target:` line of a planned port, else its `port:` line (no target:
     the container port is the port)."""
-    service = view.topology.services.get(planned.obs.service) if view.topology else None
-    port = (
-        next((p for p in service.ports if p.name == planned.obs.port_name), None)
-        if service
-        else None
-    )
+    ports: dict[tuple[str, str], PlanPort] = view.memo("plan ports", _plan_ports)
+    port = ports.get((planned.obs.service, planned.obs.port_name or ""))
     return port.target_location if port and port.target_location else planned.obs.location
+
+
+def _plan_ports(view: View) -> dict[tuple[str, str], PlanPort]:
+    """(service, port name) -> the plan's port: one lookup each, not a search per port (an
+    imported range of 60,000 host ports)."""
+    services = view.topology.services if view.topology else {}
+    found: dict[tuple[str, str], PlanPort] = {}
+    for key, service in services.items():
+        for port in service.ports:
+            found.setdefault((key, port.name), port)
+    return found
 
 
 def _mapped(found: list[Side]) -> set[int]:

@@ -533,7 +533,9 @@ def _calls(test: Any, wanted: list[str]) -> bool:
     return any(url in _URL.findall(word) for word in words)
 
 
-_URL: Final = re.compile(r"[a-z]+://(?:localhost|127\.0\.0\.1|\[::1\]):[0-9]+/[^\s'\"|;&]*")
+_URL: Final = re.compile(
+    r"(?<![a-z])[a-z]+://(?:localhost|127\.0\.0\.1|\[::1\]):[0-9]+/[^\s'\"|;&]*"
+)
 
 
 def _flow(words: list[str]) -> CommentedSeq:

@@ -34,14 +34,16 @@ MAX_KEY: Final = 1000  # libyaml refuses implicit keys of 1,024 characters or mo
 # a plain scalar, an alias, or the end of the line (maybe after a comment). `findall` gives
 # (spaces, token) pairs for a whole line in one call; the first character of a token tells
 # its kind, and the lengths add up to the line's length unless something did not match.
+# Possessive runs (`++`, `*+`) keep no backtracking state per character: a 5 MB scalar
+# would otherwise cost the regex engine about 170 bytes a character.
 _TOKENS: Final = re.compile(
     r"""([ ]*)(
       [\[\]{},]
     | :(?=[ ]|$)
     | "[^"\\]*"
-    | '(?:[^']|'')*'
+    | '(?:[^']++|'')*'
     | (?:[^\s,\[\]{}\#&*!|>'"%@`?:-]|-(?=[^\s,\[\]{}]))
-      (?:[^\s,\[\]{}:]|:(?=[^\s,\[\]{}])|[ ]+(?=[^\s,\[\]{}:\#]|:(?=[^\s,\[\]{}])))*
+      (?:[^\s,\[\]{}:]++|:(?=[^\s,\[\]{}])|[ ]++(?=[^\s,\[\]{}:\#]|:(?=[^\s,\[\]{}])))*+
     | \*[A-Za-z0-9_-]+(?=[ ,\]}]|$)
     | (?:\#.*)?$
     )""",

@@ -225,8 +225,8 @@ _BLOCK_STARTS: Final = "\n:?-"
 _FLOW_STARTS: Final = "\n[{,:?-"
 _FLOW_SIGNS: Final = re.compile(r"[\[\]{}\"'#]")
 _QUOTE_ENDS: Final = {
-    '"': re.compile(r'"(?:[^"\\]|\\.)*"', re.S),
-    "'": re.compile(r"'(?:[^']|'')*'"),
+    '"': re.compile(r'"(?:[^"\\]++|\\.)*"', re.S),  # runs: no state per character
+    "'": re.compile(r"'(?:[^']++|'')*'"),
 }
 
 
