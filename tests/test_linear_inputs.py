@@ -4,7 +4,6 @@ times them at 10 KB, 100 KB and 1 MB; a unit test asserts no wall-clock time).""
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -13,21 +12,19 @@ import pytest
 
 from portplan.yamlio.load import load
 
+# The memory cap is set by prlimit (util-linux), not by a preexec_fn: a fork of a test
+# process that loaded grpc (the live tests) aborts in grpc's fork handlers.
 CAP = 400 << 20  # the interpreter and portplan need about 60 MB
-
-
-def _cap() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
+PRLIMIT = ["prlimit", f"--as={CAP}"]
 
 
 def _run(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "portplan", *args],
+        [*PRLIMIT, sys.executable, "-m", "portplan", *args],
         cwd=tmp,
         capture_output=True,
         text=True,
         timeout=300,
-        preexec_fn=_cap,
         env={**os.environ, "TMPDIR": str(tmp)},
     )
 
