@@ -29,6 +29,7 @@ from portplan._entry import PLAIN_CHOICES, PLAIN_FLAGS, plain_call
 from portplan._entry import main as entry_main
 from portplan.cli import cli
 from portplan.cli import main as click_main
+from portplan.cli._types import PortType
 
 HELD, FREE = "{held}", "{free}"  # stand-ins for port numbers known inside the namespace
 BROKEN = "system: x\nservices:\n  web:\n    ports:\n      http: {port: 99999}\n"
@@ -160,7 +161,7 @@ def test_the_plain_path_reads_the_arguments_the_click_commands_take() -> None:
     assert arguments("ports") == []
     [(name, nargs, required, kind)] = arguments("who")
     assert (name, nargs, required) == ("ports", -1, True)
-    assert isinstance(kind, click.IntRange) and (kind.min, kind.max) == (1, 65535)
+    assert isinstance(kind, PortType)
 
 
 @pytest.mark.parametrize("args", [*_ports_cases(), *WHO_CASES])
@@ -223,7 +224,8 @@ def test_anything_else_goes_to_click(args: list[str]) -> None:
         (
             ["who", "0"],
             2,
-            "Error: Invalid value for 'PORTS...': 0 is not in the range 1<=x<=65535.",
+            "Error: Invalid value for 'PORTS...': '0' is not a port: a port is a number 1-65535 "
+            "written in the digits 0-9",
         ),
         (["who"], 2, "Error: Missing argument 'PORTS...'."),
         (["ports", "--format", "xml"], 2, "'xml'"),

@@ -90,7 +90,9 @@ def _parse(
 
 
 def _is_port(arg: str) -> bool:
-    return arg.isascii() and arg.isdigit() and 1 <= int(arg) <= 65535
+    from portplan.portnumber import port_number
+
+    return port_number(arg) is not None
 
 
 def _ports(chosen: dict[str, bool]) -> int:

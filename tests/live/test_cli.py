@@ -337,7 +337,7 @@ def test_who_json(holder: Child, capsys: Capture) -> None:
 
 def test_who_rejects_bad_ports(capsys: Capture) -> None:
     assert main(["who", "70000"]) == 2
-    assert "70000 is not in the range 1<=x<=65535" in capsys.readouterr().err
+    assert "'70000' is not a port: a port is a number 1-65535" in capsys.readouterr().err
 
 
 def test_kill_with_yes(holder: Child, capsys: Capture) -> None:

@@ -7,17 +7,19 @@ from typing import TYPE_CHECKING
 
 import click
 
+from portplan.cli._types import GRACE, PORT
+
 if TYPE_CHECKING:
     from portplan.live.kill import Holder, KillResult
 
 
 @click.command("kill")
-@click.argument("port", type=click.IntRange(1, 65535))
+@click.argument("port", type=PORT)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Also stop PID 1 and other users' processes.")
 @click.option(
     "--grace",
-    type=click.FloatRange(0),
+    type=GRACE,
     default=5.0,
     show_default=True,
     help="Seconds between SIGTERM and SIGKILL.",

@@ -7,10 +7,11 @@ import sys
 import click
 
 from portplan.cli._options import optional_file_option, output_format
+from portplan.cli._types import PORT
 
 
 @click.command("who")
-@click.argument("ports", nargs=-1, required=True, type=click.IntRange(1, 65535))
+@click.argument("ports", nargs=-1, required=True, type=PORT)
 @output_format(json_alias=True)
 @optional_file_option
 def command(ports: tuple[int, ...], fmt: str, file: str | None) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from portplan.errors import NotFoundError, UsageError
 from portplan.live.owners import Access, Listener, Process, is_running, user_name
+from portplan.portnumber import MAX_GRACE, PORT_RULE, grace_seconds, port_number
 
 DEFAULT_GRACE = 5.0
 _POLL = 0.02
@@ -109,6 +110,8 @@ def check_refusals(found: Sequence[Holder], *, force: bool = False) -> None:
 
 def stop(pid: int, *, grace: float = DEFAULT_GRACE) -> tuple[str, bool]:
     """SIGTERM, wait up to `grace` seconds, then SIGKILL; (last signal, stopped)."""
+    if grace_seconds(grace) is None:  # nan or inf would never reach SIGKILL
+        raise UsageError(f"--grace: expected a number of seconds from 0 to {MAX_GRACE:g}")
     if not _signal(pid, signal.SIGTERM) or _wait_gone(pid, grace):
         return "SIGTERM", True
     if not _signal(pid, signal.SIGKILL):
@@ -147,6 +150,8 @@ def kill_port(
 
     Returns [] when confirmation is declined; raises Refused, NotFoundError, UsageError.
     """
+    if port_number(str(port)) is None or grace_seconds(grace) is None:
+        raise UsageError(f"{PORT_RULE}; --grace: 0 to {MAX_GRACE:g} seconds")
     found = holders(port)
     check_refusals(found, force=force)
     if confirm is not None and not confirm(found):
