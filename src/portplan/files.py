@@ -101,6 +101,18 @@ def safe_head(path: str | os.PathLike[str], size: int) -> bytes:
         os.close(fd)
 
 
+def nul_position(text: str) -> tuple[int, int] | None:
+    """(line, column) of the first NUL character of `text`, None when there is none: a
+    text format (.env, Markdown) with a NUL is a binary file, not one to read in part."""
+    index = text.find("\0")
+    if index < 0:
+        return None
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+BINARY: Final = "is a binary file (a NUL character), not text"
+
+
 def _open(name: str) -> int:
     try:
         # judged before opening too: opening a device can act (a tape rewinds)

@@ -16,7 +16,9 @@ from portplan.yamlio.load import Mark, YMap
 
 _CONTENT = re.compile(r"^(\s*)(\S)")
 _UNSAFE = "could not add the port safely; nothing was written"
-_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")  # YAML's lines: only `\n` ends one
+# YAML's lines: `\r\n`, `\n` and a lone `\r` each end one (the parser's marks count them so)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class WriteBackError(InputError):
@@ -39,22 +41,25 @@ class _Lines(list[str]):
 def add_port(text: str, file: str, service: str, port_name: str, port: int | str) -> str:
     """`text` with `services.<service>.ports.<port_name>: <port>` added.
 
-    The added lines end as the file's first line does (`\r\n` or `\n`); a byte-order mark
-    and a missing final line end stay as they were.
+    The added lines end as the file's first line does (`\r\n`, `\n` or a lone `\r`); a
+    byte-order mark and a missing final line end stay as they were.
     """
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom) :]
     document = yamlload.load(body, file)
     if not isinstance(document, YMap):
         raise WriteBackError(file, Mark(1, 1), "expected a mapping at the top level")
-    eol = "\r\n" if "\r\n" in body[: body.find("\n") + 1] else "\n"
+    first = _BREAK.search(body)
+    eol = first.group() if first else "\n"  # the first line's end: \r\n, \n or \r
     lines = _Lines(_LINE.findall(body), file, eol)
-    unterminated = bool(lines) and not lines[-1].endswith("\n")
+    unterminated = bool(lines) and not lines[-1].endswith(("\n", "\r"))
     if unterminated:
         lines[-1] += eol
     _edit(lines, document, service, f"{port_name}: {port}")
     result = "".join(lines)
-    _verify(result, file, service, port_name, port)
+    services = document.get("services")
+    mark = services.key_marks.get(service) if isinstance(services, YMap) else None
+    _verify(result, file, service, port_name, port, mark or Mark(1, 1))
     return bom + (result.removesuffix(eol) if unterminated else result)
 
 
@@ -209,14 +214,17 @@ def _indent(entry: str, spaces: int, eol: str) -> str:
     return "".join(f"{pad}{line}{eol}" for line in entry.split("\n"))
 
 
-def _verify(text: str, file: str, service: str, port_name: str, port: int | str) -> None:
+def _verify(
+    text: str, file: str, service: str, port_name: str, port: int | str, mark: Mark
+) -> None:
+    """Read the edited text back; `mark` (the service's) locates the refusal."""
     try:
         document = yamlload.load(text, file)
         value = document["services"][service]["ports"][port_name]
     except (PortplanError, KeyError, TypeError):
-        raise WriteBackError(file, None, _UNSAFE) from None
+        raise WriteBackError(file, mark, _UNSAFE) from None
     if value != port and not (isinstance(value, dict) and value.get("port") == port):
-        raise WriteBackError(file, None, _UNSAFE)
+        raise WriteBackError(file, mark, _UNSAFE)
 
 
 __all__ = ["WriteBackError", "add_port", "write_atomic"]

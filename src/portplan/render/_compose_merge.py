@@ -59,8 +59,11 @@ def merge(text: str, file: str, topology: Topology) -> Artifact:
         document = yaml.load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(file, line, None, "cannot merge: not valid YAML") from None
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        what = "not valid YAML"
+        if "another document" in str(getattr(exc, "problem", "")):  # a `---` stream
+            what = "a compose file holds one document, and a second one starts here"
+        raise InputError(file, line, column, f"cannot merge: {what}") from None
     _keep_anchors(document)
     services = document.get("services") if isinstance(document, CommentedMap) else None
     if not isinstance(services, CommentedMap):

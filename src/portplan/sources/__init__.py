@@ -8,6 +8,7 @@ file of no known kind, becomes a `SourceResult` holding one `SourceError`.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
@@ -463,7 +464,21 @@ def _whole(path: str) -> bytes | None:
 
 
 def _head(path: str, size: int = HEAD_BYTES) -> bytes:
-    return safe_head(path, size) or b"\n"
+    """The first bytes of the file, as UTF-8 when a byte-order mark says UTF-16 or UTF-32
+    (a manifest saved by PowerShell): the detectors look for ASCII keys."""
+    head = safe_head(path, size) or b"\n"
+    for bom, codec in _WIDE_BOMS:
+        if head.startswith(bom):
+            return head[len(bom) :].decode(codec, "ignore").encode("utf-8") or b"\n"
+    return head
+
+
+_WIDE_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def _read_kind(kind: SourceKind, files: list[str], survey: Survey) -> list[SourceResult]:

@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from portplan.compose import DotenvError, InterpolationError, load_environment, substitute
-from portplan.files import UnreadableFile, kind_problem, safe_read
+from portplan.files import BINARY, UnreadableFile, kind_problem, safe_read
 from portplan.model import Location
 from portplan.sources.base import SourceError, SourceResult, inside, reason, template_note, unread
 from portplan.sources.dotenv import known_names
 from portplan.yamlio import load as yamlload
-from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq
+from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq, shape
 from portplan.yamlio.tree import new_map
 
 LIST_KEYS: Final = ("ports", "expose", "env_file", "links", "profiles", "volumes")
@@ -76,6 +76,7 @@ _RESET, _OVERRIDE = "!reset", "!override"
 _KEY_VALUE_LISTS: Final = frozenset({"environment", "labels"})  # `- KEY=value` items
 PROJECT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]*")  # compose-go's checkProjectName
 DOTENV: Final = ".env"
+MAX_EXTENDS: Final = 64  # services a chain of `extends` may pass through
 # The example files that stand in for a missing `.env` (the README says "copy env.example
 # to .env"), in order of preference; `X.example` ... for any other env file `X`.
 DOTENV_STAND_INS: Final = (
@@ -132,6 +133,7 @@ class Project:
     # a missing env_file -> (where it is first named, as written, why, the services reading it)
     missing: dict[str, tuple[Location, str, str, list[str]]] = field(default_factory=dict)
     unset: int = 0  # how many `${VAR}` nothing sets were met so far
+    too_deep: bool = False  # an `extends` chain deeper than MAX_EXTENDS was reported
     name: str | None = None  # the top-level `name:` (the last file's that sets one)
     _known: frozenset[str] | None = field(default=None, repr=False)
 
@@ -237,6 +239,8 @@ def _environment(
         path = stand_in(path, result) or path
     try:
         data = safe_read(path) if os.path.lexists(path) else None
+        if data is not None and b"\0" in data:
+            raise UnreadableFile(path, BINARY)
     except UnreadableFile as exc:
         why = f"its variables file {path} cannot be read ({reason(exc)}): values would be guesses"
         result.errors.append(SourceError(Location(first), f"not read {first}: {why}"))
@@ -371,6 +375,9 @@ def merge_file(
     it includes, into `into`. `chain` is the files that include this one."""
     services = document.get("services")
     own: set[str] = set()
+    if services is not None and not isinstance(services, YMap):
+        where = at_mark(context.path, document.value_marks.get("services"))
+        project.error(where, f"services: expected a mapping of services, got {shape(services)}")
     if isinstance(services, YMap):
         for name, body in services.items():
             where = at_mark(context.path, services.key_marks.get(name))
@@ -379,6 +386,9 @@ def merge_file(
             if isinstance(body, YMap):
                 for layer, layer_context in _layers(name, services, context, project, ()):
                     _merge_service(service, layer, layer_context, project)
+            elif body is not None:  # `web:` alone is an empty service
+                at = at_mark(context.path, services.value_marks.get(name))
+                project.error(at, f"services.{name}: expected a mapping, got {shape(body)}")
     _include(document, context, project, into, own, (*chain, os.path.abspath(context.path)))
 
 
@@ -498,6 +508,14 @@ def _layers(
     if here in seen:
         _circular((*seen, here), project, context, body)
         return []
+    if len(seen) >= MAX_EXTENDS:
+        if not project.too_deep:
+            project.too_deep = True
+            where = at_mark(context.path, body.value_marks.get("extends"))
+            start = seen[0][1]
+            what = f"services.{start}.extends: a chain of more than {MAX_EXTENDS} extends, cut here"
+            project.error(project.at(where, ""), what)
+        return [(body, context)]
     base = _base(name, body, context, project)
     if base is None:
         return [(body, context)]

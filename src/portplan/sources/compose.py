@@ -252,6 +252,9 @@ def _ports(service: Service, project: Project) -> None:
                 project.error(entry.location, f"services.{service.name}.ports: {exc}")
             continue
         location = _port_location(entry, project, host_mode)
+        if any(config.target == 0 for config in configs):  # compose reads it; no port is 0
+            project.error(entry.location, f"services.{service.name}.ports: container port 0")
+            continue
         for config in configs:
             key = (config.host_ip, config.published, config.target, config.protocol)
             if seen.setdefault(key, location.file) != location.file:

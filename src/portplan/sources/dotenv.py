@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from portplan.compose import DotenvError, parse_dotenv
-from portplan.files import UnreadableFile, safe_read
+from portplan.files import BINARY, UnreadableFile, nul_position, safe_read
 from portplan.model import Location, normalize_name
 from portplan.names import (
     LOCAL_HOSTS,
@@ -113,6 +113,11 @@ def read_dotenv(path: str, owner: str | None = None) -> SourceResult:
         text = safe_read(path).decode("utf-8")
     except (UnreadableFile, UnicodeDecodeError) as exc:
         return _failed(path, exc)
+    nul = nul_position(text)
+    if nul is not None:
+        result = SourceResult(file=path, kind=KIND)
+        result.errors.append(unread(Location(path, *nul), BINARY))
+        return result
     return parse_dotenv_source(text, path, owner)
 
 

@@ -41,6 +41,7 @@ from typing import Any, Final
 
 from portplan.files import UnreadableFile, safe_read
 from portplan.model import Exposure, Location
+from portplan.sources._k8s_check import problems
 from portplan.sources._k8s_refs import (
     PROBE_ACTIONS,
     PROBES,
@@ -145,6 +146,9 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
     manifest = _File(file, text.split("\n"), SourceResult(file=file, kind=KIND))
     documents = [d for d in _documents(text, manifest) if isinstance(d, YMap)]
     manifest.resources = [r for d in documents for r in _resources(d)]
+    for resource in manifest.resources:
+        for location, what in problems(resource, manifest.at):
+            manifest.result.errors.append(unread(location, what))
     return manifest
 
 

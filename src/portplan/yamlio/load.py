@@ -111,7 +111,11 @@ def _decode(data: bytes, codec: str, label: str, filename: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        line, column = _byte_position(data, exc.start) if label == "UTF-8" else (None, None)
+        if label == "UTF-8":
+            line, column = _byte_position(data, exc.start)
+        else:  # odd-length UTF-16, a cut UTF-32 unit: where the decodable text ends
+            before = data[: exc.start].decode(codec, "replace")
+            line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         what = f"cannot decode the text here: expected {label}"  # (the byte is the value's)
         raise YAMLInputError(filename, line, column, what) from None
 

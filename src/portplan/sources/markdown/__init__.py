@@ -31,7 +31,7 @@ from functools import cache
 from itertools import combinations
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from portplan.files import UnreadableFile, safe_read
+from portplan.files import BINARY, UnreadableFile, nul_position, safe_read
 from portplan.model import Location, addresses_overlap, normalize_name
 from portplan.sources.base import PortObservation, SourceResult, reason, unread
 from portplan.sources.markdown.blocks import Fence, Heading, Table, TextLine, blocks
@@ -113,7 +113,13 @@ def read_markdown(path: str | os.PathLike[str]) -> SourceResult:
         result = SourceResult(file=file, kind=KIND)
         result.errors.append(unread(Location(file), reason(exc)))
         return result
-    return parse_markdown(decode_markdown(data), file)
+    text = decode_markdown(data)
+    nul = nul_position(text)
+    if nul is not None:
+        result = SourceResult(file=file, kind=KIND)
+        result.errors.append(unread(Location(file, *nul), BINARY))
+        return result
+    return parse_markdown(text, file)
 
 
 _BOMS: Final = (
