@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from portplan.cli import main
@@ -139,10 +139,13 @@ def _held(code: int, out: str, err: str, args: list[str], tmp: Path) -> None:
         assert "\n" not in errors[0]
 
 
+# No shrinking: a failure is shown as generated (shrinking a multi-file case can take minutes).
+PHASES = (Phase.explicit, Phase.reuse, Phase.generate)
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
     derandomize=True,
+    phases=PHASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -177,7 +180,7 @@ def test_every_command_holds_on_fuzzed_input(plan: str, project: tuple[str, str]
             _held(*_run(args, tmp), args, tmp)
 
 
-@settings(max_examples=6, deadline=None, derandomize=True)
+@settings(max_examples=6, deadline=None, derandomize=True, phases=PHASES)
 @given(plan=plans(), project=projects())
 def test_a_sample_holds_as_real_processes_under_a_memory_cap(
     plan: str, project: tuple[str, str]

@@ -66,4 +66,5 @@ def test_a_long_env_value_and_a_port_range_are_read(tmp_path: Path) -> None:
     assert "2 files, 1 service" in done.stdout
     done = _run(tmp_path, "import", "d")
     assert done.returncode == 0, done.stderr
-    assert "port: 65535" in done.stdout
+    assert "publishes host ports 50000-65535; the plan keeps the first" in done.stdout
+    assert "port: 50000" in done.stdout and "port: 50001" not in done.stdout

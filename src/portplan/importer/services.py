@@ -164,6 +164,9 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
                 planned.published = planned.published is True
 
 
+MAX_SPREAD = 1024  # host ports of one published range listed as planned ports, at most
+
+
 def _spread_ranges(service: PlanService, stated: list[Port]) -> None:
     """One planned port per host port of a published range (`8000-8002:80`: http 8000,
     http-2 8001, http-3 8002, each to the same target), as a plan's port is one number:
@@ -177,7 +180,14 @@ def _spread_ranges(service: PlanService, stated: list[Port]) -> None:
     for planned in service.ports:
         spread.append(planned)
         ends = ranges.get((planned.number, planned.protocol), [])
-        for offset, number in enumerate(range(planned.number + 1, max(ends, default=0) + 1), 2):
+        last = max(ends, default=0)
+        if last - planned.number >= MAX_SPREAD:  # a plan of 64,000 ports helps no one
+            service.notes.append(
+                f"note: {planned.name} publishes host ports {planned.number}-{last}; the plan "
+                f"keeps the first (more than {MAX_SPREAD} ports are not listed one by one)"
+            )
+            last = planned.number
+        for offset, number in enumerate(range(planned.number + 1, last + 1), 2):
             if number not in taken:
                 taken.add(number)
                 extra = replace(planned, name=f"{planned.name}-{offset}", number=number)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 from portplan.compose import (
@@ -255,12 +256,31 @@ def _ports(service: Service, project: Project) -> None:
         if any(config.target == 0 for config in configs):  # compose reads it; no port is 0
             project.error(entry.location, f"services.{service.name}.ports: container port 0")
             continue
+        configs = _as_range(configs)
         for config in configs:
             key = (config.host_ip, config.published, config.target, config.protocol)
             if seen.setdefault(key, location.file) != location.file:
                 continue  # the same entry in a later file of the project
             port = mapped_port(service.name, config, location, host_network=host_mode)
             project.result.ports.append(port)
+
+
+WIDE_RANGE: Final = 256  # ports of one `ports` entry read one by one, at most
+
+
+def _as_range(configs: list[PortConfig]) -> list[PortConfig]:
+    """A wide range mapped port to port (`1-65535:1-65535`: compose makes 65,535 ports of
+    it) as one port publishing the host range to its first target: the host side is what
+    clashes, and 65,535 observations would slow every later stage for nothing."""
+    if len(configs) <= WIDE_RANGE or any(c.published is None for c in configs):
+        return configs
+    ordered = sorted(configs, key=lambda c: c.target)
+    first, last = ordered[0], ordered[-1]
+    if len({(c.host_ip, c.protocol) for c in configs}) != 1 or not (
+        str(first.published).isdigit() and str(last.published).isdigit()
+    ):
+        return configs
+    return [replace(first, published=f"{first.published}-{last.published}")]
 
 
 def _port_location(entry: Entry, project: Project, host_mode: bool) -> Location:
