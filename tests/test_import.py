@@ -678,15 +678,15 @@ def test_a_file_left_unread_on_purpose_says_why(tmp_path: Path) -> None:
     (tmp_path / "chart" / "templates").mkdir(parents=True)
     (tmp_path / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
     (tmp_path / "chart" / "templates" / "svc.yaml").write_text(
-        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"
-    )
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: x: 1{{ if .Values.a }}x: 2{{ end }}\n"
+    )  # rendered leniently (sources/helm_templates.py), it is still no YAML
     (tmp_path / "api.yaml").write_text(
         "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  ports: [{port: 8080}]\n"
     )
     lines = import_paths([tmp_path]).text.splitlines()
     assert [line for line in lines if line.startswith("# not read:")] == [
-        f"# not read: {tmp_path}/chart/templates (Go templates of the Helm chart "
-        f"{tmp_path}/chart/Chart.yaml, not YAML; render them (helm template) to reconcile them)"
+        f"# not read: {tmp_path}/chart/templates/svc.yaml:4:13 (a Go template ({{{{ }}}}), not "
+        "YAML; render it (helm template) to reconcile it)"
     ]
 
 

@@ -89,9 +89,9 @@ def test_the_text_report_says_what_was_read_and_skipped(
     main(["reconcile", "."])
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2] == (
-        "sources: read 4 files (2 compose, 1 .env, 1 Markdown); 1 unreadable; "
-        "1 superseded by their real file; skipped 3 (Helm templates: 1, code that states no "
-        "listening port: 1, no known kind: 1)"
+        "sources: read 5 files (2 compose, 1 Kubernetes, 1 .env, 1 Markdown); 1 unreadable; "
+        "1 superseded by their real file; skipped 2 (code that states no listening port: 1, "
+        "no known kind: 1)"
     )
     main(["reconcile", ".", "-v"])
     out = capsys.readouterr().out
@@ -104,9 +104,7 @@ def test_the_text_report_says_what_was_read_and_skipped(
         "invalid YAML: did not find expected node content (while parsing a flow node that "
         "starts at line 2, column 1)",
         "  skipped    unknown    ./chart/Chart.yaml: no known kind",
-        "  skipped    Helm       ./chart/templates: not read ./chart/templates: Go templates of "
-        "the Helm chart ./chart/Chart.yaml, not YAML; render them (helm template) to "
-        "reconcile them",
+        "  read       Kubernetes ./chart/templates/svc.yaml",
         "  read       compose    ./compose.override.yaml: merged into the project of ./compose.yaml",
         "  read       compose    ./compose.yaml: one compose project with ./compose.override.yaml",
         "  skipped    unknown    ./src/main.go: code that states no listening port",
@@ -125,7 +123,7 @@ def test_the_json_report_lists_every_file_with_kind_and_status(
         ("./README.md", "markdown", "read"),
         ("./broken/compose.yaml", "compose", "unreadable"),
         ("./chart/Chart.yaml", "unknown", "skipped"),
-        ("./chart/templates", "helm", "skipped"),
+        ("./chart/templates/svc.yaml", "kubernetes", "read"),
         ("./compose.override.yaml", "compose", "read"),
         ("./compose.yaml", "compose", "read"),
         ("./src/main.go", "unknown", "skipped"),

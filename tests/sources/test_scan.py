@@ -92,32 +92,28 @@ def _as_nobody(tree: Path) -> list[str]:
     return run.stdout.splitlines()
 
 
-def test_helm_chart_templates_are_one_info_note(tmp_path: Path) -> None:
-    chart = tmp_path / "chart"
+def test_helm_chart_templates_are_read_rendered_with_their_values(tmp_path: Path) -> None:
+    chart = tmp_path / "shop"
     (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: chart\nversion: 0.1.0\n")
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 0.1.0\n")
     (chart / "values.yaml").write_text("service: {port: 8080}\n")
-    for name in ("service.yaml", "deployment.yaml"):
-        (chart / "templates" / name).write_text(TEMPLATE)
+    (chart / "templates" / "service.yaml").write_text(TEMPLATE)
+    (chart / "templates" / "_helpers.tpl").write_text(
+        '{{- define "chart.fullname" -}}x{{- end }}\n'
+    )
     (chart / "crds").mkdir()
     (chart / "crds" / "svc.yaml").write_text(SERVICE)  # plain YAML beside: read
     templates = chart / "templates"
-    note = (
-        "PP209",
-        "INFO",
-        str(templates),
-        f"not read {templates}: Go templates of the Helm chart {chart / 'Chart.yaml'}, not "
-        "YAML; render them (helm template) to reconcile them",
-    )
-    assert _findings(tmp_path) == [note]
-    assert _findings(templates / "service.yaml", templates / "deployment.yaml") == [note]
-    assert _findings(templates) == [note]
     results = scan([tmp_path])
-    assert [(r.kind, [s.service for s in r.services]) for r in results] == [
-        ("kubernetes", ["api"]),
-        ("helm", []),
-        ("code", []),  # values.yaml: the chart's values are read (portplan.sources.code.helm)
+    assert [
+        (r.kind, [(p.service, p.number, str(p.location)) for p in r.ports]) for r in results
+    ] == [
+        ("kubernetes", [("api", 80, f"{chart}/crds/svc.yaml:4:23")]),
+        ("kubernetes", [("shop", 8080, f"{templates}/service.yaml:7:13")]),
+        ("code", [("shop", 8080, f"{chart}/values.yaml:1:17")]),  # sources/code/helm.py
     ]
+    named = scan([templates / "service.yaml"])
+    assert [(p.service, p.number) for r in named for p in r.ports] == [("shop", 8080)]
     assert all(f.level is Level.INFO for f in reconcile(results))
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from portplan.files import UnreadableFile, safe_head, safe_read
-from portplan.findings import Level
 from portplan.model import Location
 from portplan.sources.base import SourceError, SourceResult, reason, unread
 
@@ -259,8 +258,8 @@ def scan(paths: Iterable[str | os.PathLike[str]]) -> list[SourceResult]:
     """Read every file of a known kind under `paths` (files or directories), in path order.
 
     A path that cannot be read (missing, a loop of symbolic links, a folder without
-    permission) is one "could not read X: why" error. The templates of a Helm chart (the
-    `templates/` folder beside a `Chart.yaml`) are not read: one info note per chart says so.
+    permission) is one "could not read X: why" error. The templates of a Helm chart are read
+    leniently rendered (`portplan.sources.helm_templates`).
     """
     return survey(paths).results
 
@@ -286,10 +285,6 @@ def survey(paths: Iterable[str | os.PathLike[str]]) -> Survey:
             folder = stat.S_ISDIR(os.stat(path).st_mode)
         except OSError as exc:
             walk.failed(path, exc)
-            continue
-        chart = helm_chart(os.path.join(path, "-") if folder else path)
-        if chart is not None:
-            walk.skip_chart(chart)
             continue
         for file in walk.files(path) if folder else [path]:
             kind = detect(file) if folder else detect_named(file)
@@ -325,26 +320,10 @@ class _Walk:
 
     def __init__(self) -> None:
         self.results: list[SourceResult] = []
-        self.charts: set[str] = set()
         self.survey = Survey()
 
     def failed(self, path: str, exc: OSError) -> None:
         self.results.append(unreadable(path, reason(exc)))
-
-    def skip_chart(self, chart: str) -> None:
-        """One note for the chart in folder `chart`: its templates are not read."""
-        if chart in self.charts:
-            return
-        self.charts.add(chart)
-        templates = os.path.join(chart, HELM_TEMPLATES)
-        why = (
-            f"Go templates of the Helm chart {os.path.join(chart, HELM_CHART)}, not YAML; "
-            "render them (helm template) to reconcile them"
-        )
-        result = SourceResult(file=templates, kind="helm")
-        note = SourceError(Location(templates), f"not read {templates}: {why}", Level.INFO)
-        result.errors.append(note)
-        self.results.append(result)
 
     def files(self, root: str) -> Iterator[str]:
         def failed(exc: OSError) -> None:
@@ -354,9 +333,6 @@ class _Walk:
             subdirs[:] = sorted(
                 d for d in subdirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
             )
-            if HELM_CHART in files and HELM_TEMPLATES in subdirs:
-                subdirs.remove(HELM_TEMPLATES)
-                self.skip_chart(directory)
             for name in sorted(files):
                 yield os.path.join(directory, name)
 

@@ -23,7 +23,7 @@ satisfies the reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -64,6 +64,7 @@ class Pods:
     namespace: str | None
     labels: dict[str, str]
     ports: list[DeclaredPort] = field(default_factory=list)
+    sidecar: frozenset[int] = frozenset()  # ports an injected sidecar serves (`SIDECARS`)
 
     def named(self) -> dict[str, int]:
         return {port.name: port.number for port in self.ports if port.name}
@@ -113,19 +114,50 @@ def labels(document: YMap) -> dict[str, str]:
     return {str(key): str(value) for key, value in found.items() if value is not None}
 
 
+# Sidecars injected into a pod by its annotation: the ports they serve in the pod (Dapr's
+# daprd: HTTP and gRPC APIs, internal gRPC, metrics), which no container of the manifest
+# declares.
+SIDECARS: Final = {"dapr.io/enabled": frozenset({3500, 50001, 50002, 9090})}
+
+
+def sidecar_ports(document: YMap) -> frozenset[int]:
+    """The ports the sidecars injected by the annotations of pod template `document` serve."""
+    found: Mapping[str, Any] = mapping(metadata(document).get("annotations")) or {}
+    ports: frozenset[int] = frozenset()
+    for key, served in SIDECARS.items():
+        if str(found.get(key, "")).lower() == "true":
+            ports |= served
+    return ports
+
+
 def app_name(found: Mapping[str, str]) -> str | None:
     """The service a set of labels names: `app.kubernetes.io/name`, else `app`."""
     return next((found[key] for key in NAME_LABELS if found.get(key)), None)
 
 
-def workload_service(document: YMap) -> str | None:
-    """The service a workload runs (its pods' name label, its own, else its name); None
-    for a workload without a name."""
+def workload_service(document: YMap, shared: frozenset[str] = frozenset()) -> str | None:
+    """The service a workload runs (its pods' name label, its own, else its name; a label
+    of `shared` names the application, not the service); None for a workload without a
+    name."""
     name = metadata(document).get("name")
     if not name:
         return None
     template = pod_template(document) or YMap()
-    return app_name(labels(template)) or app_name(labels(document)) or str(name)
+    found = app_name(labels(template)) or app_name(labels(document))
+    return found if found and found not in shared else str(name)
+
+
+def shared_labels(workloads: Sequence[YMap]) -> frozenset[str]:
+    """The name labels that workloads of different names share (`app: shop` on every
+    workload of a chart): they name the application, not one service."""
+    names: dict[str, set[str]] = {}
+    for document in workloads:
+        name = metadata(document).get("name")
+        template = pod_template(document) or YMap()
+        found = app_name(labels(template)) or app_name(labels(document))
+        if name and found:
+            names.setdefault(found, set()).add(str(name))
+    return frozenset(label for label, owners in names.items() if len(owners) > 1)
 
 
 def pod_template(document: YMap) -> YMap | None:
@@ -176,15 +208,17 @@ class Cluster:
         self.labelled: dict[tuple[str, str], list[Pods]] = {}  # label -> the pods bearing it
         self.services: dict[str, list[ServicePorts]] = {}
         self.readers: dict[tuple[str | None, str], set[str]] = {}  # ConfigMap -> services
+        self.shared: frozenset[str] = frozenset()  # application labels (`shared_labels`)
 
     def add_workload(self, document: YMap, at: Locate) -> None:
         """Records a workload's pods (before any Service: `service_name` looks them up)."""
-        service = workload_service(document)
+        service = workload_service(document, self.shared)
         if service is None:
             return
         name = str(metadata(document)["name"])
         template = pod_template(document) or YMap()
         pods = Pods(name, service, namespace(document), labels(template))
+        pods.sidecar = sidecar_ports(template)
         for container in containers(pod_spec(document)):
             pods.ports.extend(declared_ports(container, at))
             for config in _config_maps(container):
@@ -205,7 +239,8 @@ class Cluster:
         found = {pods.service for pods in picked}
         if len(found) == 1:
             return found.pop()
-        return app_name(labels(document)) or str(name)
+        own = app_name(labels(document))
+        return own if own and own not in self.shared else str(name)
 
     def add_service(self, document: YMap, at: Locate) -> None:
         service_name = self.service_name(document)
@@ -259,6 +294,8 @@ class Cluster:
         what = f"targetPort {target}" if key == "targetPort" else f"port {target} (no targetPort)"
         if number is not None:
             if any(port.number == number for port in declared):
+                return None
+            if all(number in p.sidecar for p in pods):
                 return None
             problem = f"{what} is not a container port"
         elif any(port.name == str(target) for port in declared):

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from portplan.files import UnreadableFile, safe_read
+from portplan.findings import Level
 from portplan.model import Exposure, Location
 from portplan.sources._k8s_check import problems
 from portplan.sources._k8s_refs import (
@@ -57,6 +58,7 @@ from portplan.sources._k8s_refs import (
     port_number,
     probe_mismatch,
     seq,
+    shared_labels,
     workload_service,
 )
 from portplan.sources.base import (
@@ -72,6 +74,7 @@ from portplan.sources.base import (
     unread,
 )
 from portplan.sources.dotenv import Setting, interpret, known_names
+from portplan.sources.helm_templates import chart_name, chart_of, chart_values, render
 from portplan.sources.markdown.text import app_protocol_name
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap
@@ -95,6 +98,7 @@ class _File:
     result: SourceResult
     resources: list[YMap] = field(default_factory=list)
     services: frozenset[str] = frozenset()  # the cluster's Service names (URL hosts)
+    written: list[str] | None = None  # a Helm template's lines before rendering
 
     def mark(self, node: Any, key: str | None = None) -> Location:
         """Where `node` (or its value of `key`) is written."""
@@ -120,7 +124,22 @@ def read_kubernetes(path: str) -> SourceResult:
 def read_manifests(paths: Sequence[str]) -> list[SourceResult]:
     """The observations of each manifest file of `paths`, read as one cluster."""
     files: list[_File | SourceResult] = [_open(path) for path in paths]
-    return _observe([f for f in files if isinstance(f, _File)], files)
+    return _one_note_per_chart(_observe([f for f in files if isinstance(f, _File)], files))
+
+
+def _one_note_per_chart(results: list[SourceResult]) -> list[SourceResult]:
+    """`results` keeping the "a Go template" note of the first file of each chart only."""
+    noted: set[str] = set()
+    for result in results:
+        chart = chart_of(result.file)
+        if chart is None:
+            continue
+        notes = [e for e in result.errors if e.level is Level.INFO]
+        if chart in noted:
+            result.errors[:] = [e for e in result.errors if e not in notes]
+        elif notes:
+            noted.add(chart)
+    return results
 
 
 def parse_kubernetes(data: str | bytes, file: str) -> SourceResult:
@@ -143,7 +162,11 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
     except YAMLInputError as exc:
         return _error(file, Location(file, exc.line or 0, exc.column or 0), exc.what)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    manifest = _File(file, text.split("\n"), SourceResult(file=file, kind=KIND))
+    chart = chart_of(file) if "{{" in text else None
+    written = text.split("\n") if chart is not None else None
+    if chart is not None:
+        text = render(text, chart_values(chart), chart_name(chart))
+    manifest = _File(file, text.split("\n"), SourceResult(file=file, kind=KIND), written=written)
     documents = [d for d in _documents(text, manifest) if isinstance(d, YMap)]
     manifest.resources = [r for d in documents for r in _resources(d)]
     for resource in manifest.resources:
@@ -154,6 +177,9 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
 
 def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:
     cluster = Cluster()
+    cluster.shared = shared_labels(
+        [r for m in manifests for r in m.resources if r.get("kind") in WORKLOADS]
+    )
     for manifest in manifests:  # every workload first: a Service is named by its pods
         for resource in manifest.resources:
             if resource.get("kind") in WORKLOADS:
@@ -175,7 +201,7 @@ def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[
 def _resource(resource: YMap, manifest: _File, cluster: Cluster) -> None:
     kind = resource.get("kind")
     if kind in WORKLOADS:
-        _workload(resource, manifest)
+        _workload(resource, manifest, cluster.shared)
     elif kind == "Service":
         _service(resource, manifest, cluster)
     elif kind == "ConfigMap":
@@ -200,6 +226,9 @@ def _documents(text: str, manifest: _File) -> list[Any]:
         try:
             documents.append(yamlload.load(chunk, manifest.name))
         except YAMLInputError as exc:
+            written = manifest.written
+            if written is not None:
+                chunk = "\n" * start + "\n".join(written[start:end])
             note = template_note(manifest.name, chunk, exc.line or 0)
             if note is None:
                 location = Location(manifest.name, exc.line or 0, exc.column or 0)
@@ -326,14 +355,14 @@ def _config_map(document: YMap, manifest: _File, cluster: Cluster) -> None:
 # --- workloads --------------------------------------------------------------------------
 
 
-def _workload(document: YMap, manifest: _File) -> None:
+def _workload(document: YMap, manifest: _File, shared: frozenset[str]) -> None:
     spec = pod_spec(document)
     listed = containers(spec)
     image = next((c.get("image") for c in seq(spec.get("containers")) if isinstance(c, YMap)), None)
     path, port = _health(listed, manifest)
     host = spec.get("hostNetwork") is True
     facts = {"image": str(image) if image else None, "health_path": path, "health_port": port}
-    name = workload_service(document)
+    name = workload_service(document, shared)
     _declare(document, name, manifest, host_network=host, **facts)
     if name is None:
         return
