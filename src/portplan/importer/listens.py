@@ -41,7 +41,7 @@ def _statements(results: Sequence[SourceResult]) -> Iterator[PortObservation]:
             continue
         for obs in result.ports:
             variable = obs.variable or ""
-            if variable.upper().endswith("PORT") and obs.side != LOCAL:
+            if variable.upper().endswith("PORT") and obs.side != LOCAL and not obs.reference:
                 yield obs
 
 

@@ -100,9 +100,12 @@ def as_one_system(view: View) -> View:
 
 
 def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) -> None:
+    ports = result.ports
     if result.kind in ("code", "image"):
-        return  # a default in code is no statement of the port: PP218 holds it to compose
-    for port in result.ports:
+        # a default in code is no statement of the port (PP218 holds it to compose); an
+        # address an app setting gives (`PurchaseUrl`) is a reference like any other
+        ports = [port for port in ports if port.reference]
+    for port in ports:
         key = view.key(port.service)
         mark = ("p", key, port.number, port.location, port.variable, port.target, port.address)
         if key is not None and mark not in seen:

@@ -100,7 +100,7 @@ def _listens(view: View) -> dict[str, list[_Listen]]:
             continue
         for obs in result.ports:
             key = view.key(obs.service)
-            if key is None or obs.side == LOCAL:
+            if key is None or obs.side == LOCAL or obs.reference:
                 continue
             setting = settings.get((key, obs.variable)) if obs.variable else None
             number = obs.number if setting is None else _number(setting.value)

@@ -16,6 +16,7 @@ from portplan.model import Port as PlanPort
 from portplan.reconcile.names import port_key
 from portplan.reconcile.nodeports import node_port_clashes
 from portplan.reconcile.references import declared_ports
+from portplan.reconcile.settings import reused_in_config
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation, published_exposure
 
@@ -98,6 +99,8 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         target = checked.get((view.system(port.obs.location), port.key))
         if port.obs.reference and target is not None and not target.declares(port.obs.number):
             continue  # a URL to a port its target does not declare: PP216 holds it to them
+        if port.kind == "code":
+            continue  # an app setting's address: PP216 and PP220 hold it
         slot = slot_of(port.obs.port_name)
         if slot is None:
             unnamed.append(port)
@@ -766,11 +769,15 @@ def env_port_reused(view: View) -> Iterator[Finding]:
     """Two variables of one `.env` file hold the same port for different services or
     different ports (an URL and the port variable of its service are one port). A port
     variable whose service cannot be told (`ADMIN_PORT` in a shared `.env`) is a port of
-    its own.
+    its own. One app config file that gives one address (side, host, port) to settings
+    naming two services, one of which says it runs on another port, is one too
+    (`portplan.reconcile.settings.reused_in_config`).
 
     PASS: TOKEN_ENGINE_PORT=8081 and TOKEN_ENGINE_URL=http://localhost:8081
     FAIL: GATEWAY_PORT=8080 and ADMIN_PORT=8080
     """
+    for message, places, facts in reused_in_config(view):
+        yield env_port_reused.finding(message, places, **facts)
     groups: dict[tuple[str, int], dict[str, tuple[str, Location]]] = {}
     for port in view.ports:
         if port.obs.source == "dotenv" and port.obs.variable:

@@ -29,7 +29,7 @@ from portplan.model import Location, normalize_name
 from portplan.names import host_service, is_external_host, is_host_machine, variable_words
 from portplan.reconcile.names import strip_suffix
 from portplan.reconcile.view import Port, View, rule
-from portplan.sources.base import CONTAINER, PUBLISHED, UNKNOWN, PortObservation
+from portplan.sources.base import CONTAINER, LOCAL, PUBLISHED, UNKNOWN, PortObservation
 
 # Source kinds that describe rather than configure: they never declare a target's ports.
 DESCRIBING: Final = frozenset({"markdown"})
@@ -124,6 +124,8 @@ def unreachable_port(view: View) -> Iterator[Finding]:
         if ports is None or not ports.any():
             continue
         side = side_of(port, view)
+        if side == LOCAL and port.kind == "code":
+            continue  # an app setting of a program run on the host: PP213 compares them
         if side != CONTAINER and _published_by_another(view, port, declared):
             continue
         finding = _check(view, port, side, ports)

@@ -1,5 +1,6 @@
-"""The reconcile rules PP201-PP219, registered here; the port rules live in
-`portplan.reconcile.ports`, the listening ports of code in `portplan.reconcile.listen`."""
+"""The reconcile rules PP201-PP220, registered here; the port rules live in
+`portplan.reconcile.ports`, the listening ports of code in `portplan.reconcile.listen`, the
+rules over app settings in `portplan.reconcile.settings`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from portplan.reconcile.ports import (
     reserved_port_in_use,
 )
 from portplan.reconcile.references import not_listening, unknown_host, unreachable_port
+from portplan.reconcile.settings import setting_drift
 from portplan.reconcile.view import (
     Dependency,
     Rule,
@@ -401,6 +403,7 @@ RULES: dict[str, Rule] = {
         unknown_host,
         unpublished_listen_port,
         not_listening,
+        setting_drift,
     )
 }
 

@@ -35,10 +35,12 @@ FORMATS: Final = (
         "spring",
         gate=False,
     ),
-    Format(
+    Format("aspnet", re.compile(r".*\.cs"), "aspnet"),
+    Format(  # every setting may be an address (`PurchaseUrl`): no port word to look for
+        "aspnet-settings",
+        re.compile(r"launchSettings\.json|appsettings(?:\.[\w-]+)?\.json"),
         "aspnet",
-        re.compile(r"launchSettings\.json|appsettings(?:\.[\w-]+)?\.json|.*\.cs"),
-        "aspnet",
+        gate=False,
     ),
     Format("procfile", re.compile(r"Procfile(?:\.[\w-]+)?"), "procfile", gate=False),
     Format("systemd", re.compile(r"[\w@.-]+\.(?:service|socket)"), "systemd", gate=False),

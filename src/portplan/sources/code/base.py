@@ -41,6 +41,10 @@ class Listen:
     variable: str | None = None
     side: str = UNKNOWN
     name: str | None = None  # the port's name, when the file says (http, grpc, management)
+    # A setting that reaches another service (`PurchaseUrl: http://localhost:5200`): a
+    # reference to `target` at `host`, not a port the program listens on.
+    target: str | None = None
+    host: str | None = None
 
 
 def is_own_port_variable(variable: str) -> bool:

@@ -32,6 +32,9 @@ def observations(
                     )
                 )
             continue
+        if listen.target is not None:
+            result.ports.append(_reference(listen, listen.number, listen.target, owner))
+            continue
         result.ports.append(
             PortObservation(
                 owner,
@@ -45,3 +48,18 @@ def observations(
         )
     result.ports.sort(key=lambda o: (o.location.line, o.location.column))
     return result
+
+
+def _reference(listen: Listen, number: int, target: str, owner: str) -> PortObservation:
+    """A setting's address of `target`, a reference `owner` makes."""
+    return PortObservation(
+        target,
+        number,
+        listen.location,
+        listen.source,
+        variable=listen.variable,
+        side=listen.side,
+        reference=True,
+        owner=owner,
+        host=listen.host,
+    )

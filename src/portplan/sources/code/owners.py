@@ -26,6 +26,7 @@ _DEFINING = ("compose", "kubernetes")
 def settle(results: Sequence[SourceResult]) -> list[SourceResult]:
     """`results` with each code file's observations under the service it belongs to, and
     what the images compose builds say of their programs' ports (`image.image_results`)."""
+    from portplan.sources.code.aspnet import in_containers
     from portplan.sources.code.image import image_results
 
     homes = _homes(results)
@@ -39,6 +40,7 @@ def settle(results: Sequence[SourceResult]) -> list[SourceResult]:
     for result in results:
         owner = _owner(result.file, homes, defined) if result.kind == "code" else None
         settled.append(_renamed(result, owner) if owner else result)
+    settled = in_containers(settled)
     return settled + image_results(r for r in results if r.kind == "compose")
 
 
@@ -90,6 +92,9 @@ def _owner(path: str, homes: dict[str, str], defined: dict[str, str]) -> str | N
 def _renamed(result: SourceResult, owner: str) -> SourceResult:
     return replace(
         result,
-        ports=[replace(port, service=owner) for port in result.ports],
+        ports=[
+            replace(port, owner=owner) if port.reference else replace(port, service=owner)
+            for port in result.ports
+        ],
         variables=[replace(variable, service=owner) for variable in result.variables],
     )
