@@ -103,6 +103,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
     for name, locations in names.external.items():
         names.external[name] = sorted(set(locations))
     aliases = _source_aliases(results)
+    aliases |= _same_image(results)
     products = _url_products(results)
     prefixes = _prefix_products(results)
     if topology is not None:
@@ -262,6 +263,59 @@ def _source_aliases(results: list[SourceResult]) -> dict[str, str]:
         for service in result.services:
             for alias in service.aliases:
                 found.setdefault(base_key(alias), base_key(service.service))
+    return found
+
+
+# Images a service is built on or runs beside rather than is: base images of language
+# runtimes and web servers, and sidecars (every Dapr app runs `daprio/daprd`).
+_GENERIC_IMAGES: Final = frozenset(
+    {"alpine", "busybox", "debian", "ubuntu", "centos", "fedora", "nginx", "httpd", "python",
+     "node", "openjdk", "eclipse-temurin", "amazoncorretto", "golang", "ruby", "php", "perl",
+     "rust", "dotnet/aspnet", "dotnet/runtime", "dotnet/sdk", "daprio/daprd", "daprd"}
+)  # fmt: skip
+_DEPLOYMENTS: Final = frozenset({"compose", "kubernetes"})
+
+
+def image_repository(image: str) -> str | None:
+    """The repository of an image reference without registry, tag or digest
+    (`docker.io/library/redis:7` -> `redis`), None for an image given by a variable."""
+    if "$" in image or "{" in image:
+        return None
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)
+    if ":" in last[-1]:
+        name = name.rsplit(":", 1)[0]
+    parts = name.lower().split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]  # a registry host
+    if parts and parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts) or None
+
+
+def _same_image(results: list[SourceResult]) -> dict[str, str]:
+    """alias key -> key: a compose service and a Kubernetes workload that run one image
+    (`maildev` and `mailserver`, both `maildev/maildev`) are two descriptions of one
+    deployment's service, whatever their names. Only when the image is the one service of
+    that image on each side (two `postgres` services are two databases) and not a generic
+    base or sidecar image (`_GENERIC_IMAGES`)."""
+    sides: dict[tuple[str, str], set[str]] = {}
+    for result in results:
+        if result.kind not in _DEPLOYMENTS:
+            continue
+        for service in result.services:
+            repository = image_repository(service.image) if service.image else None
+            if repository is None or repository in _GENERIC_IMAGES:
+                continue
+            if repository.rsplit("/", 1)[-1] in _GENERIC_IMAGES:
+                continue
+            sides.setdefault((repository, result.kind), set()).add(base_key(service.service))
+    found: dict[str, str] = {}
+    for (repository, kind), keys in sides.items():
+        others = sides.get((repository, "kubernetes"), set())
+        if kind != "compose" or len(keys) != 1 or len(others) != 1 or keys == others:
+            continue
+        found[next(iter(keys))] = next(iter(others))
     return found
 
 
