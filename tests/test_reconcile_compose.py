@@ -374,3 +374,87 @@ def test_one_exposed_port_against_one_published_port_is_drift(tmp_path: Path) ->
             "resolver: port is 5444 here but 5443 in docker-compose.yml:6",
         )
     ]
+
+
+# A Vite front end and its API, started with compose; the README gives the address.
+VITE = """\
+services:
+  webapp:
+    build: ./webapp
+    ports:
+      - "5173:5173"
+  db:
+    image: postgres:16
+    ports:
+      - "5432:5432"
+"""
+
+
+def _readme(*lines: str) -> str:
+    return "# App\n\n## Run\n\n```sh\ndocker compose up\n```\n\n" + "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("The app is at http://localhost:3000 now.", "localhost:3000"),
+        ("Open http://localhost/ in a browser.", "localhost:80"),
+        ("Now a server is running on port 5444.", "port 5444"),
+    ],
+)
+def test_an_address_the_project_does_not_publish_is_its_one_web_port(
+    tmp_path: Path, line: str, shown: str
+) -> None:
+    root = _write(tmp_path, {"docker-compose.yml": VITE, "README.md": _readme(line)})
+    number = shown.rpartition(" ")[2].rpartition(":")[2]
+    assert _found(root) == [
+        (
+            "PP216",
+            "error",
+            ["README.md:9", "docker-compose.yml:5"],
+            f"{shown} after `docker compose up`: no compose file here publishes {number}; "
+            "they publish 5173 (webapp, docker-compose.yml:5)",
+        )
+    ]
+
+
+def test_an_unpublished_address_among_several_web_ports_is_an_info(tmp_path: Path) -> None:
+    compose = VITE + '  api:\n    build: ./api\n    ports:\n      - "10000:10000"\n'
+    root = _write(
+        tmp_path, {"docker-compose.yml": compose, "README.md": _readme("See http://localhost:3000")}
+    )
+    assert _found(root) == [
+        (
+            "PP216",
+            "info",
+            ["README.md:9"],
+            "localhost:3000 after `docker compose up`: no compose file here publishes 3000; "
+            "they publish 5173 (webapp, docker-compose.yml:5), 10000 (api, docker-compose.yml:13)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The app is at http://localhost:5173 and http://localhost:5173/.",
+        "```sh\nnpm run dev\n```\n\nThe dev server is at http://localhost:3000.",
+        "```sh\nkubectl apply -f k8s/\n```\n\nThe app is available on port 31000 of each node.",
+    ],
+)
+def test_a_published_address_or_a_directly_run_program_is_no_finding(
+    tmp_path: Path, line: str
+) -> None:
+    root = _write(tmp_path, {"docker-compose.yml": VITE, "README.md": _readme(line)})
+    assert _found(root) == []
+
+
+def test_an_address_the_documents_own_mapping_publishes_is_only_that_mappings_drift(
+    tmp_path: Path,
+) -> None:
+    snippet = '```yaml\nservices:\n  webapp:\n    ports:\n      - "3000:5173"\n```\n'
+    readme = _readme(snippet, "Then open http://localhost:3000.")
+    root = _write(tmp_path, {"docker-compose.yml": VITE, "README.md": readme})
+    assert [(rule, where) for rule, _, where, _ in _found(root)] == [
+        ("PP201", ["README.md:13", "docker-compose.yml:5"])
+    ]

@@ -146,11 +146,58 @@ def _documented_addresses(view: View) -> Iterator[Finding]:
             continue
         mappings = _folder_mappings(view, os.path.dirname(result.file))
         published = {port.obs.number for port in mappings}
+        shown = {obs.number for obs in result.ports if obs.published}
         for number, said in sorted(by_number.items()):
             behind = [p for p in mappings if p.obs.target == number and p.obs.number != number]
-            if number in published or not behind:
+            if number in published:
                 continue
-            yield _container_port_finding(view, said, behind)
+            if behind:
+                yield _container_port_finding(view, said, behind)
+            elif number not in shown:  # else PP201 holds the document's own mapping
+                yield from _unpublished_finding(view, said, mappings)
+
+
+# Container ports of databases, brokers and caches: never the address a reader opens.
+_NOT_WEB: Final = frozenset(
+    {22, 25, 53, 587, 1433, 1521, 1883, 2181, 3306, 4222, 5432, 5671, 5672, 6222, 6379, 7687,
+     9042, 9092, 9093, 9300, 11211, 26257, 27017}
+)  # fmt: skip
+
+
+def _unpublished_finding(
+    view: View, said: list[PortObservation], mappings: list[Port]
+) -> Iterator[Finding]:
+    """A document's address after `docker compose up` on a port that the compose files of
+    its folder neither publish nor map: when they publish one port a reader would open (no
+    database's or broker's), the document means that one (an error naming its service);
+    when they publish several, an info listing them."""
+    web = [p for p in mappings if (p.obs.target or p.obs.number) not in _NOT_WEB]
+    numbers = sorted({p.obs.number for p in web})
+    if not numbers:
+        return
+    first = said[0]
+    shown = ", ".join(
+        f"{n} ({'/'.join(sorted({view.show(p.key) for p in web if p.obs.number == n}))}, "
+        f"{_line_of(next(p for p in web if p.obs.number == n))})"
+        for n in numbers
+    )
+    what = f"{first.host}:{first.number}" if first.host else f"port {first.number}"
+    message = (
+        f"{what} after `docker compose up`: no compose file here publishes "
+        f"{first.number}; they publish {shown}"
+    )
+    places = [o.location for o in said[:3]]
+    if len(numbers) > 1:  # which one the document means cannot be told
+        yield unreachable_port.finding(message, places, Level.INFO, port=first.number)
+        return
+    only = next(p for p in web if p.obs.number == numbers[0])
+    yield unreachable_port.finding(
+        message, [*places, only.obs.location], Level.ERROR, service=only.key, port=first.number
+    )
+
+
+def _line_of(port: Port) -> str:
+    return f"{os.path.basename(port.file)}:{port.obs.location.line}"
 
 
 def _folder_mappings(view: View, folder: str) -> list[Port]:

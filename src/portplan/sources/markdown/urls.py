@@ -9,7 +9,11 @@ who publishes the port (PP216, against the compose files of the document's folde
 After a `docker compose up` (or `docker-compose up`, in a code block or inline code), an
 address is on the published side until a heading above the command's section, or a command
 that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
-run`, `./main`); elsewhere its side is unknown (the program may run on the host).
+run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`);
+outside such a section its side is unknown (the program may run on the host). A URL without
+a port is one on the scheme's (`http://localhost/` port 80, `https://localhost` 443); prose
+that says the program is "running on port N" (available, accessible, reachable, served
+at...) gives an address on port N too.
 """
 
 from __future__ import annotations
@@ -29,11 +33,23 @@ _COMPOSE_UP: Final = re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n`]*?\bup\
 _DIRECT_RUN: Final = re.compile(
     r"(?:\bgo\s+run\b|\bnpm\s+(?:start|run\s+(?:dev|start|serve))\b|\byarn\s+(?:start|dev)\b|"
     r"\bmvnw?\b[^\n`]*spring-boot:run|\bgradlew?\b[^\n`]*bootRun|\bdotnet\s+run\b|"
-    r"(?:^|[\s`])\./main\b|\bflask\s+run\b|\buvicorn\b|\bpython3?\s+(?:app|main|server|manage)\.py\b)"
+    r"(?:^|[\s`])\./main\b|\bflask\s+run\b|\buvicorn\b|\bpython3?\s+(?:app|main|server|manage)\.py\b|"
+    # or elsewhere: on a cluster, a swarm
+    r"\bkubectl\s+(?:apply|create|run|port-forward)\b|\bhelm\s+(?:install|upgrade)\b|"
+    r"\bdocker\s+stack\s+deploy\b)"
 )
 _ADDRESS: Final = re.compile(
     r"(?<![\w.-])(?:[a-z][\w+.-]*://)?(?P<host>localhost|127\.0\.0\.1|0\.0\.0\.0)"
     r":(?P<port>\d{1,5})(?![\d])"
+)
+_PORTLESS: Final = re.compile(
+    r"(?<![\w.-])(?P<scheme>https?)://(?P<host>localhost|127\.0\.0\.1)(?=[/\s`)\]>\"'?#,]|\.(?:\s|$)|$)"
+)
+_SCHEME_PORTS: Final = {"http": 80, "https": 443}
+_PROSE_PORT: Final = re.compile(
+    r"\b(?:running|runs|available|accessible|reachable|served|serving|up)\s+(?:on|at)\s+port\s+"
+    r"(?P<port>\d{1,5})(?![\d.]\d)",
+    re.IGNORECASE,
 )
 MAX_PORT: Final = 65535
 
@@ -78,6 +94,15 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
             if 1 <= port <= MAX_PORT:
                 at = Location(result.file, number, found.start("port") + 1)
                 result.addresses.append(_address(port, at, found.group("host"), side))
+        for found in _PORTLESS.finditer(line):
+            at = Location(result.file, number, found.start("host") + 1)
+            port = _SCHEME_PORTS[found.group("scheme").lower()]
+            result.addresses.append(_address(port, at, found.group("host"), side))
+        for found in [] if ctx.fence else _PROSE_PORT.finditer(line):
+            port = int(found.group("port"))
+            if 1 <= port <= MAX_PORT:
+                at = Location(result.file, number, found.start("port") + 1)
+                result.addresses.append(_address(port, at, "", side))
 
 
 def _address(port: int, at: Location, host: str, side: str) -> PortObservation:
