@@ -217,3 +217,20 @@ def test_one_port_for_two_services_is_no_finding_without_another_port_of_either(
         },
     )
     assert _findings(here) == []
+
+
+def test_import_notes_one_address_given_to_two_services(here: Path) -> None:
+    from portplan.importer.core import import_paths
+
+    _write(
+        here,
+        {
+            "compose.yaml": AGGREGATOR,
+            "bff/Dockerfile": DOCKERFILE,
+            "bff/appsettings.localhost.json": BFF_LOCAL,
+            "cart/Dockerfile": DOCKERFILE,
+            "cart/Properties/launchSettings.json": CART_LAUNCH,
+        },
+    )
+    text = import_paths(["."]).text
+    assert "conflict: Urls:cart and Urls:auth hold 46105 (" in text

@@ -146,7 +146,8 @@ def _reused(
         f"but {obs.service} runs on {own.number} ({own.service}, {where})"
     )
     places = [o.location for o in said] + [own.location]
-    return message, places, {"port": number, "services": [o.service for o in said]}
+    variables = [o.variable or o.service for o in said]
+    return message, places, {"port": number, "variables": variables}
 
 
 def _base(view: View, name: str) -> str:
