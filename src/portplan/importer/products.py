@@ -33,6 +33,17 @@ PRODUCT_PORTS: Final = {
     ("elasticsearch", 9300): "transport",
     ("clickhouse", 9000): "native",
 }
+# What each container port of a product with several ports is, for ports no source names:
+# compose's `5500:1080` of maildev is its web UI, `1025:1025` its SMTP port.
+PORT_ROLES: Final = {
+    "maildev": {1025: "smtp", 1080: "http"},
+    "mailhog": {1025: "smtp", 8025: "http"},
+    "mailpit": {1025: "smtp", 8025: "http"},
+    "rabbitmq": {5672: "amqp", 15672: "management"},
+    "elasticsearch": {9200: "http", 9300: "transport"},
+    "nats": {4222: "nats", 8222: "monitoring", 6222: "cluster"},
+    "minio": {9000: "s3", 9001: "console"},
+}
 # An image's repository name (the last part of its path, without tag or digest) -> its
 # product, where the name is not the product's own: `postgis/postgis`,
 # `bitnami/postgresql`, `confluentinc/cp-kafka`, `docker.elastic.co/.../elasticsearch`...

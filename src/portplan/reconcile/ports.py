@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Final
 
@@ -101,7 +101,10 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
             continue  # a URL to a port its target does not declare: PP216 holds it to them
         if port.kind == "code":
             continue  # an app setting's address: PP216 and PP220 hold it
-        slot = slot_of(port.obs.port_name)
+        role = _role(view, port)
+        # a URL's scheme names no port of a product whose ports have roles (http://search:9300
+        # reaches elasticsearch's transport port)
+        slot = role if port.obs.reference and role else slot_of(port.obs.port_name) or role
         if slot is None:
             unnamed.append(port)
         else:
@@ -130,6 +133,37 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         slot = _unnamed_slot(matching, names, (port.key, system) not in beside)
         named.setdefault((port.key, system, slot), []).append(port)
     return named
+
+
+def _role(view: View, port: Port) -> str | None:
+    """What an unnamed container port of a product with several ports is (maildev's 1080
+    is its web UI, 1025 its SMTP port: `importer.products.PORT_ROLES`)."""
+    if port.kind not in ("compose", "kubernetes") and not port.obs.reference:
+        return None
+    roles = view.memo("product-roles", _product_roles).get(port.key)
+    if not roles:
+        return None
+    role: str | None = roles.get(
+        port.obs.target if port.obs.target is not None else port.obs.number
+    )
+    return role
+
+
+def _product_roles(view: View) -> dict[str, dict[int, str]]:
+    """Service key -> its product's port roles, by the image its compose or Kubernetes
+    files run."""
+    from portplan.importer.products import PORT_ROLES, image_repository, product_of_image
+
+    found: dict[str, dict[int, str]] = {}
+    for result in view.results:
+        for service in result.services:
+            image = service.image
+            product = product_of_image(image) or (image_repository(image) if image else "")
+            roles = PORT_ROLES.get(product)
+            key = view.key(service.service) if roles else None
+            if roles and key:
+                found.setdefault(key, roles)
+    return found
 
 
 def _slots_by_number(
@@ -433,7 +467,8 @@ def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding
     others = planned + [loc for loc in agreed.locations if loc not in planned]
     more = len(others) - 1
     also = f" (and {more} more)" if more else ""
-    return port_drift.finding(
+    targets = sorted({p.obs.target for p in side.ports if p.obs.target not in (None, side.value)})
+    finding = port_drift.finding(
         f"{view.show(key)}: {what} is {side.value} here but {agreed.value} in "
         f"{_short(others[0])}{also}",
         [*side.locations, *others],
@@ -442,6 +477,10 @@ def _drift(view: View, key: str, slot: str, side: Side, agreed: Side) -> Finding
         value=side.value,
         expected=agreed.value,
     )
+    if len(targets) != 1:
+        return finding
+    # the mapping's container side, for the reader who compares it with a container port
+    return replace(finding, facts={**finding.facts, "container_port": targets[0]})
 
 
 def _short(location: Location) -> str:
