@@ -1076,3 +1076,48 @@ def test_a_readme_snippet_publishing_another_host_port_is_a_conflict_comment(
         "      port: 80  # conflict: a/docker-compose.yml:5 says 80; a/README.md:8 says 8080\n"
         in text
     )
+
+
+def test_a_host_port_variable_is_the_port_of_the_service_that_publishes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """connext-style: the compose file publishes `$EDGE_EXTERNAL_PORT:8080` and
+    `"${DASHBOARD_PUBLIC_PORT:-3000}:3000"`, the `.env.example` beside it sets both: they
+    are the ports of `edge` and `dashboard`, not services `edge-external` and
+    `dashboard-public` holding the same host ports (check: bound twice). A variable two
+    services publish from names neither; the round trip of the plan is clean."""
+    compose = (
+        "services:\n"
+        "  edge:\n    image: edge\n    ports: ['$EDGE_EXTERNAL_PORT:8080']\n"
+        "  dashboard:\n    image: dash\n    ports:\n"
+        "      - published: ${DASHBOARD_PUBLIC_PORT:-3000}\n        target: 3000\n"
+        "  worker-a:\n    image: w\n    ports: ['${WORKER_PORT}:9000']\n"
+        "  worker-b:\n    image: w\n    ports: ['127.0.0.1:${WORKER_PORT}:9001']\n"
+    )
+    env = "EDGE_EXTERNAL_PORT=8000\nDASHBOARD_PUBLIC_PORT=3008\nWORKER_PORT=7000\n"
+    root = _tree(tmp_path / "src", {"compose.yaml": compose, ".env.example": env})
+    [result] = [r for r in scan([root]) if r.kind == "compose"]
+    assert [(p.service, p.published_variable) for p in result.ports] == [
+        ("edge", "EDGE_EXTERNAL_PORT"),
+        ("dashboard", "DASHBOARD_PUBLIC_PORT"),
+        ("worker-a", "WORKER_PORT"),
+        ("worker-b", "WORKER_PORT"),
+    ]
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths([root]).text)
+    topology = loader.load(plan)
+    assert {
+        name: [(p.name, p.number, p.target, p.env) for p in s.ports]
+        for name, s in topology.services.items()
+    } == {
+        "edge": [("port", 8000, 8080, "EDGE_EXTERNAL_PORT")],
+        "dashboard": [("port", 3008, 3000, "DASHBOARD_PUBLIC_PORT")],
+        "worker-a": [("port", 7000, 9000, None)],
+        "worker-b": [("port", 7000, 9001, None)],
+        "worker": [("port", 7000, None, "WORKER_PORT")],
+    }
+    assert main(["check", "-f", str(plan)]) == 1  # worker-a and worker-b: a real clash
+    assert "edge-external" not in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert main(["generate", "-f", str(plan), "--out", str(out)]) == 0
+    assert (out / "env/edge.env").read_text().endswith("# edge\nEDGE_EXTERNAL_PORT=8080\n")

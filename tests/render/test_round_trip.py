@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from portplan.cli import main
 from portplan.findings import Level
@@ -296,3 +297,103 @@ def test_unnamed_udp_and_local_ports_round_trip_and_import_back(tmp_path: Path) 
     assert [str(s.exposure) for s in load(back).services.values()] == [
         str(s.exposure) for s in load(plan).services.values()
     ]
+
+
+# retail-style: every service listens on 8080 in its own container and the UI reaches the
+# others by name (`http://cart:8080`); a service with a udp and a tcp port of one number.
+SHARED_NUMBERS = """\
+system: shop
+services:
+  ui:
+    ports: {http: {port: 8080, published: false}}
+    depends_on: [cart, catalog]
+  cart:
+    ports: {http: {port: 8080, published: false}}
+  catalog:
+    ports: {http: {port: 8080, published: false}}
+  voice:
+    ports: {rtp: "8443/udp", http: 8443}
+"""
+
+
+def test_one_number_in_several_places_round_trips(tmp_path: Path) -> None:
+    """A URL to another service by its name is that service's port on its own address,
+    not a second use of the UI's own 8080; udp and tcp 8443 are two ports."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(SHARED_NUMBERS)
+    assert _round_trip(plan, tmp_path / "out") == []
+    assert (
+        (tmp_path / "out/env/ui.env")
+        .read_text()
+        .endswith(
+            "# ui\nHTTP_PORT=8080\nCART_URL=http://cart:8080\nCATALOG_URL=http://catalog:8080\n"
+        )
+    )
+    system = (tmp_path / "out/service-ports.env").read_text()
+    assert "VOICE_UDP_PORT=8443\nVOICE_HTTP_PORT=8443\n" in system
+
+
+# Two compose projects, each started on its own host, with an app on 8080 each.
+TWO_HOSTS = """\
+system: sites
+hosts:
+  blue: {}
+  green: {description: the other deployment}
+services:
+  blue-app:
+    host: blue
+    exposure: public
+    ports: {http: 8080}
+    depends_on: [blue-db]
+  blue-db:
+    host: blue
+    ports: {postgresql: {port: 5432, published: false}}
+  green-app:
+    host: green
+    exposure: public
+    ports: {http: 8080}
+"""
+
+
+def test_each_host_gets_its_own_compose_file_and_service_ports(tmp_path: Path) -> None:
+    """A compose override and a service-ports.env per host (`hosts/<host>/`): the two apps
+    on 8080 are in two projects, never one file's port published twice."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(TWO_HOSTS)
+    out = tmp_path / "out"
+    assert _round_trip(plan, out) == []
+    assert sorted(str(p.relative_to(out / "hosts")) for p in (out / "hosts").rglob("*")) == [
+        "blue",
+        "blue/compose.ports.yaml",
+        "blue/service-ports.env",
+        "green",
+        "green/compose.ports.yaml",
+        "green/service-ports.env",
+    ]
+    assert not (out / "compose.ports.yaml").exists()
+    assert not (out / "service-ports.env").exists()
+    blue = yaml.safe_load((out / "hosts/blue/compose.ports.yaml").read_text())
+    green = yaml.safe_load((out / "hosts/green/compose.ports.yaml").read_text())
+    assert blue["services"] == {
+        "blue-app": {"ports": ["8080:8080"]},
+        "blue-db": {"expose": ["5432"]},
+    }
+    assert green["services"] == {"green-app": {"ports": ["8080:8080"]}}
+    assert (
+        (out / "hosts/green/service-ports.env")
+        .read_text()
+        .endswith("\n# services\nGREEN_APP_HTTP_PORT=8080\n")
+    )
+
+
+def test_a_container_port_published_twice_is_one_variable_of_its_env_file() -> None:
+    """`8088:80` and `[::]:80:80` (a `docker ps` row of an IPv4 and an IPv6 binding): the
+    program listens once, on 80, under the variable of the port published on 80 (which
+    holds 80 in service-ports.env too); a declared `env:` goes first."""
+    plan = (
+        "services:\n  proxy:\n    exposure: public\n    ports:\n"
+        "      port: {port: 8088, target: 80}\n      port-80: {port: 80, address: '::'}\n"
+        "      admin: {port: 9001, target: 9000}\n      admin-2: {port: 9002, target: 9000, env: ADMIN_PORT}\n"
+    )
+    [_, proxy] = render(load_text(plan), ["env"], Options())
+    assert proxy.text.endswith("# proxy\nPROXY_PORT_80_PORT=80\nADMIN_PORT=9000\n")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from portplan.findings import Level
 from portplan.importer.products import product_of, product_of_name
@@ -41,7 +41,7 @@ from portplan.reconcile.projects import (
     renamed,
 )
 from portplan.report import joined
-from portplan.sources.base import SourceResult, without_templates
+from portplan.sources.base import PortObservation, SourceResult, without_templates
 
 COMPOSE = "compose"
 DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
@@ -71,6 +71,7 @@ def prepare(results: Sequence[SourceResult]) -> Prepared:
         [result for result in results if unusable(result)],
     )
     _by_project(prepared)
+    _by_port_variable(prepared)
     _by_namespace(prepared)
     _by_product(prepared)
     _random_host_ports(prepared)
@@ -153,6 +154,40 @@ def _first_definitions(results: list[SourceResult]) -> dict[tuple[str, str], str
                 where = Location(service.location.file, service.location.line)
                 found.setdefault((directory(result.file), base_key(service.service)), str(where))
     return found
+
+
+# --- host port variables ------------------------------------------------------------------
+
+
+def _by_port_variable(prepared: Prepared) -> None:
+    """A port variable a compose mapping takes its host port from (`$ROUTER_EXTERNAL_PORT:8080`
+    of `router`) is that service's port wherever a file of its folder sets it (the `.env`
+    compose reads, an `.env.example`, a README's env block), whatever its words say: not a
+    service `router-external`. A variable two services publish from names neither."""
+    owners: dict[tuple[str, str], set[str]] = {}
+    for result in prepared.results:
+        if result.kind == COMPOSE:
+            for port in result.ports:
+                if port.published_variable:
+                    at = (directory(result.file), port.published_variable)
+                    owners.setdefault(at, set()).add(port.service)
+    if not owners:
+        return
+    for index, result in enumerate(prepared.results):
+        if result.kind == COMPOSE:
+            continue
+        home = directory(result.file)
+        ports = [
+            _owned(port, owners.get((home, port.variable or ""), set())) for port in result.ports
+        ]
+        if ports != result.ports:
+            prepared.results[index] = replace(result, ports=ports)
+
+
+def _owned(port: PortObservation, owners: set[str]) -> PortObservation:
+    if port.reference or len(owners) != 1:
+        return port
+    return replace(port, service=next(iter(owners)))
 
 
 # --- Kubernetes namespaces ---------------------------------------------------------------

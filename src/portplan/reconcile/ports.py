@@ -13,6 +13,7 @@ from typing import Final
 from portplan.findings import Finding, Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, addresses_overlap
 from portplan.model import Port as PlanPort
+from portplan.names import is_host_machine, variable_protocol
 from portplan.reconcile.names import port_key
 from portplan.reconcile.nodeports import node_port_clashes
 from portplan.reconcile.references import declared_ports
@@ -514,9 +515,12 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
         protocol = agreed.ports[0].obs.protocol
         owners.setdefault((system, agreed.value, protocol), []).append((key, agreed))
     for (_, number, protocol), claims in sorted(owners.items()):
-        keys = sorted({key for key, _ in claims})
-        if len(keys) < 2 or not any(view.together(a, b) for a, b in combinations(keys, 2)):
-            continue  # (services of disjoint compose profiles never run together)
+        every_key = sorted({key for key, _ in claims})
+        # only those that run with another (disjoint compose profiles, two hosts: never)
+        keys = [k for k in every_key if any(view.together(k, o) for o in every_key if o != k)]
+        if len(keys) < 2:
+            continue
+        claims = [(key, side) for key, side in claims if key in keys]
         locations = sorted({loc for _, side in claims for loc in side.locations})
         if _one_file_of(view, locations, ("compose", "dotenv")):
             continue
@@ -811,23 +815,30 @@ def env_port_reused(view: View) -> Iterator[Finding]:
     its own. One app config file that gives one address (side, host, port) to settings
     naming two services, one of which says it runs on another port, is one too
     (`portplan.reconcile.settings.reused_in_config`).
+    A URL to a service by its name (`http://orders:8080`) is a port at that
+    service's own address on the container network, not on this machine: it shares a
+    number with nothing but other URLs to that host. A udp port and a tcp port of one
+    number are two ports (`RTP_UDP_PORT=8443` and `WEB_PORT=8443`).
 
     PASS: TOKEN_ENGINE_PORT=8081 and TOKEN_ENGINE_URL=http://localhost:8081
+    PASS: HTTP_PORT=8080, ORDERS_URL=http://orders:8080 and CART_URL=http://cart:8080
     FAIL: GATEWAY_PORT=8080 and ADMIN_PORT=8080
     """
     for message, places, facts in reused_in_config(view):
         yield env_port_reused.finding(message, places, **facts)
-    groups: dict[tuple[str, int], dict[str, tuple[str, Location]]] = {}
+    groups: dict[tuple[str, int, str, str], dict[str, tuple[str, Location]]] = {}
     for port in view.ports:
         if port.obs.source == "dotenv" and port.obs.variable:
-            group = groups.setdefault((port.file, port.obs.number), {})
+            where = (port.file, port.obs.number, port.obs.protocol, _reached_at(port.obs))
+            group = groups.setdefault(where, {})
             group.setdefault(port.obs.variable, (port.key, port.obs.location))
     for _, var in view.variables:
         number = _unowned_port(var)
         if number is not None:
-            group = groups.setdefault((var.location.file, number), {})
+            protocol = variable_protocol(var.name)
+            group = groups.setdefault((var.location.file, number, protocol, ""), {})
             group.setdefault(var.name, (f"?{var.name}", var.location))
-    for (_, number), claims in sorted(groups.items()):
+    for (_, number, _, _), claims in sorted(groups.items()):
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
         apart = len(owners) > 1 and not any(  # on two hosts, or of disjoint profiles
@@ -841,6 +852,15 @@ def env_port_reused(view: View) -> Iterator[Finding]:
                 port=number,
                 variables=names,
             )
+
+
+def _reached_at(obs: PortObservation) -> str:
+    """Where a `.env` port is: a reference's host when it names a service (reached on the
+    container network, `orders` of `http://orders:8080`); "" for this machine (a port
+    variable, `localhost`, an IP address, the host machine)."""
+    if not obs.reference or is_host_machine(obs.host):
+        return ""
+    return (obs.host or "").lower()
 
 
 def _unowned_port(var: VariableObservation) -> int | None:

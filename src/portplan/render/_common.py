@@ -52,6 +52,26 @@ def deployed(topology: Topology) -> Iterator[Service]:
             yield service
 
 
+HOSTS_FOLDER: Final = "hosts"
+_NOT_FILE_NAME: Final = re.compile(r"[^\w.-]+")
+
+
+def by_host(topology: Topology) -> list[tuple[str, list[Service]]]:
+    """The deployed services of each host with the folder of that host's files: one
+    compose project (and one `service-ports.env`) per host, as each is started on its own
+    machine or as its own project. One host: ("", every service), the files at the top of
+    `--out`; several: ("hosts/<host>/", its services) each, in order of first service."""
+    groups: dict[str, list[Service]] = {}
+    for service in deployed(topology):
+        groups.setdefault(service.host, []).append(service)
+    if len(groups) <= 1:
+        return [("", [s for found in groups.values() for s in found])]
+    return [
+        (f"{HOSTS_FOLDER}/{_NOT_FILE_NAME.sub('-', host)}/", services)
+        for host, services in groups.items()
+    ]
+
+
 def env_name(name: str) -> str:
     """'token-engine' -> 'TOKEN_ENGINE'."""
     return _NOT_NAME.sub("_", name).strip("_").upper()

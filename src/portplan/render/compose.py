@@ -8,11 +8,12 @@ keeping its comments and order. Public ports are published; local ones are bound
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from portplan.model import Port, Service, Topology
 from portplan.render import Artifact, Options
-from portplan.render._common import declared_health, deployed, header
+from portplan.render._common import by_host, declared_health, deployed, header
 from portplan.render._compose_parts import (
     expose_text,
     health_settings,
@@ -32,15 +33,24 @@ def render(topology: Topology, options: Options) -> list[Artifact]:
 
         path, text = options.compose_base
         return [merge(text, path, topology)]
-    document = compose_sections(topology)
-    return [Artifact(OVERRIDE_FILE, header(options, TARGET) + dump_yaml(document))]
+    return [
+        Artifact(
+            folder + OVERRIDE_FILE,
+            header(options, TARGET) + dump_yaml(compose_sections(topology, services)),
+        )
+        for folder, services in by_host(topology)
+    ]
 
 
-def compose_sections(topology: Topology) -> dict[str, Any]:
-    """{"services": {name: {ports, expose, networks, healthcheck}}, "networks": {...}}."""
-    services = {s.name: body for s in deployed(topology) if (body := service_sections(s))}
-    document: dict[str, Any] = {"services": services}
-    networks = _networks(topology, services)
+def compose_sections(
+    topology: Topology, services: Iterable[Service] | None = None
+) -> dict[str, Any]:
+    """{"services": {name: {ports, expose, networks, healthcheck}}, "networks": {...}} of
+    `services` (every deployed service by default): one compose project."""
+    chosen = deployed(topology) if services is None else services
+    sections = {s.name: body for s in chosen if (body := service_sections(s))}
+    document: dict[str, Any] = {"services": sections}
+    networks = _networks(topology, sections)
     if networks:
         document["networks"] = networks
     return document

@@ -17,6 +17,7 @@ from portplan.model import EnvVar, Port, Service, Topology
 from portplan.render import Artifact, Options
 from portplan.render._common import (
     KIND_NAMES,
+    by_host,
     deployed,
     env_name,
     header,
@@ -34,7 +35,10 @@ _FILE_NAME: Final = re.compile(r"[^\w.-]+")
 
 
 def render(topology: Topology, options: Options) -> list[Artifact]:
-    artifacts = [Artifact(SYSTEM_FILE, _system_file(topology, options))]
+    artifacts = [
+        Artifact(folder + SYSTEM_FILE, _system_file(services, options))
+        for folder, services in by_host(topology)
+    ]
     for service in deployed(topology):
         if service.ports or service.depends_on or service.environment:
             artifacts.append(
@@ -51,11 +55,12 @@ def service_file(service: Service) -> str:
 # --- service-ports.env ------------------------------------------------------------------
 
 
-def _system_file(topology: Topology, options: Options) -> str:
+def _system_file(services: list[Service], options: Options) -> str:
+    """The host ports of one host's services (one file per host: `by_host`)."""
     lines = [header(options, TARGET)]
-    for category, services in _by_category(topology).items():
+    for category, grouped in _by_category(services).items():
         lines.append(f"\n# {category}\n")
-        lines.extend(_system_line(s, p, i) for s in services for i, p in enumerate(s.ports))
+        lines.extend(_system_line(s, p, i) for s in grouped for i, p in enumerate(s.ports))
     return "".join(lines)
 
 
@@ -68,9 +73,9 @@ def _system_line(service: Service, port: Port, index: int) -> str:
     return f"# {assignment} (not published: on its container network only)\n"
 
 
-def _by_category(topology: Topology) -> dict[str, list[Service]]:
+def _by_category(services: list[Service]) -> dict[str, list[Service]]:
     groups: dict[str, list[Service]] = {}
-    for service in deployed(topology):
+    for service in services:
         if service.ports:
             groups.setdefault(service.category or "services", []).append(service)
     return groups
@@ -110,9 +115,21 @@ def service_variables(topology: Topology, service: Service) -> list[tuple[str, s
 
 def _port_variables(service: Service) -> Iterator[tuple[str, str]]:
     """The ports the service listens on: inside its container, `target` (where others
-    reach it, `port`, is what service-ports.env and the URLs give)."""
+    reach it, `port`, is what service-ports.env and the URLs give). Two ports published
+    from one container port (`8080:80` and `8081:80`, or an IPv4 and an IPv6 binding) are
+    one port the program listens on, under one variable: the first port's that declares
+    an `env:`, else the one published on its own number (`80:80`: its variable holds 80
+    in service-ports.env too), else the first port's."""
+    listened: dict[tuple[int, str], Port] = {}
+    for port in sorted(service.ports, key=_variable_order):  # stable: in order
+        listened.setdefault((port.container_port, port.protocol), port)
     for port in service.ports:
-        yield port_variable(service, port), str(port.container_port)
+        if listened[(port.container_port, port.protocol)] is port:
+            yield port_variable(service, port), str(port.container_port)
+
+
+def _variable_order(port: Port) -> tuple[bool, bool]:
+    return port.env is None, port.number != port.container_port
 
 
 def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str, str]]:

@@ -71,6 +71,9 @@ class PortObservation:
     random_host: bool = False
     exposure: Exposure | None = None
     variable: str | None = None  # the variable that carries it (HTTP_PORT, TOKEN_ENGINE_URL)
+    # compose: the variable a mapping takes its host port from (`${WEB_PORT:-8080}:80`):
+    # whoever sets it (a `.env` file) sets this port, whatever its name says
+    published_variable: str | None = None
     range_end: int | None = None  # compose: a published range (8000-8010) ends here
     node_port: int | None = None  # Kubernetes: the nodePort of a Service port (on every node)
     template: bool = False  # stated by an example/template file (.env.example): see TEMPLATE

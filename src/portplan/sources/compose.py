@@ -262,6 +262,8 @@ def _ports(service: Service, project: Project) -> None:
             if seen.setdefault(key, location.file) != location.file:
                 continue  # the same entry in a later file of the project
             port = mapped_port(service.name, config, location, host_network=host_mode)
+            if port.published and not host_mode:
+                port = replace(port, published_variable=published_variable(entry.value))
             project.result.ports.append(port)
 
 
@@ -281,6 +283,28 @@ def _as_range(configs: list[PortConfig]) -> list[PortConfig]:
     ):
         return configs
     return [replace(first, published=f"{first.published}-{last.published}")]
+
+
+_ONE_VARIABLE: Final = re.compile(r"\$(?:(\w+)|\{(\w+)(?:[:?-][^{}$]*)?\})")
+_TOP_COLON: Final = re.compile(r"\$\{[^}]*\}|(:)")
+
+
+def published_variable(raw: Any) -> str | None:
+    """The variable a `ports` entry takes its host port from, when that is exactly one
+    variable: `$WEB_PORT:80`, `"${WEB_PORT:-8080}:80"`, `127.0.0.1:${WEB_PORT}:80`, long
+    syntax `published: ${WEB_PORT}`; None for a number or a mix (`80${N}`)."""
+    if isinstance(raw, YMap):
+        raw = raw.get("published")
+        text = raw if isinstance(raw, str) else None
+    elif isinstance(raw, str):
+        start = raw.find("]") + 1 if raw.startswith("[") else 0  # [::1]:${WEB_PORT}:80
+        colons = [m.start() for m in _TOP_COLON.finditer(raw, start) if m.group(1)]
+        first = colons[-2] + 1 if len(colons) > 1 else 0
+        text = raw[first : colons[-1]] if colons else None
+    else:
+        text = None
+    found = _ONE_VARIABLE.fullmatch(text.strip()) if text else None
+    return (found.group(1) or found.group(2)) if found else None
 
 
 def _port_location(entry: Entry, project: Project, host_mode: bool) -> Location:
