@@ -1121,3 +1121,31 @@ def test_a_host_port_variable_is_the_port_of_the_service_that_publishes_it(
     out = tmp_path / "out"
     assert main(["generate", "-f", str(plan), "--out", str(out)]) == 0
     assert (out / "env/edge.env").read_text().endswith("# edge\nEDGE_EXTERNAL_PORT=8080\n")
+
+
+def test_every_port_a_compose_file_lists_is_kept_in_each_protocol(tmp_path: Path) -> None:
+    """mattermost-style: a chat server publishes `${APP_PORT}:8065` and its calls port in
+    udp and tcp, `${CALLS_PORT}:${CALLS_PORT}/udp` and `/tcp`; `.env.example` sets both.
+    Three ports: 8065 is no other value of 8443 (the compose file lists them side by side,
+    whatever a file that states one alone says), and 8443/udp is not 8443/tcp."""
+    compose = (
+        "services:\n  chat:\n    image: chat\n    ports:\n"
+        "      - ${APP_PORT}:8065\n"
+        "      - ${CALLS_PORT}:${CALLS_PORT}/udp\n"
+        "      - ${CALLS_PORT}:${CALLS_PORT}/tcp\n"
+    )
+    env = "APP_PORT=8065\nCALLS_PORT=8443\n"
+    root = _tree(tmp_path / "src", {"compose.yaml": compose, ".env.example": env})
+    imported = import_paths([root])
+    assert imported.conflicts == 0
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(imported.text)
+    [chat] = loader.load(plan).services.values()
+    assert [(p.name, p.number, p.protocol, p.env) for p in chat.ports] == [
+        ("port-8065", 8065, "tcp", "APP_PORT"),
+        ("port", 8443, "tcp", "CALLS_PORT"),
+        ("port-8443", 8443, "udp", None),
+    ]
+    out = tmp_path / "out"
+    assert main(["generate", "-f", str(plan), "--out", str(out)]) == 0
+    assert reconcile_paths([out], loader.load(plan)).findings == []

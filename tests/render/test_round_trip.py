@@ -397,3 +397,26 @@ def test_a_container_port_published_twice_is_one_variable_of_its_env_file() -> N
     )
     [_, proxy] = render(load_text(plan), ["env"], Options())
     assert proxy.text.endswith("# proxy\nPROXY_PORT_80_PORT=80\nADMIN_PORT=9000\n")
+
+
+# Ports whose variables name no service of the plan (`env:` MYSQL_PORT of db,
+# MAILER_SMTP_PORT of mail): the plan says who reads them.
+DECLARED_VARIABLES = """\
+system: shop
+services:
+  db:
+    ports: {mysql: {port: 3306, env: MYSQL_PORT}}
+  mail:
+    ports: {smtp: {port: 1025, env: MAILER_SMTP_PORT}}
+  web:
+    ports: {http: 8080}
+    depends_on: [db, mail]
+"""
+
+
+def test_a_port_variable_the_plan_declares_reads_back_as_its_service(tmp_path: Path) -> None:
+    """`MYSQL_PORT=3306` of env/db.env and PORTS.md is db's port (no unknown `MYSQL`)."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(DECLARED_VARIABLES)
+    assert _round_trip(plan, tmp_path / "out") == []
+    assert (tmp_path / "out/env/db.env").read_text().endswith("# db\nMYSQL_PORT=3306\n")

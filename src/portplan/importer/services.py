@@ -372,9 +372,23 @@ def _unnamed(
     winners = by_host.get(main.number, [])
     for number in sorted(set(by_host) - {main.number}):
         own = by_host[number]
-        if all(any(listed_together(p, q) for q in winners) for p in own):
+        if any(listed_together(p, q) for p in own for q in winners):
             other = other_port_name(service.product, number)
             service.ports.append(_port(other, own, support, trust))
+    _other_protocols(service, main, winners, trust)
+
+
+def _other_protocols(
+    service: PlanService, main: PlanPort, winners: list[Port], trust: dict[str, float]
+) -> None:
+    """The main number in another protocol that a compose or Kubernetes file lists beside
+    it (`${CALLS_PORT}:${CALLS_PORT}/udp` and `/tcp`) is a port of its own."""
+    for protocol in sorted({p.obs.protocol for p in winners} - {main.protocol}):
+        own = [p for p in winners if p.obs.protocol == protocol]
+        if any(listed_together(p, q) for p in own for q in winners if q.obs.protocol != protocol):
+            port = _port(other_port_name(service.product, main.number), own, [], trust)
+            port.protocol = protocol
+            service.ports.append(port)
 
 
 def _add_name_notes(services: list[PlanService], view: View) -> None:

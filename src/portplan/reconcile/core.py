@@ -18,7 +18,7 @@ from portplan.findings import Finding, sorted_findings
 from portplan.model import Location, Topology
 from portplan.reconcile.inventory import Entry, details, inventory, recognised, summary
 from portplan.reconcile.names import build_names
-from portplan.reconcile.projects import apart_namespaces, as_planned
+from portplan.reconcile.projects import apart_namespaces, as_planned, by_planned_variables
 from portplan.reconcile.view import (
     PLANNED,
     Dependency,
@@ -65,6 +65,8 @@ def build_view(results: Sequence[SourceResult], topology: Topology | None) -> Vi
     results = (
         as_planned(results, topology) if topology is not None else apart_namespaces(list(results))
     )
+    if topology is not None:
+        results = by_planned_variables(results, topology)
     names = build_names(results, topology)
     view = View(list(results), topology, names)
     seen: set[tuple[object, ...]] = set()

@@ -20,7 +20,7 @@ from typing import Final
 
 from portplan.model import Topology
 from portplan.reconcile.names import base_key
-from portplan.sources.base import ServiceObservation, SourceResult
+from portplan.sources.base import PortObservation, ServiceObservation, SourceResult
 
 COMPOSE: Final = "compose"
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
@@ -188,3 +188,32 @@ def apart_namespaces(
                     names[key] = qualified
         found.append(renamed(result, names) if names else result)
     return found
+
+
+def by_planned_variables(results: list[SourceResult], topology: Topology) -> list[SourceResult]:
+    """The results with a port a variable sets (`MYSQL_PORT=3306`, `CALLS_PORT=8443`) under
+    the plan's service whose port declares that variable (`env: MYSQL_PORT` of `db`), when
+    exactly one does and the name the file gives (`MYSQL`, `CALLS`) is none of the plan's:
+    the plan says who reads it, whatever its words say."""
+    readers: dict[str, set[str]] = {}
+    for service in topology.services.values():
+        for port in service.ports:
+            if port.env:
+                readers.setdefault(port.env, set()).add(service.name)
+    if not readers:
+        return results
+    known = {base_key(n) for s in topology.services.values() for n in (s.name, *s.aliases)}
+    found = []
+    for result in results:
+        ports = [_read_by(port, readers, known) for port in result.ports]
+        found.append(replace(result, ports=ports) if ports != result.ports else result)
+    return found
+
+
+def _read_by(
+    port: PortObservation, readers: dict[str, set[str]], known: set[str]
+) -> PortObservation:
+    services = readers.get(port.variable or "", set())
+    if port.reference or len(services) != 1 or base_key(port.service) in known:
+        return port
+    return replace(port, service=next(iter(services)))
