@@ -420,3 +420,25 @@ def test_a_port_variable_the_plan_declares_reads_back_as_its_service(tmp_path: P
     plan.write_text(DECLARED_VARIABLES)
     assert _round_trip(plan, tmp_path / "out") == []
     assert (tmp_path / "out/env/db.env").read_text().endswith("# db\nMYSQL_PORT=3306\n")
+
+
+# A sidecar named after its app (`api-sidecar` beside `api`, as Dapr's `<app>-dapr`)
+# depends on it: its env file reaches `API_URL=http://localhost:8080`.
+SIDECAR = """\
+system: shop
+services:
+  api:
+    ports: {http: 8080}
+  api-sidecar:
+    depends_on: [api]
+"""
+
+
+def test_a_url_to_the_service_a_sidecar_is_named_after_round_trips(tmp_path: Path) -> None:
+    """API_URL in api-sidecar's env file is a reference to api, not the sidecar's own
+    address (no second claim of 8080)."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(SIDECAR)
+    assert _round_trip(plan, tmp_path / "out") == []
+    sidecar = (tmp_path / "out/env/api-sidecar.env").read_text()
+    assert sidecar.endswith("# api-sidecar\nAPI_URL=http://localhost:8080\n")

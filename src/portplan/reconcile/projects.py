@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Final
 
 from portplan.model import Topology
+from portplan.names import is_host_machine, prefix_service
 from portplan.reconcile.names import base_key
 from portplan.sources.base import PortObservation, ServiceObservation, SourceResult
 
@@ -194,14 +195,14 @@ def by_planned_variables(results: list[SourceResult], topology: Topology) -> lis
     """The results with a port a variable sets (`MYSQL_PORT=3306`, `CALLS_PORT=8443`) under
     the plan's service whose port declares that variable (`env: MYSQL_PORT` of `db`), when
     exactly one does and the name the file gives (`MYSQL`, `CALLS`) is none of the plan's:
-    the plan says who reads it, whatever its words say."""
+    the plan says who reads it, whatever its words say. A URL on the host machine that a
+    file took for its owner's own reaches the plan's service its prefix names exactly
+    (`_reached`)."""
     readers: dict[str, set[str]] = {}
     for service in topology.services.values():
         for port in service.ports:
             if port.env:
                 readers.setdefault(port.env, set()).add(service.name)
-    if not readers:
-        return results
     known = {base_key(n) for s in topology.services.values() for n in (s.name, *s.aliases)}
     found = []
     for result in results:
@@ -213,7 +214,21 @@ def by_planned_variables(results: list[SourceResult], topology: Topology) -> lis
 def _read_by(
     port: PortObservation, readers: dict[str, set[str]], known: set[str]
 ) -> PortObservation:
+    if port.reference:
+        return _reached(port, known)
     services = readers.get(port.variable or "", set())
-    if port.reference or len(services) != 1 or base_key(port.service) in known:
+    if len(services) != 1 or base_key(port.service) in known:
         return port
     return replace(port, service=next(iter(services)))
+
+
+def _reached(port: PortObservation, known: set[str]) -> PortObservation:
+    """A URL on the host machine that a file took for its owner's own (its prefix only the
+    first word of the owner's name: WEBSHOPPINGAGG_URL in webshoppingagg-dapr's
+    environment) reaches the plan's service the prefix names exactly, when it has one."""
+    if port.owner is None or port.service != port.owner or not is_host_machine(port.host):
+        return port
+    prefix = prefix_service(port.variable or "")
+    if prefix is None or base_key(prefix) not in known or base_key(prefix) == base_key(port.owner):
+        return port
+    return replace(port, service=prefix)
