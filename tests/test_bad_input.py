@@ -22,7 +22,7 @@ CASES = [
         "services:\n  api:\n    prots: {http: 8000}\n",
         "bad.yaml:3:5: services.api: unknown key 'prots' (did you mean 'ports'?); expected one of "
         "aliases, category, depends_on, description, environment, exposure, host, image, latency, "
-        "networks, phase, ports, purpose, resources, status, technology, throughput, zone",
+        "networks, phase, ports, purpose, resources, run, status, technology, throughput, zone",
     ),
     (
         "unknown top key",

@@ -233,7 +233,7 @@ PLAN_CASES: dict[str, tuple[str, str]] = {
         'version: 1\nservices:\n  api:\n    "postgres://u:Zq7unknown@h/d": 1\n',
         "4:5: services.api: unknown key (not shown: 27 characters); expected one of aliases, "
         "category, depends_on, description, environment, exposure, host, image, latency, "
-        "networks, phase, ports, purpose, resources, status, technology, throughput, zone",
+        "networks, phase, ports, purpose, resources, run, status, technology, throughput, zone",
     ),
     "not-a-plan-shadow": (
         "root:$6$Zq7salt$4Hb2kQ9xWm:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",

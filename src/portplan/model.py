@@ -170,6 +170,55 @@ class Dependency:
 
 
 @dataclass(frozen=True, slots=True)
+class Readiness:
+    """What makes a started process ready (`run.ready`): `auto` (each port's declared
+    health check, else a TCP connect to it), `health`, `tcp`, `exec` (a command exits 0),
+    `log` (a line of its output matches) or `started` (at once)."""
+
+    kind: str = "auto"
+    command: tuple[str, ...] | str | None = None  # exec
+    pattern: str | None = None  # log
+    timeout_ms: float = 60000.0
+    interval_ms: float = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """When a process that ended is started again (`run.restart`)."""
+
+    policy: str = "no"  # "no" | "on-failure" | "always"
+    with_dependency: bool = False  # restarted after a dependency restarts
+    backoff_ms: float = 500.0  # doubled after each restart, at most 30 s
+    max_restarts: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class StopPolicy:
+    """How a process group is stopped (`run.stop`): this signal, then SIGKILL after grace."""
+
+    signal: str = "SIGTERM"
+    grace_ms: float = 10000.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """How `portplan up` runs a service (`run:`)."""
+
+    command: tuple[str, ...] | str
+    cwd: str | None = None  # relative to the plan's folder
+    env: tuple[EnvVar, ...] = ()
+    ready: Readiness = Readiness()
+    restart: RestartPolicy = RestartPolicy()
+    stop: StopPolicy = StopPolicy()
+    wait_for: Mapping[str, str] = field(default_factory=dict)  # dependency -> condition
+    location: Location = NOWHERE
+
+    def condition(self, dependency: str) -> str:
+        """`started`, `ready` (the default) or `completed`."""
+        return self.wait_for.get(dependency, "ready")
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     name: str
     host: str = "default"
@@ -190,6 +239,7 @@ class Service:
     resources: Resources | None = None
     throughput: Throughput | None = None
     location: Location = NOWHERE
+    run: RunSpec | None = None
 
     def port(self, name: str) -> Port | None:
         return next((p for p in self.ports if p.name == name), None)

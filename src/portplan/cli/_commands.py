@@ -20,4 +20,10 @@ COMMANDS: dict[str, str] = {
     "release": "release",
     "push": "push",
     "pull": "pull",
+    "up": "up",
+    "down": "down",
+    "ps": "ps",
+    "logs": "logs",
+    "restart": "restart",
+    "env": "env",
 }

@@ -37,6 +37,7 @@ from portplan.model import (
     Zone,
 )
 from portplan.plan import schema
+from portplan.plan.run_section import run_spec
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YMap, YSeq
 
@@ -373,6 +374,7 @@ class _Defaults:
     protocol: str
     system: str | None
     zones: Mapping[str, Zone]
+    run: Mapping[str, Any] | None = None  # defaults.run
 
     def loc(self, mark: Mark | None) -> Location:
         return Location(self.file, mark.line, mark.column) if mark else Location(self.file)
@@ -388,6 +390,7 @@ def _build(doc: YMap, file: str, includes: tuple[str, ...], host: str = DEFAULT_
         protocol=defaults_doc.get("protocol", "tcp"),
         system=doc.get("system"),
         zones=zones,
+        run=defaults_doc.get("run"),
     )
     services = {
         name: _service(name, value, loc, defaults)
@@ -475,6 +478,13 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
         resources=_resources(doc.get("resources")),
         throughput=_throughput(doc.get("throughput")),
         location=location,
+        run=run_spec(
+            doc,
+            defaults.run,
+            defaults.loc,
+            tuple(str(d) for d, _ in _seq(doc, "depends_on")),
+            f"services.{name}.run",
+        ),
     )
 
 

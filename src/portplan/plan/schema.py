@@ -576,6 +576,130 @@ ENVIRONMENT = OneOf(
     "a mapping of variables or a list of KEY=value",
     description="The service's environment; literal secret values are reported by check.",
 )
+
+
+def parse_regex(value: object) -> str:
+    """A regular expression (Python syntax) that compiles."""
+    if not isinstance(value, str):
+        raise ValueError(value)
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueProblem(f"not a regular expression: {error.msg}") from None
+    return value
+
+
+def parse_signal(value: object) -> str:
+    """ "SIGTERM", "TERM", "int" -> "SIGTERM", "SIGINT"."""
+    import signal
+
+    if not isinstance(value, str):
+        raise ValueError(value)
+    name = value.upper() if value.upper().startswith("SIG") else "SIG" + value.upper()
+    if not isinstance(getattr(signal.Signals, name, None), signal.Signals):
+        raise ValueError(value)
+    return name
+
+
+RUN_CONDITIONS = ("started", "ready", "completed")
+RESTART_POLICIES = ("no", "on-failure", "always", "with-dependency")
+READY_KINDS = ("auto", "health", "tcp", "started")
+COMMAND = OneOf(
+    ((str, Str()), (list, ListOf(Str()))),
+    "a command: a shell string or a list of arguments",
+    description="A shell string (run by /bin/sh -c) or a list of arguments (run as is).",
+)
+RUN_ENV = MapOf(
+    Pattern(
+        lambda v: v if isinstance(v, str | int | float) else _not_scalar(v),
+        "a string, number or boolean",
+        {"type": ["string", "number", "boolean"]},
+    ),
+    key_pattern=r"[A-Za-z_][A-Za-z0-9_]*",
+    key_expected="an environment variable name",
+    description="Extra variables; ${VAR} references are resolved from the environment "
+    "`up` runs in, when the process starts (never written to disk).",
+)
+READY = OneOf(
+    (
+        (str, Enum(READY_KINDS)),
+        (
+            dict,
+            Obj(
+                {
+                    "health": Bool(description="Each port's declared health check."),
+                    "tcp": Bool(description="A TCP connect to each of its ports."),
+                    "exec": COMMAND,
+                    "log": Pattern(
+                        parse_regex,
+                        "a regular expression",
+                        {"type": "string"},
+                        description="Ready when a line of its output matches.",
+                    ),
+                    "timeout": DURATION,
+                    "interval": DURATION,
+                },
+                title="a readiness check",
+            ),
+        ),
+    ),
+    "auto, health, tcp, started or a mapping",
+    description="What makes the process ready, so its dependents may start (default: "
+    "auto, each port's declared health check, else a TCP connect).",
+)
+RESTART = OneOf(
+    (
+        (str, Enum(RESTART_POLICIES)),
+        (
+            dict,
+            Obj(
+                {
+                    "policy": Enum(RESTART_POLICIES[:3]),
+                    "with_dependency": Bool(
+                        description="Restart after a dependency restarts (docker/compose #4826)."
+                    ),
+                    "backoff": DURATION,
+                    "max": Int(0, 1000000, description="Restarts before giving up."),
+                },
+                title="a restart policy",
+            ),
+        ),
+    ),
+    "no, on-failure, always, with-dependency or a mapping",
+    description="When an ended process is started again (default: no).",
+)
+RUN = Obj(
+    {
+        "command": COMMAND,
+        "cwd": Str(description="The working folder, relative to the plan's folder."),
+        "env": RUN_ENV,
+        "ready": READY,
+        "restart": RESTART,
+        "stop": Obj(
+            {
+                "signal": Pattern(
+                    parse_signal, "a signal name such as SIGTERM or INT", {"type": "string"}
+                ),
+                "grace": DURATION,
+            },
+            title="a stop policy",
+            description="The signal sent to the process group, then SIGKILL after grace "
+            "(default: SIGTERM, 10s).",
+        ),
+        "wait_for": MapOf(
+            Enum(RUN_CONDITIONS),
+            description="The condition each dependency must meet first (default: ready).",
+        ),
+    },
+    title="a run section",
+    description="How `portplan up` runs the service.",
+)
+
+
+def _not_scalar(value: object) -> str:
+    raise ValueError(value)
+
+
 SERVICE = Obj(
     {
         "aliases": NAMES,
@@ -602,6 +726,7 @@ SERVICE = Obj(
         ),
         "latency": LATENCY,
         "throughput": THROUGHPUT,
+        "run": RUN,
     },
     title="a service",
     extensions=True,
@@ -666,7 +791,17 @@ TOPOLOGY = Obj(
         "description": Text(),
         "include": NAMES,
         "defaults": Obj(
-            {"host": Str(), "exposure": Enum(EXPOSURES), "protocol": Enum(PROTOCOLS)},
+            {
+                "host": Str(),
+                "exposure": Enum(EXPOSURES),
+                "protocol": Enum(PROTOCOLS),
+                "run": Obj(
+                    RUN.fields,
+                    title="a run section",
+                    description="Merged under every service's run: (its own keys win); "
+                    "with a command, every service runs.",
+                ),
+            },
             title="defaults",
         ),
         "hosts": MapOf(

@@ -1,0 +1,142 @@
+"""Process groups: the runner starts each service as the leader of a new session, so the
+service and everything it forks share one process group, and it signals and waits for
+that whole group, never a single PID.
+
+`stop_group` is the one way a group ends (^C, `down`, a failed start, a restart): the
+service's stop signal to the group, up to its grace, then SIGKILL to whatever is left.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Collection, Mapping
+
+from portplan.model import StopPolicy
+
+PROC = "/proc"
+_POLL = 0.02
+
+
+def spawn(
+    command: tuple[str, ...] | str, env: Mapping[str, str], cwd: str | None
+) -> subprocess.Popen[bytes]:
+    """Start `command` in a new session (its PID is its process group's id), its output
+    and errors on one pipe, no input. A string runs under /bin/sh -c."""
+    argv: list[str] = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+    return subprocess.Popen(
+        argv,
+        env=dict(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        close_fds=True,
+    )
+
+
+def members(groups: Collection[int]) -> list[tuple[int, int]]:
+    """(pid, group) of every living process (zombies aside) in one of `groups`."""
+    found = []
+    wanted = set(groups)
+    for name in os.listdir(PROC):
+        if not name.isdigit():
+            continue
+        stat = _stat(int(name))
+        if stat is not None and stat[1] in wanted and stat[0] != "Z":
+            found.append((int(name), stat[1]))
+    return found
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, process group) from /proc/PID/stat, or None when it is gone."""
+    try:
+        with open(f"{PROC}/{pid}/stat", "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2 :].split()
+    return (fields[0], int(fields[2])) if len(fields) > 2 else None
+
+
+def alive(group: int) -> bool:
+    """True while some process of the group lives."""
+    return bool(members([group]))
+
+
+def signal_group(group: int, sig: int) -> bool:
+    """Send `sig` to the whole group; False when it has no process left."""
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # only zombies left (or not ours): nothing to signal
+        return False
+    return True
+
+
+def stop_group(
+    group: int, policy: StopPolicy, leader: subprocess.Popen[bytes] | None = None
+) -> str:
+    """Stop the group: its stop signal, then SIGKILL after the grace. Reaps the leader
+    when it is ours. Returns how it ended: "stopped", "killed" or "gone"."""
+    if not signal_group(group, signal.Signals[policy.signal]):
+        _reap(leader)
+        return "gone"
+    if _wait_gone(group, policy.grace_ms / 1000, leader):
+        return "stopped"
+    signal_group(group, signal.SIGKILL)
+    _wait_gone(group, 10.0, leader)
+    return "killed"
+
+
+def _wait_gone(group: int, seconds: float, leader: subprocess.Popen[bytes] | None) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        _reap(leader)
+        if not alive(group):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(_POLL)
+
+
+def _reap(leader: subprocess.Popen[bytes] | None) -> None:
+    if leader is not None:
+        leader.poll()
+
+
+def exit_text(code: int) -> str:
+    """`code 1`, `signal SIGKILL`: how a process ended, from a Popen return code."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+def spawn_quiet(
+    command: tuple[str, ...] | str, env: Mapping[str, str], cwd: str | None, timeout: float
+) -> int:
+    """Run a short command (a readiness check) in its own group; its exit code. On a
+    timeout the whole group is killed and TimeoutExpired raised."""
+    argv: list[str] = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+    process = subprocess.Popen(
+        argv,
+        env=dict(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        signal_group(process.pid, signal.SIGKILL)
+        process.wait()
+        raise

@@ -1,0 +1,460 @@
+"""The supervisor: starts the stack in dependency order, gates each dependent on its
+dependencies' conditions, restarts by policy, and stops everything the one way there is.
+
+One thread per service runs its life: wait for the dependencies, start the process group,
+probe until ready (or the timeout), watch it (exit, restart request, stop), apply the
+restart policy. The main thread waits for the end of the run (^C, SIGTERM from `down`, a
+service that failed for good) and then calls `shutdown`, which stops the groups level by
+level from the top, SIGKILLs what outlives its grace, and checks that no process of any
+group it ever started is left. `up` runs it in the foreground; `up --detach` runs it in a
+process of its own (`python -m portplan.run.supervisor`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from portplan.errors import PortplanError
+from portplan.model import Service, Topology
+from portplan.run import process
+from portplan.run.env import process_env
+from portplan.run.graph import Order, dependencies
+from portplan.run.output import Output
+from portplan.run.ready import Probe
+from portplan.run.state import StateDir
+from portplan.secretscan.argv import mask_arg, mask_argv
+
+_TICK = 0.05
+_MAX_BACKOFF = 30.0
+
+
+class StackFailed(PortplanError):
+    """The stack could not be brought up, or a service failed for good (exit 1)."""
+
+    exit_code = 1
+
+
+@dataclass
+class Unit:
+    """One service under supervision."""
+
+    service: Service
+    deps: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    group: int | None = None
+    state: str = "waiting"
+    started_at: float | None = None
+    ready_at: float | None = None
+    ready_in: float | None = None
+    restarts: int = 0
+    exit: str | None = None
+    last_probe: str = ""
+    started: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event = field(default_factory=threading.Event)
+    completed: threading.Event = field(default_factory=threading.Event)
+    gave_up: threading.Event = field(default_factory=threading.Event)
+    restart_request: threading.Event = field(default_factory=threading.Event)
+    log_seen: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def name(self) -> str:
+        return self.service.name
+
+    def met(self, condition: str) -> bool:
+        if condition == "completed":
+            return self.completed.is_set()
+        if condition == "started":
+            return self.started.is_set() or self.completed.is_set()
+        return self.ready.is_set() or self.completed.is_set()
+
+
+class Supervisor:
+    """Runs one stack: `run()` until `stop()` or a failure, then `shutdown()`."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        order: Order,
+        state: StateDir,
+        output: Output,
+        *,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self.topology = topology
+        self.order = order
+        self.state = state
+        self.output = output
+        self.environment = dict(os.environ if environment is None else environment)
+        self.units = {
+            name: Unit(
+                topology.services[name],
+                [d for d in dependencies(topology, topology.services[name]) if d in order.names],
+            )
+            for name in order.names
+        }
+        self.error: str | None = None
+        self.interrupted = False
+        self._end = threading.Event()
+        self._lock = threading.RLock()
+        self._stopping = False
+        self._groups: set[int] = set()
+        self._threads: list[threading.Thread] = []
+        self._started_at = time.time()
+        self._status = "starting"
+
+    # --- the run ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every service's thread (each waits for its own dependencies)."""
+        self._publish()
+        for external in self.order.external:
+            self.output.note(f"{external} has no run: section; not started")
+        for unit in self.units.values():
+            thread = threading.Thread(target=self._life, args=(unit,), name=unit.name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def wait(self, until_ready: bool = False) -> None:
+        """Block until the run ends (or, with `until_ready`, until every service is ready
+        or completed); serves `portplan restart` requests meanwhile."""
+        while not self._end.is_set():
+            self._serve_requests()
+            if until_ready and self.all_ready():
+                return
+            self._end.wait(_TICK * 2)
+
+    def run(self) -> int:
+        """start, wait, shutdown: 0 after a stop, 1 after a failure."""
+        try:
+            self.start()
+            self.wait()
+        finally:
+            self.shutdown()
+        return 1 if self.error else 0
+
+    def stop(self, interrupted: bool = False) -> None:
+        """End the run (from a signal handler too: it only sets flags)."""
+        self.interrupted = self.interrupted or interrupted
+        self._end.set()
+
+    def all_ready(self) -> bool:
+        return all(u.ready.is_set() or u.completed.is_set() for u in self.units.values())
+
+    def fail(self, message: str) -> None:
+        with self._lock:
+            if self.error is None and not self._stopping:
+                self.error = message
+                self.output.note(message)
+        self._end.set()
+
+    def request_restart(self, name: str) -> None:
+        unit = self.units[name]
+        unit.restart_request.set()
+
+    # --- one service's life ------------------------------------------------------------
+
+    def _life(self, unit: Unit) -> None:
+        try:
+            if not self._await_dependencies(unit):
+                return
+            while self._start(unit):
+                outcome = self._await_ready(unit)
+                if outcome == "ready":
+                    outcome = self._watch(unit)
+                if outcome == "stop" or not self._after(unit, outcome):
+                    return
+        except Exception as error:  # a bug must still end the run through the stop path
+            self.fail(f"{unit.name}: internal error in the supervisor ({type(error).__name__})")
+
+    def _await_dependencies(self, unit: Unit) -> bool:
+        run = unit.service.run
+        assert run is not None
+        for name in unit.deps:
+            dep = self.units[name]
+            condition = run.condition(name)
+            while not dep.met(condition):
+                if self._end.is_set() or dep.gave_up.is_set():
+                    return False
+                self._end.wait(_TICK / 2)
+        return not self._end.is_set()
+
+    def _start(self, unit: Unit) -> bool:
+        run = unit.service.run
+        assert run is not None
+        env = process_env(self.topology, unit.service, self.environment)
+        cwd = _cwd(self.topology, run.cwd)
+        with self._lock:
+            if self._stopping or self._end.is_set():
+                return False
+            unit.log_seen.clear()
+            unit.ready.clear()
+            try:
+                unit.process = process.spawn(run.command, env, cwd)
+            except OSError as error:
+                unit.gave_up.set()
+                self.fail(f"{unit.name} cannot start: {error.strerror}")
+                return False
+            unit.group = unit.process.pid
+            self._groups.add(unit.group)
+            unit.state = "starting"
+            unit.started_at = time.time()
+            unit.exit = None
+        unit.started.set()
+        self._read_output(unit, unit.process)
+        self._publish()
+        return True
+
+    def _read_output(self, unit: Unit, child: subprocess.Popen[bytes]) -> None:
+        run = unit.service.run
+        pattern = re.compile(run.ready.pattern) if run and run.ready.pattern else None
+
+        def pump() -> None:
+            assert child.stdout is not None
+            for raw in iter(child.stdout.readline, b""):
+                text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                self.output.line(unit.name, text)
+                if pattern is not None and pattern.search(text):
+                    unit.log_seen.set()
+            child.stdout.close()
+
+        threading.Thread(target=pump, name=f"{unit.name}-output", daemon=True).start()
+
+    def _await_ready(self, unit: Unit) -> str:
+        run = unit.service.run
+        assert run is not None and unit.process is not None
+        env = process_env(self.topology, unit.service, self.environment)
+        probe = Probe(unit.service, run.ready, env, _cwd(self.topology, run.cwd), unit.log_seen)
+        begun = time.monotonic()
+        deadline = begun + run.ready.timeout_ms / 1000
+        attempt = 0
+        while True:
+            if self._end.is_set():
+                return "stop"
+            if unit.process.poll() is not None:
+                return "exited"
+            if probe():
+                self._mark_ready(unit, time.monotonic() - begun, probe.last)
+                return "ready"
+            unit.last_probe = probe.last
+            if time.monotonic() >= deadline:
+                seconds = run.ready.timeout_ms / 1000
+                unit.gave_up.set()
+                self.fail(
+                    f"{unit.name} did not become ready within {seconds:g}s "
+                    f"(last probe: {probe.last})"
+                )
+                return "stop"
+            # quick first probes (10, 20, 40 ms...), then every `interval`
+            self._end.wait(min(run.ready.interval_ms / 1000, 0.01 * 2**attempt))
+            attempt += 1
+
+    def _mark_ready(self, unit: Unit, took: float, detail: str) -> None:
+        with self._lock:
+            unit.state = "ready"
+            unit.ready_at = time.time()
+            unit.ready_in = took
+            unit.last_probe = detail
+        unit.ready.set()
+        again = " again" if unit.restarts else ""
+        self.output.note(f"{unit.name} ready{again} in {took:.2f}s ({detail})")
+        if unit.restarts:
+            self._restart_followers(unit)
+        if self.all_ready():
+            self._status = "running"
+        self._publish()
+
+    def _restart_followers(self, unit: Unit) -> None:
+        for other in self.units.values():
+            run = other.service.run
+            following = run is not None and run.restart.with_dependency
+            if following and unit.name in other.deps and other.process is not None:
+                self.output.note(f"{other.name} restarts after its dependency {unit.name}")
+                other.restart_request.set()
+
+    def _watch(self, unit: Unit) -> str:
+        assert unit.process is not None
+        while True:
+            if self._end.is_set():
+                return "stop"
+            if unit.restart_request.is_set():
+                unit.restart_request.clear()
+                return "restart"
+            try:
+                unit.process.wait(_TICK)
+                return "exited"
+            except subprocess.TimeoutExpired:
+                continue
+
+    def _after(self, unit: Unit, outcome: str) -> bool:
+        """After an exit or a restart request: True to start the service again."""
+        run = unit.service.run
+        assert run is not None and unit.process is not None and unit.group is not None
+        if outcome == "restart":
+            self._stop_unit(unit)
+            unit.restarts += 1
+            unit.state = "restarting"
+            self._publish()
+            return True
+        code = unit.process.wait()
+        process.stop_group(unit.group, run.stop, unit.process)  # what it left behind
+        unit.exit = process.exit_text(code)
+        if self._end.is_set():
+            return False
+        policy = run.restart
+        if code == 0 and policy.policy != "always":
+            return self._completed(unit)
+        if policy.policy == "no" or unit.restarts >= policy.max_restarts:
+            unit.state = "failed"
+            unit.gave_up.set()
+            self._publish()
+            tries = f" after {unit.restarts} restarts" if unit.restarts else ""
+            self.fail(f"{unit.name} exited with {unit.exit}{tries}; stopping the stack")
+            return False
+        delay = min(policy.backoff_ms / 1000 * 2**unit.restarts, _MAX_BACKOFF)
+        unit.state = "restarting"
+        unit.ready.clear()
+        self._publish()
+        self.output.note(
+            f"{unit.name} exited with {unit.exit}; restart {unit.restarts + 1} of "
+            f"{policy.max_restarts} in {delay:g}s"
+        )
+        if self._end.wait(delay):
+            return False
+        unit.restarts += 1
+        return True
+
+    def _completed(self, unit: Unit) -> bool:
+        unit.state = "completed"
+        unit.completed.set()
+        self.output.note(f"{unit.name} completed (exit code 0)")
+        if self.all_ready():
+            self._status = "running"
+        self._publish()
+        return False
+
+    def _stop_unit(self, unit: Unit) -> str:
+        run = unit.service.run
+        if unit.group is None or run is None:
+            return "gone"
+        return process.stop_group(unit.group, run.stop, unit.process)
+
+    # --- requests from `portplan restart` ------------------------------------------------
+
+    def _serve_requests(self) -> None:
+        folder = self.state.path / "requests"
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return
+        for name in names:
+            if not name.endswith(".restart"):
+                continue
+            path = folder / name
+            try:
+                wanted = path.read_text(encoding="utf-8").strip()
+                path.unlink()
+            except OSError:
+                continue
+            if wanted in self.units:
+                self.output.note(f"{wanted} restarts on request")
+                self.request_restart(wanted)
+
+    # --- the stop path -----------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop every group, top level first; SIGKILL after each grace; verify none is left."""
+        with self._lock:
+            self._stopping = True
+            self._status = "stopping"
+        self._end.set()
+        self._publish()
+        for level in reversed(self.order.levels):
+            stoppers = [
+                threading.Thread(target=self._stop_noted, args=(self.units[name],))
+                for name in level
+            ]
+            for thread in stoppers:
+                thread.start()
+            for thread in stoppers:
+                thread.join()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        left = process.members(self._groups)
+        for pid, group in left:
+            process.signal_group(group, 9)
+            self.output.note(f"process {pid} of group {group} was still there; killed")
+        self._status = "failed" if self.error else "stopped"
+        self._publish()
+
+    def _stop_noted(self, unit: Unit) -> None:
+        if unit.process is None or unit.group is None:
+            return
+        how = self._stop_unit(unit)
+        if unit.state not in ("completed", "failed"):
+            unit.state = "stopped"
+        if how == "killed":
+            self.output.note(f"{unit.name} killed (SIGKILL) after its grace")
+        elif how == "stopped":
+            self.output.note(f"{unit.name} stopped")
+
+    # --- the state file ----------------------------------------------------------------
+
+    def _publish(self) -> None:
+        with self._lock:
+            document = self.snapshot()
+        with contextlib.suppress(OSError):
+            self.state.write(document)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state file's document: no environment value, commands masked."""
+        return {
+            "plan": self.state.plan_file,
+            "copy": self.state.copy,
+            "supervisor": os.getpid(),
+            "status": self._status,
+            "error": self.error,
+            "started_at": self._started_at,
+            "levels": [list(level) for level in self.order.levels],
+            "groups": sorted(self._groups),
+            "services": {name: self._unit_document(u) for name, u in self.units.items()},
+        }
+
+    def _unit_document(self, unit: Unit) -> dict[str, Any]:
+        run = unit.service.run
+        assert run is not None
+        if isinstance(run.command, str):
+            command = mask_arg(run.command)
+        else:
+            command = " ".join(mask_argv(run.command))
+        return {
+            "state": unit.state,
+            "pid": unit.process.pid if unit.process else None,
+            "group": unit.group,
+            "ports": [
+                {"name": p.name, "port": p.number, "protocol": p.protocol}
+                for p in unit.service.ports
+            ],
+            "started_at": unit.started_at,
+            "ready_at": unit.ready_at,
+            "ready_in": unit.ready_in,
+            "restarts": unit.restarts,
+            "exit": unit.exit,
+            "last_probe": unit.last_probe,
+            "command": command,
+            "depends_on": unit.deps,
+        }
+
+
+def _cwd(topology: Topology, cwd: str | None) -> str:
+    """The working folder: relative to the plan's folder (the plan's folder by default)."""
+    base = Path(topology.source).resolve().parent
+    return str(base / cwd) if cwd else str(base)
