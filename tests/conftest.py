@@ -5,6 +5,10 @@ from pathlib import Path
 
 import pytest
 
+# gRPC's fork handlers abort a child forked (subprocess with preexec_fn, tests/test_files.py)
+# while the gRPC threads of an earlier health-check test still run; the suite forks often.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 RESOURCES = Path(__file__).resolve().parent / "resources"

@@ -30,6 +30,7 @@ FORMATS = {
     "who": ("text", "json"),
     "status": ("text", "json"),
     "lease": ("text", "json", "env"),
+    "ps": ("text", "json"),
 }
 JSON_ALIAS = {"ports", "who", "status"}
 # What these print is not data in a format of portplan's choosing
@@ -41,6 +42,11 @@ NO_FORMAT = {
     "release": "releases leases; prints what it released",
     "push": "sends the plan to the registry; prints its revision",
     "pull": "writes the plan from the registry",
+    "up": "prints the processes' own lines as they come (the state is `ps --format json`)",
+    "down": "stops the stack; says what it stopped or left",
+    "logs": "prints the processes' own lines",
+    "restart": "restarts a service; says when it is ready again",
+    "env": "prints shell lines for eval",
 }
 
 

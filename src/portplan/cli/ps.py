@@ -8,20 +8,13 @@ from typing import Any
 
 import click
 
-from portplan.cli._options import file_option
+from portplan.cli._options import data_format_option, file_option
 
 
 @click.command("ps")
 @file_option
 @click.option("--copy", default=None, help="List this copy of the stack.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("text", "json")),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@data_format_option
 def command(file: str | None, copy: str | None, fmt: str) -> int:
     """List the services of the stack `up` runs: state, PID, ports, ready since and
     restarts (commands with their secrets masked).
@@ -34,7 +27,8 @@ def command(file: str | None, copy: str | None, fmt: str) -> int:
 
     document = runner.ps(runner.state_of(file, copy))
     if fmt == "json":
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
+        shown = {"version": 1, "command": "ps", **document}
+        click.echo(json.dumps(shown, indent=2))
     else:
         click.echo(_text(document), nl=False)
     states = [u.get("state") for u in document.get("services", {}).values()]

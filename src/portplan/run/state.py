@@ -98,7 +98,7 @@ class StateDir:
         return _read_json(self.state_file)
 
     def write(self, document: dict[str, Any]) -> None:
-        write_atomic(self.state_file, json.dumps(document, indent=2, sort_keys=True) + "\n")
+        write_atomic(self.state_file, json.dumps(document, indent=2) + "\n")
 
     def hold(self) -> int | None:
         """Take the supervisor lock (held until the process ends): its descriptor, or None
