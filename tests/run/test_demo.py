@@ -35,6 +35,8 @@ def test_readme_stack_commands(state_root: Path) -> None:
         if command[0] == "down":
             document = state_document(state_root)
         results.append(portplan(*command, cwd=ROOT))
+    if "already held; nothing started" in results[0].stderr:
+        pytest.skip("a port of the DelTran plan was taken meanwhile: " + results[0].stderr)
     logs = {p.name: p.read_text()[-300:] for p in state_root.glob("run/*/main/logs/*.log")}
     assert [r.returncode for r in results] == [0, 0, 0, 0], ([r.stderr for r in results], logs)
     assert results[1].stdout.splitlines()[-1] == (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -304,3 +305,52 @@ def test_a_second_up_of_a_running_stack_is_refused(
     assert "is up already" in again.stderr
     assert portplan("down", "-f", str(plan)).returncode == 0
     assert portplan("down", "-f", str(plan)).stdout == "nothing is up\n"
+
+
+def test_many_services_at_once_detached(write_plan: Plan, state_root: Path, marker: str) -> None:
+    """Twelve services become ready together: the state file ends "running" (every thread
+    publishes it; a late older snapshot must not win) and `up --detach` returns."""
+    ports = [free_port() for _ in range(12)]
+    plan = write_plan("services:\n" + "".join(_service(f"s{i}", p) for i, p in enumerate(ports)))
+    result = portplan("up", "-f", str(plan), "-d")
+    assert result.returncode == 0, result.stderr
+    document = state_document(state_root)
+    assert document["status"] == "running"
+    assert {u["state"] for u in document["services"].values()} == {"ready"}
+    assert portplan("down", "-f", str(plan)).returncode == 0
+    _stack_gone(state_root, document)
+    assert marked_processes(marker) == []
+
+
+def test_a_port_used_by_a_connection_stops_up(
+    write_plan: Plan, state_root: Path, marker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        with socket.create_connection(server.getsockname()) as client:
+            local = client.getsockname()[1]
+            plan = write_plan("services:\n" + _service("a", local))
+            assert main(["up", "-f", str(plan)]) == 1
+    assert capsys.readouterr().err == (
+        "portplan: error: 1 port of the stack already held; nothing started:\n"
+        f"  a.main (tcp/{local}) is in use by a connection of this machine (its local port; "
+        "see PP109)\n"
+    )
+    assert marked_processes(marker) == []
+
+
+def test_a_run_of_one_shot_services_ends_when_all_completed(
+    write_plan: Plan, state_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = json.dumps([sys.executable, "-c", "print('done')"])
+    plan = write_plan(
+        f"services:\n  a: {{run: {{command: {done}}}}}\n"
+        f"  b: {{depends_on: [a], run: {{command: {done}, wait_for: {{a: completed}}}}}}\n"
+    )
+    assert main(["up", "-f", str(plan)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "portplan | every service has completed"
+    assert {"a        | done", "b        | done"} <= set(out)
+    assert out.index("portplan | a completed (exit code 0)") < out.index("b        | done")
+    assert "portplan | b completed (exit code 0)" in out

@@ -62,6 +62,12 @@ def _stat(pid: int) -> tuple[str, int] | None:
     return (fields[0], int(fields[2])) if len(fields) > 2 else None
 
 
+def is_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
 def alive(group: int) -> bool:
     """True while some process of the group lives."""
     return bool(members([group]))

@@ -135,10 +135,37 @@ def preflight(topology: Topology, names: Sequence[str]) -> None:
         problems.append(
             f"  {row.label} ({row.protocol}/{row.port}) is held by {describe(holder)}{whose}"
         )
+    held = {(row.protocol, row.port) for row in rows if row.state in (State.UP, State.SQUATTED)}
+    problems += _bound_elsewhere(wanted, held)
     if problems:
         count = len(problems)
         head = f"{count} port{'s' if count > 1 else ''} of the stack already held; nothing started:"
         raise PortsHeld("\n".join([head, *problems]))
+
+
+def _bound_elsewhere(services: Sequence[Service], held: set[tuple[str, int]]) -> list[str]:
+    """TCP ports no listener holds that still cannot be bound: an outgoing connection
+    uses the number as its local port (a port inside the ephemeral range, PP109)."""
+    import errno
+    import socket
+
+    found = []
+    for service in services:
+        for port in service.ports:
+            if port.protocol != "tcp" or ("tcp", port.number) in held:
+                continue
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind((_host(port), port.number))
+                except OSError as error:
+                    if error.errno != errno.EADDRINUSE:
+                        continue
+                    found.append(
+                        f"  {service.name}.{port.name} (tcp/{port.number}) is in use by a "
+                        "connection of this machine (its local port; see PP109)"
+                    )
+    return found
 
 
 def _runner_service(pid: int | None) -> str | None:

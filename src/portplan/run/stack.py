@@ -1,15 +1,14 @@
 """The runner as a library: `prepare` a stack from the plan, then `up`, `up_detached`,
 `down`, `ps`, `restart` and `logs` it. The CLI commands are thin shells over these.
 
-A detached stack is supervised by `python -m portplan.run.stack` in a session of its
-own; every command finds it through the state folder (portplan.run.state).
+A detached stack is supervised by a fork of the `up` process in a session of its own;
+every command finds it through the state folder (portplan.run.state).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -144,40 +143,86 @@ class Detached:
 def up_detached(stack: Stack, timeout: float | None = None) -> Detached:
     """Start a supervisor process for the stack; return once every service is ready.
 
-    Raises PortsHeld (before anything starts) or StackFailed (the supervisor's error;
-    it has stopped everything it started)."""
-    if stack.state.running():
-        _take_lock(stack.state)  # raises AlreadyUp
-    preflight(stack.topology, stack.order.names)
-    stack.state.create()
-    stack.state.state_file.unlink(missing_ok=True)
-    argv = [sys.executable, "-m", "portplan.run.stack", "--file", stack.file]
-    argv += ["--env", stack.env] if stack.env else []
-    argv += ["--copy", stack.state.copy] if stack.state.copy != "main" else []
-    argv += list(stack.services)
-    with open(stack.state.supervisor_log, "ab") as log:
-        child = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            close_fds=True,
-        )
+    The supervisor is this process forked twice (a session of its own, no parent to wait
+    for it): the plan is not loaded again. Raises AlreadyUp, PortsHeld (before anything
+    starts) or StackFailed (the supervisor's error; it has stopped what it started)."""
+    lock = _take_lock(stack.state)
+    try:
+        preflight(stack.topology, stack.order.names)
+        stack.state.state_file.unlink(missing_ok=True)
+        pid = _daemonize(stack, lock)
+    finally:
+        os.close(lock)  # the supervisor holds its own descriptor of the lock
     limit = timeout if timeout is not None else _startup_limit(stack)
     deadline = time.monotonic() + limit
     while True:
         document = stack.state.read() or {}
         status = document.get("status")
-        if status == "running" and document.get("supervisor") == child.pid:
-            return Detached(child.pid, document)
-        if child.poll() is not None or status in ("failed", "stopped"):
-            child.wait()
+        if status == "running" and document.get("supervisor") == pid:
+            return Detached(pid, document)
+        if not process.is_alive(pid) or status in ("failed", "stopped"):
             error = document.get("error") or _last_line(stack.state.supervisor_log)
             raise StackFailed(error or "the supervisor ended before the stack was up")
         if time.monotonic() > deadline:
             raise StackFailed(f"the stack was not up within {limit:g}s; see portplan ps")
-        time.sleep(0.05)
+        time.sleep(0.02)
+
+
+def _daemonize(stack: Stack, lock: int) -> int:
+    """Fork the supervisor (double fork, new session); its PID."""
+    reader, writer = os.pipe()
+    first = os.fork()
+    if first == 0:  # the intermediate child: a new session, then the supervisor
+        os.close(reader)
+        code = 1
+        try:
+            os.setsid()
+            second = os.fork()
+            if second == 0:
+                os.close(writer)
+                code = _supervise(stack, lock)
+            else:
+                os.write(writer, str(second).encode())
+                code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(first, 0)
+    if not answer:
+        raise StackFailed("the supervisor could not be started")
+    return int(answer)
+
+
+def _supervise(stack: Stack, lock: int) -> int:
+    """The detached supervisor: run the stack until SIGTERM (`down`). Its output and
+    errors go to supervisor.log; it never returns into the caller's code."""
+    try:
+        _redirect(stack.state.supervisor_log)
+        output = Output(stack.state, stack.order.names, None)
+        supervisor = Supervisor(stack.topology, stack.order, stack.state, output)
+        _on_signals(supervisor)
+        code = supervisor.run()
+        output.close()
+        return code
+    except BaseException as error:
+        os.write(2, f"portplan: supervisor: {type(error).__name__}\n".encode())
+        return 3
+    finally:
+        os.close(lock)
+
+
+def _redirect(log: Path) -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(null)
+    os.close(out)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
 
 
 def _startup_limit(stack: Stack) -> float:
@@ -194,32 +239,6 @@ def _last_line(path: Path) -> str | None:
     except OSError:
         return None
     return lines[-1] if lines else None
-
-
-def supervise(argv: Sequence[str]) -> int:
-    """The detached supervisor's main: run the stack until SIGTERM (`down`)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="portplan.run.stack")
-    parser.add_argument("--file", required=True)
-    parser.add_argument("--env")
-    parser.add_argument("--copy")
-    parser.add_argument("services", nargs="*")
-    args = parser.parse_args(argv)
-    stack = prepare(args.file, env=args.env, copy=args.copy, services=args.services)
-    lock = stack.state.hold()
-    if lock is None:
-        return 1
-    output = Output(stack.state, stack.order.names, None)
-    supervisor = Supervisor(stack.topology, stack.order, stack.state, output)
-    _on_signals(supervisor)
-    try:
-        preflight(stack.topology, stack.order.names)
-    except PortplanError as error:
-        supervisor.error = str(error)
-        supervisor.shutdown()
-        return 1
-    return supervisor.run()
 
 
 # --- down ------------------------------------------------------------------------------
@@ -358,16 +377,3 @@ def log_lines(state: StateDir, services: Sequence[str], follow: bool = False) ->
     finally:
         for handle in handles.values():
             handle.close()
-
-
-def _main() -> int:
-    """`python -m portplan.run.stack`: its stderr is the supervisor's log."""
-    try:
-        return supervise(sys.argv[1:])
-    except PortplanError as error:
-        print(f"portplan: error: {error}", file=sys.stderr)
-        return error.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

@@ -7,7 +7,7 @@ restart policy. The main thread waits for the end of the run (^C, SIGTERM from `
 service that failed for good) and then calls `shutdown`, which stops the groups level by
 level from the top, SIGKILLs what outlives its grace, and checks that no process of any
 group it ever started is left. `up` runs it in the foreground; `up --detach` runs it in a
-process of its own (`python -m portplan.run.supervisor`).
+process of its own (a fork of `up`, portplan.run.stack).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from portplan.secretscan.argv import mask_arg, mask_argv
 
 _TICK = 0.05
 _MAX_BACKOFF = 30.0
+_REFRESH = 1.0
 
 
 class StackFailed(PortplanError):
@@ -126,10 +127,17 @@ class Supervisor:
     def wait(self, until_ready: bool = False) -> None:
         """Block until the run ends (or, with `until_ready`, until every service is ready
         or completed); serves `portplan restart` requests meanwhile."""
+        published = time.monotonic()
         while not self._end.is_set():
             self._serve_requests()
             if until_ready and self.all_ready():
                 return
+            if all(u.completed.is_set() for u in self.units.values()):
+                self.output.note("every service has completed")
+                return
+            if time.monotonic() - published >= _REFRESH:  # last probes, for `ps`
+                self._publish()
+                published = time.monotonic()
             self._end.wait(_TICK * 2)
 
     def run(self) -> int:
@@ -409,10 +417,10 @@ class Supervisor:
     # --- the state file ----------------------------------------------------------------
 
     def _publish(self) -> None:
-        with self._lock:
-            document = self.snapshot()
-        with contextlib.suppress(OSError):
-            self.state.write(document)
+        # Taken and written under one lock: a snapshot written after a newer one would
+        # leave the file behind the supervisor (`up --detach` waits for "running").
+        with self._lock, contextlib.suppress(OSError):
+            self.state.write(self.snapshot())
 
     def snapshot(self) -> dict[str, Any]:
         """The state file's document: no environment value, commands masked."""
