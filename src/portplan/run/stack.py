@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from portplan.atomicfile import write_atomic
 from portplan.errors import NotFoundError, PortplanError, UsageError
 from portplan.model import StopPolicy, Topology
 from portplan.run import copies, process
@@ -338,7 +339,7 @@ def restart(state: StateDir, service: str, timeout: float = 120.0) -> dict[str, 
     before = int(units[service].get("restarts", 0))
     path = state.request_file(service)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(service + "\n", encoding="utf-8")
+    write_atomic(path, service + "\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         unit = (state.read() or {}).get("services", {}).get(service, {})
