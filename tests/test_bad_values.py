@@ -273,3 +273,13 @@ def test_allocate_keeps_the_line_ends(tmp_path: Path, eol: str) -> None:
     )
     assert main(["check", "-f", str(tmp_path / "p.yaml"), "--format", "json"]) in (0, 1)
     json.loads  # noqa: B018  (the plan still reads)
+
+
+def test_a_target_port_of_0_is_the_port_as_kubernetes_takes_it(tmp_path: Path) -> None:
+    """`targetPort: 0` (a headless Service) is no targetPort: Kubernetes defaults it to the
+    port, so it is no error."""
+    (tmp_path / "service.yaml").write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: dispatch}\nspec:\n"
+        "  clusterIP: None\n  ports:\n    - {name: headless, port: 55555, targetPort: 0}\n"
+    )
+    assert _errors(tmp_path) == []

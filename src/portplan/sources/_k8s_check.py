@@ -82,7 +82,8 @@ def _service_ports(spec: YMap, at: Locate) -> Iterator[Problem]:
                     what = "expected a port 1-65535 or a port name (IANA_SVC_NAME)"
                     yield at(entry, "targetPort"), f"{name}.targetPort: {what}, got {shape(target)}"
             else:
-                yield from _number(entry, "targetPort", name, at)
+                # 0 is no targetPort: Kubernetes takes the port for it (a headless Service)
+                yield from _number(entry, "targetPort", name, at, zero=True)
 
 
 def _item(items: list[Any], index: int, at: Locate) -> Location:
