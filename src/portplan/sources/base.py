@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final, Protocol, TypeVar
 
 from portplan.errors import PortplanError
+from portplan.files import UnreadableFile, safe_read
 from portplan.findings import Level
 from portplan.model import WILDCARD_ADDRESSES, Exposure, Location, PortRange
 from portplan.secretscan.text import mask_names
@@ -302,6 +303,16 @@ def without_templates(results: Sequence[SourceResult]) -> list[SourceResult]:
             )
         )
     return kept
+
+
+def read_text(path: str, result: SourceResult) -> str | None:
+    """The UTF-8 text of the file at `path`; None, with the reason added to `result`'s
+    errors, when it cannot be read or is not UTF-8."""
+    try:
+        return safe_read(path).decode("utf-8")
+    except (UnreadableFile, UnicodeDecodeError) as exc:
+        result.errors.append(unread(failed_at(path, exc), reason(exc)))
+        return None
 
 
 def failed_at(path: str, exc: BaseException) -> Location:

@@ -20,16 +20,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from portplan.files import UnreadableFile, safe_read
 from portplan.model import Exposure, Location
 from portplan.sources._config_refs import address_reference
 from portplan.sources.base import (
     CONTAINER,
     PortObservation,
     SourceResult,
-    failed_at,
-    reason,
-    unread,
+    read_text,
 )
 
 KIND: Final = "caddy"
@@ -42,12 +39,9 @@ _UPSTREAM_DIRECTIVES: Final = frozenset({"reverse_proxy", "to"})
 def read_caddyfile(path: str) -> SourceResult:
     """The observations of the Caddyfile at `path`."""
     result = SourceResult(file=path, kind=KIND, owner=OWNER)
-    try:
-        text = safe_read(path).decode("utf-8")
-    except (UnreadableFile, UnicodeDecodeError) as exc:
-        result.errors.append(unread(failed_at(path, exc), reason(exc)))
-        return result
-    parse_caddyfile(text, path, OWNER, result)
+    text = read_text(path, result)
+    if text is not None:
+        parse_caddyfile(text, path, OWNER, result)
     return result
 
 

@@ -26,16 +26,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from portplan.files import UnreadableFile, safe_read
 from portplan.model import Exposure, Location
 from portplan.sources.base import (
     CONTAINER,
     PortObservation,
     ServiceObservation,
     SourceResult,
-    failed_at,
-    reason,
-    unread,
+    read_text,
 )
 
 KIND: Final = "dockerfile"
@@ -87,12 +84,9 @@ def read_dockerfile(path: str) -> SourceResult:
     """The observations of the Dockerfile at `path`."""
     owner = folder_owner(path)
     result = SourceResult(file=path, kind=KIND, owner=owner)
-    try:
-        text = safe_read(path).decode("utf-8")
-    except (UnreadableFile, UnicodeDecodeError) as exc:
-        result.errors.append(unread(failed_at(path, exc), reason(exc)))
-        return result
-    parse_dockerfile(text, path, owner, result)
+    text = read_text(path, result)
+    if text is not None:
+        parse_dockerfile(text, path, owner, result)
     return result
 
 

@@ -27,16 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from portplan.files import UnreadableFile, safe_read
 from portplan.model import Exposure, Location
 from portplan.sources._config_refs import address_reference
 from portplan.sources.base import (
     CONTAINER,
     PortObservation,
     SourceResult,
-    failed_at,
-    reason,
-    unread,
+    read_text,
 )
 
 KIND: Final = "nginx"
@@ -65,12 +62,9 @@ class _Directive:
 def read_nginx(path: str) -> SourceResult:
     """The observations of the nginx configuration at `path`."""
     result = SourceResult(file=path, kind=KIND, owner=OWNER)
-    try:
-        text = safe_read(path).decode("utf-8")
-    except (UnreadableFile, UnicodeDecodeError) as exc:
-        result.errors.append(unread(failed_at(path, exc), reason(exc)))
-        return result
-    parse_nginx(text, path, OWNER, result)
+    text = read_text(path, result)
+    if text is not None:
+        parse_nginx(text, path, OWNER, result)
     return result
 
 
