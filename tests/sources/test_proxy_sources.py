@@ -1,18 +1,22 @@
 """Proxy configurations: nginx (listen, upstream, proxy_pass), Caddyfile (site ports,
-reverse_proxy), Envoy (listeners, cluster endpoints) and Traefik labels in compose. Listen
-ports are the owner's own container ports; upstreams are references, held to the ports their
-targets declare (PP216)."""
+reverse_proxy), Envoy (listeners, cluster endpoints), HAProxy (bind, server, backends) and
+Traefik labels in compose. Listen ports are the owner's own container ports; upstreams are
+references, held to the ports their targets declare (PP216); a HAProxy backend the file does
+not define is PP214."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from portplan.reconcile.core import reconcile
 from portplan.sources import detect, scan
 from portplan.sources.base import SourceResult
 from portplan.sources.caddy import read_caddyfile
 from portplan.sources.envoy import read_envoy
+from portplan.sources.haproxy import read_haproxy
 from portplan.sources.nginx import read_nginx
 
 Row = tuple[Any, ...]
@@ -225,3 +229,193 @@ def test_a_mounted_nginx_config_belongs_to_its_service(tmp_path: Path) -> None:
             "proxy: api:8080 reaches api on 8080, but api listens on 8081",
         )
     ]
+
+
+HAPROXY = """\
+global
+    log stdout format raw local0
+    stats socket ipv4@127.0.0.1:9999 level admin
+
+defaults
+    mode http
+    timeout connect 5s
+
+frontend www
+    bind *:80
+    bind :::443 v4v6 ssl crt /etc/ssl/site.pem   # both families
+    bind "${LISTEN_ADDR}:8080",:8081
+    bind "*:${METRICS_PORT-9101}"
+    bind unix@/var/run/haproxy.sock
+    bind :7000-7003
+    use_backend api if { path_beg /api }
+    use_backend %[req.hdr(host),lower,map(/etc/haproxy/hosts.map)]
+    use_backend legacy if { path_beg /old }
+    default_backend web
+
+backend web
+    balance roundrobin
+    server web1 web:3000 check
+    server web2 ipv4@web-2:3000 check
+    server sidecar 127.0.0.1:3500
+    server dyn "${DYN_HOST}:8000"
+    server any web
+    server-template api 3 api:8080 check
+
+backend api
+    server api1 api:9000 check
+
+listen stats 0.0.0.0:8404
+    stats enable
+
+listen dns
+    bind quic4@:853
+    server ns1 dns:53
+"""
+
+
+def haproxy_rows(result: SourceResult) -> list[Row]:
+    return [
+        (p.service, p.number, p.protocol, p.reference, p.owner, p.location.line, p.location.column)
+        for p in result.ports
+    ]
+
+
+def test_haproxy_listeners_servers_and_backends(tmp_path: Path) -> None:
+    path = write(tmp_path, {"lb/haproxy.cfg": HAPROXY}) / "lb/haproxy.cfg"
+    result = read_haproxy(str(path))
+    assert haproxy_rows(result) == [
+        ("haproxy", 80, "tcp", False, None, 10, 12),
+        ("haproxy", 443, "tcp", False, None, 11, 13),  # `:::443`: the port after the last colon
+        ("haproxy", 8080, "tcp", False, None, 12, 26),  # a variable address: the port still read
+        ("haproxy", 8081, "tcp", False, None, 12, 33),
+        ("haproxy", 7000, "tcp", False, None, 15, 11),
+        ("web", 3000, "tcp", True, "haproxy", 23, 21),
+        ("web-2", 3000, "tcp", True, "haproxy", 24, 28),  # after `ipv4@`
+        ("api", 8080, "tcp", True, "haproxy", 28, 31),  # server-template's address
+        ("api", 9000, "tcp", True, "haproxy", 31, 21),
+        ("haproxy", 8404, "tcp", False, None, 33, 22),  # the old `listen NAME ADDR` header
+        ("haproxy", 853, "udp", False, None, 37, 17),
+        ("dns", 53, "tcp", True, "haproxy", 38, 20),
+    ]
+    assert [p.range_end for p in result.ports][4] == 7003
+    assert [(p.address, p.side) for p in result.ports[:4]] == [
+        (None, "container"),
+        ("::", "container"),
+        (None, "container"),
+        (None, "container"),
+    ]
+    # the port is a variable: no number, only that the owner reads it
+    assert [(v.service, v.name, v.sets, v.location.line, v.location.column)
+            for v in result.variables] == [("haproxy", "METRICS_PORT", False, 13, 13)]  # fmt: skip
+    assert [(m.message, m.location.line, m.location.column) for m in result.mismatches] == [
+        (
+            "use_backend legacy names no backend of this file "
+            "(its backends: api, dns, stats, web): HAProxy refuses to start",
+            18,
+            17,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("haproxy.cfg", "global\n    daemon\n", "haproxy"),  # by name, whatever it holds
+        ("edge.haproxy.cfg", "global\n", "haproxy"),
+        ("haproxy/edge.cfg", "# managed by ansible\n", "haproxy"),  # a haproxy folder
+        ("conf/lb.cfg", "frontend fe\n    bind :80\n", "haproxy"),  # by content
+        ("conf/lb.conf", "backend be\n  server a a:80\n", "haproxy"),
+        ("setup.cfg", "[metadata]\nname = shop\n", None),
+        ("conf/other.cfg", "frontend = react\nbackend = flask\n", None),
+    ],
+)
+def test_haproxy_discovery(tmp_path: Path, name: str, text: str, kind: str | None) -> None:
+    path = write(tmp_path, {name: text}) / name
+    assert detect(str(path)) == kind
+
+
+HAPROXY_COMPOSE = """\
+services:
+  lb:
+    image: haproxy:2.9
+    ports: ["80:80", "8404:8404"]
+    volumes:
+      - ./haproxy:/usr/local/etc/haproxy:ro
+  web:
+    image: example/web:1.4
+    expose: ["3000"]
+  api:
+    image: example/api:2.1
+    expose: ["8000"]
+"""
+
+EDGE = """\
+defaults
+    mode http
+
+frontend public
+    bind :80
+    acl is_api path_beg /api
+    use_backend api if is_api
+    use_backend admin if { path_beg /admin }
+    default_backend web
+
+backend web
+    server web1 web:3000 check
+
+backend api
+    server api1 api:8080 check
+    server cache1 cache:6379
+
+listen stats
+    bind *:8404
+    stats enable
+"""
+
+
+def test_a_mounted_haproxy_config_is_its_service_s(tmp_path: Path) -> None:
+    """The config belongs to lb (its folder is mounted): its binds are lb's ports, as
+    compose publishes them (no finding); api:8080 reaches api where it listens on 8000
+    (PP216), cache is no service (PP217), the admin backend is missing (PP214)."""
+    root = write(tmp_path, {"compose.yaml": HAPROXY_COMPOSE, "haproxy/edge.cfg": EDGE})
+    results = {Path(r.file).name: r for r in scan([root])}
+    assert [(p.service, p.number, p.owner) for p in results["edge.cfg"].ports] == [
+        ("lb", 80, None),
+        ("web", 3000, "lb"),
+        ("api", 8080, "lb"),
+        ("cache", 6379, "lb"),
+        ("lb", 8404, None),
+    ]
+    found = [
+        (f.rule, f.level.name, [f"{Path(at.file).name}:{at.line}:{at.column}" for at in f.locations],
+         f.message)
+        for f in reconcile(scan([root]))
+    ]  # fmt: skip
+    assert found == [
+        (
+            "PP214",
+            "ERROR",
+            ["edge.cfg:8:17"],
+            "use_backend admin names no backend of this file (its backends: api, stats, web): "
+            "HAProxy refuses to start",
+        ),
+        (
+            "PP216",
+            "INFO",
+            ["edge.cfg:15:21", "compose.yaml:12:15"],
+            "lb: api:8080 reaches api on 8080, but api listens on 8000",
+        ),
+        (
+            "PP217",
+            "WARNING",
+            ["edge.cfg:16:25"],
+            "lb: cache:6379 reaches cache, which no source defines",
+        ),
+    ]
+
+
+def test_an_unmounted_haproxy_config_keeps_only_its_references(tmp_path: Path) -> None:
+    root = write(tmp_path, {"haproxy.cfg": "frontend f\n    bind :80\n    default_backend b\n"
+                            "backend b\n    server s1 shop:8080\n"})  # fmt: skip
+    (result,) = scan([root])
+    assert [(p.service, p.number, p.reference) for p in result.ports] == [("shop", 8080, True)]

@@ -31,6 +31,7 @@ KIND_WORDS: Final = {  # in the order the summary names them
     "nginx": "nginx",
     "caddy": "Caddyfile",
     "envoy": "Envoy",
+    "haproxy": "HAProxy",
     "helm": "Helm",
 }
 

@@ -33,7 +33,9 @@ SLOT_NAMES: Final = {
 UNNAMED = "port"
 CONTAINERS: Final = ("compose", "kubernetes")  # file kinds that state container ports
 # File kinds that list a service's ports side by side: two numbers of one file are two ports.
-LISTING: Final = frozenset({"compose", "kubernetes", "dockerfile", "nginx", "caddy", "envoy"})
+LISTING: Final = frozenset(
+    {"compose", "kubernetes", "dockerfile", "nginx", "caddy", "envoy", "haproxy"}
+)
 # Kinds of port a service has beside its main one: an unnamed value is never taken for
 # another number of one of these (only for one it shares a number with).
 BESIDE_MAIN: Final = frozenset({"grpc", "ws", "metrics", "admin", "debug"})

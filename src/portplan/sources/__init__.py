@@ -60,6 +60,7 @@ class SourceKind:
     read: Reader
     needs_head: bool = False
     read_together: Callable[[Sequence[str]], list[SourceResult]] | None = None  # one per file
+    by_path: Callable[[str], bool] | None = None  # recognised by its path alone (its folder)
 
 
 def _is_compose(name: str, head: bytes) -> bool:
@@ -219,6 +220,35 @@ def _read_envoy(paths: Sequence[str]) -> SourceResult:
     return read_envoy(paths[0])
 
 
+_HAPROXY_SECTION: Final = re.compile(rb"^(?:frontend|backend|listen)[ \t]+\S", re.MULTILINE)
+_HAPROXY_LINE: Final = re.compile(
+    rb"^[ \t]+(?:bind|server|default_backend|use_backend)[ \t]+\S", re.MULTILINE
+)
+
+
+def _is_haproxy(name: str, head: bytes) -> bool:
+    """`haproxy.cfg`, `*.haproxy.cfg`; by content a `*.cfg`/`*.conf` with a `frontend`,
+    `backend` or `listen` section holding a `bind`, `server` or `*_backend` line."""
+    lower = name.lower()
+    if lower == "haproxy.cfg" or lower.endswith(".haproxy.cfg"):
+        return True
+    if not lower.endswith((".cfg", ".conf", ".cfg.template", ".cfg.tmpl")):
+        return False
+    return bool(_HAPROXY_SECTION.search(head) and _HAPROXY_LINE.search(head))
+
+
+def _in_haproxy_folder(path: str) -> bool:
+    """A `*.cfg` in a folder named `haproxy` (`haproxy/edge.cfg`)."""
+    folder, name = os.path.split(path)
+    return os.path.basename(folder).lower() == "haproxy" and name.lower().endswith(".cfg")
+
+
+def _read_haproxy(paths: Sequence[str]) -> SourceResult:
+    from portplan.sources.haproxy import read_haproxy
+
+    return read_haproxy(paths[0])
+
+
 def _read_markdown(paths: Sequence[str]) -> SourceResult:
     from portplan.sources.compose_cli import compose_files
     from portplan.sources.markdown import read_markdown
@@ -250,6 +280,9 @@ SOURCES: Final[dict[str, SourceKind]] = {
     "envoy": SourceKind("envoy", _is_envoy, _read_envoy, needs_head=True),
     "nginx": SourceKind("nginx", _is_nginx, _read_nginx, needs_head=True),
     "caddy": SourceKind("caddy", _is_caddyfile, _read_caddyfile),
+    "haproxy": SourceKind(
+        "haproxy", _is_haproxy, _read_haproxy, needs_head=True, by_path=_in_haproxy_folder
+    ),
     "markdown": SourceKind("markdown", _is_markdown, _read_markdown, needs_head=True),
 }
 
@@ -356,6 +389,8 @@ def detect(path: str) -> str | SourceResult | None:
     name = os.path.basename(path)
     head = b""
     for kind in SOURCES.values():
+        if kind.by_path is not None and kind.by_path(path):
+            return kind.name
         if kind.needs_head and not head:
             try:
                 head = _head(path)

@@ -121,6 +121,7 @@ def _renamed(result: SourceResult, owner: str) -> SourceResult:
         ],
         dependencies=[replace(o, service=name(o.service) or owner) for o in result.dependencies],
         variables=[replace(o, service=name(o.service)) for o in result.variables],
+        mismatches=[replace(o, service=name(o.service) or owner) for o in result.mismatches],
     )
 
 
