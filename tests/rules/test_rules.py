@@ -356,6 +356,54 @@ CASES = [
             ),
         ],
     ),
+    (
+        "PP111",
+        """
+        defaults:
+          run:
+            env: {SENTRY_DSN: "https://0123456789abcdef0123456789abcdef@o1.ingest.example.io/4"}
+        services:
+          api:
+            run:
+              command: [python, -m, api]
+              env:
+                API_TOKEN: ${API_TOKEN}
+                DATABASE_URL: postgresql://app:${DATABASE_PASSWORD}@db:5432/app
+                LOG_LEVEL: debug
+                STRIPE_KEY: sk_live_4eC39HqLyjWDarjtT1zdp7dc
+          worker:
+            environment: {DB_PASSWORD: "${DB_PASSWORD}"}
+            run:
+              command: ./worker --queue jobs
+              env: {DB_PASSWORD: swordfish, ADMIN_PASSWORD: changeme}
+        """,
+        [
+            (
+                4,
+                23,
+                "api sets SENTRY_DSN in run.env to a key inside a URL; use a reference "
+                "such as ${SENTRY_DSN} or a secret store",
+            ),
+            (
+                4,
+                23,
+                "worker sets SENTRY_DSN in run.env to a key inside a URL; use a reference "
+                "such as ${SENTRY_DSN} or a secret store",
+            ),
+            (
+                13,
+                21,
+                "api sets STRIPE_KEY in run.env to a Stripe live key; use a reference such as "
+                "${STRIPE_KEY} or a secret store",
+            ),
+            (
+                18,
+                26,
+                "worker sets DB_PASSWORD in run.env to a literal secret value; use a "
+                "reference such as ${DB_PASSWORD} or a secret store",
+            ),
+        ],
+    ),
     # PP112 unknown-reference
     (
         "PP112",

@@ -10,9 +10,11 @@ from portplan.secretscan import detect
 
 @rule("PP111", "hardcoded-secret", Level.ERROR, "a literal secret in a service's environment")
 def check(topology: Topology, context: Context) -> Iterator[Finding]:
-    """A service's environment holds a literal secret. The value is never shown; use a
-    reference (${JWT_SECRET}) or a secret store instead: a plan is committed, and
-    `generate` writes its values into env files and documents.
+    """A service's environment (or the `env` of its `run:` section) holds a literal
+    secret. The value is never shown; use a reference (${JWT_SECRET}) or a secret store
+    instead: a plan is committed, `generate` writes its values into env files and
+    documents, and `up` resolves a `run.env` reference from its own environment when the
+    process starts.
 
     What is a secret (the detector `reconcile`'s PP210, `generate` and every masked output
     share, docs/reconcile.md "Secrets"):
@@ -45,12 +47,16 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
 
     PASS: api {environment: {JWT_SECRET: "${JWT_SECRET}"}}
     FAIL: api {environment: {JWT_SECRET: hunter2}}
+    PASS: api {run: {command: ./api, env: {API_TOKEN: "${API_TOKEN}"}}}
+    FAIL: api {run: {command: ./api, env: {DB_PASSWORD: swordfish}}}
     """
     for service in topology.services.values():
-        for var in service.environment:
-            what = secret_kind(var.name, var.value)
-            if what is not None:
-                yield _finding(service, var, what)
+        run_env = service.run.env if service.run is not None else ()
+        for where, variables in (("", service.environment), (" in run.env", run_env)):
+            for var in variables:
+                what = secret_kind(var.name, var.value)
+                if what is not None:
+                    yield _finding(service, var, what, where)
 
 
 def secret_kind(name: str, value: str | None) -> str | None:
@@ -60,10 +66,10 @@ def secret_kind(name: str, value: str | None) -> str | None:
     return None if found is None else found.kind
 
 
-def _finding(service: Service, var: EnvVar, what: str) -> Finding:
+def _finding(service: Service, var: EnvVar, what: str, where: str) -> Finding:
     return check.finding(
-        f"{service.name} sets {var.name} to {what}; use a reference such as ${{{var.name}}} "
-        "or a secret store",
+        f"{service.name} sets {var.name}{where} to {what}; use a reference such as "
+        f"${{{var.name}}} or a secret store",
         [var.location],
         service=service.name,
         variable=var.name,
