@@ -262,8 +262,25 @@ PYTHON_APP = (
                 "listens on 9000: main.py:4 reads PORT, which Dockerfile:4 sets to 9000",
             )
         ]),
+        # the final stage inherits ENV and CMD of the stage it is built FROM ...
+        ("FROM python:3.12 AS base\nENV PORT=8087\nFROM base AS runtime\nRUN pip install .\n", []),
+        ('FROM python:3.12 AS base\nCMD ["uvicorn", "main:app", "--port", "8087"]\n'
+         "FROM base\nRUN true\n", []),
+        ("FROM python:3.12 AS base\nENV PORT=9000\nFROM base\nENV PORT=8087\n", []),
+        # ... not those of a stage it only copies from
+        ("FROM python:3.12 AS build\nENV PORT=8087\nFROM python:3.12-slim\n"
+         "COPY --from=build /app /app\n", [
+            (
+                "PP218",
+                ["./compose.yaml:5:10", "./compose.yaml:2:3", "./services/web/main.py:4:34"],
+                "web: compose publishes 8087:8087 (container port 8087), but the program "
+                "listens on 8000: main.py:4 reads PORT, which its compose environment does "
+                "not set, and defaults to 8000",
+            )
+        ]),
     ],
-    ids=["env", "env-space", "cmd", "final-stage"],
+    ids=["env", "env-space", "cmd", "final-stage", "inherited-env", "inherited-cmd",
+         "own-env-wins", "builder-env"],
 )  # fmt: skip
 def test_the_image_sets_the_variable_or_the_port(
     here: Path, dockerfile: str, found: list[tuple[str, list[str], str]]
@@ -277,6 +294,40 @@ def test_the_image_sets_the_variable_or_the_port(
         },
     )
     assert _findings(here) == found
+
+
+STAGES = """\
+FROM python:3.12-slim AS base
+ENV PORT=8087
+FROM base AS dev
+CMD ["uvicorn", "main:app", "--reload", "--port", "5000"]
+FROM base AS prod
+CMD ["gunicorn", "-b", "0.0.0.0:8087", "main:app"]
+"""
+
+
+def test_the_compose_target_is_the_image(here: Path) -> None:
+    """`build: {target: dev}` runs the dev stage's command (port 5000), not the last
+    stage's: compose publishes 8087 where the dev server listens on 5000."""
+    compose = (
+        "services:\n  web:\n    build: {context: ./services/web, target: dev}\n"
+        "    ports:\n      - 8087:8087\n"
+    )
+    app = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+    _write(
+        here,
+        {"compose.yaml": compose, "services/web/Dockerfile": STAGES, "services/web/main.py": app},
+    )
+    assert _findings(here) == [
+        (
+            "PP218",
+            ["./compose.yaml:5:9", "./services/web/Dockerfile:4:5"],
+            "web: compose publishes 8087:8087 (container port 8087), but the program "
+            "listens on 5000: Dockerfile:4 listens on 5000",
+        )
+    ]
+    _write(here, {"compose.yaml": compose.replace("target: dev", "target: prod")})
+    assert _findings(here) == []
 
 
 def test_a_gunicorn_config_file_binds_another_port(here: Path) -> None:

@@ -240,3 +240,78 @@ def test_a_healthcheck_on_a_port_the_image_does_not_expose(tmp_path: Path) -> No
         (f.rule, f.level.name, [f"{Path(loc.file).name}:{loc.line}" for loc in f.locations])
         for f in reconcile(scan([root]))
     ] == [("PP216", "WARNING", ["Dockerfile:3", "Dockerfile:2", "compose.yaml:4"])]
+
+
+NODE_STAGES = """\
+FROM node:20-alpine AS base
+ENV PORT=3000 METRICS_PORT=9464
+EXPOSE $METRICS_PORT
+
+FROM base AS build
+ENV PORT=6006
+EXPOSE 6006
+RUN npm run build
+
+FROM base AS runtime
+COPY --from=build /app/dist ./dist
+EXPOSE ${PORT}
+HEALTHCHECK CMD wget -qO- http://localhost:$PORT/healthz || exit 1
+
+FROM nginx:1.27 AS static
+COPY --from=build /app/dist /usr/share/nginx/html
+EXPOSE 80
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        # the last stage: the image nginx serves, nothing of node's stages
+        (None, [("shop", 80, None, "tcp", False, 80, 17, 8)]),
+        # runtime: its own EXPOSE with the ENV of base, base's EXPOSE; not the build stage's
+        ("runtime", [
+            ("shop", 9464, None, "tcp", False, 9464, 3, 8),
+            ("shop", 3000, None, "tcp", False, 3000, 12, 8),
+            ("shop", 3000, None, "tcp", False, 3000, 13, 27),  # the health check (at its URL)
+        ]),
+        ("build", [
+            ("shop", 9464, None, "tcp", False, 9464, 3, 8),
+            ("shop", 6006, None, "tcp", False, 6006, 7, 8),
+        ]),
+        ("nope", []),  # no such stage: the build fails, the file says nothing
+    ],
+)  # fmt: skip
+def test_the_built_stage_and_what_it_inherits(
+    tmp_path: Path, target: str | None, expected: list[Row]
+) -> None:
+    path = write(tmp_path / "shop", {"Dockerfile": NODE_STAGES}) / "Dockerfile"
+    result = read_dockerfile(str(path), target)
+    assert rows(result) == expected
+
+
+def test_each_service_is_the_stage_it_builds(tmp_path: Path) -> None:
+    """Two services built from one Dockerfile to different targets: each has its stage's
+    ports (the `runtime` app's 3000 and 9464, the `static` server's 80), as compose maps."""
+    compose = (
+        "services:\n"
+        "  app:\n    build: {context: ./shop, target: runtime}\n    ports: ['3000:3000']\n"
+        "  web:\n    build: {context: ./shop, target: static}\n    ports: ['8080:80']\n"
+    )
+    root = write(tmp_path, {"compose.yaml": compose, "shop/Dockerfile": NODE_STAGES})
+    images = [r for r in scan([root]) if r.kind == "dockerfile"]
+    assert sorted((p.service, p.number, p.location.line) for r in images for p in r.ports) == [
+        ("app", 3000, 12),
+        ("app", 3000, 13),
+        ("app", 9464, 3),
+        ("web", 80, 17),
+    ]
+    assert found(root) == []
+    # built to a stage that exposes another port than compose maps: drift, at that stage
+    root = write(tmp_path, {"compose.yaml": compose.replace("target: static", "target: base")})
+    assert found(root) == [
+        (
+            "PP201",
+            ["Dockerfile:3", "compose.yaml:7"],
+            "web: port is 9464 here but 8080 in compose.yaml:7",
+        )
+    ]

@@ -157,6 +157,7 @@ class ServiceObservation:
     image: str | None = None  # compose `image:`, a Kubernetes workload's (first) container's
     profiles: tuple[str, ...] = ()  # compose `profiles:` (none: it always runs)
     build: str | None = None  # compose `build:`: the Dockerfile it builds from (its path)
+    build_target: str | None = None  # compose `build: {target:}`: the stage it builds
     mounts: tuple[str, ...] = ()  # compose `volumes:`: the host files and folders bind-mounted
     # compose `entrypoint:` and `command:` joined (they replace the image's), and where
     command: str | None = None

@@ -169,6 +169,7 @@ def _observe(
             image=_single(service, "image", project),
             profiles=_profiles(service, project),
             build=_build_file(service, project),
+            build_target=_build_target(service, project),
             mounts=_mounts(service, project),
             command=command,
             command_at=command_at,
@@ -582,6 +583,14 @@ def _build_file(service: Service, project: Project) -> str | None:
         return None
     base = project.directory if entry.context is None else entry.context.directory
     return joined_path(joined_path(base, context), dockerfile)
+
+
+def _build_target(service: Service, project: Project) -> str | None:
+    """The stage `build: {target: X}` builds (None: the Dockerfile's last)."""
+    entry = service.single.get("build")
+    spec = entry.value if entry is not None else None
+    target = spec.get("target") if isinstance(spec, Mapping) else None
+    return _quiet(str(target), entry, project) or None if entry and target else None
 
 
 _REMOTE: Final = re.compile(r"^[a-z][a-z0-9+.-]*://|^git@", re.IGNORECASE)

@@ -9,8 +9,10 @@ builder does: `$PORT`, `${PORT}`, `${PORT:-8080}`, `${PORT:+8080}` from the `ARG
 (those before the first `FROM` too) and `ENV` values above; a word that stays unset states
 nothing (the build may set it).
 
-Only the image that is built counts: the last stage, with what it inherits from the stage
-it starts `FROM`. Lines are joined at the escape character (`\\`, or the one an `# escape=`
+Only the image that is built counts: the stage compose's `build: {target:}` names, else the
+last, with what it inherits from the stages it is built `FROM` (`FROM base AS runtime`:
+their `EXPOSE`, `HEALTHCHECK` and `ENV`); a stage it only copies from (`COPY --from=build`)
+says nothing. Lines are joined at the escape character (`\\`, or the one an `# escape=`
 directive names) and comment lines inside a joined line are dropped, as the builder does.
 
 The observations name the file's owner: the folder's name until the compose file that
@@ -80,27 +82,19 @@ def folder_owner(path: str) -> str:
     return os.path.basename(folder) or folder
 
 
-def read_dockerfile(path: str) -> SourceResult:
-    """The observations of the Dockerfile at `path`."""
+def read_dockerfile(path: str, target: str | None = None) -> SourceResult:
+    """The observations of the Dockerfile at `path`, of the stage `target` (compose
+    `build: {target:}`; by default the last)."""
     owner = folder_owner(path)
     result = SourceResult(file=path, kind=KIND, owner=owner)
     text = read_text(path, result)
     if text is not None:
-        parse_dockerfile(text, path, owner, result)
+        parse_dockerfile(text, path, owner, result, target)
     return result
 
 
 @dataclass
-class _Stage:
-    base: str
-    name: str | None
-    at: Location
-    exposed: list[PortObservation] = field(default_factory=list)
-    health: tuple[str | None, int | None, Location] | None = None
-
-
-@dataclass
-class _Line:
+class Line:
     """One instruction: its text (continuations joined) and where each piece starts."""
 
     text: str
@@ -111,34 +105,95 @@ class _Line:
         return Location(path, line, column + offset - start)
 
 
-def parse_dockerfile(text: str, path: str, owner: str, result: SourceResult) -> None:
-    """Add what the Dockerfile `text` (at `path`) says of `owner` to `result`."""
-    stages: list[_Stage] = []
+@dataclass(frozen=True)
+class Instruction:
+    """`keyword` (upper case) and its arguments, `line.text[start:]`."""
+
+    keyword: str
+    line: Line
+    start: int
+    values: Mapping[str, str]  # the ARG and ENV values in effect there
+
+    @property
+    def arguments(self) -> str:
+        return self.line.text[self.start :]
+
+
+@dataclass
+class Stage:
+    """A build stage: `FROM base [AS name]` and its instructions; `env` holds the `ENV`
+    values it has at its end, those of the stage it is built on included."""
+
+    base: str
+    name: str | None
+    at: Location
+    instructions: list[Instruction] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    exposed: list[PortObservation] = field(default_factory=list)
+    health: tuple[str | None, int | None, Location] | None = None
+
+
+def stages(text: str, path: str) -> list[Stage]:
+    """The stages of the Dockerfile `text`, each instruction with the `ARG` and `ENV`
+    values in effect there (see the module)."""
+    found: list[Stage] = []
     defaults: dict[str, str] = {}  # ARG before the first FROM
     values: dict[str, str] = {}
     for line in _instructions(text):
-        found = _INSTRUCTION.match(line.text)
-        if found is None:
+        match = _INSTRUCTION.match(line.text)
+        if match is None:
             continue
-        keyword, start = found.group(1).upper(), found.end()
+        keyword, start = match.group(1).upper(), match.end()
         if keyword == "FROM":
-            stages.append(_from(line, start, path, defaults))
-            values = dict(defaults)
-        elif keyword in ("ARG", "ENV"):
-            _assign(line.text[start:], keyword, values, defaults if not stages else None)
-        elif stages and keyword in _READERS:
-            _READERS[keyword](stages[-1], line, start, path, values, owner)
-    if not stages:
+            found.append(_from(line, start, path, defaults, found))
+            values = {**defaults, **found[-1].env}
+            continue
+        if keyword in ("ARG", "ENV"):
+            env = found[-1].env if found and keyword == "ENV" else None
+            _assign(line.text[start:], keyword, values, defaults if not found else None, env)
+        if found:
+            found[-1].instructions.append(Instruction(keyword, line, start, dict(values)))
+    return found
+
+
+def built(found: list[Stage], target: str | None = None) -> list[Stage]:
+    """The stage that is built (`target`, else the last) and the stages it is built on
+    (`FROM build AS final`), nearest first; [] when no stage is `target`."""
+    named = {stage.name: stage for stage in found if stage.name}
+    if target is not None:
+        chain = [named[target.lower()]] if target.lower() in named else []
+    else:
+        chain = found[-1:]
+    while chain and chain[-1].base in named and named[chain[-1].base] not in chain:
+        chain.append(named[chain[-1].base])
+    return chain
+
+
+def parse_dockerfile(
+    text: str, path: str, owner: str, result: SourceResult, target: str | None = None
+) -> None:
+    """Add what the Dockerfile `text` (at `path`) says of `owner` to `result`: what the
+    image of stage `target` (by default the last) says."""
+    chain = built(stages(text, path), target)
+    if not chain:
         return
-    final = stages[-1]
-    service, health = _service(owner, final, stages)
+    for stage in chain:
+        _read_stage(stage, path, owner)
+    service, health = _service(owner, chain)
     result.services.append(service)
-    result.ports.extend(_inherited(final, stages, "exposed"))
+    for stage in reversed(chain):
+        result.ports.extend(stage.exposed)
     if health is not None:
         result.ports.append(health)
 
 
-def _instructions(text: str) -> Iterator[_Line]:
+def _read_stage(stage: Stage, path: str, owner: str) -> None:
+    for instruction in stage.instructions:
+        if instruction.keyword in _READERS:
+            _READERS[instruction.keyword](stage, instruction, path, owner)
+
+
+def _instructions(text: str) -> Iterator[Line]:
     """The instructions of a Dockerfile: continuation lines joined, comments dropped."""
     lines = text.splitlines()
     escape = "\\"
@@ -146,7 +201,7 @@ def _instructions(text: str) -> Iterator[_Line]:
         found = _DIRECTIVE.match(raw.strip())
         if found:
             escape = found.group(1)
-    current: _Line | None = None
+    current: Line | None = None
     for number, raw in enumerate(lines, start=1):
         stripped = raw.lstrip()
         if stripped.startswith("#") or (current is None and not stripped):
@@ -156,7 +211,7 @@ def _instructions(text: str) -> Iterator[_Line]:
         continued = body.endswith(escape)
         body = body[: -len(escape)] if continued else body
         if current is None:
-            current = _Line(body, [(0, number, indent + 1)])
+            current = Line(body, [(0, number, indent + 1)])
         else:
             current.pieces.append((len(current.text) + 1, number, indent + 1))
             current.text += " " + body
@@ -167,29 +222,43 @@ def _instructions(text: str) -> Iterator[_Line]:
         yield current
 
 
-def _from(line: _Line, start: int, path: str, values: Mapping[str, str]) -> _Stage:
+def _from(
+    line: Line, start: int, path: str, values: Mapping[str, str], found: list[Stage]
+) -> Stage:
+    """The stage `FROM [--platform=...] base [AS name]` starts; built on a named stage, it
+    has that stage's `ENV`."""
     words = [w for w in line.text[start:].split() if not w.startswith("--")]
     base = _substitute(words[0], values) or words[0] if words else ""
     name = words[2].lower() if len(words) >= 3 and words[1].upper() == "AS" else None
-    return _Stage(base.lower(), name, line.at(path, start))
+    on = next((s for s in reversed(found) if s.name and s.name == base.lower()), None)
+    env = dict(on.env) if on is not None else {}
+    return Stage(base.lower(), name, line.at(path, start), env=env)
 
 
 def _assign(
-    text: str, keyword: str, values: dict[str, str], defaults: dict[str, str] | None
+    text: str,
+    keyword: str,
+    values: dict[str, str],
+    defaults: dict[str, str] | None,
+    env: dict[str, str] | None,
 ) -> None:
-    """`ARG NAME[=default]`, `ENV NAME=value ...` or `ENV NAME value`: set what they set (an
-    `ARG` without a default takes the one of an `ARG` before the first `FROM`)."""
+    """`ARG NAME[=default]`, `ENV NAME=value ...` or `ENV NAME value`: set what they set in
+    `values` (and in `defaults` before the first FROM, in the stage's `env` for `ENV`); an
+    `ARG` without a default takes the one of an `ARG` before the first `FROM`."""
     words = text.split()
     if keyword == "ENV" and len(words) >= 2 and "=" not in words[0]:
         values[words[0]] = _substitute(" ".join(words[1:]), values) or ""
+        if env is not None:
+            env[words[0]] = values[words[0]]
         return
     for word in words:
         name, sep, value = word.partition("=")
         if sep:
             value = _substitute(value.strip("\"'"), values) or ""
             values[name] = value
-            if defaults is not None:
-                defaults[name] = value
+            for table in (defaults, env):
+                if table is not None:
+                    table[name] = value
 
 
 def _substitute(word: str, values: Mapping[str, str]) -> str | None:
@@ -214,11 +283,10 @@ def _substitute(word: str, values: Mapping[str, str]) -> str | None:
     return None if missing else replaced
 
 
-def _expose(
-    stage: _Stage, line: _Line, start: int, path: str, values: Mapping[str, str], owner: str
-) -> None:
-    for found in re.finditer(r"\S+", line.text[start:]):
-        word = _substitute(found.group(), values)
+def _expose(stage: Stage, instruction: Instruction, path: str, owner: str) -> None:
+    line, start = instruction.line, instruction.start
+    for found in re.finditer(r"\S+", instruction.arguments):
+        word = _substitute(found.group(), instruction.values)
         parsed = _EXPOSED.match(word or "")
         if parsed is None:
             continue
@@ -241,14 +309,12 @@ def _expose(
         )
 
 
-def _healthcheck(
-    stage: _Stage, line: _Line, start: int, path: str, values: Mapping[str, str], owner: str
-) -> None:
-    rest = line.text[start:]
+def _healthcheck(stage: Stage, instruction: Instruction, path: str, owner: str) -> None:
+    line, start, rest = instruction.line, instruction.start, instruction.arguments
     if rest.split()[:1] == ["NONE"] or rest.split()[:1] == ["none"]:
         stage.health = (None, None, line.at(path, start))
         return
-    text = _substitute(rest, values) or rest
+    text = _substitute(rest, instruction.values) or rest
     found = _OWN_URL.search(text)
     if found is None:
         stage.health = (None, None, line.at(path, start))
@@ -262,33 +328,16 @@ def _healthcheck(
     stage.health = (found.group("path") or "/", port if port and port <= 65535 else None, where)
 
 
-_READERS: Final[dict[str, Callable[[_Stage, _Line, int, str, Mapping[str, str], str], None]]] = {
+_READERS: Final[dict[str, Callable[[Stage, Instruction, str, str], None]]] = {
     "EXPOSE": _expose,
     "HEALTHCHECK": _healthcheck,
 }
 
 
-def _chain(final: _Stage, stages: list[_Stage]) -> list[_Stage]:
-    """The final stage and the stages it is built on (`FROM base AS final`), nearest first."""
-    chain = [final]
-    named = {stage.name: stage for stage in stages if stage.name}
-    while chain[-1].base in named and named[chain[-1].base] not in chain:
-        chain.append(named[chain[-1].base])
-    return chain
-
-
-def _inherited(final: _Stage, stages: list[_Stage], what: str) -> list[PortObservation]:
-    found: list[PortObservation] = []
-    for stage in reversed(_chain(final, stages)):
-        found.extend(getattr(stage, what))
-    return found
-
-
-def _service(
-    owner: str, final: _Stage, stages: list[_Stage]
-) -> tuple[ServiceObservation, PortObservation | None]:
+def _service(owner: str, chain: list[Stage]) -> tuple[ServiceObservation, PortObservation | None]:
     """The service the image runs, with its health check, and the port that calls."""
-    health = next((s.health for s in _chain(final, stages) if s.health is not None), None)
+    final = chain[0]
+    health = next((s.health for s in chain if s.health is not None), None)
     path, port, where = health if health else (None, None, final.at)
     service = ServiceObservation(owner, final.at, KIND, health_path=path, health_port=port)
     if port is None:

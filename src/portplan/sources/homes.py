@@ -6,7 +6,8 @@ Such a file says nothing of its service's name: its reader names the folder it i
 - a Dockerfile belongs to the service whose `build:` builds from it (its `context` and
   `dockerfile`, default `Dockerfile`); of several services built from one Dockerfile, to the
   one that publishes or exposes ports (when several do, it states the ports of none: which
-  one it describes cannot be told). Another Dockerfile in the folder of a build's Dockerfile
+  one it describes cannot be told). A service built to a `target:` stage has that stage's
+  ports; services built to different targets of one Dockerfile each have their own. Another Dockerfile in the folder of a build's Dockerfile
   (`Dockerfile-for-app-service` beside `Dockerfile`) is an alternative the project does not
   build: it states nothing.
 - a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from portplan.sources.base import SourceResult
+from portplan.sources.dockerfile import read_dockerfile
 
 _DOCKERFILE = "dockerfile"
 
@@ -39,6 +41,8 @@ class _Homes:
     folders: dict[str, set[str]] = field(default_factory=dict)  # builds' folders -> services
     mounts: dict[str, set[str]] = field(default_factory=dict)  # host path -> its services
     projects: set[str] = field(default_factory=set)  # the folders of the compose files
+    targets: dict[str, dict[str, str | None]] = field(default_factory=dict)  # Dockerfile ->
+    # service -> the stage its `build: {target:}` builds (None: the last)
 
     def add(self, result: SourceResult) -> None:
         project = os.path.dirname(os.path.abspath(result.file))
@@ -48,6 +52,7 @@ class _Homes:
             if service.build:
                 dockerfile = os.path.abspath(service.build)
                 self.builds.setdefault(dockerfile, []).append(service.service)
+                self.targets.setdefault(dockerfile, {})[service.service] = service.build_target
                 self.folders.setdefault(os.path.dirname(dockerfile), set()).add(service.service)
             for mount in map(os.path.abspath, service.mounts):
                 if _config_mount(mount, project):
@@ -66,6 +71,21 @@ class _Homes:
         homes = {f: names for f, names in self.folders.items() if f not in self.projects}
         found = _nearest(path, self.mounts) or _nearest(path, homes)
         return sorted(found) if found else None
+
+    def staged(self, result: SourceResult, owners: list[str]) -> list[SourceResult]:
+        """A Dockerfile built to a `target:` stage says what that stage's image says: one
+        result per service when the services built from it build different stages (`api`
+        and `worker` targets of one file); [] when each builds the last stage."""
+        if result.kind != _DOCKERFILE:
+            return []
+        targets = self.targets.get(os.path.abspath(result.file), {})
+        if len(set(targets.values())) > 1:
+            names = list(targets)
+        elif len(owners) == 1 and targets.get(owners[0]) is not None:
+            names = owners
+        else:
+            return []
+        return [_renamed(read_dockerfile(result.file, targets[n]), n) for n in names]
 
 
 def _config_mount(mount: str, project: str) -> bool:
@@ -95,7 +115,10 @@ def settle_owners(results: Sequence[SourceResult]) -> list[SourceResult]:
             settled.append(result)
             continue
         owners = homes.owners(result)
-        if owners is None:
+        staged = homes.staged(result, owners or [])
+        if staged:
+            settled.extend(staged)
+        elif owners is None:
             settled.append(result if result.kind == _DOCKERFILE else _references_only(result))
         elif len(owners) == 1:
             settled.append(_renamed(result, owners[0]))
