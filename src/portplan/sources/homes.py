@@ -7,9 +7,9 @@ Such a file says nothing of its service's name: its reader names the folder it i
   `dockerfile`, default `Dockerfile`); of several services built from one Dockerfile, to the
   one that publishes or exposes ports (when several do, it states the ports of none: which
   one it describes cannot be told). A service built to a `target:` stage has that stage's
-  ports; services built to different targets of one Dockerfile each have their own. Another Dockerfile in the folder of a build's Dockerfile
-  (`Dockerfile-for-app-service` beside `Dockerfile`) is an alternative the project does not
-  build: it states nothing.
+  ports; services built to different targets of one Dockerfile each have their own.
+  Another Dockerfile in the folder of a build's Dockerfile (`Dockerfile-for-app-service`
+  beside `Dockerfile`) is an alternative the project does not build: it states nothing.
 - a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
   or the nearest folder inside the project holding it (`./prometheus:/etc/prometheus`;
   not the whole project, `.:/app`, nor a host folder, `/:/hostfs`), when one service does;
