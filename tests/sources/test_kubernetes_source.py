@@ -298,10 +298,11 @@ def test_cross_file_references_that_nothing_declares() -> None:
             "(web: http 80, metrics 9113)",
         ),
         (
-            "ERROR",
+            "WARNING",
             ["service.yaml:12:27", *pods],
             "web: port 9000 (no targetPort) is not a container port of the pods it selects "
-            "(web: http 80, metrics 9113)",
+            "(web: http 80, metrics 9113); the Service's other ports reach declared ones: "
+            "it may listen undeclared",
         ),
         (
             "ERROR",
@@ -314,6 +315,69 @@ def test_cross_file_references_that_nothing_declares() -> None:
             ["web.yaml:21:42", *pods],
             "web: livenessProbe port admin names no container port of its pod "
             "(http 80, metrics 9113)",
+        ),
+    ]
+
+
+_BROKER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broker}
+spec:
+  template:
+    metadata: {labels: {app: broker}}
+    spec:
+      containers:
+        - name: broker
+          image: example/broker:3
+          ports: [{containerPort: 5672}, {containerPort: 15672}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: broker}
+spec:
+  selector: {app: broker}
+  ports:
+    - {name: amqp, port: 5672, targetPort: 5672}
+    - {name: ui, port: 15672, targetPort: 15672}
+    - {name: cluster, port: 4369, targetPort: 4369}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: front}
+spec:
+  template:
+    metadata: {labels: {app: front}}
+    spec:
+      containers: [{name: front, image: example/front:1, ports: [{containerPort: 3000}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: front}
+spec:
+  selector: {app: front}
+  ports: [{port: 80, targetPort: 80}]
+"""
+
+
+def test_undeclared_target_beside_reached_ports_is_a_warning(tmp_path: Path) -> None:
+    """A numeric targetPort the pods do not declare: a warning when the Service's other
+    ports reach declared ones (the container lists only some of its ports), an error when
+    none does (the Service reaches nothing: front's 80 against the pods' only 3000)."""
+    (tmp_path / "stack.yaml").write_text(_BROKER)
+    found = [f for f in reconcile(scan([tmp_path])) if f.rule == "PP214"]
+    assert [(f.level.name, _at(f.locations[0]), f.message) for f in found] == [
+        (
+            "WARNING",
+            "stack.yaml:21:47",
+            "broker: targetPort 4369 is not a container port of the pods it selects "
+            "(broker: 5672, 15672); the Service's other ports reach declared ones: "
+            "it may listen undeclared",
+        ),
+        (
+            "ERROR",
+            "stack.yaml:37:34",
+            "front: targetPort 80 is not a container port of the pods it selects (front: 3000)",
         ),
     ]
 

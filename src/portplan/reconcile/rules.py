@@ -348,13 +348,20 @@ def dangling_port(view: View) -> Iterator[Finding]:
     a probe on a port its pod does not declare, an Ingress backend port its Service does
     not have: the traffic goes nowhere (`portplan.sources._k8s_refs`).
 
+    A numeric targetPort that the pods do not declare while the Service's other ports do
+    reach declared ones is a warning: a container often listens on more ports than it
+    lists (RabbitMQ's epmd 4369 beside 5672), so the gap may be in the list, not the traffic.
+
     PASS: Service web {port: 80, targetPort: 8080}; its pods' containerPort 8080
     FAIL: Service web {port: 80, targetPort: 8080}; its pods' only containerPort 80
     """
     for result in view.results:
         for found in result.mismatches:
             yield dangling_port.finding(
-                found.message, [found.location, *found.others], service=found.service
+                found.message,
+                [found.location, *found.others],
+                found.level,
+                service=found.service,
             )
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from portplan.findings import Level
 from portplan.model import Location
 from portplan.sources.base import Mismatch
 from portplan.yamlio.load import YMap, YSeq
@@ -279,10 +280,14 @@ class Cluster:
         return found.pop() if len(found) == 1 else None
 
     def target_mismatch(
-        self, document: YMap, service: str, entry: YMap, at: Locate
+        self, document: YMap, service: str, entry: YMap, at: Locate, *, reached: bool = False
     ) -> Mismatch | None:
         """A port (`entry`) of the Service `document`, which belongs to `service`, whose
-        targetPort no selected pod declares."""
+        targetPort no selected pod declares. With `reached` (another port of the Service
+        reaches a declared one), a number that is neither declared nor the Service port of a
+        declared number is a warning: the pods' list is then likely short (a product
+        listening on more ports than it declares: RabbitMQ's epmd 4369), not the Service
+        wrong."""
         selector = mapping((mapping(document.get("spec")) or YMap()).get("selector"))
         pods = [p for p in self.selected(selector, namespace(document)) if p.ports]
         key = "targetPort" if "targetPort" in entry else "port"
@@ -291,6 +296,8 @@ class Cluster:
             return None
         declared = [port for p in pods for port in p.ports]
         number = port_number(target)
+        level: Level | None = None
+        note = ""
         what = f"targetPort {target}" if key == "targetPort" else f"port {target} (no targetPort)"
         if number is not None:
             if any(port.number == number for port in declared):
@@ -298,16 +305,18 @@ class Cluster:
             if all(number in p.sidecar for p in pods):
                 return None
             problem = f"{what} is not a container port"
+            if reached and all(port.number != port_number(entry.get("port")) for port in declared):
+                level = Level.WARNING
+                note = "; the Service's other ports reach declared ones: it may listen undeclared"
         elif any(port.name == str(target) for port in declared):
             return None
         else:
             problem = f"{what} names no container port"
         shown = "; ".join(f"{p.workload}: {_shown(p.ports)}" for p in pods)
         name = metadata(document).get("name")
-        message = f"{name}: {problem} of the pods it selects ({shown})"
-        return Mismatch(
-            service, at(entry, key), KIND, message, tuple(port.location for port in declared)
-        )
+        message = f"{name}: {problem} of the pods it selects ({shown}){note}"
+        others = tuple(port.location for port in declared)
+        return Mismatch(service, at(entry, key), KIND, message, others, level)
 
     def backend_mismatches(self, ingress: YMap, at: Locate) -> Iterator[Mismatch]:
         """The Ingress backends whose port their (known) Service does not have."""

@@ -170,13 +170,15 @@ class Mismatch:
     """A reference a source makes that what it refers to does not satisfy: a Kubernetes
     Service's targetPort no container of the pods it selects declares, a probe on a port
     its pod does not declare, an Ingress backend port its Service does not have. `others`
-    are the places of what was referred to (the ports that are declared)."""
+    are the places of what was referred to (the ports that are declared); `level` None is
+    the rule's own (an error)."""
 
     service: str
     location: Location
     source: str
     message: str
     others: tuple[Location, ...] = ()
+    level: Level | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ from portplan.sources._k8s_refs import (
     workload_service,
 )
 from portplan.sources.base import (
+    Mismatch,
     PortObservation,
     ServiceObservation,
     SourceResult,
@@ -281,11 +282,16 @@ def _service(document: YMap, manifest: _File, cluster: Cluster) -> None:
     public = spec.get("type") in PUBLISHING
     selector = mapping(spec.get("selector"))
     space = namespace(document)
+    found: list[tuple[YMap, Mismatch | None]] = []
     for entry in seq(spec.get("ports")):
         if not isinstance(entry, YMap):
             continue
         _service_port(name, entry, public, _target(entry, selector, space, cluster), manifest)
-        mismatch = cluster.target_mismatch(document, name, entry, manifest.at)
+        found.append((entry, cluster.target_mismatch(document, name, entry, manifest.at)))
+    reached = any(mismatch is None for _, mismatch in found)
+    for entry, mismatch in found:
+        if mismatch is not None and reached:
+            mismatch = cluster.target_mismatch(document, name, entry, manifest.at, reached=True)
         if mismatch is not None:
             manifest.result.mismatches.append(mismatch)
 
