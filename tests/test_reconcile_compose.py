@@ -458,3 +458,81 @@ def test_an_address_the_documents_own_mapping_publishes_is_only_that_mappings_dr
     assert [(rule, where) for rule, _, where, _ in _found(root)] == [
         ("PP201", ["README.md:13", "docker-compose.yml:5"])
     ]
+
+
+# A GIS-portal-style stack: django, its worker and a map server read one common .env whose
+# HTTP_PORT and HTTPS_PORT are what the nginx proxy publishes; a CI service publishes its http and https
+# ports through prefixed variables and an agent port beside them.
+SHARED_ENV = """\
+services:
+  django:
+    image: portal-app
+    build: .
+    env_file: .env
+  worker:
+    image: portal-app
+    env_file: .env
+  maps:
+    image: example/maps:2
+    env_file: .env
+    ports: ["8080:8080"]
+  proxy:
+    image: nginx:1.27
+    environment:
+      - HTTP_PORT=${HTTP_PORT}
+      - HTTPS_PORT=${HTTPS_PORT}
+    ports:
+      - "${HTTP_PORT}:80"
+      - "${HTTPS_PORT}:443"
+  ci:
+    image: jenkins/jenkins:lts
+    ports:
+      - "${CI_HTTP_PORT}:${CI_HTTP_PORT}"
+      - "${CI_HTTPS_PORT}:${CI_HTTPS_PORT}"
+      - "50000:50000"
+"""
+SHARED_DOTENV = "HTTP_PORT=80\nHTTPS_PORT=443\nCI_HTTP_PORT=9080\nCI_HTTPS_PORT=9443\n"
+APP_DOCKERFILE = "FROM python:3.12\nEXPOSE 8000\nCMD gunicorn -b 0.0.0.0:8000 app:app\n"
+
+
+def test_a_shared_env_file_and_http_beside_https(tmp_path: Path) -> None:
+    """`HTTP_PORT` of an env_file that several services read is no port of each reader;
+    a service with an http and an https port has two ports (https is not http's other
+    value there); a port listed beside ports that are named ones is a port of its own."""
+    files = {"docker-compose.yml": SHARED_ENV, ".env": SHARED_DOTENV, "Dockerfile": APP_DOCKERFILE}
+    assert [f for f in _found(_write(tmp_path, files)) if f[1] == "error"] == []
+
+
+def test_a_port_variable_of_an_env_file_one_service_reads_is_its_own(tmp_path: Path) -> None:
+    """The same variable in an env_file only django reads is django's http port."""
+    compose = "services:\n  django:\n    build: .\n    env_file: app.env\n"
+    files = {
+        "docker-compose.yml": compose,
+        "app.env": "HTTP_PORT=80\n",
+        "Dockerfile": APP_DOCKERFILE,
+    }
+    assert _found(_write(tmp_path, files)) == [
+        (
+            "PP201",
+            "error",
+            ["Dockerfile:2", "app.env:1"],
+            "django: http port is 8000 here but 80 in app.env:1",
+        )
+    ]
+
+
+def test_an_extensions_dependency_on_the_main_project_is_no_finding(tmp_path: Path) -> None:
+    """An extension compose file in a subfolder, run as `docker compose -f
+    docker-compose.yml -f extensions/beat/beat-compose.yml up`, depends on services of the
+    folder above; one it names nowhere is still unknown."""
+    main = "services:\n  search:\n    image: example/search:8\n    ports: ['9200:9200']\n"
+    beat = "services:\n  beat:\n    image: example/beat:8\n    depends_on: [search, missing]\n"
+    files = {"docker-compose.yml": main, "extensions/beat/beat-compose.yml": beat}
+    assert _found(_write(tmp_path, files)) == [
+        (
+            "PP211",
+            "error",
+            ["beat-compose.yml:4"],
+            "beat depends on missing, which no compose file of its directory defines",
+        )
+    ]

@@ -98,6 +98,7 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     named: dict[tuple[str, int, str], list[Port]] = {}
     unnamed: list[Port] = []
     checked = view.memo("declared-ports", declared_ports)
+    both = view.memo("http-and-https", _http_and_https)
     for port in view.ports:
         target = checked.get((view.system(port.obs.location), port.key))
         if port.obs.reference and target is not None and not target.declares(port.obs.number):
@@ -108,6 +109,8 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         # a URL's scheme names no port of a product whose ports have roles (http://search:9300
         # reaches elasticsearch's transport port)
         slot = role if port.obs.reference and role else slot_of(port.obs.port_name) or role
+        if slot == "http" and (port.key, view.system(port.obs.location)) in both:
+            slot = port_key(port.obs.port_name or "") or slot
         if slot is None:
             unnamed.append(port)
         else:
@@ -131,11 +134,41 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
             beside.add((port.key, system))
         placed.append((port, system, matching))
     sorted_names = {place: sorted(slots) for place, slots in known.items()}
+    # a file listing a service's ports some of which are its named ones lists the others
+    # beside them (`9080:8080`, `9443:8443`, `50000:50000` with http 9080 and https 9443),
+    # unless the plan names the service's ports: then they are all it has
+    planned = {p.key for p in view.ports if p.kind == PLANNED}
+    listed = {
+        (p.key, s, p.file) for p, s, matching in placed if matching and _in_a_list(p, planned)
+    }
     for port, system, matching in placed:
         names = sorted_names.get((port.key, system), [])
         slot = _unnamed_slot(matching, names, (port.key, system) not in beside)
+        if not matching and _in_a_list(port, planned) and (port.key, system, port.file) in listed:
+            slot = UNNAMED
         named.setdefault((port.key, system, slot), []).append(port)
     return named
+
+
+def _in_a_list(port: Port, planned: set[str]) -> bool:
+    """Whether `port` is one of a configuration's list of a service's ports (compose
+    `ports:`, `EXPOSE`, a pod's containerPorts) of a service the plan does not list."""
+    listing = port.kind in ("compose", "kubernetes", "dockerfile")
+    return listing and not port.obs.reference and port.key not in planned
+
+
+def _http_and_https(view: View) -> set[tuple[str, int]]:
+    """(service, system) of the services one file states both an http and an https port of
+    (`JENKINS_HTTP_PORT=9080`, `JENKINS_HTTPS_PORT=9443`): they have two ports, not one
+    port that another source calls https."""
+    kinds: dict[tuple[str, str], set[str]] = {}
+    systems: dict[str, int] = {}
+    for port in view.ports:
+        name = port_key(port.obs.port_name or "")
+        if name in ("http", "https") and not port.obs.reference:
+            kinds.setdefault((port.key, port.origin), set()).add(name)
+            systems.setdefault(port.origin, view.system(port.obs.location))
+    return {(key, systems[origin]) for (key, origin), found in kinds.items() if len(found) == 2}
 
 
 def _role(view: View, port: Port) -> str | None:

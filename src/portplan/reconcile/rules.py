@@ -300,7 +300,9 @@ def secret(view: View) -> Iterator[Finding]:
 def unknown_dependency(view: View) -> Iterator[Finding]:
     """A compose service depends on a service that no compose file of its directory
     defines (the files a `-f a -f b` project can be made of), or a compose file shown in
-    a document does not define. A dependency marked `required: false` may be absent.
+    a document does not define. A dependency marked `required: false` may be absent; one
+    that a compose file of a folder above defines is an extension's
+    (`docker compose -f docker-compose.yml -f extensions/x/x-compose.yml up`).
 
     PASS: gateway {depends_on: [db]}; db {image: postgres}
     FAIL: gateway {depends_on: [ledger]}; no service ledger
@@ -311,11 +313,26 @@ def unknown_dependency(view: View) -> Iterator[Finding]:
         names = defined.setdefault(os.path.dirname(result.file), set())
         names.update(s.service for s in result.services)
     for result in compose:
-        known = defined[os.path.dirname(result.file)]
+        folder = os.path.dirname(result.file)
         for dep in result.dependencies:
-            if dep.via == DEPENDS_ON and dep.required and dep.target not in known:
+            missing = dep.required and dep.target not in defined[folder]
+            if (
+                dep.via == DEPENDS_ON
+                and missing
+                and not _defined_above(dep.target, folder, defined)
+            ):
                 yield _unknown(dep, "no compose file of its directory defines")
     yield from _unknown_in_blocks(view)
+
+
+def _defined_above(name: str, folder: str, defined: Mapping[str, set[str]]) -> bool:
+    """Whether a compose file of a folder above `folder` defines the service `name`."""
+    parent = os.path.dirname(folder)
+    while parent != folder:
+        if name in defined.get(parent, set()):
+            return True
+        folder, parent = parent, os.path.dirname(parent)
+    return False
 
 
 def _unknown_in_blocks(view: View) -> Iterator[Finding]:

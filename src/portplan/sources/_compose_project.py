@@ -135,6 +135,7 @@ class Project:
     unset: int = 0  # how many `${VAR}` nothing sets were met so far
     too_deep: bool = False  # an `extends` chain deeper than MAX_EXTENDS was reported
     name: str | None = None  # the top-level `name:` (the last file's that sets one)
+    shared_env: frozenset[str] = frozenset()  # env_files that several services read
     _known: frozenset[str] | None = field(default=None, repr=False)
 
     def known(self) -> frozenset[str]:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
@@ -115,6 +115,7 @@ def _observe_all(project: Project) -> None:
     aliases = _aliases(project)
     # What an URL in an environment may name: the services, by name or alias.
     known = project.known() | known_names(a for names in aliases.values() for a in names)
+    project.shared_env = _shared_env_files(project)
     for service in project.services.values():
         _observe(service, project, aliases[service.name], known)
     _missing_env_files(project)
@@ -474,16 +475,35 @@ def _service_environment(service: Service, project: Project, known: frozenset[st
         interpret(setting, project.result)
 
 
-def _env_files(service: Service, project: Project, known: frozenset[str]) -> None:
+def _env_file_paths(service: Service, project: Project) -> Iterator[tuple[Entry, str, str, bool]]:
+    """Each env_file of `service` once: its entry, the path as written, the path from the
+    scan's folder, and whether it is required."""
     seen: set[str] = set()
     for entry in service.lists.get("env_file", ()):
         path, required = _env_file_spec(entry.value)
         text = _text(path, entry, service.name, project)
         base = project.directory if entry.context is None else entry.context.directory
         full = joined_path(base, text or "")
-        if not text or full in seen:
-            continue
-        seen.add(full)
+        if text and full not in seen:
+            seen.add(full)
+            yield entry, text, full, required
+
+
+def _shared_env_files(project: Project) -> frozenset[str]:
+    """The env_files that services running different programs (images or builds) read: a
+    stack's common settings, whose `HTTP_PORT` is no port of each reader (it is often the
+    one the proxy publishes). A web and a worker of one image share their program's."""
+    programs: dict[str, set[str | None]] = {}
+    for service in project.services.values():
+        program = _single(service, "image", project) or _build_file(service, project)
+        for _, _, full, _ in _env_file_paths(service, project):
+            programs.setdefault(full, set()).add(program)
+    return frozenset(full for full, found in programs.items() if len(found) > 1)
+
+
+def _env_files(service: Service, project: Project, known: frozenset[str]) -> None:
+    for entry, text, full, required in _env_file_paths(service, project):
+        shared = full in project.shared_env
         if not os.path.exists(full):
             full = stand_in(full, project.result) or full
         try:
@@ -494,7 +514,8 @@ def _env_files(service: Service, project: Project, known: frozenset[str]) -> Non
                 found = project.missing.setdefault(full, (where, text, reason(exc), []))
                 found[3].append(service.name)
             continue
-        project.result.extend(parse_dotenv_source(content, full, service.name, known))
+        read = parse_dotenv_source(content, full, service.name, known, shared=shared)
+        project.result.extend(read)
 
 
 def _missing_env_files(project: Project) -> None:

@@ -90,7 +90,10 @@ class Setting:
     reference such as `${JWT_SECRET}` is not a secret, whatever it resolves to).
     `services` are the names of the services known where it is read (its compose
     project's, its cluster's Services), as `known_names` keys them: an URL whose host is
-    one of them reaches it."""
+    one of them reaches it. `shared`: other services read the same file (a stack's common
+    `env_file`), so a port variable that does not name its owner (`HTTP_PORT`, `APP_PORT`)
+    is no port of the owner: it is a setting of the stack (often the proxy's published port).
+    """
 
     owner: str | None
     name: str
@@ -101,6 +104,7 @@ class Setting:
     text: str | None = None
     template: str | None = None
     services: frozenset[str] = frozenset()
+    shared: bool = False
 
     def at(self, offset: int) -> Location:
         """The location of `value[offset]` (the value's own when it cannot be told)."""
@@ -128,10 +132,16 @@ def _failed(path: str, exc: Exception) -> SourceResult:
 
 
 def parse_dotenv_source(
-    text: str, file: str, owner: str | None = None, services: frozenset[str] = frozenset()
+    text: str,
+    file: str,
+    owner: str | None = None,
+    services: frozenset[str] = frozenset(),
+    *,
+    shared: bool = False,
 ) -> SourceResult:
     """The observations of `.env` text; interpolation uses only the file's own keys.
-    `services` are the names known where it is read (see `Setting`)."""
+    `services` are the names known where it is read (see `Setting`); `shared`, that other
+    services read the file too (see `Setting`)."""
     result = SourceResult(file=file, kind=KIND)
     try:
         parsed = parse_dotenv(text)
@@ -154,6 +164,7 @@ def parse_dotenv_source(
             text=line,
             template=written.get(name),
             services=services,
+            shared=shared,
         )
         interpret(setting, result)
     return as_template(result) if is_template_name(file) else result
@@ -252,10 +263,20 @@ def _port_variable(setting: Setting, value: str, result: SourceResult) -> None:
     digits = value.strip()
     if found is None or not digits.isdigit():
         return
-    service, port_name = port_owner(found.group("prefix") or "", setting.owner)
+    prefix = found.group("prefix") or ""
+    service, port_name = port_owner(prefix, setting.owner)
+    if setting.shared and service == setting.owner and not _names_owner(prefix, service):
+        return
     if service is not None:
         offset = len(value) - len(value.lstrip())
         _port(setting, service, int(digits), port_name, offset, result)
+
+
+def _names_owner(prefix: str, owner: str | None) -> bool:
+    """Whether the prefix of a port variable starts with its owner's first word
+    (`CSMM_PORT` of csmm-web, not `HTTP_PORT` of django)."""
+    words = re.findall(r"[a-z0-9]+", (owner or "").lower())
+    return bool(words) and prefix.lower().split("_")[0] == words[0]
 
 
 def _port(
