@@ -25,18 +25,45 @@ class SchemaError(InputError):
     """A value of the wrong type or shape, at a breadcrumb path."""
 
 
-@dataclass(frozen=True, slots=True)
 class Ctx:
-    """Where a value is: the file, its breadcrumb path and its mark."""
+    """Where a value is: the file, its breadcrumb path and its mark.
 
-    file: str
-    path: str
-    mark: Mark | None
-    plan: bool = True  # False: no plan key at the top, not a plan at all: no key is quoted
+    A child's path is made from its parent's only when a message needs it: most values are
+    valid, and quoting every key of a large plan for a breadcrumb nobody reads was half of
+    the validation's time (whether a key may be quoted asks the secret detector)."""
+
+    __slots__ = ("_key", "_parent", "_path", "file", "mark", "plan")
+
+    def __init__(self, file: str, path: str, mark: Mark | None, plan: bool = True) -> None:
+        self.file = file
+        self.mark = mark
+        self.plan = plan  # False: no plan key at the top, not a plan at all: no key is quoted
+        self._path: str | None = path
+        self._parent: Ctx | None = None
+        self._key: str | int = ""
+
+    @property
+    def path(self) -> str:
+        """The breadcrumb: `services.api.ports.http`, `[a key ...]` for an unquotable key."""
+        if self._path is None:
+            parent, key = self._parent, self._key
+            assert parent is not None
+            self._path = (
+                f"{parent.path}[{key}]" if isinstance(key, int) else _join(parent.path, key)
+            )
+        return self._path
+
+    def at_top(self) -> bool:
+        """Whether the breadcrumb is empty (the document itself), without making it: a
+        child's is empty only under an empty one, by an empty key."""
+        if self._path is not None or self._key == "":
+            return not self.path
+        return False
 
     def child(self, key: str | int, mark: Mark | None) -> Ctx:
-        path = f"{self.path}[{key}]" if isinstance(key, int) else _join(self.path, key)
-        return Ctx(self.file, path, mark or self.mark, self.plan)
+        child = Ctx(self.file, "", mark or self.mark, self.plan)
+        child._path, child._parent, child._key = None, self, key
+        return child
 
     def key(self, key: str) -> str:
         """`key` quoted for a message, or described by its shape: a key of a file that is not
@@ -286,7 +313,7 @@ class Obj(Spec):
     def check(self, value: object, ctx: Ctx) -> None:
         if not isinstance(value, dict):
             raise ctx.fail(f"a mapping{f' ({self.title})' if self.title else ''}", value)
-        if not ctx.path and not self._plan_like(value):
+        if ctx.at_top() and not self._plan_like(value):
             ctx = Ctx(ctx.file, ctx.path, ctx.mark, plan=False)
         for key, item in value.items():
             if self.extensions and key.startswith(EXTENSION_PREFIX):
