@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import sys
 
+from portplan.cli._commands import BATCH
 from portplan.cli._commands import COMMANDS as COMMANDS
 from portplan.cli._errors import run_guarded
+from portplan.collector import paused
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
     import click
 
@@ -23,7 +26,14 @@ if TYPE_CHECKING:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the click CLI; return the exit code instead of raising SystemExit."""
     args: list[str] = list(sys.argv[1:] if argv is None else argv)
-    return run_guarded(lambda: group().main(args=args, prog_name="portplan", standalone_mode=False))
+    if args and args[0] in BATCH:
+        with paused():
+            return run_guarded(_click_main(args))
+    return run_guarded(_click_main(args))
+
+
+def _click_main(args: list[str]) -> Callable[[], Any]:
+    return lambda: group().main(args=args, prog_name="portplan", standalone_mode=False)
 
 
 def group() -> click.Group:

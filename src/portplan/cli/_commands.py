@@ -27,3 +27,9 @@ COMMANDS: dict[str, str] = {
     "restart": "restart",
     "env": "env",
 }
+
+# Commands that read their input, build and end: the cyclic collector is paused while they
+# run (portplan.collector). Never a long-running one (serve, up, logs, status --watch).
+BATCH: frozenset[str] = frozenset(
+    {"check", "reconcile", "import", "generate", "ls", "schema", "allocate", "free"}
+)
