@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from portplan.server import feed
+from portplan.server import feed, openapi
 from portplan.server.auth import require
 from portplan.server.errors import ApiError
+from portplan.server.openapi import AuditId, FeedRevision
 from portplan.server.tenants import Caller
 
-router = APIRouter(prefix="/v1", tags=["feed"])
+router = openapi.router("/v1", "feed")
 
 
 def _after(request: Request, after: int | None) -> int:
@@ -30,16 +31,19 @@ def _after(request: Request, after: int | None) -> int:
 
 @router.get("/changes")
 def changes(
-    request: Request, after: int = 0, limit: int = 500, caller: Caller = Depends(require("read"))
+    request: Request,
+    after: FeedRevision = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    caller: Caller = Depends(require("read")),
 ) -> Any:
     """The changes after revision `after`, oldest first."""
     with request.app.state.engine.connect() as conn:
-        return {"events": feed.since(conn, caller.tenant_id, after, min(limit, 1000))}
+        return {"events": feed.since(conn, caller.tenant_id, after, limit)}
 
 
 @router.get("/events", response_class=StreamingResponse)
 async def events(
-    request: Request, after: int | None = None, caller: Caller = Depends(require("read"))
+    request: Request, after: FeedRevision | None = None, caller: Caller = Depends(require("read"))
 ) -> StreamingResponse:
     """Every change after `Last-Event-ID` (or `after`), then each new one as it commits."""
     start = _after(request, after)
@@ -67,7 +71,7 @@ async def _stream(request: Request, tenant_id: int, last: int) -> AsyncIterator[
 
 
 @router.get("/audit")
-def audit(request: Request, after: int = 0, caller: Caller = Depends(require("admin"))) -> Any:
+def audit(request: Request, after: AuditId = 0, caller: Caller = Depends(require("admin"))) -> Any:
     """The tenant's audit log: who did what when, before and after."""
     with request.app.state.engine.connect() as conn:
         return {"entries": feed.audit_log(conn, caller.tenant_id, after)}

@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from portplan.server import bell, db, leases
+from portplan.server import bell, db, leases, openapi
 from portplan.server.auth import require
+from portplan.server.openapi import LEASE_LINKS, LeaseId, Name, PortNumber, QueryName, errors
 from portplan.server.tenants import Caller
 
-router = APIRouter(prefix="/v1/leases", tags=["leases"])
+router = openapi.router("/v1/leases", "leases")
 
 
 class PortWish(BaseModel):
     """One port: `range` (a range of the system's plan), `first`-`last`, `candidates`, or
     `service` with `port_name` (its planned port, else the range its policy gives it)."""
 
-    range: str | None = None
+    range: Name | None = None
     first: int | None = Field(default=None, ge=1, le=65535)
     last: int | None = Field(default=None, ge=1, le=65535)
-    candidates: list[int] = Field(default_factory=list, max_length=1000)
-    service: str | None = None
-    port_name: str | None = None
+    candidates: list[PortNumber] = Field(default_factory=list, max_length=1000)
+    service: Name | None = None
+    port_name: Name | None = None
     protocol: str = Field(default="tcp", pattern="^(tcp|udp)$")
+
+    # what a wish needs, in the document too (the server answers 422 empty_wish otherwise)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["range"], "properties": {"range": {"type": "string"}}},
+                {
+                    "required": ["first", "last"],
+                    "properties": {"first": {"type": "integer"}, "last": {"type": "integer"}},
+                },
+                {"required": ["candidates"], "properties": {"candidates": {"minItems": 1}}},
+                {"required": ["service"], "properties": {"service": {"type": "string"}}},
+            ]
+        }
+    )
 
 
 class LeaseIn(BaseModel):
-    holder: str = Field(min_length=1, max_length=200)
+    holder: Name
     ports: list[PortWish] = Field(min_length=1, max_length=64)
-    host: str | None = Field(default=None, min_length=1, max_length=200)
-    system: str | None = Field(default=None, min_length=1, max_length=200)
+    host: Name | None = None
+    system: Name | None = None
     ttl_seconds: float | None = Field(default=None, gt=0, le=366 * 86400)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    idempotency_key: Name | None = None
 
 
 class RenewIn(BaseModel):
@@ -87,7 +103,17 @@ def _request(body: LeaseIn, key: str | None) -> leases.Request:
     )
 
 
-@router.post("", status_code=201, response_model=LeaseOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=LeaseOut,
+    operation_id="create_lease",
+    responses={
+        200: {"model": LeaseOut, "description": "a replay of an idempotent request"},
+        201: {"description": "the lease", "links": LEASE_LINKS},
+        **errors(409),
+    },
+)
 def create(
     body: LeaseIn, request: Request, response: Response, caller: Caller = Depends(require("lease"))
 ) -> Any:
@@ -100,12 +126,12 @@ def create(
     return lease
 
 
-@router.get("", response_model=LeaseList)
+@router.get("", response_model=LeaseList, operation_id="list_leases")
 def list_(
     request: Request,
-    host: str | None = None,
-    holder: str | None = None,
-    state: str | None = None,
+    host: QueryName = None,
+    holder: QueryName = None,
+    state: Annotated[str | None, Query(pattern="^(live|released|expired)$")] = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
     def work(conn: Any) -> list[dict[str, Any]]:
@@ -115,8 +141,8 @@ def list_(
     return {"leases": db.write(request.app.state.engine, work)}
 
 
-@router.get("/{lease_id}", response_model=LeaseOut)
-def read(lease_id: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+@router.get("/{lease_id}", response_model=LeaseOut, operation_id="read_lease")
+def read(lease_id: LeaseId, request: Request, caller: Caller = Depends(require("read"))) -> Any:
     def work(conn: Any) -> dict[str, Any]:
         leases.expire(conn, caller, db.now(conn))
         return leases.get(conn, caller, lease_id)
@@ -124,13 +150,18 @@ def read(lease_id: str, request: Request, caller: Caller = Depends(require("read
     return db.write(request.app.state.engine, work)
 
 
-@router.post("/{lease_id}/renew", response_model=LeaseOut)
+@router.post(
+    "/{lease_id}/renew", response_model=LeaseOut, operation_id="renew_lease", responses=errors(409)
+)
 def renew(
-    lease_id: str, body: RenewIn, request: Request, caller: Caller = Depends(require("lease"))
+    lease_id: LeaseId, body: RenewIn, request: Request, caller: Caller = Depends(require("lease"))
 ) -> Any:
     return bell.write(request, lambda c: leases.renew(c, caller, lease_id, body.ttl_seconds))
 
 
-@router.delete("/{lease_id}", response_model=LeaseOut)
-def release(lease_id: str, request: Request, caller: Caller = Depends(require("lease"))) -> Any:
+@router.delete(
+    "/{lease_id}", response_model=LeaseOut, operation_id="release_lease", responses=errors(409)
+)
+def release(lease_id: LeaseId, request: Request, caller: Caller = Depends(require("lease"))) -> Any:
+    """Release the lease: its ports are free at once; the lease stays readable, `released`."""
     return bell.write(request, lambda c: leases.release(c, caller, lease_id))

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from portplan.errors import UsageError
 from portplan.plan import allocate, check
-from portplan.server import bell, leases, plans
+from portplan.server import bell, leases, openapi, plans
 from portplan.server.auth import require
 from portplan.server.errors import ApiError
+from portplan.server.openapi import TEXT, QueryName, RevisionNumber, SystemName
 from portplan.server.tenants import Caller
 
-router = APIRouter(prefix="/v1/systems", tags=["plans"])
+router = openapi.router("/v1/systems", "plans")
 
 
 class PlanIn(BaseModel):
-    text: str = Field(max_length=4_000_000, description="the plan, portplan.yaml, as text")
+    text: str = Field(
+        max_length=4_000_000, pattern=TEXT, description="the plan, portplan.yaml, as text"
+    )
 
 
 def _engine(request: Request) -> Any:
@@ -38,20 +41,23 @@ def systems(request: Request, caller: Caller = Depends(require("read"))) -> Any:
         return {"systems": plans.system_names(conn, caller.tenant_id)}
 
 
-@router.put("/{system}/plan")
+@router.put("/{system}/plan", operation_id="push_plan")
 def push(
-    system: str, body: PlanIn, request: Request, caller: Caller = Depends(require("admin"))
+    system: SystemName, body: PlanIn, request: Request, caller: Caller = Depends(require("admin"))
 ) -> Any:
     """Store a new revision of the system's plan; a plan with errors is refused (422) with
     its findings, as `portplan check` reports them."""
     return bell.write(request, lambda c: plans.push(c, caller, system, body.text))
 
 
-@router.get("/{system}/plan", response_class=PlainTextResponse)
+@router.get(
+    "/{system}/plan",
+    responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
+)
 def pull(
-    system: str,
+    system: SystemName,
     request: Request,
-    revision: int | None = None,
+    revision: RevisionNumber | None = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
     """The plan's text exactly as pushed (the newest revision, or `revision`)."""
@@ -62,16 +68,18 @@ def pull(
 
 
 @router.get("/{system}/revisions")
-def revisions(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+def revisions(
+    system: SystemName, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
     with _engine(request).connect() as conn:
         return {"revisions": plans.revisions(conn, caller.tenant_id, system)}
 
 
 @router.get("/{system}/diff")
 def diff(
-    system: str,
-    old: int,
-    new: int,
+    system: SystemName,
+    old: RevisionNumber,
+    new: RevisionNumber,
     request: Request,
     caller: Caller = Depends(require("read")),
 ) -> Any:
@@ -81,7 +89,9 @@ def diff(
 
 
 @router.get("/{system}/services")
-def services(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+def services(
+    system: SystemName, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
     topology = _topology(request, caller, system)
     return {
         "services": [
@@ -99,12 +109,12 @@ def _ports(service: Any) -> list[dict[str, Any]]:
 
 
 @router.get("/{system}/hosts")
-def hosts(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+def hosts(system: SystemName, request: Request, caller: Caller = Depends(require("read"))) -> Any:
     return {"hosts": sorted(_topology(request, caller, system).host_names())}
 
 
 @router.get("/{system}/ports")
-def ports(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+def ports(system: SystemName, request: Request, caller: Caller = Depends(require("read"))) -> Any:
     topology = _topology(request, caller, system)
     return {
         "ports": [
@@ -121,7 +131,7 @@ def ports(system: str, request: Request, caller: Caller = Depends(require("read"
 
 
 @router.get("/{system}/ranges")
-def ranges(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+def ranges(system: SystemName, request: Request, caller: Caller = Depends(require("read"))) -> Any:
     topology = _topology(request, caller, system)
     return {
         "ranges": [
@@ -133,9 +143,9 @@ def ranges(system: str, request: Request, caller: Caller = Depends(require("read
 
 @router.get("/{system}/free")
 def free(
-    system: str,
+    system: SystemName,
     request: Request,
-    range: str | None = None,
+    range: QueryName = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
     """Free ports per range: neither assigned nor reserved by the plan, nor held by a live
@@ -163,6 +173,8 @@ def _free(usage: allocate.RangeUsage, held: set[int]) -> dict[str, Any]:
 
 
 @router.get("/{system}/check")
-def findings(system: str, request: Request, caller: Caller = Depends(require("read"))) -> Any:
+def findings(
+    system: SystemName, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
     topology = _topology(request, caller, system)
     return {"findings": [f.as_dict() for f in check.check(topology).findings]}

@@ -14,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from portplan import __version__
@@ -21,6 +22,7 @@ from portplan.server import api_feed, api_leases, api_plans, db, leases
 from portplan.server.bell import Bell, Listener
 from portplan.server.errors import ApiError
 from portplan.server.metrics import Metrics, MetricsMiddleware
+from portplan.server.openapi import errors
 from portplan.server.settings import Settings
 
 log = logging.getLogger("portplan.server")
@@ -114,6 +116,11 @@ def _errors(app: FastAPI) -> None:
         ]
         return _error(422, "invalid_request", "the request does not fit the API", details)
 
+    @app.exception_handler(DataError)
+    async def unstorable(_request: Request, _error_: DataError) -> JSONResponse:
+        # PostgreSQL refuses a NUL character in text (and a number its column cannot hold)
+        return _error(422, "invalid_value", "a value the database cannot store")
+
     @app.exception_handler(Exception)
     async def internal(_request: Request, error: Exception) -> JSONResponse:
         log.error("internal error", exc_info=error)
@@ -127,7 +134,7 @@ def _operations(app: FastAPI) -> None:
     def healthz() -> Any:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get("/readyz", tags=["operations"], responses=errors(503))
     def readyz() -> Any:
         """Ready: the database answers and its schema is the newest migration."""
         try:

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portplan.server import tenants
 from portplan.server.errors import ApiError
 from portplan.server.tenants import Caller
 
+# declares the bearer scheme in the OpenAPI document; the dependency below answers 401 itself
+_bearer = HTTPBearer(auto_error=False, description="a token from `portplan serve token create`")
 
-def require(scope: str) -> Callable[[Request], Caller]:
+
+def require(scope: str) -> Callable[..., Caller]:
     """A FastAPI dependency: the caller, who must hold `scope` (401/403 otherwise)."""
 
-    def dependency(request: Request) -> Caller:
-        header = request.headers.get("authorization", "")
-        kind, _, token = header.partition(" ")
-        if kind.lower() != "bearer" or not token.strip():
+    def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> Caller:
+        token = credentials.credentials.strip() if credentials is not None else ""
+        if not token:
             raise ApiError(401, "unauthenticated", "a bearer token is required")
         with request.app.state.engine.connect() as conn:
-            found = tenants.caller(conn, token.strip())
+            found = tenants.caller(conn, token)
         if found is None:
             raise ApiError(401, "unauthenticated", "unknown or revoked token")
         if not found.may(scope):
