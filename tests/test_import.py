@@ -66,7 +66,10 @@ def test_every_planted_conflict_is_marked(trees: Path) -> None:
         # against the .env that gives token-engine 8082: reconcile's agreed value.
         "http: 8091  # conflict: conflicts/docs/ARCHITECTURE.md:9 says 8091 (2 sources); conflicts/.env:4, conflicts/compose.yaml:32 say 8090 (2 sources)",
         "http: 8005  # conflict: inside reserved 8004-8006 (conflicts/docs/ARCHITECTURE.md:12)",
-        "port: 8080  # conflict: 8080 is also given to gateway (conflicts/.env:2)",
+        # scheduler, which only a document names, leaves 8080 to the configured gateway.
+        "# conflict: conflicts/docs/OPERATIONS.md:9 gives scheduler port 8080, which "
+        "gateway.http (conflicts/.env:2) is configured on; only documents name scheduler, so "
+        "the plan leaves it out",
     ]
     assert import_paths(["conflicts"]).conflicts == 10
 
@@ -157,10 +160,9 @@ def test_reconcile_against_the_plan_reports_only_marked_conflicts(
 @pytest.mark.parametrize(
     ("name", "clashes"),
     [
-        (
-            "conflicts",
-            ["port 8080/tcp on host default is bound by both gateway.http and scheduler.port"],
-        ),
+        # OPERATIONS.md's scheduler on gateway's 8080 is a conflict comment: only documents
+        # name scheduler (portplan.importer.documented).
+        ("conflicts", []),
         ("shop", []),
         ("broken", []),
         ("container-port", []),
@@ -412,7 +414,7 @@ def test_the_docs_page_shows_real_output(
     monkeypatch.chdir(TREES / "conflicts")
     out = tmp_path / "portplan.yaml"
     assert main(["import", "compose.yaml", ".env", "k8s", "docs", "-o", str(out)]) == 0
-    assert capsys.readouterr().out == f"wrote {out}: 8 services, 9 ports, 10 conflicts\n"
+    assert capsys.readouterr().out == f"wrote {out}: 8 services, 8 ports, 10 conflicts\n"
     example = page.split("```yaml\n", 1)[1].split("```", 1)[0]
     written = out.read_text().splitlines()
     for line in example.splitlines():
@@ -1149,3 +1151,114 @@ def test_every_port_a_compose_file_lists_is_kept_in_each_protocol(tmp_path: Path
     out = tmp_path / "out"
     assert main(["generate", "-f", str(plan), "--out", str(out)]) == 0
     assert reconcile_paths([out], loader.load(plan)).findings == []
+
+
+def _round_trips(root: Path, tmp_path: Path) -> list[str]:
+    """`check` of the plan imported from `root`, then reconcile of the files generated
+    from it: every error and finding, as text."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths([root]).text)
+    topology = loader.load(plan)
+    found = [f.message for f in rules.run(topology, rules.Context()) if f.level.name == "ERROR"]
+    out = tmp_path / "out"
+    assert main(["generate", "-f", str(plan), "--out", str(out)]) == 0
+    return found + [f.message for f in reconcile_paths([out], topology).findings]
+
+
+_TWO_WEB_APPS = "services:\n  api:\n    image: acme/api\n    ports: ['8000:8000']\n"
+
+
+def test_a_service_only_documents_name_leaves_a_configured_port_alone(tmp_path: Path) -> None:
+    """`Dashbord: http://localhost:8000/` (a README naming a service no file configures, on
+    api's published 8000): a conflict under each, no clash in the plan."""
+    readme = "# Shop\n\nAfter `docker compose up`:\n\nDashbord: http://localhost:8000/\n"
+    root = _tree(tmp_path / "src", {"compose.yaml": _TWO_WEB_APPS, "README.md": readme})
+    text = import_paths([root]).text
+    assert text.split("services:\n", 1)[1] == (
+        "  dashbord:\n"
+        f"    # conflict: {root}/README.md:5 gives dashbord port 8000, which api.port "
+        f"({root}/compose.yaml:4) is configured on; only documents name dashbord, so the plan "
+        "leaves it out\n"
+        "    aliases: [Dashbord]\n"
+        "\n"
+        "  api:\n"
+        "    image: acme/api\n"
+        "    exposure: public\n"
+        "    ports:\n"
+        f"      port: 8000  # conflict: 8000 is also given to dashbord ({root}/README.md:5)\n"
+    )
+    assert _round_trips(root, tmp_path) == []
+
+
+def test_a_documented_port_on_a_free_number_stays(tmp_path: Path) -> None:
+    """`Dashboard: http://localhost:9000/` on a number no configured service holds is the
+    documented service's port."""
+    readme = "# Shop\n\nDashboard: http://localhost:9000/\n"
+    root = _tree(tmp_path / "src", {"compose.yaml": _TWO_WEB_APPS, "README.md": readme})
+    plan = loader.load_text(import_paths([root]).text)
+    assert [(p.name, p.number) for p in plan.services["dashboard"].ports] == [("http", 9000)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "You can then open the shop here: http://localhost:8000/",
+        "It will be running there: http://localhost:8000/",
+        "We should see the api at: http://localhost:8000/",
+    ],
+)
+def test_a_sentence_before_a_url_names_no_service(line: str, tmp_path: Path) -> None:
+    root = _tree(tmp_path / "src", {"compose.yaml": _TWO_WEB_APPS, "README.md": f"{line}\n"})
+    assert list(loader.load_text(import_paths([root]).text).services) == ["api"]
+    assert _round_trips(root, tmp_path) == []
+
+
+def test_a_container_port_compose_publishes_is_the_port_before_a_service_port(
+    tmp_path: Path,
+) -> None:
+    """sock-shop style: compose publishes grafana `3000:3000` and the Kubernetes Service
+    maps 80 to targetPort 3000; the containerPort 3000 statements stand for the compose host
+    port, so the plan's port is 3000 (the Service's 80 a conflict) and nothing clashes with
+    the router's 80."""
+    compose = (
+        "services:\n  router:\n    image: acme/router\n    ports: ['80:80']\n"
+        "  grafana:\n    image: grafana/grafana\n    ports: ['3000:3000']\n"
+    )
+    k8s = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: grafana}\nspec:\n  template:\n"
+        "    metadata: {labels: {app: grafana}}\n    spec:\n"
+        "      containers: [{name: grafana, image: grafana/grafana, ports: [{containerPort: 3000}]}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: grafana}\nspec:\n"
+        "  type: NodePort\n  selector: {app: grafana}\n"
+        "  ports: [{port: 80, targetPort: 3000, nodePort: 31300}]\n"
+    )
+    root = _tree(tmp_path / "src", {"compose.yaml": compose, "k8s/grafana.yaml": k8s})
+    plan = loader.load_text(import_paths([root]).text)
+    assert [(p.number, p.target) for p in plan.services["grafana"].ports] == [(3000, None)]
+    assert _round_trips(root, tmp_path) == []
+
+
+def test_a_published_variable_in_the_services_environment_is_its_port(tmp_path: Path) -> None:
+    """An edge proxy publishes `${EDGE_PORT}:${EDGE_PORT}` and hands EDGE_PORT and
+    EDGE_ADMIN_PORT to its program in `environment:`; `.env` sets them. Both are the
+    proxy's ports (no service `edge`); a web app's `VITE_PROXY_PORT` (Vite's prefix for
+    what it hands the browser) is the proxy's too, not a service `vite-proxy`."""
+    compose = (
+        "services:\n  proxy:\n    image: envoyproxy/envoy\n    ports:\n"
+        '      - "${EDGE_PORT}:${EDGE_PORT}"\n'
+        '      - "${EDGE_ADMIN_PORT}:${EDGE_ADMIN_PORT}"\n'
+        "    environment:\n      - EDGE_PORT\n      - EDGE_ADMIN_PORT\n"
+    )
+    root = _tree(
+        tmp_path / "src",
+        {
+            "compose.yaml": compose,
+            ".env": "EDGE_PORT=8080\nEDGE_ADMIN_PORT=10000\n",
+            "web/.env": "VITE_PROXY_PORT=8080\n",
+        },
+    )
+    plan = loader.load_text(import_paths([root]).text)
+    assert {name: [p.number for p in s.ports] for name, s in plan.services.items()} == {
+        "proxy": [8080, 10000]
+    }
+    assert _round_trips(root, tmp_path) == []

@@ -392,3 +392,28 @@ def test_compose_merge_keeps_comments_and_order(tmp_path: Path) -> None:
 def test_generate_has_help() -> None:
     result = CliRunner().invoke(cli, ["generate", "--help"])
     assert result.exit_code == 0 and "--check" in result.output
+
+
+def test_a_stale_header_is_never_a_masked_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Files generated from plan.yaml, checked against a copy named secret-token.yaml with
+    one port changed: the YAML and env diffs show that port only, never a header line
+    (masked or not) for the other plan name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plan.yaml").write_text(PLAN_TEXT)
+    assert _generate("-f", "plan.yaml", "--out", "gen") == 0
+    (tmp_path / "secret-token.yaml").write_text(PLAN_TEXT.replace("8080", "8081"))
+    capsys.readouterr()
+    assert _generate("compose", "env", "--check", "-f", "./secret-token.yaml", "--out", "gen/") == 1
+    out = capsys.readouterr().out
+    changed = [line for line in out.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
+    assert sorted(changed) == [
+        '+    - "8081"',
+        "+API_HTTP_PORT=8081",
+        "+HTTP_PORT=8081",
+        '-    - "8080"',
+        "-API_HTTP_PORT=8080",
+        "-HTTP_PORT=8080",
+    ]
+    assert "***" not in out

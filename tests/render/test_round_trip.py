@@ -442,3 +442,50 @@ def test_a_url_to_the_service_a_sidecar_is_named_after_round_trips(tmp_path: Pat
     assert _round_trip(plan, tmp_path / "out") == []
     sidecar = (tmp_path / "out/env/api-sidecar.env").read_text()
     assert sidecar.endswith("# api-sidecar\nAPI_URL=http://localhost:8080\n")
+
+
+# Two compose projects that each run a database read through one variable (`env:
+# DB_PORT` of both): the docs and env files give it to the one whose number it holds.
+SHARED_VARIABLE = """\
+system: stacks
+hosts: {basic: {}, queue: {}}
+services:
+  basic-db:
+    host: basic
+    ports: {postgresql: {port: 5432, published: false, env: DB_PORT}}
+  basic-app:
+    host: basic
+    ports: {http: 5678}
+    depends_on: [basic-db]
+  queue-db:
+    host: queue
+    ports: {postgresql: {port: 5433, published: false, env: DB_PORT}}
+  queue-app:
+    host: queue
+    ports: {http: 5679}
+    depends_on: [queue-db]
+"""
+
+
+def test_a_variable_several_services_declare_reads_back_as_the_one_of_its_number(
+    tmp_path: Path,
+) -> None:
+    """`DB_PORT=5432` under basic-db in PORTS.md, `DB_PORT=5433` under queue-db: each is the
+    port of the service that plans its number (no unknown `DB`, no drift)."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(SHARED_VARIABLE)
+    assert _round_trip(plan, tmp_path / "out") == []
+    docs = (tmp_path / "out/PORTS.md").read_text()
+    assert "DB_PORT=5432\n" in docs and "DB_PORT=5433\n" in docs
+
+
+def test_a_service_named_with_a_port_kind_reads_back_as_itself(tmp_path: Path) -> None:
+    """store-admin's first port is STORE_ADMIN_PORT, which alone reads as store's admin port;
+    the plan has store-admin and no store, so it is store-admin's (no unknown `STORE`)."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(
+        "services:\n  store-admin:\n    ports: {web: 8081}\n"
+        "  store-front:\n    ports: {web: 8080}\n    depends_on: [store-admin]\n"
+    )
+    assert _round_trip(plan, tmp_path / "out") == []
+    assert "\nSTORE_ADMIN_PORT=8081\n" in (tmp_path / "out/service-ports.env").read_text()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from portplan.errors import PortplanError
 from portplan.importer import conflicts, facts
+from portplan.importer.documented import yield_to_configured
 from portplan.importer.hosts import assign_hosts
 from portplan.importer.listens import take_env
 from portplan.importer.plan import Plan
@@ -156,6 +157,7 @@ def import_results(
     plan = Plan(command_line(paths), files, services, skipped=_unread(prepared.unread))
     plan.reserved = conflicts.reservations(results)
     assign_hosts(plan, before, results)
+    yield_to_configured(plan, results, before)
     view = build_view(results, plan.topology())
     conflicts.port_conflicts(plan, view)
     conflicts.claimed_twice(plan, view)

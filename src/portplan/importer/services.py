@@ -294,12 +294,13 @@ def _container_side(port: Port, host: Callable[[Port], int]) -> int | None:
 def host_numbers(ports: list[Port]) -> Callable[[Port], int]:
     """Port -> the number it stands for (the plan's `port`): its own, or, for a container
     port that exactly one port of these maps to another number, that port: the host port
-    that publishes it (`8088:80`), else the one unpublished mapping of it (a Kubernetes
-    Service port 80 with `targetPort: 8080` is how others reach the container's 8080)."""
+    that publishes it (`8088:80`, or `3000:3000` as itself), else the one unpublished
+    mapping of it (a Kubernetes Service port 80 with `targetPort: 8080` is how others reach
+    the container's 8080, unless a compose file publishes it)."""
     mapped: dict[tuple[bool, int], set[int]] = {}
     for port in ports:
         target = port.obs.target
-        if target is not None and target != port.obs.number:
+        if target is not None and (target != port.obs.number or port.obs.published):
             mapped.setdefault((bool(port.obs.published), target), set()).add(port.obs.number)
     single = {
         target: next(iter(numbers))
@@ -370,8 +371,11 @@ def _unnamed(
     for port in ports:
         by_host.setdefault(host(port), []).append(port)
     winners = by_host.get(main.number, [])
+    inside = {main.number, main.target or main.number}  # what maps to the main port
     for number in sorted(set(by_host) - {main.number}):
         own = by_host[number]
+        if all(p.obs.target is not None and p.obs.target in inside for p in own):
+            continue  # a Kubernetes Service port before a container compose publishes
         if any(listed_together(p, q) for p in own for q in winners):
             other = other_port_name(service.product, number)
             service.ports.append(_port(other, own, support, trust))

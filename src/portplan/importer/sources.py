@@ -162,8 +162,9 @@ def _first_definitions(results: list[SourceResult]) -> dict[tuple[str, str], str
 def _by_port_variable(prepared: Prepared) -> None:
     """A port variable a compose mapping takes its host port from (`$ROUTER_EXTERNAL_PORT:8080`
     of `router`) is that service's port wherever a file of its folder sets it (the `.env`
-    compose reads, an `.env.example`, a README's env block), whatever its words say: not a
-    service `router-external`. A variable two services publish from names neither."""
+    compose reads, an `.env.example`, a README's env block, the service's own `environment:`
+    entry of it), whatever its words say: not a service `router-external`. A variable two
+    services publish from names neither."""
     owners: dict[tuple[str, str], set[str]] = {}
     for result in prepared.results:
         if result.kind == COMPOSE:
@@ -174,8 +175,6 @@ def _by_port_variable(prepared: Prepared) -> None:
     if not owners:
         return
     for index, result in enumerate(prepared.results):
-        if result.kind == COMPOSE:
-            continue
         home = directory(result.file)
         ports = [
             _owned(port, owners.get((home, port.variable or ""), set())) for port in result.ports

@@ -18,10 +18,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Final
 
-from portplan.model import Topology
-from portplan.names import is_host_machine, prefix_service
+from portplan.model import Topology, normalize_name
+from portplan.names import is_host_machine, prefix_service, variable_prefix
 from portplan.reconcile.names import base_key
-from portplan.sources.base import PortObservation, ServiceObservation, SourceResult
+from portplan.sources.base import (
+    DependencyObservation,
+    PortObservation,
+    ServiceObservation,
+    SourceResult,
+)
 
 COMPOSE: Final = "compose"
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
@@ -194,32 +199,68 @@ def apart_namespaces(
 def by_planned_variables(results: list[SourceResult], topology: Topology) -> list[SourceResult]:
     """The results with a port a variable sets (`MYSQL_PORT=3306`, `CALLS_PORT=8443`) under
     the plan's service whose port declares that variable (`env: MYSQL_PORT` of `db`), when
-    exactly one does and the name the file gives (`MYSQL`, `CALLS`) is none of the plan's:
-    the plan says who reads it, whatever its words say. A URL on the host machine that a
-    file took for its owner's own reaches the plan's service its prefix names exactly
-    (`_reached`)."""
-    readers: dict[str, set[str]] = {}
+    exactly one does (of several, the first that plans the number the file gives it) and
+    the name the file gives (`MYSQL`, `CALLS`) is none of the plan's: the plan says who
+    reads it, whatever its words say. A URL on the host machine that a file took for its
+    owner's own reaches the plan's service its prefix names exactly (`_reached`)."""
+    readers: dict[str, dict[str, int]] = {}
     for service in topology.services.values():
         for port in service.ports:
             if port.env:
-                readers.setdefault(port.env, set()).add(service.name)
+                readers.setdefault(port.env, {}).setdefault(service.name, port.number)
     known = {base_key(n) for s in topology.services.values() for n in (s.name, *s.aliases)}
     found = []
     for result in results:
         ports = [_read_by(port, readers, known) for port in result.ports]
-        found.append(replace(result, ports=ports) if ports != result.ports else result)
+        if ports == result.ports:
+            found.append(result)
+            continue
+        renamed = {  # the dependency a URL states goes with its reference
+            (old.location.file, old.location.line, old.service): new.service
+            for old, new in zip(result.ports, ports, strict=True)
+            if old.reference and old.service != new.service
+        }
+        dependencies = [
+            replace(d, target=renamed[at]) if (at := _at(d)) in renamed else d
+            for d in result.dependencies
+        ]
+        found.append(replace(result, ports=ports, dependencies=dependencies))
     return found
 
 
+def _at(dependency: DependencyObservation) -> tuple[str, int, str]:
+    return dependency.location.file, dependency.location.line, dependency.target
+
+
 def _read_by(
-    port: PortObservation, readers: dict[str, set[str]], known: set[str]
+    port: PortObservation, readers: dict[str, dict[str, int]], known: set[str]
 ) -> PortObservation:
     if port.reference:
-        return _reached(port, known)
-    services = readers.get(port.variable or "", set())
-    if len(services) != 1 or base_key(port.service) in known:
+        reached = _reached(port, known)
+        return reached if reached is not port else _whole_prefix(port, known)
+    services = readers.get(port.variable or "", {})
+    if len(services) > 1:  # one variable of several services: the one it gives its number
+        services = {name: n for name, n in sorted(services.items()) if n == port.number}
+    if base_key(port.service) in known:
         return port
+    if not services:
+        return _whole_prefix(port, known)
     return replace(port, service=next(iter(services)))
+
+
+_PORT_SUFFIX: Final = re.compile(r"(?:_(?:UDP|SCTP))?_PORT$", re.IGNORECASE)
+
+
+def _whole_prefix(port: PortObservation, known: set[str]) -> PortObservation:
+    """`STORE_ADMIN_PORT` or `STORE_ADMIN_URL`, read as store's admin port, is store-admin's
+    port when the plan has store-admin and no store."""
+    variable = port.variable or ""
+    prefix = variable_prefix(variable) if port.reference else _PORT_SUFFIX.sub("", variable)
+    if not prefix or prefix == variable or base_key(prefix) not in known:
+        return port
+    if not normalize_name(prefix).startswith(normalize_name(port.service)):
+        return port
+    return replace(port, service=prefix, port_name=None if not port.reference else port.port_name)
 
 
 def _reached(port: PortObservation, known: set[str]) -> PortObservation:

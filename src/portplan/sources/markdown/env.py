@@ -158,15 +158,32 @@ GENERIC_PORT_PREFIXES: Final = frozenset(
 )  # fmt: skip
 
 
+# Prefixes a client framework requires of the variables it hands to the browser or app
+# (Create React App, Next.js, Vite, Expo, Vue CLI, Nuxt, Gatsby): the words after it name the
+# service (`EXPO_PUBLIC_FRONTEND_PROXY_PORT` is frontend-proxy's port).
+_CLIENT_PREFIXES: Final = (
+    ("REACT", "APP"), ("NEXT", "PUBLIC"), ("EXPO", "PUBLIC"), ("NUXT", "PUBLIC"),
+    ("VUE", "APP"), ("VITE",), ("GATSBY",),
+)  # fmt: skip
+
+
+def _without_client_prefix(words: list[str]) -> list[str]:
+    upper = [word.upper() for word in words]
+    for lead in _CLIENT_PREFIXES:
+        if len(upper) > len(lead) and tuple(upper[: len(lead)]) == lead:
+            return words[len(lead) :]
+    return words
+
+
 def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     """(service, port name) of `<prefix>_PORT` read in `owner`'s block.
 
     `HTTP_PORT` -> (owner, "http"); `RTP_UDP_PORT` -> ("RTP", None) (a protocol is no
     name: `variable_protocol`); `ZOOKEEPER_CLIENT_PORT` in zookeeper -> (zookeeper,
     "client"); `TOKEN_ENGINE_GRPC_PORT` -> ("TOKEN_ENGINE", "grpc"); `GATEWAY_PORT` ->
-    ("GATEWAY", None).
+    ("GATEWAY", None); `VITE_GATEWAY_PORT` (a client framework's prefix) -> ("GATEWAY", None).
     """
-    words = [word for word in prefix.split("_") if word]
+    words = _without_client_prefix([word for word in prefix.split("_") if word])
     if words and words[-1].upper() in _PROTOCOLS:  # RTP_UDP_PORT: the protocol, no name
         words.pop()
     if not words:

@@ -277,9 +277,20 @@ _QUALIFIED_SPEC: Final = re.compile(
 _HEALTH_PATH: Final = re.compile(r"health|ready|live|status", re.IGNORECASE)
 
 
+# A word that makes a label of several words a clause ("You can then access it here: URL"),
+# not a name: a subject pronoun, a modal or form of "be", a pointing adverb.
+_CLAUSE_WORDS: Final = frozenset(
+    {"i", "you", "we", "they", "he", "she", "it", "can", "could", "will", "would", "should"}
+    | {"must", "may", "might", "is", "are", "was", "were", "then", "here", "there", "please"}
+)
+
+
 def _service_name(name: str) -> bool:
-    """A name before `: Port N` or `: URL`, and not "No Port 8010 Conflict"."""
-    return valid_name(name) and not PORT_WORD.search(name)
+    """A name before `: Port N` or `: URL`, and not "No Port 8010 Conflict" nor a sentence
+    ("You can then access petclinic here")."""
+    words = set(name.lower().split())
+    clause = len(words) > 1 and bool(words & _CLAUSE_WORDS)
+    return valid_name(name) and not PORT_WORD.search(name) and not clause
 
 
 def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
