@@ -5,7 +5,9 @@ uvicorn process) on SQLite and on PostgreSQL, counting duplicates; and read late
 
 Each client is a thread with its own HTTP connection, leasing one port of 10000-59999 on
 one host in a loop. PostgreSQL is Debian's, started in a temporary folder (as the
-`postgres` user when run as root), fsync on.
+`postgres` user when run as root), fsync on. The same workload then runs on etcd in the same
+run (benchmarks/etcd_leases.py: one transaction `If(create_revision(key) == 0)
+Then(Put(key, lease))` per port).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import etcd_leases
 from tests.server.postgres import Server, free_port
 
 from portplan.server import db, tenants
 
 
-def start(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start(url: str, log: Path, workers: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [
         sys.executable,
@@ -40,6 +43,7 @@ def start(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         url,
         "--bind",
         f"127.0.0.1:{port}",
+        *(["--workers", str(workers)] if workers else []),
     ]
     process = subprocess.Popen(command, stdout=log.open("a"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -52,10 +56,10 @@ def start(url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(log.read_text())
 
 
-def token_for(url: str) -> str:
+def token_for(url: str, scope: str = "lease") -> str:
     engine = db.engine_for(url)
     db.migrate(engine)
-    token = db.write(engine, lambda c: tenants.create_token(c, "bench", "bench", "lease"))
+    token = db.write(engine, lambda c: tenants.create_token(c, "bench", "bench", scope))
     engine.dispose()
     return token
 
@@ -192,6 +196,19 @@ def main() -> None:
                 f"{r['read_p50_ms']:.1f} | {r['read_p99_ms']:.1f} | "
                 f"{r['feed_p50_ms']:.1f} | {r['feed_p99_ms']:.1f} |"
             )
+        etcd = etcd_leases.Etcd(folder / "etcd")
+        etcd.start()
+        try:
+            e = etcd_leases.run(etcd.url, args.clients, args.seconds)
+        finally:
+            etcd.stop()
+        ordered = sorted(e.latencies)
+        print(
+            f"| etcd | {len(e.ports)} | {len(e.ports) / e.elapsed:.0f} | {e.duplicates()} | "
+            f"0 | {1000 * statistics.median(ordered):.1f} | "
+            f"{1000 * ordered[int(len(ordered) * 0.99)]:.1f} | - | - | - | - |"
+        )
+        print(f"etcd: {e.lost} transactions lost to another client (retried on the next port)")
     finally:
         pg.stop()
 
