@@ -96,7 +96,8 @@ def _reset(engine: Engine) -> None:
 
 
 def test_stateful_sequences_along_the_links(schema: Any, registry: Registry) -> None:
-    answered: set[tuple[str, int]] = set()
+    """Chains of calls along the document's links (which scenarios run is up to hypothesis:
+    the links themselves are checked deterministically below)."""
     # valid requests only: the invalid ones are the test above's, here they would end chains
     schema.config.generation.update(modes=[GenerationMode.POSITIVE])
 
@@ -104,12 +105,7 @@ def test_stateful_sequences_along_the_links(schema: Any, registry: Registry) -> 
         def setup(self) -> None:
             _reset(registry.engine)
 
-        def after_call(self, response: Any, case: Any) -> None:
-            super().after_call(response, case)
-            answered.add((case.operation.label, response.status_code))
-
     Machine.run(settings=STEPS)
-    assert ("POST /v1/leases", 201) in answered
 
 
 def test_the_links_of_a_granted_lease_lead_to_renew_read_and_release(registry: Registry) -> None:

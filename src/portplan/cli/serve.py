@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import click
 
 
@@ -14,8 +17,17 @@ import click
 )
 @click.option("--bind", default="127.0.0.1:8765", show_default=True, help="HOST:PORT to listen on.")
 @click.option("--migrate", is_flag=True, help="Bring the database schema up to date first.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (more cores for more requests per second).",
+)
 @click.pass_context
-def command(ctx: click.Context, database: str | None, bind: str, migrate: bool) -> int:
+def command(
+    ctx: click.Context, database: str | None, bind: str, migrate: bool, workers: int
+) -> int:
     """Run the shared registry (`portplan serve`): plans, leases, the change feed, over HTTP.
     An empty database is migrated at start."""
     ctx.ensure_object(dict)
@@ -24,15 +36,16 @@ def command(ctx: click.Context, database: str | None, bind: str, migrate: bool) 
         return 0
     from portplan.server.settings import Settings
 
-    return _run(Settings(database_url=database, migrate=migrate), bind)
+    return _run(Settings(database_url=database, migrate=migrate), bind, workers)
 
 
-def _run(settings: object, bind: str) -> int:
+def _run(settings: object, bind: str, workers: int = 1) -> int:
     import logging
 
     import uvicorn
 
     from portplan.errors import UsageError
+    from portplan.server import workers_app
     from portplan.server.app import create_app
     from portplan.server.settings import Settings
 
@@ -41,14 +54,20 @@ def _run(settings: object, bind: str) -> int:
     if not host or not port.isdigit():
         raise UsageError(f"--bind: expected HOST:PORT, got {bind!r}")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=host.strip("[]"),
-        port=int(port),
-        log_level="warning",
-        timeout_graceful_shutdown=10,
-    )
+    options: dict[str, Any] = {
+        "host": host.strip("[]"),
+        "port": int(port),
+        "log_level": "warning",
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # each worker process builds its own app (and pool) from the environment; the schema
+    # is brought up to date once, here, before they start
+    create_app(settings).state.engine.dispose()
+    os.environ[workers_app.DATABASE] = settings.url()
+    uvicorn.run(workers_app.TARGET, factory=True, workers=workers, **options)
     return 0
 
 

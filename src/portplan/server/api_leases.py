@@ -134,20 +134,14 @@ def list_(
     state: Annotated[str | None, Query(pattern="^(live|released|expired)$")] = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
-    def work(conn: Any) -> list[dict[str, Any]]:
-        leases.expire(conn, caller, db.now(conn))
-        return leases.listing(conn, caller, host, holder, state)
-
-    return {"leases": db.write(request.app.state.engine, work)}
+    with request.app.state.engine.connect() as conn:
+        return {"leases": leases.listing(conn, caller, host, holder, state)}
 
 
 @router.get("/{lease_id}", response_model=LeaseOut, operation_id="read_lease")
 def read(lease_id: LeaseId, request: Request, caller: Caller = Depends(require("read"))) -> Any:
-    def work(conn: Any) -> dict[str, Any]:
-        leases.expire(conn, caller, db.now(conn))
-        return leases.get(conn, caller, lease_id)
-
-    return db.write(request.app.state.engine, work)
+    with request.app.state.engine.connect() as conn:
+        return leases.get(conn, caller, lease_id, db.now(conn))
 
 
 @router.post(

@@ -23,9 +23,11 @@ def record(
     subject: str,
     before: Any = None,
     after: Any = None,
+    at: float | None = None,
 ) -> int:
-    """Append the audit entry and the feed event of one change; returns its revision."""
-    at = db.now(conn)
+    """Append the audit entry and the feed event of one change (at `at` by the database
+    clock, now if not given); returns its revision."""
+    at = db.now(conn) if at is None else at
     conn.execute(
         insert(audit).values(
             tenant_id=tenant_id,

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from portplan.model import Topology
+from portplan.model import PortRange, Topology
 from portplan.server import db, feed, plans
 from portplan.server.errors import ApiError, not_found
 from portplan.server.schema import lease_ports, leases
@@ -97,10 +97,19 @@ def grant(conn: Connection, caller: Caller, request: Request) -> tuple[dict[str,
             for p in chosen
         ],
     )
-    lease = get(conn, caller, lease_id)
-    feed.record(
-        conn, caller.tenant_id, caller.token, "lease.granted", f"leases/{lease_id}", None, lease
-    )
+    lease = {
+        "id": lease_id,
+        "host": host,
+        "holder": request.holder,
+        "system": request.system,
+        "state": "live",
+        "created_at": at,
+        "expires_at": expires,
+        "ended_at": None,
+        "ports": chosen,
+    }
+    subject = f"leases/{lease_id}"
+    feed.record(conn, caller.tenant_id, caller.token, "lease.granted", subject, None, lease, at)
     return lease, True
 
 
@@ -152,45 +161,104 @@ def _choose(
     conn: Connection, caller: Caller, request: Request, topology: Topology | None, host: str
 ) -> list[dict[str, Any]]:
     planned = _planned(conn, caller, host)
-    wanted = [(wish, _own_port(topology, wish)) for wish in request.wishes]
-    options = [_options(topology, wish, own) for wish, own in wanted]
-    held = _held(conn, caller, host, [p for ports in options for p in _bounds(ports)])
     chosen: list[dict[str, Any]] = []
-    for (wish, own), ports in zip(wanted, options, strict=True):
-        mine = held | {(c["protocol"], c["port"]) for c in chosen}
-        taken = mine | planned
-        port = next((p for p in ports if _free(wish, p, own, taken, mine)), None)
+    for wish in request.wishes:
+        own = _own_port(topology, wish)
+        segments = _options(topology, wish, own)
+        mine = {c["port"] for c in chosen if c["protocol"] == wish.protocol}
+        blocked = mine | {p for proto, p in planned if proto == wish.protocol}
+        place = _Place(caller.tenant_id, host, wish.protocol)
+        port = next(
+            (p for s in segments if (p := _first_free(conn, place, s, own, mine, blocked))),
+            None,
+        )
         if port is None:
             raise ApiError(409, "no_free_port", "no free port for this request", asdict(wish))
         chosen.append(_entry(topology, wish, port))
     return chosen
 
 
-def _bounds(ports: Sequence[int]) -> list[int]:
-    return [min(ports), max(ports)] if ports else []
+@dataclass(frozen=True)
+class _Place:
+    tenant_id: int
+    host: str
+    protocol: str
+
+    def of(self, table: Any) -> tuple[Any, ...]:
+        return (
+            table.c.tenant_id == self.tenant_id,
+            table.c.host == self.host,
+            table.c.protocol == self.protocol,
+        )
 
 
-def _held(conn: Connection, caller: Caller, host: str, bounds: list[int]) -> set[tuple[str, int]]:
-    """(protocol, port) that live leases hold on `host`, between the lowest and the highest
-    port the request may take."""
-    if not bounds:
-        return set()
+def _first_free(
+    conn: Connection,
+    place: _Place,
+    segment: Sequence[int],
+    own: int | None,
+    mine: set[int],
+    blocked: set[int],
+) -> int | None:
+    """The first port of `segment` no live lease holds and neither the plan (`blocked`) nor
+    this request takes; a service's own planned port is free unless a lease holds it."""
+    if isinstance(segment, range):
+        return _lowest_in_range(conn, place, segment, blocked)
+    held = _held(conn, place, segment)
+    for port in segment:
+        if port not in held and port not in (mine if port == own else blocked):
+            return port
+    return None
+
+
+def _lowest_in_range(
+    conn: Connection, place: _Place, ports: range, blocked: set[int]
+) -> int | None:
+    """The lowest port of `ports` that no lease holds, found in the database along the
+    primary key (the first gap after `cursor`), stepping over the plan's own ports."""
+    cursor, last = ports.start, ports.stop - 1
+    while cursor <= last:
+        found = _lowest_unheld(conn, place, cursor, last)
+        if found is None or found not in blocked:
+            return found
+        cursor = found + 1
+    return None
+
+
+def _lowest_unheld(conn: Connection, place: _Place, cursor: int, last: int) -> int | None:
+    held = conn.execute(
+        select(lease_ports.c.port).where(*place.of(lease_ports), lease_ports.c.port == cursor)
+    ).first()
+    if held is None:
+        return cursor
+    # the first held port whose successor is not held, along the primary key's order; a
+    # window, not an anti-join, whose plan depends on no table statistics
+    window = (
+        select(
+            lease_ports.c.port,
+            func.lead(lease_ports.c.port).over(order_by=lease_ports.c.port).label("next"),
+        )
+        .where(*place.of(lease_ports), lease_ports.c.port.between(cursor, last))
+        .subquery()
+    )
+    gap = (
+        select(window.c.port + 1)
+        .where(or_(window.c.next.is_(None), window.c.next > window.c.port + 1))
+        .order_by(window.c.port)
+        .limit(1)
+    )
+    found = conn.execute(gap).scalar()
+    return None if found is None or found > last else int(found)
+
+
+def _held(conn: Connection, place: _Place, ports: Sequence[int]) -> set[int]:
+    """Which of `ports` (a short list) live leases hold."""
     rows = conn.execute(
-        select(lease_ports.c.protocol, lease_ports.c.port).where(
-            lease_ports.c.tenant_id == caller.tenant_id,
-            lease_ports.c.host == host,
-            lease_ports.c.port.between(min(bounds), max(bounds)),
+        select(lease_ports.c.port).where(
+            *place.of(lease_ports), lease_ports.c.port.in_(list(ports))
         )
     )
-    return {(str(r[0]), int(r[1])) for r in rows}
-
-
-def _free(wish: Wish, port: int, own: int | None, taken: set[Any], held: set[Any]) -> bool:
-    """Free: neither planned nor held; a service's own planned port is free for a lease
-    of that very port unless a lease holds it."""
-    if port == own:
-        return (wish.protocol, port) not in held
-    return (wish.protocol, port) not in taken
+    return {int(r[0]) for r in rows}
 
 
 def _own_port(topology: Topology | None, wish: Wish) -> int | None:
@@ -201,24 +269,29 @@ def _own_port(topology: Topology | None, wish: Wish) -> int | None:
     return port.number if port is not None else None
 
 
-def _options(topology: Topology | None, wish: Wish, own: int | None) -> Sequence[int]:
+def _options(topology: Topology | None, wish: Wish, own: int | None) -> list[Sequence[int]]:
+    """Where the wish's port may be, in order: ranges (searched in the database) or lists."""
     if wish.candidates:
-        return list(wish.candidates)
+        return [list(wish.candidates)]
     if wish.first is not None and wish.last is not None:
-        return range(wish.first, wish.last + 1)
+        return [range(wish.first, wish.last + 1)]
     if wish.range is not None:
         if topology is None:
             raise ApiError(422, "system_required", "a named range needs `system`")
         by_name = {r.name: r for r in topology.ranges}
         if wish.range not in by_name:
             raise not_found(f"range {wish.range!r}")
-        return list(by_name[wish.range].ports)
+        return [_span(by_name[wish.range].ports)]
     if wish.service is not None:
         return _service_options(topology, wish, own)
     raise ApiError(422, "empty_wish", "a port needs range, first/last, candidates or service")
 
 
-def _service_options(topology: Topology | None, wish: Wish, own: int | None) -> list[int]:
+def _span(ports: PortRange) -> range:
+    return range(ports.start, ports.end + 1)
+
+
+def _service_options(topology: Topology | None, wish: Wish, own: int | None) -> list[Sequence[int]]:
     """The service port's planned number first, then the range its policy gives it."""
     from portplan.plan.allocate import applicable_ranges
 
@@ -232,9 +305,8 @@ def _service_options(topology: Topology | None, wish: Wish, own: int | None) -> 
         ranges = applicable_ranges(topology, service, wish.port_name)
     else:
         ranges = [r for n in names for r in applicable_ranges(topology, service, n or "")]
-    options = [own] if own is not None else []
-    for policy in ranges:
-        options.extend(policy.ports)
+    options: list[Sequence[int]] = [[own]] if own is not None else []
+    options.extend(_span(policy.ports) for policy in ranges)
     if not options:
         raise ApiError(409, "no_free_port", f"no planned port or range for {wish.service}")
     return options
@@ -288,14 +360,14 @@ def held_on(conn: Connection, caller: Caller, hosts: Sequence[str], protocol: st
 
 def expire(conn: Connection, caller: Caller | None, at: float) -> int:
     """End every live lease (of `caller`'s tenant, or all) whose time is up; frees its ports."""
-    query = select(leases.c.id, leases.c.tenant_id).where(
+    query = select(leases.c.id, leases.c.tenant_id, leases.c.expires_at).where(
         leases.c.state == "live", leases.c.expires_at.is_not(None), leases.c.expires_at <= at
     )
     if caller is not None:
         query = query.where(leases.c.tenant_id == caller.tenant_id)
     rows = conn.execute(query).all()
-    for lease_id, tenant_id in rows:
-        _end(conn, str(lease_id), "expired", at)
+    for lease_id, tenant_id, expired_at in rows:
+        _end(conn, str(lease_id), "expired", float(expired_at))
         feed.record(conn, int(tenant_id), "server", "lease.expired", f"leases/{lease_id}")
     return len(rows)
 
@@ -305,7 +377,9 @@ def _end(conn: Connection, lease_id: str, state: str, at: float) -> None:
     conn.execute(update(leases).where(leases.c.id == lease_id).values(state=state, ended_at=at))
 
 
-def get(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
+def get(conn: Connection, caller: Caller, lease_id: str, at: float | None = None) -> dict[str, Any]:
+    """The lease; with `at` (a read that ends nothing), one whose time is up by then is
+    shown as it will be once the sweep has ended it: expired at its expiry time."""
     row = (
         conn.execute(
             select(leases).where(leases.c.id == lease_id, leases.c.tenant_id == caller.tenant_id)
@@ -315,19 +389,22 @@ def get(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
     )
     if row is None:
         raise not_found(f"lease {lease_id!r}")
-    return _public(row)
+    return _public(row, at)
 
 
-def _public(row: Any) -> dict[str, Any]:
+def _public(row: Any, at: float | None = None) -> dict[str, Any]:
+    state, ended, expires = row["state"], row["ended_at"], row["expires_at"]
+    if at is not None and state == "live" and expires is not None and expires <= at:
+        state, ended = "expired", expires
     return {
         "id": row["id"],
         "host": row["host"],
         "holder": row["holder"],
         "system": row["system"],
-        "state": row["state"],
+        "state": state,
         "created_at": row["created_at"],
-        "expires_at": row["expires_at"],
-        "ended_at": row["ended_at"],
+        "expires_at": expires,
+        "ended_at": ended,
         "ports": json.loads(row["ports"]),
     }
 
@@ -365,12 +442,17 @@ def release(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
 def listing(
     conn: Connection, caller: Caller, host: str | None, holder: str | None, state: str | None
 ) -> list[dict[str, Any]]:
+    """The tenant's leases as of the database clock now (a read: it ends nothing)."""
+    at = db.now(conn)
     query = select(leases).where(leases.c.tenant_id == caller.tenant_id)
     if host is not None:
         query = query.where(leases.c.host == host)
     if holder is not None:
         query = query.where(leases.c.holder == holder)
-    if state is not None:
+    if state in ("live", "expired"):  # a live lease may have expired by now
+        query = query.where(leases.c.state.in_(["live", "expired"]))
+    elif state is not None:
         query = query.where(leases.c.state == state)
     rows = conn.execute(query.order_by(leases.c.created_at, leases.c.id)).mappings()
-    return [_public(r) for r in rows]
+    found = [_public(r, at) for r in rows]
+    return [lease for lease in found if state is None or lease["state"] == state]
