@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
 from portplan.errors import NotFoundError, UsageError
@@ -10,6 +13,7 @@ from portplan.render.env import service_variables
 from portplan.run import copies
 from portplan.run.env import planned, process_env, runner_topology, shell_line
 from portplan.run.graph import order
+from portplan.run.state import StateDir
 
 STACK = """
 services:
@@ -102,3 +106,22 @@ def test_a_copy_moves_every_port_and_url() -> None:
     moved = runner_topology(topology, chosen)
     env = process_env(moved, moved.services["web"], {})
     assert env["HTTP_PORT"] == "18003" and env["API_URL"] == "http://localhost:18002"
+
+
+def test_a_copy_skips_a_port_a_connection_uses_as_its_local_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORTPLAN_STATE_DIR", str(tmp_path / "state"))
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client.bind(("127.0.0.1", 0))
+        used = int(client.getsockname()[1])  # free of listeners, yet not bindable
+        client.connect(server.getsockname())
+        plan = tmp_path / "portplan.yaml"
+        plan.write_text(
+            f"services:\n  api: {{ports: {{http: {used - 100}}}, run: {{command: x}}}}\n"
+        )
+        chosen = copies.assign(load_text(plan.read_text(), str(plan)), StateDir(plan, "b"))
+    number = chosen["api", "http"]  # the next offset (100 moves it onto `used`)
+    assert number > used and (number - used) % 100 == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -60,13 +60,17 @@ def command(
     ranges; health checks (HTTP, TCP, gRPC) with latency against the declared budgets.
     Ports with `published: false` are listed as unpublished: no host listener is looked
     for and their health checks are not run (they answer on their container network).
+    When `portplan up` runs the plan's stack, the runner's view follows: each service's
+    state, PID, restarts, ready since, beside its health checks.
 
     \b
     Exit codes: 0 all well, 1 something declared is down, squatted, unhealthy or over its
-    latency maximum, 2 unusable input, 130 interrupted (--watch ends with ^C).
+    latency maximum (or a service of the running stack is not ready), 2 unusable input,
+    130 interrupted (--watch ends with ^C).
     """
     from portplan.live.status import StatusOptions, check_status
     from portplan.plan.loader import load
+    from portplan.run.view import failing, runner_view
 
     topology = load(file)
     workers = workers or min(os.cpu_count() or 1, 4)
@@ -74,35 +78,49 @@ def command(
     if watch:
         return _watch(topology, interval, fmt, options)
     report = check_status(topology, options)
-    click.echo(_render(report, fmt), nl=False)
-    return 1 if report.failed else 0
+    runner = runner_view(topology.source)
+    click.echo(_render(report, fmt, runner), nl=False)
+    return 1 if report.failed or (runner is not None and failing(runner)) else 0
 
 
-def _render(report: StatusReport, fmt: str) -> str:
+def _render(report: StatusReport, fmt: str, runner: dict[str, Any] | None) -> str:
+    """The report, with the runner's view of the plan's stack when one is up."""
     from portplan.live import view
+    from portplan.run.view import runner_document, runner_table
 
-    return view.status_json(report) if fmt == "json" else view.status_text(report)
+    if fmt == "json":
+        extra = {"runner": runner_document(runner, report) if runner else None}
+        return view.status_json(report, extra)
+    return view.status_text(report, [runner_table(runner, report)] if runner else [])
 
 
 def _watch(topology: Topology, interval: float, fmt: str, options: StatusOptions) -> int:
     """Redraw until interrupted; --format json writes one compact document per refresh."""
     from portplan.live.status import watch
+    from portplan.run.view import runner_view
 
     tty = sys.stdout.isatty()
     try:
         for report in watch(topology, options, interval=interval):
-            click.echo(_frame(report, interval, fmt, tty), nl=False)
+            runner = runner_view(topology.source)
+            click.echo(_frame(report, interval, fmt, tty, runner), nl=False)
     except KeyboardInterrupt:
         click.echo("")
         return EXIT_INTERRUPTED
     return 0  # pragma: no cover - watch() never ends by itself
 
 
-def _frame(report: StatusReport, interval: float, fmt: str, tty: bool) -> str:
+def _frame(
+    report: StatusReport, interval: float, fmt: str, tty: bool, runner: dict[str, Any] | None
+) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps(report.as_dict(), ensure_ascii=False) + "\n"
+        from portplan.run.view import runner_document
+
+        document = report.as_dict()
+        document["runner"] = runner_document(runner, report) if runner else None
+        return json.dumps(document, ensure_ascii=False) + "\n"
     clock = time.strftime("%H:%M:%S", time.localtime(report.checked_at))
     title = f"portplan status: host {report.host}, every {interval:g}s, {clock} (^C to stop)\n\n"
-    return (_CLEAR if tty else "\n") + title + _render(report, "text")
+    return (_CLEAR if tty else "\n") + title + _render(report, "text", runner)

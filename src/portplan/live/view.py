@@ -261,12 +261,14 @@ def who_json(ports: Sequence[int], listeners: Sequence[Listener], index: Declare
 # status
 
 
-def status_text(report: StatusReport) -> str:
-    """The status table, then one line per finding, then the headline."""
+def status_text(report: StatusReport, sections: Sequence[str] = ()) -> str:
+    """The status table, then one line per finding, then `sections` (the runner's view of
+    a running stack), then the headline."""
     header = ["PORT", "PROTO", "NUMBER", "STATE", "PID", "PROCESS", "LATENCY", "HEALTH"]
     lines = [table(header, (_status_row(row) for row in report.ports)).rstrip("\n")]
     if report.findings:
         lines += ["", *(finding_line(f) for f in report.findings)]
+    lines += [line for section in sections for line in ("", section.rstrip("\n"))]
     lines += ["", report.headline()]
     return "\n".join(lines) + "\n"
 
@@ -301,7 +303,8 @@ def finding_line(finding: Finding) -> str:
     return f"{where}{finding.level}: {finding.message} [{finding.rule} {finding.name}]"
 
 
-def status_json(report: StatusReport) -> str:
+def status_json(report: StatusReport, extra: Mapping[str, Any] | None = None) -> str:
+    """The report's document, `extra` members (the runner's view) before its rows."""
     document = report.as_dict()
     rows = document.pop("ports")
-    return json_document(document, "ports", rows)
+    return json_document({**document, **(extra or {})}, "ports", rows)

@@ -22,6 +22,7 @@ from portplan.run.state import StateDir, claimed_ports, machine_lock
 
 Assignment = dict[tuple[str, str], int]
 _OFFSET_STEP = 100
+_RETRIES = 20
 
 
 def assign(topology: Topology, state: StateDir) -> Assignment:
@@ -31,7 +32,13 @@ def assign(topology: Topology, state: StateDir) -> Assignment:
         if recorded is not None:
             return recorded
         taken = claimed_ports(exclude=state.path) | _listening() | _planned(topology)
-        chosen = choose(topology, taken)
+        chosen = choose(topology, set(taken))
+        for _ in range(_RETRIES):  # a connection may use a free port as its local port
+            unbindable = {n for n in chosen.values() if not _bindable(n)}
+            if not unbindable:
+                break
+            taken |= unbindable
+            chosen = choose(topology, set(taken))
         state.create()
         document = {
             "copy": state.copy,
@@ -99,6 +106,21 @@ def _listening() -> set[int]:
     from portplan.live.sockets import listeners
 
     return {li.port for li in listeners(("tcp", "udp"), owners=False)}
+
+
+def _bindable(number: int) -> bool:
+    """False when a TCP socket cannot be bound to the port on loopback: something holds
+    it, a listener or a connection using it as its local port (as `up`'s pre-flight
+    check finds)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", number))
+        except OSError:
+            return False
+    return True
 
 
 def _planned(topology: Topology) -> set[int]:
