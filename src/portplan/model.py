@@ -159,6 +159,7 @@ class Port:
     description: str | None = None
     location: Location = NOWHERE
     target_location: Location | None = None  # where `target:` is, when the plan states it
+    listen: str = "self"  # "inherit": `portplan up` binds it and passes the socket (LISTEN_FDS)
 
     @property
     def is_wildcard(self) -> bool:

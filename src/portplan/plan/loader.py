@@ -37,7 +37,7 @@ from portplan.model import (
     Zone,
 )
 from portplan.plan import schema
-from portplan.plan.run_section import run_spec
+from portplan.plan.run_section import check_listen, run_spec
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YMap, YSeq
 
@@ -458,6 +458,14 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
     declared = defaults.zones.get(zone) if zone else None
     exposure = doc.get("exposure") or (declared.exposure.value if declared else None)
     ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _port_entries(doc, defaults))
+    run = run_spec(
+        doc,
+        defaults.run,
+        defaults.loc,
+        tuple(str(d) for d, _ in _seq(doc, "depends_on")),
+        f"services.{name}.run",
+    )
+    check_listen(name, doc.get("ports"), ports, run, defaults.loc)
     return Service(
         name=name,
         host=doc.get("host", defaults.host),
@@ -478,13 +486,7 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
         resources=_resources(doc.get("resources")),
         throughput=_throughput(doc.get("throughput")),
         location=location,
-        run=run_spec(
-            doc,
-            defaults.run,
-            defaults.loc,
-            tuple(str(d) for d, _ in _seq(doc, "depends_on")),
-            f"services.{name}.run",
-        ),
+        run=run,
     )
 
 
@@ -536,6 +538,7 @@ def _port(name: str, value: object, location: Location, defaults: _Defaults) -> 
         description=_text(doc.get("description")),
         location=port_loc,
         target_location=defaults.loc(_mark(doc, "target")) if "target" in doc else None,
+        listen=str(doc.get("listen", "self")).lower(),
     )
 
 

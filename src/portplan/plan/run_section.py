@@ -15,6 +15,7 @@ from portplan.errors import InputError
 from portplan.model import (
     EnvVar,
     Location,
+    Port,
     Readiness,
     RestartPolicy,
     RunSpec,
@@ -159,3 +160,24 @@ def _wait_for(
                 f"depends_on: {known}",
             )
     return {name: str(condition).lower() for name, condition in value.items()}
+
+
+def check_listen(
+    service: str, ports_doc: object, ports: tuple[Port, ...], run: RunSpec | None, locate: Locate
+) -> None:
+    """`listen: inherit` needs a TCP or UDP port (a socket `up` can bind and pass) of a
+    service `up` starts (one with a run spec)."""
+    for port in ports:
+        if port.listen != "inherit":
+            continue
+        doc = ports_doc.get(port.name) if isinstance(ports_doc, YMap) else None
+        where = locate(_mark(doc, "listen"))
+        path = f"services.{service}.ports.{port.name}.listen"
+        if port.protocol not in ("tcp", "udp"):
+            raise _error(where, f"{path}: inherit needs a tcp or udp port, got {port.protocol}")
+        if run is None:
+            raise _error(
+                where,
+                f"{path}: inherit needs a run: section (portplan up binds the port for the "
+                "process it starts)",
+            )

@@ -554,6 +554,11 @@ PORT_LONG = Obj(
         "latency": LATENCY,
         "throughput": THROUGHPUT,
         "description": Text(),
+        "listen": Enum(
+            ("self", "inherit"),
+            description="inherit: `portplan up` binds the port itself and passes the socket "
+            "to the process (systemd LISTEN_FDS, fd 3 on); self (default): the process binds it.",
+        ),
     },
     required=("port",),
     title="a port",

@@ -25,6 +25,8 @@ from portplan.model import Service, Topology
 from portplan.render.env import service_variables, system_variable
 
 Ports = Mapping[tuple[str, str], int]  # (service, port name) -> port number
+# set for its own process only (portplan.run.listen); never passed on from up's environment
+_SOCKET_ACTIVATION = frozenset({"LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"})
 
 
 def runner_topology(topology: Topology, ports: Ports | None = None) -> Topology:
@@ -58,7 +60,7 @@ def process_env(
 ) -> dict[str, str]:
     """The whole environment of the service's process, references resolved."""
     outer = dict(os.environ if base is None else base)
-    env = dict(outer)
+    env = {k: v for k, v in outer.items() if k not in _SOCKET_ACTIVATION}
     for name, value in planned(topology, service):
         env[name] = resolve(value, outer)
     env["PORTPLAN_SERVICE"] = service.name

@@ -11,21 +11,47 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from portplan.model import StopPolicy
 
 PROC = "/proc"
 _POLL = 0.02
 
+# Runs first in a child that inherits sockets (portplan.run.listen): moves them to 3, 4...,
+# sets LISTEN_FDS, LISTEN_PID (its own PID, which exec keeps) and LISTEN_FDNAMES, and execs
+# the command. argv: COUNT FD... NAMES COMMAND...
+INHERIT = (
+    "import fcntl,os,sys\n"
+    "n=int(sys.argv[1]);fds=[int(f) for f in sys.argv[2:2+n]];names=sys.argv[2+n]\n"
+    "argv=sys.argv[3+n:]\n"
+    "high=[fcntl.fcntl(f,fcntl.F_DUPFD_CLOEXEC,3+n) for f in fds]\n"
+    "for f in fds: os.close(f)\n"
+    "for i,f in enumerate(high): os.dup2(f,3+i); os.close(f)\n"
+    "os.environ.update(LISTEN_FDS=str(n),LISTEN_PID=str(os.getpid()),LISTEN_FDNAMES=names)\n"
+    "try:\n"
+    "    os.execvp(argv[0],argv)\n"
+    "except OSError as e:\n"
+    "    sys.stderr.write(f'portplan: cannot run {argv[0]}: {e.strerror}\\n'); sys.exit(127)\n"
+)
+
 
 def spawn(
-    command: tuple[str, ...] | str, env: Mapping[str, str], cwd: str | None
+    command: tuple[str, ...] | str,
+    env: Mapping[str, str],
+    cwd: str | None,
+    fds: Sequence[tuple[str, int]] = (),
 ) -> subprocess.Popen[bytes]:
     """Start `command` in a new session (its PID is its process group's id), its output
-    and errors on one pipe, no input. A string runs under /bin/sh -c."""
+    and errors on one pipe, no input. A string runs under /bin/sh -c. `fds` (name,
+    descriptor) are passed as 3, 4, ... by the socket-activation protocol."""
     argv: list[str] = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+    if fds:
+        names = ":".join(name for name, _ in fds)
+        numbers = [str(fd) for _, fd in fds]
+        argv = [sys.executable, "-I", "-S", "-c", INHERIT, str(len(fds)), *numbers, names, *argv]
     return subprocess.Popen(
         argv,
         env=dict(env),
@@ -35,6 +61,7 @@ def spawn(
         stderr=subprocess.STDOUT,
         start_new_session=True,
         close_fds=True,
+        pass_fds=tuple(fd for _, fd in fds),
     )
 
 

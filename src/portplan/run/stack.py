@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from typing import Any, TextIO
 from portplan.atomicfile import write_atomic
 from portplan.errors import NotFoundError, PortplanError, UsageError
 from portplan.model import StopPolicy, Topology
-from portplan.run import copies, process
+from portplan.run import copies, listen, process
 from portplan.run.env import runner_topology
 from portplan.run.graph import Order, order
 from portplan.run.output import Output
@@ -93,19 +94,30 @@ def prepare(
 def up(stack: Stack, stream: TextIO | None, colour: bool = False) -> int:
     """Run the stack in this process until ^C/SIGTERM (130/0) or a failure (1)."""
     lock = _take_lock(stack.state)
-    preflight(stack.topology, stack.order.names)
+    try:
+        sockets = _bind(stack)
+    except BaseException:
+        os.close(lock)
+        raise
     output = Output(stack.state, stack.order.names, stream, colour)
-    supervisor = Supervisor(stack.topology, stack.order, stack.state, output)
+    supervisor = Supervisor(stack.topology, stack.order, stack.state, output, sockets=sockets)
     previous = _on_signals(supervisor)
     try:
         code = supervisor.run()
     finally:
         _restore(previous)
         output.close()
+        listen.close(sockets)
         os.close(lock)
     if supervisor.error:
         raise StackFailed(supervisor.error)
     return 130 if supervisor.interrupted else code
+
+
+def _bind(stack: Stack) -> dict[tuple[str, str], socket.socket]:
+    """The pre-flight check, then the sockets `up` binds for its processes (PortsHeld)."""
+    preflight(stack.topology, stack.order.names)
+    return listen.bind(stack.topology, stack.order.names)
 
 
 def _take_lock(state: StateDir) -> int:
@@ -148,12 +160,14 @@ def up_detached(stack: Stack, timeout: float | None = None) -> Detached:
     for it): the plan is not loaded again. Raises AlreadyUp, PortsHeld (before anything
     starts) or StackFailed (the supervisor's error; it has stopped what it started)."""
     lock = _take_lock(stack.state)
+    sockets: dict[tuple[str, str], socket.socket] = {}
     try:
-        preflight(stack.topology, stack.order.names)
+        sockets = _bind(stack)
         stack.state.state_file.unlink(missing_ok=True)
-        pid = _daemonize(stack, lock)
+        pid = _daemonize(stack, lock, sockets)
     finally:
-        os.close(lock)  # the supervisor holds its own descriptor of the lock
+        listen.close(sockets)  # the supervisor holds its own descriptors of these
+        os.close(lock)
     limit = timeout if timeout is not None else _startup_limit(stack)
     deadline = time.monotonic() + limit
     while True:
@@ -169,7 +183,7 @@ def up_detached(stack: Stack, timeout: float | None = None) -> Detached:
         time.sleep(0.02)
 
 
-def _daemonize(stack: Stack, lock: int) -> int:
+def _daemonize(stack: Stack, lock: int, sockets: listen.Sockets) -> int:
     """Fork the supervisor (double fork, new session); its PID."""
     reader, writer = os.pipe()
     first = os.fork()
@@ -181,7 +195,7 @@ def _daemonize(stack: Stack, lock: int) -> int:
             second = os.fork()
             if second == 0:
                 os.close(writer)
-                code = _supervise(stack, lock)
+                code = _supervise(stack, lock, sockets)
             else:
                 os.write(writer, str(second).encode())
                 code = 0
@@ -196,13 +210,13 @@ def _daemonize(stack: Stack, lock: int) -> int:
     return int(answer)
 
 
-def _supervise(stack: Stack, lock: int) -> int:
+def _supervise(stack: Stack, lock: int, sockets: listen.Sockets) -> int:
     """The detached supervisor: run the stack until SIGTERM (`down`). Its output and
     errors go to supervisor.log; it never returns into the caller's code."""
     try:
         _redirect(stack.state.supervisor_log)
         output = Output(stack.state, stack.order.names, None)
-        supervisor = Supervisor(stack.topology, stack.order, stack.state, output)
+        supervisor = Supervisor(stack.topology, stack.order, stack.state, output, sockets=sockets)
         _on_signals(supervisor)
         code = supervisor.run()
         output.close()

@@ -28,6 +28,7 @@ from portplan.model import Service, Topology
 from portplan.run import process
 from portplan.run.env import process_env
 from portplan.run.graph import Order, dependencies
+from portplan.run.listen import Sockets, passed
 from portplan.run.output import Output
 from portplan.run.ready import Probe
 from portplan.run.state import StateDir
@@ -89,11 +90,13 @@ class Supervisor:
         output: Output,
         *,
         environment: Mapping[str, str] | None = None,
+        sockets: Sockets | None = None,
     ) -> None:
         self.topology = topology
         self.order = order
         self.state = state
         self.output = output
+        self.sockets: Sockets = sockets or {}  # bound by up, inherited by their processes
         self.environment = dict(os.environ if environment is None else environment)
         self.units = {
             name: Unit(
@@ -206,7 +209,8 @@ class Supervisor:
             unit.log_seen.clear()
             unit.ready.clear()
             try:
-                unit.process = process.spawn(run.command, env, cwd)
+                fds = passed(self.sockets, unit.name, unit.service.ports)
+                unit.process = process.spawn(run.command, env, cwd, fds)
             except OSError as error:
                 unit.gave_up.set()
                 self.fail(f"{unit.name} cannot start: {error.strerror}")
