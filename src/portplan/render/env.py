@@ -26,7 +26,7 @@ from portplan.render._common import (
     scheme,
     url,
 )
-from portplan.rules.pp111_secret import secret_kind
+from portplan.secretscan.detect import secret
 
 TARGET = "env"
 SYSTEM_FILE = "service-ports.env"
@@ -144,7 +144,7 @@ def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str
             yield f"{env_name(target.name)}_URL", base
         elif declared.value is None:
             yield declared.name, base
-        elif secret_kind(declared.name, declared.value) is not None:
+        elif secret(declared.name, declared.value) is not None:
             # The stated value cannot be written (a literal password): the URL is built
             # again, its password as a reference. A value the plan states otherwise (even
             # `${DB_PASSWORD}@postgres`) is kept exactly as written, by `_declared`.
@@ -195,7 +195,7 @@ def _stem(name: str) -> str:
 
 def _declared(service: Service) -> Iterator[tuple[str, str]]:
     for var in service.environment:
-        if var.value is None or secret_kind(var.name, var.value) is not None:
+        if var.value is None or secret(var.name, var.value) is not None:
             yield var.name, f"${{{var.name}}}"
         else:
             yield var.name, var.value

@@ -11,9 +11,13 @@ import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from portplan.errors import PortplanError
 from portplan.model import Health, Port, Readiness, Service, Topology
+
+if TYPE_CHECKING:
+    from portplan.live.owners import Listener
 
 _LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1", "": "127.0.0.1"}
 _EXEC_TIMEOUT = 10.0
@@ -114,13 +118,28 @@ def _describe(target: object) -> str:
 def preflight(topology: Topology, names: Sequence[str]) -> None:
     """Raise PortsHeld, naming each holder, when a port of `names` is taken already."""
     from portplan.live.sockets import listeners
-    from portplan.live.status import State, declared_rows, describe
 
     wanted = [topology.services[n] for n in names]
     numbers = {p.number for s in wanted for p in s.ports}
     if not numbers:
         return
     found = listeners(("tcp", "udp"), ports=numbers)
+    held: set[tuple[str, int]] = set()
+    problems = _held(topology, names, found, held) if found else []
+    problems += _bound_elsewhere(wanted, held)
+    if problems:
+        count = len(problems)
+        head = f"{count} port{'s' if count > 1 else ''} of the stack already held; nothing started:"
+        raise PortsHeld("\n".join([head, *problems]))
+
+
+def _held(
+    topology: Topology, names: Sequence[str], found: Sequence[Listener], held: set[tuple[str, int]]
+) -> list[str]:
+    """A line per port of `names` a listener holds, naming the holder as `status` does
+    (imported only then: a clean check does not pay for it); fills `held`."""
+    from portplan.live.status import State, declared_rows, describe
+
     rows = declared_rows(list(topology.services.values()), found)
     problems = []
     chosen = set(names)
@@ -135,12 +154,8 @@ def preflight(topology: Topology, names: Sequence[str]) -> None:
         problems.append(
             f"  {row.label} ({row.protocol}/{row.port}) is held by {describe(holder)}{whose}"
         )
-    held = {(row.protocol, row.port) for row in rows if row.state in (State.UP, State.SQUATTED)}
-    problems += _bound_elsewhere(wanted, held)
-    if problems:
-        count = len(problems)
-        head = f"{count} port{'s' if count > 1 else ''} of the stack already held; nothing started:"
-        raise PortsHeld("\n".join([head, *problems]))
+    held.update((row.protocol, row.port) for row in rows if row.state in (State.UP, State.SQUATTED))
+    return problems
 
 
 def _bound_elsewhere(services: Sequence[Service], held: set[tuple[str, int]]) -> list[str]:

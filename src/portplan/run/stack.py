@@ -7,7 +7,9 @@ every command finds it through the state folder (portplan.run.state).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
 import signal
 import socket
 import sys
@@ -29,6 +31,7 @@ from portplan.run.state import StateDir
 from portplan.run.supervisor import StackFailed, Supervisor
 
 _DOWN_GRACE = StopPolicy(grace_ms=5000.0)
+_AWAIT_TICK = 0.5  # the longest `up --detach` waits on the supervisor's word between looks
 
 
 class AlreadyUp(PortplanError):
@@ -164,12 +167,23 @@ def up_detached(stack: Stack, timeout: float | None = None) -> Detached:
     try:
         sockets = _bind(stack)
         stack.state.state_file.unlink(missing_ok=True)
-        pid = _daemonize(stack, lock, sockets)
+        pid, up_signal = _daemonize(stack, lock, sockets)
     finally:
         listen.close(sockets)  # the supervisor holds its own descriptors of these
         os.close(lock)
+    try:
+        return _await_up(stack, pid, up_signal, timeout)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(up_signal)
+
+
+def _await_up(stack: Stack, pid: int, up_signal: int, timeout: float | None) -> Detached:
+    """Wait for the supervisor's word (a byte on `up_signal`, or its end), then read the
+    state file."""
     limit = timeout if timeout is not None else _startup_limit(stack)
     deadline = time.monotonic() + limit
+    open_signal = True
     while True:
         document = stack.state.read() or {}
         status = document.get("status")
@@ -180,43 +194,54 @@ def up_detached(stack: Stack, timeout: float | None = None) -> Detached:
             raise StackFailed(error or "the supervisor ended before the stack was up")
         if time.monotonic() > deadline:
             raise StackFailed(f"the stack was not up within {limit:g}s; see portplan ps")
-        time.sleep(0.02)
+        if open_signal:
+            readable, _, _ = select.select([up_signal], [], [], _AWAIT_TICK)
+            open_signal = not (readable and not os.read(up_signal, 16))  # EOF: it ended
+        else:
+            time.sleep(0.02)
 
 
-def _daemonize(stack: Stack, lock: int, sockets: listen.Sockets) -> int:
-    """Fork the supervisor (double fork, new session); its PID."""
+def _daemonize(stack: Stack, lock: int, sockets: listen.Sockets) -> tuple[int, int]:
+    """Fork the supervisor (double fork, new session): its PID, and the reading end of
+    the pipe it writes to once the stack is up."""
     reader, writer = os.pipe()
+    up_reader, up_writer = os.pipe()
     first = os.fork()
     if first == 0:  # the intermediate child: a new session, then the supervisor
         os.close(reader)
+        os.close(up_reader)
         code = 1
         try:
             os.setsid()
             second = os.fork()
             if second == 0:
                 os.close(writer)
-                code = _supervise(stack, lock, sockets)
+                code = _supervise(stack, lock, sockets, up_writer)
             else:
                 os.write(writer, str(second).encode())
                 code = 0
         finally:
             os._exit(code)
     os.close(writer)
+    os.close(up_writer)
     with os.fdopen(reader, "rb") as pipe:
         answer = pipe.read()
     os.waitpid(first, 0)
     if not answer:
+        os.close(up_reader)
         raise StackFailed("the supervisor could not be started")
-    return int(answer)
+    return int(answer), up_reader
 
 
-def _supervise(stack: Stack, lock: int, sockets: listen.Sockets) -> int:
+def _supervise(stack: Stack, lock: int, sockets: listen.Sockets, up_signal: int) -> int:
     """The detached supervisor: run the stack until SIGTERM (`down`). Its output and
     errors go to supervisor.log; it never returns into the caller's code."""
     try:
         _redirect(stack.state.supervisor_log)
         output = Output(stack.state, stack.order.names, None)
-        supervisor = Supervisor(stack.topology, stack.order, stack.state, output, sockets=sockets)
+        supervisor = Supervisor(
+            stack.topology, stack.order, stack.state, output, sockets=sockets, notify=up_signal
+        )
         _on_signals(supervisor)
         code = supervisor.run()
         output.close()

@@ -91,6 +91,7 @@ class Supervisor:
         *,
         environment: Mapping[str, str] | None = None,
         sockets: Sockets | None = None,
+        notify: int | None = None,
     ) -> None:
         self.topology = topology
         self.order = order
@@ -114,6 +115,9 @@ class Supervisor:
         self._threads: list[threading.Thread] = []
         self._started_at = time.time()
         self._status = "starting"
+        self._changed = threading.Condition()
+        self._publishing = threading.Lock()
+        self._notify = notify  # written to once the stack is up (or has ended), then closed
 
     # --- the run ---------------------------------------------------------------------
 
@@ -192,11 +196,17 @@ class Supervisor:
         for name in unit.deps:
             dep = self.units[name]
             condition = run.condition(name)
-            while not dep.met(condition):
-                if self._end.is_set() or dep.gave_up.is_set():
-                    return False
-                self._end.wait(_TICK / 2)
+            with self._changed:  # woken as soon as a dependency changes (or each tick)
+                while not dep.met(condition):
+                    if self._end.is_set() or dep.gave_up.is_set():
+                        return False
+                    self._changed.wait(_TICK)
         return not self._end.is_set()
+
+    def _changed_now(self) -> None:
+        """Wake the services waiting for their dependencies."""
+        with self._changed:
+            self._changed.notify_all()
 
     def _start(self, unit: Unit) -> bool:
         run = unit.service.run
@@ -213,6 +223,7 @@ class Supervisor:
                 unit.process = process.spawn(run.command, env, cwd, fds)
             except OSError as error:
                 unit.gave_up.set()
+                self._changed_now()
                 self.fail(f"{unit.name} cannot start: {error.strerror}")
                 return False
             unit.group = unit.process.pid
@@ -221,6 +232,7 @@ class Supervisor:
             unit.started_at = time.time()
             unit.exit = None
         unit.started.set()
+        self._changed_now()
         self._read_output(unit, unit.process)
         self._publish()
         return True
@@ -260,6 +272,7 @@ class Supervisor:
             if time.monotonic() >= deadline:
                 seconds = run.ready.timeout_ms / 1000
                 unit.gave_up.set()
+                self._changed_now()
                 self.fail(
                     f"{unit.name} did not become ready within {seconds:g}s "
                     f"(last probe: {probe.last})"
@@ -276,6 +289,7 @@ class Supervisor:
             unit.ready_in = took
             unit.last_probe = detail
         unit.ready.set()
+        self._changed_now()
         again = " again" if unit.restarts else ""
         self.output.note(f"{unit.name} ready{again} in {took:.2f}s ({detail})")
         if unit.restarts:
@@ -327,6 +341,7 @@ class Supervisor:
         if policy.policy == "no" or unit.restarts >= policy.max_restarts:
             unit.state = "failed"
             unit.gave_up.set()
+            self._changed_now()
             self._publish()
             tries = f" after {unit.restarts} restarts" if unit.restarts else ""
             self.fail(f"{unit.name} exited with {unit.exit}{tries}; stopping the stack")
@@ -347,6 +362,7 @@ class Supervisor:
     def _completed(self, unit: Unit) -> bool:
         unit.state = "completed"
         unit.completed.set()
+        self._changed_now()
         self.output.note(f"{unit.name} completed (exit code 0)")
         if self.all_ready():
             self._status = "running"
@@ -421,10 +437,17 @@ class Supervisor:
     # --- the state file ----------------------------------------------------------------
 
     def _publish(self) -> None:
-        # Taken and written under one lock: a snapshot written after a newer one would
-        # leave the file behind the supervisor (`up --detach` waits for "running").
-        with self._lock, contextlib.suppress(OSError):
-            self.state.write(self.snapshot())
+        # Taken and written under one lock of its own: a snapshot written after a newer one
+        # would leave the file behind the supervisor (`up --detach` waits for "running"),
+        # and the write (an fsync) must not hold up the threads starting services.
+        with self._publishing, contextlib.suppress(OSError):
+            with self._lock:
+                document = self.snapshot()
+            self.state.write(document)
+            if self._notify is not None and document["status"] in ("running", "failed", "stopped"):
+                notify, self._notify = self._notify, None
+                os.write(notify, b"1")
+                os.close(notify)
 
     def snapshot(self) -> dict[str, Any]:
         """The state file's document: no environment value, commands masked."""
