@@ -102,12 +102,17 @@ def write_atomic(
     root: str | os.PathLike[str] | None = None,
     follow_links: bool = False,
     expect: Snapshot | None = None,
+    durable: bool = True,
 ) -> None:
     """Write `text` (UTF-8, line ends as given) to `path` atomically.
 
     `root` is the folder the file must stay in (default: the folder `path` is named in);
-    `expect` the file as it was read, when it must not have changed since."""
-    temp, target = temp_beside(path, text.encode("utf-8"), root=root, follow_links=follow_links)
+    `expect` the file as it was read, when it must not have changed since; `durable=False`
+    skips the flush to disk before the replace (a file of running processes' state,
+    rewritten many times a second, that means nothing after a crash)."""
+    temp, target = temp_beside(
+        path, text.encode("utf-8"), root=root, follow_links=follow_links, durable=durable
+    )
     try:
         commit(temp, target, expect=expect, shown=os.fspath(path))
     finally:
@@ -121,6 +126,7 @@ def temp_beside(
     *,
     root: str | os.PathLike[str] | None = None,
     follow_links: bool = False,
+    durable: bool = True,
 ) -> tuple[str, str]:
     """A temporary file beside `path` holding `data`, with the mode and owner the target
     should end with; returns it and the file to rename it to (`path`, or where the link
@@ -138,7 +144,7 @@ def temp_beside(
     try:
         try:
             _write_all(fd, data)
-            if current is not None:
+            if current is not None and durable:
                 # Flushed before it replaces a file, so a crash cannot leave the old file's
                 # name on an empty one. A new file has nothing to lose: it is not synced
                 # (thousands of fsyncs are most of `generate` into an empty folder; a file

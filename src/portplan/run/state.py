@@ -98,7 +98,8 @@ class StateDir:
         return _read_json(self.state_file)
 
     def write(self, document: dict[str, Any]) -> None:
-        write_atomic(self.state_file, json.dumps(document, indent=2) + "\n")
+        # not flushed to disk: it describes processes that a crash of the machine ends too
+        write_atomic(self.state_file, json.dumps(document, indent=2) + "\n", durable=False)
 
     def hold(self) -> int | None:
         """Take the supervisor lock (held until the process ends): its descriptor, or None

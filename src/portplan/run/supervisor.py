@@ -213,24 +213,30 @@ class Supervisor:
         assert run is not None
         env = process_env(self.topology, unit.service, self.environment)
         cwd = _cwd(self.topology, run.cwd)
+        fds = passed(self.sockets, unit.name, unit.service.ports)
+        if self._stopping or self._end.is_set():
+            return False
+        unit.log_seen.clear()
+        unit.ready.clear()
+        try:  # not under the lock: the services of a level start at once, however long
+            child = process.spawn(run.command, env, cwd, fds)  # one exec takes here
+        except OSError as error:
+            unit.gave_up.set()
+            self._changed_now()
+            self.fail(f"{unit.name} cannot start: {error.strerror}")
+            return False
         with self._lock:
-            if self._stopping or self._end.is_set():
-                return False
-            unit.log_seen.clear()
-            unit.ready.clear()
-            try:
-                fds = passed(self.sockets, unit.name, unit.service.ports)
-                unit.process = process.spawn(run.command, env, cwd, fds)
-            except OSError as error:
-                unit.gave_up.set()
-                self._changed_now()
-                self.fail(f"{unit.name} cannot start: {error.strerror}")
-                return False
-            unit.group = unit.process.pid
-            self._groups.add(unit.group)
+            unit.process, unit.group = child, child.pid
+            self._groups.add(child.pid)
             unit.state = "starting"
             unit.started_at = time.time()
             unit.exit = None
+            late = self._stopping
+        if late:  # the stop path began meanwhile and may have passed this service by
+            process.stop_group(child.pid, run.stop, child)
+            if child.stdout is not None:
+                child.stdout.close()
+            return False
         unit.started.set()
         self._changed_now()
         self._read_output(unit, unit.process)
