@@ -39,9 +39,14 @@ def test_readme_stack_commands(state_root: Path) -> None:
         pytest.skip("a port of the DelTran plan was taken meanwhile: " + results[0].stderr)
     logs = {p.name: p.read_text()[-300:] for p in state_root.glob("run/*/main/logs/*.log")}
     assert [r.returncode for r in results] == [0, 0, 0, 0], ([r.stderr for r in results], logs)
-    assert results[1].stdout.splitlines()[-1] == (
+    shown = results[1].stdout.splitlines()
+    assert shown[-1] == (
         "20 ports on host default: 20 up, 0 down, 0 squatted, 0 unexpected; 0 errors, 0 warnings"
     )
+    head = next(i for i, line in enumerate(shown) if line.startswith("SERVICE "))
+    assert shown[head - 1].startswith("stack running since ")
+    rows = [line.split() for line in shown[head + 1 : -2]]
+    assert len(rows) == 14 and {row[1] for row in rows} == {"ready"}
     assert process.members(document["groups"]) == []
     assert not listeners(("tcp",), ports=ports, owners=False)
 
