@@ -1262,3 +1262,24 @@ def test_a_published_variable_in_the_services_environment_is_its_port(tmp_path: 
         "proxy": [8080, 10000]
     }
     assert _round_trips(root, tmp_path) == []
+
+
+def test_a_service_only_an_alternative_file_defines_is_on_a_host_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """`docker-compose.yml` runs an `agent` on 4317, `docker-compose-otel.yml` (the same stack
+    with another collector, never run with it) a `collector` on 4317: the collector goes on
+    a host named after its file; the shared `store` stays with the agent."""
+    store = "  store:\n    image: acme/store\n    ports: ['9000:9000']\n"
+    main_file = "services:\n  agent:\n    image: acme/agent\n    ports: ['4317:4317']\n" + store
+    otel = "services:\n  collector:\n    image: acme/otel\n    ports: ['4317:4317']\n" + store
+    root = _tree(
+        tmp_path / "src", {"docker-compose.yml": main_file, "docker-compose-otel.yml": otel}
+    )
+    plan = loader.load_text(import_paths([root]).text)
+    assert {name: s.host for name, s in plan.services.items()} == {
+        "agent": "default",
+        "collector": "docker-compose-otel",
+        "store": "default",
+    }
+    assert _round_trips(root, tmp_path) == []

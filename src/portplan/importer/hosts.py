@@ -11,6 +11,7 @@ Nothing changes when there is at most one such project.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from portplan.importer.plan import Plan
@@ -18,6 +19,7 @@ from portplan.model import Location
 from portplan.reconcile.projects import compose_names, directory, prefixes
 from portplan.reconcile.view import View
 from portplan.sources.base import SourceResult
+from portplan.sources.compose import DEFAULT_FILES
 
 COMPOSE = "compose"
 DEFAULT = "default"
@@ -29,21 +31,54 @@ def assign_hosts(plan: Plan, before: View, results: Sequence[SourceResult]) -> N
     folder (alternative files defining the same services) are one group; a service whose
     compose files lie in several groups stays on the default host."""
     groups: dict[int, str] = {}  # system -> the folder of its compose project
+    files: dict[int, str] = {}  # system -> its first compose file
     for result in results:
         if result.kind == COMPOSE:
             groups[before.system(Location(result.file))] = directory(result.file)
+            files.setdefault(before.system(Location(result.file)), result.file)
     homes = sorted(set(groups.values()))
-    if len(homes) < 2:
-        return
-    names = prefixes(homes, compose_names(results))
     systems = _systems_by_service(before, results)
-    for service in plan.services:
-        found = {groups[s] for s in systems.get(service.key, ()) if s in groups}
-        if len(found) == 1:
-            service.host = _host_name(names[found.pop()])
+    if len(homes) >= 2:
+        names = prefixes(homes, compose_names(results))
+        for service in plan.services:
+            found = {groups[s] for s in systems.get(service.key, ()) if s in groups}
+            if len(found) == 1:
+                service.host = _host_name(names[found.pop()])
+    _alternatives_apart(plan, systems, files)
+    if not any(s.host for s in plan.services):
+        return
     plan.hosts = sorted({s.host for s in plan.services if s.host})
     if any(s.host is None for s in plan.services):
         plan.hosts.append(DEFAULT)  # the others' (declared, since hosts are)
+
+
+def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[int, str]) -> None:
+    """A service only an alternative compose file of a folder defines (`docker-compose-otel.yml`
+    beside `docker-compose.yml`: never run together) goes on a host of its own, named after
+    that file, when it publishes a host port that a service of its host outside that file
+    publishes too: the alternatives clash with nothing they do not run with."""
+    published: dict[tuple[str | None, int, str], set[str]] = {}
+    for service in plan.services:
+        for port in service.ports:
+            if port.published is not False:
+                held = (service.host, port.number, port.protocol)
+                published.setdefault(held, set()).add(service.key)
+    by_key = {service.key: service for service in plan.services}
+    for service in plan.services:
+        own = systems.get(service.key, set())
+        if len(own) != 1 or os.path.basename(files.get(next(iter(own)), "")) in DEFAULT_FILES:
+            continue
+        others = {
+            key
+            for port in service.ports
+            if port.published is not False
+            for key in published[(service.host, port.number, port.protocol)]
+            if key != service.key and not own & systems.get(key, set())
+        }
+        if others and all(by_key[key].host == service.host for key in others):
+            stem = os.path.splitext(os.path.basename(files[next(iter(own))]))[0]
+            name = f"{service.host}-{stem}" if service.host else stem
+            service.host = name
 
 
 def _host_name(name: str) -> str:
