@@ -16,6 +16,7 @@ from portplan.sources.base import LOCAL, PortObservation, VariableObservation
 
 KUBERNETES = "kubernetes"
 CODE = frozenset({"code", "image"})  # code and config; a built image's ENV and CMD
+HELM_VALUES = "helm-values"
 # The files that set a service's environment: compose `environment:` and `env_file`
 # (whose variables are "dotenv"), a `.env` of its own, Kubernetes, its image's `ENV`.
 _SETTING_KINDS = frozenset({"compose", "dotenv", "kubernetes", "image"})
@@ -100,8 +101,8 @@ def _listens(view: View) -> dict[str, list[_Listen]]:
             continue
         for obs in result.ports:
             key = view.key(obs.service)
-            if key is None or obs.side == LOCAL or obs.reference:
-                continue
+            if key is None or obs.side == LOCAL or obs.reference or obs.source == HELM_VALUES:
+                continue  # a chart's values are PP221's (`portplan.reconcile.helm`)
             setting = settings.get((key, obs.variable)) if obs.variable else None
             number = obs.number if setting is None else _number(setting.value)
             found.setdefault(key, []).append(_Listen(obs, number, setting))

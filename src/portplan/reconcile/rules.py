@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterator, Mapping
 
 from portplan.findings import Finding, Level
 from portplan.model import Location, Topology, normalize_name
+from portplan.reconcile.helm import helm_value_drift
 from portplan.reconcile.listen import unpublished_listen_port
 from portplan.reconcile.ports import (
     duplicate_published_port,
@@ -428,6 +429,7 @@ RULES: dict[str, Rule] = {
         unpublished_listen_port,
         not_listening,
         setting_drift,
+        helm_value_drift,
     )
 }
 
