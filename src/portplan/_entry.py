@@ -1,6 +1,7 @@
 """The `portplan` console script.
 
-`portplan ports` and `portplan who PORT...` with nothing but their flags and
+`portplan --version`, `portplan --help` (while the help click last wrote holds:
+portplan._startup), `portplan ports` and `portplan who PORT...` with nothing but their flags and
 `--format text|json` run without click, whose import alone costs a third of a `ports`
 listing (benchmarks/README.md, "Live machine"). They call the same functions as their click commands
 (portplan.live.commands) under the same error guard. Anything else (help, -f, an unknown
@@ -16,6 +17,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from typing import NoReturn, TextIO
 
 # command -> its flags, spelt as its click command spells them -> parameter name
 PLAIN_FLAGS: dict[str, dict[str, str]] = {
@@ -34,6 +36,16 @@ _TAKES_PORTS = frozenset({"who"})  # PORT... arguments, 1-65535
 def main(argv: Sequence[str] | None = None) -> int:
     """Run portplan; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    quick = _quick_answer(args)
+    if quick is not None:
+        try:
+            _write(sys.stdout, quick)
+        except OSError as exc:  # a full disk, a closed pipe: reported as click's path does
+            from portplan.cli._errors import run_guarded
+
+            error = exc
+            return run_guarded(lambda: _reraise(error))
+        return 0
     plain = plain_call(args)
     if plain is None:
         from portplan.cli import main as click_main
@@ -42,6 +54,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     from portplan.cli._errors import run_guarded
 
     return run_guarded(plain)
+
+
+def _quick_answer(args: Sequence[str]) -> str | None:
+    """What `portplan --version` and `portplan --help` print, made without click (the
+    help as click last printed it, while that still holds: portplan._startup); None when
+    click must answer."""
+    if args == ["--version"]:
+        from portplan import __version__
+
+        return f"portplan, version {__version__}\n"
+    if len(args) == 1 and args[0] in ("--help", "-h"):
+        from portplan._startup import cached_help
+
+        return cached_help()
+    return None
+
+
+def _write(stream: TextIO, text: str) -> None:
+    stream.write(text)
+    stream.flush()
+
+
+def _reraise(exc: BaseException) -> NoReturn:
+    raise exc
 
 
 def plain_call(args: Sequence[str]) -> Callable[[], int] | None:
