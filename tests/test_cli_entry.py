@@ -174,8 +174,8 @@ def test_every_combination_of_plain_flags_takes_the_plain_path(args: list[str]) 
     [
         [],
         ["--version"],
-        ["--help"],
-        ["check"],
+        ["--help", "check"],
+        ["check", "--bogus"],
         ["status"],
         ["ports", "--help"],
         ["ports", "-h"],

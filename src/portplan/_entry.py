@@ -1,17 +1,20 @@
 """The `portplan` console script.
 
 `portplan --version`, `portplan --help` (while the help click last wrote holds:
-portplan._startup), `portplan ports` and `portplan who PORT...` with nothing but their flags and
-`--format text|json` run without click, whose import alone costs a third of a `ports`
-listing (benchmarks/README.md, "Live machine"). They call the same functions as their click commands
-(portplan.live.commands) under the same error guard. Anything else (help, -f, an unknown
-or misspelt option, every other command) goes to the click CLI, which parses it and
-reports usage errors as always; tests/test_cli_entry.py holds both paths to the same
-output and exit code for every combination of the flags.
+portplan._startup), `portplan ports` and `portplan who PORT...` with nothing but their
+flags and `--format text|json`, and `portplan check` with nothing but `-f`, `--env`,
+`--format` and `--fail-on` run without click, whose import alone costs a third of a
+`ports` listing (benchmarks/README.md, "Live machine"). They call the same functions as
+their click commands (portplan.live.commands, portplan.plan.check.run_check) under the
+same error guard. Anything else (help, an unknown or misspelt option, every other command)
+goes to the click CLI, which parses it and reports usage errors as always;
+tests/test_cli_entry.py and tests/test_cli_entry_check.py hold both paths to the same
+output and exit code for every combination of the options.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 TYPE_CHECKING = False
@@ -23,12 +26,24 @@ if TYPE_CHECKING:
 PLAIN_FLAGS: dict[str, dict[str, str]] = {
     "ports": {"--json": "as_json", "--udp": "udp", "--all-addresses": "all_addresses"},
     "who": {"--json": "as_json"},
+    "check": {},
 }
 # command -> its options taking one word of a few (`--format json`, `--format=json`) ->
 # parameter name and the words
 PLAIN_CHOICES: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "ports": {"--format": ("fmt", ("text", "json"))},
     "who": {"--format": ("fmt", ("text", "json"))},
+    "check": {
+        "--format": ("fmt", ("text", "json", "sarif", "github")),
+        "--fail-on": ("fail_on", ("error", "warning", "info")),
+    },
+}
+# command -> its options taking any word (`-f FILE`, `--file FILE`, `--file=FILE`) ->
+# parameter name; a word that is empty or begins with `-` is left to click
+PLAIN_VALUES: dict[str, dict[str, str]] = {
+    "ports": {},
+    "who": {},
+    "check": {"-f": "file", "--file": "file", "--env": "env"},
 }
 _TAKES_PORTS = frozenset({"who"})  # PORT... arguments, 1-65535
 
@@ -90,6 +105,8 @@ def plain_call(args: Sequence[str]) -> Callable[[], int] | None:
     if parsed is None:
         return None
     chosen, words, numbers = parsed
+    if name == "check":
+        return _check_call(words)
     fmt = words.get("fmt")
     if chosen.get("as_json") and fmt not in (None, "json"):
         return None  # --json with --format text: click's usage error
@@ -104,13 +121,15 @@ def _parse(
 ) -> tuple[dict[str, bool], dict[str, str], list[int]] | None:
     """The flags, option words (the last one given wins, as in click) and port numbers of
     `args`; None at anything else."""
-    flags, options = PLAIN_FLAGS[name], PLAIN_CHOICES[name]
+    flags, options, valued = PLAIN_FLAGS[name], PLAIN_CHOICES[name], PLAIN_VALUES[name]
     chosen: dict[str, bool] = {}
     words: dict[str, str] = {}
     numbers: list[int] = []
     rest = iter(args)
     for arg in rest:
         option, equals, value = arg.partition("=")
+        if equals and not option.startswith("--"):
+            option = ""  # `-f=x` gives `=x` to -f: click's to read
         if arg in flags:
             chosen[flags[arg]] = True
         elif option in options:
@@ -118,11 +137,32 @@ def _parse(
             if value not in options[option][1]:
                 return None
             words[options[option][0]] = value
+        elif option in valued:
+            value = value if equals else next(rest, "")
+            if not value or value.startswith("-"):
+                return None
+            words[valued[option]] = value
         elif name in _TAKES_PORTS and _is_port(arg):
             numbers.append(int(arg))
         else:
             return None
     return chosen, words, numbers
+
+
+def _check_call(words: dict[str, str]) -> Callable[[], int] | None:
+    file = words.get("file")
+    if file is not None and os.path.isdir(file):
+        return None  # click's usage error: -f is a file
+    fmt, fail_on = words.get("fmt", "text"), words.get("fail_on", "error")
+    return lambda: _check(file, words.get("env"), fmt, fail_on)
+
+
+def _check(file: str | None, env: str | None, fmt: str, fail_on: str) -> int:
+    from portplan.collector import paused
+    from portplan.plan.check import run_check
+
+    with paused():
+        return run_check(file, env, fmt, fail_on, sys.stdout.write)
 
 
 def _is_port(arg: str) -> bool:

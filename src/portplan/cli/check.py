@@ -2,13 +2,7 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import (
-    env_option,
-    fail_on_option,
-    failure_reported,
-    file_option,
-    format_option,
-)
+from portplan.cli._options import env_option, fail_on_option, file_option, format_option
 
 
 @click.command("check")
@@ -23,11 +17,6 @@ def command(file: str | None, env: str | None, fmt: str, fail_on: str) -> int:
     --env NAME checks the plan with that overlay of its environments: section applied.
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 unusable input.
     """
-    from portplan.findings import Level
-    from portplan.plan.check import check_file
-    from portplan.report import exit_code, render
+    from portplan.plan.check import run_check
 
-    with failure_reported("check", fmt):
-        result = check_file(file, env=env)
-    click.echo(render(result.report(), fmt), nl=False)
-    return exit_code(result.findings, Level.parse(fail_on))
+    return run_check(file, env, fmt, fail_on, lambda text: click.echo(text, nl=False))

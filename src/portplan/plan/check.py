@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from portplan import rules
@@ -39,6 +40,26 @@ def check_file(
     """Load `path` (or the discovered portplan.yaml), with its overlay `env` if given, and
     check it."""
     return check(loader.load(path, env=env), context)
+
+
+def run_check(
+    file: str | None, env: str | None, fmt: str, fail_on: str, write: Callable[[str], object]
+) -> int:
+    """`portplan check` as a function: the report in `fmt` through `write`, the exit code
+    back. When the input is unusable (a PortplanError, exit 2) `write` still gets a valid
+    document in `fmt` saying so (docs/json-output.md) and the error goes on. Its click
+    command and the click-free console script (portplan._entry) both call it."""
+    from portplan.errors import PortplanError
+    from portplan.findings import Level
+    from portplan.report import Failure, exit_code, render, render_failure
+
+    try:
+        result = check_file(file, env=env)
+    except PortplanError as error:
+        write(render_failure(Failure.of("check", error), fmt))
+        raise
+    write(render(result.report(), fmt))
+    return exit_code(result.findings, Level.parse(fail_on))
 
 
 def facts(topology: Topology) -> dict[str, int | str | None]:
