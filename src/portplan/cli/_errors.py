@@ -15,7 +15,6 @@ its exceptions can only be raised once something else has imported it.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import sys
 
@@ -82,6 +81,8 @@ def _standard_output_failed(exc: OSError) -> bool:
     # a write of standard output's text layer loses the frame: known only by its errno
     raised = raised or (exc.filename is None and exc.errno in _STREAM_ERRORS)
     if raised:
+        import contextlib
+
         with contextlib.suppress(OSError, ValueError):
             null = os.open(os.devnull, os.O_WRONLY)
             os.dup2(null, stream.fileno())

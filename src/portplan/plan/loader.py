@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from portplan.collector import paused
 from portplan.errors import InputError, NotFoundError
 from portplan.files import UnreadableFile, safe_read
 from portplan.model import (
@@ -86,15 +87,17 @@ def load(path: str | os.PathLike[str] | None = None, env: str | None = None) -> 
     found = Path(path) if path is not None else discover()
     if found is None:
         raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
-    return _Loader(env).load(found)
+    with paused():  # parsing and building: allocations only (portplan.collector)
+        return _Loader(env).load(found)
 
 
 def load_text(text: str, file: str = "portplan.yaml", env: str | None = None) -> Topology:
     """Read a topology from text (no includes are followed); `env` as for `load`."""
-    document = _parse(text, file)
-    if env is not None:
-        document = apply_environment(document, env, file)
-    return _build(document, file, ())
+    with paused():
+        document = _parse(text, file)
+        if env is not None:
+            document = apply_environment(document, env, file)
+        return _build(document, file, ())
 
 
 def _parse(data: str | bytes, file: str) -> YMap:
