@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -32,28 +32,6 @@ class Location:
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line or None, "column": self.column or None}
 
-
-_LOCATION_SLOTS: Any = vars(Location)
-
-
-def _location_init(
-    self: Location,
-    file: str,
-    line: int = 0,
-    column: int = 0,
-    _set_file: Any = _LOCATION_SLOTS["file"].__set__,
-    _set_line: Any = _LOCATION_SLOTS["line"].__set__,
-    _set_column: Any = _LOCATION_SLOTS["column"].__set__,
-) -> None:
-    _set_file(self, file)
-    _set_line(self, line)
-    _set_column(self, column)
-
-
-# The same fields, set through the slot descriptors instead of `object.__setattr__`: twice as
-# fast (a large plan makes a location for every service, port and value). Frozen-ness,
-# equality, order, hashing and repr are the dataclass's own.
-Location.__init__ = _location_init  # type: ignore[method-assign]
 
 NOWHERE = Location("<unknown>")
 
@@ -445,3 +423,43 @@ def _normalized(name: str) -> str:
     if lower.isascii():  # ASCII's letters and digits, lowered, are [0-9a-z]
         return _ASCII_NOT_ALNUM.sub("", lower)
     return "".join(ch for ch in lower if ch.isalnum())
+
+
+_FACTORY: Any = object()  # stands for a field's default_factory in a parameter list
+
+
+def _set_through_slots(*classes: type) -> None:
+    """Give each frozen, slotted dataclass of `classes` an `__init__` that sets its fields
+    through their slot descriptors instead of `object.__setattr__`: twice as fast, and a
+    large plan makes a few hundred thousand of these records. The same parameters, defaults
+    and factories; frozen-ness, equality, order, hashing and repr stay the dataclass's own.
+    (One `exec` for all: compiling is a start-up cost.)"""
+    namespace: dict[str, Any] = {"_FACTORY": _FACTORY}
+    source: list[str] = []
+    for number, cls in enumerate(classes):
+        params: list[str] = []
+        body: list[str] = []
+        for item in fields(cls):
+            name, ref = item.name, f"_{number}_{item.name}"
+            namespace[f"_set{ref}"] = vars(cls)[name].__set__
+            if item.default is not MISSING:
+                namespace[f"_default{ref}"] = item.default
+                params.append(f"{name}=_default{ref}")
+            elif item.default_factory is not MISSING:
+                namespace[f"_factory{ref}"] = item.default_factory
+                params.append(f"{name}=_FACTORY")
+                body.append(f" if {name} is _FACTORY: {name} = _factory{ref}()")
+            else:
+                params.append(name)
+            body.append(f" _set{ref}(self, {name})")
+        source += [f"def _init_{number}(self, {', '.join(params)}):", *body]
+    exec("\n".join(source), namespace)
+    for number, cls in enumerate(classes):
+        init = namespace[f"_init_{number}"]
+        init.__name__, init.__qualname__ = "__init__", f"{cls.__qualname__}.__init__"
+        init.__module__ = cls.__module__
+        cls.__init__ = init  # type: ignore[misc]
+
+
+# The records a plan or a scan makes one of per value, port or service.
+_set_through_slots(Location, Port, Health, Service, Dependency, EnvVar, Binding)

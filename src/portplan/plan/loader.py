@@ -31,6 +31,7 @@ from portplan.model import (
     RangePolicy,
     Reservation,
     Resources,
+    RunSpec,
     Service,
     Status,
     Throughput,
@@ -461,13 +462,7 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
     declared = defaults.zones.get(zone) if zone else None
     exposure = doc.get("exposure") or (declared.exposure.value if declared else None)
     ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _port_entries(doc, defaults))
-    run = run_spec(
-        doc,
-        defaults.run,
-        defaults.loc,
-        tuple(str(d) for d, _ in _seq(doc, "depends_on")),
-        f"services.{name}.run",
-    )
+    run = _run(name, doc, defaults)
     check_listen(name, doc.get("ports"), ports, run, defaults.loc)
     return Service(
         name=name,
@@ -491,6 +486,13 @@ def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> S
         location=location,
         run=run,
     )
+
+
+def _run(name: str, doc: YMap, defaults: _Defaults) -> RunSpec | None:
+    if "run" not in doc and not (defaults.run and "command" in defaults.run):
+        return None  # what run_spec says, without making its arguments (most services)
+    depends_on = tuple(str(d) for d, _ in _seq(doc, "depends_on"))
+    return run_spec(doc, defaults.run, defaults.loc, depends_on, f"services.{name}.run")
 
 
 def _port_entries(doc: YMap, defaults: _Defaults) -> list[tuple[str, Any, Location]]:
@@ -520,7 +522,8 @@ def _port(name: str, value: object, location: Location, defaults: _Defaults) -> 
         return Port(name=name, number=number, protocol=protocol, kind=kind, location=location)
     doc: YMap = value  # type: ignore[assignment]
     port_loc = defaults.loc(doc.value_marks.get("port")) if isinstance(doc, YMap) else location
-    health = _health(doc.get("health"), defaults.loc(_mark(doc, "health")))
+    health_doc = doc.get("health")
+    health = None if health_doc is None else _health(health_doc, defaults.loc(_mark(doc, "health")))
     latency = _latency(doc.get("latency"))
     if latency is not None:
         health = replace(health or Health(kind="tcp", location=port_loc), latency=latency)
