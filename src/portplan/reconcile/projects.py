@@ -38,8 +38,18 @@ def directory(file: str) -> str:
 
 
 def project_of(result: SourceResult, projects: Iterable[str]) -> str | None:
-    """The project directory a file belongs to: the deepest of `projects` holding it."""
+    """The project directory a file belongs to: the deepest of `projects` holding it.
+    A set of directories as `directory` gives them is looked up by the file's own
+    folders, deepest first, instead of being walked for every file (a tree of thousands
+    of projects)."""
     home = directory(result.file)
+    if isinstance(projects, (set, frozenset)):
+        while home not in projects:
+            parent = os.path.dirname(home)
+            if parent == home:
+                return None
+            home = parent
+        return home
     holding = [p for p in projects if home == p or home.startswith(p.rstrip(os.sep) + os.sep)]
     return max(holding, key=len) if holding else None
 
