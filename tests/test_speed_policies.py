@@ -129,3 +129,48 @@ def test_breadcrumbs_made_on_demand_are_unchanged(
     monkeypatch.chdir(tmp_path)
     assert main(["check", "-f", "p.yaml"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_every_hot_record_sets_its_fields_through_its_slots() -> None:
+    """The records given a faster `__init__` keep the dataclass's parameters and defaults."""
+    import inspect
+
+    for cls in (
+        model.Location,
+        model.Port,
+        model.Health,
+        model.Service,
+        model.Dependency,
+        model.EnvVar,
+        model.Binding,
+    ):
+        init = vars(cls)["__init__"]
+        assert init.__code__.co_filename == "<string>", cls
+        parameters = list(inspect.signature(cls).parameters.values())
+        assert [p.name for p in parameters] == [f.name for f in dataclasses.fields(cls)]
+    service = model.Service(name="api", location=Location("p.yaml", 2, 3))
+    assert service == dataclasses.replace(service)
+    assert service.ports == () and service.run is None
+    spec = model.RunSpec(command=("run",), location=Location("p.yaml"))
+    assert spec.wait_for == {} and spec.wait_for is not model.RunSpec(("x",)).wait_for
+
+
+@pytest.mark.parametrize(
+    ("file", "projects", "expected"),
+    [
+        ("/w/a/b/compose.yaml", {"/w/a", "/w/a/b", "/w"}, "/w/a/b"),
+        ("/w/a/bc/compose.yaml", {"/w/a/b", "/w"}, "/w"),
+        ("/w/ab/compose.yaml", {"/w/a"}, None),
+        ("/w/a/b/c/d/x.env", {"/w/a/b"}, "/w/a/b"),
+        ("/f.yaml", {"/"}, "/"),
+        ("/w/f.yaml", set(), None),
+    ],
+)
+def test_project_of_a_set_is_the_deepest_holding_folder(
+    file: str, projects: set[str], expected: str | None
+) -> None:
+    from portplan.reconcile.projects import project_of
+    from portplan.sources.base import SourceResult
+
+    result = SourceResult(file=file, kind="compose")
+    assert project_of(result, projects) == expected == project_of(result, sorted(projects))
