@@ -1,5 +1,6 @@
 """`portplan serve` as a real process (uvicorn on a free loopback port), driven by the CLI
-clients: token create, push, lease, release, pull, and the SSE feed with Last-Event-ID."""
+clients: token create, push, lease, release, pull (--watch, --generate), allocate through
+the registry, and the SSE feed with Last-Event-ID."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from portplan.cli import main
+from portplan.plan import loader
 from portplan.server.client import Client
 from tests.server.postgres import Server, free_port
 from tests.server.test_plans import PLAN, PLAN_2
@@ -176,6 +179,7 @@ def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(
             "portplan",
             "pull",
             "--watch",
+            "--generate",
             "--system",
             "shop",
             "-f",
@@ -184,18 +188,95 @@ def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=tmp_path,
     )
     try:
         assert watcher.stdout is not None
-        revisions.append(int(watcher.stdout.readline().split()[3]))
+        revisions.append(_next_revision(watcher.stdout))
         pushing = threading.Timer(
             0.2, lambda: client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN_2})
         )
         pushing.start()
-        revisions.append(int(watcher.stdout.readline().split()[3]))
+        revisions.append(_next_revision(watcher.stdout))
+        # then the generated files of revision 2: web's port changed, api's did not
+        written = [watcher.stdout.readline().strip() for _ in range(2)]
         pushing.join()
     finally:
         watcher.terminate()
         watcher.wait(timeout=10)
     assert revisions == [1, 2]
     assert target.read_bytes() == PLAN_2.encode()
+    assert "wrote env/web.env" in written
+    assert "HTTP_PORT=8003\n" in (tmp_path / "env" / "web.env").read_text()
+
+
+def _next_revision(lines: Any) -> int:
+    """The revision of the watcher's next `pulled` line (past its `wrote` lines)."""
+    for line in lines:
+        if line.startswith("pulled "):
+            return int(line.split()[3])
+    raise AssertionError("the watcher stopped")
+
+
+def test_allocate_writes_a_port_the_registry_leased(
+    served: str,
+    live_database: str,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = Client(served, _token(live_database, capsys, "allocating"))
+    monkeypatch.setenv("PORTPLAN_TOKEN", client.token)
+    client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN})
+    # two machines, each with its own copy of the plan: 8003 is the first free port of both
+    plans = []
+    for machine in ("a", "b"):
+        (tmp_path / machine).mkdir()
+        plans.append(tmp_path / machine / "portplan.yaml")
+        plans[-1].write_bytes(PLAN.encode())
+    command = ["allocate", "--offline", "--server", served, "-f"]
+    assert main([*command, str(plans[0]), "api", "grpc"]) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert main([*command, str(plans[1]), "web", "admin"]) == 0
+    second = capsys.readouterr().out.splitlines()
+    assert first[0] == f"{plans[0]}: api.grpc = 8003/tcp (range web 8000-8009)"
+    assert second[0] == f"{plans[1]}: web.admin = 8004/tcp (range web 8000-8009)"
+    assert loader.load(plans[0]).services["api"].port("grpc").number == 8003  # type: ignore[union-attr]
+    assert loader.load(plans[1]).services["web"].port("admin").number == 8004  # type: ignore[union-attr]
+    live = client.call("GET", "/v1/leases?state=live")["leases"]
+    assert [(lease["id"], lease["ports"][0]["port"]) for lease in live] == [
+        (first[1].removeprefix("leased from the registry: lease "), 8003),
+        (second[1].removeprefix("leased from the registry: lease "), 8004),
+    ]
+    # a dry run leases nothing
+    assert main([*command, str(plans[0]), "api", "metrics", "--dry-run"]) == 0
+    assert "+    ports: {http: 8000, grpc: 8003, metrics: 8004}\n" in capsys.readouterr().out
+    assert len(client.call("GET", "/v1/leases?state=live")["leases"]) == 2
+
+
+def test_pull_generate_rewrites_what_the_new_revision_changes(
+    served: str,
+    live_database: str,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = Client(served, _token(live_database, capsys, "generating"))
+    monkeypatch.setenv("PORTPLAN_TOKEN", client.token)
+    monkeypatch.chdir(tmp_path)
+    client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN})
+    pull = ["pull", "--generate", "--server", served, "--system", "shop"]
+    assert main(pull) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"pulled shop revision 1 into {tmp_path / 'portplan.yaml'}"
+    assert {"wrote env/api.env", "wrote env/web.env", "wrote PORTS.md"} <= set(out[1:])
+    assert "HTTP_PORT=8001\n" in (tmp_path / "env" / "web.env").read_text()
+
+    client.call("PUT", "/v1/systems/shop/plan", {"text": PLAN_2})
+    assert main(pull) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"pulled shop revision 2 into {tmp_path / 'portplan.yaml'}"
+    assert "wrote env/web.env" in out
+    assert "wrote env/api.env" not in out  # api's ports did not change
+    assert "HTTP_PORT=8003\n" in (tmp_path / "env" / "web.env").read_text()
+    assert main(["generate", "--check"]) == 0

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import data_format_option, file_option, follow_links_option
+from portplan.cli._options import (
+    data_format_option,
+    file_option,
+    follow_links_option,
+    registry_options,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from portplan.server.remote import Reservation
 
 
 @click.command("allocate")
@@ -19,6 +28,7 @@ from portplan.cli._options import data_format_option, file_option, follow_links_
 )
 @data_format_option
 @follow_links_option
+@registry_options
 def command(
     service: str,
     port_name: str,
@@ -29,6 +39,8 @@ def command(
     offline: bool,
     fmt: str,
     follow_links: bool,
+    server: str | None,
+    system: str | None,
 ) -> int:
     """Give SERVICE's PORT_NAME (default: http) the lowest free port of its range.
 
@@ -41,19 +53,29 @@ def command(
     Allocations run one at a time: each holds a lock on the plan from its read to its
     write, and a plan another program changed meanwhile is not replaced (exit 2). A
     read-only or hard-linked plan is refused (exit 2).
+    With a registry (--server or $PORTPLAN_SERVER, $PORTPLAN_TOKEN), the port is leased
+    from it first, the lowest of the plan's free ports that no one else holds, so that
+    machines sharing the registry never write the same port (a dry run leases nothing).
     """
     from portplan.plan.allocation_io import allocate_in_file
 
-    result = allocate_in_file(
-        file,
-        service,
-        port_name,
-        range_name,
-        protocol,
-        dry_run=dry_run,
-        offline=offline,
-        follow_links=follow_links,
-    )
+    reserve = None if server is None or dry_run else _reservation(server, file, system)
+    try:
+        result = allocate_in_file(
+            file,
+            service,
+            port_name,
+            range_name,
+            protocol,
+            dry_run=dry_run,
+            offline=offline,
+            follow_links=follow_links,
+            reserve=reserve,
+        )
+    except BaseException:
+        if reserve is not None:
+            reserve.undo()
+        raise
     if fmt == "json":
         import json
 
@@ -65,4 +87,15 @@ def command(
             f"{result.path}: {service}.{port_name} = {result.allocation.port}/{protocol} "
             f"(range {result.allocation.range.name} {result.allocation.range.ports})"
         )
+    if reserve is not None and reserve.lease is not None and fmt != "json":
+        click.echo(f"leased from the registry: lease {reserve.lease['id']}")
     return 0
+
+
+def _reservation(server: str, file: str | None, system: str | None) -> Reservation:
+    from portplan.plan import loader
+    from portplan.server import remote
+    from portplan.server.client import Client
+
+    path = file or str(loader.discover() or "portplan.yaml")
+    return remote.Reservation(Client.from_environment(server), remote.system_of(path, system))

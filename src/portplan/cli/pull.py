@@ -7,11 +7,21 @@ from portplan.cli._options import file_option, registry_options
 
 @click.command("pull")
 @click.option("--watch", is_flag=True, help="Keep going: rewrite the plan on every new revision.")
+@click.option(
+    "--generate",
+    "regenerate",
+    is_flag=True,
+    help="After each pull, rewrite the generated files too (as `portplan generate`: every "
+    "target, into the current folder, the whole set or none of it).",
+)
 @registry_options
 @file_option
-def command(watch: bool, server: str | None, system: str | None, file: str | None) -> int:
+def command(
+    watch: bool, regenerate: bool, server: str | None, system: str | None, file: str | None
+) -> int:
     """Write the system's newest plan from the registry to the local file (atomically);
-    with --watch, again each time a new revision is pushed."""
+    with --watch, again each time a new revision is pushed; with --generate, the generated
+    files follow each revision."""
     from portplan.server import remote
     from portplan.server.client import Client
 
@@ -21,6 +31,9 @@ def command(watch: bool, server: str | None, system: str | None, file: str | Non
 
     def say(revision: int) -> None:
         click.echo(f"pulled {name} revision {revision} into {path}")
+        if regenerate:
+            for written in remote.generate(path):
+                click.echo(f"wrote {written}")
 
     if watch:
         remote.watch(client, path, name, say)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import codecs
 import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,12 @@ from portplan.errors import NotFoundError
 from portplan.files import safe_read
 from portplan.model import Topology
 from portplan.plan import loader, writeback
-from portplan.plan.allocate import Allocation, Busy, choose
+from portplan.plan.allocate import Allocation, Busy, choose, free_ports
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.redact import redact_secrets
+
+# (free ports in order, host, protocol) -> the one a registry leased
+Reserve = Callable[[Sequence[int], str, str], int]
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,13 @@ def allocate_in_file(
     dry_run: bool,
     offline: bool,
     follow_links: bool = False,
+    reserve: Reserve | None = None,
 ) -> FileAllocation:
     """Choose the port and write it into the plan, holding the plan's lock from the read
     to the rename (`atomicfile.locked`): concurrent allocations queue, each sees the ports
-    the one before it wrote, and none replaces a plan another program changed meanwhile."""
+    the one before it wrote, and none replaces a plan another program changed meanwhile.
+    With `reserve` (a registry), the port is the one it leases among the plan's free ports;
+    a dry run leases nothing."""
     path = Path(file) if file else loader.discover()
     if path is None:
         raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
@@ -75,7 +83,7 @@ def allocate_in_file(
     atomicfile.checked_target(path, root=path.parent, follow_links=follow_links)
     with atomicfile.locked(path) as lock:
         data = safe_read(path)  # under the lock: what the last writer wrote, size-limited
-        result = _allocate(path, data, service, port_name, range_name, protocol, offline)
+        result = _allocate(path, data, service, port_name, range_name, protocol, offline, reserve)
         atomicfile.write_atomic(
             path,
             result.text,
@@ -94,10 +102,17 @@ def _allocate(
     range_name: str | None,
     protocol: str,
     offline: bool,
+    reserve: Reserve | None = None,
 ) -> FileAllocation:
     topology: Topology = loader.load(path)
     busy = None if offline else listening_now()
     allocation = choose(topology, service, port_name, range_name, busy, protocol)
+    if reserve is not None:
+        owner = topology.services.get(service)
+        host = owner.host if owner else topology.default_host
+        free = free_ports(topology, allocation.range.ports, {host}, protocol, busy, owner)
+        leased = reserve(list(islice(free, 1000)), host, protocol)
+        allocation = replace(allocation, port=leased)
     text = _decoded(data, path)
     value = allocation.port if protocol == "tcp" else f"{allocation.port}/{protocol}"
     updated = writeback.add_port(text, str(path), service, port_name, value)

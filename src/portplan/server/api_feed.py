@@ -18,6 +18,7 @@ from portplan.server.openapi import AuditId, FeedRevision
 from portplan.server.tenants import Caller
 
 router = openapi.router("/v1", "feed")
+KEEPALIVE_SECONDS = 10.0
 
 
 def _after(request: Request, after: int | None) -> int:
@@ -61,11 +62,16 @@ async def _stream(request: Request, tenant_id: int, last: int) -> AsyncIterator[
             return feed.since(conn, tenant_id, last)
 
     yield ": portplan feed\n\n"
+    quiet = 0.0
     while not await request.is_disconnected():
         batch = await run_in_threadpool(read)
         for item in batch:
             last = item["revision"]
             yield f"id: {last}\nevent: {item['kind']}\ndata: {json.dumps(item)}\n\n"
+        quiet = 0.0 if batch else quiet + poll
+        if quiet >= KEEPALIVE_SECONDS:  # a comment, so that no client times out on silence
+            yield ": keep-alive\n\n"
+            quiet = 0.0
         if not batch:
             await request.app.state.bell.wait(poll)
 

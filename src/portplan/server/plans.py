@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -48,8 +49,12 @@ def topology_of(text: str) -> Topology:
     return loader.load_text(text, PLAN_FILE)
 
 
+_INCLUDE = re.compile(r"""^["']?include["']?[ \t]*:""", re.MULTILINE)
+
+
 def validate(text: str) -> list[dict[str, Any]]:
     """The findings of `text` as `check` reports them; raises a 422 on a plan with errors."""
+    _refuse_includes(text)
     try:
         topology = loader.load_text(text, PLAN_FILE)
     except InputError as error:
@@ -62,6 +67,21 @@ def validate(text: str) -> list[dict[str, Any]]:
     if any(f.level >= Level.ERROR for f in findings):
         raise ApiError(422, "plan_has_errors", "the plan has errors", listed)
     return listed
+
+
+def _refuse_includes(text: str) -> None:
+    """A stored plan is one file: the files a plan includes are on the pusher's disk, and a
+    plan stored without them would lack their services (and their ports would be leased)."""
+    found = _INCLUDE.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    message = (
+        "include: the registry keeps one file, not the files a plan includes; "
+        "merge them into the plan before pushing it"
+    )
+    detail = {"file": PLAN_FILE, "line": line, "column": 1, "message": message}
+    raise ApiError(422, "plan_includes", f"{PLAN_FILE}:{line}:1: {message}", [detail])
 
 
 def push(conn: Connection, caller: Caller, system: str, text: str) -> dict[str, Any]:

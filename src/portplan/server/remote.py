@@ -7,12 +7,13 @@ import getpass
 import os
 import re
 import socket
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from portplan.errors import UsageError
-from portplan.server.client import Client
+from portplan.server.client import Client, RegistryError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -75,6 +76,32 @@ def lease(
     return result
 
 
+class Reservation:
+    """Leases from the registry the port `portplan allocate` writes into the plan: the first
+    of the plan's free ports that no live lease holds (no time limit: the plan holds the port
+    once pushed; release the lease then, or keep it)."""
+
+    def __init__(self, client: Client, system: str, holder: str | None = None) -> None:
+        self.client = client
+        self.system = system
+        self.holder = holder or default_holder()
+        self.lease: dict[str, Any] | None = None
+
+    def __call__(self, candidates: Sequence[int], host: str, protocol: str) -> int:
+        if not candidates:
+            raise UsageError("the range has no free port left to lease")
+        wish = {"candidates": list(candidates), "protocol": protocol}
+        body = {"holder": self.holder, "system": self.system, "host": host, "ports": [wish]}
+        self.lease = self.client.call("POST", "/v1/leases", body)
+        return int(self.lease["ports"][0]["port"])
+
+    def undo(self) -> None:
+        """Release the lease (the plan could not be written)."""
+        if self.lease is not None:
+            release(self.client, str(self.lease["id"]))
+            self.lease = None
+
+
 def release(client: Client, lease_id: str) -> dict[str, Any]:
     result: dict[str, Any] = client.call("DELETE", f"/v1/leases/{client.quote(lease_id)}")
     return result
@@ -119,20 +146,54 @@ def _current(path: Path) -> bytes | None:
         raise
 
 
+def generate(path: Path, out: str = ".") -> list[Path]:
+    """Rewrite every generated file of the plan at `path` that is missing or stale, as
+    `portplan generate` does: all of them switched in at once, or none."""
+    from portplan.render.generate import Request, plan, write
+
+    return write(plan(Request(str(path), (), out)), out)
+
+
 def watch(
-    client: Client, path: Path, system: str, on_change: Callable[[int], None] | None = None
+    client: Client,
+    path: Path,
+    system: str,
+    on_change: Callable[[int], None] | None = None,
+    retry_seconds: float = 1.0,
 ) -> None:
-    """Pull now, then again on every new revision of the system's plan in the feed."""
+    """Pull now, then again on every new revision of the system's plan in the feed. The
+    feed's position is taken before the first pull (a push meanwhile is pulled again, not
+    missed); a lost connection is resumed from the last event seen (`Last-Event-ID`)."""
+    after = _newest(client)
+    _pulled(client, path, system, on_change)
+    while True:
+        try:
+            for event in client.events(after):
+                after = event["revision"]
+                if event["kind"] == "plan.pushed" and event["subject"] == f"systems/{system}":
+                    _pulled(client, path, system, on_change)
+        except RegistryError as error:
+            if error.status:  # refused (a revoked token...): no point in retrying
+                raise
+        except OSError:  # the stream broke or stalled: resume it
+            pass
+        time.sleep(retry_seconds)
+
+
+def _pulled(
+    client: Client, path: Path, system: str, on_change: Callable[[int], None] | None
+) -> None:
     revision = pull(client, path, system)
     if on_change:
         on_change(revision)
-    changes = client.call("GET", "/v1/changes?after=0&limit=1000")["events"]
-    after = changes[-1]["revision"] if changes else 0
-    for event in client.events(after):
-        if event["kind"] == "plan.pushed" and event["subject"] == f"systems/{system}":
-            revision = pull(client, path, system)
-            if on_change:
-                on_change(revision)
+
+
+def _newest(client: Client) -> int:
+    """The feed's newest revision now (its pages read to the end)."""
+    after = 0
+    while changes := client.call("GET", f"/v1/changes?after={after}&limit=1000")["events"]:
+        after = changes[-1]["revision"]
+    return after
 
 
 def plan_path(file: str | None) -> Path:
