@@ -174,6 +174,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--database", choices=["all", "sqlite", "postgresql", "etcd"], default="all"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="portplan-bench-"))
     pg = Server(folder / "pg", durable=True)
@@ -189,6 +192,8 @@ def main() -> None:
         print("| " + " | ".join(columns) + " |")
         print("|" + "---|" * len(columns))
         for name, url in urls.items():
+            if args.database not in ("all", name):
+                continue
             r = run(url, args.clients, args.seconds, folder)
             print(
                 f"| {name} | {r['leases']:.0f} | {r['per_second']:.0f} | {r['duplicates']:.0f} | "
@@ -196,6 +201,8 @@ def main() -> None:
                 f"{r['read_p50_ms']:.1f} | {r['read_p99_ms']:.1f} | "
                 f"{r['feed_p50_ms']:.1f} | {r['feed_p99_ms']:.1f} |"
             )
+        if args.database not in ("all", "etcd"):
+            return
         etcd = etcd_leases.Etcd(folder / "etcd")
         etcd.start()
         try:
