@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from portplan import __version__
 from portplan.server import api_feed, api_leases, api_plans, db, leases
 from portplan.server.bell import Bell, Listener
+from portplan.server.dashboard import site as dashboard
 from portplan.server.errors import ApiError
 from portplan.server.metrics import Metrics, MetricsMiddleware
 from portplan.server.openapi import errors
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _operations(app)
     for module in (api_plans, api_leases, api_feed):
         app.include_router(module.router)
+    dashboard.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

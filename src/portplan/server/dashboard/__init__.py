@@ -1,0 +1,1 @@
+"""The registry's dashboard: server-rendered pages (Jinja2, htmx) behind the same tokens."""

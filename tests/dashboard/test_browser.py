@@ -1,0 +1,183 @@
+"""The dashboard in a real headless chromium against a real `portplan serve`: login, the
+matrix's filters, a finding, a lease taken by the CLI appearing live, its release by an
+admin, and another tenant's system nowhere."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.dashboard.conftest import Served, login
+
+# the sum of the page's layout shifts, as the browser's performance timeline records them
+SHIFTS = """() => new Promise(done => {
+  let sum = 0;
+  new PerformanceObserver(list => { for (const e of list.getEntries()) sum += e.value; })
+    .observe({type: "layout-shift", buffered: true});
+  setTimeout(() => done(sum), 50);
+})"""
+
+
+def test_a_page_without_a_session_goes_to_the_login_form_and_back(
+    served: Served, browser: Any
+) -> None:
+    page = browser.new_page()
+    page.goto(served.url + "/findings?system=shop")
+    assert page.url == served.url + "/login?next=/findings%3Fsystem%3Dshop"
+    page.fill("#token", "ppt_not-a-token")
+    page.click("button[type=submit]")
+    assert page.get_by_role("alert").inner_text() == "✖ Unknown or revoked token."
+    page.fill("#token", served.tokens["reader"])
+    page.keyboard.press("Enter")
+    page.wait_for_url(served.url + "/findings?system=shop")
+    assert page.locator("h1").inner_text() == "Findings shop · revision 2"
+    assert served.tokens["reader"] not in page.content()
+    cookie = next(c for c in browser.cookies() if c["name"] == "portplan_session")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"]) == (True, "Lax", False)
+
+
+def test_filter_the_matrix_by_keyboard(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    login(page, served, "reader")
+    assert page.locator("tbody.service > tr > th").all_inner_texts() == [
+        "gateway",
+        "worker",
+        "api",
+        "cache",
+        "postgres",
+    ]
+    # the skip link comes first, and focus is visible
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    page.focus("#category")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.select_option("#category", "data")
+    page.wait_for_url("**/matrix?system=shop&host=&category=data&exposure=&q=")
+    assert page.locator("tbody.service > tr > th").all_inner_texts() == ["cache", "postgres"]
+    page.select_option("#category", "")
+    page.fill("#q", "800")
+    expect(page.locator("tbody.service")).to_have_count(3)
+    assert page.locator("tbody.service > tr > th").all_inner_texts() == ["gateway", "worker", "api"]
+    page.select_option("#exposure", "public")
+    expect(page.locator("tbody.service")).to_have_count(1)
+    assert page.locator("tbody.service td.num").all_inner_texts() == ["80", "8001"]
+    assert "public" in page.locator("tbody.service").inner_text()
+
+
+def test_open_a_finding(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    login(page, served, "reader", "/findings")
+    row = page.locator("tr.finding")
+    assert row.count() == 1
+    assert row.locator("td").nth(1).inner_text() == "PP108"
+    row.get_by_role("link", name="line 15").click()
+    page.wait_for_url("**/plan?system=shop&revision=2#L15")
+    assert page.locator(".line:target").inner_text() == "15    ports: {http: 80, admin: 8001}"
+    page.go_back()
+    row.get_by_role("link", name="gateway").click()
+    page.wait_for_url("**/matrix?system=shop&q=gateway#svc-gateway")
+    assert page.locator("tbody.service > tr > th").all_inner_texts() == ["gateway"]
+
+
+def test_a_lease_from_the_cli_appears_live_and_an_admin_releases_it(
+    served: Served, browser: Any, tmp_path: Any
+) -> None:
+    page = browser.new_page()
+    login(page, served, "admin", "/leases")
+    matrix = browser.new_page()
+    matrix.goto(served.url + "/matrix?system=shop&host=app-1")
+    band = matrix.locator(".band-row .counts").first
+    assert band.inner_text() == "4 used · 2 reserved · 0 leased · 14 free"
+    assert matrix.locator(".seg[data-first='8000']").get_attribute("title") == "8000–8002 used (3)"
+    env = {**os.environ, "PORTPLAN_TOKEN": served.tokens["admin"], "PORTPLAN_SERVER": served.url}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "portplan",
+            "lease",
+            "api",
+            "http",
+            "--system",
+            "shop",
+            "--ttl",
+            "10m",
+            "--holder",
+            "ci-job-7",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    leased = time.monotonic()
+    assert done.returncode == 0, done.stderr
+    lease_id = done.stdout.split()[1]
+    row = page.locator(f"#lease-{lease_id}")
+    row.wait_for(timeout=1000)
+    seen = time.monotonic() - leased
+    assert seen < 1.0
+    cells = row.locator("td").all_inner_texts()
+    assert cells[:5] == ["● live", "app-1", "ci-job-7", "shop", "8000/tcp (api)"]
+    assert cells[5] in ("10m 0s", "9m 59s", "9m 58s")
+    expect(band).to_have_text("3 used · 2 reserved · 1 leased · 14 free", timeout=1000)
+    assert matrix.locator(".seg[data-first='8000']").get_attribute("title") == "8000 leased (1)"
+    assert "leased by ci-job-7" in matrix.locator("#svc-api").inner_text()
+    assert page.evaluate(SHIFTS) == 0
+    page.get_by_role("button", name="Release lease of ci-job-7 (8000/tcp (api))").click()
+    page.wait_for_url(served.url + "/leases")
+    assert row.locator("td").first.inner_text() == "○ released"
+    assert served.call("admin", "GET", f"/v1/leases/{lease_id}").json()["state"] == "released"
+    expect(band).to_have_text("4 used · 2 reserved · 0 leased · 14 free", timeout=1000)
+
+
+def test_another_tenants_system_is_nowhere(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    login(page, served, "rival", "/leases")
+    refetches: list[str] = []
+    page.on("request", lambda r: refetches.append(r.url) if "/leases" in r.url else None)
+    # acme changes things: rival's open page is told nothing
+    lease = served.call(
+        "admin",
+        "POST",
+        "/v1/leases",
+        {"holder": "acme-ci", "host": "app-1", "ports": [{"candidates": [8015]}]},
+    )
+    assert lease.status_code == 201
+    page.wait_for_timeout(1200)
+    assert refetches == []
+    assert "acme-ci" not in page.content()
+    # its own change is (the control: the page does listen)
+    served.call(
+        "rival",
+        "POST",
+        "/v1/leases",
+        {"holder": "eve-ci", "host": "h", "ports": [{"candidates": [9300]}]},
+    )
+    expect(page.locator("tr.lease")).to_contain_text(["eve-ci"], timeout=1000)
+    assert len(refetches) == 1
+
+    for path in ("/matrix", "/findings", "/graph", "/revisions", "/audit", "/leases"):
+        page.goto(served.url + path)
+        html = page.content()
+        assert "shop" not in html and "acme" not in html and "gateway" not in html, path
+        links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+        assert not [href for href in links if "shop" in href], path
+    page.goto(served.url + "/matrix?system=hushhush&q=gateway")
+    assert page.locator("#system option").all_inner_texts() == ["hushhush"]
+    assert page.locator("tbody.service").count() == 0
+    for path in ("/matrix?system=shop", "/plan?system=shop", "/revisions?system=shop&old=1&new=2"):
+        answer = page.goto(served.url + path)
+        assert answer is not None and answer.status == 404, path
+        assert page.locator("h1").inner_text() == "No system named 'shop'."
+    answer = page.goto(served.url + "/matrix?system=nosuch")
+    assert answer is not None and answer.status == 404
+    assert page.locator("h1").inner_text() == "No system named 'nosuch'."
