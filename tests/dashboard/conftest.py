@@ -82,7 +82,7 @@ def seed(database: str) -> dict[str, str]:
     return made
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
     """One server for the dashboard's browser tests; each test leaves its own traces."""
     folder = Path(tempfile.mkdtemp(prefix="portplan-dash-"))
@@ -105,8 +105,10 @@ def served() -> Iterator[Served]:
         assert all(token not in text for token in tokens.values())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop on this thread while it is open: closed at
+    the end of the module, so that later tests can run asyncio themselves."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)")
     from playwright.sync_api import sync_playwright

@@ -79,7 +79,7 @@ def _dot(
         lines.append(
             f'  "{_q(s.name)}" [label="{text}", URL="{_q(link + quote(s.name))}", '
             f'tooltip="{_q(s.name)}: {_q(states[s.name].text)}", '
-            f'class="node state-{states[s.name].state}", id="node-{_q(s.name)}"];'
+            f'class="state-{states[s.name].state}", id="node-{_q(s.name)}"];'
         )
     lines.extend(f'  "{_q(a)}" -> "{_q(b)}";' for a, b in pairs)
     lines.append("}")
@@ -103,26 +103,29 @@ def _q(text: str) -> str:
 
 
 def layers(names: Sequence[str], pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
-    """Longest-path layers (a service left of what it depends on), ordered by barycentre;
-    an edge closing a cycle is left out of the layering."""
+    """Layers counted from the right: a service sits one layer left of the deepest of its
+    dependencies (the longest path to a service that depends on nothing), so that shared
+    dependencies line up on the right; each layer ordered by barycentre. An edge closing a
+    cycle is left out of the layering."""
     kept = _acyclic(names, pairs)
-    depth = dict.fromkeys(names, 0)
-    incoming = dict.fromkeys(names, 0)
-    out: dict[str, list[str]] = {n: [] for n in names}
+    height = dict.fromkeys(names, 0)
+    waiting = dict.fromkeys(names, 0)
+    needs: dict[str, list[str]] = {n: [] for n in names}
     for a, b in kept:
-        out[a].append(b)
-        incoming[b] += 1
-    ready = [n for n in names if incoming[n] == 0]
+        needs[b].append(a)
+        waiting[a] += 1
+    ready = [n for n in names if waiting[n] == 0]
     while ready:
         name = ready.pop()
-        for target in out[name]:
-            depth[target] = max(depth[target], depth[name] + 1)
-            incoming[target] -= 1
-            if incoming[target] == 0:
-                ready.append(target)
-    found: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+        for user in needs[name]:
+            height[user] = max(height[user], height[name] + 1)
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    top = max(height.values(), default=-1)
+    found: list[list[str]] = [[] for _ in range(top + 1)]
     for name in names:
-        found[depth[name]].append(name)
+        found[top - height[name]].append(name)
     return _order(found, kept)
 
 
