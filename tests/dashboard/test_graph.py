@@ -82,7 +82,7 @@ def test_a_cycle_edge_goes_around() -> None:
 def test_dot_draws_the_same_graph_when_installed() -> None:
     topology = loader.load_text(SHOP, "portplan.yaml")
     drawn = html.unescape(svg(topology, check.check(topology).findings))
-    assert drawn.startswith('<svg class="graph" role="img" aria-label="dependencies of shop"')
+    assert drawn.startswith('<svg class="graph" role="group" aria-label="dependencies of shop"')
     assert drawn.count('class="edge"') == 4
     assert 'class="node state-warning"' in drawn
     assert "▲ 1 warning" in drawn

@@ -94,7 +94,7 @@ def _dot(
     body = done.stdout[done.stdout.index("<svg") :]
     name = escape(topology.system or "the system")
     return body.replace(
-        "<svg", f'<svg class="graph" role="img" aria-label="dependencies of {name}"', 1
+        "<svg", f'<svg class="graph" role="group" aria-label="dependencies of {name}"', 1
     )
 
 
@@ -199,7 +199,7 @@ def _layered(
     height = MARGIN * 2 + max((len(c) for c in placed), default=1) * (HEIGHT + GAP_Y) - GAP_Y
     parts = [
         f'<svg class="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="dependency graph">',
+        f'width="{width}" height="{height}" role="group" aria-label="dependency graph">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/>'
         "</marker></defs>",

@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any, cast
 
 from portplan.model import PortRange, Service, Topology
-from portplan.plan.allocate import usage
+from portplan.plan.allocate import RangeUsage, usage
 
 STATES = ("used", "reserved", "leased", "free")
+TELLING = ("leased", "used", "reserved", "free")  # a slice of mixed ports shows the first
+MAX_SEGMENTS = 64  # a band is a few hundred pixels wide: more runs than this are not seen
 UNCATEGORISED = "(no category)"
 
 
@@ -49,9 +52,13 @@ class ServiceRow:
 
 @dataclass(frozen=True)
 class Segment:
+    """A run of ports in one state; past `MAX_SEGMENTS` runs, a slice of the range drawn in
+    its most telling state (leased, used, reserved, free) and labelled with every count."""
+
     first: int
     last: int
     state: str
+    mixed: tuple[tuple[str, int], ...] = ()
 
     @property
     def size(self) -> int:
@@ -60,6 +67,8 @@ class Segment:
     @property
     def label(self) -> str:
         span = str(self.first) if self.first == self.last else f"{self.first}–{self.last}"
+        if self.mixed:
+            return f"{span}: " + ", ".join(f"{n} {state}" for state, n in self.mixed)
         return f"{span} {self.state} ({self.size})"
 
 
@@ -92,12 +101,7 @@ def build(
     topology: Topology, leased: Mapping[str, Mapping[tuple[str, int], str]], filters: Filters
 ) -> Matrix:
     """The matrix of `topology`; `leased` maps host -> (protocol, port) -> holder."""
-    hosts = sorted(topology.host_names())
-    usages = usage(topology)
-    used: dict[str, set[int]] = {}
-    for binding in topology.bindings():
-        if binding.protocol == "tcp":
-            used.setdefault(binding.host, set()).add(binding.port)
+    hosts, usages, used = _layout(topology)
     blocks = []
     for host in hosts:
         if filters.host and host != filters.host:
@@ -116,6 +120,26 @@ def build(
     categories = sorted({s.category or UNCATEGORISED for s in topology.services.values()})
     totals = {"services": len(topology.services), "shown": sum(b.port_count for b in blocks)}
     return Matrix(tuple(blocks), tuple(hosts), tuple(categories), totals=totals)
+
+
+_LAYOUTS: dict[int, tuple[Topology, Any]] = {}
+
+
+def _layout(topology: Topology) -> tuple[list[str], list[RangeUsage], dict[str, set[int]]]:
+    """What the plan alone decides (hosts, each range's hosts, the ports bound per host),
+    once per stored plan: the model of a stored plan is one object (`plans.topology_of`)."""
+    cached = _LAYOUTS.get(id(topology))
+    if cached is not None and cached[0] is topology:
+        return cast(tuple[list[str], list[RangeUsage], dict[str, set[int]]], cached[1])
+    used: dict[str, set[int]] = {}
+    for binding in topology.bindings():
+        if binding.protocol == "tcp":
+            used.setdefault(binding.host, set()).add(binding.port)
+    found = (sorted(topology.host_names()), usage(topology), used)
+    if len(_LAYOUTS) >= 32:
+        _LAYOUTS.clear()
+    _LAYOUTS[id(topology)] = (topology, found)
+    return found
 
 
 def _reserved(topology: Topology, host: str) -> set[int]:
@@ -165,19 +189,39 @@ def _band(
     reserved: set[int],
     held: Mapping[tuple[str, int], str],
 ) -> Band:
-    leased = {port for protocol, port in held if protocol == "tcp"}
+    states = ["free"] * len(ports)
+    # in rising precedence: a later mark wins
+    marks = (
+        ("reserved", reserved),
+        ("used", used),
+        ("leased", [p for proto, p in held if proto == "tcp"]),
+    )
+    for state, numbers in marks:
+        for port in numbers:
+            if port in ports:
+                states[port - ports.start] = state
+    counts = {s: states.count(s) for s in STATES}
+    runs = [(k, len(list(g))) for k, g in groupby(states)]
+    if len(runs) <= MAX_SEGMENTS:
+        return Band(name, str(ports), tuple(_runs(ports.start, runs)), counts)
+    return Band(name, str(ports), tuple(_slices(ports.start, states)), counts)
 
-    def state(port: int) -> str:
-        if port in leased:
-            return "leased"
-        if port in used:
-            return "used"
-        return "reserved" if port in reserved else "free"
 
-    segments = []
-    counts = dict.fromkeys(STATES, 0)
-    for key, run in groupby(ports, key=state):
-        numbers = list(run)
-        segments.append(Segment(numbers[0], numbers[-1], key))
-        counts[key] += len(numbers)
-    return Band(name, str(ports), tuple(segments), counts)
+def _runs(start: int, runs: list[tuple[str, int]]) -> list[Segment]:
+    found = []
+    for key, size in runs:
+        found.append(Segment(start, start + size - 1, key))
+        start += size
+    return found
+
+
+def _slices(start: int, states: list[str]) -> list[Segment]:
+    width = -(-len(states) // MAX_SEGMENTS)
+    found = []
+    for at in range(0, len(states), width):
+        part = states[at : at + width]
+        seen = tuple((s, part.count(s)) for s in STATES if s in part)
+        telling = next(s for s in TELLING if s in part)
+        mixed = seen if len(seen) > 1 else ()
+        found.append(Segment(start + at, start + at + len(part) - 1, telling, mixed))
+    return found

@@ -19,6 +19,7 @@ from portplan.server.tenants import Caller
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.trim_blocks = templates.env.lstrip_blocks = True  # no template indentation sent
 templates.env.filters["utc"] = lambda at: datetime.fromtimestamp(at, UTC).strftime(
     "%Y-%m-%d %H:%M:%S"
 )
