@@ -6,7 +6,7 @@
 A real `portplan serve` (uvicorn, SQLite in a temporary folder) holds the generated plan
 (10 hosts, 4 categories, two ports per service, one range per category) and 50 live leases.
 Server side: the wall time of `GET /matrix?system=big` over loopback with a session cookie
-(the first request parses the plan, later ones reuse it; both are reported). Browser:
+(the first request compiles the templates; it is reported apart). Browser:
 Debian's chromium through Playwright, a fresh load each run, from the performance timeline:
 `domInteractive` of the navigation entry, and the `portplan:ready` mark the page sets once
 htmx has loaded and processed it (the page is usable: filters, live updates).
@@ -131,7 +131,7 @@ def main() -> None:
         f"matrix of {args.services} services ({rows} service rows, {html / 1024:.0f} KiB of HTML)"
     )
     print(
-        f"  server side: first {cold:.0f} ms (parses the plan), then median "
+        f"  server side: first {cold:.0f} ms (compiles the templates), then median "
         f"{statistics.median(warm):.0f} ms, max {max(warm):.0f} ms over {len(warm)} requests "
         f"(budget 200 ms)"
     )
