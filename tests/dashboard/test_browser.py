@@ -202,3 +202,18 @@ def test_narrow_window_and_dark_theme(served: Served, playwright: Any, tmp_path:
         assert page.evaluate("() => document.activeElement.textContent") == "Filter"
     finally:
         context.close()
+
+
+def test_the_graph_by_keyboard(served: Served, browser: Any) -> None:
+    page = browser.new_page()
+    login(page, served, "reader", "/graph?system=shop")
+    assert page.locator("svg.graph a").count() == 5  # one link per service
+    assert "▲ 1 warning" in page.locator("svg.graph").text_content()
+    page.locator("#system").focus()
+    for _ in range(2):  # the Show button, then the first node of the graph
+        page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.closest('svg') !== null")
+    assert focused
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/matrix?system=shop&q=gateway")
+    assert page.locator("tbody.service > tr > th").all_inner_texts() == ["gateway"]

@@ -228,3 +228,21 @@ def test_revisions_diff_between_any_two(site: Site) -> None:
     assert '<span class="line del">-    ports: {metrics: 8004}</span>' in page
     assert '<span class="line add">+    ports: {metrics: 8003}</span>' in page
     assert client.get("/revisions?system=shop&old=1&new=9").status_code == 404
+
+
+def test_the_audit_log_filters(site: Site) -> None:
+    site.api(
+        "admin",
+        "POST",
+        "/v1/leases",
+        {"holder": "ci", "host": "h", "ports": [{"candidates": [9100]}]},
+    )
+    client = signed_in(site, "admin")
+    rows = re.findall(r"<td><code>([a-z.]+)</code></td>", client.get("/audit").text)
+    assert rows == ["plan.pushed", "plan.pushed", "lease.granted"]
+    only = client.get("/audit?action=lease.granted").text
+    assert re.findall(r"<td><code>([a-z.]+)</code></td>", only) == ["lease.granted"]
+    assert "ci on h: 9100" in only
+    by_subject = client.get("/audit?subject=systems/shop").text
+    assert re.findall(r"<td><code>([a-z.]+)</code></td>", by_subject) == ["plan.pushed"] * 2
+    assert "Nothing matches." in client.get("/audit?actor=nobody").text
