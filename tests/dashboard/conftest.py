@@ -20,7 +20,11 @@ import pytest
 
 from portplan.server import db, tenants
 from tests.dashboard.plans import RIVAL, SHOP, SHOP_2
+from tests.server.conftest import database_url, postgres
 from tests.server.postgres import free_port
+
+# the in-process tests run on SQLite and on a real PostgreSQL, as the server's tests do
+__all__ = ["database_url", "postgres"]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

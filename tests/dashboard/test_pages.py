@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,8 +18,7 @@ PAGES = ("/matrix", "/findings", "/graph", "/revisions", "/leases", "/audit", "/
 
 
 class Site:
-    def __init__(self, folder: Path) -> None:
-        url = f"sqlite:///{folder / 'registry.db'}"
+    def __init__(self, url: str) -> None:
         self.app = create_app(Settings(database_url=url, sweep_seconds=0.2))
         self.tokens = {
             who: db.write(
@@ -43,8 +41,8 @@ class Site:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    found = Site(tmp_path)
+def site(database_url: str) -> Iterator[Site]:
+    found = Site(database_url)
     for who, system, text in (
         ("admin", "shop", SHOP),
         ("admin", "shop", SHOP_2),
