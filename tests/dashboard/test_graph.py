@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from portplan.plan import check, loader
-from portplan.server.dashboard.graph_svg import health, layers, svg
+from portplan.server.dashboard.graph_svg import health, layers, listing, svg
 from tests.dashboard.plans import SHOP
 
 CYCLE = """\
@@ -87,3 +87,15 @@ def test_dot_draws_the_same_graph_when_installed() -> None:
     assert 'class="node state-warning"' in drawn
     assert "▲ 1 warning" in drawn
     assert 'xlink:href="/matrix?system=shop&q=gateway"' in drawn
+
+
+def test_the_graph_as_a_list() -> None:
+    topology = loader.load_text(SHOP, "portplan.yaml")
+    listed = listing(topology, check.check(topology).findings)
+    assert [(name, state.text, needs) for name, state, needs in listed] == [
+        ("gateway", "▲ 1 warning", ["api"]),
+        ("api", "✔ ok", ["postgres", "cache"]),
+        ("worker", "◌ planned", ["postgres"]),
+        ("postgres", "✔ ok", []),
+        ("cache", "✔ ok", []),
+    ]

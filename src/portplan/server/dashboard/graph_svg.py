@@ -50,6 +50,15 @@ def health(topology: Topology, findings: Iterable[Finding]) -> dict[str, Health]
     return found
 
 
+def listing(topology: Topology, findings: Sequence[Finding]) -> list[tuple[str, Health, list[str]]]:
+    """The graph as text: each running service, its health and what it depends on."""
+    states = health(topology, findings)
+    needs: dict[str, list[str]] = {s.name: [] for s in deployed(topology)}
+    for a, b in edges(topology):
+        needs[a.name].append(b.name)
+    return [(name, states[name], targets) for name, targets in needs.items()]
+
+
 def svg(topology: Topology, findings: Sequence[Finding], dot: str | None = "auto") -> str:
     """The graph of `topology`'s running services; `dot`: the Graphviz program ("auto":
     found on PATH; None: always the own layout)."""

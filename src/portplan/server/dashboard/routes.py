@@ -156,11 +156,14 @@ def graph_page(
     request: Request, system: str | None = None, who: Viewer = Depends(viewer)
 ) -> Response:
     name, revision = _plan(request, who, system)
-    svg = None
+    svg, listed = None, []
     if revision is not None:
         topology = plans.topology_of(revision.text)
-        svg = graph_svg.svg(topology, check.check(topology).findings)
-    return page(request, who, "graph.html", {"system": name, "revision": revision, "svg": svg})
+        findings = check.check(topology).findings
+        svg = graph_svg.svg(topology, findings)
+        listed = graph_svg.listing(topology, findings)
+    context = {"system": name, "revision": revision, "svg": svg, "listed": listed}
+    return page(request, who, "graph.html", context)
 
 
 @router.get("/revisions")
