@@ -1283,3 +1283,25 @@ def test_a_service_only_an_alternative_file_defines_is_on_a_host_of_its_own(
         "store": "default",
     }
     assert _round_trips(root, tmp_path) == []
+
+
+def test_an_image_a_helm_template_leaves_unrendered_is_not_imported(tmp_path: Path) -> None:
+    """A chart's `image: {{ include "app.image" . }}` is read without helm as a placeholder:
+    the plan writes no image rather than `helm-value`."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n"
+        "    metadata:\n      labels: {app: api}\n    spec:\n      containers:\n"
+        '        - name: api\n          image: {{ include "app.image" . | quote }}\n'
+        "          ports:\n            - containerPort: 8000\n"
+    )
+    root = _tree(
+        tmp_path / "chart",
+        {
+            "Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+            "values.yaml": "replicas: 1\n",
+            "templates/deployment.yaml": deployment,
+        },
+    )
+    imported = import_paths([root])
+    assert "helm-value" not in imported.text
+    assert loader.load_text(imported.text).services["api"].image is None

@@ -28,6 +28,7 @@ from portplan.reconcile.ports import (
 )
 from portplan.reconcile.view import Port, View, external_dependencies
 from portplan.sources.base import SourceResult, published_exposure
+from portplan.sources.helm_templates import PLACEHOLDER
 
 DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
@@ -77,8 +78,8 @@ class _Mentions:
             key = self.add(obs.service, obs.location, True)
             if key is not None and result.kind in DEFINING:
                 self.defined.setdefault(key, obs.service)
-            if key is not None and obs.image:
-                claim = Claim(obs.image, obs.location, result.kind)
+            if key is not None and obs.image and PLACEHOLDER not in obs.image:
+                claim = Claim(obs.image, obs.location, result.kind)  # no unrendered template
                 self.images.setdefault(key, []).append(claim)
         for port in result.ports:
             self.add(port.service, port.location, True)
