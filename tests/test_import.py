@@ -1305,3 +1305,20 @@ def test_an_image_a_helm_template_leaves_unrendered_is_not_imported(tmp_path: Pa
     imported = import_paths([root])
     assert "helm-value" not in imported.text
     assert loader.load_text(imported.text).services["api"].image is None
+
+
+def test_a_port_only_kubernetes_states_is_on_the_cluster_network(tmp_path: Path) -> None:
+    """A Kubernetes test pod calls `https://api.tools:9443` (the only statement of api's
+    port; no file says whether it is published): a pod's port is on the cluster network,
+    so it clashes with nothing a compose project publishes on 9443. (A service only a host
+    name mentions, `api.tools`, was an import crash: KeyError.)"""
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: smoke}\nspec:\n  containers:\n"
+        "    - name: curl\n      image: curlimages/curl\n"
+        "      env:\n        - {name: API_URL, value: 'https://api.tools:9443'}\n"
+    )
+    compose = "services:\n  web:\n    image: acme/web\n    ports: ['9443:9443']\n"
+    root = _tree(tmp_path / "src", {"k8s/smoke.yaml": pod, "compose.yaml": compose})
+    plan = loader.load_text(import_paths([root]).text)
+    assert [(p.number, p.published) for p in plan.services["api"].ports] == [(9443, False)]
+    assert _round_trips(root, tmp_path) == []

@@ -28,9 +28,11 @@ from portplan.reconcile.ports import (
 )
 from portplan.reconcile.view import Port, View, external_dependencies
 from portplan.sources.base import SourceResult, published_exposure
+from portplan.sources.code.helm import SOURCE as HELM_VALUES
 from portplan.sources.helm_templates import PLACEHOLDER
 
-DEFINING: Final = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
+KUBERNETES: Final = "kubernetes"
+DEFINING: Final = ("compose", KUBERNETES)  # kinds of file whose service names are identifiers
 _NOT_NAME: Final = re.compile(r"[^a-z0-9]+")
 _NAME: Final = re.compile(MapOf.key_pattern)  # what portplan.yaml takes as a name
 T = TypeVar("T", bound=Hashable)
@@ -50,7 +52,7 @@ def plan_services(
     for key in mentions.services:
         defined = mentions.defined.get(key)
         name = _unique((_valid(defined) if defined else _slug(view.show(key))) or "service", taken)
-        aliases = sorted(mentions.spellings[key] - {name})
+        aliases = sorted(mentions.spellings.get(key, set()) - {name})  # none: only a host names it
         service = PlanService(name, key, mentions.first[key], aliases)
         _image(service, mentions.images.get(key, []))
         services.append(service)
@@ -259,10 +261,14 @@ def _port(
 def _published(ports: list[Port]) -> bool | None:
     """Whether a port is bound on the host: when a compose or Kubernetes statement of it
     publishes it; not when they keep it off the host (`expose`, a ClusterIP Service, a
-    random host port); None when no statement says (documents, `.env`)."""
+    random host port), nor when only Kubernetes manifests and a chart's values state it (a
+    pod's port is on the cluster network); None when no statement says (documents, `.env`)."""
     if any(p.obs.published for p in ports):
         return True
-    return False if any(p.obs.published is False for p in ports) else None
+    if any(p.obs.published is False for p in ports):
+        return False
+    in_cluster = all(p.kind == KUBERNETES or p.obs.source == HELM_VALUES for p in ports)
+    return False if ports and in_cluster else None
 
 
 def _target(
