@@ -419,3 +419,16 @@ def test_an_unmounted_haproxy_config_keeps_only_its_references(tmp_path: Path) -
                             "backend b\n    server s1 shop:8080\n"})  # fmt: skip
     (result,) = scan([root])
     assert [(p.service, p.number, p.reference) for p in result.ports] == [("shop", 8080, True)]
+
+
+def test_haproxy_sections_whatever_the_indentation(tmp_path: Path) -> None:
+    """Generated configs indent sections or not at all: a section keyword starts a section
+    wherever it is (no directive shares a section's name)."""
+    text = "  frontend fe\n  bind :8080\n  default_backend be\nbackend be\nserver a app:9000\n"
+    path = write(tmp_path, {"lb.haproxy.cfg": text}) / "lb.haproxy.cfg"
+    result = read_haproxy(str(path))
+    assert haproxy_rows(result) == [
+        ("haproxy", 8080, "tcp", False, None, 2, 9),
+        ("app", 9000, "tcp", True, "haproxy", 5, 14),
+    ]
+    assert result.mismatches == []

@@ -128,7 +128,7 @@ def _lines(text: str, path: str) -> Iterator[_Line]:
         )
         if not words:
             continue
-        if words[0].text in _SECTIONS and not raw[:1].isspace():
+        if words[0].text in _SECTIONS:  # no directive shares a section's name
             section = words[0].text
         yield _Line(section, words, raw)
 
