@@ -177,7 +177,10 @@ def run_honcho(binary: str, folder: Path, ports: list[int]) -> float:
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
-    while any(all_listen([p]) for p in ports):
+    deadline = time.monotonic() + 10
+    while held := [p for p in ports if all_listen([p])]:  # bounded: another may take one
+        if time.monotonic() > deadline:
+            raise SystemExit(f"ports still held 10 s after honcho stopped: {held}")
         time.sleep(0.01)
     return took
 
