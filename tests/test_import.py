@@ -1322,3 +1322,25 @@ def test_a_port_only_kubernetes_states_is_on_the_cluster_network(tmp_path: Path)
     plan = loader.load_text(import_paths([root]).text)
     assert [(p.number, p.published) for p in plan.services["api"].ports] == [(9443, False)]
     assert _round_trips(root, tmp_path) == []
+
+
+def test_a_scrape_target_on_a_services_only_port_names_no_metrics_port(tmp_path: Path) -> None:
+    """Prometheus scrapes `orders:8081/actuator/prometheus`, the one port compose publishes
+    for orders: that is orders' main port, not a port named metrics; a separate exporter
+    port stays `metrics`."""
+    compose = (
+        "services:\n  orders:\n    image: acme/orders\n    ports: ['8081:8081']\n"
+        "  billing:\n    image: acme/billing\n    ports: ['8082:8082', '9102:9102']\n"
+    )
+    prometheus = (
+        "scrape_configs:\n  - job_name: orders\n    metrics_path: /actuator/prometheus\n"
+        "    static_configs:\n      - targets: ['orders:8081']\n"
+        "  - job_name: billing\n    static_configs:\n      - targets: ['billing:9102']\n"
+    )
+    root = _tree(tmp_path / "src", {"compose.yaml": compose, "prometheus.yml": prometheus})
+    plan = loader.load_text(import_paths([root]).text)
+    assert {name: [(p.name, p.number) for p in s.ports] for name, s in plan.services.items()} == {
+        "orders": [("port", 8081)],
+        "billing": [("metrics", 9102), ("port", 8082)],
+    }
+    assert _round_trips(root, tmp_path) == []

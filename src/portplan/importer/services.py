@@ -147,7 +147,7 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
     for port in view.ports:
         by_key.setdefault(port.key, []).append(port)
     for service in services:
-        by_slot = merged.get(service.key, {})
+        by_slot = _scraped_main(merged.get(service.key, {}))
         placed = {id(p) for ports in by_slot.values() for p in ports}
         known = {n for ports in by_slot.values() for p in ports for n in p.numbers()}
         rest = [p for p in by_key.get(service.key, []) if id(p) not in placed]
@@ -165,6 +165,21 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
         if service.key in contained:  # compose publishes only what `ports` maps
             for planned in service.ports:
                 planned.published = planned.published is True
+
+
+MONITORING: Final = "monitoring"
+METRICS: Final = "metrics"
+
+
+def _scraped_main(by_slot: dict[str, list[Port]]) -> dict[str, list[Port]]:
+    """A service's only port, which a scrape target alone names `metrics` (Prometheus
+    scraping a Spring Boot app's `/actuator/prometheus` on its one port 8081), is its main
+    port, named as an unnamed one is: the target names a metrics path, not the port's kind."""
+    ports = by_slot.get(METRICS, [])
+    named = [p for p in ports if p.obs.port_name]
+    if len(by_slot) != 1 or not named or any(p.kind != MONITORING for p in named):
+        return by_slot
+    return {UNNAMED: ports} if any(p.kind in DEFINING for p in ports) else by_slot
 
 
 MAX_SPREAD = 1024  # host ports of one published range listed as planned ports, at most
