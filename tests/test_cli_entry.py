@@ -176,7 +176,7 @@ def test_every_combination_of_plain_flags_takes_the_plain_path(args: list[str]) 
         ["--version"],
         ["--help", "check"],
         ["check", "--bogus"],
-        ["status"],
+        ["status", "--watch"],
         ["ports", "--help"],
         ["ports", "-h"],
         ["ports", "-f", "portplan.yaml"],

@@ -39,8 +39,14 @@ def _run(func: Callable[[list[str]], int], args: list[str]) -> list[object]:
     return [code, out.getvalue(), err.getvalue()]
 
 
-def test_plain_values_are_the_click_commands_other_options() -> None:
-    command = cli.get_command(None, "check")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("name", "unplain"),
+    [("check", {}), ("status", {"--interval": "interval"})],  # --interval: only with --watch
+)
+def test_plain_values_are_the_click_commands_other_options(
+    name: str, unplain: dict[str, str]
+) -> None:
+    command = cli.get_command(None, name)  # type: ignore[arg-type]
     assert command is not None
     valued = {
         spelling: str(param.name)
@@ -50,7 +56,8 @@ def test_plain_values_are_the_click_commands_other_options() -> None:
         and not isinstance(param.type, click.Choice)
         for spelling in param.opts
     }
-    assert valued == PLAIN_VALUES["check"] == {"-f": "file", "--file": "file", "--env": "env"}
+    assert valued == {**PLAIN_VALUES[name], **unplain}
+    assert PLAIN_VALUES["check"] == {"-f": "file", "--file": "file", "--env": "env"}
 
 
 @pytest.mark.parametrize(
@@ -135,42 +142,68 @@ def test_both_paths_give_the_same_report(
 @pytest.mark.parametrize(
     ("files", "args", "expected"),
     [
-        ({"portplan.yaml": CLEAN}, [], [0, "1 port in 1 service"]),
-        ({}, [], [2, "no portplan.yaml in this folder or any parent"]),
-        ({}, ["-f", "missing.yaml"], [2, "missing.yaml"]),
-        ({"sub/.keep": ""}, ["-f", "sub"], [2, "is a directory"]),
+        ({"portplan.yaml": CLEAN}, ["check"], [0, "1 port in 1 service"]),
+        *[
+            (files, [command, *args], expected)
+            for command in ("check", "status")  # status: tests/test_cli_entry_status.py
+            for files, args, expected in [
+                ({}, [], [2, "no portplan.yaml in this folder or any parent"]),
+                ({}, ["-f", "missing.yaml"], [2, "missing.yaml"]),
+                ({"sub/.keep": ""}, ["-f", "sub"], [2, "is a directory"]),
+                ({"p.yaml": BROKEN}, ["-f", "p.yaml"], [2, "p.yaml:5:20: "]),
+                ({"portplan.yaml": BROKEN}, ["--format=json"], [2, "portplan.yaml:5:20: "]),
+            ]
+        ],
     ],
 )
-def test_a_found_missing_or_wrong_plan_is_the_same(
+def test_a_found_broken_missing_or_wrong_plan_is_the_same(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     files: dict[str, str],
     args: list[str],
     expected: list[object],
 ) -> None:
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    monkeypatch.chdir(tmp_path)
-    plain, clicked = _run(entry_main, ["check", *args]), _run(click_main, ["check", *args])
-    assert plain == clicked
+    plain = both_paths(tmp_path, monkeypatch, files, args)
     code, text = expected
     assert plain[0] == code and text in str(plain[1]) + str(plain[2])
 
 
-def test_the_plain_check_imports_no_click(tmp_path: Path) -> None:
-    (tmp_path / "portplan.yaml").write_text(CLEAN)
+def both_paths(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], args: list[str]
+) -> list[object]:
+    """`args` run in `folder` holding `files`, by both paths: what they gave (the same)."""
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    monkeypatch.chdir(folder)
+    plain, clicked = _run(entry_main, args), _run(click_main, args)
+    assert plain == clicked
+    return plain
+
+
+@pytest.mark.parametrize(
+    ("plan", "args", "expected"),
+    [
+        (CLEAN, ["check", "--format", "json"], ["False 0", '"services": 1']),
+        # status: neither click nor the runner (no stack of the plan is up); on port 1
+        # nothing listens
+        (CLEAN.replace("8080", "1"), ["status", "--json", "--no-health"], ["False 1", '"down": 1']),
+    ],
+)
+def test_the_plain_path_imports_no_click(
+    tmp_path: Path, plan: str, args: list[str], expected: list[str]
+) -> None:
+    (tmp_path / "portplan.yaml").write_text(plan)
     script = (
         "import sys\n"
         "from portplan._entry import main\n"
         "code = main(sys.argv[1:])\n"
-        "print('click' in sys.modules, code, file=sys.stderr)\n"
+        "unused = ('click', 'portplan.run.stack')\n"
+        "print(any(name in sys.modules for name in unused), code, file=sys.stderr)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script, "check", "--format", "json"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=tmp_path
     )
-    assert done.stderr == "False 0\n"
-    assert '"services": 1' in done.stdout
+    code, text = expected
+    assert done.stderr.splitlines()[-1] == code
+    assert text in done.stdout

@@ -2,13 +2,14 @@
 
 `portplan --version`, `portplan --help` (while the help click last wrote holds:
 portplan._startup), `portplan ports` and `portplan who PORT...` with nothing but their
-flags and `--format text|json`, and `portplan check` with nothing but `-f`, `--env`,
-`--format` and `--fail-on` run without click, whose import alone costs a third of a
-`ports` listing (benchmarks/README.md, "Live machine"). They call the same functions as
-their click commands (portplan.live.commands, portplan.plan.check.run_check) under the
-same error guard. Anything else (help, an unknown or misspelt option, every other command)
-goes to the click CLI, which parses it and reports usage errors as always;
-tests/test_cli_entry.py and tests/test_cli_entry_check.py hold both paths to the same
+flags and `--format text|json`, `portplan check` with nothing but `-f`, `--env`,
+`--format` and `--fail-on`, and `portplan status` without `--watch` or `--interval` run
+without click, whose import alone costs a third of a `ports` listing
+(benchmarks/README.md, "Live machine"). They call the same functions as their click
+commands (portplan.live.commands, portplan.plan.check.run_check,
+portplan.cli._status_run.run_status) under the same error guard. Anything else (help, an
+unknown or misspelt option, every other command) goes to the click CLI, which parses it
+and reports usage errors as always; tests/test_cli_entry*.py hold both paths to the same
 output and exit code for every combination of the options.
 """
 
@@ -20,13 +21,14 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import NoReturn, TextIO
+    from typing import Any, NoReturn, TextIO
 
 # command -> its flags, spelt as its click command spells them -> parameter name
 PLAIN_FLAGS: dict[str, dict[str, str]] = {
     "ports": {"--json": "as_json", "--udp": "udp", "--all-addresses": "all_addresses"},
     "who": {"--json": "as_json"},
     "check": {},
+    "status": {"--json": "as_json", "--watch": "watch", "--no-health": "no_health"},
 }
 # command -> its options taking one word of a few (`--format json`, `--format=json`) ->
 # parameter name and the words
@@ -37,6 +39,7 @@ PLAIN_CHOICES: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "--format": ("fmt", ("text", "json", "sarif", "github")),
         "--fail-on": ("fail_on", ("error", "warning", "info")),
     },
+    "status": {"--format": ("fmt", ("text", "json"))},
 }
 # command -> its options taking any word (`-f FILE`, `--file FILE`, `--file=FILE`) ->
 # parameter name; a word that is empty or begins with `-` is left to click
@@ -44,6 +47,13 @@ PLAIN_VALUES: dict[str, dict[str, str]] = {
     "ports": {},
     "who": {},
     "check": {"-f": "file", "--file": "file", "--env": "env"},
+    "status": {
+        "-f": "file",
+        "--file": "file",
+        "--host": "host",
+        "--concurrency": "concurrency",
+        "--workers": "workers",
+    },
 }
 _TAKES_PORTS = frozenset({"who"})  # PORT... arguments, 1-65535
 
@@ -107,6 +117,8 @@ def plain_call(args: Sequence[str]) -> Callable[[], int] | None:
     chosen, words, numbers = parsed
     if name == "check":
         return _check_call(words)
+    if name == "status":
+        return _status_call(chosen, words)
     fmt = words.get("fmt")
     if chosen.get("as_json") and fmt not in (None, "json"):
         return None  # --json with --format text: click's usage error
@@ -155,6 +167,30 @@ def _check_call(words: dict[str, str]) -> Callable[[], int] | None:
         return None  # click's usage error: -f is a file
     fmt, fail_on = words.get("fmt", "text"), words.get("fail_on", "error")
     return lambda: _check(file, words.get("env"), fmt, fail_on)
+
+
+def _status_call(chosen: dict[str, bool], words: dict[str, str]) -> Callable[[], int] | None:
+    """`status` once (not --watch), its counts plain positive numbers; None for click."""
+    file, fmt = words.get("file"), words.get("fmt")
+    counts = [words.get("concurrency", "100"), words.get("workers", "1")]
+    if chosen.get("watch") or (file is not None and os.path.isdir(file)):
+        return None  # --watch, or click's usage error: -f is a file
+    if not all(word.isascii() and word.isdigit() and int(word) >= 1 for word in counts):
+        return None  # click's to read (and to refuse)
+    if chosen.get("as_json") and fmt not in (None, "json"):
+        return None  # --json with --format text: click's usage error
+    fmt = "json" if chosen.get("as_json") else fmt or "text"
+    workers = int(words["workers"]) if "workers" in words else None
+    options = {"file": file, "fmt": fmt, "host": words.get("host"), "workers": workers}
+    options["concurrency"] = int(counts[0])
+    options["no_health"] = chosen.get("no_health", False)
+    return lambda: _status(options)
+
+
+def _status(options: dict[str, Any]) -> int:
+    from portplan.cli._status_run import run_status
+
+    return run_status(**options, write=sys.stdout.write)
 
 
 def _check(file: str | None, env: str | None, fmt: str, fail_on: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -68,30 +67,18 @@ def command(
     latency maximum (or a service of the running stack is not ready), 2 unusable input,
     130 interrupted (--watch ends with ^C).
     """
-    from portplan.live.status import StatusOptions, check_status
+    from portplan.cli._status_run import default_workers, run_status
+
+    if not watch:
+        return run_status(
+            file, fmt, host, concurrency, workers, no_health, lambda s: click.echo(s, nl=False)
+        )
+    from portplan.live.status import StatusOptions
     from portplan.plan.loader import load
-    from portplan.run.view import failing, runner_view
 
     topology = load(file)
-    workers = workers or min(os.cpu_count() or 1, 4)
-    options = StatusOptions(host, not no_health, concurrency, workers)
-    if watch:
-        return _watch(topology, interval, fmt, options)
-    report = check_status(topology, options)
-    runner = runner_view(topology.source)
-    click.echo(_render(report, fmt, runner), nl=False)
-    return 1 if report.failed or (runner is not None and failing(runner)) else 0
-
-
-def _render(report: StatusReport, fmt: str, runner: dict[str, Any] | None) -> str:
-    """The report, with the runner's view of the plan's stack when one is up."""
-    from portplan.live import view
-    from portplan.run.view import runner_document, runner_table
-
-    if fmt == "json":
-        extra = {"runner": runner_document(runner, report) if runner else None}
-        return view.status_json(report, extra)
-    return view.status_text(report, [runner_table(runner, report)] if runner else [])
+    options = StatusOptions(host, not no_health, concurrency, workers or default_workers())
+    return _watch(topology, interval, fmt, options)
 
 
 def _watch(topology: Topology, interval: float, fmt: str, options: StatusOptions) -> int:
@@ -123,4 +110,6 @@ def _frame(
         return json.dumps(document, ensure_ascii=False) + "\n"
     clock = time.strftime("%H:%M:%S", time.localtime(report.checked_at))
     title = f"portplan status: host {report.host}, every {interval:g}s, {clock} (^C to stop)\n\n"
-    return (_CLEAR if tty else "\n") + title + _render(report, "text", runner)
+    from portplan.cli._status_run import render
+
+    return (_CLEAR if tty else "\n") + title + render(report, "text", runner)

@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from portplan.atomicfile import write_atomic
 from portplan.errors import UsageError
 
 MAIN = "main"
@@ -99,6 +98,8 @@ class StateDir:
 
     def write(self, document: dict[str, Any]) -> None:
         # not flushed to disk: it describes processes that a crash of the machine ends too
+        from portplan.atomicfile import write_atomic  # not on status's path
+
         write_atomic(self.state_file, json.dumps(document, indent=2) + "\n", durable=False)
 
     def hold(self) -> int | None:

@@ -21,10 +21,13 @@ _HEALTHY_STATES = ("ready", "completed")
 
 def runner_view(plan_file: str, copy: str | None = None) -> dict[str, Any] | None:
     """The stack of `plan_file` as `ps` sees it, or None when no stack of it is up."""
+    state = StateDir(plan_file, copy)
+    if not state.state_file.exists():
+        return None  # what ps() says too, without importing the runner (status's start-up)
     from portplan.run.stack import NotUp, ps
 
     try:
-        return ps(StateDir(plan_file, copy))
+        return ps(state)
     except NotUp:
         return None
 
