@@ -400,6 +400,8 @@ def _readme(*lines: str) -> str:
         ("The app is at http://localhost:3000 now.", "localhost:3000"),
         ("Open http://localhost/ in a browser.", "localhost:80"),
         ("Now a server is running on port 5444.", "port 5444"),
+        ("Then go to `http://DOCKER_HOST:3000/app/`", "DOCKER_HOST:3000"),
+        ("* Web UI `http://<host-ip>:3000`", "<host-ip>:3000"),
     ],
 )
 def test_an_address_the_project_does_not_publish_is_its_one_web_port(
@@ -440,6 +442,11 @@ def test_an_unpublished_address_among_several_web_ports_is_an_info(tmp_path: Pat
         "The app is at http://localhost:5173 and http://localhost:5173/.",
         "```sh\nnpm run dev\n```\n\nThe dev server is at http://localhost:3000.",
         "```sh\nkubectl apply -f k8s/\n```\n\nThe app is available on port 31000 of each node.",
+        "* Web UI `http://<host-ip>:5173` (and `http://YOUR_SERVER_IP:5173` from afar)",
+        # the reader's own proxy
+        "| Use a proxy | `git config --global http.proxy socks5://127.0.0.1:1080` |",
+        "```sh\nexport HTTPS_PROXY=http://127.0.0.1:7890\n```",
+        "Pass `--proxy http://localhost:3128` to the installer.",
     ],
 )
 def test_a_published_address_or_a_directly_run_program_is_no_finding(
@@ -536,3 +543,38 @@ def test_an_extensions_dependency_on_the_main_project_is_no_finding(tmp_path: Pa
             "beat depends on missing, which no compose file of its directory defines",
         )
     ]
+
+
+def test_a_list_item_naming_a_service_and_its_port(tmp_path: Path) -> None:
+    """`- webapp: the UI, running on localhost and port 3000` after `docker compose up` is
+    webapp's port, against the compose file's 5173; db's own item agrees."""
+    readme = _readme(
+        "The command starts:",
+        "- db: PostgreSQL, listening on port 5432",
+        "- webapp: the UI, running on localhost and port 3000.",
+    )
+    root = _write(tmp_path, {"docker-compose.yml": VITE, "README.md": readme})
+    assert _found(root) == [
+        (
+            "PP201",
+            "error",
+            ["README.md:11", "docker-compose.yml:5"],
+            "webapp: port is 3000 here but 5173 in docker-compose.yml:5",
+        )
+    ]
+
+
+def test_a_listen_port_in_a_services_environment_is_its_own(tmp_path: Path) -> None:
+    """`API_LISTEN_PORT=80` in gallery's compose environment is where gallery listens (its
+    80 behind `8000:80`), not a service API; the api folder's example.env for running the
+    program directly (4001) is another setup, not drift of it."""
+    compose = (
+        "services:\n  gallery:\n    build: .\n    ports: ['8000:80']\n"
+        "    environment:\n      - API_LISTEN_PORT=80\n"
+    )
+    files = {
+        "docker-compose.yml": compose,
+        "Dockerfile": "FROM alpine\nEXPOSE 80\n",
+        "api/example.env": "API_LISTEN_PORT=4001\nAPI_ENDPOINT=http://localhost:4001/\n",
+    }
+    assert [f for f in _found(_write(tmp_path, files)) if f[1] == "error"] == []

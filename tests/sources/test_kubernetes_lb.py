@@ -72,3 +72,15 @@ def test_a_load_balancers_node_port_clashes_with_a_node_port(tmp_path: Path) -> 
         },
     )
     assert [rule for rule, _, _ in found(root)] == ["PP212"]
+
+
+def test_one_service_in_two_manifest_sets_asks_once(tmp_path: Path) -> None:
+    """The same NodePort Service in the per-service manifests (namespace shop) and in an
+    all-in-one file without a namespace is one Service applied from either: no clash; a
+    different Service on that node port still clashes."""
+    front = service("front", "NodePort", 80, 30001)
+    shop = front.replace("  name: front\n", "  name: front\n  namespace: shop\n")
+    root = write(tmp_path, {"front-svc.yaml": shop, "all-in-one.yaml": front})
+    assert found(root) == []
+    write(tmp_path, {"admin.yaml": service("admin", "NodePort", 81, 30001)})
+    assert [rule for rule, _, _ in found(root)] == ["PP212"]

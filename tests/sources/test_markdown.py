@@ -131,6 +131,11 @@ def seed_lines(shared: Path, number: int) -> list[str]:
             "Token Engine:   http://localhost:8081/metrics",
             [("Token Engine", 8081, "metrics", 1, 34)],
         ),
+        (
+            "- matcher-web: a web server running on localhost and port 9021.",
+            [("matcher-web", 9021, None, 1, 59)],
+        ),
+        ("* api: serving at port 8000 once started", [("api", 8000, None, 1, 24)]),
     ],
 )
 def test_prose_ports(text: str, expected: list[Port]) -> None:
@@ -173,6 +178,8 @@ def test_prose_ports(text: str, expected: list[Port]) -> None:
         "Callback collecting all the info headers (HTTP 100-199) received.",
         "Isolated subnet (172.20.0.0/16)",
         "Auto-scale (1-10) instances",
+        "Note: the server is running on port 8080 by default",
+        "- The API gateway: running on port 8080",
     ],
 )
 def test_prose_that_states_no_port(text: str) -> None:

@@ -175,10 +175,14 @@ def _without_client_prefix(words: list[str]) -> list[str]:
     return words
 
 
+_OWN_WORDS: Final = frozenset({"LISTEN", "LISTENING", "BIND"})
+
+
 def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     """(service, port name) of `<prefix>_PORT` read in `owner`'s block.
 
-    `HTTP_PORT` -> (owner, "http"); `RTP_UDP_PORT` -> ("RTP", None) (a protocol is no
+    `HTTP_PORT` -> (owner, "http"); `API_LISTEN_PORT` -> (owner, None) (where the owner
+    listens, whatever names it); `RTP_UDP_PORT` -> ("RTP", None) (a protocol is no
     name: `variable_protocol`); `ZOOKEEPER_CLIENT_PORT` in zookeeper -> (zookeeper,
     "client"); `TOKEN_ENGINE_GRPC_PORT` -> ("TOKEN_ENGINE", "grpc"); `GATEWAY_PORT` ->
     ("GATEWAY", None); `VITE_GATEWAY_PORT` (a client framework's prefix) -> ("GATEWAY", None).
@@ -190,6 +194,8 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         return owner, None
     if owner and "_".join(words).upper() in GENERIC_PORT_PREFIXES:
         return owner, None  # APP_PORT, FLASK_RUN_PORT in a service's env: its own port
+    if owner and words[-1].upper() in _OWN_WORDS:
+        return owner, None  # API_LISTEN_PORT, HTTP_BIND_PORT in a service's env: where it listens
     kind = name_kind(words[-1])
     if len(words) == 1 and kind:
         return owner, kind

@@ -275,6 +275,18 @@ _QUALIFIED_SPEC: Final = re.compile(
     r"(?:[ \t]*\((?P<q>[^()]*)\))?[ \t]*(?:,[ \t]*|$)"
 )
 _HEALTH_PATH: Final = re.compile(r"health|ready|live|status", re.IGNORECASE)
+# `- pmatcher-web: a web server running on localhost and port 9020.`: a one-word service
+# name, then prose saying where it runs
+_NAME_RUNS_ON: Final = re.compile(
+    r"^\s*(?P<name>[A-Za-z][\w.-]*)[ \t]*:[ \t]+[^:]*?\b(?:running|runs|listening|listens|"
+    r"available|accessible|reachable|served|serving)\s+(?:on|at)\s+"
+    r"(?:(?:localhost|127\.0\.0\.1|0\.0\.0\.0)\s*(?:,|and|on)?\s*)?port\s+(?P<port>\d{1,5})\b",
+    re.IGNORECASE,
+)
+_NOT_A_SERVICE: Final = frozenset(
+    {"note", "tip", "hint", "warning", "caution", "important", "info", "example", "default",
+     "output", "result", "usage", "update", "edit", "nb", "todo", "step"}
+)  # fmt: skip
 
 
 # A word that makes a label of several words a clause ("You can then access it here: URL"),
@@ -310,6 +322,19 @@ def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
     if _HEALTH_PATH.search(url.path):
         location = ctx.at(number, found.start("name"))
         ctx.result.services.append(ServiceObservation(name, location, source, health_path=url.path))
+    return True
+
+
+def _name_runs_on(ctx: Collector, number: int, line: str, source: str) -> bool:
+    """`pmatcher-web: a web server running on localhost and port 9020` (a list item naming
+    a service, then where it runs)."""
+    found = _NAME_RUNS_ON.match(line)
+    name = found.group("name") if found else ""
+    if found is None or name.lower() in _NOT_A_SERVICE or not _service_name(name):
+        return False
+    index = found.start("port")
+    if ctx.checked_port(int(found.group("port")), number, index, name):
+        ctx.port(PortObservation(name, int(found.group("port")), ctx.at(number, index), source))
     return True
 
 
@@ -419,6 +444,7 @@ _Shape = Callable[[Collector, int, str, str], bool]
 _SHAPES: Final[tuple[_Shape, ...]] = (
     _name_url,
     _name_ports,
+    _name_runs_on,
     _port_lead,
     _spec_lead,
     _label_specs,

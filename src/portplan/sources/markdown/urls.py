@@ -1,6 +1,7 @@
 """Host-machine addresses anywhere in a document, and whether Docker publishes them.
 
-Every `localhost:8080`, `http://127.0.0.1:8080/x` and `0.0.0.0:8080` of a document is read
+Every `localhost:8080`, `http://127.0.0.1:8080/x` and `0.0.0.0:8080` of a document (and the
+Docker machine as a placeholder: `http://DOCKER_HOST:8080`, `http://<host-ip>:9090`) is read
 (prose, inline code, list items, code blocks, shell commands such as `curl`, `wget`,
 `wrk`), as a reference to a port of the host machine whose service the document does not
 name: they go to `SourceResult.addresses` with `service` UNRESOLVED, and reconcile finds
@@ -38,10 +39,26 @@ _DIRECT_RUN: Final = re.compile(
     r"\bkubectl\s+(?:apply|create|run|port-forward)\b|\bhelm\s+(?:install|upgrade)\b|"
     r"\bdocker\s+stack\s+deploy\b)"
 )
+# The machine Docker runs on, as documents write it when they do not say localhost:
+# `DOCKER_HOST`, `<host-ip>`, `<your-server-ip>`, `YOUR_IP`.
+_PLACEHOLDER_HOST: Final = (
+    r"<[\w -]*?(?:host|ip|server|address|domain)[\w -]*>|"
+    r"(?:DOCKER_HOST|HOST_IP|SERVER_IP|DOCKER_HOST_IP|YOUR_(?:SERVER_|HOST_)?IP)(?![\w.-])|"
+    r"(?:your-(?:server-|host-)?ip|server-ip|host-ip|docker-host)(?![\w.-])"
+)
 _ADDRESS: Final = re.compile(
-    r"(?<![\w.-])(?:[a-z][\w+.-]*://)?(?P<host>localhost|127\.0\.0\.1|0\.0\.0\.0)"
+    r"(?<![\w.-])(?:(?P<scheme>[a-z][\w+.-]*)://)?"
+    rf"(?P<host>localhost|127\.0\.0\.1|0\.0\.0\.0|{_PLACEHOLDER_HOST})"
     r":(?P<port>\d{1,5})(?![\d])"
 )
+# The reader's own proxy (`git config --global http.proxy socks5://127.0.0.1:1080`,
+# `export HTTPS_PROXY=http://127.0.0.1:7890`, `curl -x ...`): no port of the project.
+_PROXY: Final = re.compile(
+    r"(?:\b(?:https?|all|no)[_.]proxy\b|--proxy\b|\bproxy(?:[_-]?server)?\s*[=:]|"
+    r"\bcurl\b[^\n`]*\s-x\s*$)\s*[=\s]?\s*[\"']?$",
+    re.IGNORECASE,
+)
+_PROXY_SCHEMES: Final = frozenset({"socks", "socks4", "socks4a", "socks5", "socks5h"})
 _PORTLESS: Final = re.compile(
     r"(?<![\w.-])(?P<scheme>https?)://(?P<host>localhost|127\.0\.0\.1)(?=[/\s`)\]>\"'?#,]|\.(?:\s|$)|$)"
 )
@@ -91,7 +108,7 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
         side = PUBLISHED if ctx.compose is not None else UNKNOWN
         for found in _ADDRESS.finditer(line):
             port = int(found.group("port"))
-            if 1 <= port <= MAX_PORT:
+            if 1 <= port <= MAX_PORT and not _proxy(line, found):
                 at = Location(result.file, number, found.start("port") + 1)
                 result.addresses.append(_address(port, at, found.group("host"), side))
         for found in _PORTLESS.finditer(line):
@@ -103,6 +120,12 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
             if 1 <= port <= MAX_PORT:
                 at = Location(result.file, number, found.start("port") + 1)
                 result.addresses.append(_address(port, at, "", side))
+
+
+def _proxy(line: str, found: re.Match[str]) -> bool:
+    """Whether the address `found` in `line` is a proxy the reader runs (see `_PROXY`)."""
+    scheme = (found.group("scheme") or "").lower()
+    return scheme in _PROXY_SCHEMES or _PROXY.search(line, 0, found.start()) is not None
 
 
 def _address(port: int, at: Location, host: str, side: str) -> PortObservation:
