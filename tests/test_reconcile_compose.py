@@ -578,3 +578,16 @@ def test_a_listen_port_in_a_services_environment_is_its_own(tmp_path: Path) -> N
         "api/example.env": "API_LISTEN_PORT=4001\nAPI_ENDPOINT=http://localhost:4001/\n",
     }
     assert [f for f in _found(_write(tmp_path, files)) if f[1] == "error"] == []
+
+
+def test_a_docker_ps_row_lists_a_second_port_beside_the_published_one(tmp_path: Path) -> None:
+    """A documented `docker ps` row `0.0.0.0:8080->8080/tcp, 9090/tcp`: 9090 is another
+    port of api (exposed, unpublished), not another value of its http port 8080."""
+    compose = "services:\n  api:\n    image: example/api:2\n    ports: ['8080:8080']\n"
+    compose += "    environment: [HTTP_PORT=8080]\n"
+    row = "abc123   example/api:2   \"serve\"   1 minute ago   Up 1 minute   "
+    row += "0.0.0.0:8080->8080/tcp, 9090/tcp   api"
+    header = "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES"
+    readme = _readme("```\n$ docker ps\n" + header + "\n" + row + "\n```")
+    root = _write(tmp_path, {"docker-compose.yml": compose, "README.md": readme})
+    assert _found(root) == []

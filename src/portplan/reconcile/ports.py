@@ -20,6 +20,7 @@ from portplan.reconcile.references import declared_ports
 from portplan.reconcile.settings import reused_in_config
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation, published_exposure
+from portplan.sources.markdown.code import DOCKER_PS
 
 SLOT_NAMES: Final = {
     "https": "http",
@@ -151,9 +152,9 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
 
 
 def _in_a_list(port: Port, planned: set[str]) -> bool:
-    """Whether `port` is one of a configuration's list of a service's ports (compose
-    `ports:`, `EXPOSE`, a pod's containerPorts) of a service the plan does not list."""
-    listing = port.kind in ("compose", "kubernetes", "dockerfile")
+    """Whether `port` is one of a list of a service's ports (compose `ports:`, `EXPOSE`, a
+    pod's containerPorts, a `docker ps` row's PORTS) of a service the plan does not list."""
+    listing = port.kind in ("compose", "kubernetes", "dockerfile") or port.obs.source == DOCKER_PS
     return listing and not port.obs.reference and port.key not in planned
 
 
