@@ -585,7 +585,7 @@ def test_a_docker_ps_row_lists_a_second_port_beside_the_published_one(tmp_path: 
     port of api (exposed, unpublished), not another value of its http port 8080."""
     compose = "services:\n  api:\n    image: example/api:2\n    ports: ['8080:8080']\n"
     compose += "    environment: [HTTP_PORT=8080]\n"
-    row = "abc123   example/api:2   \"serve\"   1 minute ago   Up 1 minute   "
+    row = 'abc123   example/api:2   "serve"   1 minute ago   Up 1 minute   '
     row += "0.0.0.0:8080->8080/tcp, 9090/tcp   api"
     header = "CONTAINER ID   IMAGE   COMMAND   CREATED   STATUS   PORTS   NAMES"
     readme = _readme("```\n$ docker ps\n" + header + "\n" + row + "\n```")

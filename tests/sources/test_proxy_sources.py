@@ -432,3 +432,54 @@ def test_haproxy_sections_whatever_the_indentation(tmp_path: Path) -> None:
         ("app", 9000, "tcp", True, "haproxy", 5, 14),
     ]
     assert result.mismatches == []
+# A GIS-portal-style stack: nginx's conf.d snippet (an envsubst template) sets $upstream in
+# each location before `proxy_pass http://$upstream`; django's own healthcheck calls 8001.
+PORTAL = """\
+services:
+  django:
+    build: .
+    healthcheck:
+      test: "curl --fail http://127.0.0.1:8001/"
+  maps:
+    image: example/maps:2
+  proxy:
+    build: ./nginx
+    ports: ["80:80"]
+"""
+SNIPPET = """\
+location /maps {
+    set $upstream maps:8080;
+    proxy_pass http://$upstream;
+}
+location /ci {
+    set $upstream ci:$CI_HTTP_PORT;
+    proxy_pass http://$upstream;
+}
+location / {
+    set $upstream django:8000;
+    proxy_pass http://$upstream;
+}
+"""
+
+
+def test_nginx_variables_set_before_each_pass(tmp_path: Path) -> None:
+    """Each `proxy_pass http://$upstream` reaches what the `set` before it gave (one that an
+    envsubst variable still fills states nothing); django's own healthcheck on 8001 misses
+    the 8000 its image exposes and nginx reaches it on: an error, not a warning."""
+    files = {
+        "docker-compose.yml": PORTAL,
+        "Dockerfile": "FROM python:3.12\nEXPOSE 8000\n",
+        "nginx/Dockerfile": "FROM nginx:1.27\n",
+        "nginx/portal.conf.envsubst": SNIPPET,
+    }
+    root = write(tmp_path, files)
+    assert detect(str(root / "nginx/portal.conf.envsubst")) == "nginx"
+    assert rows(by_name(root)["portal.conf.envsubst"]) == [
+        ("maps", 8080, True, "proxy", 3, 16),  # at the pass: the port is in the set
+        ("django", 8000, True, "proxy", 11, 16),
+    ]
+    assert [
+        (f.rule, f.level.name, [f"{Path(loc.file).name}:{loc.line}" for loc in f.locations])
+        for f in reconcile(scan([root]))
+        if f.rule == "PP216"
+    ] == [("PP216", "ERROR", ["docker-compose.yml:5", "Dockerfile:2"])]

@@ -265,6 +265,21 @@ def _publisher(view: View, port: Port) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _reached_by_others(view: View, port: Port, ports: _Declared) -> bool:
+    """Whether another service reaches `port`'s service on a container port it declares
+    (nginx's `django:8000` beside `EXPOSE 8000`): then that is where it listens."""
+    system = view.system(port.obs.location)
+    return any(
+        other.key == port.key
+        and other.obs.reference
+        and other.obs.owner is not None
+        and view.key(other.obs.owner) not in (None, port.key)
+        and other.obs.number in ports.container
+        and view.system(other.obs.location) == system
+        for other in view.ports
+    )
+
+
 def _names_in_full(view: View, given: str, key: str) -> bool:
     wanted = {normalize_name(view.show(key))}
     wanted |= {strip_suffix(name) for name in wanted}
@@ -290,7 +305,8 @@ def _check(view: View, port: Port, side: str, ports: _Declared) -> Finding | Non
         if ports.complete and obs.source == "kubernetes":  # in the cluster, to a Service
             level = Level.ERROR
         elif own and is_host_machine(obs.host):
-            level = Level.WARNING
+            # its own healthcheck misses the port another service reaches it on: an error
+            level = Level.ERROR if _reached_by_others(view, port, ports) else Level.WARNING
         else:
             level = Level.INFO
         found = _missing(port, what, name, "listens on", ports.container, level)

@@ -44,6 +44,7 @@ _NGINX_BLOCK: Final = re.compile(
 _NGINX_DIRECTIVE: Final = re.compile(
     rb"^\s*(?:listen|proxy_pass|server_name|grpc_pass|fastcgi_pass|uwsgi_pass)\s", re.MULTILINE
 )
+_CONF_TEMPLATES: Final = (".conf.template", ".conf.tmpl", ".conf.envsubst", ".conf.j2", ".conf.in")
 _ENVOY_HEAD: Final = re.compile(rb"^static_resources\s*:", re.MULTILINE)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
 
@@ -181,9 +182,10 @@ def _read_monitoring(paths: Sequence[str]) -> SourceResult:
 
 
 def _is_nginx(name: str, head: bytes) -> bool:
-    """`*.conf`, `*.conf.template`, `nginx*` or `conf` files holding an nginx block."""
+    """`*.conf` (also as a template: `.conf.template`, `.conf.envsubst`, `.conf.j2`...),
+    `nginx*` or `conf` files holding an nginx block."""
     lower = name.lower()
-    named = lower.endswith((".conf", ".conf.template")) or lower.startswith("nginx")
+    named = lower.endswith((".conf", *_CONF_TEMPLATES)) or lower.startswith("nginx")
     if not (named or lower == "conf"):
         return False
     return bool(_NGINX_BLOCK.search(head) and _NGINX_DIRECTIVE.search(head))

@@ -3,7 +3,8 @@ proxies to.
 
 Recognised by content (`server {`, `upstream name {`, `http {` with `listen`, `proxy_pass`
 or `server_name` inside) in `*.conf`, `*.conf.template` (the nginx image's envsubst
-templates), `nginx*` and extension-less `conf` files. Read:
+templates; also `.conf.envsubst`, `.conf.tmpl`, `.conf.j2`, `.conf.in`), `nginx*` and
+extension-less `conf` files. Read:
 
 - `listen 8080;`, `listen 127.0.0.1:8443 ssl;`, `listen [::]:80;`: a port of the owner
   itself, on the container side (a unix socket listens on no port);
@@ -12,8 +13,9 @@ templates), `nginx*` and extension-less `conf` files. Read:
 - `proxy_pass`, `grpc_pass`, `fastcgi_pass`, `uwsgi_pass`, `scgi_pass`: a URL or
   `host:port` (without a port, its scheme's default: `http://web` is web's port 80) is a
   reference; one naming an `upstream` of the file reaches its servers (already read); one
-  that is a variable is resolved through a `set $var value;` of the file, else states
-  nothing (what `$PENPOT_BACKEND_URI` becomes is not written there).
+  holding a variable (`$upstream`, `http://$upstream`) is resolved through the `set $var
+  value;` of the file before it, else states nothing (what `$PENPOT_BACKEND_URI` becomes is
+  not written there).
 
 A loopback address states nothing (see `_config_refs`). The file belongs to the compose service that
 bind-mounts it or builds from the folder holding it (`portplan.sources.homes`), else to
@@ -38,6 +40,7 @@ from portplan.sources.base import (
 
 KIND: Final = "nginx"
 OWNER: Final = "nginx"
+_VARIABLE: Final = re.compile(r"\$\w+")
 _PASS: Final = frozenset({"proxy_pass", "grpc_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass"})
 _PASS_SCHEMES: Final = {"grpc_pass": "grpc"}
 _TOKEN: Final = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|#[^\n]*|[{};]|[^\s{};\"'#]+")
@@ -72,21 +75,21 @@ def parse_nginx(text: str, path: str, owner: str, result: SourceResult) -> None:
     """Add what the nginx configuration `text` says of `owner` to `result`."""
     directives = list(_directives(text, path))
     upstreams = {d.args[0].text for d in directives if d.name == "upstream" and d.args}
-    variables = {
-        d.args[0].text: d.args[1].text.strip("\"'")
-        for d in directives
-        if d.name == "set" and len(d.args) >= 2
-    }
+    variables: dict[str, str] = {}  # the value each `set` gave last, in file order
     seen: set[int] = set()
     for directive in directives:
-        if directive.name == "listen" and directive.args:
+        if directive.name == "set" and len(directive.args) >= 2:
+            variables[directive.args[0].text] = directive.args[1].text.strip("\"'")
+        elif directive.name == "listen" and directive.args:
             _listen(directive.args[0], owner, path, seen, result)
         elif directive.name == "server" and "upstream" in directive.block and directive.args:
             _reference(directive.args[0], owner, None, result)
         elif directive.name in _PASS and directive.args:
             word = directive.args[0]
-            target = variables.get(word.text, word.text) if word.text.startswith("$") else None
-            if target is not None:
+            if "$" in word.text:
+                target = _VARIABLE.sub(lambda m: variables.get(m.group(0), m.group(0)), word.text)
+                if "$" in target:
+                    continue  # what `$PENPOT_BACKEND_URI` becomes is not written here
                 word = _Word(target, word.at, "")
             if _upstream_name(word.text) in upstreams:
                 continue  # its servers are read where the upstream lists them
