@@ -591,3 +591,17 @@ def test_a_docker_ps_row_lists_a_second_port_beside_the_published_one(tmp_path: 
     readme = _readme("```\n$ docker ps\n" + header + "\n" + row + "\n```")
     root = _write(tmp_path, {"docker-compose.yml": compose, "README.md": readme})
     assert _found(root) == []
+
+
+def test_each_sample_folder_is_its_own_system(tmp_path: Path) -> None:
+    """A repository of samples, each folder a compose project with its README and a
+    Dockerfile below it, each calling its service `web`: each file describes its own
+    folder's project, whatever the other folders give their `web`."""
+    files = {}
+    for folder, port in (("angular", 4200), ("php", 80), ("flask", 5000)):
+        files[f"{folder}/docker-compose.yml"] = (
+            f"services:\n  web:\n    build: app\n    ports: ['{port}:{port}']\n"
+        )
+        files[f"{folder}/README.md"] = f"# {folder}\n\n- web: http://localhost:{port}\n"
+        files[f"{folder}/app/Dockerfile"] = f"FROM scratch\nEXPOSE {port}\n"
+    assert _found(_write(tmp_path, files)) == []

@@ -58,6 +58,9 @@ def systems(
             first = by_project.setdefault(project_of[file], file)
             parent[find(file)] = find(first)
     loose = [file for file in files if file not in project_of]
+    # a file in a compose project's folder that shares names with it describes that one,
+    # whatever other folders' files name alike (a repository of samples, each with its `web`)
+    loose = _attach_beside(loose, own, project_of, find, parent, chosen or {})
     by_name: dict[str, list[str]] = {}
     for file in loose:
         for name in own[file]:
@@ -102,6 +105,42 @@ def _attach(
         if candidates:
             best = min(candidates, key=lambda project: _nearness(group, project))
             parent[find(group[0])] = find(members[best][0])
+
+
+def _attach_beside(
+    loose: list[str],
+    own: Mapping[str, set[str]],
+    project_of: Mapping[str, str],
+    find: Callable[[str], str],
+    parent: dict[str, str],
+    chosen: Mapping[str, set[str]],
+) -> list[str]:
+    """Join each file of no project to the project whose folder holds it (its own folder
+    or one above) that it shares names with, the nearest such, default-named first; the
+    files left, to be grouped by name."""
+    members: dict[str, list[str]] = {}
+    for file, project in project_of.items():
+        members.setdefault(project, []).append(file)
+    left = []
+    for file in loose:
+        here = os.path.dirname(os.path.abspath(file))
+        beside = [
+            project
+            for project, files in members.items()
+            if _holds(os.path.dirname(os.path.abspath(project)), here)
+            and any(same_system(own[file], own[b]) for b in files)
+        ]
+        if file in chosen or not beside:
+            left.append(file)
+            continue
+        best = min(beside, key=lambda project: _nearness([file], project))
+        parent[find(file)] = find(members[best][0])
+    return left
+
+
+def _holds(folder: str, inner: str) -> bool:
+    """Whether `inner` is `folder` or a folder below it."""
+    return inner == folder or inner.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _nearness(group: list[str], project: str) -> tuple[int, bool, str]:
