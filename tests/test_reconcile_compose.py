@@ -605,3 +605,45 @@ def test_each_sample_folder_is_its_own_system(tmp_path: Path) -> None:
         files[f"{folder}/README.md"] = f"# {folder}\n\n- web: http://localhost:{port}\n"
         files[f"{folder}/app/Dockerfile"] = f"FROM scratch\nEXPOSE {port}\n"
     assert _found(_write(tmp_path, files)) == []
+
+
+PS_HEADER = (
+    "CONTAINER ID   IMAGE        COMMAND       CREATED    STATUS     PORTS                  NAMES"
+)
+
+
+def test_docker_ps_names_of_the_documents_project(tmp_path: Path) -> None:
+    """In shop/README.md, `shop_web_1` is web of the shop project (compose names the
+    project after the folder); rows a terminal wrapped (`shop-proxy-fro` then `nt_1`) name
+    no container; a container's own log line (`db_1  | listening on 0.0.0.0:5433`) is no
+    address of this machine."""
+    compose = (
+        "services:\n  web:\n    build: .\n    ports: ['80:80']\n  db:\n    image: postgres:16\n"
+    )
+    rows = [
+        "$ docker ps",
+        PS_HEADER,
+        'a1b2c3d4e5f6   shop_web     "serve"       1 min ago  Up 1 min   0.0.0.0:80->80/tcp     shop_web_1',
+        'b1b2c3d4e5f6   nginx        "nginx"       1 min ago  Up 1 min   81/tcp                 shop-proxy-fro',
+        "nt_1",
+        'c1b2c3d4e5f6   postgres:16  "postgres"    1 min ago  Up 1 min   5432/tcp               shop-proxy-fro',
+        "nt_2",
+    ]
+    readme = _readme("```", *rows, "```", "", "```", "db_1  | listening on 0.0.0.0:5433", "```")
+    root = _write(tmp_path / "shop", {"docker-compose.yml": compose, "README.md": readme})
+    assert _found(root) == []
+
+
+def test_an_expose_the_compose_command_overrides_is_no_drift(tmp_path: Path) -> None:
+    """The image EXPOSEs 5000, compose runs it with `gunicorn -b 0.0.0.0:8000`: 8000 is where
+    it listens, and the EXPOSE documents a default nobody runs."""
+    compose = (
+        "services:\n  app:\n    build: ./app\n    ports: ['8000:8000']\n"
+        "    command: gunicorn -w 3 -b 0.0.0.0:8000 app:app\n"
+    )
+    files = {
+        "docker-compose.yml": compose,
+        "app/Dockerfile": "FROM python:3.12\nEXPOSE 5000\n",
+        "app/app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+    }
+    assert [f for f in _found(_write(tmp_path, files)) if f[0] == "PP201"] == []

@@ -100,12 +100,16 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     unnamed: list[Port] = []
     checked = view.memo("declared-ports", declared_ports)
     both = view.memo("http-and-https", _http_and_https)
+    commanded = view.memo("commanded-ports", _commanded_ports)
     for port in view.ports:
         target = checked.get((view.system(port.obs.location), port.key))
         if port.obs.reference and target is not None and not target.declares(port.obs.number):
             continue  # a URL to a port its target does not declare: PP216 holds it to them
         if port.kind == "code":
             continue  # an app setting's address: PP216 and PP220 hold it
+        overridden = port.obs.number not in commanded.get(port.key, {port.obs.number})
+        if port.kind == "dockerfile" and overridden:
+            continue  # EXPOSE documents the image's default; compose runs it on another
         role = _role(view, port)
         # a URL's scheme names no port of a product whose ports have roles (http://search:9300
         # reaches elasticsearch's transport port)
@@ -149,6 +153,20 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
             slot = UNNAMED
         named.setdefault((port.key, system, slot), []).append(port)
     return named
+
+
+def _commanded_ports(view: View) -> dict[str, set[int]]:
+    """Service key -> the ports its compose `command:`/`entrypoint:` starts it on
+    (`gunicorn -b 0.0.0.0:8000`): where it listens, whatever its image's `EXPOSE` says."""
+    found: dict[str, set[int]] = {}
+    for result in view.results:
+        if result.kind != "image":
+            continue
+        for port in result.ports:
+            key = view.key(port.service)
+            if port.source == "compose" and not port.reference and key is not None:
+                found.setdefault(key, set()).add(port.number)
+    return found
 
 
 def _in_a_list(port: Port, planned: set[str]) -> bool:

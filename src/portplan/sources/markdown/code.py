@@ -15,7 +15,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Final
 
@@ -201,15 +203,22 @@ _PORT_ITEM: Final = re.compile(r"[^,\s][^,]*")
 
 
 def _docker_ps(ctx: Collector, block: Fence) -> None:
-    """`docker ps` output: the PORTS column of each container, under the header's offsets."""
+    """`docker ps` output: the PORTS column of each container, under the header's offsets.
+    A line of one cell is the end of a row the terminal wrapped, and a name several rows
+    share was cut short (`nginx-golang-mysq` + `l_proxy_1`): those rows name no container."""
     columns: tuple[int, int] | None = None
+    rows: list[tuple[int, str, tuple[int, int]]] = []
     for offset, line in enumerate(block.lines):
         if _PS_HEADER.match(line):
             columns = (line.find("PORTS"), line.find("NAMES"))
         elif not line.strip() or line.lstrip().startswith(("$", "#", ">")):
             columns = None
-        elif columns is not None and min(columns) >= 0:
-            _container(ctx, block.start + offset, line, *_fitted(line, *columns))
+        elif columns is not None and min(columns) >= 0 and len(_FIELD.findall(line)) > 1:
+            rows.append((block.start + offset, line, _fitted(line, *columns)))
+    names = Counter(line[at[1] :].strip() for _, line, at in rows)
+    for number, line, at in rows:
+        if names[line[at[1] :].strip()] == 1:
+            _container(ctx, number, line, *at)
 
 
 _FIELD: Final = re.compile(r"\S+(?: \S+)*")
@@ -231,7 +240,7 @@ def _fitted(line: str, ports_at: int, names_at: int) -> tuple[int, int]:
 
 
 def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: int) -> None:
-    name = line[names_at:].strip().strip("`")
+    name = _of_this_project(line[names_at:].strip().strip("`"), ctx.file)
     if not name:
         return
     location = ctx.at(number, names_at + len(line[names_at:]) - len(line[names_at:].lstrip()))
@@ -257,6 +266,20 @@ def _container(ctx: Collector, number: int, line: str, ports_at: int, names_at: 
 
 
 _REPLICA: Final = re.compile(r"[-_]\d+$")
+
+
+def _of_this_project(container: str, document: str) -> str:
+    """A container name of the compose project of the document's folder (compose names
+    the project after it: `aspnet-mssql_web_1` in aspnet-mssql/README.md) as its service
+    (`web`); any other name as it is."""
+    stem = _REPLICA.sub("", container)
+    folder = os.path.basename(os.path.dirname(os.path.abspath(document)))
+    project = re.sub(r"[^a-z0-9_-]", "", folder.lower())
+    for separator in "_-":
+        lead = project + separator
+        if stem != container and project and stem.lower().startswith(lead) and stem[len(lead) :]:
+            return stem[len(lead) :]
+    return container
 
 
 def compose_service_names(container: str) -> tuple[str, ...]:

@@ -63,6 +63,8 @@ _PORTLESS: Final = re.compile(
     r"(?<![\w.-])(?P<scheme>https?)://(?P<host>localhost|127\.0\.0\.1)(?=[/\s`)\]>\"'?#,]|\.(?:\s|$)|$)"
 )
 _SCHEME_PORTS: Final = {"http": 80, "https": 443}
+# `docker compose up` output: `minecraft_1  | ... RCON running on 0.0.0.0:25575`
+_LOG_LINE: Final = re.compile(r"^\s*[\w.-]+[-_]\d+\s+\|\s")
 _PROSE_PORT: Final = re.compile(
     r"\b(?:running|runs|available|accessible|reachable|served|serving|up)\s+(?:on|at)\s+port\s+"
     r"(?P<port>\d{1,5})(?![\d.]\d)",
@@ -105,6 +107,8 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
         if heading is not None:
             ctx.heading(len(heading.group(1)))
         ctx.command(line)
+        if _LOG_LINE.match(line):
+            continue  # a container's own output: addresses inside it, not on this machine
         side = PUBLISHED if ctx.compose is not None else UNKNOWN
         for found in _ADDRESS.finditer(line):
             port = int(found.group("port"))
