@@ -647,3 +647,13 @@ def test_an_expose_the_compose_command_overrides_is_no_drift(tmp_path: Path) -> 
         "app/app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
     }
     assert [f for f in _found(_write(tmp_path, files)) if f[0] == "PP201"] == []
+
+
+def test_ports_in_kubernetes_config_maps_claim_no_host_port(tmp_path: Path) -> None:
+    """Two ConfigMaps give 8080 to the load generator's web UI and to a ledger: each pod
+    has an address of its own, so no port of a host is claimed twice."""
+    config = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s-env}\ndata:\n  %s: "%s"\n'
+    both = config % ("loadgen", "LOCUST_WEB_PORT", "8080")
+    both += "---\n" + config % ("api", "LEDGER_PORT", "8080")
+    files = {"config.yaml": both}
+    assert [f for f in _found(_write(tmp_path, files)) if f[0] == "PP202"] == []

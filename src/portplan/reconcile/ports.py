@@ -590,11 +590,16 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
 def _claiming(ports: list[Port], contained: bool) -> list[Port]:
     """The statements of a slot that claim a host port: those that publish it, and, unless
     the service runs in a container or the plan keeps the port unpublished, those that do
-    not say (documents, `.env`)."""
+    not say (documents, `.env`; not a Kubernetes file's, whose ports are on the cluster:
+    `LOCUST_WEB_PORT: "8080"` of a ConfigMap takes no port of a host)."""
     kept = any(p.kind == PLANNED and p.obs.published is False for p in ports)
     if contained or kept:
         return [port for port in ports if port.obs.published]
-    return [port for port in ports if port.obs.published is not False]
+    return [
+        port
+        for port in ports
+        if port.obs.published or (port.obs.published is None and port.kind != "kubernetes")
+    ]
 
 
 def in_containers(view: View) -> set[str]:
