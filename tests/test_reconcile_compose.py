@@ -421,7 +421,10 @@ def test_an_address_the_project_does_not_publish_is_its_one_web_port(
 
 
 def test_an_unpublished_address_among_several_web_ports_is_an_info(tmp_path: Path) -> None:
-    compose = VITE + '  api:\n    build: ./api\n    ports:\n      - "10000:10000"\n'
+    compose = (
+        VITE.replace("webapp", "docs")
+        + '  api:\n    build: ./api\n    ports:\n      - "10000:10000"\n'
+    )
     root = _write(
         tmp_path, {"docker-compose.yml": compose, "README.md": _readme("See http://localhost:3000")}
     )
@@ -430,6 +433,23 @@ def test_an_unpublished_address_among_several_web_ports_is_an_info(tmp_path: Pat
             "PP216",
             "info",
             ["README.md:9"],
+            "localhost:3000 after `docker compose up`: no compose file here publishes 3000; "
+            "they publish 5173 (docs, docker-compose.yml:5), 10000 (api, docker-compose.yml:13)",
+        )
+    ]
+
+
+def test_an_unpublished_address_means_the_one_user_interface(tmp_path: Path) -> None:
+    """Of webapp (5173) and api (10000), webapp is the one a reader opens."""
+    compose = VITE + '  api:\n    build: ./api\n    ports:\n      - "10000:10000"\n'
+    root = _write(
+        tmp_path, {"docker-compose.yml": compose, "README.md": _readme("See http://localhost:3000")}
+    )
+    assert _found(root) == [
+        (
+            "PP216",
+            "error",
+            ["README.md:9", "docker-compose.yml:5"],
             "localhost:3000 after `docker compose up`: no compose file here publishes 3000; "
             "they publish 5173 (webapp, docker-compose.yml:5), 10000 (api, docker-compose.yml:13)",
         )

@@ -169,8 +169,9 @@ def _unpublished_finding(
 ) -> Iterator[Finding]:
     """A document's address after `docker compose up` on a port that the compose files of
     its folder neither publish nor map: when they publish one port a reader would open (no
-    database's or broker's), the document means that one (an error naming its service);
-    when they publish several, an info listing them."""
+    database's or broker's), or several of which one service's name says it is the user
+    interface (`client`, `webapp`, `frontend`), the document means that one (an error
+    naming its service); else an info listing them."""
     web = [p for p in mappings if (p.obs.target or p.obs.number) not in _NOT_WEB]
     numbers = sorted({p.obs.number for p in web})
     if not numbers:
@@ -187,13 +188,27 @@ def _unpublished_finding(
         f"{first.number}; they publish {shown}"
     )
     places = [o.location for o in said[:3]]
-    if len(numbers) > 1:  # which one the document means cannot be told
+    faces = {
+        p.key for p in web if _UI_WORDS & set(re.split(r"[^a-z0-9]+", view.show(p.key).lower()))
+    }
+    if len(numbers) > 1 and len(faces) != 1:  # which one the document means cannot be told
         yield unreachable_port.finding(message, places, Level.INFO, port=first.number)
         return
-    only = next(p for p in web if p.obs.number == numbers[0])
+    # its one port, or of several its one user interface (`client`, `webapp`): the one a
+    # reader opens
+    if len(numbers) == 1:
+        only = next(p for p in web if p.obs.number == numbers[0])
+    else:
+        only = next(p for p in web if p.key in faces)
     yield unreachable_port.finding(
         message, [*places, only.obs.location], Level.ERROR, service=only.key, port=first.number
     )
+
+
+# Names of the service a reader opens in a browser, among several published ones.
+_UI_WORDS: Final = frozenset(
+    {"web", "webapp", "webui", "frontend", "front", "client", "ui", "www", "site", "portal"}
+)
 
 
 def _line_of(port: Port) -> str:
