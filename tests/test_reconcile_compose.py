@@ -677,3 +677,18 @@ def test_ports_in_kubernetes_config_maps_claim_no_host_port(tmp_path: Path) -> N
     both += "---\n" + config % ("api", "LEDGER_PORT", "8080")
     files = {"config.yaml": both}
     assert [f for f in _found(_write(tmp_path, files)) if f[0] == "PP202"] == []
+
+
+def test_the_paragraph_announcing_compose_up_says_what_it_publishes(tmp_path: Path) -> None:
+    """ "Run the command below and open localhost:3000", then the `docker compose up` block:
+    the address is what that command gives (published), so 3000 against 5173 is drift; the
+    same sentence before a block that runs the program directly says nothing."""
+    readme = (
+        "# App\n\n## Develop\n\nRun it, then open `localhost:3001`.\n\n```sh\nnpm start\n```\n\n"
+        "## Run\n\nRun the command below and open `localhost:3000`.\n\n"
+        "```sh\ndocker compose up\n```\n"
+    )
+    root = _write(tmp_path, {"docker-compose.yml": VITE, "README.md": readme})
+    assert [(rule, level, where) for rule, level, where, _ in _found(root)] == [
+        ("PP216", "error", ["README.md:13", "docker-compose.yml:5"])
+    ]

@@ -11,7 +11,9 @@ After a `docker compose up` (or `docker-compose up`, in a code block or inline c
 address is on the published side until a heading above the command's section, or a command
 that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
 run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`);
-outside such a section its side is unknown (the program may run on the host). A URL without
+outside such a section its side is unknown (the program may run on the host), except in the
+paragraph just before a code block that runs `docker compose up` ("run the command below and
+open localhost:9001"), which says what it gives. A URL without
 a port is one on the scheme's (`http://localhost/` port 80, `https://localhost` 443); prose
 that says the program is "running on port N" (available, accessible, reachable, served
 at...) gives an address on port N too.
@@ -94,9 +96,43 @@ class _Context:
             self.compose = None
 
 
+def _announcing(lines: list[str]) -> set[int]:
+    """The line numbers of the paragraphs just before a code block that runs `docker compose
+    up` ("Run the command below and open localhost:9001", then the block): they say what
+    that command gives, so their addresses are on the published side too."""
+    found: set[int] = set()
+    fence: str | None = None
+    opened = 0
+    for number, line in enumerate(lines, start=1):
+        mark = _FENCE.match(line)
+        if mark is None:
+            if fence is not None and _COMPOSE_UP.search(line) and opened:
+                found.update(_paragraph_before(lines, opened))
+                opened = 0
+            continue
+        if fence == mark.group(1):
+            fence = None
+        elif fence is None:
+            fence, opened = mark.group(1), number
+    return found
+
+
+def _paragraph_before(lines: list[str], fence: int) -> range:
+    """The line numbers of the paragraph that ends at most one blank line above the fence
+    on line `fence` (1-based)."""
+    end = fence - 1
+    if end >= 1 and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start >= 1 and lines[start - 1].strip() and not _HEADING.match(lines[start - 1]):
+        start -= 1
+    return range(start + 1, end + 1)
+
+
 def host_addresses(result: SourceResult, lines: list[str]) -> None:
     """Add every host-machine address of the document `lines` to `result` (see module)."""
     ctx = _Context()
+    announcing = _announcing(lines)
     for number, line in enumerate(lines, start=1):
         fence = _FENCE.match(line)
         if fence is not None:
@@ -109,7 +145,7 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
         ctx.command(line)
         if _LOG_LINE.match(line):
             continue  # a container's own output: addresses inside it, not on this machine
-        side = PUBLISHED if ctx.compose is not None else UNKNOWN
+        side = PUBLISHED if ctx.compose is not None or number in announcing else UNKNOWN
         for found in _ADDRESS.finditer(line):
             port = int(found.group("port"))
             if 1 <= port <= MAX_PORT and not _proxy(line, found):
