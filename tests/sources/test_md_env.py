@@ -178,3 +178,20 @@ def test_a_port_variable_states_its_protocol_before_port(
     prefix = variable.removesuffix("PORT").rstrip("_")
     assert port_owner(prefix, owner) == (service, name)
     assert variable_protocol(variable) == protocol
+
+
+@pytest.mark.parametrize(
+    ("variable", "owner", "service", "name"),
+    [
+        ("API_LISTEN_PORT", "gallery", "gallery", None),  # where the owner listens
+        ("HTTP_BIND_PORT", "gallery", "gallery", None),
+        ("DJANGO_EMAIL_PORT", "django", None, None),  # django's mail server's port
+        ("DJANGO_DB_PORT", "django", None, None),
+        ("DJANGO_ADMIN_PORT", "django", "django", "admin"),  # its own admin port
+        ("ZOOKEEPER_CLIENT_PORT", "zookeeper", "zookeeper", "client"),
+    ],
+)
+def test_whose_port_a_variable_of_a_services_environment_is(
+    variable: str, owner: str, service: str | None, name: str | None
+) -> None:
+    assert port_owner(variable.removesuffix("_PORT"), owner) == (service, name)

@@ -176,6 +176,11 @@ def _without_client_prefix(words: list[str]) -> list[str]:
 
 
 _OWN_WORDS: Final = frozenset({"LISTEN", "LISTENING", "BIND"})
+# Servers a program talks to: `<OWNER>_EMAIL_PORT` is the port of the owner's mail server.
+_CLIENT_ROLES: Final = frozenset(
+    {"EMAIL", "MAIL", "SMTP", "IMAP", "POP3", "LDAP", "DB", "DATABASE", "REDIS", "CACHE",
+     "BROKER", "AMQP", "PROXY", "SENTRY", "STATSD"}
+)  # fmt: skip
 
 
 def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
@@ -202,6 +207,8 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
     if owner:
         owned = re.findall(r"[a-z0-9]+", owner.lower())
         if [word.lower() for word in words[: len(owned)]] == owned:
+            if words[len(owned) :] and words[len(owned)].upper() in _CLIENT_ROLES:
+                return None, None  # DJANGO_EMAIL_PORT: the port of django's mail server
             rest = "_".join(words[len(owned) :])
             return owner, name_kind(rest) or rest.lower() or None
         if len(words) == 1 < len(owned) and owned[0] == words[0].lower():
