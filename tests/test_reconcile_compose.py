@@ -692,3 +692,23 @@ def test_the_paragraph_announcing_compose_up_says_what_it_publishes(tmp_path: Pa
     assert [(rule, level, where) for rule, level, where, _ in _found(root)] == [
         ("PP216", "error", ["README.md:13", "docker-compose.yml:5"])
     ]
+
+
+def test_documents_of_other_folders_and_compose_headings(tmp_path: Path) -> None:
+    """The compose project of `src/` is the one `GettingStarted.md` (root, `cd src` then
+    `docker compose up`) and `src/client/README.md` (a "Run with docker-compose" section)
+    mean; a sibling section ends what the heading began; an ssh tunnel's forwards are the
+    reader's own ports."""
+    root_doc = "# Start\n\n- `cd src`\n- `docker compose up`\n- open `http://localhost:3000`\n"
+    client_doc = (
+        "# Client\n\n## Run with docker-compose\n\nOpen http://localhost:3001 to view it.\n\n"
+        "## Run locally\n\nOpen http://localhost:3002 after `npm start`.\n\n"
+        "## Remote\n\n```sh\nssh -L 5173:127.0.0.1:5173 box\n```\n"
+    )
+    files = {"src/docker-compose.yml": VITE, "GettingStarted.md": root_doc}
+    files["src/client/README.md"] = client_doc
+    root = _write(tmp_path, files)
+    assert [(rule, level, where[0]) for rule, level, where, _ in _found(root)] == [
+        ("PP216", "error", "GettingStarted.md:5"),
+        ("PP216", "error", "README.md:5"),
+    ]

@@ -144,7 +144,7 @@ def _documented_addresses(view: View) -> Iterator[Finding]:
                 by_number.setdefault(obs.number, []).append(obs)
         if not by_number:
             continue
-        mappings = _folder_mappings(view, os.path.dirname(result.file))
+        mappings = _nearest_mappings(view, os.path.dirname(result.file))
         published = {port.obs.number for port in mappings}
         shown = {obs.number for obs in result.ports if obs.published}
         for number, said in sorted(by_number.items()):
@@ -213,6 +213,32 @@ _UI_WORDS: Final = frozenset(
 
 def _line_of(port: Port) -> str:
     return f"{os.path.basename(port.file)}:{port.obs.location.line}"
+
+
+def _nearest_mappings(view: View, folder: str) -> list[Port]:
+    """The published mappings of the compose project a document's `docker compose up` runs:
+    its folder's, else the nearest folder's above it (`src/client/README.md` of `src/`),
+    else the one folder below it that has some (`GettingStarted.md`, then `cd src`)."""
+    here = folder
+    while True:
+        found = _folder_mappings(view, here)
+        parent = os.path.dirname(here)
+        if found or parent == here:
+            break
+        here = parent
+    if found:
+        return found
+    below = {
+        os.path.dirname(p.file)
+        for p in view.ports
+        if p.kind == "compose" and p.obs.published and _inside(os.path.dirname(p.file), folder)
+    }
+    return _folder_mappings(view, below.pop()) if len(below) == 1 else []
+
+
+def _inside(inner: str, folder: str) -> bool:
+    prefix = folder.rstrip(os.sep) + os.sep if folder not in ("", os.curdir) else ""
+    return inner.startswith(prefix) if prefix else not os.path.isabs(inner)
 
 
 def _folder_mappings(view: View, folder: str) -> list[Port]:

@@ -7,7 +7,8 @@ Docker machine as a placeholder: `http://DOCKER_HOST:8080`, `http://<host-ip>:90
 name: they go to `SourceResult.addresses` with `service` UNRESOLVED, and reconcile finds
 who publishes the port (PP216, against the compose files of the document's folder).
 
-After a `docker compose up` (or `docker-compose up`, in a code block or inline code), an
+After a `docker compose up` (or `docker-compose up`, in a code block or inline code), and in
+a section whose heading names Docker Compose ("## Run with docker-compose"), an
 address is on the published side until a heading above the command's section, or a command
 that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
 run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`);
@@ -32,9 +33,14 @@ UNRESOLVED = ""  # the service of an address the document does not name
 
 _FENCE: Final = re.compile(r"^\s{0,3}(```|~~~)")
 _HEADING: Final = re.compile(r"^\s{0,3}(#{1,6})\s")
+_COMPOSE_HEADING: Final = re.compile(
+    r"\b(?:run|running|start|starting|launch|deploy|deploying|with)\b[^\n]*\bdocker[\s-]?compose\b",
+    re.IGNORECASE,
+)
+_WITHOUT: Final = re.compile(r"\b(?:without|no|not)\b", re.IGNORECASE)
 _COMPOSE_UP: Final = re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n`]*?\bup\b")
 _DIRECT_RUN: Final = re.compile(
-    r"(?:\bgo\s+run\b|\bnpm\s+(?:start|run\s+(?:dev|start|serve))\b|\byarn\s+(?:start|dev)\b|"
+    r"(?:\bgo\s+run\b|\bnpm\b[^\n`]*?\b(?:start|run\s+(?:dev|start|serve))\b|\byarn\s+(?:start|dev)\b|"
     r"\bmvnw?\b[^\n`]*spring-boot:run|\bgradlew?\b[^\n`]*bootRun|\bdotnet\s+run\b|"
     r"(?:^|[\s`])\./main\b|\bflask\s+run\b|\buvicorn\b|\bpython3?\s+(?:app|main|server|manage)\.py\b|"
     # or elsewhere: on a cluster, a swarm
@@ -61,6 +67,8 @@ _PROXY: Final = re.compile(
     re.IGNORECASE,
 )
 _PROXY_SCHEMES: Final = frozenset({"socks", "socks4", "socks4a", "socks5", "socks5h"})
+# An ssh tunnel's forwards (`ssh -L 5173:127.0.0.1:5173 box`) are the reader's own ports.
+_TUNNEL: Final = re.compile(r"\bssh\b[^\n`]*\s-[LRD]\s?\S")
 _PORTLESS: Final = re.compile(
     r"(?<![\w.-])(?P<scheme>https?)://(?P<host>localhost|127\.0\.0\.1)(?=[/\s`)\]>\"'?#,]|\.(?:\s|$)|$)"
 )
@@ -83,15 +91,20 @@ class _Context:
         self.fence: str | None = None
         self.level = 0  # the current section's heading level
         self.compose: int | None = None
+        self.named = False  # the compose section is one a heading named, not a command
 
-    def heading(self, level: int) -> None:
+    def heading(self, level: int, text: str) -> None:
         self.level = level
-        if self.compose is not None and level < self.compose:
-            self.compose = None
+        named = self.named and self.compose is not None and level <= self.compose
+        if self.compose is not None and (level < self.compose or named):
+            self.compose = None  # a heading above the section (or beside one its heading set)
+        self.named = bool(_COMPOSE_HEADING.search(text)) and not _WITHOUT.search(text)
+        if self.named:
+            self.compose = level  # "## Run with docker-compose": its section runs it
 
     def command(self, line: str) -> None:
         if _COMPOSE_UP.search(line):
-            self.compose = max(self.level, 1)
+            self.compose, self.named = max(self.level, 1), False
         elif _DIRECT_RUN.search(line):
             self.compose = None
 
@@ -141,7 +154,7 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
             continue
         heading = None if ctx.fence else _HEADING.match(line)
         if heading is not None:
-            ctx.heading(len(heading.group(1)))
+            ctx.heading(len(heading.group(1)), line)
         ctx.command(line)
         if _LOG_LINE.match(line):
             continue  # a container's own output: addresses inside it, not on this machine
@@ -165,7 +178,9 @@ def host_addresses(result: SourceResult, lines: list[str]) -> None:
 def _proxy(line: str, found: re.Match[str]) -> bool:
     """Whether the address `found` in `line` is a proxy the reader runs (see `_PROXY`)."""
     scheme = (found.group("scheme") or "").lower()
-    return scheme in _PROXY_SCHEMES or _PROXY.search(line, 0, found.start()) is not None
+    if scheme in _PROXY_SCHEMES or _TUNNEL.search(line):
+        return True
+    return _PROXY.search(line, 0, found.start()) is not None
 
 
 def _address(port: int, at: Location, host: str, side: str) -> PortObservation:
