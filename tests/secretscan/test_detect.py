@@ -58,6 +58,8 @@ LEVELS = [
     ("POSTGRES_PASSWORD", "changePassword", None),
     ("SMTP_PASSWORD", "default-password", None),
     ("JWT_SECRET_NAME", "prod-jwt-secret", None),
+    ("AUTH", "y", None),  # a switch
+    ("PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", "30", None),  # a duration
     ("DB_SECRET_REF", "db-credentials", None),
     ("DB_PASSWORD_FILE", "/etc/app/db-password", None),
     ("AWS_ACCESS_KEY_ID", "my-key-name", None),
@@ -184,6 +186,8 @@ def test_levels(name: str, value: str, expected: Secret | None) -> None:
         ("AWS_ACCESS_KEY_ID", False),
         ("MONKEY", False),
         ("PORT", False),
+        ("PASSWORD_RESET_TOKEN_EXPIRE_MINUTES", False),
+        ("SESSION_TOKEN_TIMEOUT", False),
     ],
 )
 def test_secret_names(name: str, named: bool) -> None:

@@ -50,7 +50,8 @@ _NAMING = re.compile(
     rf"(?:^|_)(?:{_SECRET_WORDS})_(?:\w+_)?(?:NAME|REF|REFERENCE|ARN|ID|FILE|PATH|DIR|LOCATION|"
     r"VERSION|LENGTH|LEN|TTL|EXPIRY|EXPIRES|EXPIRATION|ENABLED|REQUIRED|HEADER|FIELD|PARAM|"
     r"NAMESPACE|URL|URI|HOST|PORT|POLICY|RESET|MIN|MAX|ALGORITHM|ALG|ROUNDS|TYPE|KIND|MODE|"
-    r"PROVIDER|STORE|BACKEND|ENDPOINT|SOURCE|FORMAT|PREFIX|SUFFIX|KEY_ID)$",
+    r"PROVIDER|STORE|BACKEND|ENDPOINT|SOURCE|FORMAT|PREFIX|SUFFIX|KEY_ID|SECONDS|MINUTES|HOURS|"
+    r"DAYS|TIMEOUT|LIFETIME|DURATION)$",
     re.IGNORECASE,
 )
 # A switch about a secret (`MYSQL_RANDOM_ROOT_PASSWORD`, `MYSQL_ALLOW_EMPTY_PASSWORD`): its
@@ -82,7 +83,9 @@ def secret_name(name: str) -> bool:
 
 # --- values that are no secret -------------------------------------------------------------
 
-NOT_A_SECRET = frozenset({"", "true", "false", "yes", "no", "on", "off", "none", "null", "0", "1"})
+NOT_A_SECRET = frozenset(
+    {"", "true", "false", "yes", "no", "on", "off", "none", "null", "0", "1", "y", "n", "t", "f"}
+)
 REFERENCE = re.compile(
     r"^(?:\$\{?[A-Za-z_]|\$\(|%\(|/run/secrets/|/var/run/secrets/|file:|vault:|secretref:|"
     r"op://|sm://|awssm:|ssm:|arn:aws:(?:secretsmanager|ssm|kms):|@Microsoft\.KeyVault\(|"
