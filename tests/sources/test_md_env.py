@@ -15,7 +15,7 @@ from portplan.names import (
 )
 from portplan.sources.dotenv import parse_dotenv_source
 from portplan.sources.markdown import parse_markdown
-from portplan.sources.markdown.env import port_owner
+from portplan.sources.markdown.env import parse_assignment, port_owner
 
 # host -> (the service it names, the host machine, external)
 HOSTS = [
@@ -195,3 +195,26 @@ def test_whose_port_a_variable_of_a_services_environment_is(
     variable: str, owner: str, service: str | None, name: str | None
 ) -> None:
     assert port_owner(variable.removesuffix("_PORT"), owner) == (service, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "value", "column"),
+    [
+        (
+            "ADMIN_USER='admin' ADMIN_PASSWORD='s3cr3t' docker compose up -d",
+            "ADMIN_USER",
+            "admin",
+            13,
+        ),
+        ("JAVA_OPTS=-Xmx1g -Xms1g", "JAVA_OPTS", "-Xmx1g -Xms1g", 11),
+        ("export PORT=8080 # the web port", "PORT", "8080", 13),
+    ],
+)
+def test_an_assignment_is_one_word_of_several(
+    text: str, name: str, value: str, column: int
+) -> None:
+    """Assignments that prefix a command each hold one word; a value with spaces alone on
+    its line is one value."""
+    found = parse_assignment(text, 1)
+    assert found is not None
+    assert (found.name, found.value, found.value_index + 1) == (name, value, column)

@@ -65,12 +65,24 @@ def parse_assignment(text: str, line: int, offset: int = 0) -> Assignment | None
     if found is None:
         return None
     value, start = found.group("value"), found.start("value")
+    value = _first_of_several(value)
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         value, start = value[1:-1], start + 1
     else:
         value = _TRAILING_COMMENT.sub("", value)
     name_index = offset + found.start("name")
     return Assignment(found.group("name"), value, line, name_index, offset + start)
+
+
+# `A='x' B='y' docker compose up`: each word before the command is an assignment of its own
+_WORD: Final = re.compile(r"""(?:'[^']*'|"[^"]*"|[^\s'"])+""")
+_ANOTHER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _first_of_several(value: str) -> str:
+    """The value of the first of several assignments a line prefixes a command with."""
+    words = _WORD.findall(value)
+    return words[0] if len(words) > 1 and any(_ANOTHER.match(w) for w in words[1:]) else value
 
 
 _REFERENCE: Final = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
