@@ -712,3 +712,13 @@ def test_documents_of_other_folders_and_compose_headings(tmp_path: Path) -> None
         ("PP216", "error", "GettingStarted.md:5"),
         ("PP216", "error", "README.md:5"),
     ]
+
+
+def test_a_url_to_a_name_claims_no_host_port(tmp_path: Path) -> None:
+    """`S3_ENDPOINT=http://s3.stack:4566` (a bucket's virtual-host name on the stack's
+    network) reaches that name's own address: it takes no port of this machine from the
+    stack publishing 4566."""
+    compose = "services:\n  stack:\n    image: example/stack:3\n    ports: ['4566:4566']\n"
+    readme = "# S3\n\n```\nS3_ENDPOINT=http://s3.stack:4566\nDB_ENDPOINT=http://stack:4566\n```\n"
+    root = _write(tmp_path, {"docker-compose.yml": compose, "README.md": readme})
+    assert [f for f in _found(root) if f[0] == "PP202"] == []

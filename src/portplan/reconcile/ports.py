@@ -598,8 +598,17 @@ def _claiming(ports: list[Port], contained: bool) -> list[Port]:
     return [
         port
         for port in ports
-        if port.obs.published or (port.obs.published is None and port.kind != "kubernetes")
+        if port.obs.published or (port.obs.published is None and _on_a_host(port))
     ]
+
+
+def _on_a_host(port: Port) -> bool:
+    """Whether a statement that does not say it publishes may still hold a host's port: not
+    a Kubernetes file's (on the cluster) nor a URL to a name (`http://s3.localstack:4566`
+    reaches that name's own address)."""
+    if port.kind == "kubernetes":
+        return False
+    return not (port.obs.reference and port.obs.host and not is_host_machine(port.obs.host))
 
 
 def in_containers(view: View) -> set[str]:
