@@ -54,6 +54,17 @@ def test_a_missing_path_and_a_dangling_link_say_so_alike(tmp_path: Path) -> None
     ]
 
 
+def test_a_link_to_a_left_out_file_of_no_source_kind_is_skipped(tmp_path: Path) -> None:
+    """`license.json -> license.private` (the private file is not in the repository): no
+    source by its name, so nothing to read and no finding; a link named as a source still
+    says it cannot be read."""
+    (tmp_path / "license.json").symlink_to("license.private")
+    (tmp_path / "compose.yaml").write_text("services: {a: {ports: ['80:80']}}\n")
+    assert _findings(tmp_path) == []
+    (tmp_path / "README.md").symlink_to("docs.private")
+    assert [(rule, level) for rule, level, _, _ in _findings(tmp_path)] == [("PP209", "ERROR")]
+
+
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv is not installed")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
 def test_a_folder_without_permission_is_a_finding() -> None:

@@ -397,7 +397,7 @@ def detect(path: str) -> str | SourceResult | None:
             try:
                 head = _head(path)
             except UnreadableFile as exc:
-                return unreadable(path, reason(exc))
+                return None if _left_out_link(path, name) else unreadable(path, reason(exc))
         if kind.detect(name, head):
             if kind.name == "compose" and _kubernetes_inside(path):
                 continue
@@ -408,6 +408,21 @@ def detect(path: str) -> str | SourceResult | None:
         except UnreadableFile as exc:
             return unreadable(path, reason(exc))
     return None
+
+
+def _left_out_link(path: str, name: str) -> bool:
+    """A link to a file the repository leaves out (`kong_license.json ->
+    kong_license.private`) whose name says it is no source: nothing to read, no finding. A
+    loop of links, or a link named as a source (`README.md`, `.env`), is still one."""
+    if not os.path.islink(path) or os.path.exists(path) or not os.path.lexists(path):
+        return False
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return not any(kind.detect(name, b"") for kind in SOURCES.values())
+    except OSError:
+        return False
+    return False
 
 
 # A compose file by its content, whatever its name (`full-stack.yml`, `stack.yml` for
