@@ -432,6 +432,8 @@ def test_haproxy_sections_whatever_the_indentation(tmp_path: Path) -> None:
         ("app", 9000, "tcp", True, "haproxy", 5, 14),
     ]
     assert result.mismatches == []
+
+
 # A GIS-portal-style stack: nginx's conf.d snippet (an envsubst template) sets $upstream in
 # each location before `proxy_pass http://$upstream`; django's own healthcheck calls 8001.
 PORTAL = """\
