@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from portplan.errors import InputError
-from portplan.secretscan.detect import quotable_key, unquoted_key
 from portplan.yamlio.load import Mark, YMap, YSeq, shape
 
 Json = dict[str, Any]
@@ -69,6 +68,8 @@ class Ctx:
         """`key` quoted for a message, or described by its shape: a key of a file that is not
         a plan, or a key that may hold a secret (`root:$6$...` of /etc/shadow), is never
         quoted."""
+        from portplan.secretscan.detect import quotable_key, unquoted_key
+
         return f"'{key}'" if self.plan and quotable_key(key) else unquoted_key(key)
 
     def fail(self, expected: str, value: object, got: str | None = None) -> SchemaError:
@@ -101,6 +102,10 @@ def _not_a_plan(ctx: Ctx) -> str:
 
 
 def _join(path: str, key: str) -> str:
+    # secretscan.detect compiles some 20 patterns: imported for a message only (a valid
+    # plan makes none), not by every `status` and `ports` that reads a plan
+    from portplan.secretscan.detect import quotable_key, unquoted_key
+
     if not quotable_key(key):
         key_text = f"[a key {unquoted_key(key)}]"
         return f"{path}{key_text}" if path else key_text
