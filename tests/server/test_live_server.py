@@ -248,10 +248,15 @@ def test_allocate_writes_a_port_the_registry_leased(
         (first[1].removeprefix("leased from the registry: lease "), 8003),
         (second[1].removeprefix("leased from the registry: lease "), 8004),
     ]
+    # --format json names the lease
+    assert main([*command, str(plans[1]), "web", "debug", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["port"], document["written"]) == (8005, True)
+    assert client.call("GET", f"/v1/leases/{document['lease']}")["ports"][0]["port"] == 8005
     # a dry run leases nothing
     assert main([*command, str(plans[0]), "api", "metrics", "--dry-run"]) == 0
     assert "+    ports: {http: 8000, grpc: 8003, metrics: 8004}\n" in capsys.readouterr().out
-    assert len(client.call("GET", "/v1/leases?state=live")["leases"]) == 2
+    assert len(client.call("GET", "/v1/leases?state=live")["leases"]) == 3
 
 
 def test_pull_generate_rewrites_what_the_new_revision_changes(

@@ -79,7 +79,10 @@ def command(
     if fmt == "json":
         import json
 
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        document = result.as_dict()
+        if reserve is not None and reserve.lease is not None:
+            document["lease"] = reserve.lease["id"]
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     elif dry_run:
         click.echo(result.diff, nl=False)
     else:
