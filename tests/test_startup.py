@@ -101,3 +101,12 @@ def test_a_full_standard_output_is_reported(args: list[str]) -> None:
     assert done.stderr == (
         "portplan: error: standard output: cannot write: No space left on device\n"
     )
+
+
+def test_the_shipped_cache_is_current() -> None:
+    """The help shipped in portplan/data is the one the CLI modules make now: a change to
+    portplan/cli without `python -m portplan.cli._help_cache` would silently make every
+    `portplan --help` pay for click again."""
+    first, _, text = Path(_startup.HELP_FILE).read_text(encoding="utf-8").partition("\n")
+    assert first == _startup.fingerprint(), "run: python -m portplan.cli._help_cache"
+    assert text == click_help()
