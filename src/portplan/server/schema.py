@@ -126,3 +126,13 @@ audit = Table(
     Column("created_at", Float, nullable=False),
 )
 Index("ix_audit_tenant", audit.c.tenant_id, audit.c.id)
+
+# a dashboard session: the SHA-256 of its id (the id itself is a credential, stored nowhere)
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+Index("ix_dashboard_sessions_expires", dashboard_sessions.c.expires_at)

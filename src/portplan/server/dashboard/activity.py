@@ -83,13 +83,18 @@ async def _changes(
     store: sessions.Sessions = request.app.state.dashboard_sessions
     quiet = 0.0
 
-    def read() -> int:
+    def read() -> int | None:
+        """The feed's position, None once the session has ended (on any process)."""
+        if store.get(session_id) is None:
+            return None
         with engine.connect() as conn:
             return queries.feed_position(conn, tenant_id)
 
     yield "retry: 1000\n\n"
-    while not await request.is_disconnected() and store.get(session_id) is not None:
+    while not await request.is_disconnected():
         newest = await run_in_threadpool(read)
+        if newest is None:
+            break
         if newest != last:
             last, quiet = newest, 0.0
             yield f"event: change\ndata: {last}\n\n"

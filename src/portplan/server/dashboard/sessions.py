@@ -1,28 +1,33 @@
 """Dashboard sessions: a login turns a bearer token into a session cookie, and every form
 that changes something carries the session's CSRF token.
 
-A session holds the SHA-256 of the token (never the token): each request looks the token up
-again, so a revoked token ends its sessions at once. Sessions live in the serving process;
-a restart asks for the token again.
+A session is a row of `dashboard_sessions` in the registry's database, so every serve
+process (`--workers N`, or several serves on one PostgreSQL) knows it and a restart keeps it.
+The row holds the SHA-256 of the session id (the id is a credential: never stored readable),
+the SHA-256 of the token (never the token) and the expiry by the database clock. Each
+request looks the token up again, so a revoked token ends its sessions at once. The CSRF
+token is derived from the session id (an HMAC), so it is stored nowhere and is the same on
+every process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from fastapi import Request, Response
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
-from portplan.server.schema import tenants, tokens
+from portplan.server import db
+from portplan.server.schema import dashboard_sessions, tenants, tokens
 from portplan.server.tenants import Caller, hash_token
 
 COOKIE = "portplan_session"
 LOGIN_COOKIE = "portplan_login"  # the login form's CSRF token (double submit)
 LIFETIME = 12 * 3600.0
+_CSRF_LABEL = b"portplan dashboard csrf"
 
 
 @dataclass(frozen=True)
@@ -33,38 +38,57 @@ class Session:
 
 
 class Sessions:
-    """Session id -> Session, in memory, bounded by their lifetime."""
+    """Session id -> Session, in the database, bounded by their lifetime."""
 
-    def __init__(self, lifetime: float = LIFETIME) -> None:
+    def __init__(self, engine: Engine, lifetime: float = LIFETIME) -> None:
+        self._engine = engine
         self._lifetime = lifetime
-        self._found: dict[str, Session] = {}
-        self._lock = threading.Lock()
 
     def start(self, token_hash: str) -> str:
         session_id = secrets.token_urlsafe(32)
-        session = Session(token_hash, secrets.token_urlsafe(32), time.time() + self._lifetime)
-        with self._lock:
-            self._drop_expired()
-            self._found[session_id] = session
+
+        def work(conn: Connection) -> None:
+            now = db.now(conn)
+            conn.execute(delete(dashboard_sessions).where(dashboard_sessions.c.expires_at < now))
+            conn.execute(
+                insert(dashboard_sessions).values(
+                    id_hash=_digest(session_id),
+                    token_hash=token_hash,
+                    expires_at=now + self._lifetime,
+                )
+            )
+
+        db.write(self._engine, work)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
-        with self._lock:
-            found = self._found.get(session_id)
-        if found is None or found.expires < time.time():
+        table = dashboard_sessions
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(table.c.token_hash, table.c.expires_at).where(
+                    table.c.id_hash == _digest(session_id), table.c.expires_at >= db.now(conn)
+                )
+            ).first()
+        if row is None:
             return None
-        return found
+        return Session(str(row[0]), csrf_token(session_id), float(row[1]))
 
     def close(self, session_id: str | None) -> None:
-        with self._lock:
-            self._found.pop(session_id or "", None)
+        if not session_id:
+            return
+        where = dashboard_sessions.c.id_hash == _digest(session_id)
+        db.write(self._engine, lambda conn: conn.execute(delete(dashboard_sessions).where(where)))
 
-    def _drop_expired(self) -> None:
-        now = time.time()
-        for key in [k for k, s in self._found.items() if s.expires < now]:
-            del self._found[key]
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def csrf_token(session_id: str) -> str:
+    """The session's CSRF token: an HMAC keyed by the session id, unpredictable without it."""
+    return hmac.new(session_id.encode(), _CSRF_LABEL, hashlib.sha256).hexdigest()
 
 
 def lookup(conn: Connection, token_hash: str) -> Caller | None:

@@ -9,7 +9,7 @@ from portplan.server.dashboard import activity, pages, routes, sessions
 
 
 def install(app: FastAPI) -> None:
-    app.state.dashboard_sessions = sessions.Sessions()
+    app.state.dashboard_sessions = sessions.Sessions(app.state.engine)
     pages.install(app)
     app.include_router(routes.router)
     app.include_router(activity.router)
