@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.server.conftest import Registry
 from tests.server.test_plans import PLAN
 
@@ -54,3 +56,22 @@ def test_operations(registry: Registry) -> None:
     assert client.get("/nowhere").json() == {
         "error": {"code": "not_found", "message": "Not Found", "details": None}
     }
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("after=1&after=9", "query parameter 'after' is given more than once"),
+        ("after=%2B0.0", "query parameter 'after' must be a whole number"),
+        ("after=1.0", "query parameter 'after' must be a whole number"),
+        ("afterr=1", "unknown query parameter 'afterr'"),
+    ],
+)
+def test_a_query_that_could_mean_two_things_is_refused(
+    registry: Registry, query: str, message: str
+) -> None:
+    client = registry.client(registry.token("acme"))
+    answer = client.get(f"/v1/audit?{query}")
+    assert answer.status_code == 422
+    assert answer.json()["error"]["message"] == message
+    assert client.get("/v1/audit?after=0").status_code == 200

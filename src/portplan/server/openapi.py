@@ -4,7 +4,8 @@ release (clients and schemathesis' stateful tests follow them)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -61,29 +62,55 @@ LEASE_LINKS = {
 
 def known_query(request: Request) -> None:
     """A router dependency: a query parameter the operation does not declare is refused (422)
-    rather than ignored, so that `?stat=live` is not taken for an unfiltered listing."""
+    rather than ignored, so that `?stat=live` is not taken for an unfiltered listing; so is a
+    parameter given twice (`?after=1&after=9`: which one was meant?) and a whole number
+    written otherwise than as digits (`?after=+0.0`, which the JSON Schema of an integer
+    does not allow however lax the parsing)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
         return
-    declared = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - declared)
+    declared = _query_params(route.dependant)
+    given = request.query_params
+    unknown = sorted(set(given) - set(declared))
     if unknown:
-        raise ApiError(
-            422,
-            "invalid_request",
-            f"unknown query parameter {unknown[0]!r}",
-            [
-                {"loc": ["query", name], "message": "not a parameter of this operation"}
-                for name in unknown
-            ],
+        _refuse(
+            f"unknown query parameter {unknown[0]!r}", unknown, "not a parameter of this operation"
         )
+    twice = sorted(name for name in set(given) if len(given.getlist(name)) > 1)
+    if twice:
+        _refuse(
+            f"query parameter {twice[0]!r} is given more than once", twice, "given more than once"
+        )
+    for name, annotation in declared.items():
+        value = given.get(name)
+        if value is not None and _is_int(annotation) and not _DIGITS.fullmatch(value):
+            _refuse(
+                f"query parameter {name!r} must be a whole number", [name], "not a whole number"
+            )
 
 
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
+_DIGITS = re.compile(r"-?[0-9]+")
+
+
+def _is_int(annotation: object) -> bool:
+    return annotation is int or int in get_args(annotation)
+
+
+def _refuse(message: str, names: list[str], why: str) -> None:
+    raise ApiError(
+        422,
+        "invalid_request",
+        message,
+        [{"loc": ["query", name], "message": why} for name in names],
+    )
+
+
+def _query_params(dependant: Dependant) -> dict[str, object]:
+    """Every query parameter of an operation (its dependencies' too): alias -> type."""
+    found: dict[str, object] = {p.alias: p.field_info.annotation for p in dependant.query_params}
     for inner in dependant.dependencies:
-        names |= _query_names(inner)
-    return names
+        found.update(_query_params(inner))
+    return found
 
 
 def router(prefix: str, tag: str) -> APIRouter:
