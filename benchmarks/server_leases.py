@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,33 +26,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import etcd_leases
-from tests.server.postgres import Server, free_port
+from tests.server.postgres import Server
+from tests.server.serve import start
 
 from portplan.server import db, tenants
-
-
-def start(url: str, log: Path, workers: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "portplan",
-        "serve",
-        "--db",
-        url,
-        "--bind",
-        f"127.0.0.1:{port}",
-        *(["--workers", str(workers)] if workers else []),
-    ]
-    process = subprocess.Popen(command, stdout=log.open("a"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit(log.read_text())
 
 
 def token_for(url: str, scope: str = "lease") -> str:

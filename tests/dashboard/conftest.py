@@ -6,10 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +18,7 @@ import pytest
 from portplan.server import db, tenants
 from tests.dashboard.plans import RIVAL, SHOP, SHOP_2
 from tests.server.conftest import database_url, postgres
-from tests.server.postgres import free_port
+from tests.server.serve import start
 
 # the in-process tests run on SQLite and on a real PostgreSQL, as the server's tests do
 __all__ = ["database_url", "postgres"]
@@ -49,25 +46,6 @@ class Served:
     def call(self, who: str, method: str, path: str, body: Any = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"}
         return httpx.request(method, self.url + path, json=body, headers=headers, timeout=10)
-
-
-def start(database: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, "-m", "portplan", "serve", "--db", database]
-    process = subprocess.Popen(
-        [*command, "--bind", f"127.0.0.1:{port}"],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError(log.read_text())
 
 
 def seed(database: str) -> dict[str, str]:

@@ -3,10 +3,7 @@ every acknowledged lease survives, none is doubled, and both feeds see every eve
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,34 +14,7 @@ import pytest
 
 from portplan.server import db, tenants
 from tests.server.postgres import Server, free_port
-
-
-def _start(url: str, log: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        env={**os.environ, **env},
-        args=[
-            sys.executable,
-            "-m",
-            "portplan",
-            "serve",
-            "--db",
-            url,
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise AssertionError(log.read_text())
+from tests.server.serve import start
 
 
 def _token(url: str) -> str:
@@ -90,7 +60,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_kill_9_under_load_loses_no_acknowledged_lease(url: str, tmp_path: Path) -> None:
     token = _token(url)
     log = tmp_path / "server.log"
-    process, base = _start(url, log)
+    process, base = start(url, log)
     acknowledged: list[dict[str, object]] = []
     stop = threading.Event()
     threads = [
@@ -107,7 +77,7 @@ def test_kill_9_under_load_loses_no_acknowledged_lease(url: str, tmp_path: Path)
     for thread in threads:
         thread.join(timeout=10)
     assert len(acknowledged) >= 40
-    process, base = _start(url, log)
+    process, base = start(url, log)
     try:
         stored = {lease["id"]: lease for lease in _held(base, token)}
     finally:
@@ -124,8 +94,8 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
     token = _token(url)
     log = tmp_path / "server.log"
     # feeds poll only every 60 s here: another server's change can reach b only by NOTIFY
-    first, a = _start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
-    second, b = _start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
+    first, a = start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
+    second, b = start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
     try:
         acknowledged: list[dict[str, object]] = []
         stop = threading.Event()
