@@ -17,10 +17,10 @@ from tests.server.postgres import Server, free_port
 from tests.server.serve import start
 
 
-def _token(url: str) -> str:
+def _token(url: str, scope: str = "lease") -> str:
     engine = db.engine_for(url)
     db.migrate(engine)
-    token = db.write(engine, lambda c: tenants.create_token(c, "acme", "load", "lease"))
+    token = db.write(engine, lambda c: tenants.create_token(c, "acme", "load", scope))
     engine.dispose()
     return token
 

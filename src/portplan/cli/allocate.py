@@ -56,6 +56,8 @@ def command(
     With a registry (--server or $PORTPLAN_SERVER, $PORTPLAN_TOKEN), the port is leased
     from it first, the lowest of the plan's free ports that no one else holds, so that
     machines sharing the registry never write the same port (a dry run leases nothing).
+    The lease holds the port for 2 minutes while the plan is written, and is kept with no
+    time limit once it is: an allocate killed before its write leaks no port.
     """
     from portplan.plan.allocation_io import allocate_in_file
 
@@ -76,6 +78,8 @@ def command(
         if reserve is not None:
             reserve.undo()
         raise
+    if reserve is not None:
+        reserve.confirm()
     if fmt == "json":
         import json
 
