@@ -15,6 +15,7 @@ from portplan.yamlio import events
 from portplan.yamlio import fast as fast_parser
 from portplan.yamlio.load import Mark, YAMLInputError, YMap, YSeq, load, load_all, load_file
 from portplan.yamlio.redact import redact
+from portplan.yamlio.tree import item_mark, key_mark, value_mark
 
 RESOURCES = Path(__file__).parent / "resources" / "yaml"
 
@@ -420,6 +421,42 @@ HANDED_OVER = [
     "a: 1\n...\n",
     "a:\tb\n",
 ]
+
+
+def _dump_alone(value: Any) -> Any:
+    """_dump through key_mark, value_mark and item_mark, before any whole table is made."""
+    if isinstance(value, YMap):
+        entries = [
+            (key, key_mark(value, key), value_mark(value, key), _dump_alone(item))
+            for key, item in value.items()
+        ]
+        return ("map", value.mark, entries)
+    if isinstance(value, YSeq):
+        items = [(item_mark(value, i), _dump_alone(item)) for i, item in enumerate(value)]
+        assert item_mark(value, len(value)) is None and item_mark(value, -1) is None
+        return ("seq", value.mark, items)
+    return _dump(value)
+
+
+@pytest.mark.parametrize("text", FAST_READS)
+def test_one_mark_made_alone_is_the_one_of_the_whole_table(text: str) -> None:
+    fast = fast_parser.parse(text, "f", False)
+    assert fast is not None
+    assert [_dump_alone(document) for document in fast] == _complete(text, False)
+    for document in fast:  # no table was made: each mark was made alone
+        if isinstance(document, YMap):
+            assert document._key_marks is None and document._value_marks is None
+    complete = events.parse_documents(text, "f", False)
+    assert [_dump_alone(document) for document in complete] == _complete(text, False)
+
+
+def test_a_table_of_marks_once_made_is_the_one_changed() -> None:
+    tree = load("a: 1\nb: [x, y]\n", "f.yaml")
+    assert key_mark(tree, "a") == Mark(1, 1) and value_mark(tree, "zz") is None
+    tree.value_marks["a"] = Mark(9, 9)  # made whole, then changed (as an overlay does)
+    assert value_mark(tree, "a") == Mark(9, 9)
+    tree["b"].item_marks[0] = Mark(7, 7)
+    assert item_mark(tree["b"], 0) == Mark(7, 7)
 
 
 @pytest.mark.parametrize("text", HANDED_OVER)

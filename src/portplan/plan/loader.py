@@ -42,6 +42,7 @@ from portplan.plan import schema
 from portplan.plan.run_section import check_listen, run_spec
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YMap, YSeq
+from portplan.yamlio.tree import item_mark, key_mark, value_mark
 
 FILENAMES = ("portplan.yaml", "portplan.yml")
 DEFAULT_HOST = "default"
@@ -420,9 +421,13 @@ def _entries(doc: YMap, key: str, file: str) -> Iterable[tuple[str, Any, Locatio
     section = doc.get(key)
     if not isinstance(section, dict):
         return ()
-    marks = section.key_marks if isinstance(section, YMap) else {}
+    if not isinstance(section, YMap):
+        return [
+            (name, value if value is not None else {}, Location(file))
+            for name, value in section.items()
+        ]
     return [
-        (name, value if value is not None else {}, _loc(file, marks.get(name)))
+        (name, value if value is not None else {}, _loc(file, key_mark(section, name)))
         for name, value in section.items()
     ]
 
@@ -432,9 +437,10 @@ def _seq(doc: YMap, key: str) -> list[tuple[Any, Mark | None]]:
     if value is None:
         return []
     if not isinstance(value, list):
-        return [(value, doc.value_marks.get(key))]
-    marks = value.item_marks if isinstance(value, YSeq) else []
-    return [(item, marks[i] if i < len(marks) else None) for i, item in enumerate(value)]
+        return [(value, value_mark(doc, key))]
+    if not isinstance(value, YSeq):
+        return [(item, None) for item in value]
+    return [(item, item_mark(value, i)) for i, item in enumerate(value)]
 
 
 def _items(doc: YMap, key: str) -> list[tuple[str, Mark]]:
@@ -457,32 +463,49 @@ def _names(value: YMap, key: str, defaults: _Defaults) -> tuple[Dependency, ...]
     return tuple(Dependency(str(v), defaults.loc(m)) for v, m in _seq(value, key))
 
 
+# The values a plan writes most, to their members without calling the enum (a call is a
+# microsecond; a plan of 5,000 services makes 10,000 of them). Other spellings (`Public`)
+# go through the enum as before.
+_STATUSES: dict[object, Status] = {status.value: status for status in Status}
+_EXPOSURES: dict[object, Exposure] = {exposure.value: exposure for exposure in Exposure}
+
+
 def _service(name: str, doc: YMap, location: Location, defaults: _Defaults) -> Service:
-    zone: str | None = doc.get("zone")
+    # Most services state a few of their keys: a key that is absent costs one lookup here,
+    # not a call (this runs once per service of a plan of thousands).
+    get = doc.get
+    zone: str | None = get("zone")
     declared = defaults.zones.get(zone) if zone else None
-    exposure = doc.get("exposure") or (declared.exposure.value if declared else None)
+    exposure = get("exposure") or (declared.exposure.value if declared else None)
     ports = tuple(_port(n, v, loc, defaults) for n, v, loc in _port_entries(doc, defaults))
     run = _run(name, doc, defaults)
-    check_listen(name, doc.get("ports"), ports, run, defaults.loc)
+    if ports:
+        check_listen(name, get("ports"), ports, run, defaults.loc)
+    status = get("status", "active")
+    purpose = get("purpose", get("description"))
+    resources = get("resources")
+    throughput = get("throughput")
     return Service(
         name=name,
-        host=doc.get("host", defaults.host),
+        host=get("host", defaults.host),
         system=defaults.system,
-        aliases=tuple(str(a) for a, _ in _seq(doc, "aliases")),
-        purpose=_text(doc.get("purpose", doc.get("description"))),
-        category=doc.get("category"),
-        status=Status(str(doc.get("status", "active")).lower()),
-        phase=_text(doc.get("phase")),
-        technology=_text(doc.get("technology")),
-        image=doc.get("image"),
+        aliases=() if get("aliases") is None else tuple(str(a) for a, _ in _seq(doc, "aliases")),
+        purpose=None if purpose is None else str(purpose),
+        category=get("category"),
+        status=_STATUSES.get(status) or Status(str(status).lower()),
+        phase=_text(get("phase")),
+        technology=_text(get("technology")),
+        image=get("image"),
         zone=zone,
-        exposure=Exposure(exposure.lower()) if exposure else defaults.exposure,
-        networks=tuple(str(n) for n, _ in _seq(doc, "networks")),
-        ports=_with_service_latency(ports, doc),
-        depends_on=_names(doc, "depends_on", defaults),
-        environment=_environment(doc, defaults),
-        resources=_resources(doc.get("resources")),
-        throughput=_throughput(doc.get("throughput")),
+        exposure=(_EXPOSURES.get(exposure) or Exposure(exposure.lower()))
+        if exposure
+        else defaults.exposure,
+        networks=() if get("networks") is None else tuple(str(n) for n, _ in _seq(doc, "networks")),
+        ports=ports if get("latency") is None else _with_service_latency(ports, doc),
+        depends_on=() if get("depends_on") is None else _names(doc, "depends_on", defaults),
+        environment=() if get("environment") is None else _environment(doc, defaults),
+        resources=None if resources is None else _resources(resources),
+        throughput=None if throughput is None else _throughput(throughput),
         location=location,
         run=run,
     )
@@ -500,7 +523,7 @@ def _port_entries(doc: YMap, defaults: _Defaults) -> list[tuple[str, Any, Locati
     section = doc.get("ports")
     if not isinstance(section, YMap):
         return []
-    return [(n, v, defaults.loc(section.value_marks.get(n))) for n, v in section.items()]
+    return [(n, v, defaults.loc(value_mark(section, n))) for n, v in section.items()]
 
 
 def _with_service_latency(ports: tuple[Port, ...], doc: YMap) -> tuple[Port, ...]:
@@ -515,41 +538,59 @@ def _with_service_latency(ports: tuple[Port, ...], doc: YMap) -> tuple[Port, ...
     return (first, *ports[1:])
 
 
+def _kind(name: str) -> str:
+    """A port's kind by its name (`web` -> http), remembered: a plan repeats a few names."""
+    kind = _KINDS.get(name)
+    if kind is None:
+        lower = name.lower()
+        kind = KIND_BY_NAME.get(lower, lower)
+        if len(_KINDS) < 4096:  # bounded: names beyond it are worked out each time
+            _KINDS[name] = kind
+    return kind
+
+
+_KINDS: dict[str, str] = {}
+
+
 def _port(name: str, value: object, location: Location, defaults: _Defaults) -> Port:
-    kind = KIND_BY_NAME.get(name.lower(), name.lower())
+    kind = _kind(name)
+    if type(value) is int and 0 < value <= 65535:  # the common short form, `http: 8080`
+        return Port(name, value, "tcp", kind, location=location)
     if not isinstance(value, dict):
         number, protocol = schema.parse_short_port(value)
         return Port(name=name, number=number, protocol=protocol, kind=kind, location=location)
     doc: YMap = value  # type: ignore[assignment]
-    port_loc = defaults.loc(doc.value_marks.get("port")) if isinstance(doc, YMap) else location
-    health_doc = doc.get("health")
+    get = doc.get
+    port_loc = defaults.loc(value_mark(doc, "port")) if isinstance(doc, YMap) else location
+    health_doc = get("health")
     health = None if health_doc is None else _health(health_doc, defaults.loc(_mark(doc, "health")))
-    latency = _latency(doc.get("latency"))
+    latency = None if get("latency") is None else _latency(get("latency"))
     if latency is not None:
         health = replace(health or Health(kind="tcp", location=port_loc), latency=latency)
-    exposure = doc.get("exposure")
+    exposure = get("exposure")
+    throughput = get("throughput")
     return Port(
         name=name,
         number=doc["port"],
-        protocol=doc.get("protocol", defaults.protocol),
-        kind=str(doc.get("kind", kind)).lower(),
-        address=doc.get("address"),
-        target=doc.get("target"),
-        published=doc.get("published", True),
-        exposure=Exposure(exposure.lower()) if exposure else None,
-        env=doc.get("env"),
+        protocol=get("protocol", defaults.protocol),
+        kind=str(doc["kind"]).lower() if "kind" in doc else kind,
+        address=get("address"),
+        target=get("target"),
+        published=get("published", True),
+        exposure=(_EXPOSURES.get(exposure) or Exposure(exposure.lower())) if exposure else None,
+        env=get("env"),
         health=health,
-        metrics_path=doc.get("metrics"),
-        throughput=_throughput(doc.get("throughput")),
-        description=_text(doc.get("description")),
+        metrics_path=get("metrics"),
+        throughput=None if throughput is None else _throughput(throughput),
+        description=_text(get("description")),
         location=port_loc,
         target_location=defaults.loc(_mark(doc, "target")) if "target" in doc else None,
-        listen=str(doc.get("listen", "self")).lower(),
+        listen=str(doc["listen"]).lower() if "listen" in doc else "self",
     )
 
 
 def _mark(doc: Any, key: str) -> Mark | None:
-    return doc.value_marks.get(key) if isinstance(doc, YMap) else None
+    return value_mark(doc, key) if isinstance(doc, YMap) else None
 
 
 def _health(value: object, location: Location) -> Health | None:
@@ -611,7 +652,7 @@ def _environment(doc: YMap, defaults: _Defaults) -> tuple[EnvVar, ...]:
     env = doc.get("environment")
     if isinstance(env, YMap):
         return tuple(
-            EnvVar(k, None if v is None else _scalar_text(v), defaults.loc(env.value_marks.get(k)))
+            EnvVar(k, None if v is None else _scalar_text(v), defaults.loc(value_mark(env, k)))
             for k, v in env.items()
         )
     result = []

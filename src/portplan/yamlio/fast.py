@@ -18,16 +18,16 @@ from portplan.yamlio.flow import MAX_KEY, HandOver, parse_flow
 from portplan.yamlio.tree import (
     MAX_DEPTH,
     AliasBudget,
-    Mark,
     YAMLInputError,
     YMap,
     YSeq,
     apply_merges,
     key_text,
-    new_map,
-    new_seq,
+    map_at,
+    mark_at,
     node_size,
     resolve_plain,
+    seq_at,
 )
 
 # Characters that cannot start a plain scalar here (or start something this parser leaves
@@ -127,10 +127,10 @@ class _Parser:
             raise HandOver
         lines = self.lines
         row = self.row
-        ymap = new_map(Mark(row + 1, indent + 1))
-        key_marks = ymap.key_marks
-        value_marks = ymap.value_marks
-        merges: list[tuple[Any, Mark]] = []
+        ymap = map_at(row << 32 | indent)  # packed positions (tree.mark_at)
+        key_at = ymap._key_at
+        value_at = ymap._value_at
+        merges: list[tuple[Any, int]] = []
         count = self.count
         while True:
             line = lines[row]
@@ -154,18 +154,18 @@ class _Parser:
                 if ": " in text or text[-1] == ":":
                     raise HandOver
                 value = resolve_plain(text)
-                mark = Mark(row + 1, len(line) - len(content) + 1)
+                position = row << 32 | len(line) - len(content)
                 self.row = row + 1
             else:
-                value, mark = self._value(line, colon + 1, row, indent, depth)
+                value, position = self._value(line, colon + 1, row, indent, depth)
             if key is None:
-                merges.append((value, mark))
-            elif key in key_marks:
+                merges.append((value, position))
+            elif key in key_at:
                 raise HandOver  # duplicate key
             else:
                 ymap[key] = value
-                key_marks[key] = Mark(row + 1, indent + 1)
-                value_marks[key] = mark
+                key_at[key] = row << 32 | indent
+                value_at[key] = position
             row = self.row
             if row < count:  # the common next line, inline
                 line = lines[row]
@@ -180,7 +180,7 @@ class _Parser:
                 break
             row = self.row
         if merges:
-            apply_merges(self.filename, ymap, merges)
+            apply_merges(self.filename, ymap, [(value, mark_at(p)) for value, p in merges])
         return ymap
 
     def _seq(self, indent: int, depth: int) -> YSeq:
@@ -188,12 +188,12 @@ class _Parser:
             raise HandOver
         lines = self.lines
         row = self.row
-        yseq = new_seq(Mark(row + 1, indent + 1))
-        item_marks = yseq.item_marks
+        yseq = seq_at(row << 32 | indent)
+        item_at = yseq._item_at
         while True:
-            value, mark = self._item(lines[row], row, indent, depth)
+            value, position = self._item(lines[row], row, indent, depth)
             yseq.append(value)
-            item_marks.append(mark)
+            item_at.append(position)
             next_indent = self._skip()
             if next_indent != indent:
                 if next_indent > indent:
@@ -204,23 +204,23 @@ class _Parser:
                 break  # the next key of the mapping this list is a value of
         return yseq
 
-    def _item(self, line: str, row: int, indent: int, depth: int) -> tuple[Any, Mark]:
+    def _item(self, line: str, row: int, indent: int, depth: int) -> tuple[Any, int]:
         content = line[indent + 1 :].lstrip(" ")
         if not content or content[0] == "#":
             self.row = row + 1
-            return self._nested(indent, depth, Mark(row + 1, indent + 2), False)
+            return self._nested(indent, depth, row << 32 | indent + 1, False)
         column = len(line) - len(content)
         if _is_item(content):
             raise HandOver  # `- - x`
         if _is_key(content):
             self.row = row
             ymap = self._map(column, depth + 1)
-            return ymap, ymap.mark
+            return ymap, ymap._at
         return self._inline(line, column, row, indent, depth, False)
 
     def _nested(
-        self, indent: int, depth: int, empty: Mark, same_indent_list: bool
-    ) -> tuple[Any, Mark]:
+        self, indent: int, depth: int, empty: int, same_indent_list: bool
+    ) -> tuple[Any, int]:
         """The block node on the lines after a `key:` or `-` with nothing after it."""
         next_indent = self._skip()
         if next_indent < 0 or next_indent < indent:
@@ -229,42 +229,42 @@ class _Parser:
         if _is_item(content):
             if next_indent > indent or same_indent_list:
                 yseq = self._seq(next_indent, depth + 1)
-                return yseq, yseq.mark
+                return yseq, yseq._at
             return None, empty
         if next_indent == indent:
             return None, empty
         if not _is_key(content):
             raise HandOver  # a scalar on its own line
         ymap = self._map(next_indent, depth + 1)
-        return ymap, ymap.mark
+        return ymap, ymap._at
 
     # --- values -------------------------------------------------------------------
 
-    def _value(self, line: str, start: int, row: int, indent: int, depth: int) -> tuple[Any, Mark]:
+    def _value(self, line: str, start: int, row: int, indent: int, depth: int) -> tuple[Any, int]:
         """The value after `key:`; `start` is the index after the colon."""
         content = line[start:].lstrip(" ")
         if not content or content[0] == "#":
             self.row = row + 1
-            return self._nested(indent, depth, Mark(row + 1, start + 1), True)
+            return self._nested(indent, depth, row << 32 | start, True)
         return self._inline(line, len(line) - len(content), row, indent, depth, True)
 
     def _inline(
         self, line: str, column: int, row: int, indent: int, depth: int, in_map: bool
-    ) -> tuple[Any, Mark]:
+    ) -> tuple[Any, int]:
         """A value that starts on this line at `column` (anchors, aliases, scalars, flows)."""
         first = line[column]
-        mark = Mark(row + 1, column + 1)
+        position = row << 32 | column
         if first == "&":
-            return self._anchored(line, column, row, indent, depth, in_map), mark
+            return self._anchored(line, column, row, indent, depth, in_map), position
         if first == "*":
-            return self._alias(line, column, row, mark), mark
+            return self._alias(line, column, row, position), position
         if first == "{" or first == "[":
             value, self.row = parse_flow(self.lines, row, column, depth + 1, indent, self._aliased)
-            return value, mark
+            return value, position
         self.row = row + 1
         if first == '"' or first == "'":
-            return _quoted(line, column), mark
-        return _plain(line, column), mark
+            return _quoted(line, column), position
+        return _plain(line, column), position
 
     def _anchored(
         self, line: str, column: int, row: int, indent: int, depth: int, in_map: bool
@@ -273,28 +273,28 @@ class _Parser:
         content = line[end:].lstrip(" ")
         if not content or content[0] == "#":
             self.row = row + 1
-            value, _ = self._nested(indent, depth, Mark(row + 1, column + 1), in_map)
+            value, _ = self._nested(indent, depth, row << 32 | column, in_map)
         elif content[0] in "&*":
             raise HandOver
         else:
             start = len(line) - len(content)
             value, _ = self._inline(line, start, row, indent, depth, in_map)
         if isinstance(value, (YMap, YSeq)):
-            value.mark = Mark(row + 1, column + 1)  # a node starts at its anchor
+            value._at, value._mark = row << 32 | column, None  # a node starts at its anchor
         self.anchors[name] = value
         return value
 
-    def _alias(self, line: str, column: int, row: int, mark: Mark) -> Any:
+    def _alias(self, line: str, column: int, row: int, position: int) -> Any:
         name, end = _name(line, column + 1)
         _expect_end(line, end)
         self.row = row + 1
-        return self._aliased(name, mark)
+        return self._aliased(name, position)
 
-    def _aliased(self, name: str, mark: Mark) -> Any:
+    def _aliased(self, name: str, position: int) -> Any:
         if name not in self.anchors:
             raise HandOver
         value = self.anchors[name]
-        self.budget.spend(node_size(value, self.sizes), mark)
+        self.budget.spend(node_size(value, self.sizes), mark_at(position))
         return value
 
 

@@ -13,15 +13,14 @@ from typing import Any, Final
 
 from portplan.yamlio.tree import (
     MAX_DEPTH,
-    Mark,
     YMap,
     key_text,
-    new_map,
-    new_seq,
+    map_at,
     resolve_plain,
+    seq_at,
 )
 
-Alias = Callable[[str, Mark], Any]
+Alias = Callable[[str, int], Any]  # an alias's name and position (tree.mark_at) -> its value
 
 
 class HandOver(Exception):
@@ -63,32 +62,33 @@ def parse_flow(
     `alias` gives the value of an alias (or hands over).
     """
     findall = _TOKENS.findall
-    stack: list[tuple[Any, int, str, int, Mark | None]] = []
+    stack: list[tuple[Any, int, str, int, int]] = []
     container: Any = None
     state = _ITEM
     key = ""
     key_row = -1
-    key_mark: Mark | None = None
+    key_mark = 0
     while True:
         line = lines[row]
         position = column
+        row_at = row << 32  # positions packed as tree.mark_at reads them
         for spaces, token in findall(line, column):
             start = position + len(spaces)
             position = start + len(token)
             first = token[:1]
             if first not in _NOT_PLAIN and first:
                 value: Any = resolve_plain(token)
-                mark = Mark(row + 1, start + 1)
+                mark = row_at | start
             elif first == '"':
                 value = token[1:-1]
-                mark = Mark(row + 1, start + 1)
+                mark = row_at | start
             elif first == "'":
                 value = token[1:-1].replace("''", "'")
-                mark = Mark(row + 1, start + 1)
+                mark = row_at | start
             elif first == "*":
                 if state == _KEY:
                     raise HandOver  # an alias as a key
-                mark = Mark(row + 1, start + 1)
+                mark = row_at | start
                 value = alias(token[1:], mark)
             elif first == ",":
                 if state != _SEPARATOR:
@@ -106,8 +106,8 @@ def parse_flow(
                     raise HandOver  # a collection as a key, or too deep
                 if container is not None:
                     stack.append((container, state, key, key_row, key_mark))
-                mark = Mark(row + 1, start + 1)
-                container = new_map(mark) if first == "{" else new_seq(mark)
+                mark = row_at | start
+                container = map_at(mark) if first == "{" else seq_at(mark)
                 state = _KEY if first == "{" else _ITEM
                 continue
             elif first == "]" or first == "}":
@@ -117,7 +117,7 @@ def parse_flow(
                     _expect_end(line, position)
                     return container, row + 1
                 value = container
-                mark = value.mark
+                mark = value._at
                 container, state, key, key_row, key_mark = stack.pop()
             else:  # the end of the line, maybe after a comment
                 if first == "#" and start > 0 and line[start - 1] != " ":
@@ -126,16 +126,16 @@ def parse_flow(
             # Place the scalar, alias or finished collection in its parent.
             if state == _ITEM:
                 container.append(value)
-                container.item_marks.append(mark)
+                container._item_at.append(mark)
                 state = _SEPARATOR
             elif state == _VALUE:
                 container[key] = value
-                container.key_marks[key] = key_mark
-                container.value_marks[key] = mark
+                container._key_at[key] = key_mark
+                container._value_at[key] = mark
                 state = _SEPARATOR
             elif state == _KEY:
                 key = key_text(value)
-                if key in container.key_marks or key == "<<" or len(key) > MAX_KEY:
+                if key in container._key_at or key == "<<" or len(key) > MAX_KEY:
                     raise HandOver  # a duplicate, a merge, or too long
                 key_row = row
                 key_mark = mark

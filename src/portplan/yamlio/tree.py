@@ -51,23 +51,118 @@ def _mark_init(
 Mark.__init__ = _mark_init  # type: ignore[method-assign]
 
 
-class YMap(dict[str, Any]):
+# Where the fast parser saw a node, key or value: its 0-based row and column packed in one
+# int, `row << 32 | column` (written out where made: a call would cost what it saves). A
+# plan of 5,000 services has some 150,000 of them and its check reads a few, so a `Mark` (a
+# quarter of a microsecond to make) is made from its position only when asked for:
+# `key_marks`, `value_marks`, `item_marks` and `mark` on first use, the same as the
+# complete parser's (yamlio.events sets them directly), or one at a time (`key_mark`...).
+_COLUMN_BITS: Final = 32
+_COLUMN_MASK: Final = (1 << _COLUMN_BITS) - 1
+
+
+def mark_at(position: int) -> Mark:
+    """The Mark (1-based) of a packed position."""
+    return Mark((position >> _COLUMN_BITS) + 1, (position & _COLUMN_MASK) + 1)
+
+
+class _Located:
+    """Where a node is: `mark`, made from its position `_at` when first asked for."""
+
+    __slots__ = ()  # the subclasses hold `_at` and `_mark` (a dict or list base has no room)
+
+    _at: int
+    _mark: Mark | None
+
+    @property
+    def mark(self) -> Mark:
+        mark = self._mark
+        if mark is None:
+            mark = self._mark = mark_at(self._at)  # type: ignore[misc]  # (slot of subclasses)
+        return mark
+
+    @mark.setter
+    def mark(self, mark: Mark) -> None:
+        self._mark = mark  # type: ignore[misc]
+
+
+class YMap(_Located, dict[str, Any]):
     """A YAML mapping with the location of itself, of each key and of each value."""
 
-    __slots__ = ("key_marks", "mark", "value_marks")
+    __slots__ = ("_at", "_key_at", "_key_marks", "_mark", "_value_at", "_value_marks")
 
-    mark: Mark
-    key_marks: dict[str, Mark]
-    value_marks: dict[str, Mark]
+    _key_at: dict[str, int]
+    _key_marks: dict[str, Mark] | None
+    _value_at: dict[str, int]
+    _value_marks: dict[str, Mark] | None
+
+    @property
+    def key_marks(self) -> dict[str, Mark]:
+        marks = self._key_marks
+        if marks is None:
+            marks = self._key_marks = {k: mark_at(p) for k, p in self._key_at.items()}
+        return marks
+
+    @key_marks.setter
+    def key_marks(self, marks: dict[str, Mark]) -> None:
+        self._key_marks = marks
+
+    @property
+    def value_marks(self) -> dict[str, Mark]:
+        marks = self._value_marks
+        if marks is None:
+            marks = self._value_marks = {k: mark_at(p) for k, p in self._value_at.items()}
+        return marks
+
+    @value_marks.setter
+    def value_marks(self, marks: dict[str, Mark]) -> None:
+        self._value_marks = marks
 
 
-class YSeq(list[Any]):
+class YSeq(_Located, list[Any]):
     """A YAML sequence with the location of itself and of each item."""
 
-    __slots__ = ("item_marks", "mark")
+    __slots__ = ("_at", "_item_at", "_item_marks", "_mark")
 
-    mark: Mark
-    item_marks: list[Mark]
+    _item_at: list[int]
+    _item_marks: list[Mark] | None
+
+    @property
+    def item_marks(self) -> list[Mark]:
+        marks = self._item_marks
+        if marks is None:
+            marks = self._item_marks = [mark_at(p) for p in self._item_at]
+        return marks
+
+    @item_marks.setter
+    def item_marks(self, marks: list[Mark]) -> None:
+        self._item_marks = marks
+
+
+def key_mark(ymap: YMap, key: str) -> Mark | None:
+    """Where `key` of `ymap` is (None: nowhere known), made alone, not with its siblings'."""
+    marks = ymap._key_marks
+    return _made(ymap._key_at, key) if marks is None else marks.get(key)
+
+
+def value_mark(ymap: YMap, key: str) -> Mark | None:
+    """Where the value of `key` in `ymap` is (None: nowhere known), made alone."""
+    marks = ymap._value_marks
+    return _made(ymap._value_at, key) if marks is None else marks.get(key)
+
+
+def _made(positions: dict[str, int], key: str) -> Mark | None:
+    position = positions.get(key)
+    return None if position is None else mark_at(position)
+
+
+def item_mark(yseq: YSeq, index: int) -> Mark | None:
+    """Where item `index` of `yseq` is (None: nowhere known), made alone."""
+    marks = yseq._item_marks
+    if marks is None:
+        positions = yseq._item_at
+        return mark_at(positions[index]) if 0 <= index < len(positions) else None
+    return marks[index] if 0 <= index < len(marks) else None
 
 
 class YAMLInputError(InputError):
@@ -88,6 +183,26 @@ def new_seq(mark: Mark) -> YSeq:
     yseq = YSeq()
     yseq.mark = mark
     yseq.item_marks = []
+    return yseq
+
+
+def map_at(position: int) -> YMap:
+    """An empty mapping at a packed position, whose keys' and values' positions are put in
+    `_key_at` and `_value_at` (the fast parser's; the marks are made when asked for)."""
+    ymap = YMap()
+    ymap._at = position
+    ymap._mark = ymap._key_marks = ymap._value_marks = None
+    ymap._key_at = {}
+    ymap._value_at = {}
+    return ymap
+
+
+def seq_at(position: int) -> YSeq:
+    """An empty sequence at a packed position, its items' positions in `_item_at`."""
+    yseq = YSeq()
+    yseq._at = position
+    yseq._mark = yseq._item_marks = None
+    yseq._item_at = []
     return yseq
 
 
