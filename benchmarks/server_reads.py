@@ -8,20 +8,25 @@ The load is open-loop, as a gateway's traffic is: request i is due at start + i/
 the answers before it did, and its latency counts from when it was due, so a server that
 falls behind shows it (no coordinated omission, which a closed-loop tool such as wrk hides).
 A bounded asyncio client sends them over `--connections` keep-alive HTTP/1.1 connections
-(raw streams: httpx would need a core of its own at this rate). The reads rotate over a
-system's ports, its free ports per range, one lease, and the leases of one holder, with a
-plan pushed and 200 leases live.
+(asyncio protocols parsing the answers' bytes, on uvloop when installed: httpx would need a
+core of its own at this rate, and the client shares the machine with the server). The reads
+rotate over a system's ports, its free ports per range, one lease, and the leases of one
+holder, with a plan pushed and 200 leases live.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,70 +67,126 @@ def prepare(base: str, url: str) -> tuple[str, list[str]]:
     return token_for(url, "read"), paths
 
 
-async def _connection(
-    host: str,
-    port: int,
-    token: str,
-    paths: list[str],
-    due: asyncio.Queue[tuple[float, int]],
-    latencies: list[float],
-    errors: list[str],
-) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
-    requests = [
-        (f"GET {p} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
-        for p in paths
-    ]
-    while True:
-        at, index = await due.get()
-        if index < 0:
-            break
-        writer.write(requests[index % len(requests)])
-        status = await reader.readline()
-        length = 0
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
-                length = int(value)
-        await reader.readexactly(length)
-        latencies.append(time.perf_counter() - at)
-        if not status.startswith(b"HTTP/1.1 200"):
-            errors.append(status.decode().strip())
-    writer.close()
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection that sends a request when it is free: the answers
+    are parsed from the bytes as they come (status line, Content-Length, body), the least
+    a client can do per request, so that the client's own CPU takes little from the server
+    on a shared machine."""
+
+    def __init__(self, load: _Load) -> None:
+        self.load = load
+        self.transport: Any = None
+        self.buffer = b""
+        self.due = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # uvloop's is no asyncio.Transport subclass
+
+    def send(self, due: float, request: bytes) -> None:
+        self.due = due
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        found = _LENGTH.search(self.buffer, 0, end)
+        whole = end + 4 + (int(found.group(1)) if found else 0)
+        if len(self.buffer) < whole:
+            return
+        status, self.buffer = self.buffer[:12], self.buffer[whole:]
+        self.load.answered(self, status, time.perf_counter() - self.due)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.load.lost(self)
+
+
+_LENGTH = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+
+
+class _Load:
+    """Requests due at fixed times handed to free connections, or queued until one is."""
+
+    def __init__(self, requests: list[bytes]) -> None:
+        self.requests = requests
+        self.idle: list[_Connection] = []
+        self.waiting: deque[tuple[float, int]] = deque()
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.open = 0
+
+    def due(self, at: float, index: int) -> None:
+        if self.idle:
+            self.idle.pop().send(at, self.requests[index % len(self.requests)])
+        else:
+            self.waiting.append((at, index))
+
+    def answered(self, connection: _Connection, status: bytes, latency: float) -> None:
+        self.latencies.append(latency)
+        if status != b"HTTP/1.1 200":
+            self.errors.append(status.decode(errors="replace"))
+        if self.waiting:
+            at, index = self.waiting.popleft()
+            connection.send(at, self.requests[index % len(self.requests)])
+        else:
+            self.idle.append(connection)
+
+    def lost(self, connection: _Connection) -> None:
+        self.open -= 1
+        if connection in self.idle:
+            self.idle.remove(connection)
 
 
 async def load(
     base: str, token: str, paths: list[str], rate: float, seconds: float, connections: int
 ) -> tuple[list[float], list[str], float]:
+    """Open-loop: request i is due at start + i/rate; its latency counts from then."""
     host, port = base.removeprefix("http://").split(":")
-    due: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
-    latencies: list[float] = []
-    errors: list[str] = []
-    workers = [
-        asyncio.create_task(_connection(host, int(port), token, paths, due, latencies, errors))
-        for _ in range(connections)
+    loop = asyncio.get_running_loop()
+    requests = [
+        (f"GET {p} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+        for p in paths
     ]
+    state = _Load(requests)
+    for _ in range(connections):
+        _, connection = await loop.create_connection(lambda: _Connection(state), host, int(port))
+        state.idle.append(connection)
+        state.open += 1
     total = int(rate * seconds)
     began = time.perf_counter()
     for i in range(total):
         at = began + i / rate
         delay = at - time.perf_counter()
-        if delay > 0:
+        if delay > 0.0005:
             await asyncio.sleep(delay)
-        due.put_nowait((at, i))
-    for _ in workers:
-        due.put_nowait((0.0, -1))
-    await asyncio.gather(*workers)
-    return latencies, errors, time.perf_counter() - began
+        state.due(at, i)
+    deadline = time.perf_counter() + 60
+    while len(state.latencies) < total and state.open and time.perf_counter() < deadline:
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - began
+    for connection in list(state.idle):
+        connection.transport.close()
+    return state.latencies, state.errors, elapsed
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is installed (with the server extra): a cheaper client."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def measure(url: str, args: argparse.Namespace, folder: Path, name: str) -> None:
     process, base = start(url, folder / f"{name}.log", args.workers)
     try:
         token, paths = prepare(base, url)
-        latencies, errors, elapsed = asyncio.run(
-            load(base, token, paths, args.rate, args.seconds, args.connections)
-        )
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            latencies, errors, elapsed = runner.run(
+                load(base, token, paths, args.rate, args.seconds, args.connections)
+            )
     finally:
         process.terminate()
         process.wait()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from portplan.server import bell, db, leases, openapi
+from portplan.server import bell, db, leases, openapi, readers
 from portplan.server.auth import require
 from portplan.server.openapi import LEASE_LINKS, LeaseId, Name, PortNumber, QueryName, errors
 from portplan.server.tenants import Caller
@@ -80,6 +80,11 @@ class LeaseList(BaseModel):
     leases: list[LeaseOut]
 
 
+# the reads render their answer through the documented models, in pydantic's core
+_ONE: TypeAdapter[LeaseOut] = TypeAdapter(LeaseOut)
+_LIST: TypeAdapter[LeaseList] = TypeAdapter(LeaseList)
+
+
 def _request(body: LeaseIn, key: str | None) -> leases.Request:
     wishes = tuple(
         leases.Wish(
@@ -127,21 +132,27 @@ def create(
 
 
 @router.get("", response_model=LeaseList, operation_id="list_leases")
-def list_(
+async def list_(
     request: Request,
     host: QueryName = None,
     holder: QueryName = None,
     state: Annotated[str | None, Query(pattern="^(live|released|expired)$")] = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
-    with request.app.state.engine.connect() as conn:
-        return {"leases": leases.listing(conn, caller, host, holder, state)}
+    found = await readers.read(
+        request, lambda conn: leases.listing(conn, caller, host, holder, state)
+    )
+    return readers.answer(_LIST.dump_json(_LIST.validate_python({"leases": found})))
 
 
 @router.get("/{lease_id}", response_model=LeaseOut, operation_id="read_lease")
-def read(lease_id: LeaseId, request: Request, caller: Caller = Depends(require("read"))) -> Any:
-    with request.app.state.engine.connect() as conn:
-        return leases.get(conn, caller, lease_id, db.now(conn))
+async def read(
+    lease_id: LeaseId, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
+    found = await readers.read(
+        request, lambda conn: leases.get(conn, caller, lease_id, db.now(conn))
+    )
+    return readers.answer(_ONE.dump_json(_ONE.validate_python(found)))
 
 
 @router.post(

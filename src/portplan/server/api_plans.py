@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from portplan.errors import UsageError
-from portplan.plan import allocate, check
-from portplan.server import bell, leases, openapi, plans
+from portplan.server import bell, openapi, plan_views, plans, readers
 from portplan.server.auth import require
-from portplan.server.errors import ApiError
 from portplan.server.openapi import TEXT, QueryName, RevisionNumber, SystemName
 from portplan.server.tenants import Caller
 
@@ -25,20 +22,10 @@ class PlanIn(BaseModel):
     )
 
 
-def _engine(request: Request) -> Any:
-    return request.app.state.engine
-
-
-def _topology(request: Request, caller: Caller, system: str) -> Any:
-    with _engine(request).connect() as conn:
-        text = plans.get(conn, caller.tenant_id, system).text
-    return plans.topology_of(text)
-
-
 @router.get("")
-def systems(request: Request, caller: Caller = Depends(require("read"))) -> Any:
-    with _engine(request).connect() as conn:
-        return {"systems": plans.system_names(conn, caller.tenant_id)}
+async def systems(request: Request, caller: Caller = Depends(require("read"))) -> Any:
+    found = await readers.read(request, lambda conn: plans.system_names(conn, caller.tenant_id))
+    return readers.answer({"systems": found})
 
 
 @router.put("/{system}/plan", operation_id="push_plan")
@@ -54,29 +41,32 @@ def push(
     "/{system}/plan",
     responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
 )
-def pull(
+async def pull(
     system: SystemName,
     request: Request,
     revision: RevisionNumber | None = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
     """The plan's text exactly as pushed (the newest revision, or `revision`)."""
-    with _engine(request).connect() as conn:
-        found = plans.get(conn, caller.tenant_id, system, revision)
+    found = await readers.read(
+        request, lambda conn: plans.get(conn, caller.tenant_id, system, revision)
+    )
     headers = {"X-Portplan-Revision": str(found.number), "ETag": f'"{found.sha256}"'}
     return PlainTextResponse(found.text, media_type="application/yaml", headers=headers)
 
 
 @router.get("/{system}/revisions")
-def revisions(
+async def revisions(
     system: SystemName, request: Request, caller: Caller = Depends(require("read"))
 ) -> Any:
-    with _engine(request).connect() as conn:
-        return {"revisions": plans.revisions(conn, caller.tenant_id, system)}
+    found = await readers.read(
+        request, lambda conn: plans.revisions(conn, caller.tenant_id, system)
+    )
+    return readers.answer({"revisions": found})
 
 
 @router.get("/{system}/diff")
-def diff(
+async def diff(
     system: SystemName,
     old: RevisionNumber,
     new: RevisionNumber,
@@ -84,65 +74,49 @@ def diff(
     caller: Caller = Depends(require("read")),
 ) -> Any:
     """A unified diff from revision `old` to `new`."""
-    with _engine(request).connect() as conn:
-        return {"diff": plans.diff(conn, caller.tenant_id, system, old, new)}
+    found = await readers.read(
+        request, lambda conn: plans.diff(conn, caller.tenant_id, system, old, new)
+    )
+    return readers.answer({"diff": found})
+
+
+async def _view(request: Request, caller: Caller, system: str, view: str) -> Response:
+    found = await readers.read(
+        request, lambda conn: plan_views.body(conn, caller.tenant_id, system, view)
+    )
+    return readers.answer(found)
 
 
 @router.get("/{system}/services")
-def services(
+async def services(
     system: SystemName, request: Request, caller: Caller = Depends(require("read"))
 ) -> Any:
-    topology = _topology(request, caller, system)
-    return {
-        "services": [
-            {"name": s.name, "host": s.host, "category": s.category, "ports": _ports(s)}
-            for s in topology.services.values()
-        ]
-    }
-
-
-def _ports(service: Any) -> list[dict[str, Any]]:
-    return [
-        {"name": p.name, "number": p.number, "protocol": p.protocol, "kind": p.kind}
-        for p in service.ports
-    ]
+    return await _view(request, caller, system, "services")
 
 
 @router.get("/{system}/hosts")
-def hosts(system: SystemName, request: Request, caller: Caller = Depends(require("read"))) -> Any:
-    return {"hosts": sorted(_topology(request, caller, system).host_names())}
+async def hosts(
+    system: SystemName, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
+    return await _view(request, caller, system, "hosts")
 
 
 @router.get("/{system}/ports")
-def ports(system: SystemName, request: Request, caller: Caller = Depends(require("read"))) -> Any:
-    topology = _topology(request, caller, system)
-    return {
-        "ports": [
-            {
-                "host": b.host,
-                "protocol": b.protocol,
-                "port": b.port,
-                "service": b.service,
-                "port_name": b.port_name,
-            }
-            for b in sorted(topology.bindings(), key=lambda b: (b.host, b.port, b.protocol))
-        ]
-    }
+async def ports(
+    system: SystemName, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
+    return await _view(request, caller, system, "ports")
 
 
 @router.get("/{system}/ranges")
-def ranges(system: SystemName, request: Request, caller: Caller = Depends(require("read"))) -> Any:
-    topology = _topology(request, caller, system)
-    return {
-        "ranges": [
-            {"name": r.name, "ports": str(r.ports), "category": r.category, "kind": r.kind}
-            for r in topology.ranges
-        ]
-    }
+async def ranges(
+    system: SystemName, request: Request, caller: Caller = Depends(require("read"))
+) -> Any:
+    return await _view(request, caller, system, "ranges")
 
 
 @router.get("/{system}/free")
-def free(
+async def free(
     system: SystemName,
     request: Request,
     range: QueryName = None,
@@ -150,31 +124,12 @@ def free(
 ) -> Any:
     """Free ports per range: neither assigned nor reserved by the plan, nor held by a live
     lease on the range's hosts."""
-    topology = _topology(request, caller, system)
-    try:
-        usages = allocate.usage(topology, range)
-    except UsageError as error:
-        raise ApiError(404, "not_found", str(error)) from None
-    with _engine(request).connect() as conn:
-        held = [leases.held_on(conn, caller, u.hosts, "tcp") for u in usages]
-    return {"ranges": [_free(u, h) for u, h in zip(usages, held, strict=True)]}
-
-
-def _free(usage: allocate.RangeUsage, held: set[int]) -> dict[str, Any]:
-    ports = [p for r in usage.free for p in r if p not in held]
-    return {
-        "range": usage.range.name,
-        "ports": str(usage.range.ports),
-        "hosts": list(usage.hosts),
-        "leased": sorted(held & set(usage.range.ports)),
-        "free": [str(r) for r in allocate.compact(ports)],
-        "free_count": len(ports),
-    }
+    found = await readers.read(request, lambda conn: plan_views.free(conn, caller, system, range))
+    return readers.answer(found)
 
 
 @router.get("/{system}/check")
-def findings(
+async def findings(
     system: SystemName, request: Request, caller: Caller = Depends(require("read"))
 ) -> Any:
-    topology = _topology(request, caller, system)
-    return {"findings": [f.as_dict() for f in check.check(topology).findings]}
+    return await _view(request, caller, system, "check")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from portplan.server import tenants
+from portplan.server import readers, tenants
 from portplan.server.errors import ApiError
 from portplan.server.tenants import Caller
 
@@ -15,17 +15,18 @@ from portplan.server.tenants import Caller
 _bearer = HTTPBearer(auto_error=False, description="a token from `portplan serve token create`")
 
 
-def require(scope: str) -> Callable[..., Caller]:
-    """A FastAPI dependency: the caller, who must hold `scope` (401/403 otherwise)."""
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """A FastAPI dependency: the caller, who must hold `scope` (401/403 otherwise). The token
+    is looked up in the database on every request (no cache), so a revoked token is refused
+    by every server process from the revocation's commit on."""
 
-    def dependency(
+    async def dependency(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
     ) -> Caller:
         token = credentials.credentials.strip() if credentials is not None else ""
         if not token:
             raise ApiError(401, "unauthenticated", "a bearer token is required")
-        with request.app.state.engine.connect() as conn:
-            found = tenants.caller(conn, token)
+        found = await readers.read(request, lambda conn: tenants.caller(conn, token))
         if found is None:
             raise ApiError(401, "unauthenticated", "unknown or revoked token")
         if not found.may(scope):

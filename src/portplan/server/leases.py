@@ -16,9 +16,10 @@ import secrets
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
 
 from portplan.model import PortRange, Topology
 from portplan.server import db, feed, plans
@@ -345,17 +346,24 @@ def held_on(conn: Connection, caller: Caller, hosts: Sequence[str], protocol: st
     """The ports live leases hold on any of `hosts` now (an expired lease the sweep has not
     ended yet holds nothing)."""
     at = db.now(conn)
-    rows = conn.execute(
-        select(lease_ports.c.port)
-        .join(leases, leases.c.id == lease_ports.c.lease_id)
-        .where(
-            lease_ports.c.tenant_id == caller.tenant_id,
-            lease_ports.c.host.in_(list(hosts)),
-            lease_ports.c.protocol == protocol,
-            or_(leases.c.expires_at.is_(None), leases.c.expires_at > at),
-        )
+    values = {"tenant_id": caller.tenant_id, "hosts": list(hosts), "protocol": protocol, "at": at}
+    return {int(r[0]) for r in conn.execute(_HELD_ON, values)}
+
+
+# the statements of the reads, built once (building one costs more than running it)
+_HELD_ON = (
+    select(lease_ports.c.port)
+    .join(leases, leases.c.id == lease_ports.c.lease_id)
+    .where(
+        lease_ports.c.tenant_id == bindparam("tenant_id"),
+        lease_ports.c.host.in_(bindparam("hosts", expanding=True)),
+        lease_ports.c.protocol == bindparam("protocol"),
+        or_(leases.c.expires_at.is_(None), leases.c.expires_at > bindparam("at")),
     )
-    return {int(r[0]) for r in rows}
+)
+_BY_ID = select(leases).where(
+    leases.c.id == bindparam("lease_id"), leases.c.tenant_id == bindparam("tenant_id")
+)
 
 
 def expire(conn: Connection, caller: Caller | None, at: float) -> int:
@@ -380,13 +388,8 @@ def _end(conn: Connection, lease_id: str, state: str, at: float) -> None:
 def get(conn: Connection, caller: Caller, lease_id: str, at: float | None = None) -> dict[str, Any]:
     """The lease; with `at` (a read that ends nothing), one whose time is up by then is
     shown as it will be once the sweep has ended it: expired at its expiry time."""
-    row = (
-        conn.execute(
-            select(leases).where(leases.c.id == lease_id, leases.c.tenant_id == caller.tenant_id)
-        )
-        .mappings()
-        .first()
-    )
+    values = {"lease_id": lease_id, "tenant_id": caller.tenant_id}
+    row = conn.execute(_BY_ID, values).mappings().first()
     if row is None:
         raise not_found(f"lease {lease_id!r}")
     return _public(row, at)
@@ -444,15 +447,22 @@ def listing(
 ) -> list[dict[str, Any]]:
     """The tenant's leases as of the database clock now (a read: it ends nothing)."""
     at = db.now(conn)
-    query = select(leases).where(leases.c.tenant_id == caller.tenant_id)
-    if host is not None:
-        query = query.where(leases.c.host == host)
-    if holder is not None:
-        query = query.where(leases.c.holder == holder)
+    query = _listing(host is not None, holder is not None, state)
+    values = {"tenant_id": caller.tenant_id, "host": host, "holder": holder}
+    found = [_public(r, at) for r in conn.execute(query, values).mappings()]
+    return [lease for lease in found if state is None or lease["state"] == state]
+
+
+@lru_cache(maxsize=16)
+def _listing(by_host: bool, by_holder: bool, state: str | None) -> Select[Any]:
+    """The statement of a listing with these filters, built once."""
+    query = select(leases).where(leases.c.tenant_id == bindparam("tenant_id"))
+    if by_host:
+        query = query.where(leases.c.host == bindparam("host"))
+    if by_holder:
+        query = query.where(leases.c.holder == bindparam("holder"))
     if state in ("live", "expired"):  # a live lease may have expired by now
         query = query.where(leases.c.state.in_(["live", "expired"]))
     elif state is not None:
         query = query.where(leases.c.state == state)
-    rows = conn.execute(query.order_by(leases.c.created_at, leases.c.id)).mappings()
-    found = [_public(r, at) for r in rows]
-    return [lease for lease in found if state is None or lease["state"] == state]
+    return query.order_by(leases.c.created_at, leases.c.id)

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from portplan.server import db
 from portplan.server.schema import tenants, tokens
@@ -75,13 +75,17 @@ def revoke(conn: Connection, tenant: str, name: str) -> int:
     return int(done.rowcount)
 
 
+# built once: building a statement costs more than running it (every request runs this)
+_CALLER = (
+    select(tokens.c.tenant_id, tenants.c.name, tokens.c.name, tokens.c.scope)
+    .join(tenants, tenants.c.id == tokens.c.tenant_id)
+    .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked.is_(False))
+)
+
+
 def caller(conn: Connection, token: str) -> Caller | None:
     """The caller a token stands for, or None for an unknown or revoked token."""
-    row = conn.execute(
-        select(tokens.c.tenant_id, tenants.c.name, tokens.c.name, tokens.c.scope)
-        .join(tenants, tenants.c.id == tokens.c.tenant_id)
-        .where(tokens.c.token_hash == hash_token(token), tokens.c.revoked.is_(False))
-    ).first()
+    row = conn.execute(_CALLER, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     return Caller(int(row[0]), str(row[1]), str(row[2]), str(row[3]))
