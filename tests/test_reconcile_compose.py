@@ -722,3 +722,95 @@ def test_a_url_to_a_name_claims_no_host_port(tmp_path: Path) -> None:
     readme = "# S3\n\n```\nS3_ENDPOINT=http://s3.stack:4566\nDB_ENDPOINT=http://stack:4566\n```\n"
     root = _write(tmp_path, {"docker-compose.yml": compose, "README.md": readme})
     assert [f for f in _found(root) if f[0] == "PP202"] == []
+
+
+# A map-portal stack: the nginx service `portal` publishes its port 80 from `${HTTP_PORT}`
+# of the .env.sample beside it, which also names the same published port after the service
+# (`PORTAL_LB_PORT`, its load balancer's address for the app's own links); every service
+# reads that file.
+LB_COMPOSE = """\
+services:
+  app:
+    image: portal-app
+    env_file: .env.sample
+  maps:
+    image: example/maps:2
+    env_file: .env.sample
+  portal:
+    image: nginx:1.27
+    env_file: .env.sample
+    environment:
+      - HTTP_PORT=${HTTP_PORT}
+    ports:
+      - "${HTTP_PORT}:80"
+"""
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("PORTAL_LB_PORT=80\n\nHTTP_PORT=80\n", []),
+        (
+            "PORTAL_ADMIN_PORT=80\nHTTP_PORT=80\n",
+            [
+                (
+                    "PP213",
+                    "error",
+                    [".env.sample:1", ".env.sample:2"],
+                    "port 80 is given to HTTP_PORT and PORTAL_ADMIN_PORT",
+                )
+            ],
+        ),
+        (
+            "API_PORT=80\nHTTP_PORT=80\n",
+            [
+                (
+                    "PP213",
+                    "error",
+                    [".env.sample:1", ".env.sample:2"],
+                    "port 80 is given to API_PORT and HTTP_PORT",
+                )
+            ],
+        ),
+    ],
+)
+def test_the_variable_a_mapping_publishes_from_is_the_services_port(
+    tmp_path: Path, sample: str, expected: list[tuple[str, str, list[str], str]]
+) -> None:
+    """`HTTP_PORT`, which `portal` publishes its port from, and `PORTAL_LB_PORT`, named after
+    portal alone, are one port of portal; a port named after another of its ports (admin),
+    or after another service, given the same number is PP213."""
+    files = {"docker-compose.yml": LB_COMPOSE, ".env.sample": sample}
+    found = [f for f in _found(_write(tmp_path, files)) if f[0] == "PP213"]
+    assert found == expected
+
+
+# A monitoring frontend image built from a folder whose nginx configuration is split in two
+# files, one server block each (plain http on 8080, TLS on 8443); the image's Dockerfile and
+# the compose file list both ports, and the compose healthcheck calls the http one.
+SPLIT_NGINX_COMPOSE = """\
+services:
+ frontend-nginx:
+  build:
+   context: ./frontend/alpine
+  image: frontend-nginx:alpine-local
+  ports:
+   - "8081:8080"
+   - "8443:8443"
+  healthcheck:
+   test: ["CMD", "curl", "-f", "http://localhost:8080/"]
+"""
+
+
+def test_a_servers_configuration_split_over_files_lists_its_ports_together(
+    tmp_path: Path,
+) -> None:
+    """`listen 8080;` in nginx.conf and `listen 8443 ssl;` in nginx_ssl.conf of one
+    folder are two ports of one server, not two values of its one port."""
+    files = {
+        "docker-compose.yml": SPLIT_NGINX_COMPOSE,
+        "frontend/alpine/Dockerfile": "FROM alpine:3.20\nEXPOSE 8080/TCP 8443/TCP\n",
+        "frontend/alpine/conf/nginx.conf": "server {\n    listen          8080;\n}\n",
+        "frontend/alpine/conf/nginx_ssl.conf": "server {\n    listen 8443 ssl http2;\n}\n",
+    }
+    assert _found(_write(tmp_path, files)) == []

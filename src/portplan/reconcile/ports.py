@@ -37,6 +37,8 @@ CONTAINERS: Final = ("compose", "kubernetes")  # file kinds that state container
 LISTING: Final = frozenset(
     {"compose", "kubernetes", "dockerfile", "nginx", "caddy", "envoy", "haproxy"}
 )
+# Kinds of a server's configuration, which may be split over the files of one folder.
+SERVER_CONFIGS: Final = frozenset({"nginx", "caddy", "envoy", "haproxy"})
 # Kinds of port a service has beside its main one: an unnamed value is never taken for
 # another number of one of these (only for one it shares a number with).
 BESIDE_MAIN: Final = frozenset({"grpc", "ws", "metrics", "admin", "debug"})
@@ -479,8 +481,15 @@ def _listings(found: list[Side]) -> dict[str, set[int]]:
     for side in found:
         for port in side.ports:
             if port.kind in LISTING:
-                listed.setdefault(port.origin, set()).add(side.value)
+                listed.setdefault(_listing(port), set()).add(side.value)
     return listed
+
+
+def _listing(port: Port) -> str:
+    """The listing a port is stated in: its file, or for a server's configuration the
+    folder of its files (nginx reads every `conf.d/*.conf`: `listen 8080;` in one and
+    `listen 8443 ssl;` in the next are two ports of one server)."""
+    return os.path.dirname(port.origin) if port.kind in SERVER_CONFIGS else port.origin
 
 
 def _unpaired(side: Side, agreed: Side, listings: dict[str, set[int]]) -> bool:
@@ -491,7 +500,7 @@ def _unpaired(side: Side, agreed: Side, listings: dict[str, set[int]]) -> bool:
     against another's one port (`EXPOSE 12349` and `"12340:12340"`) still disagrees."""
 
     def several(s: Side, other: int) -> bool:
-        return all(len(listings.get(p.origin, ())) > 1 and other not in listings[p.origin]
+        return all(len(listings.get(_listing(p), ())) > 1 and other not in listings[_listing(p)]
                    for p in s.ports)  # fmt: skip
 
     return several(side, agreed.value) or several(agreed, side.value)
@@ -499,8 +508,11 @@ def _unpaired(side: Side, agreed: Side, listings: dict[str, set[int]]) -> bool:
 
 def listed_together(p: Port, q: Port) -> bool:
     """Whether two ports of a service are listed side by side, so two ports of it rather
-    than two values of one: in one compose or Kubernetes file or Dockerfile, in the `ports` of one
-    compose file a document shows, or on one line of any other file."""
+    than two values of one: in one compose or Kubernetes file or Dockerfile, in the files of
+    one folder of a server's configuration, in the `ports` of one compose file a document
+    shows, or on one line of any other file."""
+    if p.kind in SERVER_CONFIGS and q.kind == p.kind and _listing(p) == _listing(q):
+        return True
     if p.origin != q.origin:
         return False
     if p.kind in LISTING or (_listed(p) and _listed(q)):
@@ -895,20 +907,33 @@ def env_port_reused(view: View) -> Iterator[Finding]:
     for message, places, facts in reused_in_config(view):
         yield env_port_reused.finding(message, places, **facts)
     groups: dict[tuple[str, int, str, str], dict[str, tuple[str, Location]]] = {}
+    main: set[tuple[str, str]] = set()  # (file, variable): a service's main port
     for port in view.ports:
         if port.obs.source == "dotenv" and port.obs.variable:
             where = (port.file, port.obs.number, port.obs.protocol, _reached_at(port.obs))
             group = groups.setdefault(where, {})
             group.setdefault(port.obs.variable, (port.key, port.obs.location))
+            if slot_of(port.obs.port_name) not in BESIDE_MAIN:
+                main.add((port.file, port.obs.variable))
+    publishers = _publishers(view)
+    published: set[tuple[str, str]] = set()  # (file, variable) a compose mapping publishes
     for _, var in view.variables:
         number = _unowned_port(var)
         if number is not None:
             protocol = variable_protocol(var.name)
             group = groups.setdefault((var.location.file, number, protocol, ""), {})
-            group.setdefault(var.name, (f"?{var.name}", var.location))
-    for (_, number, _, _), claims in sorted(groups.items()):
+            owners = publishers.get((os.path.dirname(var.location.file), var.name), set())
+            if len(owners) == 1:
+                published.add((var.location.file, var.name))
+            owner = next(iter(owners)) if len(owners) == 1 else f"?{var.name}"
+            group.setdefault(var.name, (owner, var.location))
+    for (file, number, _, _), claims in sorted(groups.items()):
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
+        if any((file, name) in main for name in port_vars):
+            # the variable a mapping publishes the service's port from and one naming the
+            # service alone (GEONODE_LB_PORT beside `${HTTP_PORT}:80`) are one port
+            port_vars = [name for name in port_vars if (file, name) not in published]
         apart = len(owners) > 1 and not any(  # on two hosts, or of disjoint profiles
             view.together(a, b) for a, b in combinations(sorted(owners), 2)
         )
@@ -920,6 +945,18 @@ def env_port_reused(view: View) -> Iterator[Finding]:
                 port=number,
                 variables=names,
             )
+
+
+def _publishers(view: View) -> dict[tuple[str, str], set[str]]:
+    """The services a compose file publishes a port of from each variable
+    (`${HTTP_PORT}:80`), by (the compose file's folder, the variable): that folder's
+    `.env` sets their host port."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for port in view.ports:
+        if port.kind == "compose" and port.obs.published_variable:
+            where = (os.path.dirname(port.file), port.obs.published_variable)
+            found.setdefault(where, set()).add(port.key)
+    return found
 
 
 def _reached_at(obs: PortObservation) -> str:
