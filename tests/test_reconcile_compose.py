@@ -814,3 +814,166 @@ def test_a_servers_configuration_split_over_files_lists_its_ports_together(
         "frontend/alpine/conf/nginx_ssl.conf": "server {\n    listen 8443 ssl http2;\n}\n",
     }
     assert _found(_write(tmp_path, files)) == []
+
+
+# A workflow server run as two frontends from one image, each on ports of its own that its
+# environment sets in the same variables.
+TWO_FRONTENDS = """\
+services:
+  workflow-frontend:
+    image: example/workflow-server:1.4
+    environment:
+      - SERVICES=frontend
+      - FRONTEND_GRPC_PORT=7237
+    ports:
+      - published: 7237
+        target: 7237
+  workflow-frontend2:
+    image: example/workflow-server:1.4
+    environment:
+      - SERVICES=frontend
+      # a second frontend on ports of its own
+      - FRONTEND_GRPC_PORT=7236
+      - FRONTEND_MEMBERSHIP_PORT=6936
+    ports:
+      - published: 7236
+        target: 7236
+"""
+
+
+def test_two_copies_of_a_service_in_one_compose_file_are_two_services(tmp_path: Path) -> None:
+    """`FRONTEND_GRPC_PORT` in workflow-frontend's and workflow-frontend2's environments is
+    each one's own port, and the two services one file defines are not one by their similar
+    names."""
+    assert _found(_write(tmp_path, {"docker-compose.yml": TWO_FRONTENDS})) == []
+
+
+# A project board behind its nginx gateway (the only published port, 9000): the frontend's
+# own environment gives the board's public address; a stream console publishes its UI and
+# gives the browser the address of the SQL engine's published port.
+BEHIND_GATEWAY = """\
+services:
+  board-front:
+    image: example/board-front:6
+    environment:
+      BOARD_URL: "http://localhost:9000"
+  board-back:
+    image: example/board-back:6
+  board-gateway:
+    image: nginx:1.27-alpine
+    ports:
+      - "9000:80"
+    volumes:
+      - ./gateway/board.conf:/etc/nginx/conf.d/default.conf
+  console:
+    image: example/stream-console:8
+    ports:
+      - "9021:9021"
+    environment:
+      CONSOLE_SQL_URL: "http://sql-engine:8088"
+      CONSOLE_SQL_ADVERTISED_URL: "http://localhost:8088"
+  sql-engine:
+    image: example/sql-engine:8
+    ports:
+      - "8088:8088"
+"""
+BOARD_CONF = """\
+server {
+    listen 80 default_server;
+    location / {
+        proxy_pass http://board-front/;
+    }
+    location /api/ {
+        proxy_pass http://board-back:8000/api/;
+    }
+}
+"""
+
+
+def test_a_services_own_address_through_another_services_published_port(
+    tmp_path: Path,
+) -> None:
+    """A localhost URL in a service's own environment on a port it does not declare and
+    one other service publishes is the address the browser opens through that one (the
+    gateway's 9000, the SQL engine's 8088): no drift of the service's own port."""
+    files = {"docker-compose.yml": BEHIND_GATEWAY, "gateway/board.conf": BOARD_CONF}
+    assert [f for f in _found(_write(tmp_path, files)) if f[1] == "error"] == []
+    alone = BEHIND_GATEWAY.replace('"8088:8088"', '"8089:8088"')
+    assert [
+        f for f in _found(_write(tmp_path, {"docker-compose.yml": alone})) if f[1] == "error"
+    ] == [
+        (
+            "PP216",
+            "error",
+            ["docker-compose.yml:20", "docker-compose.yml:17"],
+            "console: CONSOLE_SQL_ADVERTISED_URL (localhost:8088) reaches console on 8088, "
+            "but console has 9021",
+        )
+    ]
+
+
+# A streaming stack: the broker's JVM opens JMX on 9101, the registry loads a metrics agent
+# on 1235; both are mapped; the SQL engine maps 1238, which nothing in it opens.
+JVM_PORTS = """\
+services:
+  broker:
+    image: example/streams-server:8.2
+    ports:
+      - "9092:9092"
+      - "9101:9101"
+    environment:
+      STREAMS_LISTENERS: 'PLAINTEXT://broker:29092,PLAINTEXT_HOST://0.0.0.0:9092'
+      STREAMS_JMX_PORT: 9101
+      STREAMS_JMX_HOSTNAME: localhost
+  registry:
+    image: example/streams-registry:8.2
+    ports:
+      - "8081:8081"
+      - "1235:1235"
+    environment:
+      REGISTRY_LISTENERS: http://0.0.0.0:8081
+      EXTRA_ARGS: "-javaagent:/usr/bin/jmx/jmx_prometheus_javaagent-0.15.0.jar=1235:/usr/bin/jmx/exporter.yml"
+  sqlengine:
+    image: example/streams-sql:8.2
+    ports:
+      - "8088:8088"
+      - "1238:1238"
+    environment:
+      SQL_LISTENERS: http://0.0.0.0:8088
+"""
+
+
+def test_a_jvms_jmx_port_and_metrics_agent_are_ports_it_listens_on(tmp_path: Path) -> None:
+    """`*_JMX_PORT` (beside its `*_JMX_HOSTNAME=localhost`) and a metrics agent's
+    `-javaagent:...jar=1235:config` in a service's environment are ports it opens; a mapped
+    port nothing opens is still PP219."""
+    found = _found(_write(tmp_path, {"docker-compose.yml": JVM_PORTS}))
+    assert [f for f in found if f[1] == "error"] == [
+        (
+            "PP219",
+            "error",
+            ["docker-compose.yml:23", "docker-compose.yml:25"],
+            "sqlengine maps 1238:1238 but listens only on 8088 (SQL_LISTENERS, docker-compose.yml:25)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "found"),
+    [("docker compose up -d db", False), ("docker compose up -d webapp db", True)],
+)
+def test_compose_up_of_only_a_database_publishes_no_address_after_it(
+    tmp_path: Path, command: str, found: bool
+) -> None:
+    """A developer guide that starts only the database with compose (the program runs on
+    the host) gives addresses compose does not publish; one that starts the web app too
+    is held to it."""
+    readme = (
+        "# Developer setup\n\n### Prerequisites\n"
+        f"- Postgres: if there is none, use the demo one (`{command}`)\n\n"
+        "### Running the dev environment\n\nVisit `http://localhost:3000`.\n"
+    )
+    root = _write(tmp_path, {"docker-compose.yml": VITE, "docs/dev.md": readme})
+    assert [f[:3] for f in _found(root)] == (
+        [("PP216", "error", ["dev.md:8", "docker-compose.yml:5"])] if found else []
+    )

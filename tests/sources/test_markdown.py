@@ -136,6 +136,7 @@ def seed_lines(shared: Path, number: int) -> list[str]:
             [("matcher-web", 9021, None, 1, 59)],
         ),
         ("* api: serving at port 8000 once started", [("api", 8000, None, 1, 24)]),
+        ("Grafana URL: http://localhost:3000/login", [("Grafana", 3000, "http", 1, 31)]),
     ],
 )
 def test_prose_ports(text: str, expected: list[Port]) -> None:
@@ -180,6 +181,9 @@ def test_prose_ports(text: str, expected: list[Port]) -> None:
         "Auto-scale (1-10) instances",
         "Note: the server is running on port 8080 by default",
         "- The API gateway: running on port 8080",
+        "* Url: http://prometheus:9090",
+        "URL: `http://<swarm-ip>:3000/dashboard/db/docker-swarm-nodes`",
+        "- Endpoint: http://localhost:4317",
     ],
 )
 def test_prose_that_states_no_port(text: str) -> None:

@@ -189,6 +189,13 @@ def test_a_port_variable_states_its_protocol_before_port(
         ("DJANGO_DB_PORT", "django", None, None),
         ("DJANGO_ADMIN_PORT", "django", "django", "admin"),  # its own admin port
         ("ZOOKEEPER_CLIENT_PORT", "zookeeper", "zookeeper", "client"),
+        # the last words of the owner's name (of a numbered copy too): its own port
+        ("FRONTEND_GRPC_PORT", "workflow-frontend", "workflow-frontend", "grpc"),
+        ("FRONTEND_GRPC_PORT", "workflow-frontend2", "workflow-frontend2", "grpc"),
+        ("FRONTEND_MEMBERSHIP_PORT", "workflow-frontend2", "workflow-frontend2", "membership"),
+        ("FRONTEND_PORT", "workflow-frontend", "workflow-frontend", None),
+        ("FRONTEND_DB_PORT", "workflow-frontend", "FRONTEND_DB", None),  # a server it talks to
+        ("FRONTEND_GRPC_PORT", "workflow-history", "FRONTEND", "grpc"),  # another service's
     ],
 )
 def test_whose_port_a_variable_of_a_services_environment_is(

@@ -195,3 +195,30 @@ def test_reconcile_and_import_read_a_compose_file_named_stack_yml(
     assert (
         f"not read notes.txt: {NOT_A_SOURCE}  [PP209 unreadable-source]" in capsys.readouterr().out
     )
+
+
+def test_a_compose_project_whose_env_file_links_to_a_left_out_file_is_read(
+    tmp_path: Path,
+) -> None:
+    """`.env -> mail.conf` (written by the project's setup script, not in the repository):
+    the link says it cannot be read, and the compose file is read with its defaults, as
+    without a `.env`."""
+    (tmp_path / ".env").symlink_to("mail.conf")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx:1.27\n    ports:\n"
+        "      - '${HTTP_PORT:-80}:${HTTP_PORT:-80}'\n"
+    )
+    (tmp_path / "README.md").write_text(
+        "# Mail\n\nRun `docker compose up -d`, then open http://localhost:8080/admin.\n"
+    )
+    env, readme = tmp_path / ".env", tmp_path / "README.md"
+    assert _findings(tmp_path) == [
+        ("PP209", "ERROR", str(env), f"could not read {env}: No such file or directory"),
+        (
+            "PP216",
+            "ERROR",
+            f"{readme}:3:56",
+            "localhost:8080 after `docker compose up`: no compose file here publishes 8080; "
+            "they publish 80 (web, compose.yaml:5)",
+        ),
+    ]

@@ -114,7 +114,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
         aliases |= _to_prefixes(spelled, prefixes)
         aliases |= _to_port_owners(spelled, _port_names(results))
         aliases |= _to_short_names(spelled, aliases)
-        _among_sources(names, spelled, where, aliases, drawn)
+        _among_sources(names, spelled, where, aliases, drawn, _defining_files(results))
     return names
 
 
@@ -555,6 +555,7 @@ def _among_sources(
     where: dict[str, list[Location]],
     aliases: dict[str, str],
     drawn: set[str],
+    files: dict[str, set[str]],
 ) -> None:
     parent = {key: key for key in spelled}
 
@@ -570,7 +571,7 @@ def _among_sources(
     for alias, key in aliases.items():
         union(alias, key)
     _fold_suffixes(spelled, union)
-    _fold_similar(names, spelled, where, find, union)
+    _fold_similar(names, spelled, where, find, union, files)
     groups: dict[str, list[str]] = {}
     for key in spelled:
         groups.setdefault(find(key), []).append(key)
@@ -604,10 +605,12 @@ def _fold_similar(
     where: dict[str, list[Location]],
     find: _Find,
     union: _Union,
+    files: dict[str, set[str]],
 ) -> None:
     """A service name that only adds a word to another ("compliancemonitoring" and
     "compliancemonitor", "serverapigateway" and "apigateway") is matched, and the match is
-    recorded so that it is reported."""
+    recorded so that it is reported; never two services one compose or Kubernetes file
+    defines side by side (`temporal-frontend` and `temporal-frontend2`: two copies)."""
     by_short: dict[str, list[str]] = {}
     for key in spelled:
         by_short.setdefault(strip_suffix(key), []).append(key)
@@ -615,13 +618,28 @@ def _fold_similar(
         short = strip_suffix(key)
         if find(key) != key or len(short) < MIN_PREFIX:
             continue
-        others = {o for v in _variants(short) for o in by_short.get(v, ())}
+        others = {
+            o
+            for v in _variants(short)
+            for o in by_short.get(v, ())
+            if not files.get(key, set()) & files.get(o, set())
+        }
         candidates = sorted({find(o) for o in others if find(o) != key})
         if len(candidates) == 1:
             names.similar[_shown(spelled[key])] = (_shown(spelled[candidates[0]]), min(where[key]))
             union(key, candidates[0])
         elif len(candidates) > 1:
             names.ambiguous[_shown(spelled[key])] = (candidates, min(where[key]))
+
+
+def _defining_files(results: list[SourceResult]) -> dict[str, set[str]]:
+    """Base key -> the compose and Kubernetes files that define a service of that name."""
+    found: dict[str, set[str]] = {}
+    for result in results:
+        if result.kind in ("compose", "kubernetes"):
+            for service in result.services:
+                found.setdefault(base_key(service.service), set()).add(result.file)
+    return found
 
 
 def _variants(short: str) -> Iterator[str]:

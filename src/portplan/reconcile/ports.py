@@ -16,7 +16,7 @@ from portplan.model import Port as PlanPort
 from portplan.names import is_host_machine, variable_protocol
 from portplan.reconcile.names import port_key
 from portplan.reconcile.nodeports import node_port_clashes
-from portplan.reconcile.references import declared_ports
+from portplan.reconcile.references import declared_ports, through_another
 from portplan.reconcile.settings import reused_in_config
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation, published_exposure
@@ -107,6 +107,8 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         target = checked.get((view.system(port.obs.location), port.key))
         if port.obs.reference and target is not None and not target.declares(port.obs.number):
             continue  # a URL to a port its target does not declare: PP216 holds it to them
+        if through_another(view, port):
+            continue  # its own address through a gateway: no value of its own port
         if port.kind == "code":
             continue  # an app setting's address: PP216 and PP220 hold it
         overridden = port.obs.number not in commanded.get(port.key, {port.obs.number})
@@ -571,9 +573,14 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
     owners: dict[tuple[int, int, str], list[tuple[str, Side]]] = {}
     every = slot_sides(view)
     boxed = in_containers(view)
+    published = _compose_published(view)
     for slot, ports in slots(view).items():
         key, system, _ = slot
-        claiming = _claiming(ports, key in boxed)
+        claiming = [
+            port
+            for port in _claiming(ports, key in boxed)
+            if not _to_a_publisher(port, published.get((system, port.obs.number), set()) - {key})
+        ]
         if not claiming:
             continue
         same = len(claiming) == len(ports)
@@ -597,6 +604,23 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
             port=number,
             services=[view.show(key) for key in keys],
         )
+
+
+def _compose_published(view: View) -> dict[tuple[int, int], set[str]]:
+    """(system, host port) -> the keys of the services a compose file publishes it for."""
+    found: dict[tuple[int, int], set[str]] = {}
+    for port in view.ports:
+        if port.kind == "compose" and port.obs.published and not port.obs.reference:
+            place = (view.system(port.obs.location), port.obs.number)
+            found.setdefault(place, set()).add(port.key)
+    return found
+
+
+def _to_a_publisher(port: Port, others: set[str]) -> bool:
+    """Whether a statement is a URL on this machine to a port another service publishes
+    (`WEB_APP_URL=http://localhost:3000` beside the web app's `3000:3000`): it reaches that
+    one and claims nothing for the name its variable gives."""
+    return bool(others) and port.obs.reference and is_host_machine(port.obs.host)
 
 
 def _claiming(ports: list[Port], contained: bool) -> list[Port]:
@@ -908,15 +932,19 @@ def env_port_reused(view: View) -> Iterator[Finding]:
         yield env_port_reused.finding(message, places, **facts)
     groups: dict[tuple[str, int, str, str], dict[str, tuple[str, Location]]] = {}
     main: set[tuple[str, str]] = set()  # (file, variable): a service's main port
+    published = _compose_published(view)
     for port in view.ports:
         if port.obs.source == "dotenv" and port.obs.variable:
             where = (port.file, port.obs.number, port.obs.protocol, _reached_at(port.obs))
             group = groups.setdefault(where, {})
-            group.setdefault(port.obs.variable, (port.key, port.obs.location))
+            # a URL on this machine reaches the one service that publishes its port
+            to = published.get((view.system(port.obs.location), port.obs.number), set())
+            key = next(iter(to)) if len(to) == 1 and _to_a_publisher(port, to) else port.key
+            group.setdefault(port.obs.variable, (key, port.obs.location))
             if slot_of(port.obs.port_name) not in BESIDE_MAIN:
                 main.add((port.file, port.obs.variable))
     publishers = _publishers(view)
-    published: set[tuple[str, str]] = set()  # (file, variable) a compose mapping publishes
+    publishing: set[tuple[str, str]] = set()  # (file, variable) a compose mapping publishes
     for _, var in view.variables:
         number = _unowned_port(var)
         if number is not None:
@@ -924,16 +952,18 @@ def env_port_reused(view: View) -> Iterator[Finding]:
             group = groups.setdefault((var.location.file, number, protocol, ""), {})
             owners = publishers.get((os.path.dirname(var.location.file), var.name), set())
             if len(owners) == 1:
-                published.add((var.location.file, var.name))
+                publishing.add((var.location.file, var.name))
             owner = next(iter(owners)) if len(owners) == 1 else f"?{var.name}"
             group.setdefault(var.name, (owner, var.location))
-    for (file, number, _, _), claims in sorted(groups.items()):
+    for (file, number, _, host), claims in sorted(groups.items()):
+        if host:
+            continue  # every URL to one name's port (`db:5432`) reaches one port of it
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
         if any((file, name) in main for name in port_vars):
             # the variable a mapping publishes the service's port from and one naming the
             # service alone (GEONODE_LB_PORT beside `${HTTP_PORT}:80`) are one port
-            port_vars = [name for name in port_vars if (file, name) not in published]
+            port_vars = [name for name in port_vars if (file, name) not in publishing]
         apart = len(owners) > 1 and not any(  # on two hosts, or of disjoint profiles
             view.together(a, b) for a, b in combinations(sorted(owners), 2)
         )

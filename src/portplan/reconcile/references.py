@@ -128,6 +128,8 @@ def unreachable_port(view: View) -> Iterator[Finding]:
             continue  # an app setting of a program run on the host: PP213 compares them
         if side != CONTAINER and _published_by_another(view, port, declared):
             continue
+        if through_another(view, port):
+            continue
         finding = _check(view, port, side, ports)
         if finding is not None:
             yield finding
@@ -288,6 +290,41 @@ def _published_by_another(
         for (other_system, key), ports in declared.items()
         if other_system == system and key != port.key
     )
+
+
+def through_another(view: View, port: Port) -> bool:
+    """Whether a host-machine URL in a service's own environment is an address through
+    another service: a port it does not declare, that one other service of the system
+    publishes, and that service proxies to it (a gateway's `9000:80` whose nginx passes to
+    the frontend, for the frontend's `BOARD_URL=http://localhost:9000`) or the variable
+    names it (`CONSOLE_SQL_ADVERTISED_URL=http://localhost:8088`, the SQL engine's
+    `8088:8088`): the browser reaches that other service. The port of an unrelated service
+    (`API_URL=http://localhost:5555`, another tool's 5555) is still the owner's drift."""
+    obs = port.obs
+    if not obs.reference or obs.owner is None or not is_host_machine(obs.host):
+        return False
+    if view.key(obs.owner) != port.key:
+        return False
+    own = view.memo("declared-ports", declared_ports).get((view.system(obs.location), port.key))
+    if own is not None and own.declares(obs.number):
+        return False
+    other = _publisher(view, port)
+    if other is None:
+        return False
+    words = {word.rstrip("0123456789") for word in variable_words(obs.variable or "")}
+    named = bool(words & set(re.split(r"[^a-z0-9]+", view.show(other).lower())) - {""})
+    return named or other in view.memo("proxies", _proxies).get(port.key, set())
+
+
+def _proxies(view: View) -> dict[str, set[str]]:
+    """Service key -> the keys of the services whose own configuration reaches it by its
+    name (a gateway's `proxy_pass http://board-front/`)."""
+    found: dict[str, set[str]] = {}
+    for port in view.ports:
+        owner = view.key(port.obs.owner) if port.obs.reference and port.obs.owner else None
+        if owner is not None and owner != port.key and not is_host_machine(port.obs.host):
+            found.setdefault(port.key, set()).add(owner)
+    return found
 
 
 def _possessive(name: str) -> str:

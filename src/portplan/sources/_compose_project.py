@@ -232,14 +232,17 @@ def _environment(
     first: str, environ: Mapping[str, str], env_file: str | None, result: SourceResult
 ) -> Mapping[str, str] | None:
     """`environ` with the project's `.env` under it: `env_file`, else the `.env` beside the
-    first file, else the example that stands in for it (`stand_in`). None (and one error)
-    when that file is there but cannot be read: the project's values would be guesses
-    (a `${PORT:-8080}` default where the file says otherwise), so none are read."""
+    first file, else the example that stands in for it (`stand_in`); a dangling link is no
+    file. None (and one error) when that file is there but cannot be read: the project's
+    values would be guesses (a `${PORT:-8080}` default where the file says otherwise), so
+    none are read."""
     path = env_file or os.path.join(os.path.dirname(first), DOTENV)
     if env_file is None and not os.path.exists(path):
         path = stand_in(path, result) or path
     try:
-        data = safe_read(path) if os.path.lexists(path) else None
+        # a link to a file the repository leaves out (`.env -> mailcow.conf`, written by
+        # its setup script) is no file: the project is read as without one
+        data = safe_read(path) if os.path.lexists(path) and not _dangling(path) else None
         if data is not None and b"\0" in data:
             raise UnreadableFile(path, BINARY)
     except UnreadableFile as exc:
@@ -248,6 +251,17 @@ def _environment(
         return None
     loaded = _with_env_file(path, environ, result, data=data)
     return environ if loaded is None else loaded
+
+
+def _dangling(path: str) -> bool:
+    """Whether `path` is a symbolic link whose target does not exist (a loop is no such)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def stand_in(path: str, result: SourceResult) -> str | None:

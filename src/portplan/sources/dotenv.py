@@ -201,7 +201,26 @@ def interpret(setting: Setting, result: SourceResult) -> None:
         return
     _port_variable(setting, setting.value, result)
     _addresses(setting, setting.value, result)
+    _agent_ports(setting, setting.value, result)
     _pair(setting, result)
+
+
+# A JVM agent that serves metrics on a port of the program it is loaded into:
+# `-javaagent:/opt/jmx_prometheus_javaagent-0.15.0.jar=1234:/etc/exporter.yml` ([host:]port:config).
+_METRICS_AGENT: Final = re.compile(
+    r"-javaagent:\S*?(?:jmx|prometheus|exporter)\S*?\.jar=(?:[\w.-]+:)?(?P<port>\d{1,5}):",
+    re.IGNORECASE,
+)
+
+
+def _agent_ports(setting: Setting, value: str, result: SourceResult) -> None:
+    """The port a metrics agent named in a service's JVM options listens on (its own)."""
+    if setting.owner is None:
+        return
+    for found in _METRICS_AGENT.finditer(value):
+        _port(
+            setting, setting.owner, int(found.group("port")), "metrics", found.start("port"), result
+        )
 
 
 _HOST_VARIABLE: Final = re.compile(
@@ -243,6 +262,9 @@ def _rewrite(result: SourceResult, setting: Setting, stem: str, host: str) -> No
             continue
         if (port.variable or "")[: found.end("prefix")] != stem:
             continue
+        own = setting.owner is not None and port.service == setting.owner
+        if own and is_host_machine(host):
+            return  # KAFKA_JMX_HOSTNAME=localhost beside the owner's own KAFKA_JMX_PORT
         target = host if not is_host_machine(host) else port.service
         result.ports[index] = replace(
             port,

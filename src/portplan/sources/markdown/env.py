@@ -213,6 +213,8 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         return owner, None  # APP_PORT, FLASK_RUN_PORT in a service's env: its own port
     if owner and words[-1].upper() in _OWN_WORDS:
         return owner, None  # API_LISTEN_PORT, HTTP_BIND_PORT in a service's env: where it listens
+    if owner and words[-1].upper() == "JMX":
+        return owner, "jmx"  # KAFKA_JMX_PORT in broker's env: the port its own JVM opens
     kind = name_kind(words[-1])
     if len(words) == 1 and kind:
         return owner, kind
@@ -227,9 +229,25 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
             # CSMM_PORT in csmm-web: the owner's short name; TOKEN_ENGINE_PORT in
             # token-engine-worker names the service token-engine, not the owner
             return owner, None
+        tail = _owner_tail(owned, [word.lower() for word in words])
+        if tail:  # FRONTEND_GRPC_PORT in temporal-frontend (or temporal-frontend2)
+            rest = "_".join(words[tail:])
+            return owner, name_kind(rest) or rest.lower() or None
     if kind:
         return "_".join(words[:-1]), kind
     return "_".join(words), None
+
+
+def _owner_tail(owned: list[str], words: list[str]) -> int:
+    """How many leading `words` of a port variable spell the last words of its owner's
+    name (`FRONTEND` of temporal-frontend, a copy's number aside: temporal-frontend2); 0
+    for none, or when a server the owner talks to follows (`<tail>_DB_PORT`)."""
+    for start in range(1, len(owned)):
+        tail = [*owned[start:-1], owned[-1].rstrip("0123456789") or owned[-1]]
+        if words[: len(tail)] == tail and len(tail[0]) > 2:
+            rest = words[len(tail) :]
+            return 0 if rest and rest[0].upper() in _CLIENT_ROLES else len(tail)
+    return 0
 
 
 def name_kind(name: str) -> str | None:

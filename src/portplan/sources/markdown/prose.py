@@ -305,15 +305,26 @@ def _service_name(name: str) -> bool:
     return valid_name(name) and not PORT_WORD.search(name) and not clause
 
 
+# Words that say what the value after them is, not whose: "URL: http://...", "Grafana URL:"
+_VALUE_LABELS: Final = frozenset(
+    {"url", "urls", "uri", "link", "links", "address", "endpoint", "endpoints", "href"}
+)
+
+
 def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
-    """`Token Engine:       http://localhost:8081/metrics`."""
+    """`Token Engine:       http://localhost:8081/metrics`; `Grafana URL: http://...` names
+    Grafana, and a bare label (`URL: http://<swarm-ip>:3000`, `* Url: http://x:9090`) no
+    service."""
     found = _NAME_URL.match(line) if "://" in line else None
-    if found is None or not _service_name(found.group("name")):
+    words = found.group("name").split() if found else []
+    while words and words[-1].lower() in _VALUE_LABELS:
+        words.pop()
+    name = " ".join(words)
+    if found is None or not words or not _service_name(name):
         return False
     url = parse_url(found.group("url"))
     if url is None or url.port is None:
         return url is not None
-    name = found.group("name")
     index = found.start("url") + url.port_offset
     if not ctx.checked_port(url.port, number, index, name):
         return True

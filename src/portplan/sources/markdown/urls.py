@@ -11,7 +11,8 @@ After a `docker compose up` (or `docker-compose up`, in a code block or inline c
 a section whose heading names Docker Compose ("## Run with docker-compose"), an
 address is on the published side until a heading above the command's section, or a command
 that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
-run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`);
+run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`); a
+`docker compose up` that names only databases (`docker compose up demo-db`) starts none;
 outside such a section its side is unknown (the program may run on the host), except in the
 paragraph just before a code block that runs `docker compose up` ("run the command below and
 open localhost:9001"), which says what it gives. A URL without
@@ -81,6 +82,11 @@ _PROSE_PORT: Final = re.compile(
     re.IGNORECASE,
 )
 MAX_PORT: Final = 65535
+# Words of the names of databases, caches and brokers (see `_storage_only`).
+_STORES: Final = frozenset(
+    {"db", "database", "postgres", "postgresql", "mysql", "mariadb", "mongo", "mongodb",
+     "redis", "memcached", "cache", "elasticsearch", "opensearch", "rabbitmq", "kafka"}
+)  # fmt: skip
 
 
 class _Context:
@@ -103,10 +109,22 @@ class _Context:
             self.compose = level  # "## Run with docker-compose": its section runs it
 
     def command(self, line: str) -> None:
-        if _COMPOSE_UP.search(line):
+        found = _COMPOSE_UP.search(line)
+        if found and not _storage_only(line[found.end() :]):
             self.compose, self.named = max(self.level, 1), False
         elif _DIRECT_RUN.search(line):
             self.compose = None
+
+
+def _storage_only(rest: str) -> bool:
+    """Whether the words after `docker compose up` name services, and only stores
+    (`docker compose up demo-db`, `up -d postgres redis`): a database for a program run on
+    the host, which then publishes none of the addresses the document gives after it."""
+    words = re.split(r"[`;&|#)]", rest, maxsplit=1)[0].split()
+    named = [word for word in words if not word.startswith("-")]
+    return bool(named) and all(
+        set(re.split(r"[^a-z0-9]+", word.lower())) & _STORES for word in named
+    )
 
 
 def _announcing(lines: list[str]) -> set[int]:
