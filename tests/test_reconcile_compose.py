@@ -977,3 +977,54 @@ def test_compose_up_of_only_a_database_publishes_no_address_after_it(
     assert [f[:3] for f in _found(root)] == (
         [("PP216", "error", ["dev.md:8", "docker-compose.yml:5"])] if found else []
     )
+
+
+# A monitoring stack in two variants built from their own images: the trap receiver's
+# Dockerfiles expose 1162/udp (it runs unprivileged); the alpine file maps 162 to it, the
+# ubuntu file to 162; the web image exposes 80 and compose also maps a debugger's port; the
+# proxy's command line sets its port.
+BUILT_IMAGES = {
+    "docker-compose.alpine.yml": """\
+services:
+  traps:
+    build: ./traps/alpine
+    ports:
+      - "162:1162/udp"
+""",
+    "docker-compose.ubuntu.yml": """\
+services:
+  traps:
+    build:
+      context: ./traps/ubuntu
+    ports:
+      - "162:162/udp"
+  web:
+    build: ./web
+    ports:
+      - "5001:80"
+      - "9229:9229"
+  proxy:
+    build: ./proxy
+    command: serve --listen 0.0.0.0:5443
+    ports:
+      - "5443:5443"
+""",
+    "traps/alpine/Dockerfile": "FROM alpine:3.20\nEXPOSE 1162/UDP\nUSER 1997\n",
+    "traps/ubuntu/Dockerfile": "FROM ubuntu:24.04\nEXPOSE 1162/UDP\nUSER 1997\n",
+    "web/Dockerfile": "FROM node:22-slim\nEXPOSE 80\nCMD nodemon --inspect=0.0.0.0 server.js\n",
+    "proxy/Dockerfile": "FROM alpine:3.20\nEXPOSE 443 9100\n",
+}
+
+
+def test_a_mapping_to_a_port_the_built_image_does_not_expose(tmp_path: Path) -> None:
+    """The ubuntu variant maps 162/udp of an image that exposes only 1162/udp, which the
+    alpine variant maps: PP219; a port beside every exposed one (a debugger's 9229) and a
+    service whose command line says where it listens are not."""
+    assert _found(_write(tmp_path, BUILT_IMAGES)) == [
+        (
+            "PP219",
+            "error",
+            ["docker-compose.ubuntu.yml:6", "Dockerfile:2"],
+            "traps maps 162:162/udp but the image it builds exposes only 1162/udp (Dockerfile:2)",
+        )
+    ]

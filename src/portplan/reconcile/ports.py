@@ -16,7 +16,7 @@ from portplan.model import Port as PlanPort
 from portplan.names import is_host_machine, variable_protocol
 from portplan.reconcile.names import port_key
 from portplan.reconcile.nodeports import node_port_clashes
-from portplan.reconcile.references import declared_ports, through_another
+from portplan.reconcile.references import commanded_ports, declared_ports, through_another
 from portplan.reconcile.settings import reused_in_config
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation, published_exposure
@@ -102,7 +102,7 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     unnamed: list[Port] = []
     checked = view.memo("declared-ports", declared_ports)
     both = view.memo("http-and-https", _http_and_https)
-    commanded = view.memo("commanded-ports", _commanded_ports)
+    commanded = view.memo("commanded-ports", commanded_ports)
     for port in view.ports:
         target = checked.get((view.system(port.obs.location), port.key))
         if port.obs.reference and target is not None and not target.declares(port.obs.number):
@@ -157,20 +157,6 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
             slot = UNNAMED
         named.setdefault((port.key, system, slot), []).append(port)
     return named
-
-
-def _commanded_ports(view: View) -> dict[str, set[int]]:
-    """Service key -> the ports its compose `command:`/`entrypoint:` starts it on
-    (`gunicorn -b 0.0.0.0:8000`): where it listens, whatever its image's `EXPOSE` says."""
-    found: dict[str, set[int]] = {}
-    for result in view.results:
-        if result.kind != "image":
-            continue
-        for port in result.ports:
-            key = view.key(port.service)
-            if port.source == "compose" and not port.reference and key is not None:
-                found.setdefault(key, set()).add(port.number)
-    return found
 
 
 def _in_a_list(port: Port, planned: set[str]) -> bool:

@@ -512,7 +512,9 @@ def not_listening(view: View) -> Iterator[Finding]:
     """A compose file maps (or exposes) a container port that its service does not listen
     on, when the service's environment states where it listens (`*_LISTENERS`,
     `*_LISTEN`, `*_BIND`, `ASPNETCORE_URLS`): with its other port settings (`*_PORT`,
-    `JMX_PORT`), that is the complete set.
+    `JMX_PORT`), that is the complete set; or, for a service compose builds, when the
+    Dockerfile it builds exposes ports of the mapping's protocol but not that one and nothing
+    else says it listens there.
 
     PASS: schema-registry: ports ["8081:8081"]; SCHEMA_REGISTRY_LISTENERS=http://0.0.0.0:8081
     FAIL: schema-registry: ports ["8181:8181"]; SCHEMA_REGISTRY_LISTENERS=http://0.0.0.0:8081
@@ -536,6 +538,88 @@ def not_listening(view: View) -> Iterator[Finding]:
             f"{view.show(port.key)} maps {mapping} but listens only on {shown} "
             f"({variable}, {where})",
             [obs.location, *(o.location for o in said[:2])],
+            service=port.key,
+            port=number,
+        )
+    yield from _unexposed(view)
+
+
+def commanded_ports(view: View) -> dict[str, set[int]]:
+    """Service key -> the ports its compose `command:`/`entrypoint:` starts it on
+    (`gunicorn -b 0.0.0.0:8000`): where it listens, whatever its image's `EXPOSE` says."""
+    found: dict[str, set[int]] = {}
+    for result in view.results:
+        if result.kind != "image":
+            continue
+        for port in result.ports:
+            key = view.key(port.service)
+            if port.source == "compose" and not port.reference and key is not None:
+                found.setdefault(key, set()).add(port.number)
+    return found
+
+
+# Kinds of files in which a service says where it listens, besides its environment.
+_LISTENING_KINDS: Final = frozenset({"nginx", "caddy", "envoy", "haproxy", "code", "image"})
+
+
+def _unexposed(view: View) -> Iterator[Finding]:
+    """A compose mapping of a service it builds (`build: ./traps/ubuntu`, no `command:`) to
+    a container port that the Dockerfile it builds does not `EXPOSE`, while that Dockerfile
+    exposes a port of the mapping's protocol that no mapping of the file reaches but another
+    compose file of the service maps (the alternatives disagree on the container port; the
+    image says which is right), and nothing else says the service listens there (a port
+    setting of its environment, its own server configuration or code):
+    `traps maps 162:162/udp but its image exposes only 1162/udp`."""
+    built: dict[tuple[str, str], str] = {}  # (compose file, service key) -> its Dockerfile
+    for result in view.results:
+        for service in result.services:
+            key = view.key(service.service)
+            # a command line may start it on any port
+            if result.kind == "compose" and service.build and not service.command and key:
+                built[(result.file, key)] = os.path.normpath(service.build)
+    mapped: dict[tuple[str, str], set[int]] = {}  # (compose file, key) -> container ports
+    for port in view.ports:
+        obs = port.obs
+        if port.kind == "compose" and obs.source == "compose" and not obs.reference:
+            target = obs.target if obs.published and obs.target is not None else obs.number
+            mapped.setdefault((port.file, port.key), set()).add(target)
+    exposed: dict[str, dict[str, dict[int, Location]]] = {}  # Dockerfile -> protocol -> port
+    heard: dict[str, set[int]] = {}
+    for key, numbers in view.memo("commanded-ports", commanded_ports).items():
+        heard.setdefault(key, set()).update(numbers)
+    for port in view.ports:
+        obs = port.obs
+        if port.kind == "dockerfile" and not obs.reference:
+            found = exposed.setdefault(os.path.normpath(port.file), {})
+            found.setdefault(obs.protocol, {}).setdefault(obs.number, obs.location)
+        elif not obs.reference and (obs.variable or port.kind in _LISTENING_KINDS):
+            heard.setdefault(port.key, set()).add(obs.number)
+    for port in view.ports:
+        obs = port.obs
+        dockerfile = built.get((port.file, port.key))
+        if dockerfile is None or obs.source != "compose" or obs.reference or obs.variable:
+            continue
+        if obs.published is None:
+            continue
+        number = obs.target if obs.published and obs.target is not None else obs.number
+        image = exposed.get(dockerfile, {}).get(obs.protocol)
+        if not image or number in image or number in heard.get(port.key, set()):
+            continue
+        if set(image) <= mapped[(port.file, port.key)]:
+            continue  # it maps every port the image exposes: this one is one more (a debugger's)
+        others = {
+            n for (f, k), ns in mapped.items() if k == port.key and f != port.file for n in ns
+        }
+        if not others & set(image):
+            continue  # no other compose file maps the exposed one: PP201 compares the two
+        shown = ", ".join(f"{n}/{obs.protocol}" for n in sorted(image))
+        suffix = "" if obs.protocol == "tcp" else f"/{obs.protocol}"
+        mapping = f"{obs.number}:{number}{suffix}" if obs.published else f"{number}{suffix}"
+        first = min(image.values())
+        yield not_listening.finding(
+            f"{view.show(port.key)} maps {mapping} but the image it builds exposes only "
+            f"{shown} ({os.path.basename(first.file)}:{first.line})",
+            [obs.location, first],
             service=port.key,
             port=number,
         )
