@@ -20,7 +20,7 @@ from typing import Final
 
 from portplan.model import Topology, normalize_name
 from portplan.names import is_host_machine, prefix_service, variable_prefix
-from portplan.reconcile.names import base_key
+from portplan.reconcile.names import SYNONYMS, base_key
 from portplan.sources.base import (
     DependencyObservation,
     PortObservation,
@@ -142,13 +142,18 @@ def _qualified(
     `name:`, else by its directory's name (with as many parent names as the plan uses)."""
     own = [named[project]] if project in named else []
     candidates = own + [_prefix(project, depth) for depth in range(1, len(_parts(project)) + 1)]
+    # base_key(f"{prefix}-{name}") without normalizing each joined name anew (a tree of
+    # thousands of projects): the separator goes, and the rest normalizes part by part.
+    heads = [normalize_name(prefix) for prefix in candidates]
     names: dict[str, str] = {}
     for name in names_in(result):
         key = base_key(name)
         if key in names:
             continue
-        for prefix in candidates:
-            qualified = planned.get(base_key(f"{prefix}-{name}"))
+        tail = normalize_name(name)
+        for head in heads:
+            joined = head + tail
+            qualified = planned.get(SYNONYMS.get(joined, joined))
             if qualified is not None:
                 names[key] = qualified
                 break
