@@ -37,7 +37,7 @@ from portplan.names import (
     url_service,
     variable_prefix,
 )
-from portplan.sources.base import SourceResult
+from portplan.sources.base import SourceResult, VariableObservation
 from portplan.sources.markdown.mermaid import VIA as DIAGRAM_EDGE
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
@@ -50,9 +50,19 @@ _Find = Callable[[str], str]
 _Union = Callable[[str, str], None]
 
 
+_BASE_KEYS: dict[str, str] = {}  # name -> base key: the same names are asked for again and
+_BASE_KEYS_MAX: Final = 1 << 16  # again (as `normalize_name` remembers); emptied when full
+
+
 def base_key(name: str) -> str:
-    key = normalize_name(name)
-    return SYNONYMS.get(key, key)
+    found = _BASE_KEYS.get(name)
+    if found is None:
+        key = normalize_name(name)
+        found = SYNONYMS.get(key, key)
+        if len(_BASE_KEYS) >= _BASE_KEYS_MAX:
+            _BASE_KEYS.clear()
+        _BASE_KEYS[name] = found
+    return found
 
 
 def port_key(name: str) -> str:
@@ -377,6 +387,12 @@ def _products() -> dict[str, frozenset[str]]:
 _PRODUCTS: Final = _products()
 
 
+def _with_urls(result: SourceResult) -> Iterator[VariableObservation]:
+    """The variables of `result` whose value may hold an URL (every URL has `://`): the
+    others are passed by without a regular expression."""
+    return (variable for variable in result.variables if "://" in (variable.value or ""))
+
+
 def _url_products(results: list[SourceResult]) -> dict[str, str]:
     """Key of a name a variable's prefix gives to a product's port -> the product's key:
     the readers name the target of `CELERY_BROKER_URL=redis://localhost:6379` by the prefix
@@ -384,7 +400,7 @@ def _url_products(results: list[SourceResult]) -> dict[str, str]:
     when no service bears that name, it is the product the scheme names (redis)."""
     found: dict[str, str] = {}
     for result in results:
-        for variable in result.variables:
+        for variable in _with_urls(result):
             for match in URL.finditer(variable.value or ""):
                 url = parse_url(match.group())
                 product = SCHEME_SERVICES.get(url.scheme.split("+")[0]) if url else None
@@ -420,7 +436,7 @@ def _prefix_products(results: list[SourceResult]) -> dict[str, set[str]]:
     the prefix names the service (a plan's `db` of kind tcp)."""
     found: dict[str, set[str]] = {}
     for result in results:
-        for variable in result.variables:
+        for variable in _with_urls(result):
             raw = variable_prefix(variable.name)
             for match in URL.finditer(variable.value or ""):
                 url = parse_url(match.group())
