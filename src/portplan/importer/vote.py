@@ -10,8 +10,7 @@ aside, then line). A conflict is described with every side's file:line.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from portplan.model import Location
 from portplan.reconcile.view import place_order, precedence
@@ -19,8 +18,9 @@ from portplan.reconcile.view import place_order, precedence
 T = TypeVar("T", bound=Hashable)
 
 
-@dataclass(frozen=True, slots=True)
-class Claim(Generic[T]):
+# Named tuples, not frozen dataclasses: as immutable, and made several times faster (an
+# import makes several claims per port of every service).
+class Claim(NamedTuple, Generic[T]):
     """One statement of a value: where, and in which kind of file."""
 
     value: T
@@ -28,8 +28,7 @@ class Claim(Generic[T]):
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
-class Side(Generic[T]):
+class Side(NamedTuple, Generic[T]):
     """One value and every claim that states it."""
 
     value: T
