@@ -261,7 +261,7 @@ def sides(ports: list[Port], trust: dict[str, float] | None = None) -> list[Side
         first = min(place_order(location) for location in side.locations)
         return (not planned, -len(side.files), -trusted, -len(side.ports), kind, first)
 
-    return sorted(found, key=weight)
+    return sorted(found, key=weight) if len(found) > 1 else found
 
 
 def _values(ports: list[Port]) -> list[Side]:
@@ -294,8 +294,11 @@ def _reliability(view: View) -> dict[str, float]:
     right: dict[str, int] = {}
     wrong: dict[str, int] = {}
     for ports in slots(view).values():
-        found = sorted(_values(ports), key=lambda side: -len(side.files))
-        if len(found) < 2 or len(found[0].files) == len(found[1].files):
+        found = _values(ports)
+        if len(found) < 2:
+            continue
+        found.sort(key=lambda side: -len(side.files))
+        if len(found[0].files) == len(found[1].files):
             continue  # no value stated by more files than every other
         for side in found:
             tally = right if side is found[0] else wrong
