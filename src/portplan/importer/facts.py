@@ -193,8 +193,10 @@ def dependencies(plan: Plan, view: View) -> None:
         edges.setdefault(dep.key, set()).add(dep.target)
     for (key, _), entry in sorted(entries.items(), key=lambda item: item[1].first):
         by_name[key].depends_on.append(entry)
-    # Against the plan as it will be written: with these dependencies.
-    for finding in dependency_drift.check(replace(view, topology=plan.topology())):
+    # Against the plan as it will be written: with these dependencies (the view's plan is
+    # the one without them).
+    against = replace(view, topology=plan.topology(view.topology))
+    for finding in dependency_drift.check(against):
         facts = finding.facts
         found = entries.get((facts["service"], facts["dependency"]))
         if found is not None:

@@ -120,12 +120,18 @@ class Plan:
     notes: list[str] = field(default_factory=list)  # header notes (unowned secrets)
     hosts: list[str] = field(default_factory=list)  # one per independent compose project
 
-    def topology(self) -> Topology:
-        """The plan as a model, for reconciling the sources against it."""
+    def topology(self, earlier: Topology | None = None) -> Topology:
+        """The plan as a model, for reconciling the sources against it. `earlier`, a model
+        of this plan made before dependencies were added to it (and nothing else changed),
+        lends its services that still have none: a model is made once per service."""
+        before = earlier.services if earlier is not None else {}
         return Topology(
             source=PLAN,
             hosts={name: Host(name) for name in self.hosts},
-            services={s.name: s.model() for s in self.services},
+            services={
+                s.name: s.model() if s.depends_on or s.name not in before else before[s.name]
+                for s in self.services
+            },
             reserved=tuple(
                 Reservation(r.ports, r.reason, future=r.future, location=Location(PLAN, index))
                 for index, r in enumerate(self.reserved, 1)
