@@ -29,7 +29,7 @@ def documented_only(results: Sequence[SourceResult], view: View) -> set[str]:
         names += [name for d in result.dependencies for name in (d.service, d.target)]
         names += [v.service for v in result.variables if v.service]
         for name in names:
-            key = view.names.key(name)
+            key = view.key(name)
             if key is not None:
                 kinds.setdefault(key, set()).add(result.kind)
     return {key for key, found in kinds.items() if found == {DOCUMENT}}
@@ -39,6 +39,8 @@ def yield_to_configured(plan: Plan, results: Sequence[SourceResult], view: View)
     """Leave out each port of a documented-only service that a configured service of its
     host binds (same number and protocol), with a note naming both places."""
     prose = documented_only(results, view)
+    if not prose:
+        return
     configured: dict[tuple[str, int], Location] = {}  # (key, number) -> first configuration
     for seen in view.ports:
         if seen.kind != DOCUMENT:

@@ -4,6 +4,7 @@ are named. The one table of products and their image names is here."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 from portplan.model import normalize_name
@@ -88,6 +89,7 @@ def product_of_image(image: str | None) -> str | None:
     return name if name in PRODUCTS else IMAGE_NAMES.get(name)
 
 
+@lru_cache(maxsize=1 << 16)  # asked for each service's name several times per import
 def product_of_name(key: str) -> str | None:
     """The product a service's name says it is (`postgres`, `postgres-db`, `redis2`)."""
     key = normalize_name(key)

@@ -223,13 +223,15 @@ def _by_product(prepared: Prepared) -> None:
     }
     everywhere = _of_products(prepared.results)
     for index, result in enumerate(prepared.results):
-        own = _of_products([result]) if result.kind == COMPOSE else {}
+        own: dict[str, set[str]] | None = None  # made for the few files that need it
         moves: dict[str, str] = {}
         for name in names_in(result):
             key = base_key(name)
             product = product_of_name(key) if key in _BY_SCHEME else None
             if product is None or key in defined or key in moves:
                 continue
+            if own is None:
+                own = _of_products([result]) if result.kind == COMPOSE else {}
             candidates = own.get(product) or everywhere.get(product, set())
             if len(candidates) == 1:
                 moves[key] = next(iter(candidates))
