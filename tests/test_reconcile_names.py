@@ -4,6 +4,8 @@ port names."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -409,3 +411,36 @@ def test_a_prefix_the_sources_define_wins_over_the_product_it_maps_to() -> None:
     defined.services = [ServiceObservation("db", Location("compose.yaml", 2, 3), "compose")]
     assert build_names([web, defined], None).key("postgres") == "db"
     assert build_names([web], None).key("postgres") == "postgres"  # no source defines db
+
+
+
+@pytest.mark.parametrize(
+    ("folder", "name", "planned"),
+    [
+        ("billing", "app", "billing-app"),
+        ("BILLING", "App", "billing-app"),  # letter case aside
+        ("postgresq", "l", "postgres"),  # postgresql: a synonym of the plan's postgres
+    ],
+)
+def test_a_compose_name_is_the_plans_project_name(
+    tmp_path: Path, folder: str, name: str, planned: str
+) -> None:
+    """Against a plan, a compose project's `name` is the plan's `<project>-<name>`, by the
+    keys of both parts (as the joined name's key would be), whatever else the plan holds."""
+    from portplan.sources import scan
+
+    (tmp_path / folder).mkdir()
+    (tmp_path / folder / "compose.yaml").write_text(
+        f'services:\n  {name}:\n    image: example/x:1\n    ports: ["127.0.0.1:5432:5432"]\n'
+    )
+    plan = load_text(
+        "services:\n"
+        "  billing-app: {exposure: local, ports: {postgresql: 5432}}\n"
+        "  postgres: {exposure: local, ports: {postgresql: 5432}, host: other}\n"
+        "  zzz: {ports: {http: 8080}}\n"
+        "hosts: {default: {}, other: {}}\n"
+    )
+    findings = reconcile(scan([tmp_path]), plan)
+    missing = {f.message.split()[0] for f in findings if f.rule == "PP203"}
+    assert [f.rule for f in findings if f.rule not in ("PP203", "PP214")] == []
+    assert missing == {"billing-app", "postgres", "zzz"} - {planned}

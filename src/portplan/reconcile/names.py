@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from portplan.model import Location, Topology, normalize_name
@@ -226,7 +227,10 @@ def _spellings(results: list[SourceResult], hosts: _Hosts) -> _Spelled:
         key = base_key(name) if name is not None else ""
         if name is None or not key:
             continue
-        spelled.setdefault(key, Counter())[name] += max(how, _MENTIONED)
+        counts = spelled.get(key)
+        if counts is None:
+            counts = spelled[key] = Counter()
+        counts[name] += max(how, _MENTIONED)
         where.setdefault(key, []).append(location)
         if how != _DRAWN:
             stated.add(key)
@@ -286,6 +290,7 @@ _GENERIC_IMAGES: Final = frozenset(
 _DEPLOYMENTS: Final = frozenset({"compose", "kubernetes"})
 
 
+@lru_cache(maxsize=1 << 16)  # each image is asked for again by every view of one run
 def image_repository(image: str) -> str | None:
     """The repository of an image reference without registry, tag or digest
     (`docker.io/library/redis:7` -> `redis`), None for an image given by a variable."""

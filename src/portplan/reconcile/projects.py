@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -127,25 +128,36 @@ def as_planned(results: list[SourceResult], topology: Topology) -> list[SourceRe
     named = compose_names(results)
     planned = {base_key(name): name for name in topology.services}
     results = apart_namespaces(results, planned)
+    # every key a planned name may be given by (a synonym's too), in order: whether any
+    # starts with a project's prefix is one search, not a lookup per name of its files
+    starts = sorted({*planned, *(word for word, key in SYNONYMS.items() if key in planned)})
     found = []
     for result in results:
         project = project_of(result, projects)
-        names = _qualified(result, project, named, planned) if project is not None else {}
+        names = _qualified(result, project, named, planned, starts) if project is not None else {}
         found.append(renamed(result, names) if names else result)
     return found
 
 
 def _qualified(
-    result: SourceResult, project: str, named: Mapping[str, str], planned: dict[str, str]
+    result: SourceResult,
+    project: str,
+    named: Mapping[str, str],
+    planned: dict[str, str],
+    starts: list[str],
 ) -> dict[str, str]:
     """The names of `result` the plan holds as `<project>-<name>`: by the project's
-    `name:`, else by its directory's name (with as many parent names as the plan uses)."""
+    `name:`, else by its directory's name (with as many parent names as the plan uses);
+    `starts` holds the keys of the planned names, sorted."""
     own = [named[project]] if project in named else []
     candidates = own + [_prefix(project, depth) for depth in range(1, len(_parts(project)) + 1)]
     # base_key(f"{prefix}-{name}") without normalizing each joined name anew (a tree of
-    # thousands of projects): the separator goes, and the rest normalizes part by part.
-    heads = [normalize_name(prefix) for prefix in candidates]
+    # thousands of projects): the separator goes, and the rest normalizes part by part;
+    # only the prefixes some planned key starts with can make one.
+    heads = [h for p in candidates if _starts_one(starts, h := normalize_name(p))]
     names: dict[str, str] = {}
+    if not heads:
+        return names
     for name in names_in(result):
         key = base_key(name)
         if key in names:
@@ -158,6 +170,12 @@ def _qualified(
                 names[key] = qualified
                 break
     return names
+
+
+def _starts_one(keys: list[str], head: str) -> bool:
+    """Whether one of `keys` (sorted) starts with `head`."""
+    at = bisect_left(keys, head)
+    return at < len(keys) and keys[at].startswith(head)
 
 
 # --- Kubernetes namespaces ----------------------------------------------------------------
