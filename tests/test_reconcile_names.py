@@ -413,7 +413,6 @@ def test_a_prefix_the_sources_define_wins_over_the_product_it_maps_to() -> None:
     assert build_names([web], None).key("postgres") == "postgres"  # no source defines db
 
 
-
 @pytest.mark.parametrize(
     ("folder", "name", "planned"),
     [
