@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from portplan.importer.core import import_paths
 from portplan.reconcile.core import reconcile
 from portplan.sources import scan
 
@@ -1028,3 +1029,46 @@ def test_a_mapping_to_a_port_the_built_image_does_not_expose(tmp_path: Path) -> 
             "traps maps 162:162/udp but the image it builds exposes only 1162/udp (Dockerfile:2)",
         )
     ]
+
+
+# A scheduling app's stack: every service reads the .env.example that stands in for .env,
+# whose URLs give the browser the web app's and the API's published addresses.
+SCHEDULER = {
+    "docker-compose.yaml": """\
+services:
+  web:
+    image: example/scheduler:5
+    ports:
+      - 3000:3000
+    env_file: .env
+  web-api:
+    image: example/scheduler-api:2
+    ports:
+      - "${API_PORT:-80}:${API_PORT:-80}"
+    env_file: .env
+    environment:
+      - API_PORT=${API_PORT:-80}
+  database:
+    image: postgres:16
+    env_file: .env
+""",
+    ".env.example": (
+        "NEXT_PUBLIC_WEBAPP_URL=http://localhost:3000\n"
+        "API_PORT=80\n"
+        "WEB_APP_URL=http://localhost:3000/\n"
+        "DATABASE_HOST=database:5432\n"
+        "DATABASE_URL=postgresql://app@${DATABASE_HOST}/scheduler\n"
+        "DATABASE_DIRECT_URL=${DATABASE_URL}\n"
+    ),
+}
+
+
+def test_urls_in_a_stacks_env_file_to_published_ports_name_no_services(tmp_path: Path) -> None:
+    """`WEB_APP_URL=http://localhost:3000/` read by the containers is the web app's
+    published address, not a service WEB_APP that claims 3000, nor a dependency of each
+    reader; `API_PORT`, which web-api publishes from, is web-api's; three URLs to
+    `database:5432` are one port."""
+    root = _write(tmp_path, SCHEDULER)
+    assert _found(root) == []
+    plan = import_paths([root]).plan
+    assert sorted(service.name for service in plan.services) == ["database", "web", "web-api"]

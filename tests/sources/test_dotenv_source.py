@@ -402,7 +402,8 @@ def test_example_files_mark_their_observations_as_templates(name: str, template:
 def test_an_url_host_that_names_a_known_service_wins_over_the_scheme() -> None:
     """`postgres://...@db:5432` read where a service `db` is known (its compose project's)
     reaches db; where none is known, the scheme's product (postgres); a local host never
-    names a service."""
+    names a service, and in a compose project's env_file (a container's environment) it is
+    the container itself: no dependency."""
     text = (
         "DATABASE_URL=postgres://app@db:5432/app\n"
         "CACHE_URL=redis://Cache_1:6379\n"
@@ -417,7 +418,6 @@ def test_an_url_host_that_names_a_known_service_wins_over_the_scheme() -> None:
     assert [(d.service, d.target) for d in known.dependencies] == [
         ("api", "db"),
         ("api", "cache_1"),
-        ("api", "postgres"),
     ]
     alone = parse_dotenv_source(text, "api.env", "api")
     assert [p.service for p in alone.ports] == ["postgres", "redis", "postgres"]

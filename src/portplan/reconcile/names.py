@@ -124,6 +124,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
         aliases |= _to_products(spelled, where, products)
         aliases |= _to_prefixes(spelled, prefixes)
         aliases |= _to_port_owners(spelled, _port_names(results))
+        aliases |= _to_publishers(spelled, results)
         aliases |= _to_short_names(spelled, aliases)
         _among_sources(names, spelled, where, aliases, drawn, _defining_files(results))
     return names
@@ -497,6 +498,38 @@ def _to_port_owners(
 
 
 _UPPER_NAME: Final = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def _to_publishers(spelled: dict[str, Counter[str]], results: list[SourceResult]) -> dict[str, str]:
+    """Without a plan, a name only a port variable gives (`API` of API_PORT, no source
+    defines it) is the one service a compose file publishes a port of from that variable
+    on both sides (`"${API_PORT:-80}:${API_PORT:-80}"` of web-api; not a host port alone:
+    ROUTER_EXTERNAL_PORT of `$ROUTER_EXTERNAL_PORT:8080` is no port router listens on),
+    when that is the one port it publishes (CALLS of mattermost's CALLS_PORT, beside its
+    APP_PORT, would need the port's name)."""
+    publishers: dict[str, set[str]] = {}
+    published: dict[str, set[int]] = {}  # service key -> the container ports it publishes
+    for result in results:
+        for port in result.ports:
+            if port.published and not port.reference:
+                target = port.target if port.target is not None else port.number
+                published.setdefault(base_key(port.service), set()).add(target)
+            variable = port.published_variable
+            same = port.target in (None, port.number)  # `${API_PORT}:${API_PORT}`, not `:8080`
+            if variable and same and variable.upper().endswith("_PORT") and len(variable) > 5:
+                prefix = base_key(variable[:-5])
+                publishers.setdefault(prefix, set()).add(base_key(port.service))
+    found: dict[str, str] = {}
+    for key, owners in publishers.items():
+        counts = spelled.get(key)
+        if counts is None or counts.total() >= _DEFINED or len(owners) != 1:
+            continue
+        owner = next(iter(owners))
+        if len(published.get(owner, ())) > 1:
+            continue  # one of several ports (mattermost's CALLS_PORT beside APP_PORT)
+        if owner != key and spelled.get(owner, Counter()).total() >= _DEFINED:
+            found[key] = owner
+    return found
 
 
 def _to_short_names(spelled: dict[str, Counter[str]], aliases: dict[str, str]) -> dict[str, str]:

@@ -363,11 +363,13 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
 def _on_host(setting: Setting, host: str | None) -> bool:
     """Whether an address reaches the host machine rather than another service:
     `host.docker.internal`, a bind address, and in a container's environment (compose,
-    Kubernetes) also `localhost` or an IP address (the container itself, or a URL given to
-    a browser): no dependency."""
+    Kubernetes, an `env_file` a compose project reads: one with `services` known) also
+    `localhost` or an IP address (the container itself, or a URL given to a browser): no
+    dependency."""
     if on_host_machine(host) or is_bind_address(host):
         return True
-    return setting.source != KIND and is_host_machine(host)
+    in_container = setting.source != KIND or bool(setting.services)
+    return in_container and is_host_machine(host)
 
 
 def _urls(value: str) -> Iterator[tuple[int, Url]]:
