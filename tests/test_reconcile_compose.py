@@ -1072,3 +1072,33 @@ def test_urls_in_a_stacks_env_file_to_published_ports_name_no_services(tmp_path:
     assert _found(root) == []
     plan = import_paths([root]).plan
     assert sorted(service.name for service in plan.services) == ["database", "web", "web-api"]
+
+
+# A workflow server on PostgreSQL: the .env beside the compose file holds the database's
+# port, which the compose file interpolates for the database.
+ONE_DATABASE = {
+    "docker-compose.yml": """\
+services:
+  postgresql:
+    image: postgres:16
+    expose:
+      - ${POSTGRES_DEFAULT_PORT}
+  workflow:
+    image: example/workflow-server:1.4
+    environment:
+      - DB=postgres12
+      - POSTGRES_SEEDS=postgresql
+    depends_on:
+      - postgresql
+""",
+    ".env": "COMPOSE_PROJECT_NAME=workflow\nPOSTGRES_DEFAULT_PORT=5432\n",
+}
+
+
+def test_a_port_variable_of_the_one_service_with_that_port_names_it(tmp_path: Path) -> None:
+    """`POSTGRES_DEFAULT_PORT=5432` names no service of its own: 5432 is the only port of
+    postgresql, the one service with it, which runs postgres."""
+    root = _write(tmp_path, ONE_DATABASE)
+    assert [f for f in _found(root) if f[1] == "error"] == []
+    plan = import_paths([root]).plan
+    assert sorted(service.name for service in plan.services) == ["postgresql", "workflow"]

@@ -125,6 +125,7 @@ def build_names(results: Iterable[SourceResult], topology: Topology | None) -> N
         aliases |= _to_prefixes(spelled, prefixes)
         aliases |= _to_port_owners(spelled, _port_names(results))
         aliases |= _to_publishers(spelled, results)
+        aliases |= _to_only_listeners(spelled, results, aliases)
         aliases |= _to_short_names(spelled, aliases)
         _among_sources(names, spelled, where, aliases, drawn, _defining_files(results))
     return names
@@ -498,6 +499,48 @@ def _to_port_owners(
 
 
 _UPPER_NAME: Final = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
+def _to_only_listeners(
+    spelled: dict[str, Counter[str]], results: list[SourceResult], aliases: dict[str, str]
+) -> dict[str, str]:
+    """Without a plan, a name only port variables give, always with one number, that names
+    the image of the one service a compose or Kubernetes file defines whose only container
+    port that is (`POSTGRES_DEFAULT` of a `.env`'s POSTGRES_DEFAULT_PORT=5432: postgresql,
+    which runs `postgres:16`) is that service; an unrelated name with that number (API_PORT=80
+    beside an nginx on 80) stays apart, a port of its own."""
+    given: dict[str, set[int]] = {}
+    others: set[str] = set()  # names something other than a port variable gives a port
+    only: dict[int, set[str]] = {}  # container port -> services with that one port
+    ports: dict[str, set[int]] = {}
+    images: dict[str, str] = {}  # service key -> the key of its image's repository
+    for result in results:
+        for service in result.services:
+            repository = image_repository(service.image) if service.image else None
+            if repository:
+                images[base_key(service.service)] = base_key(repository.rsplit("/", 1)[-1])
+        for port in result.ports:
+            key = base_key(port.service)
+            if result.kind in _DEPLOYMENTS and not port.reference and port.variable is None:
+                ports.setdefault(key, set()).add(port.target or port.number)
+            if port.variable and not port.reference:
+                given.setdefault(key, set()).add(port.number)
+            else:
+                others.add(key)
+    for key, numbers in ports.items():
+        if len(numbers) == 1:
+            only.setdefault(next(iter(numbers)), set()).add(key)
+    found: dict[str, str] = {}
+    for key, numbers in given.items():
+        counts = spelled.get(key)
+        if counts is None or counts.total() >= _DEFINED or key in aliases or key in others:
+            continue
+        owners = only.get(next(iter(numbers)), set()) if len(numbers) == 1 else set()
+        words = {base_key(word) for word in next(iter(counts)).split("_")}
+        owner = _only({o for o in owners if images.get(o) in words})
+        if owner is not None and owner != key and spelled.get(owner, Counter()).total() >= _DEFINED:
+            found[key] = owner
+    return found
 
 
 def _to_publishers(spelled: dict[str, Counter[str]], results: list[SourceResult]) -> dict[str, str]:
