@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -208,3 +209,22 @@ def test_the_plain_path_imports_no_click(
     code, text = expected
     assert done.stderr.splitlines()[-1] == code
     assert text in done.stdout
+
+
+def test_the_console_scripts_check_writes_all_and_exits_with_its_code(tmp_path: Path) -> None:
+    """`check` from the console script ends without the interpreter's teardown: every line
+    still arrives through a pipe (more than a pipe holds), with the exit code."""
+    services = "".join(f"  s{i}: {{ports: {{http: 8000}}}}\n" for i in range(600))
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text("services:\n" + services)
+    run = [sys.executable, "-m", "portplan", "check", "-f", str(plan), "--format", "json"]
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["findings"]) == 599 and len(done.stdout) > 65536
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(run, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "portplan: error: standard output: cannot write: No space left on device\n",
+    )

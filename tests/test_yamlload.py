@@ -399,6 +399,8 @@ FAST_READS = [
     "'q k': 1\n\"d k\": 2\nurl: http://h:80/p\nhash: a#b\ncolon: a:b\n",
     "--- # first\na: 1\n---\n- 2\n---\n",
     "x: &d {a: 1}\ny:\n  <<: *d\n  b: 2\n",
+    "a: {80: x, true: y, k: 0x1F, p: /m}   # c\nb: [1, 2.5, null, /p, a-b, 9.9.9]\nc: [ x ,y ]\n",
+    "- {a: 1, b: c d}\n- [a, b c]\n- {a: [1]}\n- [{a: 1}]\n- {a: 1,}\n- {a.b: -1, c: 1e3}\n",
 ]
 
 
@@ -420,6 +422,7 @@ HANDED_OVER = [
     "%YAML 1.2\n---\na: 1\n",
     "a: 1\n...\n",
     "a:\tb\n",
+    "a: {k: 1, k: 2}\n",
 ]
 
 

@@ -78,7 +78,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return click_main(args)
     from portplan.cli._errors import run_guarded
 
-    return run_guarded(plain)
+    code = run_guarded(plain)
+    if argv is None and args[0] == "check":
+        _exit_at_once(code)
+    return code
+
+
+def _exit_at_once(code: int) -> None:
+    """End the console script's `check` here: the interpreter's teardown would free every
+    object of the plan and of each module one by one (25 ms of a 440 ms check of 5,000
+    services), for a process that holds no file, thread or child. Standard output and error
+    are flushed first; when that fails, the usual exit reports it as always."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
 
 
 def _quick_answer(args: Sequence[str]) -> str | None:

@@ -470,6 +470,37 @@ CASES = [
         """,
         [(5, 46, "api.http is 8020, outside its range core (8000-8009)")],
     ),
+    (  # which ranges apply is asked once per category, kind and host: each answer its own
+        "PP102",
+        """
+        ranges:
+          a: {ports: 8000-8009, category: core, host: one}
+          b: {ports: 9000-9009, kind: grpc}
+        services:
+          api: {category: core, host: one, ports: {http: 8020, grpc: 9001}}
+          web: {category: core, host: two, ports: {http: 8020, grpc: 8001}}
+          job: {category: core, host: one, ports: {http: 8001, grpc: 9020}}
+        """,
+        [
+            (6, 50, "api.http is 8020, outside its range a (8000-8009)"),
+            (7, 62, "web.grpc is 8001, outside its range b (9000-9009)"),
+            (8, 62, "job.grpc is 9020, outside its range a (8000-8009), b (9000-9009)"),
+        ],
+    ),
+    (  # the zones of a zone and its networks, asked once: each port's exposure its own
+        "PP107",
+        """
+        zones: {inside: {exposure: internal, networks: [back]}}
+        services:
+          a: {networks: [back], ports: {http: 80}}
+          b: {networks: [back], exposure: public, ports: {http: 81, admin: {port: 82, exposure: local}}}
+          c: {networks: [back], ports: {http: {port: 83, exposure: public, address: 0.0.0.0}}}
+        """,
+        [
+            (5, 57, "b.http (81) is public but its zone inside allows at most internal"),
+            (6, 46, "c.http (83) is public but its zone inside allows at most internal"),
+        ],
+    ),
     (
         "PP103",
         """

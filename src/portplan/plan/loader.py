@@ -7,7 +7,6 @@ Semantic problems (conflicts, ranges...) are the rules' business, not the loader
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -42,7 +41,16 @@ from portplan.plan import schema
 from portplan.plan.run_section import check_listen, run_spec
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YMap, YSeq
-from portplan.yamlio.tree import item_mark, key_mark, value_mark
+from portplan.yamlio.tree import (
+    COLUMN_MASK,
+    ROW_SHIFT,
+    item_mark,
+    item_positions,
+    key_mark,
+    key_positions,
+    value_mark,
+    value_positions,
+)
 
 FILENAMES = ("portplan.yaml", "portplan.yml")
 DEFAULT_HOST = "default"
@@ -198,6 +206,8 @@ def _named(section: object) -> list[tuple[str, Any, Mark | None]]:
 def _unknown_name(
     file: str, mark: Mark | None, env: str, what: str, name: str, known: Iterable[str]
 ) -> InputError:
+    import difflib  # for a message only
+
     near = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     hint = f" (did you mean {near[0]!r}?)" if near else ""
     line, column = (mark.line, mark.column) if mark else (None, None)
@@ -426,10 +436,23 @@ def _entries(doc: YMap, key: str, file: str) -> Iterable[tuple[str, Any, Locatio
             (name, value if value is not None else {}, Location(file))
             for name, value in section.items()
         ]
+    at = key_positions(section)
+    if at is not None:  # the fast parser's: each Location made from its position
+        return [
+            (name, {} if value is None else value, _at(file, at.get(name)))
+            for name, value in section.items()
+        ]
     return [
         (name, value if value is not None else {}, _loc(file, key_mark(section, name)))
         for name, value in section.items()
     ]
+
+
+def _at(file: str, position: int | None) -> Location:
+    """The Location of a packed position (yamlio.tree.mark_at), made without a Mark."""
+    if position is None:  # a key set after parsing, nowhere in the file
+        return Location(file)
+    return Location(file, (position >> ROW_SHIFT) + 1, (position & COLUMN_MASK) + 1)
 
 
 def _seq(doc: YMap, key: str) -> list[tuple[Any, Mark | None]]:
@@ -460,6 +483,11 @@ def _range(value: object) -> PortRange:
 
 
 def _names(value: YMap, key: str, defaults: _Defaults) -> tuple[Dependency, ...]:
+    items = value.get(key)
+    at = item_positions(items) if isinstance(items, YSeq) else None
+    if at is not None and isinstance(items, YSeq):
+        file = defaults.file
+        return tuple(Dependency(str(v), _at(file, p)) for v, p in zip(items, at, strict=True))
     return tuple(Dependency(str(v), defaults.loc(m)) for v, m in _seq(value, key))
 
 
@@ -523,6 +551,10 @@ def _port_entries(doc: YMap, defaults: _Defaults) -> list[tuple[str, Any, Locati
     section = doc.get("ports")
     if not isinstance(section, YMap):
         return []
+    at = value_positions(section)
+    if at is not None:
+        file = defaults.file
+        return [(n, v, _at(file, at.get(n))) for n, v in section.items()]
     return [(n, v, defaults.loc(value_mark(section, n))) for n, v in section.items()]
 
 

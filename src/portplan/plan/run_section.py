@@ -7,7 +7,6 @@ name the service's own dependencies.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -150,6 +149,8 @@ def _wait_for(
 ) -> dict[str, str]:
     for name in value:
         if name not in depends_on:
+            import difflib  # for a message only
+
             near = difflib.get_close_matches(name, list(depends_on), n=1, cutoff=0.6)
             hint = f" (did you mean '{near[0]}'?)" if near else ""
             marks = value.key_marks if isinstance(value, YMap) else {}

@@ -7,7 +7,6 @@ bad values, each with a breadcrumb and a location) and produce the published JSO
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from collections.abc import Callable, Mapping
@@ -330,6 +329,7 @@ class MapOf(Spec):
     _key_regex: re.Pattern[str] = field(
         default=re.compile(""), init=False, repr=False, compare=False
     )
+    _names: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._key_regex = re.compile(self.key_pattern)
@@ -347,10 +347,16 @@ class MapOf(Spec):
     def valid(self, value: object) -> bool:
         if not isinstance(value, dict):
             return False
+        names = self._names
         key_match = self._key_regex.fullmatch
         item_valid = self.value.valid
         for key, item in value.items():
-            if key_match(key) is None or not item_valid(item):
+            if key not in names:  # a port's name comes back thousands of times
+                if key_match(key) is None:
+                    return False
+                if len(names) < 1024:
+                    names.add(key)
+            if not item_valid(item):
                 return False
         return True
 
@@ -411,11 +417,15 @@ class Obj(Spec):
         """Whether a top-level mapping is a plan at all: one of its first keys is a known key
         or close to one (`servcies`). A file that is not (`check -f /etc/shadow`) has none of
         its keys quoted."""
+        import difflib  # for a message only: a valid plan is answered by `valid`
+
         keys = list(itertools.islice(value, 50))
         known = list(self.fields)
         return any(k in self.fields or difflib.get_close_matches(k, known, 1, 0.6) for k in keys)
 
     def _unknown(self, key: str, ctx: Ctx) -> SchemaError:
+        import difflib
+
         near = difflib.get_close_matches(key, list(self.fields), n=1, cutoff=0.6)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         known = ", ".join(sorted(self.fields))
@@ -449,6 +459,10 @@ class OneOf(Spec):
     choices: tuple[tuple[type | tuple[type, ...], Spec], ...]
     expected: str
     description: str = ""
+    # the choice for each type met so far: it hangs on the type alone
+    _chosen: dict[type, Spec | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def check(self, value: object, ctx: Ctx) -> None:
         for types, spec in self.choices:
@@ -460,12 +474,20 @@ class OneOf(Spec):
         raise ctx.fail(self.expected, value)
 
     def valid(self, value: object) -> bool:
+        kind = type(value)
+        if kind in self._chosen:
+            spec = self._chosen[kind]
+        else:
+            spec = self._chosen[kind] = self._choice(value)
+        return spec is not None and spec.valid(value)
+
+    def _choice(self, value: object) -> Spec | None:
         for types, spec in self.choices:
             if isinstance(value, types) and not (
                 isinstance(value, bool) and bool not in _flat(types)
             ):
-                return spec.valid(value)
-        return False
+                return spec
+        return None
 
     def json_schema(self) -> Json:
         return self._with_description({"anyOf": [spec.json_schema() for _, spec in self.choices]})

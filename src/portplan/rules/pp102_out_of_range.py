@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from portplan.findings import Finding, Level
-from portplan.model import Topology
+from portplan.model import RangePolicy, Topology
 from portplan.rules._base import Context, published, rule
 
 
@@ -20,9 +20,18 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     PASS: core {ports: 8000-8009, category: core}; api {category: core, ports: {http: 8000}}
     FAIL: core {ports: 8000-8009, category: core}; api {category: core, ports: {http: 8020}}
     """
+    ranges = topology.ranges
+    if not ranges:
+        return
+    # Which ranges apply hangs on the service's category and host and the port's kind: a
+    # plan repeats a few of those for thousands of ports.
+    applying: dict[tuple[str | None, str, str], list[RangePolicy]] = {}
     for service in topology.services.values():
         for port in published(service):
-            policies = [r for r in topology.ranges if r.applies_to(service, port)]
+            key = (service.category, port.kind, service.host)
+            policies = applying.get(key)
+            if policies is None:
+                policies = applying[key] = [r for r in ranges if r.applies_to(service, port)]
             if policies and not any(port.number in r.ports for r in policies):
                 names = ", ".join(f"{r.name} ({r.ports})" for r in policies)
                 yield check.port_finding(

@@ -21,8 +21,12 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
     PASS: ephemeral: 32768-60999; api {grpc: 9090}
     FAIL: ephemeral: 32768-60999; api {grpc: 50051}
     """
+    by_host: dict[str, tuple[PortRange, str]] = {}  # the range hangs on the host alone
     for service in topology.services.values():
-        ephemeral, origin = _range_for(topology, service, context)
+        found = by_host.get(service.host)
+        if found is None:
+            found = by_host[service.host] = _range_for(topology, service, context)
+        ephemeral, origin = found
         for port in published(service):
             if port.number in ephemeral:
                 yield check.port_finding(

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from portplan.findings import Finding, Level
 from portplan.model import EnvVar, Service, Topology
 from portplan.rules._base import Context, rule
-from portplan.secretscan import detect
 
 
 @rule("PP111", "hardcoded-secret", Level.ERROR, "a literal secret in a service's environment")
@@ -62,6 +61,8 @@ def check(topology: Topology, context: Context) -> Iterator[Finding]:
 def secret_kind(name: str, value: str | None) -> str | None:
     """What kind of secret the value is (`portplan.secretscan.detect.secret`), or None.
     Never returns the value."""
+    from portplan.secretscan import detect  # its patterns: only for a plan with variables
+
     found = detect.secret(name, value)
     return None if found is None else found.kind
 

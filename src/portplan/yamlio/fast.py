@@ -35,7 +35,7 @@ from portplan.yamlio.tree import (
 _BAD_START: Final = frozenset("#&*!|>'\"%@`[]{},?")
 _MAYBE_INDICATOR: Final = frozenset("-?:")
 _NOT_PLAIN: Final = _BAD_START | _MAYBE_INDICATOR
-_RESOLVABLE: Final = frozenset("0123456789+-.~nNtTfF<")  # keys resolve_plain may change
+_RESOLVABLE: Final = frozenset("0123456789+-.~nNtTfF<")  # starts resolve_plain may change
 _NAME: Final = re.compile(r"[A-Za-z0-9_-]+")
 _FOREIGN_BREAKS: Final = ("\x85", "\u2028", "\u2029", "\r", "\t")
 
@@ -135,6 +135,8 @@ class _Parser:
         while True:
             line = lines[row]
             colon = line.find(": ", indent)
+            if colon < 0 and line[-1] == ":":  # `key:`, its value on the lines below
+                colon = len(line) - 1
             if line[indent] in _NOT_PLAIN or colon < 0 or colon - indent > MAX_KEY:
                 key, colon = _key(line, indent)
             else:  # the common plain key, inline
@@ -153,7 +155,7 @@ class _Parser:
                 text = (content if comment < 0 else content[:comment]).rstrip(" ")
                 if ": " in text or text[-1] == ":":
                     raise HandOver
-                value = resolve_plain(text)
+                value = resolve_plain(text) if text[0] in _RESOLVABLE else text
                 position = row << 32 | len(line) - len(content)
                 self.row = row + 1
             else:

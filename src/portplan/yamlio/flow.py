@@ -1,8 +1,9 @@
 """Flow collections (`{port: 8080, env: HTTP_PORT}`, `[a, b]`) for the fast parser.
 
-One loop over regex tokens with an explicit stack, on purpose: plans hold tens of
-thousands of these, and a token list plus recursive descent cost twice as much. Anything
-unusual (tags, escapes, empty values, complex keys, merge keys) hands the file over.
+The common one-line collection of plain words is read by one regex pass; any other, by one
+loop over regex tokens with an explicit stack, on purpose: plans hold tens of thousands of
+these, and a token list plus recursive descent cost twice as much. Anything unusual (tags,
+escapes, empty values, complex keys, merge keys) hands the file over.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ _TOKENS: Final = re.compile(
     re.VERBOSE,
 )
 _NOT_PLAIN: Final = frozenset("[]{},:\"'*#")
+_RESOLVABLE: Final = frozenset("0123456789+-.~nNtTfF")  # starts resolve_plain may change
 # What the innermost collection expects next.
 _ITEM, _KEY, _AFTER_KEY, _VALUE, _SEPARATOR = range(5)
 
@@ -61,6 +63,58 @@ def parse_flow(
     `depth` is its nesting depth; its continuation lines must be indented past `indent`;
     `alias` gives the value of an alias (or hands over).
     """
+    line = lines[row]
+    simple = _ONE_LINE.match(line, column)
+    if simple is not None and depth <= MAX_DEPTH:
+        found = _one_line(line, column, row << 32, simple.end(1))
+        if found is not None:
+            return found, row + 1
+    return _parse_flow(lines, row, column, depth, indent, alias)
+
+
+# The flow collection a plan writes thousands of: on one line, of plain words without
+# spaces (`{port: 8080, env: HTTP_PORT}`, `[db, cache]`), read with one regex pass instead
+# of a step per token; anything else takes the general loop below, which reads these alike
+# (tests/test_yamlload.py compares both with the complete parser).
+_WORD = r"[A-Za-z0-9_/][A-Za-z0-9_./-]*+"  # possessive: no backtracking state per character
+_ONE_LINE: Final = re.compile(
+    rf"""(\{{[ ]*+(?:{_WORD}:[ ]++{_WORD}[ ]*+,[ ]*+)*+{_WORD}:[ ]++{_WORD}[ ]*+\}}
+    | \[[ ]*+(?:{_WORD}[ ]*+,[ ]*+)*+{_WORD}[ ]*+\])
+    (?:[ ]++(?:\#.*)?)?$""",
+    re.VERBOSE,
+)
+_PAIRS: Final = re.compile(rf"({_WORD}):[ ]+({_WORD})")
+_ITEMS: Final = re.compile(_WORD)
+
+
+def _one_line(line: str, column: int, row_at: int, end: int) -> Any:
+    """The collection `_ONE_LINE` matched at `column` (ending before `end`); None when the
+    general loop must read it (a key written twice, or too long: it hands over)."""
+    if line[column] == "[":
+        yseq = seq_at(row_at | column)
+        item_at = yseq._item_at
+        for item in _ITEMS.finditer(line, column + 1, end):
+            text = item.group()
+            yseq.append(resolve_plain(text) if text[0] in _RESOLVABLE else text)
+            item_at.append(row_at | item.start())
+        return yseq
+    ymap = map_at(row_at | column)
+    key_at = ymap._key_at
+    value_at = ymap._value_at
+    for pair in _PAIRS.finditer(line, column + 1, end):
+        raw, text = pair.group(1, 2)
+        key = key_text(resolve_plain(raw)) if raw[0] in _RESOLVABLE else raw
+        if key in key_at or len(key) > MAX_KEY:
+            return None
+        ymap[key] = resolve_plain(text) if text[0] in _RESOLVABLE else text
+        key_at[key] = row_at | pair.start(1)
+        value_at[key] = row_at | pair.start(2)
+    return ymap
+
+
+def _parse_flow(
+    lines: list[str], row: int, column: int, depth: int, indent: int, alias: Alias
+) -> tuple[Any, int]:
     findall = _TOKENS.findall
     stack: list[tuple[Any, int, str, int, int]] = []
     container: Any = None
@@ -77,7 +131,7 @@ def parse_flow(
             position = start + len(token)
             first = token[:1]
             if first not in _NOT_PLAIN and first:
-                value: Any = resolve_plain(token)
+                value: Any = resolve_plain(token) if first in _RESOLVABLE else token
                 mark = row_at | start
             elif first == '"':
                 value = token[1:-1]

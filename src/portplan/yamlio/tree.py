@@ -57,13 +57,13 @@ Mark.__init__ = _mark_init  # type: ignore[method-assign]
 # quarter of a microsecond to make) is made from its position only when asked for:
 # `key_marks`, `value_marks`, `item_marks` and `mark` on first use, the same as the
 # complete parser's (yamlio.events sets them directly), or one at a time (`key_mark`...).
-_COLUMN_BITS: Final = 32
-_COLUMN_MASK: Final = (1 << _COLUMN_BITS) - 1
+ROW_SHIFT: Final = 32
+COLUMN_MASK: Final = (1 << ROW_SHIFT) - 1
 
 
 def mark_at(position: int) -> Mark:
     """The Mark (1-based) of a packed position."""
-    return Mark((position >> _COLUMN_BITS) + 1, (position & _COLUMN_MASK) + 1)
+    return Mark((position >> ROW_SHIFT) + 1, (position & COLUMN_MASK) + 1)
 
 
 class _Located:
@@ -149,6 +149,24 @@ def value_mark(ymap: YMap, key: str) -> Mark | None:
     """Where the value of `key` in `ymap` is (None: nowhere known), made alone."""
     marks = ymap._value_marks
     return _made(ymap._value_at, key) if marks is None else marks.get(key)
+
+
+def key_positions(ymap: YMap) -> dict[str, int] | None:
+    """The packed positions of `ymap`'s keys (line `(p >> ROW_SHIFT) + 1`, column
+    `(p & COLUMN_MASK) + 1`), one for each key; None when its `key_marks` are made (or set by
+    the complete parser), which then say where. For a reader that makes its own records of
+    thousands of places (the plan's loader) without a Mark for each."""
+    return ymap._key_at if ymap._key_marks is None else None
+
+
+def value_positions(ymap: YMap) -> dict[str, int] | None:
+    """The packed positions of `ymap`'s values, as `key_positions`."""
+    return ymap._value_at if ymap._value_marks is None else None
+
+
+def item_positions(yseq: YSeq) -> list[int] | None:
+    """The packed positions of `yseq`'s items, as `key_positions`."""
+    return yseq._item_at if yseq._item_marks is None else None
 
 
 def _made(positions: dict[str, int], key: str) -> Mark | None:
