@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portplan.server import db, tenants
+from portplan.server import db, fast_reads, tenants
 from portplan.server.api_leases import LeaseList, LeaseOut
 from tests.server.conftest import Registry
 from tests.server.serve import start
@@ -152,3 +152,66 @@ def test_several_reads_share_one_keep_alive_connection(tmp_path: Path, workers: 
     # one connection, one server process: the one that answers /metrics counted them all
     counted = 'portplan_requests_total{method="GET",route="/v1/systems/{system}/ports",'
     assert counted + 'status="200"} 3' in metrics
+
+
+def test_the_fast_reads_answer_byte_for_byte_as_the_routes(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme = registry.client(registry.token("acme"))
+    acme.put("/v1/systems/shop/plan", json={"text": PLAN})
+    plain = {"holder": "ci", "host": "default", "ttl_seconds": 600, "ports": [{"range": "web"}]}
+    lease = acme.post("/v1/leases", json={**plain, "system": "shop"}).json()["id"]
+    reads = [
+        *(f"/v1/systems/shop/{view}" for view in ("services", "hosts", "ports", "ranges")),
+        "/v1/systems/shop/check",
+        "/v1/systems/shop/free",
+        "/v1/systems/shop/free?range=web",
+        f"/v1/leases/{lease}",
+        "/v1/leases",
+        "/v1/leases?holder=ci&state=live",
+        "/v1/leases?host=elsewhere",
+    ]
+    answered = []
+    plan = fast_reads._plan
+
+    def spy(path: str, query: bytes) -> object:
+        found = plan(path, query)
+        answered.append(found is not None)
+        return found
+
+    monkeypatch.setattr(fast_reads, "_plan", spy)
+    fast = [acme.get(path) for path in reads]
+    assert answered == [True] * len(reads)  # the fast path took every one of them
+    monkeypatch.setattr(fast_reads, "_plan", lambda path, query: None)
+    routed = [acme.get(path) for path in reads]
+    for path, one, other in zip(reads, fast, routed, strict=True):
+        assert (one.status_code, one.content, one.headers.items()) == (
+            200,
+            other.content,
+            other.headers.items(),
+        ), path
+
+
+@pytest.mark.parametrize(
+    ("path", "header", "status", "code"),
+    [
+        ("/v1/leases?stat=live", "Bearer {}", 422, "invalid_request"),
+        ("/v1/leases?holder=a&holder=b", "Bearer {}", 422, "invalid_request"),
+        ("/v1/leases?holder=", "Bearer {}", 422, "invalid_request"),
+        ("/v1/leases?state=gone", "Bearer {}", 422, "invalid_request"),
+        ("/v1/systems/shop/free?range=db", "Bearer {}", 404, "not_found"),
+        ("/v1/systems/shop/ports?range=web", "Bearer {}", 422, "invalid_request"),
+        ("/v1/systems/nowhere/ports", "Bearer {}", 404, "not_found"),
+        ("/v1/leases/nosuchlease", "Bearer {}", 404, "not_found"),
+        ("/v1/systems/shop/ports", "Basic {}", 401, "unauthenticated"),
+        ("/v1/systems/shop/ports", "Bearer wrong{}", 401, "unauthenticated"),
+        ("/v1/systems/shop/ports", "Bearer ", 401, "unauthenticated"),
+    ],
+)
+def test_what_the_fast_reads_decline_the_routes_answer(
+    registry: Registry, path: str, header: str, status: int, code: str
+) -> None:
+    token = registry.token("acme")
+    registry.client(token).put("/v1/systems/shop/plan", json={"text": PLAN})
+    answer = registry.client(None).get(path, headers={"Authorization": header.format(token)})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)

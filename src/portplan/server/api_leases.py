@@ -85,6 +85,16 @@ _ONE: TypeAdapter[LeaseOut] = TypeAdapter(LeaseOut)
 _LIST: TypeAdapter[LeaseList] = TypeAdapter(LeaseList)
 
 
+def one(lease: dict[str, Any]) -> bytes:
+    """The JSON of a lease, as `LeaseOut` documents it."""
+    return _ONE.dump_json(_ONE.validate_python(lease))
+
+
+def many(found: list[dict[str, Any]]) -> bytes:
+    """The JSON of a listing, as `LeaseList` documents it."""
+    return _LIST.dump_json(_LIST.validate_python({"leases": found}))
+
+
 def _request(body: LeaseIn, key: str | None) -> leases.Request:
     wishes = tuple(
         leases.Wish(
@@ -142,7 +152,7 @@ async def list_(
     found = await readers.read(
         request, lambda conn: leases.listing(conn, caller, host, holder, state)
     )
-    return readers.answer(_LIST.dump_json(_LIST.validate_python({"leases": found})))
+    return readers.answer(many(found))
 
 
 @router.get("/{lease_id}", response_model=LeaseOut, operation_id="read_lease")
@@ -152,7 +162,7 @@ async def read(
     found = await readers.read(
         request, lambda conn: leases.get(conn, caller, lease_id, db.now(conn))
     )
-    return readers.answer(_ONE.dump_json(_ONE.validate_python(found)))
+    return readers.answer(one(found))
 
 
 @router.post(

@@ -22,6 +22,7 @@ from portplan.server import api_feed, api_leases, api_plans, db, leases
 from portplan.server.bell import Bell, Listener
 from portplan.server.dashboard import site as dashboard
 from portplan.server.errors import ApiError
+from portplan.server.fast_reads import FastReads
 from portplan.server.metrics import Metrics, MetricsMiddleware
 from portplan.server.openapi import errors
 from portplan.server.settings import Settings
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (api_plans, api_leases, api_feed):
         app.include_router(module.router)
     dashboard.install(app)
+    app.add_middleware(FastReads, engine=engine)  # inside the metrics: they count its reads
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

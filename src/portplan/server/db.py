@@ -81,13 +81,15 @@ def _queued(engine: Engine) -> Engine:
     return engine
 
 
+_NOW = {
+    "sqlite": text("SELECT (julianday('now') - 2440587.5) * 86400.0"),
+    "postgresql": text("SELECT extract(epoch from clock_timestamp())::float8"),
+}
+
+
 def now(conn: Connection) -> float:
     """The database clock, in seconds since the epoch: the one clock leases expire by."""
-    if conn.dialect.name == "sqlite":
-        sql = "SELECT (julianday('now') - 2440587.5) * 86400.0"
-    else:
-        sql = "SELECT extract(epoch from clock_timestamp())::float8"
-    return float(conn.execute(text(sql)).scalar_one())
+    return float(conn.execute(_NOW[conn.dialect.name]).scalar_one())
 
 
 def write(engine: Engine, work: Callable[[Connection], T], attempts: int = 20) -> T:
