@@ -4,11 +4,13 @@ refused at once, and several requests on one keep-alive connection of a real ser
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from portplan.server import db, fast_reads, tenants
 from portplan.server.api_leases import LeaseList, LeaseOut
@@ -215,3 +217,15 @@ def test_what_the_fast_reads_decline_the_routes_answer(
     registry.client(token).put("/v1/systems/shop/plan", json={"text": PLAN})
     answer = registry.client(None).get(path, headers={"Authorization": header.format(token)})
     assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)
+
+
+def test_a_served_app_moves_its_start_up_objects_out_of_the_collectors_way(
+    registry: Registry,
+) -> None:
+    gc.unfreeze()
+    try:
+        with TestClient(registry.app) as client:  # runs the lifespan, as a server does
+            assert gc.get_freeze_count() > 20_000
+            assert client.get("/healthz").json() == {"status": "ok"}
+    finally:
+        gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _settle()
         ringer.bind(asyncio.get_running_loop())
         sweeper = asyncio.create_task(_sweep(engine, settings.sweep_seconds, ringer))
         listener = Listener(engine, ringer) if engine.dialect.name == "postgresql" else None
@@ -80,6 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FastReads, engine=engine)  # inside the metrics: they count its reads
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _settle() -> None:
+    """Move what start-up made (modules, the app, its routes and models: about 100,000
+    objects) out of the garbage collector's way: a full collection no longer walks them, and
+    no longer stops the requests of the moment for about 60 ms. Done when the app is served
+    as a whole (its lifespan runs), not when another app mounts it."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _sweep(engine: Engine, every: float, ringer: Bell) -> None:
