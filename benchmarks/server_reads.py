@@ -45,19 +45,20 @@ services:
 
 def prepare(base: str, url: str) -> tuple[str, list[str]]:
     """A plan and 200 leases; returns the read token and the paths to read."""
-    admin = token_for(url, "admin")
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {admin}"}) as http:
-        http.put("/v1/systems/shop/plan", json={"text": PLAN}).raise_for_status()
-        ids = []
-        for n in range(200):
-            body = {
-                "holder": f"ci-{n % 20}",
-                "host": "ci",
-                "ports": [{"first": 20000, "last": 29999}],
-            }
-            answer = http.post("/v1/leases", json=body)
-            answer.raise_for_status()
-            ids.append(answer.json()["id"])
+    with httpx.Client(base_url=base) as http:
+        return fill(http, url)
+
+
+def fill(http: httpx.Client, url: str) -> tuple[str, list[str]]:
+    """`prepare` through any client of the server (a TestClient too)."""
+    admin = {"Authorization": f"Bearer {token_for(url, 'admin')}"}
+    http.put("/v1/systems/shop/plan", json={"text": PLAN}, headers=admin).raise_for_status()
+    ids = []
+    for n in range(200):
+        body = {"holder": f"ci-{n % 20}", "host": "ci", "ports": [{"first": 20000, "last": 29999}]}
+        answer = http.post("/v1/leases", json=body, headers=admin)
+        answer.raise_for_status()
+        ids.append(answer.json()["id"])
     paths = [
         "/v1/systems/shop/ports",
         "/v1/systems/shop/free",
@@ -78,12 +79,13 @@ class _Connection(asyncio.Protocol):
         self.transport: Any = None
         self.buffer = b""
         self.due = 0.0
+        self.busy = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # uvloop's is no asyncio.Transport subclass
 
     def send(self, due: float, request: bytes) -> None:
-        self.due = due
+        self.due, self.busy = due, True
         self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
@@ -96,6 +98,7 @@ class _Connection(asyncio.Protocol):
         if len(self.buffer) < whole:
             return
         status, self.buffer = self.buffer[:12], self.buffer[whole:]
+        self.busy = False
         self.load.answered(self, status, time.perf_counter() - self.due)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -110,15 +113,18 @@ class _Load:
 
     def __init__(self, requests: list[bytes]) -> None:
         self.requests = requests
-        self.idle: list[_Connection] = []
+        # first in, first out: every connection keeps being used (uvicorn closes one that
+        # is idle for 5 s)
+        self.idle: deque[_Connection] = deque()
         self.waiting: deque[tuple[float, int]] = deque()
         self.latencies: list[float] = []
         self.errors: list[str] = []
+        self.unanswered = 0
         self.open = 0
 
     def due(self, at: float, index: int) -> None:
         if self.idle:
-            self.idle.pop().send(at, self.requests[index % len(self.requests)])
+            self.idle.popleft().send(at, self.requests[index % len(self.requests)])
         else:
             self.waiting.append((at, index))
 
@@ -136,6 +142,9 @@ class _Load:
         self.open -= 1
         if connection in self.idle:
             self.idle.remove(connection)
+        if connection.busy:  # the server closed it under a request: an error, not a wait
+            self.errors.append("connection closed")
+            self.unanswered += 1
 
 
 async def load(
@@ -162,7 +171,7 @@ async def load(
             await asyncio.sleep(delay)
         state.due(at, i)
     deadline = time.perf_counter() + 60
-    while len(state.latencies) < total and state.open and time.perf_counter() < deadline:
+    while len(state.latencies) + state.unanswered < total and time.perf_counter() < deadline:
         await asyncio.sleep(0.01)
     elapsed = time.perf_counter() - began
     for connection in list(state.idle):
