@@ -1102,3 +1102,43 @@ def test_a_port_variable_of_the_one_service_with_that_port_names_it(tmp_path: Pa
     assert [f for f in _found(root) if f[1] == "error"] == []
     plan = import_paths([root]).plan
     assert sorted(service.name for service in plan.services) == ["postgresql", "workflow"]
+
+
+# A DNS filter's admin page behind Caddy: the Caddyfile proxies to the filter's host port.
+CADDY_TO_HOST_PORT = {
+    "docker-compose.yml": """\
+services:
+  caddy:
+    image: caddy:2
+    ports:
+      - "443:443"
+    volumes:
+      - ./Caddyfile:/etc/caddy/Caddyfile
+  dnsfilter:
+    image: example/dnsfilter:6
+    ports:
+      - "8081:80/tcp"
+      - "53:53/udp"
+      - "53:53/tcp"
+""",
+    "Caddyfile": "filter.lab {\n  tls internal\n  reverse_proxy dnsfilter:8081\n}\n",
+    "README.md": (
+        "# DNS filter\n\n```yaml\nservices:\n  dnsfilter:\n    image: example/dnsfilter:6\n"
+        '    ports:\n      - "53:53/tcp"\n      - "53:53/udp"\n```\n'
+    ),
+}
+
+
+def test_a_proxy_to_a_host_port_is_one_finding(tmp_path: Path) -> None:
+    """`reverse_proxy dnsfilter:8081` reaches on the container network a port dnsfilter
+    only publishes on the host: PP216 says so; it is no other value of its port (PP201)."""
+    found = _found(_write(tmp_path, CADDY_TO_HOST_PORT))
+    assert [f for f in found if f[1] == "error"] == [
+        (
+            "PP216",
+            "error",
+            ["Caddyfile:3", "docker-compose.yml:11"],
+            "caddy: dnsfilter:8081 reaches dnsfilter on 8081, its host port; on the container "
+            "network dnsfilter listens on 53, 80",
+        )
+    ]

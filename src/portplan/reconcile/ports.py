@@ -16,7 +16,12 @@ from portplan.model import Port as PlanPort
 from portplan.names import is_host_machine, variable_protocol
 from portplan.reconcile.names import port_key
 from portplan.reconcile.nodeports import node_port_clashes
-from portplan.reconcile.references import commanded_ports, declared_ports, through_another
+from portplan.reconcile.references import (
+    commanded_ports,
+    declared_ports,
+    through_another,
+    to_a_host_port,
+)
 from portplan.reconcile.settings import reused_in_config
 from portplan.reconcile.view import PLANNED, Port, View, place_order, precedence, rule
 from portplan.sources.base import PortObservation, VariableObservation, published_exposure
@@ -107,6 +112,8 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         target = checked.get((view.system(port.obs.location), port.key))
         if port.obs.reference and target is not None and not target.declares(port.obs.number):
             continue  # a URL to a port its target does not declare: PP216 holds it to them
+        if to_a_host_port(port, target):
+            continue  # `pihole:8081` on the container network to its host port: PP216's
         if through_another(view, port):
             continue  # its own address through a gateway: no value of its own port
         if port.kind == "code":

@@ -78,6 +78,16 @@ def _declaring(port: Port) -> bool:
     return not port.obs.reference and port.kind not in DESCRIBING and port.kind != "plan"
 
 
+def to_a_host_port(port: Port, target: _Declared | None) -> bool:
+    """Whether a reference by name on the container network reaches a number its target
+    (`target`: what it declares) only publishes on the host (`reverse_proxy pihole:8081`
+    with `"8081:80"`): PP216 reports it; it is no value of the target's port."""
+    obs = port.obs
+    if not obs.reference or obs.side != CONTAINER or target is None:
+        return False
+    return obs.number in target.published and obs.number not in target.container
+
+
 def declared_ports(view: View) -> dict[tuple[int, str], _Declared]:
     """(system, service key) -> the ports its own configuration declares."""
     found: dict[tuple[int, str], _Declared] = {}
