@@ -109,8 +109,9 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     both = view.memo("http-and-https", _http_and_https)
     commanded = view.memo("commanded-ports", commanded_ports)
     for port in view.ports:
-        target = checked.get((view.system(port.obs.location), port.key))
-        if port.obs.reference and target is not None and not target.declares(port.obs.number):
+        obs, system = port.obs, view.system(port.obs.location)
+        target = checked.get((system, port.key)) if obs.reference else None
+        if target is not None and not target.declares(obs.number):
             continue  # a URL to a port its target does not declare: PP216 holds it to them
         if to_a_host_port(port, target):
             continue  # `pihole:8081` on the container network to its host port: PP216's
@@ -118,19 +119,18 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
             continue  # its own address through a gateway: no value of its own port
         if port.kind == "code":
             continue  # an app setting's address: PP216 and PP220 hold it
-        overridden = port.obs.number not in commanded.get(port.key, {port.obs.number})
-        if port.kind == "dockerfile" and overridden:
+        if port.kind == "dockerfile" and obs.number not in commanded.get(port.key, {obs.number}):
             continue  # EXPOSE documents the image's default; compose runs it on another
         role = _role(view, port)
         # a URL's scheme names no port of a product whose ports have roles (http://search:9300
         # reaches elasticsearch's transport port)
-        slot = role if port.obs.reference and role else slot_of(port.obs.port_name) or role
-        if slot == "http" and (port.key, view.system(port.obs.location)) in both:
-            slot = port_key(port.obs.port_name or "") or slot
+        slot = role if obs.reference and role else slot_of(obs.port_name) or role
+        if slot == "http" and (port.key, system) in both:
+            slot = port_key(obs.port_name or "") or slot
         if slot is None:
             unnamed.append(port)
         else:
-            named.setdefault((port.key, view.system(port.obs.location), slot), []).append(port)
+            named.setdefault((port.key, system, slot), []).append(port)
     known: dict[tuple[str, int], dict[str, set[int]]] = {}
     for (key, system, slot), ports in named.items():
         numbers = known.setdefault((key, system), {}).setdefault(slot, set())
@@ -329,8 +329,8 @@ def port_drift(view: View) -> Iterator[Finding]:
     """
     for (key, _, slot), found in sorted(slot_sides(view).items()):
         agreed = found[0]
-        mapped = _mapped(found)
-        listings = _listings(found)
+        mapped = _mapped(found) if len(found) > 1 else set()  # one value: nothing drifts
+        listings = _listings(found) if len(found) > 1 else {}
         for side in found[1:]:
             if slot == UNNAMED and not _separate(side, agreed):
                 continue
@@ -395,6 +395,8 @@ def _container_drift(view: View, key: str, slot: str, agreed: Side) -> Iterator[
         target = port.obs.target
         if port.kind in CONTAINERS and target is not None and target != expected:
             by_value.setdefault(target, []).append(port.obs.location)
+    if not by_value:
+        return
     shown = slot_name(slot, agreed.ports)
     what = "container port" if slot == UNNAMED else f"{shown} container port"
     where = _target_location(view, planned)
