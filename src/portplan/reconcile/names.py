@@ -232,7 +232,7 @@ def _spellings(results: list[SourceResult], hosts: _Hosts) -> _Spelled:
         counts = spelled.get(key)
         if counts is None:
             counts = spelled[key] = Counter()
-        counts[name] += max(how, _MENTIONED)
+        counts[name] = counts.get(name, 0) + max(how, _MENTIONED)  # no __missing__ call
         where.setdefault(key, []).append(location)
         if how != _DRAWN:
             stated.add(key)
