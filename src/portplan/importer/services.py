@@ -251,13 +251,17 @@ def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[Pla
 
 
 def _port(
-    name: str, ports: list[Port], support: list[Port], trust: dict[str, float] | None = None
+    name: str,
+    ports: list[Port],
+    support: list[Port],
+    trust: dict[str, float] | None = None,
+    host: Callable[[Port], int] | None = None,
 ) -> PlanPort:
     """The port named `name` with the number most files state (counting the statements of
     its candidate numbers in `support`; between as many files, the files `trust` rates
     higher, as reconcile agrees on a value), and what they say of it. A container port that
     a mapping publishes (`PORT: 80` beside `8088:80`) is a statement of the host port."""
-    host = host_numbers(ports + support)
+    host = host or host_numbers(ports + support)  # `host`: that of these ports, made already
     candidates = {host(p) for p in ports}
     stated = ports + [p for p in support if host(p) in candidates]
     winner = vote(_claims(stated, host), trust)[0]
@@ -384,11 +388,11 @@ def _unnamed(
     """Ports no source names: the winner is the service's main port; a value that the same
     compose/Kubernetes file or the same line states beside it is another port of it (not
     the container port a mapping of it publishes)."""
-    main = _port(UNNAMED, ports, support, trust)
+    host = host_numbers(ports + support)
+    main = _port(UNNAMED, ports, support, trust, host)
     name = main_port_name(service.product) or ("http" if http else UNNAMED)
     main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
     service.ports.append(main)
-    host = host_numbers(ports + support)
     by_host: dict[int, list[Port]] = {}  # grouped once: a range maps thousands of ports
     for port in ports:
         by_host.setdefault(host(port), []).append(port)

@@ -40,6 +40,8 @@ class Side(NamedTuple, Generic[T]):
 
     @property
     def locations(self) -> list[Location]:
+        if len(self.claims) == 1:  # most values are stated once
+            return [_line(self.claims[0].location)]
         return sorted({_line(claim.location) for claim in self.claims})
 
     def rank(
@@ -85,7 +87,7 @@ def describe(winner: Side[T] | None, losers: Sequence[Side[T]]) -> str:
 
 
 def _line(location: Location) -> Location:
-    return Location(location.file, location.line)
+    return Location(location.file, location.line) if location.column else location
 
 
 def shown(locations: Iterable[Location]) -> str:
