@@ -200,7 +200,10 @@ def test_the_plain_path_imports_no_click(
         "from portplan._entry import main\n"
         "code = main(sys.argv[1:])\n"
         "unused = ('click', 'portplan.run.stack')\n"
-        "unused += ('portplan.secretscan.detect',) * (sys.argv[1] == 'status')\n"
+        # the secret detector may come with the masking of a listener's command line on
+        # this machine (portplan.secretscan.argv), never for the plan
+        "by_plan = 'portplan.secretscan.argv' not in sys.modules and sys.argv[1] == 'status'\n"
+        "unused += ('portplan.secretscan.detect',) * by_plan\n"
         "print(any(name in sys.modules for name in unused), code, file=sys.stderr)\n"
     )
     done = subprocess.run(
