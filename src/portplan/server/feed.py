@@ -2,14 +2,16 @@
 
 Each change takes the tenant's next revision with `UPDATE ... SET revision = revision + 1`:
 the row lock orders writers, so revisions become visible in commit order (a sequence would
-hand out numbers in start order, and a reader could skip a late commit)."""
+hand out numbers in start order, and a reader could skip a late commit). On PostgreSQL the
+change, its audit entry, the revision, the event and the NOTIFY are one statement."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, Executable, func, insert, literal, select, update
 
 from portplan.server import db
 from portplan.server.schema import audit, events, tenants
@@ -24,44 +26,87 @@ def record(
     before: Any = None,
     after: Any = None,
     at: float | None = None,
+    changes: Sequence[Executable] = (),
 ) -> int:
-    """Append the audit entry and the feed event of one change (at `at` by the database
-    clock, now if not given); returns its revision."""
+    """Make `changes` (statements that write the change itself) and append the audit entry
+    and the feed event of the change (at `at` by the database clock, now if not given);
+    returns its revision.
+
+    On PostgreSQL all of it is one statement, `changes` and the audit entry as CTEs beside
+    the revision bump, the event and the NOTIFY: one round trip instead of one a statement."""
     at = db.now(conn) if at is None else at
-    conn.execute(
-        insert(audit).values(
-            tenant_id=tenant_id,
-            actor=actor,
-            action=action,
-            subject=subject,
-            before=None if before is None else json.dumps(before, sort_keys=True),
-            after=None if after is None else json.dumps(after, sort_keys=True),
-            created_at=at,
-        )
+    entry = insert(audit).values(
+        tenant_id=tenant_id,
+        actor=actor,
+        action=action,
+        subject=subject,
+        before=None if before is None else json.dumps(before, sort_keys=True),
+        after=None if after is None else json.dumps(after, sort_keys=True),
+        created_at=at,
     )
-    revision = int(
-        conn.execute(
-            update(tenants)
-            .where(tenants.c.id == tenant_id)
-            .values(revision=tenants.c.revision + 1)
-            .returning(tenants.c.revision)
-        ).scalar_one()
+    data = json.dumps(
+        {"action": action, "subject": subject, "actor": actor, "after": after}, sort_keys=True
     )
-    data = {"action": action, "subject": subject, "actor": actor, "after": after}
+    if conn.dialect.name == "postgresql":
+        return _in_one_statement(conn, tenant_id, action, subject, data, at, [*changes, entry])
+    for change in [*changes, entry]:
+        conn.execute(change)
+    revision = int(conn.execute(_bump(tenant_id)).scalar_one())
     conn.execute(
         insert(events).values(
             tenant_id=tenant_id,
             revision=revision,
             kind=action,
             subject=subject,
-            data=json.dumps(data, sort_keys=True),
+            data=data,
             created_at=at,
         )
     )
-    if conn.dialect.name == "postgresql":
-        # delivered at commit, to every `portplan serve` on this database: wakes their feeds
-        conn.execute(text("SELECT pg_notify('portplan_feed', :t)"), {"t": str(tenant_id)})
     return revision
+
+
+def _bump(tenant_id: int) -> Any:
+    """The tenant's next revision: the row lock orders writers, commit order."""
+    return (
+        update(tenants)
+        .where(tenants.c.id == tenant_id)
+        .values(revision=tenants.c.revision + 1)
+        .returning(tenants.c.revision)
+    )
+
+
+def _in_one_statement(
+    conn: Connection,
+    tenant_id: int,
+    action: str,
+    subject: str,
+    data: str,
+    at: float,
+    changes: list[Executable],
+) -> int:
+    bump = _bump(tenant_id).cte("bump")
+    event = (
+        insert(events)
+        .from_select(
+            ["tenant_id", "revision", "kind", "subject", "data", "created_at"],
+            select(
+                literal(tenant_id),
+                bump.c.revision,
+                literal(action),
+                literal(subject),
+                literal(data),
+                literal(at),
+            ),
+        )
+        .returning(events.c.revision)
+        .cte("event")
+    )
+    # NOTIFY is delivered at commit, to every `portplan serve` on this database: it wakes
+    # their feeds
+    query = select(event.c.revision, func.pg_notify("portplan_feed", str(tenant_id)))
+    for number, change in enumerate(changes):
+        query = query.add_cte(change.cte(f"change{number}"))  # type: ignore[attr-defined]
+    return int(conn.execute(query).scalar_one())
 
 
 def since(conn: Connection, tenant_id: int, after: int, limit: int = 500) -> list[dict[str, Any]]:

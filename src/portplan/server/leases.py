@@ -19,7 +19,19 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from portplan.model import PortRange, Topology
 from portplan.server import db, feed, plans
@@ -64,41 +76,12 @@ def grant(conn: Connection, caller: Caller, request: Request) -> tuple[dict[str,
             return replay, False
     topology = _topology(conn, caller, request.system)
     host = _host(request, topology)
-    _lock_host(conn, caller.tenant_id, host)
-    at = db.now(conn)
+    at = _lock_host(conn, caller.tenant_id, host)
     expire(conn, caller, at)
     chosen = _choose(conn, caller, request, topology, host)
     lease_id = secrets.token_hex(12)
     expires = None if request.ttl_seconds is None else at + request.ttl_seconds
-    conn.execute(
-        insert(leases).values(
-            id=lease_id,
-            tenant_id=caller.tenant_id,
-            host=host,
-            holder=request.holder,
-            system=request.system,
-            state="live",
-            created_at=at,
-            expires_at=expires,
-            idempotency_key=request.idempotency_key,
-            request_hash=request.digest(),
-            ports=json.dumps(chosen),
-        )
-    )
-    conn.execute(
-        insert(lease_ports),
-        [
-            {
-                "tenant_id": caller.tenant_id,
-                "host": host,
-                "protocol": p["protocol"],
-                "port": p["port"],
-                "lease_id": lease_id,
-            }
-            for p in chosen
-        ],
-    )
-    lease = {
+    row = {
         "id": lease_id,
         "host": host,
         "holder": request.holder,
@@ -106,12 +89,31 @@ def grant(conn: Connection, caller: Caller, request: Request) -> tuple[dict[str,
         "state": "live",
         "created_at": at,
         "expires_at": expires,
-        "ended_at": None,
-        "ports": chosen,
     }
+    held = [
+        {"tenant_id": caller.tenant_id, "host": host, "lease_id": lease_id, **_key(p)}
+        for p in chosen
+    ]
+    changes = [
+        insert(leases).values(
+            **row,
+            tenant_id=caller.tenant_id,
+            idempotency_key=request.idempotency_key,
+            request_hash=request.digest(),
+            ports=json.dumps(chosen),
+        ),
+        insert(lease_ports).values(held),
+    ]
+    lease = {**row, "ended_at": None, "ports": chosen}
     subject = f"leases/{lease_id}"
-    feed.record(conn, caller.tenant_id, caller.token, "lease.granted", subject, None, lease, at)
+    feed.record(
+        conn, caller.tenant_id, caller.token, "lease.granted", subject, None, lease, at, changes
+    )
     return lease, True
+
+
+def _key(port: dict[str, Any]) -> dict[str, Any]:
+    return {"protocol": port["protocol"], "port": port["port"]}
 
 
 def _replay(conn: Connection, caller: Caller, request: Request) -> dict[str, Any] | None:
@@ -150,12 +152,16 @@ def _host(request: Request, topology: Topology | None) -> str:
     return topology.default_host if topology is not None else "default"
 
 
-def _lock_host(conn: Connection, tenant_id: int, host: str) -> None:
-    """On PostgreSQL, writers for one host queue on an advisory lock (fewer lost races);
+def _lock_host(conn: Connection, tenant_id: int, host: str) -> float:
+    """The database clock, read once the host is locked: on PostgreSQL, writers for one
+    host queue on an advisory lock (fewer lost races; one round trip with the clock);
     correctness does not depend on it: the primary key of lease_ports does that."""
-    if conn.dialect.name == "postgresql":
-        key = (tenant_id * 1_000_003 + zlib.crc32(host.encode())) % (2**63)
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+    if conn.dialect.name != "postgresql":
+        return db.now(conn)
+    key = (tenant_id * 1_000_003 + zlib.crc32(host.encode())) % (2**63)
+    # the select list is evaluated in order: the clock is read after the lock is granted
+    sql = "SELECT pg_advisory_xact_lock(%s), extract(epoch from clock_timestamp())::float8"
+    return float(conn.exec_driver_sql(sql, (key,)).one()[1])
 
 
 def _choose(
@@ -227,13 +233,14 @@ def _lowest_in_range(
 
 
 def _lowest_unheld(conn: Connection, place: _Place, cursor: int, last: int) -> int | None:
-    held = conn.execute(
-        select(lease_ports.c.port).where(*place.of(lease_ports), lease_ports.c.port == cursor)
-    ).first()
-    if held is None:
-        return cursor
-    # the first held port whose successor is not held, along the primary key's order; a
-    # window, not an anti-join, whose plan depends on no table statistics
+    """`cursor` if no lease holds it, else the first held port after it whose successor is
+    not held, along the primary key's order: one query (a window, not an anti-join, whose
+    plan depends on no table statistics)."""
+    held = (
+        select(lease_ports.c.port)
+        .where(*place.of(lease_ports), lease_ports.c.port == cursor)
+        .exists()
+    )
     window = (
         select(
             lease_ports.c.port,
@@ -247,8 +254,9 @@ def _lowest_unheld(conn: Connection, place: _Place, cursor: int, last: int) -> i
         .where(or_(window.c.next.is_(None), window.c.next > window.c.port + 1))
         .order_by(window.c.port)
         .limit(1)
+        .scalar_subquery()
     )
-    found = conn.execute(gap).scalar()
+    found = conn.execute(select(case((~held, literal(cursor)), else_=gap))).scalar()
     return None if found is None or found > last else int(found)
 
 
@@ -375,14 +383,18 @@ def expire(conn: Connection, caller: Caller | None, at: float) -> int:
         query = query.where(leases.c.tenant_id == caller.tenant_id)
     rows = conn.execute(query).all()
     for lease_id, tenant_id, expired_at in rows:
-        _end(conn, str(lease_id), "expired", float(expired_at))
-        feed.record(conn, int(tenant_id), "server", "lease.expired", f"leases/{lease_id}")
+        ending = _ending(str(lease_id), "expired", float(expired_at))
+        subject = f"leases/{lease_id}"
+        feed.record(conn, int(tenant_id), "server", "lease.expired", subject, changes=ending)
     return len(rows)
 
 
-def _end(conn: Connection, lease_id: str, state: str, at: float) -> None:
-    conn.execute(delete(lease_ports).where(lease_ports.c.lease_id == lease_id))
-    conn.execute(update(leases).where(leases.c.id == lease_id).values(state=state, ended_at=at))
+def _ending(lease_id: str, state: str, at: float) -> list[Any]:
+    """The statements that end a lease: its ports freed, its state and end time set."""
+    return [
+        delete(lease_ports).where(lease_ports.c.lease_id == lease_id),
+        update(leases).where(leases.c.id == lease_id).values(state=state, ended_at=at),
+    ]
 
 
 def get(conn: Connection, caller: Caller, lease_id: str, at: float | None = None) -> dict[str, Any]:
@@ -412,32 +424,34 @@ def _public(row: Any, at: float | None = None) -> dict[str, Any]:
     }
 
 
-def _live(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
+def _live(conn: Connection, caller: Caller, lease_id: str) -> tuple[dict[str, Any], float]:
+    """The lease, live (else 409), and the database clock it was read at."""
     at = db.now(conn)
     expire(conn, caller, at)
     lease = get(conn, caller, lease_id)
     if lease["state"] != "live":
         raise ApiError(409, "lease_ended", f"lease {lease_id!r} is {lease['state']}")
-    return lease
+    return lease, at
 
 
 def renew(conn: Connection, caller: Caller, lease_id: str, ttl: float | None) -> dict[str, Any]:
-    before = _live(conn, caller, lease_id)
-    expires = None if ttl is None else db.now(conn) + ttl
-    conn.execute(update(leases).where(leases.c.id == lease_id).values(expires_at=expires))
-    after = get(conn, caller, lease_id)
+    before, at = _live(conn, caller, lease_id)
+    after = {**before, "expires_at": None if ttl is None else at + ttl}
+    change = update(leases).where(leases.c.id == lease_id).values(expires_at=after["expires_at"])
+    subject = f"leases/{lease_id}"
     feed.record(
-        conn, caller.tenant_id, caller.token, "lease.renewed", f"leases/{lease_id}", before, after
+        conn, caller.tenant_id, caller.token, "lease.renewed", subject, before, after, at, [change]
     )
     return after
 
 
 def release(conn: Connection, caller: Caller, lease_id: str) -> dict[str, Any]:
-    before = _live(conn, caller, lease_id)
-    _end(conn, lease_id, "released", db.now(conn))
-    after = get(conn, caller, lease_id)
+    before, at = _live(conn, caller, lease_id)
+    after = {**before, "state": "released", "ended_at": at}
+    ending = _ending(lease_id, "released", at)
+    subject = f"leases/{lease_id}"
     feed.record(
-        conn, caller.tenant_id, caller.token, "lease.released", f"leases/{lease_id}", before, after
+        conn, caller.tenant_id, caller.token, "lease.released", subject, before, after, at, ending
     )
     return after
 

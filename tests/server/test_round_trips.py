@@ -1,0 +1,71 @@
+"""The statements a lease sends to the database: on PostgreSQL each is a round trip, and a
+lease's rate under load is bounded by how long its transaction holds the tenant's row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from portplan.server import db, feed, leases, tenants
+from tests.server.conftest import Registry
+
+# grant: the host's lock with the clock, the expired leases, the tenant's plans, the lowest
+# free port, then the lease, its ports, the audit entry, the revision, the event and the
+# NOTIFY in one statement (SQLite: BEGIN IMMEDIATE, the clock and one statement each)
+GRANT = {"postgresql": 5, "sqlite": 10}
+# renew, release: the clock, the expired leases, the lease, then the change with its feed
+# (SQLite: BEGIN IMMEDIATE, and the change, the audit entry, the revision, the event apart)
+RENEW = {"postgresql": 4, "sqlite": 8}
+RELEASE = {"postgresql": 4, "sqlite": 9}
+
+
+@contextmanager
+def _statements(registry: Registry) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(registry.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(registry.engine, "before_cursor_execute", count)
+
+
+def _write(registry: Registry, work: Callable[[Any], Any]) -> Any:
+    return db.write(registry.engine, work)
+
+
+def test_a_lease_is_five_statements_on_postgresql(registry: Registry) -> None:
+    token = registry.token("acme", "lease")
+    with registry.engine.connect() as conn:
+        caller = tenants.caller(conn, token)
+    assert caller is not None
+    wish = leases.Wish(first=20000, last=20009)
+    request = leases.Request(holder="ci", wishes=(wish,), host="ci", ttl_seconds=60)
+    _write(registry, lambda c: leases.grant(c, caller, request))
+    dialect = registry.engine.dialect.name
+    with _statements(registry) as seen:
+        lease, _ = _write(registry, lambda c: leases.grant(c, caller, request))
+    assert len(seen) == GRANT[dialect], seen
+    assert [p["port"] for p in lease["ports"]] == [20001]
+    with _statements(registry) as seen:
+        renewed = _write(registry, lambda c: leases.renew(c, caller, lease["id"], None))
+    assert (len(seen), renewed["expires_at"]) == (RENEW[dialect], None)
+    with _statements(registry) as seen:
+        released = _write(registry, lambda c: leases.release(c, caller, lease["id"]))
+    assert (len(seen), released["state"]) == (RELEASE[dialect], "released")
+    # what the feed and the audit log recorded, and the lease as stored, match the answers
+    with registry.engine.connect() as conn:
+        stored = leases.get(conn, caller, lease["id"])
+        audit = [(e["action"], e["after"]) for e in feed.audit_log(conn, caller.tenant_id)]
+    assert stored == released
+    assert audit[-3:] == [
+        ("lease.granted", lease),
+        ("lease.renewed", renewed),
+        ("lease.released", released),
+    ]
