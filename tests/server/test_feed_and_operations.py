@@ -40,7 +40,7 @@ def test_every_change_is_in_the_feed_and_the_audit_log(registry: Registry) -> No
 def test_operations(registry: Registry) -> None:
     client = registry.client(None)
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "schema": "0002"}
+    assert client.get("/readyz").json() == {"status": "ready", "schema": "0003"}
     client.get("/v1/leases")
     metrics = client.get("/metrics").text
     assert 'portplan_requests_total{method="GET",route="/v1/leases",status="401"} 1' in metrics

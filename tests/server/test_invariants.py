@@ -22,7 +22,7 @@ def test_the_migrations_build_the_declared_schema(registry: Registry) -> None:
     with registry.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
         assert differences == []
-        assert db.current(conn) == db.head() == "0002"
+        assert db.current(conn) == db.head() == "0003"
 
 
 def test_32_concurrent_clients_never_share_a_port(registry: Registry) -> None:
@@ -159,7 +159,7 @@ def test_an_old_database_waits_for_migrate_then_is_upgraded(database_url: str) -
     assert answer.json()["error"] == {
         "code": "migrations_pending",
         "message": "the database schema is not current",
-        "details": {"current": None, "head": "0002"},
+        "details": {"current": None, "head": "0003"},
     }
     stale.state.engine.dispose()
     upgraded = create_app(Settings(database_url=database_url, migrate=True))

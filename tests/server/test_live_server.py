@@ -152,6 +152,41 @@ def test_a_refused_push_names_the_findings(
     )
 
 
+def test_push_and_pull_carry_the_files_a_plan_includes(
+    served: str,
+    live_database: str,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.server.test_plan_files import CACHE, DB, MAIN
+
+    monkeypatch.setenv("PORTPLAN_TOKEN", _token(live_database, capsys, "bundles"))
+    monkeypatch.setenv("PORTPLAN_SERVER", served)
+    here = tmp_path / "here"
+    (here / "services").mkdir(parents=True)
+    (here / "portplan.yaml").write_bytes(MAIN.encode())
+    (here / "services" / "db.yaml").write_bytes(DB.encode())
+    (here / "services" / "cache.yaml").write_bytes(CACHE.encode())
+    assert main(["push", "-f", str(here / "portplan.yaml")]) == 0
+    assert capsys.readouterr().out == "pushed shop: revision 1 (with 2 included files)\n"
+    there = tmp_path / "there" / "portplan.yaml"
+    there.parent.mkdir()
+    assert main(["pull", "-f", str(there), "--system", "shop"]) == 0
+    for name in ("portplan.yaml", "services/db.yaml", "services/cache.yaml"):
+        assert (there.parent / name).read_bytes() == (here / name).read_bytes()
+    assert sorted(loader.load(there).services) == ["api", "cache", "db"]
+
+    # an include outside the plan's folder is not sent
+    (tmp_path / "shared.yaml").write_text(CACHE.replace("cache", "queue"))
+    (here / "portplan.yaml").write_text(MAIN.replace("services/db.yaml", "../shared.yaml"))
+    assert main(["push", "-f", str(here / "portplan.yaml")]) == 2
+    assert capsys.readouterr().err == (
+        f"portplan: error: {here / 'portplan.yaml'}:3:5: include '../shared.yaml' is outside "
+        "the plan's folder; the registry keeps only the files under it\n"
+    )
+
+
 def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(
     served: str, live_database: str, tmp_path: Path, capsys: Capture
 ) -> None:

@@ -97,16 +97,3 @@ def test_read_endpoints(registry: Registry) -> None:
     assert (free["free"], free["free_count"]) == (["8003-8009"], 7)
     assert admin.get("/v1/systems/shop/free", params={"range": "db"}).status_code == 404
     assert admin.get("/v1/systems/shop/check").json() == {"findings": []}
-
-
-def test_a_plan_that_includes_files_is_refused_with_where(registry: Registry) -> None:
-    admin = registry.client(registry.token("acme"))
-    text = "system: shop\ninclude:\n  - ports/more.yaml\n" + PLAN.split("system: shop\n", 1)[1]
-    refused = admin.put("/v1/systems/shop/plan", json={"text": text})
-    assert refused.status_code == 422
-    assert refused.json()["error"]["code"] == "plan_includes"
-    assert refused.json()["error"]["message"] == (
-        "portplan.yaml:2:1: include: the registry keeps one file, not the files a plan "
-        "includes; merge them into the plan before pushing it"
-    )
-    assert admin.get("/v1/systems").json() == {"systems": []}

@@ -19,9 +19,9 @@ from portplan.cli._options import file_option, registry_options
 def command(
     watch: bool, regenerate: bool, server: str | None, system: str | None, file: str | None
 ) -> int:
-    """Write the system's newest plan from the registry to the local file (atomically);
-    with --watch, again each time a new revision is pushed; with --generate, the generated
-    files follow each revision."""
+    """Write the system's newest plan from the registry to the local file, and the files
+    it includes beside it (each atomically); with --watch, again each time a new revision
+    is pushed; with --generate, the generated files follow each revision."""
     from portplan.server import remote
     from portplan.server.client import Client
 

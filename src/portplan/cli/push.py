@@ -9,8 +9,9 @@ from portplan.cli._options import file_option, registry_options
 @registry_options
 @file_option
 def command(server: str | None, system: str | None, file: str | None) -> int:
-    """Send the plan to the registry as the system's next revision (refused, with its
-    findings, if `portplan check` finds errors in it)."""
+    """Send the plan to the registry as the system's next revision, with the files it
+    includes (each under the plan's folder); refused, with its findings, if `portplan
+    check` finds errors in it."""
     from portplan.server import remote
     from portplan.server.client import Client, RegistryError
 
@@ -24,5 +25,7 @@ def command(server: str | None, system: str | None, file: str | None) -> int:
             click.echo(f"{finding.get('rule', 'error')}: {finding.get('message')}", err=True)
         raise
     state = "revision" if result["changed"] else "unchanged, still revision"
-    click.echo(f"pushed {name}: {state} {result['revision']}")
+    included = len(result.get("files", [])) - 1
+    extra = f" (with {included} included file{'s' * (included != 1)})" if included > 0 else ""
+    click.echo(f"pushed {name}: {state} {result['revision']}{extra}")
     return 0

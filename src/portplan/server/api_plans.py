@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from portplan.server import bell, openapi, plan_views, plans, readers
+from portplan.server import bell, bundle, openapi, plan_views, plans, readers
 from portplan.server.auth import require
 from portplan.server.openapi import TEXT, QueryName, RevisionNumber, SystemName
 from portplan.server.tenants import Caller
 
 router = openapi.router("/v1/systems", "plans")
+FilePath = Annotated[str | None, Query(min_length=1, max_length=bundle.MAX_PATH, pattern=TEXT)]
+
+
+class PlanFileIn(BaseModel):
+    path: str = Field(
+        min_length=1,
+        max_length=bundle.MAX_PATH,
+        pattern=TEXT,
+        description="its path under the plan's folder, as the plan's `include:` names it",
+    )
+    text: str = Field(max_length=4_000_000, pattern=TEXT)
 
 
 class PlanIn(BaseModel):
     text: str = Field(
         max_length=4_000_000, pattern=TEXT, description="the plan, portplan.yaml, as text"
+    )
+    files: list[PlanFileIn] = Field(
+        default_factory=list,
+        max_length=bundle.MAX_FILES,
+        description="every file the plan includes (transitively), no other",
     )
 
 
@@ -32,9 +49,11 @@ async def systems(request: Request, caller: Caller = Depends(require("read"))) -
 def push(
     system: SystemName, body: PlanIn, request: Request, caller: Caller = Depends(require("admin"))
 ) -> Any:
-    """Store a new revision of the system's plan; a plan with errors is refused (422) with
-    its findings, as `portplan check` reports them."""
-    return bell.write(request, lambda c: plans.push(c, caller, system, body.text))
+    """Store a new revision of the system's plan, with the files it includes; a plan with
+    errors is refused (422) with its findings, as `portplan check` reports them, and so are
+    files that are not its includes (`plan_includes`)."""
+    files = tuple(sorted((f.path, f.text) for f in body.files))
+    return bell.write(request, lambda c: plans.push(c, caller, system, body.text, files))
 
 
 @router.get(
@@ -45,14 +64,18 @@ async def pull(
     system: SystemName,
     request: Request,
     revision: RevisionNumber | None = None,
+    file: FilePath = None,
     caller: Caller = Depends(require("read")),
 ) -> Any:
-    """The plan's text exactly as pushed (the newest revision, or `revision`)."""
+    """The plan's text exactly as pushed (the newest revision, or `revision`); with
+    `file`, the text of one of the files it includes (a path its revision lists)."""
     found = await readers.read(
         request, lambda conn: plans.get(conn, caller.tenant_id, system, revision)
     )
-    headers = {"X-Portplan-Revision": str(found.number), "ETag": f'"{found.sha256}"'}
-    return PlainTextResponse(found.text, media_type="application/yaml", headers=headers)
+    text = found.file(file or bundle.PLAN_FILE)
+    etag = hashlib.sha256(text.encode()).hexdigest()
+    headers = {"X-Portplan-Revision": str(found.number), "ETag": f'"{etag}"'}
+    return PlainTextResponse(text, media_type="application/yaml", headers=headers)
 
 
 @router.get("/{system}/revisions")

@@ -138,7 +138,7 @@ def _replay(conn: Connection, caller: Caller, request: Request) -> dict[str, Any
 def _topology(conn: Connection, caller: Caller, system: str | None) -> Topology | None:
     if system is None:
         return None
-    return plans.topology_of(plans.get(conn, caller.tenant_id, system).text)
+    return plans.get(conn, caller.tenant_id, system).topology()
 
 
 def _host(request: Request, topology: Topology | None) -> str:

@@ -33,7 +33,6 @@ _NEWEST = (
     .order_by(plan_revisions.c.number.desc())
     .limit(1)
 )
-_TEXT = select(plan_revisions.c.text).where(plan_revisions.c.id == bindparam("id"))
 
 
 class _Recent(Generic[K, V]):
@@ -70,7 +69,7 @@ def newest(conn: Connection, tenant_id: int, system: str) -> tuple[str, Topology
     revision_id, sha = int(row[0]), str(row[1])
 
     def load() -> Topology:
-        return plans.topology_of(str(conn.execute(_TEXT, {"id": revision_id}).scalar_one()))
+        return plans.topology_by_id(conn, revision_id)
 
     return sha, _TOPOLOGIES.get(sha, load)
 

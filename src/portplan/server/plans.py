@@ -1,11 +1,9 @@
-"""Stored plans: push (validated as `check` validates), pull, revisions, diff, and the
-ports a tenant's plans assign or reserve on a host."""
+"""Stored plans: push (validated as `check` validates, with the files the plan includes),
+pull, revisions, diff, and the ports a tenant's plans assign or reserve on a host."""
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,13 +13,12 @@ from sqlalchemy import Connection, func, insert, select
 from portplan.errors import InputError
 from portplan.findings import Level
 from portplan.model import Topology
-from portplan.plan import check, loader
-from portplan.server import db, feed
+from portplan.plan import check
+from portplan.server import bundle, db, feed
+from portplan.server.bundle import PLAN_FILE, Files
 from portplan.server.errors import ApiError, not_found
-from portplan.server.schema import plan_revisions, systems
+from portplan.server.schema import plan_files, plan_revisions, systems
 from portplan.server.tenants import Caller
-
-PLAN_FILE = "portplan.yaml"
 
 
 @dataclass(frozen=True)
@@ -32,6 +29,7 @@ class Revision:
     sha256: str
     actor: str
     created_at: float
+    files: Files = ()  # the files the plan includes
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -40,28 +38,40 @@ class Revision:
             "sha256": self.sha256,
             "actor": self.actor,
             "created_at": self.created_at,
+            "files": [PLAN_FILE, *(path for path, _ in self.files)],
         }
+
+    def topology(self) -> Topology:
+        return topology_of(self.text, self.files)
+
+    def file(self, path: str) -> str:
+        """The text of one of the revision's files (404 for a path it does not have)."""
+        if path == PLAN_FILE:
+            return self.text
+        found = dict(self.files).get(path)
+        if found is None:
+            raise not_found(f"file {path!r} of revision {self.number} of {self.system!r}")
+        return found
 
 
 @lru_cache(maxsize=256)
-def topology_of(text: str) -> Topology:
-    """The model of a stored plan (stored plans were valid when pushed)."""
-    return loader.load_text(text, PLAN_FILE)
+def topology_of(text: str, files: Files = ()) -> Topology:
+    """The model of a stored plan and its files (stored plans were valid when pushed)."""
+    return bundle.load(text, files)
 
 
-_INCLUDE = re.compile(r"""^["']?include["']?[ \t]*:""", re.MULTILINE)
-
-
-def validate(text: str) -> list[dict[str, Any]]:
-    """The findings of `text` as `check` reports them; raises a 422 on a plan with errors."""
-    _refuse_includes(text)
+def validate(text: str, files: Files = ()) -> list[dict[str, Any]]:
+    """The findings of the plan and its files as `check` reports them; raises a 422 on
+    files that are not the plan's includes (`plan_includes`), on a plan that cannot be read
+    (`invalid_plan`) and on one with errors (`plan_has_errors`)."""
     try:
-        topology = loader.load_text(text, PLAN_FILE)
+        bundle.check(text, files)
     except InputError as error:
-        detail = {"file": error.file, "line": error.line, "column": error.column}
-        raise ApiError(
-            422, "invalid_plan", str(error), [{**detail, "message": error.what}]
-        ) from None
+        raise _refusal("plan_includes", error) from None
+    try:
+        topology = bundle.load(text, files)
+    except InputError as error:
+        raise _refusal("invalid_plan", error) from None
     findings = check.check(topology).findings
     listed = [f.as_dict() for f in findings]
     if any(f.level >= Level.ERROR for f in findings):
@@ -69,48 +79,52 @@ def validate(text: str) -> list[dict[str, Any]]:
     return listed
 
 
-def _refuse_includes(text: str) -> None:
-    """A stored plan is one file: the files a plan includes are on the pusher's disk, and a
-    plan stored without them would lack their services (and their ports would be leased)."""
-    found = _INCLUDE.search(text)
-    if found is None:
-        return
-    line = text.count("\n", 0, found.start()) + 1
-    message = (
-        "include: the registry keeps one file, not the files a plan includes; "
-        "merge them into the plan before pushing it"
-    )
-    detail = {"file": PLAN_FILE, "line": line, "column": 1, "message": message}
-    raise ApiError(422, "plan_includes", f"{PLAN_FILE}:{line}:1: {message}", [detail])
+def _refusal(code: str, error: InputError) -> ApiError:
+    detail = {"file": error.file, "line": error.line, "column": error.column}
+    return ApiError(422, code, error.message(), [{**detail, "message": error.what}])
 
 
-def push(conn: Connection, caller: Caller, system: str, text: str) -> dict[str, Any]:
-    """Store `text` as the next revision of `system` (created on first push)."""
-    findings = validate(text)
+def push(
+    conn: Connection, caller: Caller, system: str, text: str, files: Files = ()
+) -> dict[str, Any]:
+    """Store `text` and the files it includes as the next revision of `system` (created on
+    first push)."""
+    findings = validate(text, files)
     system_id = _ensure_system(conn, caller.tenant_id, system)
     previous = _latest(conn, caller.tenant_id, system)
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = bundle.digest(text, files)
     if previous is not None and previous.sha256 == digest:
         return {**previous.summary(), "changed": False, "findings": findings}
     number = (previous.number if previous else 0) + 1
     at = db.now(conn)
-    conn.execute(
-        insert(plan_revisions).values(
+    revision_id = conn.execute(
+        insert(plan_revisions)
+        .values(
             system_id=system_id,
             number=number,
             text=text,
             sha256=digest,
             actor=caller.token,
             created_at=at,
+            file_count=len(files),
         )
-    )
+        .returning(plan_revisions.c.id)
+    ).scalar_one()
+    if files:
+        rows = [{"revision_id": revision_id, "path": p, "text": t} for p, t in files]
+        conn.execute(insert(plan_files), rows)
+    stored = Revision(system, number, text, digest, caller.token, at, files)
     before = previous.summary() if previous else None
-    after = {"system": system, "revision": number, "sha256": digest}
+    after = {
+        "system": system,
+        "revision": number,
+        "sha256": digest,
+        "files": stored.summary()["files"],
+    }
     revision = feed.record(
         conn, caller.tenant_id, caller.token, "plan.pushed", f"systems/{system}", before, after
     )
-    summary = Revision(system, number, text, digest, caller.token, at).summary()
-    return {**summary, "changed": True, "feed_revision": revision, "findings": findings}
+    return {**stored.summary(), "changed": True, "feed_revision": revision, "findings": findings}
 
 
 def _ensure_system(conn: Connection, tenant_id: int, name: str) -> int:
@@ -128,28 +142,48 @@ def _ensure_system(conn: Connection, tenant_id: int, name: str) -> int:
 
 
 def _revisions_query(tenant_id: int, system: str) -> Any:
-    return (
-        select(
-            systems.c.name,
-            plan_revisions.c.number,
-            plan_revisions.c.text,
-            plan_revisions.c.sha256,
-            plan_revisions.c.actor,
-            plan_revisions.c.created_at,
-        )
-        .join(systems, systems.c.id == plan_revisions.c.system_id)
-        .where(systems.c.tenant_id == tenant_id, systems.c.name == system)
+    return _columns().where(systems.c.tenant_id == tenant_id, systems.c.name == system)
+
+
+def _columns() -> Any:
+    return select(
+        systems.c.name,
+        plan_revisions.c.number,
+        plan_revisions.c.text,
+        plan_revisions.c.sha256,
+        plan_revisions.c.actor,
+        plan_revisions.c.created_at,
+        plan_revisions.c.id,
+        plan_revisions.c.file_count,
+    ).join(systems, systems.c.id == plan_revisions.c.system_id)
+
+
+def _revision(row: Any, files: Files = ()) -> Revision:
+    return Revision(str(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]), row[5], files)
+
+
+def _whole(conn: Connection, row: Any) -> Revision:
+    """The revision of `row` with its included files (read only when it has some)."""
+    if not row[7]:
+        return _revision(row)
+    found = conn.execute(
+        select(plan_files.c.path, plan_files.c.text)
+        .where(plan_files.c.revision_id == row[6])
+        .order_by(plan_files.c.path)
     )
+    return _revision(row, tuple((str(p), str(t)) for p, t in found))
 
 
-def _revision(row: Any) -> Revision:
-    return Revision(str(row[0]), int(row[1]), str(row[2]), str(row[3]), str(row[4]), row[5])
+def topology_by_id(conn: Connection, revision_id: int) -> Topology:
+    """The model of the revision with this id, with its files."""
+    row = conn.execute(_columns().where(plan_revisions.c.id == revision_id)).one()
+    return _whole(conn, row).topology()
 
 
 def _latest(conn: Connection, tenant_id: int, system: str) -> Revision | None:
     query = _revisions_query(tenant_id, system).order_by(plan_revisions.c.number.desc()).limit(1)
     row = conn.execute(query).first()
-    return _revision(row) if row else None
+    return _whole(conn, row) if row else None
 
 
 def get(conn: Connection, tenant_id: int, system: str, number: int | None = None) -> Revision:
@@ -159,7 +193,7 @@ def get(conn: Connection, tenant_id: int, system: str, number: int | None = None
     else:
         query = _revisions_query(tenant_id, system).where(plan_revisions.c.number == number)
         row = conn.execute(query).first()
-        found = _revision(row) if row else None
+        found = _whole(conn, row) if row else None
     if found is None:
         what = f"system {system!r}" if number is None else f"revision {number} of {system!r}"
         raise not_found(what)
@@ -167,22 +201,46 @@ def get(conn: Connection, tenant_id: int, system: str, number: int | None = None
 
 
 def revisions(conn: Connection, tenant_id: int, system: str) -> list[dict[str, Any]]:
-    rows = conn.execute(_revisions_query(tenant_id, system).order_by(plan_revisions.c.number))
-    found = [_revision(r).summary() for r in rows]
-    if not found:
+    """Every revision's summary, with the paths of its files (one query for all)."""
+    query = _revisions_query(tenant_id, system).order_by(plan_revisions.c.number)
+    rows = conn.execute(query).all()
+    if not rows:
         raise not_found(f"system {system!r}")
-    return found
+    paths: dict[int, list[str]] = {}
+    if ids := [r[6] for r in rows if r[7]]:
+        found = conn.execute(
+            select(plan_files.c.revision_id, plan_files.c.path)
+            .where(plan_files.c.revision_id.in_(ids))
+            .order_by(plan_files.c.path)
+        )
+        for revision_id, path in found:
+            paths.setdefault(int(revision_id), []).append(str(path))
+    return [
+        {**_revision(r).summary(), "files": [PLAN_FILE, *paths.get(int(r[6]), [])]} for r in rows
+    ]
 
 
 def diff(conn: Connection, tenant_id: int, system: str, old: int, new: int) -> str:
+    """A unified diff from revision `old` to `new`, file by file (the plan first, then its
+    included files by path; a file only one side has is diffed against nothing)."""
     a, b = get(conn, tenant_id, system, old), get(conn, tenant_id, system, new)
-    lines = difflib.unified_diff(
-        a.text.splitlines(keepends=True),
-        b.text.splitlines(keepends=True),
-        f"{system}@{old}/{PLAN_FILE}",
-        f"{system}@{new}/{PLAN_FILE}",
+    before, after = _texts(a), _texts(b)
+    paths = [PLAN_FILE, *sorted((set(before) | set(after)) - {PLAN_FILE})]
+    return "".join(
+        "".join(
+            difflib.unified_diff(
+                before.get(path, "").splitlines(keepends=True),
+                after.get(path, "").splitlines(keepends=True),
+                f"{system}@{old}/{path}" if path in before else "/dev/null",
+                f"{system}@{new}/{path}" if path in after else "/dev/null",
+            )
+        )
+        for path in paths
     )
-    return "".join(lines)
+
+
+def _texts(revision: Revision) -> dict[str, str]:
+    return {PLAN_FILE: revision.text, **dict(revision.files)}
 
 
 def system_names(conn: Connection, tenant_id: int) -> list[dict[str, Any]]:
@@ -202,6 +260,4 @@ def system_names(conn: Connection, tenant_id: int) -> list[dict[str, Any]]:
 
 def topologies(conn: Connection, tenant_id: int) -> list[Topology]:
     """The newest plan of every system of the tenant."""
-    return [
-        topology_of(get(conn, tenant_id, s["name"]).text) for s in system_names(conn, tenant_id)
-    ]
+    return [get(conn, tenant_id, s["name"]).topology() for s in system_names(conn, tenant_id)]

@@ -156,24 +156,43 @@ def env_lines(lease: dict[str, Any]) -> list[str]:
 
 
 def push(client: Client, path: Path, system: str) -> dict[str, Any]:
-    from portplan.files import safe_read
+    """Send the plan at `path` with every file it includes (paths under its folder)."""
+    from portplan.server import bundle
 
-    text = safe_read(path).decode("utf-8")
-    result: dict[str, Any] = client.call(
-        "PUT", f"/v1/systems/{client.quote(system)}/plan", {"text": text}
-    )
+    text, files = bundle.collect(path)
+    body: dict[str, Any] = {"text": text}
+    if files:
+        body["files"] = [{"path": p, "text": t} for p, t in files]
+    result: dict[str, Any] = client.call("PUT", f"/v1/systems/{client.quote(system)}/plan", body)
     return result
 
 
 def pull(client: Client, path: Path, system: str) -> int:
-    """Write the system's newest plan to `path` atomically (unchanged text: no write)."""
+    """Write the system's newest plan to `path`, and the files it includes beside it, each
+    atomically (a file whose text is unchanged is not written); returns its revision."""
+    from portplan.server import bundle
+
+    url = f"/v1/systems/{client.quote(system)}/plan"
+    text, headers = client.text(url)
+    revision = int(headers.get("X-Portplan-Revision") or headers.get("x-portplan-revision") or 0)
+
+    def read(file: str, _name: str, _where: str, _line: int, _column: int) -> tuple[str, str]:
+        found, _ = client.text(f"{url}?revision={revision}&file={client.quote(file)}")
+        return found, file
+
+    included = bundle.walk(text, bundle.PLAN_FILE, read)
+    for file, body in sorted(included.items()):
+        _write(path.parent / file, body, path.parent)
+    _write(path, text, path.parent)
+    return revision
+
+
+def _write(path: Path, text: str, root: Path) -> None:
     from portplan.atomicfile import write_atomic
 
-    text, headers = client.text(f"/v1/systems/{client.quote(system)}/plan")
-    revision = int(headers.get("X-Portplan-Revision") or headers.get("x-portplan-revision") or 0)
     if _current(path) != text.encode():
-        write_atomic(path, text)
-    return revision
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text, root=root)
 
 
 def _current(path: Path) -> bytes | None:

@@ -67,7 +67,19 @@ plan_revisions = Table(
     Column("sha256", String(64), nullable=False),
     Column("actor", String(100), nullable=False),
     Column("created_at", Float, nullable=False),
+    # how many files the plan includes (their rows in plan_files): none, no query for them
+    Column("file_count", Integer, nullable=False, server_default="0"),
     UniqueConstraint("system_id", "number", name="uq_plan_revisions_number"),
+)
+
+# the files a revision's plan includes, by their paths under the plan's folder
+plan_files = Table(
+    "plan_files",
+    metadata,
+    Column("revision_id", Integer, ForeignKey("plan_revisions.id"), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("revision_id", "path", name="pk_plan_files"),
 )
 
 leases = Table(

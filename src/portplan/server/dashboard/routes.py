@@ -96,7 +96,7 @@ def matrix_page(
     if revision is not None:
         with request.app.state.engine.connect() as conn:
             leased = queries.held(conn, who.caller.tenant_id)
-        found = matrix.build(plans.topology_of(revision.text), leased, filters)
+        found = matrix.build(revision.topology(), leased, filters)
     context = {"system": name, "revision": revision, "filters": filters, "matrix": found}
     return page(request, who, "matrix.html", context)
 
@@ -120,7 +120,7 @@ def findings_page(
     name, revision = _plan(request, who, system)
     rows = []
     if revision is not None:
-        topology = plans.topology_of(revision.text)
+        topology = revision.topology()
         for f in check.check(topology).findings:
             line = f.location.line if f.location is not None else 0
             rows.append({"finding": f, "line": line, "services": _services_of(f, topology)})
@@ -158,7 +158,7 @@ def graph_page(
     name, revision = _plan(request, who, system)
     svg, listed = None, []
     if revision is not None:
-        topology = plans.topology_of(revision.text)
+        topology = revision.topology()
         findings = check.check(topology).findings
         svg = graph_svg.svg(topology, findings)
         listed = graph_svg.listing(topology, findings)
