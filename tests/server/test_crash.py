@@ -96,7 +96,13 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
     # feeds poll only every 60 s here: another server's change can reach b only by NOTIFY
     first, a = start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
     second, b = start(url, log, PORTPLAN_FEED_POLL_SECONDS="60")
+    headers = {"Authorization": f"Bearer {token}"}
+    streams = {a: _Stream(a, headers), b: _Stream(b, headers)}
     try:
+        for stream in streams.values():
+            stream.start()
+            assert stream.listening.wait(10)
+        time.sleep(0.3)  # each stream has read the (empty) backlog and waits
         acknowledged: list[dict[str, object]] = []
         stop = threading.Event()
         threads = [
@@ -112,7 +118,6 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
         ports = Counter(p["port"] for lease in acknowledged for p in lease["ports"])  # type: ignore[attr-defined]
         assert len(acknowledged) > 10
         assert [p for p, n in ports.items() if n > 1] == []
-        headers = {"Authorization": f"Bearer {token}"}
         feeds = [
             [
                 e["revision"]
@@ -123,11 +128,46 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
             for base in (a, b)
         ]
         assert feeds[0] == feeds[1] == list(range(1, len(acknowledged) + 1))
+        # each server's live stream got every event, its own and the other's, in order
+        for stream in streams.values():
+            stream.wait_for(len(acknowledged))
+            assert stream.revisions == list(range(1, len(acknowledged) + 1))
         _notify_wakes_the_other_server(a, b, headers, len(acknowledged))
     finally:
+        for stream in streams.values():
+            stream.stop.set()
         for process in (first, second):
             process.terminate()
             process.wait(timeout=15)
+
+
+class _Stream(threading.Thread):
+    """A client of one server's SSE feed from revision 0, keeping the revisions it gets."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.base, self.headers = base, headers
+        self.revisions: list[int] = []
+        self.listening = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        headers = {**self.headers, "Last-Event-ID": "0"}
+        with (
+            httpx.Client(timeout=httpx.Timeout(5, read=30)) as http,
+            http.stream("GET", self.base + "/v1/events", headers=headers) as stream,
+        ):
+            self.listening.set()
+            for line in stream.iter_lines():
+                if line.startswith("id:"):
+                    self.revisions.append(int(line[3:]))
+                if self.stop.is_set():
+                    return
+
+    def wait_for(self, count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(self.revisions) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _notify_wakes_the_other_server(a: str, b: str, headers: dict[str, str], last: int) -> None:
