@@ -69,3 +69,24 @@ def test_a_lease_is_five_statements_on_postgresql(registry: Registry) -> None:
         ("lease.renewed", renewed),
         ("lease.released", released),
     ]
+
+
+def test_a_lease_reads_the_tenants_plans_in_one_statement(registry: Registry) -> None:
+    """A lease skips the ports every stored plan of the tenant assigns: one query for the
+    newest revision of all its systems, not one a system."""
+    from tests.server.test_plans import PLAN
+
+    admin = registry.client(registry.token("acme"))
+    for system in ("shop", "blog", "wiki"):
+        text = PLAN.replace("system: shop", f"system: {system}")
+        assert admin.put(f"/v1/systems/{system}/plan", json={"text": text}).status_code == 200
+    with registry.engine.connect() as conn:
+        caller = tenants.caller(conn, registry.token("acme", "lease"))
+    assert caller is not None
+    wish = leases.Wish(range="web")
+    request = leases.Request(holder="ci", wishes=(wish,), system="shop")
+    with _statements(registry) as seen:
+        lease, _ = _write(registry, lambda c: leases.grant(c, caller, request))
+    # and the system's own plan, read first
+    assert len(seen) == GRANT[registry.engine.dialect.name] + 1, seen
+    assert lease["ports"][0]["port"] == 8003

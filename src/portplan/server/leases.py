@@ -102,7 +102,9 @@ def grant(conn: Connection, caller: Caller, request: Request) -> tuple[dict[str,
             request_hash=request.digest(),
             ports=json.dumps(chosen),
         ),
-        insert(lease_ports).values(held),
+        # one statement a port: a multi-row VALUES is compiled again on every call (it
+        # has no cache key), and a lease has a port or a few
+        *(insert(lease_ports).values(p) for p in held),
     ]
     lease = {**row, "ended_at": None, "ports": chosen}
     subject = f"leases/{lease_id}"
@@ -222,9 +224,14 @@ def _lowest_in_range(
     conn: Connection, place: _Place, ports: range, blocked: set[int]
 ) -> int | None:
     """The lowest port of `ports` that no lease holds, found in the database along the
-    primary key (the first gap after `cursor`), stepping over the plan's own ports."""
+    primary key (the first gap after `cursor`), stepping over the plan's own ports (in
+    memory first: a run of planned ports costs no query)."""
     cursor, last = ports.start, ports.stop - 1
     while cursor <= last:
+        while cursor in blocked:
+            cursor += 1
+        if cursor > last:
+            return None
         found = _lowest_unheld(conn, place, cursor, last)
         if found is None or found not in blocked:
             return found
