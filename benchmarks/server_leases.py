@@ -40,9 +40,43 @@ def token_for(url: str, scope: str = "lease") -> str:
     return token
 
 
-def run(url: str, clients: int, seconds: float, folder: Path) -> dict[str, float]:
+class _Cpu:
+    """CPU seconds spent by the server process and by the database's processes (PostgreSQL:
+    the postmaster's children, its backends) since `__init__`: on a shared machine, CPU per
+    lease moves far less with the load than leases per second do."""
+
+    def __init__(self, server: int, database: int | None) -> None:
+        self.server, self.database = server, database
+        self.start = self._now()
+
+    def _now(self) -> dict[int, float]:
+        import psutil
+
+        processes = [psutil.Process(self.server)]
+        if self.database is not None:
+            processes += psutil.Process(self.database).children()
+        found = {}
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            found[process.pid] = times.user + times.system
+        return found
+
+    def spent(self) -> tuple[float, float]:
+        """(server, database) CPU seconds since the start."""
+        now = self._now()
+        server = now.pop(self.server) - self.start[self.server]
+        return server, sum(t - self.start.get(pid, 0.0) for pid, t in now.items())
+
+
+def run(
+    url: str, clients: int, seconds: float, folder: Path, database: int | None = None
+) -> dict[str, float]:
     token = token_for(url)
     process, base = start(url, folder / "server.log")
+    cpu = _Cpu(process.pid, database)
     headers = {"Authorization": f"Bearer {token}"}
     body = {"holder": "bench", "host": "ci", "ports": [{"first": 10000, "last": 59999}]}
     ports: list[int] = []
@@ -70,6 +104,7 @@ def run(url: str, clients: int, seconds: float, folder: Path) -> dict[str, float
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
+    server_cpu, database_cpu = cpu.spent()
     reads = read_latency(base, headers)
     feed = feed_latency(base, headers)
     process.terminate()
@@ -87,6 +122,8 @@ def run(url: str, clients: int, seconds: float, folder: Path) -> dict[str, float
         "read_p99_ms": reads[1],
         "feed_p50_ms": feed[0],
         "feed_p99_ms": feed[1],
+        "server_cpu_ms": 1000 * server_cpu / max(1, len(ports)),
+        "database_cpu_ms": 1000 * database_cpu / max(1, len(ports)),
     }
 
 
@@ -165,17 +202,20 @@ def main() -> None:
         print(f"{args.clients} clients, {args.seconds:.0f} s each")
         columns = ["database", "leases", "leases/s", "duplicates", "errors", "p50 ms", "p99 ms"]
         columns += ["read p50 ms", "read p99 ms", "feed p50 ms", "feed p99 ms"]
+        columns += ["server CPU ms/lease", "PostgreSQL CPU ms/lease"]
         print("| " + " | ".join(columns) + " |")
         print("|" + "---|" * len(columns))
         for name, url in urls.items():
             if args.database not in ("all", name):
                 continue
-            r = run(url, args.clients, args.seconds, folder)
+            postmaster = pg.pid() if name == "postgresql" else None
+            r = run(url, args.clients, args.seconds, folder, postmaster)
             print(
                 f"| {name} | {r['leases']:.0f} | {r['per_second']:.0f} | {r['duplicates']:.0f} | "
                 f"{r['errors']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
                 f"{r['read_p50_ms']:.1f} | {r['read_p99_ms']:.1f} | "
-                f"{r['feed_p50_ms']:.1f} | {r['feed_p99_ms']:.1f} |"
+                f"{r['feed_p50_ms']:.1f} | {r['feed_p99_ms']:.1f} | {r['server_cpu_ms']:.2f} | "
+                + (f"{r['database_cpu_ms']:.2f} |" if postmaster else "- |")
             )
         if args.database not in ("all", "etcd"):
             return
@@ -189,7 +229,7 @@ def main() -> None:
         print(
             f"| etcd | {len(e.ports)} | {len(e.ports) / e.elapsed:.0f} | {e.duplicates()} | "
             f"0 | {1000 * statistics.median(ordered):.1f} | "
-            f"{1000 * ordered[int(len(ordered) * 0.99)]:.1f} | - | - | - | - |"
+            f"{1000 * ordered[int(len(ordered) * 0.99)]:.1f} | - | - | - | - | - | - |"
         )
         print(f"etcd: {e.lost} transactions lost to another client (retried on the next port)")
     finally:
