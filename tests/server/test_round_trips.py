@@ -14,12 +14,12 @@ from tests.server.conftest import Registry
 
 # grant: the host's lock with the clock, the expired leases, the tenant's plans, the lowest
 # free port, then the lease, its ports, the audit entry, the revision, the event and the
-# NOTIFY in one statement (SQLite: BEGIN IMMEDIATE, the clock and one statement each)
-GRANT = {"postgresql": 5, "sqlite": 10}
+# NOTIFY in one statement (SQLite, in-process: the clock and one statement each)
+GRANT = {"postgresql": 5, "sqlite": 9}
 # renew, release: the clock, the expired leases, the lease, then the change with its feed
-# (SQLite: BEGIN IMMEDIATE, and the change, the audit entry, the revision, the event apart)
-RENEW = {"postgresql": 4, "sqlite": 8}
-RELEASE = {"postgresql": 4, "sqlite": 9}
+# (SQLite: the change, the audit entry, the revision and the event apart)
+RENEW = {"postgresql": 4, "sqlite": 7}
+RELEASE = {"postgresql": 4, "sqlite": 8}
 
 
 @contextmanager
