@@ -116,6 +116,24 @@ OUTSIDE = "is outside the plan's folder; the registry keeps only the files under
             "between names, no '.' or '..'",
         ),
         (
+            MAIN.replace("services/db.yaml", "services"),
+            [{"path": "services", "text": DB}, {"path": "services/cache.yaml", "text": CACHE}],
+            "plan_includes",
+            "services/cache.yaml: its folder 'services' is a pushed file",
+        ),
+        (
+            MAIN,
+            [*FILES, {"path": "portplan.yaml/x.yaml", "text": CACHE}],
+            "plan_includes",
+            "portplan.yaml/x.yaml: its folder 'portplan.yaml' is a pushed file",
+        ),
+        (
+            MAIN,
+            [*FILES, {"path": "x" * 256 + ".yaml", "text": CACHE}],
+            "plan_includes",
+            "x" * 256 + ".yaml: expected names of at most 255 bytes between the '/'",
+        ),
+        (
             MAIN,
             [*FILES, {"path": "portplan.yaml", "text": MAIN}],
             "plan_includes",

@@ -23,6 +23,7 @@ from portplan.model import Topology
 PLAN_FILE = "portplan.yaml"
 MAX_FILES = 100
 MAX_PATH = 300
+MAX_NAME = 255  # a file name's limit on the usual file systems
 MAX_TOTAL_CHARS = 8_000_000
 OUTSIDE = "is outside the plan's folder; the registry keeps only the files under it"
 
@@ -66,6 +67,8 @@ def path_problem(path: str) -> str | None:
         return f"expected a path of at most {MAX_PATH} characters"
     if target(PLAN_FILE, path) != path:
         return "expected a relative path under the plan's folder, '/' between names, no '.' or '..'"
+    if any(len(name.encode()) > MAX_NAME for name in path.split("/")):
+        return f"expected names of at most {MAX_NAME} bytes between the '/'"
     return None
 
 
@@ -121,6 +124,12 @@ def check(text: str, files: Files) -> None:
             raise InputError(path, None, None, problem)
     if len(given) != len(files):
         raise InputError(PLAN_FILE, None, None, "a file is pushed twice")
+    for path in sorted(given):
+        folder = posixpath.dirname(path)
+        while folder:
+            if folder in given or folder == PLAN_FILE:
+                raise InputError(path, None, None, f"its folder {folder!r} is a pushed file")
+            folder = posixpath.dirname(folder)
 
     def read(path: str, name: str, where: str, line: int, column: int) -> tuple[str, str]:
         if path not in given:
