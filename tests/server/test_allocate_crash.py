@@ -1,6 +1,7 @@
 """`portplan allocate` through a registry, killed with SIGKILL between taking its lease and
-writing the plan: the port is free again once the hold runs out by the database clock; an
-allocate that completed keeps its port past the hold."""
+writing the plan (the port is free again once the hold runs out by the database clock), or
+between writing the plan and keeping the lease (the next allocate keeps it from the
+journal); an allocate that completed keeps its port past the hold."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from portplan.server.client import Client, RegistryError
-from portplan.server.remote import Reservation
+from portplan.server.reservation import Reservation
 from tests.server.serve import start
 from tests.server.test_crash import _token
 from tests.server.test_plans import PLAN
@@ -24,11 +25,19 @@ ROOT = Path(__file__).resolve().parents[2]
 HOLD = 1.5
 
 
-def _allocate(base: str, token: str, plan: Path, mode: str) -> subprocess.Popen[str]:
+def _allocate(
+    base: str, token: str, plan: Path, mode: str, port: str = "api.grpc"
+) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "tests.server.allocate_child", str(HOLD), mode]
-    command += ["allocate", "--offline", "--server", base, "-f", str(plan), "api", "grpc"]
+    command += ["allocate", "--offline", "--server", base, "-f", str(plan), *port.split(".")]
     env = {**os.environ, "PORTPLAN_TOKEN": token, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _journals(plan: Path) -> list[str]:
+    return sorted(p.name for p in plan.parent.glob(".portplan.yaml.lease-*"))
 
 
 def test_a_killed_allocate_leaks_its_port_only_until_the_hold_runs_out(
@@ -42,20 +51,24 @@ def test_a_killed_allocate_leaks_its_port_only_until_the_hold_runs_out(
         plan = tmp_path / "portplan.yaml"
         plan.write_bytes(PLAN.encode())
 
-        child = _allocate(base, token, plan, "stop")
+        child = _allocate(base, token, plan, "leased")
         assert child.stdout is not None
         _, lease_id, port = child.stdout.readline().split()
         child.send_signal(signal.SIGKILL)  # leased, the plan not written yet
         assert child.wait(timeout=10) == -signal.SIGKILL
         assert (port, plan.read_bytes()) == ("8003", PLAN.encode())
+        assert _journals(plan) == [f".portplan.yaml.lease-{lease_id}.json"]
         held = http.get(f"/v1/leases/{lease_id}").json()
         assert (held["state"], held["expires_at"] - held["created_at"]) == ("live", HOLD)
         # held until the database clock passes its hold, then expired: the port is free
         _wait_expired(http, lease_id)
 
         child = _allocate(base, token, plan, "run")
-        out, _ = child.communicate(timeout=60)
-        assert child.returncode == 0
+        out, err = child.communicate(timeout=60)
+        assert (child.returncode, _journals(plan)) == (0, [])
+        assert err == (
+            f"portplan: an interrupted allocate did not write port 8003: lease {lease_id} ended\n"
+        )
         lines = out.splitlines()
         assert lines[0] == f"{plan}: api.grpc = 8003/tcp (range web 8000-8009)"
         kept = lines[1].removeprefix("leased from the registry: lease ")
@@ -72,7 +85,8 @@ def test_a_killed_allocate_leaks_its_port_only_until_the_hold_runs_out(
         )
         assert (taken.status_code, taken.json()["error"]["code"]) == (409, "no_free_port")
         assert http.get(f"/v1/leases/{lease_id}").json()["state"] == "expired"
-        _a_hold_that_ran_out_is_taken_again(base, token, http)
+        _killed_after_the_write(base, token, http, plan)
+        _a_hold_that_ran_out_is_taken_again(base, token, http, tmp_path / "slow")
     finally:
         http.close()
         process.terminate()
@@ -86,26 +100,48 @@ def _wait_expired(http: httpx.Client, lease_id: str) -> None:
         time.sleep(0.1)
 
 
-def _a_hold_that_ran_out_is_taken_again(base: str, token: str, http: httpx.Client) -> None:
+def _killed_after_the_write(base: str, token: str, http: httpx.Client, plan: Path) -> None:
+    """Killed once the plan has the port, before the lease is kept: the next allocate on the
+    plan keeps it (taken again, its hold having run out), from the journal."""
+    child = _allocate(base, token, plan, "written", "web.admin")
+    assert child.stdout is not None
+    _, lease_id = child.stdout.readline().split()
+    child.send_signal(signal.SIGKILL)
+    assert child.wait(timeout=10) == -signal.SIGKILL
+    assert "    ports: {http: 8001, admin: 8004}\n" in plan.read_text()
+    _wait_expired(http, lease_id)
+    child = _allocate(base, token, plan, "run", "api.metrics")
+    out, err = child.communicate(timeout=60)
+    assert (child.returncode, _journals(plan)) == (0, [])
+    kept = err.removeprefix("portplan: an interrupted allocate wrote port 8004: kept (lease ")
+    lease = http.get(f"/v1/leases/{kept.removesuffix(')' + chr(10))}").json()
+    assert (lease["state"], lease["expires_at"], lease["ports"][0]["port"]) == ("live", None, 8004)
+    assert out.startswith(f"{plan}: api.metrics = 8005/tcp")
+
+
+def _a_hold_that_ran_out_is_taken_again(
+    base: str, token: str, http: httpx.Client, folder: Path
+) -> None:
     """A plan write slower than the hold: confirming leases the same port again, or says
     that another holder has it."""
-    slow = Reservation(Client(base, token), "shop", holder="slow")
+    folder.mkdir()
+    slow = Reservation(Client(base, token), "shop", folder / "portplan.yaml", holder="slow")
     slow.hold_seconds = 0.3
-    assert slow([8004, 8005], "default", "tcp") == 8004
+    assert slow([8006, 8007], "default", "tcp") == 8006
     first = str(slow.lease["id"])  # type: ignore[index]
     _wait_expired(http, first)
     slow.confirm()
     assert slow.lease is not None and slow.lease["id"] != first
-    assert (slow.lease["ports"][0]["port"], slow.lease["expires_at"]) == (8004, None)
+    assert (slow.lease["ports"][0]["port"], slow.lease["expires_at"]) == (8006, None)
 
-    assert slow([8005], "default", "tcp") == 8005
+    assert slow([8007], "default", "tcp") == 8007
     _wait_expired(http, str(slow.lease["id"]))
-    other = {"holder": "other", "host": "default", "ports": [{"candidates": [8005]}]}
+    other = {"holder": "other", "host": "default", "ports": [{"candidates": [8007]}]}
     assert http.post("/v1/leases", json=other).status_code == 201
     with pytest.raises(RegistryError) as refused:
         slow.confirm()
     assert str(refused.value) == (
-        "port 8005 is in the plan, but its hold on the registry ran out and another holder "
+        "port 8007 is in the plan, but its hold on the registry ran out and another holder "
         "has it now; allocate again (the registry refused (409 no_free_port): no free port "
         "for this request)"
     )

@@ -11,7 +11,7 @@ from portplan.cli._options import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from portplan.server.remote import Reservation
+    from portplan.server.reservation import Reservation
 
 
 @click.command("allocate")
@@ -57,7 +57,8 @@ def command(
     from it first, the lowest of the plan's free ports that no one else holds, so that
     machines sharing the registry never write the same port (a dry run leases nothing).
     The lease holds the port for 2 minutes while the plan is written, and is kept with no
-    time limit once it is: an allocate killed before its write leaks no port.
+    time limit once it is: an allocate killed before its write leaks no port; one killed
+    after it leaves a journal beside the plan that the next allocate finishes.
     """
     from portplan.plan.allocation_io import allocate_in_file
 
@@ -79,6 +80,8 @@ def command(
             reserve.undo()
         raise
     if reserve is not None:
+        for line in reserve.recovered:
+            click.echo(f"portplan: {line}", err=True)
         reserve.confirm()
     if fmt == "json":
         import json
@@ -100,9 +103,13 @@ def command(
 
 
 def _reservation(server: str, file: str | None, system: str | None) -> Reservation:
+    from pathlib import Path
+
     from portplan.plan import loader
     from portplan.server import remote
     from portplan.server.client import Client
+    from portplan.server.reservation import Reservation
 
     path = file or str(loader.discover() or "portplan.yaml")
-    return remote.Reservation(Client.from_environment(server), remote.system_of(path, system))
+    client = Client.from_environment(server)
+    return Reservation(client, remote.system_of(path, system), Path(path))

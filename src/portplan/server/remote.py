@@ -8,7 +8,7 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,74 +74,6 @@ def lease(
     }
     result: dict[str, Any] = client.call("POST", "/v1/leases", body)
     return result
-
-
-class Reservation:
-    """Leases from the registry the port `portplan allocate` writes into the plan: the first
-    of the plan's free ports that no live lease holds.
-
-    Crash-safe in two steps: the port is leased for `hold_seconds` only (by the database
-    clock), the plan is written, and only then is the lease made permanent (`confirm`): a
-    client killed before its plan is written leaks nothing past the hold, and an allocate
-    that completed keeps its port until someone releases the lease."""
-
-    hold_seconds = 120.0
-
-    def __init__(self, client: Client, system: str, holder: str | None = None) -> None:
-        self.client = client
-        self.system = system
-        self.holder = holder or default_holder()
-        self.lease: dict[str, Any] | None = None
-
-    def __call__(self, candidates: Sequence[int], host: str, protocol: str) -> int:
-        if not candidates:
-            raise UsageError("the range has no free port left to lease")
-        wish = {"candidates": list(candidates), "protocol": protocol}
-        body = {
-            "holder": self.holder,
-            "system": self.system,
-            "host": host,
-            "ports": [wish],
-            "ttl_seconds": self.hold_seconds,
-        }
-        self.lease = self.client.call("POST", "/v1/leases", body)
-        return int(self.lease["ports"][0]["port"])
-
-    def confirm(self) -> None:
-        """The plan holds the port now: keep the lease until it is released. A hold that
-        ran out meanwhile (a plan write slower than `hold_seconds`) is taken again for the
-        same port, if no one else has it."""
-        if self.lease is None:
-            return
-        lease_id = self.client.quote(str(self.lease["id"]))
-        try:
-            self.lease = self.client.call("POST", f"/v1/leases/{lease_id}/renew", {})
-        except RegistryError as error:
-            if error.code != "lease_ended":
-                raise
-            self.lease = self._again()
-
-    def _again(self) -> dict[str, Any]:
-        assert self.lease is not None
-        port = self.lease["ports"][0]
-        wish = {"candidates": [port["port"]], "protocol": port["protocol"]}
-        body = {"holder": self.holder, "system": self.system, "host": self.lease["host"]}
-        try:
-            found: dict[str, Any] = self.client.call(
-                "POST", "/v1/leases", {**body, "ports": [wish]}
-            )
-        except RegistryError as error:
-            raise RegistryError(
-                f"port {port['port']} is in the plan, but its hold on the registry ran out "
-                f"and another holder has it now; allocate again ({error})"
-            ) from None
-        return found
-
-    def undo(self) -> None:
-        """Release the lease (the plan could not be written)."""
-        if self.lease is not None:
-            release(self.client, str(self.lease["id"]))
-            self.lease = None
 
 
 def release(client: Client, lease_id: str) -> dict[str, Any]:
