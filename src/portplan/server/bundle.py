@@ -165,8 +165,7 @@ def load(text: str, files: Files) -> Topology:
         root = Path(folder)
         for path, body in ((PLAN_FILE, text), *files):
             (root / path).parent.mkdir(parents=True, exist_ok=True)
-            with (root / path).open("w", encoding="utf-8", newline="") as out:
-                out.write(body)
+            (root / path).write_bytes(body.encode("utf-8"))  # line ends as pushed
         prefix = folder + "/"
         try:
             topology = loader.load(root / PLAN_FILE)

@@ -109,10 +109,12 @@ class Reservation:
     def _recover(self) -> None:
         """Finish the allocates of this plan that were killed after their lease: keep each
         lease whose port the plan assigns now, release the others."""
+        from portplan.files import UnreadableFile, safe_read
+
         for journal in sorted(self.plan.parent.glob(f".{self.plan.name}.lease-*.json")):
             try:
-                entry = json.loads(journal.read_text())
-            except (OSError, ValueError):
+                entry = json.loads(safe_read(journal))
+            except (UnreadableFile, ValueError):
                 continue
             if (entry.get("server"), entry.get("system")) != (self.client.server, self.system):
                 continue
