@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,15 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 RESOURCES = Path(__file__).resolve().parent / "resources"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plan_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The plan cache (portplan.plan.cache) of the run in a folder of its own, never the
+    user's: commands the tests run, in-process or not, write their entries there."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def shared_dir() -> Path:

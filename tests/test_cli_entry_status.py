@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,6 +65,7 @@ def _run(func: Callable[[list[str]], int], args: list[str]) -> list[object]:
         ["--format=json", "--host", "db-1"],
         ["--concurrency", "5", "--workers=2"],
         ["--concurrency", "007"],
+        ["--no-cache", "--json"],
     ],
 )
 def test_plain_options_take_the_plain_path(args: list[str]) -> None:
@@ -100,6 +104,8 @@ def test_anything_else_goes_to_click(args: list[str]) -> None:
         ["--format", "json", "--no-health"],
         ["--format=text", "--concurrency", "1", "--workers", "1"],
         ["--host=default", "--json", "--workers=3"],
+        ["--no-cache"],
+        ["--no-cache", "--no-health", "--json"],
     ],
 )
 @pytest.mark.parametrize("ranged", [False, True])
@@ -131,3 +137,22 @@ def test_an_unknown_host_is_the_same_error(
         "",
         "portplan: error: no host 'elsewhere' in the plan; hosts: default\n",
     ]
+
+
+def test_the_console_scripts_status_writes_all_and_exits_with_its_code(tmp_path: Path) -> None:
+    """`status` from the console script ends without the interpreter's teardown, as `check`
+    does: every line still arrives through a pipe (more than a pipe holds), with the code."""
+    services = "".join(f"  s{i}: {{ports: {{http: {20000 + i}}}}}\n" for i in range(600))
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text("services:\n" + services)
+    run = [sys.executable, "-m", "portplan", "status", "-f", str(plan), "--json", "--no-health"]
+    done = subprocess.run(run, capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["ports"]) == 600 and len(done.stdout) > 65536
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(run, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "portplan: error: standard output: cannot write: No space left on device\n",
+    )

@@ -220,7 +220,7 @@ def test_compose_references_to_special_files(tree: Path, body: str, where: str, 
 # Modules that open files other than user input: the kernel's tables, package data, the
 # crash log, the writers (a target's current text; the plan once `loader` read it), and the
 # runner's own state folder (state, claims, logs, locks) and /proc, the help cache and the
-# package's own modules it is a fingerprint of.
+# package's own modules it is a fingerprint of, the plan cache's own entries.
 _RAW_READS_ALLOWED = (
     "_startup.py",
     "cli/_help_cache.py",
@@ -234,6 +234,7 @@ _RAW_READS_ALLOWED = (
     "files.py",
     "render/generate.py",
     "plan/allocation_io.py",
+    "plan/cache.py",
 )
 
 

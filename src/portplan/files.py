@@ -14,6 +14,7 @@ import errno
 import os
 import re
 import stat
+from contextvars import ContextVar
 from typing import Final
 
 from portplan.errors import InputError
@@ -84,7 +85,27 @@ def safe_read(path: str | os.PathLike[str], *, limit: int | None = None) -> byte
         os.close(fd)
     if len(data) > most:  # it grew while it was read
         raise UnreadableFile(name, _too_large(most))
+    log = _READS.get()
+    if log is not None:
+        log.append((name, data))
     return data
+
+
+_READS: ContextVar[list[tuple[str, bytes]] | None] = ContextVar("portplan_reads", default=None)
+
+
+class ReadLog:
+    """`with ReadLog() as reads:` lists (path, bytes) of every file `safe_read` reads in
+    the block (in this thread or task): what a result made from them depends on (the plan
+    cache, portplan.plan.cache, keeps a plan's includes so)."""
+
+    def __enter__(self) -> list[tuple[str, bytes]]:
+        reads: list[tuple[str, bytes]] = []
+        self._token = _READS.set(reads)
+        return reads
+
+    def __exit__(self, *_: object) -> None:
+        _READS.reset(self._token)
 
 
 def safe_head(path: str | os.PathLike[str], size: int) -> bytes:

@@ -39,6 +39,27 @@ def test_optional_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert topology is not None and list(topology.services) == ["web"]
 
 
+def test_ports_and_who_read_the_plan_through_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portplan.plan import cache
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "portplan.yaml").write_text("services:\n  web:\n    ports: {http: 8080}\n")
+    fresh = optional_plan()
+    assert len(list((tmp_path / "cache" / "portplan" / "plans").iterdir())) == 1
+
+    def refuse(path: str, env: str | None) -> None:
+        raise AssertionError("read afresh")
+
+    monkeypatch.setattr(cache, "_load", refuse)
+    assert optional_plan() == fresh
+    monkeypatch.setenv(cache.NO_CACHE_VARIABLE, "1")
+    with pytest.raises(AssertionError, match="read afresh"):
+        optional_plan()
+
+
 def _listener(
     port: int, address: str = "127.0.0.1", protocol: str = "tcp", pid: int = 7
 ) -> Listener:

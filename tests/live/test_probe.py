@@ -25,13 +25,25 @@ def _on_the_loop(targets: list[Target]) -> list[ProbeResult]:
     return probe_loop.probe_many(targets, 8)
 
 
+def _on_the_portable_loop(targets: list[Target]) -> list[ProbeResult]:
+    """The loop with the poller of systems without epoll (selectors, level-triggered)."""
+    chosen = probe_loop.POLLER
+    probe_loop.POLLER = probe_loop._Selector
+    try:
+        return _on_the_loop(targets)
+    finally:
+        probe_loop.POLLER = chosen
+
+
 def _on_asyncio(targets: list[Target]) -> list[ProbeResult]:
     return asyncio.run(gather_probes(targets, concurrency=8))
 
 
-# HTTP and TCP checks of addresses run on the selector loop, the rest on asyncio: both
-# engines must give the same answers
-@pytest.fixture(params=[_on_the_loop, _on_asyncio], ids=["loop", "asyncio"])
+# HTTP and TCP checks of addresses run on the poll loop (epoll on Linux, selectors
+# elsewhere), the rest on asyncio: every engine must give the same answers
+@pytest.fixture(
+    params=[_on_the_loop, _on_the_portable_loop, _on_asyncio], ids=["loop", "portable", "asyncio"]
+)
 def engine(request: pytest.FixtureRequest) -> Engine:
     chosen: Engine = request.param
     return chosen

@@ -205,6 +205,20 @@ def test_the_console_script_masks_too(secret_holder: Child) -> None:
         ),
         (["app", "--ci=ghp_Ab3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"], ["app", "--ci=***"]),
         (["app", "--keep", "x", "--monkey=y"], ["app", "--keep", "x", "--monkey=y"]),
+        # a URL's user part: a password, a key (a Sentry DSN), or a plain user name
+        (
+            ["app", "--db", "postgresql://app:s1@db/app"],
+            ["app", "--db", "postgresql://app:***@db/app"],
+        ),
+        (
+            ["app", "--dsn=https://9f3c2a7b41d84e0c8a5b6d2e7f1a3c4b@o1.ingest.sentry.io/5"],
+            ["app", "--dsn=https://***@o1.ingest.sentry.io/5"],
+        ),
+        (
+            ["app", "--db", "postgresql://app@db:5432/app"],
+            ["app", "--db", "postgresql://app@db:5432/app"],
+        ),
+        (["app", "mail@example.com", "http://h/x@y"], ["app", "mail@example.com", "http://h/x@y"]),
     ],
 )
 def test_mask_argv(argv: list[str], masked: list[str]) -> None:
@@ -222,10 +236,17 @@ def test_every_secret_name_holds_a_word_that_loads_the_masking() -> None:
         assert any(hint in word for hint in owners.MAY_HOLD_SECRETS), word
 
 
-def test_a_plain_command_line_is_left_as_it_is_without_loading_the_patterns() -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        "('python3', '-m', 'http.server', '--bind', '127.0.0.1', '8000')",
+        "('app', 'serve', '--db', 'postgresql://app@127.0.0.1:5432/app', '--bind', '0.0.0.0:80')",
+    ],
+)
+def test_a_plain_command_line_is_left_as_it_is_without_loading_the_patterns(args: str) -> None:
     code = (
         "import sys; from portplan.live.owners import masked; "
-        "args = ('python3', '-m', 'http.server', '--bind', '127.0.0.1', '8000'); "
+        f"args = {args}; "
         "assert masked(args) == args; print('portplan.secretscan.argv' in sys.modules, 're' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

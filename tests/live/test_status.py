@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 
@@ -9,6 +10,7 @@ import pytest
 
 from portplan.errors import UsageError
 from portplan.findings import Level
+from portplan.live.probe import Target
 from portplan.live.status import (
     RULES,
     StatusOptions,
@@ -365,3 +367,52 @@ def test_a_published_port_is_held_and_probed_on_its_host_number(http_server: Htt
     assert _rows(report) == [("web.http", "down")]
     assert report.ports[0].probe is None
     assert _findings(report) == [("PP501", 3, f"web.http (tcp {host}) is down: nothing listens")]
+
+
+def test_checks_started_before_the_owners_are_known_report_the_same(
+    token_engine: Child, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many checks start in a thread as soon as the sockets are known, while the owners are
+    looked up: the report is the one of checks run after, and the check of a port found
+    squatted (sent all the same) is not reported."""
+    from portplan.live import status
+
+    started: list[int] = []
+
+    class Spy(status._EarlyChecks):
+        def __init__(self, wanted: list[tuple[int, Target]], concurrency: int) -> None:
+            started.append(len(wanted))
+            super().__init__(wanted, concurrency)
+
+    monkeypatch.setattr(status, "_EarlyChecks", Spy)
+    tcp = Health(kind="tcp", timeout_ms=60_000)
+    with contextlib.ExitStack() as stack:
+        held = [stack.enter_context(socket.socket()) for _ in range(status.EARLY_CHECKS)]
+        for sock in held:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(8)  # a connect completes in the backlog: a healthy TCP check
+        apps = [
+            Service(f"app-{i:03}", ports=(_port("tcp", sock.getsockname()[1], i + 3, health=tcp),))
+            for i, sock in enumerate(held)
+        ]
+        gateway = Service("gateway", ports=(_port("http", token_engine.port, 1, health=tcp),))
+        engine = Service("token-engine", ports=(_port("grpc", free_port(), 2, health=tcp),))
+        topology = _topology(gateway, engine, *apps)
+        early = check_status(topology, StatusOptions(workers=1))
+        monkeypatch.setattr(status, "EARLY_CHECKS", len(held) + 2)
+        late = check_status(topology, StatusOptions(workers=1))
+    assert started == [len(held) + 1]  # the squatted port's check too; then none early
+
+    def shown(report: StatusReport) -> list[tuple[str, str, object]]:
+        return [
+            (row.label, row.state.value, row.probe and (row.probe.healthy, row.probe.detail))
+            for row in report.ports
+        ]
+
+    assert shown(early) == shown(late)
+    assert shown(early)[:2] == [
+        ("gateway.http", "squatted", None),
+        ("token-engine.grpc", "down", None),
+    ]
+    assert all(row.probe and row.probe.healthy for row in early.ports[2:])
+    assert [f.rule for f in early.findings] == ["PP502", "PP501"]

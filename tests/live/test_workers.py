@@ -55,3 +55,13 @@ def test_workers_give_the_same_results_in_order(http_server: HttpServer) -> None
         )
         for t in targets
     ]
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(None, 1), (1, 1), (2, 1), (3, 2), (5, 4), (64, 4)])
+def test_default_workers_leave_a_core_to_the_servers(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, workers: int
+) -> None:
+    from portplan.cli._status_run import default_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert default_workers() == workers

@@ -41,9 +41,14 @@ EXIT_INTERRUPTED = 130
     "--workers",
     type=click.IntRange(1),
     default=None,
-    help="Processes for thousands of HTTP/TCP checks (default: one per core, at most 4).",
+    help="Processes for thousands of HTTP/TCP checks (default: one per core but one, at most 4).",
 )
 @click.option("--no-health", is_flag=True, help="Only look at listeners; run no health checks.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read the plan afresh, not from the plan cache (also: PORTPLAN_NO_CACHE=1).",
+)
 def command(
     file: str | None,
     fmt: str,
@@ -53,6 +58,7 @@ def command(
     concurrency: int,
     workers: int | None,
     no_health: bool,
+    no_cache: bool,
 ) -> int:
     """Hold every port of the plan against this machine: up (with its owner), down,
     squatted (another service's process holds it), and unexpected listeners inside managed
@@ -70,15 +76,17 @@ def command(
     from portplan.cli._status_run import default_workers, run_status
 
     if not watch:
-        return run_status(
-            file, fmt, host, concurrency, workers, no_health, lambda s: click.echo(s, nl=False)
-        )
+        return run_status(file, fmt, host, concurrency, workers, no_health, _echo, not no_cache)
+    from portplan.cli._status_run import load_plan
     from portplan.live.status import StatusOptions
-    from portplan.plan.loader import load
 
-    topology = load(file)
+    topology = load_plan(file, not no_cache)
     options = StatusOptions(host, not no_health, concurrency, workers or default_workers())
     return _watch(topology, interval, fmt, options)
+
+
+def _echo(text: str) -> None:
+    click.echo(text, nl=False)
 
 
 def _watch(topology: Topology, interval: float, fmt: str, options: StatusOptions) -> int:

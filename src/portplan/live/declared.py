@@ -47,11 +47,12 @@ def find_file(start: str | None = None) -> str | None:
 
 
 def optional_plan(file: str | os.PathLike[str] | None = None) -> Topology | None:
-    """The plan given, or the one discovered, or None when there is none."""
+    """The plan given, or the one discovered, or None when there is none; read through the
+    plan cache (portplan.plan.cache: PORTPLAN_NO_CACHE=1 reads it afresh)."""
     path = os.fspath(file) if file is not None else find_file()
     if path is None:
         return None
-    from portplan.plan.loader import load
+    from portplan.plan.cache import load
 
     return load(path)
 

@@ -225,15 +225,17 @@ def _cmdline(pid: int) -> tuple[str, ...]:
 
 
 # Every secret portplan.secretscan.argv.mask_argv finds needs one of these in the command
-# line (letter case aside): a word of a secret name (secretscan.detect's SECRET_NAME), the
-# "@" of a URL's password or key, an authorization word, curl's -u, or the start of a
-# credential format. tests/live/test_secrets.py keeps them in step.
+# line (letter case aside): a word of a secret name (secretscan.detect's SECRET_NAME), an
+# authorization word, curl's -u, or the start of a credential format; or a URL whose user
+# part may hold one (`_url_may_hold_secret`). tests/live/test_secrets.py keeps them in step.
 MAY_HOLD_SECRETS = (
-    "secret", "token", "pass", "pwd", "key", "credential", "auth", "@", "bearer",
+    "secret", "token", "pass", "pwd", "key", "credential", "auth", "bearer",
     "-u", "--user", "--proxy-user", "akia", "asia", "abia", "acca", "ghp_", "gho_", "ghu_",
     "ghs_", "ghr_", "github_pat_", "glpat", "xox", "_live_", "aiza", "npm_", "sg.", "eyj",
     "private",
 )  # fmt: skip
+# secretscan.detect.high_entropy's shortest random-looking key (a Sentry DSN's user part)
+_SHORTEST_KEY = 20
 
 
 def masked(args: tuple[str, ...]) -> tuple[str, ...]:
@@ -241,11 +243,25 @@ def masked(args: tuple[str, ...]) -> tuple[str, ...]:
     (and `re`, ~8 ms of a `portplan ports` run) are loaded only for a command line that may
     hold one."""
     lowered = "\0".join(args).lower()
-    if not any(word in lowered for word in MAY_HOLD_SECRETS):
+    if not any(word in lowered for word in MAY_HOLD_SECRETS) and not _url_may_hold_secret(lowered):
         return args
     from portplan.secretscan.argv import mask_argv
 
     return mask_argv(args)
+
+
+def _url_may_hold_secret(text: str) -> bool:
+    """True when a URL's user part (`scheme://USER@host`) may hold a secret: a password
+    (`u:pw@`), or a key as long as a random one (`https://KEY@sentry.io`). A plain user name
+    (`postgresql://app@db/app`, a server's usual command line) holds none: masking is
+    then not loaded for it."""
+    if "@" not in text:
+        return False
+    for rest in text.split("://")[1:]:
+        user, at, _ = rest.split("/", 1)[0].partition("@")
+        if at and (":" in user or len(user) >= _SHORTEST_KEY):
+            return True
+    return False
 
 
 def _real_uid(pid: int) -> int | None:

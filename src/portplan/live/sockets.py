@@ -65,6 +65,14 @@ def listeners(
 _SORT_KEY = itemgetter(0, 2, 1)  # protocol, port, address
 
 
+def raw_listeners(protocols: Iterable[str] = ("tcp",)) -> list[RawSocket] | None:
+    """The listening sockets of the given protocols before their owners are looked up
+    (`with_owners` attaches them), in the order `listeners` gives; for a caller with work
+    to do between the two. None where the owners come with the sockets (psutil)."""
+    reader = READERS.get(default_backend())
+    return None if reader is None else sorted(reader(_check_protocols(protocols)), key=_SORT_KEY)
+
+
 def _check_protocols(protocols: Iterable[str]) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(protocols))
     for protocol in wanted:
@@ -282,8 +290,12 @@ def _psutil_backend(
 if TYPE_CHECKING:
     _Backend = Callable[[Sequence[str], Collection[int] | None, bool, bool], list[Listener]]
 
+# the Linux readers of sockets before their owners
+READERS: dict[str, Callable[[Sequence[str]], list[RawSocket]]] = {
+    "netlink": _netlink_or_procnet,
+    "procnet": read_procnet,
+}
 BACKENDS: dict[str, _Backend] = {
-    "netlink": _linux(_netlink_or_procnet),
-    "procnet": _linux(read_procnet),
+    **{name: _linux(reader) for name, reader in READERS.items()},
     "psutil": _psutil_backend,
 }

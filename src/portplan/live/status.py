@@ -192,12 +192,13 @@ def check_status(
     options = options or StatusOptions()
     chosen = this_host(topology, options.host)
     services = [s for s in topology.services.values() if s.host == chosen]
+    early: _EarlyChecks | None = None
     if listeners is None:
-        listeners = _read_listeners(services)
+        listeners, early = _read_listeners(services, options)
     rows = declared_rows(services, listeners)
     rows += unexpected_rows(topology, chosen, services, listeners)
     if options.probes:
-        rows = _probe_rows(rows, options)
+        rows = _probe_rows(rows, options, early)
     findings = sorted_findings(f for row in rows for f in findings_of(row, topology))
     return StatusReport(chosen, tuple(rows), tuple(findings), time.time())
 
@@ -212,13 +213,58 @@ def watch(
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
 
-def _read_listeners(services: Sequence[Service]) -> list[Listener]:
-    from portplan.live.sockets import listeners
+def _read_listeners(
+    services: Sequence[Service], options: StatusOptions
+) -> tuple[list[Listener], _EarlyChecks | None]:
+    """The machine's listeners. With many health checks to run in this process, they start
+    in a thread as soon as the sockets are known, while the sockets' owners are looked up
+    (tens of ms of /proc): a port that its owner then shows squatted, not to be checked, is
+    checked all the same and its answer dropped."""
+    from portplan.live import sockets
 
-    protocols = {"tcp"} | {
-        p.protocol for s in services for p in _published(s) if p.protocol == "udp"
-    }
-    return listeners(sorted(protocols))
+    udp = any(p.protocol == "udp" for s in services for p in _published(s))
+    protocols = ["tcp", "udp"] if udp else ["tcp"]
+    raw = sockets.raw_listeners(protocols)
+    if raw is None:  # the owners come with the sockets (psutil)
+        return sockets.listeners(protocols), None
+    early = None
+    if options.probes and options.workers == 1:
+        wanted = _early_targets(services, sockets.with_owners(raw, owners=False))
+        if len(wanted) >= EARLY_CHECKS:
+            early = _EarlyChecks(wanted, options.concurrency)
+    return sockets.with_owners(raw), early
+
+
+EARLY_CHECKS = 100  # from this many checks on, they start before the owners are known
+
+
+class _EarlyChecks:
+    """Checks run in a thread: their system calls (most of their cost) and the owners'
+    lookup (readlink after readlink) overlap."""
+
+    def __init__(self, wanted: list[tuple[int, Target]], concurrency: int) -> None:
+        import threading
+
+        self.wanted = wanted
+        self._found: list[ProbeResult] | BaseException = []
+        self._thread = threading.Thread(target=self._run, args=(concurrency,), daemon=True)
+        self._thread.start()
+
+    def _run(self, concurrency: int) -> None:
+        from portplan.live.probing import probe_all
+
+        try:
+            self._found = probe_all([t for _, t in self.wanted], concurrency=concurrency)
+        except BaseException as exc:  # raised again in the caller's thread
+            self._found = exc
+
+    def results(self, wanted: list[tuple[int, Target]]) -> dict[int, ProbeResult]:
+        """The results of the rows in `wanted` checked early (the same row, the same target)."""
+        self._thread.join()
+        if isinstance(self._found, BaseException):
+            raise self._found
+        sent = {i: (t, r) for (i, t), r in zip(self.wanted, self._found, strict=True)}
+        return {i: sent[i][1] for i, target in wanted if i in sent and sent[i][0] == target}
 
 
 # ---------------------------------------------------------------------------
@@ -247,10 +293,28 @@ def declared_rows(services: Sequence[Service], listeners: Sequence[Listener]) ->
             if not port.published:
                 rows.append(_row(service, port, State.UNPUBLISHED))
                 continue
-            held = [li for li in index.get((port.protocol, port.number), ()) if _meets(port, li)]
+            held = _held(port, index)
             state, holder = _holding(service, held, owners)
             rows.append(_row(service, port, state, held, holder))
     return rows
+
+
+def _early_targets(
+    services: Sequence[Service], listeners: Sequence[Listener]
+) -> list[tuple[int, Target]]:
+    """(row, target) of each check the rows of `declared_rows` ask for, before the owners
+    are known (as if no port were squatted)."""
+    index = _index(listeners)
+    wanted = []
+    rows = (port for service in services if _expected(service) for port in service.ports)
+    for row, port in enumerate(rows):
+        if port.published and port.health is not None and (held := _held(port, index)):
+            wanted.append((row, _target_of(held[0], port.number, port.health)))
+    return wanted
+
+
+def _held(port: Port, index: Mapping[tuple[str, int], list[Listener]]) -> list[Listener]:
+    return [li for li in index.get((port.protocol, port.number), ()) if _meets(port, li)]
 
 
 def _index(listeners: Iterable[Listener]) -> dict[tuple[str, int], list[Listener]]:
@@ -386,25 +450,36 @@ def _unexpected_row(
 # Health and latency
 
 
-def _probe_rows(rows: list[PortStatus], options: StatusOptions) -> list[PortStatus]:
-    wanted = [(i, target) for i, row in enumerate(rows) if (target := _target(row)) is not None]
-    if not wanted:
-        return rows
-    from portplan.live.probing import probe_all
+def _probe_rows(
+    rows: list[PortStatus], options: StatusOptions, early: _EarlyChecks | None = None
+) -> list[PortStatus]:
+    wanted = _targets(rows)
+    results = early.results(wanted) if early is not None else {}
+    missing = [(i, target) for i, target in wanted if i not in results]
+    if missing:
+        from portplan.live.probing import probe_all
 
-    targets = [target for _, target in wanted]
-    results = probe_all(targets, concurrency=options.concurrency, workers=options.workers)
-    probed = list(rows)
-    for (index, _), result in zip(wanted, results, strict=True):
-        probed[index] = replace(rows[index], probe=result)
-    return probed
+        targets = [target for _, target in missing]
+        found = probe_all(targets, concurrency=options.concurrency, workers=options.workers)
+        results.update((i, result) for (i, _), result in zip(missing, found, strict=True))
+    if not results:
+        return rows
+    return [replace(row, probe=results[i]) if i in results else row for i, row in enumerate(rows)]
+
+
+def _targets(rows: Sequence[PortStatus]) -> list[tuple[int, Target]]:
+    return [(i, target) for i, row in enumerate(rows) if (target := _target(row)) is not None]
 
 
 def _target(row: PortStatus) -> Target | None:
     if row.health is None or row.state is not State.UP or row.owner is None:
         return None
-    address = _LOOPBACK.get(row.owner.address, row.owner.address)
-    return Target(address, row.port, row.health)
+    return _target_of(row.owner, row.port, row.health)
+
+
+def _target_of(owner: Listener, port: int, health: Health) -> Target:
+    """Checks go to the listener's address (loopback for a wildcard one)."""
+    return Target(_LOOPBACK.get(owner.address, owner.address), port, health)
 
 
 # ---------------------------------------------------------------------------
