@@ -31,5 +31,5 @@ COMMANDS: dict[str, str] = {
 # Commands that read their input, build and end: the cyclic collector is paused while they
 # run (portplan.collector). Never a long-running one (serve, up, logs, status --watch).
 BATCH: frozenset[str] = frozenset(
-    {"check", "reconcile", "import", "generate", "ls", "schema", "allocate", "free"}
+    {"check", "reconcile", "import", "generate", "ls", "schema", "allocate", "free", "ports", "who"}
 )

@@ -8,6 +8,7 @@ listeners must stay fast, and `json.dumps(indent=...)` falls back to pure Python
 from __future__ import annotations
 
 import time
+from _operator import itemgetter  # as operator.py exports it, without importing that
 
 from portplan.live.owners import Access
 from portplan.live.text import printable
@@ -96,19 +97,31 @@ def ports_text(
     listeners: Sequence[Listener], index: DeclaredIndex, *, all_addresses: bool = False
 ) -> str:
     """The `portplan ports` table."""
-    if all_addresses:
-        firsts, addresses = listeners, [li.address for li in listeners]
+    if all_addresses or _one_socket_per_port(listeners):
+        firsts, addresses = listeners, list(map(_ADDRESS, listeners))
     else:
         groups = group_addresses(listeners)
         firsts = [li for li, _ in groups]
         addresses = [",".join(group) for _, group in groups]
     head = ["PROTO", "ADDRESS", "PORT"]
-    columns = [[li.protocol for li in firsts], addresses, [str(li.port) for li in firsts]]
+    columns = [list(map(_PROTOCOL, firsts)), addresses, list(map(str, map(_PORT, firsts)))]
     if index:
         head.append("SERVICE")
         columns.append([_label(index.of(li)) for li in firsts])
-    tails = list(map(_OwnerCells(with_since=True), firsts))
+    tails = _OwnerCells(with_since=True).of_each(firsts)
     return shared_tail_table(head, ["PID", "USER", "SINCE", "NAME", "COMMAND"], columns, tails)
+
+
+# Listener fields, read in C loops (map) rather than Python ones: thousands of rows
+_PROTOCOL, _ADDRESS, _PORT = itemgetter(0), itemgetter(1), itemgetter(2)
+_PROTOCOL_PORT = itemgetter(0, 2)
+_OWNER_KEY = itemgetter(6, 4, 5)  # process, uid, access: what an owner's cells show
+
+
+def _one_socket_per_port(listeners: Sequence[Listener]) -> bool:
+    """True when no two sockets share a protocol and port: nothing to fold (the usual
+    case; a service listening on both 0.0.0.0 and :: is the exception)."""
+    return len(set(map(_PROTOCOL_PORT, listeners))) == len(listeners)
 
 
 def shared_tail_table(
@@ -124,7 +137,7 @@ def shared_tail_table(
     widths = [max(map(len, cells), default=0) for cells in columns]
     widths = [max(width, len(name)) for width, name in zip(widths, head, strict=True)]
     line = "".join(f"{{:<{width}}}  " for width in widths) + "{}"
-    body = map(line.format, *columns, [padded[id(t)] for t in tails])
+    body = map(line.format, *columns, map(padded.__getitem__, map(id, tails)))
     return "\n".join([line.format(*head, padded[id(tail)]), *body]) + "\n"
 
 
@@ -152,6 +165,15 @@ class _OwnerCells:
             cells = self._seen[key] = self._cells(listener)
         return cells
 
+    def of_each(self, listeners: Sequence[Listener]) -> list[list[str]]:
+        """`[self(li) for li in listeners]`, made in C loops: the cells of each distinct
+        owner are made once, and each row gets its owner's (the same list object)."""
+        keys = [(id(process), uid, access) for process, uid, access in map(_OWNER_KEY, listeners)]
+        for key, listener in dict(zip(keys, listeners, strict=True)).items():
+            if key not in self._seen:
+                self._seen[key] = self._cells(listener)
+        return list(map(self._seen.__getitem__, keys))
+
     def _cells(self, listener: Listener) -> list[str]:
         process, user = listener.process, listener.user or NOTHING
         if process is None:
@@ -177,25 +199,31 @@ def ports_json(listeners: Sequence[Listener], index: DeclaredIndex) -> str:
     port name it belongs to. Owner and service parts are encoded once each and the rest
     written by hand (protocols and IP addresses need no escaping): thousands of sockets
     would otherwise take longer to encode than to find."""
-    import json
+    from portplan.live.jsontext import encode
 
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    counts = {"listeners": len(listeners), "tcp": 0, "udp": 0}
+    protocols = list(map(_PROTOCOL, listeners))
+    counts = {"listeners": len(listeners), "tcp": protocols.count("tcp")}
+    counts["udp"] = protocols.count("udp")
     owners: dict[tuple[Any, ...], str] = {}
     services: dict[Declared | None, str] = {}
+    unplanned = services[None] = encode(_service_dict(None))[1:-1]
+    indexed = bool(index)
     lines = []
     for li in listeners:
-        counts[li.protocol] += 1
-        owner = owners.get((li.pid, li.pids, li.uid, li.access))
+        protocol, address, port, inode, uid, access, process, pids = li
+        key = (id(process), pids, uid, access)  # one Process object per PID: see with_owners
+        owner = owners.get(key)
         if owner is None:
-            owner = owners[li.pid, li.pids, li.uid, li.access] = encode(_owner_dict(li))[1:-1]
-        declared = index.of(li) if index else None
-        service = services.get(declared)
-        if service is None:
-            service = services[declared] = encode(_service_dict(declared))[1:-1]
+            owner = owners[key] = encode(_owner_dict(li))[1:-1]
+        service = unplanned
+        if indexed:
+            declared = index.of(li)
+            service = services.get(declared) or services.setdefault(
+                declared, encode(_service_dict(declared))[1:-1]
+            )
         lines.append(
-            f'{{"protocol": "{li.protocol}", "address": "{li.address}", "port": {li.port}, '
-            f'"inode": {li.inode}, {owner}, {service}}}'
+            f'{{"protocol": "{protocol}", "address": "{address}", "port": {port}, '
+            f'"inode": {inode}, {owner}, {service}}}'
         )
     head = {"version": 1, "command": "ports", "summary": counts}
     return _json_lines(encode, head, "listeners", lines)
