@@ -20,10 +20,9 @@ give medians over the rounds, and each ratio is the median of the per-round rati
 machine's load average is printed before and after, and its busy share during the runs.
 
 The package is byte-compiled first: an installed portplan has its .pyc files, and this
-machine sets PYTHONDONTWRITEBYTECODE, which would otherwise recompile every run. `portplan`
-is the console script as pip 25+ and uv write it (see SCRIPT), run by the interpreter of
-the installed one; an installed script of an older pip (which imports `re`) gets a row of
-its own.
+machine sets PYTHONDONTWRITEBYTECODE, which would otherwise recompile every run.
+`portplan` is the console script the environment's installer wrote; one written by a pip
+older than 25 imports `re` first (6 ms of every run): the benchmark says so when it is.
 """
 
 from __future__ import annotations
@@ -41,22 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-INSTALLED = str(BIN / "portplan")  # the console script this environment's installer wrote
-PORTPLAN = INSTALLED  # the console script timed: `script()` writes it as users get it
-
-# The console script as pip (25.0 and later) and uv write it for `portplan =
-# "portplan._entry:main"`. pip 23 and 24 (which Python 3.11's venv brings) wrote one that
-# imports `re` first: 6 ms of `portplan ports` that users of a current installer do not
-# pay. The benchmark times the current one, run by the interpreter of the installed script,
-# and the installed one beside it when it differs (its row says so).
-SCRIPT = """#!{python}
-import sys
-from portplan._entry import main
-if __name__ == '__main__':
-    sys.argv[0] = sys.argv[0].removesuffix('.exe')
-    sys.exit(main())
-"""
-OLD_SCRIPT = "portplan ports (installed script, pip < 25: imports re)"
+PORTPLAN = str(BIN / "portplan")
 CURL = "curl --parallel --parallel-max 100"
 COLD = "portplan status --no-cache"  # the plan read afresh every run, not from the plan cache
 
@@ -210,20 +194,15 @@ def _run_once(argv: list[str], sink: int) -> tuple[float, float, float]:
     return wall, usage.ru_utime * 1000, usage.ru_stime * 1000
 
 
-def script(folder: str) -> str:
-    """Write the console script as current installers write it; return its path."""
-    with open(INSTALLED, encoding="utf-8") as handle:
-        python = handle.readline().removeprefix("#!").strip()
-    path = os.path.join(folder, "portplan")
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(SCRIPT.format(python=python))
-    os.chmod(path, 0o755)
-    return path
-
-
-def _installed_imports_re() -> bool:
-    with open(INSTALLED, encoding="utf-8") as handle:
-        return "\nimport re\n" in handle.read()
+def script_note() -> str | None:
+    """A warning when the console script is one of pip < 25, which imports `re`."""
+    with open(PORTPLAN, encoding="utf-8") as handle:
+        if "\nimport re\n" not in handle.read():
+            return None
+    return (
+        f"note: {PORTPLAN} imports re (written by pip < 25: 6 ms of every run); set the "
+        "environment up as the README's first lines do (pip 26.3) to time what users get"
+    )
 
 
 def listing_commands() -> dict[str, list[str]]:
@@ -237,8 +216,6 @@ def listing_commands() -> dict[str, list[str]]:
         "portplan --version (CLI start-up only)": [PORTPLAN, "--version"],
         "python -c pass": [sys.executable, "-c", "pass"],
     }
-    if PORTPLAN != INSTALLED and _installed_imports_re():
-        commands[OLD_SCRIPT] = [INSTALLED, "ports"]
     return {name: argv for name, argv in commands.items() if shutil.which(argv[0])}
 
 
@@ -394,10 +371,8 @@ def main() -> None:
     )
     listings: dict[int, dict[str, Timing]] = {}
     loads: dict[int, Load] = {}
-    global PORTPLAN
     with tempfile.TemporaryDirectory() as cwd:  # no portplan.yaml here: `ports` reads none
         os.chdir(cwd)
-        PORTPLAN = script(cwd)
         os.environ["XDG_CACHE_HOME"] = os.path.join(cwd, "cache")  # the plan cache: not yours
         os.environ.pop("PORTPLAN_NO_CACHE", None)
         for sockets in (int(n) for n in args.sockets.split(",")):
@@ -415,6 +390,9 @@ def main() -> None:
     print(f"({status_load})")
     print("\nGoals:\n" + "\n".join(f"- {line}" for line in goals(listings, status)))
     print(f"\n(cores: {os.cpu_count()}, python {sys.version.split()[0]})")
+    note = script_note()
+    if note:
+        print(note)
 
 
 if __name__ == "__main__":

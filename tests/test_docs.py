@@ -20,7 +20,10 @@ def test_readme_starts_with_the_two_commands() -> None:
     assert first.strip().endswith("portplan check -f examples/ai-trading-platform/portplan.yaml")
     assert second.strip().endswith(".venv/bin/python -m pytest")
     ci = (ROOT / ".ci" / "run").read_text()
-    setup = "python3 -m venv .venv && .venv/bin/pip install -q -c constraints.txt -e '.[test]'"
+    setup = (
+        "python3 -m venv .venv && .venv/bin/pip install -q pip==26.3"
+        " && .venv/bin/pip install -q -c constraints.txt -e '.[test]'"
+    )
     assert second.strip().startswith(setup) and setup in ci
     assert ".venv/bin/python -m pytest" in ci
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from portplan.live import jsontext
 from portplan.live.jsontext import encode
 from portplan.live.owners import Access
 
@@ -62,10 +63,26 @@ def test_nan_is_written_as_json_writes_it() -> None:
 
 @pytest.mark.parametrize("value", [{1, 2}, b"bytes", object(), {(1, 2): "tuple key"}])
 def test_what_json_refuses_is_refused(value: Any) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as theirs:
         json.JSONEncoder(ensure_ascii=False).encode(value)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as ours:
         encode(value)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_circular_reference_is_refused_and_forgotten() -> None:
+    looped: list[Any] = [1]
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        encode(looped)
+    shared = [2]
+    assert encode([shared, shared, {"again": shared}]) == '[[2], [2], {"again": [2]}]'
+
+
+def test_without_the_accelerator_json_itself_encodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsontext, "_json", None)
+    assert encode({"a": [1, 2.5, None]}) == '{"a": [1, 2.5, null]}'
+    assert encode("é\n") == '"é\\n"'
 
 
 # ---------------------------------------------------------------------------
