@@ -198,6 +198,38 @@ def is_address_variable(variable: str) -> bool:
     return bool(ADDRESS_VARIABLE.search(variable)) or address_prefix_words(variable) is not None
 
 
+# Words of a variable that lists who may call a service rather than where one is: the
+# origins a browser may call from, the hosts a server answers to (`BACKEND_CORS_ORIGINS`,
+# `CORS_ALLOWED_ORIGINS`, `CSRF_TRUSTED_ORIGINS`, `ALLOWED_HOSTS`).
+_CALLER_WORDS: Final = frozenset({"cors", "origins"})
+_ALLOW_WORDS: Final = frozenset({"allow", "allowed", "trusted"})
+_ALLOWED_WORDS: Final = frozenset({"origin", "hosts", "domains", "urls"})
+
+
+def is_caller_list(variable: str) -> bool:
+    """Whether a variable lists the addresses of callers (CORS origins, allowed hosts): its
+    URLs are other programs' (a browser's page, a front end), neither a port of its owner
+    nor a service its owner reaches."""
+    words = set(variable_words(variable))
+    return bool(words & _CALLER_WORDS) or bool(words & _ALLOW_WORDS and words & _ALLOWED_WORDS)
+
+
+# What Kubernetes (as docker links did) sets in every container for each Service: `<NAME>_
+# SERVICE_HOST`, `<NAME>_SERVICE_PORT[_<PORT NAME>]`, `<NAME>_PORT_6379_TCP[_ADDR|_PORT|_PROTO]`.
+_SERVICE_LINK: Final = re.compile(
+    r"^(?P<name>[A-Z][A-Z0-9_]*?)_(?:SERVICE_(?:HOST|PORT(?:_[A-Z0-9_]+)?)"
+    r"|PORT_\d{1,5}_(?:TCP|UDP|SCTP)(?:_(?:ADDR|PORT|PROTO))?)$"
+)
+
+
+def service_link(variable: str) -> str | None:
+    """The Service a variable Kubernetes sets for it names (`KIBANA_LOGGING_SERVICE_PORT`,
+    `KIBANA_LOGGING_PORT_5601_TCP` -> kibana-logging), else None: its port is the
+    Service's on the cluster network, never one of a host."""
+    found = _SERVICE_LINK.match(variable)
+    return found.group("name").lower().replace("_", "-") if found else None
+
+
 def prefix_service(variable: str) -> str | None:
     """TOKEN_ENGINE_URL -> "TOKEN_ENGINE"; DATABASE_URL -> "postgres"; URL -> None."""
     prefix = variable_prefix(variable)

@@ -31,6 +31,7 @@ from portplan.sources.base import (
     SourceResult,
     without_templates,
 )
+from portplan.sources.markdown.parameters import SOURCE as HELM_README
 
 
 def reconcile(results: Sequence[SourceResult], topology: Topology | None = None) -> list[Finding]:
@@ -107,6 +108,8 @@ def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) 
         # a default in code is no statement of the port (PP218 holds it to compose); an
         # address an app setting gives (`PurchaseUrl`) is a reference like any other
         ports = [port for port in ports if port.reference]
+    # a chart's README documents its values' defaults: PP221 holds them to values.yaml
+    ports = [port for port in ports if port.source != HELM_README]
     for port in ports:
         key = view.key(port.service)
         mark = ("p", key, port.number, port.location, port.variable, port.target, port.address)

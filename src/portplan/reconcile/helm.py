@@ -45,10 +45,15 @@ def helm_value_drift(view: View) -> Iterator[Finding]:
     plan's ports of the service, and with the container ports compose runs the same service
     on. A value whose role cannot be told (`metrics.port`, `redis.port`) is not compared.
 
+    The parameters table of the chart's README (`| service.httpManagementPort | ... |
+    9990 |`) is held to `values.yaml` key by key: it is the default users read.
+
     PASS: values containerPort 8080; template containerPort: {{ .Values.containerPort }}
     FAIL: values containerPort 3000; template containerPort: 8080
     FAIL: values env.PORT "3000"; template containerPort: 8080
+    FAIL: values service.httpManagementPort 9990; README default 8443
     """
+    yield from _documented(view)
     templates = _templates(view)
     for value in _values(view):
         ports = _in_role(view, value, templates.get(value.chart, []))
@@ -58,6 +63,40 @@ def helm_value_drift(view: View) -> Iterator[Finding]:
             found = _against_plan(view, value) or _against_compose(view, value)
         if found is not None:
             yield found
+
+
+def _documented(view: View) -> Iterator[Finding]:
+    """A port a chart's README parameters table documents that its `values.yaml` gives
+    under the same path as another number."""
+    from portplan.sources.code.helm import SOURCE
+    from portplan.sources.markdown.parameters import SOURCE as TABLE
+
+    given: dict[tuple[str, str], PortObservation] = {}
+    for result in view.results:
+        for obs in result.ports if result.kind == "code" else ():
+            if obs.source == SOURCE and obs.port_name:
+                given.setdefault((_folder(obs), obs.port_name), obs)
+    documented = (obs for r in view.results if r.kind == "markdown" for obs in r.ports)
+    for obs in documented:
+        if obs.source != TABLE or not obs.port_name:
+            continue
+        value = given.get((_folder(obs), obs.port_name))
+        if value is None or value.number == obs.number:
+            continue
+        values = f"{os.path.basename(value.location.file)}:{value.location.line}"
+        name = view.show(view.key(obs.service) or obs.service)
+        yield helm_value_drift.finding(
+            f"{name}: the README documents {obs.port_name} {obs.number}, but "
+            f"{values} gives {value.number}",
+            [obs.location, value.location],
+            service=name,
+            value=obs.port_name,
+            port=value.number,
+        )
+
+
+def _folder(obs: PortObservation) -> str:
+    return os.path.dirname(os.path.abspath(obs.location.file))
 
 
 def _values(view: View) -> Iterator[_Value]:

@@ -587,8 +587,15 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
         owners.setdefault((system, agreed.value, protocol), []).append((key, agreed))
     for (_, number, protocol), claims in sorted(owners.items()):
         every_key = sorted({key for key, _ in claims})
-        # only those that run with another (disjoint compose profiles, two hosts: never)
-        keys = [k for k in every_key if any(view.together(k, o) for o in every_key if o != k)]
+        # only those that run with another (disjoint compose profiles, two hosts: never;
+        # a project defining both that publishes the port for one of them alone)
+        keys = [
+            k
+            for k in every_key
+            if any(
+                view.together(k, o) and _not_apart(view, k, o, number) for o in every_key if o != k
+            )
+        ]
         if len(keys) < 2:
             continue
         claims = [(key, side) for key, side in claims if key in keys]
@@ -602,6 +609,56 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
             port=number,
             services=[view.show(key) for key in keys],
         )
+
+
+def _not_apart(view: View, a: str, b: str, number: int) -> bool:
+    """False when compose projects (files, or a README's blocks listing `services:`)
+    publish `number` for each service and one project defines both but publishes it for
+    one of them at most: its services run together without clashing there, and the other
+    claim comes from an alternative (a README's Apache example's `app: 8080:80` beside its
+    FPM example's `app` and `web: 8080:80`). A document's word for one of them still clashes."""
+    projects: dict[str, tuple[set[str], set[tuple[str, int]]]] = view.memo(
+        "compose-projects", _compose_projects
+    )
+    each = [any((key, number) in published for _, published in projects.values()) for key in (a, b)]
+    return not all(each) or not any(
+        a in keys and b in keys and not ({(a, number), (b, number)} <= published)
+        for keys, published in projects.values()
+    )
+
+
+def _compose_projects(view: View) -> dict[str, tuple[set[str], set[tuple[str, int]]]]:
+    """Compose project (a compose file's result, `FILE:LINE` of a Markdown block) -> the
+    keys of the services it defines and the (key, host port) pairs it publishes."""
+    found: dict[str, tuple[set[str], set[tuple[str, int]]]] = {}
+    blocks: dict[str, list[tuple[int, str]]] = {}  # Markdown file -> (block line, project)
+    for result in view.results:
+        for service in result.services:
+            project = result.file if result.kind == "compose" else service.project
+            key = view.key(service.service)
+            if project is None or key is None or result.kind not in ("compose", "markdown"):
+                continue
+            found.setdefault(project, (set(), set()))[0].add(key)
+            if result.kind == "markdown":
+                start = int(project.rsplit(":", 1)[1])
+                blocks.setdefault(service.location.file, []).append((start, project))
+    for port in view.ports:
+        if not port.obs.published or port.obs.reference:
+            continue
+        if port.kind == "compose":
+            home: str | None = port.origin
+        else:
+            home = _block_of(blocks.get(port.file, []), port.obs.location.line)
+        if home in found:
+            found[home][1].add((port.key, port.obs.number))
+    return found
+
+
+def _block_of(blocks: list[tuple[int, str]], line: int) -> str | None:
+    """The block (of a Markdown file's compose blocks) that line `line` is in: the last
+    one starting before it."""
+    before = [(start, project) for start, project in blocks if start <= line]
+    return max(before)[1] if before else None
 
 
 def _compose_published(view: View) -> dict[tuple[int, int], set[str]]:
@@ -892,7 +949,7 @@ def _duplicates(view: View, published: dict[tuple[str, int], list[Port]]) -> Ite
             pair = (a.obs.location, b.obs.location)
             if pair in reported or not addresses_overlap(a.obs.address, b.obs.address):
                 continue
-            if not view.together(a.key, b.key):
+            if not _run_at_once(view, a, b):
                 continue  # disjoint compose profiles: never published at once
             reported.add(pair)
             other = f"{_address(b)}, {_short(b.obs.location)}"
@@ -903,6 +960,14 @@ def _duplicates(view: View, published: dict[tuple[str, int], list[Port]]) -> Ite
                 port=number,
                 services=[view.show(a.key), view.show(b.key)],
             )
+
+
+def _run_at_once(view: View, a: Port, b: Port) -> bool:
+    """Whether the compose services of `a` and `b` (one project) run at once: two services
+    one name stands for (one `container_name`) run in their own profiles."""
+    if a.key == b.key and a.obs.service != b.obs.service:
+        return view.together(a.obs.service, b.obs.service, a.origin, written=True)
+    return view.together(a.key, b.key, a.origin)
 
 
 def _address(port: Port) -> str:

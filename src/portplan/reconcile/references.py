@@ -318,12 +318,21 @@ def through_another(view: View, port: Port) -> bool:
     own = view.memo("declared-ports", declared_ports).get((view.system(obs.location), port.key))
     if own is not None and own.declares(obs.number):
         return False
-    other = _publisher(view, port)
-    if other is None:
-        return False
+    others = _publishers(view, port)
+    if len(others) == 1:
+        (other,) = others
+        return _named(view, obs, other) or other in view.memo("proxies", _proxies).get(
+            port.key, set()
+        )
+    # several publish it (services of other profiles, an all-in-one copy): the one the
+    # variable names (`VITE_ADMIN_URL`, sh-admin's and the all-in-one's 3100)
+    return any(_named(view, obs, other) for other in others)
+
+
+def _named(view: View, obs: PortObservation, other: str) -> bool:
+    """Whether a word of the variable of `obs` is a word of service `other`'s name."""
     words = {word.rstrip("0123456789") for word in variable_words(obs.variable or "")}
-    named = bool(words & set(re.split(r"[^a-z0-9]+", view.show(other).lower())) - {""})
-    return named or other in view.memo("proxies", _proxies).get(port.key, set())
+    return bool(words & set(re.split(r"[^a-z0-9]+", view.show(other).lower())) - {""})
 
 
 def _proxies(view: View) -> dict[str, set[str]]:
@@ -343,14 +352,19 @@ def _possessive(name: str) -> str:
 
 def _publisher(view: View, port: Port) -> str | None:
     """The one other service of the system that publishes the number `port` uses."""
+    found = _publishers(view, port)
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def _publishers(view: View, port: Port) -> set[str]:
+    """The other services of the system that publish the number `port` uses."""
     declared = view.memo("declared-ports", declared_ports)
     system = view.system(port.obs.location)
-    found = {
+    return {
         key
         for (other_system, key), ports in declared.items()
         if other_system == system and key != port.key and port.obs.number in ports.published
     }
-    return found.pop() if len(found) == 1 else None
 
 
 def _reached_by_others(view: View, port: Port, ports: _Declared) -> bool:
@@ -399,7 +413,9 @@ def _check(view: View, port: Port, side: str, ports: _Declared) -> Finding | Non
             level = Level.INFO
         found = _missing(port, what, name, "listens on", ports.container, level)
         other = _publisher(view, port)
-        if found is None or other is None:
+        if found is None or other is None or other == view.key(obs.owner or ""):
+            # a balancer passing on the port it publishes itself (nginx `listen 1514`,
+            # `server wazuh.master:1514`) took no host port for a container port
             return found
         message = f"{found.message} ({number} is {_possessive(view.show(other))} host port)"
         return _finding(port, message, list(found.locations[1:]), Level.ERROR)

@@ -130,16 +130,41 @@ class View:
                 )
         return {key: frozenset(names) for key, names in found.items() if names}
 
-    def together(self, a: str, b: str) -> bool:
-        """Whether services `a` and `b` (keys) can run at once: not when compose starts each
-        only with profiles and they have none in common (`debug` and `prod`), nor when the
-        plan puts them on two hosts."""
+    @cached_property
+    def _profiles_in(self) -> dict[tuple[str, bool], dict[str, frozenset[str] | None]]:
+        """(compose project, by name as written?) -> service (its key, or its name as the
+        file writes it) -> the profiles it runs in there (None: it always runs)."""
+        found: dict[tuple[str, bool], dict[str, frozenset[str] | None]] = {}
+        for result in self.results:
+            for service in result.services if result.kind == "compose" else ():
+                mine = frozenset(service.profiles) or None
+                for written, name in ((True, service.service), (False, self.key(service.service))):
+                    defined = found.setdefault((result.file, written), {})
+                    had = defined.get(name or service.service, frozenset())
+                    defined[name or service.service] = (
+                        None if had is None or mine is None else had | mine
+                    )
+        return found
+
+    def together(self, a: str, b: str, origin: str | None = None, *, written: bool = False) -> bool:
+        """Whether services `a` and `b` (keys; `written`: names as compose project `origin`
+        writes them) can run at once: not when compose starts each only with profiles and
+        they have none in common (`debug` and `prod`), nor when the plan puts them on two
+        hosts. The compose projects that define both say (another file defining one without
+        profiles, an alternative of the project, does not start it with the other); only
+        when none does, every definition counts."""
         if self.topology is not None:  # against a plan: services of two hosts never clash
             ours, others = self.topology.services.get(a), self.topology.services.get(b)
             if ours is not None and others is not None and ours.host != others.host:
                 return False
-        mine, theirs = self.profiles.get(a), self.profiles.get(b)
-        return mine is None or theirs is None or bool(mine & theirs)
+        both = [
+            (defined[a], defined[b])
+            for (file, by_name), defined in self._profiles_in.items()
+            if by_name == written and a in defined and b in defined and origin in (None, file)
+        ]
+        if both:
+            return any(_share(mine, theirs) for mine, theirs in both)
+        return _share(self.profiles.get(a), self.profiles.get(b))
 
     def system(self, location: Location) -> int:
         if self.topology is not None or self.one_system:
@@ -148,6 +173,11 @@ class View:
 
     def show(self, key: str) -> str:
         return self.names.show(key)
+
+
+def _share(mine: frozenset[str] | None, theirs: frozenset[str] | None) -> bool:
+    """Whether services run in these profiles (None: always) can run at once."""
+    return mine is None or theirs is None or bool(mine & theirs)
 
 
 Check = Callable[[View], Iterable[Finding]]

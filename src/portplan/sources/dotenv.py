@@ -41,6 +41,7 @@ from portplan.names import (
     Url,
     is_address_variable,
     is_bind_address,
+    is_caller_list,
     is_host_machine,
     is_local_host,
     on_host_machine,
@@ -122,7 +123,35 @@ def read_dotenv(path: str, owner: str | None = None) -> SourceResult:
         result = SourceResult(file=path, kind=KIND)
         result.errors.append(unread(Location(path, *nul), BINARY))
         return result
-    return parse_dotenv_source(text, path, owner)
+    result = parse_dotenv_source(text, path, owner)
+    if result.errors and not _dotenv_by_name(path):
+        # `permanent_data.env` with `LIST[((i++))]=...`: a shell script an image sources,
+        # not compose's `.env` (compose reports an `env_file:` it cannot read itself)
+        return SourceResult(file=path, kind=KIND)
+    if _for_tests(path):
+        # `.test.env`, `.env.e2e`: the addresses a test run uses (its own ports, often
+        # moved off the running stack's), not what the system runs
+        result.ports.clear()
+        result.dependencies.clear()
+    return result
+
+
+# Words of an env file's name that make it a test run's (`.test.env`, `.env.test`,
+# `.e2e.env`, `.test.ci.env`, `test.env`).
+_TEST_WORDS: Final = frozenset({"test", "tests", "testing", "e2e", "integration", "ci"})
+
+
+def _dotenv_by_name(path: str) -> bool:
+    """Whether the file is compose's `.env` or a variant of it by its name (`.env`,
+    `.env.local`), not only a file whose name ends in `.env`."""
+    name = os.path.basename(path).lower()
+    return name == ".env" or name.startswith(".env.")
+
+
+def _for_tests(path: str) -> bool:
+    """Whether an env file is a test run's by its name (see `_TEST_WORDS`)."""
+    name = os.path.basename(path).lower()
+    return bool(_TEST_WORDS.intersection(re.split(r"[._-]", name)))
 
 
 def _failed(path: str, exc: Exception) -> SourceResult:
@@ -339,6 +368,8 @@ def _port(
 
 
 def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
+    if is_caller_list(setting.name):
+        return  # `CORS_ALLOWED_ORIGINS=http://localhost:3000`: where callers are
     urls = list(_urls(value))
     for start, url in urls:
         target, kind = _url_target(url, setting)
@@ -353,6 +384,10 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
     for match in _HOST_PORT.finditer(value):
         host = match.group("host").strip("[]")
         target, kind = (host, None) if host and not is_local_host(host) else _local(setting)
+        if is_bind_address(host) and target != setting.owner:
+            # SITE_ADDRESS=:80: where whoever reads it listens (the owner, when its prefix
+            # names the owner or only a kind: METRICS_ADDR=:9464), never a service SITE
+            continue
         if target is not None:
             port, offset = int(match.group("port")), match.start("port")
             _port(setting, target, port, kind, offset, result, host)
@@ -444,7 +479,8 @@ def address_of(name: str, value: str) -> tuple[str, int | None, str | None] | No
 _GENERIC_STEMS: Final = frozenset(
     {"", "env", "local", "dev", "development", "prod", "production", "test", "staging",
      "example", "sample", "defaults", "default", "common", "shared", "base", "ports",
-     "service-ports", "services", "config", "docker", "compose", "template"}
+     "service-ports", "services", "config", "docker", "compose", "template", "variables",
+     "vars", "stack", "settings", "global", "globals"}
 )  # fmt: skip
 
 

@@ -75,7 +75,13 @@ from portplan.sources.base import (
     unread,
 )
 from portplan.sources.dotenv import Setting, interpret, known_names
-from portplan.sources.helm_templates import chart_name, chart_of, chart_values, render
+from portplan.sources.helm_templates import (
+    PLACEHOLDER,
+    chart_name,
+    chart_of,
+    chart_values,
+    render,
+)
 from portplan.sources.markdown.text import app_protocol_name
 from portplan.yamlio import load as yamlload
 from portplan.yamlio.load import Mark, YAMLInputError, YMap
@@ -172,8 +178,17 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
     manifest.resources = [r for d in documents for r in _resources(d)]
     for resource in manifest.resources:
         for location, what in problems(resource, manifest.at):
-            manifest.result.errors.append(unread(location, what))
+            if not _rendered(written, location):
+                manifest.result.errors.append(unread(location, what))
     return manifest
+
+
+def _rendered(written: list[str] | None, location: Location) -> bool:
+    """Whether a chart template's line held an action (`nodePort: {{ .Values.x }}` under an
+    `{{- if }}` read in both branches): what helm renders there is not what is read."""
+    if written is None or not 0 < location.line <= len(written):
+        return False
+    return "{{" in written[location.line - 1]
 
 
 def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:
@@ -316,7 +331,7 @@ def _service_port(
     if number is None:
         return
     app_protocol = entry.get("appProtocol")
-    port_name = str(entry["name"]) if entry.get("name") else None
+    port_name = _name(entry)
     port_name = port_name or app_protocol_name(
         app_protocol if isinstance(app_protocol, str) else None
     )
@@ -404,11 +419,18 @@ def _container(name: str, container: YMap, host: bool, manifest: _File) -> None:
             _env(name, env, manifest)
 
 
+def _name(entry: YMap) -> str | None:
+    """A port's `name:`; None for none, or for a chart's value read leniently
+    (`name: {{ $httpPortName }}`: every port of the template would share the placeholder)."""
+    found = str(entry["name"]) if entry.get("name") else None
+    return None if found == PLACEHOLDER else found
+
+
 def _container_port(name: str, entry: YMap, host: bool, manifest: _File) -> None:
     number = port_number(entry.get("containerPort"))
     if number is None:
         return
-    port_name = str(entry["name"]) if entry.get("name") else None
+    port_name = _name(entry)
     host_port = port_number(entry.get("hostPort"))
     address = str(entry["hostIP"]) if entry.get("hostIP") else None
     if host_port is not None:

@@ -84,6 +84,8 @@ class _Block:
 def compose_block(ctx: Collector, fence: Fence) -> bool:
     """Record the services of a compose block; False when it holds none."""
     lines, cuts = fence.dedented()
+    if _kubernetes(lines):
+        return False  # a manifest's `spec:` with `ports:` under it is no compose service
     block = _Block(ctx, fence.start, lines, cuts)
     services = [
         service
@@ -96,6 +98,14 @@ def compose_block(ctx: Collector, fence: Fence) -> bool:
 
 
 _ELISION: Final = re.compile(r"^(\s*)(?:\.\.\.|…)\s*$")
+_K8S_TOP: Final = re.compile(r"^(?:apiVersion|kind)\s*:")
+_K8S_KEYS: Final = frozenset({"apiVersion", "kind"})
+
+
+def _kubernetes(lines: tuple[str, ...]) -> bool:
+    """Whether a block is a Kubernetes manifest: `apiVersion:` and `kind:` at its top."""
+    found = (_K8S_TOP.match(line) for line in lines)
+    return {match.group().split(":")[0].strip() for match in found if match} == _K8S_KEYS
 
 
 def _documents(file: str, lines: tuple[str, ...]) -> list[tuple[YMap, int]]:

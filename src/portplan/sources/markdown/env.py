@@ -16,18 +16,20 @@ reference (`${JWT_SECRET}`, `postgres://u:${DB_PASSWORD}@db`) is not a secret.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import Any, Final
 
 from portplan.model import normalize_name
 from portplan.names import (
     URL,
     is_address_variable,
+    is_caller_list,
     is_host_machine,
     on_host_machine,
     parse_url,
     prefix_service,
     reference_side,
+    service_link,
     url_service,
     variable_protocol,
 )
@@ -108,8 +110,44 @@ def record(ctx: Collector, owner: str | None, assignment: Assignment, source: st
     )
     ctx.result.variables.append(observation)
     if value is not None and not reads:
+        if (link := service_link(assignment.name)) is not None:
+            _service_link(ctx, link, assignment, value, source)
+            return
         _port_variable(ctx, owner, assignment, value, source)
         _addresses(ctx, owner, assignment, value, source)
+
+
+_LINK_PORT: Final = re.compile(r"(?:^|:)(?P<n>\d{1,5})$")
+
+
+def _service_link(
+    ctx: Collector, service: str, assignment: Assignment, value: str, source: str
+) -> None:
+    """The port of a Kubernetes Service variable (`X_SERVICE_PORT=5601`,
+    `X_PORT_5601_TCP=tcp://10.0.204.206:5601`): the Service's, on the cluster."""
+    found = _LINK_PORT.search(value.strip())
+    if found is None:
+        return
+    index = assignment.value_index + found.start("n")
+    protocol = "udp" if "_UDP" in assignment.name else "tcp"
+    link = {"protocol": protocol, "published": False, "side": "container"}
+    _variable_port(ctx, service, int(found.group("n")), assignment, index, source, **link)
+
+
+def _variable_port(
+    ctx: Collector,
+    service: str,
+    number: int,
+    assignment: Assignment,
+    index: int,
+    source: str,
+    **facts: Any,
+) -> None:
+    """Port `number` of `service` that `assignment` states at `index` of its line."""
+    if ctx.checked_port(number, assignment.line, index, assignment.name):
+        location = ctx.at(assignment.line, index)
+        observation = PortObservation(service, number, location, source, variable=assignment.name)
+        ctx.port(replace(observation, **facts))
 
 
 def is_secret(name: str, value: str | None) -> bool:
@@ -144,21 +182,10 @@ def _port_variable(
     service, kind = port_owner(found.group("prefix") or "", owner)
     if not value.isdigit() or service is None:
         return
-    number = int(value)
-    if ctx.checked_port(number, assignment.line, index, assignment.name):
-        location = ctx.at(assignment.line, index)
-        protocol = variable_protocol(assignment.name)
-        ctx.port(
-            PortObservation(
-                service,
-                number,
-                location,
-                source,
-                port_name=kind,
-                protocol=protocol,
-                variable=assignment.name,
-            )
-        )
+    protocol = variable_protocol(assignment.name)
+    _variable_port(
+        ctx, service, int(value), assignment, index, source, port_name=kind, protocol=protocol
+    )
 
 
 # Prefixes of a port variable that name no service but the program reading it (or its
@@ -209,6 +236,10 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         words.pop()
     if not words:
         return owner, None
+    if words[0].upper() in _OWN_WORDS and len(words) > 1:
+        # LISTEN_HTTP_PORT (in a shared `.env`, or an anchor every service merges): whoever
+        # reads it listens there, which the variable does not say
+        return None, None
     if owner and "_".join(words).upper() in GENERIC_PORT_PREFIXES:
         return owner, None  # APP_PORT, FLASK_RUN_PORT in a service's env: its own port
     if owner and words[-1].upper() in _OWN_WORDS:
@@ -266,6 +297,8 @@ _HOST_PORT: Final = re.compile(
 def _addresses(
     ctx: Collector, owner: str | None, assignment: Assignment, value: str, source: str
 ) -> None:
+    if is_caller_list(assignment.name):
+        return  # `CORS_ALLOWED_ORIGINS=http://localhost:3000`: where callers are
     found_url = False
     for match in URL.finditer(value):
         url = parse_url(match.group())

@@ -403,9 +403,12 @@ def _labelled(
     exposure = exposure_of(rest) or ctx.heading_exposure
     reserved, future = is_reserved(label), is_future(label)
     named = None if reserved or future else name_after(line, rest_at)
+    protocol = named is not None and _protocol(named[0])
     for spec in specs:
         if not plausible(spec, strong=True):
             continue
+        if spec.single and protocol:
+            continue  # `443`: HTTPS names what the port speaks, not whose it is
         if spec.single and named is not None:
             location = ctx.at(number, spec.index)
             ctx.port(PortObservation(named[0], spec.start, location, source, exposure=exposure))
@@ -414,6 +417,15 @@ def _labelled(
                 spec.ports, number, spec.index, source, label,
                 reserved=reserved, future=future or spec.open_ended, exposure=exposure,
             )  # fmt: skip
+
+
+# What a port speaks, never a service's name (`- 443: HTTPS`, `- 9000: gRPC`).
+_PROTOCOL_KINDS: Final = frozenset({"http", "https", "grpc", "ws"})
+
+
+def _protocol(name: str) -> bool:
+    """Whether a one-word label names a protocol (`HTTPS`, `gRPC`, `UDP`), not a service."""
+    return " " not in name and (kind_of(name) in _PROTOCOL_KINDS or name.lower() in TRANSPORTS)
 
 
 def _label_specs(ctx: Collector, number: int, line: str, source: str) -> bool:

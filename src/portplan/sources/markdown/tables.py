@@ -32,6 +32,7 @@ from portplan.sources.base import PortObservation, ServiceObservation
 from portplan.sources.markdown.blocks import Cell, Table
 from portplan.sources.markdown.context import MAX_PORT, Collector
 from portplan.sources.markdown.env import name_kind
+from portplan.sources.markdown.parameters import parameters_table
 from portplan.sources.markdown.prose import Spec, clean_line, paren_hits, parse_specs
 from portplan.sources.markdown.text import (
     TRANSPORTS,
@@ -168,6 +169,8 @@ class _Row:
 
 
 def table(ctx: Collector, block: Table) -> None:
+    if parameters_table(ctx, block):
+        return
     columns = _Columns.of(tuple(clean_text(cell.text) for cell in block.header))
     if "from" in columns.roles and "to" in columns.roles:
         _matrix(ctx, block, columns)

@@ -1,0 +1,461 @@
+"""reconcile on shapes found in a held-out pass over real repositories (session 6): compose
+profiles beside an alternative file, CORS origins, test-run env files, shell scripts named
+`*.env`, Helm template fields under an `if`, Kubernetes manifests and Service variables in
+Markdown. Each case is a small project written here; each has a control that still fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portplan.sources import scan
+from tests.test_reconcile_compose import _found, _write
+
+
+def _errors(root: Path) -> list[tuple[str, list[str], str]]:
+    return [
+        (rule, places, message) for rule, level, places, message in _found(root) if level == "error"
+    ]
+
+
+# --- compose profiles ---------------------------------------------------------------------
+
+# hoppscotch-style: one compose file, a profile per way of running it (the all-in-one
+# container or its parts, which publish the same host ports); an internal deployment file
+# defines the all-in-one service again without profiles.
+PROFILES = """\
+services:
+  backend:
+    profiles: ["backend", "app"]
+    image: acme/backend
+    ports: ["3170:3170"]
+  app:
+    profiles: ["app"]
+    image: acme/app
+    ports: ["3000:3000"]
+  aio:
+    profiles: ["default"]
+    container_name: aio
+    image: acme/aio
+    ports: ["3000:3000", "3170:3170"]
+  aio-no-db:
+    profiles: ["default-no-db"]
+    container_name: aio
+    image: acme/aio
+    ports: ["3000:3000", "3170:3170"]
+  docs:
+    image: nginx:1.27
+    ports: ["8080:80"]
+  preview:
+    profiles: ["app"]
+    image: nginx:1.27
+    ports: ["8080:80"]
+"""
+DEPLOY = """\
+services:
+  aio:
+    container_name: aio
+    image: acme/aio
+    environment:
+      - SUBPATH=true
+"""
+
+
+def test_services_of_disjoint_profiles_never_clash_beside_an_alternative_file(
+    tmp_path: Path,
+) -> None:
+    """The alternative file's `aio` (no profiles) does not start it with `app`: the project
+    that defines both keeps them apart. Two services of one `container_name` in disjoint
+    profiles do not clash either; `docs` always runs, so `preview` clashes with it."""
+    root = _write(tmp_path, {"docker-compose.yml": PROFILES, "docker-compose.deploy.yml": DEPLOY})
+    assert _errors(root) == [
+        (
+            "PP212",
+            ["docker-compose.yml:22", "docker-compose.yml:26"],
+            "host port 8080/tcp is published twice: by docs (all interfaces) and by preview "
+            "(all interfaces, docker-compose.yml:26)",
+        )
+    ]
+
+
+# --- callers' addresses -------------------------------------------------------------------
+
+
+def test_cors_origins_are_callers_addresses(tmp_path: Path) -> None:
+    """full-stack-fastapi-style: the backend allows the Vite dev server's origin; that is
+    the front end's address, not a port of the backend. An address variable of the same
+    value still is one."""
+    compose = (
+        "services:\n  backend:\n    image: acme/backend\n    ports: ['8000:80']\n"
+        "    environment:\n      - BACKEND_CORS_ORIGINS=${BACKEND_CORS_ORIGINS}\n"
+        "      - CSRF_TRUSTED_ORIGINS=http://localhost:5174\n"
+        "      - BACKEND_URL=${BACKEND_URL}\n"
+    )
+    env = (
+        'BACKEND_CORS_ORIGINS="http://localhost,http://localhost:5173,https://localhost:5173"\n'
+        "BACKEND_URL=http://localhost:5173\n"
+    )
+    root = _write(tmp_path, {"docker-compose.yml": compose, ".env": env})
+    reached = "BACKEND_URL (localhost:5173) reaches backend on 5173, but backend has 80, 8000"
+    assert [(rule, places, message) for rule, places, message in _errors(root)] == [
+        ("PP216", [".env:2", "docker-compose.yml:4"], reached),
+        ("PP216", ["docker-compose.yml:8", "docker-compose.yml:4"], f"backend: {reached}"),
+    ]
+
+
+# --- env files ----------------------------------------------------------------------------
+
+
+def test_env_files_of_test_runs_are_no_drift(tmp_path: Path) -> None:
+    """wild-workouts-style: component tests run the services on ports of their own
+    (`.test.env`, `.test.ci.env`, `.e2e.env`), off the stack's; another env file is read."""
+    files = {
+        "compose.yaml": "services:\n  trainer:\n    image: acme/trainer\n    ports: ['3000:3000']\n",
+        ".e2e.env": "TRAINER_HTTP_ADDR=localhost:3001\n",
+        ".test.env": "TRAINER_HTTP_ADDR=localhost:6000\n",
+        ".test.ci.env": "TRAINER_HTTP_ADDR=localhost:5000\n",
+        "docker.env": "TRAINER_HTTP_ADDR=localhost:4000\n",
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == [
+        (
+            "PP216",
+            ["docker.env:1", "compose.yaml:4"],
+            "TRAINER_HTTP_ADDR (localhost:4000) reaches trainer on 4000, but trainer has 3000",
+        )
+    ]
+
+
+def test_a_shell_script_named_env_is_no_env_file(tmp_path: Path) -> None:
+    """wazuh-style: `permanent_data.env` is a shell script an image sources (an array); a
+    `.env` that does not parse is still an error."""
+    script = 'i=0\nPERMANENT_DATA[((i++))]="/var/ossec/etc"\n'
+    root = _write(tmp_path, {"config/permanent_data.env": script, "app/.env": script})
+    assert [(rule, places) for rule, places, _ in _errors(root)] == [("PP209", [".env:2"])]
+
+
+# --- Helm and Kubernetes ------------------------------------------------------------------
+
+CHART_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "mail.fullname" . }}
+spec:
+  type: {{ .Values.service.type }}
+  ports:
+    - name: http
+      port: {{ .Values.service.port }}
+      targetPort: http
+      {{- if and (eq .Values.service.type "NodePort") .Values.service.nodePort }}
+      nodePort: {{ .Values.service.nodePort }}
+      {{- end }}
+    - name: smtp
+      port: 1025
+      nodePort: smtp
+  selector:
+    app: mail
+"""
+
+
+def test_a_chart_field_under_an_if_is_what_helm_renders(tmp_path: Path) -> None:
+    """mailhog-chart-style: `nodePort` only when the values set one (null here): no value
+    to read. A field written without an action is read as written."""
+    files = {
+        "charts/mail/Chart.yaml": "apiVersion: v2\nname: mail\nversion: 1.0.0\n",
+        "charts/mail/values.yaml": "service:\n  type: ClusterIP\n  port: 8025\n  nodePort: null\n",
+        "charts/mail/templates/service.yaml": CHART_SERVICE,
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == [
+        (
+            "PP209",
+            ["service.yaml:16"],
+            "could not read "
+            f"{root}/charts/mail/templates/service.yaml:16:17: ports[1].nodePort: expected a "
+            "port 1-65535, got a string of 4 characters",
+        )
+    ]
+
+
+README_K8S = """\
+# Mongo
+
+```yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: mongo
+spec:
+  ports:
+    - port: 27017
+      targetPort: 27017
+  selector:
+    name: mongo
+```
+
+The explorer shows what Kubernetes sets:
+
+```console
+$ curl localhost:8001/api/v1/proxy/namespaces/default/pods/explorer:8080/vars/
+KIBANA_LOGGING_PORT_5601_TCP_PORT=5601
+KIBANA_LOGGING_SERVICE_PORT=5601
+KIBANA_LOGGING_PORT_5601_TCP=tcp://10.0.204.206:5601
+MONITORING_GRAFANA_SERVICE_PORT=80
+MONITORING_HEAPSTER_SERVICE_PORT=80
+MONITORING_HEAPSTER_PORT=tcp://10.0.150.238:80
+```
+
+A compose fragment is still one:
+
+```yaml
+web:
+  ports:
+    - port: 80
+```
+"""
+
+
+def test_kubernetes_in_markdown_is_no_compose_and_claims_no_host_port(tmp_path: Path) -> None:
+    """kubernetes/examples-style: a Service manifest in a README is no compose fragment
+    (its `spec:` is no service), and the variables Kubernetes sets for each Service are
+    ports on the cluster, not host ports two services claim."""
+    root = _write(tmp_path, {"README.md": README_K8S})
+    assert _errors(root) == [
+        ("PP209", ["README.md:33"], "services.web.ports: additional properties 'port' not allowed")
+    ]
+
+
+# --- addresses through another service, listen settings ----------------------------------
+
+SHARED_ENV = """\
+services:
+  shell:
+    profiles: ["app"]
+    image: acme/shell
+    env_file: .env
+    ports: ["3000:3000"]
+  sh-admin:
+    profiles: ["admin"]
+    image: acme/admin
+    env_file: .env
+    ports: ["3100:3100"]
+  aio:
+    profiles: ["default"]
+    image: acme/aio
+    env_file: .env
+    ports: ["3000:3000", "3100:3100"]
+"""
+
+
+def test_a_shared_env_files_url_to_a_port_a_named_service_publishes(tmp_path: Path) -> None:
+    """hoppscotch-style: every service reads one `.env` of browser addresses; 3100 is
+    published by the admin dashboard and by the all-in-one copy (other profiles). The
+    variable naming one of them (`VITE_ADMIN_URL`) is that one's address; one naming the
+    reader (`VITE_SHELL_URL`) is still the reader's drift."""
+    env = (
+        "VITE_BASE_URL=http://localhost:3000\nVITE_ADMIN_URL=http://localhost:3100\n"
+        "VITE_SHELL_URL=http://localhost:3100\n"
+    )
+    root = _write(tmp_path, {"docker-compose.yml": SHARED_ENV, ".env": env})
+    assert _errors(root) == [
+        (
+            "PP216",
+            [".env:3", "docker-compose.yml:6"],
+            "VITE_SHELL_URL (localhost:3100) reaches shell on 3100, but shell has 3000",
+        )
+    ]
+
+
+LISTEN = """\
+services:
+  web:
+    image: acme/web
+    env_file: .env
+  proxy:
+    image: caddy:2
+    env_file: .env
+    environment:
+      METRICS_ADDR: ":9464"
+    ports:
+      - ${LISTEN_HTTP_PORT}:80
+      - ${LISTEN_HTTPS_PORT}:443
+"""
+
+
+def test_listen_settings_and_protocol_labels_name_no_service(tmp_path: Path) -> None:
+    """plane-style: `LISTEN_HTTP_PORT` (the proxy's mapping publishes from it), Caddy's
+    `SITE_ADDRESS=:80` in a `.env` every service reads, a README's `- 443: HTTPS`: no
+    service LISTEN, SITE or HTTPS claims 80 or 443 beside the proxy. A bind address whose
+    prefix only names a kind (`METRICS_ADDR`) is still its reader's own port."""
+    files = {
+        "docker-compose.yml": LISTEN,
+        ".env": "LISTEN_HTTP_PORT=80\nLISTEN_HTTPS_PORT=443\nSITE_ADDRESS=:80\n",
+        "README.md": "# Proxy\n\n## Port Mapping\n\n- `80`: HTTP\n- `443`: HTTPS (if SSL configured)\n",
+    }
+    root = _write(tmp_path, files)
+    assert _found(root) == []
+    ports = sorted((p.service, p.number, p.port_name) for r in scan([root]) for p in r.ports)
+    assert ports == [("proxy", 80, None), ("proxy", 443, None), ("proxy", 9464, "metrics")]
+
+
+ALTERNATIVE_BLOCKS = """\
+# Nextcloud
+
+## Base version - apache
+
+```yaml
+services:
+  db:
+    image: mariadb:10.6
+  app:
+    image: nextcloud
+    ports:
+      - 8080:80
+```
+
+## Base version - FPM
+
+```yaml
+services:
+  db:
+    image: mariadb:10.6
+  app:
+    image: nextcloud:fpm
+  web:
+    image: nginx
+    ports:
+      - 8080:80
+```
+"""
+
+
+def test_a_documents_compose_examples_are_alternatives(tmp_path: Path) -> None:
+    """nextcloud-style: the README's Apache example publishes `app` on 8080, its FPM
+    example (which runs `app` too) publishes `web` on 8080 instead: never run together.
+    A block that runs neither `app` nor `web` says nothing of them: its `proxy` clashes."""
+    assert _errors(_write(tmp_path, {"README.md": ALTERNATIVE_BLOCKS})) == []
+    proxy = "\n## A proxy\n\n```yaml\nservices:\n  proxy:\n    image: caddy\n    ports:\n      - 8080:80\n```\n"
+    root = _write(tmp_path, {"README.md": ALTERNATIVE_BLOCKS + proxy})
+    assert _errors(root) == [
+        (
+            "PP202",
+            ["README.md:12", "README.md:26", "README.md:36"],
+            "port 8080/tcp is claimed by app and proxy and web",
+        )
+    ]
+
+
+# --- a chart's README parameters table ----------------------------------------------------
+
+MAIL_VALUES = """\
+containerPort:
+  http:
+    name: http
+    port: 8025
+  smtp:
+    name: tcp-smtp
+    port: 1025
+service:
+  type: ClusterIP
+  port:
+    http: 8025
+    smtp: 1025
+  managementPort: 9990
+"""
+MAIL_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: mail
+spec:
+  ports:
+    {{- $httpPortName := .Values.containerPort.http.name }}
+    {{- $smtpPortName := .Values.containerPort.smtp.name }}
+    - name: {{ $httpPortName }}
+      port: {{ .Values.service.port.http }}
+      targetPort: {{ $httpPortName }}
+    - name: {{ $smtpPortName }}
+      port: {{ .Values.service.port.smtp }}
+      targetPort: {{ $smtpPortName }}
+  selector:
+    app: mail
+"""
+MAIL_README = """\
+# mail
+
+## Parameters
+
+| Parameter | Description | Default |
+|---|---|---|
+| `service.port.http` | The HTTP Service port | `8025` |
+| `service.port.smtp` | The SMTP Service port | `1025` |
+| `service.managementPort` | The management Service port | `8443` |
+| `service.type` | The Service type | `ClusterIP` |
+"""
+
+
+def test_a_charts_readme_parameters_against_its_values(tmp_path: Path) -> None:
+    """codecentric-style (keycloak's README said 8443 for the management port, values.yaml
+    9990): the README's parameter defaults are held to values.yaml key by key. Two ports
+    of one template named by one value read leniently (`name: {{ $httpPortName }}`) are
+    two ports, not one port of two numbers."""
+    files = {
+        "charts/mail/Chart.yaml": "apiVersion: v2\nname: mail\nversion: 1.0.0\n",
+        "charts/mail/values.yaml": MAIL_VALUES,
+        "charts/mail/templates/service.yaml": MAIL_SERVICE,
+        "charts/mail/README.md": MAIL_README,
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == [
+        (
+            "PP221",
+            ["README.md:9", "values.yaml:13"],
+            "mail: the README documents service.managementPort 8443, but values.yaml:13 gives 9990",
+        )
+    ]
+
+
+BALANCER = """\
+services:
+  master:
+    image: wazuh/wazuh-manager:5.0.1
+    ports: ["1515:1515", "55000:55000"]
+  worker:
+    image: wazuh/wazuh-manager:5.0.1
+  nginx:
+    image: nginx:stable
+    ports: ["1514:1514"]
+    volumes:
+      - ./nginx.conf:/etc/nginx/nginx.conf:ro
+"""
+STREAM = """\
+events {
+    worker_connections  1024;
+}
+stream {
+    upstream cluster {
+        hash $remote_addr consistent;
+        server master:1514;
+        server worker:1514;
+    }
+    server {
+        listen 1514;
+        proxy_pass cluster;
+    }
+}
+"""
+
+
+def test_a_balancer_passing_on_its_own_published_port(tmp_path: Path) -> None:
+    """wazuh-style: nginx publishes 1514 and balances it to the managers' 1514, which
+    compose does not map (the image listens there): compose lists what it maps, not every
+    port of an image, so that is a note, not the error of a host port taken for a
+    container port."""
+    root = _write(tmp_path, {"docker-compose.yml": BALANCER, "nginx.conf": STREAM})
+    assert [(rule, level, message) for rule, level, _, message in _found(root)] == [
+        (
+            "PP216",
+            "info",
+            "nginx: master:1514 reaches master on 1514, but master listens on 1515, 55000",
+        )
+    ]
