@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from portplan.cli import main
+from portplan.importer.core import import_paths
+from portplan.plan import loader
 from portplan.sources import scan
+from portplan.sources.markdown.env import port_owner
 from tests.test_reconcile_compose import _found, _write
 
 
@@ -459,3 +465,88 @@ def test_a_balancer_passing_on_its_own_published_port(tmp_path: Path) -> None:
             "nginx: master:1514 reaches master on 1514, but master listens on 1515, 55000",
         )
     ]
+
+
+# --- whose a copied config is; ports of a copy; profiles on import -----------------------
+
+PROD_DOCKERFILE = """\
+FROM node:20 AS base
+COPY . /usr/src/app
+
+FROM alpine:3.19 AS backend
+COPY --from=base /usr/src/app/packages/backend/backend.Caddyfile /etc/caddy/backend.Caddyfile
+ENV PORT=8080
+EXPOSE 80
+EXPOSE 3170
+
+FROM alpine:3.19 AS admin
+COPY --from=base /usr/src/app/packages/admin/admin.Caddyfile /etc/caddy/admin.Caddyfile
+EXPOSE 80
+EXPOSE 3100
+"""
+COPIED = """\
+services:
+  backend:
+    build: {context: ., dockerfile: prod.Dockerfile, target: backend}
+    env_file: .env
+    ports: ["3180:80", "3170:3170"]
+  admin:
+    build: {context: ., dockerfile: prod.Dockerfile, target: admin}
+    env_file: .env
+    ports: ["3280:80", "3100:3100"]
+  old-backend:
+    build: {context: ., dockerfile: packages/backend/Dockerfile}
+    env_file: .env
+    environment: [PORT=3000]
+    ports: ["3171:3000"]
+"""
+
+
+def test_a_config_a_stage_copies_is_that_stages_services(tmp_path: Path) -> None:
+    """hoppscotch-style: the root `prod.Dockerfile` copies `packages/backend/backend.Caddyfile`
+    (through a build stage's path) into the `backend` image; the old image built in that
+    folder does not. The Caddyfile is backend's, and the Caddy listeners `:80 :3100` of
+    the admin image list the admin dashboard's two ports (its `http` 3100 and 80 beside
+    it), not one http port of two numbers."""
+    files = {
+        "prod.Dockerfile": PROD_DOCKERFILE,
+        "docker-compose.yml": COPIED,
+        ".env": "VITE_ADMIN_URL=http://localhost:3100\n",
+        "packages/backend/Dockerfile": "FROM node:20\nEXPOSE 3000\n",
+        "packages/backend/backend.Caddyfile": ":80 :3170 {\n\treverse_proxy localhost:8080\n}\n",
+        "packages/admin/admin.Caddyfile": ":80 :3100 {\n\tfile_server\n}\n",
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == []
+    caddy = sorted(
+        (p.service, p.number) for r in scan([root]) for p in r.ports if r.kind == "caddy"
+    )
+    assert caddy == [("admin", 80), ("admin", 3100), ("backend", 80), ("backend", 3170)]
+
+
+def test_a_copys_port_variable_is_its_own() -> None:
+    """`ZOO_PORT` in zoo1, zoo2 (copies of one zookeeper): the owner's own port."""
+    assert port_owner("ZOO", "zoo1") == ("zoo1", None)
+    assert port_owner("ZOO_ADMIN", "zoo2") == ("zoo2", "admin")
+    assert port_owner("ZOO", "kafka1") == ("ZOO", None)
+
+
+def test_import_puts_services_of_disjoint_profiles_on_hosts_of_their_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hoppscotch-style: the all-in-one copy (profile `default`) and its parts (`app`)
+    publish the same host ports and never run together: `check` of the imported plan finds
+    no port bound twice; `docs` and `preview` run together and still clash."""
+    root = _write(tmp_path / "src", {"docker-compose.yml": PROFILES})
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(import_paths([root]).text)
+    topology = loader.load(plan)
+    assert {name: s.host for name, s in topology.services.items()} == {
+        "aio": "profile-default",
+        "app": "profile-app",
+        "backend": "profile-app",
+        "docs": "default",
+        "preview": "default",
+    }
+    assert main(["check", "-f", str(plan)]) == 1
+    assert "port 8080/tcp on host default is bound by both docs" in capsys.readouterr().out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from itertools import combinations
 
 from portplan.importer.plan import Plan
 from portplan.model import Location
@@ -45,6 +46,7 @@ def assign_hosts(plan: Plan, before: View, results: Sequence[SourceResult]) -> N
             if len(found) == 1:
                 service.host = _host_name(names[found.pop()])
     _alternatives_apart(plan, systems, files)
+    _profiles_apart(plan, before)
     if not any(s.host for s in plan.services):
         return
     plan.hosts = sorted({s.host for s in plan.services if s.host})
@@ -79,6 +81,32 @@ def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[in
             stem = os.path.splitext(os.path.basename(files[next(iter(own))]))[0]
             name = f"{service.host}-{stem}" if service.host else stem
             service.host = name
+
+
+def _profiles_apart(plan: Plan, before: View) -> None:
+    """Services of compose profiles that never run together (hoppscotch's all-in-one
+    `default` and its parts' `app`, `backend`) and publish one host port go each on a host
+    named after its first profile (`profile-app`): `check` holds to a host only what runs
+    at once."""
+    published: dict[tuple[str | None, int, str], list[str]] = {}
+    for service in plan.services:
+        for port in service.ports:
+            if port.published is not False:
+                published.setdefault((service.host, port.number, port.protocol), []).append(
+                    service.key
+                )
+    apart = {
+        key
+        for keys in published.values()
+        for a, b in combinations(sorted(set(keys)), 2)
+        if not before.together(a, b)
+        for key in (a, b)
+    }
+    for service in plan.services:
+        names = before.profile_names(service.key) if service.key in apart else frozenset()
+        if names:
+            profile = min(names)
+            service.host = f"{service.host}-{profile}" if service.host else f"profile-{profile}"
 
 
 def _host_name(name: str) -> str:

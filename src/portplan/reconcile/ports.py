@@ -166,10 +166,17 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     return named
 
 
+# Files that list a service's ports: compose `ports:`, `EXPOSE`, a pod's containerPorts,
+# a server's listeners (Caddy `:80 :3100`, nginx `listen`, HAProxy `bind`, Envoy listeners).
+_LISTING: Final = frozenset(
+    {"compose", "kubernetes", "dockerfile", "caddy", "nginx", "haproxy", "envoy"}
+)
+
+
 def _in_a_list(port: Port, planned: set[str]) -> bool:
-    """Whether `port` is one of a list of a service's ports (compose `ports:`, `EXPOSE`, a
-    pod's containerPorts, a `docker ps` row's PORTS) of a service the plan does not list."""
-    listing = port.kind in ("compose", "kubernetes", "dockerfile") or port.obs.source == DOCKER_PS
+    """Whether `port` is one of a list of a service's ports (see `_LISTING`, and a `docker
+    ps` row's PORTS) of a service the plan does not list."""
+    listing = port.kind in _LISTING or port.obs.source == DOCKER_PS
     return listing and not port.obs.reference and port.key not in planned
 
 

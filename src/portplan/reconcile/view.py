@@ -146,6 +146,12 @@ class View:
                     )
         return found
 
+    def profile_names(self, key: str) -> frozenset[str]:
+        """The compose profiles service `key` runs in where compose files start it only
+        with profiles (empty when none does)."""
+        found = (d.get(key) for (_, by_name), d in self._profiles_in.items() if not by_name)
+        return frozenset().union(*(names for names in found if names))
+
     def together(self, a: str, b: str, origin: str | None = None, *, written: bool = False) -> bool:
         """Whether services `a` and `b` (keys; `written`: names as compose project `origin`
         writes them) can run at once: not when compose starts each only with profiles and

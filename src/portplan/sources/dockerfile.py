@@ -156,6 +156,27 @@ def stages(text: str, path: str) -> list[Stage]:
     return found
 
 
+def copied(path: str, target: str | None = None) -> list[str]:
+    """The files the image of stage `target` (by default the last), and the stages it is
+    built on, `COPY` or `ADD` as their sources are written (`nginx.conf`, the path of a
+    `--from` stage: `/usr/src/app/packages/web/web.Caddyfile`); [] when `path` cannot be
+    read. Flags, URLs and the JSON form's brackets are left out."""
+    text = read_text(path, SourceResult(file=path, kind=KIND))
+    if text is None:
+        return []
+    found: list[str] = []
+    for stage in built(stages(text, path), target):
+        for instruction in stage.instructions:
+            if instruction.keyword in ("COPY", "ADD"):
+                words = _COPY_WORD.findall(instruction.arguments)
+                sources = [w for w in words[:-1] if not w.startswith("--") and "://" not in w]
+                found.extend(sources)
+    return found
+
+
+_COPY_WORD: Final = re.compile(r"[^\s\[\],\"']+")
+
+
 def built(found: list[Stage], target: str | None = None) -> list[Stage]:
     """The stage that is built (`target`, else the last) and the stages it is built on
     (`FROM build AS final`), nearest first; [] when no stage is `target`."""

@@ -13,7 +13,10 @@ Such a file says nothing of its service's name: its reader names the folder it i
 - a config file belongs to the service that bind-mounts it (`./nginx.conf:/etc/nginx/...`),
   or the nearest folder inside the project holding it (`./prometheus:/etc/prometheus`;
   not the whole project, `.:/app`, nor a host folder, `/:/hostfs`), when one service does;
-  else to the service whose Dockerfile's folder holds it (`proxy/nginx.conf` beside
+  else to the services whose image copies it (`COPY`/`ADD` in the stages it is built
+  from, a `--from` stage's path matched by its last folders: a root `prod.Dockerfile`'s
+  `backend` stage copying `packages/backend/backend.Caddyfile`; of several, those with
+  ports); else to the service whose Dockerfile's folder holds it (`proxy/nginx.conf` beside
   `proxy/Dockerfile`: copied into the image), unless that is the compose file's own folder.
 
 A Dockerfile no compose file builds keeps its folder's name (a Kubernetes workload is often
@@ -29,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from portplan.sources.base import SourceResult
-from portplan.sources.dockerfile import read_dockerfile
+from portplan.sources.dockerfile import copied, read_dockerfile
 
 _DOCKERFILE = "dockerfile"
 
@@ -43,6 +46,8 @@ class _Homes:
     projects: set[str] = field(default_factory=set)  # the folders of the compose files
     targets: dict[str, dict[str, str | None]] = field(default_factory=dict)  # Dockerfile ->
     # service -> the stage its `build: {target:}` builds (None: the last)
+    # a file's path as the Dockerfiles COPY it -> (service, Dockerfile's folder, project)
+    copies: dict[tuple[str, ...], set[tuple[str, str, str]]] = field(default_factory=dict)
 
     def add(self, result: SourceResult) -> None:
         project = os.path.dirname(os.path.abspath(result.file))
@@ -54,9 +59,33 @@ class _Homes:
                 self.builds.setdefault(dockerfile, []).append(service.service)
                 self.targets.setdefault(dockerfile, {})[service.service] = service.build_target
                 self.folders.setdefault(os.path.dirname(dockerfile), set()).add(service.service)
+                self._copies(service.service, dockerfile, service.build_target, project)
             for mount in map(os.path.abspath, service.mounts):
                 if _config_mount(mount, project):
                     self.mounts.setdefault(mount, set()).add(service.service)
+
+    def _copies(self, service: str, dockerfile: str, target: str | None, project: str) -> None:
+        for source in copied(dockerfile, target):
+            parts = tuple(part for part in source.split("/") if part not in ("", "."))
+            if parts and "*" not in source and ".." not in parts:
+                home = (service, os.path.dirname(dockerfile), project)
+                # a path in another stage's image (`/usr/src/app/packages/...`): its end
+                key = ("/", *parts) if source.startswith("/") else parts
+                self.copies.setdefault(key, set()).add(home)
+
+    def copied_by(self, path: str) -> set[str]:
+        """The services whose image copies the file at `path`: a source of several folders
+        (`packages/web/web.Caddyfile`, as a `--from` stage's path ends) anywhere, a bare
+        name (`nginx.conf`) in the Dockerfile's or the compose file's folder."""
+        found: set[str] = set()
+        mine, folder = tuple(path.split(os.sep)), os.path.dirname(path)
+        for parts, homes in self.copies.items():
+            if parts[0] == "/":  # matched by its last folders and name
+                parts = parts[-3:] if len(parts) > 3 else ()
+            if not parts or mine[-len(parts) :] != parts:
+                continue
+            found |= {s for s, built, top in homes if len(parts) > 1 or folder in (built, top)}
+        return found
 
     def owners(self, result: SourceResult) -> list[str] | None:
         """The services `result`'s file belongs to; None: no compose file says."""
@@ -69,7 +98,8 @@ class _Homes:
             return [] if os.path.dirname(path) in self.folders else None
         # a build of the project's own folder (`build: .`) holds every file of the tree
         homes = {f: names for f, names in self.folders.items() if f not in self.projects}
-        found = _nearest(path, self.mounts) or _nearest(path, homes)
+        copied = _serving(self.copied_by(path), self.with_ports)
+        found = _nearest(path, self.mounts) or copied or _nearest(path, homes)
         return sorted(found) if found else None
 
     def staged(self, result: SourceResult, owners: list[str]) -> list[SourceResult]:
@@ -86,6 +116,11 @@ class _Homes:
         else:
             return []
         return [_renamed(read_dockerfile(result.file, targets[n]), n) for n in names]
+
+
+def _serving(services: set[str], with_ports: set[str]) -> set[str]:
+    """Of several services, those a compose file gives ports (all when none has any)."""
+    return {name for name in services if name in with_ports} or services
 
 
 def _config_mount(mount: str, project: str) -> bool:

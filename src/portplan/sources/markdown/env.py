@@ -251,7 +251,9 @@ def port_owner(prefix: str, owner: str | None) -> tuple[str | None, str | None]:
         return owner, kind
     if owner:
         owned = re.findall(r"[a-z0-9]+", owner.lower())
-        if [word.lower() for word in words[: len(owned)]] == owned:
+        # ZOO_PORT in zoo1 (and zoo2, zoo3): the owner's name without its copy's number
+        uncounted = [*owned[:-1], owned[-1].rstrip("0123456789") or owned[-1]]
+        if [word.lower() for word in words[: len(owned)]] in (owned, uncounted):
             if words[len(owned) :] and words[len(owned)].upper() in _CLIENT_ROLES:
                 return None, None  # DJANGO_EMAIL_PORT: the port of django's mail server
             rest = "_".join(words[len(owned) :])
