@@ -550,3 +550,101 @@ def test_import_puts_services_of_disjoint_profiles_on_hosts_of_their_own(
     }
     assert main(["check", "-f", str(plan)]) == 1
     assert "port 8080/tcp on host default is bound by both docs" in capsys.readouterr().out
+
+
+# --- a chart of several components --------------------------------------------------------
+
+COMPONENT_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "logs.compactorFullname" . }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "logs.compactorSelectorLabels" . | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "logs.compactorSelectorLabels" . | nindent 8 }}
+    spec:
+      initContainers:
+        {{- toYaml .Values.compactor.initContainers | nindent 8 }}
+      containers:
+        - name: compactor
+          image: grafana/logs:3.0
+          ports:
+            - name: http
+              containerPort: 3100
+"""
+COMPONENT_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "logs.compactorFullname" . }}
+spec:
+  ports:
+    - name: http
+      port: 3100
+      targetPort: http
+  selector:
+    {{- include "logs.compactorSelectorLabels" . | nindent 4 }}
+"""
+GATEWAY_DEPLOYMENT = """\
+{{- if .Values.gateway.enabled }}
+{{ $dict := dict "ctx" . "component" "gateway" }}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "logs.resourceName" $dict }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+          ports:
+            - name: http
+              containerPort: 8080
+{{- end }}
+"""
+GATEWAY_SERVICE = """\
+{{ $dict := dict "ctx" . "component" "gateway" }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "logs.resourceName" $dict }}
+spec:
+  ports:
+    - name: http
+      port: 80
+      targetPort: http
+"""
+
+
+def test_a_charts_components_are_services_of_their_own(tmp_path: Path) -> None:
+    """grafana-charts-style: each component is named by a helper of its own
+    (`logs.compactorFullname`, `logs.resourceName` given `"component" "gateway"`), so the
+    compactor's 3100 and the gateway's 8080 are two services' ports, not one service's
+    http port of two numbers; an `initContainers:` the values fill is no empty list; the
+    gateway's Service reaches its pods' named port though its selector is a helper's."""
+    chart = "charts/logs"
+    files = {
+        f"{chart}/Chart.yaml": "apiVersion: v2\nname: logs\nversion: 1.0.0\n",
+        f"{chart}/values.yaml": "gateway:\n  enabled: true\ncompactor:\n  initContainers: []\n",
+        f"{chart}/templates/compactor/deployment.yaml": COMPONENT_DEPLOYMENT,
+        f"{chart}/templates/compactor/service.yaml": COMPONENT_SERVICE,
+        f"{chart}/templates/gateway/deployment.yaml": GATEWAY_DEPLOYMENT,
+        f"{chart}/templates/gateway/service.yaml": GATEWAY_SERVICE,
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == []
+    ports = sorted(
+        (p.service, p.number, p.target) for r in scan([root]) for p in r.ports if p.port_name
+    )
+    assert ports == [
+        ("logs-compactor", 3100, 3100),
+        ("logs-compactor", 3100, 3100),
+        ("logs-gateway", 80, 8080),
+        ("logs-gateway", 8080, 8080),
+    ]

@@ -30,6 +30,7 @@ from typing import Any, Final
 from portplan.findings import Level
 from portplan.model import Location
 from portplan.sources.base import Mismatch
+from portplan.sources.helm_templates import PLACEHOLDER
 from portplan.yamlio.load import YMap, YSeq
 
 KIND = "kubernetes"
@@ -269,6 +270,12 @@ class Cluster:
             if _same_namespace(space, pods.namespace) and wanted.items() <= pods.labels.items()
         ]
 
+    def named(self, service: str, space: str | None) -> list[Pods]:
+        """The pods of the workloads of `service`."""
+        return [
+            p for p in self.pods if p.service == service and _same_namespace(space, p.namespace)
+        ]
+
     def reader(self, config_map: str, space: str | None) -> str | None:
         """The one service whose workloads read the ConfigMap, else None (none, or several)."""
         found = {
@@ -328,7 +335,9 @@ class Cluster:
             ]
             wanted = node.get(key)
             declared = [port for s in services for port in s.ports]
-            if not services or any(
+            if not services or not declared or wanted == PLACEHOLDER:
+                continue  # a chart's value read leniently says nothing either side
+            if any(
                 port.number == wanted or (port.name is not None and port.name == wanted)
                 for port in declared
             ):

@@ -8,7 +8,9 @@ line where it is (so what is read points at the template's lines):
   when it has none), `{{ .Chart.Name }}`, `{{ .Release.Name }}` (a release is usually
   named after its chart) and an `include`/`template` of a `*.name`/`*.fullname` helper
   are the chart's name (`Chart.yaml` `name:`, else its folder's name), and
-  `{{ .Release.Namespace }}` is `default`;
+  `{{ .Release.Namespace }}` is `default`; a component's helper
+  (`include "loki.compactorFullname"`, `template "tempo.resourceName" (dict ... "component"
+  "compactor")`) is `<chart>-<component>`, as such helpers write it;
 - a line holding nothing but actions (`{{- if .Values.x }}`, `{{ end }}`, `{{ range }}`,
   `{{ include "x.labels" . | nindent 4 }}`, a `{{/* comment */}}`) is dropped: both
   branches of an `if` are read;
@@ -37,7 +39,15 @@ _ONLY_ACTIONS: Final = re.compile(r"^\s*(?:\{\{-?.*?-?\}\}\s*)+$")
 _VALUE: Final = re.compile(r"^\.Values((?:\.[A-Za-z_][\w-]*)+)$")
 _DEFAULT_PIPE: Final = re.compile(r"^default\s+(?P<literal>\S+)$")
 _DEFAULT_CALL: Final = re.compile(r"^default\s+(?P<literal>\S+)\s+(?P<ref>\.Values\.[\w.-]+)$")
-_NAME_HELPER: Final = re.compile(r"^(?:include|template)\s+\"[\w.-]*(?:name|fullname)\"")
+_HELPER: Final = re.compile(r'^(?:include|template)\s+"(?P<helper>[\w.-]+)"(?P<rest>.*)$')
+_COMPONENT_VARIABLE: Final = re.compile(
+    r'\$(\w+)\s*:=\s*\(?\s*dict\b[^}]*?"component"\s+"([\w-]+)"'
+)
+_HELPER_WITH_VARIABLE: Final = re.compile(
+    r'(?P<call>\b(?:include|template)\s+"[\w.-]+"\s+)\$(?P<var>\w+)\b'
+)
+_COMPONENT_ARG: Final = re.compile(r'"component"\s+"(?P<c>[\w-]+)"')
+_COMPONENT_HELPER: Final = re.compile(r"(?P<c>[a-z][A-Za-z0-9]*?)(?:Fullname|FullName)")
 _HARMLESS_PIPES: Final = frozenset({"quote", "squote", "toString", "trim", "lower", "int"})
 _SCALAR_START: Final = re.compile(r"(?::|^\s*-)\s*$")
 
@@ -84,6 +94,16 @@ def chart_name(chart: str) -> str:
 
 def render(text: str, values: dict[str, Any], name: str) -> str:
     """`text` with its actions replaced and its action-only lines blank (see the module)."""
+    components = dict(_COMPONENT_VARIABLE.findall(text))
+    if components:  # `{{ $dict := dict "ctx" . "component" "gateway" }}` ... `$dict`
+
+        def given(found: re.Match[str]) -> str:
+            component = components.get(found.group("var"))
+            if component is None:
+                return found.group()
+            return f'{found.group("call")}(dict "component" "{component}")'
+
+        text = _HELPER_WITH_VARIABLE.sub(given, text)
     lines = text.split("\n")
     out: list[str] = []
     for line in lines:
@@ -131,8 +151,10 @@ def _evaluate(body: str, values: dict[str, Any], name: str) -> str | None:
     found: object = None
     if head in (".Release.Namespace", "$.Release.Namespace"):
         found = NAMESPACE
-    elif head.removeprefix("$") in (".Chart.Name", ".Release.Name") or _NAME_HELPER.match(head):
+    elif head.removeprefix("$") in (".Chart.Name", ".Release.Name"):
         found = name
+    elif (helper := _helper_name(head, name)) is not None:
+        found = helper
     else:
         value = _VALUE.match(head.removeprefix("$"))
         if value:
@@ -144,6 +166,29 @@ def _evaluate(body: str, values: dict[str, Any], name: str) -> str | None:
     if isinstance(found, (str, int, float)):
         return str(found)
     return None
+
+
+def _helper_name(head: str, name: str) -> str | None:
+    """The name a naming helper gives: the chart's for `*.name`, `*.fullname`; a
+    component's, `<chart>-<component>`, for `loki.compactorFullname` or a helper given
+    `"component" "compactor"` (`tempo.resourceName`); None for any other action."""
+    found = _HELPER.match(head)
+    if found is None:
+        return None
+    last = found.group("helper").rsplit(".", 1)[-1]
+    component = _COMPONENT_ARG.search(found.group("rest"))
+    if component is not None and last.lower().endswith("name"):
+        return f"{name}-{component.group('c')}"
+    if last in ("name", "fullname"):
+        return name
+    named = _COMPONENT_HELPER.fullmatch(last)
+    if named is not None:
+        return f"{name}-{_kebab(named.group('c'))}"
+    return name if last.endswith(("name", "fullname")) else None
+
+
+def _kebab(text: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text).lower()
 
 
 def _lookup(values: dict[str, Any], keys: list[str]) -> object:

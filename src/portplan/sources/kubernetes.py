@@ -184,11 +184,12 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
 
 
 def _rendered(written: list[str] | None, location: Location) -> bool:
-    """Whether a chart template's line held an action (`nodePort: {{ .Values.x }}` under an
-    `{{- if }}` read in both branches): what helm renders there is not what is read."""
+    """Whether a chart template's line, or the one after it, held an action (`nodePort: {{
+    .Values.x }}` under an `{{- if }}` read in both branches; `initContainers:` above a
+    `{{- toYaml . | nindent 8 }}`): what helm renders there is not what is read."""
     if written is None or not 0 < location.line <= len(written):
         return False
-    return "{{" in written[location.line - 1]
+    return any("{{" in line for line in written[location.line - 1 : location.line + 1])
 
 
 def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:
@@ -301,7 +302,8 @@ def _service(document: YMap, manifest: _File, cluster: Cluster) -> None:
     for entry in seq(spec.get("ports")):
         if not isinstance(entry, YMap):
             continue
-        _service_port(name, entry, public, _target(entry, selector, space, cluster), manifest)
+        target = _target(entry, selector, space, cluster, name)
+        _service_port(name, entry, public, target, manifest)
         found.append((entry, cluster.target_mismatch(document, name, entry, manifest.at)))
     reached = any(mismatch is None for _, mismatch in found)
     for entry, mismatch in found:
@@ -311,14 +313,19 @@ def _service(document: YMap, manifest: _File, cluster: Cluster) -> None:
             manifest.result.mismatches.append(mismatch)
 
 
-def _target(entry: YMap, selector: YMap | None, space: str | None, cluster: Cluster) -> int | None:
+def _target(
+    entry: YMap, selector: YMap | None, space: str | None, cluster: Cluster, service: str
+) -> int | None:
     """The container port behind a Service port: a number, or a name resolved in the pods
-    the selector picks (without targetPort, the port itself)."""
+    the selector picks (without targetPort, the port itself); without a selector (a chart's
+    `{{- include "x.selectorLabels" . | nindent 4 }}`, read leniently), in the pods of the
+    Service's own name."""
     target = entry.get("targetPort", entry.get("port"))
     number = port_number(target)
     if number is not None or not isinstance(target, str):
         return number
-    for pods in cluster.selected(selector, space):
+    picked = cluster.selected(selector, space) if selector else cluster.named(service, space)
+    for pods in picked:
         if target in pods.named():
             return pods.named()[target]
     return None
