@@ -151,6 +151,8 @@ class Port:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
+    """What a service may use: cores, memory and storage (each optional)."""
+
     cpu: float | None = None  # cores
     memory_mb: float | None = None
     storage_gb: float | None = None
@@ -167,6 +169,8 @@ class EnvVar:
 
 @dataclass(frozen=True, slots=True)
 class Dependency:
+    """A service another one depends on, and where the plan says so."""
+
     name: str
     location: Location = NOWHERE
 
@@ -222,6 +226,8 @@ class RunSpec:
 
 @dataclass(frozen=True, slots=True)
 class Service:
+    """One service of the plan: where it runs, its ports and how it is run."""
+
     name: str
     host: str = "default"
     system: str | None = None
@@ -296,6 +302,8 @@ class Zone:
 
 @dataclass(frozen=True, slots=True)
 class Network:
+    """A network of the plan: its subnet and zone."""
+
     name: str
     subnet: str | None = None
     zone: str | None = None
@@ -304,6 +312,8 @@ class Network:
 
 @dataclass(frozen=True, slots=True)
 class Host:
+    """A machine of the plan: its address and description."""
+
     name: str
     address: str | None = None
     description: str | None = None

@@ -42,15 +42,30 @@ def run_status(
     2,000 checks)."""
     from portplan.collector import paused
     from portplan.live.status import StatusOptions, check_status
-    from portplan.run.view import failing, runner_view
 
     with paused():
         topology = load_plan(file, cache)
         options = StatusOptions(host, not no_health, concurrency, workers or default_workers())
-        report = check_status(topology, options)
-        runner = runner_view(topology.source)
+        runners: list[dict[str, Any] | None] = []
+        # the runner's view (and its imports) while the health checks run
+        report = check_status(
+            topology, options, meanwhile=lambda: runners.append(_runner(topology.source))
+        )
+        runner = runners[0]
         write(render(report, fmt, runner))
-    return 1 if report.failed or (runner is not None and failing(runner)) else 0
+    return 1 if report.failed or (runner is not None and _failing(runner)) else 0
+
+
+def _runner(plan_file: str) -> dict[str, Any] | None:
+    from portplan.run.view import runner_view
+
+    return runner_view(plan_file)
+
+
+def _failing(runner: dict[str, Any]) -> bool:
+    from portplan.run.view import failing
+
+    return bool(failing(runner))
 
 
 def load_plan(file: str | None, cache: bool = True) -> Topology:

@@ -293,7 +293,7 @@ def status_text(report: StatusReport, sections: Sequence[str] = ()) -> str:
     """The status table, then one line per finding, then `sections` (the runner's view of
     a running stack), then the headline."""
     header = ["PORT", "PROTO", "NUMBER", "STATE", "PID", "PROCESS", "LATENCY", "HEALTH"]
-    lines = [table(header, (_status_row(row) for row in report.ports)).rstrip("\n")]
+    lines = [_status_table(header, report.ports)]
     if report.findings:
         lines += ["", *(finding_line(f) for f in report.findings)]
     lines += [line for section in sections for line in ("", section.rstrip("\n"))]
@@ -301,14 +301,49 @@ def status_text(report: StatusReport, sections: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _status_row(row: PortStatus) -> list[str]:
-    owner = row.owner
-    pid, name = NOTHING, NOTHING
-    if owner is not None:
+def _status_table(header: list[str], rows: Sequence[PortStatus]) -> str:
+    """`table(header, rows)` without its last newline, formatted column by column (in C):
+    thousands of rows, most of them held by a few processes (their cells made once)."""
+    owners: dict[tuple[int, Access], tuple[str, str]] = {}
+    states: dict[object, str] = {}  # an enum member's `.value` is slow to read
+    columns: list[list[str]] = [[], [], [], [], [], [], [], []]
+    label, protocol, number, state, pid, name, latency, health = columns
+    for row in rows:
+        label.append(row.label)
+        protocol.append(row.protocol)
+        target = row.target
+        number.append(str(row.port) if target in (None, row.port) else f"{row.port}->{target}")
+        shown_state = states.get(row.state)
+        if shown_state is None:
+            shown_state = states[row.state] = row.state.value
+        state.append(shown_state)
+        owner_pid, owner_name = _owner_cells(row.owner, owners)
+        pid.append(owner_pid)
+        name.append(owner_name)
+        shown = _health_cells(row)
+        latency.append(shown[0])
+        health.append(shown[1])
+    widths = [
+        max([len(title), *map(len, cells)])
+        for title, cells in zip(header[:-1], columns[:-1], strict=True)
+    ]
+    line = "  ".join([*(f"{{:<{width}}}" for width in widths), "{}"])
+    body = [line.format(*header).rstrip(), *map(str.rstrip, map(line.format, *columns))]
+    return "\n".join(body)
+
+
+def _owner_cells(
+    owner: Listener | None, known: dict[tuple[int, Access], tuple[str, str]]
+) -> tuple[str, str]:
+    """The PID and PROCESS cells of a row's first listener, made once per process."""
+    if owner is None:
+        return NOTHING, NOTHING
+    key = (id(owner.process), owner.access)  # one Process object per PID is shared
+    cells = known.get(key)
+    if cells is None:
         pid = str(owner.pid) if owner.pid else NOTHING
-        name = owner.name or _NO_PROCESS.get(owner.access, "?")
-    number = str(row.port) if row.target in (None, row.port) else f"{row.port}->{row.target}"
-    return [row.label, row.protocol, number, row.state.value, pid, name, *_health_cells(row)]
+        cells = known[key] = (pid, owner.name or _NO_PROCESS.get(owner.access, "?"))
+    return cells
 
 
 def _health_cells(row: PortStatus) -> list[str]:
