@@ -16,11 +16,10 @@ the exchange itself; a fifth less CPU than the `selectors` loop used elsewhere.
 
 from __future__ import annotations
 
+import _socket  # socket.py's class wraps each call in Python, and its import costs 2 ms
 import heapq
 import os
 import select
-import selectors
-import socket
 import time
 from errno import EINPROGRESS, EWOULDBLOCK
 
@@ -33,6 +32,9 @@ if TYPE_CHECKING:
 
 _KINDS = frozenset({"http", "tcp"})
 _PENDING = (0, EINPROGRESS, EWOULDBLOCK)
+_AF_INET, _AF_INET6, _STREAM = _socket.AF_INET, _socket.AF_INET6, _socket.SOCK_STREAM
+# where the system has it, a socket is made non-blocking as it is made (no second call)
+_NONBLOCK: int = getattr(_socket, "SOCK_NONBLOCK", 0)
 
 
 def handles(target: Target) -> bool:
@@ -41,9 +43,9 @@ def handles(target: Target) -> bool:
 
 
 def _is_address(host: str) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family = _AF_INET6 if ":" in host else _AF_INET
     try:
-        socket.inet_pton(family, host)
+        _socket.inet_pton(family, host)
     except OSError:
         return False
     return True
@@ -55,7 +57,7 @@ class _Check:
 
     __slots__ = ("answer", "deadline", "fd", "index", "outgoing", "sock", "started")
 
-    def __init__(self, index: int, sock: socket.socket, started: float, timeout_ms: float):
+    def __init__(self, index: int, sock: _socket.socket, started: float, timeout_ms: float):
         self.index = index
         self.sock = sock
         self.fd = sock.fileno()
@@ -98,22 +100,25 @@ class _Selector:
     then readable)."""
 
     def __init__(self) -> None:
+        import selectors
+
+        self._selectors = selectors
         self._selector = selectors.DefaultSelector()
 
     def watch(self, check: _Check) -> None:
-        self._selector.register(check.fd, selectors.EVENT_WRITE)
+        self._selector.register(check.fd, self._selectors.EVENT_WRITE)
 
     def sent(self, check: _Check) -> None:
-        self._selector.modify(check.fd, selectors.EVENT_READ)
+        self._selector.modify(check.fd, self._selectors.EVENT_READ)
 
     def forget(self, check: _Check) -> None:
         self._selector.unregister(check.fd)
 
     def wait(self, timeout: float | None) -> list[tuple[int, bool, bool]]:
         # a socket whose connect failed is writable: its error is asked for (True)
+        read = self._selectors.EVENT_READ
         return [
-            (key.fd, bool(events & selectors.EVENT_READ), True)
-            for key, events in self._selector.select(timeout)
+            (key.fd, bool(events & read), True) for key, events in self._selector.select(timeout)
         ]
 
     def close(self) -> None:
@@ -157,9 +162,9 @@ class _Loop:
 
     def _start(self, index: int) -> None:
         target = self.targets[index]
-        family = socket.AF_INET6 if ":" in target.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
+        sock = _socket.socket(_AF_INET6 if ":" in target.host else _AF_INET, _STREAM | _NONBLOCK)
+        if not _NONBLOCK:
+            sock.setblocking(False)
         check = _Check(index, sock, time.perf_counter(), target.health.timeout_ms)
         heapq.heappush(self.deadlines, (check.deadline, index, check.fd))
         try:
@@ -200,7 +205,7 @@ class _Loop:
         target = self.targets[check.index]
         if check.outgoing is None:  # connecting
             if error or target.health.kind == "tcp":
-                code = check.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                code = check.sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
                 if code:
                     raise OSError(code, os.strerror(code))
                 if target.health.kind == "tcp":
