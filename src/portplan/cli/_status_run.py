@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from portplan.live.early import EarlyChecks
     from portplan.live.status import StatusReport
     from portplan.model import Topology
 
@@ -41,19 +42,52 @@ def run_status(
     none in a cycle, would otherwise be walked again by each collection (-25 ms of CPU for
     2,000 checks)."""
     from portplan.collector import paused
-    from portplan.live.status import StatusOptions, check_status
 
+    workers = workers or default_workers()
     with paused():
+        # with the plan in the plan cache, its checks start before it is loaded
+        plan = _plan_file(file) if cache and not no_health and workers == 1 else None
+        early, keep = (None, False) if plan is None else _start_early(plan, host, concurrency)
+        from portplan.live.status import StatusOptions, check_status
+
         topology = load_plan(file, cache)
-        options = StatusOptions(host, not no_health, concurrency, workers or default_workers())
+        options = StatusOptions(host, not no_health, concurrency, workers)
         runners: list[dict[str, Any] | None] = []
         # the runner's view (and its imports) while the health checks run
         report = check_status(
-            topology, options, meanwhile=lambda: runners.append(_runner(topology.source))
+            topology,
+            options,
+            meanwhile=lambda: runners.append(_runner(topology.source)),
+            early=early,
         )
         runner = runners[0]
         write(render(report, fmt, runner))
+        if keep and plan is not None:
+            _keep_checks(plan, topology)
     return 1 if report.failed or (runner is not None and _failing(runner)) else 0
+
+
+def _plan_file(file: str | None) -> str | None:
+    from portplan.live.declared import find_file
+
+    return file if file is not None else find_file()
+
+
+def _start_early(plan: str, host: str | None, concurrency: int) -> tuple[EarlyChecks | None, bool]:
+    """`portplan.live.early.start` for the plan."""
+    from portplan.live.early import start
+
+    return start(plan, host, concurrency)
+
+
+def _keep_checks(plan: str, topology: Topology) -> None:
+    """Keep the plan's checks beside its cache entry, when some host has enough of them."""
+    from portplan.live.early import EARLY_CHECKS, save
+    from portplan.live.status import kept_checks
+
+    names, hosts = kept_checks(topology)
+    if any(len(checks) >= EARLY_CHECKS for _, checks in hosts.values()):
+        save(plan, names, hosts)
 
 
 def _runner(plan_file: str) -> dict[str, Any] | None:
@@ -71,9 +105,7 @@ def _failing(runner: dict[str, Any]) -> bool:
 def load_plan(file: str | None, cache: bool = True) -> Topology:
     """The plan `file` (or the discovered one), through the plan cache unless `cache` is
     False (portplan.plan.cache)."""
-    from portplan.live.declared import find_file
-
-    path = file if file is not None else find_file()
+    path = _plan_file(file)
     if path is None:
         from portplan.plan.loader import load
 

@@ -14,7 +14,7 @@ from portplan.live._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # neither typing nor the model is imported at run time without a plan
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Collection, Iterable, Sequence
     from typing import Any
 
     from portplan.live.owners import Listener
@@ -60,16 +60,21 @@ def optional_plan(file: str | os.PathLike[str] | None = None) -> Topology | None
 def this_host(topology: Topology, requested: str | None = None) -> str:
     """The plan's name for this machine: as asked, the only host, or the hostname."""
     names = topology.host_names()
+    found = host_named(names, requested)
+    if found is not None:
+        return found
     if requested is not None:
-        if requested not in names:
-            raise UsageError(f"no host '{requested}' in the plan; hosts: {_listing(names)}")
-        return requested
+        raise UsageError(f"no host '{requested}' in the plan; hosts: {_listing(names)}")
+    raise UsageError(f"the plan names several hosts ({_listing(names)}); choose one with --host")
+
+
+def host_named(names: Collection[str], requested: str | None = None) -> str | None:
+    """`this_host` among the plan's host `names`; None where it raises."""
+    if requested is not None:
+        return requested if requested in names else None
     if len(names) <= 1:
         return next(iter(names), "default")
-    for candidate in _local_names():
-        if candidate in names:
-            return candidate
-    raise UsageError(f"the plan names several hosts ({_listing(names)}); choose one with --host")
+    return next((name for name in _local_names() if name in names), None)
 
 
 def _listing(names: Iterable[str]) -> str:

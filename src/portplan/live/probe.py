@@ -17,9 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from portplan.model import Health
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # neither is imported at run time: `status` starts its checks sooner
+    from typing import Any
+
+    from portplan.model import Health
 
 DEFAULT_CONCURRENCY = 100
 _MAX_HEADER = 64 * 1024

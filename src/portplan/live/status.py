@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from portplan.findings import Finding, Level, count_by_level, sorted_findings
 from portplan.live.declared import this_host
+from portplan.live.early import EARLY_CHECKS, EarlyChecks, kept_check, target_of
 from portplan.live.owners import Listener
 from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
 from portplan.live.text import printable
@@ -58,7 +59,6 @@ RULES: dict[str, tuple[str, Level]] = {
     "PP506": ("latency-over-max", Level.ERROR),
 }
 _MIN_TOKEN = 4  # shorter names ("db", "api") match too many command lines to tell owners
-_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1", "": "127.0.0.1"}
 
 
 class State(StrEnum):
@@ -204,20 +204,22 @@ def check_status(
     *,
     listeners: Sequence[Listener] | None = None,
     meanwhile: Callable[[], object] | None = None,
+    early: EarlyChecks | None = None,
 ) -> StatusReport:
     """Compare the topology's ports on this machine with what listens, and probe health.
 
     `listeners` defaults to the machine's own (read here): of those, only the sockets a row
     can show (on a declared port, or inside a managed range) have their owners looked up.
     `meanwhile` is called while thousands of checks run in a thread, once the rows are
-    made (other work of the caller's, done while this thread would wait).
+    made (other work of the caller's, done while this thread would wait). `early` are checks
+    the caller started already (`portplan.live.early.start`).
     """
     options = options or StatusOptions()
     chosen = this_host(topology, options.host)
     services = [s for s in topology.services.values() if s.host == chosen]
-    early: _EarlyChecks | None = None
     if listeners is None:
-        listeners, early = _read_listeners(topology, chosen, services, options)
+        listeners, started = _read_listeners(topology, chosen, services, options, early)
+        early = early or started
     rows = declared_rows(services, listeners)
     rows += unexpected_rows(topology, chosen, services, listeners)
     if meanwhile is not None:
@@ -239,8 +241,12 @@ def watch(
 
 
 def _read_listeners(
-    topology: Topology, host: str, services: Sequence[Service], options: StatusOptions
-) -> tuple[list[Listener], _EarlyChecks | None]:
+    topology: Topology,
+    host: str,
+    services: Sequence[Service],
+    options: StatusOptions,
+    started: EarlyChecks | None = None,
+) -> tuple[list[Listener], EarlyChecks | None]:
     """The machine's listeners that a row can show: on a port that an active service
     declares, or inside a managed range (the others' owners are not looked up: tens of ms of
     /proc for thousands of sockets). With many health checks to run in this process, they
@@ -249,18 +255,58 @@ def _read_listeners(
     same and its answer dropped."""
     from portplan.live import sockets
 
-    udp = any(p.protocol == "udp" for s in services for p in _published(s))
-    protocols = ["tcp", "udp"] if udp else ["tcp"]
-    raw = sockets.raw_listeners(protocols)
+    protocols = _protocols(services)
+    read = started.sockets if started is not None else None
+    # the sockets the started checks were picked from, when of the same protocols
+    raw = read[1] if read is not None and read[0] == protocols else None
+    if raw is None:
+        raw = sockets.raw_listeners(protocols)
     if raw is None:  # the owners come with the sockets (psutil)
         return sockets.listeners(protocols), None
     raw = _shown(raw, services, _managed_ranges(topology, host))
     early = None
-    if options.probes and options.workers == 1:
+    if started is None and options.probes and options.workers == 1:
         wanted = _early_targets(services, raw)
         if len(wanted) >= EARLY_CHECKS:
             early = _EarlyChecks(wanted, options.concurrency)
     return sockets.with_owners(raw), early
+
+
+_EarlyChecks = EarlyChecks  # started here (tests watch it)
+
+
+def _protocols(services: Sequence[Service]) -> list[str]:
+    """The protocols of the sockets to read: UDP too when a service publishes a UDP port."""
+    udp = any(p.protocol == "udp" for s in services for p in _published(s))
+    return ["tcp", "udp"] if udp else ["tcp"]
+
+
+def kept_checks(
+    topology: Topology,
+) -> tuple[list[str], dict[str, tuple[list[str], list[tuple[Any, ...]]]]]:
+    """The plan's host names and, for each host, what `portplan.live.early.save` keeps:
+    the protocols to read and each HTTP or TCP check of a row of a port on no set address."""
+    names = sorted(topology.host_names())
+    hosts = {}
+    for host in names:
+        services = [s for s in topology.services.values() if s.host == host]
+        checks = [
+            kept
+            for row, port in _checked_ports(services)
+            if port.health is not None
+            and port.address is None
+            and (kept := kept_check(row, port.protocol, port.number, port.health)) is not None
+        ]
+        hosts[host] = (_protocols(services), checks)
+    return names, hosts
+
+
+def _checked_ports(services: Sequence[Service]) -> Iterator[tuple[int, Port]]:
+    """(row, port) of each published port with a check, numbered as `declared_rows` rows."""
+    rows = (port for service in services if _expected(service) for port in service.ports)
+    return (
+        (row, port) for row, port in enumerate(rows) if port.published and port.health is not None
+    )
 
 
 def _shown(
@@ -281,53 +327,6 @@ def _shown(
         for sock in raw
         if (sock.protocol, sock.port) in declared or _range_of(sock.port, managed) is not None
     ]
-
-
-EARLY_CHECKS = 100  # from this many checks on, they start before the owners are known
-
-
-# The interpreter's switch interval while the checks thread runs (seconds; CPython's own is
-# 5 ms). Each check's every system call ends with the thread asking for the interpreter lock
-# back; while this thread computes (owners, rows), it is handed over only each interval:
-# with 5 ms, 30 ms of work here let ~40 of 2,000 loopback checks through, with 0.5 ms ~300
-# (most of what the checks do alone), and the server being checked is kept busy.
-SWITCH_INTERVAL = 0.0005
-
-
-class _EarlyChecks:
-    """Checks run in a thread: their system calls (most of their cost) and the owners'
-    lookup (readlink after readlink) overlap."""
-
-    def __init__(self, wanted: list[tuple[int, Target]], concurrency: int) -> None:
-        import sys
-        import threading
-
-        self.wanted = wanted
-        self._found: list[ProbeResult] | BaseException = []
-        self._thread = threading.Thread(target=self._run, args=(concurrency,), daemon=True)
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
-        self._thread.start()
-
-    def _run(self, concurrency: int) -> None:
-        import sys
-
-        from portplan.live.probing import probe_all
-
-        try:
-            self._found = probe_all([t for _, t in self.wanted], concurrency=concurrency)
-        except BaseException as exc:  # raised again in the caller's thread
-            self._found = exc
-        finally:
-            sys.setswitchinterval(self._interval)
-
-    def results(self, wanted: list[tuple[int, Target]]) -> dict[int, ProbeResult]:
-        """The results of the rows in `wanted` checked early (the same row, the same target)."""
-        self._thread.join()
-        if isinstance(self._found, BaseException):
-            raise self._found
-        sent = {i: (t, r) for (i, t), r in zip(self.wanted, self._found, strict=True)}
-        return {i: sent[i][1] for i, target in wanted if i in sent and sent[i][0] == target}
 
 
 # ---------------------------------------------------------------------------
@@ -369,10 +368,9 @@ def _early_targets(
     are known (as if no port were squatted)."""
     index = _index(sockets)
     wanted = []
-    rows = (port for service in services if _expected(service) for port in service.ports)
-    for row, port in enumerate(rows):
-        if port.published and port.health is not None and (held := _held(port, index)):
-            wanted.append((row, _target_of(held[0], port.number, port.health)))
+    for row, port in _checked_ports(services):
+        if port.health is not None and (held := _held(port, index)):
+            wanted.append((row, target_of(held[0].address, port.number, port.health)))
     return wanted
 
 
@@ -514,7 +512,7 @@ def _unexpected_row(
 
 
 def _probe_rows(
-    rows: list[PortStatus], options: StatusOptions, early: _EarlyChecks | None = None
+    rows: list[PortStatus], options: StatusOptions, early: EarlyChecks | None = None
 ) -> None:
     """Run the rows' checks and give each checked row its result.
 
@@ -541,12 +539,7 @@ def _targets(rows: Sequence[PortStatus]) -> list[tuple[int, Target]]:
 def _target(row: PortStatus) -> Target | None:
     if row.health is None or row.state is not State.UP or row.owner is None:
         return None
-    return _target_of(row.owner, row.port, row.health)
-
-
-def _target_of(owner: _Socket, port: int, health: Health) -> Target:
-    """Checks go to the listener's address (loopback for a wildcard one)."""
-    return Target(_LOOPBACK.get(owner.address, owner.address), port, health)
+    return target_of(row.owner.address, row.port, row.health)
 
 
 # ---------------------------------------------------------------------------

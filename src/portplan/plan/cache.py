@@ -64,7 +64,7 @@ def load(path: str | os.PathLike[str], env: str | None = None, *, cache: bool = 
     if not (cache and enabled()):
         return _load(path, env)
     identity = _identity(path, env)
-    entry = os.path.join(folder(), _sha256(identity.encode())[:40] + ".pickle")
+    entry = _entry(identity)
     found = _read_entry(entry, identity)
     if found is not None:
         return found
@@ -72,6 +72,30 @@ def load(path: str | os.PathLike[str], env: str | None = None, *, cache: bool = 
         topology = _load(path, env)
     _write_entry(entry, identity, reads, topology)
     return topology
+
+
+def entry(path: str | os.PathLike[str], env: str | None = None) -> tuple[str, str] | None:
+    """(the entry's file, the SHA-256 of the model it holds) while the entry of the plan
+    `path` holds (the files it read unchanged), nothing unpickled; None otherwise (or with
+    the cache off). What else is kept for this plan (`portplan.live.checklist`) is kept
+    beside the entry under the model's digest."""
+    path = os.fspath(path)
+    if not enabled():
+        return None
+    identity = _identity(path, env)
+    name = _entry(identity)
+    data = _own_file(name)
+    if data is None or not data.startswith(_MAGIC):
+        return None
+    try:
+        found = _holds(memoryview(data)[len(_MAGIC) :], identity)
+    except Exception:  # a corrupt or foreign entry
+        return None
+    return None if found is None else (name, found[0])
+
+
+def _entry(identity: str) -> str:
+    return os.path.join(folder(), _sha256(identity.encode())[:40] + ".pickle")
 
 
 def _load(path: str, env: str | None) -> Topology:
@@ -163,6 +187,16 @@ def _read_all(fd: int, size: int) -> bytes:
 
 
 def _decode(data: memoryview, identity: str) -> Topology | None:
+    found = _holds(data, identity)
+    if found is None:
+        return None
+    model, pickled = found
+    return _unpickle(pickled) if _sha256(pickled) == model else None
+
+
+def _holds(data: memoryview, identity: str) -> tuple[str, memoryview] | None:
+    """(the model's SHA-256, the pickled model) when the header matches `identity` and every
+    file the entry read is unchanged; else None."""
     import marshal
 
     size = int.from_bytes(data[:_SIZE_BYTES], "little")
@@ -172,8 +206,7 @@ def _decode(data: memoryview, identity: str) -> Topology | None:
     for name, digest in files:
         if _sha256(safe_read(name)) != digest:
             return None
-    pickled = data[_SIZE_BYTES + size :]
-    return _unpickle(pickled) if _sha256(pickled) == model else None
+    return model, data[_SIZE_BYTES + size :]
 
 
 def _unpickle(data: memoryview) -> Topology | None:
@@ -196,18 +229,37 @@ def _write_entry(
     entry: str, identity: str, reads: Sequence[tuple[str, bytes]], topology: Topology
 ) -> None:
     """Write the entry whole or not at all; any failure leaves the cache as it was."""
-    temporary = f"{entry}.{os.getpid()}.tmp"
+    _write_whole(entry, lambda: _encode(identity, reads, topology))
+
+
+def read_beside(entry: str, suffix: str) -> bytes | None:
+    """The bytes of the file kept beside `entry` (`entry` with `suffix` for ".pickle"),
+    when it is a regular file of this user that no one else may write; else None."""
+    return _own_file(_beside(entry, suffix))
+
+
+def write_beside(entry: str, suffix: str, data: bytes) -> None:
+    """Keep `data` beside `entry`, written whole or not at all (no error when it cannot be)."""
+    _write_whole(_beside(entry, suffix), lambda: data)
+
+
+def _beside(entry: str, suffix: str) -> str:
+    return entry.removesuffix(".pickle") + suffix
+
+
+def _write_whole(path: str, data: Callable[[], bytes]) -> None:
+    temporary = f"{path}.{os.getpid()}.tmp"
     try:
-        data = _encode(identity, reads, topology)
-        os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
+        content = data()
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         fd = os.open(temporary, _WRITE_FLAGS, 0o600)
         try:
-            view = memoryview(data)
+            view = memoryview(content)
             while view:
                 view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
-        os.replace(temporary, entry)
+        os.replace(temporary, path)
     except Exception:  # a full disk, a read-only home, a model pickle cannot hold
         _remove(temporary)
 

@@ -1,0 +1,224 @@
+"""Health checks started early: in a thread, while the rest of `portplan status` runs.
+
+`EarlyChecks` runs checks in a thread. `portplan.live.status` starts them as soon as the
+machine's sockets are known, while their owners are looked up in /proc. Before that, with
+the plan in the plan cache (`portplan.plan.cache`), `start` starts them before the plan is
+even loaded: the checks of a plan (what each row of `status` checks, on which port) are
+kept beside its plan-cache entry as plain data, and this module imports neither the model
+nor the plan's loader, so that thousands of checks are under way within a few dozen
+milliseconds of start-up, and the model's import and unpickling (tens of ms) overlap them.
+
+What is kept is a hint: `status` works out the checks of its rows itself, and uses an early
+result only for the same row sending the same check (`EarlyChecks.results`); any other row
+is checked afresh. A list is used only while the plan's entry holds (the same model).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from portplan.live._record import Record
+from portplan.live.probe import ProbeResult, Target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time (see _record)
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+    from portplan.live.sockets import RawSocket
+    from portplan.model import Health
+
+EARLY_CHECKS = 100  # from this many checks on, they start before the owners are known
+
+# The interpreter's switch interval while the checks thread runs (seconds; CPython's own is
+# 5 ms). Each check's every system call ends with the thread asking for the interpreter lock
+# back; while the main thread computes (owners, rows), it is handed over only each interval:
+# with 5 ms, 30 ms of work there let ~40 of 2,000 loopback checks through, with 0.5 ms ~300
+# (most of what the checks do alone), and the server being checked is kept busy.
+SWITCH_INTERVAL = 0.0005
+
+SUFFIX = ".checks"  # the kept list, beside the plan's cache entry
+_VERSION = 1
+_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1", "": "127.0.0.1"}
+_KINDS = ("http", "tcp")  # checked on the poll loop; gRPC checks are never started early
+
+
+class EarlyChecks:
+    """Checks run in a thread: their system calls (most of their cost) and the work of the
+    main thread (the owners' lookup, the plan, the rows) overlap."""
+
+    def __init__(
+        self,
+        wanted: list[tuple[int, Target]],
+        concurrency: int,
+        sockets: tuple[list[str], list[RawSocket]] | None = None,
+    ) -> None:
+        import threading
+
+        self.wanted = wanted
+        # the protocols read and the sockets read for these checks (by `start`)
+        self.sockets = sockets
+        self._found: list[ProbeResult] | BaseException = []
+        self._thread = threading.Thread(target=self._run, args=(concurrency,), daemon=True)
+        self._interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
+        self._thread.start()
+
+    def _run(self, concurrency: int) -> None:
+        from portplan.live.probing import probe_all
+
+        try:
+            self._found = probe_all([t for _, t in self.wanted], concurrency=concurrency)
+        except BaseException as exc:  # raised again in the caller's thread
+            self._found = exc
+        finally:
+            sys.setswitchinterval(self._interval)
+
+    def results(self, wanted: list[tuple[int, Target]]) -> dict[int, ProbeResult]:
+        """The results of the rows in `wanted` checked early (the same row, the same check
+        of the same address and port)."""
+        self._thread.join()
+        if isinstance(self._found, BaseException):
+            raise self._found
+        sent = {i: (_check(t), r) for (i, t), r in zip(self.wanted, self._found, strict=True)}
+        return {i: sent[i][1] for i, target in wanted if i in sent and sent[i][0] == _check(target)}
+
+
+def _check(target: Target) -> tuple[Any, ...]:
+    """What a check sends and judges: its address, port and health check (the latency
+    budget and the plan's line of the check aside: those judge the result afterwards)."""
+    h = target.health
+    return (
+        target.host,
+        target.port,
+        h.kind,
+        h.path,
+        h.status,
+        h.expect,
+        h.grpc_service,
+        h.timeout_ms,
+    )
+
+
+def target_of(address: str, port: int, health: Health) -> Target:
+    """A check goes to the listener's address (loopback for a wildcard one)."""
+    return Target(_LOOPBACK.get(address, address), port, health)
+
+
+# ---------------------------------------------------------------------------
+# The checks kept beside the plan cache
+
+
+class _Health(Record):
+    """What a check needs of the plan's `Health` (the same attribute names), as kept."""
+
+    kind: str
+    path: str | None
+    status: int | None
+    expect: Mapping[str, Any] | None
+    grpc_service: str
+    timeout_ms: float
+
+
+def start(
+    plan: str, requested_host: str | None, concurrency: int
+) -> tuple[EarlyChecks | None, bool]:
+    """(the checks started from the list kept for `plan`, or None; True when no list is
+    kept for the plan as it is: `save` one once the plan is loaded)."""
+    import marshal
+
+    from portplan.plan import cache
+
+    entry = cache.entry(plan)
+    if entry is None:  # no entry that holds (or no cache): the plan is read afresh
+        return None, True
+    data = cache.read_beside(entry[0], SUFFIX)
+    try:
+        version, model, names, hosts = marshal.loads(data) if data else (0, "", (), {})
+    except (ValueError, TypeError, EOFError):  # corrupt
+        return None, True
+    if version != _VERSION or model != entry[1]:
+        return None, True
+    host = _host(names, requested_host)
+    if host is None or host not in hosts:
+        return None, False
+    protocols, listed = hosts[host]
+    if len(listed) < EARLY_CHECKS:
+        return None, False
+    from portplan.live import sockets
+
+    raw = sockets.raw_listeners(protocols)
+    if raw is None:  # the owners come with the sockets (psutil): checked once loaded
+        return None, False
+    wanted = _wanted(listed, raw)
+    if len(wanted) < EARLY_CHECKS:
+        return None, False
+    return EarlyChecks(wanted, concurrency, (list(protocols), raw)), False
+
+
+def _host(names: Sequence[str], requested: str | None) -> str | None:
+    from portplan.live.declared import host_named
+
+    return host_named(set(names), requested)
+
+
+def _wanted(listed: Sequence[tuple[Any, ...]], raw: list[RawSocket]) -> list[tuple[int, Target]]:
+    """(row, check) of each kept check whose port something listens on (any address)."""
+    first: dict[tuple[str, int], RawSocket] = {}
+    for sock in raw:
+        first.setdefault((sock.protocol, sock.port), sock)
+    wanted = []
+    for row, protocol, number, *check in listed:
+        held = first.get((protocol, number))
+        if held is not None:
+            health: Health = _Health(*check)  # type: ignore[assignment]  # the same attributes
+            wanted.append((row, target_of(held.address, number, health)))
+    return wanted
+
+
+def save(
+    plan: str, names: Sequence[str], hosts: Mapping[str, tuple[list[str], list[tuple[Any, ...]]]]
+) -> None:
+    """Keep the checks of the rows of each host of `plan`: for each host, the protocols
+    `status` reads and (row, protocol, port, kind, path, status, expect, gRPC service,
+    timeout) of each HTTP or TCP check of a published port on no set address (those of
+    a set address are checked once the plan is loaded)."""
+    import marshal
+
+    from portplan.plan import cache
+
+    entry = cache.entry(plan)
+    if entry is None:
+        return
+    try:
+        data = marshal.dumps((_VERSION, entry[1], list(names), dict(hosts)))
+    except ValueError:  # a value marshal cannot hold: nothing kept
+        return
+    cache.write_beside(entry[0], SUFFIX, data)
+
+
+def kept_check(row: int, protocol: str, number: int, health: Health) -> tuple[Any, ...] | None:
+    """A check as `save` keeps it; None for one never started early (gRPC)."""
+    if health.kind not in _KINDS:
+        return None
+    expect = None if health.expect is None else _plain(health.expect)
+    return (
+        row,
+        protocol,
+        number,
+        health.kind,
+        health.path,
+        health.status,
+        expect,
+        health.grpc_service,
+        health.timeout_ms,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value with plain dicts and lists (the plan's carry their marks)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -1,0 +1,183 @@
+"""`status` with its plan in the plan cache starts the plan's checks before loading it, from
+the checks kept beside the cache entry (portplan.live.early): real plan files, sockets and
+an HTTP server; the reports are those of checks started once the plan is loaded."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import marshal
+import os
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from portplan.cli._status_run import run_status
+from portplan.live import early, status
+from portplan.plan import cache
+from tests.live.conftest import HttpServer, free_port
+
+HELD = 6  # TCP checks of sockets held here, besides 2 HTTP checks and a port nobody holds
+
+
+@pytest.fixture
+def held() -> Iterator[list[int]]:
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(HELD)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(16)  # a connect completes in the backlog: a healthy TCP check
+        yield [sock.getsockname()[1] for sock in sockets]
+
+
+@pytest.fixture
+def plan(
+    tmp_path: Path, held: list[int], http_server: HttpServer, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A plan of 8 checked ports and a down one; its cache in tmp_path; checks start early
+    from 4 of them on."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("PORTPLAN_NO_CACHE", raising=False)
+    monkeypatch.setattr(early, "EARLY_CHECKS", 4)
+    monkeypatch.setattr(status, "EARLY_CHECKS", 4)
+    lines = ["system: shop", "services:"]
+    lines += [
+        "  web:",
+        "    ports:",
+        f"      http: {{port: {http_server.port}, health: {{path: /ok, expect: {{status: ok}}}}}}",
+        f"      admin: {{port: {http_server.port}, health: {{path: /healthy, status: 200}}}}",
+        "  ghost:",
+        "    ports:",
+        f"      http: {{port: {free_port()}, health: /ok}}",
+    ]
+    for i, port in enumerate(held):
+        lines += [
+            f"  worker-{i}:",
+            "    ports:",
+            f"      tcp: {{port: {port}, health: {{tcp: true}}}}",
+        ]
+    path = tmp_path / "portplan.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _status(plan: Path) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_status(str(plan), "text", None, 100, 1, False, out.write)
+    return code, re.sub(r" +", " ", re.sub(r"\d+\.\d ms", "N ms", out.getvalue()))
+
+
+def _kept(plan: Path) -> Path:
+    found = cache.entry(str(plan))
+    assert found is not None
+    return Path(found[0].removesuffix(".pickle") + early.SUFFIX)
+
+
+def _started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many checks each EarlyChecks started (from the kept list or in check_status)."""
+    counts: list[int] = []
+    real = early.EarlyChecks.__init__
+
+    def spy(self: early.EarlyChecks, wanted: list[tuple[int, object]], *args: object) -> None:
+        counts.append(len(wanted))
+        real(self, wanted, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(early.EarlyChecks, "__init__", spy)
+    return counts
+
+
+def test_the_kept_checks_start_before_the_plan_and_report_the_same(
+    plan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started = _started(monkeypatch)
+    calls: list[str] = []
+    real_load = status.check_status
+
+    def watch(*args: object, **options: object) -> status.StatusReport:
+        calls.append("early" if options.get("early") is not None else "late")
+        return real_load(*args, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(status, "check_status", watch)
+    first = _status(plan)  # read afresh: the entry and the checks are kept
+    assert _kept(plan).is_file()
+    second = _status(plan)  # from the kept checks, started before the plan is loaded
+    assert calls == ["late", "early"]
+    assert started == [8, 8]  # web's 2 HTTP checks and the 6 TCP ones; ghost is down
+    assert first == second
+    code, text = second
+    assert code == 1
+    assert "ghost.http" in text and "is down: nothing listens" in text
+    assert text.count(" connected") == HELD and text.count(" 200") == 2
+    assert text.rstrip().endswith(
+        "9 ports on host default: 8 up, 1 down, 0 squatted, 0 unexpected; 1 error, 0 warnings"
+    )
+
+
+def test_kept_checks_that_do_not_match_the_rows_are_checked_afresh(
+    plan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept list is a hint: a check kept for another row, port or check is not taken for
+    the row's; the row is checked once the plan is loaded."""
+    expected = _status(plan)
+    kept = _kept(plan)
+    version, model, names, hosts = marshal.loads(kept.read_bytes())
+    protocols, checks = hosts["default"]
+    # web.http's check kept as its admin port's (another path): each row's own is sent
+    swapped = [checks[1][:1] + checks[0][1:], checks[0][:1] + checks[1][1:], *checks[2:]]
+    kept.write_bytes(marshal.dumps((version, model, names, {"default": (protocols, swapped)})))
+    os.chmod(kept, 0o600)
+    sent: list[int] = []
+    from portplan.live import probing
+
+    real = probing.probe_all
+
+    def spy(targets: list[object], **options: object) -> object:
+        sent.append(len(targets))
+        return real(targets, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(probing, "probe_all", spy)
+    assert _status(plan) == expected
+    assert sent == [8, 2]  # all 8 early, then web's two again once the plan is loaded
+
+
+def test_kept_checks_of_another_model_are_not_used_and_kept_again(
+    plan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _status(plan)
+    kept = _kept(plan)
+    version, _, names, hosts = marshal.loads(kept.read_bytes())
+    kept.write_bytes(marshal.dumps((version, "0" * 64, names, hosts)))
+    os.chmod(kept, 0o600)
+    started = _started(monkeypatch)
+    expected = _status(plan)  # not from the list: started in check_status, then kept again
+    assert started == [8]
+    assert marshal.loads(kept.read_bytes())[1] == cache.entry(str(plan))[1]  # type: ignore[index]
+    assert _status(plan) == expected
+    assert started == [8, 8]
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not marshal", marshal.dumps((99, "x", [], {})), marshal.dumps([1, 2])]
+)
+def test_a_corrupt_or_foreign_list_is_ignored(
+    plan: Path, content: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _status(plan)
+    kept = _kept(plan)
+    kept.write_bytes(content)
+    os.chmod(kept, 0o600)
+    assert _status(plan) == expected
+
+
+def test_a_list_others_may_write_is_not_read(plan: Path) -> None:
+    _status(plan)
+    kept = _kept(plan)
+    os.chmod(kept, 0o666)
+    assert early.start(str(plan), None, 100) == (None, True)
+    os.chmod(kept, 0o600)
+    started, keep = early.start(str(plan), None, 100)
+    assert started is not None and not keep
+    started.results([])  # the thread joined
