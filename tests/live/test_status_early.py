@@ -10,8 +10,9 @@ import marshal
 import os
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +77,18 @@ def _kept(plan: Path) -> Path:
     return Path(found[0].removesuffix(".pickle") + early.SUFFIX)
 
 
+def _read_kept(kept: Path) -> tuple[int, str, list[str], dict[str, Any]]:
+    version, model, _, body = marshal.loads(kept.read_bytes())
+    names, hosts = marshal.loads(body)
+    return version, model, names, hosts
+
+
+def _write_kept(kept: Path, version: int, model: str, names: Any, hosts: Any) -> None:
+    body = marshal.dumps((names, hosts))
+    kept.write_bytes(marshal.dumps((version, model, cache.sha256(body), body)))
+    os.chmod(kept, 0o600)
+
+
 def _started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many checks each EarlyChecks started (from the kept list or in check_status)."""
     counts: list[int] = []
@@ -123,12 +136,11 @@ def test_kept_checks_that_do_not_match_the_rows_are_checked_afresh(
     the row's; the row is checked once the plan is loaded."""
     expected = _status(plan)
     kept = _kept(plan)
-    version, model, names, hosts = marshal.loads(kept.read_bytes())
+    version, model, names, hosts = _read_kept(kept)
     protocols, checks = hosts["default"]
     # web.http's check kept as its admin port's (another path): each row's own is sent
     swapped = [checks[1][:1] + checks[0][1:], checks[0][:1] + checks[1][1:], *checks[2:]]
-    kept.write_bytes(marshal.dumps((version, model, names, {"default": (protocols, swapped)})))
-    os.chmod(kept, 0o600)
+    _write_kept(kept, version, model, names, {"default": (protocols, swapped)})
     sent: list[int] = []
     from portplan.live import probing
 
@@ -148,26 +160,54 @@ def test_kept_checks_of_another_model_are_not_used_and_kept_again(
 ) -> None:
     _status(plan)
     kept = _kept(plan)
-    version, _, names, hosts = marshal.loads(kept.read_bytes())
-    kept.write_bytes(marshal.dumps((version, "0" * 64, names, hosts)))
-    os.chmod(kept, 0o600)
+    version, _, names, hosts = _read_kept(kept)
+    _write_kept(kept, version, "0" * 64, names, hosts)
     started = _started(monkeypatch)
     expected = _status(plan)  # not from the list: started in check_status, then kept again
     assert started == [8]
-    assert marshal.loads(kept.read_bytes())[1] == cache.entry(str(plan))[1]  # type: ignore[index]
+    assert _read_kept(kept)[1] == cache.entry(str(plan))[1]  # type: ignore[index]
     assert _status(plan) == expected
     assert started == [8, 8]
 
 
+def _garbled(kept: Path) -> None:
+    """A whole list of the right model whose checks are not checks."""
+    version, model, names, hosts = _read_kept(kept)
+    protocols, checks = hosts["default"]
+    wrong = [("web", "tcp", "port", "http", 1, 2, 3, 4, 5), *checks[1:]]
+    _write_kept(kept, version, model, names, {"default": (protocols, wrong)})
+
+
+def _flipped(kept: Path) -> None:
+    """A list whose body no longer matches its digest."""
+    data = bytearray(kept.read_bytes())
+    data[-5] ^= 0x01
+    kept.write_bytes(bytes(data))
+
+
+def _sctp(kept: Path) -> None:
+    version, model, names, hosts = _read_kept(kept)
+    _write_kept(kept, version, model, names, {"default": (["sctp"], hosts["default"][1])})
+
+
 @pytest.mark.parametrize(
-    "content", [b"", b"not marshal", marshal.dumps((99, "x", [], {})), marshal.dumps([1, 2])]
+    "garble",
+    [
+        lambda kept: kept.write_bytes(b""),
+        lambda kept: kept.write_bytes(b"not marshal"),
+        lambda kept: kept.write_bytes(marshal.dumps((99, "x", "y", b""))),
+        lambda kept: kept.write_bytes(marshal.dumps([1, 2])),
+        _flipped,
+        _garbled,
+        _sctp,
+    ],
 )
 def test_a_corrupt_or_foreign_list_is_ignored(
-    plan: Path, content: bytes, monkeypatch: pytest.MonkeyPatch
+    plan: Path, garble: Callable[[Path], object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = _status(plan)
     kept = _kept(plan)
-    kept.write_bytes(content)
+    garble(kept)
     os.chmod(kept, 0o600)
     assert _status(plan) == expected
 

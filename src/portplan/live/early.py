@@ -79,6 +79,8 @@ class EarlyChecks:
         of the same address and port)."""
         self._thread.join()
         if isinstance(self._found, BaseException):
+            if self.sockets is not None and isinstance(self._found, Exception):
+                return {}  # started from a kept list: every row is checked afresh
             raise self._found
         sent = {i: (_check(t), r) for (i, t), r in zip(self.wanted, self._found, strict=True)}
         return {i: sent[i][1] for i, target in wanted if i in sent and sent[i][0] == _check(target)}
@@ -125,25 +127,25 @@ def start(
 ) -> tuple[EarlyChecks | None, bool]:
     """(the checks started from the list kept for `plan`, or None; True when no list is
     kept for the plan as it is: `save` one once the plan is loaded)."""
-    import marshal
-
     from portplan.plan import cache
 
+    if not cache.enabled():
+        return None, False
     entry = cache.entry(plan)
-    if entry is None:  # no entry that holds (or no cache): the plan is read afresh
+    if entry is None:  # no entry that holds: the plan is read afresh, its checks kept
         return None, True
-    data = cache.read_beside(entry[0], SUFFIX)
     try:
-        version, model, names, hosts = marshal.loads(data) if data else (0, "", (), {})
-    except (ValueError, TypeError, EOFError):  # corrupt
+        kept = _read(cache.read_beside(entry[0], SUFFIX), entry[1])
+    except (ValueError, TypeError, KeyError, EOFError):  # a corrupt list: kept again
         return None, True
-    if version != _VERSION or model != entry[1]:
+    if kept is None:
         return None, True
+    names, hosts = kept
     host = _host(names, requested_host)
     if host is None or host not in hosts:
         return None, False
     protocols, listed = hosts[host]
-    if len(listed) < EARLY_CHECKS:
+    if len(listed) < EARLY_CHECKS or not set(protocols) <= {"tcp", "udp"}:
         return None, False
     from portplan.live import sockets
 
@@ -154,6 +156,22 @@ def start(
     if len(wanted) < EARLY_CHECKS:
         return None, False
     return EarlyChecks(wanted, concurrency, (list(protocols), raw)), False
+
+
+def _read(data: bytes | None, model: str) -> tuple[list[str], dict[str, Any]] | None:
+    """(host names, checks per host) kept for `model`, whole (its own SHA-256 holds);
+    None for none, another model's or another version's."""
+    import marshal
+
+    from portplan.plan.cache import sha256
+
+    if not data:
+        return None
+    version, kept_model, digest, body = marshal.loads(data)
+    if version != _VERSION or kept_model != model or sha256(body) != digest:
+        return None
+    names, hosts = marshal.loads(body)
+    return list(names), dict(hosts)
 
 
 def _host(names: Sequence[str], requested: str | None) -> str | None:
@@ -191,9 +209,10 @@ def save(
     if entry is None:
         return
     try:
-        data = marshal.dumps((_VERSION, entry[1], list(names), dict(hosts)))
+        body = marshal.dumps((list(names), dict(hosts)))
     except ValueError:  # a value marshal cannot hold: nothing kept
         return
+    data = marshal.dumps((_VERSION, entry[1], cache.sha256(body), body))
     cache.write_beside(entry[0], SUFFIX, data)
 
 

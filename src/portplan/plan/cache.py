@@ -123,9 +123,13 @@ def _code_stamp() -> list[str]:
     return sorted(stamps)
 
 
-def _sha256(data: bytes | memoryview) -> str:
+def sha256(data: bytes | memoryview) -> str:
+    """The SHA-256 of `data` in hex, without hashlib's start-up (see `_hasher`)."""
     digest: str = _hash(data).hexdigest()
     return digest
+
+
+_sha256 = sha256
 
 
 def _hasher() -> Callable[[bytes | memoryview], Any]:
