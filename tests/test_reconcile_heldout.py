@@ -648,3 +648,137 @@ def test_a_charts_components_are_services_of_their_own(tmp_path: Path) -> None:
         ("logs-gateway", 80, 8080),
         ("logs-gateway", 8080, 8080),
     ]
+
+
+UMBRELLA_VALUES = """\
+server:
+  service:
+    port: 80
+  containerPorts:
+    http: 8080
+dex:
+  containerPorts:
+    http: 5556
+operator:
+  tls:
+    internalPort: 10250
+"""
+UMBRELLA_SERVER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "cd.server.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: server
+          image: acme/cd:2.0
+          ports:
+            - name: http
+              containerPort: {{ .Values.server.containerPorts.http }}
+        - name: proxy
+          image: acme/cloud-sql-proxy:2
+          args: ["--http-port", "9090"]
+          {{- if .Values.proxy.probe }}
+          livenessProbe:
+            httpGet:
+              path: /liveness
+              port: 9090
+          {{- end }}
+      initContainers:
+      # filled from the values, as a list
+      {{- toYaml .Values.initContainers | nindent 8 }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "cd.server.fullname" . }}
+spec:
+  ports:
+    - name: http
+      port: {{ .Values.server.service.port }}
+      targetPort: http
+"""
+UMBRELLA_DEX = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ template "cd.dex.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: dex
+          image: dexidp/dex:2.38
+          ports:
+            - name: http
+              containerPort: {{ .Values.dex.containerPorts.http }}
+"""
+
+
+def test_an_umbrella_charts_values_are_held_to_their_own_component(tmp_path: Path) -> None:
+    """argo-helm/kube-prometheus-stack-style: components named `<chart>.<component>.fullname`
+    are services of their own (dex's 5556 is no http port of the server); a value whose
+    path names no component (`operator.tls.internalPort`) is compared with nothing; a
+    sidecar that declares no port is probed on its own; `initContainers:` above a comment
+    and the action that fills it is no empty list."""
+    chart = "charts/cd"
+    files = {
+        f"{chart}/Chart.yaml": "apiVersion: v2\nname: cd\nversion: 1.0.0\n",
+        f"{chart}/values.yaml": UMBRELLA_VALUES,
+        f"{chart}/templates/server.yaml": UMBRELLA_SERVER,
+        f"{chart}/templates/dex.yaml": UMBRELLA_DEX,
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == []
+    named = sorted({p.service for r in scan([root]) for p in r.ports if r.kind == "kubernetes"})
+    assert named == ["cd-dex", "cd-server"]
+
+
+PROXY_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "proxy.fullname" . }}
+spec:
+  ports:
+    - port: {{ .Values.service.port }}
+      {{- if .Values.rbac.enabled }}
+      targetPort: krp
+      {{- else }}
+      targetPort: http
+      {{- end }}
+"""
+PROXY_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "proxy.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: proxy
+          image: acme/proxy:1
+          ports:
+            - name: krp
+              containerPort: 8100
+"""
+
+
+def test_a_chart_with_a_template_helm_alone_renders_is_not_held_to_its_templates(
+    tmp_path: Path,
+) -> None:
+    """prom-label-proxy-style: the Service template does not parse read leniently (both
+    branches of an `if` give `targetPort`), so the templates read declare only container
+    ports: a Service port value is compared with nothing."""
+    chart = "charts/proxy"
+    files = {
+        f"{chart}/Chart.yaml": "apiVersion: v2\nname: proxy\nversion: 1.0.0\n",
+        f"{chart}/values.yaml": "service:\n  port: 8080\nrbac:\n  enabled: true\n",
+        f"{chart}/templates/service.yaml": PROXY_SERVICE,
+        f"{chart}/templates/deployment.yaml": PROXY_DEPLOYMENT,
+    }
+    root = _write(tmp_path, files)
+    assert [(rule, level) for rule, level, _, _ in _found(root)] == [("PP209", "info")]

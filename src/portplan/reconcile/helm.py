@@ -43,7 +43,9 @@ def helm_value_drift(view: View) -> Iterator[Finding]:
     that reads the value agrees by construction; one that hard-codes another number is the
     drift: changing the value changes nothing, or the program listens elsewhere), with the
     plan's ports of the service, and with the container ports compose runs the same service
-    on. A value whose role cannot be told (`metrics.port`, `redis.port`) is not compared.
+    on. A value whose role cannot be told (`metrics.port`, `redis.port`) is not compared,
+    nor, in a chart of several services, one whose path names none of them, nor a chart one
+    of whose templates could not be read.
 
     The parameters table of the chart's README (`| service.httpManagementPort | ... |
     9990 |`) is held to `values.yaml` key by key: it is the default users read.
@@ -55,10 +57,11 @@ def helm_value_drift(view: View) -> Iterator[Finding]:
     """
     yield from _documented(view)
     templates = _templates(view)
+    partly = _partly_read(view)
     for value in _values(view):
         ports = _in_role(view, value, templates.get(value.chart, []))
         if ports:
-            found = _against_templates(view, value, ports)
+            found = None if value.chart in partly else _against_templates(view, value, ports)
         else:
             found = _against_plan(view, value) or _against_compose(view, value)
         if found is not None:
@@ -141,9 +144,31 @@ def _numbers(port: Port, role: str) -> set[int]:
 
 def _in_role(view: View, value: _Value, ports: list[Port]) -> list[Port]:
     """The ports the chart's templates declare in the value's role; of a chart of several
-    services, those of the service a key of the value's path names, when one does."""
+    services, those of the service a key of the value's path names (`catalog.service.port`,
+    `alertmanager.service.port` of `<chart>-alertmanager`), none when no key does: whose
+    value it is cannot be told."""
     named = [p for p in ports if _names(view, value, p.key)]
+    if not named and len({p.key for p in ports}) > 1:
+        return []
     return [p for p in named or ports if _numbers(p, value.role)]
+
+
+def _partly_read(view: View) -> set[str]:
+    """The chart folders a template of which could not be read (a Go template helm alone
+    renders): what the templates declare is not all there is."""
+    from portplan.sources.helm_templates import chart_of
+
+    found: set[str] = set()
+    for result in view.results:
+        if (
+            result.kind == KUBERNETES
+            and result.errors
+            and f"{os.sep}templates{os.sep}" in (os.sep + os.path.normpath(result.file))
+        ):
+            chart = chart_of(result.file)
+            if chart is not None:
+                found.add(chart)
+    return found
 
 
 def _against_templates(view: View, value: _Value, ports: list[Port]) -> Finding | None:
@@ -211,7 +236,8 @@ def _against_compose(view: View, value: _Value) -> Finding | None:
 def _names(view: View, value: _Value, key: str) -> bool:
     """Whether a key of the value's path names the service `key` (`catalog.service.port`)."""
     path = (value.obs.port_name or "").split(".")[:-1]
-    return any(view.key(part) == key for part in path)
+    chart = os.path.basename(value.chart)
+    return any(key in (view.key(part), view.key(f"{chart}-{part}")) for part in path)
 
 
 def _show(view: View, key: str | None, value: _Value) -> str:

@@ -169,9 +169,10 @@ def _evaluate(body: str, values: dict[str, Any], name: str) -> str | None:
 
 
 def _helper_name(head: str, name: str) -> str | None:
-    """The name a naming helper gives: the chart's for `*.name`, `*.fullname`; a
-    component's, `<chart>-<component>`, for `loki.compactorFullname` or a helper given
-    `"component" "compactor"` (`tempo.resourceName`); None for any other action."""
+    """The name a naming helper gives: the chart's for `*.name`, `*.fullname`
+    (`common.names.fullname`); a component's, `<chart>-<component>`, for
+    `loki.compactorFullname`, `<chart>.dex.fullname` or a helper given `"component"
+    "compactor"` (`tempo.resourceName`); None for any other action."""
     found = _HELPER.match(head)
     if found is None:
         return None
@@ -179,6 +180,9 @@ def _helper_name(head: str, name: str) -> str | None:
     component = _COMPONENT_ARG.search(found.group("rest"))
     if component is not None and last.lower().endswith("name"):
         return f"{name}-{component.group('c')}"
+    parts = found.group("helper").split(".")
+    if last in ("name", "fullname") and len(parts) == 3 and parts[0] == name:
+        return f"{name}-{parts[1]}"  # `argo-cd.dex.fullname` of chart argo-cd
     if last in ("name", "fullname"):
         return name
     named = _COMPONENT_HELPER.fullmatch(last)

@@ -184,12 +184,17 @@ def _parse(data: str | bytes, file: str) -> _File | SourceResult:
 
 
 def _rendered(written: list[str] | None, location: Location) -> bool:
-    """Whether a chart template's line, or the one after it, held an action (`nodePort: {{
-    .Values.x }}` under an `{{- if }}` read in both branches; `initContainers:` above a
-    `{{- toYaml . | nindent 8 }}`): what helm renders there is not what is read."""
+    """Whether a chart template's line, or the next one past comments, held an action
+    (`nodePort: {{ .Values.x }}` under an `{{- if }}` read in both branches;
+    `initContainers:` above a `{{- toYaml . | nindent 8 }}`): what helm renders there is not
+    what is read."""
     if written is None or not 0 < location.line <= len(written):
         return False
-    return any("{{" in line for line in written[location.line - 1 : location.line + 1])
+    if "{{" in written[location.line - 1]:
+        return True
+    following = (line.strip() for line in written[location.line :])
+    after = next((line for line in following if line and not line.startswith("#")), "")
+    return "{{" in after
 
 
 def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:
@@ -398,8 +403,11 @@ def _workload(document: YMap, manifest: _File, shared: frozenset[str]) -> None:
     ports = [port for container in listed for port in declared_ports(container, manifest.at)]
     for container in listed:
         _container(name, container, host, manifest)
+        # a container that declares no port (a sidecar's `--http-port 9090`) is probed on
+        # its own, undeclared ones: nothing to hold its probes to
+        declared = ports if declared_ports(container, manifest.at) else []
         for probe in PROBES:
-            _probe(pods, probe, container.get(probe), ports, manifest)
+            _probe(pods, probe, container.get(probe), declared, manifest)
 
 
 def _health(listed: list[YMap], manifest: _File) -> tuple[str | None, int | None]:
