@@ -99,25 +99,76 @@ def write_atomic(
     path: str | os.PathLike[str],
     text: str,
     *,
+    encoding: str = "utf-8",
     root: str | os.PathLike[str] | None = None,
     follow_links: bool = False,
     expect: Snapshot | None = None,
     durable: bool = True,
 ) -> None:
-    """Write `text` (UTF-8, line ends as given) to `path` atomically.
+    """Write `text` (in `encoding`, line ends as given) to `path` atomically.
 
     `root` is the folder the file must stay in (default: the folder `path` is named in);
     `expect` the file as it was read, when it must not have changed since; `durable=False`
     skips the flush to disk before the replace (a file of running processes' state,
     rewritten many times a second, that means nothing after a crash)."""
-    temp, target = temp_beside(
-        path, text.encode("utf-8"), root=root, follow_links=follow_links, durable=durable
-    )
+    temp = ""
+    with terminate_as_interrupt():
+        try:
+            with interrupts_held():  # made and known as one step: ^C cannot leave it behind
+                temp, target = temp_beside(
+                    path,
+                    text.encode(encoding),
+                    root=root,
+                    follow_links=follow_links,
+                    durable=durable,
+                )
+            commit(temp, target, expect=expect, shown=os.fspath(path))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                if temp:
+                    os.unlink(temp)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (`kill`, a cancelled CI job) stops a write as ^C does: KeyboardInterrupt, so
+    the temporary files are removed on the way out and the exit code is 130. Only where
+    SIGTERM has its default action (`up`'s supervisor and `serve` handle it themselves)."""
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        commit(temp, target, expect=expect, shown=os.fspath(path))
+        yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """^C and SIGTERM held back, and delivered once the block is done: a set of renames
+    runs whole (kill -9, which cannot be held, is what the journal of `fileset` is for)."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def temp_beside(

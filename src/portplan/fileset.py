@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from portplan.atomicfile import (
     FOLDER_FLAGS,
     OutputError,
+    interrupts_held,
     is_temporary,
     remove_leftovers,
     take_lock,
@@ -74,6 +75,11 @@ def commit(folder: str, pairs: Sequence[tuple[str, str]]) -> None:
     """Rename every temporary file over its target, all or none (see the module)."""
     if not pairs:
         return
+    with interrupts_held():  # ^C or SIGTERM mid-way would leave the set half-switched
+        _switch(folder, pairs)
+
+
+def _switch(folder: str, pairs: Sequence[tuple[str, str]]) -> None:
     journal = os.path.join(folder, JOURNAL)
     text = json.dumps([[temp, target] for temp, target in pairs], indent=0)
     temp, _ = temp_beside(journal, text.encode("utf-8"))

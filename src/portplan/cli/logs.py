@@ -13,7 +13,7 @@ import click
     "file",
     type=click.Path(dir_okay=False),
     default=None,
-    help="The topology file (default: portplan.yaml here or in the nearest parent).",
+    help="The plan (default: portplan.yaml here or in the nearest parent).",
 )
 @click.option("--copy", default=None, help="The logs of this copy of the stack.")
 def command(services: tuple[str, ...], follow: bool, file: str | None, copy: str | None) -> int:

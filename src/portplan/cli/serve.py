@@ -47,12 +47,14 @@ def _run(settings: object, bind: str, workers: int = 1) -> int:
     from portplan.errors import UsageError
     from portplan.server import workers_app
     from portplan.server.app import create_app
+    from portplan.server.db import DatabaseError
     from portplan.server.settings import Settings
 
     assert isinstance(settings, Settings)
     host, _, port = bind.rpartition(":")
-    if not host or not port.isdigit():
-        raise UsageError(f"--bind: expected HOST:PORT, got {bind!r}")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UsageError(f"--bind: expected HOST:PORT with a port 1-65535, got {bind!r}")
+    _check_bind(host.strip("[]"), int(port), bind)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     options: dict[str, Any] = {
         "host": host.strip("[]"),
@@ -60,15 +62,36 @@ def _run(settings: object, bind: str, workers: int = 1) -> int:
         "log_level": "warning",
         "timeout_graceful_shutdown": 10,
     }
+    try:
+        app = create_app(settings)
+    except DatabaseError as exc:
+        raise UsageError(f"--db: {exc}") from None
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(app, **options)
         return 0
     # each worker process builds its own app (and pool) from the environment; the schema
     # is brought up to date once, here, before they start
-    create_app(settings).state.engine.dispose()
+    app.state.engine.dispose()
     os.environ[workers_app.DATABASE] = settings.url()
     uvicorn.run(workers_app.TARGET, factory=True, workers=workers, **options)
     return 0
+
+
+def _check_bind(host: str, port: int, bind: str) -> None:
+    """Refuse at once, in one line, an address this machine cannot listen on (in use, of no
+    interface, privileged): uvicorn would log a line of its own and exit 3."""
+    import socket
+
+    from portplan.errors import UsageError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"--bind: cannot listen on {bind}: {reason}") from None
 
 
 @command.group("token")

@@ -87,6 +87,7 @@ def allocate_in_file(
         atomicfile.write_atomic(
             path,
             result.text,
+            encoding=yamlload.encoding(data),
             root=path.parent,
             follow_links=follow_links,
             expect=lock.snapshot(data),
@@ -120,8 +121,9 @@ def _allocate(
 
 
 def _decoded(data: bytes, path: Path) -> str:
-    """The file's text as it is on disk: line ends kept, a UTF-8 byte-order mark kept."""
-    bom = "\ufeff" if data.startswith(codecs.BOM_UTF8) else ""
+    """The file's text as it is on disk: line ends kept, a byte-order mark kept (UTF-8, 16
+    or 32: the file is written back in its own encoding)."""
+    bom = "\ufeff" if data.startswith(codecs.BOM_UTF8) or yamlload.encoding(data) != "utf-8" else ""
     return bom + yamlload.decode(data, str(path))
 
 

@@ -286,7 +286,7 @@ def _resolved(path: Path, shown: str, at: _Include | None) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError on a loop
         if at is not None:
-            raise at.error(f"include {at.name!r}: a loop of symbolic links") from None
+            raise at.error(f"include {_include_name(at.name)}: a loop of symbolic links") from None
         raise InputError(shown, None, None, "a loop of symbolic links") from None
 
 
@@ -294,9 +294,11 @@ def _check_nesting(resolved: Path, shown: str, stack: tuple[_Step, ...], at: _In
     if any(step.resolved == resolved for step in stack):
         start = next(i for i, step in enumerate(stack) if step.resolved == resolved)
         chain = " -> ".join([*(step.shown for step in stack[start:]), shown])
-        raise at.error(f"include {at.name!r} closes a cycle: {chain}")
+        raise at.error(f"include {_include_name(at.name)} closes a cycle: {chain}")
     if len(stack) > MAX_INCLUDE_DEPTH:
-        raise at.error(f"include {at.name!r}: includes nest deeper than {MAX_INCLUDE_DEPTH}")
+        raise at.error(
+            f"include {_include_name(at.name)}: includes nest deeper than {MAX_INCLUDE_DEPTH}"
+        )
 
 
 def _read(path: Path, shown: str, at: _Include | None) -> bytes:
@@ -304,7 +306,7 @@ def _read(path: Path, shown: str, at: _Include | None) -> bytes:
         return safe_read(path)
     except UnreadableFile as exc:
         if at is not None:
-            raise at.error(f"include {at.name!r} {_unreadable(exc)}") from None
+            raise at.error(f"include {_include_name(at.name)} {_unreadable(exc)}") from None
         if exc.missing:
             raise NotFoundError(f"{shown}: no such file") from None
         if exc.what.startswith("is "):
@@ -323,8 +325,19 @@ def _include_path(path: Path, name: str, mark: Mark, shown: str) -> Path:
     try:
         target.lstat()
     except OSError:
-        raise InputError(shown, mark.line, mark.column, f"include: no such file {name!r}") from None
+        raise InputError(
+            shown, mark.line, mark.column, f"include: no such file {_include_name(name)}"
+        ) from None
     return target
+
+
+def _include_name(name: str) -> str:
+    """An include's name for a message: quoted when it is a plain path, else described by
+    its length (`https://ci:TOKEN@host/p.yaml` holds a secret)."""
+    # secretscan.detect compiles its patterns: imported for a message only
+    from portplan.secretscan.detect import quotable_key, unquoted_key
+
+    return repr(name) if quotable_key(name) else unquoted_key(name)
 
 
 def _display(path: Path) -> str:

@@ -294,6 +294,7 @@ class ListOf(Spec):
     item: Spec
     description: str = ""
     allow_single: bool = False  # `depends_on: db` as well as `depends_on: [db]`
+    min_items: int = 0
 
     def check(self, value: object, ctx: Ctx) -> None:
         if self.allow_single and not isinstance(value, list):
@@ -301,6 +302,8 @@ class ListOf(Spec):
             return
         if not isinstance(value, list):
             raise ctx.fail("a list", value)
+        if len(value) < self.min_items:
+            raise ctx.fail("a non-empty list", value, "an empty list")
         marks = value.item_marks if isinstance(value, YSeq) else []
         for index, item in enumerate(value):
             self.item.check(item, ctx.child(index, marks[index] if index < len(marks) else None))
@@ -309,10 +312,12 @@ class ListOf(Spec):
         item = self.item
         if not isinstance(value, list):
             return self.allow_single and item.valid(value)
-        return all(item.valid(each) for each in value)
+        return len(value) >= self.min_items and all(item.valid(each) for each in value)
 
     def json_schema(self) -> Json:
         schema: Json = {"type": "array", "items": self.item.json_schema()}
+        if self.min_items:
+            schema["minItems"] = self.min_items
         if self.allow_single:
             schema = {"anyOf": [schema, self.item.json_schema()]}
         return self._with_description(schema)
@@ -748,7 +753,10 @@ RUN_CONDITIONS = ("started", "ready", "completed")
 RESTART_POLICIES = ("no", "on-failure", "always", "with-dependency")
 READY_KINDS = ("auto", "health", "tcp", "started")
 COMMAND = OneOf(
-    ((str, Str()), (list, ListOf(Str()))),
+    (
+        (str, Str(pattern=r"[\s\S]*\S[\s\S]*", expected="a command that is not blank")),
+        (list, ListOf(Str(), min_items=1)),
+    ),
     "a command: a shell string or a list of arguments",
     description="A shell string (run by /bin/sh -c) or a list of arguments (run as is).",
 )

@@ -226,7 +226,7 @@ def write(
     folders: dict[str, list[str]] = {}  # folder -> the folders made for it (none: it was)
     if outdated(planned):
         _make_folder(os.path.abspath(folder), folders, folder)  # to lock it
-    with fileset.folder_lock(folder):
+    with atomicfile.terminate_as_interrupt(), fileset.folder_lock(folder):
         recover(planned, folder)
         # compared again under the lock: another run may have written since `plan`
         now = [replace(p, current=_current(str(p.path))) for p in planned]
@@ -235,15 +235,18 @@ def write(
         temps: list[tuple[str, str]] = []
         try:
             for item in changed:
-                temps.append(_write_temp(item, folders, folder, follow_links))
+                with atomicfile.interrupts_held():  # made and listed as one step
+                    temps.append(_write_temp(item, folders, folder, follow_links))
         except BaseException:
             _remove(temps)
             _remove_folders(folders)
             raise
         try:
             fileset.commit(folder, temps)
-        finally:
-            _remove(temps)
+        except BaseException:
+            if not os.path.lexists(os.path.join(folder, fileset.JOURNAL)):
+                _remove(temps)  # else they are the journal's: the next run finishes the set
+            raise
     return [item.path for item in changed]
 
 

@@ -16,11 +16,12 @@ every URL of every process follows them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from portplan.compose.errors import InterpolationError
 from portplan.compose.interpolate import substitute
+from portplan.errors import InputError
 from portplan.model import Service, Topology
 from portplan.render.env import service_variables, system_variable
 
@@ -69,11 +70,33 @@ def process_env(
 
 
 def resolve(value: str, environment: Mapping[str, str]) -> str:
-    """`${VAR}`, `$VAR`, `${VAR:-default}`... from `environment` (unset: empty)."""
+    """`${VAR}`, `$VAR`, `${VAR:-default}`... from `environment` (unset: empty); `up` has
+    refused a template that cannot be resolved (check_templates) before it starts."""
     try:
         return substitute(value, environment.get)
     except InterpolationError:  # a malformed template is passed on as written
         return value
+
+
+def check_templates(
+    topology: Topology, names: Sequence[str], environment: Mapping[str, str]
+) -> None:
+    """Refuse, before anything starts, a `run.env` value that cannot be resolved: a required
+    variable (`${TOKEN:?why}`) that is unset, or a malformed template; compose refuses both.
+    The value and the reason a template gives are never shown."""
+    for name in names:
+        run = topology.services[name].run
+        for var in run.env if run is not None else ():
+            try:
+                substitute(var.value or "", environment.get)
+            except InterpolationError as exc:
+                where = var.location
+                raise InputError(
+                    where.file,
+                    where.line or None,
+                    where.column or None,
+                    f"services.{name}.run.env.{var.name}: {exc}",
+                ) from None
 
 
 def system_variables(topology: Topology) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ from portplan.atomicfile import write_atomic
 from portplan.errors import NotFoundError, PortplanError, UsageError
 from portplan.model import StopPolicy, Topology
 from portplan.run import copies, listen, process
-from portplan.run.env import runner_topology
+from portplan.run.env import check_templates, runner_topology
 from portplan.run.graph import Order, order
 from portplan.run.output import Output
 from portplan.run.ready import preflight
@@ -82,6 +82,7 @@ def prepare(
 
     path = plan_file(file)
     topology = load(path, env=env)
+    check_templates(topology, list(topology.services), os.environ)  # as compose: all or none
     state = StateDir(path, copy)
     ports = copies.assign(topology, state) if copy is not None else None
     runner = runner_topology(topology, ports)

@@ -15,7 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException
 
 from portplan import __version__
@@ -34,8 +34,12 @@ CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 401: "
 
 def prepare(engine: Engine, migrate: bool) -> None:
     """Migrate when asked, and always on an empty database."""
-    with engine.connect() as conn:
-        empty = not inspect(conn).get_table_names()
+    try:
+        with engine.connect() as conn:
+            empty = not inspect(conn).get_table_names()
+    except OperationalError:  # its message may quote the URL's password: not shown
+        shown = engine.url.render_as_string(hide_password=True)
+        raise db.DatabaseError(f"cannot open the database {shown}") from None
     if migrate or empty:
         db.migrate(engine)
 

@@ -44,6 +44,12 @@ class Client:
         secret = token or os.environ.get("PORTPLAN_TOKEN")
         if not secret:
             raise UsageError("no token: set PORTPLAN_TOKEN")
+        _check_url(url)
+        if not all("!" <= char <= "~" for char in secret):  # it goes in a header line
+            raise UsageError(
+                "PORTPLAN_TOKEN: expected a token of printable characters without spaces, "
+                f"got a string of {len(secret)} characters holding a space or a control character"
+            )
         return cls(url.rstrip("/"), secret)
 
     def _open(
@@ -87,6 +93,22 @@ class Client:
 
     def quote(self, name: str) -> str:
         return urllib.parse.quote(name, safe="")
+
+
+def _check_url(url: str) -> None:
+    """A registry's URL is quoted by the errors that name it: one that may hold a secret (a
+    password, a query) is refused, by its length."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        plain = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is no number or out of range, a bad IPv6 address
+        plain = False
+    if not plain or "@" in parts.netloc or parts.query or parts.fragment:
+        raise UsageError(
+            f"the registry's URL (not shown: {len(url)} characters): expected "
+            "http(s)://HOST[:PORT][/PATH], without a user, password, query or fragment "
+            "(the token goes in PORTPLAN_TOKEN)"
+        )
 
 
 def _refusal(error: urllib.error.HTTPError) -> RegistryError:

@@ -95,6 +95,12 @@ def _parse(data: str | bytes, filename: str, single: bool) -> list[Any]:
     return documents
 
 
+def encoding(data: bytes) -> str:
+    """The codec of a YAML file's bytes by its byte-order mark (UTF-8 without one), to write
+    an edited file back as it was."""
+    return next((codec for bom, codec, _ in _BOMS if data.startswith(bom)), "utf-8")
+
+
 def decode(data: bytes, filename: str) -> str:
     """The text of a YAML file: UTF-8, or UTF-8/16/32 behind a byte-order mark."""
     for bom, codec, label in _BOMS:

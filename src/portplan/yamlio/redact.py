@@ -19,6 +19,7 @@ flow mapping nor shifts what comes after. One pass over the text: linear.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from typing import Any, Final
 
@@ -29,6 +30,9 @@ MASK: Final = "***"
 _BLANKS: Final = " \t\r"
 _FLOW_END: Final = ",]}"
 _Position = tuple[int, int]
+# The line breaks the parser counts lines by (YAML 1.1's, as PyYAML reads them): a file with
+# old Mac line ends (`\r`) or U+2028 is split where its marks say its lines are.
+_BREAK: Final = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 def redact(text: str, document: Any, keep: Collection[Mark] = (), *, names: bool = False) -> str:
@@ -40,8 +44,13 @@ def redact(text: str, document: Any, keep: Collection[Mark] = (), *, names: bool
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     kept = {(mark.line, mark.column) for mark in keep}
     redactor = _Redactor(keys, flows, kept, names)
-    lines = text[len(bom) :].split("\n")
-    return bom + "\n".join(redactor.line(row, line) for row, line in enumerate(lines, 1))
+    body = text[len(bom) :]
+    lines = _BREAK.split(body)
+    breaks = [*_BREAK.findall(body), ""]
+    return bom + "".join(
+        redactor.line(row, line) + end
+        for row, (line, end) in enumerate(zip(lines, breaks, strict=True), 1)
+    )
 
 
 def redact_secrets(text: str, document: Any) -> str:
