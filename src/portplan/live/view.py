@@ -47,9 +47,16 @@ def _json_lines(
     encode: Callable[[Any], str], head: Mapping[str, Any], key: str, lines: Iterable[str]
 ) -> str:
     """Each field of `head` on a line (lists one item per line), then `key` and `lines`."""
-    fields = [_json_field(encode, k, v) for k, v in head.items()]
-    fields.append(f"  {encode(key)}: {_json_list(lines)}")
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+    fields = "".join(f"{_json_field(encode, k, v)},\n" for k, v in head.items())
+    opening = f"{{\n{fields}  {encode(key)}: "
+    items = list(lines)
+    if not items:
+        return f"{opening}[]\n}}\n"
+    # the opening and the end joined to the first and last items: the document is made in
+    # one piece, not copied whole once per wrapping (thousands of listeners make it 1 MB)
+    items[0] = f"{opening}[\n    {items[0]}"
+    items[-1] = f"{items[-1]}\n  ]\n}}\n"
+    return ",\n    ".join(items)
 
 
 def _json_field(encode: Callable[[Any], str], key: str, value: Any) -> str:
@@ -138,7 +145,7 @@ def shared_tail_table(
     widths = [max(width, len(name)) for width, name in zip(widths, head, strict=True)]
     line = "".join(f"{{:<{width}}}  " for width in widths) + "{}"
     body = map(line.format, *columns, map(padded.__getitem__, map(id, tails)))
-    return "\n".join([line.format(*head, padded[id(tail)]), *body]) + "\n"
+    return "\n".join([line.format(*head, padded[id(tail)]), *body, ""])
 
 
 def _widths(rows: Iterable[Sequence[str]]) -> list[int]:
