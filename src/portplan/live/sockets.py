@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import _socket  # socket.py itself adds enums and selectors: 3 ms of start-up, unused here
 import sys
-from _operator import itemgetter  # operator.py and struct.py only re-export these C types:
-from _struct import Struct  # 0.4 ms of a 30 ms listing to import them through those
+from _operator import itemgetter  # as operator.py exports it, without importing that
+from itertools import repeat
 
 from portplan.errors import UsageError
 from portplan.live._record import Record
@@ -134,16 +134,14 @@ _NETLINK_SOCK_DIAG = 4
 _SOCK_DIAG_BY_FAMILY = 20
 _NLM_F_REQUEST, _NLM_F_DUMP = 0x1, 0x300
 _NLMSG_ERROR, _NLMSG_DONE = 2, 3
-_NLMSG_HEADER = Struct("=IHHII")  # length, type, flags, sequence, port id
-_DIAG_REQUEST = Struct("=BBBxI48x")  # family, protocol, extensions, states, sockid
-# A whole message: the netlink header's length and type (then flags, sequence and port id
-# skipped), then of inet_diag_msg only what a listing shows: the source port (big-endian),
-# the source address, uid and inode; family, state, timer, retransmits, destination,
-# interface, cookie, expiry and queues are skipped, so no Python object is made for them.
-_RECORD_FORMAT = "=IH10x4xH2x16s16x4x8x4x8xII"
-_RECORD = Struct(_RECORD_FORMAT)
-_RECORDS: dict[int, Struct] = {}  # message size (with attributes) -> its layout
-_ADDRESS_BYTES: dict[int, int] = {_AF_INET: 4, _AF_INET6: 16}
+_ORDER = sys.byteorder  # netlink speaks the machine's own byte order (ports aside)
+# A message is the netlink header (16 bytes) and an inet_diag_msg (72), then attributes.
+# Counted in 32-bit words: 0 length; 2 sequence, 3 port id; 4 family, state, timer and
+# retransmits; 6-9 the source address; 20 uid; 21 inode. In 16-bit halves: 2 the type,
+# 3 the flags; 10 the source port (big-endian).
+_MESSAGE = 88
+_SOURCE, _UID, _INODE = 6, 20, 21  # words
+_TYPE, _PORT = 2, 10  # halves
 # The kernel fills a dump's buffers up to 32 KiB each (netlink_dump, max_recvmsg_len):
 # twice that holds any of them. A larger buffer is allocated (mmap) and cut down at
 # every read: 1 MiB cost a listing of 2,000 sockets 0.3 ms.
@@ -157,7 +155,7 @@ def read_netlink(protocols: Sequence[str]) -> list[RawSocket]:
         result: list[RawSocket] = []
         for sequence, (protocol, family) in enumerate(_queries(protocols), start=1):
             _send_query(nl, protocol, family, sequence)
-            _receive(nl, protocol, family, result)
+            _receive(nl, protocol, _Addresses(family), result)
         return result
     finally:
         nl.close()
@@ -170,73 +168,99 @@ def _queries(protocols: Sequence[str]) -> Iterator[tuple[str, int]]:
 
 
 def _send_query(nl: _socket.socket, protocol: str, family: int, sequence: int) -> None:
-    body = _DIAG_REQUEST.pack(family, _IPPROTO[protocol], 0, 1 << _STATE[protocol])
-    flags = _NLM_F_REQUEST | _NLM_F_DUMP
-    size = _NLMSG_HEADER.size + len(body)
-    header = _NLMSG_HEADER.pack(size, _SOCK_DIAG_BY_FAMILY, flags, sequence, 0)
+    """A dump request: every socket of the family and protocol in the listening state."""
+    states = 1 << _STATE[protocol]
+    body = bytes([family, _IPPROTO[protocol], 0, 0]) + states.to_bytes(4, _ORDER) + bytes(48)
+    size, flags = 16 + len(body), _NLM_F_REQUEST | _NLM_F_DUMP
+    header = size.to_bytes(4, _ORDER) + _SOCK_DIAG_BY_FAMILY.to_bytes(2, _ORDER)
+    header += flags.to_bytes(2, _ORDER) + sequence.to_bytes(4, _ORDER) + bytes(4)
     nl.sendto(header + body, (0, 0))
 
 
-def _receive(nl: _socket.socket, protocol: str, family: int, into: list[RawSocket]) -> None:
+def _receive(nl: _socket.socket, protocol: str, names: _Addresses, into: list[RawSocket]) -> None:
     """Read the answers to one dump query until NLMSG_DONE."""
-    names: dict[bytes, str] = {}  # most sockets share a few addresses
     while True:
         data = nl.recv(_BUFFER)
         if not data:
             return
-        records = _uniform_records(data)
-        if records is not None:
-            _add_records(records, protocol, family, names, into)
-        elif _add_messages(data, protocol, family, names, into):
+        if not _add_uniform(data, protocol, names, into) and _add_messages(
+            data, protocol, names, into
+        ):
             return
 
 
-def _uniform_records(data: bytes) -> list[tuple[Any, ...]] | None:
-    """The buffer's messages unpacked in one C loop, when all are socket records of one
-    size (the usual case: a buffer holds a few hundred); else None."""
-    length, kind = _NLMSG_HEADER.unpack_from(data)[:2]
+def _add_uniform(data: bytes, protocol: str, names: _Addresses, into: list[RawSocket]) -> bool:
+    """Add the buffer's sockets when all its messages are socket records of one size (the
+    usual case: a buffer holds a few hundred); False, adding none, otherwise.
+
+    The buffer is read as columns of 32-bit words and 16-bit halves (memoryview.cast), one
+    column a field, and the records made by C loops (map, zip): no Python code runs per
+    socket, and struct (a shared library to load: 0.7 ms) is not needed."""
+    if len(data) < _MESSAGE or len(data) % 4:
+        return False
+    words = memoryview(data).cast("I")
+    length = words[0]
     step = (length + 3) & ~3
-    if kind != _SOCK_DIAG_BY_FAMILY or length < _RECORD.size or len(data) % step:
-        return None
-    layout = _RECORDS.get(step)
-    if layout is None:
-        layout = _RECORDS[step] = Struct(f"{_RECORD_FORMAT}{step - _RECORD.size}x")
-    records = list(layout.iter_unpack(data))
-    if {r[:2] for r in records} != {(length, _SOCK_DIAG_BY_FAMILY)}:
-        return None
-    return records
+    if length < _MESSAGE or len(data) % step:
+        return False
+    halves = memoryview(data).cast("H")
+    per_word, per_half = step // 4, step // 2
+    lengths, kinds = words[::per_word].tolist(), halves[_TYPE::per_half].tolist()
+    if set(lengths) != {length} or set(kinds) != {_SOCK_DIAG_BY_FAMILY}:
+        return False
+    ports = map(_socket.ntohs, halves[_PORT::per_half].tolist())
+    addresses = map(names.__getitem__, names.keys_of(words, per_word))
+    uids, inodes = words[_UID::per_word].tolist(), words[_INODE::per_word].tolist()
+    rows = zip(repeat(protocol), addresses, ports, inodes, uids)
+    into += map(tuple.__new__, repeat(RawSocket), rows)  # RawSocket(...) costs twice as much
+    return True
 
 
-def _add_records(
-    records: Iterable[tuple[Any, ...]],
-    protocol: str,
-    family: int,
-    names: dict[bytes, str],
-    into: list[RawSocket],
-) -> None:
-    width, ntohs, ntop = _ADDRESS_BYTES[family], _socket.ntohs, _socket.inet_ntop
-    new = tuple.__new__  # RawSocket(...) through its Python-level __new__ costs twice as much
-    for _, _, port, source, uid, inode in records:
-        address = names.get(source)
-        if address is None:
-            address = names[source] = ntop(family, source[:width])
-        into.append(new(RawSocket, (protocol, address, ntohs(port), inode, uid)))
-
-
-def _add_messages(
-    data: bytes, protocol: str, family: int, names: dict[bytes, str], into: list[RawSocket]
-) -> bool:
+def _add_messages(data: bytes, protocol: str, names: _Addresses, into: list[RawSocket]) -> bool:
     """Walk a buffer message by message; True at NLMSG_DONE."""
     offset, end = 0, len(data)
     while offset < end:
-        length, kind = _NLMSG_HEADER.unpack_from(data, offset)[:2]
+        length = int.from_bytes(data[offset : offset + 4], _ORDER)
+        kind = int.from_bytes(data[offset + 4 : offset + 6], _ORDER)
         if kind == _NLMSG_DONE:
             return True
         if kind == _NLMSG_ERROR:
             raise OSError("netlink sock_diag refused the query")
-        _add_records([_RECORD.unpack_from(data, offset)], protocol, family, names, into)
-        offset += (length + 3) & ~3
+        step = (length + 3) & ~3
+        if step < 16:  # no message is shorter than its header: the rest cannot be read
+            raise OSError("netlink sock_diag: a message shorter than its header")
+        _add_uniform(data[offset : offset + step], protocol, names, into)
+        offset += step
     return False
+
+
+if TYPE_CHECKING:
+    _AddressMap = dict[Any, str]
+else:
+    _AddressMap = dict  # typing's Any is not imported at run time
+
+
+class _Addresses(_AddressMap):
+    """A family's source addresses, text by their words in a record (most sockets share a
+    few addresses: each is written once)."""
+
+    def __init__(self, family: int) -> None:
+        super().__init__()
+        self.family = family
+
+    def keys_of(self, words: memoryview, per_word: int) -> Iterable[Any]:
+        """The key of each record's source address: its first word (IPv4), or all four."""
+        first = words[_SOURCE::per_word].tolist()
+        if self.family == _AF_INET:
+            return first
+        rest = (words[_SOURCE + i :: per_word].tolist() for i in (1, 2, 3))
+        return zip(first, *rest, strict=True)
+
+    def __missing__(self, key: Any) -> str:
+        words = (key,) if isinstance(key, int) else key
+        packed = b"".join(word.to_bytes(4, _ORDER) for word in words)
+        name = self[key] = _socket.inet_ntop(self.family, packed)
+        return name
 
 
 def read_procnet(protocols: Sequence[str]) -> list[RawSocket]:
