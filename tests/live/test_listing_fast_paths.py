@@ -99,8 +99,8 @@ needs_unshare = pytest.mark.skipif(
     not _can_unshare(), reason="needs `unshare -rn` (user and network namespaces)"
 )
 
-# Run in the namespace: bring loopback up, listen on TCP_V4 + TCP_V6 ports (a few of them
-# on both 0.0.0.0 and ::), then answer what the test asks (the last argument).
+# Run in the namespace: bring loopback up, listen on a few ports on both 0.0.0.0 and ::,
+# then on argv[1] IPv4 and argv[2] IPv6 ports, then answer what the test asks.
 LISTEN = """
 import json, os, socket, subprocess, sys
 subprocess.run(["ip", "link", "set", "lo", "up"], check=False, capture_output=True)
@@ -113,12 +113,12 @@ def listen(family, address, port=0):
     s.listen(4)
     held.append(s)
     return s.getsockname()[1]
+for _ in range(5):  # first: a port the kernel picks later cannot clash with these
+    listen(socket.AF_INET6, "::", listen(socket.AF_INET, "0.0.0.0"))
 for _ in range(int(sys.argv[1])):
     listen(socket.AF_INET, "127.0.0.1")
 for _ in range(int(sys.argv[2])):
     listen(socket.AF_INET6, "::1")
-for _ in range(5):
-    listen(socket.AF_INET6, "::", listen(socket.AF_INET, "0.0.0.0"))
 """
 
 READERS = """
@@ -129,7 +129,7 @@ def refused(protocols):
     raise PermissionError(1, "netlink refused")
 sockets.read_netlink = refused
 fallback = sockets.READERS["netlink"](("tcp",))
-print(json.dumps([sorted(map(list, found)) for found in (netlink, procnet, fallback)]))
+print(json.dumps([sorted(s.fields() for s in found) for found in (netlink, procnet, fallback)]))
 """
 
 # the console script's code path (argv from sys.argv: it ends the process at once) and the

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from portplan.live.owners import Access, Process, find_owners, is_running, process_info
+from portplan.live.owners import Access, Listener, Process, find_owners, is_running, process_info
 from portplan.live.sockets import read_netlink
 from tests.live.conftest import Child
 
@@ -76,3 +76,18 @@ def test_an_inode_nobody_holds_is_unknown() -> None:
     owners = find_owners([1])  # inode 1 is no socket
     assert owners.access(1) in (Access.UNKNOWN, Access.DENIED)
     assert owners.access(1) is (Access.DENIED if owners.denied else Access.UNKNOWN)
+
+
+def test_records_compare_and_show_by_their_fields() -> None:
+    listener = Listener("tcp", "::1", 80)
+    assert (
+        listener.endpoint == "[::1]:80" and Listener("tcp", "10.0.0.1", 5).endpoint == "10.0.0.1:5"
+    )
+    assert listener == Listener("tcp", "::1", 80, 0, None, Access.UNKNOWN, None, ())
+    assert listener != Listener("tcp", "::1", 81) and listener != ("tcp", "::1", 80)
+    assert hash(listener) == hash(Listener("tcp", "::1", 80))
+    assert repr(Process(7, "x")) == (
+        "Process(pid=7, name='x', cmdline=(), uid=None, user=None, started=None)"
+    )
+    with pytest.raises(AttributeError):
+        listener.typo = 1  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import pytest
 
 from portplan.errors import UsageError
 from portplan.findings import Level
+from portplan.live.owners import Access, Listener
 from portplan.live.probe import Target
 from portplan.live.status import (
     RULES,
@@ -289,9 +290,8 @@ def test_describe_owners(holder: Child) -> None:
     command = printable(listener.process.command)  # the holder's script spans lines
     assert "\n" in listener.process.command and "\n" not in command
     assert describe(listener) == f"process {holder.pid} ({command}, user {listener.user})"
-    assert describe(listener._replace(process=None, access=listener.access.DENIED)) == (
-        "a process that cannot be inspected (permission denied)"
-    )
+    denied = Listener(listener.protocol, listener.address, listener.port, access=Access.DENIED)
+    assert describe(denied) == "a process that cannot be inspected (permission denied)"
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from portplan.errors import UsageError
-from portplan.live._record import Record
+from portplan.live._slotted import Slotted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # neither typing nor the model is imported at run time without a plan
@@ -88,14 +88,19 @@ def _local_names() -> tuple[str, ...]:
     return (full, full.split(".")[0], "localhost", "default")
 
 
-class Declared(Record):
+class Declared(Slotted):
     """A port the plan declares: service.port_name = protocol/port on address."""
 
-    service: str
-    port_name: str
-    protocol: str
-    port: int
-    address: str | None = None
+    __slots__ = ("service", "port_name", "protocol", "port", "address")  # noqa: RUF023 - the fields in order
+
+    def __init__(
+        self, service: str, port_name: str, protocol: str, port: int, address: str | None = None
+    ) -> None:
+        self.service = service
+        self.port_name = port_name
+        self.protocol = protocol
+        self.port = port
+        self.address = address
 
     @property
     def label(self) -> str:

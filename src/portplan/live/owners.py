@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
-from portplan.live._record import Record
+from portplan.live._slotted import Slotted
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (see _record)
+if TYPE_CHECKING:  # typing is not imported at run time (see _slotted)
     from collections.abc import Collection
     from typing import Any, ClassVar
 
@@ -43,16 +43,27 @@ Access.DENIED = Access("denied")
 Access.UNKNOWN = Access("unknown")
 
 
-class Process(Record):
+class Process(Slotted):
     """Facts about one process; fields that could not be read are None or empty. The
     command line comes with its secrets masked."""
 
-    pid: int
-    name: str
-    cmdline: tuple[str, ...] = ()
-    uid: int | None = None
-    user: str | None = None
-    started: float | None = None  # Unix time
+    __slots__ = ("pid", "name", "cmdline", "uid", "user", "started")  # noqa: RUF023 - the fields in order
+
+    def __init__(
+        self,
+        pid: int,
+        name: str,
+        cmdline: tuple[str, ...] = (),
+        uid: int | None = None,
+        user: str | None = None,
+        started: float | None = None,  # Unix time
+    ) -> None:
+        self.pid = pid
+        self.name = name
+        self.cmdline = cmdline
+        self.uid = uid
+        self.user = user
+        self.started = started
 
     @property
     def command(self) -> str:
@@ -294,24 +305,35 @@ def _lookup_user(uid: int) -> str:
         return str(uid)
 
 
-class Listener(Record):
+class Listener(Slotted):
     """A listening socket and, when it could be found, the process holding it.
 
     `access` says why `process` may be None: DENIED (a process could not be inspected,
     e.g. another user's without root) or UNKNOWN (no visible process holds it).
     `pids` lists every holder found (forked workers share a socket).
-    An immutable tuple rather than a dataclass: thousands are built per listing, and a
-    frozen dataclass costs ten times as much to construct.
     """
 
-    protocol: str
-    address: str
-    port: int
-    inode: int = 0
-    uid: int | None = None
-    access: Access = Access.UNKNOWN
-    process: Process | None = None
-    pids: tuple[int, ...] = ()
+    __slots__ = ("protocol", "address", "port", "inode", "uid", "access", "process", "pids")  # noqa: RUF023 - the fields in order
+
+    def __init__(
+        self,
+        protocol: str,
+        address: str,
+        port: int,
+        inode: int = 0,
+        uid: int | None = None,
+        access: Access = Access.UNKNOWN,
+        process: Process | None = None,
+        pids: tuple[int, ...] = (),
+    ) -> None:
+        self.protocol = protocol
+        self.address = address
+        self.port = port
+        self.inode = inode
+        self.uid = uid
+        self.access = access
+        self.process = process
+        self.pids = pids
 
     @property
     def pid(self) -> int | None:

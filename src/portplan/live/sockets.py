@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import _socket  # socket.py itself adds enums and selectors: 3 ms of start-up, unused here
 import sys
-from _operator import itemgetter  # as operator.py exports it, without importing that
+from _operator import attrgetter  # as operator.py exports it, without importing that
 from itertools import repeat
 
 from portplan.errors import UsageError
-from portplan.live._record import Record
+from portplan.live._slotted import Slotted
 from portplan.live.owners import Access, Listener, Process, find_owners, process_info
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (see _record)
+if TYPE_CHECKING:  # typing is not imported at run time (see _slotted)
     from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
     from typing import Any
 
@@ -30,14 +30,17 @@ _IPPROTO = {"tcp": _socket.IPPROTO_TCP, "udp": _socket.IPPROTO_UDP}
 _AF_INET, _AF_INET6 = _socket.AF_INET, _socket.AF_INET6
 
 
-class RawSocket(Record):
+class RawSocket(Slotted):
     """A socket as the kernel lists it, before its owner is known."""
 
-    protocol: str
-    address: str
-    port: int
-    inode: int
-    uid: int | None
+    __slots__ = ("protocol", "address", "port", "inode", "uid")  # noqa: RUF023 - the fields in order
+
+    def __init__(self, protocol: str, address: str, port: int, inode: int, uid: int | None):
+        self.protocol = protocol
+        self.address = address
+        self.port = port
+        self.inode = inode
+        self.uid = uid
 
 
 def listeners(
@@ -62,7 +65,7 @@ def listeners(
     return sorted(found, key=_SORT_KEY)
 
 
-_SORT_KEY = itemgetter(0, 2, 1)  # protocol, port, address
+_SORT_KEY = attrgetter("protocol", "port", "address")
 
 
 def raw_listeners(protocols: Iterable[str] = ("tcp",)) -> list[RawSocket] | None:
@@ -106,20 +109,20 @@ def with_owners(
 ) -> list[Listener]:
     """Attach owners (from /proc) to raw sockets."""
     if not owners:
-        return [Listener(*sock) for sock in raw]
+        return [Listener(s.protocol, s.address, s.port, s.inode, s.uid) for s in raw]
     owner_map = find_owners([sock.inode for sock in raw if sock.inode], complete=complete)
     cache: dict[int, Process | None] = {}
     holders, unowned = owner_map.holders, owner_map.access(-1)
-    new = tuple.__new__  # Listener(...) through its Python-level __new__ costs twice as much
     result: list[Listener] = []
     for sock in raw:
-        pids = holders.get(sock[3])
+        fields = (sock.protocol, sock.address, sock.port, sock.inode, sock.uid)
+        pids = holders.get(sock.inode)
         if pids is None:
-            result.append(new(Listener, (*sock, unowned, None, ())))
+            result.append(Listener(*fields, unowned))
             continue
         process = cache[pids[0]] if pids[0] in cache else _cached_process(pids[0], cache)
         access = Access.KNOWN if process else Access.UNKNOWN  # UNKNOWN: exited since the scan
-        result.append(new(Listener, (*sock, access, process, tuple(pids))))
+        result.append(Listener(*fields, access, process, tuple(pids)))
     return result
 
 
@@ -211,8 +214,7 @@ def _add_uniform(data: bytes, protocol: str, names: _Addresses, into: list[RawSo
     ports = map(_socket.ntohs, halves[_PORT::per_half].tolist())
     addresses = map(names.__getitem__, names.keys_of(words, per_word))
     uids, inodes = words[_UID::per_word].tolist(), words[_INODE::per_word].tolist()
-    rows = zip(repeat(protocol), addresses, ports, inodes, uids)
-    into += map(tuple.__new__, repeat(RawSocket), rows)  # RawSocket(...) costs twice as much
+    into += map(RawSocket, repeat(protocol), addresses, ports, inodes, uids)
     return True
 
 

@@ -8,7 +8,7 @@ listeners must stay fast, and `json.dumps(indent=...)` falls back to pure Python
 from __future__ import annotations
 
 import time
-from _operator import itemgetter  # as operator.py exports it, without importing that
+from _operator import attrgetter  # as operator.py exports it, without importing that
 
 from portplan.live.owners import Access
 from portplan.live.text import printable
@@ -81,7 +81,8 @@ def group_addresses(listeners: Sequence[Listener]) -> list[tuple[Listener, list[
     groups: list[tuple[Listener, list[str]]] = []
     run = 0  # where the current port's groups start
     for listener in listeners:
-        if groups and groups[run][0][2] == listener[2] and groups[run][0][0] == listener[0]:
+        first = groups[run][0] if groups else None
+        if first and first.port == listener.port and first.protocol == listener.protocol:
             same = _same_owner(groups, run, listener)
             if same is not None:
                 if listener.address not in same:
@@ -120,9 +121,9 @@ def ports_text(
 
 
 # Listener fields, read in C loops (map) rather than Python ones: thousands of rows
-_PROTOCOL, _ADDRESS, _PORT = itemgetter(0), itemgetter(1), itemgetter(2)
-_PROTOCOL_PORT = itemgetter(0, 2)
-_OWNER_KEY = itemgetter(6, 4, 5)  # process, uid, access: what an owner's cells show
+_PROTOCOL, _ADDRESS, _PORT = attrgetter("protocol"), attrgetter("address"), attrgetter("port")
+_PROTOCOL_PORT = attrgetter("protocol", "port")
+_OWNER_KEY = attrgetter("process", "uid", "access")  # what an owner's cells show
 
 
 def _one_socket_per_port(listeners: Sequence[Listener]) -> bool:
@@ -212,25 +213,25 @@ def ports_json(listeners: Sequence[Listener], index: DeclaredIndex) -> str:
     counts = {"listeners": len(listeners), "tcp": protocols.count("tcp")}
     counts["udp"] = protocols.count("udp")
     owners: dict[tuple[Any, ...], str] = {}
-    services: dict[Declared | None, str] = {}
-    unplanned = services[None] = encode(_service_dict(None))[1:-1]
+    services: dict[int, str] = {}  # by identity: the index holds each Declared once
+    unplanned = encode(_service_dict(None))[1:-1]
     indexed = bool(index)
     lines = []
     for li in listeners:
-        protocol, address, port, inode, uid, access, process, pids = li
-        key = (id(process), pids, uid, access)  # one Process object per PID: see with_owners
+        # one Process object per PID: see with_owners
+        key = (id(li.process), li.pids, li.uid, li.access)
         owner = owners.get(key)
         if owner is None:
             owner = owners[key] = encode(_owner_dict(li))[1:-1]
         service = unplanned
-        if indexed:
-            declared = index.of(li)
-            service = services.get(declared) or services.setdefault(
-                declared, encode(_service_dict(declared))[1:-1]
+        declared = index.of(li) if indexed else None
+        if declared is not None:
+            service = services.get(id(declared)) or services.setdefault(
+                id(declared), encode(_service_dict(declared))[1:-1]
             )
         lines.append(
-            f'{{"protocol": "{protocol}", "address": "{address}", "port": {port}, '
-            f'"inode": {inode}, {owner}, {service}}}'
+            f'{{"protocol": "{li.protocol}", "address": "{li.address}", "port": {li.port}, '
+            f'"inode": {li.inode}, {owner}, {service}}}'
         )
     head = {"version": 1, "command": "ports", "summary": counts}
     return _json_lines(encode, head, "listeners", lines)
