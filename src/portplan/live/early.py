@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import sys
 
-from portplan.live._record import Record
+from portplan.live._slotted import Slotted
 from portplan.live.probe import ProbeResult, Target
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing is not imported at run time (see _record)
+if TYPE_CHECKING:  # typing is not imported at run time (see _slotted)
     from collections.abc import Mapping, Sequence
     from typing import Any
 
@@ -111,15 +111,26 @@ def target_of(address: str, port: int, health: Health) -> Target:
 # The checks kept beside the plan cache
 
 
-class _Health(Record):
+class _Health(Slotted):
     """What a check needs of the plan's `Health` (the same attribute names), as kept."""
 
-    kind: str
-    path: str | None
-    status: int | None
-    expect: Mapping[str, Any] | None
-    grpc_service: str
-    timeout_ms: float
+    __slots__ = ("kind", "path", "status", "expect", "grpc_service", "timeout_ms")  # noqa: RUF023 - in order
+
+    def __init__(
+        self,
+        kind: str,
+        path: str | None,
+        status: int | None,
+        expect: Mapping[str, Any] | None,
+        grpc_service: str,
+        timeout_ms: float,
+    ) -> None:
+        self.kind = kind
+        self.path = path
+        self.status = status
+        self.expect = expect
+        self.grpc_service = grpc_service
+        self.timeout_ms = timeout_ms
 
 
 def start(
