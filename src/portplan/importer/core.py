@@ -158,7 +158,7 @@ def import_results(
     plan.reserved = conflicts.reservations(results)
     assign_hosts(plan, before, results)
     yield_to_configured(plan, results, before)
-    view = build_view(results, plan.topology())
+    view = build_view(results, plan.topology(), before)
     conflicts.port_conflicts(plan, view)
     conflicts.claimed_twice(plan, view)
     conflicts.published_twice(plan, view)

@@ -55,20 +55,23 @@ def _unique(findings: Iterable[Finding]) -> Iterator[Finding]:
             yield finding
 
 
-def build_view(results: Sequence[SourceResult], topology: Topology | None) -> View:
+def build_view(
+    results: Sequence[SourceResult], topology: Topology | None, earlier: View | None = None
+) -> View:
     """Observations under canonical service keys, each one once. Against a plan, a compose
     project's names are the plan's `<project>-<name>` where it has them
     (`portplan.reconcile.projects`); so are a Kubernetes namespace's, and without a plan a
     name defined in several namespaces is `<namespace>-<name>` in each. An example file's
     observations are left out when its real file is read (`.env.example` beside `.env`:
-    `without_templates`)."""
+    `without_templates`). `earlier`, a view of the same results, lends the names it read
+    from them (`portplan.reconcile.names.build_names`)."""
     results = without_templates(results)
     results = (
         as_planned(results, topology) if topology is not None else apart_namespaces(list(results))
     )
     if topology is not None:
         results = by_planned_variables(results, topology)
-    names = build_names(results, topology)
+    names = build_names(results, topology, earlier.names if earlier is not None else None)
     view = View(list(results), topology, names)
     seen: set[tuple[object, ...]] = set()
     # .env files first, so that a file read both alone and as a compose env_file counts

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Final
 
@@ -92,6 +92,7 @@ class Names:
     hosts: dict[str, str | None] = field(default_factory=dict)  # host -> name (None: no service)
     external: dict[str, list[Location]] = field(default_factory=dict)  # public DNS name -> where
     diagram_only: dict[str, list[Location]] = field(default_factory=dict)  # shown name -> where
+    read: _Read | None = field(default=None, repr=False, compare=False)  # what they came from
 
     def key(self, name: str) -> str | None:
         """The canonical key of `name`, or None when it matches no service."""
@@ -106,17 +107,61 @@ class Names:
         return self.display.get(key, key)
 
 
-def build_names(results: Iterable[SourceResult], topology: Topology | None) -> Names:
-    results = list(results)
+@dataclass(frozen=True)
+class _Read:
+    """What the names are matched from, read from the sources alone (the same with a plan
+    or without, but for a host name the plan holds: see `_read_again`)."""
+
+    results: list[SourceResult]
+    topology: Topology | None  # hosts are told from the plan's names (`_Hosts`)
+    found: _Spelled
+    hosts: dict[str, str | None]
+    external: dict[str, list[Location]]
+    aliases: dict[str, str]
+    products: dict[str, str]
+    prefixes: dict[str, set[str]]
+
+
+def _read(results: list[SourceResult], topology: Topology | None) -> _Read:
     names = Names(topology)
     found = _spellings(results, _Hosts(names, results))
+    external = {name: sorted(set(locations)) for name, locations in names.external.items()}
+    aliases = _source_aliases(results) | _same_image(results)
+    products, prefixes = _url_products(results), _prefix_products(results)
+    return _Read(results, topology, found, names.hosts, external, aliases, products, prefixes)
+
+
+def _read_again(
+    earlier: Names | None, results: list[SourceResult], topology: Topology | None
+) -> _Read | None:
+    """What `earlier` was read from, when `results` are the very same observations and
+    the plan holds none of the names read as hosts: `portplan import` matches the names of
+    the sources twice, without a plan and then against the plan it voted."""
+    read = earlier.read if earlier is not None else None
+    if read is None or len(read.results) != len(results):
+        return None
+    if any(a is not b for a, b in zip(read.results, results, strict=True)):
+        return None
+    if read.topology is topology:
+        return read
+    if read.topology is not None or topology is None:
+        return None
+    # read without a plan: a name read as a host that the plan holds is no host against it
+    return None if any(topology.resolve(host) for host in read.hosts) else read
+
+
+def build_names(
+    results: Iterable[SourceResult], topology: Topology | None, earlier: Names | None = None
+) -> Names:
+    """The names of `results` (against `topology` when given); `earlier`, names built from
+    the same results, lends what it read of them (`_read_again`)."""
+    results = list(results)
+    read = _read_again(earlier, results, topology) or _read(results, topology)
+    names = Names(topology, hosts=dict(read.hosts), external=dict(read.external), read=read)
+    # copies: matching names without a plan adds and drops keys of these
+    found = replace(read.found, spelled=dict(read.found.spelled), where=dict(read.found.where))
     spelled, where, drawn = found.spelled, found.where, found.drawn
-    for name, locations in names.external.items():
-        names.external[name] = sorted(set(locations))
-    aliases = _source_aliases(results)
-    aliases |= _same_image(results)
-    products = _url_products(results)
-    prefixes = _prefix_products(results)
+    aliases, products, prefixes = dict(read.aliases), read.products, read.prefixes
     if topology is not None:
         _against_plan(names, topology, spelled, where, aliases, (products, prefixes))
     else:

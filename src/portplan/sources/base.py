@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final, Protocol, TypeVar
 
@@ -291,6 +291,9 @@ def without_templates(results: Sequence[SourceResult]) -> list[SourceResult]:
 
     kept: list[SourceResult] = []
     for result in results:
+        if not any(o.template for o in _observations(result)):
+            kept.append(result)  # itself, not a copy: a second reading of it can tell it is
+            continue
 
         def real(found: list[_T], result: SourceResult = result) -> list[_T]:
             return [o for o in found if not (o.template and superseded(o.location, result))]
@@ -306,6 +309,14 @@ def without_templates(results: Sequence[SourceResult]) -> list[SourceResult]:
             )
         )
     return kept
+
+
+def _observations(result: SourceResult) -> Iterator[_Stated]:
+    yield from result.services
+    yield from result.ports
+    yield from result.dependencies
+    yield from result.variables
+    yield from result.ranges
 
 
 def read_text(path: str, result: SourceResult) -> str | None:
