@@ -8,7 +8,7 @@ are what `portplan reconcile -f` will report, and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from portplan.findings import Finding
 from portplan.importer.plan import PLAN, Plan, PlanPort, PlanReservation, PlanService
@@ -80,8 +80,8 @@ def _sourced(finding: Finding) -> list[Location]:
     return [location for location in finding.locations if location.file != PLAN]
 
 
-def _claims(ports: Iterable[Port]) -> Iterator[Claim[int]]:
-    return (Claim(p.obs.number, p.obs.location, p.kind) for p in ports)
+def _claims(ports: Iterable[Port]) -> list[Claim[int]]:
+    return [Claim(p.obs.number, p.obs.location, p.kind) for p in ports]
 
 
 def claimed_twice(plan: Plan, view: View) -> None:

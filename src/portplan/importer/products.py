@@ -89,11 +89,23 @@ def product_of_image(image: str | None) -> str | None:
     return name if name in PRODUCTS else IMAGE_NAMES.get(name)
 
 
+def _by_first_letter() -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for product in PRODUCTS:
+        found[product[0]] = (*found.get(product[0], ()), product)
+    return found
+
+
+# The products a name may start with, by its first letter, in the order of PRODUCTS: one
+# lookup for a name of no product (most names) rather than a try of every product.
+_BY_FIRST_LETTER: Final = _by_first_letter()
+
+
 @lru_cache(maxsize=1 << 16)  # asked for each service's name several times per import
 def product_of_name(key: str) -> str | None:
     """The product a service's name says it is (`postgres`, `postgres-db`, `redis2`)."""
     key = normalize_name(key)
-    for product in PRODUCTS:
+    for product in _BY_FIRST_LETTER.get(key[:1], ()):
         rest = key.removeprefix(product)
         if rest != key and (not rest or rest.isdigit() or rest in NAME_SUFFIXES):
             return product

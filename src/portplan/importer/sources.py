@@ -221,7 +221,9 @@ def _by_product(prepared: Prepared) -> None:
         if result.kind in DEFINING
         for s in result.services
     }
-    everywhere = _of_products(prepared.results)
+    # made when a name needs it (rarely); the renames below never touch what it reads, the
+    # services compose and Kubernetes files define (their names are `defined`)
+    everywhere: dict[str, set[str]] | None = None
     for index, result in enumerate(prepared.results):
         own: dict[str, set[str]] | None = None  # made for the few files that need it
         moves: dict[str, str] = {}
@@ -232,6 +234,8 @@ def _by_product(prepared: Prepared) -> None:
                 continue
             if own is None:
                 own = _of_products([result]) if result.kind == COMPOSE else {}
+            if everywhere is None:
+                everywhere = _of_products(prepared.results)
             candidates = own.get(product) or everywhere.get(product, set())
             if len(candidates) == 1:
                 moves[key] = next(iter(candidates))

@@ -55,11 +55,13 @@ class Side(NamedTuple, Generic[T]):
         return (-len(files), -trusted, -len(lines), best, place)
 
 
-def vote(claims: Iterable[Claim[T]], trust: Mapping[str, float] | None = None) -> list[Side[T]]:
+def vote(claims: Sequence[Claim[T]], trust: Mapping[str, float] | None = None) -> list[Side[T]]:
     """The values claimed, the winner first: the most files; then, given `trust` (file ->
     how far its values agree with the others': `portplan.reconcile.ports.reliability`),
     the files rated higher; then the most statements (lines), then the kind of file, then
     the earliest statement."""
+    if len(claims) == 1:  # most facts are stated once (an import votes several per port)
+        return [Side(claims[0].value, (claims[0],))]
     by_value: dict[T, list[Claim[T]]] = {}
     for claim in claims:
         by_value.setdefault(claim.value, []).append(claim)
