@@ -189,12 +189,14 @@ def _spread_ranges(service: PlanService, stated: list[Port]) -> None:
     """One planned port per host port of a published range (`8000-8002:80`: http 8000,
     http-2 8001, http-3 8002, each to the same target), as a plan's port is one number:
     check then sees a clash on any of them."""
-    taken = {port.number for port in service.ports}
-    spread: list[PlanPort] = []
     ranges: dict[tuple[int, str], list[int]] = {}  # (first, protocol) -> ends: one lookup each
     for p in stated:
         if p.obs.range_end and p.obs.published:
             ranges.setdefault((p.obs.number, p.obs.protocol), []).append(p.obs.range_end)
+    if not ranges:
+        return  # no range published (most services)
+    taken = {port.number for port in service.ports}
+    spread: list[PlanPort] = []
     for planned in service.ports:
         spread.append(planned)
         ends = ranges.get((planned.number, planned.protocol), [])
@@ -235,6 +237,9 @@ def _separate(service: PlanService, ports: list[Port]) -> None:
 def _distinct(ports: list[PlanPort], by_slot: dict[str, list[Port]]) -> list[PlanPort]:
     """One port per number and protocol (a metrics endpoint on the http port is the http
     port): the port of the most stated slot stays; then in order of first statement."""
+
+    if len(ports) < 2:
+        return ports  # most services: one port, distinct and named as it is
 
     def weight(port: PlanPort) -> tuple[int, Location, str]:
         stated = by_slot.get(slot_of(port.name) or "", [])
@@ -346,6 +351,8 @@ def _addresses(port: PlanPort, bound: list[Port]) -> None:
     """The address most files bind the port on; none when one file binds it on several
     (`[::1]:3000:3000` and `127.0.0.1:3000:3000`), with a note unless all are loopback (the
     exposure, local, says it)."""
+    if not bound:
+        return  # no source binds it on an address (most ports)
     by_origin: dict[str, set[str]] = {}
     for p in bound:
         by_origin.setdefault(p.origin, set()).add(_address(p))

@@ -308,9 +308,10 @@ def _reliability(view: View) -> dict[str, float]:
     right: dict[str, int] = {}
     wrong: dict[str, int] = {}
     for ports in slots(view).values():
+        number = ports[0].obs.number
+        if all(port.obs.number == number for port in ports):
+            continue  # one value (most slots): nothing to agree with
         found = _values(ports)
-        if len(found) < 2:
-            continue
         found.sort(key=lambda side: -len(side.files))
         if len(found[0].files) == len(found[1].files):
             continue  # no value stated by more files than every other
