@@ -23,6 +23,8 @@ DOCUMENT: Final = "markdown"
 
 def documented_only(results: Sequence[SourceResult], view: View) -> set[str]:
     """The keys of services that only documents name (no other kind of file)."""
+    if all(result.kind != DOCUMENT for result in results):
+        return set()  # no document read: every name is another kind of file's
     kinds: dict[str, set[str]] = {}
     for result in results:
         names = [o.service for o in result.services] + [o.service for o in result.ports]

@@ -97,21 +97,24 @@ def _policies(
     results: Sequence[SourceResult],
     claims: dict[str, list[Claim[Exposure]]],
 ) -> None:
+    policies = [
+        (result.kind, policy, exposure)
+        for result in results
+        for policy in result.ranges
+        if (exposure := policy.exposure) is not None and not policy.reserved
+    ]
+    if not policies:
+        return  # no exposure policy stated (most trees)
     systems: dict[str, set[int]] = {}
     for port in before.ports:
         systems.setdefault(port.key, set()).add(before.system(port.obs.location))
     numbers = [(port.number, s) for s in plan.services for port in s.ports]
-    for result in results:
-        for policy in result.ranges:
-            if policy.exposure is None or policy.reserved:
-                continue
-            system = before.system(policy.location)
-            held = {s.name: s for n, s in numbers if n in policy.ports}
-            for service in held.values():
-                if system in systems.get(service.key, ()):
-                    claims.setdefault(service.name, []).append(
-                        Claim(policy.exposure, policy.location, result.kind)
-                    )
+    for kind, policy, exposure in policies:
+        system = before.system(policy.location)
+        held = {s.name: s for n, s in numbers if n in policy.ports}
+        for service in held.values():
+            if system in systems.get(service.key, ()):
+                claims.setdefault(service.name, []).append(Claim(exposure, policy.location, kind))
 
 
 def health_checks(plan: Plan, view: View, results: Sequence[SourceResult]) -> None:
@@ -123,7 +126,7 @@ def health_checks(plan: Plan, view: View, results: Sequence[SourceResult]) -> No
     ports: dict[Location, int] = {}
     for result in results:
         for obs in result.services:
-            key = view.names.key(obs.service)
+            key = view.names.key(obs.service) if obs.health_path else None  # few have one
             if key is not None and obs.health_path:
                 claims.setdefault(key, []).append(Claim(obs.health_path, obs.location, result.kind))
                 if obs.health_expect:
@@ -193,6 +196,8 @@ def dependencies(plan: Plan, view: View) -> None:
         edges.setdefault(dep.key, set()).add(dep.target)
     for (key, _), entry in sorted(entries.items(), key=lambda item: item[1].first):
         by_name[key].depends_on.append(entry)
+    if not entries:
+        return  # no dependency written: no drift to mark beside one
     # Against the plan as it will be written: with these dependencies (the view's plan is
     # the one without them).
     against = replace(view, topology=plan.topology(view.topology))

@@ -59,6 +59,9 @@ def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[in
     beside `docker-compose.yml`: never run together) goes on a host of its own, named after
     that file, when it publishes a host port that a service of its host outside that file
     publishes too: the alternatives clash with nothing they do not run with."""
+    alternative = [s for s in plan.services if _alternative(systems.get(s.key, set()), files)]
+    if not alternative:
+        return  # no service only an alternative file defines (most plans)
     published: dict[tuple[str | None, int, str], set[str]] = {}
     for service in plan.services:
         for port in service.ports:
@@ -66,10 +69,8 @@ def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[in
                 held = (service.host, port.number, port.protocol)
                 published.setdefault(held, set()).add(service.key)
     by_key = {service.key: service for service in plan.services}
-    for service in plan.services:
+    for service in alternative:
         own = systems.get(service.key, set())
-        if len(own) != 1 or os.path.basename(files.get(next(iter(own)), "")) in DEFAULT_FILES:
-            continue
         others = {
             key
             for port in service.ports
@@ -107,6 +108,12 @@ def _profiles_apart(plan: Plan, before: View) -> None:
         if names:
             profile = min(names)
             service.host = f"{service.host}-{profile}" if service.host else f"profile-{profile}"
+
+
+def _alternative(own: set[int], files: dict[int, str]) -> bool:
+    """Whether a service of the systems `own` is one file's alone, which is not a default
+    compose file (`compose.yaml`, `docker-compose.yml`...)."""
+    return len(own) == 1 and os.path.basename(files.get(next(iter(own)), "")) not in DEFAULT_FILES
 
 
 def _host_name(name: str) -> str:
