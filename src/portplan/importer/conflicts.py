@@ -18,8 +18,8 @@ from portplan.reconcile.ports import (
     duplicate_published_port,
     env_port_reused,
     port_claimed_twice,
-    port_drift,
     reserved_port_in_use,
+    value_drift,
 )
 from portplan.reconcile.view import PLANNED, Port, View
 from portplan.sources.base import SourceResult
@@ -34,9 +34,10 @@ def port_conflicts(plan: Plan, view: View) -> None:
         if port.kind != PLANNED:
             by_key.setdefault(port.key, []).append(port)
     drift: dict[tuple[str, str], list[Finding]] = {}
-    for finding in port_drift.check(view):
-        if finding.facts.get("side") == "container" or "port_name" not in finding.facts:
-            continue  # the vote on the target marked it (portplan.importer.services)
+    # not the container ports' drift: the vote on the target marked it (importer.services)
+    for finding in value_drift(view):
+        if "port_name" not in finding.facts:
+            continue
         drift.setdefault((finding.facts["service"], finding.facts["port_name"]), []).append(finding)
     for (name, slot), findings in drift.items():
         service = by_name.get(name)

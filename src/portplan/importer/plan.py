@@ -22,6 +22,7 @@ from portplan.reconcile.ports import slot_of
 # The file name of the plan while the sources are reconciled against it: the plan's own
 # places in a finding are told from the sources' by it (a reservation's line is its index).
 PLAN = "<portplan import>"
+AT_PLAN = Location(PLAN)  # where the plan's records are (one record: it is immutable)
 
 
 @dataclass
@@ -56,7 +57,7 @@ class PlanPort:
             self.target,
             self.published is not False,
             env=self.env,
-            location=Location(PLAN),
+            location=AT_PLAN,
         )
 
 
@@ -94,8 +95,8 @@ class PlanService:
             aliases=tuple(self.aliases),
             image=self.image,
             ports=tuple(port.model() for port in self.ports),
-            depends_on=tuple(Dependency(d.name, Location(PLAN)) for d in self.depends_on),
-            location=Location(PLAN),
+            depends_on=tuple(Dependency(d.name, AT_PLAN) for d in self.depends_on),
+            location=AT_PLAN,
         )
 
 

@@ -99,7 +99,10 @@ class _Mentions:
         if key is None:
             return None
         if name not in self.names.hosts:  # a host names it (`payments.default`): no alias
-            self.spellings.setdefault(key, set()).add(name)
+            spelled = self.spellings.get(key)
+            if spelled is None:
+                spelled = self.spellings[key] = set()
+            spelled.add(name)
         if key not in self.first or location < self.first[key]:
             self.first[key] = location
         if service:

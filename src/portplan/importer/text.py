@@ -150,6 +150,8 @@ def _escape(char: str) -> str:
 
 
 def _tail(comments: list[str]) -> str:
+    if not comments:
+        return ""  # most lines
     return "".join(f"  # {_one_line(comment)}" for comment in comments)
 
 

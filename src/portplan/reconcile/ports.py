@@ -335,6 +335,13 @@ def port_drift(view: View) -> Iterator[Finding]:
     PASS: table "Reporting Engine | 8088"; env REPORTING_ENGINE_URL=http://localhost:8088
     FAIL: table "Reporting Engine | 8088"; mermaid Reporting[Reporting Engine :8087]
     """
+    return value_drift(view, containers=view.topology is not None)
+
+
+def value_drift(view: View, containers: bool = False) -> Iterator[Finding]:
+    """`port_drift`'s findings of the values of each slot and of documents' host ports;
+    with `containers` (against a plan), also those of the container ports compose and
+    Kubernetes files map a planned port to (`portplan import` votes on those itself)."""
     for (key, _, slot), found in sorted(slot_sides(view).items()):
         agreed = found[0]
         mapped = _mapped(found) if len(found) > 1 else set()  # one value: nothing drifts
@@ -346,7 +353,7 @@ def port_drift(view: View) -> Iterator[Finding]:
                 continue
             if side.value not in mapped:
                 yield _drift(view, key, slot, side, agreed)
-        if view.topology is not None:
+        if containers:
             yield from _container_drift(view, key, slot, agreed)
     yield from _documented_host_ports(view)
 
