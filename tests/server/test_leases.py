@@ -154,3 +154,35 @@ def test_validation_errors_have_the_one_shape(registry: Registry) -> None:
         "message": "a named range needs `system`",
         "details": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"host": "h", "ttl_seconds": True, "ports": [{"candidates": [5000]}]}, "ttl_seconds"),
+        ({"host": "h", "ttl_seconds": "60", "ports": [{"candidates": [5000]}]}, "ttl_seconds"),
+        ({"host": "h", "ports": [{"first": True, "last": 5010}]}, "first"),
+        ({"host": "h", "ports": [{"first": "5000", "last": 5010}]}, "first"),
+        ({"host": "h", "ports": [{"candidates": [True]}]}, 0),
+        ({"host": 7, "ports": [{"candidates": [5000]}]}, "host"),
+    ],
+)
+def test_a_value_of_another_json_type_is_refused_not_converted(
+    registry: Registry, body: dict[str, object], field: object
+) -> None:
+    """The document says integer, number or string: JSON `true` or "60" where a number is
+    meant is a 422 naming the field, never read as 1 or 60."""
+    client = registry.client(registry.token("acme"))
+    bad = _lease(client, **body)
+    assert bad.status_code == 422, bad.text
+    assert [d["loc"][-1] for d in bad.json()["error"]["details"]] == [field]
+    assert client.get("/v1/leases").json()["leases"] == []
+
+
+def test_a_renewal_of_another_json_type_is_refused(registry: Registry) -> None:
+    client = registry.client(registry.token("acme"))
+    lease = _lease(client, host="h", ttl_seconds=60, ports=[{"candidates": [5000]}]).json()
+    renew = client.post(f"/v1/leases/{lease['id']}/renew", json={"ttl_seconds": True})
+    assert renew.status_code == 422, renew.text
+    assert [d["loc"][-1] for d in renew.json()["error"]["details"]] == ["ttl_seconds"]
+    assert client.get(f"/v1/leases/{lease['id']}").json()["expires_at"] == lease["expires_at"]

@@ -13,6 +13,9 @@ from portplan.server.openapi import LEASE_LINKS, LeaseId, Name, PortNumber, Quer
 from portplan.server.tenants import Caller
 
 router = openapi.router("/v1/leases", "leases")
+# a body is read as its JSON types say: `true` or "60" is no number here (422), as the
+# document says; lax conversion would lease on what the caller did not send
+STRICT = ConfigDict(strict=True)
 
 
 class PortWish(BaseModel):
@@ -29,6 +32,7 @@ class PortWish(BaseModel):
 
     # what a wish needs, in the document too (the server answers 422 empty_wish otherwise)
     model_config = ConfigDict(
+        strict=True,
         json_schema_extra={
             "anyOf": [
                 {"required": ["range"], "properties": {"range": {"type": "string"}}},
@@ -39,11 +43,13 @@ class PortWish(BaseModel):
                 {"required": ["candidates"], "properties": {"candidates": {"minItems": 1}}},
                 {"required": ["service"], "properties": {"service": {"type": "string"}}},
             ]
-        }
+        },
     )
 
 
 class LeaseIn(BaseModel):
+    model_config = STRICT
+
     holder: Name
     ports: list[PortWish] = Field(min_length=1, max_length=64)
     host: Name | None = None
@@ -53,6 +59,8 @@ class LeaseIn(BaseModel):
 
 
 class RenewIn(BaseModel):
+    model_config = STRICT
+
     ttl_seconds: float | None = Field(default=None, gt=0, le=366 * 86400)
 
 
