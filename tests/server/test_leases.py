@@ -124,9 +124,13 @@ def test_renew_release_and_list(registry: Registry) -> None:
 
 def test_an_expired_lease_frees_its_port(registry: Registry) -> None:
     client = registry.client(registry.token("acme"))
-    short = _lease(client, host="h", ttl_seconds=0.3, ports=[{"candidates": [5000]}]).json()
+    # long enough for the next request to come before it ends on a loaded machine
+    short = _lease(client, host="h", ttl_seconds=2, ports=[{"candidates": [5000]}]).json()
     assert _lease(client, host="h", ports=[{"candidates": [5000]}]).status_code == 409
-    time.sleep(0.4)
+    deadline = time.monotonic() + 30
+    while client.get(f"/v1/leases/{short['id']}").json()["state"] == "live":
+        assert time.monotonic() < deadline, "the lease did not end by its database time"
+        time.sleep(0.2)
     assert _lease(client, host="h", ports=[{"candidates": [5000]}]).status_code == 201
     assert client.get(f"/v1/leases/{short['id']}").json()["state"] == "expired"
     renew = client.post(f"/v1/leases/{short['id']}/renew", json={"ttl_seconds": 10})
