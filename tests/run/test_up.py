@@ -167,6 +167,36 @@ def test_readiness_timeout_names_the_service_and_last_probe(
     assert marked_processes(marker) == []
 
 
+def test_a_ready_pattern_that_backtracks_gives_up_on_the_line_and_the_deadline_holds(
+    write_plan: Plan, state_root: Path, marker: str
+) -> None:
+    """`^(a|aa)*$` on a line of 60 a's and a `!` backtracks for ages: the runner gives the
+    line up after its limit, says so, and the ready timeout ends `up` as usual."""
+    line = "a" * 60 + "!"
+    script = f"print({line!r}, flush=True); import time; time.sleep(60)"
+    plan = write_plan(
+        "services:\n"
+        "  slow:\n"
+        "    run:\n"
+        f"      command: {json.dumps([sys.executable, '-c', script])}\n"
+        "      env: {MARK: '${MARK}'}\n"
+        "      ready: {log: '^(a|aa)*$', timeout: 2s}\n"
+        "      stop: {grace: 1s}\n"
+    )
+    done = portplan("up", "-f", str(plan))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "portplan: error: slow did not become ready within 2s "
+        "(last probe: no line matched '^(a|aa)*$' yet)"
+    )
+    assert (
+        "slow: its ready pattern took over 0.25s on a line of output; "
+        "such lines count as not matching" in done.stdout + done.stderr
+    )
+    _stack_gone(state_root, state_document(state_root))
+    assert marked_processes(marker) == []
+
+
 def test_detach_kill_9_restart_policy_ps_logs_down(
     write_plan: Plan, state_root: Path, marker: str
 ) -> None:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,15 +244,26 @@ class Supervisor:
 
     def _read_output(self, unit: Unit, child: subprocess.Popen[bytes]) -> None:
         run = unit.service.run
-        pattern = re.compile(run.ready.pattern) if run and run.ready.pattern else None
+        matches = _line_matcher(run.ready.pattern) if run and run.ready.pattern else None
 
         def pump() -> None:
             assert child.stdout is not None
+            warned = False
             for raw in iter(child.stdout.readline, b""):
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
                 self.output.line(unit.name, text)
-                if pattern is not None and pattern.search(text):
-                    unit.log_seen.set()
+                if matches is None or unit.log_seen.is_set():
+                    continue
+                try:
+                    if matches(text):
+                        unit.log_seen.set()
+                except TimeoutError:
+                    if not warned:
+                        warned = True
+                        self.output.note(
+                            f"{unit.name}: its ready pattern took over {LINE_MATCH_SECONDS:g}s "
+                            "on a line of output; such lines count as not matching"
+                        )
             child.stdout.close()
 
         threading.Thread(target=pump, name=f"{unit.name}-output", daemon=True).start()
@@ -493,6 +503,23 @@ class Supervisor:
             "command": command,
             "depends_on": unit.deps,
         }
+
+
+# the most one line of output may take a `ready: {log: ...}` pattern: a pattern that
+# backtracks (`^(a|aa)*$`) would otherwise hold the runner on one line past every deadline
+LINE_MATCH_SECONDS = 0.25
+
+
+def _line_matcher(pattern: str) -> Callable[[str], bool]:
+    """`pattern.search(line)` in the `regex` engine (the syntax of `re`, which `check`
+    holds the pattern to), which stops at a time limit (TimeoutError) and lets the other
+    threads run while it matches."""
+    import regex
+
+    compiled = regex.compile(pattern)
+    return lambda line: (
+        compiled.search(line, timeout=LINE_MATCH_SECONDS, concurrent=True) is not None
+    )
 
 
 def _cwd(topology: Topology, cwd: str | None) -> str:
