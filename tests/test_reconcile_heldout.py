@@ -782,3 +782,96 @@ def test_a_chart_with_a_template_helm_alone_renders_is_not_held_to_its_templates
     }
     root = _write(tmp_path, files)
     assert [(rule, level) for rule, level, _, _ in _found(root)] == [("PP209", "info")]
+
+
+# --- a document's compose section ----------------------------------------------------------
+
+# frappe_docker-style: a guide starts the stack, shows how to change the host side of a
+# mapping, stops the stack and goes on with a development server of its own.
+GUIDE_COMPOSE = """\
+services:
+  web:
+    image: acme/web:1
+    ports:
+      - "8080:8080"
+"""
+GUIDE = """\
+# Acme
+
+## Quick start
+
+```bash
+docker compose up -d
+```
+
+Open http://localhost:8080, or the admin page at http://localhost:9000.
+
+If 8080 is taken on your machine, change the host side of the mapping:
+
+```yaml
+ports:
+  - "127.0.0.1:8180-8185:8080-8085"
+  - 127.0.0.1:8190:8080
+```
+
+When you are done:
+
+```bash
+docker compose down
+```
+
+## Quick start, development
+
+```bash
+make dev
+```
+
+Open http://localhost:3000.
+"""
+
+
+def test_a_mapping_and_the_addresses_after_compose_down_are_no_published_addresses(
+    tmp_path: Path,
+) -> None:
+    """The host side of a mapping in a document (`127.0.0.1:8180-8185:8080-8085`) is no
+    address a reader opens, and after `docker compose down` nothing the stack published
+    is open: only the address before it on a port no compose file publishes is drift."""
+    root = _write(tmp_path, {"compose.yaml": GUIDE_COMPOSE, "README.md": GUIDE})
+    assert _errors(root) == [
+        (
+            "PP216",
+            ["README.md:9", "compose.yaml:5"],
+            "localhost:9000 after `docker compose up`: no compose file here publishes 9000; "
+            "they publish 8080 (web, compose.yaml:5)",
+        )
+    ]
+
+
+# --- diffs of env files --------------------------------------------------------------------
+
+# sentry self-hosted-style: an optional modification shipped as patches, one of them a
+# unified diff of the project's `.env`.
+ENV_PATCH = """\
+--- .env
++++ .env.external-kafka
+@@ -3,2 +3,4 @@
+ WEB_PORT=9000
++KAFKA_BOOTSTRAP_SERVERS=kafka.example.internal:9092
++KAFKA_SECURITY_PROTOCOL=SASL_SSL
+"""
+
+
+def test_a_diff_of_an_env_file_is_no_env_file(tmp_path: Path) -> None:
+    """`.env.patch` (and `.env.diff`, `.env.rej`) is a diff to apply, not an env file that
+    does not parse; a `.env.<variant>` that does not parse is still reported."""
+    files = {
+        "compose.yaml": "services:\n  web:\n    image: acme/web:1\n    ports:\n"
+        '      - "${WEB_PORT}:9000"\n',
+        ".env": "WEB_PORT=9000\n",
+        "patches/external-kafka/.env.patch": ENV_PATCH,
+        "patches/external-kafka/.env.diff": ENV_PATCH,
+    }
+    root = _write(tmp_path, files)
+    assert _errors(root) == []
+    (root / "patches/external-kafka/.env.kafka").write_text(ENV_PATCH)
+    assert [(rule, places) for rule, places, _ in _errors(root)] == [("PP209", [".env.kafka:1"])]

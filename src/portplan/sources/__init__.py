@@ -90,10 +90,14 @@ _DOTENV_EXAMPLES: Final = frozenset(
 )
 
 
+# A diff of an env file (`.env.patch`, `.env.diff`, a rejected hunk `.env.rej`): no env file.
+_DIFFS: Final = (".patch", ".diff", ".rej")
+
+
 def _is_dotenv(name: str, head: bytes) -> bool:
     return (
         name == ".env"
-        or name.startswith(".env.")
+        or (name.startswith(".env.") and not name.lower().endswith(_DIFFS))
         or name.endswith(".env")
         or name.lower() in _DOTENV_EXAMPLES
     )

@@ -11,14 +11,17 @@ After a `docker compose up` (or `docker-compose up`, in a code block or inline c
 a section whose heading names Docker Compose ("## Run with docker-compose"), an
 address is on the published side until a heading above the command's section, or a command
 that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
-run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`); a
+run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`), or
+that stops it (`docker compose down`); a
 `docker compose up` that names only databases (`docker compose up demo-db`) starts none;
 outside such a section its side is unknown (the program may run on the host), except in the
 paragraph just before a code block that runs `docker compose up` ("run the command below and
 open localhost:9001"), which says what it gives. A URL without
 a port is one on the scheme's (`http://localhost/` port 80, `https://localhost` 443); prose
 that says the program is "running on port N" (available, accessible, reachable, served
-at...) gives an address on port N too.
+at...) gives an address on port N too. The host side of a port mapping
+(`127.0.0.1:8100:8000`, `- "127.0.0.1:8100-8105:8000-8005"`, `docker run -p 127.0.0.1:80:80`)
+is no address a reader opens: it is not read.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ _COMPOSE_HEADING: Final = re.compile(
 )
 _WITHOUT: Final = re.compile(r"\b(?:without|no|not)\b", re.IGNORECASE)
 _COMPOSE_UP: Final = re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n`]*?\bup\b")
+_COMPOSE_DOWN: Final = re.compile(r"\bdocker(?:-compose|\s+compose)\b[^\n`]*?\b(?:down|stop)\b")
 _DIRECT_RUN: Final = re.compile(
     r"(?:\bgo\s+run\b|\bnpm\b[^\n`]*?\b(?:start|run\s+(?:dev|start|serve))\b|\byarn\s+(?:start|dev)\b|"
     r"\bmvnw?\b[^\n`]*spring-boot:run|\bgradlew?\b[^\n`]*bootRun|\bdotnet\s+run\b|"
@@ -58,7 +62,7 @@ _PLACEHOLDER_HOST: Final = (
 _ADDRESS: Final = re.compile(
     r"(?<![\w.-])(?:(?P<scheme>[a-z][\w+.-]*)://)?"
     rf"(?P<host>localhost|127\.0\.0\.1|0\.0\.0\.0|{_PLACEHOLDER_HOST})"
-    r":(?P<port>\d{1,5})(?![\d])"
+    r":(?P<port>\d{1,5})(?![\d])(?!(?:-\d{1,5})?:\d)"  # `127.0.0.1:8100:8000`: a mapping
 )
 # The reader's own proxy (`git config --global http.proxy socks5://127.0.0.1:1080`,
 # `export HTTPS_PROXY=http://127.0.0.1:7890`, `curl -x ...`): no port of the project.
@@ -112,7 +116,7 @@ class _Context:
         found = _COMPOSE_UP.search(line)
         if found and not _storage_only(line[found.end() :]):
             self.compose, self.named = max(self.level, 1), False
-        elif _DIRECT_RUN.search(line):
+        elif _DIRECT_RUN.search(line) or _COMPOSE_DOWN.search(line):
             self.compose = None
 
 
