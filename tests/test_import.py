@@ -1344,3 +1344,24 @@ def test_a_scrape_target_on_a_services_only_port_names_no_metrics_port(tmp_path:
         "billing": [("metrics", 9102), ("port", 8082)],
     }
     assert _round_trips(root, tmp_path) == []
+
+
+def test_a_port_stated_once_keeps_all_its_one_statement_says(tmp_path: Path) -> None:
+    """One compose mapping, no other source: its address, host port, target and protocol
+    are the plan's port as they stand (no vote to hold)."""
+    compose = (
+        "services:\n  relay:\n    image: example/relay\n"
+        '    ports: ["127.0.0.1:${RELAY_PORT:-5514}:514/udp"]\n'
+    )
+    text = import_paths([_tree(tmp_path, {"compose.yaml": compose})]).text
+    assert text.splitlines()[-9:] == [
+        "  relay:",
+        "    image: example/relay",
+        "    exposure: local",
+        "    ports:",
+        "      port:",
+        "        port: 5514",
+        "        target: 514",
+        "        protocol: udp",
+        '        address: "127.0.0.1"',
+    ]

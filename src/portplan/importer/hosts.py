@@ -89,6 +89,8 @@ def _profiles_apart(plan: Plan, before: View) -> None:
     `default` and its parts' `app`, `backend`) and publish one host port go each on a host
     named after its first profile (`profile-app`): `check` holds to a host only what runs
     at once."""
+    if not any(s.profiles for r in before.results if r.kind == COMPOSE for s in r.services):
+        return  # no compose service runs only in a profile (most plans)
     published: dict[tuple[str | None, int, str], list[str]] = {}
     for service in plan.services:
         for port in service.ports:

@@ -152,8 +152,11 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
     for service in services:
         by_slot = _scraped_main(merged.get(service.key, {}))
         placed = {id(p) for ports in by_slot.values() for p in ports}
-        known = {n for ports in by_slot.values() for p in ports for n in p.numbers()}
         rest = [p for p in by_key.get(service.key, []) if id(p) not in placed]
+        # most services: reconcile placed every port in a slot, nothing else to number
+        known = (
+            {n for ports in by_slot.values() for p in ports for n in p.numbers()} if rest else set()
+        )
         # Left out by reconcile: a number another slot states (support for it), or else
         # a port a compose/Kubernetes file lists beside the ones it names.
         support = [p for p in rest if p.numbers() & known]
@@ -272,6 +275,8 @@ def _port(
     host = host or host_numbers(ports + support)  # `host`: that of these ports, made already
     candidates = {host(p) for p in ports}
     stated = ports + [p for p in support if host(p) in candidates]
+    if len(stated) == 1:
+        return _stated_once(name, stated[0], host(stated[0]))
     winner = vote(_claims(stated, host), trust)[0]
     chosen = [p for p in stated if p.obs.number == winner.value] or stated
     port = PlanPort(_valid(name) or UNNAMED, winner.value, winner.locations[0])
@@ -282,6 +287,24 @@ def _port(
     _node_ports(port, chosen)
     env = [p for p in chosen if (p.obs.variable or "").upper().endswith("PORT")]
     port.env = vote(_claims(env, lambda p: p.obs.variable or ""))[0].value if env else None
+    return port
+
+
+def _stated_once(name: str, stated: Port, number: int) -> PlanPort:
+    """`_port` of a port one statement gives (most ports): what it says, with no vote."""
+    obs = stated.obs
+    location = obs.location
+    first = Location(location.file, location.line) if location.column else location
+    port = PlanPort(_valid(name) or UNNAMED, number, first, obs.protocol)
+    port.published = _published([stated])
+    port.target = (
+        obs.target if obs.target is not None else (obs.number if number != obs.number else None)
+    )
+    if obs.address is not None:
+        port.address = obs.address
+    _node_ports(port, [stated])
+    if (obs.variable or "").upper().endswith("PORT"):
+        port.env = obs.variable
     return port
 
 
@@ -398,11 +421,14 @@ def _unnamed(
     """Ports no source names: the winner is the service's main port; a value that the same
     compose/Kubernetes file or the same line states beside it is another port of it (not
     the container port a mapping of it publishes)."""
+    name = main_port_name(service.product) or ("http" if http else UNNAMED)
+    if len(ports) == 1 and not support:  # one statement (most services): no other port
+        main = _stated_once(UNNAMED, ports[0], ports[0].obs.number)
+        _name_main(service, main, name)
+        return
     host = host_numbers(ports + support)
     main = _port(UNNAMED, ports, support, trust, host)
-    name = main_port_name(service.product) or ("http" if http else UNNAMED)
-    main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
-    service.ports.append(main)
+    _name_main(service, main, name)
     by_host: dict[int, list[Port]] = {}  # grouped once: a range maps thousands of ports
     for port in ports:
         by_host.setdefault(host(port), []).append(port)
@@ -416,6 +442,11 @@ def _unnamed(
             other = other_port_name(service.product, number)
             service.ports.append(_port(other, own, support, trust))
     _other_protocols(service, main, winners, trust)
+
+
+def _name_main(service: PlanService, main: PlanPort, name: str) -> None:
+    main.name = name if name not in {port.name for port in service.ports} else f"port-{main.number}"
+    service.ports.append(main)
 
 
 def _other_protocols(
