@@ -59,7 +59,8 @@ def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[in
     beside `docker-compose.yml`: never run together) goes on a host of its own, named after
     that file, when it publishes a host port that a service of its host outside that file
     publishes too: the alternatives clash with nothing they do not run with."""
-    alternative = [s for s in plan.services if _alternative(systems.get(s.key, set()), files)]
+    defaults = {system for system, file in files.items() if _default(file)}
+    alternative = [s for s in plan.services if _alternative(systems.get(s.key, set()), defaults)]
     if not alternative:
         return  # no service only an alternative file defines (most plans)
     published: dict[tuple[str | None, int, str], set[str]] = {}
@@ -112,10 +113,14 @@ def _profiles_apart(plan: Plan, before: View) -> None:
             service.host = f"{service.host}-{profile}" if service.host else f"profile-{profile}"
 
 
-def _alternative(own: set[int], files: dict[int, str]) -> bool:
+def _alternative(own: set[int], defaults: set[int]) -> bool:
     """Whether a service of the systems `own` is one file's alone, which is not a default
-    compose file (`compose.yaml`, `docker-compose.yml`...)."""
-    return len(own) == 1 and os.path.basename(files.get(next(iter(own)), "")) not in DEFAULT_FILES
+    compose file (`compose.yaml`, `docker-compose.yml`...: the systems `defaults`)."""
+    return len(own) == 1 and next(iter(own)) not in defaults
+
+
+def _default(file: str) -> bool:
+    return os.path.basename(file) in DEFAULT_FILES
 
 
 def _host_name(name: str) -> str:
