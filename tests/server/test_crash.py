@@ -30,7 +30,8 @@ def _load(
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     body = {"holder": "load", "host": "ci", "ports": [{"first": 40000, "last": 49999}]}
-    with httpx.Client(headers=headers, timeout=5) as client:
+    # a request given up on by the client may still be granted: wait for every answer
+    with httpx.Client(headers=headers, timeout=60) as client:
         n = 0
         while not stop.is_set():
             try:
@@ -118,7 +119,8 @@ def test_two_servers_on_one_postgresql(postgres: Server, tmp_path: Path) -> None
             time.sleep(0.05)
         stop.set()
         for thread in threads:
-            thread.join(timeout=10)
+            thread.join(timeout=120)
+            assert not thread.is_alive()
         ports = Counter(p["port"] for lease in acknowledged for p in lease["ports"])  # type: ignore[attr-defined]
         assert len(acknowledged) > 10
         assert [p for p, n in ports.items() if n > 1] == []
