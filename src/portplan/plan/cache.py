@@ -95,7 +95,7 @@ def entry(path: str | os.PathLike[str], env: str | None = None) -> tuple[str, st
 
 
 def _entry(identity: str) -> str:
-    return os.path.join(folder(), _sha256(identity.encode())[:40] + ".pickle")
+    return os.path.join(folder(), sha256(identity.encode())[:40] + ".pickle")
 
 
 def _load(path: str, env: str | None) -> Topology:
@@ -129,9 +129,6 @@ def sha256(data: bytes | memoryview) -> str:
     return digest
 
 
-_sha256 = sha256
-
-
 def _hasher() -> Callable[[bytes | memoryview], Any]:
     """hashlib.sha256 without hashlib's start-up (it loads OpenSSL) where CPython has its
     own module."""
@@ -140,9 +137,9 @@ def _hasher() -> Callable[[bytes | memoryview], Any]:
             return __import__(module).sha256  # type: ignore[no-any-return]
         except (ImportError, AttributeError):
             continue
-    from hashlib import sha256
+    import hashlib
 
-    return sha256
+    return hashlib.sha256
 
 
 _hash = _hasher()
@@ -195,7 +192,7 @@ def _decode(data: memoryview, identity: str) -> Topology | None:
     if found is None:
         return None
     model, pickled = found
-    return _unpickle(pickled) if _sha256(pickled) == model else None
+    return _unpickle(pickled) if sha256(pickled) == model else None
 
 
 def _holds(data: memoryview, identity: str) -> tuple[str, memoryview] | None:
@@ -208,7 +205,7 @@ def _holds(data: memoryview, identity: str) -> tuple[str, memoryview] | None:
     if stored != identity or not files:
         return None
     for name, digest in files:
-        if _sha256(safe_read(name)) != digest:
+        if sha256(safe_read(name)) != digest:
             return None
     return model, data[_SIZE_BYTES + size :]
 
@@ -278,9 +275,9 @@ def _remove(path: str) -> None:
 def _encode(identity: str, reads: Sequence[tuple[str, bytes]], topology: Topology) -> bytes:
     import marshal
 
-    files = tuple((name, _sha256(data)) for name, data in reads)
+    files = tuple((name, sha256(data)) for name, data in reads)
     pickled = _pickled(topology)
-    header = marshal.dumps((identity, files, _sha256(pickled)))
+    header = marshal.dumps((identity, files, sha256(pickled)))
     return b"".join([_MAGIC, len(header).to_bytes(_SIZE_BYTES, "little"), header, pickled])
 
 
