@@ -489,3 +489,54 @@ def test_a_service_named_with_a_port_kind_reads_back_as_itself(tmp_path: Path) -
     )
     assert _round_trip(plan, tmp_path / "out") == []
     assert "\nSTORE_ADMIN_PORT=8081\n" in (tmp_path / "out/service-ports.env").read_text()
+
+
+# Containers of one compose project (an image, or a port only a container has) reach each
+# other by name on their network; a program on this machine (no image, or run by `up`)
+# and whoever calls one reach a published port on localhost.
+CONTAINERS = """\
+system: search
+services:
+  search-1:
+    image: opensearch:2
+    ports: {http: 9200}
+  search-2:
+    image: opensearch:2
+    ports: {http: {port: 9200, published: false}}
+    depends_on: [search-1]
+  api:
+    ports: {http: {port: 8080, target: 80}}
+    depends_on: [db, search-1, indexer]
+  db:
+    image: postgres:16
+    ports: {postgresql: {port: 5433, target: 5432}}
+  indexer:
+    image: search/indexer:1
+    ports: {http: 7000}
+    run: {command: indexer --port 7000}
+  cli:
+    ports: {http: 3000}
+    depends_on: [api]
+"""
+
+
+def test_a_container_reaches_the_containers_of_its_host_by_name(tmp_path: Path) -> None:
+    """search-2's URL to search-1 is `search-1:9200` on their network, not `localhost:9200`
+    (inside search-2, its own 9200: PP213 "port 9200 is given to HTTP_PORT and
+    SEARCH_1_URL" before); api (a container: its port has a `target`) reaches db at
+    the port db listens on in its container; indexer, which `up` runs, and api from cli
+    (no image: a program on this machine) stay on localhost."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(CONTAINERS)
+    assert _round_trip(plan, tmp_path / "out") == []
+    env = {
+        name: (tmp_path / f"out/env/{name}.env").read_text() for name in ("search-2", "api", "cli")
+    }
+    assert env["search-2"].endswith(
+        "# search-2\nHTTP_PORT=9200\nSEARCH_1_URL=http://search-1:9200\n"
+    )
+    assert env["api"].endswith(
+        "# api\nHTTP_PORT=80\nDB_URL=postgresql://db:5432\nSEARCH_1_URL=http://search-1:9200\n"
+        "INDEXER_URL=http://localhost:7000\n"
+    )
+    assert env["cli"].endswith("# cli\nHTTP_PORT=3000\nAPI_URL=http://localhost:8080\n")

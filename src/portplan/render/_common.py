@@ -121,6 +121,28 @@ def url(topology: Topology, service: Service, port: Port) -> str:
     return f"{scheme(port)}://{address(topology, service, port)}"
 
 
+def in_container(service: Service) -> bool:
+    """Whether the service runs in a container: it has an `image`, or a port that only a
+    container has (one kept off the host, `published: false`, or published from another
+    container port, `target`); a `run:` section makes it a process of `portplan up`."""
+    if service.run is not None:
+        return False
+    return service.image is not None or any(
+        not port.published or port.target is not None for port in service.ports
+    )
+
+
+def url_from(topology: Topology, client: Service, service: Service, port: Port) -> str:
+    """The URL `client` reaches `service`'s port by. A container reaches a service of its
+    host (a compose project) on their container network, by its name, on the port it
+    listens on inside its container (`http://db:5432` for `5433:5432`): `localhost` inside a
+    container is that container itself. Else (a process on this machine, a service of
+    another host or one `portplan up` runs) where others reach it (`url`)."""
+    if client.host == service.host and in_container(client) and service.run is None:
+        return f"{scheme(port)}://{service.name}:{port.container_port}"
+    return url(topology, service, port)
+
+
 def duration(ms: float) -> str:
     """2000 -> '2s', 500 -> '500ms' (compose and Go duration syntax)."""
     if ms >= 1000 and ms % 1000 == 0:

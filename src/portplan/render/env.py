@@ -24,7 +24,7 @@ from portplan.render._common import (
     port_suffix,
     port_variable,
     scheme,
-    url,
+    url_from,
 )
 from portplan.secretscan.detect import secret
 
@@ -139,7 +139,7 @@ def _dependency_urls(topology: Topology, service: Service) -> Iterator[tuple[str
             continue
         port = target.ports[0]
         declared = _declared_url(service, target, port)
-        base = url(topology, target, port)
+        base = url_from(topology, service, target, port)
         if declared is None:
             yield f"{env_name(target.name)}_URL", base
         elif declared.value is None:
@@ -162,7 +162,7 @@ def _declared_url(service: Service, target: Service, port: Port) -> EnvVar | Non
         if parts is None:
             continue
         same_scheme = parts[0] == scheme(port) and scheme(port) not in ("http", "grpc", "tcp")
-        if parts[1] == port.number or same_scheme:
+        if parts[1] in (port.number, port.container_port) or same_scheme:
             return var
     return None
 
