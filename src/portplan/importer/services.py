@@ -13,7 +13,8 @@ from portplan.importer.plan import PlanPort, PlanService
 from portplan.importer.products import main_port_name, other_port_name, product_of
 from portplan.importer.vote import Claim, describe, vote
 from portplan.importer.vote import shown as places
-from portplan.model import Exposure, Location
+from portplan.model import Exposure, Location, normalize_name
+from portplan.names import is_host_machine
 from portplan.plan.schema import MapOf
 from portplan.reconcile.core import as_one_system
 from portplan.reconcile.names import Names
@@ -27,7 +28,7 @@ from portplan.reconcile.ports import (
     slots,
 )
 from portplan.reconcile.view import Port, View, external_dependencies
-from portplan.sources.base import SourceResult, published_exposure
+from portplan.sources.base import PortObservation, SourceResult, published_exposure
 from portplan.sources.code.helm import SOURCE as HELM_VALUES
 from portplan.sources.helm_templates import PLACEHOLDER
 
@@ -285,7 +286,7 @@ def _port(
     _target(port, [p for p in stated if host(p) == winner.value], host, trust)
     _addresses(port, [p for p in chosen if p.obs.address is not None])
     _node_ports(port, chosen)
-    env = [p for p in chosen if (p.obs.variable or "").upper().endswith("PORT")]
+    env = [p for p in chosen if _port_variable(p.obs)]
     port.env = vote(_claims(env, lambda p: p.obs.variable or ""))[0].value if env else None
     return port
 
@@ -303,9 +304,23 @@ def _stated_once(name: str, stated: Port, number: int) -> PlanPort:
     if obs.address is not None:
         port.address = obs.address
     _node_ports(port, [stated])
-    if (obs.variable or "").upper().endswith("PORT"):
+    if _port_variable(obs):
         port.env = obs.variable
     return port
+
+
+def _port_variable(obs: PortObservation) -> bool:
+    """Whether the observation's variable carries the port's number as the port's own
+    (`env`): a `*_PORT` variable, but not a client's setting for a host another variable
+    names (`SMTP_HOST: mailcatcher` beside `SMTP_PORT: "1025"`: SMTP_PORT is the client's
+    setting, not the variable mailcatcher reads), unless its words name that host
+    (`DB_HOST=db`, `DB_PORT`)."""
+    variable = obs.variable or ""
+    if not variable.upper().endswith("PORT"):
+        return False
+    if not obs.reference or obs.host is None or is_host_machine(obs.host):
+        return True
+    return normalize_name(variable[:-4]) == normalize_name(obs.host)
 
 
 def _published(ports: list[Port]) -> bool | None:

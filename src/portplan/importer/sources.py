@@ -47,6 +47,9 @@ COMPOSE = "compose"
 DEFINING = ("compose", "kubernetes")  # kinds of file whose service names are identifiers
 # The names sources give a service by a URL's scheme or a variable's prefix (postgres).
 _BY_SCHEME = frozenset(base_key(name) for name in SCHEME_SERVICES.values())
+# Words that name a system's database, whatever its product (DB_PORT, DATABASE_PORT).
+_DATABASE_WORDS = frozenset({"db", "database"})
+_DATABASES = frozenset({"postgres", "mysql", "mariadb", "mongo"})
 
 
 @dataclass
@@ -229,6 +232,10 @@ def _by_product(prepared: Prepared) -> None:
         moves: dict[str, str] = {}
         for name in names_in(result):
             key = base_key(name)
+            if key in _DATABASE_WORDS and key not in defined and result.kind == COMPOSE:
+                own = own if own is not None else _of_products([result])
+                _to_the_database(key, own, moves)
+                continue
             product = product_of_name(key) if key in _BY_SCHEME else None
             if product is None or key in defined or key in moves:
                 continue
@@ -241,6 +248,14 @@ def _by_product(prepared: Prepared) -> None:
                 moves[key] = next(iter(candidates))
         if moves:
             prepared.results[index] = renamed(result, moves)
+
+
+def _to_the_database(key: str, own: dict[str, set[str]], moves: dict[str, str]) -> None:
+    """`DB_PORT=3306` in a compose service's environment, with no service `db`: the port
+    of the database its compose project runs, when it runs one (`mysql`, image mysql)."""
+    databases = {name for product in _DATABASES for name in own.get(product, ())}
+    if len(databases) == 1:
+        moves[key] = next(iter(databases))
 
 
 def _of_products(results: Iterable[SourceResult]) -> dict[str, set[str]]:
