@@ -146,6 +146,8 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
         matching = sorted({slot for n in port.numbers() for slot in have.get(n, ())})
         if not matching and _another_port(port, origins):
             continue
+        if not matching and _checks_a_listed_port(view, port):
+            continue
         if not matching and (port.key, port.file) in named_files:
             beside.add((port.key, system))
         placed.append((port, system, matching))
@@ -251,6 +253,27 @@ def _unnamed_slot(matching: list[str], have: list[str], alone: bool) -> str:
         return matching[0]
     main = len(have) == 1 and have[0] not in BESIDE_MAIN and alone
     return have[0] if main else UNNAMED
+
+
+def _checks_a_listed_port(view: View, port: Port) -> bool:
+    """Whether `port` is a service's check of its own container (a HEALTHCHECK's
+    `localhost:80`) on a port its listings state (`EXPOSE 80`, `3080:80`): that port,
+    not another value of its http port, whatever number that has."""
+    obs = port.obs
+    if not obs.reference or obs.owner is None or view.key(obs.owner) != port.key:
+        return False
+    listed: dict[str, set[int]] = view.memo("listed-container-ports", _listed_container_ports)
+    return obs.number in listed.get(port.key, set())
+
+
+def _listed_container_ports(view: View) -> dict[str, set[int]]:
+    """Service key -> the container ports its listing files state (see `_LISTING`)."""
+    found: dict[str, set[int]] = {}
+    for port in view.ports:
+        if port.kind in _LISTING and not port.obs.reference:
+            obs = port.obs
+            found.setdefault(port.key, set()).add(obs.number if obs.target is None else obs.target)
+    return found
 
 
 def _another_port(port: Port, origins: set[tuple[str, str]]) -> bool:

@@ -131,6 +131,7 @@ class Stage:
     env: dict[str, str] = field(default_factory=dict)
     exposed: list[PortObservation] = field(default_factory=list)
     health: tuple[str | None, int | None, Location] | None = None
+    health_command: str | None = None  # a HEALTHCHECK that calls no URL itself
 
 
 def stages(text: str, path: str) -> list[Stage]:
@@ -200,7 +201,7 @@ def parse_dockerfile(
         return
     for stage in chain:
         _read_stage(stage, path, owner)
-    service, health = _service(owner, chain)
+    service, health = _service(owner, chain, path)
     result.services.append(service)
     for stage in reversed(chain):
         result.ports.extend(stage.exposed)
@@ -339,6 +340,7 @@ def _healthcheck(stage: Stage, instruction: Instruction, path: str, owner: str) 
     found = _OWN_URL.search(text)
     if found is None:
         stage.health = (None, None, line.at(path, start))
+        stage.health_command = text
         return
     port = int(found.group("port")) if found.group("port") else None
     written = _OWN_URL.search(rest)  # the URL as written (its port may be a variable)
@@ -355,10 +357,15 @@ _READERS: Final[dict[str, Callable[[Stage, Instruction, str, str], None]]] = {
 }
 
 
-def _service(owner: str, chain: list[Stage]) -> tuple[ServiceObservation, PortObservation | None]:
+def _service(
+    owner: str, chain: list[Stage], dockerfile: str
+) -> tuple[ServiceObservation, PortObservation | None]:
     """The service the image runs, with its health check, and the port that calls."""
     final = chain[0]
-    health = next((s.health for s in chain if s.health is not None), None)
+    checking = next((s for s in chain if s.health is not None), None)
+    health = checking.health if checking else None
+    if checking is not None and checking.health_command is not None:
+        health = _script_health(checking.health_command, chain, dockerfile) or health
     path, port, where = health if health else (None, None, final.at)
     service = ServiceObservation(owner, final.at, KIND, health_path=path, health_port=port)
     if port is None:
@@ -368,3 +375,52 @@ def _service(owner: str, chain: list[Stage]) -> tuple[ServiceObservation, PortOb
         owner, port, where, KIND, published=False, target=port, side=CONTAINER,
         reference=True, owner=owner, host="localhost",
     )  # fmt: skip
+
+
+# --- the script a HEALTHCHECK runs ------------------------------------------------------
+
+
+def _script_health(
+    command: str, chain: list[Stage], path: str
+) -> tuple[str | None, int | None, Location] | None:
+    """The health check of a script the HEALTHCHECK runs (`CMD /bin/sh /healthcheck.sh`)
+    that the image copies from its build context (`COPY healthcheck.sh /`): the first URL
+    to the container itself in it (`http://localhost:80/ping`), located in the script."""
+    installed = _installed(chain)
+    for word in _COPY_WORD.findall(command):
+        source = installed.get(word) or installed.get(os.path.basename(word))
+        if source is None:
+            continue
+        script = os.path.join(os.path.dirname(path), source)
+        text = read_text(script, SourceResult(file=script, kind=KIND))
+        found = _OWN_URL.search(text or "")
+        if text is None or found is None or found.group("port") is None:
+            continue
+        port, offset = int(found.group("port")), found.start("port")
+        line_start = text.rfind("\n", 0, offset) + 1
+        where = Location(script, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+        return found.group("path") or "/", port if port <= 65535 else None, where
+    return None
+
+
+def _installed(chain: list[Stage]) -> dict[str, str]:
+    """The files the image copies from its build context, by where they are installed
+    (`/healthcheck.sh`) and by their name: the source as written (`healthcheck.sh`)."""
+    found: dict[str, str] = {}
+    for stage in chain:
+        for instruction in stage.instructions:
+            if instruction.keyword not in ("COPY", "ADD"):
+                continue
+            words = _COPY_WORD.findall(instruction.arguments)
+            if any(w.startswith("--from") for w in words):
+                continue  # from another stage or image, not the build context
+            words = [w for w in words if not w.startswith("--")]
+            sources, destination = words[:-1], words[-1] if words else ""
+            for source in sources:
+                if "://" in source or any(c in source for c in "*?["):
+                    continue
+                name = os.path.basename(source)
+                into = destination.endswith("/") or len(sources) > 1
+                found.setdefault(os.path.join(destination, name) if into else destination, source)
+                found.setdefault(name, source)
+    return found

@@ -420,8 +420,9 @@ def _health(listed: list[YMap], manifest: _File) -> tuple[str | None, int | None
             if action is not None:
                 port = action.get("port")
                 number = named.get(port) if isinstance(port, str) else port_number(port)
-                path = action.get("path")
-                return (str(path) if path else "/"), number
+                path = str(action.get("path") or "")
+                # the kubelet asks for `path: healthz` as /healthz (a URL's path after a host)
+                return (path if path.startswith("/") else f"/{path}"), number
     return None, None
 
 
