@@ -138,7 +138,8 @@ def url_service(url: Url, variable: str) -> str | None:
     postgres), else by scheme (postgresql -> postgres: a bare `URL`, `LOCAL_DB`); elsewhere by
     scheme, else by host when it is a name (as written: `payments.default.svc.cluster.local`);
     by host also when the variable's prefix names it (`AUTH_DB_URL=postgresql://auth-db:5432`,
-    how generate reaches a port kept off the host: auth-db, not postgres).
+    `DB_URL=mysql://db:3306`, as written before a prefix is taken for a product: how
+    generate reaches a port on the container network: auth-db and db, not postgres, mysql).
     Which service a prefix or a product name is, is reconcile's to say
     (`portplan.reconcile.names`: `CELERY_BROKER` of a `redis://` URL is redis when no
     service bears that name)."""
@@ -152,6 +153,9 @@ def url_service(url: Url, variable: str) -> str | None:
         return prefix or SCHEME_SERVICES[scheme]
     named = host_service(url.host)
     if prefix is not None and named is not None and normalize_name(prefix) == normalize_name(named):
+        return url.host
+    written = variable_prefix(variable) if prefix is not None else None  # DB of DB_URL
+    if written is not None and normalize_name(written) == normalize_name(url.host or ""):
         return url.host
     if scheme in SCHEME_SERVICES:
         return SCHEME_SERVICES[scheme]

@@ -540,3 +540,33 @@ def test_a_container_reaches_the_containers_of_its_host_by_name(tmp_path: Path) 
         "INDEXER_URL=http://localhost:7000\n"
     )
     assert env["cli"].endswith("# cli\nHTTP_PORT=3000\nAPI_URL=http://localhost:8080\n")
+
+
+# Two MySQL services (the app's and a test copy): a URL by scheme alone would name neither.
+TWO_MYSQL = """\
+system: csm
+services:
+  app:
+    image: example/app:2
+    ports: {http: {port: 1377, target: 1337}}
+    depends_on: [db]
+  db:
+    image: mariadb:11
+    ports: {mysql: 3306}
+  db-test:
+    image: mariadb:11
+    ports: {mysql: {port: 3307, target: 3306}}
+"""
+
+
+def test_a_url_by_the_name_its_variable_has_reaches_that_service(tmp_path: Path) -> None:
+    """`DB_URL=mysql://db:3306` in env/app.env and PORTS.md reaches db (the prefix DB as
+    written is the host), not a service `mysql` (PP208: the plan has two mysql ports)."""
+    plan = tmp_path / "portplan.yaml"
+    plan.write_text(TWO_MYSQL)
+    assert _round_trip(plan, tmp_path / "out") == []
+    assert (
+        (tmp_path / "out/env/app.env")
+        .read_text()
+        .endswith("# app\nHTTP_PORT=1337\nDB_URL=mysql://db:3306\n")
+    )
