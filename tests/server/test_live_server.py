@@ -187,6 +187,63 @@ def test_push_and_pull_carry_the_files_a_plan_includes(
     )
 
 
+def test_pull_deletes_what_a_newer_revision_no_longer_includes(
+    served: str,
+    live_database: str,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As `git checkout`: a file an earlier pull wrote and that is unchanged here goes; one
+    changed here, or one no pull wrote, is never deleted."""
+    from tests.server.test_plan_files import CACHE, DB, MAIN
+
+    client = Client(served, _token(live_database, capsys, "pruning"))
+    monkeypatch.setenv("PORTPLAN_TOKEN", client.token)
+    monkeypatch.setenv("PORTPLAN_SERVER", served)
+    files = [
+        {"path": "services/db.yaml", "text": DB},
+        {"path": "services/cache.yaml", "text": CACHE},
+    ]
+    client.call("PUT", "/v1/systems/shop/plan", {"text": MAIN, "files": files})
+    there = tmp_path / "there" / "portplan.yaml"
+    there.parent.mkdir()
+    (there.parent / "notes.yaml").write_text("mine\n")  # no pull wrote it
+    pull = ["pull", "-f", str(there), "--system", "shop"]
+    assert main(pull) == 0
+    assert (there.parent / "services" / "cache.yaml").read_text() == CACHE
+
+    # revision 2: db.yaml no longer includes cache.yaml
+    lean = DB.replace("include: [cache.yaml]\r\n", "")
+    client.call(
+        "PUT", "/v1/systems/shop/plan", {"text": MAIN, "files": [files[0] | {"text": lean}]}
+    )
+    assert main(pull) == 0
+    assert capsys.readouterr().out.endswith(f"pulled shop revision 2 into {there}\n")
+    assert sorted(str(p.relative_to(there.parent)) for p in there.parent.rglob("*.yaml")) == [
+        "notes.yaml",
+        "portplan.yaml",
+        "services/db.yaml",
+    ]
+    assert (there.parent / "services" / "db.yaml").read_bytes() == lean.encode()
+
+    # revision 3: no include at all, but db.yaml was changed here: refused, nothing written
+    plain = MAIN.replace("include:\n  - services/db.yaml\n", "")
+    client.call("PUT", "/v1/systems/shop/plan", {"text": plain})
+    (there.parent / "services" / "db.yaml").write_text(lean + "# mine\n")
+    assert main(pull) == 2
+    assert capsys.readouterr().err == (
+        f"portplan: error: {there.parent / 'services' / 'db.yaml'}: changed here since "
+        "portplan pull wrote it, and revision 3 no longer includes it: not deleted (move it "
+        "away, or undo the change), nothing pulled\n"
+    )
+    assert there.read_bytes() == MAIN.encode()
+    (there.parent / "services" / "db.yaml").write_bytes(lean.encode())  # the change undone
+    assert main(pull) == 0
+    assert there.read_bytes() == plain.encode()
+    assert sorted(p.name for p in there.parent.iterdir()) == ["notes.yaml", "portplan.yaml"]
+
+
 def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(
     served: str, live_database: str, tmp_path: Path, capsys: Capture
 ) -> None:

@@ -101,8 +101,9 @@ def push(client: Client, path: Path, system: str) -> dict[str, Any]:
 
 def pull(client: Client, path: Path, system: str) -> int:
     """Write the system's newest plan to `path`, and the files it includes beside it, each
-    atomically (a file whose text is unchanged is not written); returns its revision."""
-    from portplan.server import bundle
+    atomically (a file whose text is unchanged is not written), and delete the files an
+    earlier pull wrote that it no longer includes (`pulled`); returns its revision."""
+    from portplan.server import bundle, pulled
 
     url = f"/v1/systems/{client.quote(system)}/plan"
     text, headers = client.text(url)
@@ -113,30 +114,22 @@ def pull(client: Client, path: Path, system: str) -> int:
         return found, file
 
     included = bundle.walk(text, bundle.PLAN_FILE, read)
+    gone = pulled.stale(path, included, revision)  # refused here: nothing written yet
     for file, body in sorted(included.items()):
         _write(path.parent / file, body, path.parent)
     _write(path, text, path.parent)
+    pulled.remove(path, gone)
+    pulled.write(path, included)
     return revision
 
 
 def _write(path: Path, text: str, root: Path) -> None:
     from portplan.atomicfile import write_atomic
+    from portplan.server.pulled import current
 
-    if _current(path) != text.encode():
+    if current(path) != text.encode():
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, text, root=root)
-
-
-def _current(path: Path) -> bytes | None:
-    """The plan on disk, or None when there is none yet."""
-    from portplan.files import UnreadableFile, safe_read
-
-    try:
-        return safe_read(path)
-    except UnreadableFile as exc:
-        if exc.missing:
-            return None
-        raise
 
 
 def generate(path: Path, out: str = ".") -> list[Path]:
