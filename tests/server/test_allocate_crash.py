@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -40,17 +42,28 @@ def _journals(plan: Path) -> list[str]:
     return sorted(p.name for p in plan.parent.glob(".portplan.yaml.lease-*"))
 
 
-def test_a_killed_allocate_leaks_its_port_only_until_the_hold_runs_out(
-    database_url: str, tmp_path: Path
-) -> None:
+@contextmanager
+def _served(database_url: str, folder: Path) -> Iterator[tuple[str, str, httpx.Client, Path]]:
+    """A real server with the shop's plan pushed, and a copy of the plan in `folder`: the
+    base URL, an admin token, a client with it, and the plan's path."""
     token = _token(database_url, "admin")
-    process, base = start(database_url, tmp_path / "server.log")
+    process, base = start(database_url, folder / "server.log")
     http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
     try:
         assert http.put("/v1/systems/shop/plan", json={"text": PLAN}).status_code == 200
-        plan = tmp_path / "portplan.yaml"
+        plan = folder / "portplan.yaml"
         plan.write_bytes(PLAN.encode())
+        yield base, token, http, plan
+    finally:
+        http.close()
+        process.terminate()
+        process.wait(timeout=15)
 
+
+def test_a_killed_allocate_leaks_its_port_only_until_the_hold_runs_out(
+    database_url: str, tmp_path: Path
+) -> None:
+    with _served(database_url, tmp_path) as (base, token, http, plan):
         child = _allocate(base, token, plan, "leased")
         assert child.stdout is not None
         _, lease_id, port = child.stdout.readline().split()
@@ -87,10 +100,6 @@ def test_a_killed_allocate_leaks_its_port_only_until_the_hold_runs_out(
         assert http.get(f"/v1/leases/{lease_id}").json()["state"] == "expired"
         _killed_after_the_write(base, token, http, plan)
         _a_hold_that_ran_out_is_taken_again(base, token, http, tmp_path / "slow")
-    finally:
-        http.close()
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def _wait_expired(http: httpx.Client, lease_id: str) -> None:
@@ -103,13 +112,8 @@ def _wait_expired(http: httpx.Client, lease_id: str) -> None:
 def _killed_after_the_write(base: str, token: str, http: httpx.Client, plan: Path) -> None:
     """Killed once the plan has the port, before the lease is kept: the next allocate on the
     plan keeps it (taken again, its hold having run out), from the journal."""
-    child = _allocate(base, token, plan, "written", "web.admin")
-    assert child.stdout is not None
-    _, lease_id = child.stdout.readline().split()
-    child.send_signal(signal.SIGKILL)
-    assert child.wait(timeout=10) == -signal.SIGKILL
+    _killed_written(base, token, http, plan, "web.admin")
     assert "    ports: {http: 8001, admin: 8004}\n" in plan.read_text()
-    _wait_expired(http, lease_id)
     child = _allocate(base, token, plan, "run", "api.metrics")
     out, err = child.communicate(timeout=60)
     assert (child.returncode, _journals(plan)) == (0, [])
@@ -145,3 +149,61 @@ def _a_hold_that_ran_out_is_taken_again(
         "has it now; allocate again (the registry refused (409 no_free_port): no free port "
         "for this request)"
     )
+
+
+def _portplan(base: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PORTPLAN_TOKEN": token, "PORTPLAN_SERVER": base}
+    command = [sys.executable, "-m", "portplan", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+
+def _killed_written(base: str, token: str, http: httpx.Client, plan: Path, port: str) -> str:
+    """An allocate killed once the plan has the port, its hold then run out: its lease id."""
+    child = _allocate(base, token, plan, "written", port)
+    assert child.stdout is not None
+    _, lease_id = child.stdout.readline().split()
+    child.send_signal(signal.SIGKILL)
+    assert child.wait(timeout=10) == -signal.SIGKILL
+    _wait_expired(http, lease_id)
+    return lease_id
+
+
+def test_push_and_lease_finish_a_killed_allocate_first(database_url: str, tmp_path: Path) -> None:
+    """What a killed allocate wrote is held on the registry before `lease` leases a port or
+    `push` sends the plan that has it: no two tools hand out one port."""
+    with _served(database_url, tmp_path) as (base, token, http, plan):
+        _killed_written(base, token, http, plan, "api.grpc")
+        assert "    ports: {http: 8000, grpc: 8003}\n" in plan.read_text()
+        # 8003 is free on the registry now; the lease must not be given it
+        leased = _portplan(base, token, "lease", "api", "grpc", "-f", str(plan))
+        assert leased.returncode == 0, leased.stderr
+        kept = leased.stderr.removeprefix(
+            "portplan: an interrupted allocate wrote port 8003: kept (lease "
+        )
+        assert (
+            http.get(f"/v1/leases/{kept.removesuffix(')' + chr(10))}").json()["ports"][0]["port"]
+            == 8003
+        )
+        assert leased.stdout.endswith(" on default: grpc 8004\n")
+        assert _journals(plan) == []
+
+        # another holder took the port while the allocate was dead: the push is refused
+        _killed_written(base, token, http, plan, "web.admin")
+        assert "    ports: {http: 8001, admin: 8005}\n" in plan.read_text()
+        other = {"holder": "other", "host": "default", "ports": [{"candidates": [8005]}]}
+        taken = http.post("/v1/leases", json=other).json()["id"]
+        pushed = _portplan(base, token, "push", "-f", str(plan))
+        assert (pushed.returncode, pushed.stdout, pushed.stderr) == (
+            2,
+            "",
+            "portplan: error: port 8005 is in the plan, but its hold on the registry ran out "
+            "and another holder has it now; allocate again (the registry refused (409 "
+            "no_free_port): no free port for this request)\n",
+        )
+        assert len(_journals(plan)) == 1
+        assert http.get("/v1/systems/shop/plan").headers["x-portplan-revision"] == "1"
+        assert http.delete(f"/v1/leases/{taken}").status_code == 200
+        pushed = _portplan(base, token, "push", "-f", str(plan))
+        assert (pushed.returncode, pushed.stdout) == (0, "pushed shop: revision 2\n")
+        assert pushed.stderr.startswith("portplan: an interrupted allocate wrote port 8005: kept")
+        assert _journals(plan) == []

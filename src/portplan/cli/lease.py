@@ -35,13 +35,19 @@ def command(
     file: str | None,
 ) -> int:
     """Lease ports of SERVICE (or only PORT_NAME) from the registry: its planned port if
-    free, else the lowest free port of its range; never one another lease holds."""
+    free, else the lowest free port of its range; never one another lease holds. An
+    allocate through the registry killed before it kept its lease (its journal beside the
+    plan) is finished first, so its port is never leased again."""
     from portplan.server import remote
     from portplan.server.client import Client
+    from portplan.server.reservation import recover
 
     client = Client.from_environment(server)
     seconds = remote.parse_ttl(ttl) if ttl else None
-    name = remote.system_of(str(remote.plan_path(file)), system)
+    path = remote.plan_path(file)
+    name = remote.system_of(str(path), system)
+    for line in recover(client, name, path):  # what a killed allocate left: finished first
+        click.echo(f"portplan: {line}", err=True)
     found = remote.lease(
         client, name, service, port_name, host=host, holder=holder, ttl=seconds, key=key
     )

@@ -11,13 +11,17 @@ from portplan.cli._options import file_option, registry_options
 def command(server: str | None, system: str | None, file: str | None) -> int:
     """Send the plan to the registry as the system's next revision, with the files it
     includes (each under the plan's folder); refused, with its findings, if `portplan
-    check` finds errors in it."""
+    check` finds errors in it. An allocate through the registry killed before it kept its
+    lease (its journal beside the plan) is finished first, as the next allocate would."""
     from portplan.server import remote
     from portplan.server.client import Client, RegistryError
+    from portplan.server.reservation import recover
 
     client = Client.from_environment(server)
     path = remote.plan_path(file)
     name = remote.system_of(str(path), system)
+    for line in recover(client, name, path):  # what a killed allocate left: finished first
+        click.echo(f"portplan: {line}", err=True)
     try:
         result = remote.push(client, path, name)
     except RegistryError as error:

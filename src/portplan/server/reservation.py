@@ -111,7 +111,7 @@ class Reservation:
         lease whose port the plan assigns now, release the others."""
         from portplan.files import UnreadableFile, safe_read
 
-        for journal in sorted(self.plan.parent.glob(f".{self.plan.name}.lease-*.json")):
+        for journal in _journals(self.plan):
             try:
                 entry = json.loads(safe_read(journal))
             except (UnreadableFile, ValueError):
@@ -133,6 +133,25 @@ class Reservation:
             if error.code not in ("lease_ended", "not_found"):
                 raise
         return f"an interrupted allocate did not write port {port}: lease {lease_id} ended"
+
+
+def recover(client: Client, system: str, plan: Path) -> list[str]:
+    """Finish the allocates of `plan` that were killed after their lease, under the plan's
+    lock (an allocate still running holds it: it is waited for, never undone): `push` and
+    `lease` do it first, so that what allocate reserved is held on the registry before they
+    send a plan that has the port or lease one themselves. Returns what was done."""
+    from portplan.atomicfile import locked
+
+    if not plan.is_file() or not _journals(plan):
+        return []
+    with locked(plan):
+        reservation = Reservation(client, system, plan)
+        reservation._recover()
+    return reservation.recovered
+
+
+def _journals(plan: Path) -> list[Path]:
+    return sorted(plan.parent.glob(f".{plan.name}.lease-*.json"))
 
 
 def _bindings(plan: Path) -> set[tuple[str, str, int]]:
