@@ -217,3 +217,47 @@ def test_the_graph_by_keyboard(served: Served, browser: Any) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url("**/matrix?system=shop&q=gateway")
     assert page.locator("tbody.service > tr > th").all_inner_texts() == ["gateway"]
+
+
+LAYERED = """\
+system: layered
+include: [services/edge.yaml]
+services:
+  api:
+    ports: {http: 8000}
+"""
+EDGE = """\
+# the edge, kept by the network team
+services:
+  proxy:
+    ports: {http: 80}
+"""
+
+
+def test_the_plan_page_shows_every_file_of_the_revision(served: Served, browser: Any) -> None:
+    """A finding in an included file links to its line there, on the page of the revision."""
+    from portplan.server import db, tenants
+
+    engine = db.engine_for(served.database)
+    made = db.write(engine, lambda c: tenants.create_token(c, "layers", "lee", "admin"))
+    engine.dispose()
+    served.tokens["layers"] = made
+    body = {"text": LAYERED, "files": [{"path": "services/edge.yaml", "text": EDGE}]}
+    assert served.call("layers", "PUT", "/v1/systems/layered/plan", body).is_success
+    page = browser.new_page()
+    login(page, served, "layers", "/findings?system=layered")
+    row = page.locator("tr.finding")
+    assert row.locator("td").nth(1).inner_text() == "PP108"
+    row.get_by_role("link", name="services/edge.yaml line 4").click()
+    page.wait_for_url("**/plan?system=layered&revision=1#services/edge.yaml-L4")
+    assert page.locator(".line:target").inner_text() == "4    ports: {http: 80}"
+    labels = page.locator("pre.plan").evaluate_all("els => els.map(e => e.ariaLabel)")
+    assert labels == ["portplan.yaml, revision 1", "services/edge.yaml, revision 1"]
+    assert page.locator("pre.plan").nth(1).inner_text().splitlines() == [
+        f"{n}{line}" for n, line in enumerate(EDGE.splitlines(), 1)
+    ]
+    files = page.get_by_role("navigation", name="Files of revision 1")
+    assert files.get_by_role("link").all_inner_texts() == ["portplan.yaml", "services/edge.yaml"]
+    files.get_by_role("link", name="services/edge.yaml").click()
+    page.wait_for_url("**/plan?system=layered&revision=1#services/edge.yaml")
+    assert page.locator("h2:target").inner_text() == "services/edge.yaml"

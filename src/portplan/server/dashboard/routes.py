@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from portplan.model import Topology
 from portplan.plan import check
 from portplan.server import plans
+from portplan.server.bundle import PLAN_FILE
 from portplan.server.dashboard import graph_svg, matrix, queries, sessions
 from portplan.server.dashboard.pages import (
     PageError,
@@ -113,6 +114,16 @@ def _services_of(finding: Any, topology: Topology) -> list[str]:
     return [max(above, key=lambda s: s.location.line).name] if above else []
 
 
+def _place(finding: Any) -> dict[str, Any]:
+    """Where a finding is on the plan page: its line, the line's anchor, and the file when
+    it is one the plan includes."""
+    where = finding.location
+    if where is None or not where.line:
+        return {"line": 0}
+    shown = "" if where.file == PLAN_FILE else where.file
+    return {"line": where.line, "anchor": f"{_anchor(where.file)}{where.line}", "file": shown}
+
+
 @router.get("/findings")
 def findings_page(
     request: Request, system: str | None = None, who: Viewer = Depends(viewer)
@@ -122,8 +133,7 @@ def findings_page(
     if revision is not None:
         topology = revision.topology()
         for f in check.check(topology).findings:
-            line = f.location.line if f.location is not None else 0
-            rows.append({"finding": f, "line": line, "services": _services_of(f, topology)})
+            rows.append({"finding": f, **_place(f), "services": _services_of(f, topology)})
     context = {"system": name, "revision": revision, "rows": rows}
     return page(request, who, "findings.html", context)
 
@@ -140,8 +150,17 @@ def plan_page(
         raise PageError(404, "This tenant has no plan yet.")
     with request.app.state.engine.connect() as conn:
         found = _revision(conn, who, name, revision)
-    lines = found.text.splitlines()
-    return page(request, who, "plan.html", {"system": name, "revision": found, "lines": lines})
+    files = [
+        {"path": path, "anchor": _anchor(path), "lines": text.splitlines()}
+        for path, text in ((PLAN_FILE, found.text), *found.files)
+    ]
+    return page(request, who, "plan.html", {"system": name, "revision": found, "files": files})
+
+
+def _anchor(file: str) -> str:
+    """What the ids of a file's lines on the plan page start with: `L15` in the plan itself,
+    `services/db.yaml-L3` in a file it includes."""
+    return "L" if file == PLAN_FILE else f"{file}-L"
 
 
 def _revision(conn: Any, who: Viewer, system: str, number: int | None) -> Any:
