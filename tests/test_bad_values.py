@@ -283,3 +283,95 @@ def test_a_target_port_of_0_is_the_port_as_kubernetes_takes_it(tmp_path: Path) -
         "  clusterIP: None\n  ports:\n    - {name: headless, port: 55555, targetPort: 0}\n"
     )
     assert _errors(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("compose", "where", "what"),
+    [
+        (
+            "services:\n  web:\n    image: [a\n    ports: x\n",
+            "4:10",
+            "expected ',' or ']' in the list opened at line 3, column 12",
+        ),
+        (
+            "services: {web: {image: x}\n",
+            "2:1",
+            "expected ',' or '}' in the mapping opened at line 1, column 11",
+        ),
+        (
+            "services:\n  web: {image: x}\n  web: {image: y}\n",
+            "3:3",
+            "duplicate key 'web' (first at line 2)",
+        ),
+    ],
+    ids=["list", "mapping", "duplicate"],
+)
+def test_a_compose_file_that_is_no_yaml_says_why_and_where(
+    tmp_path: Path, compose: str, where: str, what: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.yaml").write_text(PLAN)
+    (tmp_path / "compose.yaml").write_text(compose)
+    args = ["generate", "compose", "-f", str(tmp_path / "p.yaml"), "--compose"]
+    assert main([*args, str(tmp_path / "compose.yaml")]) == 2
+    assert capsys.readouterr().err == (
+        f"portplan: error: {tmp_path}/compose.yaml:{where}: cannot merge: {what}\n"
+    )
+
+
+def _reading(folder: Path, wrong: str) -> list[list[str]]:
+    """Commands that read the plan, or a file given beside it, given `wrong` instead."""
+    plan = str(folder / "p.yaml")
+    return [
+        ["check", "-f", wrong],
+        ["env", "-f", wrong],
+        ["status", "-f", wrong],
+        ["up", "-f", wrong],
+        ["reconcile", "-f", wrong],
+        ["generate", "-f", wrong],
+        ["generate", "compose", "-f", plan, "--compose", wrong],
+        ["generate", "docs", "-f", plan, "--in", wrong],
+    ]
+
+
+def test_a_folder_given_for_a_file_is_one_line_in_portplans_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "p.yaml").write_text(PLAN)
+    (tmp_path / "folder").mkdir()
+    for args in _reading(tmp_path, str(tmp_path / "folder")):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err == f"portplan: error: {tmp_path}/folder: is a folder, not a file\n", args
+
+
+def test_an_unreadable_file_is_one_line_in_portplans_words(tmp_path: Path) -> None:
+    """`FILE: cannot read: REASON` from every command, never click's "is not readable"
+    usage error (read by a user the file's mode refuses: root reads every file)."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="portplan-unreadable-"))  # others may enter it
+    try:
+        folder.chmod(0o755)
+        (folder / "p.yaml").write_text(PLAN)
+        (folder / "p.yaml").chmod(0o644)
+        locked = folder / "locked.yaml"
+        locked.write_text(PLAN)
+        locked.chmod(0)
+        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        prefix = user if os.geteuid() == 0 else []
+        if prefix and shutil.which("setpriv") is None:
+            pytest.fail("setpriv is missing (util-linux): needed to read as another user")
+        env = {**os.environ, "PORTPLAN_STATE_DIR": str(folder / "state")}
+        for args in _reading(folder, str(locked)):
+            command = [*prefix, sys.executable, "-m", "portplan", *args]
+            done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=folder)
+            assert (done.returncode, done.stdout, done.stderr) == (
+                2,
+                "",
+                f"portplan: error: {locked}: cannot read: Permission denied\n",
+            ), args
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

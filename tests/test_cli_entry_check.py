@@ -150,7 +150,7 @@ def test_both_paths_give_the_same_report(
             for files, args, expected in [
                 ({}, [], [2, "no portplan.yaml in this folder or any parent"]),
                 ({}, ["-f", "missing.yaml"], [2, "missing.yaml"]),
-                ({"sub/.keep": ""}, ["-f", "sub"], [2, "is a directory"]),
+                ({"sub/.keep": ""}, ["-f", "sub"], [2, "sub: is a folder, not a file"]),
                 ({"p.yaml": BROKEN}, ["-f", "p.yaml"], [2, "p.yaml:5:20: "]),
                 ({"portplan.yaml": BROKEN}, ["--format=json"], [2, "portplan.yaml:5:20: "]),
             ]

@@ -43,6 +43,15 @@ class UnreadableFile(InputError):
         super().__init__(file, None, None, what)
         self.missing = missing
 
+    def message(self) -> str:
+        """One wording wherever it reaches the user: `FILE: no such file`, `FILE: is a
+        folder, not a file` (what kind of file it is), else `FILE: cannot read: REASON`."""
+        if self.missing:
+            return f"{self.file}: no such file"
+        if self.what.startswith("is "):
+            return f"{self.file}: {self.what}"
+        return f"{self.file}: cannot read: {self.what}"
+
 
 def input_limit() -> int:
     """The largest file portplan reads, in bytes: PORTPLAN_MAX_INPUT, else 16 MiB.

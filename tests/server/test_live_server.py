@@ -20,7 +20,7 @@ import pytest
 
 from portplan.cli import main
 from portplan.plan import loader
-from portplan.server.client import Client
+from portplan.server.client import Client, RegistryError
 from tests.server.postgres import Server, free_port
 from tests.server.test_plans import PLAN, PLAN_2
 
@@ -149,6 +149,38 @@ def test_a_refused_push_names_the_findings(
     assert err.startswith("PP101: ")
     assert err.endswith(
         "portplan: error: the registry refused (422 plan_has_errors): the plan has errors\n"
+    )
+
+
+def test_a_value_the_api_refuses_is_one_line_naming_its_field(
+    served: str,
+    live_database: str,
+    tmp_path: Path,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORTPLAN_TOKEN", _token(live_database, capsys, "fields"))
+    monkeypatch.setenv("PORTPLAN_SERVER", served)
+    plan = tmp_path / "portplan.yaml"
+    plan.write_bytes(PLAN.encode())
+    refused = "portplan: error: the registry refused (422 invalid_request): the request does not fit the API"
+    assert main(["push", "-f", str(plan), "--system", "s" * 201]) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"{refused}: system: String should have at most 200 characters\n",
+    )
+    assert main(["push", "-f", str(plan)]) == 0
+    capsys.readouterr()
+    assert main(["lease", "api", "http", "-f", str(plan), "--holder", "h" * 201]) == 2
+    assert capsys.readouterr().err == (
+        f"{refused}: holder: String should have at most 200 characters\n"
+    )
+    client = Client(served, os.environ["PORTPLAN_TOKEN"])
+    with pytest.raises(RegistryError) as caught:
+        client.call("POST", "/v1/leases", {"holder": "x", "ports": [{"first": "a"}]})
+    assert str(caught.value) == (
+        f"{refused.removeprefix('portplan: error: ')}: ports[0].first: Input should be a "
+        "valid integer"
     )
 
 

@@ -21,13 +21,21 @@ DATA_FORMATS = ("text", "json")
 REPORT_FORMATS = ("text", "json", "sarif", "github")
 
 
+# A file portplan opens itself: click checks nothing about it, so that a missing, unreadable
+# or wrong kind of file gets portplan's one wording in one line, exit 2 (`FILE: cannot
+# read: REASON`, `FILE: is a folder, not a file`, `FILE: no such file`), never click's
+# usage error.
+INPUT_PATH = click.Path(readable=False)
+
+
 def _file(help_text: str) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         return click.option(
             "-f",
             "--file",
             "file",
-            type=click.Path(dir_okay=False),
+            type=INPUT_PATH,
+            metavar="FILE",
             default=None,
             help=help_text,
         )(func)

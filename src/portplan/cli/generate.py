@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from portplan.cli._options import (
+    INPUT_PATH,
     data_format_option,
     env_option,
     file_option,
@@ -36,7 +37,8 @@ CHOICES = (*TARGETS, "markers")
 @click.option(
     "--compose",
     "compose",
-    type=click.Path(dir_okay=False),
+    type=INPUT_PATH,
+    metavar="FILE",
     default=None,
     help="Merge the compose sections into this compose file instead of compose.ports.yaml.",
 )
@@ -44,7 +46,8 @@ CHOICES = (*TARGETS, "markers")
     "--in",
     "markdown",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=INPUT_PATH,
+    metavar="FILE",
     help="Refill <!-- portplan:begin SECTION --> markers in this Markdown file (repeatable).",
 )
 @data_format_option

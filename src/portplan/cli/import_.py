@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import click
 
-from portplan.cli._options import follow_links_option
+from portplan.cli._options import INPUT_PATH, follow_links_option
 
 
 @click.command("import")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=INPUT_PATH)
 @click.option(
     "-o",
     "--output",

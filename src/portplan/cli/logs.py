@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from portplan.cli._options import INPUT_PATH
+
 
 @click.command("logs")
 @click.argument("services", nargs=-1)
@@ -11,7 +13,8 @@ import click
 @click.option(
     "--file",
     "file",
-    type=click.Path(dir_okay=False),
+    type=INPUT_PATH,
+    metavar="FILE",
     default=None,
     help="The plan (default: portplan.yaml here or in the nearest parent).",
 )

@@ -25,7 +25,8 @@ def command(server: str | None, system: str | None, file: str | None) -> int:
     try:
         result = remote.push(client, path, name)
     except RegistryError as error:
-        for finding in error.details or [] if isinstance(error.details, list) else []:
+        findings = error.details if error.code == "plan_has_errors" else None
+        for finding in findings if isinstance(findings, list) else []:
             click.echo(f"{finding.get('rule', 'error')}: {finding.get('message')}", err=True)
         raise
     state = "revision" if result["changed"] else "unchanged, still revision"

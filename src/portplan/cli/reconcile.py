@@ -3,6 +3,7 @@ from __future__ import annotations
 import click
 
 from portplan.cli._options import (
+    INPUT_PATH,
     env_option,
     fail_on_option,
     failure_reported,
@@ -12,7 +13,7 @@ from portplan.cli._options import (
 
 
 @click.command("reconcile")
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=INPUT_PATH)
 @file_option
 @env_option
 @format_option

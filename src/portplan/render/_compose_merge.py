@@ -58,12 +58,7 @@ def merge(text: str, file: str, topology: Topology) -> Artifact:
     try:
         document = yaml.load(text)
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        what = "not valid YAML"
-        if "another document" in str(getattr(exc, "problem", "")):  # a `---` stream
-            what = "a compose file holds one document, and a second one starts here"
-        raise InputError(file, line, column, f"cannot merge: {what}") from None
+        raise _unparsable(exc, text, file) from None
     _keep_anchors(document)
     services = document.get("services") if isinstance(document, CommentedMap) else None
     if not isinstance(services, CommentedMap):
@@ -104,6 +99,24 @@ def _check_tests(services: CommentedMap, file: str) -> None:
             line, column = health.lc.value("test")
             what = f"services.{name}.healthcheck.test: expected a string or a list of strings"
             raise InputError(file, line + 1, column + 1, f"cannot merge: {what}")
+
+
+def _unparsable(exc: YAMLError, text: str, file: str) -> InputError:
+    """Why the compose file is no YAML, where, in the words `check` uses for a plan (the
+    parser's reason and position; no value quoted)."""
+    from portplan.yamlio import load as yamlload
+    from portplan.yamlio.errors import translate
+
+    if "another document" in str(getattr(exc, "problem", "")):  # a `---` stream
+        mark = exc.problem_mark  # type: ignore[attr-defined]
+        what = "a compose file holds one document, and a second one starts here"
+        return InputError(file, mark.line + 1, mark.column + 1, f"cannot merge: {what}")
+    try:
+        yamlload.load(text, file)
+        found: InputError = translate(exc, file, text)  # what only this parser refuses
+    except InputError as error:
+        found = error
+    return InputError(found.file, found.line, found.column, f"cannot merge: {found.what}")
 
 
 def _keep_anchors(node: Any) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from portplan.atomicfile import write_atomic
-from portplan.errors import NotFoundError, PortplanError, UsageError
+from portplan.errors import InputError, NotFoundError, PortplanError, UsageError
 from portplan.model import StopPolicy, Topology
 from portplan.run import copies, listen, process
 from portplan.run.env import check_templates, runner_topology
@@ -61,8 +61,14 @@ def plan_file(file: str | None) -> str:
     found = Path(file) if file is not None else discover()
     if found is None:
         raise NotFoundError("no portplan.yaml in this folder or any parent; give one with -f FILE")
-    if not found.is_file():
-        raise NotFoundError(f"{found}: no such file")
+    from portplan.files import kind_problem
+
+    try:
+        problem = kind_problem(found.stat().st_mode)
+    except OSError:
+        raise NotFoundError(f"{found}: no such file") from None
+    if problem is not None:  # the words `check` uses: `is a folder, not a file`
+        raise InputError(str(found), None, None, problem)
     return str(found)
 
 
@@ -395,13 +401,18 @@ def log_lines(state: StateDir, services: Sequence[str], follow: bool = False) ->
     """`service | line` for each line of the services' logs (all when none are named);
     with `follow`, then each new line, until the caller stops iterating."""
     folder = state.path / "logs"
-    names = list(services) or sorted(p.stem for p in folder.glob("*.log"))
-    paths = {name: state.log_file(name) for name in names}
-    missing = [n for n, p in paths.items() if not p.exists()]
-    if missing:
-        raise NotFoundError(f"no log of {', '.join(missing)} in {folder}")
+    try:
+        names = list(services) or sorted(p.stem for p in folder.glob("*.log"))
+        paths = {name: state.log_file(name) for name in names}
+        missing = [n for n, p in paths.items() if not p.exists()]
+        if missing:
+            raise NotFoundError(f"no log of {', '.join(missing)} in {folder}")
+        handles = {n: open(p, encoding="utf-8", errors="replace") for n, p in paths.items()}  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(
+            str(exc.filename or folder), None, None, f"cannot read: {exc.strerror}"
+        ) from None
     width = max((len(n) for n in names), default=0)
-    handles = {name: open(path, encoding="utf-8", errors="replace") for name, path in paths.items()}  # noqa: SIM115
     try:
         for name, handle in handles.items():
             for line in handle:

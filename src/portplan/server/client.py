@@ -116,5 +116,18 @@ def _refusal(error: urllib.error.HTTPError) -> RegistryError:
         body = json.loads(error.read())["error"]
     except (ValueError, KeyError, TypeError):
         return RegistryError(f"the registry answered {error.code}", error.code)
+    details = body.get("details")
     message = f"the registry refused ({error.code} {body.get('code')}): {body.get('message')}"
-    return RegistryError(message, error.code, str(body.get("code")), body.get("details"))
+    return RegistryError(message + _field(details), error.code, str(body.get("code")), details)
+
+
+def _field(details: Any) -> str:
+    """`: FIELD: what` of a refused request's first invalid value (the API's `loc`, as
+    `system` or `ports[0].first`), so that the one line names the field; else nothing."""
+    first = details[0] if isinstance(details, list) and details else None
+    if not isinstance(first, dict) or not isinstance(first.get("loc"), list):
+        return ""
+    name = ""
+    for part in first["loc"][1:]:  # past where it was: path, query, body
+        name += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return f": {name.lstrip('.') or 'the body'}: {first.get('message')}"

@@ -70,7 +70,7 @@ def load_file(path: str | os.PathLike[str]) -> Any:
     try:
         data = safe_read(name)
     except UnreadableFile as exc:
-        raise YAMLInputError(name, None, None, f"cannot read the file: {exc.what}") from None
+        raise YAMLInputError(name, None, None, exc.message().removeprefix(f"{name}: ")) from None
     return load(data, name)
 
 
