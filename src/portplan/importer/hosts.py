@@ -45,7 +45,7 @@ def assign_hosts(plan: Plan, before: View, results: Sequence[SourceResult]) -> N
             found = {groups[s] for s in systems.get(service.key, ()) if s in groups}
             if len(found) == 1:
                 service.host = _host_name(names[found.pop()])
-    _alternatives_apart(plan, systems, files)
+    _alternatives_apart(plan, before, systems, files)
     _profiles_apart(plan, before)
     if not any(s.host for s in plan.services):
         return
@@ -54,22 +54,28 @@ def assign_hosts(plan: Plan, before: View, results: Sequence[SourceResult]) -> N
         plan.hosts.append(DEFAULT)  # the others' (declared, since hosts are)
 
 
-def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[int, str]) -> None:
-    """A service only an alternative compose file of a folder defines (`docker-compose-otel.yml`
-    beside `docker-compose.yml`: never run together) goes on a host of its own, named after
-    that file, when it publishes a host port that a service of its host outside that file
-    publishes too: the alternatives clash with nothing they do not run with."""
+def _alternatives_apart(
+    plan: Plan, before: View, systems: dict[str, set[int]], files: dict[int, str]
+) -> None:
+    """A service only alternative compose files of a folder define (`docker-compose-otel.yml`
+    beside `docker-compose.yml`, or the `*_mysql_*.yaml` and `*_pgsql_*.yaml` variants of a
+    folder without a default file: never run together) goes on a host of its own, named after
+    its first file, when it publishes a host port that a service of its host publishes too
+    and no file of both publishes that port for both (vbprom's traefik stack runs cadvisor on
+    8088, traefik on 8080; its default file runs cadvisor on 8080): the alternatives clash
+    with nothing they do not run with."""
     defaults = {system for system, file in files.items() if _default(file)}
     alternative = [s for s in plan.services if _alternative(systems.get(s.key, set()), defaults)]
     if not alternative:
-        return  # no service only an alternative file defines (most plans)
+        return  # no service only alternative files define (most plans)
+    clashing = _published_in(before)
     published: dict[tuple[str | None, int, str], set[str]] = {}
     for service in plan.services:
         for port in service.ports:
             if port.published is not False:
                 held = (service.host, port.number, port.protocol)
                 published.setdefault(held, set()).add(service.key)
-    by_key = {service.key: service for service in plan.services}
+    moved: dict[str, str] = {}  # decided on the hosts as they were: both variants move
     for service in alternative:
         own = systems.get(service.key, set())
         others = {
@@ -77,12 +83,18 @@ def _alternatives_apart(plan: Plan, systems: dict[str, set[int]], files: dict[in
             for port in service.ports
             if port.published is not False
             for key in published[(service.host, port.number, port.protocol)]
-            if key != service.key and not own & systems.get(key, set())
+            if key != service.key
+            and not any(
+                (port.number, port.protocol) in clashing.get((key, system), ())
+                and (port.number, port.protocol) in clashing.get((service.key, system), ())
+                for system in own & systems.get(key, set())
+            )
         }
-        if others and all(by_key[key].host == service.host for key in others):
-            stem = os.path.splitext(os.path.basename(files[next(iter(own))]))[0]
-            name = f"{service.host}-{stem}" if service.host else stem
-            service.host = name
+        if others:
+            stem = os.path.splitext(os.path.basename(min(files[s] for s in own)))[0]
+            moved[service.key] = f"{service.host}-{stem}" if service.host else stem
+    for service in alternative:
+        service.host = moved.get(service.key, service.host)
 
 
 def _profiles_apart(plan: Plan, before: View) -> None:
@@ -114,9 +126,21 @@ def _profiles_apart(plan: Plan, before: View) -> None:
 
 
 def _alternative(own: set[int], defaults: set[int]) -> bool:
-    """Whether a service of the systems `own` is one file's alone, which is not a default
-    compose file (`compose.yaml`, `docker-compose.yml`...: the systems `defaults`)."""
-    return len(own) == 1 and next(iter(own)) not in defaults
+    """Whether a service of the systems `own` is only alternative files' (none of them a
+    default compose file, `compose.yaml`, `docker-compose.yml`...: the systems `defaults`)."""
+    return bool(own) and not own & defaults
+
+
+def _published_in(before: View) -> dict[tuple[str, int], set[tuple[int, str]]]:
+    """(service key, system) -> the host ports (number, protocol) that system's compose
+    files publish for the service."""
+    found: dict[tuple[str, int], set[tuple[int, str]]] = {}
+    for port in before.ports:
+        obs = port.obs
+        if port.kind == COMPOSE and obs.published and not obs.reference:
+            where = (port.key, before.system(obs.location))
+            found.setdefault(where, set()).add((obs.number, obs.protocol))
+    return found
 
 
 def _default(file: str) -> bool:

@@ -323,11 +323,18 @@ def _port_variable(obs: PortObservation) -> bool:
     return normalize_name(variable[:-4]) == normalize_name(obs.host)
 
 
+_CONFIGURED: Final = frozenset({"compose", KUBERNETES})
+
+
 def _published(ports: list[Port]) -> bool | None:
     """Whether a port is bound on the host: when a compose or Kubernetes statement of it
     publishes it; not when they keep it off the host (`expose`, a ClusterIP Service, a
     random host port), nor when only Kubernetes manifests and a chart's values state it (a
-    pod's port is on the cluster network); None when no statement says (documents, `.env`)."""
+    pod's port is on the cluster network); None when no statement says (documents, `.env`).
+    Configuration outranks prose: a README's `docker ps` row publishing what the compose
+    file only `expose`s is not what runs."""
+    configured = [p for p in ports if p.kind in _CONFIGURED and p.obs.published is not None]
+    ports = configured or ports
     if any(p.obs.published for p in ports):
         return True
     if any(p.obs.published is False for p in ports):
