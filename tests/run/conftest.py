@@ -1,6 +1,6 @@
 """Real stacks for the runner's tests: plans whose services are python one-liners that bind
 free loopback ports, a private state folder per test, and a clean-up that kills every
-process group a test's stacks recorded (so no test leaves a process behind)."""
+process of a test's stacks (so no test leaves a process behind)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from portplan.run import process
 
 # Binds 127.0.0.1:$PORT after $DELAY seconds, notes when in $TRACE, then waits.
 LISTEN = (
@@ -57,14 +55,22 @@ def state_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 def _kill_everything(root: Path) -> None:
-    for path in root.glob("run/*/*/state.json"):
-        document = json.loads(path.read_text())
-        supervisor = document.get("supervisor")
-        if isinstance(supervisor, int) and supervisor != os.getpid():
+    """Kill what a test's stacks left running: each process whose environment names this
+    test's state folder (a supervisor, its services, what they started). Never a PID or
+    group read from a state file: a stack that has ended leaves numbers that may be other
+    programs' by now (PIDs wrap around), and another session's tests run beside these."""
+    needle = f"PORTPLAN_STATE_DIR={root}".encode()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as handle:
+                ours = needle in handle.read().split(b"\0")
+        except OSError:
+            continue
+        if ours:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(supervisor, signal.SIGKILL)
-        for group in document.get("groups", []):
-            process.signal_group(int(group), signal.SIGKILL)
+                os.kill(int(name), signal.SIGKILL)
 
 
 @pytest.fixture

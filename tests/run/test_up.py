@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,8 +62,11 @@ def marker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     return value
 
 
-def _stack_gone(root: Path, document: dict[str, object]) -> None:
-    groups = [int(g) for g in document["groups"]]  # type: ignore[attr-defined]
+def _stack_gone(root: Path, document: dict[str, Any]) -> None:
+    """No process is left of a group the stack started: those the state file lists, and
+    each service's (its PID is its group's id; an ended group is no longer listed)."""
+    groups = {int(g) for g in document["groups"]}
+    groups |= {int(u["pid"]) for u in document["services"].values() if u["pid"]}
     assert groups
     assert process.members(groups) == []
 
@@ -350,6 +354,46 @@ def test_many_services_at_once_detached(write_plan: Plan, state_root: Path, mark
     assert portplan("down", "-f", str(plan)).returncode == 0
     _stack_gone(state_root, document)
     assert marked_processes(marker) == []
+
+
+def _stranger_with_pid(pid: int) -> subprocess.Popen[bytes]:
+    """A program in a session of its own whose PID, and so whose process group's id, is
+    `pid`: what PIDs wrapping around (32,768 by default, soon used on a busy machine) make
+    of an ended stack's group. The kernel's next PID is set in /proc/sys/kernel/ns_last_pid
+    (root); other programs starting meanwhile may take it first: tried again."""
+    for _ in range(200):
+        Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
+        child = subprocess.Popen(["sleep", "120"], start_new_session=True)
+        if child.pid == pid:
+            return child
+        child.kill()
+        child.wait()
+    raise AssertionError(f"PID {pid} was not free to take")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sets the kernel's next PID (root only)")
+def test_a_group_that_has_ended_is_never_signaled_again(write_plan: Plan, state_root: Path) -> None:
+    """A service's group id, once its group has ended and its leader been reaped, may be a
+    stranger's: the supervisor's stop path (and `down`) must not signal it. They did, and a
+    stopping stack killed another stack's service that had got the number (the flake of
+    test_many_services_at_once_detached: a stack "stopping" right after `up -d`)."""
+    done = json.dumps([sys.executable, "-c", "print('done')"])
+    plan = write_plan(
+        f"services:\n  once: {{run: {{command: {done}}}}}\n" + _service("web", free_port())
+    )
+    assert portplan("up", "-f", str(plan), "-d").returncode == 0
+    document = state_document(state_root)
+    once = document["services"]["once"]
+    assert once["state"] == "completed"
+    stranger = _stranger_with_pid(once["pid"])
+    try:
+        assert portplan("down", "-f", str(plan)).returncode == 0
+        assert stranger.poll() is None  # never signaled
+    finally:
+        stranger.kill()
+        stranger.wait()
+    # nor listed for `down` to stop
+    assert once["group"] is None and once["pid"] not in document["groups"]
 
 
 def test_a_port_used_by_a_connection_stops_up(

@@ -137,6 +137,26 @@ def _wait_gone(group: int, seconds: float, leader: subprocess.Popen[bytes] | Non
         time.sleep(_POLL)
 
 
+def exited(child: subprocess.Popen[bytes], timeout: float = 0.0) -> bool:
+    """Whether `child` has exited (waiting up to `timeout` seconds), without reaping it:
+    until it is reaped, its PID, and so its group's id, can be no other process's, so
+    what it left in its group can still be signaled safely (`stop_group` reaps it). A
+    group id signaled after its leader was reaped may be a stranger's by then (PIDs
+    wrap around: 32,768 of them by default)."""
+    deadline = time.monotonic() + timeout
+    while child.returncode is None:
+        try:
+            if os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                return True
+        except ChildProcessError:  # reaped meanwhile (by another thread's poll)
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(_POLL, left))
+    return True
+
+
 def _reap(leader: subprocess.Popen[bytes] | None) -> None:
     if leader is not None:
         leader.poll()

@@ -232,7 +232,7 @@ class Supervisor:
             unit.exit = None
             late = self._stopping
         if late:  # the stop path began meanwhile and may have passed this service by
-            process.stop_group(child.pid, run.stop, child)
+            self._ended(unit, child.pid, process.stop_group(child.pid, run.stop, child))
             if child.stdout is not None:
                 child.stdout.close()
             return False
@@ -279,7 +279,7 @@ class Supervisor:
         while True:
             if self._end.is_set():
                 return "stop"
-            if unit.process.poll() is not None:
+            if process.exited(unit.process):  # not reaped: its group is still ours
                 return "exited"
             if probe():
                 self._mark_ready(unit, time.monotonic() - begun, probe.last)
@@ -330,24 +330,21 @@ class Supervisor:
             if unit.restart_request.is_set():
                 unit.restart_request.clear()
                 return "restart"
-            try:
-                unit.process.wait(_TICK)
+            if process.exited(unit.process, _TICK):  # not reaped: its group is still ours
                 return "exited"
-            except subprocess.TimeoutExpired:
-                continue
 
     def _after(self, unit: Unit, outcome: str) -> bool:
         """After an exit or a restart request: True to start the service again."""
         run = unit.service.run
-        assert run is not None and unit.process is not None and unit.group is not None
+        assert run is not None and unit.process is not None
         if outcome == "restart":
             self._stop_unit(unit)
             unit.restarts += 1
             unit.state = "restarting"
             self._publish()
             return True
+        self._stop_unit(unit)  # what it left behind, signaled before the leader is reaped
         code = unit.process.wait()
-        process.stop_group(unit.group, run.stop, unit.process)  # what it left behind
         unit.exit = process.exit_text(code)
         if self._end.is_set():
             return False
@@ -387,9 +384,25 @@ class Supervisor:
 
     def _stop_unit(self, unit: Unit) -> str:
         run = unit.service.run
-        if unit.group is None or run is None:
+        with self._lock:
+            group = unit.group
+        if group is None or run is None:
             return "gone"
-        return process.stop_group(unit.group, run.stop, unit.process)
+        how = process.stop_group(group, run.stop, unit.process)
+        self._ended(unit, group, how)
+        return how
+
+    def _ended(self, unit: Unit, group: int, how: str) -> None:
+        """`group` has been stopped and its leader reaped: its id may be another process's
+        from now on (a stranger's session: PIDs wrap around), so it is never signaled
+        again, nor listed in the state file for `down`. A group SIGKILL did not empty
+        (a process stuck in the kernel) holds its id, and stays listed."""
+        if how == "killed" and process.alive(group):
+            return
+        with self._lock:
+            self._groups.discard(group)
+            if unit.group == group:
+                unit.group = None
 
     # --- requests from `portplan restart` ------------------------------------------------
 
