@@ -9,7 +9,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def binaries() -> Path | None:
@@ -81,3 +84,47 @@ class Server:
             extra = f" TEMPLATE {template}" if template else ""
             conn.execute(f"CREATE DATABASE {name}{extra}")  # type: ignore[arg-type]
         return self.url(name)
+
+
+@contextmanager
+def round_trips(engine: Any) -> Iterator[Callable[[], list[str]]]:
+    """Count what the engine's PostgreSQL connections send, by libpq's own trace of the
+    protocol: the block gets a function that returns, so far, each message that ends a
+    round trip (`Query` for a simple query such as BEGIN, `Sync` for one with
+    parameters), with the statement of a simple query. The pool is emptied first, so that
+    every connection used is a new one, traced."""
+    from sqlalchemy import event
+
+    engine.dispose()
+    log = Path(tempfile.mkstemp(prefix="portplan-pq-", suffix=".trace")[1])
+    sink = log.open("w")
+    traced: list[Any] = []
+
+    def trace(dbapi: Any, _record: Any) -> None:
+        dbapi.pgconn.trace(sink.fileno())
+        dbapi.pgconn.set_trace_flags(pq_flags())
+        traced.append(dbapi.pgconn)
+
+    def sent() -> list[str]:
+        sink.flush()
+        found = []
+        for line in log.read_text().splitlines():
+            parts = line.split("\t")
+            if parts[0] == "F" and len(parts) > 2 and parts[2] in ("Query", "Sync"):
+                found.append(f"Query {parts[3].strip()}" if parts[2] == "Query" else "Sync")
+        return found
+
+    event.listen(engine, "connect", trace)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "connect", trace)
+        engine.dispose()
+        sink.close()
+        log.unlink()
+
+
+def pq_flags() -> Any:
+    from psycopg import pq
+
+    return pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE

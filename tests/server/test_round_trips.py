@@ -3,6 +3,7 @@ lease's rate under load is bounded by how long its transaction holds the tenant'
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +11,9 @@ from typing import Any
 from sqlalchemy import event
 
 from portplan.server import db, feed, leases, tenants
+from portplan.server.settings import Settings
 from tests.server.conftest import Registry
+from tests.server.postgres import Server, round_trips
 
 # grant: the host's lock with the clock, the expired leases, the tenant's plans, the lowest
 # free port, then the lease, its ports, the audit entry, the revision, the event and the
@@ -90,3 +93,51 @@ def test_a_lease_reads_the_tenants_plans_in_one_statement(registry: Registry) ->
     # and the system's own plan, read first
     assert len(seen) == GRANT[registry.engine.dialect.name] + 1, seen
     assert lease["ports"][0]["port"] == 8003
+
+
+def test_a_read_is_two_round_trips_on_postgresql(postgres: Server) -> None:
+    """The token, then the answer: no ping of a connection in use a moment ago, no BEGIN,
+    no ROLLBACK (each statement of a read is a transaction of its own); 5 before."""
+    from tests.server.test_plans import PLAN
+
+    url = postgres.create_database("reads_round_trips", template="portplan_template")
+    registry = Registry(Settings(database_url=url))
+    try:
+        admin = registry.client(registry.token("acme"))
+        assert admin.put("/v1/systems/shop/plan", json={"text": PLAN}).status_code == 200
+        assert admin.get("/v1/systems/shop/ports").status_code == 200  # its answers kept
+        clock = 'Query "SELECT extract(epoch from clock_timestamp())::float8"'
+        expected = {  # the token, then the answer (leases: the database clock, the leases)
+            "/v1/systems/shop/ports": ["Sync", "Sync"],
+            "/v1/leases": ["Sync", clock, "Sync"],
+        }
+        with round_trips(registry.engine) as sent:
+            for path in ("/v1/systems/shop/ports", "/v1/systems/shop/ports", "/v1/leases"):
+                before = len(sent())
+                assert admin.get(path).status_code == 200
+                assert sent()[before:] == expected[path], path
+    finally:
+        registry.engine.dispose()
+
+
+def test_a_read_on_connections_the_database_ended_is_answered(postgres: Server) -> None:
+    """Pooled connections the server ended (a restart, an administrator) are found out,
+    by the ping of an idle one or by the read itself, which runs again on a new one:
+    never an error answer."""
+    import psycopg
+
+    url = postgres.create_database("reads_ended", template="portplan_template")
+    registry = Registry(Settings(database_url=url))
+    try:
+        reader = registry.client(registry.token("acme", "read"))
+        for idle in (0.0, 1.5):  # used a moment ago (no ping), then idle (pinged)
+            assert reader.get("/v1/leases").status_code == 200
+            with psycopg.connect(postgres.url("postgres"), autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = 'reads_ended' AND pid <> pg_backend_pid()"
+                )
+            time.sleep(idle)
+            assert reader.get("/v1/leases").status_code == 200, idle
+    finally:
+        registry.engine.dispose()

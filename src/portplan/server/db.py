@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, OperationalError
 
 from portplan.errors import PortplanError
 
@@ -35,11 +35,42 @@ def engine_for(url: str, pool_size: int = 10) -> Engine:
         return _sqlite(url)
     if parsed.get_backend_name() == "postgresql":
         real = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(
-            real, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-        )
+        engine = create_engine(real, pool_size=pool_size, max_overflow=pool_size)
+        _ping_when_idle(engine)
         return _queued(engine)
     raise DatabaseError(f"unsupported database URL scheme {parsed.drivername!r}")
+
+
+# a pooled connection used this recently is taken as alive: no ping before its next use
+IDLE_BEFORE_PING = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pre-ping, but only for a connection idle for over IDLE_BEFORE_PING
+    seconds: a busy server's connections, checked out again within milliseconds, would
+    otherwise pay a round trip (`SELECT 1`) per request. A connection found dead is
+    replaced before use, as by the pre-ping; one that dies in that second fails its
+    request (a read is tried again once: `readers.run`)."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi: Any, record: Any) -> None:
+        record.info["used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            record.info["used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used", 0.0) <= IDLE_BEFORE_PING:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi)  # the pre-ping's own `SELECT 1`
+        except Exception:  # the driver's error: the pool connects again
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")
 
 
 def _sqlite(url: str) -> Engine:
