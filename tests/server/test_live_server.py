@@ -227,7 +227,7 @@ def test_pull_deletes_what_a_newer_revision_no_longer_includes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """As `git checkout`: a file an earlier pull wrote and that is unchanged here goes; one
-    changed here, or one no pull wrote, is never deleted."""
+    changed here, or one no pull wrote, is never deleted, nor one changed here overwritten."""
     from tests.server.test_plan_files import CACHE, DB, MAIN
 
     client = Client(served, _token(live_database, capsys, "pruning"))
@@ -273,7 +273,25 @@ def test_pull_deletes_what_a_newer_revision_no_longer_includes(
     (there.parent / "services" / "db.yaml").write_bytes(lean.encode())  # the change undone
     assert main(pull) == 0
     assert there.read_bytes() == plain.encode()
-    assert sorted(p.name for p in there.parent.iterdir()) == ["notes.yaml", "portplan.yaml"]
+    assert sorted(p.name for p in there.parent.iterdir()) == [
+        ".portplan.yaml.pulled.json",  # what pull wrote: the plan
+        "notes.yaml",
+        "portplan.yaml",
+    ]
+    capsys.readouterr()
+
+    # nor is a file changed here overwritten by a revision that changes it too
+    client.call("PUT", "/v1/systems/shop/plan", {"text": plain + "# revision 4\n"})
+    there.write_text(plain + "# mine\n")
+    assert main(pull) == 2
+    assert capsys.readouterr().err == (
+        f"portplan: error: {there}: changed here since portplan pull wrote it, and "
+        "revision 4 changes it too: not overwritten (move it away, or undo the change), "
+        "nothing pulled\n"
+    )
+    there.write_text(plain + "# revision 4\n")  # changed here as the revision changes it
+    assert main(pull) == 0
+    assert there.read_bytes() == (plain + "# revision 4\n").encode()
 
 
 def test_the_feed_resumes_from_last_event_id_and_pull_watch_follows(

@@ -21,7 +21,11 @@ def command(
 ) -> int:
     """Write the system's newest plan from the registry to the local file, and the files
     it includes beside it (each atomically); with --watch, again each time a new revision
-    is pushed; with --generate, the generated files follow each revision."""
+    is pushed; with --generate, the generated files follow each revision.
+
+    As `git checkout`: a file an earlier pull wrote that the revision no longer includes
+    is deleted; one changed here since is neither deleted nor overwritten by the
+    revision (exit 2, nothing written)."""
     from portplan.server import remote
     from portplan.server.client import Client
 

@@ -102,7 +102,8 @@ def push(client: Client, path: Path, system: str) -> dict[str, Any]:
 def pull(client: Client, path: Path, system: str) -> int:
     """Write the system's newest plan to `path`, and the files it includes beside it, each
     atomically (a file whose text is unchanged is not written), and delete the files an
-    earlier pull wrote that it no longer includes (`pulled`); returns its revision."""
+    earlier pull wrote that it no longer includes; a file changed here since an earlier
+    pull wrote it is neither deleted nor overwritten (`pulled`). Returns its revision."""
     from portplan.server import bundle, pulled
 
     url = f"/v1/systems/{client.quote(system)}/plan"
@@ -114,12 +115,12 @@ def pull(client: Client, path: Path, system: str) -> int:
         return found, file
 
     included = bundle.walk(text, bundle.PLAN_FILE, read)
-    gone = pulled.stale(path, included, revision)  # refused here: nothing written yet
+    gone = pulled.stale(path, text, included, revision)  # refused here: nothing written yet
     for file, body in sorted(included.items()):
         _write(path.parent / file, body, path.parent)
     _write(path, text, path.parent)
     pulled.remove(path, gone)
-    pulled.write(path, included)
+    pulled.write(path, text, included)
     return revision
 
 
