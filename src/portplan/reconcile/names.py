@@ -39,6 +39,7 @@ from portplan.names import (
     variable_prefix,
 )
 from portplan.sources.base import SourceResult, VariableObservation
+from portplan.sources.markdown.env import port_owner
 from portplan.sources.markdown.mermaid import VIA as DIAGRAM_EDGE
 
 SYNONYMS: Final = {"postgresql": "postgres", "pg": "postgres", "rabbit": "rabbitmq"}
@@ -593,27 +594,31 @@ def _to_publishers(spelled: dict[str, Counter[str]], results: list[SourceResult]
     defines it) is the one service a compose file publishes a port of from that variable
     on both sides (`"${API_PORT:-80}:${API_PORT:-80}"` of web-api; not a host port alone:
     ROUTER_EXTERNAL_PORT of `$ROUTER_EXTERNAL_PORT:8080` is no port router listens on),
-    when that is the one port it publishes (CALLS of mattermost's CALLS_PORT, beside its
-    APP_PORT, would need the port's name)."""
+    when every port it publishes is one of that name's (ENVOY of `${ENVOY_PORT}` and
+    `${ENVOY_ADMIN_PORT}`; CALLS of mattermost's CALLS_PORT, beside its APP_PORT, would
+    need the port's name)."""
     publishers: dict[str, set[str]] = {}
     published: dict[str, set[int]] = {}  # service key -> the container ports it publishes
+    covered: dict[tuple[str, str], set[int]] = {}  # (name, service) -> ports of that name
     for result in results:
         for port in result.ports:
+            target = port.target if port.target is not None else port.number
             if port.published and not port.reference:
-                target = port.target if port.target is not None else port.number
                 published.setdefault(base_key(port.service), set()).add(target)
             variable = port.published_variable
             same = port.target in (None, port.number)  # `${API_PORT}:${API_PORT}`, not `:8080`
             if variable and same and variable.upper().endswith("_PORT") and len(variable) > 5:
-                prefix = base_key(variable[:-5])
+                named, _ = port_owner(variable[:-5], None)  # ENVOY_ADMIN_PORT: ENVOY's admin
+                prefix = base_key(named or variable[:-5])
                 publishers.setdefault(prefix, set()).add(base_key(port.service))
+                covered.setdefault((prefix, base_key(port.service)), set()).add(target)
     found: dict[str, str] = {}
     for key, owners in publishers.items():
         counts = spelled.get(key)
         if counts is None or counts.total() >= _DEFINED or len(owners) != 1:
             continue
         owner = next(iter(owners))
-        if len(published.get(owner, ())) > 1:
+        if published.get(owner, set()) - covered.get((key, owner), set()):
             continue  # one of several ports (mattermost's CALLS_PORT beside APP_PORT)
         if owner != key and spelled.get(owner, Counter()).total() >= _DEFINED:
             found[key] = owner

@@ -369,8 +369,9 @@ def value_drift(view: View, containers: bool = False) -> Iterator[Finding]:
         agreed = found[0]
         mapped = _mapped(found) if len(found) > 1 else set()  # one value: nothing drifts
         listings = _listings(found) if len(found) > 1 else {}
+        apart = _apart(found) if slot == UNNAMED and len(found) > 1 else set()
         for side in found[1:]:
-            if slot == UNNAMED and not _separate(side, agreed):
+            if side.value in apart:
                 continue
             if slot == UNNAMED and _unpaired(side, agreed, listings):
                 continue
@@ -506,10 +507,30 @@ def _held(port: Port, published: bool) -> bool:
     return port.obs.target is not None and port.obs.target != port.obs.number
 
 
-def _separate(side: Side, agreed: Side) -> bool:
-    """Unnamed ports: a line stating both values ("ports 9200, 9300"), or a compose or
-    Kubernetes file listing both, lists two ports; anything else is a disagreement."""
-    return not all(any(listed_together(p, q) for q in agreed.ports) for p in side.ports)
+def _apart(found: list[Side]) -> set[int]:
+    """Unnamed ports: the values that are other ports than the agreed one (the first). A
+    line stating both values ("ports 9200, 9300"), or a compose or Kubernetes file listing
+    both, lists two ports, so every statement of the other value is of that other port
+    (`EXPOSE 5005` of a debug Dockerfile beside compose's `8080:8080` and `5005:5005`); so
+    is a value that shares a number with one of them through a mapping (a document's
+    `10143:143` beside compose's `143:143`). Anything else is a disagreement."""
+    agreed = found[0]
+    apart = {
+        side.value
+        for side in found[1:]
+        if any(listed_together(p, q) for p in side.ports for q in agreed.ports)
+    }
+    numbers = set().union(*(p.numbers() for s in found if s.value in apart for p in s.ports))
+    grown = bool(numbers)
+    while grown:
+        grown = False
+        for side in found[1:]:
+            mine = set().union(*(p.numbers() for p in side.ports))
+            if side.value not in apart and mine & numbers:
+                apart.add(side.value)
+                numbers |= mine
+                grown = True
+    return apart
 
 
 def _listings(found: list[Side]) -> dict[str, set[int]]:
@@ -1015,7 +1036,9 @@ def _address(port: Port) -> str:
 @rule("PP213", "env-port-reused", Level.ERROR, "one .env file gives one port to two variables")
 def env_port_reused(view: View) -> Iterator[Finding]:
     """Two variables of one `.env` file hold the same port for different services or
-    different ports (an URL and the port variable of its service are one port). A port
+    different ports (an URL and the port variable of its service are one port). The port
+    variable of a service a compose file of the same folder runs in a container, and
+    publishes no port from, is a port inside that container: it clashes with nothing. A port
     variable whose service cannot be told (`ADMIN_PORT` in a shared `.env`) is a port of
     its own. One app config file that gives one address (side, host, port) to settings
     naming two services, one of which says it runs on another port, is one too
@@ -1056,9 +1079,11 @@ def env_port_reused(view: View) -> Iterator[Finding]:
                 publishing.add((var.location.file, var.name))
             owner = next(iter(owners)) if len(owners) == 1 else f"?{var.name}"
             group.setdefault(var.name, (owner, var.location))
+    inside = _inside_containers(view, publishers)
     for (file, number, _, host), claims in sorted(groups.items()):
         if host:
             continue  # every URL to one name's port (`db:5432`) reaches one port of it
+        claims = {name: claim for name, claim in claims.items() if (file, name) not in inside}
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
         if any((file, name) in main for name in port_vars):
@@ -1076,6 +1101,31 @@ def env_port_reused(view: View) -> Iterator[Finding]:
                 port=number,
                 variables=names,
             )
+
+
+def _inside_containers(
+    view: View, publishers: dict[tuple[str, str], set[str]]
+) -> set[tuple[str, str]]:
+    """(`.env` file, variable) of the port variables of services a compose file of the
+    file's folder runs in a container of its own, that no mapping publishes
+    (`FRONTEND_PORT=8080` beside `FRONTEND_HOST=frontend`): a port inside that container,
+    which shares a number with another service's port without a clash."""
+    contained: set[tuple[str, str]] = set()
+    for result in view.results:
+        if result.kind != "compose":
+            continue
+        for service in result.services:
+            key = view.key(service.service)
+            if key and not service.host_network and service.network_of is None:
+                contained.add((os.path.dirname(service.location.file), key))
+    found: set[tuple[str, str]] = set()
+    for port in view.ports:
+        variable, folder = port.obs.variable, os.path.dirname(port.file)
+        if port.obs.source != "dotenv" or not variable or not _is_port_variable(variable):
+            continue
+        if (folder, port.key) in contained and (folder, variable) not in publishers:
+            found.add((port.file, variable))
+    return found
 
 
 def _publishers(view: View) -> dict[tuple[str, str], set[str]]:

@@ -36,11 +36,22 @@ def systems(
     names: Mapping[str, set[str]],
     projects: Mapping[str, str],
     chosen: Mapping[str, set[str]] | None = None,
+    defining: frozenset[str] = frozenset(),
+    sealed: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """file -> system number, from the service keys each file names (`names`), the
     compose project each file belongs to (`projects`: file -> the project's first file;
     files of no project, or of several, are left out) and the projects a document names
-    with `docker compose -f` (`chosen`: file -> projects' first files)."""
+    with `docker compose -f` (`chosen`: file -> projects' first files).
+
+    A document that shows a compose file of its own (`defining`: a README's block with
+    `services:`) describes the project of its folder like a compose file there: it joins
+    files in its folder or below it and a compose project in its folder or one above,
+    never a sibling folder's (a collection of samples, each folder a README's project,
+    whose `web` and `db` are other projects' names). A document in a folder of an
+    all-in-one image (`sealed`: file -> the image's folder) describes that image, another
+    deployment of the same services: it joins only files and projects in that folder."""
+    sealed = sealed or {}
     own = {file: identifying(keys) for file, keys in names.items()}
     files = sorted(own)
     parent = {file: file for file in files}
@@ -60,7 +71,7 @@ def systems(
     loose = [file for file in files if file not in project_of]
     # a file in a compose project's folder that shares names with it describes that one,
     # whatever other folders' files name alike (a repository of samples, each with its `web`)
-    loose = _attach_beside(loose, own, project_of, find, parent, chosen or {})
+    loose = _attach_beside(loose, own, project_of, find, parent, chosen or {}, sealed)
     by_name: dict[str, list[str]] = {}
     for file in loose:
         for name in own[file]:
@@ -68,11 +79,25 @@ def systems(
     for a in loose:
         partners = {b for name in own[a] for b in by_name[name] if b > a}
         for b in sorted(partners):
+            if not _may_join(a, b, defining) or sealed.get(a) != sealed.get(b):
+                continue
             if find(a) != find(b) and same_system(own[a], own[b]):
                 parent[find(b)] = find(a)
-    _attach(loose, own, project_of, find, parent, chosen or {})
+    _attach(loose, own, project_of, find, parent, chosen or {}, defining, sealed)
     roots = sorted({find(file) for file in files})
     return {file: roots.index(find(file)) + 1 for file in files}
+
+
+def _folder(file: str) -> str:
+    return os.path.dirname(os.path.abspath(file))
+
+
+def _may_join(a: str, b: str, defining: frozenset[str]) -> bool:
+    """Whether two files of no project may be one system by their names: a document that
+    shows a compose file of its own joins only files in its folder or below it."""
+    if a in defining and not _holds(_folder(a), _folder(b)):
+        return False
+    return b not in defining or _holds(_folder(b), _folder(a))
 
 
 def _attach(
@@ -82,9 +107,12 @@ def _attach(
     find: Callable[[str], str],
     parent: dict[str, str],
     chosen: Mapping[str, set[str]],
+    defining: frozenset[str] = frozenset(),
+    sealed: Mapping[str, str] | None = None,
 ) -> None:
     """Join each group of files of no project to the compose project(s) one of its files
     names (`chosen`), else to the one it is nearest to among those it shares names with."""
+    seals = sealed or {}
     groups: dict[str, list[str]] = {}
     for file in loose:
         groups.setdefault(find(file), []).append(file)
@@ -101,6 +129,8 @@ def _attach(
             project
             for project, files in members.items()
             if any(same_system(own[a], own[b]) for a in group for b in files)
+            and all(_holds(_folder(a), _folder(project)) for a in group if a in defining)
+            and all(_holds(seals[a], _folder(project)) for a in group if a in seals)
         ]
         if candidates:
             best = min(candidates, key=lambda project: _nearness(group, project))
@@ -114,10 +144,11 @@ def _attach_beside(
     find: Callable[[str], str],
     parent: dict[str, str],
     chosen: Mapping[str, set[str]],
+    sealed: Mapping[str, str],
 ) -> list[str]:
     """Join each file of no project to the project whose folder holds it (its own folder
-    or one above) that it shares names with, the nearest such, default-named first; the
-    files left, to be grouped by name."""
+    or one above) that it shares names with, the nearest such, default-named first (in
+    its all-in-one image's folder, when sealed); the files left, to be grouped by name."""
     members: dict[str, list[str]] = {}
     for file, project in project_of.items():
         members.setdefault(project, []).append(file)
@@ -128,6 +159,7 @@ def _attach_beside(
             project
             for project, files in members.items()
             if _holds(os.path.dirname(os.path.abspath(project)), here)
+            and (file not in sealed or _holds(sealed[file], _folder(project)))
             and any(same_system(own[file], own[b]) for b in files)
         ]
         if file in chosen or not beside:

@@ -264,7 +264,17 @@ def _systems(view: View) -> dict[str, int]:
             key for s in result.services if (key := view.names.key(s.service))
         )
     projects = _compose_files(view.results)
-    return systems(keys, projects, _chosen(view.results, projects))
+    markdown = [result for result in view.results if result.kind == "markdown"]
+    defining = frozenset(r.file for r in markdown if any(s.project for s in r.services))
+    images = [r for r in view.results if r.kind == "dockerfile" and r.all_in_one]
+    folders = sorted({os.path.dirname(os.path.abspath(r.file)) for r in images}, key=len)
+    sealed: dict[str, str] = {}  # a document beside an all-in-one image describes that image
+    for result in markdown:
+        here = os.path.dirname(os.path.abspath(result.file))
+        for folder in folders:  # the nearest holding it last
+            if here == folder or here.startswith(folder.rstrip(os.sep) + os.sep):
+                sealed[result.file] = folder
+    return systems(keys, projects, _chosen(view.results, projects), defining, sealed)
 
 
 def _chosen(results: list[SourceResult], projects: dict[str, str]) -> dict[str, set[str]]:

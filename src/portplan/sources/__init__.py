@@ -46,6 +46,12 @@ _NGINX_DIRECTIVE: Final = re.compile(
 )
 _CONF_TEMPLATES: Final = (".conf.template", ".conf.tmpl", ".conf.envsubst", ".conf.j2", ".conf.in")
 _ENVOY_HEAD: Final = re.compile(rb"^static_resources\s*:", re.MULTILINE)
+# A change log (CHANGELOG.md, CHANGES.md, HISTORY.md, NEWS.md, RELEASE_NOTES.md) tells the
+# project's past, not its present: a folder's is not read (named on the command line, it is).
+_CHANGE_LOG: Final = re.compile(
+    r"(?:change[_-]?log|changes|history|news|release[_-]?notes)(?:\.[\w-]+)?"
+    r"\.(?:md|markdown|txt)$"
+)
 _MARKDOWN_HEAD: Final = re.compile(rb"^(?:#{1,6} |\|.*\||```|- |\* )", re.MULTILINE)
 
 Detector = Callable[[str, bytes], bool]
@@ -111,6 +117,8 @@ def _is_kubernetes(name: str, head: bytes) -> bool:
 
 def _is_markdown(name: str, head: bytes) -> bool:
     lower = name.lower()
+    if _CHANGE_LOG.match(lower):
+        return False  # the project's past: ports it had, or examples of old settings
     if lower.endswith((".md", ".markdown")):
         return True
     return lower.endswith(".txt") and bool(_MARKDOWN_HEAD.search(head))
@@ -467,6 +475,8 @@ def detect_named(path: str) -> str | SourceResult:
         return kind
     if os.path.basename(path) in PLAN_NAMES:
         return _left_out(path, "a portplan plan, not a source; give it with -f")
+    if _CHANGE_LOG.match(os.path.basename(path).lower()):
+        return "markdown"
     try:
         text = safe_read(path)
     except UnreadableFile as exc:

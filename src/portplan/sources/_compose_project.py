@@ -29,7 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from portplan.compose import DotenvError, InterpolationError, load_environment, substitute
+from portplan.compose import (
+    DotenvError,
+    InterpolationError,
+    load_environment,
+    parse_dotenv,
+    substitute,
+)
 from portplan.files import BINARY, UnreadableFile, kind_problem, safe_read
 from portplan.model import Location
 from portplan.sources.base import SourceError, SourceResult, inside, reason, template_note, unread
@@ -133,6 +139,8 @@ class Project:
     # a missing env_file -> (where it is first named, as written, why, the services reading it)
     missing: dict[str, tuple[Location, str, str, list[str]]] = field(default_factory=dict)
     unset: int = 0  # how many `${VAR}` nothing sets were met so far
+    # the project's `.env` values as written, before interpolation (`http://${HOST}:${PORT}`)
+    written: Mapping[str, str] = field(default_factory=dict)
     too_deep: bool = False  # an `extends` chain deeper than MAX_EXTENDS was reported
     name: str | None = None  # the top-level `name:` (the last file's that sets one)
     shared_env: frozenset[str] = frozenset()  # env_files that several services read
@@ -187,8 +195,9 @@ def load_project(
     """The project of `paths` merged in order, its variables from `environ` and the `.env`
     beside the first file (or `env_file`)."""
     first = paths[0]
-    loaded = _environment(first, environ, env_file, result)
-    project = Project(paths, environ if loaded is None else loaded, result)
+    written: dict[str, str] = {}
+    loaded = _environment(first, environ, env_file, result, written)
+    project = Project(paths, environ if loaded is None else loaded, result, written=written)
     for path in paths if loaded is not None else ():
         document = load(path, project)
         if isinstance(document, YMap):
@@ -229,13 +238,17 @@ def _read_name(document: YMap, context: Context, project: Project) -> None:
 
 
 def _environment(
-    first: str, environ: Mapping[str, str], env_file: str | None, result: SourceResult
+    first: str,
+    environ: Mapping[str, str],
+    env_file: str | None,
+    result: SourceResult,
+    written: dict[str, str],
 ) -> Mapping[str, str] | None:
     """`environ` with the project's `.env` under it: `env_file`, else the `.env` beside the
     first file, else the example that stands in for it (`stand_in`); a dangling link is no
     file. None (and one error) when that file is there but cannot be read: the project's
     values would be guesses (a `${PORT:-8080}` default where the file says otherwise), so
-    none are read."""
+    none are read. `written` gets the file's values as written."""
     path = env_file or os.path.join(os.path.dirname(first), DOTENV)
     if env_file is None and not os.path.exists(path):
         path = stand_in(path, result) or path
@@ -250,7 +263,17 @@ def _environment(
         result.errors.append(SourceError(Location(first), f"not read {first}: {why}"))
         return None
     loaded = _with_env_file(path, environ, result, data=data)
+    if loaded is not None and data is not None:
+        written.update(_as_written(data))
     return environ if loaded is None else loaded
+
+
+def _as_written(data: bytes) -> dict[str, str]:
+    """The values of a `.env` file as written (`${HOST}` kept); none if it does not parse."""
+    try:
+        return dict(parse_dotenv(data.decode("utf-8"), expand=False).values)
+    except (DotenvError, UnicodeDecodeError):
+        return {}
 
 
 def _dangling(path: str) -> bool:

@@ -415,6 +415,9 @@ class SourceResult:
     # service its observations name until the compose file that builds or mounts it says
     # which one it is (`portplan.sources.homes`): its folder's name.
     owner: str | None = None
+    # A Dockerfile whose image runs several programs under a process supervisor
+    # (supervisord, s6-overlay): an all-in-one image, a deployment of its own.
+    all_in_one: bool = False
 
     def extend(self, other: SourceResult) -> None:
         self.services.extend(other.services)

@@ -456,7 +456,10 @@ def _service_environment(service: Service, project: Project, known: frozenset[st
         template = None if entry.value is None else _scalar(entry.value)
         value = _text(entry.value, entry, service.name, project)
         if entry.value is None:
-            value = _environ(entry, project).get(name)
+            environ = _environ(entry, project)
+            value = environ.get(name)
+            if environ is project.environ and name in project.written:
+                template = project.written[name]  # `- OTLP_ENDPOINT` from the `.env`'s value
         name_at = project.at(entry.key_location or entry.location, name)
         value_at = entry.location
         if entry.value_offset:  # `KEY=value` in a list: the value follows the name

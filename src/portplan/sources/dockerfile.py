@@ -201,12 +201,22 @@ def parse_dockerfile(
         return
     for stage in chain:
         _read_stage(stage, path, owner)
+    result.all_in_one = any(
+        instruction.keyword in _SUPERVISING and _SUPERVISOR.search(instruction.arguments)
+        for stage in chain
+        for instruction in stage.instructions
+    )
     service, health = _service(owner, chain, path)
     result.services.append(service)
     for stage in reversed(chain):
         result.ports.extend(stage.exposed)
     if health is not None:
         result.ports.append(health)
+
+
+# An image that runs its programs under a process supervisor installs, copies or starts it.
+_SUPERVISOR: Final = re.compile(r"\bsupervisor(?:d|ctl)?\b|\bs6-overlay\b", re.IGNORECASE)
+_SUPERVISING: Final = frozenset({"RUN", "COPY", "ADD", "CMD", "ENTRYPOINT"})
 
 
 def _read_stage(stage: Stage, path: str, owner: str) -> None:

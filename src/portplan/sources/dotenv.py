@@ -77,6 +77,8 @@ _ADDRESS_VAR: Final = re.compile(
 _HOST_PORT: Final = re.compile(
     r"(?<![\w.:/@-])(?P<host>\[[0-9A-Fa-f:.]*\]|[\w.-]*):(?P<port>\d{1,5})(?![\w.:])"
 )
+# An URL of a value as written whose port is a variable: `://${HOST}:${COLLECTOR_PORT_GRPC}`.
+_TEMPLATE_URL_PORT: Final = re.compile(r"://[^/\s\"'@]*?:\$\{?(\w+)")
 _EXPORT: Final = re.compile(r"[ \t]*(?:export[ \t]+)?")
 _SEPARATOR: Final = re.compile(r"[ \t]*[=:][ \t]*")
 
@@ -261,10 +263,12 @@ _PLAIN_HOST: Final = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
 def _pair(setting: Setting, result: SourceResult) -> None:
     """`<P>_HOST=db` and `<P>_PORT=3306` of one owner are one reference, `db:3306`, not a
     port of a service named P: the port is rewritten when the second of the two is read
-    (in either order)."""
+    (in either order). An empty host (`RELAY_HOST=` beside `RELAY_PORT=25`) is one the
+    user gives (often another company's: a mail relay): the port is of that host, no
+    service's."""
     name, value = setting.name, (setting.value or "").strip()
     host_of = _HOST_VARIABLE.match(name)
-    if host_of is not None and _PLAIN_HOST.fullmatch(value):
+    if host_of is not None and (not value or _PLAIN_HOST.fullmatch(value)):
         stem = name[: host_of.end("prefix")]
         _rewrite(result, setting, stem, value)
     elif (port_of := _PORT_VAR.match(name)) is not None and port_of.group("prefix"):
@@ -278,19 +282,28 @@ def _paired_host(result: SourceResult, owner: str | None, stem: str) -> str | No
     for variable in reversed(result.variables):
         found = _HOST_VARIABLE.match(variable.name)
         same = found is not None and variable.name[: found.end("prefix")] == stem
-        if same and variable.service == owner and _PLAIN_HOST.fullmatch(variable.value or ""):
-            return variable.value
+        value = variable.value
+        host = same and variable.service == owner and value is not None
+        if host and value is not None and (not value.strip() or _PLAIN_HOST.fullmatch(value)):
+            return value.strip()
     return None
 
 
 def _rewrite(result: SourceResult, setting: Setting, stem: str, host: str) -> None:
-    """The port `<stem>_PORT` read in `setting`'s file as a reference to `host`."""
+    """The port `<stem>_PORT` read in `setting`'s file as a reference to `host`; a bind
+    address (`ENVOY_ADDR=0.0.0.0` beside `ENVOY_PORT=8080`) is where the port listens: it
+    stays a port of its own, no reference."""
+    if host and is_bind_address(host):
+        return
     for index, port in enumerate(result.ports):
         found = _PORT_VAR.match(port.variable or "")
         if found is None or port.reference or port.location.file != setting.location.file:
             continue
         if (port.variable or "")[: found.end("prefix")] != stem:
             continue
+        if not host:
+            del result.ports[index]  # the port of a host still to be given
+            return
         own = setting.owner is not None and port.service == setting.owner
         if own and is_host_machine(host):
             return  # KAFKA_JMX_HOSTNAME=localhost beside the owner's own KAFKA_JMX_PORT
@@ -371,11 +384,12 @@ def _addresses(setting: Setting, value: str, result: SourceResult) -> None:
     if is_caller_list(setting.name):
         return  # `CORS_ALLOWED_ORIGINS=http://localhost:3000`: where callers are
     urls = list(_urls(value))
-    for start, url in urls:
+    kinds = _port_variable_kinds(setting.template or "", len(urls))
+    for (start, url), by_variable in zip(urls, kinds, strict=True):
         target, kind = _url_target(url, setting)
         if target is not None and url.port is not None:
             offset = start + url.port_offset
-            name = url_port_name(url) or kind
+            name = by_variable or url_port_name(url) or kind
             _port(setting, target, url.port, name, offset, result, url.host or "")
         if not _on_host(setting, url.host):
             _depends(setting, target, start, result)
@@ -405,6 +419,27 @@ def _on_host(setting: Setting, host: str | None) -> bool:
         return True
     in_container = setting.source != KIND or bool(setting.services)
     return in_container and is_host_machine(host)
+
+
+def _port_variable_kinds(template: str, count: int) -> list[str | None]:
+    """The kind of port each of the `count` URLs of a value is, by the variable its
+    template takes the port from, when that names one: the gRPC port of
+    `http://${COLLECTOR_HOST}:${COLLECTOR_PORT_GRPC}` (OTLP over gRPC is written http://)
+    whatever the scheme says; None where it names none or the URLs cannot be told apart."""
+    found = _TEMPLATE_URL_PORT.findall(template)
+    if len(found) != count:
+        return [None] * count
+    return [_variable_kind(name) for name in found]
+
+
+def _variable_kind(name: str) -> str | None:
+    """`X_PORT_GRPC`, `X_GRPC_PORT` -> grpc: the word beside PORT, if it is a port kind."""
+    words = name.upper().split("_")
+    if "PORT" not in words:
+        return None
+    at = words.index("PORT")
+    beside = [words[i] for i in (at + 1, at - 1) if 0 <= i < len(words)]
+    return next((PORT_KINDS[w.lower()] for w in beside if w.lower() in PORT_KINDS), None)
 
 
 def _urls(value: str) -> Iterator[tuple[int, Url]]:

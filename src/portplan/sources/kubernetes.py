@@ -187,14 +187,27 @@ def _rendered(written: list[str] | None, location: Location) -> bool:
     """Whether a chart template's line, or the next one past comments, held an action
     (`nodePort: {{ .Values.x }}` under an `{{- if }}` read in both branches;
     `initContainers:` above a `{{- toYaml . | nindent 8 }}`): what helm renders there is not
-    what is read."""
+    what is read). A list entry a key is missing from (`- name: http-monitoring` whose
+    `{{ with .Values.httpPort }}port: {{ . }}{{ end }}` renders nothing) is one when a
+    line of the entry held one."""
     if written is None or not 0 < location.line <= len(written):
         return False
-    if "{{" in written[location.line - 1]:
+    first = written[location.line - 1]
+    if "{{" in first:
         return True
     following = (line.strip() for line in written[location.line :])
     after = next((line for line in following if line and not line.startswith("#")), "")
-    return "{{" in after
+    if "{{" in after:
+        return True
+    dash = len(first) - len(first.lstrip(" "))
+    if not first.lstrip(" ").startswith("- "):
+        return False
+    for line in written[location.line :]:
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= dash:
+            return False  # past the entry
+        if "{{" in line:
+            return True
+    return False
 
 
 def _observe(manifests: list[_File], order: list[_File | SourceResult]) -> list[SourceResult]:

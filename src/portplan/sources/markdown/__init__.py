@@ -64,6 +64,7 @@ def parse_markdown(text: str, file: str) -> SourceResult:
     lines = [line.removesuffix("\r") for line in text.removeprefix("\ufeff").split("\n")]
     for block in blocks(lines):
         _READERS[type(block)](ctx, block)
+    ctx.routed()
     host_addresses(ctx.result, lines)
     enumerations(ctx.result, lines)
     return _without_secrets(ctx.result)

@@ -31,6 +31,8 @@ class Collector:
     file: str
     result: SourceResult = field(init=False)
     headings: list[HeadingContext] = field(default_factory=list)
+    # (host, port) -> the ports named by a URL on it, with the URL's path (see `routed`)
+    routes: dict[tuple[str, int], list[tuple[PortObservation, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.result = SourceResult(file=self.file, kind="markdown")
@@ -65,6 +67,25 @@ class Collector:
 
     def port(self, observation: PortObservation) -> None:
         self.result.ports.append(observation)
+
+    def route(self, host: str, observation: PortObservation, path: str) -> None:
+        """`observation` names a port by a URL on `host` with `path` (`Webstore:
+        http://localhost:8080/`)."""
+        key = (host.lower(), observation.number)
+        self.routes.setdefault(key, []).append((observation, path.rstrip("/")))
+
+    def routed(self) -> None:
+        """Drop the ports named by URLs on one host and port that several names reach on
+        different paths (`Webstore: http://localhost:8080/`, `Feature Flags UI:
+        http://localhost:8080/feature/`): the routes of one server (a gateway), which each
+        name reaches through it, not services that each claim the port."""
+        dropped: set[int] = set()
+        for named in self.routes.values():
+            names = {obs.service.lower() for obs, _ in named}
+            if len(names) > 1 and len({path for _, path in named}) > 1:
+                dropped.update(id(obs) for obs, _ in named)
+        if dropped:
+            self.result.ports = [obs for obs in self.result.ports if id(obs) not in dropped]
 
     def checked_port(self, number: int, line: int, index: int, what: str) -> bool:
         """Whether `number` is a port; if not, a SourceError says so (for explicit contexts)."""

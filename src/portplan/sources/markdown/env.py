@@ -182,10 +182,36 @@ def _port_variable(
     service, kind = port_owner(found.group("prefix") or "", owner)
     if not value.isdigit() or service is None:
         return
+    if _elsewhere(ctx, found.group("prefix") or "", assignment.line):
+        return
     protocol = variable_protocol(assignment.name)
     _variable_port(
         ctx, service, int(value), assignment, index, source, port_name=kind, protocol=protocol
     )
+
+
+_HOST_OF: Final = ("HOST", "HOSTNAME", "SERVER", "ADDR", "ADDRESS")
+_NEAR: Final = 10  # lines: a host variable this close above is of the same block
+
+
+def _elsewhere(ctx: Collector, prefix: str, line: int) -> bool:
+    """Whether `<prefix>_HOST` just above (`RELAY_HOST=smtp.example.com` or `RELAY_HOST=`,
+    then `RELAY_PORT=587`) gives an outside host, a domain name, or one left to the
+    reader: the port is that host's (a mail relay's), no port of a service `prefix`."""
+    names = {f"{prefix}_{word}".upper() for word in _HOST_OF} if prefix else set()
+    for variable in reversed(ctx.result.variables):
+        if line - variable.location.line > _NEAR:
+            break
+        if variable.name.upper() in names and variable.value is not None:
+            value = variable.value.strip().strip("\"'")
+            outside = "." in value and not _IP.fullmatch(value) and not _INSIDE.search(value)
+            return not value or outside
+    return False
+
+
+_IP: Final = re.compile(r"[\d.]+")
+# Domain names of a cluster's or a machine's own (a Service, the Docker host), not outside.
+_INSIDE: Final = re.compile(r"\.(?:svc|cluster\.local|local|internal|localhost)$")
 
 
 # Prefixes of a port variable that name no service but the program reading it (or its

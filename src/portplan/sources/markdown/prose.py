@@ -201,6 +201,8 @@ def _service_like(line: str, paren: int, name: str) -> bool:
 def _emit_hits(ctx: Collector, number: int, line: str, hits: list[Hit], source: str) -> None:
     for hit in hits:
         for spec in hit.specs:
+            if spec.single and _protocol(hit.name):
+                continue  # `HTTP-01` (port 80), `HTTPS (443)`: what the port speaks, not whose
             if spec.single:
                 ctx.port(_port(ctx, hit.name, spec, number, source))
             else:
@@ -329,7 +331,10 @@ def _name_url(ctx: Collector, number: int, line: str, source: str) -> bool:
     if not ctx.checked_port(url.port, number, index, name):
         return True
     kind = url_port_name(url)
-    ctx.port(PortObservation(name, url.port, ctx.at(number, index), source, port_name=kind))
+    observation = PortObservation(name, url.port, ctx.at(number, index), source, port_name=kind)
+    ctx.port(observation)
+    if not _HEALTH_PATH.search(url.path) and kind != "metrics":  # `/health`: its own
+        ctx.route(url.host or "", observation, url.path)
     if _HEALTH_PATH.search(url.path):
         location = ctx.at(number, found.start("name"))
         ctx.result.services.append(ServiceObservation(name, location, source, health_path=url.path))

@@ -11,7 +11,8 @@ After a `docker compose up` (or `docker-compose up`, in a code block or inline c
 a section whose heading names Docker Compose ("## Run with docker-compose"), an
 address is on the published side until a heading above the command's section, or a command
 that runs the program directly (`go run`, `npm start`, `./mvnw spring-boot:run`, `dotnet
-run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`), or
+run`, `./main`) or elsewhere (`kubectl apply`, `helm install`, `docker stack deploy`, a
+`docker run -p 8999:8999` of its own container), or
 that stops it (`docker compose down`); a
 `docker compose up` that names only databases (`docker compose up demo-db`) starts none;
 outside such a section its side is unknown (the program may run on the host), except in the
@@ -50,7 +51,9 @@ _DIRECT_RUN: Final = re.compile(
     r"(?:^|[\s`])\./main\b|\bflask\s+run\b|\buvicorn\b|\bpython3?\s+(?:app|main|server|manage)\.py\b|"
     # or elsewhere: on a cluster, a swarm
     r"\bkubectl\s+(?:apply|create|run|port-forward)\b|\bhelm\s+(?:install|upgrade)\b|"
-    r"\bdocker\s+stack\s+deploy\b)"
+    r"\bdocker\s+stack\s+deploy\b|"
+    # or in a container of its own, on the ports its `-p` publishes
+    r"\b(?:docker|podman)\s+(?:container\s+)?run\b[^\n`]*\s(?:-p\s?|--publish[=\s])[\"']?[\d\[])"
 )
 # The machine Docker runs on, as documents write it when they do not say localhost:
 # `DOCKER_HOST`, `<host-ip>`, `<your-server-ip>`, `YOUR_IP`.
