@@ -1038,7 +1038,8 @@ def env_port_reused(view: View) -> Iterator[Finding]:
     """Two variables of one `.env` file hold the same port for different services or
     different ports (an URL and the port variable of its service are one port). The port
     variable of a service a compose file of the same folder runs in a container, and
-    publishes no port from, is a port inside that container: it clashes with nothing. A port
+    publishes no port from, is a port inside that container: it clashes only with that
+    service's other ports. A port
     variable whose service cannot be told (`ADMIN_PORT` in a shared `.env`) is a port of
     its own. One app config file that gives one address (side, host, port) to settings
     naming two services, one of which says it runs on another port, is one too
@@ -1083,7 +1084,12 @@ def env_port_reused(view: View) -> Iterator[Finding]:
     for (file, number, _, host), claims in sorted(groups.items()):
         if host:
             continue  # every URL to one name's port (`db:5432`) reaches one port of it
-        claims = {name: claim for name, claim in claims.items() if (file, name) not in inside}
+        keys = Counter(key for key, _ in claims.values())
+        claims = {  # a port inside one container clashes only with that container's ports
+            name: claim
+            for name, claim in claims.items()
+            if (file, name) not in inside or keys[claim[0]] > 1
+        }
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
         if any((file, name) in main for name in port_vars):
