@@ -392,8 +392,8 @@ RELAY_PORT=587
 
 
 def test_the_port_of_a_host_left_to_the_reader_or_outside_is_no_services(tmp_path: Path) -> None:
-    """`RELAY_HOST=` beside `RELAY_PORT=25` (the user gives the host) and a document's
-    `RELAY_HOST=smtp.example.com` with 587: ports of mail relays, no service RELAY's."""
+    """A document's `RELAY_HOST=smtp.example.com` with 587 is a mail relay's port, no other
+    value of the `.env`'s `RELAY_PORT=25` (beside `RELAY_HOST=`, which the user gives)."""
     root = _write(
         tmp_path,
         {

@@ -263,12 +263,10 @@ _PLAIN_HOST: Final = re.compile(r"[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9])?")
 def _pair(setting: Setting, result: SourceResult) -> None:
     """`<P>_HOST=db` and `<P>_PORT=3306` of one owner are one reference, `db:3306`, not a
     port of a service named P: the port is rewritten when the second of the two is read
-    (in either order). An empty host (`RELAY_HOST=` beside `RELAY_PORT=25`) is one the
-    user gives (often another company's: a mail relay): the port is of that host, no
-    service's."""
+    (in either order)."""
     name, value = setting.name, (setting.value or "").strip()
     host_of = _HOST_VARIABLE.match(name)
-    if host_of is not None and (not value or _PLAIN_HOST.fullmatch(value)):
+    if host_of is not None and _PLAIN_HOST.fullmatch(value):
         stem = name[: host_of.end("prefix")]
         _rewrite(result, setting, stem, value)
     elif (port_of := _PORT_VAR.match(name)) is not None and port_of.group("prefix"):
@@ -282,10 +280,8 @@ def _paired_host(result: SourceResult, owner: str | None, stem: str) -> str | No
     for variable in reversed(result.variables):
         found = _HOST_VARIABLE.match(variable.name)
         same = found is not None and variable.name[: found.end("prefix")] == stem
-        value = variable.value
-        host = same and variable.service == owner and value is not None
-        if host and value is not None and (not value.strip() or _PLAIN_HOST.fullmatch(value)):
-            return value.strip()
+        if same and variable.service == owner and _PLAIN_HOST.fullmatch(variable.value or ""):
+            return variable.value
     return None
 
 
@@ -293,7 +289,7 @@ def _rewrite(result: SourceResult, setting: Setting, stem: str, host: str) -> No
     """The port `<stem>_PORT` read in `setting`'s file as a reference to `host`; a bind
     address (`ENVOY_ADDR=0.0.0.0` beside `ENVOY_PORT=8080`) is where the port listens: it
     stays a port of its own, no reference."""
-    if host and is_bind_address(host):
+    if is_bind_address(host):
         return
     for index, port in enumerate(result.ports):
         found = _PORT_VAR.match(port.variable or "")
@@ -301,9 +297,6 @@ def _rewrite(result: SourceResult, setting: Setting, stem: str, host: str) -> No
             continue
         if (port.variable or "")[: found.end("prefix")] != stem:
             continue
-        if not host:
-            del result.ports[index]  # the port of a host still to be given
-            return
         own = setting.owner is not None and port.service == setting.owner
         if own and is_host_machine(host):
             return  # KAFKA_JMX_HOSTNAME=localhost beside the owner's own KAFKA_JMX_PORT
