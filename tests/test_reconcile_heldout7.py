@@ -381,6 +381,7 @@ def test_names_reached_on_paths_of_one_port_are_routes_of_one_server(tmp_path: P
 
 # --- a port of an outside host ------------------------------------------------------------
 
+RELAYING_COMPOSE = MAIL_COMPOSE.replace("    ports:", "    env_file: mailserver.env\n    ports:")
 RELAY_DOC = """\
 # Relay through your provider
 
@@ -393,11 +394,13 @@ RELAY_PORT=587
 
 def test_the_port_of_a_host_left_to_the_reader_or_outside_is_no_services(tmp_path: Path) -> None:
     """A document's `RELAY_HOST=smtp.example.com` with 587 is a mail relay's port, no other
-    value of the `.env`'s `RELAY_PORT=25` (beside `RELAY_HOST=`, which the user gives)."""
+    value of the `.env`'s `RELAY_PORT=25`, which beside `RELAY_HOST=` (the user gives it) is
+    on another machine: no clash with the mail server's 25."""
     root = _write(
         tmp_path,
         {
-            "mailserver.env": "RELAY_HOST=\nRELAY_PORT=25\n",
+            "compose.yaml": RELAYING_COMPOSE,
+            "mailserver.env": "RELAY_HOST=\nRELAY_PORT=25\nMAILSERVER_URL=smtp://mailserver:25\n",
             "docs/relay.md": RELAY_DOC.format(host="smtp.example.com"),
         },
     )
@@ -405,19 +408,26 @@ def test_the_port_of_a_host_left_to_the_reader_or_outside_is_no_services(tmp_pat
 
 
 def test_the_port_beside_a_service_host_still_drifts(tmp_path: Path) -> None:
+    """Without `RELAY_HOST=` the `.env`'s RELAY_PORT claims this machine's 25."""
     root = _write(
         tmp_path,
         {
+            "compose.yaml": RELAYING_COMPOSE,
             "mailserver.env": "RELAY_PORT=25\n",
             "docs/relay.md": RELAY_DOC.format(host="relay"),
         },
     )
     assert _errors(root) == [
         (
+            "PP202",
+            ["compose.yaml:6", "mailserver.env:1"],
+            "port 25/tcp is claimed by mailserver and RELAY",
+        ),
+        (
             "PP201",
             ["relay.md:5", "mailserver.env:1"],
             "RELAY: port is 587 here but 25 in mailserver.env:1",
-        )
+        ),
     ]
 
 

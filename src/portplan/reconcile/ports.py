@@ -631,12 +631,14 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
     every = slot_sides(view)
     boxed = in_containers(view)
     published = _compose_published(view)
+    outside = _of_hosts_to_give(view)
     for slot, ports in slots(view).items():
         key, system, _ = slot
         claiming = [
             port
             for port in _claiming(ports, key in boxed)
             if not _to_a_publisher(port, published.get((system, port.obs.number), set()) - {key})
+            and (port.file, port.obs.variable) not in outside
         ]
         if not claiming:
             continue
@@ -668,6 +670,24 @@ def port_claimed_twice(view: View) -> Iterator[Finding]:
             port=number,
             services=[view.show(key) for key in keys],
         )
+
+
+_HOST_WORDS: Final = ("_HOST", "_HOSTNAME", "_SERVER", "_ADDR", "_ADDRESS")
+
+
+def _of_hosts_to_give(view: View) -> set[tuple[str, str]]:
+    """(`.env` file, `<P>_PORT`) beside an empty `<P>_HOST=` of that file (`RELAY_HOST=`,
+    `RELAY_PORT=25`): the port of a server the user gives (a mail relay), on another
+    machine, which claims no port of this one."""
+    found: set[tuple[str, str]] = set()
+    for _, var in view.variables:
+        name = var.name.upper()
+        if var.source != "dotenv" or var.value is None or var.value.strip():
+            continue
+        for word in _HOST_WORDS:
+            if name.endswith(word) and len(name) > len(word):
+                found.add((var.location.file, var.name[: -len(word)] + "_PORT"))
+    return found
 
 
 def _not_apart(view: View, a: str, b: str, number: int) -> bool:
@@ -1081,6 +1101,7 @@ def env_port_reused(view: View) -> Iterator[Finding]:
             owner = next(iter(owners)) if len(owners) == 1 else f"?{var.name}"
             group.setdefault(var.name, (owner, var.location))
     inside = _inside_containers(view, publishers)
+    outside = _of_hosts_to_give(view)
     for (file, number, _, host), claims in sorted(groups.items()):
         if host:
             continue  # every URL to one name's port (`db:5432`) reaches one port of it
@@ -1088,7 +1109,7 @@ def env_port_reused(view: View) -> Iterator[Finding]:
         claims = {  # a port inside one container clashes only with that container's ports
             name: claim
             for name, claim in claims.items()
-            if (file, name) not in inside or keys[claim[0]] > 1
+            if ((file, name) not in inside or keys[claim[0]] > 1) and (file, name) not in outside
         }
         owners = {key for key, _ in claims.values()}
         port_vars = [name for name in claims if _is_port_variable(name)]
