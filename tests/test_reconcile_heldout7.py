@@ -622,3 +622,50 @@ def test_a_protocol_label_with_a_version_names_no_service(tmp_path: Path) -> Non
             "port 80/tcp is claimed by acme-companion and reverse-proxy",
         )
     ]
+
+
+def test_names_at_hosts_of_their_own_on_one_port_are_virtual_hosts(tmp_path: Path) -> None:
+    """`Portal: https://login.example.com:8080` and `Mail: https://mail.example.com:8080` are
+    virtual hosts of one proxy on 8080, not two claims of the port."""
+    text = (
+        "# Suites\n\n- Portal: [https://login.example.com:8080](https://login.example.com:8080)\n"
+        "- Mail: [https://mail.example.com:8080](https://mail.example.com:8080)\n"
+    )
+    assert _errors(_write(tmp_path, {"SUITES.md": text})) == []
+
+
+# --- alternatives shown by documents, templates of a documentation site ---------------------
+
+
+def _proxy_doc(proxy: str, port: str) -> str:
+    return f"""\
+# {proxy}
+
+```yaml
+services:
+  {proxy}:
+    image: acme/{proxy}:1
+    ports:
+      - "{port}"
+  portal:
+    image: acme/portal:1
+```
+"""
+
+
+def test_documents_showing_alternative_proxies_on_one_port_do_not_clash(
+    tmp_path: Path,
+) -> None:
+    """Each proxy's page shows a compose file of its own with that proxy on 80: two ways
+    to deploy, never run together; a port written as a site generator's shortcode is the
+    reader's to fill in, no error. Both proxies in one page (the control) clash."""
+    files = {
+        "docs/proxies/traefik.md": _proxy_doc("traefik", "80:80"),
+        "docs/proxies/envoy.md": _proxy_doc("envoy", "80:80"),
+        "docs/deploy.md": _proxy_doc("portal", '127.0.0.1:{{< sitevar name="port" >}}:9091'),
+    }
+    assert _errors(_write(tmp_path / "a", files)) == []
+    together = _proxy_doc("traefik", "80:80") + "\n" + _proxy_doc("envoy", "80:80")
+    assert _errors(_write(tmp_path / "b", {"docs/proxies/both.md": together})) == [
+        ("PP202", ["both.md:8", "both.md:20"], "port 80/tcp is claimed by envoy and traefik")
+    ]

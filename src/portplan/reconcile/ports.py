@@ -695,15 +695,44 @@ def _not_apart(view: View, a: str, b: str, number: int) -> bool:
     publish `number` for each service and one project defines both but publishes it for
     one of them at most: its services run together without clashing there, and the other
     claim comes from an alternative (a README's Apache example's `app: 8080:80` beside its
-    FPM example's `app` and `web: 8080:80`). A document's word for one of them still clashes."""
+    FPM example's `app` and `web: 8080:80`). A document's word for one of them still clashes.
+    Nor do two documents' own compose files that publish it for one each, neither defining
+    the other (`proxies/traefik.md`'s `traefik` and `proxies/envoy.md`'s `envoy` on 80):
+    alternatives, as two compose files would be."""
     projects: dict[str, tuple[set[str], set[tuple[str, int]]]] = view.memo(
         "compose-projects", _compose_projects
     )
-    each = [any((key, number) in published for _, published in projects.values()) for key in (a, b)]
-    return not all(each) or not any(
+    each = [
+        {project for project, (_, published) in projects.items() if (key, number) in published}
+        for key in (a, b)
+    ]
+    if not all(each):
+        return True
+    if _shown_apart(view, each, projects, (a, b)):
+        return False
+    return not any(
         a in keys and b in keys and not ({(a, number), (b, number)} <= published)
         for keys, published in projects.values()
     )
+
+
+def _shown_apart(
+    view: View,
+    each: list[set[str]],
+    projects: dict[str, tuple[set[str], set[tuple[str, int]]]],
+    pair: tuple[str, str],
+) -> bool:
+    """Whether no project defines both of `pair`, the files whose projects publish the port
+    for one and for the other are not the same, and for one of them only documents'
+    compose blocks publish it (a compose file of the other's is another alternative)."""
+    if all(any(project in view.kinds for project in found) for found in each):
+        return False  # compose files publish it for both: their systems tell
+    files = [
+        {project if project in view.kinds else project.rsplit(":", 1)[0] for project in found}
+        for found in each
+    ]
+    both = any(pair[0] in keys and pair[1] in keys for keys, _ in projects.values())
+    return not both and not files[0] & files[1]
 
 
 def _compose_projects(view: View) -> dict[str, tuple[set[str], set[tuple[str, int]]]]:

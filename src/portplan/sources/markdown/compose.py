@@ -211,7 +211,9 @@ def _ports(block: _Block, service: _Service, entry: _Entry) -> None:
         try:
             configs = parse_ports(item)
         except PortSyntaxError as exc:
-            if "$" not in str(item):
+            # `${PORT}`, a site generator's `{{< sitevar name="port" >}}`, `{{ port }}`: a
+            # template the document's reader sees filled in, not a port written wrong
+            if "$" not in str(item) and "{{" not in str(item) and "{%" not in str(item):
                 message = f"services.{service.name}.{entry.key}: {exc}"
                 block.ctx.result.errors.append(SourceError(block.at(service, mark), message))
             continue

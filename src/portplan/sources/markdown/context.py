@@ -31,8 +31,8 @@ class Collector:
     file: str
     result: SourceResult = field(init=False)
     headings: list[HeadingContext] = field(default_factory=list)
-    # (host, port) -> the ports named by a URL on it, with the URL's path (see `routed`)
-    routes: dict[tuple[str, int], list[tuple[PortObservation, str]]] = field(default_factory=dict)
+    # port -> the ports named by a URL on it, with the URL's host and path (see `routed`)
+    routes: dict[int, list[tuple[PortObservation, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.result = SourceResult(file=self.file, kind="markdown")
@@ -71,18 +71,23 @@ class Collector:
     def route(self, host: str, observation: PortObservation, path: str) -> None:
         """`observation` names a port by a URL on `host` with `path` (`Webstore:
         http://localhost:8080/`)."""
-        key = (host.lower(), observation.number)
-        self.routes.setdefault(key, []).append((observation, path.rstrip("/")))
+        route = f"{host.lower()}/{path.strip('/')}"
+        self.routes.setdefault(observation.number, []).append((observation, route))
 
     def routed(self) -> None:
-        """Drop the ports named by URLs on one host and port that several names reach on
-        different paths (`Webstore: http://localhost:8080/`, `Feature Flags UI:
-        http://localhost:8080/feature/`): the routes of one server (a gateway), which each
-        name reaches through it, not services that each claim the port."""
+        """Drop the ports named by URLs on one port that several names reach each at a host
+        and path of its own (`Webstore: http://localhost:8080/`, `Feature Flags UI:
+        http://localhost:8080/feature/`; `Authelia: https://login.example.com:8080`, `Mailpit:
+        https://mail.example.com:8080`): the routes or virtual hosts of one server (a
+        gateway), which each name reaches through it, not services that each claim the
+        port. Two names at one host and path still claim it."""
         dropped: set[int] = set()
         for named in self.routes.values():
             names = {obs.service.lower() for obs, _ in named}
-            if len(names) > 1 and len({path for _, path in named}) > 1:
+            at: dict[str, set[str]] = {}
+            for obs, route in named:
+                at.setdefault(route, set()).add(obs.service.lower())
+            if len(names) > 1 and all(len(owners) == 1 for owners in at.values()):
                 dropped.update(id(obs) for obs, _ in named)
         if dropped:
             self.result.ports = [obs for obs in self.result.ports if id(obs) not in dropped]
