@@ -107,6 +107,9 @@ def test_a_script_checking_a_port_the_service_does_not_listen_on_is_reported(
         "FROM caddy:2\nEXPOSE 80 3100\nHEALTHCHECK CMD curl -fs http://localhost:80/api/ping\n",
         # a script copied from another stage is not the build context's: not read
         "FROM caddy:2\nCOPY --from=base /check.sh /\nEXPOSE 80 3100\nHEALTHCHECK CMD sh /check.sh\n",
+        # nor one outside the build context (the builder refuses it)
+        "FROM caddy:2\nCOPY ../web/scripts/healthcheck.sh /\nEXPOSE 80 3100\n"
+        "HEALTHCHECK CMD sh /healthcheck.sh\n",
     ],
 )
 def test_a_check_of_a_listed_port_is_not_another_value_of_the_http_port(

@@ -413,6 +413,15 @@ def _script_health(
     return None
 
 
+def _in_context(source: str) -> bool:
+    """Whether a `COPY` source is one file of the build context as written: not a URL, a
+    pattern, nor a path outside the context (absolute, or up through `..`), which the
+    builder refuses and which is not read."""
+    if "://" in source or any(c in source for c in "*?[") or os.path.isabs(source):
+        return False
+    return ".." not in source.replace("\\", "/").split("/")
+
+
 def _installed(chain: list[Stage]) -> dict[str, str]:
     """The files the image copies from its build context, by where they are installed
     (`/healthcheck.sh`) and by their name: the source as written (`healthcheck.sh`)."""
@@ -427,7 +436,7 @@ def _installed(chain: list[Stage]) -> dict[str, str]:
             words = [w for w in words if not w.startswith("--")]
             sources, destination = words[:-1], words[-1] if words else ""
             for source in sources:
-                if "://" in source or any(c in source for c in "*?["):
+                if not _in_context(source):
                     continue
                 name = os.path.basename(source)
                 into = destination.endswith("/") or len(sources) > 1
