@@ -669,3 +669,24 @@ def test_documents_showing_alternative_proxies_on_one_port_do_not_clash(
     assert _errors(_write(tmp_path / "b", {"docs/proxies/both.md": together})) == [
         ("PP202", ["both.md:8", "both.md:20"], "port 80/tcp is claimed by envoy and traefik")
     ]
+
+
+# --- a build context relative to where a program runs compose -----------------------------
+
+
+def test_a_named_dockerfile_beside_the_compose_file_whose_context_is_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The suites' program runs compose from `suites/`, so `context: example/web` is not
+    there beside the compose file: the `Dockerfile.frontend` it names beside the compose
+    file is web-frontend's (3000), not the folder web's other image (web-backend, 9091)."""
+    build = "    build:\n      context: example/web\n      dockerfile: Dockerfile.{part}\n"
+    files = {
+        "suites/example/web/compose.frontend.yml": "services:\n  web-frontend:\n"
+        + build.format(part="frontend"),
+        "suites/example/web/compose.backend.yml": "services:\n  web-backend:\n"
+        + build.format(part="backend"),
+        "suites/example/web/Dockerfile.frontend": "FROM node:22\nEXPOSE 3000\n",
+        "suites/example/web/Dockerfile.backend": "FROM golang:1.24\nEXPOSE 9091\n",
+    }
+    assert _errors(_write(tmp_path, files)) == []

@@ -4,7 +4,9 @@ Such a file says nothing of its service's name: its reader names the folder it i
 (`SourceResult.owner`). The compose files read with it say better:
 
 - a Dockerfile belongs to the service whose `build:` builds from it (its `context` and
-  `dockerfile`, default `Dockerfile`); of several services built from one Dockerfile, to the
+  `dockerfile`, default `Dockerfile`; a context that is not there, as a program that runs
+  compose from another folder writes it, with a `Dockerfile.x` of that name beside the
+  compose file: that one); of several services built from one Dockerfile, to the
   one that publishes or exposes ports (when several do, it states the ports of none: which
   one it describes cannot be told). A service built to a `target:` stage has that stage's
   ports; services built to different targets of one Dockerfile each have their own.
@@ -55,7 +57,7 @@ class _Homes:
         self.with_ports.update(port.service for port in result.ports)
         for service in result.services:
             if service.build:
-                dockerfile = os.path.abspath(service.build)
+                dockerfile = _built_from(os.path.abspath(service.build), project)
                 self.builds.setdefault(dockerfile, []).append(service.service)
                 self.targets.setdefault(dockerfile, {})[service.service] = service.build_target
                 self.folders.setdefault(os.path.dirname(dockerfile), set()).add(service.service)
@@ -116,6 +118,17 @@ class _Homes:
         else:
             return []
         return [_renamed(read_dockerfile(result.file, targets[n]), n) for n in names]
+
+
+def _built_from(dockerfile: str, project: str) -> str:
+    """The Dockerfile a build names; when its context is not there (relative to where a
+    program runs compose: `context: example/compose/web` from a suites folder), a Dockerfile
+    of that name of its own (`Dockerfile.frontend`, not the default) beside the compose file."""
+    name = os.path.basename(dockerfile)
+    beside = os.path.join(project, name)
+    if name != "Dockerfile" and not os.path.exists(dockerfile) and os.path.isfile(beside):
+        return beside
+    return dockerfile
 
 
 def _serving(services: set[str], with_ports: set[str]) -> set[str]:
