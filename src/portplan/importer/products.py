@@ -81,6 +81,7 @@ def image_repository(image: str) -> str:
     return path.split(":", 1)[0].lower()
 
 
+@lru_cache(maxsize=1 << 16)  # asked for each service's image by the vote and by each view
 def product_of_image(image: str | None) -> str | None:
     """The product an image is, by its repository name (`postgres:16`, `bitnami/redis`)."""
     if not image:
@@ -110,6 +111,14 @@ def product_of_name(key: str) -> str | None:
         if rest != key and (not rest or rest.isdigit() or rest in NAME_SUFFIXES):
             return product
     return None
+
+
+@lru_cache(maxsize=1 << 16)  # asked once per view of an import (two), for each service
+def roles_of_image(image: str | None) -> dict[int, str] | None:
+    """The roles of the ports of the product an image is (`PORT_ROLES`), by the product's
+    name or else by the image's repository name; None for most images."""
+    product = product_of_image(image) or (image_repository(image) if image else "")
+    return PORT_ROLES.get(product)
 
 
 def product_of(image: str | None, key: str) -> str | None:

@@ -80,7 +80,10 @@ def build_view(
         _add_ports(view, result, seen)
         _add_dependencies(view, result, seen)
         for variable in result.variables:
-            mark = ("v", variable.service, variable.name, variable.location, variable.sets)
+            at = variable.location  # its fields: a Location's hash is a Python call
+            mark = (
+                "v", variable.service, variable.name, at.file, at.line, at.column, variable.sets,
+            )  # fmt: skip
             if mark not in seen:
                 seen.add(mark)
                 owner = view.key(variable.service) if variable.service else None
@@ -115,7 +118,11 @@ def _add_ports(view: View, result: SourceResult, seen: set[tuple[object, ...]]) 
     ports = [port for port in ports if port.source != HELM_README]
     for port in ports:
         key = view.key(port.service)
-        mark = ("p", key, port.number, port.location, port.variable, port.target, port.address)
+        at = port.location  # its fields: a Location's hash is a Python call
+        mark = (
+            "p", key, port.number, at.file, at.line, at.column, port.variable, port.target,
+            port.address,
+        )  # fmt: skip
         if key is not None and mark not in seen:
             seen.add(mark)
             view.ports.append(Port(key, port, result.kind, result.file))

@@ -108,20 +108,24 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     checked = view.memo("declared-ports", declared_ports)
     both = view.memo("http-and-https", _http_and_https)
     commanded = view.memo("commanded-ports", commanded_ports)
+    roles = view.memo("product-roles", _product_roles)
+    one = view.topology is not None or view.one_system  # every file in system 0
     for port in view.ports:
-        obs, system = port.obs, view.system(port.obs.location)
-        target = checked.get((system, port.key)) if obs.reference else None
-        if target is not None and not target.declares(obs.number):
-            continue  # a URL to a port its target does not declare: PP216 holds it to them
-        if to_a_host_port(port, target):
-            continue  # `pihole:8081` on the container network to its host port: PP216's
-        if through_another(view, port):
-            continue  # its own address through a gateway: no value of its own port
+        obs = port.obs
+        system = 0 if one else view.system(obs.location)
+        if obs.reference:  # what only a reference (a URL, `host:port`) may be
+            target = checked.get((system, port.key))
+            if target is not None and not target.declares(obs.number):
+                continue  # a URL to a port its target does not declare: PP216 holds it to them
+            if to_a_host_port(port, target):
+                continue  # `pihole:8081` on the container network to its host port: PP216's
+            if through_another(view, port):
+                continue  # its own address through a gateway: no value of its own port
         if port.kind == "code":
             continue  # an app setting's address: PP216 and PP220 hold it
         if port.kind == "dockerfile" and obs.number not in commanded.get(port.key, {obs.number}):
             continue  # EXPOSE documents the image's default; compose runs it on another
-        role = _role(view, port)
+        role = _role(roles, port)
         # a URL's scheme names no port of a product whose ports have roles (http://search:9300
         # reaches elasticsearch's transport port)
         slot = role if obs.reference and role else slot_of(obs.port_name) or role
@@ -141,7 +145,7 @@ def _slots(view: View) -> dict[tuple[str, int, str], list[Port]]:
     named_files = {(p.key, p.file) for ports in named.values() for p in ports}
     slots_of = _slots_by_number(known)
     for port in unnamed:
-        system = view.system(port.obs.location)
+        system = 0 if one else view.system(port.obs.location)
         have = slots_of.get((port.key, system), {})
         matching = sorted({slot for n in port.numbers() for slot in have.get(n, ())})
         if not matching and _another_port(port, origins):
@@ -196,12 +200,13 @@ def _http_and_https(view: View) -> set[tuple[str, int]]:
     return {(key, systems[origin]) for (key, origin), found in kinds.items() if len(found) == 2}
 
 
-def _role(view: View, port: Port) -> str | None:
+def _role(products: dict[str, dict[int, str]], port: Port) -> str | None:
     """What an unnamed container port of a product with several ports is (maildev's 1080
-    is its web UI, 1025 its SMTP port: `importer.products.PORT_ROLES`)."""
+    is its web UI, 1025 its SMTP port: `importer.products.PORT_ROLES`; `products`: the
+    view's `_product_roles`)."""
     if port.kind not in ("compose", "kubernetes") and not port.obs.reference:
         return None
-    roles = view.memo("product-roles", _product_roles).get(port.key)
+    roles = products.get(port.key)
     if not roles:
         return None
     role: str | None = roles.get(
@@ -213,14 +218,12 @@ def _role(view: View, port: Port) -> str | None:
 def _product_roles(view: View) -> dict[str, dict[int, str]]:
     """Service key -> its product's port roles, by the image its compose or Kubernetes
     files run."""
-    from portplan.importer.products import PORT_ROLES, image_repository, product_of_image
+    from portplan.importer.products import roles_of_image
 
     found: dict[str, dict[int, str]] = {}
     for result in view.results:
         for service in result.services:
-            image = service.image
-            product = product_of_image(image) or (image_repository(image) if image else "")
-            roles = PORT_ROLES.get(product)
+            roles = roles_of_image(service.image)
             key = view.key(service.service) if roles else None
             if roles and key:
                 found.setdefault(key, roles)
@@ -234,10 +237,15 @@ def _slots_by_number(
     a scan of every slot per port (a compose range maps thousands of unnamed ports)."""
     found: dict[tuple[str, int], dict[int, set[str]]] = {}
     for place, slots in known.items():
-        numbers = found.setdefault(place, {})
+        numbers: dict[int, set[str]] = {}
+        found[place] = numbers
         for slot, values in slots.items():
             for number in values:
-                numbers.setdefault(number, set()).add(slot)
+                held = numbers.get(number)
+                if held is None:  # not a set made per number and dropped
+                    numbers[number] = {slot}
+                else:
+                    held.add(slot)
     return found
 
 

@@ -93,8 +93,11 @@ def declared_ports(view: View) -> dict[tuple[int, str], _Declared]:
     found: dict[tuple[int, str], _Declared] = {}
     for port in view.ports:
         if _declaring(port):
-            system = view.system(port.obs.location)
-            found.setdefault((system, port.key), _Declared()).add(port)
+            place = (view.system(port.obs.location), port.key)
+            declared = found.get(place)
+            if declared is None:  # not one _Declared made per port and dropped
+                declared = found[place] = _Declared()
+            declared.add(port)
     return found
 
 
