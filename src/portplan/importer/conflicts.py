@@ -28,17 +28,19 @@ from portplan.sources.base import SourceResult
 def port_conflicts(plan: Plan, view: View) -> None:
     """Every other number the sources give a planned port, beside the port, with every
     statement of each number."""
-    by_name = {service.name: service for service in plan.services}
-    by_key: dict[str, list[Port]] = {}
-    for port in view.ports:
-        if port.kind != PLANNED:
-            by_key.setdefault(port.key, []).append(port)
     drift: dict[tuple[str, str], list[Finding]] = {}
     # not the container ports' drift: the vote on the target marked it (importer.services)
     for finding in value_drift(view):
         if "port_name" not in finding.facts:
             continue
         drift.setdefault((finding.facts["service"], finding.facts["port_name"]), []).append(finding)
+    if not drift:
+        return  # the sources agree with the plan (most trees): no table to make
+    by_name = {service.name: service for service in plan.services}
+    by_key: dict[str, list[Port]] = {}
+    for port in view.ports:
+        if port.kind != PLANNED:
+            by_key.setdefault(port.key, []).append(port)
     for (name, slot), findings in drift.items():
         service = by_name.get(name)
         if service is None:

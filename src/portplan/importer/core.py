@@ -146,7 +146,7 @@ def import_results(
     if not services:
         raise NothingToImport(_nothing(paths, prepared.unread))
     take_env(services, results, before)
-    for service in services:
+    for service in services if prepared.notes else ():  # most trees: no note to place
         service.notes.extend(
             note
             for name, notes in prepared.notes.items()

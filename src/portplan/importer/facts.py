@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
@@ -45,25 +45,39 @@ def _bindings(view: View) -> dict[str, list[Claim[Exposure]]]:
     """What each port statement says of exposure; a port one file binds on several
     addresses (127.0.0.1 and 10.0.0.5) is as exposed as its widest binding: one claim."""
     found: dict[tuple[str, str, int, str], list[Claim[Exposure]]] = {}
-    mapped = {
+    mapped: set[tuple[str, str, int | None]] | None = None  # made for the first port it asks
+    for port in view.ports:
+        obs = port.obs
+        if port.kind == PLANNED:
+            continue
+        # a container port a published mapping of its file reaches (a NodePort Service's
+        # targetPort): the mapping says who reaches it
+        if not obs.published:
+            mapped = _mapped(view) if mapped is None else mapped
+            if (port.key, port.origin, obs.number) in mapped:
+                continue
+        exposure = _stated(obs)
+        if exposure is not None:
+            at = (port.key, port.origin, obs.number, obs.protocol)
+            found.setdefault(at, []).append(Claim(exposure, obs.location, port.kind))
+    claims: dict[str, list[Claim[Exposure]]] = {}
+    for (owner, *_), stated in found.items():
+        several = len(stated) > 1 and len({claim.value for claim in stated}) > 1
+        claims.setdefault(owner, []).extend([_widest(stated)] if several else stated)
+    return claims
+
+
+def _widest(stated: list[Claim[Exposure]]) -> Claim[Exposure]:
+    return max(stated, key=lambda c: _WIDTH.index(c.value) if c.value in _WIDTH else -1)
+
+
+def _mapped(view: View) -> set[tuple[str, str, int | None]]:
+    """(service, file, container port) of the mappings that publish a container port."""
+    return {
         (port.key, port.origin, port.obs.target)
         for port in view.ports
         if _reached_from_outside(port.obs) and port.obs.target not in (None, port.obs.number)
     }
-    for port in view.ports:
-        # a container port a published mapping of its file reaches (a NodePort Service's
-        # targetPort): the mapping says who reaches it
-        behind = not port.obs.published and (port.key, port.origin, port.obs.number) in mapped
-        if port.kind != PLANNED and not behind:
-            at = (port.key, port.origin, port.obs.number, port.obs.protocol)
-            for exposure in _stated(port.obs):
-                found.setdefault(at, []).append(Claim(exposure, port.obs.location, port.kind))
-    claims: dict[str, list[Claim[Exposure]]] = {}
-    for (owner, *_), stated in found.items():
-        widest = max(stated, key=lambda c: _WIDTH.index(c.value) if c.value in _WIDTH else -1)
-        several = len({claim.value for claim in stated}) > 1
-        claims.setdefault(owner, []).extend([widest] if several else stated)
-    return claims
 
 
 def _reached_from_outside(obs: PortObservation) -> bool:
@@ -72,16 +86,17 @@ def _reached_from_outside(obs: PortObservation) -> bool:
     return bool(obs.published) or (obs.source == "kubernetes" and obs.exposure is Exposure.PUBLIC)
 
 
-def _stated(obs: PortObservation) -> Iterator[Exposure]:
-    """What a port observation says of exposure: the source's word, else its binding."""
+def _stated(obs: PortObservation) -> Exposure | None:
+    """What a port observation says of exposure: the source's word, else its binding
+    (None: nothing)."""
     if obs.exposure is not None:
-        yield obs.exposure
-    elif obs.published:
-        address = obs.address or ""
-        if address in WILDCARD_ADDRESSES:
-            yield Exposure.PUBLIC
-        else:
-            yield Exposure.LOCAL if _loopback(address) else Exposure.INTERNAL
+        return obs.exposure
+    if not obs.published:
+        return None
+    address = obs.address or ""
+    if address in WILDCARD_ADDRESSES:
+        return Exposure.PUBLIC
+    return Exposure.LOCAL if _loopback(address) else Exposure.INTERNAL
 
 
 def _loopback(address: str) -> bool:

@@ -155,12 +155,20 @@ def _systems_by_service(before: View, results: Sequence[SourceResult]) -> dict[s
     """service key -> the systems of the compose files that define it or state its ports
     (a document that names services of two projects ties nothing together)."""
     found: dict[str, set[int]] = {}
+
+    def add(key: str, location: Location) -> None:
+        systems = found.get(key)
+        if systems is None:  # not a set made per port and dropped
+            found[key] = {before.system(location)}
+        else:
+            systems.add(before.system(location))
+
     for port in before.ports:
         if port.kind == COMPOSE:
-            found.setdefault(port.key, set()).add(before.system(port.obs.location))
+            add(port.key, port.obs.location)
     for result in results:
         for service in result.services if result.kind == COMPOSE else ():
             key = before.key(service.service)
             if key is not None:
-                found.setdefault(key, set()).add(before.system(service.location))
+                add(key, service.location)
     return found

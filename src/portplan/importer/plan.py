@@ -47,7 +47,8 @@ class PlanPort:
     target_comments: list[str] = field(default_factory=list)
 
     def model(self) -> Port:
-        kind = KIND_BY_NAME.get(self.name.lower(), self.name.lower())
+        lower = self.name.lower()
+        kind = KIND_BY_NAME.get(lower, lower)
         return Port(
             self.name,
             self.number,
@@ -94,8 +95,8 @@ class PlanService:
             host=self.host or "default",
             aliases=tuple(self.aliases),
             image=self.image,
-            ports=tuple(port.model() for port in self.ports),
-            depends_on=tuple(Dependency(d.name, AT_PLAN) for d in self.depends_on),
+            ports=tuple([port.model() for port in self.ports]),
+            depends_on=tuple([Dependency(d.name, AT_PLAN) for d in self.depends_on]),
             location=AT_PLAN,
         )
 

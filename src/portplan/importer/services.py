@@ -152,9 +152,13 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
         by_key.setdefault(port.key, []).append(port)
     for service in services:
         by_slot = _scraped_main(merged.get(service.key, {}))
-        placed = {id(p) for ports in by_slot.values() for p in ports}
-        rest = [p for p in by_key.get(service.key, []) if id(p) not in placed]
-        # most services: reconcile placed every port in a slot, nothing else to number
+        stated = by_key.get(service.key, [])
+        # most services: reconcile placed every port in a slot (each in one, all of them
+        # the service's), nothing else to number
+        rest: list[Port] = []
+        if sum(len(ports) for ports in by_slot.values()) != len(stated):
+            placed = {id(p) for ports in by_slot.values() for p in ports}
+            rest = [p for p in stated if id(p) not in placed]
         known = (
             {n for ports in by_slot.values() for p in ports for n in p.numbers()} if rest else set()
         )
@@ -166,9 +170,10 @@ def _add_ports(services: list[PlanService], view: View, health: set[str]) -> Non
                 service.ports.append(_port(slot_name(slot, ports), ports, support, trust))
         if UNNAMED in by_slot:
             _unnamed(service, by_slot[UNNAMED], support, service.key in health, trust)
-        _separate(service, [p for p in rest if not p.numbers() & known])
+        if rest:
+            _separate(service, [p for p in rest if not p.numbers() & known])
         service.ports = _distinct(service.ports, by_slot)
-        _spread_ranges(service, by_key.get(service.key, []))
+        _spread_ranges(service, stated)
         if service.key in contained:  # compose publishes only what `ports` maps
             for planned in service.ports:
                 planned.published = planned.published is True

@@ -25,7 +25,7 @@ HOW: Final = """Each value is the one most files state; ties go to the value mor
 
 def render(plan: Plan) -> str:
     """The plan as portplan.yaml text."""
-    return "".join(f"{line}\n" for line in _document(plan))
+    return "\n".join(_document(plan)) + "\n"  # it has lines: at least `version: 1`
 
 
 def _document(plan: Plan) -> Iterator[str]:
