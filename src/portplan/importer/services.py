@@ -53,7 +53,9 @@ def plan_services(
     for key in mentions.services:
         defined = mentions.defined.get(key)
         name = _unique((_valid(defined) if defined else _slug(view.show(key))) or "service", taken)
-        aliases = sorted(mentions.spellings.get(key, set()) - {name})  # none: only a host names it
+        spelled = mentions.spellings.get(key)  # none: only a host names it
+        alone = len(spelled) == 1 and name in spelled if spelled else True  # most services
+        aliases = sorted(spelled - {name}) if spelled and not alone else []
         service = PlanService(name, key, mentions.first[key], aliases)
         _image(service, mentions.images.get(key, []))
         services.append(service)
@@ -104,7 +106,8 @@ class _Mentions:
             if spelled is None:
                 spelled = self.spellings[key] = set()
             spelled.add(name)
-        if key not in self.first or location < self.first[key]:
+        first = self.first.get(key)
+        if first is None or location < first:
             self.first[key] = location
         if service:
             self.services[key] = None
