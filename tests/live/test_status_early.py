@@ -34,9 +34,22 @@ def held() -> Iterator[list[int]]:
         yield [sock.getsockname()[1] for sock in sockets]
 
 
+@pytest.fixture(params=["forked", "thread"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where the early checks run: a forked process (this test process runs the HTTP
+    server's threads, which hold no lock the checks take), or a thread, as without fork."""
+    forked = request.param == "forked"
+    monkeypatch.setattr(early, "_forkable", lambda: forked)
+    return str(request.param)
+
+
 @pytest.fixture
 def plan(
-    tmp_path: Path, held: list[int], http_server: HttpServer, monkeypatch: pytest.MonkeyPatch
+    way: str,
+    tmp_path: Path,
+    held: list[int],
+    http_server: HttpServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     """A plan of 8 checked ports and a down one; its cache in tmp_path; checks start early
     from 4 of them on."""
@@ -141,18 +154,83 @@ def test_kept_checks_that_do_not_match_the_rows_are_checked_afresh(
     # web.http's check kept as its admin port's (another path): each row's own is sent
     swapped = [checks[1][:1] + checks[0][1:], checks[0][:1] + checks[1][1:], *checks[2:]]
     _write_kept(kept, version, model, names, {"default": (protocols, swapped)})
-    sent: list[int] = []
+    sent = _sent(monkeypatch, plan.parent / "sent")
+    assert _status(plan) == expected
+    assert [count for count, _ in sent()] == [8, 2]  # all 8 early, then web's 2 again
+
+
+def test_forked_checks_run_in_another_process(
+    plan: Path, way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _status(plan)
+    sent = _sent(monkeypatch, plan.parent / "sent")
+    assert _status(plan) == expected
+    (count, pid), *more = sent()
+    assert (count, more) == (8, [])
+    assert (pid != os.getpid()) == (way == "forked")
+
+
+def test_a_failing_checking_process_leaves_its_rows_to_be_checked_afresh(
+    plan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _status(plan)
+    sent = _sent(monkeypatch, plan.parent / "sent")
+    from portplan.live import probing
+
+    spy, here = probing.probe_all, os.getpid()
+
+    def failing(targets: list[object], **options: object) -> object:
+        found = spy(targets, **options)  # type: ignore[arg-type]
+        if os.getpid() != here:
+            raise MemoryError  # the checking process ends with exit status 1
+        return found
+
+    monkeypatch.setattr(probing, "probe_all", failing)
+    monkeypatch.setattr(early, "_forkable", lambda: True)
+    assert _status(plan) == expected
+    assert [(count, pid == here) for count, pid in sent()] == [(8, False), (8, True)]
+
+
+def test_a_checking_process_whose_results_are_not_asked_for_is_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error before the results are read: the process is not left checking (or waiting
+    to send) behind the caller."""
+    from portplan.live.probe import Target
+
+    monkeypatch.setattr(early, "_forkable", lambda: True)
+    with socket.socket() as mute:  # connects complete in its backlog, no answer ever comes
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(16)
+        health = early._Health("http", "/", None, None, "", 60_000.0)
+        target = Target("127.0.0.1", mute.getsockname()[1], health)  # type: ignore[arg-type]
+        started = early.EarlyChecks([(0, target)], 100)
+        assert started._child is not None
+        pid = started._child[0]
+        del started
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # ended and reaped
+
+
+def _sent(monkeypatch: pytest.MonkeyPatch, log: Path) -> Callable[[], list[tuple[int, int]]]:
+    """(count of checks, process id) of each `probe_all` call, in a forked process too (the
+    calls are written to `log`, read by the function returned)."""
     from portplan.live import probing
 
     real = probing.probe_all
 
     def spy(targets: list[object], **options: object) -> object:
-        sent.append(len(targets))
+        with log.open("a") as out:
+            out.write(f"{len(targets)} {os.getpid()}\n")
         return real(targets, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(probing, "probe_all", spy)
-    assert _status(plan) == expected
-    assert sent == [8, 2]  # all 8 early, then web's two again once the plan is loaded
+    log.write_text("")
+
+    def read() -> list[tuple[int, int]]:
+        return [(int(n), int(pid)) for n, pid in map(str.split, log.read_text().splitlines())]
+
+    return read
 
 
 def test_kept_checks_of_another_model_are_not_used_and_kept_again(

@@ -91,9 +91,10 @@ def test_early_checks_run_with_a_short_switch_interval_then_restore_it(
     check's system calls wait for it); afterwards the interval is the caller's again."""
     import sys
 
-    from portplan.live import probing, status
+    from portplan.live import early, probing, status
     from portplan.model import Health
 
+    monkeypatch.setattr(early, "_forkable", lambda: False)  # in a thread of this process
     seen: list[float] = []
     real = probing.probe_all
 

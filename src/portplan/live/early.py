@@ -1,6 +1,12 @@
-"""Health checks started early: in a thread, while the rest of `portplan status` runs.
+"""Health checks started early: in another process, while the rest of `portplan status` runs.
 
-`EarlyChecks` runs checks in a thread. `portplan.live.status` starts them as soon as the
+`EarlyChecks` runs checks in a forked process, on a core of its own: thousands of loopback
+checks cost about as much CPU as the rest of `status` (the plan, the owners, the rows and
+the table), and in one process the two only take turns. The process sends its results
+through a pipe (marshal) and leaves; one that fails is not trusted: its rows are checked
+afresh. Where the system has no fork, or this process runs other threads (a lock one of
+them holds would stay held in the copy), the checks run in a thread instead: their system
+calls and the main thread's work overlap. `portplan.live.status` starts them as soon as the
 machine's sockets are known, while their owners are looked up in /proc. Before that, with
 the plan in the plan cache (`portplan.plan.cache`), `start` starts them before the plan is
 even loaded: the checks of a plan (what each row of `status` checks, on which port) are
@@ -15,6 +21,8 @@ is checked afresh. A list is used only while the plan's entry holds (the same mo
 
 from __future__ import annotations
 
+import marshal
+import os
 import sys
 
 from portplan.live._slotted import Slotted
@@ -44,8 +52,11 @@ _KINDS = ("http", "tcp")  # checked on the poll loop; gRPC checks are never star
 
 
 class EarlyChecks:
-    """Checks run in a thread: their system calls (most of their cost) and the work of the
-    main thread (the owners' lookup, the plan, the rows) overlap."""
+    """Checks run meanwhile: in a forked process where the system has fork (the checks and
+    the main thread's work, the owners' lookup, the plan, the rows, run on two cores), else
+    in a thread (their system calls and that work overlap)."""
+
+    _child: tuple[int, int] | None = None  # (pid, read end of its pipe) of the checking process
 
     def __init__(
         self,
@@ -53,16 +64,37 @@ class EarlyChecks:
         concurrency: int,
         sockets: tuple[list[str], list[RawSocket]] | None = None,
     ) -> None:
-        import threading
-
         self.wanted = wanted
         # the protocols read and the sockets read for these checks (by `start`)
         self.sockets = sockets
-        self._found: list[ProbeResult] | BaseException = []
+        self._found: list[ProbeResult] | BaseException | None = []
+        if _forkable():
+            self._child = _fork([t for _, t in wanted], concurrency)
+            return
+        import threading
+
         self._thread = threading.Thread(target=self._run, args=(concurrency,), daemon=True)
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
         self._thread.start()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the checking process, if its results were never asked for (an error came
+        first): it is not left waiting to send them."""
+        if self._child is not None:
+            pid, read = self._child
+            self._child = None
+            os.close(read)
+            import signal
+
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except OSError:  # ended and reaped already
+                pass
 
     def _run(self, concurrency: int) -> None:
         from portplan.live.probing import probe_all
@@ -77,13 +109,72 @@ class EarlyChecks:
     def results(self, wanted: list[tuple[int, Target]]) -> dict[int, ProbeResult]:
         """The results of the rows in `wanted` checked early (the same row, the same check
         of the same address and port)."""
-        self._thread.join()
+        if self._child is not None:
+            child, self._child = self._child, None
+            self._found = _collect(child, len(self.wanted))
+            if self._found is None:  # the checking process failed: every row checked afresh
+                return {}
+        else:
+            self._thread.join()
         if isinstance(self._found, BaseException):
             if self.sockets is not None and isinstance(self._found, Exception):
                 return {}  # started from a kept list: every row is checked afresh
             raise self._found
+        assert self._found is not None
         sent = {i: (_check(t), r) for (i, t), r in zip(self.wanted, self._found, strict=True)}
         return {i: sent[i][1] for i, target in wanted if i in sent and sent[i][0] == _check(target)}
+
+
+def _forkable() -> bool:
+    """Fork where the system has it and this process runs no other thread: a thread holding
+    a lock when the process forks would leave the lock held for ever in the copy."""
+    if not hasattr(os, "fork"):
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
+
+def _fork(targets: list[Target], concurrency: int) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a process running `targets`' checks."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the checking process: check, send the results, leave without cleanup
+        code = 1
+        try:
+            os.close(read)
+            from portplan.live.probing import probe_all
+
+            found = probe_all(targets, concurrency=concurrency)
+            data = marshal.dumps([(r.kind, r.healthy, r.detail, r.latency_ms) for r in found])
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write, view) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    return pid, read
+
+
+def _collect(child: tuple[int, int], count: int) -> list[ProbeResult] | None:
+    """The results sent by the checking process `child`; None when it failed."""
+    pid, read = child
+    chunks = []
+    try:
+        while chunk := os.read(read, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(read)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        return None
+    try:
+        found = marshal.loads(b"".join(chunks))
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(found, list) or len(found) != count:
+        return None
+    return [ProbeResult(*r) for r in found]
 
 
 def _check(target: Target) -> tuple[Any, ...]:
@@ -172,8 +263,6 @@ def start(
 def _read(data: bytes | None, model: str) -> tuple[list[str], dict[str, Any]] | None:
     """(host names, checks per host) kept for `model`, whole (its own SHA-256 holds);
     None for none, another model's or another version's."""
-    import marshal
-
     from portplan.plan.cache import sha256
 
     if not data:
@@ -212,8 +301,6 @@ def save(
     `status` reads and (row, protocol, port, kind, path, status, expect, gRPC service,
     timeout) of each HTTP or TCP check of a published port on no set address (those of
     a set address are checked once the plan is loaded)."""
-    import marshal
-
     from portplan.plan import cache
 
     entry = cache.entry(plan)
