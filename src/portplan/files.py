@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from contextvars import ContextVar
-from typing import Final
 
 from portplan.errors import InputError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # neither typing nor re is imported at run time: `status` starts sooner
+    from typing import Final
 
 DEFAULT_LIMIT: Final = 16 * 1024 * 1024
 LIMIT_VARIABLE: Final = "PORTPLAN_MAX_INPUT"
 _CHUNK: Final = 1 << 16
-_SIZE: Final = re.compile(r"([0-9]{1,15})\s*([kmg]?)(?:i?b)?", re.IGNORECASE)
+_SIZE: Final = r"([0-9]{1,15})\s*([kmg]?)(?:i?b)?"  # a size in bytes, K, M or G (any case)
 _UNITS: Final = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 _FLAGS: Final = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
 _KINDS: Final = (
@@ -60,7 +62,9 @@ def input_limit() -> int:
     text = os.environ.get(LIMIT_VARIABLE, "").strip()
     if not text:
         return DEFAULT_LIMIT
-    found = _SIZE.fullmatch(text)
+    import re
+
+    found = re.fullmatch(_SIZE, text, re.IGNORECASE)
     if found is None or int(found.group(1)) == 0:
         what = "expected a size in bytes, such as 16777216 or 64M"
         raise InputError(LIMIT_VARIABLE, None, None, what)

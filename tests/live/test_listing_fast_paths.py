@@ -85,6 +85,71 @@ def test_without_the_accelerator_json_itself_encodes(monkeypatch: pytest.MonkeyP
     assert encode("é\n") == '"é\\n"'
 
 
+TEXTS: list[bytes | str] = [
+    b'{"status": "ok"}',
+    b" \t\r\n[1, -2.5e3, 2e400, NaN, -Infinity, Infinity, true, false, null] \n",
+    b'{"nested": {"list": [{}, []], "s": "\\u00e9\\ud834\\udd1e \\" \\n"}}',
+    '"caf\u00e9" ',
+    "{}".encode("utf-16"),
+    "[1]".encode("utf-16-le"),
+    "[1]".encode("utf-32"),
+    b"\xef\xbb\xbf[2]",
+    b'"\xc3\xa9"',
+    b"12",
+    b'{"a": 1, "a": 2}',
+]
+NOT_JSON: list[bytes | str] = [
+    b"",
+    b"  ",
+    b'{"a": 1} trailing',
+    b'{"a":',
+    b"1 2",
+    b'"tab\there"',  # a control character in a string (strict)
+    b"[01]",
+    b"nan",
+    b'"\xe9"',  # not UTF-8
+    "\ufeff{}",
+    b"\xff\xfe",
+    b"<html>",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=repr)
+def test_decode_reads_what_json_reads(text: bytes | str) -> None:
+    ours, theirs = jsontext.decode(text), json.loads(text)
+    assert repr(ours) == repr(theirs)  # nan compares unequal to itself; its repr does not
+
+
+@pytest.mark.parametrize("text", NOT_JSON, ids=repr)
+def test_decode_refuses_what_json_refuses(text: bytes | str) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        jsontext.decode(text)
+
+
+def test_without_the_accelerator_json_itself_decodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsontext, "_json", None)
+    assert jsontext.decode(b' {"a": [1, 2.5, null]} ') == {"a": [1, 2.5, None]}
+
+
+def test_a_checking_process_imports_neither_json_re_nor_dataclasses() -> None:
+    """What a forked `status` checking process imports to run HTTP and TCP checks and read
+    JSON answers, before anything else: no json, re, enum, dataclasses or typing."""
+    code = (
+        "import sys\n"
+        "from portplan.live import early, probing, probe_local, probe_loop, sockets\n"
+        "from portplan.live.jsontext import decode\n"
+        "assert decode(b'{\"status\": \"ok\"}') == {'status': 'ok'}\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    found = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True)
+    imported = set(found.stdout.split())
+    assert "portplan.live.probe_loop" in imported and "portplan.live.early" in imported
+    heavy = {"re", "json", "enum", "dataclasses", "inspect", "typing", "socket", "selectors"}
+    assert imported & heavy == set()
+
+
 # ---------------------------------------------------------------------------
 # In a network namespace of the test's own
 

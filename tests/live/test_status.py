@@ -372,7 +372,7 @@ def test_a_published_port_is_held_and_probed_on_its_host_number(http_server: Htt
 def test_checks_started_before_the_owners_are_known_report_the_same(
     token_engine: Child, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Many checks start in a thread as soon as the sockets are known, while the owners are
+    """Many checks start in another process as soon as the sockets are known, while the owners are
     looked up: the report is the one of checks run after, and the check of a port found
     squatted (sent all the same) is not reported."""
     from portplan.live import status

@@ -102,23 +102,16 @@ def _write_kept(kept: Path, version: int, model: str, names: Any, hosts: Any) ->
     os.chmod(kept, 0o600)
 
 
-def _started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many checks each EarlyChecks started (from the kept list or in check_status)."""
-    counts: list[int] = []
-    real = early.EarlyChecks.__init__
-
-    def spy(self: early.EarlyChecks, wanted: list[tuple[int, object]], *args: object) -> None:
-        counts.append(len(wanted))
-        real(self, wanted, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(early.EarlyChecks, "__init__", spy)
-    return counts
+def _started(monkeypatch: pytest.MonkeyPatch, plan: Path) -> Callable[[], list[int]]:
+    """How many checks each `probe_all` call sent (early ones in a forked process too)."""
+    sent = _sent(monkeypatch, plan.parent / "sent")
+    return lambda: [count for count, _ in sent()]
 
 
 def test_the_kept_checks_start_before_the_plan_and_report_the_same(
     plan: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started = _started(monkeypatch)
+    started = _started(monkeypatch, plan)
     calls: list[str] = []
     real_load = status.check_status
 
@@ -131,7 +124,7 @@ def test_the_kept_checks_start_before_the_plan_and_report_the_same(
     assert _kept(plan).is_file()
     second = _status(plan)  # from the kept checks, started before the plan is loaded
     assert calls == ["late", "early"]
-    assert started == [8, 8]  # web's 2 HTTP checks and the 6 TCP ones; ghost is down
+    assert started() == [8, 8]  # web's 2 HTTP checks and the 6 TCP ones; ghost is down
     assert first == second
     code, text = second
     assert code == 1
@@ -240,12 +233,12 @@ def test_kept_checks_of_another_model_are_not_used_and_kept_again(
     kept = _kept(plan)
     version, _, names, hosts = _read_kept(kept)
     _write_kept(kept, version, "0" * 64, names, hosts)
-    started = _started(monkeypatch)
+    started = _started(monkeypatch, plan)
     expected = _status(plan)  # not from the list: started in check_status, then kept again
-    assert started == [8]
+    assert started() == [8]
     assert _read_kept(kept)[1] == cache.entry(str(plan))[1]  # type: ignore[index]
     assert _status(plan) == expected
-    assert started == [8, 8]
+    assert started() == [8, 8]
 
 
 def _garbled(kept: Path) -> None:

@@ -26,13 +26,13 @@ import os
 import sys
 
 from portplan.live._slotted import Slotted
-from portplan.live.probe import ProbeResult, Target
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (see _slotted)
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
+    from portplan.live.probe import ProbeResult, Target
     from portplan.live.sockets import RawSocket
     from portplan.model import Health
 
@@ -47,14 +47,14 @@ SWITCH_INTERVAL = 0.0005
 
 SUFFIX = ".checks"  # the kept list, beside the plan's cache entry
 _VERSION = 1
-_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1", "": "127.0.0.1"}
 _KINDS = ("http", "tcp")  # checked on the poll loop; gRPC checks are never started early
 
 
 class EarlyChecks:
-    """Checks run meanwhile: in a forked process where the system has fork (the checks and
-    the main thread's work, the owners' lookup, the plan, the rows, run on two cores), else
-    in a thread (their system calls and that work overlap)."""
+    """Checks run meanwhile: in a forked process where the system has fork, else in a
+    thread. `wanted` are (row, check) pairs to start now (`status` picks them once the
+    sockets are known); `EarlyChecks.kept` starts those of a kept list instead, picked in
+    the checking process itself."""
 
     _child: tuple[int, int] | None = None  # (pid, read end of its pipe) of the checking process
 
@@ -64,16 +64,35 @@ class EarlyChecks:
         concurrency: int,
         sockets: tuple[list[str], list[RawSocket]] | None = None,
     ) -> None:
-        self.wanted = wanted
+        self._start(lambda: wanted, concurrency)
+        by_row = dict(wanted)
+        self._sent: Callable[[int, str], tuple[Any, ...] | None] = lambda row, host: (
+            None if (target := by_row.get(row)) is None or target.host != host else _check(target)
+        )
         # the protocols read and the sockets read for these checks (by `start`)
         self.sockets = sockets
-        self._found: list[ProbeResult] | BaseException | None = []
+
+    @classmethod
+    def kept(
+        cls, listed: list[tuple[Any, ...]], protocols: list[str], concurrency: int
+    ) -> EarlyChecks:
+        """The checks of a kept list (`save`) whose port something listens on: picked from
+        the machine's sockets by the checking process, which reads them itself (this one
+        reads them meanwhile: `sockets`)."""
+        started = cls.__new__(cls)
+        started._start(lambda: _wanted(listed, _raw(protocols)), concurrency)
+        started._sent = _kept_sent(listed)
+        started.sockets = None
+        return started
+
+    def _start(self, wanted: Callable[[], list[tuple[int, Target]]], concurrency: int) -> None:
+        self._found: list[tuple[Any, ...]] | BaseException | None = None
         if _forkable():
-            self._child = _fork([t for _, t in wanted], concurrency)
+            self._child = _fork(wanted, concurrency)
             return
         import threading
 
-        self._thread = threading.Thread(target=self._run, args=(concurrency,), daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(wanted, concurrency), daemon=True)
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
         self._thread.start()
@@ -96,11 +115,9 @@ class EarlyChecks:
             except OSError:  # ended and reaped already
                 pass
 
-    def _run(self, concurrency: int) -> None:
-        from portplan.live.probing import probe_all
-
+    def _run(self, wanted: Callable[[], list[tuple[int, Target]]], concurrency: int) -> None:
         try:
-            self._found = probe_all([t for _, t in self.wanted], concurrency=concurrency)
+            self._found = _checked(wanted(), concurrency)
         except BaseException as exc:  # raised again in the caller's thread
             self._found = exc
         finally:
@@ -108,21 +125,62 @@ class EarlyChecks:
 
     def results(self, wanted: list[tuple[int, Target]]) -> dict[int, ProbeResult]:
         """The results of the rows in `wanted` checked early (the same row, the same check
-        of the same address and port)."""
+        of the same address and port); none when the checks failed (every row is checked
+        afresh, where the same failure is the caller's)."""
+        found: list[tuple[Any, ...]] | BaseException | None
         if self._child is not None:
             child, self._child = self._child, None
-            self._found = _collect(child, len(self.wanted))
-            if self._found is None:  # the checking process failed: every row checked afresh
-                return {}
+            found = _collect(child)
         else:
             self._thread.join()
-        if isinstance(self._found, BaseException):
-            if self.sockets is not None and isinstance(self._found, Exception):
-                return {}  # started from a kept list: every row is checked afresh
-            raise self._found
-        assert self._found is not None
-        sent = {i: (_check(t), r) for (i, t), r in zip(self.wanted, self._found, strict=True)}
-        return {i: sent[i][1] for i, target in wanted if i in sent and sent[i][0] == _check(target)}
+            found = self._found
+        if isinstance(found, BaseException) and not isinstance(found, Exception):
+            raise found
+        if not isinstance(found, list):
+            return {}
+        from portplan.live.probe import ProbeResult
+
+        mine = dict(wanted)
+        results = {}
+        try:
+            for row, host, *result in found:
+                target = mine.get(row)
+                if target is not None and self._sent(row, host) == _check(target):
+                    results[row] = ProbeResult(*result)
+        except (TypeError, ValueError):  # a garbled list or answer: every row checked afresh
+            return {}
+        return results
+
+
+# What a checking process sends of each check: (row, address, kind, healthy, detail, latency).
+def _checked(wanted: list[tuple[int, Target]], concurrency: int) -> list[tuple[Any, ...]]:
+    from portplan.live.probing import probe_all
+
+    found = probe_all([target for _, target in wanted], concurrency=concurrency)
+    return [
+        (row, target.host, r.kind, r.healthy, r.detail, r.latency_ms)
+        for (row, target), r in zip(wanted, found, strict=True)
+    ]
+
+
+def _kept_sent(listed: list[tuple[Any, ...]]) -> Callable[[int, str], tuple[Any, ...] | None]:
+    """What was sent to a row from the kept list, by its row and address (`_check`)."""
+    by_row: dict[Any, tuple[Any, ...]] | None = None
+
+    def sent(row: int, host: str) -> tuple[Any, ...] | None:
+        nonlocal by_row
+        if by_row is None:
+            by_row = {check[0]: check for check in listed}
+        check = by_row.get(row)
+        return None if check is None else (host, check[2], *check[3:])
+
+    return sent
+
+
+def _raw(protocols: list[str]) -> list[RawSocket]:
+    from portplan.live import sockets
+
+    return sockets.raw_listeners(protocols) or []
 
 
 def _forkable() -> bool:
@@ -134,21 +192,17 @@ def _forkable() -> bool:
     return threading is None or threading.active_count() == 1
 
 
-def _fork(targets: list[Target], concurrency: int) -> tuple[int, int]:
-    """(pid, read end of its pipe) of a process running `targets`' checks."""
+def _fork(wanted: Callable[[], list[tuple[int, Target]]], concurrency: int) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a process running the checks `wanted` gives."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the checking process: check, send the results, leave without cleanup
         code = 1
         try:
             os.close(read)
-            from portplan.live.probing import probe_all
-
-            found = probe_all(targets, concurrency=concurrency)
-            data = marshal.dumps([(r.kind, r.healthy, r.detail, r.latency_ms) for r in found])
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write, view) :]
+            data = memoryview(marshal.dumps(_checked(wanted(), concurrency)))
+            while data:
+                data = data[os.write(write, data) :]
             code = 0
         finally:
             os._exit(code)
@@ -156,8 +210,8 @@ def _fork(targets: list[Target], concurrency: int) -> tuple[int, int]:
     return pid, read
 
 
-def _collect(child: tuple[int, int], count: int) -> list[ProbeResult] | None:
-    """The results sent by the checking process `child`; None when it failed."""
+def _collect(child: tuple[int, int]) -> list[tuple[Any, ...]] | None:
+    """What the checking process `child` sent; None when it failed."""
     pid, read = child
     chunks = []
     try:
@@ -172,9 +226,7 @@ def _collect(child: tuple[int, int], count: int) -> list[ProbeResult] | None:
         found = marshal.loads(b"".join(chunks))
     except (ValueError, EOFError, TypeError):
         return None
-    if not isinstance(found, list) or len(found) != count:
-        return None
-    return [ProbeResult(*r) for r in found]
+    return found if isinstance(found, list) else None
 
 
 def _check(target: Target) -> tuple[Any, ...]:
@@ -191,11 +243,6 @@ def _check(target: Target) -> tuple[Any, ...]:
         h.grpc_service,
         h.timeout_ms,
     )
-
-
-def target_of(address: str, port: int, health: Health) -> Target:
-    """A check goes to the listener's address (loopback for a wildcard one)."""
-    return Target(_LOOPBACK.get(address, address), port, health)
 
 
 # ---------------------------------------------------------------------------
@@ -251,13 +298,12 @@ def start(
         return None, False
     from portplan.live import sockets
 
+    if not sockets.reads_raw():  # the owners come with the sockets (psutil): checked once loaded
+        return None, False
+    started = EarlyChecks.kept(listed, list(protocols), concurrency)
     raw = sockets.raw_listeners(protocols)
-    if raw is None:  # the owners come with the sockets (psutil): checked once loaded
-        return None, False
-    wanted = _wanted(listed, raw)
-    if len(wanted) < EARLY_CHECKS:
-        return None, False
-    return EarlyChecks(wanted, concurrency, (list(protocols), raw)), False
+    started.sockets = None if raw is None else (list(protocols), raw)
+    return started, False
 
 
 def _read(data: bytes | None, model: str) -> tuple[list[str], dict[str, Any]] | None:
@@ -282,6 +328,8 @@ def _host(names: Sequence[str], requested: str | None) -> str | None:
 
 def _wanted(listed: Sequence[tuple[Any, ...]], raw: list[RawSocket]) -> list[tuple[int, Target]]:
     """(row, check) of each kept check whose port something listens on (any address)."""
+    from portplan.live.probe import target_of
+
     first: dict[tuple[str, int], RawSocket] = {}
     for sock in raw:
         first.setdefault((sock.protocol, sock.port), sock)

@@ -14,12 +14,14 @@ loop, so `concurrency` trades speed for precision.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from portplan.live import jsontext
+from portplan.live._slotted import Slotted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # neither is imported at run time: `status` starts its checks sooner
+    # (nor dataclasses, json or re: a forked checking process imports this module first)
     from typing import Any
 
     from portplan.model import Health
@@ -29,17 +31,18 @@ _MAX_HEADER = 64 * 1024
 _MAX_BODY = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(Slotted):
     """Where to send one health check."""
 
-    host: str
-    port: int
-    health: Health
+    __slots__ = ("host", "port", "health")  # noqa: RUF023 - in order
+
+    def __init__(self, host: str, port: int, health: Health) -> None:
+        self.host = host
+        self.port = port
+        self.health = health
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
+class ProbeResult(Slotted):
     """The outcome of one health check.
 
     `detail` says what was seen ("200", "SERVING", "connected") or what went wrong
@@ -47,10 +50,15 @@ class ProbeResult:
     answer came.
     """
 
-    kind: str
-    healthy: bool
-    detail: str
-    latency_ms: float | None = None
+    __slots__ = ("kind", "healthy", "detail", "latency_ms")  # noqa: RUF023 - in order
+
+    def __init__(
+        self, kind: str, healthy: bool, detail: str, latency_ms: float | None = None
+    ) -> None:
+        self.kind = kind
+        self.healthy = healthy
+        self.detail = detail
+        self.latency_ms = latency_ms
 
     def as_dict(self) -> dict[str, Any]:
         latency = None if self.latency_ms is None else round(self.latency_ms, 3)
@@ -60,6 +68,14 @@ class ProbeResult:
             "detail": self.detail,
             "latency_ms": latency,
         }
+
+
+_LOOPBACK = {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1", "": "127.0.0.1"}
+
+
+def target_of(address: str, port: int, health: Health) -> Target:
+    """A check goes to the listener's address (loopback for a wildcard one)."""
+    return Target(_LOOPBACK.get(address, address), port, health)
 
 
 class Unhealthy(Exception):
@@ -169,7 +185,7 @@ def _check_body(body: bytes, expected: Mapping[str, Any]) -> None:
     """Raises Unhealthy unless the body holds `expected`. The message tells the values of
     the expected keys only, never other body content (a body may hold tokens)."""
     try:
-        document = json.loads(body)
+        document = jsontext.decode(body)
     except ValueError:
         raise Unhealthy(f"body is not JSON ({len(body)} bytes)") from None
     if not contains(document, expected):
@@ -224,6 +240,8 @@ def contains(actual: object, expected: object) -> bool:
 
 
 def _dump(value: object) -> str:
+    import json
+
     return json.dumps(value, separators=(", ", ": "), sort_keys=True, default=str)
 
 

@@ -76,6 +76,11 @@ def raw_listeners(protocols: Iterable[str] = ("tcp",)) -> list[RawSocket] | None
     return None if reader is None else sorted(reader(_check_protocols(protocols)), key=_SORT_KEY)
 
 
+def reads_raw() -> bool:
+    """True where `raw_listeners` reads the sockets apart from their owners (Linux)."""
+    return default_backend() in READERS
+
+
 def _check_protocols(protocols: Iterable[str]) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(protocols))
     for protocol in wanted:

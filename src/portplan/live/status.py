@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from portplan.findings import Finding, Level, count_by_level, sorted_findings
 from portplan.live.declared import this_host
-from portplan.live.early import EARLY_CHECKS, EarlyChecks, kept_check, target_of
+from portplan.live.early import EARLY_CHECKS, EarlyChecks, kept_check
 from portplan.live.owners import Listener
-from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target
+from portplan.live.probe import DEFAULT_CONCURRENCY, ProbeResult, Target, target_of
 from portplan.live.text import printable
 from portplan.model import (
     Health,
