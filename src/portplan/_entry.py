@@ -214,10 +214,14 @@ def _status_call(chosen: dict[str, bool], words: dict[str, str]) -> Callable[[],
     return lambda: _status(options)
 
 
+_HELD: list[object] = []  # what a command leaves to the process's end (_exit_at_once)
+
+
 def _status(options: dict[str, Any]) -> int:
     from portplan.cli._status_run import run_status
 
-    return run_status(**options, write=sys.stdout.write)
+    _HELD.clear()  # one run's, when called again (tests)
+    return run_status(**options, write=sys.stdout.write, hold=_HELD)
 
 
 def _check(file: str | None, env: str | None, fmt: str, fail_on: str) -> int:

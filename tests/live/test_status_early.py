@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from portplan.cli import _status_run
 from portplan.cli._status_run import run_status
 from portplan.live import early, status
 from portplan.plan import cache
@@ -112,18 +113,23 @@ def test_the_kept_checks_start_before_the_plan_and_report_the_same(
     plan: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started = _started(monkeypatch, plan)
-    calls: list[str] = []
-    real_load = status.check_status
+    events: list[str] = []  # when the plan is loaded, when the checks start
+    real_load, real_kept = _status_run.load_plan, early.EarlyChecks.kept.__func__
 
-    def watch(*args: object, **options: object) -> status.StatusReport:
-        calls.append("early" if options.get("early") is not None else "late")
-        return real_load(*args, **options)  # type: ignore[arg-type]
+    def load(*args: Any) -> Any:
+        events.append("load")
+        return real_load(*args)
 
-    monkeypatch.setattr(status, "check_status", watch)
-    first = _status(plan)  # read afresh: the entry and the checks are kept
+    def kept(cls: type[early.EarlyChecks], *args: Any) -> early.EarlyChecks:
+        events.append("checks")
+        return real_kept(cls, *args)
+
+    monkeypatch.setattr(_status_run, "load_plan", load)
+    monkeypatch.setattr(early.EarlyChecks, "kept", classmethod(kept))
+    first = _status(plan)  # read afresh: its checks start once loaded; they and the entry kept
     assert _kept(plan).is_file()
     second = _status(plan)  # from the kept checks, started before the plan is loaded
-    assert calls == ["late", "early"]
+    assert events == ["load", "checks", "checks", "load"]
     assert started() == [8, 8]  # web's 2 HTTP checks and the 6 TCP ones; ghost is down
     assert first == second
     code, text = second
@@ -234,7 +240,7 @@ def test_kept_checks_of_another_model_are_not_used_and_kept_again(
     version, _, names, hosts = _read_kept(kept)
     _write_kept(kept, version, "0" * 64, names, hosts)
     started = _started(monkeypatch, plan)
-    expected = _status(plan)  # not from the list: started in check_status, then kept again
+    expected = _status(plan)  # not from the list: started once the plan is loaded, then kept again
     assert started() == [8]
     assert _read_kept(kept)[1] == cache.entry(str(plan))[1]  # type: ignore[index]
     assert _status(plan) == expected

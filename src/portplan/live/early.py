@@ -127,6 +127,7 @@ class EarlyChecks:
         """The results of the rows in `wanted` checked early (the same row, the same check
         of the same address and port); none when the checks failed (every row is checked
         afresh, where the same failure is the caller's)."""
+        checks = {row: _check(target) for row, target in wanted}  # while the checks run
         found: list[tuple[Any, ...]] | BaseException | None
         if self._child is not None:
             child, self._child = self._child, None
@@ -140,12 +141,11 @@ class EarlyChecks:
             return {}
         from portplan.live.probe import ProbeResult
 
-        mine = dict(wanted)
         results = {}
         try:
             for row, host, *result in found:
-                target = mine.get(row)
-                if target is not None and self._sent(row, host) == _check(target):
+                check = checks.get(row)
+                if check is not None and self._sent(row, host) == check:
                     results[row] = ProbeResult(*result)
         except (TypeError, ValueError):  # a garbled list or answer: every row checked afresh
             return {}
@@ -290,20 +290,32 @@ def start(
     if kept is None:
         return None, True
     names, hosts = kept
+    return started(names, hosts, requested_host, concurrency), False
+
+
+def started(
+    names: Sequence[str],
+    hosts: Mapping[str, tuple[list[str], list[tuple[Any, ...]]]],
+    requested_host: str | None,
+    concurrency: int,
+) -> EarlyChecks | None:
+    """The checks of this host started, from `save`'s list of them (kept, or the loaded
+    plan's own); None when there are too few to be worth a process, or on a system where
+    the sockets come with their owners (psutil)."""
     host = _host(names, requested_host)
     if host is None or host not in hosts:
-        return None, False
+        return None
     protocols, listed = hosts[host]
     if len(listed) < EARLY_CHECKS or not set(protocols) <= {"tcp", "udp"}:
-        return None, False
+        return None
     from portplan.live import sockets
 
     if not sockets.reads_raw():  # the owners come with the sockets (psutil): checked once loaded
-        return None, False
-    started = EarlyChecks.kept(listed, list(protocols), concurrency)
+        return None
+    checks = EarlyChecks.kept(listed, list(protocols), concurrency)
     raw = sockets.raw_listeners(protocols)
-    started.sockets = None if raw is None else (list(protocols), raw)
-    return started, False
+    checks.sockets = None if raw is None else (list(protocols), raw)
+    return checks
 
 
 def _read(data: bytes | None, model: str) -> tuple[list[str], dict[str, Any]] | None:
