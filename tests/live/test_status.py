@@ -380,9 +380,11 @@ def test_checks_started_before_the_owners_are_known_report_the_same(
     started: list[int] = []
 
     class Spy(status._EarlyChecks):
-        def __init__(self, wanted: list[tuple[int, Target]], concurrency: int) -> None:
+        def __init__(
+            self, wanted: list[tuple[int, Target]], concurrency: int, **options: int
+        ) -> None:
             started.append(len(wanted))
-            super().__init__(wanted, concurrency)
+            super().__init__(wanted, concurrency, **options)
 
     monkeypatch.setattr(status, "_EarlyChecks", Spy)
     tcp = Health(kind="tcp", timeout_ms=60_000)

@@ -169,6 +169,30 @@ def test_forked_checks_run_in_another_process(
     assert (pid != os.getpid()) == (way == "forked")
 
 
+def test_early_checks_spread_over_workers(plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --workers N the checks started early are spread over that many processes too."""
+    from portplan.live import workers
+
+    expected = _status(plan)
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 2)
+    log = plan.parent / "shares"
+    log.write_text("")
+    real = workers.probe_here
+
+    def spy(targets: list[object], **options: object) -> object:
+        with log.open("a") as out:
+            out.write(f"{len(targets)} {os.getpid()}\n")
+        return real(targets, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workers, "probe_here", spy)
+    out = io.StringIO()
+    code = run_status(str(plan), "text", None, 100, 2, False, out.write)
+    assert (code, re.sub(r" +", " ", re.sub(r"\d+\.\d ms", "N ms", out.getvalue()))) == expected
+    shares = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(int(count) for count, _ in shares) == [4, 4]
+    assert len({pid for _, pid in shares}) == 2  # the checking thread's or process's, a worker's
+
+
 def test_a_failing_checking_process_leaves_its_rows_to_be_checked_afresh(
     plan: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

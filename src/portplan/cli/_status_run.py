@@ -54,16 +54,18 @@ def run_status(
     workers = workers or default_workers()
     with paused():
         # with the plan in the plan cache, its checks start before it is loaded
-        plan = _plan_file(file) if cache and not no_health and workers == 1 else None
-        early, keep = (None, False) if plan is None else _start_early(plan, host, concurrency)
+        plan = _plan_file(file) if cache and not no_health else None
+        early, keep = (
+            (None, False) if plan is None else _start_early(plan, host, concurrency, workers)
+        )
         from portplan.live.status import StatusOptions, check_status
 
         topology = load_plan(file, cache)
         kept = None
-        if early is None and not no_health and workers == 1:
+        if early is None and not no_health:
             # read afresh: the plan's checks start now, before the machine's sockets are read
             kept = _plan_checks(topology)
-            early = _started(kept, host, concurrency)
+            early = _started(kept, host, concurrency, workers)
         options = StatusOptions(host, not no_health, concurrency, workers)
         runners: list[dict[str, Any] | None] = []
         # the runner's view (and its imports) while the health checks run
@@ -88,11 +90,13 @@ def _plan_file(file: str | None) -> str | None:
     return file if file is not None else find_file()
 
 
-def _start_early(plan: str, host: str | None, concurrency: int) -> tuple[EarlyChecks | None, bool]:
+def _start_early(
+    plan: str, host: str | None, concurrency: int, workers: int
+) -> tuple[EarlyChecks | None, bool]:
     """`portplan.live.early.start` for the plan."""
     from portplan.live.early import start
 
-    return start(plan, host, concurrency)
+    return start(plan, host, concurrency, workers)
 
 
 def _plan_checks(topology: Topology) -> Checks:
@@ -102,10 +106,10 @@ def _plan_checks(topology: Topology) -> Checks:
     return kept_checks(topology)
 
 
-def _started(kept: Checks, host: str | None, concurrency: int) -> EarlyChecks | None:
+def _started(kept: Checks, host: str | None, concurrency: int, workers: int) -> EarlyChecks | None:
     from portplan.live.early import started
 
-    return started(*kept, host, concurrency)
+    return started(*kept, host, concurrency, workers)
 
 
 def _keep_checks(plan: str, kept: Checks) -> None:

@@ -63,8 +63,9 @@ class EarlyChecks:
         wanted: list[tuple[int, Target]],
         concurrency: int,
         sockets: tuple[list[str], list[RawSocket]] | None = None,
+        workers: int = 1,
     ) -> None:
-        self._start(lambda: wanted, concurrency)
+        self._start(lambda: wanted, concurrency, workers)
         by_row = dict(wanted)
         self._sent: Callable[[int, str], tuple[Any, ...] | None] = lambda row, host: (
             None if (target := by_row.get(row)) is None or target.host != host else _check(target)
@@ -74,25 +75,33 @@ class EarlyChecks:
 
     @classmethod
     def kept(
-        cls, listed: list[tuple[Any, ...]], protocols: list[str], concurrency: int
+        cls,
+        listed: list[tuple[Any, ...]],
+        protocols: list[str],
+        concurrency: int,
+        workers: int = 1,
     ) -> EarlyChecks:
         """The checks of a kept list (`save`) whose port something listens on: picked from
         the machine's sockets by the checking process, which reads them itself (this one
         reads them meanwhile: `sockets`)."""
         started = cls.__new__(cls)
-        started._start(lambda: _wanted(listed, _raw(protocols)), concurrency)
+        started._start(lambda: _wanted(listed, _raw(protocols)), concurrency, workers)
         started._sent = _kept_sent(listed)
         started.sockets = None
         return started
 
-    def _start(self, wanted: Callable[[], list[tuple[int, Target]]], concurrency: int) -> None:
+    def _start(
+        self, wanted: Callable[[], list[tuple[int, Target]]], concurrency: int, workers: int
+    ) -> None:
         self._found: list[tuple[Any, ...]] | BaseException | None = None
         if _forkable():
-            self._child = _fork(wanted, concurrency)
+            self._child = _fork(wanted, concurrency, workers)
             return
         import threading
 
-        self._thread = threading.Thread(target=self._run, args=(wanted, concurrency), daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(wanted, concurrency, workers), daemon=True
+        )
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
         self._thread.start()
@@ -115,9 +124,11 @@ class EarlyChecks:
             except OSError:  # ended and reaped already
                 pass
 
-    def _run(self, wanted: Callable[[], list[tuple[int, Target]]], concurrency: int) -> None:
+    def _run(
+        self, wanted: Callable[[], list[tuple[int, Target]]], concurrency: int, workers: int
+    ) -> None:
         try:
-            self._found = _checked(wanted(), concurrency)
+            self._found = _checked(wanted(), concurrency, workers)
         except BaseException as exc:  # raised again in the caller's thread
             self._found = exc
         finally:
@@ -153,10 +164,13 @@ class EarlyChecks:
 
 
 # What a checking process sends of each check: (row, address, kind, healthy, detail, latency).
-def _checked(wanted: list[tuple[int, Target]], concurrency: int) -> list[tuple[Any, ...]]:
+def _checked(
+    wanted: list[tuple[int, Target]], concurrency: int, workers: int = 1
+) -> list[tuple[Any, ...]]:
     from portplan.live.probing import probe_all
 
-    found = probe_all([target for _, target in wanted], concurrency=concurrency)
+    targets = [target for _, target in wanted]
+    found = probe_all(targets, concurrency=concurrency, workers=workers)
     return [
         (row, target.host, r.kind, r.healthy, r.detail, r.latency_ms)
         for (row, target), r in zip(wanted, found, strict=True)
@@ -192,15 +206,18 @@ def _forkable() -> bool:
     return threading is None or threading.active_count() == 1
 
 
-def _fork(wanted: Callable[[], list[tuple[int, Target]]], concurrency: int) -> tuple[int, int]:
-    """(pid, read end of its pipe) of a process running the checks `wanted` gives."""
+def _fork(
+    wanted: Callable[[], list[tuple[int, Target]]], concurrency: int, workers: int
+) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a process running the checks `wanted` gives (itself
+    spreading them over `workers` processes: `portplan.live.workers`)."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the checking process: check, send the results, leave without cleanup
         code = 1
         try:
             os.close(read)
-            data = memoryview(marshal.dumps(_checked(wanted(), concurrency)))
+            data = memoryview(marshal.dumps(_checked(wanted(), concurrency, workers)))
             while data:
                 data = data[os.write(write, data) :]
             code = 0
@@ -272,7 +289,7 @@ class _Health(Slotted):
 
 
 def start(
-    plan: str, requested_host: str | None, concurrency: int
+    plan: str, requested_host: str | None, concurrency: int, workers: int = 1
 ) -> tuple[EarlyChecks | None, bool]:
     """(the checks started from the list kept for `plan`, or None; True when no list is
     kept for the plan as it is: `save` one once the plan is loaded)."""
@@ -290,7 +307,7 @@ def start(
     if kept is None:
         return None, True
     names, hosts = kept
-    return started(names, hosts, requested_host, concurrency), False
+    return started(names, hosts, requested_host, concurrency, workers), False
 
 
 def started(
@@ -298,6 +315,7 @@ def started(
     hosts: Mapping[str, tuple[list[str], list[tuple[Any, ...]]]],
     requested_host: str | None,
     concurrency: int,
+    workers: int = 1,
 ) -> EarlyChecks | None:
     """The checks of this host started, from `save`'s list of them (kept, or the loaded
     plan's own); None when there are too few to be worth a process, or on a system where
@@ -312,7 +330,7 @@ def started(
 
     if not sockets.reads_raw():  # the owners come with the sockets (psutil): checked once loaded
         return None
-    checks = EarlyChecks.kept(listed, list(protocols), concurrency)
+    checks = EarlyChecks.kept(listed, list(protocols), concurrency, workers)
     raw = sockets.raw_listeners(protocols)
     checks.sockets = None if raw is None else (list(protocols), raw)
     return checks

@@ -265,10 +265,10 @@ def _read_listeners(
         return sockets.listeners(protocols), None
     raw = _shown(raw, services, _managed_ranges(topology, host))
     early = None
-    if started is None and options.probes and options.workers == 1:
+    if started is None and options.probes:
         wanted = _early_targets(services, raw)
         if len(wanted) >= EARLY_CHECKS:
-            early = _EarlyChecks(wanted, options.concurrency)
+            early = _EarlyChecks(wanted, options.concurrency, workers=options.workers)
     return sockets.with_owners(raw), early
 
 
