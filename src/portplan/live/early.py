@@ -6,13 +6,16 @@ the table), and in one process the two only take turns. The process sends its re
 through a pipe (marshal) and leaves; one that fails is not trusted: its rows are checked
 afresh. Where the system has no fork, or this process runs other threads (a lock one of
 them holds would stay held in the copy), the checks run in a thread instead: their system
-calls and the main thread's work overlap. `portplan.live.status` starts them as soon as the
-machine's sockets are known, while their owners are looked up in /proc. Before that, with
-the plan in the plan cache (`portplan.plan.cache`), `start` starts them before the plan is
-even loaded: the checks of a plan (what each row of `status` checks, on which port) are
-kept beside its plan-cache entry as plain data, and this module imports neither the model
-nor the plan's loader, so that thousands of checks are under way within a few dozen
-milliseconds of start-up, and the model's import and unpickling (tens of ms) overlap them.
+calls and the main thread's work overlap.
+
+When they start: with the plan in the plan cache (`portplan.plan.cache`), `start` starts
+them before the plan is even loaded: the checks of a plan (what each row of `status`
+checks, on which port) are kept beside its plan-cache entry as plain data, and neither
+this module nor the checking process imports the model, the plan's loader, json, re or
+dataclasses, so that thousands of checks are under way within a few dozen milliseconds of
+start-up, while the model is imported and unpickled. A plan read afresh starts its own
+list (`started`) as soon as it is loaded; `portplan.live.status` starts the checks of its
+rows once the machine's sockets are known, for a caller that started none.
 
 What is kept is a hint: `status` works out the checks of its rows itself, and uses an early
 result only for the same row sending the same check (`EarlyChecks.results`); any other row
@@ -29,6 +32,7 @@ from portplan.live._slotted import Slotted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time (see _slotted)
+    import threading
     from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
@@ -57,6 +61,7 @@ class EarlyChecks:
     the checking process itself."""
 
     _child: tuple[int, int] | None = None  # (pid, read end of its pipe) of the checking process
+    _thread: threading.Thread | None = None  # the checking thread, where there is no fork
 
     def __init__(
         self,
@@ -139,13 +144,12 @@ class EarlyChecks:
         of the same address and port); none when the checks failed (every row is checked
         afresh, where the same failure is the caller's)."""
         checks = {row: _check(target) for row, target in wanted}  # while the checks run
-        found: list[tuple[Any, ...]] | BaseException | None
         if self._child is not None:
             child, self._child = self._child, None
-            found = _collect(child)
-        else:
+            self._found = _collect(child)
+        elif self._thread is not None:
             self._thread.join()
-            found = self._found
+        found = self._found
         if isinstance(found, BaseException) and not isinstance(found, Exception):
             raise found
         if not isinstance(found, list):
