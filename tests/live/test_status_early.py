@@ -230,9 +230,29 @@ def test_a_checking_process_whose_results_are_not_asked_for_is_ended(
         started = early.EarlyChecks([(0, target)], 100)
         assert started._child is not None
         pid = started._child[0]
-        del started
+        started.close()
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # ended and reaped
+
+
+def test_no_fork_while_another_thread_runs_even_one_the_interpreter_does_not_list() -> None:
+    import _thread
+    import threading
+
+    held = threading.Lock()
+    held.acquire()
+    started = threading.Event()
+
+    def wait() -> None:
+        started.set()
+        held.acquire()
+
+    _thread.start_new_thread(wait, ())  # a thread `threading` does not count, as a C one
+    started.wait(10)
+    try:
+        assert not early._forkable()
+    finally:
+        held.release()
 
 
 def _sent(monkeypatch: pytest.MonkeyPatch, log: Path) -> Callable[[], list[tuple[int, int]]]:

@@ -58,23 +58,27 @@ def run_status(
         early, keep = (
             (None, False) if plan is None else _start_early(plan, host, concurrency, workers)
         )
-        from portplan.live.status import StatusOptions, check_status
+        try:
+            from portplan.live.status import StatusOptions, check_status
 
-        topology = load_plan(file, cache)
-        kept = None
-        if early is None and not no_health:
-            # read afresh: the plan's checks start now, before the machine's sockets are read
-            kept = _plan_checks(topology)
-            early = _started(kept, host, concurrency, workers)
-        options = StatusOptions(host, not no_health, concurrency, workers)
-        runners: list[dict[str, Any] | None] = []
-        # the runner's view (and its imports) while the health checks run
-        report = check_status(
-            topology,
-            options,
-            meanwhile=lambda: runners.append(_meanwhile(topology.source)),
-            early=early,
-        )
+            topology = load_plan(file, cache)
+            kept = None
+            if early is None and not no_health:
+                # read afresh: the plan's checks start now, before the sockets are read
+                kept = _plan_checks(topology)
+                early = _started(kept, host, concurrency, workers)
+            options = StatusOptions(host, not no_health, concurrency, workers)
+            runners: list[dict[str, Any] | None] = []
+            # the runner's view (and its imports) while the health checks run
+            report = check_status(
+                topology,
+                options,
+                meanwhile=lambda: runners.append(_meanwhile(topology.source)),
+                early=early,
+            )
+        finally:
+            if early is not None:  # a process whose results an error left unread is ended
+                early.close()
         runner = runners[0]
         write(render(report, fmt, runner))
         if keep and plan is not None:

@@ -111,12 +111,10 @@ class EarlyChecks:
         sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
         self._thread.start()
 
-    def __del__(self) -> None:
-        self.close()
-
     def close(self) -> None:
         """End the checking process, if its results were never asked for (an error came
-        first): it is not left waiting to send them."""
+        first): it is not left waiting to send them. Whoever starts checks closes them, in
+        a `finally` (not in `__del__`: a Ctrl-C that lands in a `__del__` is lost)."""
         if self._child is not None:
             pid, read = self._child
             self._child = None
@@ -203,11 +201,16 @@ def _raw(protocols: list[str]) -> list[RawSocket]:
 
 def _forkable() -> bool:
     """Fork where the system has it and this process runs no other thread: a thread holding
-    a lock when the process forks would leave the lock held for ever in the copy."""
+    a lock when the process forks would leave the lock held for ever in the copy. On Linux
+    the process's own threads are counted (those of extensions too: grpc's, a database
+    driver's), elsewhere the interpreter's."""
     if not hasattr(os, "fork"):
         return False
-    threading = sys.modules.get("threading")
-    return threading is None or threading.active_count() == 1
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        threading = sys.modules.get("threading")
+        return threading is None or threading.active_count() == 1
 
 
 def _fork(

@@ -217,15 +217,19 @@ def check_status(
     options = options or StatusOptions()
     chosen = this_host(topology, options.host)
     services = [s for s in topology.services.values() if s.host == chosen]
-    if listeners is None:
-        listeners, started = _read_listeners(topology, chosen, services, options, early)
-        early = early or started
-    rows = declared_rows(services, listeners)
-    rows += unexpected_rows(topology, chosen, services, listeners)
-    if meanwhile is not None:
-        meanwhile()
-    if options.probes:
-        _probe_rows(rows, options, early)
+    started = None
+    try:
+        if listeners is None:
+            listeners, started = _read_listeners(topology, chosen, services, options, early)
+        rows = declared_rows(services, listeners)
+        rows += unexpected_rows(topology, chosen, services, listeners)
+        if meanwhile is not None:
+            meanwhile()
+        if options.probes:
+            _probe_rows(rows, options, early or started)
+    finally:
+        if started is not None:  # started here: ended here (the caller's are the caller's)
+            started.close()
     findings = sorted_findings(f for row in rows for f in findings_of(row, topology))
     return StatusReport(chosen, tuple(rows), tuple(findings), time.time())
 
