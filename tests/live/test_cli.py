@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -286,6 +288,18 @@ def _interrupt_main() -> None:
     import _thread
 
     _thread.interrupt_main()
+
+
+@pytest.fixture(autouse=True)
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt in these tests however pytest was started: a shell
+    starts a background job with SIGINT ignored, and `_thread.interrupt_main` then does
+    nothing (status --watch would never end)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def test_ports_and_who_name_services(tmp_path: Path, holder: Child, capsys: Capture) -> None:
