@@ -171,8 +171,7 @@ def test_tests_vendored_and_generated_folders_are_skipped(here: Path) -> None:
         "./svc/test_app.py": "a test, vendored or generated file",
         "./svc/tests/test_app.py": "a test, vendored or generated file",
         "./svc/util.py": "code that states no listening port",
-        "./svc/vendor/lib/server.go": "a test, vendored or generated file",
-    }  # node_modules and dist are never walked
+    }  # vendor, node_modules and dist are never walked
 
 
 def test_a_file_named_on_its_own_is_read_wherever_it_is(here: Path) -> None:

@@ -690,3 +690,45 @@ def test_a_named_dockerfile_beside_the_compose_file_whose_context_is_elsewhere(
         "suites/example/web/Dockerfile.backend": "FROM golang:1.24\nEXPOSE 9091\n",
     }
     assert _errors(_write(tmp_path, files)) == []
+
+
+# --- other projects' files ----------------------------------------------------------------
+
+# A PHP application whose installed dependencies (composer's vendor/) include a library with
+# its own development compose file: services named by PHP versions, on the app's port.
+APP_COMPOSE = """\
+services:
+  app:
+    build: .
+    ports:
+      - "8080:80"
+"""
+LIBRARY_COMPOSE = """\
+services:
+  "8.2":
+    image: php:8.2-cli
+    ports:
+      - "8080:8000"
+  "7.4":
+    image: php:7.4-cli
+    ports:
+      - "8080:8000"
+"""
+
+
+@pytest.mark.parametrize("folder", ["vendor", "third_party", "bower_components"])
+def test_the_files_of_installed_or_vendored_dependencies_are_not_read(
+    tmp_path: Path, folder: str
+) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "docker-compose.yml": APP_COMPOSE,
+            "Dockerfile": "FROM php:8.2-apache\nEXPOSE 80\n",
+            f"{folder}/acme/http-client/docker-compose.yml": LIBRARY_COMPOSE,
+        },
+    )
+    assert _errors(root) == []
+    # the same library compose file in a folder of the project's own is read: its clash shows
+    (tmp_path / folder).rename(tmp_path / "examples")
+    assert [rule for rule, _, _ in _errors(root)] == ["PP212"]

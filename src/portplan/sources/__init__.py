@@ -20,9 +20,13 @@ from portplan.files import UnreadableFile, safe_head, safe_read
 from portplan.model import Location
 from portplan.sources.base import SourceError, SourceResult, reason, unread
 
+# Folders never walked: version control, caches, build output, and other projects' files
+# (installed or vendored dependencies: a PHP library's own docker-compose.yml under vendor/
+# is that library's development setup, no part of this system).
 SKIP_DIRS: Final = frozenset(
-    {".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".tox",
-     ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+    {".git", "node_modules", "bower_components", "vendor", "third_party", "third-party",
+     ".venv", "venv", "__pycache__", "dist", "build", ".tox", ".mypy_cache", ".ruff_cache",
+     ".pytest_cache"}
 )  # fmt: skip
 HEAD_BYTES: Final = 4096
 HELM_CHART: Final = "Chart.yaml"
