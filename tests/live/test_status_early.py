@@ -79,9 +79,9 @@ def plan(
     return path
 
 
-def _status(plan: Path) -> tuple[int, str]:
+def _status(plan: Path, workers: int = 1) -> tuple[int, str]:
     out = io.StringIO()
-    code = run_status(str(plan), "text", None, 100, 1, False, out.write)
+    code = run_status(str(plan), "text", None, 100, workers, False, out.write)
     return code, re.sub(r" +", " ", re.sub(r"\d+\.\d ms", "N ms", out.getvalue()))
 
 
@@ -175,22 +175,10 @@ def test_early_checks_spread_over_workers(plan: Path, monkeypatch: pytest.Monkey
 
     expected = _status(plan)
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 2)
-    log = plan.parent / "shares"
-    log.write_text("")
-    real = workers.probe_here
-
-    def spy(targets: list[object], **options: object) -> object:
-        with log.open("a") as out:
-            out.write(f"{len(targets)} {os.getpid()}\n")
-        return real(targets, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(workers, "probe_here", spy)
-    out = io.StringIO()
-    code = run_status(str(plan), "text", None, 100, 2, False, out.write)
-    assert (code, re.sub(r" +", " ", re.sub(r"\d+\.\d ms", "N ms", out.getvalue()))) == expected
-    shares = [line.split() for line in log.read_text().splitlines()]
-    assert sorted(int(count) for count, _ in shares) == [4, 4]
-    assert len({pid for _, pid in shares}) == 2  # the checking thread's or process's, a worker's
+    shares = _calls(monkeypatch, plan.parent / "shares", workers, "probe_here")
+    assert _status(plan, workers=2) == expected
+    assert sorted(count for count, _ in shares()) == [4, 4]
+    assert len({pid for _, pid in shares()}) == 2  # the checking thread's or process's, a worker's
 
 
 def test_a_failing_checking_process_leaves_its_rows_to_be_checked_afresh(
@@ -256,18 +244,25 @@ def test_no_fork_while_another_thread_runs_even_one_the_interpreter_does_not_lis
 
 
 def _sent(monkeypatch: pytest.MonkeyPatch, log: Path) -> Callable[[], list[tuple[int, int]]]:
-    """(count of checks, process id) of each `probe_all` call, in a forked process too (the
-    calls are written to `log`, read by the function returned)."""
+    """(count of checks, process id) of each `probe_all` call."""
     from portplan.live import probing
 
-    real = probing.probe_all
+    return _calls(monkeypatch, log, probing, "probe_all")
+
+
+def _calls(
+    monkeypatch: pytest.MonkeyPatch, log: Path, module: object, name: str
+) -> Callable[[], list[tuple[int, int]]]:
+    """(count of checks, process id) of each call of `module.name`, in a forked process too
+    (the calls are written to `log`, read by the function returned)."""
+    real = getattr(module, name)
 
     def spy(targets: list[object], **options: object) -> object:
         with log.open("a") as out:
             out.write(f"{len(targets)} {os.getpid()}\n")
-        return real(targets, **options)  # type: ignore[arg-type]
+        return real(targets, **options)
 
-    monkeypatch.setattr(probing, "probe_all", spy)
+    monkeypatch.setattr(module, name, spy)
     log.write_text("")
 
     def read() -> list[tuple[int, int]]:
