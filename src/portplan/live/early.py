@@ -218,36 +218,18 @@ def _fork(
 ) -> tuple[int, int]:
     """(pid, read end of its pipe) of a process running the checks `wanted` gives (itself
     spreading them over `workers` processes: `portplan.live.workers`)."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the checking process: check, send the results, leave without cleanup
-        code = 1
-        try:
-            os.close(read)
-            data = memoryview(marshal.dumps(_checked(wanted(), concurrency, workers)))
-            while data:
-                data = data[os.write(write, data) :]
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    return pid, read
+    from portplan.live import forked
+
+    return forked.start(lambda: marshal.dumps(_checked(wanted(), concurrency, workers)))
 
 
 def _collect(child: tuple[int, int]) -> list[tuple[Any, ...]] | None:
     """What the checking process `child` sent; None when it failed."""
-    pid, read = child
-    chunks = []
+    from portplan.live import forked
+
+    data = forked.answer(child)
     try:
-        while chunk := os.read(read, 1 << 20):
-            chunks.append(chunk)
-    finally:
-        os.close(read)
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return None
-    try:
-        found = marshal.loads(b"".join(chunks))
+        found = None if data is None else marshal.loads(data)
     except (ValueError, EOFError, TypeError):
         return None
     return found if isinstance(found, list) else None

@@ -13,6 +13,7 @@ import os
 import pickle
 from collections.abc import Sequence
 
+from portplan.live import forked
 from portplan.live.probe import ProbeResult, Target
 from portplan.live.probe_local import probe_here
 
@@ -60,28 +61,12 @@ def _own_and_children(
 
 
 def _spawn(targets: list[Target], concurrency: int) -> tuple[int, int]:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the worker: probe, send the results, leave without cleanup
-        os.close(read)
-        code = 1
-        try:
-            data = pickle.dumps(probe_here(targets, concurrency=concurrency))
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    return pid, read
+    return forked.start(lambda: pickle.dumps(probe_here(targets, concurrency=concurrency)))
 
 
 def _collect(child: tuple[int, int]) -> list[ProbeResult] | None:
-    pid, read = child
-    with os.fdopen(read, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+    data = forked.answer(child)
+    if not data:
         return None
     results: list[ProbeResult] = pickle.loads(data)  # our own child's pickle
     return results
