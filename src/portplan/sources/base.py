@@ -216,9 +216,7 @@ def template_note(path: str, text: str, line: int = 0) -> SourceError | None:
     if not actions:
         return None
     found = next((a for a in actions if text.count("\n", 0, a.start()) + 1 == line), actions[0])
-    line = text.count("\n", 0, found.start()) + 1
-    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
-    at = Location(path, line, column)
+    at = at_offset(path, text, found.start())
     why = "a Go template ({{ }}), not YAML; render it (helm template) to reconcile it"
     return SourceError(at, f"not read {at}: {why}", Level.INFO)
 
@@ -354,6 +352,13 @@ def reason(exc: BaseException) -> str:
         what = getattr(exc, "what", None)
         return what if isinstance(what, str) else str(exc)
     return f"unexpected {type(exc).__name__}"
+
+
+def at_offset(path: str, text: str, offset: int) -> Location:
+    """Where `text[offset]` is in the file `path` (line and column from 1; for many offsets
+    of one text, `portplan.sources.code.base.Lines`)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Location(path, text.count("\n", 0, offset) + 1, offset - line_start + 1)
 
 
 def inside(at: Location, text: str | None, value: str, offset: int) -> Location:

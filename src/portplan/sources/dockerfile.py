@@ -34,6 +34,7 @@ from portplan.sources.base import (
     PortObservation,
     ServiceObservation,
     SourceResult,
+    at_offset,
     read_text,
 )
 
@@ -406,9 +407,7 @@ def _script_health(
         found = _OWN_URL.search(text or "")
         if text is None or found is None or found.group("port") is None:
             continue
-        port, offset = int(found.group("port")), found.start("port")
-        line_start = text.rfind("\n", 0, offset) + 1
-        where = Location(script, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+        port, where = int(found.group("port")), at_offset(script, text, found.start("port"))
         return found.group("path") or "/", port if port <= 65535 else None, where
     return None
 

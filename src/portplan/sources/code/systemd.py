@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from portplan.model import Location
+from portplan.sources.base import at_offset
 from portplan.sources.code.base import Listen, port_number
 from portplan.sources.code.commands import command_ports
 
@@ -22,9 +22,7 @@ def read(path: str, text: str) -> list[Listen]:
     """The ports a systemd unit listens on."""
     found: list[Listen] = []
     for match in _SETTING.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        column = match.start("value") - (text.rfind("\n", 0, match.start()) + 1) + 1
-        at = Location(path, line, column)
+        at = at_offset(path, text, match.start("value"))
         value = match.group("value").strip()
         if match.group("key") == "ExecStart":
             found.extend(command_ports(value.lstrip("-@+!:"), at, SOURCE))
